@@ -1,0 +1,185 @@
+//! The built-in catalogue: events, target kinds with their fields and tasks, and functions.
+//! This is the one place to add a task: the checker, the runtime, the REPL's completion and
+//! `agentc explain` all read these tables.
+
+mod events;
+mod functions;
+mod targets;
+
+pub use events::{EventSpec, Moment, EVENTS};
+pub use functions::{FunctionSpec, FUNCTIONS};
+pub use targets::{ArgSpec, FieldSpec, TargetKind, TaskSpec, TARGET_KINDS};
+
+use serde::{Deserialize, Serialize};
+
+/// A channel an agent talks on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Channel {
+    Chat,
+    Voice,
+    Email,
+}
+
+impl Channel {
+    pub const ALL: &'static [Channel] = &[Channel::Chat, Channel::Voice, Channel::Email];
+    pub fn name(self) -> &'static str {
+        match self {
+            Channel::Chat => "chat",
+            Channel::Voice => "voice",
+            Channel::Email => "email",
+        }
+    }
+    pub fn parse(word: &str) -> Option<Channel> {
+        Channel::ALL.iter().copied().find(|c| c.name() == word)
+    }
+}
+
+/// The types of the catalogue. `Word` is one bare word of a fixed set (`method: GET`);
+/// `Param` is the bare name of one of the agent's params (`increment(attempts)`);
+/// `ReplyRef` the bare name of a declared reply.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ty {
+    Text,
+    Number,
+    Bool,
+    Duration,
+    List,
+    Record,
+    Any,
+    Word(&'static [&'static str]),
+    Param,
+    ReplyRef,
+    /// `bearer(..)`, `basic(..)` or `api_key(..)`.
+    Auth,
+    /// `{ attempts, backoff, max_backoff }`
+    Retry,
+}
+
+impl Ty {
+    pub fn describe(self) -> String {
+        match self {
+            Ty::Text => "text".into(),
+            Ty::Number => "number".into(),
+            Ty::Bool => "bool".into(),
+            Ty::Duration => "duration".into(),
+            Ty::List => "list".into(),
+            Ty::Record => "record".into(),
+            Ty::Any => "any".into(),
+            Ty::Word(words) => format!("one of {}", words.join(" | ")),
+            Ty::Param => "the name of a parameter".into(),
+            Ty::ReplyRef => "the name of a reply".into(),
+            Ty::Auth => "bearer(..), basic(..) or api_key(..)".into(),
+            Ty::Retry => "a retry record { attempts, backoff, max_backoff }".into(),
+        }
+    }
+}
+
+/// The names of the value types a `params` entry or a task parameter may declare.
+pub const VALUE_TYPES: &[&str] = &[
+    "text", "number", "bool", "duration", "list", "record", "any",
+];
+
+/// The fields every `action` accepts.
+pub const ACTION_FIELDS: &[FieldSpec] = &[
+    FieldSpec::required("target", Ty::Any, "The target the action acts on."),
+    FieldSpec::required(
+        "task",
+        Ty::Any,
+        "The task to run on the target, with its arguments.",
+    ),
+    FieldSpec::optional(
+        "when",
+        Ty::Bool,
+        "Run only when this is true (evaluated just before).",
+    ),
+    FieldSpec::optional(
+        "save",
+        Ty::Param,
+        "The parameter that receives the task's result.",
+    ),
+    FieldSpec::optional("timeout", Ty::Duration, "Overrides the target's timeout."),
+    FieldSpec::optional("retry", Ty::Retry, "Overrides the target's retry policy."),
+    FieldSpec::optional(
+        "on_failure",
+        Ty::Any,
+        "An action to run if this one fails for good.",
+    ),
+    FieldSpec::optional(
+        "idempotency_key",
+        Ty::Text,
+        "Overrides the derived idempotency key.",
+    ),
+];
+
+/// The fields of the `agent` block (besides `params`).
+pub const AGENT_FIELDS: &[FieldSpec] = &[
+    FieldSpec::optional("name", Ty::Text, "The agent's display name."),
+    FieldSpec::required(
+        "channels",
+        Ty::List,
+        "The channels it talks on: chat, voice, email.",
+    ),
+    FieldSpec::optional("language", Ty::Text, "Default language code, e.g. \"en\"."),
+    FieldSpec::optional(
+        "inactivity",
+        Ty::Duration,
+        "Idle time before conversation_inactive fires.",
+    ),
+    FieldSpec::optional("params", Ty::Record, "The conversation's typed parameters."),
+];
+
+pub const REPLY_FIELDS: &[FieldSpec] = &[
+    FieldSpec::required("text", Ty::Text, "What the agent says or writes."),
+    FieldSpec::optional(
+        "voice",
+        Ty::Text,
+        "What a voice agent says instead, if different.",
+    ),
+];
+
+pub const USECASE_FIELDS: &[FieldSpec] = &[
+    FieldSpec::optional("description", Ty::Text, "What the use case is about."),
+    FieldSpec::optional(
+        "blocks",
+        Ty::List,
+        "The dialogue blocks of the use case, by name.",
+    ),
+];
+
+/// The fields of a declared `task` on an `http` target.
+pub const DECLARED_TASK_FIELDS: &[FieldSpec] = &[
+    FieldSpec::required(
+        "method",
+        Ty::Word(&["GET", "POST", "PUT", "PATCH", "DELETE"]),
+        "The HTTP method.",
+    ),
+    FieldSpec::required(
+        "path",
+        Ty::Text,
+        "The path, appended to the target's base_url.",
+    ),
+    FieldSpec::optional("query", Ty::Record, "Query-string parameters."),
+    FieldSpec::optional("body", Ty::Any, "A JSON body."),
+    FieldSpec::optional("headers", Ty::Record, "Extra headers."),
+    FieldSpec::optional(
+        "result",
+        Ty::Any,
+        "What the task returns, computed from `response`.",
+    ),
+];
+
+/// The events a reply binding (`on EVENT reply R`) accepts.
+pub const REPLY_EVENTS: &[&str] = &["conversation_started", "conversation_inactive"];
+
+pub fn event(name: &str) -> Option<&'static EventSpec> {
+    EVENTS.iter().find(|e| e.name == name)
+}
+
+pub fn target_kind(name: &str) -> Option<&'static TargetKind> {
+    TARGET_KINDS.iter().find(|k| k.name == name)
+}
+
+pub fn function(name: &str) -> Option<&'static FunctionSpec> {
+    FUNCTIONS.iter().find(|f| f.name == name)
+}

@@ -1,0 +1,673 @@
+//! The target kinds of spec §6, their fields and their tasks.
+
+use super::{Channel, Moment, Ty};
+
+#[derive(Debug)]
+pub struct FieldSpec {
+    pub name: &'static str,
+    pub ty: Ty,
+    pub required: bool,
+    pub doc: &'static str,
+}
+
+impl FieldSpec {
+    pub const fn required(name: &'static str, ty: Ty, doc: &'static str) -> Self {
+        FieldSpec {
+            name,
+            ty,
+            required: true,
+            doc,
+        }
+    }
+    pub const fn optional(name: &'static str, ty: Ty, doc: &'static str) -> Self {
+        FieldSpec {
+            name,
+            ty,
+            required: false,
+            doc,
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct ArgSpec {
+    pub name: &'static str,
+    pub ty: Ty,
+    pub required: bool,
+    /// Source text of the default, when there is one (`by: 1`, `mode: cold`).
+    pub default: Option<&'static str>,
+}
+
+const fn arg(name: &'static str, ty: Ty) -> ArgSpec {
+    ArgSpec {
+        name,
+        ty,
+        required: true,
+        default: None,
+    }
+}
+const fn opt(name: &'static str, ty: Ty) -> ArgSpec {
+    ArgSpec {
+        name,
+        ty,
+        required: false,
+        default: None,
+    }
+}
+const fn dflt(name: &'static str, ty: Ty, default: &'static str) -> ArgSpec {
+    ArgSpec {
+        name,
+        ty,
+        required: false,
+        default: Some(default),
+    }
+}
+
+#[derive(Debug)]
+pub struct TaskSpec {
+    pub name: &'static str,
+    pub args: &'static [ArgSpec],
+    /// Extra positional arguments after `args` are accepted (`sql.execute(statement, args...)`).
+    pub variadic: bool,
+    /// Any `param: value` named arguments are accepted, each naming a param (`set(..)`).
+    pub named_params: bool,
+    pub result: Ty,
+    /// Changes something outside the process: carries an idempotency key, skipped by dry runs.
+    pub side_effect: bool,
+    /// Moments at which the task makes no sense, with the reason shown to the user.
+    pub not_at: &'static [(Moment, &'static str)],
+    pub doc: &'static str,
+}
+
+const fn task(
+    name: &'static str,
+    args: &'static [ArgSpec],
+    result: Ty,
+    side_effect: bool,
+    doc: &'static str,
+) -> TaskSpec {
+    TaskSpec {
+        name,
+        args,
+        variadic: false,
+        named_params: false,
+        result,
+        side_effect,
+        not_at: &[],
+        doc,
+    }
+}
+
+#[derive(Debug)]
+pub struct TargetKind {
+    pub name: &'static str,
+    pub fields: &'static [FieldSpec],
+    pub tasks: &'static [TaskSpec],
+    /// Built-in targets (`conversation`, `call`) are never declared.
+    pub builtin: bool,
+    /// Empty means every channel.
+    pub channels: &'static [Channel],
+    /// `task` declarations may add tasks to targets of this kind.
+    pub declared_tasks: bool,
+    pub doc: &'static str,
+}
+
+impl TargetKind {
+    pub fn task(&self, name: &str) -> Option<&'static TaskSpec> {
+        self.tasks.iter().find(|t| t.name == name)
+    }
+    pub fn field(&self, name: &str) -> Option<&'static FieldSpec> {
+        self.fields.iter().find(|f| f.name == name)
+    }
+}
+
+const AFTER_CALL: (Moment, &str) = (Moment::AfterCall, "the call has already ended");
+const AFTER: (Moment, &str) = (Moment::After, "the conversation has already ended");
+const RINGING: (Moment, &str) = (Moment::BeforeCall, "the call is not answered yet");
+/// Tasks that need an answered, live call.
+const LIVE_CALL: &[(Moment, &str)] = &[RINGING, AFTER_CALL, AFTER];
+const NOT_AFTER: &[(Moment, &str)] = &[AFTER, AFTER_CALL];
+
+const RETRY_FIELD: FieldSpec = FieldSpec::optional(
+    "retry",
+    Ty::Retry,
+    "Default retry policy for the target's actions.",
+);
+const TIMEOUT_FIELD: FieldSpec = FieldSpec::optional(
+    "timeout",
+    Ty::Duration,
+    "Default timeout for the target's actions.",
+);
+
+pub const TARGET_KINDS: &[TargetKind] = &[
+    TargetKind {
+        name: "conversation",
+        builtin: true,
+        channels: &[],
+        declared_tasks: false,
+        doc: "The conversation itself: its parameters, labels, replies, hand-over and end.",
+        fields: &[],
+        tasks: &[
+            TaskSpec {
+                named_params: true,
+                ..task(
+                    "set",
+                    &[],
+                    Ty::Any,
+                    false,
+                    "Set parameters: set(name: value, ...).",
+                )
+            },
+            task(
+                "unset",
+                &[arg("name", Ty::Param)],
+                Ty::Any,
+                false,
+                "Reset a parameter to its default (or null).",
+            ),
+            task(
+                "increment",
+                &[arg("name", Ty::Param), dflt("by", Ty::Number, "1")],
+                Ty::Number,
+                false,
+                "Add to a number parameter.",
+            ),
+            task(
+                "push",
+                &[arg("name", Ty::Param), arg("value", Ty::Any)],
+                Ty::List,
+                false,
+                "Append to a list parameter.",
+            ),
+            task(
+                "add_label",
+                &[arg("label", Ty::Text)],
+                Ty::Any,
+                false,
+                "Tag the conversation.",
+            ),
+            task(
+                "remove_label",
+                &[arg("label", Ty::Text)],
+                Ty::Any,
+                false,
+                "Remove a tag.",
+            ),
+            TaskSpec {
+                not_at: NOT_AFTER,
+                ..task(
+                    "reply",
+                    &[arg("reply", Ty::ReplyRef)],
+                    Ty::Text,
+                    false,
+                    "Send a declared reply.",
+                )
+            },
+            TaskSpec {
+                not_at: NOT_AFTER,
+                ..task(
+                    "escalate",
+                    &[opt("queue", Ty::Text), opt("reason", Ty::Text)],
+                    Ty::Any,
+                    false,
+                    "Hand the conversation over to a human.",
+                )
+            },
+            TaskSpec {
+                not_at: NOT_AFTER,
+                ..task(
+                    "end",
+                    &[opt("reason", Ty::Text)],
+                    Ty::Any,
+                    false,
+                    "End the conversation.",
+                )
+            },
+            task(
+                "set_language",
+                &[arg("code", Ty::Text)],
+                Ty::Any,
+                false,
+                "Switch the conversation's language.",
+            ),
+            task(
+                "verify",
+                &[arg("condition", Ty::Bool), opt("message", Ty::Text)],
+                Ty::Bool,
+                false,
+                "Fail the action when the condition is false.",
+            ),
+        ],
+    },
+    TargetKind {
+        name: "call",
+        builtin: true,
+        channels: &[Channel::Voice],
+        declared_tasks: false,
+        doc: "The phone call of a voice conversation.",
+        fields: &[],
+        tasks: &[
+            TaskSpec {
+                not_at: LIVE_CALL,
+                ..task(
+                    "transfer",
+                    &[
+                        arg("to", Ty::Text),
+                        dflt("mode", Ty::Word(&["warm", "cold"]), "cold"),
+                        opt("whisper", Ty::Text),
+                    ],
+                    Ty::Any,
+                    false,
+                    "Transfer the call, warm (with a whisper) or cold.",
+                )
+            },
+            TaskSpec {
+                not_at: &[AFTER_CALL, AFTER],
+                ..task(
+                    "hangup",
+                    &[opt("reason", Ty::Text)],
+                    Ty::Any,
+                    false,
+                    "Hang up (or reject a ringing call).",
+                )
+            },
+            TaskSpec {
+                not_at: LIVE_CALL,
+                ..task(
+                    "send_dtmf",
+                    &[arg("digits", Ty::Text)],
+                    Ty::Any,
+                    false,
+                    "Send touch-tone digits.",
+                )
+            },
+            TaskSpec {
+                not_at: LIVE_CALL,
+                ..task(
+                    "hold",
+                    &[opt("message", Ty::Text)],
+                    Ty::Any,
+                    false,
+                    "Put the caller on hold.",
+                )
+            },
+            TaskSpec {
+                not_at: LIVE_CALL,
+                ..task(
+                    "say",
+                    &[arg("text", Ty::Text)],
+                    Ty::Any,
+                    false,
+                    "Say something on the call.",
+                )
+            },
+        ],
+    },
+    TargetKind {
+        name: "http",
+        builtin: false,
+        channels: &[],
+        declared_tasks: true,
+        doc: "An HTTP JSON API.",
+        fields: &[
+            FieldSpec::required("base_url", Ty::Text, "The API's base address."),
+            FieldSpec::optional(
+                "auth",
+                Ty::Auth,
+                "bearer(token), basic(user, pass) or api_key(header, value).",
+            ),
+            FieldSpec::optional("headers", Ty::Record, "Headers sent with every request."),
+            TIMEOUT_FIELD,
+            RETRY_FIELD,
+            FieldSpec::optional(
+                "allow_hosts",
+                Ty::List,
+                "Hosts allowed even on loopback or private addresses.",
+            ),
+        ],
+        tasks: &[
+            task(
+                "get",
+                HTTP_ARGS,
+                Ty::Record,
+                false,
+                "GET path; returns { status, headers, body }.",
+            ),
+            task(
+                "post",
+                HTTP_ARGS,
+                Ty::Record,
+                true,
+                "POST path; returns { status, headers, body }.",
+            ),
+            task(
+                "put",
+                HTTP_ARGS,
+                Ty::Record,
+                true,
+                "PUT path; returns { status, headers, body }.",
+            ),
+            task(
+                "patch",
+                HTTP_ARGS,
+                Ty::Record,
+                true,
+                "PATCH path; returns { status, headers, body }.",
+            ),
+            task(
+                "delete",
+                HTTP_ARGS,
+                Ty::Record,
+                true,
+                "DELETE path; returns { status, headers, body }.",
+            ),
+        ],
+    },
+    TargetKind {
+        name: "zendesk",
+        builtin: false,
+        channels: &[],
+        declared_tasks: false,
+        doc: "Zendesk Support, through its REST API (/api/v2).",
+        fields: &[
+            FieldSpec::optional(
+                "subdomain",
+                Ty::Text,
+                "Your Zendesk subdomain (acme → acme.zendesk.com).",
+            ),
+            FieldSpec::optional(
+                "base_url",
+                Ty::Text,
+                "The API address, instead of subdomain.",
+            ),
+            FieldSpec::required(
+                "email",
+                Ty::Text,
+                "The agent email used for API-token auth.",
+            ),
+            FieldSpec::required("token", Ty::Text, "The API token: use secret(\"...\")."),
+            TIMEOUT_FIELD,
+            RETRY_FIELD,
+            FieldSpec::optional(
+                "allow_hosts",
+                Ty::List,
+                "Hosts allowed even on loopback or private addresses.",
+            ),
+        ],
+        tasks: &[
+            task(
+                "create_ticket",
+                &[
+                    arg("subject", Ty::Text),
+                    arg("comment", Ty::Text),
+                    opt("priority", Ty::Word(&["low", "normal", "high", "urgent"])),
+                    opt("tags", Ty::List),
+                    opt("requester_email", Ty::Text),
+                ],
+                Ty::Record,
+                true,
+                "Create a ticket.",
+            ),
+            task(
+                "update_ticket",
+                &[arg("ticket_id", Ty::Any), arg("fields", Ty::Record)],
+                Ty::Record,
+                true,
+                "Update a ticket's fields.",
+            ),
+            task(
+                "add_tags",
+                &[arg("ticket_id", Ty::Any), arg("tags", Ty::List)],
+                Ty::Record,
+                true,
+                "Add tags to a ticket.",
+            ),
+            task(
+                "add_internal_note",
+                &[arg("ticket_id", Ty::Any), arg("body", Ty::Text)],
+                Ty::Record,
+                true,
+                "Add a private comment.",
+            ),
+            task(
+                "get_user",
+                &[arg("user_id", Ty::Any)],
+                Ty::Record,
+                false,
+                "Read a user.",
+            ),
+            task(
+                "get_ticket",
+                &[arg("ticket_id", Ty::Any)],
+                Ty::Record,
+                false,
+                "Read a ticket.",
+            ),
+            task(
+                "get_ticket_tags",
+                &[arg("ticket_id", Ty::Any)],
+                Ty::List,
+                false,
+                "Read a ticket's tags.",
+            ),
+            task(
+                "merge_tickets",
+                &[arg("ids", Ty::List), arg("into", Ty::Any)],
+                Ty::Record,
+                true,
+                "Merge tickets into one.",
+            ),
+            task(
+                "get_organization",
+                &[arg("org_id", Ty::Any)],
+                Ty::Record,
+                false,
+                "Read an organization.",
+            ),
+            task(
+                "apply_macro",
+                &[arg("ticket_id", Ty::Any), arg("macro_id", Ty::Any)],
+                Ty::Record,
+                true,
+                "Apply a macro to a ticket.",
+            ),
+        ],
+    },
+    TargetKind {
+        name: "salesforce",
+        builtin: false,
+        channels: &[],
+        declared_tasks: false,
+        doc: "Salesforce, through its REST API (/services/data/vNN.N).",
+        fields: &[
+            FieldSpec::required(
+                "instance_url",
+                Ty::Text,
+                "Your instance, e.g. https://acme.my.salesforce.com.",
+            ),
+            FieldSpec::required(
+                "token",
+                Ty::Text,
+                "An OAuth access token: use secret(\"...\").",
+            ),
+            FieldSpec::optional(
+                "api_version",
+                Ty::Text,
+                "The API version, default \"59.0\".",
+            ),
+            FieldSpec::optional(
+                "base_url",
+                Ty::Text,
+                "Overrides instance_url (tests, staging).",
+            ),
+            TIMEOUT_FIELD,
+            RETRY_FIELD,
+            FieldSpec::optional(
+                "allow_hosts",
+                Ty::List,
+                "Hosts allowed even on loopback or private addresses.",
+            ),
+        ],
+        tasks: &[
+            task(
+                "create_case",
+                &[
+                    arg("subject", Ty::Text),
+                    arg("description", Ty::Text),
+                    opt("priority", Ty::Word(&["Low", "Medium", "High"])),
+                    opt("origin", Ty::Text),
+                ],
+                Ty::Record,
+                true,
+                "Create a Case.",
+            ),
+            task(
+                "update_case",
+                &[arg("case_id", Ty::Text), arg("fields", Ty::Record)],
+                Ty::Record,
+                true,
+                "Update a Case's fields.",
+            ),
+            task(
+                "add_case_comment",
+                &[arg("case_id", Ty::Text), arg("body", Ty::Text)],
+                Ty::Record,
+                true,
+                "Add a CaseComment.",
+            ),
+            task(
+                "find_contact",
+                &[opt("email", Ty::Text), opt("phone", Ty::Text)],
+                Ty::Record,
+                false,
+                "Find a Contact by email or phone.",
+            ),
+        ],
+    },
+    TargetKind {
+        name: "smtp",
+        builtin: false,
+        channels: &[],
+        declared_tasks: false,
+        doc: "An SMTP server for outgoing email.",
+        fields: &[
+            FieldSpec::required("host", Ty::Text, "The SMTP server's host."),
+            FieldSpec::optional("port", Ty::Number, "The port, default 587."),
+            FieldSpec::optional("username", Ty::Text, "The login."),
+            FieldSpec::optional("password", Ty::Text, "The password: use secret(\"...\")."),
+            FieldSpec::required("from", Ty::Text, "The sender address."),
+            FieldSpec::optional(
+                "tls",
+                Ty::Word(&["starttls", "tls", "none"]),
+                "Transport security, default starttls.",
+            ),
+            FieldSpec::optional(
+                "base_url",
+                Ty::Text,
+                "smtp://host:port, instead of host and port (tests, staging).",
+            ),
+            TIMEOUT_FIELD,
+            RETRY_FIELD,
+        ],
+        tasks: &[task(
+            "send_email",
+            &[
+                arg("to", Ty::Text),
+                arg("subject", Ty::Text),
+                arg("body", Ty::Text),
+                opt("cc", Ty::List),
+                opt("reply_to", Ty::Text),
+            ],
+            Ty::Record,
+            true,
+            "Send an email.",
+        )],
+    },
+    TargetKind {
+        name: "sms",
+        builtin: false,
+        channels: &[],
+        declared_tasks: false,
+        doc: "A Twilio-compatible SMS API.",
+        fields: &[
+            FieldSpec::required("account_sid", Ty::Text, "The account SID."),
+            FieldSpec::required(
+                "auth_token",
+                Ty::Text,
+                "The auth token: use secret(\"...\").",
+            ),
+            FieldSpec::required("from", Ty::Text, "The sending number."),
+            FieldSpec::optional(
+                "base_url",
+                Ty::Text,
+                "The API address, default https://api.twilio.com.",
+            ),
+            TIMEOUT_FIELD,
+            RETRY_FIELD,
+            FieldSpec::optional(
+                "allow_hosts",
+                Ty::List,
+                "Hosts allowed even on loopback or private addresses.",
+            ),
+        ],
+        tasks: &[task(
+            "send_sms",
+            &[arg("to", Ty::Text), arg("body", Ty::Text)],
+            Ty::Record,
+            true,
+            "Send a text message.",
+        )],
+    },
+    TargetKind {
+        name: "sql",
+        builtin: false,
+        channels: &[],
+        declared_tasks: false,
+        doc: "A SQL database: SQLite or PostgreSQL. Statements take bound parameters only.",
+        fields: &[
+            FieldSpec::required(
+                "url",
+                Ty::Text,
+                "sqlite://path, sqlite::memory: or postgres://...",
+            ),
+            TIMEOUT_FIELD,
+            RETRY_FIELD,
+        ],
+        tasks: &[
+            TaskSpec {
+                variadic: true,
+                ..task(
+                    "execute",
+                    &[arg("statement", Ty::Text)],
+                    Ty::Record,
+                    true,
+                    "Run a statement with bound arguments; returns { rows_affected }.",
+                )
+            },
+            TaskSpec {
+                variadic: true,
+                ..task(
+                    "query",
+                    &[arg("statement", Ty::Text)],
+                    Ty::List,
+                    false,
+                    "Run a query with bound arguments; returns a list of records.",
+                )
+            },
+            task(
+                "insert",
+                &[arg("table", Ty::Text), arg("record", Ty::Record)],
+                Ty::Record,
+                true,
+                "Insert one record; returns { rows_affected }.",
+            ),
+        ],
+    },
+];
+
+const HTTP_ARGS: &[ArgSpec] = &[
+    arg("path", Ty::Text),
+    opt("query", Ty::Record),
+    opt("body", Ty::Any),
+    opt("headers", Ty::Record),
+];

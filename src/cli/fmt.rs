@@ -1,0 +1,11 @@
+//! `agentc fmt` (not built yet).
+
+use std::process::ExitCode;
+
+#[derive(clap::Args, Debug)]
+pub struct Args {}
+
+pub fn run(_args: Args) -> ExitCode {
+    eprintln!("agentc fmt: not built yet");
+    ExitCode::from(2)
+}

@@ -1,0 +1,55 @@
+//! The command line: argument parsing, reading files, printing. The only layer that knows
+//! about the terminal.
+
+mod check;
+mod compile;
+mod explain;
+mod fmt;
+mod repl;
+mod run;
+mod test;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "agentc",
+    version,
+    about = "Check, compile, run, test and format .agent programs"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Check programs and report diagnostics.
+    Check(check::Args),
+    /// Explain a diagnostic code, with a wrong and a fixed example.
+    Explain(explain::Args),
+    /// Lower a checked program to its JSON IR.
+    Compile(compile::Args),
+    /// Run a program against a stream of events.
+    Run(run::Args),
+    /// Run the `test` blocks of programs.
+    Test(test::Args),
+    /// Format .agent files in the canonical layout.
+    Fmt(fmt::Args),
+    /// Explore a program interactively.
+    Repl(repl::Args),
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Check(args) => check::run(args),
+        Command::Explain(args) => explain::run(args),
+        Command::Compile(args) => compile::run(args),
+        Command::Run(args) => run::run(args),
+        Command::Test(args) => test::run(args),
+        Command::Fmt(args) => fmt::run(args),
+        Command::Repl(args) => repl::run(args),
+    }
+}

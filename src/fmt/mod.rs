@@ -1,0 +1,1 @@
+//! `agentc fmt`: the canonical layout of `.agent` source.

@@ -1,0 +1,293 @@
+//! The intermediate representation: a checked, resolved program that the interpreter runs.
+//! Serialized as JSON by `agentc compile`; versioned (`version`) and deterministic (maps are
+//! ordered by name, bindings and tests keep source order). Documented in `docs/ir.md`.
+
+mod value;
+
+pub use value::Value;
+
+use crate::catalogue::Channel;
+use crate::diagnostics::Span;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Bumped on every incompatible change to the IR's shape.
+pub const IR_VERSION: u32 = 1;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Program {
+    pub version: u32,
+    /// The program's files, root first, then in import order; `Span::file` indexes this.
+    pub files: Vec<String>,
+    pub agent: Agent,
+    pub targets: BTreeMap<String, Target>,
+    pub tasks: BTreeMap<String, TaskDef>,
+    pub actions: BTreeMap<String, Action>,
+    pub replies: BTreeMap<String, Reply>,
+    pub usecases: BTreeMap<String, Usecase>,
+    /// In source order across files (import order): the order they run in.
+    pub bindings: Vec<Binding>,
+    pub tests: Vec<Test>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Agent {
+    pub name: String,
+    pub display_name: Option<String>,
+    pub channels: Vec<Channel>,
+    pub language: Option<String>,
+    pub inactivity_ms: Option<u64>,
+    pub params: Vec<Param>,
+}
+
+/// The value types a parameter or a declared task's argument may have.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Type {
+    Text,
+    Number,
+    Bool,
+    Duration,
+    List,
+    Record,
+    Any,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Param {
+    pub name: String,
+    pub ty: Type,
+    pub default: Option<Value>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Target {
+    pub name: String,
+    /// A kind from the catalogue: `http`, `zendesk`, `sql`, ...
+    pub kind: String,
+    /// The remaining fields, evaluated at run time (they may read `secret`/`env`).
+    pub fields: BTreeMap<String, Expr>,
+    pub timeout_ms: Option<u64>,
+    pub retry: Option<Retry>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Retry {
+    /// Every try counts, the first included: 1 means no retry.
+    pub attempts: u32,
+    pub backoff_ms: u64,
+    pub max_backoff_ms: u64,
+}
+
+/// A declared `task NAME(params) on TARGET { ... }`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TaskDef {
+    pub name: String,
+    pub target: String,
+    pub params: Vec<TaskParam>,
+    /// `GET`, `POST`, ...
+    pub method: String,
+    pub path: Expr,
+    pub query: Option<Expr>,
+    pub body: Option<Expr>,
+    pub headers: Option<Expr>,
+    /// Computed from `response`; absent means the whole `{ status, headers, body }`.
+    pub result: Option<Expr>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TaskParam {
+    pub name: String,
+    pub ty: Type,
+    pub optional: bool,
+    pub default: Option<Value>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Action {
+    pub name: String,
+    pub target: String,
+    /// The target's kind, copied here so the runtime needs no look-up.
+    pub target_kind: String,
+    pub task: TaskCall,
+    pub when: Option<Expr>,
+    /// The parameter that receives the task's result.
+    pub save: Option<String>,
+    pub timeout_ms: Option<u64>,
+    pub retry: Option<Retry>,
+    pub on_failure: Option<String>,
+    pub idempotency_key: Option<Expr>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TaskCall {
+    /// A catalogue task of the target's kind, or a declared task (`declared` is true).
+    pub name: String,
+    pub declared: bool,
+    /// Arguments by parameter name, in the task's parameter order. Catalogue arguments that
+    /// name a parameter or a reply (`increment(attempts)`) are lowered to `Lit(Text(name))`;
+    /// defaults from the catalogue are filled in.
+    pub args: Vec<(String, Expr)>,
+    /// Extra positional arguments of variadic tasks (`sql.query(statement, a, b)`).
+    pub rest: Vec<Expr>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Reply {
+    pub name: String,
+    pub text: Expr,
+    pub voice: Option<Expr>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Usecase {
+    pub name: String,
+    pub description: Option<String>,
+    pub blocks: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Binding {
+    pub trigger: Trigger,
+    pub when: Option<Expr>,
+    pub body: BindingBody,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Trigger {
+    /// An agent-level event; `before call` / `after call` are lowered to `call_ringing` /
+    /// `call_ended`.
+    Event {
+        event: String,
+    },
+    Usecase {
+        usecase: String,
+    },
+    Block {
+        usecase: String,
+        block: String,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BindingBody {
+    Actions(Vec<String>),
+    Reply(String),
+}
+
+/// A resolved expression.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Expr {
+    Lit(Value),
+    /// A string with interpolation: the parts' texts are concatenated.
+    Interp(Vec<Expr>),
+    List(Vec<Expr>),
+    Record(Vec<(String, Expr)>),
+    /// A root name: `Scope::Param("order_id")`, `Scope::Event`, ...
+    Var(Scope),
+    Field(Box<Expr>, String),
+    Index(Box<Expr>, Box<Expr>),
+    Unary(crate::syntax::ast::UnOp, Box<Expr>),
+    Binary(crate::syntax::ast::BinOp, Box<Expr>, Box<Expr>),
+    If(Box<Expr>, Box<Expr>, Box<Expr>),
+    /// A built-in function from the catalogue, by name.
+    Call(String, Vec<Expr>),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Scope {
+    Param(String),
+    Event,
+    User,
+    Caller,
+    Conversation,
+    Usecase,
+    Block,
+    Response,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Test {
+    pub name: String,
+    pub steps: Vec<TestStep>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "step", rename_all = "snake_case")]
+pub enum TestStep {
+    Mock {
+        target: String,
+        method: String,
+        path: String,
+        status: Option<u16>,
+        body: Option<Value>,
+        span: Span,
+    },
+    Send {
+        event: SendEvent,
+        payload: Option<Value>,
+        span: Span,
+    },
+    Expect {
+        negated: bool,
+        expectation: Expectation,
+        span: Span,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum SendEvent {
+    Event { event: String },
+    Usecase { usecase: String },
+    Block { usecase: String, block: String },
+    Wait { ms: u64 },
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Expectation {
+    Ran {
+        action: String,
+    },
+    Label {
+        label: String,
+    },
+    /// A boolean expression over the conversation's params.
+    Param {
+        check: Expr,
+    },
+    /// A reply by name, or its exact text.
+    Reply {
+        reply: String,
+    },
+    Request {
+        target: String,
+        method: String,
+        path: String,
+        fields: Option<Value>,
+    },
+    Email {
+        target: String,
+        fields: Option<Value>,
+    },
+    Sms {
+        target: String,
+        fields: Option<Value>,
+    },
+    Row {
+        target: String,
+        table: String,
+        fields: Option<Value>,
+    },
+    Status {
+        status: String,
+    },
+}

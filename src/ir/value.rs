@@ -1,0 +1,89 @@
+//! Run-time values, also used for constants in the IR.
+
+use indexmap::IndexMap;
+use serde::{Deserialize, Serialize};
+
+/// A value of the expression language. Records keep their keys' order.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", content = "value", rename_all = "snake_case")]
+pub enum Value {
+    #[default]
+    Null,
+    Bool(bool),
+    Number(f64),
+    Text(String),
+    /// Milliseconds.
+    Duration(u64),
+    List(Vec<Value>),
+    Record(IndexMap<String, Value>),
+}
+
+impl Value {
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Value::Null => "null",
+            Value::Bool(_) => "bool",
+            Value::Number(_) => "number",
+            Value::Text(_) => "text",
+            Value::Duration(_) => "duration",
+            Value::List(_) => "list",
+            Value::Record(_) => "record",
+        }
+    }
+
+    /// Plain JSON, as sent to services and shown in traces (durations as milliseconds).
+    pub fn to_json(&self) -> serde_json::Value {
+        match self {
+            Value::Null => serde_json::Value::Null,
+            Value::Bool(b) => (*b).into(),
+            Value::Number(n) => number_to_json(*n),
+            Value::Text(s) => s.clone().into(),
+            Value::Duration(ms) => (*ms).into(),
+            Value::List(items) => items.iter().map(Value::to_json).collect(),
+            Value::Record(map) => map
+                .iter()
+                .map(|(k, v)| (k.clone(), v.to_json()))
+                .collect::<serde_json::Map<_, _>>()
+                .into(),
+        }
+    }
+
+    /// A value from plain JSON (service answers, event payloads).
+    pub fn from_json(json: &serde_json::Value) -> Value {
+        match json {
+            serde_json::Value::Null => Value::Null,
+            serde_json::Value::Bool(b) => Value::Bool(*b),
+            serde_json::Value::Number(n) => Value::Number(n.as_f64().unwrap_or(f64::NAN)),
+            serde_json::Value::String(s) => Value::Text(s.clone()),
+            serde_json::Value::Array(items) => {
+                Value::List(items.iter().map(Value::from_json).collect())
+            }
+            serde_json::Value::Object(map) => Value::Record(
+                map.iter()
+                    .map(|(k, v)| (k.clone(), Value::from_json(v)))
+                    .collect(),
+            ),
+        }
+    }
+}
+
+/// Whole numbers print without a fraction (`3`, not `3.0`).
+fn number_to_json(n: f64) -> serde_json::Value {
+    if n.fract() == 0.0 && n.abs() < 9.0e15 {
+        (n as i64).into()
+    } else {
+        serde_json::Number::from_f64(n).map_or(serde_json::Value::Null, serde_json::Value::Number)
+    }
+}
+
+impl std::fmt::Display for Value {
+    /// Texts print bare (as in interpolation); everything else as JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Value::Text(s) => f.write_str(s),
+            Value::Null => f.write_str("null"),
+            Value::Duration(ms) => write!(f, "{ms}ms"),
+            other => write!(f, "{}", other.to_json()),
+        }
+    }
+}

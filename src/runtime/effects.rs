@@ -1,0 +1,59 @@
+//! The seam between the interpreter and the outside world. Every side effect goes through an
+//! [`Executor`]; the interpreter owns ordering, `when`, retries, timeouts and tracing.
+
+use crate::ir::Value;
+use futures::future::BoxFuture;
+use indexmap::IndexMap;
+use std::time::Duration;
+
+/// One task to run on an external target, arguments already evaluated.
+#[derive(Clone, Debug)]
+pub struct TaskRequest {
+    /// The declared target's name (`orders`).
+    pub target: String,
+    /// The catalogue task (`post`, `create_ticket`) or the declared task's name.
+    pub task: String,
+    pub args: IndexMap<String, Value>,
+    /// Extra positional arguments of variadic tasks.
+    pub rest: Vec<Value>,
+    /// Derived from (conversation, event sequence, action) unless the action sets one.
+    pub idempotency_key: String,
+    /// The time one attempt may take.
+    pub timeout: Duration,
+}
+
+/// Why a task failed, and whether trying again may help.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TaskError {
+    pub message: String,
+    pub retryable: bool,
+    /// From a `Retry-After` header.
+    pub retry_after: Option<Duration>,
+}
+
+impl TaskError {
+    pub fn fatal(message: impl Into<String>) -> Self {
+        TaskError {
+            message: message.into(),
+            retryable: false,
+            retry_after: None,
+        }
+    }
+    pub fn retryable(message: impl Into<String>) -> Self {
+        TaskError {
+            message: message.into(),
+            retryable: true,
+            retry_after: None,
+        }
+    }
+}
+
+/// Runs the tasks of one declared target. One executor per target, built when the program
+/// starts (it owns the target's HTTP client or connection pool).
+pub trait Executor: Send + Sync {
+    /// One attempt. Retries and timeouts are the interpreter's business.
+    fn execute<'a>(&'a self, request: &'a TaskRequest) -> BoxFuture<'a, Result<Value, TaskError>>;
+    /// A one-line summary of what `execute` would send (`POST https://…/orders`), for traces
+    /// and dry runs. Never contains a secret.
+    fn describe(&self, request: &TaskRequest) -> String;
+}

@@ -1,0 +1,1 @@
+//! One executor per external target kind, each speaking its real protocol.

@@ -1,0 +1,1 @@
+//! In-process loopback services that answer `mock` statements at the protocol level.

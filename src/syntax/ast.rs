@@ -1,0 +1,399 @@
+//! The abstract syntax tree. Every node carries the byte span it was parsed from, so
+//! diagnostics can point at it and the formatter can copy literals verbatim.
+
+use serde::{Deserialize, Serialize};
+
+pub use crate::diagnostics::{FileId, Span};
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Ident {
+    pub name: String,
+    pub span: Span,
+}
+
+/// One parsed file: its declarations in source order and its comments (kept for `fmt`).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct File {
+    pub id: FileId,
+    pub items: Vec<Item>,
+    pub comments: Vec<Comment>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Comment {
+    pub span: Span,
+    /// `//` line comment or `/* */` block comment.
+    pub block: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Item {
+    Import(Import),
+    Agent(Agent),
+    Target(Target),
+    Task(TaskDecl),
+    Action(Action),
+    Reply(Reply),
+    Usecase(Usecase),
+    Binding(Binding),
+    Test(Test),
+}
+
+impl Item {
+    pub fn span(&self) -> Span {
+        match self {
+            Item::Import(i) => i.span,
+            Item::Agent(i) => i.span,
+            Item::Target(i) => i.span,
+            Item::Task(i) => i.span,
+            Item::Action(i) => i.span,
+            Item::Reply(i) => i.span,
+            Item::Usecase(i) => i.span,
+            Item::Binding(i) => i.span,
+            Item::Test(i) => i.span,
+        }
+    }
+}
+
+/// `import "relative/path.agent"`
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Import {
+    /// The path as written (escapes resolved; interpolation is a syntax error here).
+    pub path: String,
+    pub path_span: Span,
+    pub span: Span,
+}
+
+/// `key: value` inside a declaration block.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Field {
+    pub key: Ident,
+    pub value: Expr,
+    pub span: Span,
+}
+
+/// `agent NAME { ... }`; `params: { ... }` has its own syntax, everything else is a field.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Agent {
+    pub name: Ident,
+    pub entries: Vec<AgentEntry>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum AgentEntry {
+    Field(Field),
+    Params { params: Vec<ParamDecl>, span: Span },
+}
+
+/// `order_id: text` or `attempts: number = 0`
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ParamDecl {
+    pub name: Ident,
+    pub ty: Ident,
+    pub default: Option<Expr>,
+    pub span: Span,
+}
+
+/// `target NAME: KIND { fields }`
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Target {
+    pub name: Ident,
+    pub kind: Ident,
+    pub fields: Vec<Field>,
+    pub span: Span,
+}
+
+/// `task NAME(param: type, opt: type?, dflt: type = expr) on TARGET { fields }`
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TaskDecl {
+    pub name: Ident,
+    pub params: Vec<TaskParam>,
+    pub target: Ident,
+    pub fields: Vec<Field>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TaskParam {
+    pub name: Ident,
+    pub ty: Ident,
+    /// Written with a trailing `?`.
+    pub optional: bool,
+    pub default: Option<Expr>,
+    pub span: Span,
+}
+
+/// `action NAME { fields }`
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Action {
+    pub name: Ident,
+    pub fields: Vec<Field>,
+    pub span: Span,
+}
+
+/// `reply NAME { fields }`
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Reply {
+    pub name: Ident,
+    pub fields: Vec<Field>,
+    pub span: Span,
+}
+
+/// `usecase NAME { fields }`
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Usecase {
+    pub name: Ident,
+    pub fields: Vec<Field>,
+    pub span: Span,
+}
+
+/// Every binding form: `on E [when X] do A, B`, `on E [when X] reply R`,
+/// `in usecase U [when X] do ...`, `at block U.B [when X] do ...`,
+/// `before call [when X] do ...`, `after call [when X] do ...`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Binding {
+    pub trigger: Trigger,
+    pub when: Option<Expr>,
+    pub body: BindingBody,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Trigger {
+    Event(Ident),
+    /// `before call`; the span covers both words.
+    BeforeCall(Span),
+    /// `after call`; the span covers both words.
+    AfterCall(Span),
+    Usecase(Ident),
+    Block {
+        usecase: Ident,
+        block: Ident,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum BindingBody {
+    Do(Vec<Ident>),
+    Reply(Ident),
+}
+
+/// `test "name" { steps }`
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Test {
+    pub name: String,
+    pub name_span: Span,
+    pub steps: Vec<TestStep>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum TestStep {
+    Mock(Mock),
+    Send(Send),
+    Expect(Expect),
+}
+
+/// `mock TARGET METHOD "PATH" [-> STATUS [BODY]]`
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Mock {
+    pub target: Ident,
+    pub method: Ident,
+    pub path: Expr,
+    pub status: Option<Expr>,
+    pub body: Option<Expr>,
+    pub span: Span,
+}
+
+/// `send EVENT [PAYLOAD]`, `send usecase U`, `send block U.B`, `send wait 5m`
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Send {
+    pub what: SendWhat,
+    pub payload: Option<Expr>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum SendWhat {
+    Event(Ident),
+    Usecase(Ident),
+    Block { usecase: Ident, block: Ident },
+    Wait(Expr),
+}
+
+/// `expect [not] ...`
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Expect {
+    pub negated: bool,
+    pub what: Expectation,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Expectation {
+    /// `expect ran ACTION`
+    Ran(Ident),
+    /// `expect label "vip"`
+    Label(Expr),
+    /// `expect param customer.tier == "gold"` — a boolean expression over the params.
+    Param(Expr),
+    /// `expect reply welcome` or `expect reply "exact text"`
+    Reply(Expr),
+    /// `expect request orders GET "/customers" [{ query: {..}, body: {..} }]`
+    Request {
+        target: Ident,
+        method: Ident,
+        path: Expr,
+        fields: Option<Expr>,
+    },
+    /// `expect email mail { to: "a@b", subject: "..." }`
+    Email { target: Ident, fields: Option<Expr> },
+    /// `expect sms texts { to: "+1...", body: "..." }`
+    Sms { target: Ident, fields: Option<Expr> },
+    /// `expect row crm_db "calls" { phone: "+33..." }`
+    Row {
+        target: Ident,
+        table: Expr,
+        fields: Option<Expr>,
+    },
+    /// `expect status "escalated"` — the conversation's status.
+    Status(Expr),
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Expr {
+    pub kind: ExprKind,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum ExprKind {
+    Null,
+    Bool(bool),
+    Number(f64),
+    /// Milliseconds.
+    Duration(u64),
+    Str(StrLit),
+    List(Vec<Expr>),
+    Record(Vec<RecordEntry>),
+    /// A bare identifier: a name in scope, or a word of a fixed set (`GET`, `warm`).
+    Name(String),
+    /// `expr.field`
+    Field(Box<Expr>, Ident),
+    /// `expr[index]`
+    Index(Box<Expr>, Box<Expr>),
+    /// `callee(args)`: built-in functions, `secret`, `env`, auth helpers, and task calls.
+    Call {
+        callee: Ident,
+        args: Vec<Arg>,
+    },
+    Unary(UnOp, Box<Expr>),
+    Binary(BinOp, Box<Expr>, Box<Expr>),
+    If {
+        cond: Box<Expr>,
+        then: Box<Expr>,
+        otherwise: Box<Expr>,
+    },
+    /// Stands in for an expression that failed to parse, so checking can go on.
+    Error,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StrLit {
+    pub parts: Vec<StrPart>,
+    /// Written as `"""..."""`.
+    pub triple: bool,
+}
+
+impl StrLit {
+    /// The text when the string has no interpolation.
+    pub fn as_plain(&self) -> Option<String> {
+        let mut out = String::new();
+        for part in &self.parts {
+            match part {
+                StrPart::Lit(s) => out.push_str(s),
+                StrPart::Interp(_) => return None,
+            }
+        }
+        Some(out)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum StrPart {
+    /// Literal text, escapes already resolved.
+    Lit(String),
+    /// `{expr}`
+    Interp(Expr),
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RecordEntry {
+    pub key: RecordKey,
+    pub value: Expr,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RecordKey {
+    pub name: String,
+    /// Written as a string (`"X-Other": 2`).
+    pub quoted: bool,
+    pub span: Span,
+}
+
+/// A call argument: positional (`name == None`) or named (`priority: "high"`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Arg {
+    pub name: Option<Ident>,
+    pub value: Expr,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum UnOp {
+    Neg,
+    Not,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum BinOp {
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Rem,
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    And,
+    Or,
+    /// `??`
+    Coalesce,
+    /// `x in list`
+    In,
+}
+
+impl BinOp {
+    pub fn symbol(self) -> &'static str {
+        match self {
+            BinOp::Add => "+",
+            BinOp::Sub => "-",
+            BinOp::Mul => "*",
+            BinOp::Div => "/",
+            BinOp::Rem => "%",
+            BinOp::Eq => "==",
+            BinOp::Ne => "!=",
+            BinOp::Lt => "<",
+            BinOp::Le => "<=",
+            BinOp::Gt => ">",
+            BinOp::Ge => ">=",
+            BinOp::And => "and",
+            BinOp::Or => "or",
+            BinOp::Coalesce => "??",
+            BinOp::In => "in",
+        }
+    }
+}

@@ -1,0 +1,1 @@
+//! `agentc test`: runs `test` blocks against mocked services.
