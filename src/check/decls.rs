@@ -68,8 +68,10 @@ pub fn agent<'a>(p: &'a Program<'a>, diags: &mut Vec<Diagnostic>) -> (Env<'a>, O
     let owner = format!("agent `{}`", agent.name.name);
     let fields = Fields::index(&fields, catalogue::AGENT_FIELDS, &owner, agent.name.span, &[], diags);
     if let Some(field) = fields.get("channels") {
-        env.channels_span = Some(field.value.span);
         env.channels = channels(&field.value, diags);
+        if !env.channels.is_empty() {
+            env.channels_span = Some(field.value.span);
+        }
     }
     let text = |name: &str, diags: &mut Vec<Diagnostic>| match fields
         .value(name)

@@ -483,6 +483,7 @@ fn test_blocks() {
     expect(&format!("{base}test \"t\" {{\n  mock apx GET \"/\" -> 200\n}}\n"), "E0202", "apx");
     expect(&format!("{base}test \"t\" {{\n  send messag_received\n}}\n"), "E0209", "messag_received");
     expect(&format!("{base}test \"t\" {{\n  send block u.c\n}}\n"), "E0213", "c");
+    expect(&format!("{base}test \"t\" {{\n  send message_received {{ txt: \"a\" }}\n}}\n"), "E0204", "txt");
     expect(&format!("{base}test \"t\" {{\n  expect ran y\n}}\n"), "E0210", "y");
     expect(&format!("{base}test \"t\" {{\n  mock api GOT \"/\" -> 200\n}}\n"), "E0217", "GOT");
     let ir = clean(&format!(
@@ -632,4 +633,33 @@ fn check_expr_types_against_the_program() {
     let (_, ty) = check_expr(&ir, &context, &parse("event.text")).unwrap();
     assert_eq!(ty, "text");
     assert!(check_expr(&ir, &ExprContext::default(), &parse("block.name")).is_err());
+}
+
+#[test]
+fn caller_needs_the_voice_channel() {
+    expect(
+        &format!("{CHAT_AGENT}action x {{ target: conversation, task: add_label(caller.phone) }}\non message_received do x\n"),
+        "E0402",
+        "caller",
+    );
+}
+
+#[test]
+fn a_function_read_as_a_value_says_to_call_it() {
+    let d = expect(
+        &with_agent("action x { target: conversation, task: add_label(today) }\non message_received do x\n"),
+        "E0201",
+        "today",
+    );
+    assert!(d.help.unwrap().contains("today(…)"));
+}
+
+#[test]
+fn syntax_errors_are_kept_and_checking_goes_on() {
+    let (sources, checked) = run(&with_agent(
+        "action broken { target: conversation task: }\naction x { target: nowhere, task: add_label(\"a\") }\non message_received do x\n",
+    ));
+    let codes: Vec<&str> = checked.diagnostics.iter().map(|d| d.code.as_str()).collect();
+    assert!(codes.contains(&"E0001"), "{}", describe(&sources, &checked));
+    assert!(codes.contains(&"E0202"), "{}", describe(&sources, &checked));
 }
