@@ -82,7 +82,8 @@ fn main() {
         .unwrap_or(10.0);
     let src = generate((megabytes * 1_000_000.0) as usize);
     let size = src.len() as f64 / 1e6;
-    let (mut parse_wall, mut parse_cpu, mut wall, mut cpu) = (f64::MAX, f64::MAX, f64::MAX, f64::MAX);
+    let (mut parse_wall, mut parse_cpu, mut wall, mut cpu) =
+        (f64::MAX, f64::MAX, f64::MAX, f64::MAX);
     for _ in 0..3 {
         let (parsed, w, c) = timed(|| agentc::syntax::parse(agentc::diagnostics::FileId(0), &src));
         assert!(parsed.diagnostics.is_empty());
@@ -101,14 +102,23 @@ fn main() {
     println!("{size:.1} MB program (best of 3; wall clock, then CPU time)");
     println!(
         "  parse:              {:6.0} ms {:6.1} MB/s | cpu {:6.0} ms {:6.1} MB/s",
-        parse_wall * 1e3, rate(parse_wall), parse_cpu * 1e3, rate(parse_cpu)
+        parse_wall * 1e3,
+        rate(parse_wall),
+        parse_cpu * 1e3,
+        rate(parse_cpu)
     );
     println!(
         "  parse+check+lower:  {:6.0} ms {:6.1} MB/s | cpu {:6.0} ms {:6.1} MB/s",
-        wall * 1e3, rate(wall), cpu * 1e3, rate(cpu)
+        wall * 1e3,
+        rate(wall),
+        cpu * 1e3,
+        rate(cpu)
     );
     println!(
         "  check+lower alone:  {:6.0} ms {:6.1} MB/s | cpu {:6.0} ms {:6.1} MB/s",
-        (wall - parse_wall) * 1e3, rate(wall - parse_wall), (cpu - parse_cpu) * 1e3, rate(cpu - parse_cpu)
+        (wall - parse_wall) * 1e3,
+        rate(wall - parse_wall),
+        (cpu - parse_cpu) * 1e3,
+        rate(cpu - parse_cpu)
     );
 }
