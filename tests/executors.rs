@@ -483,6 +483,103 @@ async fn bad_target_fields_are_reported_without_values() {
     }
 }
 
+#[tokio::test]
+async fn http_query_lists_repeat_and_records_are_refused() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&server)
+        .await;
+    let api = http_target(&server, json!({}));
+    let list = task(
+        "get",
+        json!({"path": "/s", "query": {"tag": ["a", "b"], "skip": null, "n": 2}}),
+    );
+    json_of(run(&api, &list).await);
+    assert_eq!(
+        received(&server).await[0].url.query(),
+        Some("tag=a&tag=b&n=2")
+    );
+    let nested = task("get", json!({"path": "/s", "query": {"filter": {"a": 1}}}));
+    let error = run(&api, &nested).await.unwrap_err();
+    assert!(
+        error.message.contains("query value `filter` must be text"),
+        "{}",
+        error.message
+    );
+    let header = task("get", json!({"path": "/s", "headers": {"X-List": [1]}}));
+    assert!(run(&api, &header)
+        .await
+        .unwrap_err()
+        .message
+        .contains("header `X-List`"));
+    assert_eq!(
+        received(&server).await.len(),
+        1,
+        "invalid requests are never sent"
+    );
+}
+
+#[tokio::test]
+async fn credentials_echoed_by_a_service_never_reach_the_error() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(401).set_body_string(
+            "bad credentials: Bearer CANARY-7f3a / Basic Ym90OkNBTkFSWS03ZjNh / CANARY-7f3a",
+        ))
+        .mount(&server)
+        .await;
+    let get = task("get", json!({"path": "/me"}));
+    for auth in [
+        json!({"scheme": "bearer", "token": "CANARY-7f3a"}),
+        json!({"scheme": "basic", "username": "bot", "password": "CANARY-7f3a"}),
+        json!({"scheme": "api_key", "header": "X-Key", "value": "CANARY-7f3a"}),
+    ] {
+        let api = http_target(&server, json!({ "auth": auth }));
+        let error = run(&api, &get).await.unwrap_err();
+        assert!(
+            error.message.contains("401 Unauthorized"),
+            "{}",
+            error.message
+        );
+        assert!(!error.message.contains("CANARY"), "{}", error.message);
+        assert!(!api.describe(&get).contains("CANARY"));
+    }
+}
+
+/// Building needs no running runtime: the runtime may build executors before it starts.
+#[test]
+fn every_kind_builds_outside_a_runtime() {
+    let dir = tempfile::tempdir().unwrap();
+    let kinds = [
+        ("http", json!({"base_url": "https://api.example"})),
+        (
+            "zendesk",
+            json!({"subdomain": "acme", "email": "a@b.example", "token": "t"}),
+        ),
+        (
+            "salesforce",
+            json!({"instance_url": "https://acme.my.salesforce.com", "token": "t"}),
+        ),
+        (
+            "sms",
+            json!({"account_sid": "AC1", "auth_token": "t", "from": "+1"}),
+        ),
+        (
+            "smtp",
+            json!({"host": "smtp.example", "from": "a@b.example", "username": "u", "password": "p"}),
+        ),
+        (
+            "sql",
+            json!({"url": format!("sqlite://{}/x.db", dir.path().display())}),
+        ),
+        ("sql", json!({"url": "postgres://u:p@db.example/crm"})),
+    ];
+    for (kind, fields) in kinds {
+        executor(kind, fields);
+    }
+}
+
 // ---------------------------------------------------------------- zendesk
 
 fn zendesk(server: &MockServer) -> Arc<dyn Executor> {

@@ -361,7 +361,7 @@ impl Executor for SqlExecutor {
                 values.len(),
                 if values.len() == 1 { "" } else { "s" }
             ),
-            Err(e) => format!("{} (invalid: {})", request.task, e.message),
+            Err(e) => super::describe_invalid(request, &e),
         }
     }
 }
