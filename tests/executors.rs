@@ -1271,7 +1271,7 @@ async fn sql_scenario(db: &Arc<dyn Executor>, placeholder: fn(usize) -> String, 
         json!({"rows_affected": 1})
     );
     let select = format!(
-        "SELECT id, phone, minutes, note, attempts FROM {table} WHERE phone = {}",
+        "SELECT id, phone, minutes, vip, note, attempts FROM {table} WHERE phone = {}",
         placeholder(1)
     );
     let rows = json_of(
@@ -1283,7 +1283,7 @@ async fn sql_scenario(db: &Arc<dyn Executor>, placeholder: fn(usize) -> String, 
     );
     assert_eq!(
         rows,
-        json!([{"id": 1, "phone": "+33 6'; DROP TABLE x; --", "minutes": 4, "note": null, "attempts": null}])
+        json!([{"id": 1, "phone": "+33 6'; DROP TABLE x; --", "minutes": 4, "vip": true, "note": null, "attempts": null}])
     );
 
     let duplicate = task(
@@ -1408,4 +1408,59 @@ async fn sql_describe_never_shows_the_password() {
     let error = run(&db, &request).await.unwrap_err();
     assert!(error.retryable, "{error:?}");
     assert!(!error.message.contains("pg-secret"), "{}", error.message);
+}
+
+/// The capture server's own protocol handling, spoken by hand.
+#[tokio::test]
+async fn mock_smtp_speaks_enough_smtp() {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let mocks = MockServices::start(Vec::new()).await.unwrap();
+    let stream = tokio::net::TcpStream::connect(mocks.smtp_addr())
+        .await
+        .unwrap();
+    let (read, mut write) = stream.into_split();
+    let mut lines = BufReader::new(read).lines();
+    assert!(lines.next_line().await.unwrap().unwrap().starts_with("220"));
+    let mut codes = Vec::new();
+    for command in [
+        "HELO me",
+        "NOOP",
+        "DATA",
+        "RCPT TO:<a@x.example>",
+        "MAIL FROM:<b@x.example>",
+        "RCPT TO:<a@x.example>",
+        "RSET",
+        "MAIL FROM:<b@x.example>",
+        "RCPT TO:<c@x.example>",
+        "DATA",
+        "Subject: hi",
+        "",
+        "..line",
+        ".",
+        "VRFY x",
+        "QUIT",
+    ] {
+        write
+            .write_all(format!("{command}\r\n").as_bytes())
+            .await
+            .unwrap();
+        if matches!(command, "Subject: hi" | "" | "..line") {
+            continue;
+        }
+        codes.push(lines.next_line().await.unwrap().unwrap()[..3].to_string());
+    }
+    assert_eq!(
+        codes,
+        [
+            "250", "250", "503", "503", "250", "250", "250", "250", "250", "354", "250", "502",
+            "221"
+        ]
+    );
+    let emails = mocks.emails();
+    assert_eq!(emails.len(), 1);
+    assert_eq!(emails[0].recipients, ["c@x.example"]);
+    assert_eq!(
+        (emails[0].subject.as_str(), emails[0].body.as_str()),
+        ("hi", ".line")
+    );
 }

@@ -264,13 +264,11 @@ async fn read_capped(
             human_bytes(max)
         ))
     };
-    if response
-        .content_length()
-        .is_some_and(|len| len > max as u64)
-    {
+    let declared = response.content_length().unwrap_or(0);
+    if declared > max as u64 {
         return Err(too_big());
     }
-    let mut body = Vec::new();
+    let mut body = Vec::with_capacity(declared as usize);
     while let Some(chunk) = response
         .chunk()
         .await
