@@ -230,12 +230,18 @@ impl SourceCode for FileSource<'_> {
         let inner = self
             .text
             .read_span(span, context_lines_before, context_lines_after)?;
+        // miette counts columns in bytes; the header's `file:line:column` counts characters,
+        // like every other output format.
+        let start = inner.span().offset().min(self.text.len());
+        let before = self.text.get(..start).unwrap_or_default();
+        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        let column = before[line_start..].chars().count();
         Ok(Box::new(MietteSpanContents::new_named(
             self.name.to_string(),
             inner.data(),
             *inner.span(),
             inner.line(),
-            inner.column(),
+            column,
             inner.line_count(),
         )))
     }
