@@ -298,3 +298,23 @@ fn spans_that_point_nowhere_render_without_panicking() {
     assert!(!render::github(&diagnostics, &sources).is_empty());
     let _: Value = serde_json::from_str(&render::sarif(&diagnostics, &sources)).unwrap();
 }
+
+#[test]
+fn control_characters_in_sources_do_not_reach_the_terminal() {
+    let mut sources = SourceMap::new();
+    let text = "reply a { text: \"\u{1b}[2J\u{0}\u{9b}x\" }\n";
+    sources.add("a.agent", text);
+    let start = text.rfind('x').unwrap();
+    let d = Diagnostic::new(Code::Syntax, "here", Span::new(FileId(0), start, start + 1))
+        .with_label_message("after the controls");
+    let human = render::human(&[d], &sources, PLAIN);
+    assert!(
+        !human.chars().any(|c| c.is_control() && c != '\n'),
+        "{human:?}"
+    );
+    assert!(human.contains("\".[2J...x\""), "{human}");
+    assert!(
+        human.contains("a.agent:1:24"),
+        "columns still count the file's characters"
+    );
+}
