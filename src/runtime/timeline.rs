@@ -1,0 +1,1 @@
+//! Renders trace records as a readable timeline.
