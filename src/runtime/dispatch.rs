@@ -235,16 +235,32 @@ impl Conversation {
     }
 }
 
-/// `250ms`, `5s`, `2m30s`.
+/// `250ms`, `5s`, `2m30s`, `1h`.
 pub(crate) fn show(duration: Duration) -> String {
     let ms = duration.as_millis();
     if ms < 1_000 || ms % 1_000 != 0 {
         return format!("{ms}ms");
     }
     let s = ms / 1_000;
-    match (s / 60, s % 60) {
-        (0, s) => format!("{s}s"),
-        (m, 0) => format!("{m}m"),
-        (m, s) => format!("{m}m{s}s"),
+    let parts = [(s / 3_600, "h"), (s / 60 % 60, "m"), (s % 60, "s")];
+    parts
+        .iter()
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, unit)| format!("{n}{unit}"))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::show;
+    use std::time::Duration;
+
+    #[test]
+    fn durations_show_as_written_in_the_language() {
+        let ms = |n| show(Duration::from_millis(n));
+        assert_eq!(
+            [ms(250), ms(5_000), ms(150_000), ms(3_600_000), ms(1_500)],
+            ["250ms", "5s", "2m30s", "1h", "1500ms"]
+        );
     }
 }
