@@ -83,8 +83,8 @@ impl Conversation {
                 let queue = self.optional_text(queue, ev, "escalate")?;
                 let reason = self.optional_text(reason, ev, "escalate")?;
                 self.state.status = ConversationStatus::Escalated;
-                self.shared.tracer.emit(|| TraceRecord::Escalation {
-                    conversation: self.state.id.clone(),
+                self.effect(|conversation| TraceRecord::Escalation {
+                    conversation: conversation.to_string(),
                     seq,
                     queue,
                     reason,
@@ -94,8 +94,8 @@ impl Conversation {
             ConversationTask::End { reason } => {
                 let reason = self.optional_text(reason, ev, "end")?;
                 self.state.status = ConversationStatus::Ended;
-                self.shared.tracer.emit(|| TraceRecord::Close {
-                    conversation: self.state.id.clone(),
+                self.effect(|conversation| TraceRecord::Close {
+                    conversation: conversation.to_string(),
                     seq,
                     reason,
                 });
@@ -103,8 +103,8 @@ impl Conversation {
             }
             ConversationTask::SetLanguage(code) => {
                 let language = self.text(code, ev, "set_language")?;
-                self.shared.tracer.emit(|| TraceRecord::Language {
-                    conversation: self.state.id.clone(),
+                self.effect(|conversation| TraceRecord::Language {
+                    conversation: conversation.to_string(),
                     seq,
                     language: language.clone(),
                 });
@@ -126,7 +126,6 @@ impl Conversation {
 
     pub(super) fn call_task(&mut self, task: &CallTask, ev: &EventCtx) -> Result<Value, String> {
         let seq = ev.seq;
-        let conversation = self.state.id.clone();
         match task {
             CallTask::Transfer { to, mode, whisper } => {
                 let to = self.text(to, ev, "transfer")?;
@@ -143,8 +142,8 @@ impl Conversation {
                 if mode == "cold" {
                     self.state.status = ConversationStatus::Transferred;
                 }
-                self.shared.tracer.emit(|| TraceRecord::Transfer {
-                    conversation,
+                self.effect(|conversation| TraceRecord::Transfer {
+                    conversation: conversation.to_string(),
                     seq,
                     to,
                     mode,
@@ -154,8 +153,8 @@ impl Conversation {
             CallTask::Hangup { reason } => {
                 let reason = self.optional_text(reason, ev, "hangup")?;
                 self.state.status = ConversationStatus::Ended;
-                self.shared.tracer.emit(|| TraceRecord::Hangup {
-                    conversation,
+                self.effect(|conversation| TraceRecord::Hangup {
+                    conversation: conversation.to_string(),
                     seq,
                     reason,
                 });
@@ -170,24 +169,24 @@ impl Conversation {
                         "{digits:?} are not DTMF digits (0-9, *, #, A-D, w)"
                     ));
                 }
-                self.shared.tracer.emit(|| TraceRecord::Dtmf {
-                    conversation,
+                self.effect(|conversation| TraceRecord::Dtmf {
+                    conversation: conversation.to_string(),
                     seq,
                     digits,
                 });
             }
             CallTask::Hold { message } => {
                 let message = self.optional_text(message, ev, "hold")?;
-                self.shared.tracer.emit(|| TraceRecord::Hold {
-                    conversation,
+                self.effect(|conversation| TraceRecord::Hold {
+                    conversation: conversation.to_string(),
                     seq,
                     message,
                 });
             }
             CallTask::Say(text) => {
                 let text = self.text(text, ev, "say")?;
-                self.shared.tracer.emit(|| TraceRecord::Say {
-                    conversation,
+                self.effect(|conversation| TraceRecord::Say {
+                    conversation: conversation.to_string(),
                     seq,
                     text,
                 });
@@ -230,9 +229,9 @@ impl Conversation {
         }
     }
 
-    fn emit_label(&self, seq: u64, label: &str, added: bool) {
-        self.shared.tracer.emit(|| TraceRecord::Label {
-            conversation: self.state.id.clone(),
+    fn emit_label(&mut self, seq: u64, label: &str, added: bool) {
+        self.effect(|conversation| TraceRecord::Label {
+            conversation: conversation.to_string(),
             seq,
             label: label.to_string(),
             added,

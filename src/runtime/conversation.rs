@@ -86,6 +86,9 @@ pub(super) struct Conversation {
     pub offset: Duration,
     /// Conversation time of the last activity while the inactivity timer is armed.
     idle_since: Option<Duration>,
+    /// Records of what the running action did (a reply, a label), emitted after the
+    /// action's own record so the trace reads "action, then its effects".
+    effects: Vec<TraceRecord>,
 }
 
 /// The names an expression of this conversation can read.
@@ -191,6 +194,7 @@ impl Conversation {
             state,
             offset: Duration::ZERO,
             idle_since: None,
+            effects: Vec::new(),
         }
     }
 
@@ -442,7 +446,9 @@ impl Conversation {
                     }
                 }
                 BindingBody::Reply(reply) => {
-                    if let Err(message) = self.send_reply(reply, ev) {
+                    let sent = self.send_reply(reply, ev);
+                    self.flush_effects();
+                    if let Err(message) = sent {
                         let conversation = self.state.id.clone();
                         self.shared.tracer.emit(|| TraceRecord::Error {
                             conversation: Some(conversation),
@@ -570,6 +576,7 @@ impl Conversation {
                 dry_run,
             }
         });
+        self.flush_effects();
         failed
     }
 
@@ -663,13 +670,27 @@ impl Conversation {
             Value::Text(text) => text,
             other => other.to_string(),
         };
-        self.shared.tracer.emit(|| TraceRecord::Reply {
-            conversation: self.state.id.clone(),
+        self.effect(|conversation| TraceRecord::Reply {
+            conversation: conversation.to_string(),
             seq: ev.seq,
             reply: name.to_string(),
             text: text.clone(),
         });
         Ok(Value::Text(text))
+    }
+
+    /// Records an effect of the running action (see `effects`).
+    pub fn effect(&mut self, build: impl FnOnce(&str) -> TraceRecord) {
+        if self.shared.tracer.enabled() {
+            let record = build(&self.state.id);
+            self.effects.push(record);
+        }
+    }
+
+    fn flush_effects(&mut self) {
+        for record in std::mem::take(&mut self.effects) {
+            self.shared.tracer.emit(|| record);
+        }
     }
 
     /// The conversation's final record, when its input ends.
