@@ -1363,3 +1363,35 @@ action apologise {{
         assert!(stderr.contains("error[E"), "{stderr}");
     }
 }
+
+#[tokio::test]
+async fn expressions_evaluate_in_a_conversation_between_events() {
+    let ir = Ir::new(&[Channel::Chat]).param("attempts", Type::Number, Some(Value::Number(2.0)));
+    let (rt, _) = start(ir, vec![]);
+    rt.send(ev(
+        "c1",
+        "message_received",
+        serde_json::json!({"text": "Hello", "user": {"name": "Ana"}}),
+    ));
+    let greeting = Expr::Interp(vec![
+        call("upper", vec![path(Scope::Event, &["text"])]),
+        text(" "),
+        path(Scope::User, &["name"]),
+        text(" "),
+        bin(BinOp::Add, param("attempts"), num(1.0)),
+    ]);
+    assert_eq!(
+        rt.eval("c1", greeting).await,
+        Ok(Value::Text("HELLO Ana 3".into()))
+    );
+    let bad = Expr::Field(Box::new(param("attempts")), "x".into());
+    assert_eq!(
+        rt.eval("c1", bad).await,
+        Err("cannot read field `x` of a number".into())
+    );
+    assert_eq!(
+        rt.eval("new", param("attempts")).await,
+        Ok(Value::Number(2.0))
+    );
+    assert!(rt.snapshot("nobody").await.is_none());
+}
