@@ -60,7 +60,7 @@ impl Expected {
         if let Some(attempts) = error.parse_attempts() {
             // pest does not export its token type; its display is the literal text.
             for token in attempts.expected_tokens() {
-                let token = token.to_string();
+                let token = single_char_range(token.to_string());
                 let extends_word = token == "_" || token.contains("..");
                 if !(in_word && extends_word) {
                     expected.add_literal(&token);
@@ -211,6 +211,15 @@ impl Expected {
                 format!("{}, or {last}", parts.join(", "))
             }
         }
+    }
+}
+
+/// The grammar writes some single characters as ranges (`{..{`) for speed.
+fn single_char_range(token: String) -> String {
+    let chars: Vec<char> = token.chars().collect();
+    match chars[..] {
+        [a, '.', '.', b] if a == b => a.to_string(),
+        _ => token,
     }
 }
 
