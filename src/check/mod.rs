@@ -289,6 +289,9 @@ pub(crate) fn unknown_help<'c>(
     candidates: impl IntoIterator<Item = &'c str>,
     fallback: String,
 ) -> String {
+    // Sorted so that ties between equally close names resolve the same way on every run.
+    let mut candidates: Vec<&str> = candidates.into_iter().collect();
+    candidates.sort_unstable();
     match suggest(name, candidates) {
         Some(close) => format!("did you mean `{close}`?"),
         None => fallback,

@@ -414,6 +414,12 @@ fn type_mismatches() {
         "E0301",
         "5",
     );
+    let d = expect(
+        &with_agent("target t: http { base_url: \"https://x.example\", auth: \"Bearer x\" }\n"),
+        "E0301",
+        "\"Bearer x\"",
+    );
+    assert!(d.help.unwrap().starts_with("write bearer("));
     // `+` on two texts concatenates; `??` keeps the type.
     clean(&with_agent("action x { target: conversation, task: add_label(note + \"-\" + (order_id ?? \"none\")) }\non message_received do x\n"));
 }
