@@ -318,3 +318,13 @@ fn control_characters_in_sources_do_not_reach_the_terminal() {
         "columns still count the file's characters"
     );
 }
+
+#[test]
+fn the_docs_index_lists_every_code() {
+    let docs = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/diagnostics.md"))
+        .unwrap();
+    for code in ALL_CODES {
+        let row = format!("| {code} | {} |", code.title());
+        assert!(docs.contains(&row), "docs/diagnostics.md lacks `{row}`");
+    }
+}
