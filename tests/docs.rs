@@ -88,6 +88,10 @@ fn target_kind(out: &mut String, kind: &TargetKind) {
     if !kind.channels.is_empty() {
         writeln!(out, "\nOnly for agents on: {}.", channels(kind.channels)).unwrap();
     }
+    for group in kind.one_of {
+        let names: Vec<String> = group.iter().map(|f| format!("`{f}`")).collect();
+        writeln!(out, "\nNeeds at least one of {}.", names.join(", ")).unwrap();
+    }
     if kind.declared_tasks {
         out.push_str("\n`task` declarations may add tasks to targets of this kind.\n");
     }
