@@ -202,6 +202,17 @@ fn directories_are_searched_for_agent_files() {
     assert_eq!(found, [("W0605", "old/unused.agent")]);
 }
 
+#[cfg(unix)]
+#[test]
+fn a_link_back_to_a_parent_directory_is_walked_once() {
+    let d = tree();
+    std::os::unix::fs::symlink("..", d.path().join("app/lib/up")).unwrap();
+    let r = run(d.path(), &["check", "--format", "json", "app"]);
+    assert_eq!(r.code, 0, "{}", r.stdout);
+    let json: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(json["warnings"], 1, "the orphan, once: {}", r.stdout);
+}
+
 #[test]
 fn several_paths_and_a_file_named_twice() {
     let d = tree();
