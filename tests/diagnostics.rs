@@ -186,7 +186,7 @@ fn summary_lines() {
 fn json_counts_characters_with_exclusive_ends() {
     let (sources, diagnostics) = two_files();
     let json: Value = serde_json::from_str(&render::json(&diagnostics, &sources)).unwrap();
-    assert_eq!(json["version"], 1);
+    assert_eq!(json["version"], render::JSON_VERSION);
     assert_eq!(
         (json["errors"].as_u64(), json["warnings"].as_u64()),
         (Some(2), Some(1))
