@@ -1,1 +1,122 @@
 //! One executor per external target kind, each speaking its real protocol.
+//!
+//! [`build`] turns a declared target and its evaluated fields into an [`Executor`]. The
+//! runtime evaluates the target's fields first, with these conventions:
+//!
+//! - `secret("X")` and `env("X")` arrive as [`Value::Text`]; durations as [`Value::Duration`];
+//!   bare words of a fixed set (`tls: starttls`) as [`Value::Text`].
+//! - `auth` arrives as a record whose `scheme` says which call wrote it:
+//!   - `bearer(token)` → `{ scheme: "bearer", token }`
+//!   - `basic(user, pass)` → `{ scheme: "basic", username, password }`
+//!   - `api_key(header, value)` → `{ scheme: "api_key", header, value }`
+//!
+//! Task arguments arrive by parameter name in [`TaskRequest::args`] (`null` = not given).
+//! Declared tasks of an `http` target are sent as the generic task `request` with the args
+//! `{ method, path, query?, body?, headers? }` (any other task name carrying a `method`
+//! argument is treated the same way); the runtime applies the declared `result` mapping to
+//! the `{ status, headers, body }` answer.
+//!
+//! Every HTTP-based kind (`http`, `zendesk`, `salesforce`, `sms`) shares one guarded client
+//! (`client.rs`): the SSRF guard (`guard.rs`), a response size cap
+//! ([`ExecutorOptions::max_response_bytes`]), `Idempotency-Key: <TaskRequest::idempotency_key>`
+//! on every POST/PUT/PATCH/DELETE (a header of that name given by the task wins), and one
+//! classification of failures:
+//!
+//! | what happened | [`TaskError`](crate::runtime::effects::TaskError) |
+//! |---|---|
+//! | 5xx, 408, 429 | retryable; `retry_after` from `Retry-After` (seconds or HTTP date) |
+//! | other 4xx, 3xx not followed | final |
+//! | timed out (`TaskRequest::timeout`), connection refused or reset | retryable |
+//! | refused by the SSRF guard (address or redirect) | final, says to use `allow_hosts` |
+//! | answer larger than the cap (streamed: never held whole) | final |
+//! | answer labelled JSON that does not parse | final ("malformed JSON") |
+//!
+//! A 2xx body is JSON when labelled JSON, JSON when unlabelled and it parses, text
+//! otherwise, null when empty. Error messages quote at most 200 characters of the answer
+//! and never the target's credentials, even if the service echoes them.
+//!
+//! SMTP: a 5xx reply (a rejected recipient) is final with the server's text, a 4xx or a
+//! lost connection retryable. SQL: constraint violations and SQL errors are final; a lost
+//! connection, a deadlock or a serialization failure retryable.
+//!
+//! Building an executor opens no connection and needs no running tokio runtime; a zero
+//! `TaskRequest::timeout` means "no limit of the executor's own".
+
+mod args;
+mod client;
+mod guard;
+mod http;
+mod salesforce;
+mod sms;
+mod smtp;
+mod sql;
+mod zendesk;
+
+pub use guard::is_forbidden_ip;
+
+use crate::ir::{self, Value};
+use crate::runtime::effects::{Executor, TaskRequest};
+use indexmap::IndexMap;
+use std::sync::Arc;
+
+/// Limits and identity shared by every executor.
+#[derive(Clone, Debug)]
+pub struct ExecutorOptions {
+    /// The largest response body read from a service; a larger one fails the task.
+    pub max_response_bytes: usize,
+    /// Sent as `User-Agent` on every HTTP request.
+    pub user_agent: String,
+    /// How long establishing a connection may take (the whole attempt is bounded by the
+    /// task's own timeout).
+    pub connect_timeout: std::time::Duration,
+}
+
+impl Default for ExecutorOptions {
+    fn default() -> Self {
+        ExecutorOptions {
+            max_response_bytes: 10 * 1024 * 1024,
+            user_agent: concat!("agentc/", env!("CARGO_PKG_VERSION")).to_string(),
+            connect_timeout: std::time::Duration::from_secs(10),
+        }
+    }
+}
+
+/// Builds the executor of one declared target. `fields` are the target's evaluated fields
+/// (the runtime may have overridden some, e.g. with [`crate::runtime::mock::MockServices::redirect`]).
+/// The error says which field is wrong and why; it never contains a field's value.
+pub fn build(
+    target: &ir::Target,
+    fields: IndexMap<String, Value>,
+    options: &ExecutorOptions,
+) -> Result<Arc<dyn Executor>, String> {
+    let fields = args::Fields::new(&target.name, fields);
+    let executor: Arc<dyn Executor> = match target.kind.as_str() {
+        "http" => Arc::new(http::HttpExecutor::new(&fields, options)?),
+        "zendesk" => Arc::new(zendesk::ZendeskExecutor::new(&fields, options)?),
+        "salesforce" => Arc::new(salesforce::SalesforceExecutor::new(&fields, options)?),
+        "sms" => Arc::new(sms::SmsExecutor::new(&fields, options)?),
+        "smtp" => Arc::new(smtp::SmtpExecutor::new(&fields)?),
+        "sql" => Arc::new(sql::SqlExecutor::new(&fields)?),
+        other => {
+            return Err(format!(
+                "target `{}`: kind `{other}` has no external executor",
+                target.name
+            ))
+        }
+    };
+    Ok(executor)
+}
+
+/// The error for a task name the executor does not know (the checker normally stops it).
+fn unknown_task(request: &TaskRequest, kind: &str) -> crate::runtime::effects::TaskError {
+    crate::runtime::effects::TaskError::fatal(format!(
+        "target `{}` ({kind}) has no task `{}`",
+        request.target, request.task
+    ))
+}
+
+/// describe() for a request that cannot be built: the task and why, so a dry run still
+/// shows the action.
+fn describe_invalid(request: &TaskRequest, error: &crate::runtime::effects::TaskError) -> String {
+    format!("{} (invalid: {})", request.task, error.message)
+}
