@@ -356,6 +356,8 @@ pub fn describe(error: &Error<Rule>, file: FileId, text: &str, base: usize) -> D
         && is_keyword(word)
         && (expected.name || expected.field)
         && !expected.tokens.contains(word)
+        // A keyword may be a field key (`task:`), so one followed by `:` is not misused.
+        && !text[pos + found_len..].trim_start().starts_with(':')
     {
         return Diagnostic::new(
             Code::KeywordAsName,
