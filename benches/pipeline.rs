@@ -1,0 +1,169 @@
+//! The front end's speed: parse + check + lower on a generated ~10 MB program (target:
+//! ≥ 20 MB/s), next to serde_json parsing the same program's IR JSON; and the check of a
+//! typical ~20 KB program, in process and as a whole `agentc check` process.
+//!
+//! Run with `cargo bench --bench pipeline`. After criterion's report it prints a summary
+//! with the throughput, the ratio to serde_json and the process wall time.
+
+use agentc::check::{check_program, Checked, Loader};
+use agentc::diagnostics::{FileId, SourceMap};
+use agentc::{ir, syntax};
+use criterion::{BatchSize, Criterion, Throughput};
+use std::hint::black_box;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+#[path = "common/generate.rs"]
+mod generate;
+
+const LARGE: usize = 10 * 1024 * 1024;
+const TYPICAL: usize = 20 * 1024;
+
+/// Generated programs are one file: any import is a bug in the generator.
+struct NoImports;
+
+impl Loader for NoImports {
+    fn load(&mut self, path: &str) -> Result<String, String> {
+        Err(format!("{path}: generated programs import nothing"))
+    }
+}
+
+fn sources(text: &str) -> (SourceMap, FileId) {
+    let mut sources = SourceMap::new();
+    let root = sources.add("generated.agent", text.to_owned());
+    (sources, root)
+}
+
+fn check((mut sources, root): (SourceMap, FileId)) -> Checked {
+    check_program(&mut sources, root, &mut NoImports)
+}
+
+/// Checks `text` once and insists it is clean: measuring a pipeline that stopped at the
+/// first error would flatter it.
+fn checked_clean(text: &str) -> ir::Program {
+    let checked = check(sources(text));
+    if let Some(d) = checked.diagnostics.first() {
+        panic!(
+            "the generated program is not clean ({} diagnostics); first: {} {} at {:?}",
+            checked.diagnostics.len(),
+            d.code,
+            d.message,
+            d.span()
+        );
+    }
+    checked
+        .program
+        .expect("a program without diagnostics lowers to IR")
+}
+
+fn bench(c: &mut Criterion, large: &str, ir_json: &str, typical: &str) {
+    let mut group = c.benchmark_group("pipeline");
+    group.throughput(Throughput::Bytes(large.len() as u64));
+    group.bench_function("parse/10MB", |b| {
+        b.iter(|| syntax::parse(FileId(0), black_box(large)))
+    });
+    group.bench_function("parse+check+lower/10MB", |b| {
+        b.iter_batched(|| sources(large), check, BatchSize::PerIteration)
+    });
+    group.throughput(Throughput::Bytes(ir_json.len() as u64));
+    group.bench_function("serde_json IR/10MB program", |b| {
+        b.iter(|| serde_json::from_str::<ir::Program>(black_box(ir_json)).unwrap())
+    });
+    group.finish();
+
+    let mut group = c.benchmark_group("check");
+    group.throughput(Throughput::Bytes(typical.len() as u64));
+    group.bench_function("typical/20KB", |b| {
+        b.iter_batched(|| sources(typical), check, BatchSize::SmallInput)
+    });
+    group.finish();
+}
+
+/// The median wall time of `runs` calls of `f`.
+fn median(runs: usize, mut f: impl FnMut()) -> Duration {
+    let mut times: Vec<Duration> = (0..runs)
+        .map(|_| {
+            let start = Instant::now();
+            f();
+            start.elapsed()
+        })
+        .collect();
+    times.sort();
+    times[runs / 2]
+}
+
+fn mb_per_s(bytes: usize, time: Duration) -> f64 {
+    bytes as f64 / (1024.0 * 1024.0) / time.as_secs_f64()
+}
+
+/// `agentc check FILE` as a user runs it: process start included.
+fn process_check_time(typical: &str) -> Duration {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let file = dir.path().join("typical.agent");
+    std::fs::write(&file, typical).expect("write the typical program");
+    let run = || {
+        let status = Command::new(env!("CARGO_BIN_EXE_agentc"))
+            .arg("check")
+            .arg(&file)
+            .status()
+            .expect("run agentc");
+        assert!(
+            status.success(),
+            "agentc check failed on the typical program"
+        );
+    };
+    run(); // warm the page cache
+    median(21, run)
+}
+
+fn summary(large: &str, ir_json: &str, typical: &str) {
+    let pipeline = median(5, || {
+        black_box(check(sources(large)));
+    });
+    let json = median(5, || {
+        black_box(serde_json::from_str::<ir::Program>(ir_json).unwrap());
+    });
+    let process = process_check_time(typical);
+    println!("\nsummary (medians):");
+    println!(
+        "  parse+check+lower  {:>8.1} ms  {:>6.1} MB/s of source ({:.1} MB)",
+        pipeline.as_secs_f64() * 1e3,
+        mb_per_s(large.len(), pipeline),
+        large.len() as f64 / (1024.0 * 1024.0)
+    );
+    println!(
+        "  serde_json IR      {:>8.1} ms  {:>6.1} MB/s of JSON ({:.1} MB)",
+        json.as_secs_f64() * 1e3,
+        mb_per_s(ir_json.len(), json),
+        ir_json.len() as f64 / (1024.0 * 1024.0)
+    );
+    println!(
+        "  ratio              pipeline takes {:.2}× the time serde_json takes on the IR",
+        pipeline.as_secs_f64() / json.as_secs_f64()
+    );
+    println!(
+        "  agentc check {:.0} KB  {:>6.2} ms wall, process start included",
+        typical.len() as f64 / 1024.0,
+        process.as_secs_f64() * 1e3
+    );
+}
+
+fn main() {
+    let large = generate::program(LARGE);
+    let typical = generate::program(TYPICAL);
+    let program = checked_clean(&large);
+    checked_clean(&typical);
+    let ir_json = serde_json::to_string(&program).expect("the IR serializes");
+
+    let mut criterion = Criterion::default()
+        .sample_size(10)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(5))
+        .configure_from_args();
+    bench(&mut criterion, &large, &ir_json, &typical);
+    criterion.final_summary();
+    // `cargo test --benches` runs each bench once as a smoke test: no summary then.
+    if std::env::args().any(|arg| arg == "--bench") {
+        summary(&large, &ir_json, &typical);
+    }
+}
