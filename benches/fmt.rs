@@ -14,7 +14,11 @@ const SIZE: usize = 10 * 1024 * 1024;
 fn fmt_10mb(c: &mut Criterion) {
     let source = gen::Gen::program_of_size(7, SIZE);
     let parsed = agentc::syntax::parse(FileId(0), &source);
-    assert!(parsed.diagnostics.is_empty(), "{:?}", &parsed.diagnostics[..1]);
+    assert!(
+        parsed.diagnostics.is_empty(),
+        "{:?}",
+        &parsed.diagnostics[..1]
+    );
     let mut group = c.benchmark_group("fmt");
     group.sample_size(10);
     group.throughput(Throughput::Bytes(source.len() as u64));

@@ -97,7 +97,11 @@ fn assert_formatting_is_sound_at(path: &str, source: &str) {
         "formatted text does not parse: {:#?}\n--- formatted ---\n{once}",
         after.diagnostics
     );
-    assert_eq!(shape(&before.file), shape(&after.file), "AST changed\n--- formatted ---\n{once}");
+    assert_eq!(
+        shape(&before.file),
+        shape(&after.file),
+        "AST changed\n--- formatted ---\n{once}"
+    );
     assert_eq!(
         comment_texts(&before.file, source),
         comment_texts(&after.file, &once),
@@ -105,7 +109,11 @@ fn assert_formatting_is_sound_at(path: &str, source: &str) {
     );
     let twice = fmt(&once);
     assert_eq!(once, twice, "not idempotent");
-    assert_eq!(ir_shape(path, source), ir_shape(path, &once), "IR changed\n--- formatted ---\n{once}");
+    assert_eq!(
+        ir_shape(path, source),
+        ir_shape(path, &once),
+        "IR changed\n--- formatted ---\n{once}"
+    );
 }
 
 fn examples() -> Vec<PathBuf> {
@@ -113,7 +121,9 @@ fn examples() -> Vec<PathBuf> {
     let mut found = Vec::new();
     let mut dirs = vec![dir];
     while let Some(dir) = dirs.pop() {
-        let Ok(entries) = fs::read_dir(&dir) else { continue };
+        let Ok(entries) = fs::read_dir(&dir) else {
+            continue;
+        };
         for entry in entries.flatten() {
             let path = entry.path();
             if path.is_dir() {
@@ -196,15 +206,27 @@ fn empty_blocks_and_an_empty_file() {
     assert_eq!(fmt(""), "");
     assert_eq!(fmt("\n\n"), "");
     assert_eq!(fmt("action a {\n}\n"), "action a {}\n");
-    assert_eq!(fmt("reply r { text: \"\" , }"), "reply r {\n    text: \"\"\n}\n");
+    assert_eq!(
+        fmt("reply r { text: \"\" , }"),
+        "reply r {\n    text: \"\"\n}\n"
+    );
 }
 
 #[test]
 fn literals_are_copied_as_written() {
     let source = "action a { target: conversation, task: set(n: 007, f: 1.50, d: 1500ms, s: \"\\u{1F600} \\{x} \\\"q\\\"\", t: \"\"\"\n      kept\n   as is\"\"\") }\n";
     let formatted = fmt(source);
-    for literal in ["007", "1.50", "1500ms", "\"\\u{1F600} \\{x} \\\"q\\\"\"", "\"\"\"\n      kept\n   as is\"\"\""] {
-        assert!(formatted.contains(literal), "{literal} lost in\n{formatted}");
+    for literal in [
+        "007",
+        "1.50",
+        "1500ms",
+        "\"\\u{1F600} \\{x} \\\"q\\\"\"",
+        "\"\"\"\n      kept\n   as is\"\"\"",
+    ] {
+        assert!(
+            formatted.contains(literal),
+            "{literal} lost in\n{formatted}"
+        );
     }
     assert_formatting_is_sound(source);
 }
@@ -288,14 +310,20 @@ fn generated_programs_check() {
     // The generator aims at valid programs, so the IR comparison means something.
     for seed in 0..20 {
         let source = gen::Gen::program(seed);
-        assert!(ir_shape("main.agent", &source).is_some(), "seed {seed} does not check:\n{source}");
+        assert!(
+            ir_shape("main.agent", &source).is_some(),
+            "seed {seed} does not check:\n{source}"
+        );
     }
 }
 
 #[test]
 fn a_large_generated_program_formats_soundly() {
     let source = gen::Gen::program_of_size(1, 300_000);
-    assert!(ir_shape("main.agent", &source).is_some(), "the large program does not check");
+    assert!(
+        ir_shape("main.agent", &source).is_some(),
+        "the large program does not check"
+    );
     assert_formatting_is_sound(&source);
 }
 
@@ -329,10 +357,22 @@ fn formats_files_in_place_and_lists_them() {
     let stdout = String::from_utf8(output.stdout).unwrap();
     let listed: Vec<&str> = stdout.lines().collect();
     assert_eq!(listed.len(), 2, "{stdout}");
-    assert!(listed[0].ends_with("a.agent") && listed[1].ends_with("c.agent"), "{stdout}");
-    assert_eq!(fs::read_to_string(dir.path().join("a.agent")).unwrap(), PRETTY);
-    assert_eq!(fs::read_to_string(dir.path().join("sub/c.agent")).unwrap(), PRETTY);
-    assert_eq!(fs::read_to_string(dir.path().join("notes.txt")).unwrap(), UGLY);
+    assert!(
+        listed[0].ends_with("a.agent") && listed[1].ends_with("c.agent"),
+        "{stdout}"
+    );
+    assert_eq!(
+        fs::read_to_string(dir.path().join("a.agent")).unwrap(),
+        PRETTY
+    );
+    assert_eq!(
+        fs::read_to_string(dir.path().join("sub/c.agent")).unwrap(),
+        PRETTY
+    );
+    assert_eq!(
+        fs::read_to_string(dir.path().join("notes.txt")).unwrap(),
+        UGLY
+    );
 }
 
 #[test]
@@ -406,9 +446,15 @@ fn a_file_with_syntax_errors_is_refused_and_left_untouched() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("E0"), "no diagnostic code in: {stderr}");
     assert!(stderr.contains("broken.agent"), "{stderr}");
-    assert_eq!(fs::read_to_string(dir.path().join("broken.agent")).unwrap(), broken);
+    assert_eq!(
+        fs::read_to_string(dir.path().join("broken.agent")).unwrap(),
+        broken
+    );
     // The other file is still formatted.
-    assert_eq!(fs::read_to_string(dir.path().join("ok.agent")).unwrap(), PRETTY);
+    assert_eq!(
+        fs::read_to_string(dir.path().join("ok.agent")).unwrap(),
+        PRETTY
+    );
 }
 
 #[test]
@@ -428,7 +474,9 @@ fn a_missing_path_is_an_error() {
         .args(["fmt", "does/not/exist.agent"])
         .assert()
         .code(2)
-        .stderr(predicates::str::contains("cannot read does/not/exist.agent"));
+        .stderr(predicates::str::contains(
+            "cannot read does/not/exist.agent",
+        ));
 }
 
 #[cfg(unix)]
@@ -449,7 +497,11 @@ fn writes_are_atomic_renames_that_keep_permissions() {
     assert_eq!(fs::read_to_string(&path).unwrap(), PRETTY);
     assert_eq!(std::io::read_to_string(held).unwrap(), UGLY);
     let leftovers: Vec<_> = fs::read_dir(dir.path()).unwrap().flatten().collect();
-    assert_eq!(leftovers.len(), 1, "temporary files left behind: {leftovers:?}");
+    assert_eq!(
+        leftovers.len(),
+        1,
+        "temporary files left behind: {leftovers:?}"
+    );
 }
 
 #[cfg(unix)]
@@ -461,7 +513,10 @@ fn a_symlink_keeps_pointing_at_its_file() {
     fs::write(&real, UGLY).unwrap();
     std::os::unix::fs::symlink(&real, &link).unwrap();
     agentc().arg("fmt").arg(&link).assert().code(0);
-    assert!(fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+    assert!(fs::symlink_metadata(&link)
+        .unwrap()
+        .file_type()
+        .is_symlink());
     assert_eq!(fs::read_to_string(&real).unwrap(), PRETTY);
 }
 

@@ -159,7 +159,9 @@ impl<'s> Printer<'s> {
     /// took, then comments on its source line that start before `limit` (the next node).
     pub(super) fn close_line(&mut self, end: u32, limit: u32) {
         self.last_end = self.last_end.max(end as usize);
-        let mut line_open = true;
+        // Comments share the node's line until a line comment ends it; after that each one
+        // gets a line of its own, as it will when the output is read again.
+        let mut on_node_line = true;
         while let Some(c) = self.comments.peek() {
             let inside = c.span.start < end;
             let same_line =
@@ -168,18 +170,18 @@ impl<'s> Printer<'s> {
                 break;
             }
             self.comments.pop();
-            if line_open {
+            if on_node_line {
                 self.out.push(' ');
             } else {
                 self.indentation();
             }
             self.comment(c);
-            line_open = c.block;
-            if !line_open {
+            if !c.block || !on_node_line {
                 self.newline();
+                on_node_line = false;
             }
         }
-        if line_open {
+        if on_node_line {
             self.newline();
         }
     }

@@ -11,6 +11,9 @@ pub struct Gen {
     out: String,
     /// Suffix that keeps names unique when several programs are concatenated.
     unit: usize,
+    /// Inside a string's interpolation: plain layout only (no comments, no line breaks,
+    /// no triple-quoted strings), as people write them.
+    quiet: bool,
 }
 
 const NUMBER_PARAMS: &[&str] = &["attempts", "score"];
@@ -23,6 +26,7 @@ impl Gen {
             rng: StdRng::seed_from_u64(seed),
             out: String::new(),
             unit: 0,
+            quiet: false,
         }
     }
 
@@ -59,6 +63,9 @@ impl Gen {
 
     /// Where blanks may stand: usually one space, sometimes more, a tab or a block comment.
     fn sp(&mut self) {
+        if self.quiet {
+            return self.w(" ");
+        }
         match self.rng.gen_range(0..20) {
             0 => self.w("  "),
             1 => self.w("\t"),
@@ -69,6 +76,9 @@ impl Gen {
 
     /// Where blanks may stand but none is needed.
     fn tight(&mut self) {
+        if self.quiet {
+            return;
+        }
         match self.rng.gen_range(0..25) {
             0 => self.w(" "),
             1 => self.w("/*x*/"),
@@ -78,6 +88,9 @@ impl Gen {
 
     /// Where the grammar allows newlines but needs nothing.
     fn nl_opt(&mut self) {
+        if self.quiet {
+            return;
+        }
         match self.rng.gen_range(0..30) {
             0 => self.w("\n"),
             1 => self.w(" // why\n  "),
@@ -101,6 +114,9 @@ impl Gen {
 
     /// Between entries of a block, record, list or argument list.
     fn sep(&mut self) {
+        if self.quiet {
+            return self.w(", ");
+        }
         match self.rng.gen_range(0..8) {
             0 => self.w(",\n    "),
             1 => self.w(" // entry note\n    "),
@@ -203,7 +219,9 @@ impl Gen {
             }),
         });
         self.line_break();
-        self.w(&format!("task get_order{u}(id: text, verbose: bool?) on orders{u}"));
+        self.w(&format!(
+            "task get_order{u}(id: text, verbose: bool?) on orders{u}"
+        ));
         self.block(3, |g, i| match i {
             0 => g.field("method", |g| g.w("GET")),
             1 => g.field("path", |g| g.w("\"/orders/{id}\"")),
@@ -224,7 +242,9 @@ impl Gen {
         self.line_break();
         self.w(&format!("usecase order_status{u}"));
         self.block(2, |g, i| match i {
-            0 => g.field("description", |g| g.w("\"\"\"Customer asks\n    where an order is\"\"\"")),
+            0 => g.field("description", |g| {
+                g.w("\"\"\"Customer asks\n    where an order is\"\"\"")
+            }),
             _ => g.field("blocks", |g| {
                 g.seq("[", "]", 2, |g, i| g.w(["ask_id", "show"][i]));
             }),
@@ -324,7 +344,7 @@ impl Gen {
     fn infix(&mut self, op: &str) {
         self.sp();
         self.w(op);
-        if self.chance(5) {
+        if !self.quiet && self.chance(5) {
             self.w(" // continued\n        ");
         } else {
             self.sp();
@@ -332,7 +352,11 @@ impl Gen {
     }
 
     fn number_expr(&mut self, depth: u32) {
-        let choice = if depth == 0 { self.rng.gen_range(0..3) } else { self.rng.gen_range(0..8) };
+        let choice = if depth == 0 {
+            self.rng.gen_range(0..3)
+        } else {
+            self.rng.gen_range(0..8)
+        };
         match choice {
             0 => {
                 let literal = self.pick(&["0", "42", "3.14", "007", "1.50"]);
@@ -370,7 +394,11 @@ impl Gen {
     }
 
     fn text_expr(&mut self, depth: u32) {
-        let choice = if depth == 0 { self.rng.gen_range(0..2) } else { self.rng.gen_range(0..6) };
+        let choice = if depth == 0 {
+            self.rng.gen_range(0..2)
+        } else {
+            self.rng.gen_range(0..6)
+        };
         match choice {
             0 => self.text_literal(depth),
             1 => {
@@ -402,17 +430,23 @@ impl Gen {
             1 => self.w("\"esc \\\" \\\\ \\n \\u{1F600} \\{ok}\""),
             2 if depth > 0 => {
                 self.w("\"Hi {");
+                let quiet = std::mem::replace(&mut self.quiet, true);
                 self.text_expr(depth - 1);
+                self.quiet = quiet;
                 self.w("}!\"");
             }
             3 => self.w("\"héllo wörld — ünïcode\""),
-            4 => self.w("\"\"\"\n      triple\n        quoted\n    \"\"\""),
+            4 if !self.quiet => self.w("\"\"\"\n      triple\n        quoted\n    \"\"\""),
             _ => self.w("\"{order_id}\""),
         }
     }
 
     fn bool_expr(&mut self, depth: u32) {
-        let choice = if depth == 0 { self.rng.gen_range(0..2) } else { self.rng.gen_range(0..8) };
+        let choice = if depth == 0 {
+            self.rng.gen_range(0..2)
+        } else {
+            self.rng.gen_range(0..8)
+        };
         match choice {
             0 => {
                 let literal = self.pick(&["true", "false"]);
@@ -442,7 +476,9 @@ impl Gen {
             6 => self.maybe_paren(|g| {
                 g.text_expr(depth - 1);
                 g.infix("in");
-                g.seq("[", "]", 3, |g, i| g.w(["\"gold\"", "\"silver\"", "\"bronze\""][i]));
+                g.seq("[", "]", 3, |g, i| {
+                    g.w(["\"gold\"", "\"silver\"", "\"bronze\""][i])
+                });
             }),
             _ => {
                 self.w("contains");
