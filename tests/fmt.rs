@@ -71,15 +71,23 @@ impl Loader for DiskLoader {
     }
 }
 
-/// The program's IR as JSON with spans erased, or `None` when it does not check. `path`
-/// names the root so that its imports are found.
-fn ir_shape(path: &str, source: &str) -> Option<serde_json::Value> {
+/// The program's IR as JSON with spans erased, or the error messages when it does not
+/// check. `path` names the root so that its imports are found.
+fn ir_shape(path: &str, source: &str) -> Result<serde_json::Value, Vec<String>> {
     let mut sources = SourceMap::new();
     let root = sources.add(path, source);
     let checked = check_program(&mut sources, root, &mut DiskLoader);
-    let mut ir = serde_json::to_value(checked.program?).unwrap();
+    let Some(program) = checked.program else {
+        return Err(checked
+            .diagnostics
+            .iter()
+            .filter(|d| d.is_error())
+            .map(|d| format!("{}: {} at {:?}", d.code, d.message, d.span()))
+            .collect());
+    };
+    let mut ir = serde_json::to_value(program).unwrap();
     erase_spans(&mut ir);
-    Some(ir)
+    Ok(ir)
 }
 
 /// Everything formatting promises for one source text that parses.
@@ -291,8 +299,20 @@ fn comments_only() {
 #[test]
 fn examples_format_soundly() {
     for path in examples() {
+        let shown = path.to_str().unwrap();
         let source = fs::read_to_string(&path).unwrap();
-        assert_formatting_is_sound_at(path.to_str().unwrap(), &source);
+        // A root (the file with the agent block) must check, or the IR comparison is empty.
+        let is_root = parse(FileId(0), &source)
+            .file
+            .items
+            .iter()
+            .any(|item| matches!(item, ast::Item::Agent(_)));
+        if is_root {
+            if let Err(errors) = ir_shape(shown, &source) {
+                panic!("{shown} does not check: {errors:#?}");
+            }
+        }
+        assert_formatting_is_sound_at(shown, &source);
     }
 }
 
@@ -310,20 +330,18 @@ fn generated_programs_check() {
     // The generator aims at valid programs, so the IR comparison means something.
     for seed in 0..20 {
         let source = gen::Gen::program(seed);
-        assert!(
-            ir_shape("main.agent", &source).is_some(),
-            "seed {seed} does not check:\n{source}"
-        );
+        if let Err(errors) = ir_shape("main.agent", &source) {
+            panic!("seed {seed} does not check: {errors:#?}\n{source}");
+        }
     }
 }
 
 #[test]
 fn a_large_generated_program_formats_soundly() {
     let source = gen::Gen::program_of_size(1, 300_000);
-    assert!(
-        ir_shape("main.agent", &source).is_some(),
-        "the large program does not check"
-    );
+    if let Err(errors) = ir_shape("main.agent", &source) {
+        panic!("the large program does not check: {:#?}", &errors[..errors.len().min(5)]);
+    }
     assert_formatting_is_sound(&source);
 }
 

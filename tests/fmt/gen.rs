@@ -378,14 +378,16 @@ impl Gen {
                 self.tight();
                 self.maybe_paren(|g| g.number_expr(depth - 1));
             }
-            6 => self.maybe_paren(|g| {
-                g.w("if ");
-                g.bool_expr(depth - 1);
-                g.w(" then ");
-                g.number_expr(depth - 1);
-                g.w(" else ");
-                g.number_expr(depth - 1);
-            }),
+            // Always in parentheses: an `else` branch takes everything after it.
+            6 => {
+                self.w("(if ");
+                self.bool_expr(depth - 1);
+                self.w(" then ");
+                self.number_expr(depth - 1);
+                self.w(" else ");
+                self.number_expr(depth - 1);
+                self.w(")");
+            }
             _ => {
                 self.w("max");
                 self.seq("(", ")", 2, |g, _| g.number_expr(depth - 1));
