@@ -114,7 +114,8 @@ impl<'a> Checker<'a> {
             _ => None,
         };
         let when = fields.value("when").map(|v| {
-            let (t, r) = self.with_expr(scope, |ex| ex.expect(v, Type::Bool, "the `when` condition"));
+            let (t, r) =
+                self.with_expr(scope, |ex| ex.expect(v, Type::Bool, "the `when` condition"));
             merge(&mut reads, r);
             t.expr
         });
@@ -122,8 +123,12 @@ impl<'a> Checker<'a> {
             let result = call.as_ref().map_or(Type::Any, |c| c.result);
             self.save(&a.name.name, v, result)
         });
-        let timeout_ms = fields.value("timeout").and_then(|v| timeout(v, &mut self.diags));
-        let retry = fields.value("retry").and_then(|v| retry(v, &mut self.diags));
+        let timeout_ms = fields
+            .value("timeout")
+            .and_then(|v| timeout(v, &mut self.diags));
+        let retry = fields
+            .value("retry")
+            .and_then(|v| retry(v, &mut self.diags));
         let on_failure = fields.value("on_failure").and_then(|v| {
             let target = self.action_ref(v, "`on_failure`")?;
             Some((target, v.span))
@@ -191,8 +196,12 @@ impl<'a> Checker<'a> {
             ),
         };
         self.diags.push(
-            Diagnostic::new(Code::UnknownAction, format!("unknown action `{name}`"), span)
-                .with_help(help),
+            Diagnostic::new(
+                Code::UnknownAction,
+                format!("unknown action `{name}`"),
+                span,
+            )
+            .with_help(help),
         );
         None
     }
@@ -200,8 +209,12 @@ impl<'a> Checker<'a> {
     fn action_target(&mut self, value: &ast::Expr) -> Option<ActionTarget> {
         let ExprKind::Name(name) = &value.kind else {
             self.diags.push(
-                Diagnostic::new(Code::UnknownTarget, "`target` must name a target", value.span)
-                    .with_help("write a declared target's name, or `conversation` / `call`"),
+                Diagnostic::new(
+                    Code::UnknownTarget,
+                    "`target` must name a target",
+                    value.span,
+                )
+                .with_help("write a declared target's name, or `conversation` / `call`"),
             );
             return None;
         };
@@ -256,8 +269,12 @@ impl<'a> Checker<'a> {
             }
         };
         self.diags.push(
-            Diagnostic::new(Code::UnknownTarget, format!("unknown target `{name}`"), value.span)
-                .with_help(help),
+            Diagnostic::new(
+                Code::UnknownTarget,
+                format!("unknown target `{name}`"),
+                value.span,
+            )
+            .with_help(help),
         );
         None
     }
@@ -437,7 +454,10 @@ impl<'a> Checker<'a> {
             if let Some(j) = sig.params.iter().position(|p| p.name == name.name) {
                 match slots[j] {
                     Some(previous) => {
-                        let first = previous.name.as_ref().map_or(previous.value.span, |n| n.span);
+                        let first = previous
+                            .name
+                            .as_ref()
+                            .map_or(previous.value.span, |n| n.span);
                         self.diags.push(
                             Diagnostic::new(
                                 Code::DuplicateField,
@@ -512,7 +532,9 @@ impl<'a> Checker<'a> {
         for (param, slot) in sig.params.iter().zip(&slots) {
             match slot {
                 Some(arg) => {
-                    match self.arg_value(sig, target, param.name, param.ty, &arg.value, scope, reads) {
+                    match self
+                        .arg_value(sig, target, param.name, param.ty, &arg.value, scope, reads)
+                    {
                         Some(e) => lowered.push((param.name.to_string(), e)),
                         None => ok = false,
                     }
@@ -533,8 +555,10 @@ impl<'a> Checker<'a> {
             let (t, r) = self.with_expr(scope, |ex| ex.expect(value, ty, &what));
             merge(reads, r);
             if let Some(secret) = t.secret {
-                self.diags
-                    .push(security::secret_shown(secret, &format!("parameter `{}`", name.name)));
+                self.diags.push(security::secret_shown(
+                    secret,
+                    &format!("parameter `{}`", name.name),
+                ));
             }
             lowered.push((name.name.clone(), t.expr));
         }
@@ -543,8 +567,10 @@ impl<'a> Checker<'a> {
             let (t, r) = self.with_expr(scope, |ex| ex.check(value));
             merge(reads, r);
             if let Some(secret) = t.secret {
-                self.diags
-                    .push(security::secret_shown(secret, &format!("an argument of `{}`", sig.name)));
+                self.diags.push(security::secret_shown(
+                    secret,
+                    &format!("an argument of `{}`", sig.name),
+                ));
             }
             rest_lowered.push(t.expr);
         }
@@ -588,7 +614,8 @@ impl<'a> Checker<'a> {
                 Sink::Sent => {
                     let insecure = target.decl.and_then(|j| self.targets[j].insecure.clone());
                     if let Some((host, url)) = insecure {
-                        self.diags.push(security::secret_over_http(secret, &host, url));
+                        self.diags
+                            .push(security::secret_over_http(secret, &host, url));
                     }
                 }
             }
@@ -605,7 +632,10 @@ impl<'a> Checker<'a> {
                     format!("`{}` takes the bare name of a parameter here", sig.name),
                     value.span,
                 )
-                .with_help(format!("write a parameter's name, e.g. {}(attempts)", sig.name)),
+                .with_help(format!(
+                    "write a parameter's name, e.g. {}(attempts)",
+                    sig.name
+                )),
             );
             return None;
         };
@@ -643,8 +673,12 @@ impl<'a> Checker<'a> {
             format!("declare it in the agent's `params`, e.g. `{name}: text`"),
         );
         self.diags.push(
-            Diagnostic::new(Code::UnknownParam, format!("unknown parameter `{name}`"), span)
-                .with_help(help),
+            Diagnostic::new(
+                Code::UnknownParam,
+                format!("unknown parameter `{name}`"),
+                span,
+            )
+            .with_help(help),
         );
         None
     }
@@ -652,8 +686,12 @@ impl<'a> Checker<'a> {
     fn reply_arg(&mut self, value: &ast::Expr) -> Option<ir::Expr> {
         let ExprKind::Name(name) = &value.kind else {
             self.diags.push(
-                Diagnostic::new(Code::UnknownReply, "`reply` takes the name of a reply", value.span)
-                    .with_help("write a declared reply's name, e.g. reply(welcome)"),
+                Diagnostic::new(
+                    Code::UnknownReply,
+                    "`reply` takes the name of a reply",
+                    value.span,
+                )
+                .with_help("write a declared reply's name, e.g. reply(welcome)"),
             );
             return None;
         };
@@ -685,8 +723,12 @@ impl<'a> Checker<'a> {
     fn save(&mut self, action: &str, value: &ast::Expr, result: Type) -> Option<String> {
         let ExprKind::Name(name) = &value.kind else {
             self.diags.push(
-                Diagnostic::new(Code::UnknownParam, "`save` must name a parameter", value.span)
-                    .with_help("write a parameter's name, e.g. `save: order`"),
+                Diagnostic::new(
+                    Code::UnknownParam,
+                    "`save` must name a parameter",
+                    value.span,
+                )
+                .with_help("write a parameter's name, e.g. `save: order`"),
             );
             return None;
         };
@@ -716,11 +758,20 @@ impl<'a> Checker<'a> {
     }
 
     /// E0405: a statement must be one plain string; values go in as bound arguments.
-    fn sql_statement(&mut self, task: &str, target: &ActionTarget, value: &ast::Expr) -> Option<()> {
+    fn sql_statement(
+        &mut self,
+        task: &str,
+        target: &ActionTarget,
+        value: &ast::Expr,
+    ) -> Option<()> {
         let built = match &value.kind {
             ExprKind::Str(s) => s.as_plain().is_none(),
             ExprKind::Binary(BinOp::Add, ..) => true,
-            ExprKind::Name(_) | ExprKind::Call { .. } | ExprKind::If { .. } | ExprKind::Field(..) | ExprKind::Index(..) => true,
+            ExprKind::Name(_)
+            | ExprKind::Call { .. }
+            | ExprKind::If { .. }
+            | ExprKind::Field(..)
+            | ExprKind::Index(..) => true,
             _ => false,
         };
         if !built {
@@ -736,7 +787,11 @@ impl<'a> Checker<'a> {
                 for part in &s.parts {
                     match part {
                         StrPart::Lit(l) => {
-                            let l = if drop_quote { l.strip_prefix('\'').unwrap_or(l) } else { l };
+                            let l = if drop_quote {
+                                l.strip_prefix('\'').unwrap_or(l)
+                            } else {
+                                l
+                            };
                             text.push_str(l);
                             drop_quote = false;
                         }
@@ -769,7 +824,9 @@ impl<'a> Checker<'a> {
         self.diags.push(
             Diagnostic::new(
                 Code::InterpolatedSql,
-                format!("this SQL statement is built at run time: `{task}` takes a fixed statement"),
+                format!(
+                    "this SQL statement is built at run time: `{task}` takes a fixed statement"
+                ),
                 value.span,
             )
             .with_label_message("values spliced into SQL allow SQL injection")

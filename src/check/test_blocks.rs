@@ -69,13 +69,20 @@ impl<'a> Checker<'a> {
                             block: block.name.clone(),
                         }
                     }
-                    SendWhat::Wait(d) => match constant(d, Type::Duration, "`send wait`", &mut self.diags)? {
-                        Value::Duration(ms) => ir::SendEvent::Wait { ms },
-                        _ => return None,
-                    },
+                    SendWhat::Wait(d) => {
+                        match constant(d, Type::Duration, "`send wait`", &mut self.diags)? {
+                            Value::Duration(ms) => ir::SendEvent::Wait { ms },
+                            _ => return None,
+                        }
+                    }
                 };
                 let payload = match &s.payload {
-                    Some(p) => Some(constant(p, Type::Record, "an event's payload", &mut self.diags)?),
+                    Some(p) => Some(constant(
+                        p,
+                        Type::Record,
+                        "an event's payload",
+                        &mut self.diags,
+                    )?),
                     None => None,
                 };
                 Some(ir::TestStep::Send {
@@ -99,7 +106,9 @@ impl<'a> Checker<'a> {
                 if self.p.action(&a.name).is_none() {
                     self.action_by_name(&a.name, a.span)?;
                 }
-                ir::Expectation::Ran { action: a.name.clone() }
+                ir::Expectation::Ran {
+                    action: a.name.clone(),
+                }
             }
             Expectation::Label(l) => ir::Expectation::Label {
                 label: self.step_text(l, "a label")?,
@@ -189,12 +198,17 @@ impl<'a> Checker<'a> {
         let Some(j) = self.p.target(&name.name) else {
             let help = unknown_help(
                 &name.name,
-                self.p.names_of(|d| matches!(d, super::program::Decl::Target(_))),
+                self.p
+                    .names_of(|d| matches!(d, super::program::Decl::Target(_))),
                 "name a declared target".into(),
             );
             self.diags.push(
-                Diagnostic::new(Code::UnknownTarget, format!("unknown target `{}`", name.name), name.span)
-                    .with_help(help),
+                Diagnostic::new(
+                    Code::UnknownTarget,
+                    format!("unknown target `{}`", name.name),
+                    name.span,
+                )
+                .with_help(help),
             );
             return None;
         };
@@ -209,7 +223,10 @@ impl<'a> Checker<'a> {
         self.diags.push(
             Diagnostic::new(
                 Code::BadTestStep,
-                format!("`{step}` needs a {kind} target, but `{}` is {}", name.name, found.name),
+                format!(
+                    "`{step}` needs a {kind} target, but `{}` is {}",
+                    name.name, found.name
+                ),
                 name.span,
             )
             .with_help(format!("name one of the program's {kind} targets")),
@@ -251,7 +268,12 @@ impl<'a> Checker<'a> {
 
     fn step_fields(&mut self, fields: &Option<ast::Expr>) -> Option<Option<Value>> {
         match fields {
-            Some(f) => Some(Some(constant(f, Type::Record, "the expected fields", &mut self.diags)?)),
+            Some(f) => Some(Some(constant(
+                f,
+                Type::Record,
+                "the expected fields",
+                &mut self.diags,
+            )?)),
             None => Some(None),
         }
     }
@@ -260,7 +282,10 @@ impl<'a> Checker<'a> {
         match constant(expr, Type::Number, "a mock's status", &mut self.diags)? {
             Value::Number(n) if (100.0..=599.0).contains(&n) && n.fract() == 0.0 => Some(n as u16),
             _ => {
-                self.bad_step(expr.span, "a status must be a whole number from 100 to 599".into());
+                self.bad_step(
+                    expr.span,
+                    "a status must be a whole number from 100 to 599".into(),
+                );
                 None
             }
         }

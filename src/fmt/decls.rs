@@ -129,8 +129,39 @@ impl Printer<'_> {
         }
     }
 
+    /// The parameters stay on the header line when it fits, else one per line.
     fn task(&mut self, task: &TaskDecl) {
         self.keyword_name("task", &task.name);
+        let header_end = task.target.span.start;
+        let params_span = Span {
+            start: task.name.span.end,
+            end: header_end,
+            ..task.name.span
+        };
+        let mark = self.mark();
+        if self.comments.any_within(params_span) || !self.inline_task_params(task) {
+            self.rollback(mark);
+            self.open_block("(");
+            for (i, param) in task.params.iter().enumerate() {
+                let limit = task
+                    .params
+                    .get(i + 1)
+                    .map_or(header_end, |next| next.span.start);
+                self.open_line(param.span.start, false);
+                self.task_param(param);
+                self.write(",");
+                self.close_line(param.span.end, limit);
+            }
+            self.close_block(header_end, ")");
+        }
+        self.write(" on ");
+        self.write(&task.target.name);
+        self.fields(&task.fields, task.span);
+    }
+
+    /// `(a: text, b: number = 1)`; false when the header line would not fit.
+    fn inline_task_params(&mut self, task: &TaskDecl) -> bool {
+        let start = self.out.len();
         self.write("(");
         for (i, param) in task.params.iter().enumerate() {
             if i > 0 {
@@ -138,9 +169,9 @@ impl Printer<'_> {
             }
             self.task_param(param);
         }
-        self.write(") on ");
-        self.write(&task.target.name);
-        self.fields(&task.fields, task.span);
+        self.write(")");
+        let rest = " on ".len() + task.target.name.chars().count() + " {".len();
+        self.fits(rest) && !self.out[start..].contains('\n')
     }
 
     fn task_param(&mut self, param: &TaskParam) {

@@ -219,9 +219,15 @@ impl Gen {
             }),
         });
         self.line_break();
-        self.w(&format!(
-            "task get_order{u}(id: text, verbose: bool?) on orders{u}"
-        ));
+        self.w(&format!("task get_order{u}"));
+        let params = [
+            "id: text",
+            "verbose: bool?",
+            "page_size_when_listing_the_orders_of_a_customer: number = 25",
+        ];
+        let count = self.rng.gen_range(1..=params.len());
+        self.seq("(", ")", count, |g, i| g.w(params[i]));
+        self.w(&format!(" on orders{u}"));
         self.block(3, |g, i| match i {
             0 => g.field("method", |g| g.w("GET")),
             1 => g.field("path", |g| g.w("\"/orders/{id}\"")),
