@@ -255,6 +255,16 @@ fn blank_lines_between_declarations_are_normalised() {
     insta::assert_snapshot!(fmt(source));
 }
 
+#[test]
+fn crlf_and_bom_come_out_as_plain_lf() {
+    let source = "\u{FEFF}// head\r\nreply r {\r\n  text: \"\"\"\r\n    two\r\n    lines\"\"\" // note\r\n}\r\n";
+    assert_formatting_is_sound(source);
+    assert_eq!(
+        fmt(source),
+        "// head\nreply r {\n    text: \"\"\"\n    two\n    lines\"\"\" // note\n}\n"
+    );
+}
+
 // ---- comments --------------------------------------------------------------------------
 
 const COMMENTED: &str = r#"// Header comment.
@@ -470,13 +480,12 @@ fn a_file_with_syntax_errors_is_refused_and_left_untouched() {
     fs::write(dir.path().join("ok.agent"), UGLY).unwrap();
     let output = agentc()
         .current_dir(dir.path())
+        .env_remove("COLUMNS")
         .args(["fmt", "."])
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(1));
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("E0"), "no diagnostic code in: {stderr}");
-    assert!(stderr.contains("broken.agent"), "{stderr}");
+    insta::assert_snapshot!("refusal", String::from_utf8_lossy(&output.stderr));
     assert_eq!(
         fs::read_to_string(dir.path().join("broken.agent")).unwrap(),
         broken
@@ -506,7 +515,7 @@ fn a_missing_path_is_an_error() {
         .assert()
         .code(2)
         .stderr(predicates::str::contains(
-            "cannot read does/not/exist.agent",
+            "cannot read `does/not/exist.agent`: no such file or directory",
         ));
 }
 

@@ -1,16 +1,19 @@
-//! `agentc fmt [PATHS…] [--check] [--stdin]`: rewrites `.agent` files in the canonical layout.
-//! Exit status: 0 all formatted, 1 a file would change (`--check`) or has syntax errors,
-//! 2 a file could not be read or written.
+//! `agentc fmt [PATHS…] [--check] [--stdin]`: rewrites `.agent` files in the canonical layout
+//! (docs/fmt.md). Exit status: 0 all formatted, 1 a file would change (`--check`) or has
+//! syntax errors, 2 a path could not be read or a file could not be written.
 
-use crate::diagnostics::{Code, Diagnostic, SourceMap, Span};
+use super::files::{self, Read};
+use crate::diagnostics::render::{self, HumanOptions};
+use crate::diagnostics::{Diagnostic, FileId, SourceMap};
 use std::fs;
-use std::io::{self, Read, Write};
+use std::io::{self, IsTerminal, Read as _, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// Files or directories (searched for `.agent` files); the current directory if none.
+    /// Files, or directories searched recursively for `*.agent` (default: the current
+    /// directory).
     pub paths: Vec<PathBuf>,
     /// Change nothing: print a diff of what would change and exit 1 if anything would.
     #[arg(long)]
@@ -35,26 +38,18 @@ pub fn run(args: Args) -> ExitCode {
     if args.stdin {
         return exit_code(&[format_stdin(args.check)], args.check);
     }
-    let paths = if args.paths.is_empty() {
-        vec![PathBuf::from(".")]
-    } else {
-        args.paths
+    let paths = match files::discover(&args.paths) {
+        Ok(paths) => paths,
+        Err(error) => return files::fail(&error.to_string()),
     };
-    let files = match agent_files(&paths) {
-        Ok(files) => files,
-        Err(message) => {
-            eprintln!("error: {message}");
-            return ExitCode::from(2);
-        }
-    };
-    let outcomes: Vec<Outcome> = files.iter().map(|f| format_path(f, args.check)).collect();
+    let outcomes: Vec<Outcome> = paths.iter().map(|p| format_path(p, args.check)).collect();
     let changed = outcomes
         .iter()
         .filter(|o| matches!(o, Outcome::Changed))
         .count();
     if args.check && changed > 0 {
-        let files = if changed == 1 { "file" } else { "files" };
-        eprintln!("error: {changed} {files} not formatted; run `agentc fmt` to fix");
+        let noun = if changed == 1 { "file is" } else { "files are" };
+        eprintln!("error: {changed} {noun} not formatted; run `agentc fmt` to fix");
     }
     exit_code(&outcomes, args.check)
 }
@@ -74,41 +69,40 @@ fn exit_code(outcomes: &[Outcome], check: bool) -> ExitCode {
 
 fn format_stdin(check: bool) -> Outcome {
     let mut bytes = Vec::new();
-    if let Err(err) = io::stdin().read_to_end(&mut bytes) {
-        eprintln!("error: cannot read standard input: {err}");
+    if let Err(error) = io::stdin().read_to_end(&mut bytes) {
+        eprintln!(
+            "error: cannot read standard input: {}",
+            files::describe(&error)
+        );
         return Outcome::Failed;
     }
-    let Some(formatted) = formatted("<stdin>", bytes) else {
+    let Some((source, formatted)) = formatted("<stdin>", &bytes) else {
         return Outcome::Refused;
     };
-    let (source, formatted) = formatted;
     if check {
-        return diff("<stdin>", &source, &formatted);
+        return diff("<stdin>", &bytes, &source, &formatted);
     }
-    let mut stdout = io::stdout().lock();
-    if let Err(err) = stdout.write_all(formatted.as_bytes()) {
-        eprintln!("error: cannot write standard output: {err}");
-        return Outcome::Failed;
-    }
+    // A closed pipe is not worth a panic.
+    let _ = io::stdout().lock().write_all(formatted.as_bytes());
     Outcome::Unchanged
 }
 
 fn format_path(path: &Path, check: bool) -> Outcome {
-    let shown = path.display().to_string();
+    let shown = files::display(path);
     let bytes = match fs::read(path) {
         Ok(bytes) => bytes,
-        Err(err) => {
-            eprintln!("error: cannot read {shown}: {err}");
+        Err(error) => {
+            eprintln!("error: cannot read `{shown}`: {}", files::describe(&error));
             return Outcome::Failed;
         }
     };
-    let Some((source, formatted)) = formatted(&shown, bytes) else {
+    let Some((source, formatted)) = formatted(&shown, &bytes) else {
         return Outcome::Refused;
     };
     if check {
-        return diff(&shown, &source, &formatted);
+        return diff(&shown, &bytes, &source, &formatted);
     }
-    if source == formatted {
+    if bytes == formatted.as_bytes() {
         return Outcome::Unchanged;
     }
     match write_atomically(path, &formatted) {
@@ -116,24 +110,25 @@ fn format_path(path: &Path, check: bool) -> Outcome {
             println!("formatted {shown}");
             Outcome::Changed
         }
-        Err(err) => {
-            eprintln!("error: cannot write {shown}: {err}");
+        Err(error) => {
+            eprintln!("error: cannot write `{shown}`: {}", files::describe(&error));
             Outcome::Failed
         }
     }
 }
 
-/// The source and its formatted text, or `None` after printing why it cannot be formatted.
-fn formatted(shown: &str, bytes: Vec<u8>) -> Option<(String, String)> {
+/// The source text and its formatted text, or `None` after reporting why the file cannot
+/// be formatted (not UTF-8, syntax errors).
+fn formatted(shown: &str, bytes: &[u8]) -> Option<(String, String)> {
     let mut sources = SourceMap::new();
-    let source = match decode(shown, bytes, &mut sources) {
-        Ok(source) => source,
-        Err(diagnostic) => {
+    let id: FileId = match files::add(&mut sources, shown, bytes) {
+        Read::Text(id) => id,
+        Read::NotText(_, diagnostic) => {
             refuse(shown, &[diagnostic], &sources);
             return None;
         }
     };
-    let id = sources.add(shown, source.clone());
+    let source = sources.get(id).text.clone();
     match crate::fmt::format_source(id, &source) {
         Ok(formatted) => Some((source, formatted)),
         Err(diagnostics) => {
@@ -144,27 +139,34 @@ fn formatted(shown: &str, bytes: Vec<u8>) -> Option<(String, String)> {
 }
 
 fn refuse(shown: &str, diagnostics: &[Diagnostic], sources: &SourceMap) {
-    eprint!("{}", render_diagnostics(diagnostics, sources));
-    eprintln!("error: {shown} has syntax errors; it was left as it is");
+    let options = HumanOptions {
+        color: files::use_color(io::stderr().is_terminal()),
+        width: files::width(),
+    };
+    let mut text = render::human(diagnostics, sources, options);
+    text.push_str(&format!(
+        "error: `{shown}` was not formatted: it has syntax errors\n"
+    ));
+    let _ = io::stderr().lock().write_all(text.as_bytes());
 }
 
-/// `--check`: a unified diff of what formatting would change.
-fn diff(shown: &str, source: &str, formatted: &str) -> Outcome {
-    if source == formatted {
+/// `--check`: a unified diff of what formatting would change. Bytes are compared, so a
+/// byte-order mark or `\r\n` line ends alone count as a change.
+fn diff(shown: &str, bytes: &[u8], source: &str, formatted: &str) -> Outcome {
+    if bytes == formatted.as_bytes() {
         return Outcome::Unchanged;
     }
-    let diff = similar::TextDiff::from_lines(source, formatted);
-    let patch = diff
+    let patch = similar::TextDiff::from_lines(source, formatted)
         .unified_diff()
         .context_radius(3)
         .header(shown, &format!("{shown} (formatted)"))
         .to_string();
-    print!("{patch}");
+    let _ = io::stdout().lock().write_all(patch.as_bytes());
     Outcome::Changed
 }
 
 /// Writes a temporary file next to `path`, then renames it over `path`: a crash leaves
-/// either the old file or the new one, never half of one. Permissions are kept and a
+/// either the old file or the new one, never half of one. Permissions are kept, and a
 /// symbolic link keeps pointing at the file it named.
 fn write_atomically(path: &Path, text: &str) -> io::Result<()> {
     let path = fs::canonicalize(path)?;
@@ -177,79 +179,6 @@ fn write_atomically(path: &Path, text: &str) -> io::Result<()> {
     temp.write_all(text.as_bytes())?;
     temp.as_file().set_permissions(permissions)?;
     temp.as_file().sync_all()?;
-    temp.persist(&path).map_err(|err| err.error)?;
+    temp.persist(&path).map_err(|error| error.error)?;
     Ok(())
-}
-
-/// The `.agent` files named by `paths`: files as given, directories searched recursively
-/// (hidden directories and `target/` skipped), each directory's files in name order.
-pub(super) fn agent_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
-    let mut files = Vec::new();
-    for path in paths {
-        let metadata =
-            fs::metadata(path).map_err(|err| format!("cannot read {}: {err}", path.display()))?;
-        if metadata.is_dir() {
-            search_dir(path, &mut files)
-                .map_err(|err| format!("cannot read {}: {err}", path.display()))?;
-        } else {
-            files.push(path.clone());
-        }
-    }
-    Ok(files)
-}
-
-fn search_dir(dir: &Path, files: &mut Vec<PathBuf>) -> io::Result<()> {
-    let mut entries: Vec<_> = fs::read_dir(dir)?.collect::<Result<_, _>>()?;
-    entries.sort_by_key(|entry| entry.file_name());
-    for entry in entries {
-        let name = entry.file_name();
-        let name = name.to_string_lossy();
-        let path = entry.path();
-        if entry.file_type()?.is_dir() {
-            if !name.starts_with('.') && name != "target" {
-                search_dir(&path, files)?;
-            }
-        } else if name.ends_with(".agent") {
-            files.push(path);
-        }
-    }
-    Ok(())
-}
-
-/// UTF-8 text, or a diagnostic at the first byte that is not (shown on the lossy text).
-pub(super) fn decode(
-    shown: &str,
-    bytes: Vec<u8>,
-    sources: &mut SourceMap,
-) -> Result<String, Diagnostic> {
-    String::from_utf8(bytes).map_err(|err| {
-        let at = err.utf8_error().valid_up_to();
-        let lossy = String::from_utf8_lossy(err.as_bytes()).into_owned();
-        let id = sources.add(shown, lossy);
-        Diagnostic::new(
-            Code::NotUtf8,
-            format!("{shown} is not UTF-8 text"),
-            Span::new(id, at, at + char::REPLACEMENT_CHARACTER.len_utf8()),
-        )
-        .with_label_message("this byte is not valid UTF-8")
-        .with_help("save the file as UTF-8")
-    })
-}
-
-// TEMPORARY until the `clidiag` renderers are merged: then `diagnostics::render::human`.
-pub(super) fn render_diagnostics(diagnostics: &[Diagnostic], sources: &SourceMap) -> String {
-    let mut out = String::new();
-    for d in diagnostics {
-        let span = d.span();
-        let (line, column) = sources.line_col(span.file, span.start as usize);
-        let path = &sources.get(span.file).path;
-        out.push_str(&format!(
-            "error[{}]: {}\n  --> {path}:{line}:{column}\n",
-            d.code, d.message
-        ));
-        if let Some(help) = &d.help {
-            out.push_str(&format!("  help: {help}\n"));
-        }
-    }
-    out
 }
