@@ -311,6 +311,20 @@ impl Scopes for StateScopes<'_> {
     }
 }
 
+/// What was received, cut down to the keys the test gave (a request's headers and the
+/// mocks' port are noise when the test is about its body).
+fn project(actual: &Value, fields: Option<&Value>) -> Value {
+    match (actual, fields) {
+        (Value::Record(got), Some(Value::Record(wanted))) => Value::Record(
+            got.iter()
+                .filter(|(key, _)| wanted.contains_key(*key))
+                .map(|(key, value)| (key.clone(), value.clone()))
+                .collect(),
+        ),
+        _ => actual.clone(),
+    }
+}
+
 /// The requests of the current window that a `mock target METHOD "path"` would answer.
 fn recent_requests_to(
     world: &World<'_>,
@@ -377,7 +391,10 @@ fn requests(
             format!("`{target}` received:\n{}", all.join("\n"))
         }
     } else {
-        let shown: Vec<String> = candidates.iter().map(|r| show(&value(r))).collect();
+        let shown: Vec<String> = candidates
+            .iter()
+            .map(|r| show(&project(&value(r), fields)))
+            .collect();
         format!(
             "{wanted} received {}:\n{}",
             times(candidates.len()),
@@ -404,7 +421,7 @@ fn email(world: &World<'_>, target: &str, fields: Option<&Value>) -> Finding {
     let actual = if sent.is_empty() {
         format!("`{target}` sent no email after these events")
     } else {
-        let shown: Vec<String> = sent.iter().map(show).collect();
+        let shown: Vec<String> = sent.iter().map(|e| show(&project(e, fields))).collect();
         format!("`{target}` sent:\n{}", shown.join("\n"))
     };
     let mut finding = Finding::new(
