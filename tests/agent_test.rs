@@ -109,7 +109,7 @@ fn junit_report_lists_every_test_with_its_failure() {
     let xml = fs::read_to_string(&report).unwrap();
     assert!(xml.starts_with("<?xml"), "{xml}");
     assert!(
-        xml.contains(r#"tests="14" skipped="0" failures="11""#),
+        xml.contains(r#"tests="15" skipped="0" failures="11""#),
         "{xml}"
     );
     assert_eq!(xml.matches("<testsuite ").count(), 2, "{xml}");
