@@ -208,6 +208,8 @@ fn parentheses_are_kept_only_where_precedence_needs_them() {
   target: conversation
   task: set(x: (1 + 2) * 3, y: 1 + (2 * 3), z: -(a + b), w: (a ?? b) ?? c, v: a ?? (b ?? c))
   when: (not (a and b)) or (c == (d == e)) or ((if a then b else c) == d)
+  save: ( ("literal") )
+  timeout: (5s)
 }
 "#;
     insta::assert_snapshot!(fmt(source));
@@ -217,6 +219,16 @@ fn parentheses_are_kept_only_where_precedence_needs_them() {
 fn bindings_and_test_steps_stay_on_one_line() {
     let source = "on call_ringing\n  when caller.phone != null\n  do identify_caller,\n     tag_vip\nbefore call do a\nafter call do b, c\nat block order_status.offer_human do escalate\ntest \"t\" { send block order_status.ask , send usecase order_status\n expect status \"escalated\" , expect row crm_db \"calls\" { phone: \"+33\" } }\n";
     insta::assert_snapshot!(fmt(source));
+}
+
+#[test]
+fn a_mock_status_stays_one_term() {
+    let source = "test \"t\" {\n  mock api GET \"/x\" -> (200) [1]\n  mock api GET \"/y\" -> (-1 + 201) [2]\n  mock api GET \"/z\" -> ok\n}\n";
+    assert_formatting_is_sound(source);
+    assert_eq!(
+        fmt(source),
+        "test \"t\" {\n    mock api GET \"/x\" -> 200 [1]\n    mock api GET \"/y\" -> (-1 + 201) [2]\n    mock api GET \"/z\" -> ok\n}\n"
+    );
 }
 
 #[test]

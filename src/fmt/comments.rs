@@ -53,6 +53,25 @@ impl<'a> Comments<'a> {
             .is_some_and(|c| c.span.start < span.end)
     }
 
+    /// The comment that starts at `pos`, if any.
+    pub(super) fn starting_at(&self, pos: usize) -> Option<&'a Comment> {
+        let i = self.list.partition_point(|c| (c.span.start as usize) < pos);
+        self.list
+            .get(i)
+            .copied()
+            .filter(|c| c.span.start as usize == pos)
+    }
+
+    /// The comment inside `within` that ends at `pos`, if any.
+    pub(super) fn ending_at(&self, pos: usize, within: Span) -> Option<&'a Comment> {
+        let first = self.list.partition_point(|c| c.span.start < within.start);
+        self.list[first..]
+            .iter()
+            .take_while(|c| (c.span.start as usize) < pos)
+            .find(|c| c.span.end as usize == pos)
+            .copied()
+    }
+
     /// Marks the comments inside `span` as already printed (a literal copied verbatim).
     pub(super) fn take_within(&mut self, span: Span) {
         let mut i = self.list.partition_point(|c| c.span.start < span.start);

@@ -3,8 +3,9 @@
 
 use super::printer::Printer;
 use crate::syntax::ast::{
-    Agent, AgentEntry, Binding, BindingBody, Expect, Expectation, Field, File, Ident, Item, Mock,
-    ParamDecl, Send, SendWhat, Span, TaskDecl, TaskParam, Test, TestStep, Trigger,
+    Agent, AgentEntry, Binding, BindingBody, Expect, Expectation, Expr, ExprKind, Field, File,
+    Ident, Item, Mock, ParamDecl, Send, SendWhat, Span, TaskDecl, TaskParam, Test, TestStep,
+    Trigger,
 };
 
 impl Printer<'_> {
@@ -238,11 +239,24 @@ impl Printer<'_> {
         self.expr(&mock.path, 0);
         if let Some(status) = &mock.status {
             self.write(" -> ");
-            self.expr(status, 0);
+            self.status(status);
             if let Some(body) = &mock.body {
                 self.write(" ");
                 self.expr(body, 0);
             }
+        }
+    }
+
+    /// The grammar takes one term as a status (so that a list body after it is not read as
+    /// an index): a number or a word, anything else in parentheses.
+    fn status(&mut self, status: &Expr) {
+        let term = matches!(status.kind, ExprKind::Number(_) | ExprKind::Name(_));
+        if !term {
+            self.write("(");
+        }
+        self.expr(status, usize::from(!term));
+        if !term {
+            self.write(")");
         }
     }
 
@@ -309,13 +323,13 @@ impl Printer<'_> {
         }
     }
 
-    fn keyword_expr(&mut self, keyword: &str, e: &crate::syntax::ast::Expr) {
+    fn keyword_expr(&mut self, keyword: &str, e: &Expr) {
         self.write(keyword);
         self.write(" ");
         self.expr(e, 0);
     }
 
-    fn optional_fields(&mut self, fields: Option<&crate::syntax::ast::Expr>) {
+    fn optional_fields(&mut self, fields: Option<&Expr>) {
         if let Some(fields) = fields {
             self.write(" ");
             self.expr(fields, 0);

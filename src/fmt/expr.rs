@@ -124,14 +124,12 @@ impl Printer<'_> {
         self.broken(e, min, suffix);
     }
 
-    fn prec(&self, e: &Expr) -> Prec {
+    fn prec(e: &Expr) -> Prec {
         match &e.kind {
             ExprKind::If { .. } => Prec::Lowest,
             ExprKind::Binary(op, ..) => binary_prec(*op),
             ExprKind::Unary(UnOp::Not, _) => Prec::Not,
             ExprKind::Unary(UnOp::Neg, _) => Prec::Prefix,
-            // A negative literal reads like a negation.
-            ExprKind::Number(_) if self.source(e.span).starts_with('-') => Prec::Prefix,
             _ => Prec::Postfix,
         }
     }
@@ -141,7 +139,7 @@ impl Printer<'_> {
         if self.clearly_too_wide() {
             return Err(TooWide);
         }
-        let parens = self.prec(e) < min;
+        let parens = Self::prec(e) < min;
         if parens {
             self.write("(");
         }
@@ -172,7 +170,7 @@ impl Printer<'_> {
             }
             ExprKind::Unary(op, operand) => {
                 self.unary_op(*op);
-                self.flat(operand, self.unary_operand_prec(*op, operand))?;
+                self.flat(operand, Self::unary_operand_prec(*op, operand))?;
             }
             ExprKind::Binary(op, left, right) => {
                 let (lmin, rmin) = operand_precs(*op);
@@ -203,7 +201,7 @@ impl Printer<'_> {
     /// The layout when one line is not enough: sequences break, everything else keeps its
     /// shape and lets its operands choose.
     fn broken(&mut self, e: &Expr, min: Prec, suffix: usize) {
-        let parens = self.prec(e) < min;
+        let parens = Self::prec(e) < min;
         if parens {
             self.write("(");
         }
@@ -235,7 +233,7 @@ impl Printer<'_> {
             }
             ExprKind::Unary(op, operand) => {
                 self.unary_op(*op);
-                self.expr_at(operand, self.unary_operand_prec(*op, operand), suffix);
+                self.expr_at(operand, Self::unary_operand_prec(*op, operand), suffix);
             }
             ExprKind::Binary(op, left, right) => {
                 let (lmin, rmin) = operand_precs(*op);
@@ -273,7 +271,7 @@ impl Printer<'_> {
             ExprKind::Bool(false) => self.write("false"),
             ExprKind::Name(name) => self.write(name),
             // Numbers, durations and strings are copied as written.
-            _ => return self.verbatim(e.span),
+            _ => return self.verbatim(self.literal_token(e.span)),
         }
         Ok(())
     }
@@ -286,10 +284,10 @@ impl Printer<'_> {
     }
 
     /// `-(-x)`: a prefix minus never sits directly on another one.
-    fn unary_operand_prec(&self, op: UnOp, operand: &Expr) -> Prec {
+    fn unary_operand_prec(op: UnOp, operand: &Expr) -> Prec {
         match op {
             UnOp::Not => Prec::Not,
-            UnOp::Neg if self.prec(operand) == Prec::Prefix => Prec::Postfix,
+            UnOp::Neg if Self::prec(operand) == Prec::Prefix => Prec::Postfix,
             UnOp::Neg => Prec::Prefix,
         }
     }

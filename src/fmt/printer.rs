@@ -62,6 +62,36 @@ impl<'s> Printer<'s> {
         Ok(())
     }
 
+    /// A literal's own token. A parenthesised literal's span covers its parentheses (and
+    /// any comment inside them); the layout writes the parentheses it needs itself, and the
+    /// comments go where comments go.
+    pub(super) fn literal_token(&self, span: Span) -> Span {
+        let bytes = self.src.as_bytes();
+        let (mut start, mut end) = (span.start as usize, (span.end as usize).min(bytes.len()));
+        if bytes.get(start) != Some(&b'(') {
+            return span;
+        }
+        while start < end {
+            if bytes[start].is_ascii_whitespace() || bytes[start] == b'(' {
+                start += 1;
+            } else if let Some(comment) = self.comments.starting_at(start) {
+                start = comment.span.end as usize;
+            } else {
+                break;
+            }
+        }
+        while end > start {
+            if bytes[end - 1].is_ascii_whitespace() || bytes[end - 1] == b')' {
+                end -= 1;
+            } else if let Some(comment) = self.comments.ending_at(end, span) {
+                end = comment.span.start as usize;
+            } else {
+                break;
+            }
+        }
+        Span::new(span.file, start, end)
+    }
+
     /// Characters on the current line so far.
     pub(super) fn column(&self) -> usize {
         self.out[self.line_start..].chars().count()

@@ -72,8 +72,12 @@ on message_received do remember_order, look_up, count_lookup, tag_late, tell_sta
 "#;
 
 fn scenario(i: usize) -> String {
-    if i % 2 == 0 {
-        let status = if i % 4 == 0 { "delayed" } else { "shipped" };
+    if i.is_multiple_of(2) {
+        let status = if i.is_multiple_of(4) {
+            "delayed"
+        } else {
+            "shipped"
+        };
         let late = if status == "delayed" {
             "expect label \"late\""
         } else {

@@ -366,7 +366,8 @@ impl Gen {
         match choice {
             0 => {
                 let literal = self.pick(&["0", "42", "3.14", "007", "1.50"]);
-                self.w(literal);
+                // A parenthesised literal's span covers its parentheses.
+                self.maybe_paren(|g| g.w(literal));
             }
             1 => {
                 let name = self.pick(NUMBER_PARAMS);
