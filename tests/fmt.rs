@@ -213,6 +213,7 @@ fn parentheses_are_kept_only_where_precedence_needs_them() {
 }
 "#;
     insta::assert_snapshot!(fmt(source));
+    assert_formatting_is_sound(source);
 }
 
 #[test]
