@@ -647,6 +647,11 @@ fn test_blocks() {
         "c",
     );
     expect(
+        &format!("{base}test \"t\" {{\n  send message_received {{ txt: \"a\" }}\n}}\n"),
+        "E0204",
+        "txt",
+    );
+    expect(
         &format!("{base}test \"t\" {{\n  expect ran y\n}}\n"),
         "E0210",
         "y",
@@ -843,4 +848,88 @@ fn check_expr_types_against_the_program() {
     let (_, ty) = check_expr(&ir, &context, &parse("event.text")).unwrap();
     assert_eq!(ty, "text");
     assert!(check_expr(&ir, &ExprContext::default(), &parse("block.name")).is_err());
+}
+
+#[test]
+fn caller_needs_the_voice_channel() {
+    expect(
+        &format!("{CHAT_AGENT}action x {{ target: conversation, task: add_label(caller.phone) }}\non message_received do x\n"),
+        "E0402",
+        "caller",
+    );
+}
+
+#[test]
+fn a_function_read_as_a_value_says_to_call_it() {
+    let d = expect(
+        &with_agent(
+            "action x { target: conversation, task: add_label(today) }\non message_received do x\n",
+        ),
+        "E0201",
+        "today",
+    );
+    assert!(d.help.unwrap().contains("today(…)"));
+}
+
+#[test]
+fn syntax_errors_are_kept_and_checking_goes_on() {
+    let (sources, checked) = run(&with_agent(
+        "action broken { target: conversation task: }\naction x { target: nowhere, task: add_label(\"a\") }\non message_received do x\n",
+    ));
+    let codes: Vec<&str> = checked
+        .diagnostics
+        .iter()
+        .map(|d| d.code.as_str())
+        .collect();
+    assert!(codes.contains(&"E0001"), "{}", describe(&sources, &checked));
+    assert!(codes.contains(&"E0202"), "{}", describe(&sources, &checked));
+}
+
+// ---- a whole program, and robustness -----------------------------------------------------
+
+const ACME: &str = include_str!("testdata/acme.agent");
+const ACME_REPLIES: &str = include_str!("testdata/replies.agent");
+
+#[test]
+fn the_spec_program_checks_clean_without_warnings() {
+    let (sources, checked) = run_files(&[("acme.agent", ACME), ("replies.agent", ACME_REPLIES)]);
+    assert!(
+        checked.diagnostics.is_empty(),
+        "{}",
+        describe(&sources, &checked)
+    );
+    let ir = checked.program.unwrap();
+    assert_eq!(ir.bindings.len(), 8);
+    assert_eq!(ir.tests[0].steps.len(), 8);
+}
+
+/// Every prefix and many cut-outs of a real program: diagnostics, never a panic.
+#[test]
+fn damaged_programs_never_panic() {
+    let bytes = ACME.len();
+    let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = |bound: usize| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        (seed % bound as u64) as usize
+    };
+    let mut cases: Vec<String> = (0..bytes)
+        .step_by(29)
+        .filter(|&i| ACME.is_char_boundary(i))
+        .map(|i| ACME[..i].to_string())
+        .collect();
+    for _ in 0..120 {
+        let a = next(bytes);
+        let b = (a + next(40)).min(bytes);
+        if ACME.is_char_boundary(a) && ACME.is_char_boundary(b) {
+            cases.push(format!("{}{}", &ACME[..a], &ACME[b..]));
+        }
+    }
+    for case in cases {
+        let (_, checked) = run_files(&[("acme.agent", &case), ("replies.agent", ACME_REPLIES)]);
+        for d in &checked.diagnostics {
+            assert!(d.help.is_some(), "{} without help: {}", d.code, d.message);
+        }
+    }
 }

@@ -164,7 +164,9 @@ impl GuardedClient {
     }
 
     async fn send_unscrubbed(&self, out: Outgoing) -> Result<Answer, TaskError> {
-        let summary = format!("{} {}", out.method, redact_url(&out.url));
+        // Only failures need the summary: keep what it is made of, format it on demand.
+        let (method, url) = (out.method.clone(), out.url.clone());
+        let summary = move || format!("{method} {}", redact_url(&url));
         self.allow
             .check_url(&out.url)
             .map_err(|refused| TaskError::fatal(refused.0))?;
@@ -192,7 +194,7 @@ impl GuardedClient {
         let response = builder
             .send()
             .await
-            .map_err(|e| transport_error(&summary, &e))?;
+            .map_err(|e| transport_error(&summary(), &e))?;
         let status = response.status();
         let retry_after = retry_after(response.headers());
         let headers = header_record(response.headers());
@@ -203,10 +205,10 @@ impl GuardedClient {
             .map(str::to_ascii_lowercase);
         let bytes = read_capped(response, self.max_bytes, &summary).await?;
         if !status.is_success() {
-            return Err(status_error(&summary, status, &bytes, retry_after));
+            return Err(status_error(&summary(), status, &bytes, retry_after));
         }
         let body = parse_body(content_type.as_deref(), &bytes).map_err(|e| {
-            TaskError::fatal(format!("{summary}: malformed JSON in the answer: {e}"))
+            TaskError::fatal(format!("{}: malformed JSON in the answer: {e}", summary()))
         })?;
         Ok(Answer {
             status: status.as_u16(),
@@ -256,11 +258,12 @@ pub fn redact_url(url: &url::Url) -> String {
 async fn read_capped(
     mut response: reqwest::Response,
     max: usize,
-    summary: &str,
+    summary: &impl Fn() -> String,
 ) -> Result<Vec<u8>, TaskError> {
     let too_big = || {
         TaskError::fatal(format!(
-            "{summary}: the answer is larger than the {} limit",
+            "{}: the answer is larger than the {} limit",
+            summary(),
             human_bytes(max)
         ))
     };
@@ -272,7 +275,7 @@ async fn read_capped(
     while let Some(chunk) = response
         .chunk()
         .await
-        .map_err(|e| transport_error(summary, &e))?
+        .map_err(|e| transport_error(&summary(), &e))?
     {
         if body.len() + chunk.len() > max {
             return Err(too_big());
