@@ -55,6 +55,18 @@ pub fn run(args: Args) -> ExitCode {
         }
     }
     let workspace = check::check_workspace(&mut sources, &texts, &mut FsLoader);
+    // Errors outside any program (no file has an `agent` block, a file that does not parse):
+    // one failure per file. Warnings (a file no program imports) do not fail tests.
+    for diagnostic in workspace.diagnostics.iter().filter(|d| d.is_error()) {
+        let file = sources.get(diagnostic.span().file).path.clone();
+        match broken.iter_mut().find(|b: &&mut Broken| b.file == file) {
+            Some(known) => known.diagnostics.push(diagnostic.clone()),
+            None => broken.push(Broken {
+                file,
+                diagnostics: vec![diagnostic.clone()],
+            }),
+        }
+    }
     let mut cases = Vec::new();
     for (root, checked) in workspace.programs {
         match checked.program {
