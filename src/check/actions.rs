@@ -1,7 +1,7 @@
 //! Actions: their target, their task call (arguments resolved by name, typed, defaults
 //! filled), `when`, `save`, `timeout`, `retry`, `on_failure` and `idempotency_key`.
 
-use super::checker::{ActionInfo, Checker, Reads, SigParam};
+use super::checker::{Checker, Reads, SigParam};
 use super::decls::{default_value, retry, timeout};
 use super::fields::Fields;
 use super::program::Decl;
@@ -81,6 +81,9 @@ impl Sig<'_> {
     }
 }
 
+/// A task call's arguments by parameter name, and the extra ones of a variadic task.
+type LoweredArgs = (Vec<(String, ir::Expr)>, Vec<ir::Expr>);
+
 /// What the binding pass needs of a lowered task call.
 struct CallInfo {
     call: ir::TaskCall,
@@ -142,15 +145,15 @@ impl<'a> Checker<'a> {
             }
             t.expr
         });
+        // Recorded even when the task is wrong, so cycles and scopes are still checked.
+        self.actions[i].on_failure = on_failure;
+        self.actions[i].reads = reads;
         let target = target?;
         let call = call?;
-        self.actions[i] = ActionInfo {
-            not_at: call.not_at,
-            task_label: call.label.clone(),
-            task_span: call.span,
-            reads,
-            on_failure,
-        };
+        let info = &mut self.actions[i];
+        info.not_at = call.not_at;
+        info.task_label = call.label.clone();
+        info.task_span = call.span;
         Some(ir::Action {
             name: a.name.name.clone(),
             target: target.name,
@@ -219,9 +222,7 @@ impl<'a> Checker<'a> {
             return None;
         };
         if let Some(kind) = catalogue::target_kind(name).filter(|k| k.builtin) {
-            if !kind.channels.is_empty()
-                && !kind.channels.iter().any(|c| self.env.channels.contains(c))
-            {
+            if !self.env.allows(kind.channels) {
                 let needs: Vec<&str> = kind.channels.iter().map(|c| c.name()).collect();
                 let mut d = Diagnostic::new(
                     Code::ChannelMismatch,
@@ -343,7 +344,9 @@ impl<'a> Checker<'a> {
         }
         if let Some(j) = self.p.task(name) {
             let info = &self.tasks[j];
-            if info.target.is_some() && info.target == target.decl {
+            if self.p.tasks[j].target.name == target.name {
+                // A declaration on a target that cannot take it is reported there.
+                info.target?;
                 self.used.tasks[j] = true;
                 return Some(Sig {
                     name: name.to_string(),
@@ -403,7 +406,7 @@ impl<'a> Checker<'a> {
         call_span: Span,
         scope: Scope<'a>,
         reads: &mut Reads,
-    ) -> Option<(Vec<(String, ir::Expr)>, Vec<ir::Expr>)> {
+    ) -> Option<LoweredArgs> {
         let mut slots: Vec<Option<&ast::Arg>> = vec![None; sig.params.len()];
         let mut rest: Vec<&ast::Expr> = Vec::new();
         let mut named: Vec<(&ast::Ident, &ast::Expr)> = Vec::new();

@@ -125,8 +125,7 @@ impl<'a> Checker<'a> {
             );
             return None;
         };
-        if !spec.channels.iter().any(|c| self.env.channels.contains(c)) && !spec.channels.is_empty()
-        {
+        if !self.env.allows(spec.channels) {
             let needs: Vec<&str> = spec.channels.iter().map(|c| c.name()).collect();
             let has: Vec<&str> = self.env.channels.iter().map(|c| c.name()).collect();
             let mut d = Diagnostic::new(

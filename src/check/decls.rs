@@ -79,8 +79,10 @@ pub fn agent<'a>(p: &'a Program<'a>, diags: &mut Vec<Diagnostic>) -> (Env<'a>, O
         diags,
     );
     if let Some(field) = fields.get("channels") {
-        env.channels_span = Some(field.value.span);
         env.channels = channels(&field.value, diags);
+        if !env.channels.is_empty() {
+            env.channels_span = Some(field.value.span);
+        }
     }
     let text = |name: &str, diags: &mut Vec<Diagnostic>| match fields
         .value(name)
@@ -551,14 +553,19 @@ impl<'a> Checker<'a> {
             ..Default::default()
         };
         let mut lowered: HashMap<&str, ir::Expr> = HashMap::new();
+        let mut method_reported = false;
         for (spec, field) in fields.iter() {
             let scope = Scope {
                 response: spec.name == "result",
                 ..scope
             };
             let what = format!("`{}`", spec.name);
+            let errors_before = self.diags.len();
             let (typed, _) =
                 self.with_expr(scope, |ex| ex.expect_spec(&field.value, spec.ty, &what));
+            if spec.name == "method" && self.diags.len() > errors_before {
+                method_reported = true;
+            }
             if let Some(secret) = typed.secret {
                 match spec.name {
                     "path" | "query" => self.diags.push(security::secret_in_url(
@@ -589,6 +596,7 @@ impl<'a> Checker<'a> {
         self.tasks[i] = info;
         let method = match lowered.remove("method") {
             Some(ir::Expr::Lit(Value::Text(m))) => m,
+            Some(_) if method_reported => return None,
             Some(_) => {
                 let span = fields.value("method").map_or(t.name.span, |v| v.span);
                 self.diags.push(

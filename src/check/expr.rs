@@ -182,7 +182,7 @@ impl<'s, 'd> ExprChecker<'s, 'd> {
             ExprKind::Field(base, field) => self.field(base, field),
             ExprKind::Index(base, index) => self.index(base, index),
             ExprKind::Call { callee, args } => self.call(callee, args, span),
-            ExprKind::Unary(op, inner) => self.unary(*op, inner, span),
+            ExprKind::Unary(op, inner) => self.unary(*op, inner),
             ExprKind::Binary(op, left, right) => self.binary(*op, left, right, span),
             ExprKind::If {
                 cond,
@@ -233,10 +233,25 @@ impl<'s, 'd> ExprChecker<'s, 'd> {
 
     fn record(&mut self, entries: &[ast::RecordEntry]) -> Typed {
         let mut secret = None;
+        // Most records are small: a scan beats hashing until they are not.
         let mut seen: std::collections::HashMap<&str, Span> = Default::default();
-        let mut out = Vec::with_capacity(entries.len());
-        for entry in entries {
-            if let Some(first) = seen.insert(&entry.key.name, entry.key.span) {
+        let mut out: Vec<(String, ir::Expr)> = Vec::with_capacity(entries.len());
+        for (k, entry) in entries.iter().enumerate() {
+            let first = if entries.len() <= 16 {
+                entries[..k]
+                    .iter()
+                    .find(|e| e.key.name == entry.key.name)
+                    .map(|e| e.key.span)
+            } else {
+                match seen.entry(&entry.key.name) {
+                    std::collections::hash_map::Entry::Occupied(e) => Some(*e.get()),
+                    std::collections::hash_map::Entry::Vacant(v) => {
+                        v.insert(entry.key.span);
+                        None
+                    }
+                }
+            };
+            if let Some(first) = first {
                 self.diags.push(
                     Diagnostic::new(
                         Code::DuplicateField,
@@ -275,6 +290,9 @@ impl<'s, 'd> ExprChecker<'s, 'd> {
             return Typed::new(ir::Expr::Var(ir::Scope::Param(name.to_string())), ty);
         }
         let fallback = match scope.declared.and_then(|d| d.get(name)) {
+            _ if catalogue::function(name).is_some() => {
+                format!("`{name}` is a function: call it, e.g. `{name}(…)`")
+            }
             Some(kind) => format!(
                 "`{name}` is {kind}, not a value; {} can read parameters and {}",
                 scope.place,
@@ -529,7 +547,7 @@ impl<'s, 'd> ExprChecker<'s, 'd> {
         }
     }
 
-    fn unary(&mut self, op: UnOp, inner: &ast::Expr, span: Span) -> Typed {
+    fn unary(&mut self, op: UnOp, inner: &ast::Expr) -> Typed {
         let t = self.check(inner);
         let ty = match (op, t.ty) {
             (UnOp::Not, Type::Bool | Type::Any | Type::Null) => Type::Bool,
@@ -544,7 +562,6 @@ impl<'s, 'd> ExprChecker<'s, 'd> {
                 return Typed::error();
             }
         };
-        let _ = span;
         Typed::new(ir::Expr::Unary(op, Box::new(t.expr)), ty).tainted(t.secret)
     }
 

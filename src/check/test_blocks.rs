@@ -5,12 +5,14 @@ use super::decls::constant;
 use super::scope::{EventScope, Scope};
 use super::types::Type;
 use super::unknown_help;
-use crate::catalogue::TargetKind;
+use crate::catalogue::{self, TargetKind};
 use crate::diagnostics::{Code, Diagnostic, Span};
 use crate::ir::{self, Value};
 use crate::syntax::ast::{self, Expectation, ExprKind, SendWhat, TestStep};
 
 const HTTP_METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE"];
+/// Payload keys every sent event accepts: they fill these scopes.
+const PAYLOAD_SCOPES: [&str; 3] = ["user", "caller", "params"];
 
 impl<'a> Checker<'a> {
     pub fn test(&mut self, i: usize) -> Option<ir::Test> {
@@ -55,9 +57,15 @@ impl<'a> Checker<'a> {
             }
             TestStep::Send(s) => {
                 let event = match &s.what {
-                    SendWhat::Event(e) => ir::SendEvent::Event {
-                        event: self.event_ref(&e.name, e.span)?.name.to_string(),
-                    },
+                    SendWhat::Event(e) => {
+                        let spec = self.event_ref(&e.name, e.span)?;
+                        if let Some(payload) = &s.payload {
+                            self.payload_keys(spec, payload);
+                        }
+                        ir::SendEvent::Event {
+                            event: spec.name.to_string(),
+                        }
+                    }
                     SendWhat::Usecase(u) => ir::SendEvent::Usecase {
                         usecase: self.p.usecases[self.usecase_ref(u)?].name.name.clone(),
                     },
@@ -180,6 +188,33 @@ impl<'a> Checker<'a> {
                 status: self.step_text(s, "an expected status")?,
             },
         })
+    }
+
+    /// The keys of a sent event's payload: the event's own fields, plus `user`, `caller`
+    /// and `params`, which fill those scopes.
+    fn payload_keys(&mut self, spec: &catalogue::EventSpec, payload: &ast::Expr) {
+        let ExprKind::Record(entries) = &payload.kind else {
+            return;
+        };
+        let mut known: Vec<&str> = spec.payload.iter().map(|(n, _)| *n).collect();
+        known.extend(PAYLOAD_SCOPES);
+        for entry in entries {
+            if known.contains(&entry.key.name.as_str()) {
+                continue;
+            }
+            self.diags.push(
+                Diagnostic::new(
+                    Code::UnknownField,
+                    format!("`{}` has no payload field `{}`", spec.name, entry.key.name),
+                    entry.key.span,
+                )
+                .with_help(unknown_help(
+                    &entry.key.name,
+                    known.iter().copied(),
+                    format!("its payload fields are: {}", known.join(", ")),
+                )),
+            );
+        }
     }
 
     /// A declared target (the built-in ones have no service to mock).

@@ -149,7 +149,7 @@ async fn run_async(args: Args) -> ExitCode {
             }
         }
     };
-    feed(&runtime, input, &*sink).await;
+    feed(&runtime, input, &sink).await;
     runtime.finish().await;
     if sink.errors.load(Ordering::SeqCst) {
         ExitCode::FAILURE

@@ -15,6 +15,12 @@ impl Conversation {
     ) -> Result<Value, String> {
         let seq = ev.seq;
         match task {
+            ConversationTask::Set(assignments) if assignments.len() == 1 => {
+                let (param, expr) = &assignments[0];
+                let value = self.value(expr, ev)?;
+                self.store_param(*param, value)?;
+                Ok(Value::Null)
+            }
             ConversationTask::Set(assignments) => {
                 // Evaluate every value first, so `set(a: b, b: a)` swaps.
                 let values = assignments
@@ -62,9 +68,10 @@ impl Conversation {
                 self.store_param(*param, Value::List(items))?;
                 Ok(self.param(*param).clone())
             }
-            ConversationTask::AddLabel(label) => {
-                let label = self.text(label, ev, "add_label")?;
-                if !self.state.labels.contains(&label) {
+            ConversationTask::AddLabel(expr) => {
+                // Most events re-add a label the conversation has: compare before copying.
+                if !self.has_label(expr, ev, "add_label")? {
+                    let label = self.text(expr, ev, "add_label")?;
                     self.emit_label(seq, &label, true);
                     self.state.labels.push(label);
                 }
@@ -193,6 +200,14 @@ impl Conversation {
             }
         }
         Ok(Value::Null)
+    }
+
+    fn has_label(&self, expr: &Expr, ev: &EventCtx, task: &str) -> Result<bool, String> {
+        self.eval_with(expr, ev, |value| match value {
+            Value::Text(label) => Ok(self.state.labels.iter().any(|l| l == label)),
+            other => Err(format!("{task} needs a text, found {}", other.type_name())),
+        })
+        .map_err(|e| e.0)?
     }
 
     fn param(&self, index: usize) -> &Value {

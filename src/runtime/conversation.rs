@@ -89,6 +89,8 @@ pub(super) struct Conversation {
     /// Records of what the running action did (a reply, a label), emitted after the
     /// action's own record so the trace reads "action, then its effects".
     effects: Vec<TraceRecord>,
+    /// The last event's payload: what `event` reads in `Runtime::eval`.
+    last_payload: Value,
 }
 
 /// The names an expression of this conversation can read.
@@ -195,6 +197,7 @@ impl Conversation {
             offset: Duration::ZERO,
             idle_since: None,
             effects: Vec::new(),
+            last_payload: Value::Null,
         }
     }
 
@@ -310,6 +313,7 @@ impl Conversation {
                 payload,
             }
         });
+        self.last_payload = event.payload.clone();
         EventCtx {
             seq,
             payload: event.payload.clone(),
@@ -641,6 +645,31 @@ impl Conversation {
         Evaluator::new(&ctx).eval_owned(expr, &scopes)
     }
 
+    /// Evaluates an expression and looks at the value without copying it.
+    pub fn eval_with<R>(
+        &self,
+        expr: &Expr,
+        ev: &EventCtx,
+        look: impl FnOnce(&Value) -> R,
+    ) -> Result<R, EvalError> {
+        let shared = &*self.shared;
+        let now = || shared.clock.wall(self.now());
+        let ctx = Context {
+            env: &*shared.env,
+            redactor: &shared.redactor,
+            now: &now,
+            limits: &shared.limits,
+        };
+        let scopes = ActionScopes {
+            state: &self.state,
+            ev,
+            response: None,
+            task_args: None,
+        };
+        let value = Evaluator::new(&ctx).eval(expr, &scopes)?;
+        Ok(look(&value))
+    }
+
     pub fn eval_bool(&self, expr: &Expr, ev: &EventCtx) -> Result<bool, EvalError> {
         match self.eval(expr, ev)? {
             Value::Bool(b) => Ok(b),
@@ -651,6 +680,20 @@ impl Conversation {
                 other.type_name()
             ))),
         }
+    }
+
+    /// Evaluates an expression between events (the REPL): `event` is the last event's
+    /// payload; `usecase`, `block` and `response` are not available.
+    pub fn eval_between_events(&self, expr: &Expr) -> Result<Value, String> {
+        let ev = EventCtx {
+            seq: self.state.seq,
+            payload: self.last_payload.clone(),
+            usecase: None,
+            block: None,
+            runs: Vec::new(),
+        };
+        self.eval(expr, &ev)
+            .map_err(|e| self.shared.redactor.redact(&e.0).into_owned())
     }
 
     /// Renders and sends a declared reply: its voice text on voice conversations.

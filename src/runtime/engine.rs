@@ -230,6 +230,7 @@ impl Executor for Unavailable {
 enum Command {
     Event(Event),
     Snapshot(oneshot::Sender<ConversationState>),
+    Eval(ir::Expr, oneshot::Sender<Result<Value, String>>),
     Finish(oneshot::Sender<ConversationState>),
 }
 
@@ -366,6 +367,18 @@ impl Runtime {
         rx.await.ok()
     }
 
+    /// Evaluates an expression in a conversation's scopes once the events sent to it so far
+    /// are handled (the REPL's `:eval`). `event` is the last event's payload. A conversation
+    /// that had no event yet is created, with its params' defaults.
+    pub async fn eval(&self, conversation: &str, expr: ir::Expr) -> Result<Value, String> {
+        let (tx, rx) = oneshot::channel();
+        let gone = || "the conversation has finished".to_string();
+        self.queue(conversation)
+            .send(Command::Eval(expr, tx))
+            .map_err(|_| gone())?;
+        rx.await.map_err(|_| gone())?
+    }
+
     /// The ids of the conversations seen so far, in order of their first event.
     pub fn conversation_ids(&self) -> Vec<String> {
         self.conversations
@@ -444,6 +457,9 @@ async fn conversation_loop(
             }
             Some(Command::Snapshot(reply)) => {
                 let _ = reply.send(conversation.state.clone());
+            }
+            Some(Command::Eval(expr, reply)) => {
+                let _ = reply.send(conversation.eval_between_events(&expr));
             }
             Some(Command::Finish(reply)) => {
                 let _ = reply.send(conversation.finish());

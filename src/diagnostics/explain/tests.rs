@@ -5,23 +5,29 @@ use crate::diagnostics::Code;
 
 pub(super) const ENTRIES: &[Explanation] = &[Explanation {
     code: Code::BadTestStep,
-    summary: "A step of a `test` block cannot run: it mocks or expects a target, \
-                  action, reply or event the program does not have, or its method or \
-                  status is not valid.",
-    fix: "Name something the program declares; the help line suggests the closest \
-              name.",
+    summary: "A step of a `test` block cannot run: it mocks or inspects a built-in \
+                  target (`conversation` and `call` have no service behind them), \
+                  names a target of the wrong kind for the step (`expect email` needs \
+                  an `smtp` target), or gives a status outside 100 to 599.",
+    fix: "Check the effects of built-in targets with `expect label`, `expect \
+              reply`, `expect param` or `expect status`; mock only the program's \
+              service targets.",
     wrong: Example::One(
         r#"agent shop {
   channels: [chat]
 }
 
-reply welcome { text: "Hi! How can I help?" }
+action tag_new {
+  target: conversation
+  task: add_label("new")
+}
 
-on conversation_started reply welcome
+on conversation_started do tag_new
 
-test "greets" {
+test "tags new conversations" {
+  mock conversation POST "/labels" -> 200
   send conversation_started
-  expect reply welcom
+  expect ran tag_new
 }
 "#,
     ),
@@ -30,13 +36,17 @@ test "greets" {
   channels: [chat]
 }
 
-reply welcome { text: "Hi! How can I help?" }
+action tag_new {
+  target: conversation
+  task: add_label("new")
+}
 
-on conversation_started reply welcome
+on conversation_started do tag_new
 
-test "greets" {
+test "tags new conversations" {
   send conversation_started
-  expect reply welcome
+  expect ran tag_new
+  expect label "new"
 }
 "#,
     ),

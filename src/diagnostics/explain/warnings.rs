@@ -160,7 +160,7 @@ on conversation_started reply welcome
             },
             ExampleFile {
                 path: "old_replies.agent",
-                text: r#"reply goodbye { text: "Thanks for chatting with us!" }
+                text: r#"reply still_there { text: "Are you still there?" }
 "#,
                 encoding: Encoding::Utf8,
             },
@@ -168,26 +168,22 @@ on conversation_started reply welcome
         fixed: Example::Files(&[
             ExampleFile {
                 path: "main.agent",
-                text: r#"import "replies.agent"
+                text: r#"import "old_replies.agent"
 
 agent shop {
   channels: [chat]
 }
 
-on conversation_started reply welcome
-on conversation_ended do say_goodbye
+reply welcome { text: "Hi! How can I help?" }
 
-action say_goodbye {
-  target: conversation
-  task: reply(goodbye)
-}
+on conversation_started reply welcome
+on conversation_inactive reply still_there
 "#,
                 encoding: Encoding::Utf8,
             },
             ExampleFile {
-                path: "replies.agent",
-                text: r#"reply welcome { text: "Hi! How can I help?" }
-reply goodbye { text: "Thanks for chatting with us!" }
+                path: "old_replies.agent",
+                text: r#"reply still_there { text: "Are you still there?" }
 "#,
                 encoding: Encoding::Utf8,
             },
