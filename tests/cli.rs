@@ -202,6 +202,17 @@ fn directories_are_searched_for_agent_files() {
     assert_eq!(found, [("W0605", "old/unused.agent")]);
 }
 
+#[cfg(unix)]
+#[test]
+fn a_link_back_to_a_parent_directory_is_walked_once() {
+    let d = tree();
+    std::os::unix::fs::symlink("..", d.path().join("app/lib/up")).unwrap();
+    let r = run(d.path(), &["check", "--format", "json", "app"]);
+    assert_eq!(r.code, 0, "{}", r.stdout);
+    let json: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(json["warnings"], 1, "the orphan, once: {}", r.stdout);
+}
+
 #[test]
 fn several_paths_and_a_file_named_twice() {
     let d = tree();
@@ -243,6 +254,19 @@ fn a_missing_import_is_a_diagnostic_not_an_io_error() {
     let r = run(d.path(), &["check", "main.agent"]);
     assert_eq!(r.code, 1);
     assert!(r.stdout.contains("error[E0101]"), "{}", r.stdout);
+}
+
+#[test]
+fn a_directory_without_programs_is_an_error() {
+    let d = dir(&[("notes.txt", b"nothing here")]);
+    let r = run(d.path(), &["check"]);
+    assert_eq!(r.code, 2);
+    assert_eq!(
+        r.stderr,
+        "error: no `.agent` files found in the current directory\n"
+    );
+    let r = run(d.path(), &["check", "."]);
+    assert_eq!(r.stderr, "error: no `.agent` files found in `.`\n");
 }
 
 #[test]
@@ -387,4 +411,46 @@ fn compile_a_missing_file_is_an_io_error() {
         r.stderr,
         "error: cannot read `nope.agent`: no such file or directory\n"
     );
+}
+
+/// The repository's examples: every format agrees they are clean, even with warnings denied,
+/// and every program among them compiles to the same IR twice.
+#[test]
+fn the_examples_check_clean_and_compile() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let r = run(root, &["check", "--deny-warnings", "examples"]);
+    assert_eq!(r.code, 0, "{}", r.stdout);
+    assert!(r.stdout.starts_with("ok: checked ") && r.stdout.ends_with(" files: no problems\n"));
+    let json: Value =
+        serde_json::from_str(&run(root, &["check", "--format", "json", "examples"]).stdout)
+            .unwrap();
+    assert_eq!(json["diagnostics"], serde_json::json!([]));
+    assert_eq!(
+        run(root, &["check", "--format", "github", "examples"]).stdout,
+        ""
+    );
+    let sarif: Value =
+        serde_json::from_str(&run(root, &["check", "--format", "sarif", "examples"]).stdout)
+            .unwrap();
+    assert_eq!(sarif["runs"][0]["results"], serde_json::json!([]));
+
+    let mut programs = 0;
+    for entry in std::fs::read_dir(root.join("examples")).unwrap() {
+        let file = entry.unwrap().path().join("agent.agent");
+        if !file.exists() {
+            continue;
+        }
+        let path = file.strip_prefix(root).unwrap().to_str().unwrap();
+        let r = run(root, &["compile", path]);
+        assert_eq!((r.code, r.stderr.as_str()), (0, ""), "{path}");
+        let ir: agentc::ir::Program = serde_json::from_str(&r.stdout).unwrap();
+        assert_eq!(ir.files[0], path);
+        assert_eq!(
+            run(root, &["compile", path]).stdout,
+            r.stdout,
+            "{path}: deterministic"
+        );
+        programs += 1;
+    }
+    assert!(programs >= 5, "the five example programs");
 }

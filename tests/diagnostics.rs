@@ -186,7 +186,7 @@ fn summary_lines() {
 fn json_counts_characters_with_exclusive_ends() {
     let (sources, diagnostics) = two_files();
     let json: Value = serde_json::from_str(&render::json(&diagnostics, &sources)).unwrap();
-    assert_eq!(json["version"], 1);
+    assert_eq!(json["version"], render::JSON_VERSION);
     assert_eq!(
         (json["errors"].as_u64(), json["warnings"].as_u64()),
         (Some(2), Some(1))
@@ -317,4 +317,14 @@ fn control_characters_in_sources_do_not_reach_the_terminal() {
         human.contains("a.agent:1:24"),
         "columns still count the file's characters"
     );
+}
+
+#[test]
+fn the_docs_index_lists_every_code() {
+    let docs = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/diagnostics.md"))
+        .unwrap();
+    for code in ALL_CODES {
+        let row = format!("| {code} | {} |", code.title());
+        assert!(docs.contains(&row), "docs/diagnostics.md lacks `{row}`");
+    }
 }

@@ -38,6 +38,16 @@ pub fn run(args: Args) -> ExitCode {
         Ok(paths) => paths,
         Err(error) => return files::fail(&error.to_string()),
     };
+    // Most likely the wrong directory: say so rather than report success on nothing.
+    if paths.is_empty() {
+        let named: Vec<String> = args.paths.iter().map(|p| files::display(p)).collect();
+        let place = if named.is_empty() {
+            "the current directory".into()
+        } else {
+            format!("`{}`", named.join("`, `"))
+        };
+        return files::fail(&format!("no `.agent` files found in {place}"));
+    }
     let mut sources = SourceMap::new();
     let mut reads = Vec::new();
     for path in &paths {

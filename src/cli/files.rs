@@ -4,6 +4,7 @@
 use crate::check::{self, Loader};
 use crate::diagnostics::{Diagnostic, FileId, SourceMap};
 use crate::syntax;
+use std::collections::HashSet;
 use std::fmt;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -71,21 +72,32 @@ pub fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>, PathError> {
         paths
     };
     let mut found = Vec::new();
+    let mut visited = HashSet::new();
     for path in paths {
         let meta = std::fs::metadata(path).map_err(|e| PathError::io(path, &e))?;
         if meta.is_dir() {
-            walk(path, &mut found)?;
+            walk(path, &mut found, &mut visited)?;
         } else {
             found.push(path.clone());
         }
     }
     // A file named twice (or inside two named directories) is checked once.
-    let mut seen = std::collections::HashSet::new();
+    let mut seen = HashSet::new();
     found.retain(|p| seen.insert(display(p)));
     Ok(found)
 }
 
-fn walk(dir: &Path, found: &mut Vec<PathBuf>) -> Result<(), PathError> {
+/// `visited` holds the directories already walked (canonical), so that a symbolic link to a
+/// parent directory does not loop forever.
+fn walk(
+    dir: &Path,
+    found: &mut Vec<PathBuf>,
+    visited: &mut HashSet<PathBuf>,
+) -> Result<(), PathError> {
+    let canonical = std::fs::canonicalize(dir).map_err(|e| PathError::io(dir, &e))?;
+    if !visited.insert(canonical) {
+        return Ok(());
+    }
     let entries = std::fs::read_dir(dir).map_err(|e| PathError::io(dir, &e))?;
     let mut entries: Vec<_> = entries
         .collect::<Result<Vec<_>, _>>()
@@ -101,7 +113,7 @@ fn walk(dir: &Path, found: &mut Vec<PathBuf>) -> Result<(), PathError> {
         };
         if meta.is_dir() {
             if !hidden {
-                walk(&path, found)?;
+                walk(&path, found, visited)?;
             }
         } else if path.extension().is_some_and(|e| e == "agent") {
             found.push(path);

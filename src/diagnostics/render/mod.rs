@@ -8,11 +8,11 @@ mod json;
 mod sarif;
 
 pub use github::render as github;
-pub use human::{render as human, summary, HumanOptions};
+pub use human::{failure, render as human, summary, HumanOptions};
 pub use json::{render as json, JSON_VERSION};
 pub use sarif::render as sarif;
 
-use super::{Diagnostic, Severity, SourceMap, Span};
+use super::{Diagnostic, SourceMap, Span};
 
 /// How many errors and warnings a list holds.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -29,15 +29,6 @@ impl Counts {
             warnings: diagnostics.len() - errors,
         }
     }
-}
-
-/// Puts diagnostics in reading order: by file, then position, errors before warnings at the
-/// same place. Stable, so diagnostics at one spot keep the order the checker found them in.
-pub fn sort(diagnostics: &mut [Diagnostic]) {
-    diagnostics.sort_by_key(|d| {
-        let span = d.span();
-        (span.file, span.start, d.severity != Severity::Error)
-    });
 }
 
 /// A span as people count: 1-based lines and columns (columns in characters), end exclusive.
