@@ -10,7 +10,7 @@ use agentc::diagnostics::{FileId, SourceMap};
 use agentc::{ir, syntax};
 use criterion::{BatchSize, Criterion, Throughput};
 use std::hint::black_box;
-use std::process::Command;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 #[path = "common/generate.rs"]
@@ -105,6 +105,7 @@ fn process_check_time(typical: &str) -> Duration {
         let status = Command::new(env!("CARGO_BIN_EXE_agentc"))
             .arg("check")
             .arg(&file)
+            .stdout(Stdio::null())
             .status()
             .expect("run agentc");
         assert!(
