@@ -127,7 +127,7 @@ fn idle_conversation_memory() {
         .unwrap();
     let program = compile(
         "agent bench {\n  channels: [chat]\n  inactivity: 5m\n  params: { order_id: text, attempts: number = 0, customer: record }\n}\n\
-         reply welcome { text: \"Hi {user.name ?? \\\"there\\\"}!\" }\n\
+         reply welcome { text: \"Hi {user.name ?? \"there\"}!\" }\n\
          on conversation_started reply welcome\n",
     );
     tokio.block_on(async {

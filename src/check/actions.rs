@@ -190,21 +190,13 @@ impl<'a> Checker<'a> {
             self.used.actions[j] = true;
             return Some(j);
         }
-        let help = match self.p.names.get(name) {
-            Some((decl, _)) => format!("`{name}` is {}, not an action", decl.describe()),
-            None => unknown_help(
-                name,
-                self.p.names_of(|d| matches!(d, Decl::Action(_))),
-                format!("declare it: `action {name} {{ target: …, task: … }}`"),
-            ),
-        };
-        self.diags.push(
-            Diagnostic::new(
-                Code::UnknownAction,
-                format!("unknown action `{name}`"),
-                span,
-            )
-            .with_help(help),
+        self.unknown_decl(
+            Code::UnknownAction,
+            ("action", "an action"),
+            name,
+            span,
+            |d| matches!(d, Decl::Action(_)),
+            format!("declare it: `action {name} {{ target: …, task: … }}`"),
         );
         None
     }
@@ -707,17 +699,13 @@ impl<'a> Checker<'a> {
             self.used.replies[j] = true;
             return Some(j);
         }
-        let help = match self.p.names.get(name) {
-            Some((decl, _)) => format!("`{name}` is {}, not a reply", decl.describe()),
-            None => unknown_help(
-                name,
-                self.p.names_of(|d| matches!(d, Decl::Reply(_))),
-                format!("declare it: `reply {name} {{ text: \"…\" }}`"),
-            ),
-        };
-        self.diags.push(
-            Diagnostic::new(Code::UnknownReply, format!("unknown reply `{name}`"), span)
-                .with_help(help),
+        self.unknown_decl(
+            Code::UnknownReply,
+            ("reply", "a reply"),
+            name,
+            span,
+            |d| matches!(d, Decl::Reply(_)),
+            format!("declare it: `reply {name} {{ text: \"…\" }}`"),
         );
         None
     }

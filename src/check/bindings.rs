@@ -173,21 +173,13 @@ impl<'a> Checker<'a> {
         if let Some(j) = self.p.usecase(&u.name) {
             return Some(j);
         }
-        let help = match self.p.names.get(u.name.as_str()) {
-            Some((decl, _)) => format!("`{}` is {}, not a use case", u.name, decl.describe()),
-            None => unknown_help(
-                &u.name,
-                self.p.names_of(|d| matches!(d, Decl::Usecase(_))),
-                format!("declare it: `usecase {} {{ blocks: [...] }}`", u.name),
-            ),
-        };
-        self.diags.push(
-            Diagnostic::new(
-                Code::UnknownUsecase,
-                format!("unknown use case `{}`", u.name),
-                u.span,
-            )
-            .with_help(help),
+        self.unknown_decl(
+            Code::UnknownUsecase,
+            ("use case", "a use case"),
+            &u.name,
+            u.span,
+            |d| matches!(d, Decl::Usecase(_)),
+            format!("declare it: `usecase {} {{ blocks: [...] }}`", u.name),
         );
         None
     }

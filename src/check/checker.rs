@@ -3,11 +3,12 @@
 //! blocks on [`Checker`]; each checks one kind of declaration and lowers it to the IR.
 
 use super::expr::ExprChecker;
-use super::program::Program;
+use super::program::{Decl, Program};
 use super::scope::{EventScope, Scope};
 use super::types::Type;
+use super::unknown_help;
 use crate::catalogue::{Channel, Moment};
-use crate::diagnostics::{Diagnostic, FileId, Span};
+use crate::diagnostics::{Code, Diagnostic, FileId, Span};
 use crate::ir;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -204,6 +205,27 @@ impl<'a> Checker<'a> {
             block: ex.read_block,
         };
         (result, reads)
+    }
+
+    /// Reports `name`, which is not a declaration of the kind wanted (`kind`: "action",
+    /// `wanted`: "an action"): "is a target, not an action" when it is declared as
+    /// something else, else "did you mean" among the declarations `is` accepts, else
+    /// `declare` (how to declare it).
+    pub fn unknown_decl(
+        &mut self,
+        code: Code,
+        (kind, wanted): (&str, &str),
+        name: &str,
+        span: Span,
+        is: fn(Decl) -> bool,
+        declare: String,
+    ) {
+        let help = match self.p.names.get(name) {
+            Some((decl, _)) => format!("`{name}` is {}, not {wanted}", decl.describe()),
+            None => unknown_help(name, self.p.names_of(is), declare),
+        };
+        self.diags
+            .push(Diagnostic::new(code, format!("unknown {kind} `{name}`"), span).with_help(help));
     }
 
     /// The scope of expressions that run inside a conversation, for some event.

@@ -3,7 +3,7 @@
 use super::checker::{Checker, Env, SigParam, TaskInfo};
 use super::consts;
 use super::fields::Fields;
-use super::program::Program;
+use super::program::{Decl, Program};
 use super::scope::Scope;
 use super::security::{self, insecure_host};
 use super::types::Type;
@@ -627,20 +627,14 @@ impl<'a> Checker<'a> {
     /// The target a `task` declaration adds to: declared, and of a kind that takes tasks.
     fn resolve_declared_target(&mut self, t: &ast::TaskDecl) -> Option<usize> {
         let Some(target) = self.p.target(&t.target.name) else {
-            let help = unknown_help(
+            self.unknown_decl(
+                Code::UnknownTarget,
+                ("target", "a target"),
                 &t.target.name,
-                self.p
-                    .names_of(|d| matches!(d, super::program::Decl::Target(_))),
+                t.target.span,
+                |d| matches!(d, Decl::Target(_)),
                 "declare the target first, e.g. `target api: http { base_url: \"https://…\" }`"
                     .into(),
-            );
-            self.diags.push(
-                Diagnostic::new(
-                    Code::UnknownTarget,
-                    format!("unknown target `{}`", t.target.name),
-                    t.target.span,
-                )
-                .with_help(help),
             );
             return None;
         };

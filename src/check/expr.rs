@@ -740,6 +740,9 @@ fn conversion_help(want: &str, found: Type) -> String {
         }
         ("number", Type::Text) => "convert it with number(..)".into(),
         ("bool", _) => "write a condition, e.g. `x == \"value\"` or `x != null`".into(),
+        ("auth", _) => "write bearer(secret(\"TOKEN\")), basic(\"user\", secret(\"PASSWORD\")) \
+                        or api_key(\"X-Api-Key\", secret(\"KEY\"))"
+            .into(),
         ("duration", Type::Number) => {
             "write a duration with its unit: 250ms, 5s, 3m, 2h, 1d".into()
         }

@@ -156,10 +156,12 @@ impl Walk<'_> {
             span,
         )
         .with_label_message(format!("`{}` is already being imported", path(to)));
-        for (file, import) in &self.stack[start..] {
+        let followed = &self.stack[start..];
+        for (k, (file, import)) in followed.iter().enumerate() {
+            let next = followed.get(k + 1).map_or(from, |(f, _)| *f);
             d = d.with_secondary(
                 *import,
-                format!("`{}` imports the next file here", path(*file)),
+                format!("`{}` imports `{}` here", path(*file), path(next)),
             );
         }
         self.loaded.diagnostics.push(d.with_help(

@@ -5,6 +5,19 @@
 //! - [`check_workspace`]: every program among a set of files (`agentc check DIR`), with
 //!   warnings for files no program imports.
 //! - [`check_expr`]: one expression against a checked program's scope (the REPL).
+//!
+//! Choices where the spec is silent:
+//! - Program order is the root, then its imports depth-first in the order written; bindings
+//!   run in that order of files, source order within each.
+//! - Diagnostics are sorted by file (program order) then position.
+//! - Secrets are traced through expressions (`lower(secret(..))` still carries one; a
+//!   comparison does not). They may go into target fields, `auth`, http headers and bodies
+//!   and `send_dtmf`; a URL path or query string is E0406, anything shown or stored (replies,
+//!   labels, params, messages, tickets, rows, idempotency keys) is E0407.
+//! - A declared task's fields see only its own parameters (and `response` in `result`), so
+//!   it can run from any binding.
+//! - When `channels` is missing or broken (already an error), channel rules are skipped.
+//! - Retry defaults: see [`DEFAULT_ATTEMPTS`], [`DEFAULT_BACKOFF_MS`], [`DEFAULT_MAX_BACKOFF_MS`].
 
 mod actions;
 mod bindings;
@@ -289,6 +302,9 @@ pub(crate) fn unknown_help<'c>(
     candidates: impl IntoIterator<Item = &'c str>,
     fallback: String,
 ) -> String {
+    // Sorted so that ties between equally close names resolve the same way on every run.
+    let mut candidates: Vec<&str> = candidates.into_iter().collect();
+    candidates.sort_unstable();
     match suggest(name, candidates) {
         Some(close) => format!("did you mean `{close}`?"),
         None => fallback,

@@ -2,6 +2,7 @@
 
 use super::checker::Checker;
 use super::decls::constant;
+use super::program::Decl;
 use super::scope::{EventScope, Scope};
 use super::types::Type;
 use super::unknown_help;
@@ -231,19 +232,13 @@ impl<'a> Checker<'a> {
             return None;
         }
         let Some(j) = self.p.target(&name.name) else {
-            let help = unknown_help(
+            self.unknown_decl(
+                Code::UnknownTarget,
+                ("target", "a target"),
                 &name.name,
-                self.p
-                    .names_of(|d| matches!(d, super::program::Decl::Target(_))),
-                "name a declared target".into(),
-            );
-            self.diags.push(
-                Diagnostic::new(
-                    Code::UnknownTarget,
-                    format!("unknown target `{}`", name.name),
-                    name.span,
-                )
-                .with_help(help),
+                name.span,
+                |d| matches!(d, Decl::Target(_)),
+                "name one of the program's declared targets".into(),
             );
             return None;
         };

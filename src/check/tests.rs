@@ -414,6 +414,12 @@ fn type_mismatches() {
         "E0301",
         "5",
     );
+    let d = expect(
+        &with_agent("target t: http { base_url: \"https://x.example\", auth: \"Bearer x\" }\n"),
+        "E0301",
+        "\"Bearer x\"",
+    );
+    assert!(d.help.unwrap().starts_with("write bearer("));
     // `+` on two texts concatenates; `??` keeps the type.
     clean(&with_agent("action x { target: conversation, task: add_label(note + \"-\" + (order_id ?? \"none\")) }\non message_received do x\n"));
 }
@@ -930,6 +936,140 @@ fn damaged_programs_never_panic() {
         let (_, checked) = run_files(&[("acme.agent", &case), ("replies.agent", ACME_REPLIES)]);
         for d in &checked.diagnostics {
             assert!(d.help.is_some(), "{} without help: {}", d.code, d.message);
+        }
+    }
+}
+
+mod property {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Words and punctuation of the language, so that random soups often parse and reach
+    /// the checker with unusual trees.
+    const TOKENS: &[&str] = &[
+        "agent a {",
+        "channels: [chat, voice]",
+        "params: { n: number, t: text }",
+        "}",
+        "{",
+        "(",
+        ")",
+        "[",
+        "]",
+        ",",
+        ":",
+        "\n",
+        "target api: http {",
+        "base_url: \"https://x.example\"",
+        "base_url: \"http://x.example\"",
+        "auth: bearer(secret(\"T\"))",
+        "task g(id: text) on api {",
+        "method: GET",
+        "path: \"/x/{id}\"",
+        "result: response.body",
+        "action x {",
+        "action y {",
+        "target: api",
+        "target: conversation",
+        "target: call",
+        "task: g(n)",
+        "task: add_label(t)",
+        "task: set(n: 1)",
+        "task: increment(n)",
+        "task: say(\"hi\")",
+        "on_failure: y",
+        "on_failure: x",
+        "save: n",
+        "save: t",
+        "when: n > 1",
+        "retry: { attempts: 0 }",
+        "timeout: 3s",
+        "reply r { text: \"hi {t}\" }",
+        "usecase u { blocks: [b] }",
+        "on call_ringing do x",
+        "before call do y",
+        "after call do x, y",
+        "on message_received reply r",
+        "in usecase u do x",
+        "at block u.b do y",
+        "at block u.c do x",
+        "import \"other.agent\"",
+        "test \"t\" {",
+        "mock api GET \"/\" -> 200 { a: 1 }",
+        "send call_ringing { from: \"1\" }",
+        "expect ran x",
+        "expect param n == 1",
+        "secret(\"S\")",
+        "event.text",
+        "n ?? 1",
+        "if n then t else 1",
+        "1 + \"a\"",
+        "-3",
+        "null",
+        "true",
+        "x",
+        "y",
+        "u.b",
+    ];
+
+    /// Whole declarations, right or subtly wrong, so that soups of them reach every pass.
+    const DECLS: &[&str] = &[
+        "agent a {\n  channels: [chat, voice]\n  params: { n: number, t: text, r: record }\n}",
+        "agent b {\n  channels: [email]\n}",
+        "target api: http { base_url: \"https://x.example\", auth: bearer(secret(\"T\")) }",
+        "target api: http { base_url: \"http://x.example\", auth: bearer(secret(\"T\")) }",
+        "target db: sql { url: \"sqlite::memory:\" }",
+        "target z: zendesk { email: \"a@b\", token: secret(\"Z\") }",
+        "task g(id: text, v: bool = true) on api { method: GET, path: \"/x/{id}\", result: response.body }",
+        "task h() on db { method: POST, path: \"/\" }",
+        "action x { target: api, task: g(t), save: r, on_failure: y }",
+        "action y { target: call, task: say(\"hi {t}\"), on_failure: x }",
+        "action w { target: db, task: query(\"SELECT {n}\", n), save: t }",
+        "action v { target: conversation, task: set(n: n + 1, t: block.name) }",
+        "action q { target: z, task: create_ticket(subject: t, comment: secret(\"C\")) }",
+        "reply r { text: \"hi {user.name ?? \"there\"}\" }",
+        "usecase u { blocks: [b, c] }",
+        "on call_ringing do x, y",
+        "before call when event.from == \"1\" do y",
+        "after call do w, q",
+        "on message_received reply r",
+        "on conversation_started reply r",
+        "in usecase u do v",
+        "at block u.b when block.name == \"b\" do v, x",
+        "import \"other.agent\"",
+        "test \"t\" {\n  mock api GET \"/\" -> 200 { a: 1 }\n  send block u.b\n  expect ran x\n  expect param n == 1\n}",
+    ];
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
+
+        #[test]
+        fn token_soups_never_panic(picks in proptest::collection::vec(0..TOKENS.len(), 0..60)) {
+            let text: Vec<&str> = picks.iter().map(|&i| TOKENS[i]).collect();
+            let text = text.join(" ");
+            let (_, checked) = run_files(&[("main.agent", &text), ("other.agent", "import \"main.agent\"\n")]);
+            for d in &checked.diagnostics {
+                prop_assert!(d.help.is_some(), "{} without help: {}", d.code, d.message);
+            }
+        }
+
+        #[test]
+        fn declaration_soups_never_panic(
+            picks in proptest::collection::vec((0..DECLS.len(), proptest::option::of(0..TOKENS.len())), 0..24)
+        ) {
+            let mut text = String::new();
+            for (decl, junk) in picks {
+                text.push_str(DECLS[decl]);
+                if let Some(junk) = junk {
+                    text.push(' ');
+                    text.push_str(TOKENS[junk]);
+                }
+                text.push('\n');
+            }
+            let (_, checked) = run_files(&[("main.agent", &text), ("other.agent", "reply r2 { text: \"x\" }\n")]);
+            for d in &checked.diagnostics {
+                prop_assert!(d.help.is_some(), "{} without help: {}", d.code, d.message);
+            }
         }
     }
 }

@@ -1,7 +1,9 @@
 //! `agentc run PROGRAM... --events FILE|-`: runs a program against a stream of JSON Lines
 //! events, printing the trace as it goes (a timeline, or JSON Lines with `--trace json`).
 
-use crate::check::{self, Loader};
+use super::files::{self, FsLoader, Read};
+use crate::check;
+use crate::diagnostics::render::{self, HumanOptions};
 use crate::diagnostics::{Diagnostic, SourceMap};
 use crate::ir::{self, Value};
 use crate::runtime::executors::{self, ExecutorOptions};
@@ -240,18 +242,6 @@ impl Environment for PlaceholderSecrets {
     }
 }
 
-/// Reads imports from the file system.
-struct FsLoader;
-
-impl Loader for FsLoader {
-    fn load(&mut self, path: &str) -> Result<String, String> {
-        std::fs::read_to_string(path).map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => "no such file".to_string(),
-            _ => e.to_string(),
-        })
-    }
-}
-
 /// The program from an IR file or from `.agent` sources (checked; diagnostics printed).
 fn load_program(paths: &[PathBuf]) -> Option<ir::Program> {
     if let [path] = paths {
@@ -259,72 +249,80 @@ fn load_program(paths: &[PathBuf]) -> Option<ir::Program> {
             return load_ir(path);
         }
     }
-    let mut files = Vec::new();
-    for path in paths {
-        if path.is_dir() {
-            if let Err(e) = agent_files(path, &mut files) {
-                eprintln!("error: cannot read `{}`: {e}", path.display());
-                return None;
-            }
-        } else {
-            files.push(path.clone());
+    let found = match files::discover(paths) {
+        Ok(found) => found,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return None;
         }
-    }
+    };
     let mut sources = SourceMap::new();
     let mut roots = Vec::new();
-    for path in &files {
-        let text = match std::fs::read_to_string(path) {
-            Ok(text) => text,
-            Err(e) => {
-                eprintln!("error: cannot read `{}`: {e}", path.display());
+    let mut diagnostics = Vec::new();
+    for path in &found {
+        match files::read(&mut sources, path) {
+            Err(error) => {
+                eprintln!("error: {error}");
                 return None;
             }
-        };
-        let shown = path.to_string_lossy().replace('\\', "/");
-        let id = sources.add(shown, text);
-        let parsed = syntax::parse(id, &sources.get(id).text);
-        if parsed
-            .file
-            .items
-            .iter()
-            .any(|i| matches!(i, ast::Item::Agent(_)))
-        {
-            roots.push(id);
+            Ok(Read::NotText(_, diagnostic)) => diagnostics.push(diagnostic),
+            Ok(Read::Text(id)) => {
+                let parsed = syntax::parse(id, &sources.get(id).text);
+                if parsed
+                    .file
+                    .items
+                    .iter()
+                    .any(|i| matches!(i, ast::Item::Agent(_)))
+                {
+                    roots.push(id);
+                }
+            }
         }
     }
-    let root = match roots.as_slice() {
-        [root] => *root,
-        // No agent block anywhere: check the first file, which reports it.
-        [] => crate::diagnostics::FileId(0),
+    let program = match roots.as_slice() {
+        _ if !diagnostics.is_empty() => None,
+        [root] => {
+            let checked = check::check_program(&mut sources, *root, &mut FsLoader);
+            diagnostics = checked.diagnostics;
+            checked.program
+        }
+        [] => {
+            eprintln!(
+                "error: no `agent` block in {}: give the program's root file",
+                shown(&found)
+            );
+            return None;
+        }
         _ => {
             eprintln!(
-                "error: several of these files hold an `agent` block: run one program at a time"
+                "error: several `agent` blocks in {}: run one program at a time",
+                shown(&found)
             );
             return None;
         }
     };
-    let checked = check::check_program(&mut sources, root, &mut FsLoader);
-    print_diagnostics(&sources, &checked.diagnostics);
-    checked.program
+    print_diagnostics(&sources, &diagnostics);
+    program.filter(|_| !diagnostics.iter().any(Diagnostic::is_error))
 }
 
-/// The `.agent` files under a directory, in a stable order.
-fn agent_files(dir: &Path, found: &mut Vec<PathBuf>) -> std::io::Result<()> {
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)?
-        .map(|e| e.map(|e| e.path()))
-        .collect::<Result<_, _>>()?;
-    entries.sort();
-    for path in entries {
-        let hidden = path
-            .file_name()
-            .is_some_and(|n| n.to_string_lossy().starts_with('.'));
-        if path.is_dir() && !hidden {
-            agent_files(&path, found)?;
-        } else if path.extension().is_some_and(|e| e == "agent") {
-            found.push(path);
-        }
+fn shown(paths: &[PathBuf]) -> String {
+    match paths {
+        [one] => format!("`{}`", files::display(one)),
+        _ => format!("these {} files", paths.len()),
     }
-    Ok(())
+}
+
+fn print_diagnostics(sources: &SourceMap, diagnostics: &[Diagnostic]) {
+    if diagnostics.is_empty() {
+        return;
+    }
+    let stderr = std::io::stderr();
+    let options = HumanOptions {
+        color: files::use_color(stderr.is_terminal()),
+        width: files::width(),
+    };
+    let text = render::human(diagnostics, sources, options);
+    let _ = stderr.lock().write_all(text.as_bytes());
 }
 
 fn load_ir(path: &Path) -> Option<ir::Program> {
@@ -353,21 +351,6 @@ fn load_ir(path: &Path) -> Option<ir::Program> {
     }
 }
 
-fn print_diagnostics(sources: &SourceMap, diagnostics: &[Diagnostic]) {
-    let mut err = std::io::stderr().lock();
-    for d in diagnostics {
-        let span = d.span();
-        let file = sources.get(span.file);
-        let (line, column) = sources.line_col(span.file, span.start as usize);
-        let severity = if d.is_error() { "error" } else { "warning" };
-        let _ = writeln!(err, "{severity}[{}]: {}", d.code, d.message);
-        let _ = writeln!(err, "  --> {}:{line}:{column}", file.path);
-        if let Some(help) = &d.help {
-            let _ = writeln!(err, "  help: {help}");
-        }
-    }
-}
-
 /// `mock DB SQL "statement"` rules on sql targets: statements to run before the events.
 fn take_sql_seeds(rules: &mut Vec<MockRule>, program: &ir::Program) -> Vec<(String, String)> {
     let is_seed = |rule: &MockRule| {
@@ -388,15 +371,18 @@ fn take_sql_seeds(rules: &mut Vec<MockRule>, program: &ir::Program) -> Vec<(Stri
 
 /// The `mock` statements of a mocks file, their values evaluated.
 fn load_mocks(path: &Path, program: &ir::Program) -> Option<Vec<MockRule>> {
-    let text = match std::fs::read_to_string(path) {
-        Ok(text) => text,
-        Err(e) => {
-            eprintln!("error: cannot read `{}`: {e}", path.display());
+    let mut sources = SourceMap::new();
+    let id = match files::read(&mut sources, path) {
+        Ok(Read::Text(id)) => id,
+        Ok(Read::NotText(_, diagnostic)) => {
+            print_diagnostics(&sources, &[diagnostic]);
+            return None;
+        }
+        Err(error) => {
+            eprintln!("error: {error}");
             return None;
         }
     };
-    let mut sources = SourceMap::new();
-    let id = sources.add(path.to_string_lossy().replace('\\', "/"), text);
     let (steps, mut diagnostics) = syntax::parse_test_steps(id, &sources.get(id).text);
     let mut rules = Vec::new();
     for step in &steps {

@@ -230,8 +230,8 @@ impl Conversation {
         }
         match &event.kind {
             EventKind::Wait(by) => {
-                let ev = self.begin_event(&event, None, None);
-                drop(ev);
+                // Traced and numbered like any event; it runs no binding.
+                self.begin_event(&event, None, None);
                 self.offset += *by;
                 self.fire_inactivity_if_due().await;
             }

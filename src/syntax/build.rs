@@ -61,8 +61,8 @@ struct Built {
 pub struct Builder<'d> {
     file: FileId,
     base: usize,
-    /// The file's comments, in order: pest may count one as part of the node before it.
-    comments: &'d [Comment],
+    /// The source text pest parsed (before blanking, see [`super::blank`]).
+    source: &'d str,
     diags: RefCell<&'d mut Vec<Diagnostic>>,
     /// How deep `expr` calls are nested right now (pest's own tree may be deeper than the
     /// brackets the scanner counted, e.g. with `if` chains).
@@ -70,43 +70,33 @@ pub struct Builder<'d> {
 }
 
 impl<'d> Builder<'d> {
-    pub fn new(
-        file: FileId,
-        base: usize,
-        comments: &'d [Comment],
-        diags: &'d mut Vec<Diagnostic>,
-    ) -> Self {
+    pub fn new(file: FileId, base: usize, source: &'d str, diags: &'d mut Vec<Diagnostic>) -> Self {
         Builder {
             file,
             base,
-            comments,
+            source,
             diags: RefCell::new(diags),
             nesting: std::cell::Cell::new(0),
         }
     }
 
-    /// The pair's span without the blanks and comments pest skipped after its last token.
+    /// The pair's span without the blanks (and blanked comments) pest skipped after its
+    /// last token.
     fn span(&self, pair: &Pair<Rule>) -> Span {
         let s = pair.as_span();
         let input = s.get_input().as_bytes();
         let start = s.start();
         let mut end = s.end();
-        loop {
-            while end > start && matches!(input[end - 1], b' ' | b'\t' | b'\r' | b'\n' | 0x0C) {
-                end -= 1;
-            }
-            let absolute = (self.base + end) as u32;
-            match self
-                .comments
-                .binary_search_by_key(&absolute, |c| c.span.end)
-            {
-                Ok(i) if self.comments[i].span.start as usize >= self.base + start => {
-                    end = self.comments[i].span.start as usize - self.base;
-                }
-                _ => break,
-            }
+        while end > start && matches!(input[end - 1], b' ' | b'\n') {
+            end -= 1;
         }
         Span::new(self.file, self.base + start, self.base + end)
+    }
+
+    /// The pair's original text (pest saw comments, tabs and carriage returns as spaces).
+    fn text(&self, pair: &Pair<'_, Rule>) -> &'d str {
+        let s = pair.as_span();
+        self.source.get(s.start()..s.end()).unwrap_or("")
     }
 
     fn error(&self, diagnostic: Diagnostic) {
@@ -235,7 +225,7 @@ impl<'d> Builder<'d> {
     /// A name being declared or referred to; keywords are refused here (E0009).
     fn name(&self, pair: Pair<Rule>) -> Ident {
         let span = self.span(&pair);
-        let name = pair.as_str();
+        let name = self.text(&pair);
         if is_keyword(name) {
             self.error(
                 Diagnostic::new(
@@ -256,7 +246,7 @@ impl<'d> Builder<'d> {
     /// A field key or record key: keywords are fine there (`task:`, `target:`).
     fn key(&self, pair: &Pair<Rule>) -> Ident {
         Ident {
-            name: pair.as_str().to_string(),
+            name: self.text(pair).to_string(),
             span: self.span(pair),
         }
     }
@@ -606,7 +596,8 @@ impl<'d> Builder<'d> {
             paren: false,
         };
         match pair.as_rule() {
-            Rule::number => match literal::number(pair.as_str(), self.file, span.start as usize) {
+            Rule::number => match literal::number(self.text(&pair), self.file, span.start as usize)
+            {
                 Ok(NumberValue::Number(n)) => leaf(ExprKind::Number(n)),
                 Ok(NumberValue::Duration(ms)) => leaf(ExprKind::Duration(ms)),
                 Err(d) => {
@@ -724,7 +715,7 @@ impl<'d> Builder<'d> {
 
     /// `true`, `false`, `null` or a name; a keyword here is reported (E0009).
     fn bare_word(&self, pair: &Pair<Rule>) -> ExprKind {
-        match pair.as_str() {
+        match self.text(pair) {
             "true" => ExprKind::Bool(true),
             "false" => ExprKind::Bool(false),
             "null" => ExprKind::Null,
@@ -749,7 +740,7 @@ impl<'d> Builder<'d> {
             }
         } else {
             RecordKey {
-                name: pair.as_str().to_string(),
+                name: self.text(&pair).to_string(),
                 quoted: false,
                 span,
             }
@@ -785,7 +776,7 @@ impl<'d> Builder<'d> {
     fn string_with_depth(&self, pair: Pair<Rule>, depth: &mut usize) -> StrLit {
         let triple = pair.as_rule() == Rule::triple;
         let indent = if triple {
-            literal::common_indent(triple_body(pair.as_str()))
+            literal::common_indent(triple_body(self.text(&pair)))
         } else {
             0
         };
@@ -795,9 +786,9 @@ impl<'d> Builder<'d> {
         let mut strip = 0usize;
         for part in pair.into_inner() {
             match part.as_rule() {
-                Rule::str_text => text.push_str(part.as_str()),
+                Rule::str_text => text.push_str(self.text(&part)),
                 Rule::tri_text => {
-                    for c in part.as_str().chars() {
+                    for c in self.text(&part).chars() {
                         if strip > 0 && (c == ' ' || c == '\t') {
                             strip -= 1;
                             continue;
@@ -815,7 +806,7 @@ impl<'d> Builder<'d> {
                 Rule::escape => {
                     strip = 0;
                     let span = self.span(&part);
-                    match literal::escape(part.as_str(), self.file, span.start as usize) {
+                    match literal::escape(self.text(&part), self.file, span.start as usize) {
                         Ok(c) => text.push(c),
                         Err(d) => self.error(d),
                     }

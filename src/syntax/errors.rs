@@ -60,7 +60,7 @@ impl Expected {
         if let Some(attempts) = error.parse_attempts() {
             // pest does not export its token type; its display is the literal text.
             for token in attempts.expected_tokens() {
-                let token = token.to_string();
+                let token = single_char_range(token.to_string());
                 let extends_word = token == "_" || token.contains("..");
                 if !(in_word && extends_word) {
                     expected.add_literal(&token);
@@ -214,6 +214,15 @@ impl Expected {
     }
 }
 
+/// The grammar writes some single characters as ranges (`{..{`) for speed.
+fn single_char_range(token: String) -> String {
+    let chars: Vec<char> = token.chars().collect();
+    match chars[..] {
+        [a, '.', '.', b] if a == b => a.to_string(),
+        _ => token,
+    }
+}
+
 /// The token found at `pos`, for "found ...", and its length.
 fn found(text: &str, pos: usize) -> (String, usize) {
     let rest = &text[pos..];
@@ -347,6 +356,8 @@ pub fn describe(error: &Error<Rule>, file: FileId, text: &str, base: usize) -> D
         && is_keyword(word)
         && (expected.name || expected.field)
         && !expected.tokens.contains(word)
+        // A keyword may be a field key (`task:`), so one followed by `:` is not misused.
+        && !text[pos + found_len..].trim_start().starts_with(':')
     {
         return Diagnostic::new(
             Code::KeywordAsName,

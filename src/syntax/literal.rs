@@ -91,7 +91,6 @@ pub fn escape(text: &str, file: FileId, start: usize) -> Result<char, Diagnostic
         "t" => Ok('\t'),
         "r" => Ok('\r'),
         "{" => Ok('{'),
-        "}" => Ok('}'),
         _ if body.starts_with("u{") => {
             let hex = &body[2..body.len() - 1];
             let code = (1..=6)

@@ -13,6 +13,8 @@ mod grammar;
 mod literal;
 mod scan;
 
+use std::borrow::Cow;
+
 use pest::Parser as _;
 
 use crate::diagnostics::{Code, Diagnostic, FileId, Span};
@@ -38,22 +40,28 @@ pub struct Parsed {
 pub fn parse(file: FileId, text: &str) -> Parsed {
     let (body, base) = decode::strip_bom(text);
     let scanned = scan::scan(file, body, base);
+    let blanked = blank(body, base, &scanned.comments);
     let mut items = Vec::new();
     let mut diagnostics = Vec::new();
     let fast = scanned.problems.is_empty()
         && scanned.stray_closers.is_empty()
-        && match AgentParser::parse(Rule::file, body) {
+        && match AgentParser::parse(Rule::file, &blanked) {
             Ok(mut pairs) => {
                 if let Some(pair) = pairs.next() {
-                    Builder::new(file, base, &scanned.comments, &mut diagnostics)
-                        .items(pair, &mut items);
+                    Builder::new(file, base, body, &mut diagnostics).items(pair, &mut items);
                 }
                 true
             }
             Err(_) => false,
         };
     if !fast {
-        parse_each_item(file, body, base, &scanned, &mut items, &mut diagnostics);
+        let source = Source {
+            file,
+            original: body,
+            blanked: &blanked,
+            base,
+        };
+        parse_each_item(&source, &scanned, &mut items, &mut diagnostics);
     }
     cap_errors(&mut diagnostics, file, text.len());
     Parsed {
@@ -66,22 +74,57 @@ pub fn parse(file: FileId, text: &str) -> Parsed {
     }
 }
 
+/// The text of a file as written and as pest sees it (same offsets).
+struct Source<'t> {
+    file: FileId,
+    original: &'t str,
+    blanked: &'t str,
+    /// Where `original` starts in the file (after a BOM).
+    base: usize,
+}
+
+/// `text` with its comments, tabs, carriage returns and form feeds turned into spaces,
+/// byte for byte: pest then skips blanks with one comparison, and offsets do not move.
+fn blank<'t>(text: &'t str, base: usize, comments: &[ast::Comment]) -> Cow<'t, str> {
+    let odd_blank = |b: &u8| matches!(b, b'\t' | b'\r' | 0x0C);
+    if comments.is_empty() && !text.as_bytes().iter().any(odd_blank) {
+        return Cow::Borrowed(text);
+    }
+    let mut bytes = text.as_bytes().to_vec();
+    for b in bytes.iter_mut().filter(|b| odd_blank(b)) {
+        *b = b' ';
+    }
+    for comment in comments {
+        let range = comment.span.start as usize - base..comment.span.end as usize - base;
+        bytes[range].fill(b' ');
+    }
+    // Only ASCII bytes and whole characters (comment spans) were replaced by spaces.
+    Cow::Owned(
+        String::from_utf8(bytes)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
+    )
+}
+
 /// The recovery path: every declaration (from one column-0 keyword to the next) is parsed
 /// alone, and every one that parses is kept.
 fn parse_each_item(
-    file: FileId,
-    body: &str,
-    base: usize,
+    source: &Source,
     scanned: &scan::Scan,
     items: &mut Vec<ast::Item>,
     diagnostics: &mut Vec<Diagnostic>,
 ) {
+    let Source {
+        file,
+        original,
+        blanked,
+        base,
+    } = *source;
     let starts = &scanned.item_starts;
     let in_chunk = |d: &&Diagnostic, end: usize| (d.span().start as usize) < base + end;
     let mut problems = scanned.problems.iter().peekable();
     let mut strays = scanned.stray_closers.iter().peekable();
     for (k, &start) in starts.iter().enumerate() {
-        let end = starts.get(k + 1).copied().unwrap_or(body.len());
+        let end = starts.get(k + 1).copied().unwrap_or(original.len());
         let mut first_problem = None;
         while let Some(problem) = problems.next_if(|p| in_chunk(p, end)) {
             first_problem.get_or_insert(problem.span().start as usize - base);
@@ -92,27 +135,26 @@ fn parse_each_item(
         if diagnostics.len() > MAX_ERRORS {
             break;
         }
-        let mut builder = |pair| {
-            Builder::new(file, base + start, &scanned.comments, diagnostics).items(pair, items)
-        };
+        let chunk = &original[start..end];
+        let mut build =
+            |pair| Builder::new(file, base + start, chunk, diagnostics).items(pair, items);
         match first_problem {
             // pest would only repeat the scanner's error; still keep the declarations
             // that end before the line where it starts.
             Some(at) => {
-                let line_start = body[..at.max(start)]
+                let line_start = original[..at.max(start)]
                     .rfind('\n')
                     .map_or(start, |n| (n + 1).max(start));
-                if let Ok(Some(pair)) =
-                    AgentParser::parse(Rule::file, &body[start..line_start]).map(|mut p| p.next())
+                if let Ok(Some(pair)) = AgentParser::parse(Rule::file, &blanked[start..line_start])
+                    .map(|mut p| p.next())
                 {
-                    builder(pair);
+                    build(pair);
                 }
             }
             None => {
-                let chunk = &body[start..end];
-                let error = match errors::parse_detailed(Rule::file, chunk) {
+                let error = match errors::parse_detailed(Rule::file, &blanked[start..end]) {
                     Ok(pair) => {
-                        builder(pair);
+                        build(pair);
                         None
                     }
                     Err(error) => Some(errors::describe(&error, file, chunk, base + start)),
@@ -146,41 +188,45 @@ fn cap_errors(diagnostics: &mut Vec<Diagnostic>, file: FileId, len: usize) {
     }
 }
 
-/// Parses one expression (the REPL's input).
-pub fn parse_expr(file: FileId, text: &str) -> (Option<ast::Expr>, Vec<Diagnostic>) {
+/// Parses a small input as `rule` (no recovery) and builds it with `build`.
+fn parse_small<T>(
+    file: FileId,
+    text: &str,
+    rule: Rule,
+    build: impl FnOnce(&Builder, pest::iterators::Pair<Rule>) -> T,
+) -> Result<(T, Vec<Diagnostic>), Vec<Diagnostic>> {
     let (body, base) = decode::strip_bom(text);
     let scanned = scan::scan(file, body, base);
     if let Some(problems) = scanned.blocking_problems() {
-        return (None, problems);
+        return Err(problems);
     }
-    match errors::parse_detailed(Rule::expr_input, body) {
+    let blanked = blank(body, base, &scanned.comments);
+    match errors::parse_detailed(rule, &blanked) {
         Ok(pair) => {
             let mut diagnostics = Vec::new();
-            let expr = pair
-                .into_inner()
-                .next()
-                .map(|e| Builder::new(file, base, &scanned.comments, &mut diagnostics).expr(e));
-            (expr, diagnostics)
+            let built = build(&Builder::new(file, base, body, &mut diagnostics), pair);
+            Ok((built, diagnostics))
         }
-        Err(error) => (None, vec![errors::describe(&error, file, body, base)]),
+        Err(error) => Err(vec![errors::describe(&error, file, body, base)]),
+    }
+}
+
+/// Parses one expression (the REPL's input).
+pub fn parse_expr(file: FileId, text: &str) -> (Option<ast::Expr>, Vec<Diagnostic>) {
+    match parse_small(file, text, Rule::expr_input, |b, pair| {
+        pair.into_inner().next().map(|e| b.expr(e))
+    }) {
+        Ok(parsed) => parsed,
+        Err(diagnostics) => (None, diagnostics),
     }
 }
 
 /// Parses a sequence of `mock` / `send` / `expect` lines, as in a `test` block's body (used
 /// by `agentc run --mocks FILE` and the REPL's `:mock`).
 pub fn parse_test_steps(file: FileId, text: &str) -> (Vec<ast::TestStep>, Vec<Diagnostic>) {
-    let (body, base) = decode::strip_bom(text);
-    let scanned = scan::scan(file, body, base);
-    if let Some(problems) = scanned.blocking_problems() {
-        return (Vec::new(), problems);
-    }
-    match errors::parse_detailed(Rule::steps, body) {
-        Ok(pair) => {
-            let mut diagnostics = Vec::new();
-            let steps = Builder::new(file, base, &scanned.comments, &mut diagnostics).steps(pair);
-            (steps, diagnostics)
-        }
-        Err(error) => (Vec::new(), vec![errors::describe(&error, file, body, base)]),
+    match parse_small(file, text, Rule::steps, |b, pair| b.steps(pair)) {
+        Ok(parsed) => parsed,
+        Err(diagnostics) => (Vec::new(), diagnostics),
     }
 }
 
@@ -193,5 +239,7 @@ pub fn is_incomplete(text: &str) -> bool {
 
 #[cfg(test)]
 mod error_tests;
+#[cfg(test)]
+mod robust_tests;
 #[cfg(test)]
 mod tests;

@@ -96,7 +96,8 @@ fn expr_error(text: &str) -> Vec<Diagnostic> {
 
 #[test]
 fn spec_examples_parse_on_the_fast_path() {
-    assert!(AgentParser::parse(Rule::file, SPEC).is_ok());
+    let comments = scan::scan(F, SPEC, 0).comments;
+    assert!(AgentParser::parse(Rule::file, &blank(SPEC, 0, &comments)).is_ok());
     let f = ok(SPEC);
     assert_eq!(f.items.len(), 23);
     for item in &f.items {
