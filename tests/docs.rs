@@ -239,8 +239,14 @@ fn readme_tour_checks_clean() {
     use agentc::diagnostics::SourceMap;
     let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
         .expect("README.md exists");
-    let start = readme.find("```agent\n").expect("the README has an agent code block") + 9;
-    let end = start + readme[start..].find("```").expect("the code block is closed");
+    let start = readme
+        .find("```agent\n")
+        .expect("the README has an agent code block")
+        + 9;
+    let end = start
+        + readme[start..]
+            .find("```")
+            .expect("the code block is closed");
     let mut sources = SourceMap::new();
     let root = sources.add("README.md", &readme[start..end]);
     let checked = check_program(&mut sources, root, &mut MemoryLoader::new());
