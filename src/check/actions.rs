@@ -102,7 +102,6 @@ impl<'a> Checker<'a> {
             catalogue::ACTION_FIELDS,
             &owner,
             a.name.span,
-            &[],
             &mut self.diags,
         );
         let scope = Scope {

@@ -75,7 +75,6 @@ pub fn agent<'a>(p: &'a Program<'a>, diags: &mut Vec<Diagnostic>) -> (Env<'a>, O
         catalogue::AGENT_FIELDS,
         &owner,
         agent.name.span,
-        &[],
         diags,
     );
     if let Some(field) = fields.get("channels") {
@@ -392,14 +391,7 @@ impl<'a> Checker<'a> {
         };
         self.targets[i].kind = Some(kind);
         let owner = format!("target `{}` ({})", t.name.name, kind.name);
-        let fields = Fields::index(
-            &t.fields,
-            kind.fields,
-            &owner,
-            t.name.span,
-            &[],
-            &mut self.diags,
-        );
+        let fields = Fields::index(&t.fields, kind.fields, &owner, t.name.span, &mut self.diags);
         for group in kind.one_of {
             if group.iter().all(|name| fields.get(name).is_none()) {
                 let names: Vec<String> = group.iter().map(|n| format!("`{n}`")).collect();
@@ -537,7 +529,6 @@ impl<'a> Checker<'a> {
             catalogue::DECLARED_TASK_FIELDS,
             &owner,
             t.name.span,
-            &[],
             &mut self.diags,
         );
         // The task's fields see its own parameters only: it may run from any binding.
@@ -685,7 +676,6 @@ impl<'a> Checker<'a> {
             catalogue::REPLY_FIELDS,
             &owner,
             r.name.span,
-            &[],
             &mut self.diags,
         );
         let scope = self.conversation_scope("a reply", super::scope::EventScope::Any);
@@ -715,7 +705,6 @@ impl<'a> Checker<'a> {
             catalogue::USECASE_FIELDS,
             &owner,
             u.name.span,
-            &[],
             &mut self.diags,
         );
         let description = match fields

@@ -19,16 +19,12 @@ impl<'f> Fields<'f> {
         specs: &'static [FieldSpec],
         owner: &str,
         owner_span: Span,
-        skip: &[&str],
         diags: &mut Vec<Diagnostic>,
     ) -> Self {
         let mut given: Vec<Option<&'f Field>> = vec![None; specs.len()];
         for field in fields {
             let key = field.key.name.as_str();
             let Some(i) = specs.iter().position(|s| s.name == key) else {
-                if skip.contains(&key) {
-                    continue;
-                }
                 let known: Vec<&str> = specs.iter().map(|s| s.name).collect();
                 diags.push(
                     Diagnostic::new(

@@ -20,7 +20,9 @@ use sqlx::{Column, Postgres, Row, Sqlite, TypeInfo, ValueRef};
 use std::str::FromStr;
 
 enum Pool {
-    Sqlite(sqlx::SqlitePool),
+    /// With the folder the database file lives in, made on first use (not at build time,
+    /// so a dry run leaves the file system untouched).
+    Sqlite(sqlx::SqlitePool, Option<std::path::PathBuf>),
     Postgres(sqlx::PgPool),
 }
 
@@ -42,12 +44,17 @@ impl SqlExecutor {
                 .create_if_missing(true)
                 .foreign_keys(true);
             let in_memory = raw.contains(":memory:") || raw.contains("mode=memory");
+            let folder = (!in_memory)
+                .then(|| options.get_filename().parent().map(|p| p.to_path_buf()))
+                .flatten()
+                .filter(|p| !p.as_os_str().is_empty());
             Pool::Sqlite(
                 SqlitePoolOptions::new()
                     .max_connections(if in_memory { 1 } else { 4 })
                     .idle_timeout(None)
                     .max_lifetime(None)
                     .connect_lazy_with(options),
+                folder,
             )
         } else if raw.starts_with("postgres://") || raw.starts_with("postgresql://") {
             let options = sqlx::postgres::PgConnectOptions::from_str(&raw).map_err(|_| {
@@ -80,7 +87,7 @@ impl SqlExecutor {
                     .filter(|r| !r.is_empty())
                     .ok_or_else(|| TaskError::fatal("task `insert` needs a non-empty `record`"))?;
                 let placeholder = |i: usize| match self.pool {
-                    Pool::Sqlite(_) => "?".to_string(),
+                    Pool::Sqlite(..) => "?".to_string(),
                     Pool::Postgres(_) => format!("${i}"),
                 };
                 let columns = record
@@ -104,7 +111,15 @@ impl SqlExecutor {
         let (statement, values) = self.statement(request)?;
         let rows = request.task == "query";
         let result = match &self.pool {
-            Pool::Sqlite(pool) => {
+            Pool::Sqlite(pool, folder) => {
+                if let Some(folder) = folder {
+                    tokio::fs::create_dir_all(folder).await.map_err(|e| {
+                        TaskError::fatal(format!(
+                            "cannot create the folder of {}: {e}",
+                            self.shown_url
+                        ))
+                    })?;
+                }
                 let mut query = sqlx::query::<Sqlite>(&statement);
                 for value in &values {
                     query = bind_sqlite(query, value);
