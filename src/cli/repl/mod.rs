@@ -9,3 +9,9 @@ pub fn run(_args: Args) -> ExitCode {
     eprintln!("agentc repl: not built yet");
     ExitCode::from(2)
 }
+
+mod history;
+mod names;
+mod program;
+mod render;
+mod scan;

@@ -1,0 +1,450 @@
+//! The session's program: the files loaded, the declarations typed in, and how they are put
+//! together for the checker.
+//!
+//! Every text (a file, or one typed entry named `<repl:N>`) is kept with its parsed items.
+//! A typed declaration replaces an earlier one of the same kind and name: the checker is
+//! given the earlier text with that declaration blanked out (same length, so every span in
+//! that text still points at the right place). The checker starts from a generated root
+//! that imports the loaded files, then the typed entries, in order.
+
+use super::names::Names;
+use crate::check::{self, Checked, Loader};
+use crate::diagnostics::{Diagnostic, FileId, SourceMap};
+use crate::syntax::{self, ast};
+use indexmap::IndexMap;
+use std::collections::HashMap;
+use std::rc::Rc;
+
+/// The name of the generated root file.
+pub const ROOT: &str = "<session>";
+
+/// The agent a session without one runs as, so expressions and events work on an empty
+/// session too.
+const DEFAULT_AGENT: &str = "agent repl { channels: [chat, voice, email] }\n";
+
+struct Source {
+    text: String,
+    id: FileId,
+    items: Vec<ast::Item>,
+    /// `None` for a file, the entry's number for typed text.
+    entry: Option<usize>,
+}
+
+/// What makes two declarations the same one: typing it again is a redefinition.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Key {
+    pub kind: &'static str,
+    /// Empty for the agent: a program has one, and a new one replaces it whatever its name.
+    pub name: String,
+}
+
+impl std::fmt::Display for Key {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.kind {
+            "agent" => f.write_str("agent"),
+            "test" => write!(f, "test {:?}", self.name),
+            kind => write!(f, "{kind} {}", self.name),
+        }
+    }
+}
+
+pub fn key(item: &ast::Item) -> Option<Key> {
+    let (kind, name) = match item {
+        ast::Item::Agent(_) => ("agent", ""),
+        ast::Item::Target(t) => ("target", t.name.name.as_str()),
+        ast::Item::Task(t) => ("task", t.name.name.as_str()),
+        ast::Item::Action(a) => ("action", a.name.name.as_str()),
+        ast::Item::Reply(r) => ("reply", r.name.name.as_str()),
+        ast::Item::Usecase(u) => ("usecase", u.name.name.as_str()),
+        ast::Item::Test(t) => ("test", t.name.as_str()),
+        ast::Item::Import(_) | ast::Item::Binding(_) => return None,
+    };
+    Some(Key {
+        kind,
+        name: name.to_string(),
+    })
+}
+
+/// One declaration of the program as it stands.
+pub struct Decl<'a> {
+    pub item: &'a ast::Item,
+    pub path: &'a str,
+    /// Its source text.
+    pub text: &'a str,
+    /// 1-based line where it starts.
+    pub line: usize,
+}
+
+/// The checker's verdict on the whole program, with the sources its spans point into.
+pub struct Compiled {
+    pub sources: SourceMap,
+    pub checked: Checked,
+}
+
+impl Compiled {
+    pub fn errors(&self) -> usize {
+        self.checked
+            .diagnostics
+            .iter()
+            .filter(|d| d.is_error())
+            .count()
+    }
+}
+
+/// What a typed entry did to the program.
+pub enum Declared {
+    /// It joined the program; one line per declaration (`added action x`).
+    Joined(Vec<String>),
+    /// It was not added: these diagnostics (rendered against [`Program::sources`] for syntax
+    /// errors, against the attached [`Compiled`] otherwise) say why.
+    Syntax(Vec<Diagnostic>),
+    Rejected(Rc<Compiled>, Vec<Diagnostic>),
+}
+
+pub struct Program {
+    /// Every text read or typed, for diagnostics of single texts and for `:show`.
+    map: SourceMap,
+    /// The current text of every file and entry, by path.
+    sources: IndexMap<String, Source>,
+    /// The files the user loaded, in order.
+    roots: Vec<String>,
+    entries: usize,
+    files: Box<dyn Loader>,
+    names: Rc<Names>,
+    compiled: Option<Rc<Compiled>>,
+}
+
+impl Program {
+    /// An empty program that reads files through `files`.
+    pub fn new(files: Box<dyn Loader>) -> Self {
+        Program {
+            map: SourceMap::new(),
+            sources: IndexMap::new(),
+            roots: Vec::new(),
+            entries: 0,
+            files,
+            names: Rc::default(),
+            compiled: None,
+        }
+    }
+
+    pub fn sources(&self) -> &SourceMap {
+        &self.map
+    }
+
+    pub fn names(&self) -> Rc<Names> {
+        self.names.clone()
+    }
+
+    pub fn roots(&self) -> &[String] {
+        &self.roots
+    }
+
+    /// Reads `path` and the files it imports. Syntax errors are returned (the file is kept:
+    /// what parsed joins the program); a file that cannot be read is an `Err`.
+    pub fn load(&mut self, path: &str) -> Result<Vec<Diagnostic>, String> {
+        let text = self.files.load(path)?;
+        let mut diagnostics = self.add_file(path, text);
+        if !self.roots.iter().any(|r| r == path) {
+            self.roots.push(path.to_string());
+        }
+        diagnostics.extend(self.read_imports_of(path));
+        self.changed();
+        Ok(diagnostics)
+    }
+
+    /// Reads every file again. Typed declarations stay, and still replace what they replaced.
+    pub fn reload(&mut self) -> (Vec<Diagnostic>, Vec<String>) {
+        let files: Vec<String> = self
+            .sources
+            .iter()
+            .filter(|(_, s)| s.entry.is_none())
+            .map(|(p, _)| p.clone())
+            .collect();
+        let (mut diagnostics, mut failures) = (Vec::new(), Vec::new());
+        for path in files {
+            match self.files.load(&path) {
+                Ok(text) if text == self.sources[&path].text => {}
+                Ok(text) => diagnostics.extend(self.add_file(&path, text)),
+                Err(e) => failures.push(e),
+            }
+        }
+        let paths: Vec<String> = self.sources.keys().cloned().collect();
+        for path in paths {
+            diagnostics.extend(self.read_imports_of(&path));
+        }
+        self.changed();
+        (diagnostics, failures)
+    }
+
+    /// Adds typed text (one or more declarations) to the program, unless it has syntax errors
+    /// or brings new errors into the program.
+    pub fn declare(&mut self, text: &str) -> Declared {
+        self.entries += 1;
+        let path = format!("<repl:{}>", self.entries);
+        let id = self.map.add(path.clone(), text);
+        let parsed = syntax::parse(id, text);
+        if parsed.diagnostics.iter().any(Diagnostic::is_error) {
+            return Declared::Syntax(parsed.diagnostics);
+        }
+        let notes = self.describe(&parsed.file.items);
+        let before = self.compiled();
+        let snapshot = (self.sources.len(), self.roots.len());
+        self.sources.insert(
+            path.clone(),
+            Source {
+                text: text.to_string(),
+                id,
+                items: parsed.file.items,
+                entry: Some(self.entries),
+            },
+        );
+        let mut diagnostics = self.read_imports_of(&path);
+        self.changed();
+        let after = self.compiled();
+        if after.errors() > before.errors() || !diagnostics.is_empty() {
+            // Undo: the entry and any file it pulled in leave; the program is as it was.
+            self.sources.truncate(snapshot.0);
+            self.roots.truncate(snapshot.1);
+            self.names = Rc::new(Names::of(self.decls()));
+            self.compiled = Some(before.clone());
+            if diagnostics.is_empty() {
+                diagnostics = new_errors(&before, &after);
+            }
+            return Declared::Rejected(after, diagnostics);
+        }
+        Declared::Joined(notes)
+    }
+
+    /// The checker's verdict on the current program (cached until the program changes).
+    pub fn compiled(&mut self) -> Rc<Compiled> {
+        if let Some(compiled) = &self.compiled {
+            return compiled.clone();
+        }
+        let mut sources = SourceMap::new();
+        let root = sources.add(ROOT, self.root_text());
+        let mut loader = Blanked { program: self };
+        let checked = check::check_program(&mut sources, root, &mut loader);
+        let compiled = Rc::new(Compiled { sources, checked });
+        self.compiled = Some(compiled.clone());
+        compiled
+    }
+
+    /// The program's declarations as they stand (replaced ones left out), in program order.
+    pub fn decls(&self) -> Vec<Decl<'_>> {
+        let holders = self.holders();
+        let mut out = Vec::new();
+        for path in self.order() {
+            let source = &self.sources[path.as_str()];
+            for item in &source.items {
+                if replaced(item, source.entry, &holders) {
+                    continue;
+                }
+                let span = item.span();
+                let (line, _) = self.map.line_col(source.id, span.start as usize);
+                out.push(Decl {
+                    item,
+                    path: self.sources.get_key_value(path.as_str()).expect("listed").0,
+                    text: &source.text[span.range()],
+                    line,
+                });
+            }
+        }
+        out
+    }
+
+    /// One line per declaration of `items`: added, or what it replaces.
+    fn describe(&self, items: &[ast::Item]) -> Vec<String> {
+        let decls = self.decls();
+        items
+            .iter()
+            .filter_map(|item| {
+                let Some(new) = key(item) else {
+                    return match item {
+                        ast::Item::Import(i) => Some(format!("imported {}", i.path)),
+                        _ => Some("added binding".to_string()),
+                    };
+                };
+                let old = decls.iter().find(|d| key(d.item).as_ref() == Some(&new));
+                Some(match old {
+                    Some(d) => format!("replaced {new} (was {}:{})", d.path, d.line),
+                    None => format!("added {new}"),
+                })
+            })
+            .collect()
+    }
+
+    fn changed(&mut self) {
+        self.compiled = None;
+        self.names = Rc::new(Names::of(self.decls()));
+    }
+
+    /// Parses `text` as the current version of the file `path`.
+    fn add_file(&mut self, path: &str, text: String) -> Vec<Diagnostic> {
+        let id = self.map.add(path, text.clone());
+        let parsed = syntax::parse(id, &text);
+        self.sources.insert(
+            path.to_string(),
+            Source {
+                text,
+                id,
+                items: parsed.file.items,
+                entry: None,
+            },
+        );
+        parsed.diagnostics
+    }
+
+    /// Reads the files `path` imports that are not read yet, and theirs. A missing file is
+    /// left for the checker to report, with the import's span.
+    fn read_imports_of(&mut self, path: &str) -> Vec<Diagnostic> {
+        let mut diagnostics = Vec::new();
+        let mut pending = vec![path.to_string()];
+        while let Some(path) = pending.pop() {
+            let imports: Vec<String> = imports(&self.sources[path.as_str()].items)
+                .map(|i| check::resolve_import(&path, i))
+                .filter(|p| !self.sources.contains_key(p.as_str()))
+                .collect();
+            for import in imports {
+                if let Ok(text) = self.files.load(&import) {
+                    diagnostics.extend(self.add_file(&import, text));
+                    pending.push(import);
+                }
+            }
+        }
+        diagnostics
+    }
+
+    fn root_text(&self) -> String {
+        let mut text: String = self
+            .roots
+            .iter()
+            .cloned()
+            .chain(self.entry_paths())
+            .map(|path| format!("import {}\n", quote(&path)))
+            .collect();
+        if !self.decls().iter().any(|d| matches!(d.item, ast::Item::Agent(_))) {
+            text.push_str(DEFAULT_AGENT);
+        }
+        text
+    }
+
+    fn entry_paths(&self) -> impl Iterator<Item = String> + '_ {
+        self.sources
+            .iter()
+            .filter(|(_, s)| s.entry.is_some())
+            .map(|(p, _)| p.clone())
+    }
+
+    /// The texts of the program, each once, in import order: the loaded files and what they
+    /// import, then the typed entries.
+    fn order(&self) -> Vec<String> {
+        let mut seen: IndexMap<String, ()> = IndexMap::new();
+        let starts: Vec<String> = self.roots.iter().cloned().chain(self.entry_paths()).collect();
+        for start in starts {
+            self.visit(&start, &mut seen);
+        }
+        seen.into_keys().collect()
+    }
+
+    fn visit(&self, path: &str, seen: &mut IndexMap<String, ()>) {
+        let Some(source) = self.sources.get(path) else {
+            return;
+        };
+        if seen.insert(path.to_string(), ()).is_some() {
+            return;
+        }
+        for import in imports(&source.items) {
+            self.visit(&check::resolve_import(path, import), seen);
+        }
+    }
+
+    /// For every declared key, the latest typed entry that declares it.
+    fn holders(&self) -> HashMap<Key, usize> {
+        let mut holders = HashMap::new();
+        for source in self.sources.values() {
+            let Some(entry) = source.entry else { continue };
+            for key in source.items.iter().filter_map(key) {
+                let latest = holders.entry(key).or_insert(entry);
+                *latest = (*latest).max(entry);
+            }
+        }
+        holders
+    }
+}
+
+/// Whether a typed entry later than `entry` declares the same thing as `item`.
+fn replaced(item: &ast::Item, entry: Option<usize>, holders: &HashMap<Key, usize>) -> bool {
+    key(item)
+        .and_then(|k| holders.get(&k))
+        .is_some_and(|&latest| entry.is_none_or(|e| latest > e))
+}
+
+fn imports(items: &[ast::Item]) -> impl Iterator<Item = &str> {
+    items.iter().filter_map(|item| match item {
+        ast::Item::Import(i) => Some(i.path.as_str()),
+        _ => None,
+    })
+}
+
+/// `path` as a string literal of the language (`{` would start an interpolation).
+fn quote(path: &str) -> String {
+    let mut out = String::from('"');
+    for c in path.chars() {
+        if matches!(c, '"' | '\\' | '{') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('"');
+    out
+}
+
+/// The errors of `after` that `before` did not have, compared by code, message and place.
+fn new_errors(before: &Compiled, after: &Compiled) -> Vec<Diagnostic> {
+    let place = |c: &Compiled, d: &Diagnostic| {
+        let span = d.span();
+        let path = (span.file.0 as usize) < c.sources.len();
+        let path = path.then(|| c.sources.get(span.file).path.clone());
+        (d.code, d.message.clone(), path, span.start, span.end)
+    };
+    let old: Vec<_> = before
+        .checked
+        .diagnostics
+        .iter()
+        .map(|d| place(before, d))
+        .collect();
+    after
+        .checked
+        .diagnostics
+        .iter()
+        .filter(|d| d.is_error() && !old.contains(&place(after, d)))
+        .cloned()
+        .collect()
+}
+
+/// Serves the checker the program's texts, with replaced declarations blanked out.
+struct Blanked<'a> {
+    program: &'a mut Program,
+}
+
+impl Loader for Blanked<'_> {
+    fn load(&mut self, path: &str) -> Result<String, String> {
+        let Some(source) = self.program.sources.get(path) else {
+            return self.program.files.load(path);
+        };
+        let holders = self.program.holders();
+        let mut text = source.text.clone().into_bytes();
+        for item in &source.items {
+            if replaced(item, source.entry, &holders) {
+                for byte in &mut text[item.span().range()] {
+                    if *byte != b'\n' {
+                        *byte = b' ';
+                    }
+                }
+            }
+        }
+        // Whole UTF-8 sequences were replaced, so the text is still UTF-8.
+        String::from_utf8(text).map_err(|e| e.to_string())
+    }
+}
