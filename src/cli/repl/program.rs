@@ -75,6 +75,29 @@ pub struct Decl<'a> {
     pub line: usize,
 }
 
+impl Decl<'_> {
+    /// The source text of `span`, which lies inside this declaration.
+    pub fn slice(&self, span: crate::diagnostics::Span) -> &str {
+        let start = self.item.span().start;
+        let range = (span.start - start) as usize..(span.end - start) as usize;
+        self.text.get(range).unwrap_or("")
+    }
+}
+
+/// The name a declaration is known by (`:show NAME`); the agent by its own name.
+pub fn name(item: &ast::Item) -> Option<&str> {
+    match item {
+        ast::Item::Agent(a) => Some(&a.name.name),
+        ast::Item::Test(t) => Some(&t.name),
+        ast::Item::Target(t) => Some(&t.name.name),
+        ast::Item::Task(t) => Some(&t.name.name),
+        ast::Item::Action(a) => Some(&a.name.name),
+        ast::Item::Reply(r) => Some(&r.name.name),
+        ast::Item::Usecase(u) => Some(&u.name.name),
+        ast::Item::Import(_) | ast::Item::Binding(_) => None,
+    }
+}
+
 /// The checker's verdict on the whole program, with the sources its spans point into.
 pub struct Compiled {
     pub sources: SourceMap,

@@ -180,7 +180,7 @@ mod tests {
         let text = render_diagnostic(&sources, &diagnostic, false);
         assert_eq!(
             text,
-            "error[E0201]: unknown name `nope`\n   --> <repl:1>:1:5\n 1 | 1 + nope\n   |     ^^^^ not declared\n  = help: declare it in the agent's params\n"
+            "error[E0201]: unknown name `nope`\n  --> <repl:1>:1:5\n 1 | 1 + nope\n   |     ^^^^ not declared\n  = help: declare it in the agent's params\n"
         );
     }
 }
