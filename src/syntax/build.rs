@@ -1,0 +1,893 @@
+//! pest pairs → AST. Spans are byte offsets into the whole file (`base` is where the parsed
+//! slice starts). Errors found while building (bad literals, keywords used as names,
+//! expressions nested too deep) are collected and an `Error` node stands in, so the rest of
+//! the tree survives.
+
+use std::cell::RefCell;
+
+use pest::iterators::{Pair, Pairs};
+use pest::pratt_parser::{Assoc, ConstPrattParser, Op};
+
+use super::ast::*;
+use super::grammar::Rule;
+use super::literal::{self, NumberValue};
+use super::MAX_DEPTH;
+use crate::diagnostics::{Code, Diagnostic};
+
+/// The reserved words of spec §2 (`call` is only a keyword after `before`/`after`).
+pub const KEYWORDS: &[&str] = &[
+    "agent", "target", "task", "action", "reply", "usecase", "on", "in", "at", "do", "when",
+    "before", "after", "import", "test", "mock", "send", "expect", "true", "false", "null", "if",
+    "then", "else", "and", "or", "not",
+];
+
+pub fn is_keyword(word: &str) -> bool {
+    KEYWORDS.contains(&word)
+}
+
+/// Operator precedence, lowest first (spec §4; `if` is lower still, as a primary whose
+/// `else` branch takes everything after it).
+static PRATT: ConstPrattParser<Rule, 19> = ConstPrattParser::new_const([
+    (Op::infix(Rule::or, Assoc::Left), true),
+    (Op::infix(Rule::and, Assoc::Left), true),
+    (Op::prefix(Rule::not), true),
+    (Op::infix(Rule::eq, Assoc::Left), true),
+    (Op::infix(Rule::ne, Assoc::Left), false),
+    (Op::infix(Rule::lt, Assoc::Left), false),
+    (Op::infix(Rule::le, Assoc::Left), false),
+    (Op::infix(Rule::gt, Assoc::Left), false),
+    (Op::infix(Rule::ge, Assoc::Left), false),
+    (Op::infix(Rule::in_op, Assoc::Left), false),
+    (Op::infix(Rule::coalesce, Assoc::Left), true),
+    (Op::infix(Rule::add, Assoc::Left), true),
+    (Op::infix(Rule::sub, Assoc::Left), false),
+    (Op::infix(Rule::mul, Assoc::Left), true),
+    (Op::infix(Rule::div, Assoc::Left), false),
+    (Op::infix(Rule::rem, Assoc::Left), false),
+    (Op::prefix(Rule::neg), true),
+    (Op::postfix(Rule::member), true),
+    (Op::postfix(Rule::index), false),
+]);
+
+/// An expression with what the builder needs to know about it while climbing.
+struct Built {
+    expr: Expr,
+    /// Height of the tree, kept under [`MAX_DEPTH`] so nothing downstream overflows.
+    depth: usize,
+    /// Written in parentheses (a chained comparison is fine then).
+    paren: bool,
+}
+
+pub struct Builder<'d> {
+    file: FileId,
+    base: usize,
+    /// The file's comments, in order: pest may count one as part of the node before it.
+    comments: &'d [Comment],
+    diags: RefCell<&'d mut Vec<Diagnostic>>,
+    /// How deep `expr` calls are nested right now (pest's own tree may be deeper than the
+    /// brackets the scanner counted, e.g. with `if` chains).
+    nesting: std::cell::Cell<usize>,
+}
+
+impl<'d> Builder<'d> {
+    pub fn new(
+        file: FileId,
+        base: usize,
+        comments: &'d [Comment],
+        diags: &'d mut Vec<Diagnostic>,
+    ) -> Self {
+        Builder {
+            file,
+            base,
+            comments,
+            diags: RefCell::new(diags),
+            nesting: std::cell::Cell::new(0),
+        }
+    }
+
+    /// The pair's span without the blanks and comments pest skipped after its last token.
+    fn span(&self, pair: &Pair<Rule>) -> Span {
+        let s = pair.as_span();
+        let input = s.get_input().as_bytes();
+        let start = s.start();
+        let mut end = s.end();
+        loop {
+            while end > start && matches!(input[end - 1], b' ' | b'\t' | b'\r' | b'\n' | 0x0C) {
+                end -= 1;
+            }
+            let absolute = (self.base + end) as u32;
+            match self
+                .comments
+                .binary_search_by_key(&absolute, |c| c.span.end)
+            {
+                Ok(i) if self.comments[i].span.start as usize >= self.base + start => {
+                    end = self.comments[i].span.start as usize - self.base;
+                }
+                _ => break,
+            }
+        }
+        Span::new(self.file, self.base + start, self.base + end)
+    }
+
+    fn error(&self, diagnostic: Diagnostic) {
+        self.diags.borrow_mut().push(diagnostic);
+    }
+
+    // ---- declarations ------------------------------------------------------------------
+
+    /// Items of a `file` pair.
+    pub fn items(&self, file: Pair<Rule>, out: &mut Vec<Item>) {
+        for pair in file.into_inner() {
+            if let Some(item) = self.item(pair) {
+                out.push(item);
+            }
+        }
+    }
+
+    fn item(&self, pair: Pair<Rule>) -> Option<Item> {
+        let span = self.span(&pair);
+        Some(match pair.as_rule() {
+            Rule::import => {
+                let string = pair.into_inner().nth(1)?;
+                let path_span = self.span(&string);
+                let lit = self.string(string);
+                let path = lit.as_plain().unwrap_or_else(|| {
+                    self.error(
+                        Diagnostic::new(
+                            Code::Syntax,
+                            "an import path cannot interpolate",
+                            path_span,
+                        )
+                        .with_help(
+                            "write the path as plain text: `import \"common/replies.agent\"`",
+                        ),
+                    );
+                    String::new()
+                });
+                Item::Import(Import {
+                    path,
+                    path_span,
+                    span,
+                })
+            }
+            Rule::agent => {
+                let mut inner = pair.into_inner().skip(1);
+                let name = self.name(inner.next()?);
+                let entries = inner
+                    .map(|p| match p.as_rule() {
+                        Rule::params => {
+                            let span = self.span(&p);
+                            let params = p.into_inner().map(|d| self.param_decl(d)).collect();
+                            AgentEntry::Params { params, span }
+                        }
+                        _ => AgentEntry::Field(self.field(p)),
+                    })
+                    .collect();
+                Item::Agent(Agent {
+                    name,
+                    entries,
+                    span,
+                })
+            }
+            Rule::target => {
+                let mut inner = pair.into_inner().skip(1);
+                let name = self.name(inner.next()?);
+                let kind = self.name(inner.next()?);
+                let fields = inner.map(|p| self.field(p)).collect();
+                Item::Target(Target {
+                    name,
+                    kind,
+                    fields,
+                    span,
+                })
+            }
+            Rule::task => {
+                let mut inner = pair.into_inner().skip(1);
+                let name = self.name(inner.next()?);
+                let mut params = Vec::new();
+                let mut target = None;
+                let mut fields = Vec::new();
+                for p in inner {
+                    match p.as_rule() {
+                        Rule::task_param => params.push(self.task_param(p)),
+                        Rule::word => target = Some(self.name(p)),
+                        Rule::field => fields.push(self.field(p)),
+                        _ => {}
+                    }
+                }
+                Item::Task(TaskDecl {
+                    name,
+                    params,
+                    target: target?,
+                    fields,
+                    span,
+                })
+            }
+            Rule::action | Rule::reply | Rule::usecase => {
+                let rule = pair.as_rule();
+                let mut inner = pair.into_inner().skip(1);
+                let name = self.name(inner.next()?);
+                let fields = inner.map(|p| self.field(p)).collect();
+                match rule {
+                    Rule::action => Item::Action(Action { name, fields, span }),
+                    Rule::reply => Item::Reply(Reply { name, fields, span }),
+                    _ => Item::Usecase(Usecase { name, fields, span }),
+                }
+            }
+            Rule::binding => Item::Binding(self.binding(pair)?),
+            Rule::test => {
+                let mut inner = pair.into_inner().skip(1);
+                let name_pair = inner.next()?;
+                let name_span = self.span(&name_pair);
+                let name = self.plain_string(name_pair, "a test name");
+                let steps = inner.filter_map(|p| self.step(p)).collect();
+                Item::Test(Test {
+                    name,
+                    name_span,
+                    steps,
+                    span,
+                })
+            }
+            _ => return None,
+        })
+    }
+
+    /// A name being declared or referred to; keywords are refused here (E0009).
+    fn name(&self, pair: Pair<Rule>) -> Ident {
+        let span = self.span(&pair);
+        let name = pair.as_str();
+        if is_keyword(name) {
+            self.error(
+                Diagnostic::new(
+                    Code::KeywordAsName,
+                    format!("`{name}` is a keyword and cannot be used as a name"),
+                    span,
+                )
+                .with_label_message("reserved word")
+                .with_help(format!("pick another name, e.g. `{name}_`")),
+            );
+        }
+        Ident {
+            name: name.to_string(),
+            span,
+        }
+    }
+
+    /// A field key or record key: keywords are fine there (`task:`, `target:`).
+    fn key(&self, pair: &Pair<Rule>) -> Ident {
+        Ident {
+            name: pair.as_str().to_string(),
+            span: self.span(pair),
+        }
+    }
+
+    fn field(&self, pair: Pair<Rule>) -> Field {
+        let span = self.span(&pair);
+        let mut inner = pair.into_inner();
+        let key = inner.next().map(|k| self.key(&k));
+        let value = inner.next().map(|v| self.expr(v));
+        Field {
+            key: key.unwrap_or_else(|| self.missing_ident(span)),
+            value: value.unwrap_or_else(|| self.error_expr(span)),
+            span,
+        }
+    }
+
+    fn param_decl(&self, pair: Pair<Rule>) -> ParamDecl {
+        let span = self.span(&pair);
+        let mut inner = pair.into_inner();
+        let name = inner.next().map(|p| self.name(p));
+        let ty = inner.next().map(|p| self.name(p));
+        let default = inner.next().map(|p| self.expr(p));
+        ParamDecl {
+            name: name.unwrap_or_else(|| self.missing_ident(span)),
+            ty: ty.unwrap_or_else(|| self.missing_ident(span)),
+            default,
+            span,
+        }
+    }
+
+    fn task_param(&self, pair: Pair<Rule>) -> TaskParam {
+        let span = self.span(&pair);
+        let mut name = None;
+        let mut ty = None;
+        let mut optional = false;
+        let mut default = None;
+        for p in pair.into_inner() {
+            match p.as_rule() {
+                Rule::word if name.is_none() => name = Some(self.name(p)),
+                Rule::word => ty = Some(self.name(p)),
+                Rule::optional => optional = true,
+                _ => default = Some(self.expr(p)),
+            }
+        }
+        TaskParam {
+            name: name.unwrap_or_else(|| self.missing_ident(span)),
+            ty: ty.unwrap_or_else(|| self.missing_ident(span)),
+            optional,
+            default,
+            span,
+        }
+    }
+
+    fn binding(&self, pair: Pair<Rule>) -> Option<Binding> {
+        let span = self.span(&pair);
+        let mut trigger = None;
+        let mut when = None;
+        let mut body = None;
+        for p in pair.into_inner() {
+            let pspan = self.span(&p);
+            match p.as_rule() {
+                Rule::on_event => trigger = Some(Trigger::Event(self.name(p.into_inner().nth(1)?))),
+                Rule::before_call => trigger = Some(Trigger::BeforeCall(pspan)),
+                Rule::after_call => trigger = Some(Trigger::AfterCall(pspan)),
+                Rule::in_usecase => {
+                    trigger = Some(Trigger::Usecase(self.name(p.into_inner().nth(2)?)))
+                }
+                Rule::at_block => {
+                    let mut words = p.into_inner().skip(2);
+                    let usecase = self.name(words.next()?);
+                    let block = self.name(words.next()?);
+                    trigger = Some(Trigger::Block { usecase, block });
+                }
+                Rule::expr => when = Some(self.expr(p)),
+                Rule::do_body => {
+                    body = Some(BindingBody::Do(
+                        p.into_inner().skip(1).map(|w| self.name(w)).collect(),
+                    ))
+                }
+                Rule::reply_body => {
+                    body = Some(BindingBody::Reply(self.name(p.into_inner().nth(1)?)))
+                }
+                _ => {}
+            }
+        }
+        Some(Binding {
+            trigger: trigger?,
+            when,
+            body: body?,
+            span,
+        })
+    }
+
+    // ---- tests -------------------------------------------------------------------------
+
+    /// Steps of a `steps` pair (a test body given on its own).
+    pub fn steps(&self, steps: Pair<Rule>) -> Vec<TestStep> {
+        steps.into_inner().filter_map(|p| self.step(p)).collect()
+    }
+
+    fn step(&self, pair: Pair<Rule>) -> Option<TestStep> {
+        let span = self.span(&pair);
+        match pair.as_rule() {
+            Rule::mock => {
+                let mut inner = pair.into_inner().skip(1);
+                let target = self.name(inner.next()?);
+                let method = self.name(inner.next()?);
+                let path = self.string_expr(inner.next()?);
+                let status = inner
+                    .next()
+                    .and_then(|s| s.into_inner().next())
+                    .map(|p| self.primary(p).expr);
+                let body = inner.next().map(|p| self.expr(p));
+                Some(TestStep::Mock(Mock {
+                    target,
+                    method,
+                    path,
+                    status,
+                    body,
+                    span,
+                }))
+            }
+            Rule::send => {
+                let what_pair = pair.into_inner().nth(1)?;
+                let rule = what_pair.as_rule();
+                let mut inner = what_pair.into_inner();
+                let (what, payload) = match rule {
+                    Rule::send_usecase => (SendWhat::Usecase(self.name(inner.nth(1)?)), None),
+                    Rule::send_block => {
+                        let mut words = inner.skip(1);
+                        let usecase = self.name(words.next()?);
+                        let block = self.name(words.next()?);
+                        (SendWhat::Block { usecase, block }, None)
+                    }
+                    Rule::send_wait => (SendWhat::Wait(self.expr(inner.nth(1)?)), None),
+                    _ => {
+                        let event = self.name(inner.next()?);
+                        (SendWhat::Event(event), inner.next().map(|p| self.expr(p)))
+                    }
+                };
+                Some(TestStep::Send(Send {
+                    what,
+                    payload,
+                    span,
+                }))
+            }
+            Rule::expect => {
+                let mut inner = pair.into_inner().skip(1).peekable();
+                let negated = inner.next_if(|p| p.as_rule() == Rule::not).is_some();
+                let what_pair = inner.next()?;
+                let rule = what_pair.as_rule();
+                // Every expectation starts with its keyword.
+                let mut parts = what_pair.into_inner().skip(1);
+                let what = match rule {
+                    Rule::exp_ran => Expectation::Ran(self.name(parts.next()?)),
+                    Rule::exp_label => Expectation::Label(self.expr(parts.next()?)),
+                    Rule::exp_param => Expectation::Param(self.expr(parts.next()?)),
+                    Rule::exp_reply => Expectation::Reply(self.expr(parts.next()?)),
+                    Rule::exp_status => Expectation::Status(self.expr(parts.next()?)),
+                    Rule::exp_request => Expectation::Request {
+                        target: self.name(parts.next()?),
+                        method: self.name(parts.next()?),
+                        path: self.string_expr(parts.next()?),
+                        fields: parts.next().map(|p| self.expr(p)),
+                    },
+                    Rule::exp_email => Expectation::Email {
+                        target: self.name(parts.next()?),
+                        fields: parts.next().map(|p| self.expr(p)),
+                    },
+                    Rule::exp_sms => Expectation::Sms {
+                        target: self.name(parts.next()?),
+                        fields: parts.next().map(|p| self.expr(p)),
+                    },
+                    Rule::exp_row => Expectation::Row {
+                        target: self.name(parts.next()?),
+                        table: self.string_expr(parts.next()?),
+                        fields: parts.next().map(|p| self.expr(p)),
+                    },
+                    _ => return None,
+                };
+                Some(TestStep::Expect(Expect {
+                    negated,
+                    what,
+                    span,
+                }))
+            }
+            _ => None,
+        }
+    }
+
+    // ---- expressions -------------------------------------------------------------------
+
+    /// An `expr` pair.
+    pub fn expr(&self, pair: Pair<Rule>) -> Expr {
+        self.climb(pair).expr
+    }
+
+    fn climb(&self, pair: Pair<Rule>) -> Built {
+        let span = self.span(&pair);
+        let nesting = self.nesting.get();
+        if nesting >= MAX_DEPTH || longest_prefix_run(pair.clone().into_inner()) >= MAX_DEPTH {
+            self.too_deep(span);
+            return self.error_built(span);
+        }
+        self.nesting.set(nesting + 1);
+        let built = PRATT
+            .map_primary(|p| self.primary(p))
+            .map_prefix(|op, rhs| {
+                let op_span = self.span(&op);
+                let op = if op.as_rule() == Rule::neg {
+                    UnOp::Neg
+                } else {
+                    UnOp::Not
+                };
+                let span = op_span.to(rhs.expr.span);
+                self.node(ExprKind::Unary(op, Box::new(rhs.expr)), span, rhs.depth + 1)
+            })
+            .map_postfix(|lhs, op| self.postfix(lhs, op))
+            .map_infix(|lhs, op, rhs| self.infix(lhs, op, rhs))
+            .parse(pair.into_inner());
+        self.nesting.set(nesting);
+        built
+    }
+
+    fn node(&self, kind: ExprKind, span: Span, depth: usize) -> Built {
+        if depth > MAX_DEPTH {
+            self.too_deep(span);
+            return self.error_built(span);
+        }
+        Built {
+            expr: Expr { kind, span },
+            depth,
+            paren: false,
+        }
+    }
+
+    fn too_deep(&self, span: Span) {
+        let already = self.diags.borrow().iter().any(|d| d.code == Code::TooDeep);
+        if !already {
+            self.error(
+                Diagnostic::new(Code::TooDeep, "expression nested too deep", span).with_help(
+                    format!(
+                        "split it into smaller expressions; at most {MAX_DEPTH} levels are allowed"
+                    ),
+                ),
+            );
+        }
+    }
+
+    fn error_built(&self, span: Span) -> Built {
+        Built {
+            expr: self.error_expr(span),
+            depth: 1,
+            paren: false,
+        }
+    }
+
+    fn error_expr(&self, span: Span) -> Expr {
+        Expr {
+            kind: ExprKind::Error,
+            span,
+        }
+    }
+
+    fn missing_ident(&self, span: Span) -> Ident {
+        Ident {
+            name: String::new(),
+            span,
+        }
+    }
+
+    fn postfix(&self, lhs: Built, op: Pair<Rule>) -> Built {
+        let op_span = self.span(&op);
+        let span = lhs.expr.span.to(op_span);
+        let rule = op.as_rule();
+        let Some(inner) = op.into_inner().next() else {
+            return self.error_built(span);
+        };
+        match rule {
+            Rule::member => {
+                let field = self.key(&inner);
+                self.node(
+                    ExprKind::Field(Box::new(lhs.expr), field),
+                    span,
+                    lhs.depth + 1,
+                )
+            }
+            _ => {
+                let index = self.climb(inner);
+                let depth = lhs.depth.max(index.depth) + 1;
+                self.node(
+                    ExprKind::Index(Box::new(lhs.expr), Box::new(index.expr)),
+                    span,
+                    depth,
+                )
+            }
+        }
+    }
+
+    fn infix(&self, lhs: Built, op: Pair<Rule>, rhs: Built) -> Built {
+        let op = match op.as_rule() {
+            Rule::or => BinOp::Or,
+            Rule::and => BinOp::And,
+            Rule::eq => BinOp::Eq,
+            Rule::ne => BinOp::Ne,
+            Rule::lt => BinOp::Lt,
+            Rule::le => BinOp::Le,
+            Rule::gt => BinOp::Gt,
+            Rule::ge => BinOp::Ge,
+            Rule::in_op => BinOp::In,
+            Rule::coalesce => BinOp::Coalesce,
+            Rule::add => BinOp::Add,
+            Rule::sub => BinOp::Sub,
+            Rule::mul => BinOp::Mul,
+            Rule::div => BinOp::Div,
+            _ => BinOp::Rem,
+        };
+        let span = lhs.expr.span.to(rhs.expr.span);
+        if is_comparison(op) && !lhs.paren {
+            if let ExprKind::Binary(inner, ..) = lhs.expr.kind {
+                if is_comparison(inner) {
+                    self.error(
+                        Diagnostic::new(
+                            Code::Syntax,
+                            format!("comparisons cannot be chained: `{}` after `{}`", op.symbol(), inner.symbol()),
+                            span,
+                        )
+                        .with_help("join two comparisons with `and` (`a < b and b < c`), or add parentheses"),
+                    );
+                    return self.error_built(span);
+                }
+            }
+        }
+        let depth = lhs.depth.max(rhs.depth) + 1;
+        self.node(
+            ExprKind::Binary(op, Box::new(lhs.expr), Box::new(rhs.expr)),
+            span,
+            depth,
+        )
+    }
+
+    fn primary(&self, pair: Pair<Rule>) -> Built {
+        let span = self.span(&pair);
+        let leaf = |kind| Built {
+            expr: Expr { kind, span },
+            depth: 1,
+            paren: false,
+        };
+        match pair.as_rule() {
+            Rule::number => match literal::number(pair.as_str(), self.file, span.start as usize) {
+                Ok(NumberValue::Number(n)) => leaf(ExprKind::Number(n)),
+                Ok(NumberValue::Duration(ms)) => leaf(ExprKind::Duration(ms)),
+                Err(d) => {
+                    self.error(d);
+                    leaf(ExprKind::Error)
+                }
+            },
+            Rule::string | Rule::triple => {
+                let mut depth = 1;
+                let lit = self.string_with_depth(pair, &mut depth);
+                Built {
+                    expr: Expr {
+                        kind: ExprKind::Str(lit),
+                        span,
+                    },
+                    depth,
+                    paren: false,
+                }
+            }
+            Rule::word => leaf(self.bare_word(&pair)),
+            Rule::paren => match pair.into_inner().next() {
+                Some(inner) => {
+                    let mut built = self.climb(inner);
+                    built.expr.span = span;
+                    built.paren = true;
+                    built
+                }
+                None => self.error_built(span),
+            },
+            Rule::if_expr => {
+                let mut parts = pair
+                    .into_inner()
+                    .filter(|p| p.as_rule() == Rule::expr)
+                    .map(|p| self.climb(p));
+                let (Some(c), Some(t), Some(o)) = (parts.next(), parts.next(), parts.next()) else {
+                    return self.error_built(span);
+                };
+                let depth = c.depth.max(t.depth).max(o.depth) + 1;
+                let kind = ExprKind::If {
+                    cond: Box::new(c.expr),
+                    then: Box::new(t.expr),
+                    otherwise: Box::new(o.expr),
+                };
+                self.node(kind, span, depth)
+            }
+            Rule::list => {
+                let mut depth = 0;
+                let items = pair
+                    .into_inner()
+                    .map(|p| {
+                        let b = self.climb(p);
+                        depth = depth.max(b.depth);
+                        b.expr
+                    })
+                    .collect();
+                self.node(ExprKind::List(items), span, depth + 1)
+            }
+            Rule::record => {
+                let mut depth = 0;
+                let entries = pair
+                    .into_inner()
+                    .filter_map(|entry| {
+                        let mut inner = entry.into_inner();
+                        let key = self.record_key(inner.next()?);
+                        let value = self.climb(inner.next()?);
+                        depth = depth.max(value.depth);
+                        Some(RecordEntry {
+                            key,
+                            value: value.expr,
+                        })
+                    })
+                    .collect();
+                self.node(ExprKind::Record(entries), span, depth + 1)
+            }
+            Rule::name_or_call => {
+                let mut inner = pair.into_inner();
+                let Some(word) = inner.next() else {
+                    return self.error_built(span);
+                };
+                match inner.next() {
+                    None => leaf(self.bare_word(&word)),
+                    Some(args) => {
+                        let callee = self.key(&word);
+                        if callee.name != "reply" && is_keyword(&callee.name) {
+                            self.name(word);
+                        }
+                        let mut depth = 0;
+                        let args = args
+                            .into_inner()
+                            .map(|arg| {
+                                let mut parts = arg.into_inner().peekable();
+                                let name = parts
+                                    .next_if(|p| p.as_rule() == Rule::word)
+                                    .map(|p| self.key(&p));
+                                let value = match parts.next() {
+                                    Some(v) => self.climb(v),
+                                    None => self.error_built(span),
+                                };
+                                depth = depth.max(value.depth);
+                                Arg {
+                                    name,
+                                    value: value.expr,
+                                }
+                            })
+                            .collect();
+                        self.node(ExprKind::Call { callee, args }, span, depth + 1)
+                    }
+                }
+            }
+            // A nested `expr` (e.g. the status of a mock written in parentheses).
+            Rule::expr => self.climb(pair),
+            _ => self.error_built(span),
+        }
+    }
+
+    /// `true`, `false`, `null` or a name; a keyword here is reported (E0009).
+    fn bare_word(&self, pair: &Pair<Rule>) -> ExprKind {
+        match pair.as_str() {
+            "true" => ExprKind::Bool(true),
+            "false" => ExprKind::Bool(false),
+            "null" => ExprKind::Null,
+            word => {
+                if is_keyword(word) {
+                    self.name(pair.clone());
+                    return ExprKind::Error;
+                }
+                ExprKind::Name(word.to_string())
+            }
+        }
+    }
+
+    fn record_key(&self, pair: Pair<Rule>) -> RecordKey {
+        let span = self.span(&pair);
+        if pair.as_rule() == Rule::string {
+            let name = self.plain_string(pair, "a record key");
+            RecordKey {
+                name,
+                quoted: true,
+                span,
+            }
+        } else {
+            RecordKey {
+                name: pair.as_str().to_string(),
+                quoted: false,
+                span,
+            }
+        }
+    }
+
+    // ---- strings -----------------------------------------------------------------------
+
+    fn string_expr(&self, pair: Pair<Rule>) -> Expr {
+        let span = self.span(&pair);
+        Expr {
+            kind: ExprKind::Str(self.string(pair)),
+            span,
+        }
+    }
+
+    fn string(&self, pair: Pair<Rule>) -> StrLit {
+        self.string_with_depth(pair, &mut 1)
+    }
+
+    /// A string that must not interpolate (test names, record keys).
+    fn plain_string(&self, pair: Pair<Rule>, what: &str) -> String {
+        let span = self.span(&pair);
+        self.string(pair).as_plain().unwrap_or_else(|| {
+            self.error(
+                Diagnostic::new(Code::Syntax, format!("{what} cannot interpolate"), span)
+                    .with_help("write plain text, or escape the brace as `\\{`"),
+            );
+            String::new()
+        })
+    }
+
+    fn string_with_depth(&self, pair: Pair<Rule>, depth: &mut usize) -> StrLit {
+        let triple = pair.as_rule() == Rule::triple;
+        let indent = if triple {
+            literal::common_indent(triple_body(pair.as_str()))
+        } else {
+            0
+        };
+        let mut parts: Vec<StrPart> = Vec::new();
+        let mut text = String::new();
+        // Triple strings drop `indent` blanks after each raw newline.
+        let mut strip = 0usize;
+        for part in pair.into_inner() {
+            match part.as_rule() {
+                Rule::str_text => text.push_str(part.as_str()),
+                Rule::tri_text => {
+                    for c in part.as_str().chars() {
+                        if strip > 0 && (c == ' ' || c == '\t') {
+                            strip -= 1;
+                            continue;
+                        }
+                        strip = 0;
+                        if c == '\n' {
+                            if text.ends_with('\r') {
+                                text.pop();
+                            }
+                            strip = indent;
+                        }
+                        text.push(c);
+                    }
+                }
+                Rule::escape => {
+                    strip = 0;
+                    let span = self.span(&part);
+                    match literal::escape(part.as_str(), self.file, span.start as usize) {
+                        Ok(c) => text.push(c),
+                        Err(d) => self.error(d),
+                    }
+                }
+                _ => {
+                    strip = 0;
+                    if !text.is_empty() {
+                        parts.push(StrPart::Lit(std::mem::take(&mut text)));
+                    }
+                    let span = self.span(&part);
+                    let built = match part.into_inner().next() {
+                        Some(e) => self.climb(e),
+                        None => self.error_built(span),
+                    };
+                    *depth = (*depth).max(built.depth + 1);
+                    parts.push(StrPart::Interp(built.expr));
+                }
+            }
+        }
+        if !text.is_empty() {
+            parts.push(StrPart::Lit(text));
+        }
+        if triple {
+            trim_triple_edges(&mut parts);
+        }
+        StrLit { parts, triple }
+    }
+}
+
+/// The raw text between the `"""` delimiters.
+fn triple_body(raw: &str) -> &str {
+    raw.get(3..raw.len().saturating_sub(3)).unwrap_or("")
+}
+
+/// A triple string opened by `"""` then a line break starts on the next line, and one whose
+/// closing `"""` sits on its own line ends with the line before it.
+fn trim_triple_edges(parts: &mut Vec<StrPart>) {
+    if let Some(StrPart::Lit(first)) = parts.first_mut() {
+        let blanks = first.trim_start_matches([' ', '\t']);
+        if let Some(rest) = blanks.strip_prefix('\n') {
+            *first = rest.to_string();
+        }
+    }
+    if let Some(StrPart::Lit(last)) = parts.last_mut() {
+        if let Some(newline) = last.rfind('\n') {
+            if last[newline + 1..].trim_matches([' ', '\t']).is_empty() {
+                last.truncate(newline);
+            }
+        }
+    }
+    parts.retain(|p| !matches!(p, StrPart::Lit(s) if s.is_empty()));
+}
+
+fn is_comparison(op: BinOp) -> bool {
+    matches!(
+        op,
+        BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge | BinOp::In
+    )
+}
+
+/// The longest run of prefix operators in an `expr`'s children. pest's Pratt parser recurses
+/// once per prefix operator, so a long run (`not not not …`) must be refused before it.
+fn longest_prefix_run(children: Pairs<Rule>) -> usize {
+    let mut longest = 0;
+    let mut run = 0;
+    for child in children {
+        if matches!(child.as_rule(), Rule::not | Rule::neg) {
+            run += 1;
+            longest = longest.max(run);
+        } else {
+            run = 0;
+        }
+    }
+    longest
+}

@@ -1,0 +1,152 @@
+//! Numbers, durations and string literals: from their source text to values.
+
+use crate::diagnostics::{Code, Diagnostic, FileId, Span};
+
+/// The unit suffixes a duration may carry, with their length in milliseconds.
+const UNITS: &[(&str, f64)] = &[
+    ("ms", 1.0),
+    ("s", 1_000.0),
+    ("m", 60_000.0),
+    ("h", 3_600_000.0),
+    ("d", 86_400_000.0),
+];
+
+/// What a `number` token denotes.
+#[derive(Debug, PartialEq)]
+pub enum NumberValue {
+    Number(f64),
+    /// Milliseconds.
+    Duration(u64),
+}
+
+/// Reads `42`, `3.14`, `250ms`, `1.5s`; anything else glued to the digits is an error.
+pub fn number(text: &str, file: FileId, start: usize) -> Result<NumberValue, Diagnostic> {
+    let digits_end = text
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(text.len());
+    let (digits, suffix) = text.split_at(digits_end);
+    let span = Span::new(file, start, start + text.len());
+    let value: f64 = digits.parse().map_err(|_| {
+        Diagnostic::new(Code::BadLiteral, format!("invalid number `{text}`"), span)
+            .with_help("write a number like `42` or `3.14`")
+    })?;
+    if suffix.is_empty() {
+        if !value.is_finite() {
+            return Err(Diagnostic::new(
+                Code::BadLiteral,
+                format!("number `{text}` is too large"),
+                span,
+            )
+            .with_help("numbers must fit in a 64-bit float"));
+        }
+        return Ok(NumberValue::Number(value));
+    }
+    let Some(&(_, scale)) = UNITS.iter().find(|(unit, _)| *unit == suffix) else {
+        let first_unit_char = suffix
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic());
+        let message = if first_unit_char {
+            format!("unknown duration unit `{suffix}` in `{text}`")
+        } else {
+            format!("invalid number `{text}`")
+        };
+        return Err(Diagnostic::new(Code::BadLiteral, message, span)
+            .with_label_message("not a number or a duration")
+            .with_help("durations end in `ms`, `s`, `m`, `h` or `d` (`250ms`, `5s`, `3m`); a name cannot start with a digit"));
+    };
+    let millis = value * scale;
+    if millis.fract() != 0.0 {
+        return Err(Diagnostic::new(
+            Code::BadLiteral,
+            format!("duration `{text}` is not a whole number of milliseconds"),
+            span,
+        )
+        .with_help("use a smaller unit, e.g. `1500ms` instead of `1.5005s`"));
+    }
+    if millis > u64::MAX as f64 / 2.0 {
+        return Err(Diagnostic::new(
+            Code::BadLiteral,
+            format!("duration `{text}` is too long"),
+            span,
+        )
+        .with_help("durations must be shorter than a few million years"));
+    }
+    Ok(NumberValue::Duration(millis as u64))
+}
+
+/// Resolves one escape sequence (`\n`, `\u{1F600}`, ...) written at `start`.
+pub fn escape(text: &str, file: FileId, start: usize) -> Result<char, Diagnostic> {
+    let span = Span::new(file, start, start + text.len());
+    let bad = |what: String| {
+        Diagnostic::new(Code::BadEscape, what, span).with_help(
+            "valid escapes are \\\" \\\\ \\n \\t \\r \\{ and \\u{HEX}; write \\\\ for a backslash",
+        )
+    };
+    let body = &text[1..];
+    match body {
+        "\"" => Ok('"'),
+        "\\" => Ok('\\'),
+        "n" => Ok('\n'),
+        "t" => Ok('\t'),
+        "r" => Ok('\r'),
+        "{" => Ok('{'),
+        "}" => Ok('}'),
+        _ if body.starts_with("u{") => {
+            let hex = &body[2..body.len() - 1];
+            let code = (1..=6)
+                .contains(&hex.len())
+                .then(|| u32::from_str_radix(hex, 16).ok())
+                .flatten();
+            code.and_then(char::from_u32).ok_or_else(|| {
+                bad(format!("invalid unicode escape `{text}`"))
+                    .with_label_message("expected 1 to 6 hex digits naming a character")
+            })
+        }
+        _ => Err(bad(format!("invalid escape `\\{}`", body.escape_debug()))),
+    }
+}
+
+/// The indentation common to every non-blank line of a triple-quoted string's raw body,
+/// counted in bytes of spaces and tabs. The first line (right after `"""`) is not counted
+/// when it is blank, as it is then dropped.
+pub fn common_indent(raw: &str) -> usize {
+    raw.split('\n')
+        .skip(1)
+        .filter(|line| !line.trim().is_empty())
+        .map(|line| line.len() - line.trim_start_matches([' ', '\t']).len())
+        .min()
+        .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_and_durations() {
+        let f = FileId(0);
+        assert_eq!(number("42", f, 0), Ok(NumberValue::Number(42.0)));
+        assert_eq!(number("2.5", f, 0), Ok(NumberValue::Number(2.5)));
+        assert_eq!(number("250ms", f, 0), Ok(NumberValue::Duration(250)));
+        assert_eq!(number("3m", f, 0), Ok(NumberValue::Duration(180_000)));
+        assert_eq!(number("1.5s", f, 0), Ok(NumberValue::Duration(1_500)));
+        assert_eq!(number("1d", f, 0), Ok(NumberValue::Duration(86_400_000)));
+        let err = number("5x", f, 10).unwrap_err();
+        assert_eq!(err.code, Code::BadLiteral);
+        assert_eq!(err.span(), Span::new(f, 10, 12));
+        assert!(number("12abc", f, 0).is_err());
+    }
+
+    #[test]
+    fn escapes() {
+        let f = FileId(0);
+        assert_eq!(escape("\\n", f, 0), Ok('\n'));
+        assert_eq!(escape("\\u{1F600}", f, 0), Ok('😀'));
+        assert_eq!(
+            escape("\\q", f, 0).unwrap_err().message,
+            "invalid escape `\\q`"
+        );
+        assert!(escape("\\u{110000}", f, 0).is_err());
+    }
+}

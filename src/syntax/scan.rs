@@ -1,0 +1,541 @@
+//! A fast, non-recursive pass over the bytes of a file, run before pest: it collects the
+//! comments (for `fmt`), finds where each top-level declaration starts (for error
+//! recovery), and reports what pest would explain badly or could not survive: unterminated
+//! strings and comments, unclosed or mismatched brackets, and nesting too deep.
+
+use crate::diagnostics::{Code, Diagnostic, FileId, Span};
+
+use super::ast::Comment;
+use super::MAX_DEPTH;
+
+/// Something open at the current position.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Frame {
+    /// `(`, `[` or `{`, with the byte that opened it.
+    Delim(u8),
+    /// `"` string: it must close on its own line.
+    Str,
+    /// `"""` string.
+    Triple,
+    /// `{` inside a string.
+    Interp,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Open {
+    frame: Frame,
+    at: usize,
+}
+
+/// What the scanner found in one piece of text.
+#[derive(Debug, Default)]
+pub struct Scan {
+    pub comments: Vec<Comment>,
+    /// Lexical and bracket problems, in source order.
+    pub problems: Vec<Diagnostic>,
+    /// Byte offsets (in the scanned text) of lines that start a declaration at column 0;
+    /// always begins with 0.
+    pub item_starts: Vec<usize>,
+    /// The text ends inside a bracket, a triple-quoted string or a block comment.
+    pub incomplete: bool,
+}
+
+/// The declaration keywords that, at column 0, start a new item.
+const ITEM_KEYWORDS: &[&[u8]] = &[
+    b"agent", b"target", b"task", b"action", b"reply", b"usecase", b"on", b"in", b"at", b"before",
+    b"after", b"import", b"test",
+];
+
+struct Scanner<'t> {
+    text: &'t [u8],
+    src: &'t str,
+    file: FileId,
+    /// Added to every offset: where `text` starts in the file.
+    base: usize,
+    stack: Vec<Open>,
+    out: Scan,
+    /// Depth is reported once per declaration.
+    reported_depth: bool,
+}
+
+/// Scans `text`, which starts at byte `base` of file `file`.
+pub fn scan(file: FileId, text: &str, base: usize) -> Scan {
+    let mut scanner = Scanner {
+        text: text.as_bytes(),
+        src: text,
+        file,
+        base,
+        stack: Vec::new(),
+        out: Scan {
+            item_starts: vec![0],
+            ..Scan::default()
+        },
+        reported_depth: false,
+    };
+    scanner.run();
+    scanner.end_of_text();
+    scanner.out
+}
+
+/// The bracket still open at the end of `text` (its offset and byte), if any.
+pub fn innermost_open(text: &str) -> Option<(usize, u8)> {
+    let mut scanner = Scanner {
+        text: text.as_bytes(),
+        src: text,
+        file: FileId::default(),
+        base: 0,
+        stack: Vec::new(),
+        out: Scan::default(),
+        reported_depth: false,
+    };
+    scanner.run();
+    scanner.stack.iter().rev().find_map(|o| match o.frame {
+        Frame::Delim(b) => Some((o.at, b)),
+        _ => None,
+    })
+}
+
+impl Scanner<'_> {
+    fn span(&self, start: usize, end: usize) -> Span {
+        Span::new(self.file, self.base + start, self.base + end)
+    }
+
+    fn in_string(&self) -> Option<Frame> {
+        match self.stack.last() {
+            Some(Open {
+                frame: f @ (Frame::Str | Frame::Triple),
+                ..
+            }) => Some(*f),
+            _ => None,
+        }
+    }
+
+    fn run(&mut self) {
+        let text = self.text;
+        let mut i = 0;
+        while i < text.len() {
+            let b = text[i];
+            if let Some(string) = self.in_string() {
+                i = self.string_byte(string, i);
+                continue;
+            }
+            match b {
+                b'\n' => {
+                    self.newline(i);
+                    i += 1;
+                    self.line_start(i);
+                }
+                b'/' if text.get(i + 1) == Some(&b'/') => {
+                    let end = memchr_newline(text, i);
+                    self.out.comments.push(Comment {
+                        span: self.span(i, end),
+                        block: false,
+                    });
+                    i = end;
+                }
+                b'/' if text.get(i + 1) == Some(&b'*') => match find(text, i + 2, b"*/") {
+                    Some(close) => {
+                        self.out.comments.push(Comment {
+                            span: self.span(i, close + 2),
+                            block: true,
+                        });
+                        i = close + 2;
+                    }
+                    None => {
+                        self.out.comments.push(Comment {
+                            span: self.span(i, text.len()),
+                            block: true,
+                        });
+                        self.out.problems.push(
+                                Diagnostic::new(Code::UnterminatedComment, "unterminated block comment", self.span(i, i + 2))
+                                    .with_label_message("this comment is never closed")
+                                    .with_help("add `*/` where the comment should end (block comments do not nest)"),
+                            );
+                        self.out.incomplete = true;
+                        i = text.len();
+                    }
+                },
+                b'"' => {
+                    if text[i..].starts_with(b"\"\"\"") {
+                        self.push(Frame::Triple, i);
+                        i += 3;
+                    } else {
+                        self.push(Frame::Str, i);
+                        i += 1;
+                    }
+                }
+                b'(' | b'[' | b'{' => {
+                    self.push(Frame::Delim(b), i);
+                    i += 1;
+                }
+                b')' | b']' | b'}' => {
+                    self.close(b, i);
+                    i += 1;
+                }
+                _ => i += 1,
+            }
+        }
+    }
+
+    /// One step inside a string; returns the next position.
+    fn string_byte(&mut self, string: Frame, i: usize) -> usize {
+        let text = self.text;
+        match text[i] {
+            b'\\' => {
+                // An escaped newline is still a newline: let the next step see it.
+                if text.get(i + 1) == Some(&b'\n') {
+                    i + 1
+                } else {
+                    (i + 2).min(text.len())
+                }
+            }
+            b'{' => {
+                self.push(Frame::Interp, i);
+                i + 1
+            }
+            b'"' if string == Frame::Str => {
+                self.stack.pop();
+                i + 1
+            }
+            b'"' if text[i..].starts_with(b"\"\"\"") => {
+                self.stack.pop();
+                i + 3
+            }
+            b'\n' => {
+                self.newline(i);
+                self.line_start(i + 1);
+                i + 1
+            }
+            _ => i + 1,
+        }
+    }
+
+    fn push(&mut self, frame: Frame, at: usize) {
+        self.stack.push(Open { frame, at });
+        if self.stack.len() > MAX_DEPTH && !self.reported_depth {
+            self.reported_depth = true;
+            let width = if frame == Frame::Triple { 3 } else { 1 };
+            self.out.problems.push(
+                Diagnostic::new(Code::TooDeep, "nesting too deep", self.span(at, at + width))
+                    .with_label_message(format!("more than {MAX_DEPTH} levels deep"))
+                    .with_help("split the value into smaller named pieces (e.g. separate actions or fields)"),
+            );
+        }
+    }
+
+    /// A closing bracket in code: it closes the innermost open one, or an outer one whose
+    /// inner brackets were left open, or nothing at all.
+    fn close(&mut self, b: u8, i: usize) {
+        let opener = match b {
+            b')' => b'(',
+            b']' => b'[',
+            _ => b'{',
+        };
+        if b == b'}'
+            && matches!(
+                self.stack.last(),
+                Some(Open {
+                    frame: Frame::Interp,
+                    ..
+                })
+            )
+        {
+            self.stack.pop();
+            return;
+        }
+        let matching = self
+            .stack
+            .iter()
+            .rposition(|o| o.frame == Frame::Delim(opener));
+        match matching {
+            Some(pos) => {
+                if let Some(inner) = self.stack.get(pos + 1).copied() {
+                    // The innermost unclosed bracket above the match is the likely culprit.
+                    self.report_unclosed(inner, i);
+                }
+                self.stack.truncate(pos);
+            }
+            None => {
+                self.out.problems.push(
+                    Diagnostic::new(
+                        Code::Unclosed,
+                        format!("unexpected `{}`", b as char),
+                        self.span(i, i + 1),
+                    )
+                    .with_label_message("nothing is open here")
+                    .with_help(format!(
+                        "remove it, or add the matching `{}` before it",
+                        opener as char
+                    )),
+                );
+            }
+        }
+    }
+
+    fn report_unclosed(&mut self, open: Open, at: usize) {
+        let diagnostic = match open.frame {
+            Frame::Delim(opener) => {
+                let closer = closer_of(opener);
+                let what = describe_opener(self.src, open.at, opener);
+                Diagnostic::new(
+                    Code::Unclosed,
+                    format!("expected `{closer}` to close the {what} opened here"),
+                    self.span(at, at),
+                )
+                .with_label_message(format!("expected `{closer}` here"))
+                .with_secondary(
+                    self.span(open.at, open.at + 1),
+                    format!("the {what} opened here"),
+                )
+                .with_help(format!("add `{closer}` to close it"))
+            }
+            Frame::Interp => Diagnostic::new(
+                Code::Unclosed,
+                "expected `}` to close the interpolation",
+                self.span(at, at),
+            )
+            .with_secondary(
+                self.span(open.at, open.at + 1),
+                "the interpolation starts here",
+            )
+            .with_help("add `}` after the expression, or write `\\{` for a literal brace"),
+            Frame::Str | Frame::Triple => unterminated_string(self, open),
+        };
+        self.out.problems.push(diagnostic);
+    }
+
+    /// A line break in code or in a string: a `"` string cannot span lines.
+    fn newline(&mut self, i: usize) {
+        if let Some(pos) = self.stack.iter().position(|o| o.frame == Frame::Str) {
+            let open = self.stack[pos];
+            let end = if i > 0 && self.text[i - 1] == b'\r' {
+                i - 1
+            } else {
+                i
+            };
+            self.out.problems.push(
+                Diagnostic::new(
+                    Code::UnterminatedString,
+                    "unterminated string",
+                    self.span(open.at, end),
+                )
+                .with_label_message("this string is not closed on its line")
+                .with_help("add the closing `\"`; for text on several lines use a `\"\"\"` string"),
+            );
+            self.stack.truncate(pos);
+        }
+    }
+
+    /// At the start of a line in code: does a declaration start here?
+    fn line_start(&mut self, i: usize) {
+        if self
+            .stack
+            .iter()
+            .any(|o| matches!(o.frame, Frame::Triple | Frame::Str))
+        {
+            return;
+        }
+        if !starts_item(&self.text[i..]) {
+            return;
+        }
+        if let Some(inner) = self.stack.last().copied() {
+            let end = content_end(self.text, i);
+            self.report_unclosed(inner, end);
+            self.stack.clear();
+        }
+        self.out.item_starts.push(i);
+        self.reported_depth = false;
+    }
+
+    fn end_of_text(&mut self) {
+        // Everything above the first `"` string dies at the end of its line anyway; the REPL
+        // should wait for more input only for what may legitimately continue.
+        let until = self
+            .stack
+            .iter()
+            .position(|o| o.frame == Frame::Str)
+            .unwrap_or(self.stack.len());
+        if until > 0 {
+            self.out.incomplete = true;
+        }
+        if let Some(pos) = self
+            .stack
+            .iter()
+            .position(|o| matches!(o.frame, Frame::Str | Frame::Triple))
+        {
+            let open = self.stack[pos];
+            let diagnostic = unterminated_string(self, open);
+            self.out.problems.push(diagnostic);
+            self.stack.truncate(pos);
+        }
+        if let Some(inner) = self.stack.last().copied() {
+            let end = content_end(self.text, self.text.len());
+            self.report_unclosed(inner, end);
+        }
+    }
+}
+
+fn unterminated_string(scanner: &Scanner, open: Open) -> Diagnostic {
+    let (width, close) = if open.frame == Frame::Triple {
+        (3, "\"\"\"")
+    } else {
+        (1, "\"")
+    };
+    let end = if open.frame == Frame::Triple {
+        open.at + width
+    } else {
+        memchr_newline(scanner.text, open.at)
+    };
+    Diagnostic::new(
+        Code::UnterminatedString,
+        "unterminated string",
+        scanner.span(open.at, end),
+    )
+    .with_label_message("this string is never closed")
+    .with_help(format!("add the closing `{close}`"))
+}
+
+fn closer_of(opener: u8) -> char {
+    match opener {
+        b'(' => ')',
+        b'[' => ']',
+        _ => '}',
+    }
+}
+
+/// "the `action` block", "the list", ... for the bracket opened at `at`.
+pub fn describe_opener(src: &str, at: usize, opener: u8) -> String {
+    match opener {
+        b'(' => "parenthesis".to_string(),
+        b'[' => "list".to_string(),
+        _ => {
+            let line_start = src[..at].rfind('\n').map_or(0, |n| n + 1);
+            let line = src[line_start..at].trim_start();
+            let first_word: String = line
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .collect();
+            let rest = line[first_word.len()..].trim_start();
+            let is_decl = [
+                "agent", "target", "task", "action", "reply", "usecase", "test",
+            ]
+            .contains(&first_word.as_str());
+            if is_decl && !rest.starts_with(':') {
+                format!("`{first_word}` block")
+            } else if !first_word.is_empty() && rest.starts_with(':') && rest[1..].trim() == "" {
+                format!("`{first_word}` record")
+            } else {
+                "record".to_string()
+            }
+        }
+    }
+}
+
+/// Whether a line (given from its first byte) starts a declaration: a keyword at column 0
+/// followed by a blank and then a name or a string (not a `:`, which makes it a field).
+fn starts_item(line: &[u8]) -> bool {
+    ITEM_KEYWORDS.iter().any(|kw| {
+        line.starts_with(kw) && {
+            let rest = &line[kw.len()..];
+            let blanks = rest
+                .iter()
+                .take_while(|b| **b == b' ' || **b == b'\t')
+                .count();
+            blanks > 0
+                && rest
+                    .get(blanks)
+                    .is_some_and(|b| b.is_ascii_alphabetic() || *b == b'_' || *b == b'"')
+        }
+    })
+}
+
+/// The end of the last non-blank byte before `before` (where a missing closer belongs).
+fn content_end(text: &[u8], before: usize) -> usize {
+    let mut end = before;
+    while end > 0 && text[end - 1].is_ascii_whitespace() {
+        end -= 1;
+    }
+    end
+}
+
+fn memchr_newline(text: &[u8], from: usize) -> usize {
+    text[from..]
+        .iter()
+        .position(|&b| b == b'\n')
+        .map_or(text.len(), |p| {
+            let end = from + p;
+            if end > from && text[end - 1] == b'\r' {
+                end - 1
+            } else {
+                end
+            }
+        })
+}
+
+fn find(text: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
+    text.get(from..)?
+        .windows(needle.len())
+        .position(|w| w == needle)
+        .map(|p| from + p)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn codes(text: &str) -> Vec<(&'static str, u32, u32)> {
+        scan(FileId(0), text, 0)
+            .problems
+            .iter()
+            .map(|d| (d.code.as_str(), d.span().start, d.span().end))
+            .collect()
+    }
+
+    #[test]
+    fn clean_text_has_no_problems() {
+        let s = scan(
+            FileId(0),
+            "reply a { text: \"Hi {x ?? \"y\"}! \\{\" } // c\n/* b */\n",
+            0,
+        );
+        assert!(s.problems.is_empty(), "{:?}", s.problems);
+        assert_eq!(s.comments.len(), 2);
+        assert!(!s.incomplete);
+    }
+
+    #[test]
+    fn unterminated_things() {
+        assert_eq!(
+            codes("reply a { text: \"abc }\nreply b {}"),
+            vec![("E0003", 16, 22), ("E0002", 22, 22)]
+        );
+        assert_eq!(codes("x /* never"), vec![("E0004", 2, 4)]);
+        assert_eq!(codes("x: \"\"\"abc"), vec![("E0003", 3, 6)]);
+    }
+
+    #[test]
+    fn unclosed_block_is_reported_at_the_next_declaration() {
+        let text = "action a {\n  target: x\n\naction b { target: y }\n";
+        let s = scan(FileId(0), text, 0);
+        assert_eq!(s.item_starts, vec![0, 24]);
+        let d = &s.problems[0];
+        assert_eq!(
+            d.message,
+            "expected `}` to close the `action` block opened here"
+        );
+        assert_eq!(d.span(), Span::new(FileId(0), 22, 22));
+        assert_eq!(d.labels[1].span, Span::new(FileId(0), 9, 10));
+    }
+
+    #[test]
+    fn depth_limit_and_incomplete_input() {
+        let deep = "[".repeat(10_000);
+        let s = scan(FileId(0), &deep, 0);
+        assert_eq!(s.problems[0].code, Code::TooDeep);
+        assert!(s.incomplete);
+        assert!(scan(FileId(0), "action a {", 0).incomplete);
+        assert!(scan(FileId(0), "x: \"\"\"abc\n", 0).incomplete);
+        assert!(!scan(FileId(0), "x: \"abc", 0).incomplete);
+        assert!(!scan(FileId(0), "x: (1)", 0).incomplete);
+    }
+}
