@@ -4,16 +4,11 @@
 
 use std::ops::Range;
 
-/// The reserved words of the language (spec §2).
-pub const KEYWORDS: &[&str] = &[
-    "agent", "target", "task", "action", "reply", "usecase", "on", "in", "at", "do", "when",
-    "before", "after", "call", "import", "test", "mock", "send", "expect", "true", "false",
-    "null", "if", "then", "else", "and", "or", "not",
-];
+use crate::syntax::KEYWORDS;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
-    /// An identifier, keyword or not; see [`Token::is_keyword`].
+    /// An identifier, keyword or not; see [`is_keyword`].
     Word,
     /// A string literal; `closed` is false while its closing quote is still to come.
     Str { closed: bool },

@@ -15,17 +15,5 @@ pub fn needs_more(text: &str) -> bool {
 }
 
 fn incomplete(text: &str) -> bool {
-    // Until the parser's `is_incomplete` is merged: an unterminated string or an unclosed
-    // delimiter, from the forgiving scanner.
-    let tokens = super::scan::tokens(text);
-    let mut depth = 0i32;
-    for token in &tokens {
-        match token.kind {
-            super::scan::Kind::Str { closed: false } => return true,
-            super::scan::Kind::Punct('{' | '[' | '(') => depth += 1,
-            super::scan::Kind::Punct('}' | ']' | ')') => depth -= 1,
-            _ => {}
-        }
-    }
-    depth > 0
+    crate::syntax::is_incomplete(text)
 }
