@@ -4,7 +4,7 @@ use super::{Channel, Ty};
 
 /// When in a conversation an event happens. The checker uses it for moment rules
 /// (`call.say` before the call is answered, `escalate` after the conversation ended).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Moment {
     /// Before the conversation, e.g. an email ticket arriving.
     Before,

@@ -109,6 +109,9 @@ pub struct TargetKind {
     pub channels: &'static [Channel],
     /// `task` declarations may add tasks to targets of this kind.
     pub declared_tasks: bool,
+    /// Groups of optional fields of which at least one must be given
+    /// (`subdomain` or `base_url`).
+    pub one_of: &'static [&'static [&'static str]],
     pub doc: &'static str,
 }
 
@@ -145,6 +148,7 @@ pub const TARGET_KINDS: &[TargetKind] = &[
         builtin: true,
         channels: &[],
         declared_tasks: false,
+        one_of: &[],
         doc: "The conversation itself: its parameters, labels, replies, hand-over and end.",
         fields: &[],
         tasks: &[
@@ -244,6 +248,7 @@ pub const TARGET_KINDS: &[TargetKind] = &[
         builtin: true,
         channels: &[Channel::Voice],
         declared_tasks: false,
+        one_of: &[],
         doc: "The phone call of a voice conversation.",
         fields: &[],
         tasks: &[
@@ -308,6 +313,7 @@ pub const TARGET_KINDS: &[TargetKind] = &[
         builtin: false,
         channels: &[],
         declared_tasks: true,
+        one_of: &[],
         doc: "An HTTP JSON API.",
         fields: &[
             FieldSpec::required("base_url", Ty::Text, "The API's base address."),
@@ -368,6 +374,7 @@ pub const TARGET_KINDS: &[TargetKind] = &[
         builtin: false,
         channels: &[],
         declared_tasks: false,
+        one_of: &[&["subdomain", "base_url"]],
         doc: "Zendesk Support, through its REST API (/api/v2).",
         fields: &[
             FieldSpec::optional(
@@ -478,9 +485,10 @@ pub const TARGET_KINDS: &[TargetKind] = &[
         builtin: false,
         channels: &[],
         declared_tasks: false,
+        one_of: &[&["instance_url", "base_url"]],
         doc: "Salesforce, through its REST API (/services/data/vNN.N).",
         fields: &[
-            FieldSpec::required(
+            FieldSpec::optional(
                 "instance_url",
                 Ty::Text,
                 "Your instance, e.g. https://acme.my.salesforce.com.",
@@ -549,9 +557,10 @@ pub const TARGET_KINDS: &[TargetKind] = &[
         builtin: false,
         channels: &[],
         declared_tasks: false,
+        one_of: &[&["host", "base_url"]],
         doc: "An SMTP server for outgoing email.",
         fields: &[
-            FieldSpec::required("host", Ty::Text, "The SMTP server's host."),
+            FieldSpec::optional("host", Ty::Text, "The SMTP server's host."),
             FieldSpec::optional("port", Ty::Number, "The port, default 587."),
             FieldSpec::optional("username", Ty::Text, "The login."),
             FieldSpec::optional("password", Ty::Text, "The password: use secret(\"...\")."),
@@ -588,6 +597,7 @@ pub const TARGET_KINDS: &[TargetKind] = &[
         builtin: false,
         channels: &[],
         declared_tasks: false,
+        one_of: &[],
         doc: "A Twilio-compatible SMS API.",
         fields: &[
             FieldSpec::required("account_sid", Ty::Text, "The account SID."),
@@ -623,6 +633,7 @@ pub const TARGET_KINDS: &[TargetKind] = &[
         builtin: false,
         channels: &[],
         declared_tasks: false,
+        one_of: &[],
         doc: "A SQL database: SQLite or PostgreSQL. Statements take bound parameters only.",
         fields: &[
             FieldSpec::required(

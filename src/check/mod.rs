@@ -1,8 +1,38 @@
 //! Resolution, types and domain rules over a whole program, then lowering to the IR.
 //! No I/O here: imported files come through a [`Loader`].
+//!
+//! - [`check_program`]: one program (a root file and everything it imports).
+//! - [`check_workspace`]: every program among a set of files (`agentc check DIR`), with
+//!   warnings for files no program imports.
+//! - [`check_expr`]: one expression against a checked program's scope (the REPL).
 
-use crate::diagnostics::{Diagnostic, FileId, SourceMap};
+mod actions;
+mod bindings;
+mod checker;
+mod consts;
+mod decls;
+mod expr;
+mod fields;
+mod load;
+mod program;
+mod scope;
+mod security;
+mod test_blocks;
+mod types;
+mod unused;
+
+#[cfg(test)]
+mod tests;
+
+use crate::catalogue;
+use crate::diagnostics::{suggest, Code, Diagnostic, FileId, SourceMap, Span};
 use crate::ir;
+use crate::syntax::ast::{self, Item};
+use load::ParseCache;
+use std::collections::{HashMap, HashSet};
+
+pub use decls::{DEFAULT_ATTEMPTS, DEFAULT_BACKOFF_MS, DEFAULT_MAX_BACKOFF_MS};
+pub use types::Type;
 
 /// Reads imported files. The CLI implements it on the file system; tests and the REPL in
 /// memory. `path` is already resolved against the importing file (see [`resolve_import`]).
@@ -10,10 +40,39 @@ pub trait Loader {
     fn load(&mut self, path: &str) -> Result<String, String>;
 }
 
-/// The path an `import` names, relative to the importing file's directory.
+/// A [`Loader`] over files held in memory, by path (tests, the REPL, benchmarks).
+#[derive(Clone, Debug, Default)]
+pub struct MemoryLoader {
+    pub files: HashMap<String, String>,
+}
+
+impl MemoryLoader {
+    pub fn new() -> Self {
+        Self::default()
+    }
+    pub fn with(mut self, path: &str, text: &str) -> Self {
+        self.files.insert(load::normalize(path), text.to_string());
+        self
+    }
+}
+
+impl Loader for MemoryLoader {
+    fn load(&mut self, path: &str) -> Result<String, String> {
+        self.files
+            .get(&load::normalize(path))
+            .cloned()
+            .ok_or_else(|| "no such file".to_string())
+    }
+}
+
+/// The path an `import` names, relative to the importing file's directory, with `.` and
+/// `..` resolved lexically (so a file reached by two spellings is read once).
 pub fn resolve_import(importer: &str, import: &str) -> String {
+    if import.starts_with('/') {
+        return load::normalize(import);
+    }
     let dir = importer.rfind('/').map_or("", |i| &importer[..=i]);
-    format!("{dir}{import}")
+    load::normalize(&format!("{dir}{import}"))
 }
 
 /// The outcome of checking one program (a root and everything it imports).
@@ -21,11 +80,210 @@ pub fn resolve_import(importer: &str, import: &str) -> String {
 pub struct Checked {
     /// Present when there are no errors.
     pub program: Option<ir::Program>,
+    /// Syntax, import and checker diagnostics, ordered by file (program order) and position.
     pub diagnostics: Vec<Diagnostic>,
 }
 
-/// Checks the program whose root file is `root` (already in `sources`).
+/// Checks the program whose root file is `root` (already in `sources`): parses it and,
+/// recursively, its imports (added to `sources` through `loader`), checks the whole, and
+/// lowers it to the IR when there is no error.
 pub fn check_program(sources: &mut SourceMap, root: FileId, loader: &mut dyn Loader) -> Checked {
-    let _ = (sources, root, loader);
-    Checked::default()
+    check_with_cache(sources, root, loader, &mut ParseCache::default()).0
+}
+
+/// Also returns the program's files, root first.
+fn check_with_cache(
+    sources: &mut SourceMap,
+    root: FileId,
+    loader: &mut dyn Loader,
+    cache: &mut ParseCache,
+) -> (Checked, Vec<FileId>) {
+    let loaded = load::load(sources, root, loader, cache);
+    let mut diagnostics = Vec::new();
+    for id in &loaded.files {
+        diagnostics.extend(cache.get(*id).diagnostics.iter().cloned());
+    }
+    diagnostics.extend(loaded.diagnostics);
+    let files: Vec<&ast::File> = loaded.files.iter().map(|id| &cache.get(*id).file).collect();
+    let program = program::Program::collect(&files, root, &mut diagnostics);
+    let paths: Vec<(FileId, String)> = loaded
+        .files
+        .iter()
+        .map(|id| (*id, sources.get(*id).path.clone()))
+        .collect();
+    let lowered = checker::check_and_lower(&program, &paths, &mut diagnostics);
+    sort(&mut diagnostics, &loaded.files);
+    let checked = Checked {
+        program: lowered,
+        diagnostics,
+    };
+    (checked, loaded.files)
+}
+
+/// Program order of files, then position; the sort is stable.
+fn sort(diagnostics: &mut [Diagnostic], files: &[FileId]) {
+    let rank: HashMap<FileId, usize> = files.iter().enumerate().map(|(i, f)| (*f, i)).collect();
+    diagnostics.sort_by_key(|d| {
+        let span = d.span();
+        (rank.get(&span.file).copied().unwrap_or(usize::MAX), span.start)
+    });
+}
+
+/// The outcome of `agentc check` over a set of files.
+#[derive(Debug, Default)]
+pub struct Workspace {
+    /// One entry per root (a file with an `agent` block), in the order the files were given.
+    /// A diagnostic already reported for an earlier root (a shared import's) is not repeated.
+    pub programs: Vec<(FileId, Checked)>,
+    /// About files no program imports: W0605 and their syntax errors; when no file has an
+    /// `agent` block at all, E0103 for each file instead.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Workspace {
+    /// Every diagnostic, programs first.
+    pub fn all_diagnostics(&self) -> impl Iterator<Item = &Diagnostic> {
+        self.programs
+            .iter()
+            .flat_map(|(_, c)| &c.diagnostics)
+            .chain(&self.diagnostics)
+    }
+}
+
+/// Checks every program among `files` (all already in `sources`): each file with an `agent`
+/// block is a root, checked with what it imports.
+pub fn check_workspace(
+    sources: &mut SourceMap,
+    files: &[FileId],
+    loader: &mut dyn Loader,
+) -> Workspace {
+    let mut cache = ParseCache::default();
+    let roots: Vec<FileId> = files
+        .iter()
+        .copied()
+        .filter(|id| {
+            let parsed = cache.parse(sources, *id);
+            parsed.file.items.iter().any(|i| matches!(i, Item::Agent(_)))
+        })
+        .collect();
+    let mut workspace = Workspace::default();
+    let mut reached: HashSet<FileId> = HashSet::new();
+    let mut reported: HashSet<(Code, Span, String)> = HashSet::new();
+    for root in &roots {
+        let (mut checked, program_files) = check_with_cache(sources, *root, loader, &mut cache);
+        reached.extend(program_files);
+        checked
+            .diagnostics
+            .retain(|d| reported.insert((d.code, d.span(), d.message.clone())));
+        workspace.programs.push((*root, checked));
+    }
+    for id in files.iter().filter(|id| !reached.contains(id)) {
+        let path = &sources.get(*id).path;
+        let at = Span::new(*id, 0, 0);
+        workspace.diagnostics.push(if roots.is_empty() {
+            Diagnostic::new(
+                Code::NoAgent,
+                format!("`{path}` has no `agent` block, and no checked file has one"),
+                at,
+            )
+            .with_help(
+                "a program's root file holds its `agent` block: add one (`agent support { \
+                 channels: [chat] }`), or check the directory that holds the root",
+            )
+        } else {
+            Diagnostic::new(
+                Code::OrphanFile,
+                format!("`{path}` is not imported by any program"),
+                at,
+            )
+            .with_help("import it from a program's root (`import \"…\"`), or delete it")
+        });
+        workspace
+            .diagnostics
+            .extend(cache.parse(sources, *id).diagnostics.iter().cloned());
+    }
+    workspace
+}
+
+/// Where an expression typed at the REPL is evaluated: which built-in names it may read.
+/// The agent's params, `user`, `caller` (voice agents) and `conversation` are always in scope.
+#[derive(Clone, Debug, Default)]
+pub struct ExprContext {
+    /// The event whose payload `event` holds (its fields are then checked);
+    /// `None`: `event` is the last event, any record.
+    pub event: Option<String>,
+    /// `usecase` is readable, as in `in usecase` bindings.
+    pub usecase: bool,
+    /// `block` is readable (and `usecase`), as in `at block` bindings.
+    pub block: bool,
+}
+
+/// Checks one expression against `program`'s scope; returns its IR and its type's name
+/// (`text`, `number`, `bool`, `duration`, `list`, `record`, `any`, `null`, `auth`), or the
+/// errors found. Spans in the diagnostics are those of `expr`.
+pub fn check_expr(
+    program: &ir::Program,
+    context: &ExprContext,
+    expr: &ast::Expr,
+) -> Result<(ir::Expr, String), Vec<Diagnostic>> {
+    let mut diags = Vec::new();
+    let event = match &context.event {
+        Some(name) => match catalogue::event(name) {
+            Some(spec) => scope::EventScope::Known(spec),
+            None => {
+                let help = unknown_help(
+                    name,
+                    catalogue::EVENTS.iter().map(|e| e.name),
+                    "see `agentc explain E0209` for the list of events".into(),
+                );
+                return Err(vec![Diagnostic::new(
+                    Code::UnknownEvent,
+                    format!("unknown event `{name}`"),
+                    expr.span,
+                )
+                .with_help(help)]);
+            }
+        },
+        None => scope::EventScope::Any,
+    };
+    let params: HashMap<&str, Type> = program
+        .agent
+        .params
+        .iter()
+        .map(|p| (p.name.as_str(), Type::from_ir(p.ty)))
+        .collect();
+    let access = |on: bool| {
+        if on {
+            scope::Access::Yes
+        } else {
+            scope::Access::No
+        }
+    };
+    let scope = scope::Scope {
+        usecase: access(context.usecase || context.block),
+        block: access(context.block),
+        ..scope::Scope::conversation(
+            "this expression",
+            &params,
+            program.agent.channels.contains(&catalogue::Channel::Voice),
+            event,
+        )
+    };
+    let typed = expr::ExprChecker::new(scope, &mut diags).check(expr);
+    if diags.iter().any(Diagnostic::is_error) {
+        return Err(diags);
+    }
+    Ok((typed.expr, typed.ty.name().to_string()))
+}
+
+/// The help line of an unknown name: "did you mean `x`?" when one is close, else `fallback`.
+pub(crate) fn unknown_help<'c>(
+    name: &str,
+    candidates: impl IntoIterator<Item = &'c str>,
+    fallback: String,
+) -> String {
+    match suggest(name, candidates) {
+        Some(close) => format!("did you mean `{close}`?"),
+        None => fallback,
+    }
 }

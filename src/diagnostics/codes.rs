@@ -81,6 +81,7 @@ codes! {
     InterpolatedSql = "E0405", Error, "SQL statement built by interpolation";
     SecretInClear = "E0406", Error, "secret sent in clear";
     SecretExposed = "E0407", Error, "secret placed where it would be shown";
+    TaskOnWrongKind = "E0408", Error, "task declared on a target that takes none";
     // Tests: E05xx
     BadTestStep = "E0501", Error, "invalid test step";
     // Warnings: W06xx

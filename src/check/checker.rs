@@ -1,0 +1,209 @@
+//! The checker's state over one program, and the order of its passes. The passes live in
+//! sibling modules (`decls`, `actions`, `bindings`, `test_blocks`, `unused`) as `impl`
+//! blocks on [`Checker`]; each checks one kind of declaration and lowers it to the IR.
+
+use super::expr::ExprChecker;
+use super::program::Program;
+use super::scope::{EventScope, Scope};
+use super::types::Type;
+use crate::catalogue::{Channel, Moment};
+use crate::diagnostics::{Diagnostic, FileId, Span};
+use crate::ir;
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+/// What every expression of a conversation may read, fixed once the agent is checked.
+pub struct Env<'a> {
+    pub params: HashMap<&'a str, Type>,
+    pub channels: Vec<Channel>,
+    /// The `channels` field, for secondary labels.
+    pub channels_span: Option<Span>,
+    pub kinds: &'a HashMap<&'a str, &'static str>,
+}
+
+impl Env<'_> {
+    pub fn voice(&self) -> bool {
+        self.channels.contains(&Channel::Voice)
+    }
+}
+
+/// `usecase` / `block` read by an expression of an action (checked against each binding).
+#[derive(Clone, Copy, Default)]
+pub struct Reads {
+    pub usecase: Option<Span>,
+    pub block: Option<Span>,
+}
+
+/// A target as the later passes need it.
+#[derive(Clone, Default)]
+pub struct TargetInfo {
+    /// Its kind, when known.
+    pub kind: Option<&'static crate::catalogue::TargetKind>,
+    /// A plain-http, non-loopback base address: (host, the URL's span).
+    pub insecure: Option<(String, Span)>,
+    /// A `sql` target on PostgreSQL (`$1` placeholders rather than `?`).
+    pub postgres: bool,
+}
+
+/// How a declared task uses its parameters, for secrets passed as its arguments.
+#[derive(Clone, Default)]
+pub struct TaskInfo<'a> {
+    pub target: Option<usize>,
+    pub params: Vec<SigParam<'a>>,
+    pub result: Type,
+    /// Parameters that go into the path or query string.
+    pub url_params: Vec<String>,
+    /// Parameters that go into `result` (saved, hence shown).
+    pub shown_params: Vec<String>,
+}
+
+/// One parameter of a task, declared or built in.
+#[derive(Clone)]
+pub struct SigParam<'a> {
+    pub name: &'a str,
+    pub ty: crate::catalogue::Ty,
+    pub required: bool,
+    pub default: Option<ir::Value>,
+}
+
+/// An action as the binding pass needs it.
+#[derive(Clone, Default)]
+pub struct ActionInfo {
+    /// Moments its task cannot run at, with the reason.
+    pub not_at: &'static [(Moment, &'static str)],
+    /// `call.say`, for messages.
+    pub task_label: String,
+    pub task_span: Span,
+    pub reads: Reads,
+    pub on_failure: Option<(usize, Span)>,
+}
+
+/// Which declarations something refers to, for the unused warnings.
+#[derive(Default)]
+pub struct Used {
+    pub targets: Vec<bool>,
+    pub tasks: Vec<bool>,
+    pub actions: Vec<bool>,
+    pub replies: Vec<bool>,
+}
+
+pub struct Checker<'a> {
+    pub p: &'a Program<'a>,
+    pub env: &'a Env<'a>,
+    pub diags: Vec<Diagnostic>,
+    pub targets: Vec<TargetInfo>,
+    pub tasks: Vec<TaskInfo<'a>>,
+    pub actions: Vec<ActionInfo>,
+    /// The blocks of each use case.
+    pub blocks: Vec<Vec<&'a str>>,
+    pub used: Used,
+    /// (action, moment, usecase set, block set) already checked by the binding pass: each
+    /// `on_failure` chain is walked once per kind of trigger, keeping the pass linear.
+    pub walked: HashSet<(usize, Moment, bool, bool)>,
+    /// Source-map file → index in the IR's `files`.
+    file_index: HashMap<FileId, u32>,
+}
+
+/// Checks a gathered program and lowers it; the IR is `None` when there were errors.
+pub fn check_and_lower<'a>(
+    p: &'a Program<'a>,
+    files: &[(FileId, String)],
+    diags: &mut Vec<Diagnostic>,
+) -> Option<ir::Program> {
+    let (env, agent) = super::decls::agent(p, diags);
+    let mut c = Checker {
+        p,
+        env: &env,
+        diags: std::mem::take(diags),
+        targets: vec![TargetInfo::default(); p.targets.len()],
+        tasks: vec![TaskInfo::default(); p.tasks.len()],
+        actions: vec![ActionInfo::default(); p.actions.len()],
+        blocks: vec![Vec::new(); p.usecases.len()],
+        used: Used {
+            targets: vec![false; p.targets.len()],
+            tasks: vec![false; p.tasks.len()],
+            actions: vec![false; p.actions.len()],
+            replies: vec![false; p.replies.len()],
+        },
+        walked: HashSet::new(),
+        file_index: files
+            .iter()
+            .enumerate()
+            .map(|(i, (id, _))| (*id, i as u32))
+            .collect(),
+    };
+    let targets = collect_named(&p.targets, |t| &t.name.name, |i| c.target(i));
+    let tasks = collect_named(&p.tasks, |t| &t.name.name, |i| c.task_decl(i));
+    let replies = collect_named(&p.replies, |r| &r.name.name, |i| c.reply(i));
+    let usecases = collect_named(&p.usecases, |u| &u.name.name, |i| c.usecase(i));
+    let actions = collect_named(&p.actions, |a| &a.name.name, |i| c.action(i));
+    c.failure_cycles();
+    let bindings: Vec<_> = (0..p.bindings.len()).filter_map(|i| c.binding(i)).collect();
+    let tests: Vec<_> = (0..p.tests.len()).filter_map(|i| c.test(i)).collect();
+    c.unused();
+    *diags = c.diags;
+    if diags.iter().any(Diagnostic::is_error) {
+        return None;
+    }
+    Some(ir::Program {
+        version: ir::IR_VERSION,
+        files: files.iter().map(|(_, path)| path.clone()).collect(),
+        agent: agent?,
+        targets,
+        tasks,
+        actions,
+        replies,
+        usecases,
+        bindings,
+        tests,
+    })
+}
+
+/// Lowers each declaration of one kind into a map by name (the first of duplicates wins;
+/// duplicates are errors anyway).
+fn collect_named<'a, D, T>(
+    decls: &[&'a D],
+    name: impl Fn(&'a D) -> &'a String,
+    mut lower: impl FnMut(usize) -> Option<T>,
+) -> BTreeMap<String, T> {
+    let mut out = BTreeMap::new();
+    for (i, decl) in decls.iter().enumerate() {
+        if let Some(lowered) = lower(i) {
+            out.entry(name(decl).clone()).or_insert(lowered);
+        }
+    }
+    out
+}
+
+impl<'a> Checker<'a> {
+    /// A span as the IR records it: `file` indexes the IR's `files`.
+    pub fn ir_span(&self, span: Span) -> Span {
+        Span {
+            file: FileId(self.file_index.get(&span.file).copied().unwrap_or(0)),
+            ..span
+        }
+    }
+
+    /// Runs `f` with an expression checker over `scope`; returns what `usecase`/`block` it read.
+    pub fn with_expr<'s, R>(
+        &mut self,
+        scope: Scope<'s>,
+        f: impl FnOnce(&mut ExprChecker<'s, '_>) -> R,
+    ) -> (R, Reads) {
+        let mut ex = ExprChecker::new(scope, &mut self.diags);
+        let result = f(&mut ex);
+        let reads = Reads {
+            usecase: ex.read_usecase,
+            block: ex.read_block,
+        };
+        (result, reads)
+    }
+
+    /// The scope of expressions that run inside a conversation, for some event.
+    pub fn conversation_scope(&self, place: &'static str, event: EventScope) -> Scope<'a> {
+        let env = self.env;
+        Scope {
+            declared: Some(env.kinds),
+            ..Scope::conversation(place, &env.params, env.voice(), event)
+        }
+    }
+}

@@ -1,0 +1,202 @@
+//! Reading a program: the root, then its imports depth-first in the order written. A file
+//! imported twice is read once; a cycle (E0102) or a file that cannot be read (E0101) is
+//! reported at the `import` that names it.
+
+use super::{resolve_import, Loader};
+use crate::diagnostics::{Code, Diagnostic, FileId, SourceMap, Span};
+use crate::syntax::{self, ast::Item, Parsed};
+use std::collections::HashMap;
+
+/// Parsed files, shared by the programs of one workspace so each file is parsed once.
+#[derive(Default)]
+pub struct ParseCache {
+    parsed: HashMap<FileId, Parsed>,
+    /// Normalized path → file, for every file in the source map.
+    by_path: HashMap<String, FileId>,
+    known: usize,
+}
+
+impl ParseCache {
+    pub fn get(&self, id: FileId) -> &Parsed {
+        &self.parsed[&id]
+    }
+
+    /// Parses `id` unless it already is.
+    pub fn parse(&mut self, sources: &SourceMap, id: FileId) -> &Parsed {
+        self.parsed
+            .entry(id)
+            .or_insert_with(|| syntax::parse(id, &sources.get(id).text))
+    }
+
+    fn file_for(&mut self, sources: &SourceMap, path: &str) -> Option<FileId> {
+        // Files may have been added to the map since we last looked.
+        for (id, file) in sources.iter().skip(self.known) {
+            self.by_path.entry(normalize(&file.path)).or_insert(id);
+        }
+        self.known = sources.len();
+        self.by_path.get(path).copied()
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum State {
+    InProgress,
+    Done,
+}
+
+/// The files of one program in order (root first), and the import errors found.
+pub struct Loaded {
+    pub files: Vec<FileId>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+pub fn load(
+    sources: &mut SourceMap,
+    root: FileId,
+    loader: &mut dyn Loader,
+    cache: &mut ParseCache,
+) -> Loaded {
+    let mut walk = Walk {
+        sources,
+        loader,
+        cache,
+        state: HashMap::new(),
+        stack: Vec::new(),
+        loaded: Loaded {
+            files: Vec::new(),
+            diagnostics: Vec::new(),
+        },
+    };
+    walk.visit(root);
+    walk.loaded
+}
+
+struct Walk<'w> {
+    sources: &'w mut SourceMap,
+    loader: &'w mut dyn Loader,
+    cache: &'w mut ParseCache,
+    state: HashMap<FileId, State>,
+    /// The files being visited, each with the `import` followed out of it.
+    stack: Vec<(FileId, Span)>,
+    loaded: Loaded,
+}
+
+impl Walk<'_> {
+    fn visit(&mut self, id: FileId) {
+        self.state.insert(id, State::InProgress);
+        self.loaded.files.push(id);
+        let imports: Vec<(String, Span)> = self
+            .cache
+            .parse(self.sources, id)
+            .file
+            .items
+            .iter()
+            .filter_map(|item| match item {
+                Item::Import(i) => Some((i.path.clone(), i.path_span)),
+                _ => None,
+            })
+            .collect();
+        for (path, span) in imports {
+            let resolved = resolve_import(&self.sources.get(id).path, &path);
+            let Some(target) = self.open(&resolved, &path, span) else {
+                continue;
+            };
+            match self.state.get(&target) {
+                Some(State::Done) => {}
+                Some(State::InProgress) => self.cycle(id, target, span),
+                None => {
+                    self.stack.push((id, span));
+                    self.visit(target);
+                    self.stack.pop();
+                }
+            }
+        }
+        self.state.insert(id, State::Done);
+    }
+
+    /// The file at `resolved`, from the source map or read through the loader.
+    fn open(&mut self, resolved: &str, written: &str, span: Span) -> Option<FileId> {
+        if let Some(id) = self.cache.file_for(self.sources, resolved) {
+            return Some(id);
+        }
+        match self.loader.load(resolved) {
+            Ok(text) => Some(self.sources.add(resolved, text)),
+            Err(error) => {
+                self.loaded.diagnostics.push(
+                    Diagnostic::new(
+                        Code::ImportNotFound,
+                        format!("cannot read imported file `{written}`: {error}"),
+                        span,
+                    )
+                    .with_label_message("imported here")
+                    .with_help(format!(
+                        "the path is relative to the importing file's directory; it resolved \
+                         to `{resolved}`"
+                    )),
+                );
+                None
+            }
+        }
+    }
+
+    /// E0102 at the import closing the cycle, with a label on each import along it.
+    fn cycle(&mut self, from: FileId, to: FileId, span: Span) {
+        let start = self
+            .stack
+            .iter()
+            .position(|(f, _)| *f == to)
+            .unwrap_or(self.stack.len());
+        let path = |id: FileId| self.sources.get(id).path.clone();
+        let mut chain: Vec<String> = self.stack[start..].iter().map(|(f, _)| path(*f)).collect();
+        chain.push(path(from));
+        chain.push(path(to));
+        let mut d = Diagnostic::new(
+            Code::ImportCycle,
+            format!("import cycle: {}", chain.join(" → ")),
+            span,
+        )
+        .with_label_message(format!("`{}` is already being imported", path(to)));
+        for (file, import) in &self.stack[start..] {
+            d = d.with_secondary(*import, format!("`{}` imports the next file here", path(*file)));
+        }
+        self.loaded.diagnostics.push(d.with_help(
+            "remove one of these imports: move what both files need into a third file that \
+             both import",
+        ));
+    }
+}
+
+/// `a/./b/../c.agent` → `a/c.agent`, lexically (the loader resolves links, not us).
+pub fn normalize(path: &str) -> String {
+    let absolute = path.starts_with('/');
+    let mut parts: Vec<&str> = Vec::new();
+    for part in path.split('/') {
+        match part {
+            "" | "." => {}
+            ".." if parts.last().is_some_and(|p| *p != "..") => {
+                parts.pop();
+            }
+            ".." if absolute => {}
+            other => parts.push(other),
+        }
+    }
+    let joined = parts.join("/");
+    if absolute {
+        format!("/{joined}")
+    } else {
+        joined
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::normalize;
+
+    #[test]
+    fn normalizes_dots() {
+        assert_eq!(normalize("a/./b/../c.agent"), "a/c.agent");
+        assert_eq!(normalize("./x.agent"), "x.agent");
+        assert_eq!(normalize("../x.agent"), "../x.agent");
+        assert_eq!(normalize("/r/../x.agent"), "/x.agent");
+    }
+}

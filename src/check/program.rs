@@ -1,0 +1,216 @@
+//! The declarations of a whole program gathered from its files, and the one namespace they
+//! share (spec §3: every name is unique across the program).
+
+use super::scope::ROOT_NAMES;
+use crate::diagnostics::{Code, Diagnostic, FileId, Span};
+use crate::syntax::ast::{self, AgentEntry, Item};
+use std::collections::HashMap;
+
+/// What a declared name stands for: the index into the matching list of [`Program`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Decl {
+    Target(usize),
+    Task(usize),
+    Action(usize),
+    Reply(usize),
+    Usecase(usize),
+    Param,
+}
+
+impl Decl {
+    pub fn describe(self) -> &'static str {
+        match self {
+            Decl::Target(_) => "a target",
+            Decl::Task(_) => "a task",
+            Decl::Action(_) => "an action",
+            Decl::Reply(_) => "a reply",
+            Decl::Usecase(_) => "a use case",
+            Decl::Param => "a parameter",
+        }
+    }
+}
+
+/// Every declaration, in program order (files root first, then imports; source order within).
+#[derive(Default)]
+pub struct Program<'a> {
+    pub agents: Vec<&'a ast::Agent>,
+    pub params: Vec<&'a ast::ParamDecl>,
+    pub targets: Vec<&'a ast::Target>,
+    pub tasks: Vec<&'a ast::TaskDecl>,
+    pub actions: Vec<&'a ast::Action>,
+    pub replies: Vec<&'a ast::Reply>,
+    pub usecases: Vec<&'a ast::Usecase>,
+    pub bindings: Vec<&'a ast::Binding>,
+    pub tests: Vec<&'a ast::Test>,
+    /// The first declaration of each name.
+    pub names: HashMap<&'a str, (Decl, Span)>,
+    /// Each name and what it is, for "`orders` is a target, not a value".
+    pub kinds: HashMap<&'a str, &'static str>,
+}
+
+impl<'a> Program<'a> {
+    /// Gathers the declarations of `files` and reports duplicate names (E0105), missing or
+    /// extra agents (E0103/E0104).
+    pub fn collect(files: &[&'a ast::File], root: FileId, diags: &mut Vec<Diagnostic>) -> Self {
+        let mut p = Program::default();
+        for file in files {
+            for item in &file.items {
+                match item {
+                    Item::Import(_) => {}
+                    Item::Agent(a) => {
+                        p.agents.push(a);
+                        for entry in &a.entries {
+                            if let AgentEntry::Params { params, .. } = entry {
+                                for param in params {
+                                    p.declare(&param.name, Decl::Param, diags);
+                                    p.params.push(param);
+                                }
+                            }
+                        }
+                    }
+                    Item::Target(t) => {
+                        p.declare(&t.name, Decl::Target(p.targets.len()), diags);
+                        p.targets.push(t);
+                    }
+                    Item::Task(t) => {
+                        p.declare(&t.name, Decl::Task(p.tasks.len()), diags);
+                        p.tasks.push(t);
+                    }
+                    Item::Action(a) => {
+                        p.declare(&a.name, Decl::Action(p.actions.len()), diags);
+                        p.actions.push(a);
+                    }
+                    Item::Reply(r) => {
+                        p.declare(&r.name, Decl::Reply(p.replies.len()), diags);
+                        p.replies.push(r);
+                    }
+                    Item::Usecase(u) => {
+                        p.declare(&u.name, Decl::Usecase(p.usecases.len()), diags);
+                        p.usecases.push(u);
+                    }
+                    Item::Binding(b) => p.bindings.push(b),
+                    Item::Test(t) => p.tests.push(t),
+                }
+            }
+        }
+        p.check_agent_count(root, diags);
+        p.kinds = p.names.iter().map(|(n, (d, _))| (*n, d.describe())).collect();
+        p
+    }
+
+    fn declare(&mut self, name: &'a ast::Ident, decl: Decl, diags: &mut Vec<Diagnostic>) {
+        if let Some(message) = reserved(&name.name, decl) {
+            diags.push(
+                Diagnostic::new(Code::DuplicateName, message, name.span)
+                    .with_help("choose another name"),
+            );
+            return;
+        }
+        match self.names.get(name.name.as_str()) {
+            Some(&(first, first_span)) => diags.push(
+                Diagnostic::new(
+                    Code::DuplicateName,
+                    format!("the name `{}` is declared twice", name.name),
+                    name.span,
+                )
+                .with_label_message(format!("declared again here as {}", decl.describe()))
+                .with_secondary(first_span, format!("first declared here as {}", first.describe()))
+                .with_help(
+                    "rename one of them: targets, tasks, actions, replies, use cases and \
+                     parameters share one namespace across all files of the program",
+                ),
+            ),
+            None => {
+                self.names.insert(&name.name, (decl, name.span));
+            }
+        }
+    }
+
+    fn check_agent_count(&self, root: FileId, diags: &mut Vec<Diagnostic>) {
+        match self.agents.as_slice() {
+            [] => diags.push(
+                Diagnostic::new(
+                    Code::NoAgent,
+                    "this program has no `agent` block",
+                    Span::new(root, 0, 0),
+                )
+                .with_help(
+                    "add one to the root file, e.g. `agent support { channels: [chat] }`, \
+                     or check the file that holds it and imports this one",
+                ),
+            ),
+            [first, rest @ ..] => {
+                for extra in rest {
+                    diags.push(
+                        Diagnostic::new(
+                            Code::MultipleAgents,
+                            format!(
+                                "a second `agent` block (`{}`): a program has exactly one",
+                                extra.name.name
+                            ),
+                            extra.name.span,
+                        )
+                        .with_secondary(first.name.span, "the program's agent is declared here")
+                        .with_help(
+                            "keep one `agent` block per program; a second agent needs its own \
+                             root file",
+                        ),
+                    );
+                }
+            }
+        }
+    }
+
+    pub fn action(&self, name: &str) -> Option<usize> {
+        match self.names.get(name) {
+            Some((Decl::Action(i), _)) => Some(*i),
+            _ => None,
+        }
+    }
+    pub fn reply(&self, name: &str) -> Option<usize> {
+        match self.names.get(name) {
+            Some((Decl::Reply(i), _)) => Some(*i),
+            _ => None,
+        }
+    }
+    pub fn target(&self, name: &str) -> Option<usize> {
+        match self.names.get(name) {
+            Some((Decl::Target(i), _)) => Some(*i),
+            _ => None,
+        }
+    }
+    pub fn usecase(&self, name: &str) -> Option<usize> {
+        match self.names.get(name) {
+            Some((Decl::Usecase(i), _)) => Some(*i),
+            _ => None,
+        }
+    }
+    pub fn task(&self, name: &str) -> Option<usize> {
+        match self.names.get(name) {
+            Some((Decl::Task(i), _)) => Some(*i),
+            _ => None,
+        }
+    }
+
+    /// The declared names of one kind, for "did you mean".
+    pub fn names_of(&self, kind: fn(Decl) -> bool) -> impl Iterator<Item = &'a str> + '_ {
+        self.names
+            .iter()
+            .filter(move |(_, (d, _))| kind(*d))
+            .map(|(n, _)| *n)
+    }
+}
+
+/// Names a declaration may not take: the built-in targets, and for parameters the roots
+/// of spec §4 (a parameter `event` could never be read).
+fn reserved(name: &str, decl: Decl) -> Option<String> {
+    if matches!(name, "conversation" | "call") && !matches!(decl, Decl::Param) {
+        return Some(format!("`{name}` is the name of a built-in target"));
+    }
+    if decl == Decl::Param && ROOT_NAMES.contains(&name) {
+        return Some(format!(
+            "a parameter cannot be called `{name}`: that name is built in"
+        ));
+    }
+    None
+}

@@ -1,0 +1,275 @@
+//! `test` blocks (spec §9): what they mock, send and expect must exist; values are constant.
+
+use super::checker::Checker;
+use super::decls::constant;
+use super::scope::{EventScope, Scope};
+use super::types::Type;
+use super::unknown_help;
+use crate::catalogue::TargetKind;
+use crate::diagnostics::{Code, Diagnostic, Span};
+use crate::ir::{self, Value};
+use crate::syntax::ast::{self, Expectation, ExprKind, SendWhat, TestStep};
+
+const HTTP_METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE"];
+
+impl<'a> Checker<'a> {
+    pub fn test(&mut self, i: usize) -> Option<ir::Test> {
+        let t = self.p.tests[i];
+        let mut steps = Vec::with_capacity(t.steps.len());
+        let mut ok = true;
+        for step in &t.steps {
+            match self.test_step(step) {
+                Some(s) => steps.push(s),
+                None => ok = false,
+            }
+        }
+        ok.then(|| ir::Test {
+            name: t.name.clone(),
+            steps,
+            span: self.ir_span(t.span),
+        })
+    }
+
+    fn test_step(&mut self, step: &TestStep) -> Option<ir::TestStep> {
+        match step {
+            TestStep::Mock(m) => {
+                let kind = self.external_target(&m.target)?;
+                let method = self.method(kind, &m.method)?;
+                let path = self.step_text(&m.path, "a mock's path")?;
+                let status = match &m.status {
+                    Some(s) => Some(self.status(s)?),
+                    None => None,
+                };
+                let body = match &m.body {
+                    Some(b) => Some(constant(b, Type::Any, "a mock's body", &mut self.diags)?),
+                    None => None,
+                };
+                Some(ir::TestStep::Mock {
+                    target: m.target.name.clone(),
+                    method,
+                    path,
+                    status,
+                    body,
+                    span: self.ir_span(m.span),
+                })
+            }
+            TestStep::Send(s) => {
+                let event = match &s.what {
+                    SendWhat::Event(e) => ir::SendEvent::Event {
+                        event: self.event_ref(&e.name, e.span)?.name.to_string(),
+                    },
+                    SendWhat::Usecase(u) => ir::SendEvent::Usecase {
+                        usecase: self.p.usecases[self.usecase_ref(u)?].name.name.clone(),
+                    },
+                    SendWhat::Block { usecase, block } => {
+                        let j = self.usecase_ref(usecase)?;
+                        self.block_ref(j, block)?;
+                        ir::SendEvent::Block {
+                            usecase: usecase.name.clone(),
+                            block: block.name.clone(),
+                        }
+                    }
+                    SendWhat::Wait(d) => match constant(d, Type::Duration, "`send wait`", &mut self.diags)? {
+                        Value::Duration(ms) => ir::SendEvent::Wait { ms },
+                        _ => return None,
+                    },
+                };
+                let payload = match &s.payload {
+                    Some(p) => Some(constant(p, Type::Record, "an event's payload", &mut self.diags)?),
+                    None => None,
+                };
+                Some(ir::TestStep::Send {
+                    event,
+                    payload,
+                    span: self.ir_span(s.span),
+                })
+            }
+            TestStep::Expect(e) => Some(ir::TestStep::Expect {
+                negated: e.negated,
+                expectation: self.expectation(&e.what)?,
+                span: self.ir_span(e.span),
+            }),
+        }
+    }
+
+    fn expectation(&mut self, what: &Expectation) -> Option<ir::Expectation> {
+        Some(match what {
+            Expectation::Ran(a) => {
+                // Naming an action in a test does not count as using it.
+                if self.p.action(&a.name).is_none() {
+                    self.action_by_name(&a.name, a.span)?;
+                }
+                ir::Expectation::Ran { action: a.name.clone() }
+            }
+            Expectation::Label(l) => ir::Expectation::Label {
+                label: self.step_text(l, "a label")?,
+            },
+            Expectation::Param(check) => {
+                let scope = Scope::conversation(
+                    "an `expect param`",
+                    &self.env.params,
+                    self.env.voice(),
+                    EventScope::None,
+                );
+                let (typed, _) =
+                    self.with_expr(scope, |ex| ex.expect(check, Type::Bool, "`expect param`"));
+                ir::Expectation::Param { check: typed.expr }
+            }
+            Expectation::Reply(r) => {
+                let reply = match &r.kind {
+                    ExprKind::Name(name) => {
+                        if self.p.reply(name).is_none() {
+                            self.reply_by_name(name, r.span)?;
+                        }
+                        name.clone()
+                    }
+                    _ => self.step_text(r, "an expected reply")?,
+                };
+                ir::Expectation::Reply { reply }
+            }
+            Expectation::Request {
+                target,
+                method,
+                path,
+                fields,
+            } => {
+                let kind = self.external_target(target)?;
+                ir::Expectation::Request {
+                    target: target.name.clone(),
+                    method: self.method(kind, method)?,
+                    path: self.step_text(path, "an expected request's path")?,
+                    fields: self.step_fields(fields)?,
+                }
+            }
+            Expectation::Email { target, fields } => {
+                self.target_of_kind(target, "smtp", "expect email")?;
+                ir::Expectation::Email {
+                    target: target.name.clone(),
+                    fields: self.step_fields(fields)?,
+                }
+            }
+            Expectation::Sms { target, fields } => {
+                self.target_of_kind(target, "sms", "expect sms")?;
+                ir::Expectation::Sms {
+                    target: target.name.clone(),
+                    fields: self.step_fields(fields)?,
+                }
+            }
+            Expectation::Row {
+                target,
+                table,
+                fields,
+            } => {
+                self.target_of_kind(target, "sql", "expect row")?;
+                ir::Expectation::Row {
+                    target: target.name.clone(),
+                    table: self.step_text(table, "a table name")?,
+                    fields: self.step_fields(fields)?,
+                }
+            }
+            Expectation::Status(s) => ir::Expectation::Status {
+                status: self.step_text(s, "an expected status")?,
+            },
+        })
+    }
+
+    /// A declared target (the built-in ones have no service to mock).
+    fn external_target(&mut self, name: &ast::Ident) -> Option<&'static TargetKind> {
+        if matches!(name.name.as_str(), "conversation" | "call") {
+            self.diags.push(
+                Diagnostic::new(
+                    Code::BadTestStep,
+                    format!("`{}` is built in: it has no service to mock or inspect", name.name),
+                    name.span,
+                )
+                .with_help("check its effects with `expect label`, `expect reply`, `expect param` or `expect status`"),
+            );
+            return None;
+        }
+        let Some(j) = self.p.target(&name.name) else {
+            let help = unknown_help(
+                &name.name,
+                self.p.names_of(|d| matches!(d, super::program::Decl::Target(_))),
+                "name a declared target".into(),
+            );
+            self.diags.push(
+                Diagnostic::new(Code::UnknownTarget, format!("unknown target `{}`", name.name), name.span)
+                    .with_help(help),
+            );
+            return None;
+        };
+        self.targets[j].kind
+    }
+
+    fn target_of_kind(&mut self, name: &ast::Ident, kind: &str, step: &str) -> Option<()> {
+        let found = self.external_target(name)?;
+        if found.name == kind {
+            return Some(());
+        }
+        self.diags.push(
+            Diagnostic::new(
+                Code::BadTestStep,
+                format!("`{step}` needs a {kind} target, but `{}` is {}", name.name, found.name),
+                name.span,
+            )
+            .with_help(format!("name one of the program's {kind} targets")),
+        );
+        None
+    }
+
+    /// The method of a mock or expected request: an HTTP method for services spoken over
+    /// HTTP; any word for SMTP and SQL.
+    fn method(&mut self, kind: &TargetKind, method: &ast::Ident) -> Option<String> {
+        if matches!(kind.name, "smtp" | "sql") || HTTP_METHODS.contains(&method.name.as_str()) {
+            return Some(method.name.clone());
+        }
+        self.diags.push(
+            Diagnostic::new(
+                Code::UnknownWord,
+                format!("`{}` is not an HTTP method", method.name),
+                method.span,
+            )
+            .with_label_message("expected one of GET | POST | PUT | PATCH | DELETE")
+            .with_help(unknown_help(
+                &method.name,
+                HTTP_METHODS.iter().copied(),
+                "write one of: GET, POST, PUT, PATCH, DELETE".into(),
+            )),
+        );
+        None
+    }
+
+    fn step_text(&mut self, expr: &ast::Expr, what: &str) -> Option<String> {
+        match constant(expr, Type::Text, what, &mut self.diags)? {
+            Value::Text(t) => Some(t),
+            _ => {
+                self.bad_step(expr.span, format!("{what} must be a text"));
+                None
+            }
+        }
+    }
+
+    fn step_fields(&mut self, fields: &Option<ast::Expr>) -> Option<Option<Value>> {
+        match fields {
+            Some(f) => Some(Some(constant(f, Type::Record, "the expected fields", &mut self.diags)?)),
+            None => Some(None),
+        }
+    }
+
+    fn status(&mut self, expr: &ast::Expr) -> Option<u16> {
+        match constant(expr, Type::Number, "a mock's status", &mut self.diags)? {
+            Value::Number(n) if (100.0..=599.0).contains(&n) && n.fract() == 0.0 => Some(n as u16),
+            _ => {
+                self.bad_step(expr.span, "a status must be a whole number from 100 to 599".into());
+                None
+            }
+        }
+    }
+
+    fn bad_step(&mut self, span: Span, message: String) {
+        self.diags.push(
+            Diagnostic::new(Code::BadTestStep, message, span)
+                .with_help("see `agentc explain E0501` for the forms of test steps"),
+        );
+    }
+}
