@@ -1,5 +1,42 @@
-//! The async interpreter: runs a compiled [`crate::ir::Program`] against events.
+//! The async interpreter: runs a compiled [`crate::ir::Program`] against events (spec §8).
+//!
+//! ```no_run
+//! # async fn demo(program: agentc::ir::Program) -> Result<(), String> {
+//! use agentc::runtime::{Event, Runtime, TraceBuffer};
+//! use std::sync::Arc;
+//! let trace = TraceBuffer::new();
+//! let runtime = Runtime::builder(program).trace(Arc::new(trace.clone())).build()?;
+//! runtime.send(Event::parse_line(r#"{"conversation":"c-1","event":"conversation_started"}"#)?);
+//! runtime.settle().await;
+//! let state = runtime.snapshot("c-1").await;
+//! let finals = runtime.finish().await;
+//! # let _ = (state, finals, trace.records()); Ok(()) }
+//! ```
 
+mod builtin;
+mod clock;
+mod conversation;
+mod dispatch;
 pub mod effects;
+mod engine;
+mod eval;
+mod event;
 pub mod executors;
+mod functions;
 pub mod mock;
+mod plan;
+mod retry;
+mod secrets;
+pub mod timeline;
+mod trace;
+
+pub use clock::{parse_duration, ClockMode};
+pub use conversation::ConversationState;
+pub use engine::{ExecutorFactory, Runtime, RuntimeBuilder};
+pub use eval::{Context, EvalError, Evaluator, Limits, Scopes};
+pub use event::{Event, EventKind};
+pub use plan::DEFAULT_TIMEOUT;
+pub use secrets::{Environment, MapEnv, ProcessEnv, Redactor, REDACTED};
+pub use trace::{
+    redact_json, ActionStatus, ConversationStatus, TraceBuffer, TraceRecord, TraceSink,
+};

@@ -1,0 +1,241 @@
+//! The built-in targets `conversation` and `call`, run in-process. They change the
+//! conversation's state and emit trace records that a platform adapter acts on (send the
+//! reply, transfer the call, ...).
+
+use super::conversation::{Conversation, EventCtx};
+use super::plan::{CallTask, ConversationTask};
+use super::trace::{ConversationStatus, TraceRecord};
+use crate::ir::{Expr, Value};
+
+impl Conversation {
+    pub(super) fn conversation_task(
+        &mut self,
+        task: &ConversationTask,
+        ev: &EventCtx,
+    ) -> Result<Value, String> {
+        let seq = ev.seq;
+        match task {
+            ConversationTask::Set(assignments) => {
+                // Evaluate every value first, so `set(a: b, b: a)` swaps.
+                let values = assignments
+                    .iter()
+                    .map(|(param, expr)| Ok((*param, self.value(expr, ev)?)))
+                    .collect::<Result<Vec<_>, String>>()?;
+                for (param, value) in values {
+                    self.store_param(param, value)?;
+                }
+                Ok(Value::Null)
+            }
+            ConversationTask::Unset(param) => {
+                self.store_param(*param, Value::Null)?;
+                Ok(Value::Null)
+            }
+            ConversationTask::Increment(param, by) => {
+                let by = match self.value(by, ev)? {
+                    Value::Number(n) => n,
+                    other => {
+                        return Err(format!(
+                            "increment needs a number `by`, found {}",
+                            other.type_name()
+                        ))
+                    }
+                };
+                let next = match self.param(*param) {
+                    Value::Null => by,
+                    Value::Number(n) => n + by,
+                    other => return Err(format!("cannot increment a {}", other.type_name())),
+                };
+                self.store_param(*param, Value::Number(next))?;
+                Ok(Value::Number(next))
+            }
+            ConversationTask::Push(param, value) => {
+                let value = self.value(value, ev)?;
+                let mut items = match self.param(*param) {
+                    Value::Null => Vec::new(),
+                    Value::List(items) => items.clone(),
+                    other => return Err(format!("cannot push onto a {}", other.type_name())),
+                };
+                if items.len() >= self.shared.limits.max_list_items {
+                    return Err(format!("the list is full ({} items)", items.len()));
+                }
+                items.push(value);
+                self.store_param(*param, Value::List(items))?;
+                Ok(self.param(*param).clone())
+            }
+            ConversationTask::AddLabel(label) => {
+                let label = self.text(label, ev, "add_label")?;
+                if !self.state.labels.contains(&label) {
+                    self.emit_label(seq, &label, true);
+                    self.state.labels.push(label);
+                }
+                Ok(Value::Null)
+            }
+            ConversationTask::RemoveLabel(label) => {
+                let label = self.text(label, ev, "remove_label")?;
+                if let Some(at) = self.state.labels.iter().position(|l| *l == label) {
+                    self.state.labels.remove(at);
+                    self.emit_label(seq, &label, false);
+                }
+                Ok(Value::Null)
+            }
+            ConversationTask::Reply(reply) => self.send_reply(reply, ev),
+            ConversationTask::Escalate { queue, reason } => {
+                let queue = self.optional_text(queue, ev, "escalate")?;
+                let reason = self.optional_text(reason, ev, "escalate")?;
+                self.state.status = ConversationStatus::Escalated;
+                self.shared.tracer.emit(|| TraceRecord::Escalation {
+                    conversation: self.state.id.clone(),
+                    seq,
+                    queue,
+                    reason,
+                });
+                Ok(Value::Null)
+            }
+            ConversationTask::End { reason } => {
+                let reason = self.optional_text(reason, ev, "end")?;
+                self.state.status = ConversationStatus::Ended;
+                self.shared.tracer.emit(|| TraceRecord::Close {
+                    conversation: self.state.id.clone(),
+                    seq,
+                    reason,
+                });
+                Ok(Value::Null)
+            }
+            ConversationTask::SetLanguage(code) => {
+                let language = self.text(code, ev, "set_language")?;
+                self.shared.tracer.emit(|| TraceRecord::Language {
+                    conversation: self.state.id.clone(),
+                    seq,
+                    language: language.clone(),
+                });
+                self.state.language = Some(language);
+                Ok(Value::Null)
+            }
+            ConversationTask::Verify { condition, message } => match self.value(condition, ev)? {
+                Value::Bool(true) => Ok(Value::Bool(true)),
+                Value::Bool(false) | Value::Null => Err(self
+                    .optional_text(message, ev, "verify")?
+                    .unwrap_or_else(|| "verification failed".to_string())),
+                other => Err(format!(
+                    "verify needs a bool condition, found {}",
+                    other.type_name()
+                )),
+            },
+        }
+    }
+
+    pub(super) fn call_task(&mut self, task: &CallTask, ev: &EventCtx) -> Result<Value, String> {
+        let seq = ev.seq;
+        let conversation = self.state.id.clone();
+        match task {
+            CallTask::Transfer { to, mode, whisper } => {
+                let to = self.text(to, ev, "transfer")?;
+                let mode = self
+                    .optional_text(mode, ev, "transfer")?
+                    .unwrap_or_else(|| "cold".into());
+                if mode != "warm" && mode != "cold" {
+                    return Err(format!(
+                        "transfer mode must be warm or cold, found {mode:?}"
+                    ));
+                }
+                let whisper = self.optional_text(whisper, ev, "transfer")?;
+                // A cold transfer hands the caller over: the agent is out of the call.
+                if mode == "cold" {
+                    self.state.status = ConversationStatus::Transferred;
+                }
+                self.shared.tracer.emit(|| TraceRecord::Transfer {
+                    conversation,
+                    seq,
+                    to,
+                    mode,
+                    whisper,
+                });
+            }
+            CallTask::Hangup { reason } => {
+                let reason = self.optional_text(reason, ev, "hangup")?;
+                self.state.status = ConversationStatus::Ended;
+                self.shared.tracer.emit(|| TraceRecord::Hangup {
+                    conversation,
+                    seq,
+                    reason,
+                });
+            }
+            CallTask::SendDtmf(digits) => {
+                let digits = self.text(digits, ev, "send_dtmf")?;
+                if !digits
+                    .chars()
+                    .all(|c| c.is_ascii_digit() || "*#ABCDwW".contains(c))
+                {
+                    return Err(format!(
+                        "{digits:?} are not DTMF digits (0-9, *, #, A-D, w)"
+                    ));
+                }
+                self.shared.tracer.emit(|| TraceRecord::Dtmf {
+                    conversation,
+                    seq,
+                    digits,
+                });
+            }
+            CallTask::Hold { message } => {
+                let message = self.optional_text(message, ev, "hold")?;
+                self.shared.tracer.emit(|| TraceRecord::Hold {
+                    conversation,
+                    seq,
+                    message,
+                });
+            }
+            CallTask::Say(text) => {
+                let text = self.text(text, ev, "say")?;
+                self.shared.tracer.emit(|| TraceRecord::Say {
+                    conversation,
+                    seq,
+                    text,
+                });
+            }
+        }
+        Ok(Value::Null)
+    }
+
+    fn param(&self, index: usize) -> &Value {
+        self.state
+            .params
+            .get_index(index)
+            .map_or(&Value::Null, |(_, v)| v)
+    }
+
+    fn value(&self, expr: &Expr, ev: &EventCtx) -> Result<Value, String> {
+        self.eval(expr, ev).map_err(|e| e.0)
+    }
+
+    fn text(&self, expr: &Expr, ev: &EventCtx, task: &str) -> Result<String, String> {
+        match self.value(expr, ev)? {
+            Value::Text(text) => Ok(text),
+            other => Err(format!("{task} needs a text, found {}", other.type_name())),
+        }
+    }
+
+    fn optional_text(
+        &self,
+        expr: &Option<Expr>,
+        ev: &EventCtx,
+        task: &str,
+    ) -> Result<Option<String>, String> {
+        match expr {
+            None => Ok(None),
+            Some(expr) => match self.value(expr, ev)? {
+                Value::Null => Ok(None),
+                Value::Text(text) => Ok(Some(text)),
+                other => Err(format!("{task} needs a text, found {}", other.type_name())),
+            },
+        }
+    }
+
+    fn emit_label(&self, seq: u64, label: &str, added: bool) {
+        self.shared.tracer.emit(|| TraceRecord::Label {
+            conversation: self.state.id.clone(),
+            seq,
+            label: label.to_string(),
+            added,
+        });
+    }
+}

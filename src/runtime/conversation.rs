@@ -1,0 +1,693 @@
+//! One conversation: its state, and how it handles one event (spec §8). A conversation
+//! handles its events strictly one after the other; the engine runs each conversation on its
+//! own task so conversations never wait for each other.
+
+use super::engine::Shared;
+use super::eval::{Context, EvalError, Evaluator, Scopes};
+use super::event::{Event, EventKind};
+use super::plan::{BindingBody, TriggerKey};
+use super::trace::{ActionStatus, ConversationStatus, TraceRecord};
+use crate::catalogue::{self, Channel};
+use crate::ir::{Expr, Scope, Type, Value};
+use indexmap::IndexMap;
+use std::borrow::Cow;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::time::Instant;
+
+/// How deep `on_failure` chains may go (the checker rejects cycles; this guards IR files).
+const MAX_ON_FAILURE_DEPTH: usize = 8;
+
+/// What a conversation holds; returned by `Runtime::snapshot` and `Runtime::finish`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ConversationState {
+    pub id: String,
+    /// Known once the first event arrived.
+    pub channel: Option<Channel>,
+    pub language: Option<String>,
+    /// The agent's params, in declaration order.
+    pub params: IndexMap<String, Value>,
+    pub labels: Vec<String>,
+    pub status: ConversationStatus,
+    /// The `user` scope (a record).
+    pub user: Value,
+    /// The `caller` scope (a record).
+    pub caller: Value,
+    /// The sequence number of the last event handled (the first is 1).
+    pub seq: u64,
+}
+
+impl ConversationState {
+    /// The params as plain JSON.
+    pub fn params_json(&self) -> serde_json::Value {
+        self.params
+            .iter()
+            .map(|(k, v)| (k.clone(), v.to_json()))
+            .collect::<serde_json::Map<_, _>>()
+            .into()
+    }
+}
+
+/// The scopes of the event being handled.
+pub(super) struct EventCtx {
+    pub seq: u64,
+    pub payload: Value,
+    pub usecase: Option<Value>,
+    pub block: Option<Value>,
+    /// How many times each external action ran for this event, so an action bound twice
+    /// gets two distinct idempotency keys.
+    pub runs: Vec<(usize, u32)>,
+}
+
+/// The outcome of running one action's task.
+pub(super) struct Outcome {
+    pub result: Result<Value, String>,
+    pub attempts: u32,
+    pub request: Option<String>,
+    pub dry_run: bool,
+}
+
+impl Outcome {
+    pub fn local(result: Result<Value, String>) -> Self {
+        Outcome {
+            result,
+            attempts: 1,
+            request: None,
+            dry_run: false,
+        }
+    }
+}
+
+pub(super) struct Conversation {
+    pub shared: Arc<Shared>,
+    pub state: ConversationState,
+    /// How far `wait` events (and manual-clock back-offs) moved this conversation ahead of
+    /// the runtime's clock.
+    pub offset: Duration,
+    /// Conversation time of the last activity while the inactivity timer is armed.
+    idle_since: Option<Duration>,
+}
+
+/// The names an expression of this conversation can read.
+pub(super) struct ActionScopes<'a> {
+    pub state: &'a ConversationState,
+    pub ev: &'a EventCtx,
+    pub response: Option<&'a Value>,
+    /// A declared task's arguments, read before the conversation's params.
+    pub task_args: Option<&'a IndexMap<String, Value>>,
+}
+
+impl Scopes for ActionScopes<'_> {
+    fn param(&self, name: &str) -> Option<&Value> {
+        self.task_args
+            .and_then(|args| args.get(name))
+            .or_else(|| self.state.params.get(name))
+    }
+
+    fn scope(&self, scope: &Scope) -> Option<Cow<'_, Value>> {
+        Some(match scope {
+            Scope::Param(name) => Cow::Borrowed(self.param(name)?),
+            Scope::Event => Cow::Borrowed(&self.ev.payload),
+            Scope::User => Cow::Borrowed(&self.state.user),
+            Scope::Caller => Cow::Borrowed(&self.state.caller),
+            Scope::Usecase => Cow::Borrowed(self.ev.usecase.as_ref()?),
+            Scope::Block => Cow::Borrowed(self.ev.block.as_ref()?),
+            Scope::Response => Cow::Borrowed(self.response?),
+            Scope::Conversation => {
+                let s = self.state;
+                let text = |t: Option<&str>| t.map_or(Value::Null, |t| Value::Text(t.to_string()));
+                Cow::Owned(record([
+                    ("id", Value::Text(s.id.clone())),
+                    ("channel", text(s.channel.map(Channel::name))),
+                    ("language", text(s.language.as_deref())),
+                    (
+                        "labels",
+                        Value::List(s.labels.iter().cloned().map(Value::Text).collect()),
+                    ),
+                    ("status", Value::Text(s.status.name().to_string())),
+                ]))
+            }
+        })
+    }
+}
+
+pub(super) fn record<const N: usize>(fields: [(&str, Value); N]) -> Value {
+    Value::Record(
+        fields
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect(),
+    )
+}
+
+/// Whether a value may be stored in a parameter of type `ty`; `null` fits every type.
+pub(super) fn fits(ty: Type, value: &Value) -> bool {
+    matches!(
+        (ty, value),
+        (_, Value::Null)
+            | (Type::Any, _)
+            | (Type::Text, Value::Text(_))
+            | (Type::Number, Value::Number(_))
+            | (Type::Bool, Value::Bool(_))
+            | (Type::Duration, Value::Duration(_))
+            | (Type::List, Value::List(_))
+            | (Type::Record, Value::Record(_))
+    )
+}
+
+fn type_name(ty: Type) -> &'static str {
+    match ty {
+        Type::Text => "text",
+        Type::Number => "number",
+        Type::Bool => "bool",
+        Type::Duration => "duration",
+        Type::List => "list",
+        Type::Record => "record",
+        Type::Any => "any",
+    }
+}
+
+impl Conversation {
+    pub fn new(shared: Arc<Shared>, id: String) -> Self {
+        let agent = &shared.plan.program.agent;
+        let params = agent
+            .params
+            .iter()
+            .map(|p| (p.name.clone(), p.default.clone().unwrap_or_default()))
+            .collect();
+        let state = ConversationState {
+            id,
+            channel: None,
+            language: agent.language.clone(),
+            params,
+            labels: Vec::new(),
+            status: ConversationStatus::Active,
+            user: Value::Record(IndexMap::new()),
+            caller: Value::Record(IndexMap::new()),
+            seq: 0,
+        };
+        Conversation {
+            shared,
+            state,
+            offset: Duration::ZERO,
+            idle_since: None,
+        }
+    }
+
+    /// This conversation's time: the runtime's plus what its `wait` events added.
+    pub fn now(&self) -> Duration {
+        self.shared.clock.elapsed() + self.offset
+    }
+
+    /// When `conversation_inactive` is due, in conversation time.
+    pub fn inactivity_deadline(&self) -> Option<Duration> {
+        let inactivity = self.shared.plan.program.agent.inactivity_ms?;
+        let since = self.idle_since?;
+        (self.state.status == ConversationStatus::Active)
+            .then(|| since + Duration::from_millis(inactivity))
+    }
+
+    /// Waits `delay` on this conversation's clock.
+    pub async fn sleep(&mut self, delay: Duration) {
+        match self.shared.clock.mode() {
+            super::clock::ClockMode::Tokio => tokio::time::sleep(delay).await,
+            super::clock::ClockMode::Manual => self.offset += delay,
+        }
+    }
+
+    /// Handles one event, start to end.
+    pub async fn handle(&mut self, event: Event) {
+        if self.state.channel.is_none() {
+            self.state.channel = Some(self.infer_channel(&event));
+            self.idle_since = Some(self.now());
+        }
+        match &event.kind {
+            EventKind::Wait(by) => {
+                let ev = self.begin_event(&event, None, None);
+                drop(ev);
+                self.offset += *by;
+                self.fire_inactivity_if_due().await;
+            }
+            EventKind::Named(name) => {
+                self.apply_payload_scopes(name, &event.payload);
+                match name.as_str() {
+                    "message_received" => self.idle_since = Some(self.now()),
+                    "conversation_ended" | "call_ended" => {
+                        self.state.status = ConversationStatus::Ended
+                    }
+                    _ => {}
+                }
+                let mut ev = self.begin_event(&event, None, None);
+                self.run_bindings(TriggerKey::Event(name), &mut ev).await;
+            }
+            EventKind::Usecase(usecase) => {
+                let name = record([("name", Value::Text(usecase.clone()))]);
+                let mut ev = self.begin_event(&event, Some(name), None);
+                self.run_bindings(TriggerKey::Usecase(usecase), &mut ev)
+                    .await;
+            }
+            EventKind::Block { usecase, block } => {
+                let u = record([("name", Value::Text(usecase.clone()))]);
+                let b = record([("name", Value::Text(block.clone()))]);
+                let mut ev = self.begin_event(&event, Some(u), Some(b));
+                self.run_bindings(TriggerKey::Block(usecase, block), &mut ev)
+                    .await;
+            }
+        }
+    }
+
+    /// Fires `conversation_inactive` if its deadline has passed on this conversation's clock.
+    pub async fn fire_inactivity_if_due(&mut self) {
+        let Some(deadline) = self.inactivity_deadline() else {
+            return;
+        };
+        let now = self.now();
+        if now < deadline {
+            return;
+        }
+        let idle = now - self.idle_since.unwrap_or(now);
+        // One firing per idle period: the next message arms the timer again.
+        self.idle_since = None;
+        let payload = record([("idle", Value::Duration(idle.as_millis() as u64))]);
+        let event = Event::new(
+            self.state.id.clone(),
+            EventKind::Named("conversation_inactive".into()),
+            payload,
+        );
+        let mut ev = self.begin_event(&event, None, None);
+        self.run_bindings(TriggerKey::Event("conversation_inactive"), &mut ev)
+            .await;
+    }
+
+    fn begin_event(
+        &mut self,
+        event: &Event,
+        usecase: Option<Value>,
+        block: Option<Value>,
+    ) -> EventCtx {
+        self.state.seq += 1;
+        let seq = self.state.seq;
+        self.shared.tracer.emit(|| {
+            let (u, b) = match &event.kind {
+                EventKind::Usecase(u) => (Some(u.clone()), None),
+                EventKind::Block { usecase, block } => (Some(usecase.clone()), Some(block.clone())),
+                _ => (None, None),
+            };
+            let payload = match &event.kind {
+                EventKind::Wait(by) => serde_json::json!({ "for_ms": by.as_millis() as u64 }),
+                _ => event.payload.to_json(),
+            };
+            TraceRecord::Event {
+                conversation: self.state.id.clone(),
+                seq,
+                event: event.kind.name().to_string(),
+                usecase: u,
+                block: b,
+                payload,
+            }
+        });
+        EventCtx {
+            seq,
+            payload: event.payload.clone(),
+            usecase,
+            block,
+            runs: Vec::new(),
+        }
+    }
+
+    fn infer_channel(&self, event: &Event) -> Channel {
+        let channels = &self.shared.plan.program.agent.channels;
+        if let Some(channel) = event.channel {
+            return channel;
+        }
+        if let [only] = channels.as_slice() {
+            return *only;
+        }
+        // An event of one channel only (call_ringing, ticket_received) tells which.
+        if let EventKind::Named(name) = &event.kind {
+            if let Some(spec) = catalogue::event(name) {
+                if let [only] = spec.channels {
+                    return *only;
+                }
+            }
+        }
+        [Channel::Chat, Channel::Voice, Channel::Email]
+            .into_iter()
+            .find(|c| channels.contains(c))
+            .unwrap_or(Channel::Chat)
+    }
+
+    /// Payload keys `user`, `caller` and `params` fill those scopes; a ringing call's `from`
+    /// is the caller's phone unless the platform sent a `caller` record.
+    fn apply_payload_scopes(&mut self, event: &str, payload: &Value) {
+        let Value::Record(fields) = payload else {
+            return;
+        };
+        if let Some(Value::Record(user)) = fields.get("user") {
+            merge(&mut self.state.user, user);
+        }
+        match fields.get("caller") {
+            Some(Value::Record(caller)) => merge(&mut self.state.caller, caller),
+            _ if event == "call_ringing" => {
+                if let Some(from @ Value::Text(_)) = fields.get("from") {
+                    merge(
+                        &mut self.state.caller,
+                        &IndexMap::from([("phone".to_string(), from.clone())]),
+                    );
+                }
+            }
+            _ => {}
+        }
+        if let Some(Value::Record(params)) = fields.get("params") {
+            for (name, value) in params {
+                if let Err(message) = self.set_param_from_payload(name, value) {
+                    let conversation = self.state.id.clone();
+                    self.shared.tracer.emit(|| TraceRecord::Error {
+                        conversation: Some(conversation),
+                        line: None,
+                        message,
+                    });
+                }
+            }
+        }
+    }
+
+    fn set_param_from_payload(&mut self, name: &str, value: &Value) -> Result<(), String> {
+        let Some(index) = self
+            .shared
+            .plan
+            .params()
+            .iter()
+            .position(|p| p.name == name)
+        else {
+            return Err(format!(
+                "the payload sets `{name}`, which is not a parameter: ignored"
+            ));
+        };
+        let ty = self.shared.plan.params()[index].ty;
+        // JSON has no durations: accept "5m" or milliseconds.
+        let value = match (ty, value) {
+            (Type::Duration, Value::Text(t)) => super::clock::parse_duration(t)
+                .map_or_else(|| value.clone(), |d| Value::Duration(d.as_millis() as u64)),
+            (Type::Duration, Value::Number(ms)) if *ms >= 0.0 => Value::Duration(*ms as u64),
+            _ => value.clone(),
+        };
+        self.store_param(index, value)
+    }
+
+    /// Stores a value in a parameter after checking its type.
+    pub fn store_param(&mut self, index: usize, value: Value) -> Result<(), String> {
+        let param = &self.shared.plan.params()[index];
+        if !fits(param.ty, &value) {
+            return Err(format!(
+                "cannot store a {} in `{}`, a {} parameter",
+                value.type_name(),
+                param.name,
+                type_name(param.ty)
+            ));
+        }
+        if let Some((_, slot)) = self.state.params.get_index_mut(index) {
+            *slot = value;
+        }
+        Ok(())
+    }
+
+    async fn run_bindings(&mut self, key: TriggerKey<'_>, ev: &mut EventCtx) {
+        let shared = self.shared.clone();
+        for &index in shared.plan.bindings_for(key) {
+            let binding = &shared.plan.bindings[index];
+            if let Some(when) = &binding.when {
+                match self.eval_bool(when, ev) {
+                    Ok(true) => {}
+                    Ok(false) => {
+                        self.trace_binding_not_run(&binding.body, ev, ActionStatus::Skipped, None);
+                        continue;
+                    }
+                    Err(error) => {
+                        let error = format!("the binding's `when` failed: {error}");
+                        self.trace_binding_not_run(
+                            &binding.body,
+                            ev,
+                            ActionStatus::Failed,
+                            Some(error),
+                        );
+                        continue;
+                    }
+                }
+            }
+            match &binding.body {
+                BindingBody::Actions(actions) => {
+                    for &action in actions {
+                        self.run_action_chain(action, ev).await;
+                    }
+                }
+                BindingBody::Reply(reply) => {
+                    if let Err(message) = self.send_reply(reply, ev) {
+                        let conversation = self.state.id.clone();
+                        self.shared.tracer.emit(|| TraceRecord::Error {
+                            conversation: Some(conversation),
+                            line: None,
+                            message: format!("reply `{reply}`: {message}"),
+                        });
+                    }
+                }
+            }
+        }
+    }
+
+    fn trace_binding_not_run(
+        &self,
+        body: &BindingBody,
+        ev: &EventCtx,
+        status: ActionStatus,
+        error: Option<String>,
+    ) {
+        if let BindingBody::Actions(actions) = body {
+            for &action in actions {
+                self.trace_action(action, ev, status, 0, None, error.clone(), None, None);
+            }
+        }
+    }
+
+    /// Runs an action, then its `on_failure` chain while actions fail.
+    async fn run_action_chain(&mut self, action: usize, ev: &mut EventCtx) {
+        let mut current = action;
+        let mut cause = None;
+        for _ in 0..=MAX_ON_FAILURE_DEPTH {
+            let failed = self.run_action(current, ev, cause).await;
+            match (failed, self.shared.plan.actions[current].on_failure) {
+                (true, Some(next)) => {
+                    cause = Some(current);
+                    current = next;
+                }
+                _ => return,
+            }
+        }
+    }
+
+    /// Runs one action; tells whether it failed.
+    async fn run_action(&mut self, index: usize, ev: &mut EventCtx, cause: Option<usize>) -> bool {
+        let shared = self.shared.clone();
+        let action = &shared.plan.actions[index];
+        let started = shared.tracer.enabled().then(Instant::now);
+        if let Some(when) = &action.when {
+            match self.eval_bool(when, ev) {
+                Ok(true) => {}
+                Ok(false) => {
+                    self.trace_action(
+                        index,
+                        ev,
+                        ActionStatus::Skipped,
+                        0,
+                        started,
+                        None,
+                        None,
+                        cause,
+                    );
+                    return false;
+                }
+                Err(error) => {
+                    let error = Some(format!("`when` failed: {error}"));
+                    self.trace_action(
+                        index,
+                        ev,
+                        ActionStatus::Failed,
+                        0,
+                        started,
+                        error,
+                        None,
+                        cause,
+                    );
+                    return true;
+                }
+            }
+        }
+        let outcome = match &action.kind {
+            super::plan::ActionKind::Conversation(task) => {
+                Outcome::local(self.conversation_task(task, ev))
+            }
+            super::plan::ActionKind::Call(task) => Outcome::local(self.call_task(task, ev)),
+            super::plan::ActionKind::External { .. } => self.external(index, ev).await,
+        };
+        let Outcome {
+            result,
+            attempts,
+            request,
+            dry_run,
+        } = outcome;
+        let result = match (result, action.save) {
+            (Ok(value), Some(param)) if !dry_run => {
+                let shown = shared.tracer.enabled().then(|| value.to_json());
+                self.store_param(param, value).map(|()| shown)
+            }
+            (Ok(_), _) => Ok(None),
+            (Err(error), _) => Err(error),
+        };
+        let failed = result.is_err();
+        self.shared.tracer.emit(|| {
+            let (status, error, value) = match result {
+                Ok(value) => (ActionStatus::Ok, None, value),
+                Err(error) => (ActionStatus::Failed, Some(error), None),
+            };
+            let saved = value
+                .as_ref()
+                .and(action.save)
+                .map(|p| shared.plan.params()[p].name.clone());
+            TraceRecord::Action {
+                conversation: self.state.id.clone(),
+                seq: ev.seq,
+                action: action.name.clone(),
+                target: action.target.clone(),
+                task: action.task.clone(),
+                status,
+                attempts,
+                duration_ms: started.map_or(0, |s| s.elapsed().as_millis() as u64),
+                error,
+                request,
+                saved,
+                value,
+                on_failure_of: cause.map(|c| shared.plan.actions[c].name.clone()),
+                dry_run,
+            }
+        });
+        failed
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn trace_action(
+        &self,
+        index: usize,
+        ev: &EventCtx,
+        status: ActionStatus,
+        attempts: u32,
+        started: Option<Instant>,
+        error: Option<String>,
+        request: Option<String>,
+        cause: Option<usize>,
+    ) {
+        let actions = &self.shared.plan.actions;
+        let action = &actions[index];
+        self.shared.tracer.emit(|| TraceRecord::Action {
+            conversation: self.state.id.clone(),
+            seq: ev.seq,
+            action: action.name.clone(),
+            target: action.target.clone(),
+            task: action.task.clone(),
+            status,
+            attempts,
+            duration_ms: started.map_or(0, |s| s.elapsed().as_millis() as u64),
+            error,
+            request,
+            saved: None,
+            value: None,
+            on_failure_of: cause.map(|c| actions[c].name.clone()),
+            dry_run: false,
+        });
+    }
+
+    /// Evaluates an expression in this conversation's scopes.
+    pub fn eval(&self, expr: &Expr, ev: &EventCtx) -> Result<Value, EvalError> {
+        self.eval_in(expr, ev, None, None)
+    }
+
+    pub fn eval_in(
+        &self,
+        expr: &Expr,
+        ev: &EventCtx,
+        response: Option<&Value>,
+        task_args: Option<&IndexMap<String, Value>>,
+    ) -> Result<Value, EvalError> {
+        let shared = &*self.shared;
+        let now = || shared.clock.wall(self.now());
+        let ctx = Context {
+            env: &*shared.env,
+            redactor: &shared.redactor,
+            now: &now,
+            limits: &shared.limits,
+        };
+        let scopes = ActionScopes {
+            state: &self.state,
+            ev,
+            response,
+            task_args,
+        };
+        Evaluator::new(&ctx).eval_owned(expr, &scopes)
+    }
+
+    pub fn eval_bool(&self, expr: &Expr, ev: &EventCtx) -> Result<bool, EvalError> {
+        match self.eval(expr, ev)? {
+            Value::Bool(b) => Ok(b),
+            // An absent value (a missing field of an API answer) reads as false.
+            Value::Null => Ok(false),
+            other => Err(EvalError(format!(
+                "`when` needs a bool, found {}",
+                other.type_name()
+            ))),
+        }
+    }
+
+    /// Renders and sends a declared reply: its voice text on voice conversations.
+    pub fn send_reply(&mut self, name: &str, ev: &EventCtx) -> Result<Value, String> {
+        let shared = self.shared.clone();
+        let reply = shared
+            .plan
+            .program
+            .replies
+            .get(name)
+            .ok_or_else(|| format!("reply `{name}` is not declared"))?;
+        let expr = match (&reply.voice, self.state.channel) {
+            (Some(voice), Some(Channel::Voice)) => voice,
+            _ => &reply.text,
+        };
+        let text = match self.eval(expr, ev).map_err(|e| e.0)? {
+            Value::Text(text) => text,
+            other => other.to_string(),
+        };
+        self.shared.tracer.emit(|| TraceRecord::Reply {
+            conversation: self.state.id.clone(),
+            seq: ev.seq,
+            reply: name.to_string(),
+            text: text.clone(),
+        });
+        Ok(Value::Text(text))
+    }
+
+    /// The conversation's final record, when its input ends.
+    pub fn finish(&self) -> ConversationState {
+        self.shared.tracer.emit(|| TraceRecord::End {
+            conversation: self.state.id.clone(),
+            params: self.state.params_json(),
+            labels: self.state.labels.clone(),
+            status: self.state.status,
+        });
+        self.state.clone()
+    }
+}
+
+fn merge(scope: &mut Value, fields: &IndexMap<String, Value>) {
+    if let Value::Record(map) = scope {
+        for (k, v) in fields {
+            map.insert(k.clone(), v.clone());
+        }
+    }
+}

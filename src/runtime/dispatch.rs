@@ -1,0 +1,266 @@
+//! Actions on declared targets: arguments evaluated into a [`TaskRequest`], one executor
+//! call per try with a timeout, retries with back-off, `Retry-After` honoured, and a declared
+//! task's `result` computed from the response.
+
+use super::conversation::{Conversation, EventCtx, Outcome};
+use super::effects::{TaskError, TaskRequest};
+use super::plan::ActionKind;
+use super::retry::backoff_delay;
+use crate::ir::{Expr, TaskDef, Value};
+use futures::FutureExt;
+use indexmap::IndexMap;
+use std::panic::AssertUnwindSafe;
+use std::time::Duration;
+
+/// Fails before any try: the arguments could not be evaluated.
+fn not_sent(error: String) -> Outcome {
+    Outcome {
+        result: Err(error),
+        attempts: 0,
+        request: None,
+        dry_run: false,
+    }
+}
+
+impl Conversation {
+    pub(super) async fn external(&mut self, index: usize, ev: &mut EventCtx) -> Outcome {
+        let shared = self.shared.clone();
+        let action = &shared.plan.actions[index];
+        let ActionKind::External {
+            target,
+            declared,
+            args,
+            rest,
+            ..
+        } = &action.kind
+        else {
+            return not_sent("internal error: not an external action".into());
+        };
+        let prepared = match declared {
+            Some(task) => self.declared_request(task, args, ev),
+            None => self.catalogue_request(&action.task, args, rest, ev),
+        };
+        let (task, args, rest, task_args) = match prepared {
+            Ok(prepared) => prepared,
+            Err(error) => return not_sent(error),
+        };
+        let idempotency_key = match self.idempotency_key(index, ev) {
+            Ok(key) => key,
+            Err(error) => return not_sent(error),
+        };
+        let request = TaskRequest {
+            target: action.target.clone(),
+            task,
+            args,
+            rest,
+            idempotency_key,
+            timeout: action.timeout,
+        };
+        let executor = shared.executors[*target].clone();
+        let described =
+            (shared.tracer.enabled() || shared.dry_run).then(|| executor.describe(&request));
+        if shared.dry_run {
+            return Outcome {
+                result: Ok(Value::Null),
+                attempts: 0,
+                request: described,
+                dry_run: true,
+            };
+        }
+
+        let max_attempts = action.retry.attempts.max(1);
+        let mut attempts = 0;
+        let result = loop {
+            attempts += 1;
+            let attempt = AssertUnwindSafe(executor.execute(&request)).catch_unwind();
+            let error = match tokio::time::timeout(action.timeout, attempt).await {
+                Ok(Ok(Ok(value))) => break Ok(value),
+                Ok(Ok(Err(error))) => error,
+                Ok(Err(_panic)) => TaskError::fatal("the executor crashed"),
+                Err(_elapsed) => {
+                    TaskError::retryable(format!("timed out after {}", show(action.timeout)))
+                }
+            };
+            if !error.retryable || attempts >= max_attempts {
+                break Err(error.message);
+            }
+            let delay = match error.retry_after {
+                Some(wait) if wait > shared.max_retry_after => {
+                    break Err(format!(
+                        "{} (the service asks to retry after {}, more than the {} allowed)",
+                        error.message,
+                        show(wait),
+                        show(shared.max_retry_after)
+                    ))
+                }
+                Some(wait) => wait,
+                None => backoff_delay(&action.retry, attempts, &mut rand::thread_rng()),
+            };
+            self.sleep(delay).await;
+        };
+        let result = match (result, declared.as_ref().and_then(|t| t.result.as_ref())) {
+            (Ok(response), Some(mapping)) => self
+                .eval_in(mapping, ev, Some(&response), task_args.as_ref())
+                .map_err(|e| format!("the task's `result` failed: {e}")),
+            (result, _) => result,
+        };
+        Outcome {
+            result,
+            attempts,
+            request: described,
+            dry_run: false,
+        }
+    }
+
+    /// A catalogue task: its arguments by name, plus variadic ones.
+    #[allow(clippy::type_complexity)]
+    fn catalogue_request(
+        &self,
+        task: &str,
+        args: &[(String, Expr)],
+        rest: &[Expr],
+        ev: &EventCtx,
+    ) -> Result<
+        (
+            String,
+            IndexMap<String, Value>,
+            Vec<Value>,
+            Option<IndexMap<String, Value>>,
+        ),
+        String,
+    > {
+        let mut values = IndexMap::with_capacity(args.len());
+        for (name, expr) in args {
+            let value = self
+                .eval(expr, ev)
+                .map_err(|e| format!("argument `{name}`: {e}"))?;
+            values.insert(name.clone(), value);
+        }
+        let rest = rest
+            .iter()
+            .map(|expr| self.eval(expr, ev).map_err(|e| format!("argument: {e}")))
+            .collect::<Result<_, _>>()?;
+        Ok((task.to_string(), values, rest, None))
+    }
+
+    /// A declared task becomes the agreed `request` task:
+    /// `{ method, path, query, body, headers }`, computed with the task's arguments in scope.
+    #[allow(clippy::type_complexity)]
+    fn declared_request(
+        &self,
+        task: &TaskDef,
+        args: &[(String, Expr)],
+        ev: &EventCtx,
+    ) -> Result<
+        (
+            String,
+            IndexMap<String, Value>,
+            Vec<Value>,
+            Option<IndexMap<String, Value>>,
+        ),
+        String,
+    > {
+        let mut task_args = IndexMap::with_capacity(task.params.len());
+        for param in &task.params {
+            let value = match args.iter().find(|(n, _)| *n == param.name) {
+                Some((_, expr)) => self
+                    .eval(expr, ev)
+                    .map_err(|e| format!("argument `{}`: {e}", param.name))?,
+                None => param.default.clone().unwrap_or_default(),
+            };
+            if !super::conversation::fits(param.ty, &value) {
+                return Err(format!(
+                    "argument `{}` of task `{}` cannot be a {}",
+                    param.name,
+                    task.name,
+                    value.type_name()
+                ));
+            }
+            task_args.insert(param.name.clone(), value);
+        }
+        let field = |name: &str, expr: &Expr| {
+            self.eval_in(expr, ev, None, Some(&task_args))
+                .map_err(|e| format!("the task's `{name}` failed: {e}"))
+        };
+        let mut request = IndexMap::new();
+        request.insert(
+            "method".to_string(),
+            Value::Text(task.method.to_ascii_uppercase()),
+        );
+        request.insert("path".to_string(), field("path", &task.path)?);
+        for (name, expr) in [
+            ("query", &task.query),
+            ("body", &task.body),
+            ("headers", &task.headers),
+        ] {
+            if let Some(expr) = expr {
+                request.insert(name.to_string(), field(name, expr)?);
+            }
+        }
+        Ok(("request".to_string(), request, Vec::new(), Some(task_args)))
+    }
+
+    /// `conversation/seq/action`, with `#n` when the action runs again for the same event;
+    /// or the action's own `idempotency_key`.
+    fn idempotency_key(&self, index: usize, ev: &mut EventCtx) -> Result<String, String> {
+        let action = &self.shared.plan.actions[index];
+        if let Some(expr) = &action.idempotency_key {
+            return match self
+                .eval(expr, ev)
+                .map_err(|e| format!("`idempotency_key` failed: {e}"))?
+            {
+                Value::Text(key) if !key.is_empty() => Ok(key),
+                other => Err(format!(
+                    "`idempotency_key` must be a non-empty text, found {}",
+                    other.type_name()
+                )),
+            };
+        }
+        let runs = match ev.runs.iter_mut().find(|(a, _)| *a == index) {
+            Some((_, n)) => {
+                *n += 1;
+                *n
+            }
+            None => {
+                ev.runs.push((index, 1));
+                1
+            }
+        };
+        let base = format!("{}/{}/{}", self.state.id, ev.seq, action.name);
+        Ok(if runs == 1 {
+            base
+        } else {
+            format!("{base}#{runs}")
+        })
+    }
+}
+
+/// `250ms`, `5s`, `2m30s`, `1h`.
+pub(crate) fn show(duration: Duration) -> String {
+    let ms = duration.as_millis();
+    if ms < 1_000 || ms % 1_000 != 0 {
+        return format!("{ms}ms");
+    }
+    let s = ms / 1_000;
+    let parts = [(s / 3_600, "h"), (s / 60 % 60, "m"), (s % 60, "s")];
+    parts
+        .iter()
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, unit)| format!("{n}{unit}"))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::show;
+    use std::time::Duration;
+
+    #[test]
+    fn durations_show_as_written_in_the_language() {
+        let ms = |n| show(Duration::from_millis(n));
+        assert_eq!(
+            [ms(250), ms(5_000), ms(150_000), ms(3_600_000), ms(1_500)],
+            ["250ms", "5s", "2m30s", "1h", "1500ms"]
+        );
+    }
+}

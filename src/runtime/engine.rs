@@ -1,0 +1,430 @@
+//! The runtime: one tokio task and one queue per conversation, created on its first event.
+//! Events of one conversation are handled strictly in arrival order; conversations run
+//! concurrently and never wait for each other.
+
+use super::clock::{Clock, ClockMode};
+use super::conversation::{Conversation, ConversationState};
+use super::effects::{Executor, TaskError, TaskRequest};
+use super::eval::{Context, Evaluator, Limits, Scopes};
+use super::event::Event;
+use super::plan::Plan;
+use super::secrets::{Environment, ProcessEnv, Redactor};
+use super::trace::{TraceRecord, TraceSink, Tracer};
+use crate::ir::{self, Scope, Value};
+use futures::future::BoxFuture;
+use futures::FutureExt;
+use indexmap::IndexMap;
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::panic::AssertUnwindSafe;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::{mpsc, oneshot, Notify};
+
+/// Builds the executor of a declared target from its evaluated fields (`secret(..)` and
+/// `env(..)` already read). `agentc run` passes `runtime::executors::build`.
+pub type ExecutorFactory = Arc<
+    dyn Fn(&ir::Target, IndexMap<String, Value>) -> Result<Arc<dyn Executor>, String> + Send + Sync,
+>;
+
+/// What the runtime is shared by all its conversations.
+pub(crate) struct Shared {
+    pub plan: Plan,
+    /// One per declared target, in `Plan::targets` order.
+    pub executors: Vec<Arc<dyn Executor>>,
+    pub tracer: Tracer,
+    pub redactor: Redactor,
+    pub env: Arc<dyn Environment>,
+    pub clock: Clock,
+    pub limits: Limits,
+    pub dry_run: bool,
+    /// The longest `Retry-After` honoured; a longer one fails the action.
+    pub max_retry_after: Duration,
+    pending: Pending,
+}
+
+/// Events sent but not yet handled, to let callers wait until the runtime is idle.
+#[derive(Default)]
+struct Pending {
+    count: AtomicUsize,
+    idle: Notify,
+}
+
+impl Pending {
+    fn add(&self) {
+        self.count.fetch_add(1, Ordering::SeqCst);
+    }
+    fn done(&self) {
+        if self.count.fetch_sub(1, Ordering::SeqCst) == 1 {
+            self.idle.notify_waiters();
+        }
+    }
+}
+
+/// Configures and builds a [`Runtime`].
+pub struct RuntimeBuilder {
+    program: ir::Program,
+    env: Arc<dyn Environment>,
+    executors: HashMap<String, Arc<dyn Executor>>,
+    factory: Option<ExecutorFactory>,
+    overrides: HashMap<String, IndexMap<String, Value>>,
+    trace: Option<Arc<dyn TraceSink>>,
+    redactor: Redactor,
+    clock: ClockMode,
+    start_time: Option<jiff::Timestamp>,
+    dry_run: bool,
+    limits: Limits,
+    max_retry_after: Duration,
+}
+
+impl RuntimeBuilder {
+    /// Where `secret(..)` and `env(..)` read (default: the process's environment).
+    pub fn env(mut self, env: impl Environment + 'static) -> Self {
+        self.env = Arc::new(env);
+        self
+    }
+    /// The executor of one declared target, instead of the factory's.
+    pub fn executor(mut self, target: &str, executor: Arc<dyn Executor>) -> Self {
+        self.executors.insert(target.to_string(), executor);
+        self
+    }
+    /// Builds the executors of the targets not given with [`Self::executor`].
+    pub fn executor_factory(mut self, factory: ExecutorFactory) -> Self {
+        self.factory = Some(factory);
+        self
+    }
+    /// Fields that replace a target's own before its executor is built: how mock services
+    /// point a target at a loopback server (`base_url`, `allow_hosts`).
+    pub fn override_fields(mut self, target: &str, fields: IndexMap<String, Value>) -> Self {
+        self.overrides
+            .entry(target.to_string())
+            .or_default()
+            .extend(fields);
+        self
+    }
+    /// Where trace records go (default: nowhere, and tracing costs nothing).
+    pub fn trace(mut self, sink: Arc<dyn TraceSink>) -> Self {
+        self.trace = Some(sink);
+        self
+    }
+    /// Shares a redactor (the CLI passes its own to redact what it prints).
+    pub fn redactor(mut self, redactor: Redactor) -> Self {
+        self.redactor = redactor;
+        self
+    }
+    pub fn clock(mut self, mode: ClockMode) -> Self {
+        self.clock = mode;
+        self
+    }
+    /// The wall time `now()` starts at (default: the current time).
+    pub fn start_time(mut self, at: jiff::Timestamp) -> Self {
+        self.start_time = Some(at);
+        self
+    }
+    /// Describe every external task instead of running it.
+    pub fn dry_run(mut self, dry_run: bool) -> Self {
+        self.dry_run = dry_run;
+        self
+    }
+    pub fn limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+    pub fn max_retry_after(mut self, max: Duration) -> Self {
+        self.max_retry_after = max;
+        self
+    }
+
+    /// Prepares the program and builds one executor per declared target. A target whose
+    /// fields cannot be evaluated (a missing secret) or whose executor cannot be built gets
+    /// one that fails every task with the reason: the conversations still run.
+    pub fn build(self) -> Result<Runtime, String> {
+        let plan = Plan::new(self.program)?;
+        let tracer = Tracer::new(self.trace, self.redactor.clone());
+        let mut executors = Vec::with_capacity(plan.targets.len());
+        let mut given = self.executors;
+        for name in &plan.targets {
+            let executor = match given.remove(name) {
+                Some(executor) => executor,
+                None => {
+                    let target = &plan.program.targets[name];
+                    let built = evaluate_fields(target, &*self.env, &self.redactor, &self.limits)
+                        .map(|mut fields| {
+                            if let Some(overrides) = self.overrides.get(name) {
+                                fields.extend(overrides.clone());
+                            }
+                            fields
+                        })
+                        .and_then(|fields| match &self.factory {
+                            Some(factory) => factory(target, fields),
+                            None => Err(format!(
+                                "no executor for `{}` targets in this build",
+                                target.kind
+                            )),
+                        });
+                    built.unwrap_or_else(|reason| {
+                        let reason = format!("target `{name}` is unavailable: {reason}");
+                        tracer.emit(|| TraceRecord::Error {
+                            conversation: None,
+                            line: None,
+                            message: reason.clone(),
+                        });
+                        Arc::new(Unavailable(reason))
+                    })
+                }
+            };
+            executors.push(executor);
+        }
+        let start = self.start_time.unwrap_or_else(jiff::Timestamp::now);
+        let shared = Shared {
+            plan,
+            executors,
+            tracer,
+            redactor: self.redactor,
+            env: self.env,
+            clock: Clock::new(self.clock, start),
+            limits: self.limits,
+            dry_run: self.dry_run,
+            max_retry_after: self.max_retry_after,
+            pending: Pending::default(),
+        };
+        Ok(Runtime {
+            shared: Arc::new(shared),
+            conversations: Mutex::new(Conversations::default()),
+        })
+    }
+}
+
+/// A target's fields, evaluated once at start (no conversation scope is available there).
+fn evaluate_fields(
+    target: &ir::Target,
+    env: &dyn Environment,
+    redactor: &Redactor,
+    limits: &Limits,
+) -> Result<IndexMap<String, Value>, String> {
+    struct NoScopes;
+    impl Scopes for NoScopes {
+        fn param(&self, _: &str) -> Option<&Value> {
+            None
+        }
+        fn scope(&self, _: &Scope) -> Option<Cow<'_, Value>> {
+            None
+        }
+    }
+    let now = jiff::Timestamp::now;
+    let ctx = Context {
+        env,
+        redactor,
+        now: &now,
+        limits,
+    };
+    target
+        .fields
+        .iter()
+        .map(|(name, expr)| {
+            Evaluator::new(&ctx)
+                .eval_owned(expr, &NoScopes)
+                .map(|v| (name.clone(), v))
+                .map_err(|e| format!("field `{name}`: {e}"))
+        })
+        .collect()
+}
+
+/// Stands in for a target that could not be set up.
+struct Unavailable(String);
+
+impl Executor for Unavailable {
+    fn execute<'a>(&'a self, _: &'a TaskRequest) -> BoxFuture<'a, Result<Value, TaskError>> {
+        Box::pin(async move { Err(TaskError::fatal(self.0.clone())) })
+    }
+    fn describe(&self, request: &TaskRequest) -> String {
+        format!("{}.{} (unavailable)", request.target, request.task)
+    }
+}
+
+enum Command {
+    Event(Event),
+    Snapshot(oneshot::Sender<ConversationState>),
+    Finish(oneshot::Sender<ConversationState>),
+}
+
+#[derive(Default)]
+struct Conversations {
+    queues: HashMap<String, mpsc::UnboundedSender<Command>>,
+    /// Ids in order of first event, so `finish` reports in a stable order.
+    order: Vec<String>,
+}
+
+/// A running program. Create it with [`Runtime::builder`] inside a tokio runtime.
+pub struct Runtime {
+    shared: Arc<Shared>,
+    conversations: Mutex<Conversations>,
+}
+
+impl Runtime {
+    pub fn builder(program: ir::Program) -> RuntimeBuilder {
+        RuntimeBuilder {
+            program,
+            env: Arc::new(ProcessEnv),
+            executors: HashMap::new(),
+            factory: None,
+            overrides: HashMap::new(),
+            trace: None,
+            redactor: Redactor::default(),
+            clock: ClockMode::Tokio,
+            start_time: None,
+            dry_run: false,
+            limits: Limits::default(),
+            max_retry_after: Duration::from_secs(60),
+        }
+    }
+
+    pub fn program(&self) -> &ir::Program {
+        &self.shared.plan.program
+    }
+
+    /// The redactor holding every secret read so far.
+    pub fn redactor(&self) -> &Redactor {
+        &self.shared.redactor
+    }
+
+    /// Queues an event; it is handled after the conversation's earlier events. Returns at
+    /// once. A conversation is created by its first event.
+    pub fn send(&self, event: Event) {
+        self.shared.pending.add();
+        let id = event.conversation.clone();
+        let queue = self.queue(&id);
+        if let Err(mpsc::error::SendError(_)) = queue.send(Command::Event(event)) {
+            // The conversation's task is gone (its input was finished): nothing will handle it.
+            self.shared.pending.done();
+        }
+    }
+
+    fn queue(&self, id: &str) -> mpsc::UnboundedSender<Command> {
+        let mut conversations = self.conversations.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(queue) = conversations.queues.get(id) {
+            return queue.clone();
+        }
+        let (tx, rx) = mpsc::unbounded_channel();
+        let conversation = Conversation::new(self.shared.clone(), id.to_string());
+        tokio::spawn(conversation_loop(conversation, rx));
+        conversations.queues.insert(id.to_string(), tx.clone());
+        conversations.order.push(id.to_string());
+        tx
+    }
+
+    /// Waits until every event sent so far has been handled.
+    pub async fn settle(&self) {
+        let pending = &self.shared.pending;
+        loop {
+            let idle = pending.idle.notified();
+            if pending.count.load(Ordering::SeqCst) == 0 {
+                // Let conversations woken by timers (a paused clock just advanced) run too.
+                for _ in 0..8 {
+                    tokio::task::yield_now().await;
+                }
+                if pending.count.load(Ordering::SeqCst) == 0 {
+                    return;
+                }
+                continue;
+            }
+            idle.await;
+        }
+    }
+
+    /// A conversation's state once the events sent to it so far are handled.
+    pub async fn snapshot(&self, id: &str) -> Option<ConversationState> {
+        let queue = self.conversations.lock().ok()?.queues.get(id).cloned()?;
+        let (tx, rx) = oneshot::channel();
+        queue.send(Command::Snapshot(tx)).ok()?;
+        rx.await.ok()
+    }
+
+    /// The ids of the conversations seen so far, in order of their first event.
+    pub fn conversation_ids(&self) -> Vec<String> {
+        self.conversations
+            .lock()
+            .map(|c| c.order.clone())
+            .unwrap_or_default()
+    }
+
+    /// Ends one conversation's input: it handles what was queued, emits its `end` record and
+    /// returns its final state. A later event for the same id starts a new conversation.
+    pub async fn finish_conversation(&self, id: &str) -> Option<ConversationState> {
+        let queue = {
+            let mut conversations = self.conversations.lock().ok()?;
+            conversations.order.retain(|c| c != id);
+            conversations.queues.remove(id)?
+        };
+        let (tx, rx) = oneshot::channel();
+        queue.send(Command::Finish(tx)).ok()?;
+        rx.await.ok()
+    }
+
+    /// Ends every conversation's input (see [`Self::finish_conversation`]), in order of
+    /// their first event.
+    pub async fn finish(&self) -> Vec<ConversationState> {
+        let mut states = Vec::new();
+        for id in self.conversation_ids() {
+            states.extend(self.finish_conversation(&id).await);
+        }
+        states
+    }
+}
+
+/// A conversation's task: its events in order, and its inactivity timer.
+async fn conversation_loop(
+    mut conversation: Conversation,
+    mut queue: mpsc::UnboundedReceiver<Command>,
+) {
+    loop {
+        let timer = match conversation.shared.clock.mode() {
+            ClockMode::Tokio => conversation.inactivity_deadline().map(|at| {
+                conversation
+                    .shared
+                    .clock
+                    .instant_at(at, conversation.offset)
+            }),
+            // A manual clock moves only with `wait` events, which check the timer themselves.
+            ClockMode::Manual => None,
+        };
+        let command = match timer {
+            Some(at) => tokio::select! {
+                biased;
+                command = queue.recv() => command,
+                () = tokio::time::sleep_until(at) => {
+                    conversation.fire_inactivity_if_due().await;
+                    continue;
+                }
+            },
+            None => queue.recv().await,
+        };
+        match command {
+            Some(Command::Event(event)) => {
+                // A bug must not stop the conversation, nor leave `settle` waiting forever.
+                let handled = AssertUnwindSafe(conversation.handle(event))
+                    .catch_unwind()
+                    .await;
+                if handled.is_err() {
+                    let id = conversation.state.id.clone();
+                    conversation.shared.tracer.emit(|| TraceRecord::Error {
+                        conversation: Some(id),
+                        line: None,
+                        message: "internal error while handling the event (please report it)"
+                            .into(),
+                    });
+                }
+                conversation.shared.pending.done();
+            }
+            Some(Command::Snapshot(reply)) => {
+                let _ = reply.send(conversation.state.clone());
+            }
+            Some(Command::Finish(reply)) => {
+                let _ = reply.send(conversation.finish());
+                return;
+            }
+            None => return,
+        }
+    }
+}

@@ -1,0 +1,392 @@
+//! The program prepared for running: names resolved to indexes once, so handling an event
+//! does no look-up by name and no allocation it can avoid.
+
+use crate::ir::{self, Expr, Program, Scope, Value};
+use std::collections::HashMap;
+use std::time::Duration;
+
+/// Used when neither the action nor its target sets a timeout.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+
+pub(crate) struct Plan {
+    pub program: Program,
+    pub actions: Vec<ActionPlan>,
+    pub bindings: Vec<BindingPlan>,
+    by_event: HashMap<String, Vec<usize>>,
+    by_usecase: HashMap<String, Vec<usize>>,
+    by_block: HashMap<String, HashMap<String, Vec<usize>>>,
+    /// Declared targets by name, in the order of `Shared::executors`.
+    pub targets: Vec<String>,
+}
+
+pub(crate) struct ActionPlan {
+    pub name: String,
+    pub target: String,
+    pub task: String,
+    pub when: Option<Expr>,
+    /// Index into the agent's params.
+    pub save: Option<usize>,
+    pub on_failure: Option<usize>,
+    pub idempotency_key: Option<Expr>,
+    pub kind: ActionKind,
+    pub retry: ir::Retry,
+    pub timeout: Duration,
+}
+
+pub(crate) enum ActionKind {
+    Conversation(ConversationTask),
+    Call(CallTask),
+    External {
+        /// Index into `Plan::targets`.
+        target: usize,
+        /// A declared task (`task get_order(..) on orders`).
+        declared: Option<ir::TaskDef>,
+        args: Vec<(String, Expr)>,
+        rest: Vec<Expr>,
+    },
+}
+
+/// The `conversation` target's tasks; parameters are resolved to their index.
+pub(crate) enum ConversationTask {
+    Set(Vec<(usize, Expr)>),
+    Unset(usize),
+    Increment(usize, Expr),
+    Push(usize, Expr),
+    AddLabel(Expr),
+    RemoveLabel(Expr),
+    Reply(String),
+    Escalate {
+        queue: Option<Expr>,
+        reason: Option<Expr>,
+    },
+    End {
+        reason: Option<Expr>,
+    },
+    SetLanguage(Expr),
+    Verify {
+        condition: Expr,
+        message: Option<Expr>,
+    },
+}
+
+/// The `call` target's tasks.
+pub(crate) enum CallTask {
+    Transfer {
+        to: Expr,
+        mode: Option<Expr>,
+        whisper: Option<Expr>,
+    },
+    Hangup {
+        reason: Option<Expr>,
+    },
+    SendDtmf(Expr),
+    Hold {
+        message: Option<Expr>,
+    },
+    Say(Expr),
+}
+
+pub(crate) struct BindingPlan {
+    pub when: Option<Expr>,
+    pub body: BindingBody,
+}
+
+pub(crate) enum BindingBody {
+    Actions(Vec<usize>),
+    Reply(String),
+}
+
+/// What an event triggers.
+pub(crate) enum TriggerKey<'a> {
+    Event(&'a str),
+    Usecase(&'a str),
+    Block(&'a str, &'a str),
+}
+
+impl Plan {
+    /// Prepares a program. A compiled IR file may have been edited by hand, so every name is
+    /// checked again: an inconsistent program is an error here, never a panic later.
+    pub fn new(program: Program) -> Result<Plan, String> {
+        let action_index: HashMap<&str, usize> = program
+            .actions
+            .keys()
+            .enumerate()
+            .map(|(i, name)| (name.as_str(), i))
+            .collect();
+        let targets: Vec<String> = program.targets.keys().cloned().collect();
+        let mut actions = Vec::with_capacity(program.actions.len());
+        for action in program.actions.values() {
+            actions.push(plan_action(&program, action, &action_index, &targets)?);
+        }
+        let mut bindings = Vec::with_capacity(program.bindings.len());
+        let mut by_event: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut by_usecase: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut by_block: HashMap<String, HashMap<String, Vec<usize>>> = HashMap::new();
+        for (i, binding) in program.bindings.iter().enumerate() {
+            let body = match &binding.body {
+                ir::BindingBody::Actions(names) => BindingBody::Actions(
+                    names
+                        .iter()
+                        .map(|n| {
+                            action_index.get(n.as_str()).copied().ok_or_else(|| {
+                                format!("a binding runs `{n}`, which is not an action")
+                            })
+                        })
+                        .collect::<Result<_, _>>()?,
+                ),
+                ir::BindingBody::Reply(reply) => {
+                    if !program.replies.contains_key(reply) {
+                        return Err(format!(
+                            "a binding sends reply `{reply}`, which is not declared"
+                        ));
+                    }
+                    BindingBody::Reply(reply.clone())
+                }
+            };
+            bindings.push(BindingPlan {
+                when: binding.when.clone(),
+                body,
+            });
+            match &binding.trigger {
+                ir::Trigger::Event { event } => by_event.entry(event.clone()).or_default().push(i),
+                ir::Trigger::Usecase { usecase } => {
+                    by_usecase.entry(usecase.clone()).or_default().push(i)
+                }
+                ir::Trigger::Block { usecase, block } => by_block
+                    .entry(usecase.clone())
+                    .or_default()
+                    .entry(block.clone())
+                    .or_default()
+                    .push(i),
+            }
+        }
+        drop(action_index);
+        Ok(Plan {
+            program,
+            actions,
+            bindings,
+            by_event,
+            by_usecase,
+            by_block,
+            targets,
+        })
+    }
+
+    /// The bindings an event triggers, in source order.
+    pub fn bindings_for(&self, key: TriggerKey<'_>) -> &[usize] {
+        let found = match key {
+            TriggerKey::Event(event) => self.by_event.get(event),
+            TriggerKey::Usecase(usecase) => self.by_usecase.get(usecase),
+            TriggerKey::Block(usecase, block) => {
+                self.by_block.get(usecase).and_then(|b| b.get(block))
+            }
+        };
+        found.map_or(&[], Vec::as_slice)
+    }
+
+    pub fn params(&self) -> &[ir::Param] {
+        &self.program.agent.params
+    }
+}
+
+fn plan_action(
+    program: &Program,
+    action: &ir::Action,
+    action_index: &HashMap<&str, usize>,
+    targets: &[String],
+) -> Result<ActionPlan, String> {
+    let name = &action.name;
+    let on_failure = match &action.on_failure {
+        Some(other) => Some(*action_index.get(other.as_str()).ok_or_else(|| {
+            format!("action `{name}`: on_failure names `{other}`, which is not an action")
+        })?),
+        None => None,
+    };
+    let save = match &action.save {
+        Some(param) => Some(param_index(program, name, param)?),
+        None => None,
+    };
+    let target = program.targets.get(&action.target);
+    let kind = match action.target_kind.as_str() {
+        "conversation" => ActionKind::Conversation(conversation_task(program, action)?),
+        "call" => ActionKind::Call(call_task(action)?),
+        kind => {
+            let index = targets
+                .iter()
+                .position(|t| *t == action.target)
+                .ok_or_else(|| {
+                    format!(
+                        "action `{name}`: target `{}` is not declared",
+                        action.target
+                    )
+                })?;
+            let declared = if action.task.declared {
+                let task = program.tasks.get(&action.task.name).ok_or_else(|| {
+                    format!(
+                        "action `{name}`: task `{}` is not declared",
+                        action.task.name
+                    )
+                })?;
+                Some(task.clone())
+            } else {
+                None
+            };
+            let known = crate::catalogue::target_kind(kind)
+                .is_some_and(|k| k.task(&action.task.name).is_some());
+            if declared.is_none() && !known {
+                return Err(format!(
+                    "action `{name}`: `{kind}` targets have no task `{}`",
+                    action.task.name
+                ));
+            }
+            ActionKind::External {
+                target: index,
+                declared,
+                args: action.task.args.clone(),
+                rest: action.task.rest.clone(),
+            }
+        }
+    };
+    let retry = action
+        .retry
+        .clone()
+        .or_else(|| target.and_then(|t| t.retry.clone()))
+        .unwrap_or(ir::Retry {
+            attempts: 1,
+            backoff_ms: 200,
+            max_backoff_ms: 5_000,
+        });
+    let timeout = action
+        .timeout_ms
+        .or_else(|| target.and_then(|t| t.timeout_ms))
+        .map_or(DEFAULT_TIMEOUT, Duration::from_millis);
+    Ok(ActionPlan {
+        name: name.clone(),
+        target: action.target.clone(),
+        task: action.task.name.clone(),
+        when: action.when.clone(),
+        save,
+        on_failure,
+        idempotency_key: action.idempotency_key.clone(),
+        kind,
+        retry,
+        timeout,
+    })
+}
+
+fn param_index(program: &Program, action: &str, param: &str) -> Result<usize, String> {
+    program
+        .agent
+        .params
+        .iter()
+        .position(|p| p.name == param)
+        .ok_or_else(|| format!("action `{action}` uses `{param}`, which is not a parameter"))
+}
+
+/// The argument `name` of an action's task.
+fn arg<'a>(action: &'a ir::Action, name: &str) -> Option<&'a Expr> {
+    action
+        .task
+        .args
+        .iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, e)| e)
+}
+
+fn required<'a>(action: &'a ir::Action, name: &str) -> Result<&'a Expr, String> {
+    arg(action, name).ok_or_else(|| {
+        format!(
+            "action `{}`: task `{}` needs the argument `{name}`",
+            action.name, action.task.name
+        )
+    })
+}
+
+/// A bare name the checker lowered to a text literal (`increment(attempts)`).
+fn bare_name<'a>(action: &'a ir::Action, arg_name: &str) -> Result<&'a str, String> {
+    match required(action, arg_name)? {
+        Expr::Lit(Value::Text(name)) => Ok(name),
+        // A param written as a variable also names it.
+        Expr::Var(Scope::Param(name)) => Ok(name),
+        _ => Err(format!(
+            "action `{}`: the `{arg_name}` of `{}` must be a bare name",
+            action.name, action.task.name
+        )),
+    }
+}
+
+fn conversation_task(program: &Program, action: &ir::Action) -> Result<ConversationTask, String> {
+    let param = |arg_name| param_index(program, &action.name, bare_name(action, arg_name)?);
+    let opt = |n| arg(action, n).cloned();
+    Ok(match action.task.name.as_str() {
+        "set" => ConversationTask::Set(
+            action
+                .task
+                .args
+                .iter()
+                .map(|(p, e)| Ok((param_index(program, &action.name, p)?, e.clone())))
+                .collect::<Result<_, String>>()?,
+        ),
+        "unset" => ConversationTask::Unset(param("name")?),
+        "increment" => ConversationTask::Increment(
+            param("name")?,
+            opt("by").unwrap_or(Expr::Lit(Value::Number(1.0))),
+        ),
+        "push" => ConversationTask::Push(param("name")?, required(action, "value")?.clone()),
+        "add_label" => ConversationTask::AddLabel(required(action, "label")?.clone()),
+        "remove_label" => ConversationTask::RemoveLabel(required(action, "label")?.clone()),
+        "reply" => {
+            let reply = bare_name(action, "reply")?;
+            if !program.replies.contains_key(reply) {
+                return Err(format!(
+                    "action `{}` sends reply `{reply}`, which is not declared",
+                    action.name
+                ));
+            }
+            ConversationTask::Reply(reply.to_string())
+        }
+        "escalate" => ConversationTask::Escalate {
+            queue: opt("queue"),
+            reason: opt("reason"),
+        },
+        "end" => ConversationTask::End {
+            reason: opt("reason"),
+        },
+        "set_language" => ConversationTask::SetLanguage(required(action, "code")?.clone()),
+        "verify" => ConversationTask::Verify {
+            condition: required(action, "condition")?.clone(),
+            message: opt("message"),
+        },
+        other => {
+            return Err(format!(
+                "action `{}`: the conversation has no task `{other}`",
+                action.name
+            ))
+        }
+    })
+}
+
+fn call_task(action: &ir::Action) -> Result<CallTask, String> {
+    let opt = |n| arg(action, n).cloned();
+    Ok(match action.task.name.as_str() {
+        "transfer" => CallTask::Transfer {
+            to: required(action, "to")?.clone(),
+            mode: opt("mode"),
+            whisper: opt("whisper"),
+        },
+        "hangup" => CallTask::Hangup {
+            reason: opt("reason"),
+        },
+        "send_dtmf" => CallTask::SendDtmf(required(action, "digits")?.clone()),
+        "hold" => CallTask::Hold {
+            message: opt("message"),
+        },
+        "say" => CallTask::Say(required(action, "text")?.clone()),
+        other => {
+            return Err(format!(
+                "action `{}`: the call has no task `{other}`",
+                action.name
+            ))
+        }
+    })
+}

@@ -1,0 +1,313 @@
+//! Renders trace records as a readable timeline, one record at a time as they arrive:
+//!
+//! ```text
+//! c-42 #1 call_ringing {"from":"+33612345678","to":"+15550100"}
+//! c-42    ✓ identify_caller  crm.find_contact  1 try 12ms  GET https://…/query → customer = {…}
+//! c-42    – tag_vip  skipped
+//! c-42    + label vip
+//! c-42    » reply welcome: "Hi Ana! How can I help?"
+//! c-42 ■ end  active  labels [vip]  params {…}
+//! ```
+//!
+//! The caller decides on colour (only on a terminal); texts are already redacted.
+
+use super::trace::{ActionStatus, TraceRecord};
+use serde_json::Value as Json;
+
+/// Longest value shown inline before it is shortened with `…`.
+const MAX_INLINE: usize = 120;
+
+struct Paint(bool);
+
+impl Paint {
+    fn code(&self, code: &str, text: &str) -> String {
+        if self.0 {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
+    }
+    fn bold(&self, t: &str) -> String {
+        self.code("1", t)
+    }
+    fn dim(&self, t: &str) -> String {
+        self.code("2", t)
+    }
+    fn green(&self, t: &str) -> String {
+        self.code("32", t)
+    }
+    fn red(&self, t: &str) -> String {
+        self.code("31", t)
+    }
+    fn yellow(&self, t: &str) -> String {
+        self.code("33", t)
+    }
+    fn cyan(&self, t: &str) -> String {
+        self.code("36", t)
+    }
+}
+
+/// One record as one line (no trailing newline).
+pub fn render(record: &TraceRecord, colour: bool) -> String {
+    let p = Paint(colour);
+    let who = |c: &str| p.bold(c);
+    match record {
+        TraceRecord::Event {
+            conversation,
+            seq,
+            event,
+            usecase,
+            block,
+            payload,
+        } => {
+            let what = match (usecase, block) {
+                (Some(u), Some(b)) => format!("block {u}.{b}"),
+                (Some(u), None) => format!("usecase {u}"),
+                _ => event.clone(),
+            };
+            let payload = match payload {
+                Json::Null => String::new(),
+                Json::Object(map) if map.is_empty() => String::new(),
+                other if event == "wait" => format!(" {}ms", other["for_ms"]),
+                other => format!(" {}", p.dim(&inline(other))),
+            };
+            format!(
+                "{} {} {}{payload}",
+                who(conversation),
+                p.dim(&format!("#{seq}")),
+                p.bold(&what)
+            )
+        }
+        TraceRecord::Action {
+            conversation,
+            action,
+            target,
+            task,
+            status,
+            attempts,
+            duration_ms,
+            error,
+            request,
+            saved,
+            value,
+            on_failure_of,
+            dry_run,
+            ..
+        } => {
+            let mut line = format!("{}    ", who(conversation));
+            line += &match (status, dry_run) {
+                (ActionStatus::Ok, true) => p.yellow("◦ would run"),
+                (ActionStatus::Ok, false) => p.green("✓"),
+                (ActionStatus::Skipped, _) => p.dim("–"),
+                (ActionStatus::Failed, _) => p.red("✗"),
+            };
+            line += &format!(" {}", p.bold(action));
+            if let Some(cause) = on_failure_of {
+                line += &p.dim(&format!(" (on failure of {cause})"));
+            }
+            if *status == ActionStatus::Skipped && error.is_none() {
+                return line + &p.dim("  skipped");
+            }
+            line += &p.dim(&format!("  {target}.{task}"));
+            if !dry_run && *attempts > 0 {
+                let tries = if *attempts == 1 { "try" } else { "tries" };
+                line += &format!("  {attempts} {tries} {duration_ms}ms");
+            }
+            if let Some(request) = request {
+                line += &format!("  {}", p.cyan(request));
+            }
+            if let (Some(param), Some(value)) = (saved, value) {
+                line += &format!(" → {param} = {}", inline(value));
+            }
+            if let Some(error) = error {
+                line += &format!("  {}", p.red(error));
+            }
+            line
+        }
+        TraceRecord::Reply {
+            conversation,
+            reply,
+            text,
+            ..
+        } => format!(
+            "{}    » reply {reply}: {}",
+            who(conversation),
+            p.cyan(&format!("{text:?}"))
+        ),
+        TraceRecord::Label {
+            conversation,
+            label,
+            added,
+            ..
+        } => format!(
+            "{}    {} label {label}",
+            who(conversation),
+            if *added { "+" } else { "-" }
+        ),
+        TraceRecord::Escalation {
+            conversation,
+            queue,
+            reason,
+            ..
+        } => format!(
+            "{}    {}{}{}",
+            who(conversation),
+            p.yellow("⇢ escalate"),
+            queue
+                .as_ref()
+                .map(|q| format!(" to {q}"))
+                .unwrap_or_default(),
+            reason
+                .as_ref()
+                .map(|r| format!(" ({r})"))
+                .unwrap_or_default()
+        ),
+        TraceRecord::Transfer {
+            conversation,
+            to,
+            mode,
+            whisper,
+            ..
+        } => format!(
+            "{}    {} to {to} ({mode}){}",
+            who(conversation),
+            p.yellow("☎ transfer"),
+            whisper
+                .as_ref()
+                .map(|w| format!(", whisper {w:?}"))
+                .unwrap_or_default()
+        ),
+        TraceRecord::Hangup {
+            conversation,
+            reason,
+            ..
+        } => format!(
+            "{}    {}{}",
+            who(conversation),
+            p.yellow("☎ hang up"),
+            reason
+                .as_ref()
+                .map(|r| format!(" ({r})"))
+                .unwrap_or_default()
+        ),
+        TraceRecord::Dtmf {
+            conversation,
+            digits,
+            ..
+        } => format!("{}    ☎ send DTMF {digits}", who(conversation)),
+        TraceRecord::Hold {
+            conversation,
+            message,
+            ..
+        } => format!(
+            "{}    ☎ hold{}",
+            who(conversation),
+            message
+                .as_ref()
+                .map(|m| format!(" {m:?}"))
+                .unwrap_or_default()
+        ),
+        TraceRecord::Say {
+            conversation, text, ..
+        } => {
+            format!(
+                "{}    ☎ say {}",
+                who(conversation),
+                p.cyan(&format!("{text:?}"))
+            )
+        }
+        TraceRecord::Language {
+            conversation,
+            language,
+            ..
+        } => format!("{}    language → {language}", who(conversation)),
+        TraceRecord::Close {
+            conversation,
+            reason,
+            ..
+        } => format!(
+            "{}    {}{}",
+            who(conversation),
+            p.yellow("close conversation"),
+            reason
+                .as_ref()
+                .map(|r| format!(" ({r})"))
+                .unwrap_or_default()
+        ),
+        TraceRecord::Error {
+            conversation,
+            line,
+            message,
+        } => {
+            let place = match (line, conversation) {
+                (Some(line), _) => format!("line {line}: "),
+                (None, Some(c)) => format!("{c}: "),
+                (None, None) => String::new(),
+            };
+            format!("{} {place}{message}", p.red("error:"))
+        }
+        TraceRecord::End {
+            conversation,
+            params,
+            labels,
+            status,
+        } => format!(
+            "{} {} {}  labels [{}]  params {}",
+            who(conversation),
+            p.bold("■ end"),
+            status.name(),
+            labels.join(", "),
+            inline(params)
+        ),
+    }
+}
+
+fn inline(value: &Json) -> String {
+    let text = value.to_string();
+    if text.chars().count() <= MAX_INLINE {
+        return text;
+    }
+    let mut short: String = text.chars().take(MAX_INLINE - 1).collect();
+    short.push('…');
+    short
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::runtime::trace::ConversationStatus;
+
+    #[test]
+    fn lines_read_as_a_timeline() {
+        let action = TraceRecord::Action {
+            conversation: "c-42".into(),
+            seq: 1,
+            action: "check_order".into(),
+            target: "orders".into(),
+            task: "get_order".into(),
+            status: ActionStatus::Failed,
+            attempts: 3,
+            duration_ms: 1200,
+            error: Some("HTTP 500".into()),
+            request: Some("GET https://orders.example/orders/1".into()),
+            saved: None,
+            value: None,
+            on_failure_of: None,
+            dry_run: false,
+        };
+        assert_eq!(
+            render(&action, false),
+            "c-42    ✗ check_order  orders.get_order  3 tries 1200ms  GET https://orders.example/orders/1  HTTP 500"
+        );
+        assert!(render(&action, true).contains("\x1b[31m✗\x1b[0m"));
+        let end = TraceRecord::End {
+            conversation: "c-42".into(),
+            params: serde_json::json!({"order": "x".repeat(300)}),
+            labels: vec!["vip".into()],
+            status: ConversationStatus::Escalated,
+        };
+        let line = render(&end, false);
+        assert!(line.starts_with("c-42 ■ end escalated  labels [vip]  params {\"order\":\"xxx"));
+        assert!(line.ends_with('…'));
+    }
+}

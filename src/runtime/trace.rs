@@ -1,0 +1,292 @@
+//! Trace records: what the runtime did, for people (the timeline), machines (`--trace json`)
+//! and platform adapters (replies, labels, escalations, transfers to act on). The schema is
+//! documented in `docs/trace.md`. Every record passes through the [`Redactor`] before it
+//! reaches a sink.
+
+use super::secrets::Redactor;
+use serde::{Deserialize, Serialize};
+use serde_json::Value as Json;
+use std::sync::{Arc, Mutex};
+
+/// How an action ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ActionStatus {
+    Ok,
+    Skipped,
+    Failed,
+}
+
+/// Where a conversation stands.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConversationStatus {
+    #[default]
+    Active,
+    /// Handed over to a human (`conversation.escalate`).
+    Escalated,
+    /// The call was transferred cold: the agent is out of it.
+    Transferred,
+    /// `conversation.end`, `call.hangup`, or a `conversation_ended`/`call_ended` event.
+    Ended,
+}
+
+impl ConversationStatus {
+    pub fn name(self) -> &'static str {
+        match self {
+            ConversationStatus::Active => "active",
+            ConversationStatus::Escalated => "escalated",
+            ConversationStatus::Transferred => "transferred",
+            ConversationStatus::Ended => "ended",
+        }
+    }
+}
+
+fn is_false(b: &bool) -> bool {
+    !b
+}
+
+/// One line of the trace.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum TraceRecord {
+    /// An event started being handled. `seq` counts a conversation's events from 1.
+    Event {
+        conversation: String,
+        seq: u64,
+        event: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        usecase: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        block: Option<String>,
+        #[serde(default, skip_serializing_if = "Json::is_null")]
+        payload: Json,
+    },
+    Action {
+        conversation: String,
+        seq: u64,
+        action: String,
+        target: String,
+        task: String,
+        status: ActionStatus,
+        /// Tries made (0 when skipped or failed before the first try).
+        attempts: u32,
+        duration_ms: u64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        error: Option<String>,
+        /// One-line summary of what was sent (`POST https://…/tickets`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        request: Option<String>,
+        /// The parameter the result was saved into, and the value.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        saved: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        value: Option<Json>,
+        /// Runs because this action failed.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        on_failure_of: Option<String>,
+        /// Described, not sent (`--dry-run`).
+        #[serde(default, skip_serializing_if = "is_false")]
+        dry_run: bool,
+    },
+    Reply {
+        conversation: String,
+        seq: u64,
+        reply: String,
+        text: String,
+    },
+    Label {
+        conversation: String,
+        seq: u64,
+        label: String,
+        /// `true` when added, `false` when removed.
+        added: bool,
+    },
+    Escalation {
+        conversation: String,
+        seq: u64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        queue: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
+    Transfer {
+        conversation: String,
+        seq: u64,
+        to: String,
+        mode: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        whisper: Option<String>,
+    },
+    Hangup {
+        conversation: String,
+        seq: u64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
+    Dtmf {
+        conversation: String,
+        seq: u64,
+        digits: String,
+    },
+    Hold {
+        conversation: String,
+        seq: u64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        message: Option<String>,
+    },
+    Say {
+        conversation: String,
+        seq: u64,
+        text: String,
+    },
+    Language {
+        conversation: String,
+        seq: u64,
+        language: String,
+    },
+    /// `conversation.end(..)`: the platform should close the conversation.
+    Close {
+        conversation: String,
+        seq: u64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
+    /// Input that could not be used (a malformed event line), or a problem outside any
+    /// action (a target whose fields could not be evaluated).
+    Error {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        conversation: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        line: Option<u64>,
+        message: String,
+    },
+    /// The conversation's input ended: its final state.
+    End {
+        conversation: String,
+        params: Json,
+        labels: Vec<String>,
+        status: ConversationStatus,
+    },
+}
+
+impl TraceRecord {
+    pub fn conversation(&self) -> Option<&str> {
+        match self {
+            TraceRecord::Event { conversation, .. }
+            | TraceRecord::Action { conversation, .. }
+            | TraceRecord::Reply { conversation, .. }
+            | TraceRecord::Label { conversation, .. }
+            | TraceRecord::Escalation { conversation, .. }
+            | TraceRecord::Transfer { conversation, .. }
+            | TraceRecord::Hangup { conversation, .. }
+            | TraceRecord::Dtmf { conversation, .. }
+            | TraceRecord::Hold { conversation, .. }
+            | TraceRecord::Say { conversation, .. }
+            | TraceRecord::Language { conversation, .. }
+            | TraceRecord::Close { conversation, .. }
+            | TraceRecord::End { conversation, .. } => Some(conversation),
+            TraceRecord::Error { conversation, .. } => conversation.as_deref(),
+        }
+    }
+
+    /// One JSON line.
+    pub fn to_json_line(&self) -> String {
+        serde_json::to_string(self)
+            .unwrap_or_else(|e| format!("{{\"type\":\"error\",\"message\":\"{e}\"}}"))
+    }
+
+    /// Replaces every secret in every text of the record.
+    fn redact(&mut self, redactor: &Redactor) {
+        let mut json = serde_json::to_value(&*self).unwrap_or(Json::Null);
+        if redact_json(&mut json, redactor) {
+            if let Ok(clean) = serde_json::from_value(json) {
+                *self = clean;
+            }
+        }
+    }
+}
+
+/// Redacts the texts of a JSON value in place; tells whether anything changed.
+pub fn redact_json(json: &mut Json, redactor: &Redactor) -> bool {
+    match json {
+        Json::String(s) => redactor.redact_string(s),
+        Json::Array(items) => items
+            .iter_mut()
+            .fold(false, |c, v| redact_json(v, redactor) | c),
+        Json::Object(map) => {
+            let mut changed = false;
+            let keys_dirty = map.keys().any(|k| redactor.redact(k) != k.as_str());
+            if keys_dirty {
+                *map = std::mem::take(map)
+                    .into_iter()
+                    .map(|(k, v)| (redactor.redact(&k).into_owned(), v))
+                    .collect();
+                changed = true;
+            }
+            map.values_mut()
+                .fold(changed, |c, v| redact_json(v, redactor) | c)
+        }
+        _ => false,
+    }
+}
+
+/// Receives trace records, already redacted.
+pub trait TraceSink: Send + Sync {
+    fn record(&self, record: TraceRecord);
+}
+
+/// Keeps every record in memory: for tests, the test runner and the REPL.
+#[derive(Clone, Default)]
+pub struct TraceBuffer(Arc<Mutex<Vec<TraceRecord>>>);
+
+impl TraceBuffer {
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// A copy of the records so far.
+    pub fn records(&self) -> Vec<TraceRecord> {
+        self.0.lock().map(|r| r.clone()).unwrap_or_default()
+    }
+    /// Takes the records so far, leaving the buffer empty.
+    pub fn take(&self) -> Vec<TraceRecord> {
+        self.0
+            .lock()
+            .map(|mut r| std::mem::take(&mut *r))
+            .unwrap_or_default()
+    }
+}
+
+impl TraceSink for TraceBuffer {
+    fn record(&self, record: TraceRecord) {
+        if let Ok(mut records) = self.0.lock() {
+            records.push(record);
+        }
+    }
+}
+
+/// Sends records to a sink after redaction; costs nothing when there is no sink.
+#[derive(Clone)]
+pub(crate) struct Tracer {
+    sink: Option<Arc<dyn TraceSink>>,
+    redactor: Redactor,
+}
+
+impl Tracer {
+    pub fn new(sink: Option<Arc<dyn TraceSink>>, redactor: Redactor) -> Self {
+        Tracer { sink, redactor }
+    }
+
+    pub fn enabled(&self) -> bool {
+        self.sink.is_some()
+    }
+
+    /// Builds and emits a record only when tracing is on.
+    pub fn emit(&self, build: impl FnOnce() -> TraceRecord) {
+        if let Some(sink) = &self.sink {
+            let mut record = build();
+            record.redact(&self.redactor);
+            sink.record(record);
+        }
+    }
+}

@@ -1,0 +1,1166 @@
+//! The interpreter's semantics (spec §8), driven through its public API with programs built
+//! as IR values and executors faked in-process; plus `agentc run` end to end.
+
+use agentc::catalogue::Channel;
+use agentc::diagnostics::Span;
+use agentc::ir::{self, Expr, Program, Scope, Type, Value};
+use agentc::runtime::effects::{Executor, TaskError, TaskRequest};
+use agentc::runtime::{
+    ActionStatus, ClockMode, ConversationStatus, Event, EventKind, MapEnv, Runtime, TraceBuffer,
+    TraceRecord,
+};
+use agentc::syntax::ast::BinOp;
+use futures::future::BoxFuture;
+use indexmap::IndexMap;
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::time::Instant;
+
+// ---------- building programs ----------
+
+fn text(s: &str) -> Expr {
+    Expr::Lit(Value::Text(s.into()))
+}
+fn num(n: f64) -> Expr {
+    Expr::Lit(Value::Number(n))
+}
+fn param(name: &str) -> Expr {
+    Expr::Var(Scope::Param(name.into()))
+}
+fn path(scope: Scope, fields: &[&str]) -> Expr {
+    fields.iter().fold(Expr::Var(scope), |base, f| {
+        Expr::Field(Box::new(base), f.to_string())
+    })
+}
+fn bin(op: BinOp, a: Expr, b: Expr) -> Expr {
+    Expr::Binary(op, Box::new(a), Box::new(b))
+}
+fn call(name: &str, args: Vec<Expr>) -> Expr {
+    Expr::Call(name.into(), args)
+}
+
+fn action(name: &str, target: &str, kind: &str, task: &str, args: Vec<(&str, Expr)>) -> ir::Action {
+    ir::Action {
+        name: name.into(),
+        target: target.into(),
+        target_kind: kind.into(),
+        task: ir::TaskCall {
+            name: task.into(),
+            declared: false,
+            args: args.into_iter().map(|(n, e)| (n.to_string(), e)).collect(),
+            rest: Vec::new(),
+        },
+        when: None,
+        save: None,
+        timeout_ms: None,
+        retry: None,
+        on_failure: None,
+        idempotency_key: None,
+        span: Span::default(),
+    }
+}
+
+/// `conversation.push(log, "<name>")`: records that the action ran, in order.
+fn log_action(name: &str) -> ir::Action {
+    action(
+        name,
+        "conversation",
+        "conversation",
+        "push",
+        vec![("name", text("log")), ("value", text(name))],
+    )
+}
+
+struct Ir(Program);
+
+impl Ir {
+    fn new(channels: &[Channel]) -> Ir {
+        Ir(Program {
+            version: ir::IR_VERSION,
+            files: vec!["main.agent".into(), "common.agent".into()],
+            agent: ir::Agent {
+                name: "acme".into(),
+                display_name: None,
+                channels: channels.to_vec(),
+                language: Some("en".into()),
+                inactivity_ms: None,
+                params: vec![ir::Param {
+                    name: "log".into(),
+                    ty: Type::List,
+                    default: None,
+                }],
+            },
+            targets: BTreeMap::new(),
+            tasks: BTreeMap::new(),
+            actions: BTreeMap::new(),
+            replies: BTreeMap::new(),
+            usecases: BTreeMap::new(),
+            bindings: Vec::new(),
+            tests: Vec::new(),
+        })
+    }
+    fn param(mut self, name: &str, ty: Type, default: Option<Value>) -> Ir {
+        self.0.agent.params.push(ir::Param {
+            name: name.into(),
+            ty,
+            default,
+        });
+        self
+    }
+    fn target(
+        mut self,
+        name: &str,
+        kind: &str,
+        fields: Vec<(&str, Expr)>,
+        retry: Option<(u32, u64, u64)>,
+        timeout_ms: Option<u64>,
+    ) -> Ir {
+        self.0.targets.insert(
+            name.into(),
+            ir::Target {
+                name: name.into(),
+                kind: kind.into(),
+                fields: fields
+                    .into_iter()
+                    .map(|(n, e)| (n.to_string(), e))
+                    .collect(),
+                timeout_ms,
+                retry: retry.map(|(attempts, backoff_ms, max_backoff_ms)| ir::Retry {
+                    attempts,
+                    backoff_ms,
+                    max_backoff_ms,
+                }),
+            },
+        );
+        self
+    }
+    fn action(mut self, action: ir::Action) -> Ir {
+        self.0.actions.insert(action.name.clone(), action);
+        self
+    }
+    fn reply(mut self, name: &str, text: Expr, voice: Option<Expr>) -> Ir {
+        self.0.replies.insert(
+            name.into(),
+            ir::Reply {
+                name: name.into(),
+                text,
+                voice,
+            },
+        );
+        self
+    }
+    fn bind(
+        mut self,
+        trigger: ir::Trigger,
+        when: Option<Expr>,
+        body: ir::BindingBody,
+        file: u32,
+    ) -> Ir {
+        self.0.bindings.push(ir::Binding {
+            trigger,
+            when,
+            body,
+            span: Span {
+                file: agentc::diagnostics::FileId(file),
+                start: 0,
+                end: 0,
+            },
+        });
+        self
+    }
+    fn on(self, event: &str, actions: &[&str]) -> Ir {
+        self.on_when(event, None, actions)
+    }
+    fn on_when(self, event: &str, when: Option<Expr>, actions: &[&str]) -> Ir {
+        let body = ir::BindingBody::Actions(actions.iter().map(|a| a.to_string()).collect());
+        self.bind(
+            ir::Trigger::Event {
+                event: event.into(),
+            },
+            when,
+            body,
+            0,
+        )
+    }
+}
+
+// ---------- a scripted executor ----------
+
+type Answer = Result<Value, TaskError>;
+
+/// Answers from a script (then `ok` forever), optionally slowly, and records every call
+/// with the (tokio) time it came.
+#[derive(Default)]
+struct Fake {
+    script: Mutex<VecDeque<Answer>>,
+    calls: Mutex<Vec<(TaskRequest, Instant)>>,
+    delay: Option<Duration>,
+    describe_leaks: Option<String>,
+}
+
+impl Fake {
+    fn new(script: Vec<Answer>) -> Arc<Fake> {
+        Arc::new(Fake {
+            script: Mutex::new(script.into()),
+            ..Fake::default()
+        })
+    }
+    fn calls(&self) -> Vec<(TaskRequest, Instant)> {
+        self.calls.lock().unwrap().clone()
+    }
+}
+
+fn ok_body(json: serde_json::Value) -> Answer {
+    Ok(Value::from_json(
+        &serde_json::json!({"status": 200, "headers": {}, "body": json}),
+    ))
+}
+
+impl Executor for Fake {
+    fn execute<'a>(&'a self, request: &'a TaskRequest) -> BoxFuture<'a, Answer> {
+        Box::pin(async move {
+            self.calls
+                .lock()
+                .unwrap()
+                .push((request.clone(), Instant::now()));
+            if let Some(delay) = self.delay {
+                tokio::time::sleep(delay).await;
+            }
+            self.script
+                .lock()
+                .unwrap()
+                .pop_front()
+                .unwrap_or_else(|| ok_body(serde_json::json!({"ok": true})))
+        })
+    }
+    fn describe(&self, request: &TaskRequest) -> String {
+        let path = request
+            .args
+            .get("path")
+            .map(|p| p.to_string())
+            .unwrap_or_default();
+        let leak = self.describe_leaks.clone().unwrap_or_default();
+        format!("{} {}{leak}", request.task.to_uppercase(), path)
+    }
+}
+
+// ---------- running ----------
+
+fn ev(conversation: &str, event: &str, payload: serde_json::Value) -> Event {
+    Event::new(
+        conversation,
+        EventKind::Named(event.into()),
+        Value::from_json(&payload),
+    )
+}
+
+fn start(ir: Ir, executors: Vec<(&str, Arc<Fake>)>) -> (Runtime, TraceBuffer) {
+    let trace = TraceBuffer::new();
+    let mut builder = Runtime::builder(ir.0)
+        .trace(Arc::new(trace.clone()))
+        .env(MapEnv::new([("ORDERS_TOKEN", "canary-7f3a9")]))
+        .start_time("2026-11-21T10:00:00Z".parse().unwrap());
+    for (name, fake) in executors {
+        builder = builder.executor(name, fake);
+    }
+    (builder.build().expect("program is consistent"), trace)
+}
+
+fn actions(trace: &TraceBuffer) -> Vec<(String, ActionStatus, u32)> {
+    trace
+        .records()
+        .into_iter()
+        .filter_map(|r| match r {
+            TraceRecord::Action {
+                action,
+                status,
+                attempts,
+                ..
+            } => Some((action, status, attempts)),
+            _ => None,
+        })
+        .collect()
+}
+
+fn log_of(state: &agentc::runtime::ConversationState) -> Vec<String> {
+    match &state.params["log"] {
+        Value::List(items) => items.iter().map(|v| v.to_string()).collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn http_target(ir: Ir, retry: Option<(u32, u64, u64)>, timeout_ms: Option<u64>) -> Ir {
+    ir.target(
+        "orders",
+        "http",
+        vec![
+            ("base_url", text("https://orders.example")),
+            (
+                "auth",
+                call("bearer", vec![call("secret", vec![text("ORDERS_TOKEN")])]),
+            ),
+        ],
+        retry,
+        timeout_ms,
+    )
+}
+
+fn get_order() -> ir::Action {
+    action(
+        "get_order",
+        "orders",
+        "http",
+        "get",
+        vec![("path", text("/orders/1"))],
+    )
+}
+
+// ---------- ordering, when, save, on_failure ----------
+
+#[tokio::test]
+async fn bindings_run_in_source_order_across_files_and_actions_in_order() {
+    let ir = Ir::new(&[Channel::Chat])
+        .action(log_action("a"))
+        .action(log_action("b"))
+        .action(log_action("c"))
+        .on("message_received", &["b", "a"])
+        .bind(
+            ir::Trigger::Event {
+                event: "message_received".into(),
+            },
+            None,
+            ir::BindingBody::Actions(vec!["c".into()]),
+            1,
+        )
+        .on("conversation_started", &["c"]);
+    let (rt, _) = start(ir, vec![]);
+    rt.send(ev(
+        "c1",
+        "message_received",
+        serde_json::json!({"text": "hi"}),
+    ));
+    rt.send(ev(
+        "c1",
+        "message_received",
+        serde_json::json!({"text": "again"}),
+    ));
+    rt.settle().await;
+    let state = rt.snapshot("c1").await.unwrap();
+    assert_eq!(log_of(&state), ["b", "a", "c", "b", "a", "c"]);
+    assert_eq!(state.seq, 2);
+}
+
+#[tokio::test]
+async fn when_false_skips_and_each_action_sees_what_the_previous_saved() {
+    let mut second = log_action("second");
+    second.when = Some(bin(BinOp::Eq, call("len", vec![param("log")]), num(1.0)));
+    let mut never = log_action("never");
+    never.when = Some(bin(BinOp::Eq, path(Scope::Event, &["text"]), text("nope")));
+    let mut gated = log_action("gated");
+    gated.when = None;
+    let ir = Ir::new(&[Channel::Chat])
+        .action(log_action("first"))
+        .action(second)
+        .action(never)
+        .action(gated)
+        .on("message_received", &["first", "second", "never"])
+        .on_when(
+            "message_received",
+            Some(Expr::Lit(Value::Bool(false))),
+            &["gated"],
+        );
+    let (rt, trace) = start(ir, vec![]);
+    rt.send(ev(
+        "c1",
+        "message_received",
+        serde_json::json!({"text": "hi"}),
+    ));
+    rt.settle().await;
+    assert_eq!(
+        log_of(&rt.snapshot("c1").await.unwrap()),
+        ["first", "second"]
+    );
+    assert_eq!(
+        actions(&trace),
+        [
+            ("first".into(), ActionStatus::Ok, 1),
+            ("second".into(), ActionStatus::Ok, 1),
+            ("never".into(), ActionStatus::Skipped, 0),
+            ("gated".into(), ActionStatus::Skipped, 0),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn save_stores_results_and_checks_their_type_at_run_time() {
+    let mut fetch = get_order();
+    fetch.save = Some("order".into());
+    let mut bad = action(
+        "bad_save",
+        "orders",
+        "http",
+        "get",
+        vec![("path", text("/x"))],
+    );
+    bad.save = Some("quote".into());
+    let ir = http_target(Ir::new(&[Channel::Chat]), None, None)
+        .param("order", Type::Record, None)
+        .param("quote", Type::Number, None)
+        .action(fetch)
+        .action(bad)
+        .on("conversation_started", &["get_order", "bad_save"]);
+    let fake = Fake::new(vec![ok_body(serde_json::json!({"status": "shipped"}))]);
+    let (rt, trace) = start(ir, vec![("orders", fake)]);
+    rt.send(ev("c1", "conversation_started", serde_json::json!({})));
+    rt.settle().await;
+    let state = rt.snapshot("c1").await.unwrap();
+    assert_eq!(state.params["order"].to_json()["body"]["status"], "shipped");
+    assert_eq!(state.params["quote"], Value::Null);
+    let records = trace.records();
+    let error = records.iter().find_map(|r| match r {
+        TraceRecord::Action { action, error, .. } if action == "bad_save" => error.clone(),
+        _ => None,
+    });
+    assert_eq!(
+        error.as_deref(),
+        Some("cannot store a record in `quote`, a number parameter")
+    );
+}
+
+#[tokio::test]
+async fn a_failed_action_runs_its_on_failure_and_the_conversation_goes_on() {
+    let mut check = action(
+        "check",
+        "conversation",
+        "conversation",
+        "verify",
+        vec![
+            (
+                "condition",
+                bin(BinOp::Ne, param("order"), Expr::Lit(Value::Null)),
+            ),
+            ("message", text("no order")),
+        ],
+    );
+    check.on_failure = Some("apologise".into());
+    let ir = Ir::new(&[Channel::Chat])
+        .param("order", Type::Text, None)
+        .action(check)
+        .action(action(
+            "apologise",
+            "conversation",
+            "conversation",
+            "reply",
+            vec![("reply", text("sorry"))],
+        ))
+        .action(log_action("after"))
+        .reply("sorry", text("Sorry, I could not find it."), None)
+        .on("message_received", &["check", "after"]);
+    let (rt, trace) = start(ir, vec![]);
+    rt.send(ev(
+        "c1",
+        "message_received",
+        serde_json::json!({"text": "where?"}),
+    ));
+    rt.settle().await;
+    assert_eq!(log_of(&rt.snapshot("c1").await.unwrap()), ["after"]);
+    let records = trace.records();
+    assert!(records.iter().any(|r| matches!(r,
+        TraceRecord::Action { action, status: ActionStatus::Failed, error: Some(e), .. } if action == "check" && e == "no order")));
+    assert!(records.iter().any(|r| matches!(r,
+        TraceRecord::Action { action, on_failure_of: Some(c), status: ActionStatus::Ok, .. } if action == "apologise" && c == "check")));
+    assert!(records.iter().any(|r| matches!(r,
+        TraceRecord::Reply { reply, text, .. } if reply == "sorry" && text == "Sorry, I could not find it.")));
+}
+
+// ---------- retries, Retry-After, timeouts ----------
+
+#[tokio::test(start_paused = true)]
+async fn retries_count_every_try_and_back_off_exponentially_with_jitter() {
+    let ir = http_target(Ir::new(&[Channel::Chat]), Some((4, 200, 5_000)), None)
+        .action(get_order())
+        .on("conversation_started", &["get_order"]);
+    let fake = Fake::new(vec![
+        Err(TaskError::retryable("HTTP 500")),
+        Err(TaskError::retryable("HTTP 503")),
+        Err(TaskError::retryable("HTTP 502")),
+    ]);
+    let (rt, trace) = start(ir, vec![("orders", fake.clone())]);
+    rt.send(ev("c1", "conversation_started", serde_json::json!({})));
+    rt.settle().await;
+    let times: Vec<Instant> = fake.calls().iter().map(|(_, at)| *at).collect();
+    assert_eq!(times.len(), 4);
+    let gaps: Vec<u128> = times
+        .windows(2)
+        .map(|w| (w[1] - w[0]).as_millis())
+        .collect();
+    assert!((100..=200).contains(&gaps[0]), "{gaps:?}");
+    assert!((200..=400).contains(&gaps[1]), "{gaps:?}");
+    assert!((400..=800).contains(&gaps[2]), "{gaps:?}");
+    assert_eq!(actions(&trace), [("get_order".into(), ActionStatus::Ok, 4)]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn not_retryable_errors_fail_at_once_and_attempts_bound_the_tries() {
+    let mut again = action(
+        "again",
+        "orders",
+        "http",
+        "get",
+        vec![("path", text("/again"))],
+    );
+    again.retry = Some(ir::Retry {
+        attempts: 2,
+        backoff_ms: 100,
+        max_backoff_ms: 100,
+    });
+    let ir = http_target(Ir::new(&[Channel::Chat]), Some((5, 100, 1_000)), None)
+        .action(get_order())
+        .action(again)
+        .on("conversation_started", &["get_order", "again"]);
+    let fake = Fake::new(vec![
+        Err(TaskError::fatal("HTTP 404")),
+        Err(TaskError::retryable("HTTP 500")),
+        Err(TaskError::retryable("HTTP 500")),
+    ]);
+    let (rt, trace) = start(ir, vec![("orders", fake.clone())]);
+    rt.send(ev("c1", "conversation_started", serde_json::json!({})));
+    rt.settle().await;
+    assert_eq!(fake.calls().len(), 3);
+    assert_eq!(
+        actions(&trace),
+        [
+            ("get_order".into(), ActionStatus::Failed, 1),
+            ("again".into(), ActionStatus::Failed, 2),
+        ]
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn retry_after_is_honoured_and_too_long_a_wait_fails() {
+    let ir = http_target(Ir::new(&[Channel::Chat]), Some((3, 100, 1_000)), None)
+        .action(get_order())
+        .on("conversation_started", &["get_order"]);
+    let limited = |secs| TaskError {
+        message: "HTTP 429".into(),
+        retryable: true,
+        retry_after: Some(Duration::from_secs(secs)),
+    };
+    let fake = Fake::new(vec![Err(limited(7))]);
+    let (rt, trace) = start(ir, vec![("orders", fake.clone())]);
+    rt.send(ev("c1", "conversation_started", serde_json::json!({})));
+    rt.settle().await;
+    let calls = fake.calls();
+    assert_eq!((calls[1].1 - calls[0].1).as_secs(), 7);
+    assert_eq!(actions(&trace), [("get_order".into(), ActionStatus::Ok, 2)]);
+
+    let fake = Fake::new(vec![Err(limited(3600))]);
+    let ir = http_target(Ir::new(&[Channel::Chat]), Some((3, 100, 1_000)), None)
+        .action(get_order())
+        .on("conversation_started", &["get_order"]);
+    let (rt, trace) = start(ir, vec![("orders", fake.clone())]);
+    rt.send(ev("c1", "conversation_started", serde_json::json!({})));
+    rt.settle().await;
+    assert_eq!(fake.calls().len(), 1);
+    let error = trace.records().into_iter().find_map(|r| match r {
+        TraceRecord::Action { error, .. } => error,
+        _ => None,
+    });
+    assert!(error.unwrap().contains("retry after 1h"));
+}
+
+#[tokio::test(start_paused = true)]
+async fn each_try_is_bounded_by_the_action_timeout_over_the_target_one() {
+    let mut quick = get_order();
+    quick.timeout_ms = Some(1_000);
+    let ir = http_target(Ir::new(&[Channel::Chat]), Some((2, 100, 100)), Some(30_000))
+        .action(quick)
+        .on("conversation_started", &["get_order"]);
+    let fake = Arc::new(Fake {
+        delay: Some(Duration::from_secs(60)),
+        ..Fake::default()
+    });
+    let (rt, trace) = start(ir, vec![("orders", fake.clone())]);
+    let began = Instant::now();
+    rt.send(ev("c1", "conversation_started", serde_json::json!({})));
+    rt.settle().await;
+    assert_eq!(fake.calls().len(), 2);
+    assert!(
+        began.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        began.elapsed()
+    );
+    let records = trace.records();
+    assert!(records.iter().any(|r| matches!(r,
+        TraceRecord::Action { status: ActionStatus::Failed, attempts: 2, error: Some(e), .. } if e == "timed out after 1s")));
+    assert_eq!(fake.calls()[0].0.timeout, Duration::from_secs(1));
+}
+
+// ---------- inactivity ----------
+
+fn inactive_program() -> Ir {
+    let mut ir = Ir::new(&[Channel::Chat, Channel::Voice])
+        .reply(
+            "still_there",
+            text("Are you still there?"),
+            Some(text("Hello? Are you still with me?")),
+        )
+        .bind(
+            ir::Trigger::Event {
+                event: "conversation_inactive".into(),
+            },
+            None,
+            ir::BindingBody::Reply("still_there".into()),
+            0,
+        );
+    ir.0.agent.inactivity_ms = Some(180_000);
+    ir
+}
+
+fn replies(trace: &TraceBuffer, conversation: &str) -> Vec<String> {
+    trace
+        .records()
+        .into_iter()
+        .filter_map(|r| match r {
+            TraceRecord::Reply {
+                conversation: c,
+                text,
+                ..
+            } if c == conversation => Some(text),
+            _ => None,
+        })
+        .collect()
+}
+
+#[tokio::test(start_paused = true)]
+async fn inactivity_fires_on_the_paused_clock_once_per_idle_period() {
+    let (rt, trace) = start(inactive_program(), vec![]);
+    rt.send(ev("c1", "conversation_started", serde_json::json!({})));
+    rt.settle().await;
+    tokio::time::advance(Duration::from_secs(120)).await;
+    rt.send(ev(
+        "c1",
+        "message_received",
+        serde_json::json!({"text": "hi"}),
+    ));
+    rt.settle().await;
+    tokio::time::advance(Duration::from_secs(120)).await;
+    rt.settle().await;
+    assert!(
+        replies(&trace, "c1").is_empty(),
+        "a message re-armed the timer"
+    );
+    tokio::time::advance(Duration::from_secs(59)).await;
+    rt.settle().await;
+    assert!(replies(&trace, "c1").is_empty(), "not before its time");
+    tokio::time::advance(Duration::from_secs(1)).await;
+    rt.settle().await;
+    assert_eq!(replies(&trace, "c1"), ["Are you still there?"]);
+    tokio::time::advance(Duration::from_secs(600)).await;
+    rt.settle().await;
+    assert_eq!(
+        replies(&trace, "c1").len(),
+        1,
+        "fires once until the next message"
+    );
+    let idle = trace.records().into_iter().find_map(|r| match r {
+        TraceRecord::Event { event, payload, .. } if event == "conversation_inactive" => {
+            Some(payload)
+        }
+        _ => None,
+    });
+    assert_eq!(idle.unwrap()["idle"], 180_000);
+}
+
+#[tokio::test]
+async fn wait_events_advance_one_conversation_clock_on_a_manual_clock() {
+    let trace = TraceBuffer::new();
+    let rt = Runtime::builder(inactive_program().0)
+        .trace(Arc::new(trace.clone()))
+        .clock(ClockMode::Manual)
+        .build()
+        .unwrap();
+    let wait = |c: &str, ms| Event::new(c, EventKind::Wait(Duration::from_millis(ms)), Value::Null);
+    let voice = Event {
+        channel: Some(Channel::Voice),
+        ..ev("v1", "conversation_started", serde_json::json!({}))
+    };
+    rt.send(voice);
+    rt.send(ev("c1", "conversation_started", serde_json::json!({})));
+    rt.send(wait("c1", 120_000));
+    rt.send(wait("v1", 179_999));
+    rt.settle().await;
+    assert!(replies(&trace, "c1").is_empty());
+    assert!(replies(&trace, "v1").is_empty());
+    rt.send(wait("c1", 60_000));
+    rt.send(wait("v1", 1));
+    rt.settle().await;
+    assert_eq!(replies(&trace, "c1"), ["Are you still there?"]);
+    assert_eq!(
+        replies(&trace, "v1"),
+        ["Hello? Are you still with me?"],
+        "voice text on voice"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn wait_events_and_real_time_add_up_on_the_tokio_clock() {
+    let (rt, trace) = start(inactive_program(), vec![]);
+    rt.send(ev("c1", "conversation_started", serde_json::json!({})));
+    rt.send(Event::new(
+        "c1",
+        EventKind::Wait(Duration::from_secs(100)),
+        Value::Null,
+    ));
+    rt.settle().await;
+    tokio::time::advance(Duration::from_secs(79)).await;
+    rt.settle().await;
+    assert!(replies(&trace, "c1").is_empty());
+    tokio::time::advance(Duration::from_secs(2)).await;
+    rt.settle().await;
+    assert_eq!(replies(&trace, "c1"), ["Are you still there?"]);
+}
+
+// ---------- concurrency, idempotency ----------
+
+#[tokio::test(start_paused = true)]
+async fn many_conversations_run_concurrently_and_one_failing_stops_no_other() {
+    let mut fetch = get_order();
+    fetch.when = Some(bin(
+        BinOp::Eq,
+        path(Scope::Conversation, &["id"]),
+        text("c-13"),
+    ));
+    fetch.on_failure = Some("fallback".into());
+    let ir = http_target(Ir::new(&[Channel::Chat]), Some((3, 1_000, 1_000)), None)
+        .action(fetch)
+        .action(log_action("fallback"))
+        .action(log_action("seen"))
+        .on("message_received", &["get_order", "seen"]);
+    let fake = Arc::new(Fake {
+        script: Mutex::new(
+            (0..3)
+                .map(|_| Err(TaskError::retryable("connection refused")))
+                .collect(),
+        ),
+        ..Fake::default()
+    });
+    let (rt, _) = start(ir, vec![("orders", fake.clone())]);
+    for round in 0..3 {
+        for c in 0..200 {
+            rt.send(ev(
+                &format!("c-{c}"),
+                "message_received",
+                serde_json::json!({"text": round}),
+            ));
+        }
+    }
+    let began = Instant::now();
+    rt.settle().await;
+    // c-13 spent ~6s in back-off; the others did not wait for it.
+    assert!(began.elapsed() >= Duration::from_secs(1));
+    let states = rt.finish().await;
+    assert_eq!(states.len(), 200);
+    for state in &states {
+        let expected: Vec<&str> = if state.id == "c-13" {
+            vec!["fallback", "seen", "seen", "seen"]
+        } else {
+            vec!["seen"; 3]
+        };
+        assert_eq!(log_of(state), expected, "{}", state.id);
+        assert_eq!(state.seq, 3);
+    }
+    assert_eq!(fake.calls().len(), 3 + 2);
+}
+
+#[tokio::test(start_paused = true)]
+async fn idempotency_keys_are_stable_across_retries_and_distinct_otherwise() {
+    let mut keyed = action(
+        "keyed",
+        "orders",
+        "http",
+        "post",
+        vec![("path", text("/t"))],
+    );
+    keyed.idempotency_key = Some(Expr::Interp(vec![
+        text("ticket-"),
+        path(Scope::Event, &["text"]),
+    ]));
+    let ir = http_target(Ir::new(&[Channel::Chat]), Some((2, 10, 10)), None)
+        .action(action(
+            "create",
+            "orders",
+            "http",
+            "post",
+            vec![("path", text("/t"))],
+        ))
+        .action(keyed)
+        .on("message_received", &["create", "create", "keyed"]);
+    let fake = Fake::new(vec![Err(TaskError::retryable("HTTP 503"))]);
+    let (rt, _) = start(ir, vec![("orders", fake.clone())]);
+    for c in ["a", "b"] {
+        for text in ["x", "y"] {
+            rt.send(ev(
+                c,
+                "message_received",
+                serde_json::json!({ "text": text }),
+            ));
+        }
+    }
+    rt.settle().await;
+    let mut keys: Vec<String> = fake
+        .calls()
+        .into_iter()
+        .map(|(r, _)| r.idempotency_key)
+        .collect();
+    keys.sort();
+    let expected = [
+        "a/1/create",
+        "a/1/create",
+        "a/1/create#2",
+        "a/2/create",
+        "a/2/create#2",
+        "b/1/create",
+        "b/1/create#2",
+        "b/2/create",
+        "b/2/create#2",
+        "ticket-x",
+        "ticket-x",
+        "ticket-y",
+        "ticket-y",
+    ];
+    assert_eq!(keys, expected, "the retried first try shares its key");
+}
+
+// ---------- built-in targets ----------
+
+#[tokio::test]
+async fn conversation_and_call_tasks_change_state_and_emit_records() {
+    let ir = Ir::new(&[Channel::Voice])
+        .param("attempts", Type::Number, Some(Value::Number(0.0)))
+        .param("customer", Type::Record, None)
+        .action(action(
+            "count",
+            "conversation",
+            "conversation",
+            "increment",
+            vec![("name", text("attempts")), ("by", num(2.0))],
+        ))
+        .action(action(
+            "vip",
+            "conversation",
+            "conversation",
+            "add_label",
+            vec![("label", text("vip"))],
+        ))
+        .action(action(
+            "who",
+            "conversation",
+            "conversation",
+            "set",
+            vec![(
+                "customer",
+                Expr::Record(vec![("phone".into(), path(Scope::Caller, &["phone"]))]),
+            )],
+        ))
+        .action(action(
+            "greet",
+            "conversation",
+            "conversation",
+            "reply",
+            vec![("reply", text("hello"))],
+        ))
+        .action(action(
+            "handover",
+            "call",
+            "call",
+            "transfer",
+            vec![
+                ("to", text("+15550111")),
+                ("mode", text("warm")),
+                ("whisper", text("VIP caller")),
+            ],
+        ))
+        .action(action(
+            "press",
+            "call",
+            "call",
+            "send_dtmf",
+            vec![("digits", text("12#"))],
+        ))
+        .action(action(
+            "bye",
+            "call",
+            "call",
+            "hangup",
+            vec![("reason", text("done"))],
+        ))
+        .reply(
+            "hello",
+            Expr::Interp(vec![text("Hi "), path(Scope::Caller, &["phone"])]),
+            Some(text("Hello caller")),
+        )
+        .on("call_ringing", &["count", "vip", "vip", "who"])
+        .on("call_started", &["greet", "handover", "press", "bye"]);
+    let (rt, trace) = start(ir, vec![]);
+    rt.send(ev(
+        "v",
+        "call_ringing",
+        serde_json::json!({"from": "+33612345678", "to": "+15550100"}),
+    ));
+    rt.send(ev("v", "call_started", serde_json::json!({})));
+    let state = rt.finish().await.remove(0);
+    assert_eq!(state.params["attempts"], Value::Number(2.0));
+    assert_eq!(
+        state.params["customer"].to_json(),
+        serde_json::json!({"phone": "+33612345678"})
+    );
+    assert_eq!(state.labels, ["vip"]);
+    assert_eq!(state.status, ConversationStatus::Ended);
+    let kinds: Vec<String> = trace
+        .records()
+        .into_iter()
+        .filter(|r| !matches!(r, TraceRecord::Action { .. }))
+        .map(|r| {
+            serde_json::to_value(&r).unwrap()["type"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        ["event", "label", "event", "reply", "transfer", "dtmf", "hangup", "end"]
+    );
+    assert_eq!(replies(&trace, "v"), ["Hello caller"]);
+}
+
+#[tokio::test]
+async fn declared_tasks_send_a_request_and_map_the_response() {
+    let mut ir = http_target(Ir::new(&[Channel::Chat]), None, None).param("eta", Type::Text, None);
+    ir.0.tasks.insert(
+        "order_eta".into(),
+        ir::TaskDef {
+            name: "order_eta".into(),
+            target: "orders".into(),
+            params: vec![ir::TaskParam {
+                name: "id".into(),
+                ty: Type::Text,
+                optional: false,
+                default: None,
+            }],
+            method: "GET".into(),
+            path: Expr::Interp(vec![text("/orders/"), param("id")]),
+            query: Some(Expr::Record(vec![("lang".into(), text("en"))])),
+            body: None,
+            headers: None,
+            result: Some(path(Scope::Response, &["body", "delivery", "eta"])),
+        },
+    );
+    let mut eta = action(
+        "eta",
+        "orders",
+        "http",
+        "order_eta",
+        vec![("id", path(Scope::Event, &["text"]))],
+    );
+    eta.task.declared = true;
+    eta.save = Some("eta".into());
+    let ir = ir.action(eta).on("message_received", &["eta"]);
+    let fake = Fake::new(vec![ok_body(
+        serde_json::json!({"delivery": {"eta": "tomorrow"}}),
+    )]);
+    let (rt, _) = start(ir, vec![("orders", fake.clone())]);
+    rt.send(ev(
+        "c",
+        "message_received",
+        serde_json::json!({"text": "A-42"}),
+    ));
+    let state = rt.finish().await.remove(0);
+    assert_eq!(state.params["eta"], Value::Text("tomorrow".into()));
+    let (request, _) = &fake.calls()[0];
+    assert_eq!(request.task, "request");
+    assert_eq!(
+        Value::Record(request.args.clone()).to_json(),
+        serde_json::json!({"method": "GET", "path": "/orders/A-42", "query": {"lang": "en"}})
+    );
+}
+
+// ---------- secrets, dry run ----------
+
+#[tokio::test]
+async fn a_secret_value_appears_in_no_trace_record_or_error() {
+    let canary = "canary-7f3a9";
+    let seen_fields: Arc<Mutex<Vec<IndexMap<String, Value>>>> = Arc::default();
+    let leaky = Arc::new(Fake {
+        describe_leaks: Some(format!(" Authorization: Bearer {canary}")),
+        script: Mutex::new(VecDeque::from([Err(TaskError::fatal(format!(
+            "401: bad token {canary}"
+        )))])),
+        ..Fake::default()
+    });
+    let mut save_secret = action(
+        "copy",
+        "conversation",
+        "conversation",
+        "set",
+        vec![(
+            "note",
+            Expr::Interp(vec![
+                text("token="),
+                call("secret", vec![text("ORDERS_TOKEN")]),
+            ]),
+        )],
+    );
+    save_secret.when = None;
+    let ir = http_target(Ir::new(&[Channel::Chat]), None, None)
+        .param("note", Type::Text, None)
+        .action(get_order())
+        .action(save_secret)
+        .action(action(
+            "say",
+            "conversation",
+            "conversation",
+            "reply",
+            vec![("reply", text("r"))],
+        ))
+        .reply(
+            "r",
+            Expr::Interp(vec![text("your note: "), param("note")]),
+            None,
+        )
+        .on("conversation_started", &["get_order", "copy", "say"]);
+    let trace = TraceBuffer::new();
+    let factory_fields = seen_fields.clone();
+    let leaky_for_factory = leaky.clone();
+    let rt = Runtime::builder(ir.0)
+        .trace(Arc::new(trace.clone()))
+        .env(MapEnv::new([("ORDERS_TOKEN", canary)]))
+        .executor_factory(Arc::new(move |_target, fields| {
+            factory_fields.lock().unwrap().push(fields);
+            Ok(leaky_for_factory.clone() as Arc<dyn Executor>)
+        }))
+        .build()
+        .unwrap();
+    rt.send(ev(
+        "c1",
+        "conversation_started",
+        serde_json::json!({"user": {"name": "Ana"}}),
+    ));
+    let states = rt.finish().await;
+    // The executor did get the real token...
+    let fields = seen_fields.lock().unwrap();
+    assert_eq!(fields[0]["auth"].to_json()["token"], canary);
+    assert_eq!(leaky.calls().len(), 1);
+    // ...and no record shows it, though the executor's description and error held it.
+    let json: String = trace
+        .records()
+        .iter()
+        .map(|r| r.to_json_line() + "\n")
+        .collect();
+    assert!(!json.contains(canary), "{json}");
+    assert!(json.contains("Bearer [redacted]"), "{json}");
+    assert!(json.contains("token=[redacted]"), "{json}");
+    assert_eq!(
+        rt.redactor()
+            .redact(&format!("{:?}", states))
+            .contains(canary),
+        false
+    );
+}
+
+#[tokio::test]
+async fn dry_run_describes_every_external_task_and_sends_nothing() {
+    let mut fetch = get_order();
+    fetch.save = Some("order".into());
+    let ir = http_target(Ir::new(&[Channel::Chat]), None, None)
+        .param("order", Type::Record, None)
+        .action(fetch)
+        .action(action(
+            "create",
+            "orders",
+            "http",
+            "post",
+            vec![("path", text("/tickets"))],
+        ))
+        .action(log_action("local"))
+        .on("conversation_started", &["get_order", "create", "local"]);
+    let fake = Fake::new(vec![]);
+    let trace = TraceBuffer::new();
+    let rt = Runtime::builder(ir.0)
+        .trace(Arc::new(trace.clone()))
+        .env(MapEnv::new([("ORDERS_TOKEN", "t")]))
+        .executor("orders", fake.clone())
+        .dry_run(true)
+        .build()
+        .unwrap();
+    rt.send(ev("c1", "conversation_started", serde_json::json!({})));
+    let state = rt.finish().await.remove(0);
+    assert!(fake.calls().is_empty());
+    assert_eq!(log_of(&state), ["local"], "in-process actions still run");
+    let described: Vec<(String, bool)> = trace
+        .records()
+        .into_iter()
+        .filter_map(|r| match r {
+            TraceRecord::Action {
+                request: Some(request),
+                dry_run,
+                ..
+            } => Some((request, dry_run)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        described,
+        [
+            ("GET /orders/1".to_string(), true),
+            ("POST /tickets".to_string(), true)
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_target_that_cannot_be_set_up_fails_its_actions_only() {
+    let ir = Ir::new(&[Channel::Chat])
+        .target(
+            "crm",
+            "http",
+            vec![("base_url", call("secret", vec![text("MISSING_URL")]))],
+            None,
+            None,
+        )
+        .action(action(
+            "lookup",
+            "crm",
+            "http",
+            "get",
+            vec![("path", text("/x"))],
+        ))
+        .action(log_action("after"))
+        .on("conversation_started", &["lookup", "after"]);
+    let trace = TraceBuffer::new();
+    let rt = Runtime::builder(ir.0)
+        .trace(Arc::new(trace.clone()))
+        .env(MapEnv::default())
+        .build()
+        .unwrap();
+    rt.send(ev("c1", "conversation_started", serde_json::json!({})));
+    let state = rt.finish().await.remove(0);
+    assert_eq!(log_of(&state), ["after"]);
+    let error = trace.records().into_iter().find_map(|r| match r {
+        TraceRecord::Action { error, .. } => error,
+        _ => None,
+    });
+    assert_eq!(
+        error.as_deref(),
+        Some("target `crm` is unavailable: field `base_url`: the secret `MISSING_URL` is not set in the environment")
+    );
+}
+
+#[tokio::test]
+async fn an_inconsistent_ir_is_refused_not_panicked_on() {
+    let ir = Ir::new(&[Channel::Chat]).on("conversation_started", &["ghost"]);
+    let error = Runtime::builder(ir.0).build().err().unwrap();
+    assert_eq!(error, "a binding runs `ghost`, which is not an action");
+}
