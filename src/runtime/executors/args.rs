@@ -1,0 +1,173 @@
+//! Reading a target's fields and a task's arguments, with errors that name the field and
+//! never show its value (it may be a secret).
+
+use crate::ir::Value;
+use crate::runtime::effects::{TaskError, TaskRequest};
+use indexmap::IndexMap;
+
+/// A target's evaluated fields, with its name for error messages.
+pub struct Fields {
+    pub target: String,
+    values: IndexMap<String, Value>,
+}
+
+impl Fields {
+    pub fn new(target: &str, values: IndexMap<String, Value>) -> Self {
+        Fields {
+            target: target.to_string(),
+            values,
+        }
+    }
+
+    /// A field that is present and not null.
+    pub fn get(&self, name: &str) -> Option<&Value> {
+        self.values.get(name).filter(|v| !matches!(v, Value::Null))
+    }
+
+    pub fn error(&self, message: impl std::fmt::Display) -> String {
+        format!("target `{}`: {message}", self.target)
+    }
+
+    pub fn text(&self, name: &str) -> Result<Option<String>, String> {
+        match self.get(name) {
+            None => Ok(None),
+            Some(Value::Text(s)) => Ok(Some(s.clone())),
+            Some(other) => Err(self.error(format_args!(
+                "field `{name}` must be text, not {}",
+                other.type_name()
+            ))),
+        }
+    }
+
+    pub fn required_text(&self, name: &str) -> Result<String, String> {
+        self.text(name)?
+            .filter(|s| !s.is_empty())
+            .ok_or_else(|| self.error(format_args!("field `{name}` is required and empty")))
+    }
+
+    /// A list of texts (`allow_hosts`).
+    pub fn texts(&self, name: &str) -> Result<Vec<String>, String> {
+        match self.get(name) {
+            None => Ok(Vec::new()),
+            Some(Value::List(items)) => items
+                .iter()
+                .map(|item| match item {
+                    Value::Text(s) => Ok(s.clone()),
+                    other => Err(self.error(format_args!(
+                        "field `{name}` must be a list of texts, it holds a {}",
+                        other.type_name()
+                    ))),
+                })
+                .collect(),
+            Some(other) => Err(self.error(format_args!(
+                "field `{name}` must be a list, not {}",
+                other.type_name()
+            ))),
+        }
+    }
+
+    pub fn record(&self, name: &str) -> Result<Option<&IndexMap<String, Value>>, String> {
+        match self.get(name) {
+            None => Ok(None),
+            Some(Value::Record(map)) => Ok(Some(map)),
+            Some(other) => Err(self.error(format_args!(
+                "field `{name}` must be a record, not {}",
+                other.type_name()
+            ))),
+        }
+    }
+
+    pub fn number(&self, name: &str) -> Result<Option<f64>, String> {
+        match self.get(name) {
+            None => Ok(None),
+            Some(Value::Number(n)) => Ok(Some(*n)),
+            Some(other) => Err(self.error(format_args!(
+                "field `{name}` must be a number, not {}",
+                other.type_name()
+            ))),
+        }
+    }
+}
+
+/// A task argument that is present and not null.
+pub fn arg<'a>(request: &'a TaskRequest, name: &str) -> Option<&'a Value> {
+    request.args.get(name).filter(|v| !matches!(v, Value::Null))
+}
+
+pub fn required<'a>(request: &'a TaskRequest, name: &str) -> Result<&'a Value, TaskError> {
+    arg(request, name).ok_or_else(|| {
+        TaskError::fatal(format!(
+            "task `{}` needs the argument `{name}`",
+            request.task
+        ))
+    })
+}
+
+pub fn text_arg(request: &TaskRequest, name: &str) -> Result<Option<String>, TaskError> {
+    match arg(request, name) {
+        None => Ok(None),
+        Some(Value::Text(s)) => Ok(Some(s.clone())),
+        Some(other) => Err(wrong_type(request, name, "text", other)),
+    }
+}
+
+pub fn required_text(request: &TaskRequest, name: &str) -> Result<String, TaskError> {
+    required(request, name)?;
+    Ok(text_arg(request, name)?.unwrap_or_default())
+}
+
+pub fn record_arg<'a>(
+    request: &'a TaskRequest,
+    name: &str,
+) -> Result<Option<&'a IndexMap<String, Value>>, TaskError> {
+    match arg(request, name) {
+        None => Ok(None),
+        Some(Value::Record(map)) => Ok(Some(map)),
+        Some(other) => Err(wrong_type(request, name, "a record", other)),
+    }
+}
+
+/// A list of texts, also accepting one text (`to: "a@x"` as well as `to: ["a@x", "b@x"]`).
+pub fn texts_arg(request: &TaskRequest, name: &str) -> Result<Vec<String>, TaskError> {
+    match arg(request, name) {
+        None => Ok(Vec::new()),
+        Some(Value::Text(s)) => Ok(vec![s.clone()]),
+        Some(Value::List(items)) => items
+            .iter()
+            .map(|item| match item {
+                Value::Text(s) => Ok(s.clone()),
+                other => Err(wrong_type(request, name, "a list of texts", other)),
+            })
+            .collect(),
+        Some(other) => Err(wrong_type(request, name, "a list of texts", other)),
+    }
+}
+
+pub fn wrong_type(request: &TaskRequest, name: &str, expected: &str, got: &Value) -> TaskError {
+    TaskError::fatal(format!(
+        "task `{}`: argument `{name}` must be {expected}, not {}",
+        request.task,
+        got.type_name()
+    ))
+}
+
+/// A scalar as it is written in a query string, a header, a form or a URL path:
+/// whole numbers without a fraction, `true`/`false`; `None` for null, lists and records.
+pub fn scalar_text(value: &Value) -> Option<String> {
+    match value {
+        Value::Text(s) => Some(s.clone()),
+        Value::Number(_) | Value::Bool(_) | Value::Duration(_) => Some(value.to_json().to_string()),
+        Value::Null | Value::List(_) | Value::Record(_) => None,
+    }
+}
+
+/// An identifier placed in a URL path (`/tickets/{id}.json`), percent-encoded so it stays
+/// one segment whatever it holds.
+pub fn path_segment(request: &TaskRequest, name: &str) -> Result<String, TaskError> {
+    let value = required(request, name)?;
+    let text = scalar_text(value).ok_or_else(|| wrong_type(request, name, "an id", value))?;
+    Ok(
+        percent_encoding::utf8_percent_encode(&text, percent_encoding::NON_ALPHANUMERIC)
+            .to_string(),
+    )
+}

@@ -1,0 +1,487 @@
+//! The HTTP client every HTTP-based executor shares: SSRF guard, size cap, idempotency key,
+//! and one classification of failures.
+
+use super::guard::{self, AllowHosts, GuardedResolver, Refused};
+use super::ExecutorOptions;
+use crate::ir::Value;
+use crate::runtime::effects::TaskError;
+use indexmap::IndexMap;
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use reqwest::Method;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+/// A request body.
+pub enum Body {
+    None,
+    Json(serde_json::Value),
+    /// `application/x-www-form-urlencoded` pairs (Twilio).
+    Form(Vec<(String, String)>),
+}
+
+/// One request, fully resolved.
+pub struct Outgoing {
+    pub method: Method,
+    pub url: url::Url,
+    pub headers: HeaderMap,
+    pub body: Body,
+    /// Set on side-effecting requests; a header of the same name in `headers` wins.
+    pub idempotency_key: Option<String>,
+    pub timeout: Duration,
+}
+
+/// A 2xx answer: `{ status, headers, body }` once turned into a [`Value`].
+pub struct Answer {
+    pub status: u16,
+    pub headers: IndexMap<String, Value>,
+    pub body: Value,
+}
+
+impl Answer {
+    pub fn into_value(self) -> Value {
+        Value::Record(IndexMap::from([
+            ("status".to_string(), Value::Number(self.status.into())),
+            ("headers".to_string(), Value::Record(self.headers)),
+            ("body".to_string(), self.body),
+        ]))
+    }
+}
+
+/// How the client authenticates (header values are marked sensitive so reqwest never
+/// prints them).
+#[derive(Clone)]
+pub enum Auth {
+    None,
+    Bearer(String),
+    Basic(String, String),
+    ApiKey(HeaderName, String),
+}
+
+impl Auth {
+    /// Reads the `{ scheme, ... }` record documented in [`super`].
+    pub fn from_value(value: Option<&Value>) -> Result<Auth, String> {
+        let Some(value) = value else {
+            return Ok(Auth::None);
+        };
+        let Value::Record(map) = value else {
+            return Err("field `auth` must be bearer(..), basic(..) or api_key(..)".into());
+        };
+        let text = |key: &str| match map.get(key) {
+            Some(Value::Text(s)) => Ok(s.clone()),
+            _ => Err(format!("`auth`: `{key}` is missing or not text")),
+        };
+        match map.get("scheme") {
+            Some(Value::Text(s)) if s == "bearer" => Ok(Auth::Bearer(text("token")?)),
+            Some(Value::Text(s)) if s == "basic" => {
+                Ok(Auth::Basic(text("username")?, text("password")?))
+            }
+            Some(Value::Text(s)) if s == "api_key" => {
+                let header = HeaderName::try_from(text("header")?)
+                    .map_err(|_| "`auth`: api_key's header is not a valid header name")?;
+                Ok(Auth::ApiKey(header, text("value")?))
+            }
+            _ => Err("field `auth` must be bearer(..), basic(..) or api_key(..)".into()),
+        }
+    }
+
+    fn apply(&self, builder: reqwest::RequestBuilder) -> Result<reqwest::RequestBuilder, String> {
+        Ok(match self {
+            Auth::None => builder,
+            Auth::Bearer(token) => builder.bearer_auth(token),
+            Auth::Basic(user, pass) => builder.basic_auth(user, Some(pass)),
+            Auth::ApiKey(header, value) => {
+                let mut value = HeaderValue::from_str(value)
+                    .map_err(|_| "the api_key value is not a valid header value".to_string())?;
+                value.set_sensitive(true);
+                builder.header(header.clone(), value)
+            }
+        })
+    }
+}
+
+/// A reqwest client with the guard installed, shared by one target's requests.
+#[derive(Clone)]
+pub struct GuardedClient {
+    client: reqwest::Client,
+    allow: AllowHosts,
+    auth: Arc<Auth>,
+    max_bytes: usize,
+}
+
+impl GuardedClient {
+    pub fn new(
+        options: &ExecutorOptions,
+        allow_hosts: &[String],
+        auth: Auth,
+    ) -> Result<Self, String> {
+        let allow = AllowHosts::new(allow_hosts);
+        let client = reqwest::Client::builder()
+            .user_agent(options.user_agent.clone())
+            .connect_timeout(options.connect_timeout)
+            // A proxy would resolve names itself and defeat the guard.
+            .no_proxy()
+            .dns_resolver(Arc::new(GuardedResolver {
+                allow: allow.clone(),
+            }))
+            .redirect(guard::redirect_policy(allow.clone()))
+            .build()
+            .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
+        Ok(GuardedClient {
+            client,
+            allow,
+            auth: Arc::new(auth),
+            max_bytes: options.max_response_bytes,
+        })
+    }
+
+    /// One attempt: a 2xx answer, or a classified failure.
+    pub async fn send(&self, out: Outgoing) -> Result<Answer, TaskError> {
+        let summary = format!("{} {}", out.method, redact_url(&out.url));
+        self.allow
+            .check_url(&out.url)
+            .map_err(|refused| TaskError::fatal(refused.0))?;
+        let mut builder = self
+            .client
+            .request(out.method, out.url)
+            .headers(out.headers.clone());
+        if !out.timeout.is_zero() {
+            builder = builder.timeout(out.timeout);
+        }
+        if let Some(key) = out
+            .idempotency_key
+            .filter(|_| !out.headers.contains_key("idempotency-key"))
+        {
+            let value = HeaderValue::from_str(&key)
+                .map_err(|_| TaskError::fatal("the idempotency key is not a valid header value"))?;
+            builder = builder.header("Idempotency-Key", value);
+        }
+        builder = match out.body {
+            Body::None => builder,
+            Body::Json(json) => builder.json(&json),
+            Body::Form(pairs) => builder.form(&pairs),
+        };
+        builder = self.auth.apply(builder).map_err(TaskError::fatal)?;
+        let response = builder
+            .send()
+            .await
+            .map_err(|e| transport_error(&summary, &e))?;
+        let status = response.status();
+        let retry_after = retry_after(response.headers());
+        let headers = header_record(response.headers());
+        let content_type = response
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_ascii_lowercase);
+        let bytes = read_capped(response, self.max_bytes, &summary).await?;
+        if !status.is_success() {
+            return Err(status_error(&summary, status, &bytes, retry_after));
+        }
+        let body = parse_body(content_type.as_deref(), &bytes).map_err(|e| {
+            TaskError::fatal(format!("{summary}: malformed JSON in the answer: {e}"))
+        })?;
+        Ok(Answer {
+            status: status.as_u16(),
+            headers,
+            body,
+        })
+    }
+}
+
+impl Outgoing {
+    /// The one-line summary of [`crate::runtime::effects::Executor::describe`]: method, URL
+    /// and the body's field names (never its values, which may hold secrets).
+    pub fn describe(&self) -> String {
+        let mut line = format!("{} {}", self.method, redact_url(&self.url));
+        let names = match &self.body {
+            Body::None => return line,
+            Body::Json(serde_json::Value::Object(map)) => {
+                map.keys().map(String::as_str).collect::<Vec<_>>()
+            }
+            Body::Json(_) => Vec::new(),
+            Body::Form(pairs) => pairs.iter().map(|(k, _)| k.as_str()).collect(),
+        };
+        let kind = if matches!(self.body, Body::Form(_)) {
+            "form"
+        } else {
+            "JSON"
+        };
+        if names.is_empty() {
+            line.push_str(&format!(" ({kind} body)"));
+        } else {
+            line.push_str(&format!(" ({kind}: {})", names.join(", ")));
+        }
+        line
+    }
+}
+
+/// A URL as shown in traces: no user info (it may hold a password).
+pub fn redact_url(url: &url::Url) -> String {
+    let mut shown = url.clone();
+    let _ = shown.set_username("");
+    let _ = shown.set_password(None);
+    shown.to_string()
+}
+
+/// Reads the body chunk by chunk, failing as soon as it passes the cap (a huge body never
+/// sits in memory).
+async fn read_capped(
+    mut response: reqwest::Response,
+    max: usize,
+    summary: &str,
+) -> Result<Vec<u8>, TaskError> {
+    let too_big = || {
+        TaskError::fatal(format!(
+            "{summary}: the answer is larger than the {} limit",
+            human_bytes(max)
+        ))
+    };
+    if response
+        .content_length()
+        .is_some_and(|len| len > max as u64)
+    {
+        return Err(too_big());
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response
+        .chunk()
+        .await
+        .map_err(|e| transport_error(summary, &e))?
+    {
+        if body.len() + chunk.len() > max {
+            return Err(too_big());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+fn human_bytes(n: usize) -> String {
+    if n >= 1024 * 1024 && n % (1024 * 1024) == 0 {
+        format!("{} MiB", n / (1024 * 1024))
+    } else {
+        format!("{n} bytes")
+    }
+}
+
+/// JSON when the answer says so (and then it must parse), JSON when it says nothing and
+/// parses, text otherwise; an empty body is null.
+fn parse_body(content_type: Option<&str>, bytes: &[u8]) -> Result<Value, serde_json::Error> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(Value::Null);
+    }
+    let says_json = content_type.is_some_and(|ct| {
+        let essence = ct.split(';').next().unwrap_or("").trim();
+        essence == "application/json" || essence.ends_with("+json")
+    });
+    match content_type {
+        Some(_) if says_json => serde_json::from_slice(bytes).map(|j| Value::from_json(&j)),
+        None => Ok(serde_json::from_slice(bytes)
+            .map(|j| Value::from_json(&j))
+            .unwrap_or_else(|_| text_value(bytes))),
+        Some(_) => Ok(text_value(bytes)),
+    }
+}
+
+fn text_value(bytes: &[u8]) -> Value {
+    Value::Text(String::from_utf8_lossy(bytes).into_owned())
+}
+
+/// Lower-cased header names; repeated headers joined with `, `; sensitive ones dropped.
+fn header_record(headers: &HeaderMap) -> IndexMap<String, Value> {
+    let mut record: IndexMap<String, Value> = IndexMap::new();
+    for (name, value) in headers {
+        if value.is_sensitive() || name == reqwest::header::SET_COOKIE {
+            continue;
+        }
+        let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
+        record
+            .entry(name.as_str().to_string())
+            .and_modify(|v| {
+                if let Value::Text(existing) = v {
+                    existing.push_str(", ");
+                    existing.push_str(&value);
+                }
+            })
+            .or_insert_with(|| Value::Text(value.clone()));
+    }
+    record
+}
+
+/// `Retry-After` as seconds or as an HTTP date.
+fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let raw = headers
+        .get(reqwest::header::RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim();
+    if let Ok(seconds) = raw.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let at = httpdate::parse_http_date(raw).ok()?;
+    Some(
+        at.duration_since(SystemTime::now())
+            .unwrap_or(Duration::ZERO),
+    )
+}
+
+/// A non-2xx answer: 5xx, 408 and 429 may succeed later; other 4xx will not.
+fn status_error(
+    summary: &str,
+    status: reqwest::StatusCode,
+    body: &[u8],
+    retry_after: Option<Duration>,
+) -> TaskError {
+    let mut message = format!("{summary} answered {status}");
+    let excerpt = String::from_utf8_lossy(body);
+    let excerpt = excerpt.trim();
+    if !excerpt.is_empty() {
+        let short: String = excerpt.chars().take(200).collect();
+        let ellipsis = if short.len() < excerpt.len() {
+            "…"
+        } else {
+            ""
+        };
+        message.push_str(&format!(": {short}{ellipsis}"));
+    }
+    let retryable = status.is_server_error()
+        || status == reqwest::StatusCode::REQUEST_TIMEOUT
+        || status == reqwest::StatusCode::TOO_MANY_REQUESTS;
+    TaskError {
+        message,
+        retryable,
+        retry_after,
+    }
+}
+
+/// A failure before a complete answer: refused by the guard (fatal), timed out or
+/// unreachable (retryable).
+fn transport_error(summary: &str, error: &reqwest::Error) -> TaskError {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(current) = source {
+        if let Some(refused) = current.downcast_ref::<Refused>() {
+            return TaskError::fatal(format!("{summary}: {refused}"));
+        }
+        source = current.source();
+    }
+    if error.is_timeout() {
+        return TaskError::retryable(format!("{summary}: timed out"));
+    }
+    if error.is_builder() {
+        return TaskError::fatal(format!("{summary}: {}", innermost(error)));
+    }
+    let what = if error.is_connect() {
+        "cannot connect"
+    } else {
+        "the connection failed"
+    };
+    TaskError::retryable(format!("{summary}: {what}: {}", innermost(error)))
+}
+
+/// The root cause's text (reqwest's own top-level text repeats the URL).
+fn innermost(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut current = error;
+    while let Some(next) = current.source() {
+        current = next;
+    }
+    current.to_string()
+}
+
+/// Builds a header map from a record of scalar values (`headers:` of a target or a task).
+pub fn header_map(record: Option<&IndexMap<String, Value>>) -> Result<HeaderMap, String> {
+    let mut map = HeaderMap::new();
+    for (name, value) in record.into_iter().flatten() {
+        let header = HeaderName::try_from(name.as_str())
+            .map_err(|_| format!("`{name}` is not a valid header name"))?;
+        let Some(text) = super::args::scalar_text(value) else {
+            continue;
+        };
+        let value = HeaderValue::from_str(&text)
+            .map_err(|_| format!("header `{name}` has a value that cannot be sent"))?;
+        map.insert(header, value);
+    }
+    Ok(map)
+}
+
+/// `base` followed by `path` (`https://h/v2` + `/orders/1` → `https://h/v2/orders/1`),
+/// refusing a path that would leave `base`'s host.
+pub fn join(base: &url::Url, path: &str) -> Result<url::Url, String> {
+    if path.contains("://") || path.starts_with("//") {
+        return Err(format!(
+            "the path `{path}` must be relative to the target's base_url"
+        ));
+    }
+    let joined = format!(
+        "{}/{}",
+        base.as_str().trim_end_matches('/'),
+        path.trim_start_matches('/')
+    );
+    let url =
+        url::Url::parse(&joined).map_err(|e| format!("the path `{path}` is not valid: {e}"))?;
+    if url.host() != base.host() || url.port_or_known_default() != base.port_or_known_default() {
+        return Err(format!("the path `{path}` leaves the target's base_url"));
+    }
+    Ok(url)
+}
+
+/// Parses a `base_url`-like field: an absolute http(s) URL.
+pub fn parse_base(raw: &str, field: &str) -> Result<url::Url, String> {
+    let url = url::Url::parse(raw).map_err(|e| format!("field `{field}` is not a URL: {e}"))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+        return Err(format!(
+            "field `{field}` must be an http:// or https:// URL"
+        ));
+    }
+    let mut url = url;
+    url.set_query(None);
+    url.set_fragment(None);
+    Ok(url)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn joins_paths_under_the_base() {
+        let base = url::Url::parse("https://h.example/v2/").unwrap();
+        assert_eq!(
+            join(&base, "/orders/1?x=1").unwrap().as_str(),
+            "https://h.example/v2/orders/1?x=1"
+        );
+        assert!(join(&base, "https://evil.example/").is_err());
+        assert!(join(&base, "//evil.example/").is_err());
+        assert!(join(&base, "@evil.example/").is_ok_and(|u| u.host_str() == Some("h.example")));
+    }
+
+    #[test]
+    fn parses_bodies() {
+        let json = parse_body(Some("application/json; charset=utf-8"), br#"{"a":1}"#).unwrap();
+        assert_eq!(json.to_json(), serde_json::json!({"a": 1}));
+        assert!(parse_body(Some("application/json"), b"{oops").is_err());
+        assert_eq!(
+            parse_body(Some("text/plain"), b"{\"a\":1}").unwrap(),
+            Value::Text("{\"a\":1}".into())
+        );
+        assert_eq!(
+            parse_body(None, b"[1]").unwrap().to_json(),
+            serde_json::json!([1])
+        );
+        assert_eq!(parse_body(None, b"hi").unwrap(), Value::Text("hi".into()));
+        assert_eq!(parse_body(None, b"").unwrap(), Value::Null);
+    }
+
+    #[test]
+    fn reads_retry_after() {
+        let mut headers = HeaderMap::new();
+        headers.insert("retry-after", HeaderValue::from_static("7"));
+        assert_eq!(retry_after(&headers), Some(Duration::from_secs(7)));
+        let later = SystemTime::now() + Duration::from_secs(120);
+        headers.insert(
+            "retry-after",
+            HeaderValue::from_str(&httpdate::fmt_http_date(later)).unwrap(),
+        );
+        let got = retry_after(&headers).unwrap();
+        assert!(got > Duration::from_secs(100) && got <= Duration::from_secs(120));
+    }
+}

@@ -1,0 +1,118 @@
+//! `http` targets: `get post put patch delete (path, query?, body?, headers?)` and the
+//! generic `request { method, path, query?, body?, headers? }` of declared tasks.
+
+use super::args::{self, Fields};
+use super::client::{self, Auth, Body, GuardedClient, Outgoing};
+use super::ExecutorOptions;
+use crate::ir::Value;
+use crate::runtime::effects::{Executor, TaskError, TaskRequest};
+use futures::future::BoxFuture;
+use reqwest::header::HeaderMap;
+use reqwest::Method;
+
+pub struct HttpExecutor {
+    client: GuardedClient,
+    base: url::Url,
+    headers: HeaderMap,
+}
+
+impl HttpExecutor {
+    pub fn new(fields: &Fields, options: &ExecutorOptions) -> Result<Self, String> {
+        let base = client::parse_base(&fields.required_text("base_url")?, "base_url")
+            .map_err(|e| fields.error(e))?;
+        let auth = Auth::from_value(fields.get("auth")).map_err(|e| fields.error(e))?;
+        let headers = client::header_map(fields.record("headers")?).map_err(|e| fields.error(e))?;
+        let client = GuardedClient::new(options, &fields.texts("allow_hosts")?, auth)
+            .map_err(|e| fields.error(e))?;
+        Ok(HttpExecutor {
+            client,
+            base,
+            headers,
+        })
+    }
+
+    fn outgoing(&self, request: &TaskRequest) -> Result<Outgoing, TaskError> {
+        let method = method_of(request)?;
+        let path = args::required_text(request, "path")?;
+        let mut url = client::join(&self.base, &path).map_err(TaskError::fatal)?;
+        if let Some(query) = args::record_arg(request, "query")? {
+            let mut pairs = url.query_pairs_mut();
+            for (key, value) in query {
+                match value {
+                    Value::List(items) => {
+                        for item in items.iter().filter_map(args::scalar_text) {
+                            pairs.append_pair(key, &item);
+                        }
+                    }
+                    other => {
+                        if let Some(text) = args::scalar_text(other) {
+                            pairs.append_pair(key, &text);
+                        }
+                    }
+                }
+            }
+        }
+        let mut headers = self.headers.clone();
+        let extra = client::header_map(args::record_arg(request, "headers")?)
+            .map_err(|e| TaskError::fatal(format!("task `{}`: {e}", request.task)))?;
+        headers.extend(extra);
+        let body = match args::arg(request, "body") {
+            None => Body::None,
+            Some(value) => Body::Json(value.to_json()),
+        };
+        let side_effect = !matches!(method, Method::GET | Method::HEAD | Method::OPTIONS);
+        Ok(Outgoing {
+            method,
+            url,
+            headers,
+            body,
+            idempotency_key: side_effect.then(|| request.idempotency_key.clone()),
+            timeout: request.timeout,
+        })
+    }
+}
+
+/// The catalogue tasks name their method; `request` and declared tasks carry it.
+fn method_of(request: &TaskRequest) -> Result<Method, TaskError> {
+    let named = match request.task.as_str() {
+        "get" => Some(Method::GET),
+        "post" => Some(Method::POST),
+        "put" => Some(Method::PUT),
+        "patch" => Some(Method::PATCH),
+        "delete" => Some(Method::DELETE),
+        _ => None,
+    };
+    if let Some(method) = named {
+        return Ok(method);
+    }
+    match args::text_arg(request, "method")? {
+        Some(word) => match word.to_ascii_uppercase().as_str() {
+            "GET" => Ok(Method::GET),
+            "POST" => Ok(Method::POST),
+            "PUT" => Ok(Method::PUT),
+            "PATCH" => Ok(Method::PATCH),
+            "DELETE" => Ok(Method::DELETE),
+            _ => Err(TaskError::fatal(format!(
+                "task `{}`: `{word}` is not one of GET, POST, PUT, PATCH, DELETE",
+                request.task
+            ))),
+        },
+        None => Err(super::unknown_task(request, "http")),
+    }
+}
+
+impl Executor for HttpExecutor {
+    fn execute<'a>(&'a self, request: &'a TaskRequest) -> BoxFuture<'a, Result<Value, TaskError>> {
+        Box::pin(async move {
+            let out = self.outgoing(request)?;
+            Ok(self.client.send(out).await?.into_value())
+        })
+    }
+
+    fn describe(&self, request: &TaskRequest) -> String {
+        match self.outgoing(request) {
+            Ok(out) => out.describe(),
+            Err(e) => format!("{} (invalid: {})", request.task, e.message),
+        }
+    }
+}

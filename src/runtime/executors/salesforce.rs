@@ -1,0 +1,210 @@
+//! `salesforce` targets, speaking the REST API (`/services/data/vNN.N/...`) with an OAuth
+//! bearer token.
+//!
+//! Results: `create_case` and `add_case_comment` return Salesforce's `{ id, success, errors }`;
+//! `update_case` (answered `204 No Content`) returns `{ id, success: true }`; `find_contact`
+//! returns the first matching Contact `{ Id, Name, Email, Phone }`, or null.
+
+use super::args::{self, Fields};
+use super::client::{self, Auth, Body, GuardedClient, Outgoing};
+use super::ExecutorOptions;
+use crate::ir::Value;
+use crate::runtime::effects::{Executor, TaskError, TaskRequest};
+use futures::future::BoxFuture;
+use indexmap::IndexMap;
+use reqwest::header::HeaderMap;
+use reqwest::Method;
+use serde_json::json;
+
+pub struct SalesforceExecutor {
+    client: GuardedClient,
+    /// `https://acme.my.salesforce.com/services/data/v59.0`
+    api: url::Url,
+}
+
+impl SalesforceExecutor {
+    pub fn new(fields: &Fields, options: &ExecutorOptions) -> Result<Self, String> {
+        let root = match fields.text("base_url")? {
+            Some(base) => base,
+            None => fields.required_text("instance_url")?,
+        };
+        let root = client::parse_base(&root, "instance_url").map_err(|e| fields.error(e))?;
+        let version = fields
+            .text("api_version")?
+            .unwrap_or_else(|| "59.0".to_string());
+        let version = version.trim_start_matches(['v', 'V']);
+        if version.is_empty() || !version.chars().all(|c| c.is_ascii_digit() || c == '.') {
+            return Err(fields.error("field `api_version` must look like \"59.0\""));
+        }
+        let api = client::join(&root, &format!("/services/data/v{version}"))
+            .map_err(|e| fields.error(e))?;
+        let auth = Auth::Bearer(fields.required_text("token")?);
+        let client = GuardedClient::new(options, &fields.texts("allow_hosts")?, auth)
+            .map_err(|e| fields.error(e))?;
+        Ok(SalesforceExecutor { client, api })
+    }
+
+    fn outgoing(&self, request: &TaskRequest) -> Result<Outgoing, TaskError> {
+        let (method, path, body) = match request.task.as_str() {
+            "create_case" => {
+                let mut case = json!({
+                    "Subject": args::required_text(request, "subject")?,
+                    "Description": args::required_text(request, "description")?,
+                });
+                for (arg, field) in [("priority", "Priority"), ("origin", "Origin")] {
+                    if let Some(value) = args::text_arg(request, arg)? {
+                        case[field] = value.into();
+                    }
+                }
+                (Method::POST, "/sobjects/Case".to_string(), Some(case))
+            }
+            "update_case" => {
+                let fields = args::record_arg(request, "fields")?.ok_or_else(|| {
+                    TaskError::fatal("task `update_case` needs the argument `fields`")
+                })?;
+                let path = format!("/sobjects/Case/{}", args::path_segment(request, "case_id")?);
+                (
+                    Method::PATCH,
+                    path,
+                    Some(Value::Record(fields.clone()).to_json()),
+                )
+            }
+            "add_case_comment" => {
+                let comment = json!({
+                    "ParentId": args::required_text(request, "case_id")?,
+                    "CommentBody": args::required_text(request, "body")?,
+                });
+                (
+                    Method::POST,
+                    "/sobjects/CaseComment".to_string(),
+                    Some(comment),
+                )
+            }
+            "find_contact" => {
+                let soql = contact_query(
+                    args::text_arg(request, "email")?,
+                    args::text_arg(request, "phone")?,
+                )?;
+                let mut path = "/query".to_string();
+                path.push('?');
+                path.push_str(
+                    &url::form_urlencoded::Serializer::new(String::new())
+                        .append_pair("q", &soql)
+                        .finish(),
+                );
+                (Method::GET, path, None)
+            }
+            _ => return Err(super::unknown_task(request, "salesforce")),
+        };
+        let url = client::join(&self.api, &path).map_err(TaskError::fatal)?;
+        let side_effect = method != Method::GET;
+        Ok(Outgoing {
+            method,
+            url,
+            headers: HeaderMap::new(),
+            body: body.map_or(Body::None, Body::Json),
+            idempotency_key: side_effect.then(|| request.idempotency_key.clone()),
+            timeout: request.timeout,
+        })
+    }
+}
+
+/// `SELECT ... FROM Contact WHERE Email = '…' OR Phone = '…' LIMIT 1`, values escaped as
+/// SOQL string literals.
+fn contact_query(email: Option<String>, phone: Option<String>) -> Result<String, TaskError> {
+    let mut conditions = Vec::new();
+    if let Some(email) = email {
+        conditions.push(format!("Email = '{}'", soql_escape(&email)));
+    }
+    if let Some(phone) = phone {
+        conditions.push(format!("Phone = '{}'", soql_escape(&phone)));
+    }
+    if conditions.is_empty() {
+        return Err(TaskError::fatal(
+            "task `find_contact` needs `email` or `phone`",
+        ));
+    }
+    Ok(format!(
+        "SELECT Id, Name, Email, Phone FROM Contact WHERE {} LIMIT 1",
+        conditions.join(" OR ")
+    ))
+}
+
+/// Escapes a value for a single-quoted SOQL string literal.
+fn soql_escape(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for c in value.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\'' => out.push_str("\\'"),
+            '"' => out.push_str("\\\""),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The first record of a query answer, without Salesforce's `attributes`.
+fn first_record(body: Value) -> Value {
+    let Value::Record(mut map) = body else {
+        return Value::Null;
+    };
+    match map.shift_remove("records") {
+        Some(Value::List(records)) => match records.into_iter().next() {
+            Some(Value::Record(mut record)) => {
+                record.shift_remove("attributes");
+                Value::Record(record)
+            }
+            _ => Value::Null,
+        },
+        _ => Value::Null,
+    }
+}
+
+impl Executor for SalesforceExecutor {
+    fn execute<'a>(&'a self, request: &'a TaskRequest) -> BoxFuture<'a, Result<Value, TaskError>> {
+        Box::pin(async move {
+            let out = self.outgoing(request)?;
+            let body = self.client.send(out).await?.body;
+            Ok(match request.task.as_str() {
+                "find_contact" => first_record(body),
+                "update_case" if body == Value::Null => Value::Record(IndexMap::from([
+                    (
+                        "id".to_string(),
+                        args::required(request, "case_id")?.clone(),
+                    ),
+                    ("success".to_string(), Value::Bool(true)),
+                ])),
+                _ => body,
+            })
+        })
+    }
+
+    fn describe(&self, request: &TaskRequest) -> String {
+        match self.outgoing(request) {
+            Ok(out) => out.describe(),
+            Err(e) => format!("{} (invalid: {})", request.task, e.message),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_soql_literals() {
+        assert_eq!(soql_escape(r"o'brien\x"), r"o\'brien\\x");
+        let q = contact_query(Some("a'@b.c".into()), None).unwrap();
+        assert_eq!(
+            q,
+            r"SELECT Id, Name, Email, Phone FROM Contact WHERE Email = 'a\'@b.c' LIMIT 1"
+        );
+        assert!(contact_query(None, None).is_err());
+    }
+}

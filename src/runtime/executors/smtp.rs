@@ -1,0 +1,190 @@
+//! `smtp` targets: `send_email(to, subject, body, cc?, reply_to?)` over real SMTP (lettre).
+//!
+//! `host`/`port` (default 587), or `base_url` `smtp://host:port` (`smtps://` implies
+//! `tls: tls`); `tls` is `starttls` (default, required), `tls` (implicit TLS) or `none`.
+//! The idempotency key becomes the Message-ID, so a receiving system can drop a duplicate.
+//! Returns `{ message_id, accepted, response }`.
+
+use super::args::{self, Fields};
+use crate::ir::Value;
+use crate::runtime::effects::{Executor, TaskError, TaskRequest};
+use futures::future::BoxFuture;
+use indexmap::IndexMap;
+use lettre::message::header::ContentType;
+use lettre::message::Mailbox;
+use lettre::transport::smtp::authentication::Credentials;
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+
+pub struct SmtpExecutor {
+    transport: AsyncSmtpTransport<Tokio1Executor>,
+    from: Mailbox,
+    /// `smtp://host:port`, for describe().
+    server: String,
+}
+
+impl SmtpExecutor {
+    pub fn new(fields: &Fields) -> Result<Self, String> {
+        let (host, port, implicit_tls) = match fields.text("base_url")? {
+            Some(raw) => {
+                let url = url::Url::parse(&raw).map_err(|e| {
+                    fields.error(format_args!("field `base_url` is not a URL: {e}"))
+                })?;
+                let implicit = match url.scheme() {
+                    "smtp" => false,
+                    "smtps" => true,
+                    _ => return Err(fields.error("field `base_url` must be smtp://host:port")),
+                };
+                let host = url
+                    .host_str()
+                    .ok_or_else(|| fields.error("field `base_url` has no host"))?
+                    .trim_start_matches('[')
+                    .trim_end_matches(']')
+                    .to_string();
+                let port = url.port().unwrap_or(if implicit { 465 } else { 587 });
+                (host, port, implicit)
+            }
+            None => {
+                let port = match fields.number("port")? {
+                    None => 587,
+                    Some(n) if n.fract() == 0.0 && (1.0..=65535.0).contains(&n) => n as u16,
+                    Some(_) => return Err(fields.error("field `port` must be 1 to 65535")),
+                };
+                (fields.required_text("host")?, port, false)
+            }
+        };
+        let tls = match fields.text("tls")? {
+            Some(mode) => mode,
+            None if implicit_tls => "tls".to_string(),
+            None => "starttls".to_string(),
+        };
+        let builder = match tls.as_str() {
+            "starttls" => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&host),
+            "tls" => AsyncSmtpTransport::<Tokio1Executor>::relay(&host),
+            "none" => Ok(AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(
+                &host,
+            )),
+            _ => return Err(fields.error("field `tls` must be starttls, tls or none")),
+        }
+        .map_err(|e| fields.error(format_args!("cannot set up TLS for {host}: {e}")))?;
+        let mut builder = builder.port(port);
+        match (fields.text("username")?, fields.text("password")?) {
+            (Some(user), Some(pass)) => builder = builder.credentials(Credentials::new(user, pass)),
+            (None, None) => {}
+            _ => return Err(fields.error("`username` and `password` go together")),
+        }
+        let from = fields
+            .required_text("from")?
+            .parse::<Mailbox>()
+            .map_err(|e| fields.error(format_args!("field `from` is not an email address: {e}")))?;
+        Ok(SmtpExecutor {
+            transport: builder.build(),
+            from,
+            server: format!("smtp://{host}:{port}"),
+        })
+    }
+
+    fn message(&self, request: &TaskRequest) -> Result<(Message, String, Vec<String>), TaskError> {
+        if request.task != "send_email" {
+            return Err(super::unknown_task(request, "smtp"));
+        }
+        let to = args::texts_arg(request, "to")?;
+        if to.is_empty() {
+            return Err(TaskError::fatal(
+                "task `send_email` needs the argument `to`",
+            ));
+        }
+        let mailbox = |name: &str, raw: &str| {
+            raw.parse::<Mailbox>().map_err(|e| {
+                TaskError::fatal(format!("`{name}`: `{raw}` is not an email address: {e}"))
+            })
+        };
+        let message_id = message_id(&request.idempotency_key);
+        let mut builder = Message::builder()
+            .from(self.from.clone())
+            .subject(args::required_text(request, "subject")?)
+            .message_id(Some(message_id.clone()));
+        for address in &to {
+            builder = builder.to(mailbox("to", address)?);
+        }
+        for address in args::texts_arg(request, "cc")? {
+            builder = builder.cc(mailbox("cc", &address)?);
+        }
+        if let Some(address) = args::text_arg(request, "reply_to")? {
+            builder = builder.reply_to(mailbox("reply_to", &address)?);
+        }
+        let message = builder
+            .header(ContentType::TEXT_PLAIN)
+            .body(args::required_text(request, "body")?)
+            .map_err(|e| TaskError::fatal(format!("cannot build the email: {e}")))?;
+        Ok((message, message_id, to))
+    }
+}
+
+/// `<key@agentc>` with the key reduced to characters a Message-ID may hold.
+fn message_id(key: &str) -> String {
+    let local: String = key
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "-_.".contains(c) {
+                c
+            } else {
+                '.'
+            }
+        })
+        .collect();
+    format!("<{local}@agentc>")
+}
+
+fn classify(error: lettre::transport::smtp::Error) -> TaskError {
+    let message = format!("the SMTP server refused the email: {error}");
+    if error.is_permanent() {
+        TaskError::fatal(message)
+    } else if error.is_timeout() {
+        TaskError::retryable(format!("the SMTP server timed out: {error}"))
+    } else if error.is_transient() {
+        TaskError::retryable(message)
+    } else {
+        TaskError::retryable(format!("cannot send the email: {error}"))
+    }
+}
+
+impl Executor for SmtpExecutor {
+    fn execute<'a>(&'a self, request: &'a TaskRequest) -> BoxFuture<'a, Result<Value, TaskError>> {
+        Box::pin(async move {
+            let (message, message_id, to) = self.message(request)?;
+            let send = self.transport.send(message);
+            let response = if request.timeout.is_zero() {
+                send.await
+            } else {
+                tokio::time::timeout(request.timeout, send)
+                    .await
+                    .map_err(|_| TaskError::retryable(format!("{}: timed out", self.server)))?
+            }
+            .map_err(classify)?;
+            let answer = format!(
+                "{} {}",
+                response.code(),
+                response.message().collect::<Vec<_>>().join(" ")
+            );
+            Ok(Value::Record(IndexMap::from([
+                ("message_id".to_string(), Value::Text(message_id)),
+                (
+                    "accepted".to_string(),
+                    Value::List(to.into_iter().map(Value::Text).collect()),
+                ),
+                ("response".to_string(), Value::Text(answer)),
+            ])))
+        })
+    }
+
+    fn describe(&self, request: &TaskRequest) -> String {
+        let to = args::texts_arg(request, "to")
+            .unwrap_or_default()
+            .join(", ");
+        let subject = args::text_arg(request, "subject")
+            .ok()
+            .flatten()
+            .unwrap_or_default();
+        format!("EMAIL via {} to {to}: {subject:?}", self.server)
+    }
+}

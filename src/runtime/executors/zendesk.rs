@@ -1,0 +1,228 @@
+//! `zendesk` targets, speaking Zendesk Support's REST API (`/api/v2`), with API-token basic
+//! auth (`{email}/token:{token}`).
+//!
+//! Results unwrap Zendesk's envelope: `create_ticket` returns the `ticket` object of
+//! `{"ticket": {...}}`, `get_user` the `user`, `get_ticket_tags` the `tags` list,
+//! `merge_tickets` the `job_status`; when the envelope key is missing the whole body is
+//! returned.
+
+use super::args::{self, Fields};
+use super::client::{self, Auth, Body, GuardedClient, Outgoing};
+use super::ExecutorOptions;
+use crate::ir::Value;
+use crate::runtime::effects::{Executor, TaskError, TaskRequest};
+use futures::future::BoxFuture;
+use reqwest::header::HeaderMap;
+use reqwest::Method;
+use serde_json::json;
+
+pub struct ZendeskExecutor {
+    client: GuardedClient,
+    /// `https://acme.zendesk.com/api/v2`
+    api: url::Url,
+}
+
+/// One planned call: the request and the envelope key its answer is unwrapped from.
+struct Call {
+    out: Outgoing,
+    unwrap: Option<&'static str>,
+}
+
+impl ZendeskExecutor {
+    pub fn new(fields: &Fields, options: &ExecutorOptions) -> Result<Self, String> {
+        let root = match (fields.text("base_url")?, fields.text("subdomain")?) {
+            (Some(base), _) => base,
+            (None, Some(sub)) if valid_subdomain(&sub) => format!("https://{sub}.zendesk.com"),
+            (None, Some(_)) => {
+                return Err(fields.error("field `subdomain` may hold only letters, digits and -"))
+            }
+            (None, None) => return Err(fields.error("needs `subdomain` or `base_url`")),
+        };
+        let root = client::parse_base(&root, "base_url").map_err(|e| fields.error(e))?;
+        // A base_url that already ends in /api/v2 is not extended twice.
+        let api = if root.path().trim_end_matches('/').ends_with("/api/v2") {
+            root
+        } else {
+            client::join(&root, "/api/v2").map_err(|e| fields.error(e))?
+        };
+        let email = fields.required_text("email")?;
+        let token = fields.required_text("token")?;
+        let auth = Auth::Basic(format!("{email}/token"), token);
+        let client = GuardedClient::new(options, &fields.texts("allow_hosts")?, auth)
+            .map_err(|e| fields.error(e))?;
+        Ok(ZendeskExecutor { client, api })
+    }
+
+    fn call(
+        &self,
+        request: &TaskRequest,
+        method: Method,
+        path: &str,
+        body: Option<serde_json::Value>,
+        unwrap: Option<&'static str>,
+    ) -> Result<Call, TaskError> {
+        let url = client::join(&self.api, path).map_err(TaskError::fatal)?;
+        let side_effect = method != Method::GET;
+        Ok(Call {
+            out: Outgoing {
+                method,
+                url,
+                headers: HeaderMap::new(),
+                body: body.map_or(Body::None, Body::Json),
+                idempotency_key: side_effect.then(|| request.idempotency_key.clone()),
+                timeout: request.timeout,
+            },
+            unwrap,
+        })
+    }
+
+    /// The request a task sends first (`apply_macro` sends a second one, see `execute`).
+    fn plan(&self, request: &TaskRequest) -> Result<Call, TaskError> {
+        let id = |name| args::path_segment(request, name);
+        match request.task.as_str() {
+            "create_ticket" => {
+                let mut ticket = json!({
+                    "subject": args::required_text(request, "subject")?,
+                    "comment": { "body": args::required_text(request, "comment")? },
+                });
+                if let Some(priority) = args::text_arg(request, "priority")? {
+                    ticket["priority"] = priority.into();
+                }
+                let tags = args::texts_arg(request, "tags")?;
+                if !tags.is_empty() {
+                    ticket["tags"] = tags.into();
+                }
+                if let Some(email) = args::text_arg(request, "requester_email")? {
+                    ticket["requester"] = json!({ "email": email });
+                }
+                let body = json!({ "ticket": ticket });
+                self.call(
+                    request,
+                    Method::POST,
+                    "/tickets.json",
+                    Some(body),
+                    Some("ticket"),
+                )
+            }
+            "update_ticket" => {
+                let fields = args::record_arg(request, "fields")?
+                    .map(|f| Value::Record(f.clone()).to_json())
+                    .ok_or_else(|| missing(request, "fields"))?;
+                let path = format!("/tickets/{}.json", id("ticket_id")?);
+                let body = json!({ "ticket": fields });
+                self.call(request, Method::PUT, &path, Some(body), Some("ticket"))
+            }
+            "add_tags" => {
+                let path = format!("/tickets/{}/tags.json", id("ticket_id")?);
+                let body = json!({ "tags": args::texts_arg(request, "tags")? });
+                self.call(request, Method::PUT, &path, Some(body), None)
+            }
+            "add_internal_note" => {
+                let path = format!("/tickets/{}.json", id("ticket_id")?);
+                let note = args::required_text(request, "body")?;
+                let body = json!({ "ticket": { "comment": { "body": note, "public": false } } });
+                self.call(request, Method::PUT, &path, Some(body), Some("ticket"))
+            }
+            "get_user" => {
+                let path = format!("/users/{}.json", id("user_id")?);
+                self.call(request, Method::GET, &path, None, Some("user"))
+            }
+            "get_ticket" => {
+                let path = format!("/tickets/{}.json", id("ticket_id")?);
+                self.call(request, Method::GET, &path, None, Some("ticket"))
+            }
+            "get_ticket_tags" => {
+                let path = format!("/tickets/{}/tags.json", id("ticket_id")?);
+                self.call(request, Method::GET, &path, None, Some("tags"))
+            }
+            "merge_tickets" => {
+                let ids = match args::required(request, "ids")? {
+                    Value::List(items) => items.iter().map(Value::to_json).collect::<Vec<_>>(),
+                    other => return Err(args::wrong_type(request, "ids", "a list", other)),
+                };
+                let path = format!("/tickets/{}/merge.json", id("into")?);
+                let body = json!({ "ids": ids });
+                self.call(request, Method::POST, &path, Some(body), Some("job_status"))
+            }
+            "get_organization" => {
+                let path = format!("/organizations/{}.json", id("org_id")?);
+                self.call(request, Method::GET, &path, None, Some("organization"))
+            }
+            "apply_macro" => {
+                let path = format!(
+                    "/tickets/{}/macros/{}/apply.json",
+                    id("ticket_id")?,
+                    id("macro_id")?
+                );
+                self.call(request, Method::GET, &path, None, Some("result"))
+            }
+            _ => Err(super::unknown_task(request, "zendesk")),
+        }
+    }
+
+    /// `apply_macro`'s second step: Zendesk only computes the macro's changes
+    /// (`{"result": {"ticket": {...}, "comment": {...}}}`); they are saved with a PUT.
+    async fn save_macro_result(
+        &self,
+        request: &TaskRequest,
+        result: Value,
+    ) -> Result<Value, TaskError> {
+        let result = result.to_json();
+        let mut ticket = result.get("ticket").cloned().unwrap_or_else(|| json!({}));
+        if let (Some(comment), Some(map)) = (result.get("comment"), ticket.as_object_mut()) {
+            map.insert("comment".into(), comment.clone());
+        }
+        let path = format!(
+            "/tickets/{}.json",
+            args::path_segment(request, "ticket_id")?
+        );
+        let body = json!({ "ticket": ticket });
+        let call = self.call(request, Method::PUT, &path, Some(body), Some("ticket"))?;
+        self.run(call).await
+    }
+
+    async fn run(&self, call: Call) -> Result<Value, TaskError> {
+        let body = self.client.send(call.out).await?.body;
+        Ok(match (call.unwrap, body) {
+            (Some(key), Value::Record(mut map)) if map.contains_key(key) => {
+                map.shift_remove(key).unwrap_or_default()
+            }
+            (_, body) => body,
+        })
+    }
+}
+
+fn missing(request: &TaskRequest, name: &str) -> TaskError {
+    TaskError::fatal(format!(
+        "task `{}` needs the argument `{name}`",
+        request.task
+    ))
+}
+
+fn valid_subdomain(sub: &str) -> bool {
+    !sub.is_empty() && sub.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+}
+
+impl Executor for ZendeskExecutor {
+    fn execute<'a>(&'a self, request: &'a TaskRequest) -> BoxFuture<'a, Result<Value, TaskError>> {
+        Box::pin(async move {
+            let call = self.plan(request)?;
+            let result = self.run(call).await?;
+            if request.task == "apply_macro" {
+                self.save_macro_result(request, result).await
+            } else {
+                Ok(result)
+            }
+        })
+    }
+
+    fn describe(&self, request: &TaskRequest) -> String {
+        match self.plan(request) {
+            Ok(call) if request.task == "apply_macro" => {
+                format!("{}, then PUT the resulting ticket", call.out.describe())
+            }
+            Ok(call) => call.out.describe(),
+            Err(e) => format!("{} (invalid: {})", request.task, e.message),
+        }
+    }
+}
