@@ -16,6 +16,7 @@ mod program;
 mod render;
 mod scan;
 mod session;
+mod steps;
 mod validator;
 
 use commands::Flow;
@@ -48,7 +49,13 @@ pub fn run(args: Args) -> ExitCode {
         && std::io::stdout().is_terminal()
         && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     let mut out = Printer::new(Box::new(std::io::stdout()), color);
-    let mut session = Session::new(Box::new(Disk));
+    let mut session = match Session::new(Box::new(Disk)) {
+        Ok(session) => session,
+        Err(e) => {
+            eprintln!("agentc repl: cannot start: {e}");
+            return ExitCode::from(2);
+        }
+    };
     session.open(&mut out, &args.files);
     if interactive {
         match terminal(&mut session, &mut out) {

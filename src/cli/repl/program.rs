@@ -163,6 +163,13 @@ impl Program {
         &self.roots
     }
 
+    /// Registers typed text that is not a declaration (an expression, a command's argument)
+    /// so its diagnostics can be shown against it.
+    pub fn add_input(&mut self, text: &str) -> FileId {
+        self.entries += 1;
+        self.map.add(format!("<repl:{}>", self.entries), text)
+    }
+
     /// Reads `path` and the files it imports. Syntax errors are returned (the file is kept:
     /// what parsed joins the program); a file that cannot be read is an `Err`.
     pub fn load(&mut self, path: &str) -> Result<Vec<Diagnostic>, String> {

@@ -67,10 +67,10 @@ impl Printer {
         self.line(format!("{head}: {}", text.as_ref()));
     }
 
-    /// A value with its type: `42 : number`.
-    pub fn value(&mut self, value: &crate::ir::Value, ty: &str) {
+    /// A value (already shown, see [`show_value`]) with its type: `42 : number`.
+    pub fn value(&mut self, shown: &str, ty: &str) {
         let ty = self.paint(palette::TYPE, ty);
-        self.line(format!("{} : {ty}", show_value(value)));
+        self.line(format!("{shown} : {ty}"));
     }
 
     /// Diagnostics, each with its code, location, the source line and a help line.

@@ -3,6 +3,7 @@
 //! [`Session::enter`]; whatever goes wrong is printed, never raised.
 
 use super::commands::{self, Flow, LIST_KINDS};
+use super::conversation::Live;
 use super::names::field;
 use super::program::{self, Declared, Program};
 use super::render::{palette, Printer};
@@ -20,7 +21,7 @@ const DECLARATION_STARTS: &[&str] = &[
 
 pub struct Session {
     pub program: Program,
-    dry_run: bool,
+    pub(super) live: Live,
 }
 
 /// Reads files from the disk for the session's program.
@@ -35,11 +36,11 @@ impl Loader for Disk {
 }
 
 impl Session {
-    pub fn new(files: Box<dyn Loader>) -> Self {
-        Session {
+    pub fn new(files: Box<dyn Loader>) -> std::io::Result<Self> {
+        Ok(Session {
             program: Program::new(files),
-            dry_run: false,
-        }
+            live: Live::new()?,
+        })
     }
 
     /// Handles one complete entry.
@@ -253,15 +254,15 @@ impl Session {
 
     pub fn dry_run(&mut self, out: &mut Printer, switch: &str) {
         match switch {
-            "on" => self.dry_run = true,
-            "off" => self.dry_run = false,
+            "on" => self.live.set_dry_run(true),
+            "off" => self.live.set_dry_run(false),
             "" => {}
             other => return out.error(format!("`:dry-run` takes `on` or `off`, not `{other}`")),
         }
-        out.note(format!(
-            "dry run is {}",
-            if self.dry_run { "on: side-effecting tasks are only described" } else { "off" }
-        ));
+        out.note(match self.live.dry_run {
+            true => "dry run is on: side-effecting tasks are described, not run",
+            false => "dry run is off",
+        });
     }
 }
 
