@@ -1,0 +1,635 @@
+//! Source snippets → expected diagnostics (code, exact span, a help line), and lowering.
+
+use super::*;
+use crate::diagnostics::Severity;
+
+/// An agent with a few params, prepended to the snippets.
+const AGENT: &str = "agent a {
+  channels: [chat, voice]
+  params: {
+    order_id: text
+    n: number = 0
+    customer: record
+    items: list
+    order: record
+    note: text
+  }
+}
+";
+
+const CHAT_AGENT: &str = "agent a {\n  channels: [chat]\n  params: { note: text }\n}\n";
+
+fn run_files(files: &[(&str, &str)]) -> (SourceMap, Checked) {
+    let mut sources = SourceMap::new();
+    let root = sources.add(files[0].0, files[0].1);
+    let mut loader = MemoryLoader::new();
+    for (path, text) in &files[1..] {
+        loader = loader.with(path, text);
+    }
+    let checked = check_program(&mut sources, root, &mut loader);
+    (sources, checked)
+}
+
+fn run(src: &str) -> (SourceMap, Checked) {
+    run_files(&[("main.agent", src)])
+}
+
+fn describe(sources: &SourceMap, checked: &Checked) -> String {
+    checked
+        .diagnostics
+        .iter()
+        .map(|d| {
+            let s = d.span();
+            format!(
+                "{} {:?} `{}` help: {:?}",
+                d.code,
+                d.message,
+                &sources.get(s.file).text[s.range()],
+                d.help
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Asserts `src` reports `code` with its primary span on exactly `at`, with a help line;
+/// returns that diagnostic.
+#[track_caller]
+fn expect(src: &str, code: &str, at: &str) -> Diagnostic {
+    let (sources, checked) = run(src);
+    let found = checked.diagnostics.iter().find(|d| {
+        let s = d.span();
+        d.code.as_str() == code && &sources.get(s.file).text[s.range()] == at
+    });
+    match found {
+        Some(d) => {
+            assert!(d.help.is_some(), "{code} has no help line: {d:?}");
+            assert!(checked.program.is_none() || d.severity == Severity::Warning);
+            d.clone()
+        }
+        None => panic!(
+            "expected {code} at `{at}`, got:\n{}",
+            describe(&sources, &checked)
+        ),
+    }
+}
+
+/// Asserts `src` checks without errors (warnings allowed) and returns its IR.
+#[track_caller]
+fn clean(src: &str) -> ir::Program {
+    let (sources, checked) = run(src);
+    let errors: Vec<_> = checked.diagnostics.iter().filter(|d| d.is_error()).collect();
+    assert!(errors.is_empty(), "{}", describe(&sources, &checked));
+    checked.program.expect("no errors, so a program")
+}
+
+fn with_agent(rest: &str) -> String {
+    format!("{AGENT}{rest}")
+}
+
+// ---- program structure -------------------------------------------------------------------
+
+#[test]
+fn missing_import_points_at_the_path() {
+    let d = expect(&with_agent("import \"nope.agent\"\n"), "E0101", "\"nope.agent\"");
+    assert!(d.message.contains("no such file"), "{}", d.message);
+}
+
+#[test]
+fn import_cycle_names_the_chain() {
+    let (sources, checked) = run_files(&[
+        ("main.agent", &with_agent("import \"a.agent\"\n")),
+        ("a.agent", "import \"b.agent\"\n"),
+        ("b.agent", "import \"a.agent\"\n"),
+    ]);
+    let d = checked
+        .diagnostics
+        .iter()
+        .find(|d| d.code == Code::ImportCycle)
+        .unwrap_or_else(|| panic!("{}", describe(&sources, &checked)));
+    assert_eq!(d.message, "import cycle: a.agent → b.agent → a.agent");
+    assert_eq!(sources.get(d.span().file).path, "b.agent");
+}
+
+#[test]
+fn a_file_imported_twice_is_read_once() {
+    let shared = "reply hi { text: \"hi\" }\n";
+    let ir = {
+        let (sources, checked) = run_files(&[
+            (
+                "main.agent",
+                &with_agent("import \"x/a.agent\"\nimport \"b.agent\"\non conversation_started reply hi\n"),
+            ),
+            ("x/a.agent", "import \"../shared.agent\"\n"),
+            ("b.agent", "import \"./shared.agent\"\n"),
+            ("shared.agent", shared),
+        ]);
+        assert_eq!(sources.len(), 4, "{}", describe(&sources, &checked));
+        checked.program.unwrap()
+    };
+    assert_eq!(ir.files, ["main.agent", "x/a.agent", "shared.agent", "b.agent"]);
+}
+
+#[test]
+fn no_agent() {
+    let (_, checked) = run("reply hi { text: \"hi\" }\n");
+    assert!(checked.diagnostics.iter().any(|d| d.code == Code::NoAgent));
+}
+
+#[test]
+fn two_agents() {
+    expect(&with_agent("agent b { channels: [chat] }\n"), "E0104", "b");
+}
+
+#[test]
+fn duplicate_names_share_one_namespace() {
+    let d = expect(
+        &with_agent("reply order_id { text: \"x\" }\n"),
+        "E0105",
+        "order_id",
+    );
+    assert_eq!(d.labels[1].message.as_deref(), Some("first declared here as a parameter"));
+    expect(
+        &with_agent(
+            "target t: http { base_url: \"https://x.example\" }\naction t { target: conversation, task: add_label(\"x\") }\n",
+        ),
+        "E0105",
+        "t",
+    );
+    expect(&with_agent("target call: http { base_url: \"https://x.example\" }\n"), "E0105", "call");
+}
+
+#[test]
+fn duplicate_field_and_argument() {
+    expect(
+        &with_agent("reply r { text: \"a\", text: \"b\" }\n"),
+        "E0106",
+        "text",
+    );
+    expect(
+        &with_agent("action x { target: conversation, task: add_label(\"a\", label: \"b\") }\n"),
+        "E0106",
+        "label",
+    );
+}
+
+// ---- resolution --------------------------------------------------------------------------
+
+#[test]
+fn unknown_name_suggests() {
+    let d = expect(
+        &with_agent("action x { target: conversation, task: add_label(ordr_id) }\n"),
+        "E0201",
+        "ordr_id",
+    );
+    assert_eq!(d.help.as_deref(), Some("did you mean `order_id`?"));
+}
+
+#[test]
+fn usecase_is_only_readable_from_usecase_bindings() {
+    expect(
+        &with_agent("on message_received when block.name == \"x\" do y\naction y { target: conversation, task: add_label(\"x\") }\n"),
+        "E0201",
+        "block",
+    );
+    // Through an action bound to an event.
+    expect(
+        &with_agent("action y { target: conversation, task: add_label(block.name) }\non message_received do y\n"),
+        "E0201",
+        "block",
+    );
+    clean(&with_agent(
+        "usecase u { blocks: [b] }\naction y { target: conversation, task: add_label(block.name) }\nat block u.b do y\n",
+    ));
+}
+
+#[test]
+fn response_only_inside_result() {
+    expect(
+        &with_agent("action y { target: conversation, task: add_label(response.status) }\non message_received do y\n"),
+        "E0201",
+        "response",
+    );
+}
+
+#[test]
+fn unknown_target() {
+    let d = expect(
+        &with_agent("target orders: http { base_url: \"https://x.example\" }\naction y { target: ordres, task: get(\"/\") }\n"),
+        "E0202",
+        "ordres",
+    );
+    assert_eq!(d.help.as_deref(), Some("did you mean `orders`?"));
+}
+
+#[test]
+fn unknown_target_kind() {
+    let d = expect(&with_agent("target t: htpp { base_url: \"https://x\" }\n"), "E0203", "htpp");
+    assert_eq!(d.help.as_deref(), Some("did you mean `http`?"));
+}
+
+#[test]
+fn unknown_field_per_block_kind() {
+    expect(&with_agent("reply r { txt: \"a\" }\n"), "E0204", "txt");
+    expect(
+        &with_agent("target t: http { base_url: \"https://x.example\", tiemout: 3s }\n"),
+        "E0204",
+        "tiemout",
+    );
+    expect(
+        &with_agent("action x { target: conversation, task: add_label(\"a\"), wen: true }\n"),
+        "E0204",
+        "wen",
+    );
+    expect(
+        &with_agent("on message_received when event.txt == \"a\" do x\naction x { target: conversation, task: add_label(\"a\") }\n"),
+        "E0204",
+        "txt",
+    );
+    expect(
+        &with_agent("action x { target: conversation, task: add_label(user.nme) }\n"),
+        "E0204",
+        "nme",
+    );
+}
+
+#[test]
+fn missing_required_field() {
+    let d = expect(&with_agent("action x { target: conversation }\n"), "E0205", "x");
+    assert!(d.message.contains("`task`"), "{}", d.message);
+    expect(&with_agent("target z: zendesk { email: \"a@b\", token: secret(\"T\") }\n"), "E0205", "z");
+}
+
+#[test]
+fn unknown_task() {
+    let d = expect(
+        &with_agent("action x { target: conversation, task: add_lable(\"a\") }\n"),
+        "E0206",
+        "add_lable",
+    );
+    assert_eq!(d.help.as_deref(), Some("did you mean `add_label`?"));
+    expect(
+        &with_agent(
+            "target a1: http { base_url: \"https://a.example\" }\ntarget a2: http { base_url: \"https://b.example\" }\n\
+             task t() on a1 { method: GET, path: \"/\" }\naction x { target: a2, task: t() }\n",
+        ),
+        "E0206",
+        "t",
+    );
+}
+
+#[test]
+fn arguments() {
+    expect(
+        &with_agent("target z: zendesk { subdomain: \"a\", email: \"a@b\", token: secret(\"T\") }\naction x { target: z, task: create_ticket(subject: \"s\", comment: \"c\", prio: \"high\") }\n"),
+        "E0207",
+        "prio",
+    );
+    expect(
+        &with_agent("action x { target: conversation, task: add_label(\"a\", \"b\") }\n"),
+        "E0207",
+        "\"b\"",
+    );
+    expect(
+        &with_agent("target z: zendesk { subdomain: \"a\", email: \"a@b\", token: secret(\"T\") }\naction x { target: z, task: create_ticket(subject: \"s\") }\n"),
+        "E0208",
+        "create_ticket(subject: \"s\")",
+    );
+    expect(&with_agent("on message_received when len() > 1 do x\naction x { target: conversation, task: add_label(\"a\") }\n"), "E0208", "len()");
+}
+
+#[test]
+fn unknown_event_action_reply_usecase_block() {
+    let d = expect(&with_agent("on call_ringin do x\naction x { target: conversation, task: add_label(\"a\") }\n"), "E0209", "call_ringin");
+    assert_eq!(d.help.as_deref(), Some("did you mean `call_ringing`?"));
+    expect(&with_agent("on message_received do nope\n"), "E0210", "nope");
+    expect(&with_agent("on conversation_started reply welcom\nreply welcome { text: \"hi\" }\n"), "E0211", "welcom");
+    expect(&with_agent("in usecase stat do x\nusecase status { blocks: [a] }\naction x { target: conversation, task: add_label(\"a\") }\n"), "E0212", "stat");
+    expect(&with_agent("at block status.c do x\nusecase status { blocks: [a, b] }\naction x { target: conversation, task: add_label(\"a\") }\n"), "E0213", "c");
+}
+
+#[test]
+fn unknown_function_type_param_word() {
+    let d = expect(&with_agent("on message_received when lowr(\"A\") == \"a\" do x\naction x { target: conversation, task: add_label(\"a\") }\n"), "E0214", "lowr");
+    assert_eq!(d.help.as_deref(), Some("did you mean `lower`?"));
+    expect("agent a {\n  channels: [chat]\n  params: { x: txt }\n}\n", "E0215", "txt");
+    expect(&with_agent("action x { target: conversation, task: increment(atempts) }\n"), "E0216", "atempts");
+    expect(&with_agent("action x { target: conversation, task: set(nte: \"a\") }\n"), "E0216", "nte");
+    let d = expect(
+        &with_agent("target api: http { base_url: \"https://x.example\" }\ntask t() on api { method: GOT, path: \"/\" }\n"),
+        "E0217",
+        "GOT",
+    );
+    assert_eq!(d.help.as_deref(), Some("did you mean `GET`?"));
+    expect("agent a { channels: [chat, vocie] }\n", "E0217", "vocie");
+}
+
+// ---- types -------------------------------------------------------------------------------
+
+#[test]
+fn type_mismatches() {
+    expect(&with_agent("on message_received when n + \"a\" == 1 do x\naction x { target: conversation, task: add_label(\"a\") }\n"), "E0301", "n + \"a\"");
+    expect(&with_agent("on message_received when n do x\naction x { target: conversation, task: add_label(\"a\") }\n"), "E0301", "n");
+    expect(&with_agent("action x { target: conversation, task: add_label(n) }\n"), "E0301", "n");
+    expect(&with_agent("action x { target: conversation, task: set(n: \"three\") }\n"), "E0301", "\"three\"");
+    expect(&with_agent("action x { target: conversation, task: increment(note) }\n"), "E0301", "note");
+    expect(&with_agent("on message_received when order_id == 3 do x\naction x { target: conversation, task: add_label(\"a\") }\n"), "E0301", "order_id == 3");
+    expect("agent a {\n  channels: [chat]\n  params: { x: number = \"a\" }\n}\n", "E0301", "\"a\"");
+    expect(&with_agent("target t: http { base_url: \"https://x.example\", timeout: 5 }\n"), "E0301", "5");
+    // `+` on two texts concatenates; `??` keeps the type.
+    clean(&with_agent("action x { target: conversation, task: add_label(note + \"-\" + (order_id ?? \"none\")) }\non message_received do x\n"));
+}
+
+#[test]
+fn save_into_a_param_of_another_type() {
+    let d = expect(
+        &with_agent("target api: http { base_url: \"https://x.example\" }\naction x { target: api, task: get(\"/\"), save: note }\non message_received do x\n"),
+        "E0302",
+        "note",
+    );
+    assert_eq!(d.labels.len(), 2, "secondary label at the param");
+    clean(&with_agent("target api: http { base_url: \"https://x.example\" }\naction x { target: api, task: get(\"/\"), save: order }\non message_received do x\n"));
+}
+
+#[test]
+fn values_that_must_be_constant() {
+    expect(&with_agent("action x { target: conversation, task: add_label(\"a\"), timeout: n }\n"), "E0303", "n");
+    expect("agent a {\n  channels: [chat]\n  inactivity: \"{1}\"\n}\n", "E0303", "\"{1}\"");
+    expect("agent a {\n  channels: [chat]\n  inactivity: 5\n}\n", "E0301", "5");
+    expect("agent a {\n  channels: [chat]\n  language: \"{1}\"\n}\n", "E0303", "\"{1}\"");
+    expect(&with_agent("usecase u { blocks: [\"a\"] }\n"), "E0303", "\"a\"");
+    expect(&with_agent("target t: http { base_url: \"https://x.example\", retry: { attempts: n } }\n"), "E0303", "n");
+}
+
+// ---- domain rules ------------------------------------------------------------------------
+
+#[test]
+fn reply_only_on_two_events() {
+    let d = expect(&with_agent("on message_received reply r\nreply r { text: \"a\" }\n"), "E0401", "message_received");
+    assert!(d.help.unwrap().contains("conversation_started and conversation_inactive"));
+}
+
+#[test]
+fn channels() {
+    let d = expect(&format!("{CHAT_AGENT}on call_ringing do x\naction x {{ target: conversation, task: add_label(\"a\") }}\n"), "E0402", "call_ringing");
+    assert!(d.help.unwrap().contains("`voice`"));
+    expect(&format!("{CHAT_AGENT}action x {{ target: call, task: hangup() }}\n"), "E0402", "call");
+    expect(&format!("{CHAT_AGENT}before call do x\naction x {{ target: conversation, task: add_label(\"a\") }}\n"), "E0402", "before call");
+}
+
+#[test]
+fn moments() {
+    let d = expect(&with_agent("action greet { target: call, task: say(\"hi\") }\nbefore call do greet\n"), "E0403", "say");
+    assert!(d.message.contains("not answered yet"), "{}", d.message);
+    expect(&with_agent("action x { target: call, task: hangup() }\nafter call do x\n"), "E0403", "hangup");
+    expect(&with_agent("action x { target: conversation, task: escalate() }\non conversation_ended do x\n"), "E0403", "escalate");
+    // Reached through on_failure.
+    expect(
+        &with_agent("target api: http { base_url: \"https://x.example\" }\naction x { target: api, task: get(\"/\"), on_failure: y }\naction y { target: call, task: say(\"sorry\") }\non call_ringing do x\n"),
+        "E0403",
+        "say",
+    );
+    clean(&with_agent("action greet { target: call, task: say(\"hi\") }\non call_started do greet\n"));
+}
+
+#[test]
+fn failure_cycles() {
+    let d = expect(
+        &with_agent("action x { target: conversation, task: add_label(\"a\"), on_failure: y }\naction y { target: conversation, task: add_label(\"b\"), on_failure: x }\non message_received do x\n"),
+        "E0404",
+        "y",
+    );
+    assert_eq!(d.message, "`on_failure` cycle: x → y → x");
+    assert_eq!(d.labels.len(), 2);
+    expect(&with_agent("action x { target: conversation, task: add_label(\"a\"), on_failure: x }\non message_received do x\n"), "E0404", "x");
+}
+
+#[test]
+fn interpolated_sql() {
+    let d = expect(
+        &with_agent("target db: sql { url: \"sqlite::memory:\" }\naction x { target: db, task: execute(\"DELETE FROM t WHERE id = '{order_id}'\") }\non message_received do x\n"),
+        "E0405",
+        "\"DELETE FROM t WHERE id = '{order_id}'\"",
+    );
+    assert_eq!(
+        d.help.as_deref(),
+        Some("pass the values as bound arguments: execute(\"DELETE FROM t WHERE id = ?\", order_id)")
+    );
+    expect(
+        &with_agent("target db: sql { url: \"postgres://db/x\" }\naction x { target: db, task: query(\"SELECT * FROM t WHERE a = \" + note) }\non message_received do x\n"),
+        "E0405",
+        "\"SELECT * FROM t WHERE a = \" + note",
+    );
+    clean(&with_agent("target db: sql { url: \"sqlite::memory:\" }\naction x { target: db, task: query(\"SELECT * FROM t WHERE a = ?\", note), save: items }\non message_received do x\n"));
+}
+
+#[test]
+fn secrets_in_clear() {
+    expect(
+        &with_agent("target t: http { base_url: \"http://api.example\", auth: bearer(secret(\"T\")) }\n"),
+        "E0406",
+        "secret(\"T\")",
+    );
+    expect(
+        &with_agent("target t: http { base_url: \"https://api.example\" }\naction x { target: t, task: get(\"/\", query: { key: secret(\"K\") }) }\non message_received do x\n"),
+        "E0406",
+        "secret(\"K\")",
+    );
+    expect(
+        &with_agent("target t: http { base_url: \"https://api.example\" }\ntask g() on t { method: GET, path: \"/x?key={secret(\"K\")}\" }\n"),
+        "E0406",
+        "secret(\"K\")",
+    );
+    // A secret passed to a declared task's parameter that goes into its path.
+    expect(
+        &with_agent("target t: http { base_url: \"https://api.example\" }\ntask g(k: text) on t { method: GET, path: \"/x/{k}\" }\naction x { target: t, task: g(secret(\"K\")) }\non message_received do x\n"),
+        "E0406",
+        "secret(\"K\")",
+    );
+    clean(&with_agent("target t: http { base_url: \"http://127.0.0.1:8080\", auth: bearer(secret(\"T\")) }\naction x { target: t, task: get(\"/\") }\non message_received do x\n"));
+}
+
+#[test]
+fn secrets_shown() {
+    expect(&with_agent("reply r { text: \"token {secret(\"T\")}\" }\non conversation_started reply r\n"), "E0407", "secret(\"T\")");
+    expect(&with_agent("action x { target: conversation, task: add_label(secret(\"T\")) }\non message_received do x\n"), "E0407", "secret(\"T\")");
+    expect(&with_agent("action x { target: conversation, task: set(note: lower(secret(\"T\"))) }\non message_received do x\n"), "E0407", "secret(\"T\")");
+    expect(
+        &with_agent("target s: sms { account_sid: \"A\", auth_token: secret(\"T\"), from: \"+1\" }\naction x { target: s, task: send_sms(\"+1\", \"code {secret(\"C\")}\") }\non message_received do x\n"),
+        "E0407",
+        "secret(\"C\")",
+    );
+    // A comparison yields a bool: the secret does not flow on.
+    clean(&with_agent("action x { target: conversation, task: verify(note == secret(\"PIN\")) }\non message_received do x\n"));
+}
+
+#[test]
+fn declared_task_on_a_kind_without_tasks() {
+    expect(
+        &with_agent("target db: sql { url: \"sqlite::memory:\" }\ntask t() on db { method: GET, path: \"/\" }\n"),
+        "E0408",
+        "db",
+    );
+}
+
+// ---- tests -------------------------------------------------------------------------------
+
+#[test]
+fn test_blocks() {
+    let base = with_agent("target api: http { base_url: \"https://x.example\" }\ntarget db: sql { url: \"sqlite::memory:\" }\naction x { target: api, task: get(\"/\") }\non message_received do x\nusecase u { blocks: [b] }\n");
+    expect(&format!("{base}test \"t\" {{\n  mock conversation GET \"/\" -> 200\n}}\n"), "E0501", "conversation");
+    expect(&format!("{base}test \"t\" {{\n  mock api GET \"/\" -> 999\n}}\n"), "E0501", "999");
+    expect(&format!("{base}test \"t\" {{\n  expect email api {{ to: \"a\" }}\n}}\n"), "E0501", "api");
+    expect(&format!("{base}test \"t\" {{\n  mock apx GET \"/\" -> 200\n}}\n"), "E0202", "apx");
+    expect(&format!("{base}test \"t\" {{\n  send messag_received\n}}\n"), "E0209", "messag_received");
+    expect(&format!("{base}test \"t\" {{\n  send block u.c\n}}\n"), "E0213", "c");
+    expect(&format!("{base}test \"t\" {{\n  expect ran y\n}}\n"), "E0210", "y");
+    expect(&format!("{base}test \"t\" {{\n  mock api GOT \"/\" -> 200\n}}\n"), "E0217", "GOT");
+    let ir = clean(&format!(
+        "{base}test \"t\" {{\n  mock api GET \"/\" -> 200 {{ ok: true }}\n  send message_received {{ text: \"hi\" }}\n  send usecase u\n  send wait 5m\n  expect ran x\n  expect not label \"vip\"\n  expect param n == 0\n  expect row db \"calls\" {{ phone: \"+1\" }}\n}}\n"
+    ));
+    let steps = &ir.tests[0].steps;
+    assert_eq!(steps.len(), 8);
+    assert!(matches!(&steps[0], ir::TestStep::Mock { status: Some(200), .. }));
+    assert!(matches!(&steps[3], ir::TestStep::Send { event: ir::SendEvent::Wait { ms: 300_000 }, .. }));
+}
+
+// ---- warnings ----------------------------------------------------------------------------
+
+#[test]
+fn unused_declarations() {
+    let src = with_agent(
+        "target api: http { base_url: \"https://x.example\" }\ntarget spare: http { base_url: \"https://y.example\" }\n\
+         task t() on api { method: GET, path: \"/\" }\naction x { target: api, task: get(\"/\") }\n\
+         reply r { text: \"a\" }\n",
+    );
+    expect(&src, "W0601", "x");
+    expect(&src, "W0602", "r");
+    expect(&src, "W0603", "spare");
+    expect(&src, "W0606", "t");
+    expect(&with_agent("target t: http { base_url: \"http://api.example\" }\n"), "W0604", "\"http://api.example\"");
+}
+
+#[test]
+fn workspace_roots_and_orphans() {
+    let mut sources = SourceMap::new();
+    let root = sources.add("dir/main.agent", with_agent("import \"lib.agent\"\n"));
+    let lib = sources.add("dir/lib.agent", "reply hi { text: \"hi\" }\n");
+    let orphan = sources.add("dir/old.agent", "reply old { text: \"x\" }\n");
+    let ws = check_workspace(&mut sources, &[root, lib, orphan], &mut MemoryLoader::new());
+    assert_eq!(ws.programs.len(), 1);
+    assert_eq!(ws.programs[0].0, root);
+    assert_eq!(ws.diagnostics.len(), 1);
+    assert_eq!(ws.diagnostics[0].code, Code::OrphanFile);
+    assert_eq!(ws.diagnostics[0].span().file, orphan);
+
+    let mut sources = SourceMap::new();
+    let a = sources.add("a.agent", "reply hi { text: \"hi\" }\n");
+    let ws = check_workspace(&mut sources, &[a], &mut MemoryLoader::new());
+    assert!(ws.programs.is_empty());
+    assert_eq!(ws.diagnostics[0].code, Code::NoAgent);
+}
+
+// ---- lowering ----------------------------------------------------------------------------
+
+#[test]
+fn lowering_resolves_arguments_by_name_with_defaults() {
+    let ir = clean(&with_agent(
+        "action t { target: call, task: transfer(\"+1555\", whisper: \"hi\") }\n\
+         action c { target: conversation, task: increment(n) }\n\
+         action r { target: conversation, task: reply(hello) }\n\
+         reply hello { text: \"Hi {user.name ?? \"there\"}\" }\n\
+         on call_started do t\nbefore call do c, r\n",
+    ));
+    let t = &ir.actions["t"];
+    assert_eq!(t.target_kind, "call");
+    let names: Vec<&str> = t.task.args.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["to", "mode", "whisper"]);
+    assert_eq!(t.task.args[1].1, ir::Expr::Lit(ir::Value::Text("cold".into())));
+    let c = &ir.actions["c"];
+    assert_eq!(
+        c.task.args,
+        vec![
+            ("name".to_string(), ir::Expr::Lit(ir::Value::Text("n".into()))),
+            ("by".to_string(), ir::Expr::Lit(ir::Value::Number(1.0))),
+        ]
+    );
+    assert_eq!(
+        ir.actions["r"].task.args[0].1,
+        ir::Expr::Lit(ir::Value::Text("hello".into()))
+    );
+    assert_eq!(
+        ir.bindings[1].trigger,
+        ir::Trigger::Event { event: "call_ringing".into() }
+    );
+    assert_eq!(ir.bindings[1].body, ir::BindingBody::Actions(vec!["c".into(), "r".into()]));
+}
+
+#[test]
+fn lowering_declared_tasks_and_retry_defaults() {
+    let ir = clean(&with_agent(
+        "target api: http { base_url: \"https://x.example\", retry: { attempts: 5 } }\n\
+         task get_order(id: text, verbose: bool = false) on api {\n  method: GET\n  path: \"/orders/{id}\"\n  result: { status: response.body.status }\n}\n\
+         action x { target: api, task: get_order(order_id), save: order, retry: { backoff: 10s } }\n\
+         on message_received do x\n",
+    ));
+    let task = &ir.tasks["get_order"];
+    assert_eq!(task.method, "GET");
+    assert_eq!(
+        task.path,
+        ir::Expr::Interp(vec![
+            ir::Expr::Lit(ir::Value::Text("/orders/".into())),
+            ir::Expr::Var(ir::Scope::Param("id".into())),
+        ])
+    );
+    assert!(task.params[1].optional);
+    let x = &ir.actions["x"];
+    assert!(x.task.declared);
+    assert_eq!(x.task.args.len(), 2, "the default is filled in");
+    assert_eq!(
+        ir.targets["api"].retry,
+        Some(ir::Retry { attempts: 5, backoff_ms: DEFAULT_BACKOFF_MS, max_backoff_ms: DEFAULT_MAX_BACKOFF_MS })
+    );
+    assert_eq!(
+        x.retry,
+        Some(ir::Retry { attempts: DEFAULT_ATTEMPTS, backoff_ms: 10_000, max_backoff_ms: 10_000 })
+    );
+}
+
+#[test]
+fn lowering_is_deterministic_and_spans_index_ir_files() {
+    let files = [
+        ("main.agent", with_agent("import \"r.agent\"\non conversation_started reply hi\n")),
+        ("r.agent", "reply hi { text: \"hi\" }\naction z { target: conversation, task: add_label(\"z\") }\non message_received do z\n".to_string()),
+    ];
+    let refs: Vec<(&str, &str)> = files.iter().map(|(p, t)| (*p, t.as_str())).collect();
+    let a = run_files(&refs).1.program.unwrap();
+    let b = run_files(&refs).1.program.unwrap();
+    assert_eq!(serde_json::to_string(&a).unwrap(), serde_json::to_string(&b).unwrap());
+    assert_eq!(a.bindings.len(), 2);
+    assert_eq!(a.bindings[1].span.file, FileId(1));
+    assert_eq!(a.actions["z"].span.file, FileId(1));
+}
+
+// ---- the REPL's entry point --------------------------------------------------------------
+
+#[test]
+fn check_expr_types_against_the_program() {
+    let ir = clean(&with_agent(""));
+    let parse = |text: &str| {
+        crate::syntax::parse_expr(FileId(0), text).0.expect("expression parses")
+    };
+    let (_, ty) = check_expr(&ir, &ExprContext::default(), &parse("n + 1")).unwrap();
+    assert_eq!(ty, "number");
+    let (_, ty) = check_expr(&ir, &ExprContext::default(), &parse("\"a\" + note")).unwrap();
+    assert_eq!(ty, "text");
+    let errors = check_expr(&ir, &ExprContext::default(), &parse("nn + 1")).unwrap_err();
+    assert_eq!(errors[0].code, Code::UnknownName);
+    let context = ExprContext {
+        event: Some("message_received".into()),
+        ..Default::default()
+    };
+    let (_, ty) = check_expr(&ir, &context, &parse("event.text")).unwrap();
+    assert_eq!(ty, "text");
+    assert!(check_expr(&ir, &ExprContext::default(), &parse("block.name")).is_err());
+}

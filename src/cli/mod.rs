@@ -3,7 +3,8 @@
 
 mod check;
 mod compile;
-mod explain;
+pub mod explain;
+pub mod files;
 mod fmt;
 mod repl;
 mod run;

@@ -2,6 +2,8 @@
 //! help line. Rendering (miette for people, serde for machines) lives in `render`.
 
 mod codes;
+pub mod explain;
+pub mod render;
 mod span;
 
 pub use codes::{Code, ALL_CODES};

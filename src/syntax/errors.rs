@@ -48,26 +48,47 @@ struct Expected {
     declaration: bool,
     string: bool,
     field: bool,
+    step: bool,
     new_line: bool,
 }
 
 impl Expected {
-    fn from_error(error: &Error<Rule>) -> Expected {
+    /// `in_word`: the error is right after a letter or digit, so pest's wish to extend
+    /// that word is not worth mentioning.
+    fn from_error(error: &Error<Rule>, in_word: bool) -> Expected {
         let mut expected = Expected::default();
         if let Some(attempts) = error.parse_attempts() {
             // pest does not export its token type; its display is the literal text.
             for token in attempts.expected_tokens() {
-                expected.add_literal(&token.to_string());
-            }
-            for stack in attempts.call_stacks() {
-                if let Some(rule) = stack.deepest.get_rule() {
-                    expected.add_rule(*rule, stack.parent);
+                let token = token.to_string();
+                let extends_word = token == "_" || token.contains("..");
+                if !(in_word && extends_word) {
+                    expected.add_literal(&token);
                 }
             }
         }
         if let ErrorVariant::ParsingError { positives, .. } = &error.variant {
             for rule in positives {
-                expected.add_rule(*rule, None);
+                expected.add_rule(*rule);
+            }
+        }
+        if expected.expression {
+            // What may start an expression is said by "an expression".
+            for token in ["{", "[", "(", "-", "\"", "not"] {
+                expected.tokens.remove(token);
+            }
+            expected.name = false;
+            expected.string = false;
+        }
+        if expected.step {
+            for token in ["mock", "send", "expect"] {
+                expected.tokens.remove(token);
+            }
+        }
+        if !expected.tokens.is_empty() || expected.expression || expected.field {
+            // `[`, `.` and `(` could continue the value just written: rarely what was meant.
+            for token in ["[", ".", "(", "-"] {
+                expected.tokens.remove(token);
             }
         }
         expected
@@ -77,24 +98,25 @@ impl Expected {
         match token {
             "\n" => self.new_line = true,
             "\"" | "\"\"\"" => self.string = true,
-            "-" | "not" | "(" | "[" | "if" => self.expression = true,
-            "agent" | "target" | "task" | "action" | "usecase" | "import" | "test" | "before"
-            | "after" | "at" => self.declaration = true,
+            "if" => self.expression = true,
+            "_" => self.name = true,
+            _ if token.contains("..") => self.name = true,
+            "agent" | "target" | "task" | "action" | "import" | "test" | "before" | "after"
+            | "at" => self.declaration = true,
             "/*" | "//" | " " | "\t" | "\r" | "\u{c}" | "BUILTIN_RULE" => {}
             // Operators are always possible after a value: listing them only adds noise.
             "or" | "and" | "in" | "==" | "!=" | "<=" | ">=" | "<" | ">" | "??" | "+" | "*"
-            | "/" | "%" | "." => {}
+            | "/" | "%" => {}
             _ => {
                 self.tokens.insert(token.to_string());
             }
         }
     }
 
-    fn add_rule(&mut self, rule: Rule, parent: Option<Rule>) {
+    fn add_rule(&mut self, rule: Rule) {
         match rule {
             Rule::expr
             | Rule::number
-            | Rule::string
             | Rule::triple
             | Rule::list
             | Rule::record
@@ -102,39 +124,18 @@ impl Expected {
             | Rule::if_expr
             | Rule::name_or_call
             | Rule::neg
-            | Rule::not
-            | Rule::status => {
-                if rule == Rule::string && !matches!(parent, Some(Rule::expr) | None) {
-                    self.string = true;
-                } else {
-                    self.expression = true;
-                }
-            }
-            Rule::field | Rule::param_decl | Rule::task_param => self.field = true,
-            Rule::word
-                if matches!(
-                    parent,
-                    Some(Rule::field | Rule::param_decl | Rule::task_param)
-                ) =>
-            {
+            | Rule::status => self.expression = true,
+            Rule::string => self.string = true,
+            Rule::field | Rule::param_decl | Rule::task_param | Rule::entry | Rule::params => {
                 self.field = true
             }
             Rule::word => self.name = true,
-            Rule::k_import
-            | Rule::k_agent
-            | Rule::k_target
-            | Rule::k_task
-            | Rule::k_action
-            | Rule::k_usecase
-            | Rule::k_test
-            | Rule::k_before
-            | Rule::k_after
-            | Rule::k_at
-            | Rule::import
+            Rule::import
             | Rule::agent
             | Rule::target
             | Rule::task
             | Rule::action
+            | Rule::reply
             | Rule::usecase
             | Rule::test
             | Rule::binding
@@ -142,44 +143,45 @@ impl Expected {
             | Rule::before_call
             | Rule::after_call
             | Rule::in_usecase
-            | Rule::at_block => self.declaration = true,
-            Rule::k_on if parent.is_none() || parent == Some(Rule::on_event) => {
-                self.declaration = true
-            }
-            Rule::k_reply
-            | Rule::k_on
-            | Rule::k_in
-            | Rule::k_do
-            | Rule::k_when
-            | Rule::k_call
-            | Rule::k_block
-            | Rule::k_then
-            | Rule::k_else
-            | Rule::k_wait => {
-                let word = format!("{rule:?}");
-                self.tokens
-                    .insert(word.trim_start_matches("k_").to_string());
-            }
+            | Rule::at_block
+            | Rule::k_import
+            | Rule::k_agent
+            | Rule::k_target
+            | Rule::k_task
+            | Rule::k_action
+            | Rule::k_test
+            | Rule::k_before
+            | Rule::k_after
+            | Rule::k_at => self.declaration = true,
             Rule::mock
             | Rule::send
             | Rule::expect
             | Rule::k_mock
             | Rule::k_send
-            | Rule::k_expect => self
-                .tokens
-                .extend(["mock", "send", "expect"].map(String::from)),
+            | Rule::k_expect => self.step = true,
             Rule::optional => {
                 self.tokens.insert("?".into());
             }
-            _ => {}
+            Rule::not => {
+                self.tokens.insert("not".into());
+            }
+            _ => {
+                // Keywords (`k_do`, `k_when`, ...) are named after their text.
+                if let Some(word) = format!("{rule:?}").strip_prefix("k_") {
+                    self.tokens.insert(word.to_string());
+                }
+            }
         }
     }
 
-    /// "a field like `name: value`, or `}`"
+    /// "a name, `do`, or `when`"
     fn phrase(&self) -> String {
         let mut parts: Vec<String> = Vec::new();
         if self.declaration {
-            parts.push("a declaration (`agent`, `target`, `task`, `action`, `reply`, `usecase`, a binding such as `on EVENT do ACTION`, `import` or `test`)".into());
+            parts.push("a declaration".into());
+        }
+        if self.step {
+            parts.push("a test step (`mock`, `send` or `expect`)".into());
         }
         if self.field {
             parts.push("a field like `name: value`".into());
@@ -191,15 +193,13 @@ impl Expected {
         } else if self.string {
             parts.push("a string".into());
         }
-        let step_words = ["mock", "send", "expect"];
-        if step_words.iter().all(|w| self.tokens.contains(*w)) {
-            parts.push("a test step (`mock`, `send` or `expect`)".into());
-        }
-        for token in &self.tokens {
-            if !(self.declaration && token == "reply" || step_words.contains(&token.as_str())) {
-                parts.push(format!("`{token}`"));
-            }
-        }
+        let covered = |t: &str| self.declaration && ["on", "in", "usecase", "reply"].contains(&t);
+        parts.extend(
+            self.tokens
+                .iter()
+                .filter(|t| !covered(t))
+                .map(|t| format!("`{t}`")),
+        );
         if self.new_line && parts.is_empty() {
             parts.push("a new line".into());
         }
@@ -214,7 +214,7 @@ impl Expected {
     }
 }
 
-/// The token found at `pos`, for "found ...".
+/// The token found at `pos`, for "found ...", and its length.
 fn found(text: &str, pos: usize) -> (String, usize) {
     let rest = &text[pos..];
     match rest.chars().next() {
@@ -231,13 +231,95 @@ fn found(text: &str, pos: usize) -> (String, usize) {
     }
 }
 
+/// Where the parser stopped: the words around it that say what the user was writing.
+struct Context<'t> {
+    /// First word of the declaration (`action`, `on`, `test`, ...).
+    item: &'t str,
+    /// First word of the current line (`mock`, `target`, ...).
+    line_head: &'t str,
+    /// The current line, up to the error, written `key:` (a field or parameter).
+    after_colon: Option<&'t str>,
+    /// The word just before the error.
+    previous_word: &'t str,
+    /// The error is on the declaration's first line.
+    first_line: bool,
+}
+
+fn leading_word(text: &str) -> &str {
+    let text = text.trim_start();
+    let end = text
+        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .unwrap_or(text.len());
+    &text[..end]
+}
+
+impl<'t> Context<'t> {
+    fn new(text: &'t str, pos: usize) -> Self {
+        let before = &text[..pos];
+        let line_start = before.rfind('\n').map_or(0, |n| n + 1);
+        let line = &before[line_start..];
+        let line_head = leading_word(line);
+        let after_colon = line
+            .trim_start()
+            .strip_prefix(line_head)
+            .filter(|rest| rest.trim_start().starts_with(':') && !line_head.is_empty())
+            .map(|_| line_head);
+        let trimmed = before.trim_end();
+        let word_start = trimmed
+            .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .map_or(0, |i| i + 1);
+        Context {
+            item: leading_word(text.trim_start_matches(|c: char| c.is_whitespace())),
+            line_head,
+            after_colon,
+            previous_word: &trimmed[word_start..],
+            first_line: !before.trim_start().contains('\n'),
+        }
+    }
+
+    /// How the construct being written is spelled.
+    fn help(&self) -> &'static str {
+        match self.line_head {
+            "mock" => return "a mock reads `mock TARGET METHOD \"PATH\" -> STATUS BODY`, e.g. `mock orders GET \"/orders/1\" -> 200 { status: \"shipped\" }`",
+            "send" => return "a send reads `send EVENT [PAYLOAD]`, `send usecase U`, `send block U.B` or `send wait 5m`",
+            "expect" => return "an expectation reads `expect [not]` then `ran ACTION`, `label TEXT`, `param CONDITION`, `reply REPLY`, `request TARGET METHOD \"PATH\"`, `email TARGET`, `sms TARGET`, `row TARGET \"TABLE\"` or `status TEXT`",
+            _ => {}
+        }
+        if self.after_colon.is_some() {
+            return "fields are written `name: value`, one per line or separated by commas";
+        }
+        if !self.first_line {
+            return match self.item {
+                "agent" => {
+                    "each line of an agent is a field `name: value`, or `params: { name: type }`"
+                }
+                "test" => "each line of a test is a step: `mock ...`, `send ...` or `expect ...`",
+                _ => "each line of a block is a field `name: value`",
+            };
+        }
+        match self.item {
+            "import" => "an import reads `import \"relative/path.agent\"`",
+            "agent" => "an agent reads `agent NAME { fields }`",
+            "target" => "a target reads `target NAME: KIND { fields }`, e.g. `target orders: http { base_url: \"https://...\" }`",
+            "task" => "a task reads `task NAME(param: type, opt: type?, dflt: type = value) on TARGET { fields }`",
+            "action" => "an action reads `action NAME { target: ..., task: ... }`",
+            "reply" => "a reply reads `reply NAME { text: \"...\" }`",
+            "usecase" => "a use case reads `usecase NAME { fields }`",
+            "test" => "a test reads `test \"name\" { steps }`",
+            "on" | "before" | "after" | "in" | "at" => "a binding reads `on EVENT [when CONDITION] do ACTION, ...` or `on EVENT reply REPLY` (also `before call`, `after call`, `in usecase U`, `at block U.B`)",
+            _ => "a file holds declarations, each starting on its own line: `agent`, `target`, `task`, `action`, `reply`, `usecase`, a binding `on EVENT do ACTION`, `import` or `test`",
+        }
+    }
+}
+
 /// Explains a pest failure on `text`, which starts at byte `base` of `file`.
 pub fn describe(error: &Error<Rule>, file: FileId, text: &str, base: usize) -> Diagnostic {
-    let attempts = error.parse_attempts();
-    let pos = match (&attempts, error.location.clone()) {
-        (Some(a), _) if a.max_position > 0 => a.max_position,
-        (_, InputLocation::Pos(p)) => p,
-        (_, InputLocation::Span((s, _))) => s,
+    // pest's own location may be where the failing rule started; the furthest attempt is
+    // where the text stopped making sense.
+    let pos = match (error.parse_attempts(), &error.location) {
+        (Some(attempts), _) if attempts.max_position > 0 => attempts.max_position,
+        (_, InputLocation::Pos(p)) => *p,
+        (_, InputLocation::Span((s, _))) => *s,
     };
     let pos = floor_boundary(text, pos.min(text.len()));
     if let ErrorVariant::CustomError { message } = &error.variant {
@@ -250,10 +332,16 @@ pub fn describe(error: &Error<Rule>, file: FileId, text: &str, base: usize) -> D
             .with_help("split this declaration into smaller pieces");
         }
     }
-    let expected = Expected::from_error(error);
+    let in_word = text[..pos].ends_with(|c: char| c.is_ascii_alphanumeric() || c == '_');
+    let expected = Expected::from_error(error, in_word);
+    let context = Context::new(text, pos);
     let (found, found_len) = found(text, pos);
     let span = Span::new(file, base + pos, base + pos + found_len);
     let word = &text[pos..pos + found_len];
+    let syntax = |message: String| {
+        Diagnostic::new(Code::Syntax, message, span)
+            .with_label_message(format!("unexpected {found}"))
+    };
 
     if found_len > 0
         && is_keyword(word)
@@ -269,26 +357,50 @@ pub fn describe(error: &Error<Rule>, file: FileId, text: &str, base: usize) -> D
         .with_help(format!("pick another name, e.g. `{word}_`"));
     }
 
+    if expected.tokens.contains(":") && !expected.expression {
+        let after = context.previous_word;
+        return Diagnostic::new(
+            Code::Syntax,
+            format!("expected `:` after `{after}`, found {found}"),
+            span,
+        )
+        .with_label_message("expected `:` here")
+        .with_help(
+            if context.item == "agent" && !context.first_line && context.line_head != "params" {
+                "write `name: type` for a parameter, or `name: value` for a field"
+            } else {
+                context.help()
+            },
+        );
+    }
+
     let closer = ["}", ")", "]"]
         .into_iter()
         .find(|c| expected.tokens.contains(*c));
     if let Some(closer) = closer {
         if let Some((open_at, what)) = innermost_open(text, pos, closer) {
-            let only_closer = !expected.field && !expected.expression && !expected.name;
-            let message = if only_closer {
-                format!("expected `{closer}` to close the {what} opened here, found {found}")
+            let message = if expected.step {
+                format!("expected a test step (`mock`, `send` or `expect`), or `{closer}` to close the {what}, found {found}")
+            } else if expected.tokens.contains(",") && !expected.field {
+                let item = if what.ends_with("block") {
+                    "field"
+                } else {
+                    "item"
+                };
+                format!("expected `,` or `{closer}` after this {item} of the {what}, found {found}")
+            } else if expected.field {
+                format!("expected a field like `name: value`, or `{closer}` to close the {what}, found {found}")
             } else {
                 format!("expected {}, found {found}", expected.phrase())
             };
-            let help = if expected.field {
-                format!(
-                    "each line of the {what} is a field `name: value`; close it with `{closer}`"
-                )
+            let help = if expected.step {
+                "each line of a test is a step: `mock ...`, `send ...` or `expect ...`".to_string()
+            } else if expected.field {
+                format!("each line of the {what} is `name: value`; close it with `{closer}`")
             } else {
                 format!("separate items with a comma or a new line, and close the {what} with `{closer}`")
             };
-            return Diagnostic::new(Code::Syntax, message, span)
-                .with_label_message(format!("expected `{closer}` here"))
+            return syntax(message)
                 .with_secondary(
                     Span::new(file, base + open_at, base + open_at + 1),
                     format!("the {what} opened here"),
@@ -297,37 +409,29 @@ pub fn describe(error: &Error<Rule>, file: FileId, text: &str, base: usize) -> D
         }
     }
 
-    let (message, help) = if expected.declaration && !expected.expression {
-        (
-            format!("expected a declaration, found {found}"),
-            "a file holds declarations, each starting on its own line: `agent`, `target`, `task`, `action`, `reply`, `usecase`, `on EVENT do ACTION`, `import` or `test`".to_string(),
-        )
-    } else if expected.expression && !expected.field && expected.tokens.is_empty() {
-        (
-            format!("expected an expression, found {found}"),
-            "write a value: a name, `\"text\"`, `42`, `5s`, a list `[a, b]` or a record `{ key: value }`".to_string(),
-        )
-    } else if expected.field && !expected.expression {
-        (
-            format!("expected {}, found {found}", expected.phrase()),
-            "fields are written `name: value`, one per line or separated by commas".to_string(),
-        )
-    } else if expected.new_line && expected.tokens.is_empty() && !expected.field {
-        (
-            format!("unexpected {found} after the end of this declaration or step"),
-            "start each declaration, field or test step on its own line".to_string(),
-        )
-    } else {
-        (
-            format!("expected {}, found {found}", expected.phrase()),
-            "check the spelling and punctuation around here".to_string(),
-        )
-    };
-    Diagnostic::new(Code::Syntax, message, span)
-        .with_label_message(format!("unexpected {found}"))
-        .with_help(help)
+    if expected.expression {
+        let help = match context.after_colon {
+            Some(key) if !context.line_head.is_empty() && context.help().starts_with("fields") => {
+                format!("write the value of `{key}` after the `:` — a name, `\"text\"`, `42`, `5s`, a list `[a, b]` or a record `{{ key: value }}`")
+            }
+            _ => "write a value: a name, `\"text\"`, `42`, `5s`, a list `[a, b]` or a record `{ key: value }`".to_string(),
+        };
+        return syntax(format!("expected an expression, found {found}")).with_help(help);
+    }
+    if expected.declaration && expected.tokens.iter().all(|t| t == "on" || t == "reply") {
+        return syntax(format!("expected a declaration, found {found}")).with_help(context.help());
+    }
+    if expected.new_line
+        && expected.tokens.is_empty()
+        && !expected.field
+        && !expected.name
+        && !expected.string
+    {
+        return syntax(format!("expected a new line, found {found}"))
+            .with_help("start each declaration, field and test step on its own line, or separate fields with commas");
+    }
+    syntax(format!("expected {}, found {found}", expected.phrase())).with_help(context.help())
 }
-
 /// Where the innermost bracket still open at `pos` was opened, if `closer` would close it.
 fn innermost_open(text: &str, pos: usize, closer: &str) -> Option<(usize, String)> {
     let (at, opener) = scan::innermost_open(&text[..pos])?;

@@ -41,6 +41,7 @@ pub fn parse(file: FileId, text: &str) -> Parsed {
     let mut items = Vec::new();
     let mut diagnostics = Vec::new();
     let fast = scanned.problems.is_empty()
+        && scanned.stray_closers.is_empty()
         && match AgentParser::parse(Rule::file, body) {
             Ok(mut pairs) => {
                 if let Some(pair) = pairs.next() {
@@ -76,23 +77,55 @@ fn parse_each_item(
     diagnostics: &mut Vec<Diagnostic>,
 ) {
     let starts = &scanned.item_starts;
+    let in_chunk = |d: &&Diagnostic, end: usize| (d.span().start as usize) < base + end;
     let mut problems = scanned.problems.iter().peekable();
+    let mut strays = scanned.stray_closers.iter().peekable();
     for (k, &start) in starts.iter().enumerate() {
         let end = starts.get(k + 1).copied().unwrap_or(body.len());
-        let mut lexical_error = false;
-        while let Some(problem) = problems.next_if(|p| (p.span().start as usize) < base + end) {
+        let mut first_problem = None;
+        while let Some(problem) = problems.next_if(|p| in_chunk(p, end)) {
+            first_problem.get_or_insert(problem.span().start as usize - base);
             diagnostics.push(problem.clone());
-            lexical_error = true;
         }
-        if lexical_error || diagnostics.len() > MAX_ERRORS {
-            continue;
+        let stray = strays.next_if(|p| in_chunk(p, end));
+        while strays.next_if(|p| in_chunk(p, end)).is_some() {}
+        if diagnostics.len() > MAX_ERRORS {
+            break;
         }
-        let chunk = &body[start..end];
-        match errors::parse_detailed(Rule::file, chunk) {
-            Ok(pair) => {
-                Builder::new(file, base + start, &scanned.comments, diagnostics).items(pair, items)
+        let mut builder = |pair| {
+            Builder::new(file, base + start, &scanned.comments, diagnostics).items(pair, items)
+        };
+        match first_problem {
+            // pest would only repeat the scanner's error; still keep the declarations
+            // that end before the line where it starts.
+            Some(at) => {
+                let line_start = body[..at.max(start)]
+                    .rfind('\n')
+                    .map_or(start, |n| (n + 1).max(start));
+                if let Ok(Some(pair)) =
+                    AgentParser::parse(Rule::file, &body[start..line_start]).map(|mut p| p.next())
+                {
+                    builder(pair);
+                }
             }
-            Err(error) => diagnostics.push(errors::describe(&error, file, chunk, base + start)),
+            None => {
+                let chunk = &body[start..end];
+                let error = match errors::parse_detailed(Rule::file, chunk) {
+                    Ok(pair) => {
+                        builder(pair);
+                        None
+                    }
+                    Err(error) => Some(errors::describe(&error, file, chunk, base + start)),
+                };
+                // A stray closer is the better explanation unless pest stopped before it.
+                let explained = match (error, stray) {
+                    (Some(e), Some(s)) if s.span().start <= e.span().start => s.clone(),
+                    (Some(e), _) => e,
+                    (None, Some(s)) => s.clone(),
+                    (None, None) => continue,
+                };
+                diagnostics.push(explained);
+            }
         }
     }
 }
@@ -117,8 +150,8 @@ fn cap_errors(diagnostics: &mut Vec<Diagnostic>, file: FileId, len: usize) {
 pub fn parse_expr(file: FileId, text: &str) -> (Option<ast::Expr>, Vec<Diagnostic>) {
     let (body, base) = decode::strip_bom(text);
     let scanned = scan::scan(file, body, base);
-    if !scanned.problems.is_empty() {
-        return (None, scanned.problems);
+    if let Some(problems) = scanned.blocking_problems() {
+        return (None, problems);
     }
     match errors::parse_detailed(Rule::expr_input, body) {
         Ok(pair) => {
@@ -138,8 +171,8 @@ pub fn parse_expr(file: FileId, text: &str) -> (Option<ast::Expr>, Vec<Diagnosti
 pub fn parse_test_steps(file: FileId, text: &str) -> (Vec<ast::TestStep>, Vec<Diagnostic>) {
     let (body, base) = decode::strip_bom(text);
     let scanned = scan::scan(file, body, base);
-    if !scanned.problems.is_empty() {
-        return (Vec::new(), scanned.problems);
+    if let Some(problems) = scanned.blocking_problems() {
+        return (Vec::new(), problems);
     }
     match errors::parse_detailed(Rule::steps, body) {
         Ok(pair) => {
@@ -158,5 +191,7 @@ pub fn is_incomplete(text: &str) -> bool {
     scan::scan(FileId::default(), text, 0).incomplete
 }
 
+#[cfg(test)]
+mod error_tests;
 #[cfg(test)]
 mod tests;

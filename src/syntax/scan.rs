@@ -33,11 +33,28 @@ pub struct Scan {
     pub comments: Vec<Comment>,
     /// Lexical and bracket problems, in source order.
     pub problems: Vec<Diagnostic>,
+    /// Closing brackets that close nothing. Unlike `problems`, pest may explain these
+    /// better (`action a` then a block without its `{`), so recovery lets it try.
+    pub stray_closers: Vec<Diagnostic>,
     /// Byte offsets (in the scanned text) of lines that start a declaration at column 0;
     /// always begins with 0.
     pub item_starts: Vec<usize>,
     /// The text ends inside a bracket, a triple-quoted string or a block comment.
     pub incomplete: bool,
+}
+
+impl Scan {
+    /// Every problem found, when there is one: for inputs too small to recover within.
+    pub fn blocking_problems(&self) -> Option<Vec<Diagnostic>> {
+        let mut all: Vec<Diagnostic> = self
+            .problems
+            .iter()
+            .chain(&self.stray_closers)
+            .cloned()
+            .collect();
+        all.sort_by_key(|d| d.span().start);
+        (!all.is_empty()).then_some(all)
+    }
 }
 
 /// The declaration keywords that, at column 0, start a new item.
@@ -56,6 +73,9 @@ struct Scanner<'t> {
     out: Scan,
     /// Depth is reported once per declaration.
     reported_depth: bool,
+    /// An unterminated string in this declaration swallowed text: brackets left open
+    /// after it are its consequence, not separate errors.
+    string_broke: bool,
 }
 
 /// Scans `text`, which starts at byte `base` of file `file`.
@@ -71,6 +91,7 @@ pub fn scan(file: FileId, text: &str, base: usize) -> Scan {
             ..Scan::default()
         },
         reported_depth: false,
+        string_broke: false,
     };
     scanner.run();
     scanner.end_of_text();
@@ -87,6 +108,7 @@ pub fn innermost_open(text: &str) -> Option<(usize, u8)> {
         stack: Vec::new(),
         out: Scan::default(),
         reported_depth: false,
+        string_broke: false,
     };
     scanner.run();
     scanner.stack.iter().rev().find_map(|o| match o.frame {
@@ -256,7 +278,7 @@ impl Scanner<'_> {
                 self.stack.truncate(pos);
             }
             None => {
-                self.out.problems.push(
+                self.out.stray_closers.push(
                     Diagnostic::new(
                         Code::Unclosed,
                         format!("unexpected `{}`", b as char),
@@ -273,6 +295,9 @@ impl Scanner<'_> {
     }
 
     fn report_unclosed(&mut self, open: Open, at: usize) {
+        if self.string_broke {
+            return;
+        }
         let diagnostic = match open.frame {
             Frame::Delim(opener) => {
                 let closer = closer_of(opener);
@@ -313,16 +338,26 @@ impl Scanner<'_> {
             } else {
                 i
             };
-            self.out.problems.push(
-                Diagnostic::new(
-                    Code::UnterminatedString,
-                    "unterminated string",
-                    self.span(open.at, end),
+            // `"Hi {name" }`: the string did end, but its interpolation did not.
+            let interp = self.stack[pos..]
+                .iter()
+                .find(|o| o.frame == Frame::Interp)
+                .copied();
+            let diagnostic = match interp {
+                Some(interp) => Diagnostic::new(
+                    Code::Unclosed,
+                    "expected `}` to end the interpolation opened here",
+                    self.span(interp.at, interp.at + 1),
                 )
-                .with_label_message("this string is not closed on its line")
-                .with_help("add the closing `\"`; for text on several lines use a `\"\"\"` string"),
-            );
+                .with_label_message("this `{` starts an interpolation that is not closed")
+                .with_help("close it with `}` before the end of the string, or write `\\{` for a literal brace"),
+                None => Diagnostic::new(Code::UnterminatedString, "unterminated string", self.span(open.at, end))
+                    .with_label_message("this string is not closed on its line")
+                    .with_help("add the closing `\"`; for text on several lines use a `\"\"\"` string"),
+            };
+            self.out.problems.push(diagnostic);
             self.stack.truncate(pos);
+            self.string_broke = true;
         }
     }
 
@@ -345,6 +380,7 @@ impl Scanner<'_> {
         }
         self.out.item_starts.push(i);
         self.reported_depth = false;
+        self.string_broke = false;
     }
 
     fn end_of_text(&mut self) {
@@ -367,6 +403,7 @@ impl Scanner<'_> {
             let diagnostic = unterminated_string(self, open);
             self.out.problems.push(diagnostic);
             self.stack.truncate(pos);
+            self.string_broke = true;
         }
         if let Some(inner) = self.stack.last().copied() {
             let end = content_end(self.text, self.text.len());
@@ -507,7 +544,8 @@ mod tests {
     fn unterminated_things() {
         assert_eq!(
             codes("reply a { text: \"abc }\nreply b {}"),
-            vec![("E0003", 16, 22), ("E0002", 22, 22)]
+            vec![("E0003", 16, 22)],
+            "the brace left open is a consequence of the string"
         );
         assert_eq!(codes("x /* never"), vec![("E0004", 2, 4)]);
         assert_eq!(codes("x: \"\"\"abc"), vec![("E0003", 3, 6)]);

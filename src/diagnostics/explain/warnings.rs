@@ -1,0 +1,258 @@
+//! W06xx: warnings: declarations nothing uses, insecure addresses, files no program reads.
+
+use super::{Encoding, Example, ExampleFile, Explanation};
+use crate::diagnostics::Code;
+
+pub(super) const ENTRIES: &[Explanation] = &[
+    Explanation {
+        code: Code::UnusedAction,
+        summary: "An action is declared but no binding runs it and no action names it \
+                  in `on_failure`, so it never runs.",
+        fix: "Bind it (`on EVENT do ACTION`), or delete it.",
+        wrong: Example::One(
+            r#"agent shop {
+  channels: [chat]
+}
+
+action tag_new {
+  target: conversation
+  task: add_label("new")
+}
+
+reply welcome { text: "Hi! How can I help?" }
+
+on conversation_started reply welcome
+"#,
+        ),
+        fixed: Example::One(
+            r#"agent shop {
+  channels: [chat]
+}
+
+action tag_new {
+  target: conversation
+  task: add_label("new")
+}
+
+reply welcome { text: "Hi! How can I help?" }
+
+on conversation_started reply welcome
+on conversation_started do tag_new
+"#,
+        ),
+    },
+    Explanation {
+        code: Code::UnusedReply,
+        summary: "A reply is declared but no binding sends it and no `reply(...)` task \
+                  names it.",
+        fix: "Send it (`on conversation_started reply R`, or an action with `task: \
+              reply(R)`), or delete it.",
+        wrong: Example::One(
+            r#"agent shop {
+  channels: [chat]
+}
+
+reply welcome { text: "Hi! How can I help?" }
+reply goodbye { text: "Thanks for chatting with us!" }
+
+on conversation_started reply welcome
+"#,
+        ),
+        fixed: Example::One(
+            r#"agent shop {
+  channels: [chat]
+}
+
+reply welcome { text: "Hi! How can I help?" }
+
+on conversation_started reply welcome
+"#,
+        ),
+    },
+    Explanation {
+        code: Code::UnusedTarget,
+        summary: "A target is declared but no action or declared task uses it.",
+        fix: "Use it in an action, or delete it.",
+        wrong: Example::One(
+            r#"agent shop {
+  channels: [chat]
+}
+
+target orders: http {
+  base_url: "https://orders.acme.example/v2"
+}
+
+reply welcome { text: "Hi! How can I help?" }
+
+on conversation_started reply welcome
+"#,
+        ),
+        fixed: Example::One(
+            r#"agent shop {
+  channels: [chat]
+}
+
+reply welcome { text: "Hi! How can I help?" }
+
+on conversation_started reply welcome
+"#,
+        ),
+    },
+    Explanation {
+        code: Code::InsecureUrl,
+        summary: "A target's address uses plain `http://` to a host that is not \
+                  loopback: requests and answers travel unencrypted. Loopback \
+                  addresses (`localhost`, `127.0.0.1`) are fine for tests.",
+        fix: "Use `https://`.",
+        wrong: Example::One(
+            r#"agent shop {
+  channels: [chat]
+}
+
+target orders: http {
+  base_url: "http://orders.acme.example/v2"
+}
+
+action ping_orders {
+  target: orders
+  task: get("/health")
+}
+
+on conversation_started do ping_orders
+"#,
+        ),
+        fixed: Example::One(
+            r#"agent shop {
+  channels: [chat]
+}
+
+target orders: http {
+  base_url: "https://orders.acme.example/v2"
+}
+
+action ping_orders {
+  target: orders
+  task: get("/health")
+}
+
+on conversation_started do ping_orders
+"#,
+        ),
+    },
+    Explanation {
+        code: Code::OrphanFile,
+        summary: "`agentc check DIR` found an `.agent` file that no program imports \
+                  (directly or through another file) and that has no `agent` block of \
+                  its own, so nothing ever checks or runs it with a program.",
+        fix: "Import it from the program that needs it, or delete it.",
+        wrong: Example::Files(&[
+            ExampleFile {
+                path: "main.agent",
+                text: r#"agent shop {
+  channels: [chat]
+}
+
+reply welcome { text: "Hi! How can I help?" }
+
+on conversation_started reply welcome
+"#,
+                encoding: Encoding::Utf8,
+            },
+            ExampleFile {
+                path: "old_replies.agent",
+                text: r#"reply still_there { text: "Are you still there?" }
+"#,
+                encoding: Encoding::Utf8,
+            },
+        ]),
+        fixed: Example::Files(&[
+            ExampleFile {
+                path: "main.agent",
+                text: r#"import "old_replies.agent"
+
+agent shop {
+  channels: [chat]
+}
+
+reply welcome { text: "Hi! How can I help?" }
+
+on conversation_started reply welcome
+on conversation_inactive reply still_there
+"#,
+                encoding: Encoding::Utf8,
+            },
+            ExampleFile {
+                path: "old_replies.agent",
+                text: r#"reply still_there { text: "Are you still there?" }
+"#,
+                encoding: Encoding::Utf8,
+            },
+        ]),
+    },
+    Explanation {
+        code: Code::UnusedTask,
+        summary: "A `task` declaration is never called by an action.",
+        fix: "Call it from an action (`task: NAME(...)` on its target), or delete it.",
+        wrong: Example::One(
+            r#"agent shop {
+  channels: [chat]
+  params: {
+    order_id: text
+    order: record
+  }
+}
+
+target orders: http {
+  base_url: "https://orders.acme.example/v2"
+}
+
+task get_order(id: text) on orders {
+  method: GET
+  path: "/orders/{id}"
+  result: { status: response.body.status }
+}
+
+task cancel_order(id: text) on orders {
+  method: POST
+  path: "/orders/{id}/cancel"
+}
+
+action check_order {
+  target: orders
+  task: get_order(order_id)
+  save: order
+}
+
+on message_received do check_order
+"#,
+        ),
+        fixed: Example::One(
+            r#"agent shop {
+  channels: [chat]
+  params: {
+    order_id: text
+    order: record
+  }
+}
+
+target orders: http {
+  base_url: "https://orders.acme.example/v2"
+}
+
+task get_order(id: text) on orders {
+  method: GET
+  path: "/orders/{id}"
+  result: { status: response.body.status }
+}
+
+action check_order {
+  target: orders
+  task: get_order(order_id)
+  save: order
+}
+
+on message_received do check_order
+"#,
+        ),
+    },
+];

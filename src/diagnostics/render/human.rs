@@ -1,0 +1,242 @@
+//! For people: a rustc-like header (`error[E0201]: unknown name `ordr_id``), the source with
+//! labelled spans drawn by miette, the help line, then one summary line for the whole run.
+
+use super::{known, Counts};
+use crate::diagnostics::{Diagnostic, FileId, Label, Severity, SourceMap};
+use miette::{
+    GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteError, MietteSpanContents,
+    SourceCode, SourceSpan, SpanContents,
+};
+use std::fmt::{self, Write};
+
+#[derive(Clone, Copy, Debug)]
+pub struct HumanOptions {
+    /// ANSI colours (the CLI turns them on for a terminal without `NO_COLOR`).
+    pub color: bool,
+    /// Columns available; long messages and labels wrap to fit.
+    pub width: usize,
+}
+
+impl Default for HumanOptions {
+    fn default() -> Self {
+        HumanOptions {
+            color: false,
+            width: 100,
+        }
+    }
+}
+
+/// Every diagnostic, each followed by a blank line. The caller adds [`summary`].
+pub fn render(diagnostics: &[Diagnostic], sources: &SourceMap, options: HumanOptions) -> String {
+    let renderer = Renderer::new(options);
+    let mut out = String::new();
+    for diagnostic in diagnostics {
+        renderer.diagnostic(&mut out, diagnostic, sources);
+        out.push('\n');
+    }
+    out
+}
+
+/// The closing line of a run over `subject` (a file name or "3 files"), e.g.
+/// `error: could not check `shop.agent`: 2 errors, 1 warning`. `deny_warnings` makes
+/// warnings fail the run, which the line says.
+pub fn summary(
+    counts: Counts,
+    subject: &str,
+    deny_warnings: bool,
+    options: HumanOptions,
+) -> String {
+    let theme = theme(options.color);
+    let tally = tally(counts);
+    let (word, style, text) = if counts.errors > 0 {
+        let text = format!("could not check {subject}: {tally}");
+        ("error", theme.styles.error, text)
+    } else if counts.warnings > 0 && deny_warnings {
+        let text = format!("could not check {subject}: {tally} (warnings are denied)");
+        ("error", theme.styles.error, text)
+    } else if counts.warnings > 0 {
+        (
+            "warning",
+            theme.styles.warning,
+            format!("checked {subject}: {tally}"),
+        )
+    } else {
+        (
+            "ok",
+            theme.styles.advice,
+            format!("checked {subject}: no problems"),
+        )
+    };
+    format!("{}: {text}\n", style.style(word))
+}
+
+fn tally(counts: Counts) -> String {
+    let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+    match (counts.errors, counts.warnings) {
+        (0, w) => plural(w, "warning"),
+        (e, 0) => plural(e, "error"),
+        (e, w) => format!("{}, {}", plural(e, "error"), plural(w, "warning")),
+    }
+}
+
+fn theme(color: bool) -> GraphicalTheme {
+    if color {
+        GraphicalTheme::unicode()
+    } else {
+        GraphicalTheme::unicode_nocolor()
+    }
+}
+
+struct Renderer {
+    handler: GraphicalReportHandler,
+    theme: GraphicalTheme,
+}
+
+impl Renderer {
+    fn new(options: HumanOptions) -> Self {
+        let theme = theme(options.color);
+        let handler = GraphicalReportHandler::new_themed(theme.clone())
+            .with_links(false)
+            .with_width(options.width)
+            .without_syntax_highlighting();
+        Renderer { handler, theme }
+    }
+
+    fn diagnostic(&self, out: &mut String, diagnostic: &Diagnostic, sources: &SourceMap) {
+        let (word, style) = match diagnostic.severity {
+            Severity::Error => ("error", self.theme.styles.error),
+            Severity::Warning => ("warning", self.theme.styles.warning),
+        };
+        let header = format!("{word}[{}]", diagnostic.code);
+        let _ = writeln!(out, "{}: {}", style.style(header), diagnostic.message);
+
+        // One snippet per file, the primary label's file first: miette draws one source each.
+        let primary = diagnostic.span().file;
+        let mut files: Vec<FileId> = vec![primary];
+        for label in &diagnostic.labels {
+            if !files.contains(&label.span.file) {
+                files.push(label.span.file);
+            }
+        }
+        for file in files {
+            let labels: Vec<&Label> = diagnostic
+                .labels
+                .iter()
+                .filter(|l| l.span.file == file && known(sources, l.span))
+                .collect();
+            if !labels.is_empty() {
+                self.snippet(out, diagnostic.severity, sources, file, &labels);
+            }
+        }
+        if let Some(help) = &diagnostic.help {
+            let _ = writeln!(out, "  {} {help}", self.theme.styles.help.style("help:"));
+        }
+    }
+
+    /// Draws the labels of one file with miette, without its message line (our header
+    /// replaces it).
+    fn snippet(
+        &self,
+        out: &mut String,
+        severity: Severity,
+        sources: &SourceMap,
+        file: FileId,
+        labels: &[&Label],
+    ) {
+        let source = sources.get(file);
+        let len = source.text.len();
+        let snippet = Snippet {
+            severity,
+            source: FileSource {
+                name: &source.path,
+                text: &source.text,
+            },
+            labels: labels
+                .iter()
+                .map(|label| {
+                    // Clamp: a span past the end must not stop the report from rendering.
+                    let start = (label.span.start as usize).min(len);
+                    let end = (label.span.end as usize).clamp(start, len);
+                    let span = SourceSpan::from(start..end);
+                    let text = label.message.clone();
+                    if label.primary {
+                        LabeledSpan::new_primary_with_span(text, span)
+                    } else {
+                        LabeledSpan::new_with_span(text, span)
+                    }
+                })
+                .collect(),
+        };
+        let mut text = String::new();
+        if self.handler.render_report(&mut text, &snippet).is_err() {
+            return;
+        }
+        // The report opens with miette's own message line ("  × "): the snippet follows it.
+        let body = text.split_once('\n').map_or("", |(_, rest)| rest);
+        out.push_str(body);
+    }
+}
+
+/// A report that is only source and labels, for miette to draw.
+struct Snippet<'a> {
+    severity: Severity,
+    source: FileSource<'a>,
+    labels: Vec<LabeledSpan>,
+}
+
+impl fmt::Debug for Snippet<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("snippet")
+    }
+}
+
+impl fmt::Display for Snippet<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // One line with no break, so that the caller can drop it.
+        f.write_str("-")
+    }
+}
+
+impl std::error::Error for Snippet<'_> {}
+
+impl miette::Diagnostic for Snippet<'_> {
+    fn severity(&self) -> Option<miette::Severity> {
+        Some(match self.severity {
+            Severity::Error => miette::Severity::Error,
+            Severity::Warning => miette::Severity::Warning,
+        })
+    }
+    fn source_code(&self) -> Option<&dyn SourceCode> {
+        Some(&self.source)
+    }
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        Some(Box::new(self.labels.iter().cloned()))
+    }
+}
+
+/// A file's text under its display path, borrowed (miette's `NamedSource` wants to own it).
+struct FileSource<'a> {
+    name: &'a str,
+    text: &'a str,
+}
+
+impl SourceCode for FileSource<'_> {
+    fn read_span<'b>(
+        &'b self,
+        span: &SourceSpan,
+        context_lines_before: usize,
+        context_lines_after: usize,
+    ) -> Result<Box<dyn SpanContents<'b> + 'b>, MietteError> {
+        let inner = self
+            .text
+            .read_span(span, context_lines_before, context_lines_after)?;
+        Ok(Box::new(MietteSpanContents::new_named(
+            self.name.to_string(),
+            inner.data(),
+            *inner.span(),
+            inner.line(),
+            inner.column(),
+            inner.line_count(),
+        )))
+    }
+}
