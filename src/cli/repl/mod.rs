@@ -29,7 +29,7 @@ use rustyline::hint::{Hinter, HistoryHinter};
 use rustyline::history::DefaultHistory;
 use rustyline::validate::{ValidationContext, ValidationResult, Validator};
 use rustyline::{CompletionType, Config, Context, Editor, Helper};
-use session::{Disk, Session};
+use session::Session;
 use std::borrow::Cow;
 use std::io::{BufRead, IsTerminal};
 use std::process::ExitCode;
@@ -45,11 +45,9 @@ const PROMPT: &str = "agentc> ";
 
 pub fn run(args: Args) -> ExitCode {
     let interactive = std::io::stdin().is_terminal();
-    let color = interactive
-        && std::io::stdout().is_terminal()
-        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let color = interactive && super::files::use_color(std::io::stdout().is_terminal());
     let mut out = Printer::new(Box::new(std::io::stdout()), color);
-    let mut session = match Session::new(Box::new(Disk)) {
+    let mut session = match Session::new(Box::new(super::files::FsLoader)) {
         Ok(session) => session,
         Err(e) => {
             eprintln!("agentc repl: cannot start: {e}");

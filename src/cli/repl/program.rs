@@ -173,7 +173,10 @@ impl Program {
     /// Reads `path` and the files it imports. Syntax errors are returned (the file is kept:
     /// what parsed joins the program); a file that cannot be read is an `Err`.
     pub fn load(&mut self, path: &str) -> Result<Vec<Diagnostic>, String> {
-        let text = self.files.load(path)?;
+        let text = self
+            .files
+            .load(path)
+            .map_err(|e| format!("cannot read `{path}`: {e}"))?;
         let mut diagnostics = self.add_file(path, text);
         if !self.roots.iter().any(|r| r == path) {
             self.roots.push(path.to_string());
@@ -196,7 +199,7 @@ impl Program {
             match self.files.load(&path) {
                 Ok(text) if text == self.sources[&path].text => {}
                 Ok(text) => diagnostics.extend(self.add_file(&path, text)),
-                Err(e) => failures.push(e),
+                Err(e) => failures.push(format!("cannot read `{path}`: {e}")),
             }
         }
         let paths: Vec<String> = self.sources.keys().cloned().collect();

@@ -1,7 +1,8 @@
 //! Everything the REPL prints goes through a [`Printer`]: one place decides colour, and
 //! write errors (a closed pipe) are ignored instead of killing the session.
 
-use crate::diagnostics::{Diagnostic, Severity, SourceMap};
+use crate::diagnostics::render::{self, HumanOptions};
+use crate::diagnostics::{Diagnostic, SourceMap};
 use anstyle::{AnsiColor, Style};
 use std::io::Write;
 
@@ -14,7 +15,6 @@ pub mod palette {
     pub const COMMENT: Style = Style::new().dimmed();
     pub const COMMAND: Style = AnsiColor::Yellow.on_default().bold();
     pub const ERROR: Style = AnsiColor::Red.on_default().bold();
-    pub const WARNING: Style = AnsiColor::Yellow.on_default().bold();
     pub const NOTE: Style = Style::new().dimmed();
     pub const TYPE: Style = AnsiColor::Cyan.on_default().italic();
 }
@@ -73,13 +73,17 @@ impl Printer {
         self.line(format!("{shown} : {ty}"));
     }
 
-    /// Diagnostics, each with its code, location, the source line and a help line.
+    /// Diagnostics, drawn by the shared renderer against the text they point into.
     pub fn diagnostics(&mut self, sources: &SourceMap, diagnostics: &[Diagnostic]) {
-        for diagnostic in diagnostics {
-            self.failed |= diagnostic.is_error();
-            let text = render_diagnostic(sources, diagnostic, self.color);
-            let _ = write!(self.out, "{text}");
+        if diagnostics.is_empty() {
+            return;
         }
+        self.failed |= diagnostics.iter().any(Diagnostic::is_error);
+        let options = HumanOptions {
+            color: self.color,
+            width: super::super::files::width(),
+        };
+        let _ = write!(self.out, "{}", render::human(diagnostics, sources, options));
         let _ = self.out.flush();
     }
 }
@@ -110,51 +114,9 @@ pub fn show_value(value: &crate::ir::Value) -> String {
     }
 }
 
-/// A compact rendering in the style of rustc, used until the shared miette renderers
-/// arrive: `error[E0201]: message`, ` --> file:line:col`, the line with carets, `help:`.
-fn render_diagnostic(sources: &SourceMap, diagnostic: &Diagnostic, color: bool) -> String {
-    let (word, style) = match diagnostic.severity {
-        Severity::Error => ("error", palette::ERROR),
-        Severity::Warning => ("warning", palette::WARNING),
-    };
-    let mut out = format!(
-        "{}: {}\n",
-        paint(color, style, &format!("{word}[{}]", diagnostic.code)),
-        diagnostic.message
-    );
-    for label in &diagnostic.labels {
-        if label.span.file.0 as usize >= sources.len() {
-            continue;
-        }
-        let file = sources.get(label.span.file);
-        let (line, column) = sources.line_col(label.span.file, label.span.start as usize);
-        let text = file.text.lines().nth(line - 1).unwrap_or("");
-        let width = text
-            .chars()
-            .skip(column - 1)
-            .take(label.span.len().max(1))
-            .count()
-            .max(1);
-        let marker = if label.primary { '^' } else { '-' };
-        let carets: String = std::iter::repeat_n(marker, width).collect();
-        let gutter = line.to_string();
-        let pad = " ".repeat(gutter.len());
-        out += &format!(" {pad}--> {}:{line}:{column}\n", file.path);
-        out += &format!(" {gutter} | {text}\n");
-        let message = label.message.as_deref().unwrap_or("");
-        let under = format!("{}{carets} {message}", " ".repeat(column - 1));
-        out += &format!(" {pad} | {}\n", paint(color, style, under.trim_end()));
-    }
-    if let Some(help) = &diagnostic.help {
-        out += &format!("  = help: {help}\n");
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::diagnostics::{Code, Span};
     use crate::ir::Value;
 
     #[test]
@@ -168,19 +130,5 @@ mod tests {
             .collect(),
         );
         assert_eq!(show_value(&record), r#"{ tier: "gold", "X-Key": [1] }"#);
-    }
-
-    #[test]
-    fn diagnostics_point_at_the_typed_text() {
-        let mut sources = SourceMap::new();
-        let file = sources.add("<repl:1>", "1 + nope");
-        let diagnostic = Diagnostic::new(Code::UnknownName, "unknown name `nope`", Span::new(file, 4, 8))
-            .with_label_message("not declared")
-            .with_help("declare it in the agent's params");
-        let text = render_diagnostic(&sources, &diagnostic, false);
-        assert_eq!(
-            text,
-            "error[E0201]: unknown name `nope`\n  --> <repl:1>:1:5\n 1 | 1 + nope\n   |     ^^^^ not declared\n  = help: declare it in the agent's params\n"
-        );
     }
 }

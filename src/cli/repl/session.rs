@@ -10,7 +10,7 @@ use super::render::{palette, Printer};
 use super::scan;
 use crate::catalogue;
 use crate::check::Loader;
-use crate::diagnostics::{suggest, Code};
+use crate::diagnostics::suggest;
 use crate::syntax::ast;
 
 /// The words that start a declaration; anything else typed is an expression.
@@ -22,17 +22,6 @@ const DECLARATION_STARTS: &[&str] = &[
 pub struct Session {
     pub program: Program,
     pub(super) live: Live,
-}
-
-/// Reads files from the disk for the session's program.
-pub struct Disk;
-
-impl Loader for Disk {
-    fn load(&mut self, path: &str) -> Result<String, String> {
-        let bytes = std::fs::read(path).map_err(|e| format!("cannot read `{path}`: {e}"))?;
-        let text = String::from_utf8(bytes).map_err(|_| format!("`{path}` is not UTF-8 text"))?;
-        Ok(text.strip_prefix('\u{feff}').map(str::to_string).unwrap_or(text))
-    }
 }
 
 impl Session {
@@ -76,6 +65,7 @@ impl Session {
         if path.is_empty() {
             return out.error("`:load` needs a file: `:load FILE`");
         }
+        let path = &display(path);
         match self.program.load(path) {
             Ok(diagnostics) => {
                 out.diagnostics(self.program.sources(), &diagnostics);
@@ -241,14 +231,19 @@ impl Session {
     }
 
     pub fn explain(&mut self, out: &mut Printer, code: &str) {
-        match Code::parse(code) {
-            Some(code) => {
-                let severity = format!("{:?}", code.severity()).to_lowercase();
-                out.line(format!("{code} ({severity}): {}", code.title()));
+        use super::super::explain;
+        if code.is_empty() {
+            return out.error("`:explain` needs a code: `:explain E0201`");
+        }
+        match explain::parse(code).and_then(crate::diagnostics::explain::lookup) {
+            Some(entry) => {
+                let options = crate::diagnostics::render::HumanOptions {
+                    color: out.color,
+                    width: super::super::files::width(),
+                };
+                out.line(explain::page(entry, options).trim_end());
             }
-            None => out.error(format!(
-                "`{code}` is not a diagnostic code; codes look like E0201 or W0601"
-            )),
+            None => out.error(explain::unknown(code)),
         }
     }
 
@@ -277,7 +272,7 @@ impl Session {
     pub fn open(&mut self, out: &mut Printer, files: &[String]) {
         let mut syntax_errors = false;
         for file in files {
-            match self.program.load(file) {
+            match self.program.load(&display(file)) {
                 Ok(diagnostics) => {
                     syntax_errors |= !diagnostics.is_empty();
                     out.diagnostics(self.program.sources(), &diagnostics);
@@ -290,4 +285,9 @@ impl Session {
             out.diagnostics(&compiled.sources, &compiled.checked.diagnostics);
         }
     }
+}
+
+/// A path as diagnostics show it (`./a.agent` is `a.agent`).
+fn display(path: &str) -> String {
+    super::super::files::display(std::path::Path::new(path))
 }
