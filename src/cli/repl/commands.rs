@@ -33,7 +33,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         "EVENT [PAYLOAD] | usecase U | block U.B | wait DURATION",
         "Fire an event at the session's conversation and show what ran.",
     ),
-    cmd("state", "", "Show the conversation: params, labels, status, replies."),
+    cmd("state", "", "Show the conversation: params, labels, status, user, caller."),
     cmd(
         "reset",
         "",
