@@ -59,7 +59,7 @@ fn help_listing_and_showing() {
 fn scripted_list_of_events_is_plain() {
     // The example of the issue: nothing but the answer, no colour, no banner.
     let output = session(&[ACME], ":list events\n");
-    assert!(output.starts_with("events (16)\n  conversation_started\n"), "{output}");
+    assert!(output.starts_with("events (16)\n  conversation_started  bound\n"), "{output}");
     assert!(!output.contains('\x1b'));
     assert!(output.ends_with("--- exit 0\n"));
 }
@@ -99,7 +99,7 @@ fn declarations_join_replace_and_take_effect() {
             ":send conversation_started\n",
             // Redefining replaces, and says what it replaced.
             "action greet_vip { target: conversation, task: add_label(\"welcomed\") }\n",
-            ":send message_received { text: \"hi\" }\n",
+            ":send conversation_started\n",
             ":list bindings\n",
             // A declaration that would break the program is refused; the old one stays.
             "action broken { target: nowhere, task: add_label(\"x\") }\n",
@@ -160,7 +160,6 @@ fn bad_input_never_ends_the_session() {
         &[ACME],
         concat!(
             "}\n",
-            "action {\n",
             "\"unterminated\n",
             "1 +\n",
             ":\n",
@@ -171,7 +170,10 @@ fn bad_input_never_ends_the_session() {
             ":load tests/repl/nope.agent\n",
             ":explain E9999\n",
             ":type\n",
-            "\u{1F600} ??? \u{0}\n",
+            "\u{1F600} ???\n",
+            // An open brace continues the entry until it closes.
+            "action {\n",
+            "}\n",
             "2 + 2\n",
         )
     );

@@ -3,8 +3,7 @@
 //! credential is needed.
 //!
 //! The interpreter runs one program; when the session's program changes, the next event
-//! starts a new interpreter, and the conversation's params, `user` and `caller` are carried
-//! over to it (in that event's payload, the way a platform would send them).
+//! starts a new interpreter that resumes the conversation where the old one left it.
 
 use super::program::Compiled;
 use crate::ir::{self, Value};
@@ -49,8 +48,6 @@ pub struct Live {
     pub state: Option<ConversationState>,
     /// The last event's name and payload: what `event` reads in an expression.
     pub last_event: Option<(String, Value)>,
-    /// State to hand to a new interpreter with the next event.
-    carry: Option<ConversationState>,
     pub dry_run: bool,
     redactor: Redactor,
     /// Requests no mock answered, already reported.
@@ -61,8 +58,6 @@ pub struct Live {
 pub struct Fired {
     pub lines: Vec<String>,
     pub unmocked: Vec<RecordedRequest>,
-    /// The program changed since the previous event, so a new interpreter took over.
-    pub restarted: bool,
 }
 
 impl Live {
@@ -76,7 +71,6 @@ impl Live {
             running: None,
             state: None,
             last_event: None,
-            carry: None,
             dry_run: false,
             redactor: Redactor::default(),
             unmocked_seen: 0,
@@ -106,14 +100,13 @@ impl Live {
         self.running = None;
         self.state = None;
         self.last_event = None;
-        self.carry = None;
     }
 
     /// Runs side-effecting tasks (off) or only describes them (on), from the next event.
     pub fn set_dry_run(&mut self, on: bool) {
         if self.dry_run != on {
             self.dry_run = on;
-            self.retire();
+            self.running = None;
         }
     }
 
@@ -130,14 +123,18 @@ impl Live {
             .program
             .as_ref()
             .ok_or("the program has errors, so it cannot run; `:check` shows them")?;
-        let restarted = self.running.as_ref().is_some_and(|r| !Rc::ptr_eq(&r.compiled, compiled));
-        if restarted {
-            self.retire();
+        // A program changed since the last event runs in a new interpreter, which resumes
+        // the conversation.
+        if self
+            .running
+            .as_ref()
+            .is_some_and(|r| !Rc::ptr_eq(&r.compiled, compiled))
+        {
+            self.running = None;
         }
         if self.running.is_none() {
             self.start(compiled, program.clone())?;
         }
-        let payload = self.with_carried_state(payload);
         let running = self.running.as_ref().expect("started above");
         let sent = Event::from_send(CONVERSATION, event, payload.clone());
         let name = match event {
@@ -169,7 +166,6 @@ impl Live {
         Ok(Fired {
             lines,
             unmocked: new,
-            restarted: restarted && self.state.as_ref().is_some_and(|s| s.seq > 0),
         })
     }
 
@@ -187,6 +183,9 @@ impl Live {
             .executor_factory(Arc::new(|target, fields| {
                 executors::build(target, fields, &ExecutorOptions::default())
             }));
+        if let Some(state) = self.state.clone().filter(|s| s.seq > 0) {
+            builder = builder.resume(state);
+        }
         let mocks = self.mock_services()?;
         for target in &targets {
             let fields = match target.kind.as_str() {
@@ -208,41 +207,6 @@ impl Live {
             trace,
         });
         Ok(())
-    }
-
-    /// Stops the current interpreter; its conversation's state goes to the next one.
-    fn retire(&mut self) {
-        if self.running.take().is_some() {
-            if let Some(state) = self.state.clone().filter(|s| s.seq > 0) {
-                self.carry = Some(state);
-            }
-        }
-    }
-
-    /// The payload of the first event for a new interpreter: the carried params, `user` and
-    /// `caller` under the keys the interpreter reads them from, unless the payload sets them.
-    fn with_carried_state(&mut self, payload: Option<Value>) -> Option<Value> {
-        let Some(state) = self.carry.take() else {
-            return payload;
-        };
-        let mut fields = match payload {
-            Some(Value::Record(fields)) => fields,
-            Some(other) => return Some(other),
-            None => IndexMap::new(),
-        };
-        let params: IndexMap<String, Value> = state
-            .params
-            .into_iter()
-            .filter(|(_, v)| *v != Value::Null)
-            .collect();
-        for (key, value) in [
-            ("params", Value::Record(params)),
-            ("user", state.user),
-            ("caller", state.caller),
-        ] {
-            fields.entry(key.to_string()).or_insert(value);
-        }
-        Some(Value::Record(fields))
     }
 }
 

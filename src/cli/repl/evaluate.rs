@@ -47,16 +47,12 @@ impl Session {
             out.diagnostics(self.program.sources(), &diagnostics);
             return None;
         };
-        let compiled = self.program.compiled();
-        let Some(program) = &compiled.checked.program else {
-            out.error("the program has errors, so expressions cannot be checked; `:check` shows them");
-            return None;
-        };
+        let (program, _) = self.program.scope();
         let context = ExprContext {
             event: self.live.last_event.as_ref().map(|(name, _)| name.clone()),
             ..ExprContext::default()
         };
-        match check::check_expr(program, &context, &expr) {
+        match check::check_expr(&program, &context, &expr) {
             Ok(typed) => Some(typed),
             Err(diagnostics) => {
                 out.diagnostics(self.program.sources(), &diagnostics);
@@ -67,13 +63,11 @@ impl Session {
 
     /// Evaluates a checked expression in the conversation as it stands.
     pub(super) fn value(&mut self, expr: &ir::Expr) -> Result<Value, String> {
-        let compiled = self.program.compiled();
         let fallback;
         let state = match &self.live.state {
             Some(state) => state,
             None => {
-                let program = compiled.checked.program.as_ref().ok_or("the program has errors")?;
-                fallback = initial_state(program);
+                fallback = initial_state(&self.program.scope().0);
                 &fallback
             }
         };

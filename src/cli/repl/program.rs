@@ -10,6 +10,7 @@
 use super::names::Names;
 use crate::check::{self, Checked, Loader};
 use crate::diagnostics::{Diagnostic, FileId, SourceMap};
+use crate::ir;
 use crate::syntax::{self, ast};
 use indexmap::IndexMap;
 use std::collections::HashMap;
@@ -135,6 +136,8 @@ pub struct Program {
     files: Box<dyn Loader>,
     names: Rc<Names>,
     compiled: Option<Rc<Compiled>>,
+    /// What [`Program::scope`] answers, until the program changes.
+    scope: Option<(Rc<ir::Program>, bool)>,
 }
 
 impl Program {
@@ -148,6 +151,7 @@ impl Program {
             files,
             names: Rc::default(),
             compiled: None,
+            scope: None,
         }
     }
 
@@ -263,6 +267,40 @@ impl Program {
         compiled
     }
 
+    /// The program expressions are checked against and conversations run: the session's
+    /// own, or, while it has errors, its agent alone (else the default agent), so
+    /// expressions over the params still work. `None` when the program cannot run.
+    pub fn scope(&mut self) -> (Rc<ir::Program>, bool) {
+        if let Some(scope) = &self.scope {
+            return scope.clone();
+        }
+        let compiled = self.compiled();
+        let scope = match &compiled.checked.program {
+            Some(program) => (Rc::new(program.clone()), true),
+            None => (Rc::new(self.agent_alone()), false),
+        };
+        self.scope = Some(scope.clone());
+        scope
+    }
+
+    /// The program's agent checked alone, or the default agent when it does not check.
+    fn agent_alone(&self) -> ir::Program {
+        let agent = self
+            .decls()
+            .iter()
+            .find(|d| matches!(d.item, ast::Item::Agent(_)))
+            .map(|d| d.text.to_string());
+        agent
+            .into_iter()
+            .chain([DEFAULT_AGENT.to_string()])
+            .find_map(|text| {
+                let mut sources = SourceMap::new();
+                let root = sources.add(ROOT, text);
+                check::check_program(&mut sources, root, &mut check::MemoryLoader::new()).program
+            })
+            .expect("the default agent checks")
+    }
+
     /// The program's declarations as they stand (replaced ones left out), in program order.
     pub fn decls(&self) -> Vec<Decl<'_>> {
         let holders = self.holders();
@@ -309,6 +347,7 @@ impl Program {
 
     fn changed(&mut self) {
         self.compiled = None;
+        self.scope = None;
         self.names = Rc::new(Names::of(self.decls()));
     }
 

@@ -37,9 +37,6 @@ impl Session {
         let compiled = self.program.compiled();
         match self.live.fire(&compiled, &event, payload, out.color) {
             Ok(fired) => {
-                if fired.restarted {
-                    out.note("the program changed: a new interpreter carries the params, user and caller over (labels and status start afresh)");
-                }
                 fired.lines.iter().for_each(|l| out.line(l));
                 for request in fired.unmocked {
                     out.note(format!(
@@ -99,13 +96,9 @@ impl Session {
     }
 
     pub fn state(&mut self, out: &mut Printer) {
-        let compiled = self.program.compiled();
-        let state = match (&self.live.state, &compiled.checked.program) {
-            (Some(state), _) => state.clone(),
-            (None, Some(program)) => initial_state(program),
-            (None, None) => {
-                return out.error("the program has errors, so it has no conversation; `:check` shows them")
-            }
+        let state = match &self.live.state {
+            Some(state) => state.clone(),
+            None => initial_state(&self.program.scope().0),
         };
         let channel = state.channel.map_or("not started", |c| c.name());
         out.line(format!(
@@ -211,9 +204,8 @@ impl Session {
 
     /// Checks and evaluates an expression of a step (a payload, a path, a body).
     fn constant(&mut self, out: &mut Printer, expr: &ast::Expr) -> Option<Value> {
-        let compiled = self.program.compiled();
-        let program = compiled.checked.program.as_ref()?;
-        let typed = crate::check::check_expr(program, &Default::default(), expr);
+        let (program, _) = self.program.scope();
+        let typed = crate::check::check_expr(&program, &Default::default(), expr);
         match typed {
             Ok((expr, _)) => match self.value(&expr) {
                 Ok(value) => Some(value),
