@@ -23,7 +23,10 @@ fn session(files: &[&str], input: &str) -> String {
     if !stderr.is_empty() {
         text.push_str(&format!("--- stderr\n{stderr}"));
     }
-    text.push_str(&format!("--- exit {}\n", output.status.code().unwrap_or(-1)));
+    text.push_str(&format!(
+        "--- exit {}\n",
+        output.status.code().unwrap_or(-1)
+    ));
     text
 }
 
@@ -59,7 +62,10 @@ fn help_listing_and_showing() {
 fn scripted_list_of_events_is_plain() {
     // The example of the issue: nothing but the answer, no colour, no banner.
     let output = session(&[ACME], ":list events\n");
-    assert!(output.starts_with("events (16)\n  conversation_started  bound\n"), "{output}");
+    assert!(
+        output.starts_with("events (16)\n  conversation_started  bound\n"),
+        "{output}"
+    );
     assert!(!output.contains('\x1b'));
     assert!(output.ends_with("--- exit 0\n"));
 }
@@ -230,14 +236,16 @@ fn terminal_completion_and_multi_line_input() {
     repl.send(":show check_o").unwrap();
     repl.send("\t").unwrap();
     repl.send("\r").unwrap();
-    repl.expect("on_failure: apologise").expect("`:show check_order` after Tab");
+    repl.expect("on_failure: apologise")
+        .expect("`:show check_order` after Tab");
     repl.expect("agentc> ").unwrap();
 
     // Tab completes a command; the catalogue's events after `:send`.
     repl.send(":li").unwrap();
     repl.send("\t").unwrap();
     repl.send(" events\r").unwrap();
-    repl.expect("conversation_inactive { idle }").expect("`:list events` after Tab");
+    repl.expect("conversation_inactive { idle }")
+        .expect("`:list events` after Tab");
     repl.expect("agentc> ").unwrap();
 
     // An open brace continues the entry on the next line.
@@ -245,7 +253,8 @@ fn terminal_completion_and_multi_line_input() {
     repl.send("  target: conversation\r").unwrap();
     repl.send("  task: add_label(\"extra\")\r").unwrap();
     repl.send("}\r").unwrap();
-    repl.expect("added action extra").expect("a declaration typed over four lines");
+    repl.expect("added action extra")
+        .expect("a declaration typed over four lines");
     repl.expect("agentc> ").unwrap();
 
     // Ctrl-C abandons the line being typed; the session goes on.

@@ -16,24 +16,52 @@ const fn cmd(name: &'static str, args: &'static str, help: &'static str) -> Comm
 }
 
 pub const COMMANDS: &[CommandSpec] = &[
-    cmd("help", "[COMMAND]", "Show the commands, or what one command does."),
-    cmd("load", "FILE", "Load a file, and what it imports, into the session."),
-    cmd("reload", "", "Read the loaded files again; typed declarations stay."),
-    cmd("check", "", "Check the whole program: every error and warning."),
+    cmd(
+        "help",
+        "[COMMAND]",
+        "Show the commands, or what one command does.",
+    ),
+    cmd(
+        "load",
+        "FILE",
+        "Load a file, and what it imports, into the session.",
+    ),
+    cmd(
+        "reload",
+        "",
+        "Read the loaded files again; typed declarations stay.",
+    ),
+    cmd(
+        "check",
+        "",
+        "Check the whole program: every error and warning.",
+    ),
     cmd(
         "list",
         "[actions|targets|tasks|replies|usecases|bindings|events]",
         "List the declarations of a kind, or all of them.",
     ),
     cmd("show", "NAME", "Show a declaration."),
-    cmd("type", "EXPR", "Show the type of an expression without evaluating it."),
-    cmd("explain", "CODE", "Explain a diagnostic code, e.g. :explain E0201."),
+    cmd(
+        "type",
+        "EXPR",
+        "Show the type of an expression without evaluating it.",
+    ),
+    cmd(
+        "explain",
+        "CODE",
+        "Explain a diagnostic code, e.g. :explain E0201.",
+    ),
     cmd(
         "send",
         "EVENT [PAYLOAD] | usecase U | block U.B | wait DURATION",
         "Fire an event at the session's conversation and show what ran.",
     ),
-    cmd("state", "", "Show the conversation: params, labels, status, user, caller."),
+    cmd(
+        "state",
+        "",
+        "Show the conversation: params, labels, status, user, caller.",
+    ),
     cmd(
         "reset",
         "",
@@ -67,9 +95,7 @@ pub enum Flow {
 /// Splits `:name rest` (the leading colon included in `line`).
 pub fn split(line: &str) -> (&str, &str) {
     let line = line.trim_start().trim_start_matches(':');
-    let end = line
-        .find(|c: char| c.is_whitespace())
-        .unwrap_or(line.len());
+    let end = line.find(|c: char| c.is_whitespace()).unwrap_or(line.len());
     (&line[..end], line[end..].trim())
 }
 
@@ -98,7 +124,9 @@ pub fn run(session: &mut Session, out: &mut Printer, line: &str) -> Flow {
 fn unknown(out: &mut Printer, name: &str) {
     let names = COMMANDS.iter().map(|c| c.name);
     match suggest(name, names) {
-        Some(close) => out.error(format!("unknown command `:{name}`; did you mean `:{close}`?")),
+        Some(close) => out.error(format!(
+            "unknown command `:{name}`; did you mean `:{close}`?"
+        )),
         None => out.error(format!("unknown command `:{name}`; `:help` lists them")),
     }
 }

@@ -20,11 +20,31 @@ pub enum Offer {
 }
 
 const DECLARATION_KEYWORDS: &[&str] = &[
-    "agent", "target", "task", "action", "reply", "usecase", "on", "in usecase", "at block",
-    "before call", "after call", "import", "test",
+    "agent",
+    "target",
+    "task",
+    "action",
+    "reply",
+    "usecase",
+    "on",
+    "in usecase",
+    "at block",
+    "before call",
+    "after call",
+    "import",
+    "test",
 ];
-const EXPRESSION_WORDS: &[&str] = &["true", "false", "null", "if", "then", "else", "and", "or", "not"];
-const SCOPE_ROOTS: &[&str] = &["event", "user", "caller", "conversation", "usecase", "block"];
+const EXPRESSION_WORDS: &[&str] = &[
+    "true", "false", "null", "if", "then", "else", "and", "or", "not",
+];
+const SCOPE_ROOTS: &[&str] = &[
+    "event",
+    "user",
+    "caller",
+    "conversation",
+    "usecase",
+    "block",
+];
 const METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE"];
 
 /// The fields of the scope roots (spec §4).
@@ -51,12 +71,20 @@ pub fn complete(names: &Names, buffer: &str, pos: usize) -> Offer {
     let before = &buffer[..pos];
     let start = before
         .rfind(|c: char| !(c == '_' || c.is_alphanumeric()))
-        .map_or(0, |i| i + before[i..].chars().next().map_or(1, char::len_utf8));
+        .map_or(0, |i| {
+            i + before[i..].chars().next().map_or(1, char::len_utf8)
+        });
     let prefix = &before[start..];
     let tokens = scan::tokens(before);
     match tokens.last() {
-        Some(t) if t.range.end == pos && matches!(t.kind, Kind::Str { closed: false } | Kind::Comment) => {
-            return Offer::Words { start, words: Vec::new() };
+        Some(t)
+            if t.range.end == pos
+                && matches!(t.kind, Kind::Str { closed: false } | Kind::Comment) =>
+        {
+            return Offer::Words {
+                start,
+                words: Vec::new(),
+            };
         }
         _ => {}
     }
@@ -98,12 +126,7 @@ fn words_at(start: usize, prefix: &str, words: impl IntoIterator<Item = String>)
 }
 
 /// The arguments of a `:command`; `None` for a file path.
-fn command_args(
-    names: &Names,
-    command: &str,
-    source: &str,
-    args: &[Token],
-) -> Option<Vec<String>> {
+fn command_args(names: &Names, command: &str, source: &str, args: &[Token]) -> Option<Vec<String>> {
     let arg = |i: usize| args.get(i).map(|t| t.text(source));
     let owned = |words: &[&str]| words.iter().map(|w| w.to_string()).collect();
     Some(match command {
@@ -126,7 +149,11 @@ fn command_args(
                 words
             }
             (Some("usecase"), _, 1) => names.usecases.iter().map(|(u, _)| u.clone()).collect(),
-            (Some("block"), _, 1) => names.usecases.iter().map(|(u, _)| format!("{u}.")).collect(),
+            (Some("block"), _, 1) => names
+                .usecases
+                .iter()
+                .map(|(u, _)| format!("{u}."))
+                .collect(),
             (Some("block"), Some(usecase), 3) if arg(2) == Some(".") => blocks(names, usecase),
             (Some("wait"), ..) => Vec::new(),
             _ => expression(names, source, &args[1..]),
@@ -171,7 +198,10 @@ fn blocks(names: &Names, usecase: &str) -> Vec<String> {
 fn expression(names: &Names, source: &str, context: &[Token]) -> Vec<String> {
     let last = context.last().map(|t| t.kind);
     if last == Some(Kind::Punct('.')) {
-        let root = context.len().checked_sub(2).map(|i| context[i].text(source));
+        let root = context
+            .len()
+            .checked_sub(2)
+            .map(|i| context[i].text(source));
         return match root {
             Some(root) if names.target_kind(root).is_some() => tasks_of(names, root),
             Some(root) => scope_fields(root).into_iter().map(String::from).collect(),
@@ -273,7 +303,8 @@ fn block_fields(source: &str, context: &[Token], header: usize) -> &'static [Fie
         "target" => {
             // `target NAME: KIND {`
             let kind = context.get(header + 3).map(|t| t.text(source));
-            kind.and_then(catalogue::target_kind).map_or(&[], |k| k.fields)
+            kind.and_then(catalogue::target_kind)
+                .map_or(&[], |k| k.fields)
         }
         _ => &[],
     }
@@ -290,7 +321,9 @@ fn current_key<'a>(source: &'a str, context: &[Token], open: usize) -> Option<&'
             Kind::Punct('{' | '[' | '(') => depth += 1,
             Kind::Punct('}' | ']' | ')') => depth = depth.saturating_sub(1),
             Kind::Punct(',') if depth == 0 => key = None,
-            Kind::Word if depth == 0 && context.get(i + 1).map(|t| t.kind) == Some(Kind::Punct(':')) => {
+            Kind::Word
+                if depth == 0 && context.get(i + 1).map(|t| t.kind) == Some(Kind::Punct(':')) =>
+            {
                 key = Some(token.text(source));
             }
             _ => {}
@@ -298,7 +331,8 @@ fn current_key<'a>(source: &'a str, context: &[Token], open: usize) -> Option<&'
     }
     // A new line after a complete value starts a new entry.
     let last = context.last()?;
-    let ends_value = !matches!(last.kind, Kind::Punct(_)) || matches!(last.kind, Kind::Punct(')' | ']' | '}'));
+    let ends_value =
+        !matches!(last.kind, Kind::Punct(_)) || matches!(last.kind, Kind::Punct(')' | ']' | '}'));
     let newline_after = source[last.range.end..].contains('\n');
     if ends_value && newline_after && last_open_depth(context, open) == 0 {
         return None;
@@ -329,7 +363,9 @@ fn keys_given<'a>(source: &'a str, context: &[Token], open: usize) -> Vec<&'a st
         match context[i].kind {
             Kind::Punct('{' | '[' | '(') => depth += 1,
             Kind::Punct('}' | ']' | ')') => depth = depth.saturating_sub(1),
-            Kind::Word if depth == 0 && context.get(i + 1).map(|t| t.kind) == Some(Kind::Punct(':')) => {
+            Kind::Word
+                if depth == 0 && context.get(i + 1).map(|t| t.kind) == Some(Kind::Punct(':')) =>
+            {
                 keys.push(context[i].text(source));
             }
             _ => {}
@@ -367,10 +403,18 @@ fn field_value(
         }
         ("action", "on_failure") => names.actions.clone(),
         ("action", "save") => names.params.clone(),
-        ("agent", "channels") => catalogue::Channel::ALL.iter().map(|c| c.name().to_string()).collect(),
+        ("agent", "channels") => catalogue::Channel::ALL
+            .iter()
+            .map(|c| c.name().to_string())
+            .collect(),
         _ => match fields.iter().find(|f| f.name == key).map(|f| f.ty) {
             Some(Ty::Word(words)) => words.iter().map(|w| w.to_string()).collect(),
-            Some(Ty::Auth) => vec!["bearer(".into(), "basic(".into(), "api_key(".into(), "secret(".into()],
+            Some(Ty::Auth) => vec![
+                "bearer(".into(),
+                "basic(".into(),
+                "api_key(".into(),
+                "secret(".into(),
+            ],
             Some(Ty::Text) if header == "target" => vec!["secret(".into(), "env(".into()],
             _ => expression(names, source, context),
         },
@@ -394,7 +438,10 @@ fn top_level(names: &Names, source: &str, context: &[Token]) -> Vec<String> {
         return words;
     };
     let (first, last) = (context[0].text(source), last.text(source));
-    let previous = context.len().checked_sub(2).map(|i| context[i].text(source));
+    let previous = context
+        .len()
+        .checked_sub(2)
+        .map(|i| context[i].text(source));
     let has = |word: &str| context.iter().any(|t| t.text(source) == word);
     match first {
         "task" => match last {
@@ -436,11 +483,17 @@ mod tests {
 
     fn names() -> Names {
         Names {
-            targets: vec![("orders".into(), "http".into()), ("mail".into(), "smtp".into())],
+            targets: vec![
+                ("orders".into(), "http".into()),
+                ("mail".into(), "smtp".into()),
+            ],
             tasks: vec![("get_order".into(), "orders".into())],
             actions: vec!["check_order".into(), "tag_vip".into()],
             replies: vec!["welcome".into()],
-            usecases: vec![("order_status".into(), vec!["ask_order_id".into(), "show_status".into()])],
+            usecases: vec![(
+                "order_status".into(),
+                vec!["ask_order_id".into(), "show_status".into()],
+            )],
             params: vec!["order_id".into(), "attempts".into()],
             channels: vec!["chat".into()],
         }
@@ -467,7 +520,10 @@ mod tests {
         assert_eq!(offer(":send usecase o"), vec!["order_status"]);
         assert_eq!(offer(":send block order_status.s"), vec!["show_status"]);
         assert_eq!(offer(":mock o"), vec!["orders"]);
-        assert_eq!(offer(":explain E020"), (1..=9).map(|i| format!("E020{i}")).collect::<Vec<_>>());
+        assert_eq!(
+            offer(":explain E020"),
+            (1..=9).map(|i| format!("E020{i}")).collect::<Vec<_>>()
+        );
         // Events of the agent's channels only: a chat agent has no call events.
         assert!(offer(":send ").contains(&"message_received".to_string()));
         assert!(!offer(":send ").contains(&"call_ringing".to_string()));
@@ -478,8 +534,14 @@ mod tests {
         assert_eq!(offer("on conversation_s"), vec!["conversation_started"]);
         assert_eq!(offer("before c"), vec!["call"]);
         assert_eq!(offer("in usecase "), vec!["order_status"]);
-        assert_eq!(offer("at block order_status."), vec!["ask_order_id", "show_status"]);
-        assert_eq!(offer("on conversation_started do tag_vip, ch"), vec!["check_order"]);
+        assert_eq!(
+            offer("at block order_status."),
+            vec!["ask_order_id", "show_status"]
+        );
+        assert_eq!(
+            offer("on conversation_started do tag_vip, ch"),
+            vec!["check_order"]
+        );
         assert_eq!(offer("on conversation_started re"), vec!["reply"]);
         assert_eq!(offer("on conversation_started reply w"), vec!["welcome"]);
     }
@@ -488,7 +550,10 @@ mod tests {
     fn fields_of_the_block_being_typed() {
         let fields = offer("action a {\n  target: orders\n  ");
         assert!(fields.contains(&"task: ".to_string()));
-        assert!(!fields.contains(&"target: ".to_string()), "target is given already");
+        assert!(
+            !fields.contains(&"target: ".to_string()),
+            "target is given already"
+        );
         assert_eq!(offer("target crm: sql { u"), vec!["url: "]);
         assert_eq!(offer("target t: ht"), vec!["http"]);
         assert_eq!(offer("action a { target: o"), vec!["orders"]);
@@ -500,9 +565,15 @@ mod tests {
             offer("action a { target: orders, task: g"),
             vec!["get(", "get_order("]
         );
-        assert_eq!(offer("action a { target: mail\n task: "), vec!["send_email("]);
+        assert_eq!(
+            offer("action a { target: mail\n task: "),
+            vec!["send_email("]
+        );
         assert_eq!(offer("orders.p"), vec!["patch(", "post(", "put("]);
-        assert_eq!(offer("action a { target: conversation, task: add_"), vec!["add_label("]);
+        assert_eq!(
+            offer("action a { target: conversation, task: add_"),
+            vec!["add_label("]
+        );
     }
 
     #[test]

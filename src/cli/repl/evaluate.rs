@@ -105,7 +105,11 @@ impl Scopes for StateScopes<'_> {
     fn scope(&self, scope: &Scope) -> Option<Cow<'_, Value>> {
         let text = |s: &str| Value::Text(s.to_string());
         Some(match scope {
-            Scope::Event => Cow::Owned(self.event.cloned().unwrap_or(Value::Record(IndexMap::new()))),
+            Scope::Event => Cow::Owned(
+                self.event
+                    .cloned()
+                    .unwrap_or(Value::Record(IndexMap::new())),
+            ),
             Scope::User => Cow::Borrowed(&self.state.user),
             Scope::Caller => Cow::Borrowed(&self.state.caller),
             Scope::Conversation => Cow::Owned(Value::Record(IndexMap::from([

@@ -119,9 +119,11 @@ impl Compiled {
 pub enum Declared {
     /// It joined the program; one line per declaration (`added action x`).
     Joined(Vec<String>),
-    /// It was not added: these diagnostics (rendered against [`Program::sources`] for syntax
-    /// errors, against the attached [`Compiled`] otherwise) say why.
+    /// It was not added: it, or a file it imports, has these syntax errors (they point into
+    /// [`Program::sources`]).
     Syntax(Vec<Diagnostic>),
+    /// It was not added: it brings these errors into the program (they point into the
+    /// attached [`Compiled`]'s sources).
     Rejected(Rc<Compiled>, Vec<Diagnostic>),
 }
 
@@ -226,7 +228,7 @@ impl Program {
         }
         let notes = self.describe(&parsed.file.items);
         let before = self.compiled();
-        let snapshot = (self.sources.len(), self.roots.len());
+        let snapshot = self.sources.len();
         self.sources.insert(
             path.clone(),
             Source {
@@ -236,17 +238,20 @@ impl Program {
                 entry: Some(self.entries),
             },
         );
-        let mut diagnostics = self.read_imports_of(&path);
+        let imported = self.read_imports_of(&path);
         self.changed();
         let after = self.compiled();
-        if after.errors() > before.errors() || !diagnostics.is_empty() {
+        if !imported.is_empty() || after.errors() > before.errors() {
             // Undo: the entry and any file it pulled in leave; the program is as it was.
-            self.sources.truncate(snapshot.0);
-            self.roots.truncate(snapshot.1);
+            self.sources.truncate(snapshot);
             self.names = Rc::new(Names::of(self.decls()));
             self.compiled = Some(before.clone());
+            if !imported.is_empty() {
+                return Declared::Syntax(imported);
+            }
+            let mut diagnostics = new_errors(&before, &after);
             if diagnostics.is_empty() {
-                diagnostics = new_errors(&before, &after);
+                diagnostics = after.checked.diagnostics.clone();
             }
             return Declared::Rejected(after, diagnostics);
         }
@@ -395,7 +400,11 @@ impl Program {
             .chain(self.entry_paths())
             .map(|path| format!("import {}\n", quote(&path)))
             .collect();
-        if !self.decls().iter().any(|d| matches!(d.item, ast::Item::Agent(_))) {
+        if !self
+            .decls()
+            .iter()
+            .any(|d| matches!(d.item, ast::Item::Agent(_)))
+        {
             text.push_str(DEFAULT_AGENT);
         }
         text
@@ -412,7 +421,12 @@ impl Program {
     /// import, then the typed entries.
     fn order(&self) -> Vec<String> {
         let mut seen: IndexMap<String, ()> = IndexMap::new();
-        let starts: Vec<String> = self.roots.iter().cloned().chain(self.entry_paths()).collect();
+        let starts: Vec<String> = self
+            .roots
+            .iter()
+            .cloned()
+            .chain(self.entry_paths())
+            .collect();
         for start in starts {
             self.visit(&start, &mut seen);
         }
@@ -518,5 +532,101 @@ impl Loader for Blanked<'_> {
         }
         // Whole UTF-8 sequences were replaced, so the text is still UTF-8.
         String::from_utf8(text).map_err(|e| e.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::MemoryLoader;
+
+    const MAIN: &str = "agent a { channels: [chat] }\n\
+        action tag { target: conversation, task: add_label(\"old\") }\n\
+        on conversation_started do tag\n";
+
+    fn program() -> Program {
+        let files = MemoryLoader::new()
+            .with("main.agent", MAIN)
+            .with("lib/replies.agent", "reply hi { text: \"hi\" }\n")
+            .with("lib/broken.agent", "reply { }\n");
+        let mut program = Program::new(Box::new(files));
+        assert!(program.load("main.agent").expect("readable").is_empty());
+        program
+    }
+
+    fn action_label(program: &mut Program) -> String {
+        let compiled = program.compiled();
+        let ir = compiled.checked.program.as_ref().expect("the program checks");
+        format!("{:?}", ir.actions["tag"].task.args)
+    }
+
+    #[test]
+    fn a_typed_declaration_replaces_the_file_one() {
+        let mut program = program();
+        assert!(action_label(&mut program).contains("old"));
+        let Declared::Joined(notes) =
+            program.declare("action tag { target: conversation, task: add_label(\"new\") }")
+        else {
+            panic!("the declaration is refused");
+        };
+        assert_eq!(notes, ["replaced action tag (was main.agent:2)"]);
+        assert!(action_label(&mut program).contains("new"));
+        // The file's own text is untouched: only the checker's copy is blanked.
+        let decls = program.decls();
+        let tags: Vec<&str> = decls
+            .iter()
+            .filter(|d| name(d.item) == Some("tag"))
+            .map(|d| d.path)
+            .collect();
+        assert_eq!(tags, ["<repl:1>"]);
+    }
+
+    #[test]
+    fn a_declaration_that_brings_errors_is_refused_and_undone() {
+        let mut program = program();
+        let before = program.decls().len();
+        match program.declare("action tag { target: nowhere, task: add_label(\"x\") }") {
+            Declared::Rejected(_, diagnostics) => {
+                assert_eq!(diagnostics.len(), 1);
+                assert_eq!(diagnostics[0].code.as_str(), "E0202");
+            }
+            _ => panic!("the declaration is accepted"),
+        }
+        assert_eq!(program.decls().len(), before);
+        assert!(action_label(&mut program).contains("old"));
+        assert!(matches!(program.declare("action {"), Declared::Syntax(_)));
+    }
+
+    #[test]
+    fn typed_imports_join_and_broken_ones_are_refused() {
+        let mut program = program();
+        assert!(matches!(
+            program.declare("import \"lib/replies.agent\""),
+            Declared::Joined(_)
+        ));
+        assert_eq!(program.names().replies, ["hi"]);
+        assert!(matches!(
+            program.declare("import \"lib/broken.agent\""),
+            Declared::Syntax(_)
+        ));
+        assert_eq!(program.names().replies, ["hi"]);
+    }
+
+    #[test]
+    fn a_session_without_an_agent_runs_as_the_default_one() {
+        let mut program = Program::new(Box::new(MemoryLoader::new()));
+        let (scope, whole) = program.scope();
+        assert!(whole);
+        assert_eq!(scope.agent.name, "repl");
+        assert!(matches!(
+            program.declare("agent mine { channels: [voice] }"),
+            Declared::Joined(_)
+        ));
+        assert_eq!(program.scope().0.agent.name, "mine");
+    }
+
+    #[test]
+    fn quoting_keeps_paths_literal() {
+        assert_eq!(quote(r#"a{b}"c\d"#), r#""a\{b}\"c\\d""#);
     }
 }

@@ -11,7 +11,9 @@ pub enum Kind {
     /// An identifier, keyword or not; see [`is_keyword`].
     Word,
     /// A string literal; `closed` is false while its closing quote is still to come.
-    Str { closed: bool },
+    Str {
+        closed: bool,
+    },
     Number,
     Comment,
     /// `:name` at the start of an entry.
@@ -53,16 +55,17 @@ pub fn tokens(source: &str) -> Vec<Token> {
 /// access (`x.target`), and `call` only right after `before`/`after`.
 pub fn is_keyword(source: &str, tokens: &[Token], index: usize) -> bool {
     let token = &tokens[index];
-    if token.kind != Kind::Word || !KEYWORDS.contains(&token.text(source)) {
+    let previous = index.checked_sub(1).map(|i| &tokens[i]);
+    if token.kind != Kind::Word {
         return false;
+    }
+    if token.text(source) == "call" {
+        return previous.is_some_and(|p| matches!(p.text(source), "before" | "after"));
     }
     let next = tokens.get(index + 1).map(|t| t.kind);
-    let previous = index.checked_sub(1).map(|i| &tokens[i]);
-    if next == Some(Kind::Punct(':')) || previous.map(|t| t.kind) == Some(Kind::Punct('.')) {
-        return false;
-    }
-    token.text(source) != "call"
-        || previous.is_some_and(|p| matches!(p.text(source), "before" | "after"))
+    KEYWORDS.contains(&token.text(source))
+        && next != Some(Kind::Punct(':'))
+        && previous.map(|t| t.kind) != Some(Kind::Punct('.'))
 }
 
 struct Scanner<'a> {
@@ -180,7 +183,10 @@ mod tests {
     fn strings_keep_interpolated_quotes_inside() {
         let source = r#"reply w { text: "Hi {user.name ?? "there"}!" }"#;
         let toks = kinds(source);
-        assert!(toks.contains(&(Kind::Str { closed: true }, r#""Hi {user.name ?? "there"}!""#)));
+        assert!(toks.contains(&(
+            Kind::Str { closed: true },
+            r#""Hi {user.name ?? "there"}!""#
+        )));
         assert_eq!(toks.last(), Some(&(Kind::Punct('}'), "}")));
     }
 
@@ -209,7 +215,10 @@ mod tests {
                 (Kind::Number, "5m")
             ]
         );
-        assert_eq!(kinds("3.14 // pi"), vec![(Kind::Number, "3.14"), (Kind::Comment, "// pi")]);
+        assert_eq!(
+            kinds("3.14 // pi"),
+            vec![(Kind::Number, "3.14"), (Kind::Comment, "// pi")]
+        );
     }
 
     #[test]

@@ -15,8 +15,8 @@ use crate::syntax::ast;
 
 /// The words that start a declaration; anything else typed is an expression.
 const DECLARATION_STARTS: &[&str] = &[
-    "agent", "target", "task", "action", "reply", "usecase", "on", "in", "at", "before",
-    "after", "import", "test",
+    "agent", "target", "task", "action", "reply", "usecase", "on", "in", "at", "before", "after",
+    "import", "test",
 ];
 
 pub struct Session {
@@ -51,9 +51,7 @@ impl Session {
     fn declare(&mut self, out: &mut Printer, text: &str) {
         match self.program.declare(text) {
             Declared::Joined(notes) => notes.iter().for_each(|n| out.note(n)),
-            Declared::Syntax(diagnostics) => {
-                out.diagnostics(self.program.sources(), &diagnostics)
-            }
+            Declared::Syntax(diagnostics) => out.diagnostics(self.program.sources(), &diagnostics),
             Declared::Rejected(compiled, diagnostics) => {
                 out.diagnostics(&compiled.sources, &diagnostics);
                 out.note("not added: the program keeps its previous version");
@@ -105,13 +103,20 @@ impl Session {
             .checked
             .diagnostics
             .iter()
-            .fold((0, 0), |(e, w), d| if d.is_error() { (e + 1, w) } else { (e, w + 1) });
+            .fold(
+                (0, 0),
+                |(e, w), d| if d.is_error() { (e + 1, w) } else { (e, w + 1) },
+            );
         out.note(format!("{errors} error(s), {warnings} warning(s)"));
     }
 
     pub fn list(&mut self, out: &mut Printer, kind: &str) {
         let kinds: Vec<&str> = match kind {
-            "" => LIST_KINDS.iter().copied().filter(|k| *k != "events").collect(),
+            "" => LIST_KINDS
+                .iter()
+                .copied()
+                .filter(|k| *k != "events")
+                .collect(),
             k if LIST_KINDS.contains(&k) => vec![k],
             k => {
                 let hint = suggest(k, LIST_KINDS.iter().copied())
@@ -150,7 +155,12 @@ impl Session {
                 ("targets", ast::Item::Target(t)) => format!("{}: {}", t.name.name, t.kind.name),
                 ("tasks", ast::Item::Task(t)) => {
                     let params: Vec<&str> = t.params.iter().map(|p| decl.slice(p.span)).collect();
-                    format!("{}({}) on {}", t.name.name, params.join(", "), t.target.name)
+                    format!(
+                        "{}({}) on {}",
+                        t.name.name,
+                        params.join(", "),
+                        t.target.name
+                    )
                 }
                 ("replies", ast::Item::Reply(r)) => {
                     let text = field(&r.fields, "text").map_or("", |e| decl.slice(e.span));

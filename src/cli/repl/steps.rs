@@ -51,7 +51,8 @@ impl Session {
 
     pub fn mock(&mut self, out: &mut Printer, rule: &str) {
         if rule.is_empty() {
-            return out.error("`:mock` needs a rule: `:mock TARGET METHOD \"PATH\" -> STATUS BODY`");
+            return out
+                .error("`:mock` needs a rule: `:mock TARGET METHOD \"PATH\" -> STATUS BODY`");
         }
         let Some(ast::TestStep::Mock(mock)) = self.step(out, "mock", rule) else {
             return;
@@ -69,7 +70,9 @@ impl Session {
         }
         let path = match self.constant(out, &mock.path) {
             Some(Value::Text(path)) => path,
-            Some(other) => return out.error(format!("the path is a text, not {}", other.type_name())),
+            Some(other) => {
+                return out.error(format!("the path is a text, not {}", other.type_name()))
+            }
             None => return,
         };
         let status = match mock.status.as_ref().map(|s| self.constant(out, s)) {
@@ -78,7 +81,9 @@ impl Session {
                 Some(n as u16)
             }
             Some(Some(other)) => {
-                return out.error(format!("the status is a number from 100 to 599, not {other}"))
+                return out.error(format!(
+                    "the status is a number from 100 to 599, not {other}"
+                ))
             }
             Some(None) => return,
         };
@@ -87,8 +92,17 @@ impl Session {
             Some(Some(body)) => Some(body),
             Some(None) => return,
         };
-        let rule = MockRule::new(target.as_str(), mock.method.name.as_str(), path, status, body);
-        let summary = format!("{} {} {} -> {}", rule.target, rule.method, rule.path, rule.status);
+        let rule = MockRule::new(
+            target.as_str(),
+            mock.method.name.as_str(),
+            path,
+            status,
+            body,
+        );
+        let summary = format!(
+            "{} {} {} -> {}",
+            rule.target, rule.method, rule.path, rule.status
+        );
         match self.live.mock(rule) {
             Ok(()) => out.note(format!("mocked {summary}")),
             Err(message) => out.error(message),
@@ -110,18 +124,29 @@ impl Session {
         let params = out.paint(palette::KEYWORD, "params");
         out.line(params);
         for (name, value) in &state.params {
-            let shown = self.live.redactor().redact(&super::render::show_value(value)).into_owned();
+            let shown = self
+                .live
+                .redactor()
+                .redact(&super::render::show_value(value))
+                .into_owned();
             out.line(format!("  {name} = {shown}"));
         }
         let labels = match state.labels.is_empty() {
             true => "none".to_string(),
             false => state.labels.join(", "),
         };
-        out.line(format!("{} {labels}", out.paint(palette::KEYWORD, "labels")));
+        out.line(format!(
+            "{} {labels}",
+            out.paint(palette::KEYWORD, "labels")
+        ));
         for (scope, value) in [("user", &state.user), ("caller", &state.caller)] {
             if matches!(value, Value::Record(r) if !r.is_empty()) {
                 let shown = super::render::show_value(value);
-                out.line(format!("{} {}", out.paint(palette::KEYWORD, scope), self.live.redactor().redact(&shown)));
+                out.line(format!(
+                    "{} {}",
+                    out.paint(palette::KEYWORD, scope),
+                    self.live.redactor().redact(&shown)
+                ));
             }
         }
     }
@@ -162,29 +187,51 @@ impl Session {
             ast::SendWhat::Event(name) => {
                 let name = &name.name;
                 if catalogue::event(name).is_none() {
-                    let hint = did_you_mean(name, catalogue::EVENTS.iter().map(|e| e.name).collect());
-                    out.error(format!("unknown event `{name}`{hint} (`:list events` lists them)"));
+                    let hint =
+                        did_you_mean(name, catalogue::EVENTS.iter().map(|e| e.name).collect());
+                    out.error(format!(
+                        "unknown event `{name}`{hint} (`:list events` lists them)"
+                    ));
                     return None;
                 }
-                Some(ir::SendEvent::Event { event: name.clone() })
+                Some(ir::SendEvent::Event {
+                    event: name.clone(),
+                })
             }
             ast::SendWhat::Usecase(u) => match program.usecases.get(&u.name) {
-                Some(_) => Some(ir::SendEvent::Usecase { usecase: u.name.clone() }),
+                Some(_) => Some(ir::SendEvent::Usecase {
+                    usecase: u.name.clone(),
+                }),
                 None => {
-                    let hint = did_you_mean(&u.name, program.usecases.keys().map(String::as_str).collect());
+                    let hint = did_you_mean(
+                        &u.name,
+                        program.usecases.keys().map(String::as_str).collect(),
+                    );
                     out.error(format!("no use case is declared as `{}`{hint}", u.name));
                     None
                 }
             },
             ast::SendWhat::Block { usecase, block } => {
                 let Some(declared) = program.usecases.get(&usecase.name) else {
-                    let hint = did_you_mean(&usecase.name, program.usecases.keys().map(String::as_str).collect());
-                    out.error(format!("no use case is declared as `{}`{hint}", usecase.name));
+                    let hint = did_you_mean(
+                        &usecase.name,
+                        program.usecases.keys().map(String::as_str).collect(),
+                    );
+                    out.error(format!(
+                        "no use case is declared as `{}`{hint}",
+                        usecase.name
+                    ));
                     return None;
                 };
                 if !declared.blocks.contains(&block.name) {
-                    let hint = did_you_mean(&block.name, declared.blocks.iter().map(String::as_str).collect());
-                    out.error(format!("use case `{}` has no block `{}`{hint}", usecase.name, block.name));
+                    let hint = did_you_mean(
+                        &block.name,
+                        declared.blocks.iter().map(String::as_str).collect(),
+                    );
+                    out.error(format!(
+                        "use case `{}` has no block `{}`{hint}",
+                        usecase.name, block.name
+                    ));
                     return None;
                 }
                 Some(ir::SendEvent::Block {
@@ -195,7 +242,10 @@ impl Session {
             ast::SendWhat::Wait(expr) => match self.constant(out, expr)? {
                 Value::Duration(ms) => Some(ir::SendEvent::Wait { ms }),
                 other => {
-                    out.error(format!("`wait` takes a duration such as 5m, not {}", other.type_name()));
+                    out.error(format!(
+                        "`wait` takes a duration such as 5m, not {}",
+                        other.type_name()
+                    ));
                     None
                 }
             },
