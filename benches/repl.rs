@@ -37,28 +37,19 @@ fn main() {
 
     let baseline = median(|| run(program, ""));
     println!("load and quit: {:.1} ms", ms(baseline));
-    let kinds: [(&str, Box<dyn Fn(usize) -> String>); 6] = [
-        ("expression", Box::new(|i| format!("attempts + {i} * 2\n"))),
-        (
-            "typed :type",
-            Box::new(|i| format!(":type len(order_id ?? \"{i}\") > 3\n")),
-        ),
-        (
-            "command :show",
-            Box::new(|i| format!(":show action_{}\n", i % 400)),
-        ),
-        (
-            "command :list usecases",
-            Box::new(|_| ":list usecases\n".to_string()),
-        ),
-        (
-            ":send event",
-            Box::new(|i| format!(":send message_received {{ text: \"hello {i}\" }}\n")),
-        ),
-        (
-            "declaration",
-            Box::new(|i| format!("reply extra_{} {{ text: \"extra\" }}\n", i % 50)),
-        ),
+    let kinds: [(&str, fn(usize) -> String); 6] = [
+        ("expression", |i| format!("attempts + {i} * 2\n")),
+        ("typed :type", |i| {
+            format!(":type len(order_id ?? \"{i}\") > 3\n")
+        }),
+        ("command :show", |i| format!(":show action_{}\n", i % 400)),
+        ("command :list usecases", |_| ":list usecases\n".to_string()),
+        (":send event", |i| {
+            format!(":send message_received {{ text: \"hello {i}\" }}\n")
+        }),
+        ("declaration", |i| {
+            format!("reply extra_{} {{ text: \"extra\" }}\n", i % 50)
+        }),
     ];
     let mut worst: f64 = 0.0;
     for (kind, line) in &kinds {

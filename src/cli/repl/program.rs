@@ -334,18 +334,13 @@ impl Program {
         let decls = self.decls();
         items
             .iter()
-            .filter_map(|item| {
-                let Some(new) = key(item) else {
-                    return match item {
-                        ast::Item::Import(i) => Some(format!("imported {}", i.path)),
-                        _ => Some("added binding".to_string()),
-                    };
-                };
-                let old = decls.iter().find(|d| key(d.item).as_ref() == Some(&new));
-                Some(match old {
+            .map(|item| match (key(item), item) {
+                (None, ast::Item::Import(i)) => format!("imported {}", i.path),
+                (None, _) => "added binding".to_string(),
+                (Some(new), _) => match decls.iter().find(|d| key(d.item).as_ref() == Some(&new)) {
                     Some(d) => format!("replaced {new} (was {}:{})", d.path, d.line),
                     None => format!("added {new}"),
-                })
+                },
             })
             .collect()
     }
@@ -556,7 +551,11 @@ mod tests {
 
     fn action_label(program: &mut Program) -> String {
         let compiled = program.compiled();
-        let ir = compiled.checked.program.as_ref().expect("the program checks");
+        let ir = compiled
+            .checked
+            .program
+            .as_ref()
+            .expect("the program checks");
         format!("{:?}", ir.actions["tag"].task.args)
     }
 

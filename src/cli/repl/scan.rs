@@ -97,10 +97,8 @@ impl Scanner<'_> {
             } else if rest.starts_with("//") {
                 self.pos = rest.find('\n').map_or(self.source.len(), |i| start + i);
                 self.push(Kind::Comment, start);
-            } else if rest.starts_with("/*") {
-                self.pos = rest[2..]
-                    .find("*/")
-                    .map_or(self.source.len(), |i| start + i + 4);
+            } else if let Some(body) = rest.strip_prefix("/*") {
+                self.pos = body.find("*/").map_or(self.source.len(), |i| start + i + 4);
                 self.push(Kind::Comment, start);
             } else if c == '"' {
                 let closed = self.string();
