@@ -36,7 +36,8 @@ impl Channel {
 }
 
 /// The types of the catalogue. `Word` is one bare word of a fixed set (`method: GET`);
-/// `Param` is the bare name of one of the agent's params (`increment(attempts)`);
+/// `Param` is the bare name of one of the agent's params (`increment(attempts)`), whose
+/// type must hold the task's `result` type (a number for `increment`, a list for `push`);
 /// `ReplyRef` the bare name of a declared reply.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Ty {

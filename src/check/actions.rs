@@ -1,7 +1,7 @@
 //! Actions: their target, their task call (arguments resolved by name, typed, defaults
 //! filled), `when`, `save`, `timeout`, `retry`, `on_failure` and `idempotency_key`.
 
-use super::checker::{ActionInfo, Checker, Reads, SigParam};
+use super::checker::{Checker, Reads, SigParam};
 use super::decls::{default_value, retry, timeout};
 use super::fields::Fields;
 use super::program::Decl;
@@ -81,6 +81,9 @@ impl Sig<'_> {
     }
 }
 
+/// A task call's arguments by parameter name, and the extra ones of a variadic task.
+type LoweredArgs = (Vec<(String, ir::Expr)>, Vec<ir::Expr>);
+
 /// What the binding pass needs of a lowered task call.
 struct CallInfo {
     call: ir::TaskCall,
@@ -114,7 +117,8 @@ impl<'a> Checker<'a> {
             _ => None,
         };
         let when = fields.value("when").map(|v| {
-            let (t, r) = self.with_expr(scope, |ex| ex.expect(v, Type::Bool, "the `when` condition"));
+            let (t, r) =
+                self.with_expr(scope, |ex| ex.expect(v, Type::Bool, "the `when` condition"));
             merge(&mut reads, r);
             t.expr
         });
@@ -122,8 +126,12 @@ impl<'a> Checker<'a> {
             let result = call.as_ref().map_or(Type::Any, |c| c.result);
             self.save(&a.name.name, v, result)
         });
-        let timeout_ms = fields.value("timeout").and_then(|v| timeout(v, &mut self.diags));
-        let retry = fields.value("retry").and_then(|v| retry(v, &mut self.diags));
+        let timeout_ms = fields
+            .value("timeout")
+            .and_then(|v| timeout(v, &mut self.diags));
+        let retry = fields
+            .value("retry")
+            .and_then(|v| retry(v, &mut self.diags));
         let on_failure = fields.value("on_failure").and_then(|v| {
             let target = self.action_ref(v, "`on_failure`")?;
             Some((target, v.span))
@@ -137,15 +145,15 @@ impl<'a> Checker<'a> {
             }
             t.expr
         });
+        // Recorded even when the task is wrong, so cycles and scopes are still checked.
+        self.actions[i].on_failure = on_failure;
+        self.actions[i].reads = reads;
         let target = target?;
         let call = call?;
-        self.actions[i] = ActionInfo {
-            not_at: call.not_at,
-            task_label: call.label.clone(),
-            task_span: call.span,
-            reads,
-            on_failure,
-        };
+        let info = &mut self.actions[i];
+        info.not_at = call.not_at;
+        info.task_label = call.label.clone();
+        info.task_span = call.span;
         Some(ir::Action {
             name: a.name.name.clone(),
             target: target.name,
@@ -191,8 +199,12 @@ impl<'a> Checker<'a> {
             ),
         };
         self.diags.push(
-            Diagnostic::new(Code::UnknownAction, format!("unknown action `{name}`"), span)
-                .with_help(help),
+            Diagnostic::new(
+                Code::UnknownAction,
+                format!("unknown action `{name}`"),
+                span,
+            )
+            .with_help(help),
         );
         None
     }
@@ -200,15 +212,17 @@ impl<'a> Checker<'a> {
     fn action_target(&mut self, value: &ast::Expr) -> Option<ActionTarget> {
         let ExprKind::Name(name) = &value.kind else {
             self.diags.push(
-                Diagnostic::new(Code::UnknownTarget, "`target` must name a target", value.span)
-                    .with_help("write a declared target's name, or `conversation` / `call`"),
+                Diagnostic::new(
+                    Code::UnknownTarget,
+                    "`target` must name a target",
+                    value.span,
+                )
+                .with_help("write a declared target's name, or `conversation` / `call`"),
             );
             return None;
         };
         if let Some(kind) = catalogue::target_kind(name).filter(|k| k.builtin) {
-            if !kind.channels.is_empty()
-                && !kind.channels.iter().any(|c| self.env.channels.contains(c))
-            {
+            if !self.env.allows(kind.channels) {
                 let needs: Vec<&str> = kind.channels.iter().map(|c| c.name()).collect();
                 let mut d = Diagnostic::new(
                     Code::ChannelMismatch,
@@ -256,8 +270,12 @@ impl<'a> Checker<'a> {
             }
         };
         self.diags.push(
-            Diagnostic::new(Code::UnknownTarget, format!("unknown target `{name}`"), value.span)
-                .with_help(help),
+            Diagnostic::new(
+                Code::UnknownTarget,
+                format!("unknown target `{name}`"),
+                value.span,
+            )
+            .with_help(help),
         );
         None
     }
@@ -326,7 +344,9 @@ impl<'a> Checker<'a> {
         }
         if let Some(j) = self.p.task(name) {
             let info = &self.tasks[j];
-            if info.target.is_some() && info.target == target.decl {
+            if self.p.tasks[j].target.name == target.name {
+                // A declaration on a target that cannot take it is reported there.
+                info.target?;
                 self.used.tasks[j] = true;
                 return Some(Sig {
                     name: name.to_string(),
@@ -386,7 +406,7 @@ impl<'a> Checker<'a> {
         call_span: Span,
         scope: Scope<'a>,
         reads: &mut Reads,
-    ) -> Option<(Vec<(String, ir::Expr)>, Vec<ir::Expr>)> {
+    ) -> Option<LoweredArgs> {
         let mut slots: Vec<Option<&ast::Arg>> = vec![None; sig.params.len()];
         let mut rest: Vec<&ast::Expr> = Vec::new();
         let mut named: Vec<(&ast::Ident, &ast::Expr)> = Vec::new();
@@ -437,7 +457,10 @@ impl<'a> Checker<'a> {
             if let Some(j) = sig.params.iter().position(|p| p.name == name.name) {
                 match slots[j] {
                     Some(previous) => {
-                        let first = previous.name.as_ref().map_or(previous.value.span, |n| n.span);
+                        let first = previous
+                            .name
+                            .as_ref()
+                            .map_or(previous.value.span, |n| n.span);
                         self.diags.push(
                             Diagnostic::new(
                                 Code::DuplicateField,
@@ -512,7 +535,9 @@ impl<'a> Checker<'a> {
         for (param, slot) in sig.params.iter().zip(&slots) {
             match slot {
                 Some(arg) => {
-                    match self.arg_value(sig, target, param.name, param.ty, &arg.value, scope, reads) {
+                    match self
+                        .arg_value(sig, target, param.name, param.ty, &arg.value, scope, reads)
+                    {
                         Some(e) => lowered.push((param.name.to_string(), e)),
                         None => ok = false,
                     }
@@ -533,8 +558,10 @@ impl<'a> Checker<'a> {
             let (t, r) = self.with_expr(scope, |ex| ex.expect(value, ty, &what));
             merge(reads, r);
             if let Some(secret) = t.secret {
-                self.diags
-                    .push(security::secret_shown(secret, &format!("parameter `{}`", name.name)));
+                self.diags.push(security::secret_shown(
+                    secret,
+                    &format!("parameter `{}`", name.name),
+                ));
             }
             lowered.push((name.name.clone(), t.expr));
         }
@@ -543,8 +570,10 @@ impl<'a> Checker<'a> {
             let (t, r) = self.with_expr(scope, |ex| ex.check(value));
             merge(reads, r);
             if let Some(secret) = t.secret {
-                self.diags
-                    .push(security::secret_shown(secret, &format!("an argument of `{}`", sig.name)));
+                self.diags.push(security::secret_shown(
+                    secret,
+                    &format!("an argument of `{}`", sig.name),
+                ));
             }
             rest_lowered.push(t.expr);
         }
@@ -588,7 +617,8 @@ impl<'a> Checker<'a> {
                 Sink::Sent => {
                     let insecure = target.decl.and_then(|j| self.targets[j].insecure.clone());
                     if let Some((host, url)) = insecure {
-                        self.diags.push(security::secret_over_http(secret, &host, url));
+                        self.diags
+                            .push(security::secret_over_http(secret, &host, url));
                     }
                 }
             }
@@ -605,7 +635,10 @@ impl<'a> Checker<'a> {
                     format!("`{}` takes the bare name of a parameter here", sig.name),
                     value.span,
                 )
-                .with_help(format!("write a parameter's name, e.g. {}(attempts)", sig.name)),
+                .with_help(format!(
+                    "write a parameter's name, e.g. {}(attempts)",
+                    sig.name
+                )),
             );
             return None;
         };
@@ -643,8 +676,12 @@ impl<'a> Checker<'a> {
             format!("declare it in the agent's `params`, e.g. `{name}: text`"),
         );
         self.diags.push(
-            Diagnostic::new(Code::UnknownParam, format!("unknown parameter `{name}`"), span)
-                .with_help(help),
+            Diagnostic::new(
+                Code::UnknownParam,
+                format!("unknown parameter `{name}`"),
+                span,
+            )
+            .with_help(help),
         );
         None
     }
@@ -652,8 +689,12 @@ impl<'a> Checker<'a> {
     fn reply_arg(&mut self, value: &ast::Expr) -> Option<ir::Expr> {
         let ExprKind::Name(name) = &value.kind else {
             self.diags.push(
-                Diagnostic::new(Code::UnknownReply, "`reply` takes the name of a reply", value.span)
-                    .with_help("write a declared reply's name, e.g. reply(welcome)"),
+                Diagnostic::new(
+                    Code::UnknownReply,
+                    "`reply` takes the name of a reply",
+                    value.span,
+                )
+                .with_help("write a declared reply's name, e.g. reply(welcome)"),
             );
             return None;
         };
@@ -685,8 +726,12 @@ impl<'a> Checker<'a> {
     fn save(&mut self, action: &str, value: &ast::Expr, result: Type) -> Option<String> {
         let ExprKind::Name(name) = &value.kind else {
             self.diags.push(
-                Diagnostic::new(Code::UnknownParam, "`save` must name a parameter", value.span)
-                    .with_help("write a parameter's name, e.g. `save: order`"),
+                Diagnostic::new(
+                    Code::UnknownParam,
+                    "`save` must name a parameter",
+                    value.span,
+                )
+                .with_help("write a parameter's name, e.g. `save: order`"),
             );
             return None;
         };
@@ -716,11 +761,20 @@ impl<'a> Checker<'a> {
     }
 
     /// E0405: a statement must be one plain string; values go in as bound arguments.
-    fn sql_statement(&mut self, task: &str, target: &ActionTarget, value: &ast::Expr) -> Option<()> {
+    fn sql_statement(
+        &mut self,
+        task: &str,
+        target: &ActionTarget,
+        value: &ast::Expr,
+    ) -> Option<()> {
         let built = match &value.kind {
             ExprKind::Str(s) => s.as_plain().is_none(),
             ExprKind::Binary(BinOp::Add, ..) => true,
-            ExprKind::Name(_) | ExprKind::Call { .. } | ExprKind::If { .. } | ExprKind::Field(..) | ExprKind::Index(..) => true,
+            ExprKind::Name(_)
+            | ExprKind::Call { .. }
+            | ExprKind::If { .. }
+            | ExprKind::Field(..)
+            | ExprKind::Index(..) => true,
             _ => false,
         };
         if !built {
@@ -736,7 +790,11 @@ impl<'a> Checker<'a> {
                 for part in &s.parts {
                     match part {
                         StrPart::Lit(l) => {
-                            let l = if drop_quote { l.strip_prefix('\'').unwrap_or(l) } else { l };
+                            let l = if drop_quote {
+                                l.strip_prefix('\'').unwrap_or(l)
+                            } else {
+                                l
+                            };
                             text.push_str(l);
                             drop_quote = false;
                         }
@@ -769,7 +827,9 @@ impl<'a> Checker<'a> {
         self.diags.push(
             Diagnostic::new(
                 Code::InterpolatedSql,
-                format!("this SQL statement is built at run time: `{task}` takes a fixed statement"),
+                format!(
+                    "this SQL statement is built at run time: `{task}` takes a fixed statement"
+                ),
                 value.span,
             )
             .with_label_message("values spliced into SQL allow SQL injection")

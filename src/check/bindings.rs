@@ -125,8 +125,7 @@ impl<'a> Checker<'a> {
             );
             return None;
         };
-        if !spec.channels.iter().any(|c| self.env.channels.contains(c)) && !spec.channels.is_empty()
-        {
+        if !self.env.allows(spec.channels) {
             let needs: Vec<&str> = spec.channels.iter().map(|c| c.name()).collect();
             let has: Vec<&str> = self.env.channels.iter().map(|c| c.name()).collect();
             let mut d = Diagnostic::new(
@@ -134,7 +133,11 @@ impl<'a> Checker<'a> {
                 format!(
                     "`{name}` only happens on {} conversations, and this agent talks on {}",
                     needs.join(" or "),
-                    if has.is_empty() { "no channel".into() } else { has.join(", ") }
+                    if has.is_empty() {
+                        "no channel".into()
+                    } else {
+                        has.join(", ")
+                    }
                 ),
                 span,
             )
@@ -179,8 +182,12 @@ impl<'a> Checker<'a> {
             ),
         };
         self.diags.push(
-            Diagnostic::new(Code::UnknownUsecase, format!("unknown use case `{}`", u.name), u.span)
-                .with_help(help),
+            Diagnostic::new(
+                Code::UnknownUsecase,
+                format!("unknown use case `{}`", u.name),
+                u.span,
+            )
+            .with_help(help),
         );
         None
     }
@@ -195,7 +202,10 @@ impl<'a> Checker<'a> {
             &block.name,
             blocks.iter().copied(),
             if blocks.is_empty() {
-                format!("use case `{}` lists no blocks: add `blocks: [{}]` to it", u.name.name, block.name)
+                format!(
+                    "use case `{}` lists no blocks: add `blocks: [{}]` to it",
+                    u.name.name, block.name
+                )
             } else {
                 format!("its blocks are: {}", blocks.join(", "))
             },
@@ -237,7 +247,12 @@ impl<'a> Checker<'a> {
         let mut current = Some(start);
         let mut via: Option<Span> = None;
         while let Some(j) = current {
-            let key = (j, t.moment, t.usecase == Access::Yes, t.block == Access::Yes);
+            let key = (
+                j,
+                t.moment,
+                t.usecase == Access::Yes,
+                t.block == Access::Yes,
+            );
             if !self.walked.insert(key) {
                 break;
             }
@@ -258,7 +273,10 @@ impl<'a> Checker<'a> {
                 )
                 .with_secondary(bound_at, format!("`{name}` runs on {} from here", t.label));
                 if let Some(via) = via {
-                    d = d.with_secondary(via, format!("`{name}` is reached through this `on_failure`"));
+                    d = d.with_secondary(
+                        via,
+                        format!("`{name}` is reached through this `on_failure`"),
+                    );
                 }
                 self.diags.push(d.with_help(moment_help(moment)));
             }
@@ -317,16 +335,27 @@ impl<'a> Checker<'a> {
         let name = |j: usize| self.p.actions[j].name.name.as_str();
         let mut chain: Vec<&str> = cycle.iter().map(|&j| name(j)).collect();
         chain.push(name(cycle[0]));
-        let span_of = |j: usize| self.actions[j].on_failure.map_or(self.p.actions[j].name.span, |(_, s)| s);
+        let span_of = |j: usize| {
+            self.actions[j]
+                .on_failure
+                .map_or(self.p.actions[j].name.span, |(_, s)| s)
+        };
         let next = |k: usize| cycle[(k + 1) % cycle.len()];
         let mut d = Diagnostic::new(
             Code::FailureCycle,
             format!("`on_failure` cycle: {}", chain.join(" → ")),
             span_of(cycle[0]),
         )
-        .with_label_message(format!("`{}` falls back to `{}`", name(cycle[0]), name(next(0))));
+        .with_label_message(format!(
+            "`{}` falls back to `{}`",
+            name(cycle[0]),
+            name(next(0))
+        ));
         for (k, &j) in cycle.iter().enumerate().skip(1) {
-            d = d.with_secondary(span_of(j), format!("`{}` falls back to `{}`", name(j), name(next(k))));
+            d = d.with_secondary(
+                span_of(j),
+                format!("`{}` falls back to `{}`", name(j), name(next(k))),
+            );
         }
         self.diags.push(d.with_help(
             "a failing action must not lead back to itself: end the chain with an action that \

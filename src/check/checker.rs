@@ -21,8 +21,16 @@ pub struct Env<'a> {
 }
 
 impl Env<'_> {
+    /// Voice is on, or the channels are unknown (missing or broken `channels`, already an
+    /// error): channel rules are then not applied, to avoid a cascade.
     pub fn voice(&self) -> bool {
-        self.channels.contains(&Channel::Voice)
+        self.channels.contains(&Channel::Voice) || self.channels_span.is_none()
+    }
+    /// Whether the agent talks on one of `channels` (empty: every channel).
+    pub fn allows(&self, channels: &[Channel]) -> bool {
+        channels.is_empty()
+            || self.channels_span.is_none()
+            || channels.iter().any(|c| self.channels.contains(c))
     }
 }
 

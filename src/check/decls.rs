@@ -28,10 +28,14 @@ pub fn agent<'a>(p: &'a Program<'a>, diags: &mut Vec<Diagnostic>) -> (Env<'a>, O
     let mut ir_params = Vec::with_capacity(p.params.len());
     for param in &p.params {
         let ty = value_type(&param.ty, diags);
-        let default = param
-            .default
-            .as_ref()
-            .and_then(|d| constant(d, ty.map_or(Type::Any, Type::from_ir), "a parameter's default", diags));
+        let default = param.default.as_ref().and_then(|d| {
+            constant(
+                d,
+                ty.map_or(Type::Any, Type::from_ir),
+                "a parameter's default",
+                diags,
+            )
+        });
         params
             .entry(param.name.name.as_str())
             .or_insert(ty.map_or(Type::Any, Type::from_ir));
@@ -66,10 +70,19 @@ pub fn agent<'a>(p: &'a Program<'a>, diags: &mut Vec<Diagnostic>) -> (Env<'a>, O
         }
     }
     let owner = format!("agent `{}`", agent.name.name);
-    let fields = Fields::index(&fields, catalogue::AGENT_FIELDS, &owner, agent.name.span, &[], diags);
+    let fields = Fields::index(
+        &fields,
+        catalogue::AGENT_FIELDS,
+        &owner,
+        agent.name.span,
+        &[],
+        diags,
+    );
     if let Some(field) = fields.get("channels") {
-        env.channels_span = Some(field.value.span);
         env.channels = channels(&field.value, diags);
+        if !env.channels.is_empty() {
+            env.channels_span = Some(field.value.span);
+        }
     }
     let text = |name: &str, diags: &mut Vec<Diagnostic>| match fields
         .value(name)
@@ -119,8 +132,12 @@ fn channels(value: &ast::Expr, diags: &mut Vec<Diagnostic>) -> Vec<Channel> {
         };
         let Some(word) = word else {
             diags.push(
-                Diagnostic::new(Code::NotConstant, "a channel must be written as a word", item.span)
-                    .with_help("write one of: chat, voice, email"),
+                Diagnostic::new(
+                    Code::NotConstant,
+                    "a channel must be written as a word",
+                    item.span,
+                )
+                .with_help("write one of: chat, voice, email"),
             );
             continue;
         };
@@ -151,8 +168,12 @@ fn channels(value: &ast::Expr, diags: &mut Vec<Diagnostic>) -> Vec<Channel> {
     }
     if out.is_empty() && items.is_empty() {
         diags.push(
-            Diagnostic::new(Code::MissingField, "the agent talks on no channel", value.span)
-                .with_help("list at least one channel: chat, voice or email"),
+            Diagnostic::new(
+                Code::MissingField,
+                "the agent talks on no channel",
+                value.span,
+            )
+            .with_help("list at least one channel: chat, voice or email"),
         );
     }
     out
@@ -163,12 +184,16 @@ fn value_type(ty: &ast::Ident, diags: &mut Vec<Diagnostic>) -> Option<ir::Type> 
     let parsed = Type::parse_value_type(&ty.name);
     if parsed.is_none() {
         diags.push(
-            Diagnostic::new(Code::UnknownType, format!("unknown type `{}`", ty.name), ty.span)
-                .with_help(unknown_help(
-                    &ty.name,
-                    catalogue::VALUE_TYPES.iter().copied(),
-                    format!("the types are: {}", catalogue::VALUE_TYPES.join(", ")),
-                )),
+            Diagnostic::new(
+                Code::UnknownType,
+                format!("unknown type `{}`", ty.name),
+                ty.span,
+            )
+            .with_help(unknown_help(
+                &ty.name,
+                catalogue::VALUE_TYPES.iter().copied(),
+                format!("the types are: {}", catalogue::VALUE_TYPES.join(", ")),
+            )),
         );
     }
     parsed
@@ -188,7 +213,12 @@ pub fn type_of(value: &Value) -> Type {
 }
 
 /// A value that must be known before the program runs (E0303), of type `want` (E0301).
-pub fn constant(expr: &ast::Expr, want: Type, what: &str, diags: &mut Vec<Diagnostic>) -> Option<Value> {
+pub fn constant(
+    expr: &ast::Expr,
+    want: Type,
+    what: &str,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<Value> {
     if matches!(expr.kind, ExprKind::Error) {
         return None;
     }
@@ -201,7 +231,11 @@ pub fn constant(expr: &ast::Expr, want: Type, what: &str, diags: &mut Vec<Diagno
                 diags.push(
                     Diagnostic::new(
                         Code::TypeMismatch,
-                        format!("{what} should be {}, but this is {}", want.name(), found.name()),
+                        format!(
+                            "{what} should be {}, but this is {}",
+                            want.name(),
+                            found.name()
+                        ),
                         expr.span,
                     )
                     .with_label_message(format!("this is {}", found.name()))
@@ -243,9 +277,13 @@ pub fn retry(expr: &ast::Expr, diags: &mut Vec<Diagnostic>) -> Option<ir::Retry>
         let key = entry.key.name.as_str();
         if let Some(first) = seen.insert(key, entry.key.span) {
             diags.push(
-                Diagnostic::new(Code::DuplicateField, format!("`{key}` is given twice"), entry.key.span)
-                    .with_secondary(first, "first given here")
-                    .with_help("remove one of them"),
+                Diagnostic::new(
+                    Code::DuplicateField,
+                    format!("`{key}` is given twice"),
+                    entry.key.span,
+                )
+                .with_secondary(first, "first given here")
+                .with_help("remove one of them"),
             );
             ok = false;
             continue;
@@ -325,7 +363,10 @@ impl<'a> Checker<'a> {
         let kind = match catalogue::target_kind(&t.kind.name) {
             Some(kind) if !kind.builtin => kind,
             found => {
-                let kinds = catalogue::TARGET_KINDS.iter().filter(|k| !k.builtin).map(|k| k.name);
+                let kinds = catalogue::TARGET_KINDS
+                    .iter()
+                    .filter(|k| !k.builtin)
+                    .map(|k| k.name);
                 let help = match found {
                     Some(_) => format!(
                         "`{}` is built in and never declared; declare one of: {}",
@@ -351,7 +392,14 @@ impl<'a> Checker<'a> {
         };
         self.targets[i].kind = Some(kind);
         let owner = format!("target `{}` ({})", t.name.name, kind.name);
-        let fields = Fields::index(&t.fields, kind.fields, &owner, t.name.span, &[], &mut self.diags);
+        let fields = Fields::index(
+            &t.fields,
+            kind.fields,
+            &owner,
+            t.name.span,
+            &[],
+            &mut self.diags,
+        );
         for group in kind.one_of {
             if group.iter().all(|name| fields.get(name).is_none()) {
                 let names: Vec<String> = group.iter().map(|n| format!("`{n}`")).collect();
@@ -381,7 +429,8 @@ impl<'a> Checker<'a> {
                 name => {
                     let what = format!("`{name}`");
                     let scope = Scope::constant("a target's fields");
-                    let (typed, _) = self.with_expr(scope, |ex| ex.expect_spec(&field.value, spec.ty, &what));
+                    let (typed, _) =
+                        self.with_expr(scope, |ex| ex.expect_spec(&field.value, spec.ty, &what));
                     if let (true, ir::Expr::Lit(Value::Text(url))) = (name == "url", &typed.expr) {
                         self.targets[i].postgres = url.starts_with("postgres");
                     }
@@ -396,22 +445,35 @@ impl<'a> Checker<'a> {
         }
         if let Some((host, url)) = self.targets[i].insecure.clone() {
             for secret in secrets {
-                self.diags.push(security::secret_over_http(secret, &host, url));
+                self.diags
+                    .push(security::secret_over_http(secret, &host, url));
             }
         }
         Some(out)
     }
 
     /// W0604 for a plain-http remote address; E0406 for a secret inside an http URL.
-    fn check_url(&mut self, i: usize, name: &str, value: &ast::Expr, lowered: &ir::Expr, secret: Option<crate::diagnostics::Span>) {
+    fn check_url(
+        &mut self,
+        i: usize,
+        name: &str,
+        value: &ast::Expr,
+        lowered: &ir::Expr,
+        secret: Option<crate::diagnostics::Span>,
+    ) {
         if let Some(secret) = secret {
             // A database URL carries its password by design; a web address must not.
             if name != "url" {
-                self.diags.push(security::secret_in_url(secret, &format!("`{name}`")));
+                self.diags
+                    .push(security::secret_in_url(secret, &format!("`{name}`")));
             }
         }
-        let ir::Expr::Lit(Value::Text(url)) = lowered else { return };
-        let Some(host) = insecure_host(url) else { return };
+        let ir::Expr::Lit(Value::Text(url)) = lowered else {
+            return;
+        };
+        let Some(host) = insecure_host(url) else {
+            return;
+        };
         self.diags.push(
             Diagnostic::new(
                 Code::InsecureUrl,
@@ -448,7 +510,12 @@ impl<'a> Checker<'a> {
             }
             let ty = value_type(&param.ty, &mut self.diags).unwrap_or(ir::Type::Any);
             let default = param.default.as_ref().and_then(|d| {
-                constant(d, Type::from_ir(ty), "a parameter's default", &mut self.diags)
+                constant(
+                    d,
+                    Type::from_ir(ty),
+                    "a parameter's default",
+                    &mut self.diags,
+                )
             });
             params.insert(param.name.name.as_str(), Type::from_ir(ty));
             sig.push(SigParam {
@@ -465,7 +532,14 @@ impl<'a> Checker<'a> {
             });
         }
         let owner = format!("task `{}`", t.name.name);
-        let fields = Fields::index(&t.fields, catalogue::DECLARED_TASK_FIELDS, &owner, t.name.span, &[], &mut self.diags);
+        let fields = Fields::index(
+            &t.fields,
+            catalogue::DECLARED_TASK_FIELDS,
+            &owner,
+            t.name.span,
+            &[],
+            &mut self.diags,
+        );
         // The task's fields see its own parameters only: it may run from any binding.
         let scope = Scope {
             task_params: Some(&params),
@@ -479,20 +553,32 @@ impl<'a> Checker<'a> {
             ..Default::default()
         };
         let mut lowered: HashMap<&str, ir::Expr> = HashMap::new();
+        let mut method_reported = false;
         for (spec, field) in fields.iter() {
             let scope = Scope {
                 response: spec.name == "result",
                 ..scope
             };
             let what = format!("`{}`", spec.name);
-            let (typed, _) = self.with_expr(scope, |ex| ex.expect_spec(&field.value, spec.ty, &what));
+            let errors_before = self.diags.len();
+            let (typed, _) =
+                self.with_expr(scope, |ex| ex.expect_spec(&field.value, spec.ty, &what));
+            if spec.name == "method" && self.diags.len() > errors_before {
+                method_reported = true;
+            }
             if let Some(secret) = typed.secret {
                 match spec.name {
-                    "path" | "query" => self.diags.push(security::secret_in_url(secret, &format!("the task's `{}`", spec.name))),
-                    "result" => self.diags.push(security::secret_shown(secret, "a task's `result`")),
+                    "path" | "query" => self.diags.push(security::secret_in_url(
+                        secret,
+                        &format!("the task's `{}`", spec.name),
+                    )),
+                    "result" => self
+                        .diags
+                        .push(security::secret_shown(secret, "a task's `result`")),
                     _ => {
                         if let Some((host, url)) = &insecure {
-                            self.diags.push(security::secret_over_http(secret, host, *url));
+                            self.diags
+                                .push(security::secret_over_http(secret, host, *url));
                         }
                     }
                 }
@@ -510,11 +596,16 @@ impl<'a> Checker<'a> {
         self.tasks[i] = info;
         let method = match lowered.remove("method") {
             Some(ir::Expr::Lit(Value::Text(m))) => m,
+            Some(_) if method_reported => return None,
             Some(_) => {
                 let span = fields.value("method").map_or(t.name.span, |v| v.span);
                 self.diags.push(
-                    Diagnostic::new(Code::NotConstant, "`method` must be written as a word", span)
-                        .with_help("write one of: GET, POST, PUT, PATCH, DELETE"),
+                    Diagnostic::new(
+                        Code::NotConstant,
+                        "`method` must be written as a word",
+                        span,
+                    )
+                    .with_help("write one of: GET, POST, PUT, PATCH, DELETE"),
                 );
                 return None;
             }
@@ -538,19 +629,29 @@ impl<'a> Checker<'a> {
         let Some(target) = self.p.target(&t.target.name) else {
             let help = unknown_help(
                 &t.target.name,
-                self.p.names_of(|d| matches!(d, super::program::Decl::Target(_))),
-                "declare the target first, e.g. `target api: http { base_url: \"https://…\" }`".into(),
+                self.p
+                    .names_of(|d| matches!(d, super::program::Decl::Target(_))),
+                "declare the target first, e.g. `target api: http { base_url: \"https://…\" }`"
+                    .into(),
             );
             self.diags.push(
-                Diagnostic::new(Code::UnknownTarget, format!("unknown target `{}`", t.target.name), t.target.span)
-                    .with_help(help),
+                Diagnostic::new(
+                    Code::UnknownTarget,
+                    format!("unknown target `{}`", t.target.name),
+                    t.target.span,
+                )
+                .with_help(help),
             );
             return None;
         };
         self.used.targets[target] = true;
         let kind = catalogue::target_kind(&self.p.targets[target].kind.name)?;
         if !kind.declared_tasks {
-            let takes: Vec<&str> = catalogue::TARGET_KINDS.iter().filter(|k| k.declared_tasks).map(|k| k.name).collect();
+            let takes: Vec<&str> = catalogue::TARGET_KINDS
+                .iter()
+                .filter(|k| k.declared_tasks)
+                .map(|k| k.name)
+                .collect();
             self.diags.push(
                 Diagnostic::new(
                     Code::TaskOnWrongKind,
@@ -570,7 +671,10 @@ impl<'a> Checker<'a> {
             self.diags.push(
                 Diagnostic::new(
                     Code::DuplicateName,
-                    format!("`{}` is already a built-in task of {} targets", t.name.name, kind.name),
+                    format!(
+                        "`{}` is already a built-in task of {} targets",
+                        t.name.name, kind.name
+                    ),
                     t.name.span,
                 )
                 .with_help("choose another name for the declared task"),
@@ -582,7 +686,14 @@ impl<'a> Checker<'a> {
     pub fn reply(&mut self, i: usize) -> Option<ir::Reply> {
         let r = self.p.replies[i];
         let owner = format!("reply `{}`", r.name.name);
-        let fields = Fields::index(&r.fields, catalogue::REPLY_FIELDS, &owner, r.name.span, &[], &mut self.diags);
+        let fields = Fields::index(
+            &r.fields,
+            catalogue::REPLY_FIELDS,
+            &owner,
+            r.name.span,
+            &[],
+            &mut self.diags,
+        );
         let scope = self.conversation_scope("a reply", super::scope::EventScope::Any);
         let lower = |c: &mut Self, name: &str| {
             let value = fields.value(name)?;
@@ -605,7 +716,14 @@ impl<'a> Checker<'a> {
     pub fn usecase(&mut self, i: usize) -> Option<ir::Usecase> {
         let u = self.p.usecases[i];
         let owner = format!("use case `{}`", u.name.name);
-        let fields = Fields::index(&u.fields, catalogue::USECASE_FIELDS, &owner, u.name.span, &[], &mut self.diags);
+        let fields = Fields::index(
+            &u.fields,
+            catalogue::USECASE_FIELDS,
+            &owner,
+            u.name.span,
+            &[],
+            &mut self.diags,
+        );
         let description = match fields
             .value("description")
             .and_then(|v| constant(v, Type::Text, "a use case's `description`", &mut self.diags))
@@ -627,8 +745,12 @@ impl<'a> Checker<'a> {
                         };
                         if blocks.contains(&name.as_str()) {
                             self.diags.push(
-                                Diagnostic::new(Code::DuplicateField, format!("block `{name}` is listed twice"), item.span)
-                                    .with_help("list each block once"),
+                                Diagnostic::new(
+                                    Code::DuplicateField,
+                                    format!("block `{name}` is listed twice"),
+                                    item.span,
+                                )
+                                .with_help("list each block once"),
                             );
                             continue;
                         }
@@ -636,8 +758,12 @@ impl<'a> Checker<'a> {
                     }
                 }
                 _ => self.diags.push(
-                    Diagnostic::new(Code::NotConstant, "`blocks` must be a list of block names", value.span)
-                        .with_help("write e.g. `blocks: [ask_order_id, show_status]`"),
+                    Diagnostic::new(
+                        Code::NotConstant,
+                        "`blocks` must be a list of block names",
+                        value.span,
+                    )
+                    .with_help("write e.g. `blocks: [ask_order_id, show_status]`"),
                 ),
             }
         }

@@ -88,8 +88,7 @@ impl<'s, 'd> ExprChecker<'s, 'd> {
             if words.contains(&name.as_str()) {
                 return Typed::lit(Value::Text(name.clone()), Type::Text);
             }
-            if self.scope.root_available(name) != Some(true) && self.scope.param(name).is_none()
-            {
+            if self.scope.root_available(name) != Some(true) && self.scope.param(name).is_none() {
                 self.not_a_word(name, expr.span, words, what);
                 return Typed::error();
             }
@@ -144,7 +143,9 @@ impl<'s, 'd> ExprChecker<'s, 'd> {
                         format!("expression nested more than {MAX_DEPTH} levels deep"),
                         expr.span,
                     )
-                    .with_help("split it into smaller expressions, e.g. with intermediate parameters"),
+                    .with_help(
+                        "split it into smaller expressions, e.g. with intermediate parameters",
+                    ),
                 );
                 self.depth += 1;
             }
@@ -181,7 +182,7 @@ impl<'s, 'd> ExprChecker<'s, 'd> {
             ExprKind::Field(base, field) => self.field(base, field),
             ExprKind::Index(base, index) => self.index(base, index),
             ExprKind::Call { callee, args } => self.call(callee, args, span),
-            ExprKind::Unary(op, inner) => self.unary(*op, inner, span),
+            ExprKind::Unary(op, inner) => self.unary(*op, inner),
             ExprKind::Binary(op, left, right) => self.binary(*op, left, right, span),
             ExprKind::If {
                 cond,
@@ -191,7 +192,13 @@ impl<'s, 'd> ExprChecker<'s, 'd> {
                 let cond = self.expect(cond, Type::Bool, "an `if` condition");
                 let a = self.check(then);
                 let b = self.check(otherwise);
-                let ty = self.join(&a, &b, then.span, otherwise.span, "the two branches of `if`");
+                let ty = self.join(
+                    &a,
+                    &b,
+                    then.span,
+                    otherwise.span,
+                    "the two branches of `if`",
+                );
                 let secret = a.secret.or(b.secret);
                 Typed::new(
                     ir::Expr::If(Box::new(cond.expr), Box::new(a.expr), Box::new(b.expr)),
@@ -226,10 +233,25 @@ impl<'s, 'd> ExprChecker<'s, 'd> {
 
     fn record(&mut self, entries: &[ast::RecordEntry]) -> Typed {
         let mut secret = None;
+        // Most records are small: a scan beats hashing until they are not.
         let mut seen: std::collections::HashMap<&str, Span> = Default::default();
-        let mut out = Vec::with_capacity(entries.len());
-        for entry in entries {
-            if let Some(first) = seen.insert(&entry.key.name, entry.key.span) {
+        let mut out: Vec<(String, ir::Expr)> = Vec::with_capacity(entries.len());
+        for (k, entry) in entries.iter().enumerate() {
+            let first = if entries.len() <= 16 {
+                entries[..k]
+                    .iter()
+                    .find(|e| e.key.name == entry.key.name)
+                    .map(|e| e.key.span)
+            } else {
+                match seen.entry(&entry.key.name) {
+                    std::collections::hash_map::Entry::Occupied(e) => Some(*e.get()),
+                    std::collections::hash_map::Entry::Vacant(v) => {
+                        v.insert(entry.key.span);
+                        None
+                    }
+                }
+            };
+            if let Some(first) = first {
                 self.diags.push(
                     Diagnostic::new(
                         Code::DuplicateField,
@@ -268,6 +290,9 @@ impl<'s, 'd> ExprChecker<'s, 'd> {
             return Typed::new(ir::Expr::Var(ir::Scope::Param(name.to_string())), ty);
         }
         let fallback = match scope.declared.and_then(|d| d.get(name)) {
+            _ if catalogue::function(name).is_some() => {
+                format!("`{name}` is a function: call it, e.g. `{name}(…)`")
+            }
             Some(kind) => format!(
                 "`{name}` is {kind}, not a value; {} can read parameters and {}",
                 scope.place,
@@ -283,13 +308,9 @@ impl<'s, 'd> ExprChecker<'s, 'd> {
             ),
         };
         self.diags.push(
-            Diagnostic::new(
-                Code::UnknownName,
-                format!("unknown name `{name}`"),
-                span,
-            )
-            .with_label_message("not found in this scope")
-            .with_help(unknown_help(name, scope.visible_names(), fallback)),
+            Diagnostic::new(Code::UnknownName, format!("unknown name `{name}`"), span)
+                .with_label_message("not found in this scope")
+                .with_help(unknown_help(name, scope.visible_names(), fallback)),
         );
         Typed::error()
     }
@@ -354,7 +375,11 @@ impl<'s, 'd> ExprChecker<'s, 'd> {
                             format!("`{root}` has no field `{}`", field.name),
                             field.span,
                         )
-                        .with_help(unknown_help(&field.name, fields.iter().copied(), help)),
+                        .with_help(unknown_help(
+                            &field.name,
+                            fields.iter().copied(),
+                            help,
+                        )),
                     );
                     return Typed::error();
                 }
@@ -372,11 +397,7 @@ impl<'s, 'd> ExprChecker<'s, 'd> {
             );
             return Typed::error();
         }
-        Typed::new(
-            ir::Expr::Field(Box::new(b.expr), field.name.clone()),
-            ty,
-        )
-        .tainted(b.secret)
+        Typed::new(ir::Expr::Field(Box::new(b.expr), field.name.clone()), ty).tainted(b.secret)
     }
 
     fn index(&mut self, base: &ast::Expr, index: &ast::Expr) -> Typed {
@@ -459,7 +480,10 @@ impl<'s, 'd> ExprChecker<'s, 'd> {
             return Typed::error();
         }
         if args.len() > spec.params.len() {
-            let extra = args[spec.params.len()].value.span.to(args[args.len() - 1].value.span);
+            let extra = args[spec.params.len()]
+                .value
+                .span
+                .to(args[args.len() - 1].value.span);
             self.diags.push(
                 Diagnostic::new(
                     Code::UnknownArgument,
@@ -491,8 +515,11 @@ impl<'s, 'd> ExprChecker<'s, 'd> {
         let result = Type::from_catalogue(spec.result);
         // Only a function returning text (or auth) can carry a secret's value onwards.
         let carries = matches!(result, Type::Text | Type::Auth | Type::Any);
-        Typed::new(ir::Expr::Call(spec.name.to_string(), lowered), result)
-            .tainted(if carries { secret } else { None })
+        Typed::new(ir::Expr::Call(spec.name.to_string(), lowered), result).tainted(if carries {
+            secret
+        } else {
+            None
+        })
     }
 
     /// `secret("NAME")` / `env("NAME")`: the name must be written out, so it can be checked
@@ -505,14 +532,13 @@ impl<'s, 'd> ExprChecker<'s, 'd> {
                     format!("the name given to `{function}` must be a plain string"),
                     arg.span,
                 )
-                .with_help(format!("write the variable's name, e.g. {function}(\"API_TOKEN\")")),
+                .with_help(format!(
+                    "write the variable's name, e.g. {function}(\"API_TOKEN\")"
+                )),
             );
             return Typed::error();
         };
-        let call = ir::Expr::Call(
-            function.to_string(),
-            vec![ir::Expr::Lit(Value::Text(name))],
-        );
+        let call = ir::Expr::Call(function.to_string(), vec![ir::Expr::Lit(Value::Text(name))]);
         let typed = Typed::new(call, Type::Text);
         if function == "secret" {
             typed.tainted(Some(span))
@@ -521,7 +547,7 @@ impl<'s, 'd> ExprChecker<'s, 'd> {
         }
     }
 
-    fn unary(&mut self, op: UnOp, inner: &ast::Expr, span: Span) -> Typed {
+    fn unary(&mut self, op: UnOp, inner: &ast::Expr) -> Typed {
         let t = self.check(inner);
         let ty = match (op, t.ty) {
             (UnOp::Not, Type::Bool | Type::Any | Type::Null) => Type::Bool,
@@ -536,7 +562,6 @@ impl<'s, 'd> ExprChecker<'s, 'd> {
                 return Typed::error();
             }
         };
-        let _ = span;
         Typed::new(ir::Expr::Unary(op, Box::new(t.expr)), ty).tainted(t.secret)
     }
 
@@ -582,8 +607,16 @@ impl<'s, 'd> ExprChecker<'s, 'd> {
             }
             BinOp::Coalesce => self.join(&a, &b, left.span, right.span, "the two sides of `??`"),
             BinOp::In => {
-                if !matches!(y, Type::List | Type::Text | Type::Record | Type::Any | Type::Null) {
-                    self.mismatch(right.span, "a list, text or record", y, "the right side of `in`");
+                if !matches!(
+                    y,
+                    Type::List | Type::Text | Type::Record | Type::Any | Type::Null
+                ) {
+                    self.mismatch(
+                        right.span,
+                        "a list, text or record",
+                        y,
+                        "the right side of `in`",
+                    );
                     return Typed::error();
                 }
                 Type::Bool
@@ -594,11 +627,7 @@ impl<'s, 'd> ExprChecker<'s, 'd> {
             Type::Bool => None,
             _ => a.secret.or(b.secret),
         };
-        Typed::new(
-            ir::Expr::Binary(op, Box::new(a.expr), Box::new(b.expr)),
-            ty,
-        )
-        .tainted(secret)
+        Typed::new(ir::Expr::Binary(op, Box::new(a.expr), Box::new(b.expr)), ty).tainted(secret)
     }
 
     fn bad_operands(
@@ -625,11 +654,7 @@ impl<'s, 'd> ExprChecker<'s, 'd> {
         self.diags.push(
             Diagnostic::new(
                 Code::TypeMismatch,
-                format!(
-                    "`{sym}` cannot combine {} and {}",
-                    a.ty.name(),
-                    b.ty.name()
-                ),
+                format!("`{sym}` cannot combine {} and {}", a.ty.name(), b.ty.name()),
                 span,
             )
             .with_secondary(left.span, format!("this is {}", a.ty.name()))
@@ -646,7 +671,11 @@ impl<'s, 'd> ExprChecker<'s, 'd> {
                 self.diags.push(
                     Diagnostic::new(
                         Code::TypeMismatch,
-                        format!("{what} have different types: {} and {}", a.ty.name(), b.ty.name()),
+                        format!(
+                            "{what} have different types: {} and {}",
+                            a.ty.name(),
+                            b.ty.name()
+                        ),
                         sa.to(sb),
                     )
                     .with_secondary(sa, format!("this is {}", a.ty.name()))
@@ -711,7 +740,9 @@ fn conversion_help(want: &str, found: Type) -> String {
         }
         ("number", Type::Text) => "convert it with number(..)".into(),
         ("bool", _) => "write a condition, e.g. `x == \"value\"` or `x != null`".into(),
-        ("duration", Type::Number) => "write a duration with its unit: 250ms, 5s, 3m, 2h, 1d".into(),
+        ("duration", Type::Number) => {
+            "write a duration with its unit: 250ms, 5s, 3m, 2h, 1d".into()
+        }
         _ => format!("give a {want} value here"),
     }
 }

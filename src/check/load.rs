@@ -157,7 +157,10 @@ impl Walk<'_> {
         )
         .with_label_message(format!("`{}` is already being imported", path(to)));
         for (file, import) in &self.stack[start..] {
-            d = d.with_secondary(*import, format!("`{}` imports the next file here", path(*file)));
+            d = d.with_secondary(
+                *import,
+                format!("`{}` imports the next file here", path(*file)),
+            );
         }
         self.loaded.diagnostics.push(d.with_help(
             "remove one of these imports: move what both files need into a third file that \

@@ -125,7 +125,10 @@ fn sort(diagnostics: &mut [Diagnostic], files: &[FileId]) {
     let rank: HashMap<FileId, usize> = files.iter().enumerate().map(|(i, f)| (*f, i)).collect();
     diagnostics.sort_by_key(|d| {
         let span = d.span();
-        (rank.get(&span.file).copied().unwrap_or(usize::MAX), span.start)
+        (
+            rank.get(&span.file).copied().unwrap_or(usize::MAX),
+            span.start,
+        )
     });
 }
 
@@ -163,7 +166,11 @@ pub fn check_workspace(
         .copied()
         .filter(|id| {
             let parsed = cache.parse(sources, *id);
-            parsed.file.items.iter().any(|i| matches!(i, Item::Agent(_)))
+            parsed
+                .file
+                .items
+                .iter()
+                .any(|i| matches!(i, Item::Agent(_)))
         })
         .collect();
     let mut workspace = Workspace::default();

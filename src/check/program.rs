@@ -94,7 +94,11 @@ impl<'a> Program<'a> {
             }
         }
         p.check_agent_count(root, diags);
-        p.kinds = p.names.iter().map(|(n, (d, _))| (*n, d.describe())).collect();
+        p.kinds = p
+            .names
+            .iter()
+            .map(|(n, (d, _))| (*n, d.describe()))
+            .collect();
         p
     }
 
@@ -114,7 +118,10 @@ impl<'a> Program<'a> {
                     name.span,
                 )
                 .with_label_message(format!("declared again here as {}", decl.describe()))
-                .with_secondary(first_span, format!("first declared here as {}", first.describe()))
+                .with_secondary(
+                    first_span,
+                    format!("first declared here as {}", first.describe()),
+                )
                 .with_help(
                     "rename one of them: targets, tasks, actions, replies, use cases and \
                      parameters share one namespace across all files of the program",

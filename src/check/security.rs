@@ -63,7 +63,9 @@ pub fn secret_over_http(secret: Span, host: &str, url: Span) -> Diagnostic {
     )
     .with_label_message("this secret")
     .with_secondary(url, "plain http:// to a host that is not loopback")
-    .with_help(format!("use https://{host}/… so the secret is encrypted on the way"))
+    .with_help(format!(
+        "use https://{host}/… so the secret is encrypted on the way"
+    ))
 }
 
 /// E0407: a secret where it would be displayed or stored.

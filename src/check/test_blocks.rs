@@ -5,12 +5,14 @@ use super::decls::constant;
 use super::scope::{EventScope, Scope};
 use super::types::Type;
 use super::unknown_help;
-use crate::catalogue::TargetKind;
+use crate::catalogue::{self, TargetKind};
 use crate::diagnostics::{Code, Diagnostic, Span};
 use crate::ir::{self, Value};
 use crate::syntax::ast::{self, Expectation, ExprKind, SendWhat, TestStep};
 
 const HTTP_METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE"];
+/// Payload keys every sent event accepts: they fill these scopes.
+const PAYLOAD_SCOPES: [&str; 3] = ["user", "caller", "params"];
 
 impl<'a> Checker<'a> {
     pub fn test(&mut self, i: usize) -> Option<ir::Test> {
@@ -55,9 +57,15 @@ impl<'a> Checker<'a> {
             }
             TestStep::Send(s) => {
                 let event = match &s.what {
-                    SendWhat::Event(e) => ir::SendEvent::Event {
-                        event: self.event_ref(&e.name, e.span)?.name.to_string(),
-                    },
+                    SendWhat::Event(e) => {
+                        let spec = self.event_ref(&e.name, e.span)?;
+                        if let Some(payload) = &s.payload {
+                            self.payload_keys(spec, payload);
+                        }
+                        ir::SendEvent::Event {
+                            event: spec.name.to_string(),
+                        }
+                    }
                     SendWhat::Usecase(u) => ir::SendEvent::Usecase {
                         usecase: self.p.usecases[self.usecase_ref(u)?].name.name.clone(),
                     },
@@ -69,13 +77,20 @@ impl<'a> Checker<'a> {
                             block: block.name.clone(),
                         }
                     }
-                    SendWhat::Wait(d) => match constant(d, Type::Duration, "`send wait`", &mut self.diags)? {
-                        Value::Duration(ms) => ir::SendEvent::Wait { ms },
-                        _ => return None,
-                    },
+                    SendWhat::Wait(d) => {
+                        match constant(d, Type::Duration, "`send wait`", &mut self.diags)? {
+                            Value::Duration(ms) => ir::SendEvent::Wait { ms },
+                            _ => return None,
+                        }
+                    }
                 };
                 let payload = match &s.payload {
-                    Some(p) => Some(constant(p, Type::Record, "an event's payload", &mut self.diags)?),
+                    Some(p) => Some(constant(
+                        p,
+                        Type::Record,
+                        "an event's payload",
+                        &mut self.diags,
+                    )?),
                     None => None,
                 };
                 Some(ir::TestStep::Send {
@@ -99,7 +114,9 @@ impl<'a> Checker<'a> {
                 if self.p.action(&a.name).is_none() {
                     self.action_by_name(&a.name, a.span)?;
                 }
-                ir::Expectation::Ran { action: a.name.clone() }
+                ir::Expectation::Ran {
+                    action: a.name.clone(),
+                }
             }
             Expectation::Label(l) => ir::Expectation::Label {
                 label: self.step_text(l, "a label")?,
@@ -173,6 +190,33 @@ impl<'a> Checker<'a> {
         })
     }
 
+    /// The keys of a sent event's payload: the event's own fields, plus `user`, `caller`
+    /// and `params`, which fill those scopes.
+    fn payload_keys(&mut self, spec: &catalogue::EventSpec, payload: &ast::Expr) {
+        let ExprKind::Record(entries) = &payload.kind else {
+            return;
+        };
+        let mut known: Vec<&str> = spec.payload.iter().map(|(n, _)| *n).collect();
+        known.extend(PAYLOAD_SCOPES);
+        for entry in entries {
+            if known.contains(&entry.key.name.as_str()) {
+                continue;
+            }
+            self.diags.push(
+                Diagnostic::new(
+                    Code::UnknownField,
+                    format!("`{}` has no payload field `{}`", spec.name, entry.key.name),
+                    entry.key.span,
+                )
+                .with_help(unknown_help(
+                    &entry.key.name,
+                    known.iter().copied(),
+                    format!("its payload fields are: {}", known.join(", ")),
+                )),
+            );
+        }
+    }
+
     /// A declared target (the built-in ones have no service to mock).
     fn external_target(&mut self, name: &ast::Ident) -> Option<&'static TargetKind> {
         if matches!(name.name.as_str(), "conversation" | "call") {
@@ -189,12 +233,17 @@ impl<'a> Checker<'a> {
         let Some(j) = self.p.target(&name.name) else {
             let help = unknown_help(
                 &name.name,
-                self.p.names_of(|d| matches!(d, super::program::Decl::Target(_))),
+                self.p
+                    .names_of(|d| matches!(d, super::program::Decl::Target(_))),
                 "name a declared target".into(),
             );
             self.diags.push(
-                Diagnostic::new(Code::UnknownTarget, format!("unknown target `{}`", name.name), name.span)
-                    .with_help(help),
+                Diagnostic::new(
+                    Code::UnknownTarget,
+                    format!("unknown target `{}`", name.name),
+                    name.span,
+                )
+                .with_help(help),
             );
             return None;
         };
@@ -209,7 +258,10 @@ impl<'a> Checker<'a> {
         self.diags.push(
             Diagnostic::new(
                 Code::BadTestStep,
-                format!("`{step}` needs a {kind} target, but `{}` is {}", name.name, found.name),
+                format!(
+                    "`{step}` needs a {kind} target, but `{}` is {}",
+                    name.name, found.name
+                ),
                 name.span,
             )
             .with_help(format!("name one of the program's {kind} targets")),
@@ -251,7 +303,12 @@ impl<'a> Checker<'a> {
 
     fn step_fields(&mut self, fields: &Option<ast::Expr>) -> Option<Option<Value>> {
         match fields {
-            Some(f) => Some(Some(constant(f, Type::Record, "the expected fields", &mut self.diags)?)),
+            Some(f) => Some(Some(constant(
+                f,
+                Type::Record,
+                "the expected fields",
+                &mut self.diags,
+            )?)),
             None => Some(None),
         }
     }
@@ -260,7 +317,10 @@ impl<'a> Checker<'a> {
         match constant(expr, Type::Number, "a mock's status", &mut self.diags)? {
             Value::Number(n) if (100.0..=599.0).contains(&n) && n.fract() == 0.0 => Some(n as u16),
             _ => {
-                self.bad_step(expr.span, "a status must be a whole number from 100 to 599".into());
+                self.bad_step(
+                    expr.span,
+                    "a status must be a whole number from 100 to 599".into(),
+                );
                 None
             }
         }

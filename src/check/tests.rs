@@ -78,7 +78,11 @@ fn expect(src: &str, code: &str, at: &str) -> Diagnostic {
 #[track_caller]
 fn clean(src: &str) -> ir::Program {
     let (sources, checked) = run(src);
-    let errors: Vec<_> = checked.diagnostics.iter().filter(|d| d.is_error()).collect();
+    let errors: Vec<_> = checked
+        .diagnostics
+        .iter()
+        .filter(|d| d.is_error())
+        .collect();
     assert!(errors.is_empty(), "{}", describe(&sources, &checked));
     checked.program.expect("no errors, so a program")
 }
@@ -91,7 +95,11 @@ fn with_agent(rest: &str) -> String {
 
 #[test]
 fn missing_import_points_at_the_path() {
-    let d = expect(&with_agent("import \"nope.agent\"\n"), "E0101", "\"nope.agent\"");
+    let d = expect(
+        &with_agent("import \"nope.agent\"\n"),
+        "E0101",
+        "\"nope.agent\"",
+    );
     assert!(d.message.contains("no such file"), "{}", d.message);
 }
 
@@ -118,7 +126,9 @@ fn a_file_imported_twice_is_read_once() {
         let (sources, checked) = run_files(&[
             (
                 "main.agent",
-                &with_agent("import \"x/a.agent\"\nimport \"b.agent\"\non conversation_started reply hi\n"),
+                &with_agent(
+                    "import \"x/a.agent\"\nimport \"b.agent\"\non conversation_started reply hi\n",
+                ),
             ),
             ("x/a.agent", "import \"../shared.agent\"\n"),
             ("b.agent", "import \"./shared.agent\"\n"),
@@ -127,7 +137,10 @@ fn a_file_imported_twice_is_read_once() {
         assert_eq!(sources.len(), 4, "{}", describe(&sources, &checked));
         checked.program.unwrap()
     };
-    assert_eq!(ir.files, ["main.agent", "x/a.agent", "shared.agent", "b.agent"]);
+    assert_eq!(
+        ir.files,
+        ["main.agent", "x/a.agent", "shared.agent", "b.agent"]
+    );
 }
 
 #[test]
@@ -148,7 +161,10 @@ fn duplicate_names_share_one_namespace() {
         "E0105",
         "order_id",
     );
-    assert_eq!(d.labels[1].message.as_deref(), Some("first declared here as a parameter"));
+    assert_eq!(
+        d.labels[1].message.as_deref(),
+        Some("first declared here as a parameter")
+    );
     expect(
         &with_agent(
             "target t: http { base_url: \"https://x.example\" }\naction t { target: conversation, task: add_label(\"x\") }\n",
@@ -156,7 +172,11 @@ fn duplicate_names_share_one_namespace() {
         "E0105",
         "t",
     );
-    expect(&with_agent("target call: http { base_url: \"https://x.example\" }\n"), "E0105", "call");
+    expect(
+        &with_agent("target call: http { base_url: \"https://x.example\" }\n"),
+        "E0105",
+        "call",
+    );
 }
 
 #[test]
@@ -224,7 +244,11 @@ fn unknown_target() {
 
 #[test]
 fn unknown_target_kind() {
-    let d = expect(&with_agent("target t: htpp { base_url: \"https://x\" }\n"), "E0203", "htpp");
+    let d = expect(
+        &with_agent("target t: htpp { base_url: \"https://x\" }\n"),
+        "E0203",
+        "htpp",
+    );
     assert_eq!(d.help.as_deref(), Some("did you mean `http`?"));
 }
 
@@ -255,9 +279,17 @@ fn unknown_field_per_block_kind() {
 
 #[test]
 fn missing_required_field() {
-    let d = expect(&with_agent("action x { target: conversation }\n"), "E0205", "x");
+    let d = expect(
+        &with_agent("action x { target: conversation }\n"),
+        "E0205",
+        "x",
+    );
     assert!(d.message.contains("`task`"), "{}", d.message);
-    expect(&with_agent("target z: zendesk { email: \"a@b\", token: secret(\"T\") }\n"), "E0205", "z");
+    expect(
+        &with_agent("target z: zendesk { email: \"a@b\", token: secret(\"T\") }\n"),
+        "E0205",
+        "z",
+    );
 }
 
 #[test]
@@ -300,10 +332,24 @@ fn arguments() {
 
 #[test]
 fn unknown_event_action_reply_usecase_block() {
-    let d = expect(&with_agent("on call_ringin do x\naction x { target: conversation, task: add_label(\"a\") }\n"), "E0209", "call_ringin");
+    let d = expect(
+        &with_agent(
+            "on call_ringin do x\naction x { target: conversation, task: add_label(\"a\") }\n",
+        ),
+        "E0209",
+        "call_ringin",
+    );
     assert_eq!(d.help.as_deref(), Some("did you mean `call_ringing`?"));
-    expect(&with_agent("on message_received do nope\n"), "E0210", "nope");
-    expect(&with_agent("on conversation_started reply welcom\nreply welcome { text: \"hi\" }\n"), "E0211", "welcom");
+    expect(
+        &with_agent("on message_received do nope\n"),
+        "E0210",
+        "nope",
+    );
+    expect(
+        &with_agent("on conversation_started reply welcom\nreply welcome { text: \"hi\" }\n"),
+        "E0211",
+        "welcom",
+    );
     expect(&with_agent("in usecase stat do x\nusecase status { blocks: [a] }\naction x { target: conversation, task: add_label(\"a\") }\n"), "E0212", "stat");
     expect(&with_agent("at block status.c do x\nusecase status { blocks: [a, b] }\naction x { target: conversation, task: add_label(\"a\") }\n"), "E0213", "c");
 }
@@ -312,9 +358,21 @@ fn unknown_event_action_reply_usecase_block() {
 fn unknown_function_type_param_word() {
     let d = expect(&with_agent("on message_received when lowr(\"A\") == \"a\" do x\naction x { target: conversation, task: add_label(\"a\") }\n"), "E0214", "lowr");
     assert_eq!(d.help.as_deref(), Some("did you mean `lower`?"));
-    expect("agent a {\n  channels: [chat]\n  params: { x: txt }\n}\n", "E0215", "txt");
-    expect(&with_agent("action x { target: conversation, task: increment(atempts) }\n"), "E0216", "atempts");
-    expect(&with_agent("action x { target: conversation, task: set(nte: \"a\") }\n"), "E0216", "nte");
+    expect(
+        "agent a {\n  channels: [chat]\n  params: { x: txt }\n}\n",
+        "E0215",
+        "txt",
+    );
+    expect(
+        &with_agent("action x { target: conversation, task: increment(atempts) }\n"),
+        "E0216",
+        "atempts",
+    );
+    expect(
+        &with_agent("action x { target: conversation, task: set(nte: \"a\") }\n"),
+        "E0216",
+        "nte",
+    );
     let d = expect(
         &with_agent("target api: http { base_url: \"https://x.example\" }\ntask t() on api { method: GOT, path: \"/\" }\n"),
         "E0217",
@@ -330,12 +388,32 @@ fn unknown_function_type_param_word() {
 fn type_mismatches() {
     expect(&with_agent("on message_received when n + \"a\" == 1 do x\naction x { target: conversation, task: add_label(\"a\") }\n"), "E0301", "n + \"a\"");
     expect(&with_agent("on message_received when n do x\naction x { target: conversation, task: add_label(\"a\") }\n"), "E0301", "n");
-    expect(&with_agent("action x { target: conversation, task: add_label(n) }\n"), "E0301", "n");
-    expect(&with_agent("action x { target: conversation, task: set(n: \"three\") }\n"), "E0301", "\"three\"");
-    expect(&with_agent("action x { target: conversation, task: increment(note) }\n"), "E0301", "note");
+    expect(
+        &with_agent("action x { target: conversation, task: add_label(n) }\n"),
+        "E0301",
+        "n",
+    );
+    expect(
+        &with_agent("action x { target: conversation, task: set(n: \"three\") }\n"),
+        "E0301",
+        "\"three\"",
+    );
+    expect(
+        &with_agent("action x { target: conversation, task: increment(note) }\n"),
+        "E0301",
+        "note",
+    );
     expect(&with_agent("on message_received when order_id == 3 do x\naction x { target: conversation, task: add_label(\"a\") }\n"), "E0301", "order_id == 3");
-    expect("agent a {\n  channels: [chat]\n  params: { x: number = \"a\" }\n}\n", "E0301", "\"a\"");
-    expect(&with_agent("target t: http { base_url: \"https://x.example\", timeout: 5 }\n"), "E0301", "5");
+    expect(
+        "agent a {\n  channels: [chat]\n  params: { x: number = \"a\" }\n}\n",
+        "E0301",
+        "\"a\"",
+    );
+    expect(
+        &with_agent("target t: http { base_url: \"https://x.example\", timeout: 5 }\n"),
+        "E0301",
+        "5",
+    );
     // `+` on two texts concatenates; `??` keeps the type.
     clean(&with_agent("action x { target: conversation, task: add_label(note + \"-\" + (order_id ?? \"none\")) }\non message_received do x\n"));
 }
@@ -353,43 +431,94 @@ fn save_into_a_param_of_another_type() {
 
 #[test]
 fn values_that_must_be_constant() {
-    expect(&with_agent("action x { target: conversation, task: add_label(\"a\"), timeout: n }\n"), "E0303", "n");
-    expect("agent a {\n  channels: [chat]\n  inactivity: \"{1}\"\n}\n", "E0303", "\"{1}\"");
-    expect("agent a {\n  channels: [chat]\n  inactivity: 5\n}\n", "E0301", "5");
-    expect("agent a {\n  channels: [chat]\n  language: \"{1}\"\n}\n", "E0303", "\"{1}\"");
-    expect(&with_agent("usecase u { blocks: [\"a\"] }\n"), "E0303", "\"a\"");
-    expect(&with_agent("target t: http { base_url: \"https://x.example\", retry: { attempts: n } }\n"), "E0303", "n");
+    expect(
+        &with_agent("action x { target: conversation, task: add_label(\"a\"), timeout: n }\n"),
+        "E0303",
+        "n",
+    );
+    expect(
+        "agent a {\n  channels: [chat]\n  inactivity: \"{1}\"\n}\n",
+        "E0303",
+        "\"{1}\"",
+    );
+    expect(
+        "agent a {\n  channels: [chat]\n  inactivity: 5\n}\n",
+        "E0301",
+        "5",
+    );
+    expect(
+        "agent a {\n  channels: [chat]\n  language: \"{1}\"\n}\n",
+        "E0303",
+        "\"{1}\"",
+    );
+    expect(
+        &with_agent("usecase u { blocks: [\"a\"] }\n"),
+        "E0303",
+        "\"a\"",
+    );
+    expect(
+        &with_agent("target t: http { base_url: \"https://x.example\", retry: { attempts: n } }\n"),
+        "E0303",
+        "n",
+    );
 }
 
 // ---- domain rules ------------------------------------------------------------------------
 
 #[test]
 fn reply_only_on_two_events() {
-    let d = expect(&with_agent("on message_received reply r\nreply r { text: \"a\" }\n"), "E0401", "message_received");
-    assert!(d.help.unwrap().contains("conversation_started and conversation_inactive"));
+    let d = expect(
+        &with_agent("on message_received reply r\nreply r { text: \"a\" }\n"),
+        "E0401",
+        "message_received",
+    );
+    assert!(d
+        .help
+        .unwrap()
+        .contains("conversation_started and conversation_inactive"));
 }
 
 #[test]
 fn channels() {
     let d = expect(&format!("{CHAT_AGENT}on call_ringing do x\naction x {{ target: conversation, task: add_label(\"a\") }}\n"), "E0402", "call_ringing");
     assert!(d.help.unwrap().contains("`voice`"));
-    expect(&format!("{CHAT_AGENT}action x {{ target: call, task: hangup() }}\n"), "E0402", "call");
+    expect(
+        &format!("{CHAT_AGENT}action x {{ target: call, task: hangup() }}\n"),
+        "E0402",
+        "call",
+    );
     expect(&format!("{CHAT_AGENT}before call do x\naction x {{ target: conversation, task: add_label(\"a\") }}\n"), "E0402", "before call");
 }
 
 #[test]
 fn moments() {
-    let d = expect(&with_agent("action greet { target: call, task: say(\"hi\") }\nbefore call do greet\n"), "E0403", "say");
+    let d = expect(
+        &with_agent("action greet { target: call, task: say(\"hi\") }\nbefore call do greet\n"),
+        "E0403",
+        "say",
+    );
     assert!(d.message.contains("not answered yet"), "{}", d.message);
-    expect(&with_agent("action x { target: call, task: hangup() }\nafter call do x\n"), "E0403", "hangup");
-    expect(&with_agent("action x { target: conversation, task: escalate() }\non conversation_ended do x\n"), "E0403", "escalate");
+    expect(
+        &with_agent("action x { target: call, task: hangup() }\nafter call do x\n"),
+        "E0403",
+        "hangup",
+    );
+    expect(
+        &with_agent(
+            "action x { target: conversation, task: escalate() }\non conversation_ended do x\n",
+        ),
+        "E0403",
+        "escalate",
+    );
     // Reached through on_failure.
     expect(
         &with_agent("target api: http { base_url: \"https://x.example\" }\naction x { target: api, task: get(\"/\"), on_failure: y }\naction y { target: call, task: say(\"sorry\") }\non call_ringing do x\n"),
         "E0403",
         "say",
     );
-    clean(&with_agent("action greet { target: call, task: say(\"hi\") }\non call_started do greet\n"));
+    clean(&with_agent(
+        "action greet { target: call, task: say(\"hi\") }\non call_started do greet\n",
+    ));
 }
 
 #[test]
@@ -413,7 +542,9 @@ fn interpolated_sql() {
     );
     assert_eq!(
         d.help.as_deref(),
-        Some("pass the values as bound arguments: execute(\"DELETE FROM t WHERE id = ?\", order_id)")
+        Some(
+            "pass the values as bound arguments: execute(\"DELETE FROM t WHERE id = ?\", order_id)"
+        )
     );
     expect(
         &with_agent("target db: sql { url: \"postgres://db/x\" }\naction x { target: db, task: query(\"SELECT * FROM t WHERE a = \" + note) }\non message_received do x\n"),
@@ -426,7 +557,9 @@ fn interpolated_sql() {
 #[test]
 fn secrets_in_clear() {
     expect(
-        &with_agent("target t: http { base_url: \"http://api.example\", auth: bearer(secret(\"T\")) }\n"),
+        &with_agent(
+            "target t: http { base_url: \"http://api.example\", auth: bearer(secret(\"T\")) }\n",
+        ),
         "E0406",
         "secret(\"T\")",
     );
@@ -451,7 +584,13 @@ fn secrets_in_clear() {
 
 #[test]
 fn secrets_shown() {
-    expect(&with_agent("reply r { text: \"token {secret(\"T\")}\" }\non conversation_started reply r\n"), "E0407", "secret(\"T\")");
+    expect(
+        &with_agent(
+            "reply r { text: \"token {secret(\"T\")}\" }\non conversation_started reply r\n",
+        ),
+        "E0407",
+        "secret(\"T\")",
+    );
     expect(&with_agent("action x { target: conversation, task: add_label(secret(\"T\")) }\non message_received do x\n"), "E0407", "secret(\"T\")");
     expect(&with_agent("action x { target: conversation, task: set(note: lower(secret(\"T\"))) }\non message_received do x\n"), "E0407", "secret(\"T\")");
     expect(
@@ -477,21 +616,70 @@ fn declared_task_on_a_kind_without_tasks() {
 #[test]
 fn test_blocks() {
     let base = with_agent("target api: http { base_url: \"https://x.example\" }\ntarget db: sql { url: \"sqlite::memory:\" }\naction x { target: api, task: get(\"/\") }\non message_received do x\nusecase u { blocks: [b] }\n");
-    expect(&format!("{base}test \"t\" {{\n  mock conversation GET \"/\" -> 200\n}}\n"), "E0501", "conversation");
-    expect(&format!("{base}test \"t\" {{\n  mock api GET \"/\" -> 999\n}}\n"), "E0501", "999");
-    expect(&format!("{base}test \"t\" {{\n  expect email api {{ to: \"a\" }}\n}}\n"), "E0501", "api");
-    expect(&format!("{base}test \"t\" {{\n  mock apx GET \"/\" -> 200\n}}\n"), "E0202", "apx");
-    expect(&format!("{base}test \"t\" {{\n  send messag_received\n}}\n"), "E0209", "messag_received");
-    expect(&format!("{base}test \"t\" {{\n  send block u.c\n}}\n"), "E0213", "c");
-    expect(&format!("{base}test \"t\" {{\n  expect ran y\n}}\n"), "E0210", "y");
-    expect(&format!("{base}test \"t\" {{\n  mock api GOT \"/\" -> 200\n}}\n"), "E0217", "GOT");
+    expect(
+        &format!("{base}test \"t\" {{\n  mock conversation GET \"/\" -> 200\n}}\n"),
+        "E0501",
+        "conversation",
+    );
+    expect(
+        &format!("{base}test \"t\" {{\n  mock api GET \"/\" -> 999\n}}\n"),
+        "E0501",
+        "999",
+    );
+    expect(
+        &format!("{base}test \"t\" {{\n  expect email api {{ to: \"a\" }}\n}}\n"),
+        "E0501",
+        "api",
+    );
+    expect(
+        &format!("{base}test \"t\" {{\n  mock apx GET \"/\" -> 200\n}}\n"),
+        "E0202",
+        "apx",
+    );
+    expect(
+        &format!("{base}test \"t\" {{\n  send messag_received\n}}\n"),
+        "E0209",
+        "messag_received",
+    );
+    expect(
+        &format!("{base}test \"t\" {{\n  send block u.c\n}}\n"),
+        "E0213",
+        "c",
+    );
+    expect(
+        &format!("{base}test \"t\" {{\n  send message_received {{ txt: \"a\" }}\n}}\n"),
+        "E0204",
+        "txt",
+    );
+    expect(
+        &format!("{base}test \"t\" {{\n  expect ran y\n}}\n"),
+        "E0210",
+        "y",
+    );
+    expect(
+        &format!("{base}test \"t\" {{\n  mock api GOT \"/\" -> 200\n}}\n"),
+        "E0217",
+        "GOT",
+    );
     let ir = clean(&format!(
         "{base}test \"t\" {{\n  mock api GET \"/\" -> 200 {{ ok: true }}\n  send message_received {{ text: \"hi\" }}\n  send usecase u\n  send wait 5m\n  expect ran x\n  expect not label \"vip\"\n  expect param n == 0\n  expect row db \"calls\" {{ phone: \"+1\" }}\n}}\n"
     ));
     let steps = &ir.tests[0].steps;
     assert_eq!(steps.len(), 8);
-    assert!(matches!(&steps[0], ir::TestStep::Mock { status: Some(200), .. }));
-    assert!(matches!(&steps[3], ir::TestStep::Send { event: ir::SendEvent::Wait { ms: 300_000 }, .. }));
+    assert!(matches!(
+        &steps[0],
+        ir::TestStep::Mock {
+            status: Some(200),
+            ..
+        }
+    ));
+    assert!(matches!(
+        &steps[3],
+        ir::TestStep::Send {
+            event: ir::SendEvent::Wait { ms: 300_000 },
+            ..
+        }
+    ));
 }
 
 // ---- warnings ----------------------------------------------------------------------------
@@ -507,7 +695,11 @@ fn unused_declarations() {
     expect(&src, "W0602", "r");
     expect(&src, "W0603", "spare");
     expect(&src, "W0606", "t");
-    expect(&with_agent("target t: http { base_url: \"http://api.example\" }\n"), "W0604", "\"http://api.example\"");
+    expect(
+        &with_agent("target t: http { base_url: \"http://api.example\" }\n"),
+        "W0604",
+        "\"http://api.example\"",
+    );
 }
 
 #[test]
@@ -545,12 +737,18 @@ fn lowering_resolves_arguments_by_name_with_defaults() {
     assert_eq!(t.target_kind, "call");
     let names: Vec<&str> = t.task.args.iter().map(|(n, _)| n.as_str()).collect();
     assert_eq!(names, ["to", "mode", "whisper"]);
-    assert_eq!(t.task.args[1].1, ir::Expr::Lit(ir::Value::Text("cold".into())));
+    assert_eq!(
+        t.task.args[1].1,
+        ir::Expr::Lit(ir::Value::Text("cold".into()))
+    );
     let c = &ir.actions["c"];
     assert_eq!(
         c.task.args,
         vec![
-            ("name".to_string(), ir::Expr::Lit(ir::Value::Text("n".into()))),
+            (
+                "name".to_string(),
+                ir::Expr::Lit(ir::Value::Text("n".into()))
+            ),
             ("by".to_string(), ir::Expr::Lit(ir::Value::Number(1.0))),
         ]
     );
@@ -560,9 +758,14 @@ fn lowering_resolves_arguments_by_name_with_defaults() {
     );
     assert_eq!(
         ir.bindings[1].trigger,
-        ir::Trigger::Event { event: "call_ringing".into() }
+        ir::Trigger::Event {
+            event: "call_ringing".into()
+        }
     );
-    assert_eq!(ir.bindings[1].body, ir::BindingBody::Actions(vec!["c".into(), "r".into()]));
+    assert_eq!(
+        ir.bindings[1].body,
+        ir::BindingBody::Actions(vec!["c".into(), "r".into()])
+    );
 }
 
 #[test]
@@ -588,11 +791,19 @@ fn lowering_declared_tasks_and_retry_defaults() {
     assert_eq!(x.task.args.len(), 2, "the default is filled in");
     assert_eq!(
         ir.targets["api"].retry,
-        Some(ir::Retry { attempts: 5, backoff_ms: DEFAULT_BACKOFF_MS, max_backoff_ms: DEFAULT_MAX_BACKOFF_MS })
+        Some(ir::Retry {
+            attempts: 5,
+            backoff_ms: DEFAULT_BACKOFF_MS,
+            max_backoff_ms: DEFAULT_MAX_BACKOFF_MS
+        })
     );
     assert_eq!(
         x.retry,
-        Some(ir::Retry { attempts: DEFAULT_ATTEMPTS, backoff_ms: 10_000, max_backoff_ms: 10_000 })
+        Some(ir::Retry {
+            attempts: DEFAULT_ATTEMPTS,
+            backoff_ms: 10_000,
+            max_backoff_ms: 10_000
+        })
     );
 }
 
@@ -605,7 +816,10 @@ fn lowering_is_deterministic_and_spans_index_ir_files() {
     let refs: Vec<(&str, &str)> = files.iter().map(|(p, t)| (*p, t.as_str())).collect();
     let a = run_files(&refs).1.program.unwrap();
     let b = run_files(&refs).1.program.unwrap();
-    assert_eq!(serde_json::to_string(&a).unwrap(), serde_json::to_string(&b).unwrap());
+    assert_eq!(
+        serde_json::to_string(&a).unwrap(),
+        serde_json::to_string(&b).unwrap()
+    );
     assert_eq!(a.bindings.len(), 2);
     assert_eq!(a.bindings[1].span.file, FileId(1));
     assert_eq!(a.actions["z"].span.file, FileId(1));
@@ -617,7 +831,9 @@ fn lowering_is_deterministic_and_spans_index_ir_files() {
 fn check_expr_types_against_the_program() {
     let ir = clean(&with_agent(""));
     let parse = |text: &str| {
-        crate::syntax::parse_expr(FileId(0), text).0.expect("expression parses")
+        crate::syntax::parse_expr(FileId(0), text)
+            .0
+            .expect("expression parses")
     };
     let (_, ty) = check_expr(&ir, &ExprContext::default(), &parse("n + 1")).unwrap();
     assert_eq!(ty, "number");
@@ -632,4 +848,88 @@ fn check_expr_types_against_the_program() {
     let (_, ty) = check_expr(&ir, &context, &parse("event.text")).unwrap();
     assert_eq!(ty, "text");
     assert!(check_expr(&ir, &ExprContext::default(), &parse("block.name")).is_err());
+}
+
+#[test]
+fn caller_needs_the_voice_channel() {
+    expect(
+        &format!("{CHAT_AGENT}action x {{ target: conversation, task: add_label(caller.phone) }}\non message_received do x\n"),
+        "E0402",
+        "caller",
+    );
+}
+
+#[test]
+fn a_function_read_as_a_value_says_to_call_it() {
+    let d = expect(
+        &with_agent(
+            "action x { target: conversation, task: add_label(today) }\non message_received do x\n",
+        ),
+        "E0201",
+        "today",
+    );
+    assert!(d.help.unwrap().contains("today(…)"));
+}
+
+#[test]
+fn syntax_errors_are_kept_and_checking_goes_on() {
+    let (sources, checked) = run(&with_agent(
+        "action broken { target: conversation task: }\naction x { target: nowhere, task: add_label(\"a\") }\non message_received do x\n",
+    ));
+    let codes: Vec<&str> = checked
+        .diagnostics
+        .iter()
+        .map(|d| d.code.as_str())
+        .collect();
+    assert!(codes.contains(&"E0001"), "{}", describe(&sources, &checked));
+    assert!(codes.contains(&"E0202"), "{}", describe(&sources, &checked));
+}
+
+// ---- a whole program, and robustness -----------------------------------------------------
+
+const ACME: &str = include_str!("testdata/acme.agent");
+const ACME_REPLIES: &str = include_str!("testdata/replies.agent");
+
+#[test]
+fn the_spec_program_checks_clean_without_warnings() {
+    let (sources, checked) = run_files(&[("acme.agent", ACME), ("replies.agent", ACME_REPLIES)]);
+    assert!(
+        checked.diagnostics.is_empty(),
+        "{}",
+        describe(&sources, &checked)
+    );
+    let ir = checked.program.unwrap();
+    assert_eq!(ir.bindings.len(), 8);
+    assert_eq!(ir.tests[0].steps.len(), 8);
+}
+
+/// Every prefix and many cut-outs of a real program: diagnostics, never a panic.
+#[test]
+fn damaged_programs_never_panic() {
+    let bytes = ACME.len();
+    let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = |bound: usize| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        (seed % bound as u64) as usize
+    };
+    let mut cases: Vec<String> = (0..bytes)
+        .step_by(29)
+        .filter(|&i| ACME.is_char_boundary(i))
+        .map(|i| ACME[..i].to_string())
+        .collect();
+    for _ in 0..120 {
+        let a = next(bytes);
+        let b = (a + next(40)).min(bytes);
+        if ACME.is_char_boundary(a) && ACME.is_char_boundary(b) {
+            cases.push(format!("{}{}", &ACME[..a], &ACME[b..]));
+        }
+    }
+    for case in cases {
+        let (_, checked) = run_files(&[("acme.agent", &case), ("replies.agent", ACME_REPLIES)]);
+        for d in &checked.diagnostics {
+            assert!(d.help.is_some(), "{} without help: {}", d.code, d.message);
+        }
+    }
 }

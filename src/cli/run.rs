@@ -1,11 +1,464 @@
-//! `agentc run` (not built yet).
+//! `agentc run PROGRAM... --events FILE|-`: runs a program against a stream of JSON Lines
+//! events, printing the trace as it goes (a timeline, or JSON Lines with `--trace json`).
 
+use crate::check::{self, Loader};
+use crate::diagnostics::{Diagnostic, SourceMap};
+use crate::ir::{self, Value};
+use crate::runtime::executors::{self, ExecutorOptions};
+use crate::runtime::mock::{MockRule, MockServices};
+use crate::runtime::{
+    eval_constant, timeline, Environment, Event, ProcessEnv, Redactor, Runtime, TraceRecord,
+    TraceSink,
+};
+use crate::syntax::{self, ast};
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
 
 #[derive(clap::Args, Debug)]
-pub struct Args {}
+pub struct Args {
+    /// The program: its root .agent file (the files it imports are read too), a directory
+    /// holding it, or an IR .json file from `agentc compile`.
+    #[arg(required = true, value_name = "PROGRAM")]
+    pub program: Vec<PathBuf>,
+    /// Events as JSON Lines, one per line, or `-` for standard input (read as it arrives).
+    #[arg(long, short, value_name = "FILE|-")]
+    pub events: String,
+    /// How the trace is printed.
+    #[arg(long, value_enum, default_value_t = TraceFormat::Human)]
+    pub trace: TraceFormat,
+    /// Send nothing: print what every external task would send instead.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// A file of `mock` statements: external targets talk to local mock services instead
+    /// (a secret missing from the environment then reads as a placeholder), and
+    /// `mock DB SQL "statement"` lines run on that sql target before the first event.
+    #[arg(long, value_name = "FILE")]
+    pub mocks: Option<PathBuf>,
+    /// When to colour the timeline.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+}
 
-pub fn run(_args: Args) -> ExitCode {
-    eprintln!("agentc run: not built yet");
-    ExitCode::from(2)
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TraceFormat {
+    /// A readable timeline.
+    Human,
+    /// JSON Lines (schema in docs/trace.md).
+    Json,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+pub fn run(args: Args) -> ExitCode {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    runtime.block_on(run_async(args))
+}
+
+async fn run_async(args: Args) -> ExitCode {
+    let Some(program) = load_program(&args.program) else {
+        return ExitCode::FAILURE;
+    };
+    let colour = match args.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+        }
+    };
+    let redactor = Redactor::default();
+    let sink = Arc::new(PrintSink {
+        json: args.trace == TraceFormat::Json,
+        colour,
+        errors: AtomicBool::new(false),
+        out: Mutex::new(()),
+    });
+    let mut builder = Runtime::builder(program.clone())
+        .trace(sink.clone())
+        .redactor(redactor.clone())
+        .dry_run(args.dry_run)
+        .executor_factory(Arc::new(|target, fields| {
+            executors::build(target, fields, &ExecutorOptions::default())
+        }));
+    // Kept alive for the whole run: dropping it stops the mock servers.
+    let mut _mocks = None;
+    let mut seeds = Vec::new();
+    if let Some(path) = &args.mocks {
+        let Some(mut rules) = load_mocks(path, &program) else {
+            return ExitCode::FAILURE;
+        };
+        seeds = take_sql_seeds(&mut rules, &program);
+        let services = match MockServices::start(rules).await {
+            Ok(services) => services,
+            Err(e) => {
+                eprintln!("error: cannot start the mock services: {e}");
+                return ExitCode::from(2);
+            }
+        };
+        for target in program.targets.values() {
+            if let Some(fields) = services.redirect(target) {
+                builder = builder.override_fields(&target.name, fields);
+            }
+        }
+        builder = builder.env(PlaceholderSecrets);
+        _mocks = Some(services);
+    }
+    let runtime = match builder.build() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("error: the program cannot run: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    // A dry run changes nothing, not even a local database.
+    if !args.dry_run {
+        for (target, statement) in seeds {
+            let args =
+                indexmap::IndexMap::from([("statement".to_string(), Value::Text(statement))]);
+            if let Err(e) = runtime.run_task(&target, "execute", args, Vec::new()).await {
+                eprintln!("error: the mocks' SQL on `{target}` failed: {e}");
+                return ExitCode::FAILURE;
+            }
+        }
+    }
+    let input: Box<dyn AsyncRead + Unpin + Send> = if args.events == "-" {
+        Box::new(tokio::io::stdin())
+    } else {
+        match tokio::fs::File::open(&args.events).await {
+            Ok(file) => Box::new(file),
+            Err(e) => {
+                eprintln!("error: cannot read `{}`: {}", args.events, e);
+                return ExitCode::from(2);
+            }
+        }
+    };
+    feed(&runtime, input, &sink).await;
+    runtime.finish().await;
+    if sink.errors.load(Ordering::SeqCst) {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+/// Streams events into the runtime, each line as soon as it is read.
+async fn feed(runtime: &Runtime, input: Box<dyn AsyncRead + Unpin + Send>, sink: &PrintSink) {
+    let mut lines = BufReader::new(input).lines();
+    let mut number = 0u64;
+    loop {
+        let line = match lines.next_line().await {
+            Ok(Some(line)) => line,
+            Ok(None) => return,
+            Err(e) => {
+                let message = format!("cannot read the events: {e}");
+                sink.record(TraceRecord::Error {
+                    conversation: None,
+                    line: Some(number + 1),
+                    message,
+                });
+                return;
+            }
+        };
+        number += 1;
+        if line.trim().is_empty() {
+            continue;
+        }
+        match Event::parse_line(&line) {
+            Ok(event) => runtime.send(event),
+            Err(message) => sink.record(TraceRecord::Error {
+                conversation: None,
+                line: Some(number),
+                message: runtime.redactor().redact(&message).into_owned(),
+            }),
+        }
+    }
+}
+
+/// Prints records as they come; lines of concurrent conversations never mix.
+struct PrintSink {
+    json: bool,
+    colour: bool,
+    /// Set when input had to be skipped: the run then exits with status 1.
+    errors: AtomicBool,
+    out: Mutex<()>,
+}
+
+impl TraceSink for PrintSink {
+    fn record(&self, record: TraceRecord) {
+        let input_error = matches!(record, TraceRecord::Error { line: Some(_), .. });
+        if input_error {
+            self.errors.store(true, Ordering::SeqCst);
+        }
+        let _guard = self.out.lock();
+        if self.json {
+            let mut out = std::io::stdout().lock();
+            let _ = writeln!(out, "{}", record.to_json_line());
+            let _ = out.flush();
+        } else if matches!(record, TraceRecord::Error { .. }) {
+            let colour = self.colour && std::io::stderr().is_terminal();
+            let _ = writeln!(
+                std::io::stderr().lock(),
+                "{}",
+                timeline::render(&record, colour)
+            );
+        } else {
+            let mut out = std::io::stdout().lock();
+            let _ = writeln!(out, "{}", timeline::render(&record, self.colour));
+            let _ = out.flush();
+        }
+    }
+}
+
+/// With mock services nothing real receives a secret, so a missing one need not stop the
+/// demo: it reads as `mock-NAME`.
+struct PlaceholderSecrets;
+
+impl Environment for PlaceholderSecrets {
+    fn var(&self, name: &str) -> Option<String> {
+        Some(
+            ProcessEnv
+                .var(name)
+                .unwrap_or_else(|| format!("mock-{name}")),
+        )
+    }
+}
+
+/// Reads imports from the file system.
+struct FsLoader;
+
+impl Loader for FsLoader {
+    fn load(&mut self, path: &str) -> Result<String, String> {
+        std::fs::read_to_string(path).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => "no such file".to_string(),
+            _ => e.to_string(),
+        })
+    }
+}
+
+/// The program from an IR file or from `.agent` sources (checked; diagnostics printed).
+fn load_program(paths: &[PathBuf]) -> Option<ir::Program> {
+    if let [path] = paths {
+        if path.extension().is_some_and(|e| e == "json") {
+            return load_ir(path);
+        }
+    }
+    let mut files = Vec::new();
+    for path in paths {
+        if path.is_dir() {
+            if let Err(e) = agent_files(path, &mut files) {
+                eprintln!("error: cannot read `{}`: {e}", path.display());
+                return None;
+            }
+        } else {
+            files.push(path.clone());
+        }
+    }
+    let mut sources = SourceMap::new();
+    let mut roots = Vec::new();
+    for path in &files {
+        let text = match std::fs::read_to_string(path) {
+            Ok(text) => text,
+            Err(e) => {
+                eprintln!("error: cannot read `{}`: {e}", path.display());
+                return None;
+            }
+        };
+        let shown = path.to_string_lossy().replace('\\', "/");
+        let id = sources.add(shown, text);
+        let parsed = syntax::parse(id, &sources.get(id).text);
+        if parsed
+            .file
+            .items
+            .iter()
+            .any(|i| matches!(i, ast::Item::Agent(_)))
+        {
+            roots.push(id);
+        }
+    }
+    let root = match roots.as_slice() {
+        [root] => *root,
+        // No agent block anywhere: check the first file, which reports it.
+        [] => crate::diagnostics::FileId(0),
+        _ => {
+            eprintln!(
+                "error: several of these files hold an `agent` block: run one program at a time"
+            );
+            return None;
+        }
+    };
+    let checked = check::check_program(&mut sources, root, &mut FsLoader);
+    print_diagnostics(&sources, &checked.diagnostics);
+    checked.program
+}
+
+/// The `.agent` files under a directory, in a stable order.
+fn agent_files(dir: &Path, found: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)?
+        .map(|e| e.map(|e| e.path()))
+        .collect::<Result<_, _>>()?;
+    entries.sort();
+    for path in entries {
+        let hidden = path
+            .file_name()
+            .is_some_and(|n| n.to_string_lossy().starts_with('.'));
+        if path.is_dir() && !hidden {
+            agent_files(&path, found)?;
+        } else if path.extension().is_some_and(|e| e == "agent") {
+            found.push(path);
+        }
+    }
+    Ok(())
+}
+
+fn load_ir(path: &Path) -> Option<ir::Program> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) => {
+            eprintln!("error: cannot read `{}`: {e}", path.display());
+            return None;
+        }
+    };
+    match serde_json::from_str::<ir::Program>(&text) {
+        Ok(program) if program.version == ir::IR_VERSION => Some(program),
+        Ok(program) => {
+            eprintln!(
+                "error: `{}` is IR version {}, this agentc reads version {}: compile the program again",
+                path.display(),
+                program.version,
+                ir::IR_VERSION
+            );
+            None
+        }
+        Err(e) => {
+            eprintln!("error: `{}` is not a compiled program: {e}", path.display());
+            None
+        }
+    }
+}
+
+fn print_diagnostics(sources: &SourceMap, diagnostics: &[Diagnostic]) {
+    let mut err = std::io::stderr().lock();
+    for d in diagnostics {
+        let span = d.span();
+        let file = sources.get(span.file);
+        let (line, column) = sources.line_col(span.file, span.start as usize);
+        let severity = if d.is_error() { "error" } else { "warning" };
+        let _ = writeln!(err, "{severity}[{}]: {}", d.code, d.message);
+        let _ = writeln!(err, "  --> {}:{line}:{column}", file.path);
+        if let Some(help) = &d.help {
+            let _ = writeln!(err, "  help: {help}");
+        }
+    }
+}
+
+/// `mock DB SQL "statement"` rules on sql targets: statements to run before the events.
+fn take_sql_seeds(rules: &mut Vec<MockRule>, program: &ir::Program) -> Vec<(String, String)> {
+    let is_seed = |rule: &MockRule| {
+        rule.method == "SQL"
+            && program
+                .targets
+                .get(&rule.target)
+                .is_some_and(|t| t.kind == "sql")
+    };
+    let seeds = rules
+        .iter()
+        .filter(|r| is_seed(r))
+        .map(|r| (r.target.clone(), r.path.clone()))
+        .collect();
+    rules.retain(|r| !is_seed(r));
+    seeds
+}
+
+/// The `mock` statements of a mocks file, their values evaluated.
+fn load_mocks(path: &Path, program: &ir::Program) -> Option<Vec<MockRule>> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) => {
+            eprintln!("error: cannot read `{}`: {e}", path.display());
+            return None;
+        }
+    };
+    let mut sources = SourceMap::new();
+    let id = sources.add(path.to_string_lossy().replace('\\', "/"), text);
+    let (steps, mut diagnostics) = syntax::parse_test_steps(id, &sources.get(id).text);
+    let mut rules = Vec::new();
+    for step in &steps {
+        let ast::TestStep::Mock(mock) = step else {
+            let problem = format!(
+                "{}: only `mock` statements belong in a mocks file",
+                path.display()
+            );
+            eprintln!("error: {problem}");
+            return None;
+        };
+        match mock_rule(program, mock) {
+            Ok(rule) => rules.push(rule),
+            Err(mut found) => diagnostics.append(&mut found),
+        }
+    }
+    print_diagnostics(&sources, &diagnostics);
+    (!diagnostics.iter().any(Diagnostic::is_error)).then_some(rules)
+}
+
+fn mock_rule(program: &ir::Program, mock: &ast::Mock) -> Result<MockRule, Vec<Diagnostic>> {
+    let path = match constant(program, &mock.path)? {
+        Value::Text(path) => path,
+        _ => return Err(vec![not_constant(&mock.path, "the path must be a text")]),
+    };
+    let status = match &mock.status {
+        None => None,
+        Some(expr) => match constant(program, expr)? {
+            Value::Number(n) if (100.0..=599.0).contains(&n) && n.fract() == 0.0 => Some(n as u16),
+            _ => {
+                return Err(vec![not_constant(
+                    expr,
+                    "the status must be a number from 100 to 599",
+                )])
+            }
+        },
+    };
+    let body = match &mock.body {
+        None => None,
+        Some(expr) => Some(constant(program, expr)?),
+    };
+    Ok(MockRule::new(
+        mock.target.name.as_str(),
+        mock.method.name.as_str(),
+        path,
+        status,
+        body,
+    ))
+}
+
+fn not_constant(expr: &ast::Expr, message: &str) -> Diagnostic {
+    Diagnostic::new(crate::diagnostics::Code::TypeMismatch, message, expr.span)
+}
+
+/// A mock's value: checked like any expression, then evaluated with no conversation.
+fn constant(program: &ir::Program, expr: &ast::Expr) -> Result<Value, Vec<Diagnostic>> {
+    let (lowered, _) = check::check_expr(program, &check::ExprContext::default(), expr)?;
+    eval_constant(&lowered, &ProcessEnv, &Redactor::default()).map_err(|e| {
+        vec![Diagnostic::new(
+            crate::diagnostics::Code::NotConstant,
+            e.0,
+            expr.span,
+        )]
+    })
 }

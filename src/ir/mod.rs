@@ -71,6 +71,9 @@ pub struct Target {
     pub retry: Option<Retry>,
 }
 
+/// A retry policy. Keys left out of a `retry: { ... }` record get the checker's defaults:
+/// `attempts` 3, `backoff` 200ms, `max_backoff` 5s (raised to `backoff` when that is larger).
+/// No `retry` at all (on the action and its target) is `None`: the runtime's default applies.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Retry {
     /// Every try counts, the first included: 1 means no retry.
@@ -128,6 +131,10 @@ pub struct TaskCall {
     /// Arguments by parameter name, in the task's parameter order. Catalogue arguments that
     /// name a parameter or a reply (`increment(attempts)`) are lowered to `Lit(Text(name))`;
     /// defaults from the catalogue are filled in.
+    ///
+    /// Also: a declared task's defaults are filled in likewise; an optional argument that is
+    /// neither given nor defaulted is absent (read it as null). For `set(name: value, ...)`
+    /// (a task with `named_params`) each entry is (parameter name, value), in written order.
     pub args: Vec<(String, Expr)>,
     /// Extra positional arguments of variadic tasks (`sql.query(statement, a, b)`).
     pub rest: Vec<Expr>,
@@ -202,6 +209,8 @@ pub enum Expr {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Scope {
+    /// An agent parameter; inside a [`TaskDef`]'s fields, one of that task's own parameters
+    /// (a declared task sees only its parameters, and `response` in `result`).
     Param(String),
     Event,
     User,

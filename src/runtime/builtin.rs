@@ -15,6 +15,12 @@ impl Conversation {
     ) -> Result<Value, String> {
         let seq = ev.seq;
         match task {
+            ConversationTask::Set(assignments) if assignments.len() == 1 => {
+                let (param, expr) = &assignments[0];
+                let value = self.value(expr, ev)?;
+                self.store_param(*param, value)?;
+                Ok(Value::Null)
+            }
             ConversationTask::Set(assignments) => {
                 // Evaluate every value first, so `set(a: b, b: a)` swaps.
                 let values = assignments
@@ -62,9 +68,10 @@ impl Conversation {
                 self.store_param(*param, Value::List(items))?;
                 Ok(self.param(*param).clone())
             }
-            ConversationTask::AddLabel(label) => {
-                let label = self.text(label, ev, "add_label")?;
-                if !self.state.labels.contains(&label) {
+            ConversationTask::AddLabel(expr) => {
+                // Most events re-add a label the conversation has: compare before copying.
+                if !self.has_label(expr, ev, "add_label")? {
+                    let label = self.text(expr, ev, "add_label")?;
                     self.emit_label(seq, &label, true);
                     self.state.labels.push(label);
                 }
@@ -83,8 +90,8 @@ impl Conversation {
                 let queue = self.optional_text(queue, ev, "escalate")?;
                 let reason = self.optional_text(reason, ev, "escalate")?;
                 self.state.status = ConversationStatus::Escalated;
-                self.shared.tracer.emit(|| TraceRecord::Escalation {
-                    conversation: self.state.id.clone(),
+                self.effect(|conversation| TraceRecord::Escalation {
+                    conversation: conversation.to_string(),
                     seq,
                     queue,
                     reason,
@@ -94,8 +101,8 @@ impl Conversation {
             ConversationTask::End { reason } => {
                 let reason = self.optional_text(reason, ev, "end")?;
                 self.state.status = ConversationStatus::Ended;
-                self.shared.tracer.emit(|| TraceRecord::Close {
-                    conversation: self.state.id.clone(),
+                self.effect(|conversation| TraceRecord::Close {
+                    conversation: conversation.to_string(),
                     seq,
                     reason,
                 });
@@ -103,8 +110,8 @@ impl Conversation {
             }
             ConversationTask::SetLanguage(code) => {
                 let language = self.text(code, ev, "set_language")?;
-                self.shared.tracer.emit(|| TraceRecord::Language {
-                    conversation: self.state.id.clone(),
+                self.effect(|conversation| TraceRecord::Language {
+                    conversation: conversation.to_string(),
                     seq,
                     language: language.clone(),
                 });
@@ -126,7 +133,6 @@ impl Conversation {
 
     pub(super) fn call_task(&mut self, task: &CallTask, ev: &EventCtx) -> Result<Value, String> {
         let seq = ev.seq;
-        let conversation = self.state.id.clone();
         match task {
             CallTask::Transfer { to, mode, whisper } => {
                 let to = self.text(to, ev, "transfer")?;
@@ -143,8 +149,8 @@ impl Conversation {
                 if mode == "cold" {
                     self.state.status = ConversationStatus::Transferred;
                 }
-                self.shared.tracer.emit(|| TraceRecord::Transfer {
-                    conversation,
+                self.effect(|conversation| TraceRecord::Transfer {
+                    conversation: conversation.to_string(),
                     seq,
                     to,
                     mode,
@@ -154,8 +160,8 @@ impl Conversation {
             CallTask::Hangup { reason } => {
                 let reason = self.optional_text(reason, ev, "hangup")?;
                 self.state.status = ConversationStatus::Ended;
-                self.shared.tracer.emit(|| TraceRecord::Hangup {
-                    conversation,
+                self.effect(|conversation| TraceRecord::Hangup {
+                    conversation: conversation.to_string(),
                     seq,
                     reason,
                 });
@@ -170,30 +176,38 @@ impl Conversation {
                         "{digits:?} are not DTMF digits (0-9, *, #, A-D, w)"
                     ));
                 }
-                self.shared.tracer.emit(|| TraceRecord::Dtmf {
-                    conversation,
+                self.effect(|conversation| TraceRecord::Dtmf {
+                    conversation: conversation.to_string(),
                     seq,
                     digits,
                 });
             }
             CallTask::Hold { message } => {
                 let message = self.optional_text(message, ev, "hold")?;
-                self.shared.tracer.emit(|| TraceRecord::Hold {
-                    conversation,
+                self.effect(|conversation| TraceRecord::Hold {
+                    conversation: conversation.to_string(),
                     seq,
                     message,
                 });
             }
             CallTask::Say(text) => {
                 let text = self.text(text, ev, "say")?;
-                self.shared.tracer.emit(|| TraceRecord::Say {
-                    conversation,
+                self.effect(|conversation| TraceRecord::Say {
+                    conversation: conversation.to_string(),
                     seq,
                     text,
                 });
             }
         }
         Ok(Value::Null)
+    }
+
+    fn has_label(&self, expr: &Expr, ev: &EventCtx, task: &str) -> Result<bool, String> {
+        self.eval_with(expr, ev, |value| match value {
+            Value::Text(label) => Ok(self.state.labels.iter().any(|l| l == label)),
+            other => Err(format!("{task} needs a text, found {}", other.type_name())),
+        })
+        .map_err(|e| e.0)?
     }
 
     fn param(&self, index: usize) -> &Value {
@@ -230,9 +244,9 @@ impl Conversation {
         }
     }
 
-    fn emit_label(&self, seq: u64, label: &str, added: bool) {
-        self.shared.tracer.emit(|| TraceRecord::Label {
-            conversation: self.state.id.clone(),
+    fn emit_label(&mut self, seq: u64, label: &str, added: bool) {
+        self.effect(|conversation| TraceRecord::Label {
+            conversation: conversation.to_string(),
             seq,
             label: label.to_string(),
             added,

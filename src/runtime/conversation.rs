@@ -86,6 +86,11 @@ pub(super) struct Conversation {
     pub offset: Duration,
     /// Conversation time of the last activity while the inactivity timer is armed.
     idle_since: Option<Duration>,
+    /// Records of what the running action did (a reply, a label), emitted after the
+    /// action's own record so the trace reads "action, then its effects".
+    effects: Vec<TraceRecord>,
+    /// The last event's payload: what `event` reads in `Runtime::eval`.
+    last_payload: Value,
 }
 
 /// The names an expression of this conversation can read.
@@ -191,6 +196,8 @@ impl Conversation {
             state,
             offset: Duration::ZERO,
             idle_since: None,
+            effects: Vec::new(),
+            last_payload: Value::Null,
         }
     }
 
@@ -325,6 +332,7 @@ impl Conversation {
                 payload,
             }
         });
+        self.last_payload = event.payload.clone();
         EventCtx {
             seq,
             payload: event.payload.clone(),
@@ -461,7 +469,9 @@ impl Conversation {
                     }
                 }
                 BindingBody::Reply(reply) => {
-                    if let Err(message) = self.send_reply(reply, ev) {
+                    let sent = self.send_reply(reply, ev);
+                    self.flush_effects();
+                    if let Err(message) = sent {
                         let conversation = self.state.id.clone();
                         self.shared.tracer.emit(|| TraceRecord::Error {
                             conversation: Some(conversation),
@@ -589,6 +599,7 @@ impl Conversation {
                 dry_run,
             }
         });
+        self.flush_effects();
         failed
     }
 
@@ -653,6 +664,31 @@ impl Conversation {
         Evaluator::new(&ctx).eval_owned(expr, &scopes)
     }
 
+    /// Evaluates an expression and looks at the value without copying it.
+    pub fn eval_with<R>(
+        &self,
+        expr: &Expr,
+        ev: &EventCtx,
+        look: impl FnOnce(&Value) -> R,
+    ) -> Result<R, EvalError> {
+        let shared = &*self.shared;
+        let now = || shared.clock.wall(self.now());
+        let ctx = Context {
+            env: &*shared.env,
+            redactor: &shared.redactor,
+            now: &now,
+            limits: &shared.limits,
+        };
+        let scopes = ActionScopes {
+            state: &self.state,
+            ev,
+            response: None,
+            task_args: None,
+        };
+        let value = Evaluator::new(&ctx).eval(expr, &scopes)?;
+        Ok(look(&value))
+    }
+
     pub fn eval_bool(&self, expr: &Expr, ev: &EventCtx) -> Result<bool, EvalError> {
         match self.eval(expr, ev)? {
             Value::Bool(b) => Ok(b),
@@ -663,6 +699,20 @@ impl Conversation {
                 other.type_name()
             ))),
         }
+    }
+
+    /// Evaluates an expression between events (the REPL): `event` is the last event's
+    /// payload; `usecase`, `block` and `response` are not available.
+    pub fn eval_between_events(&self, expr: &Expr) -> Result<Value, String> {
+        let ev = EventCtx {
+            seq: self.state.seq,
+            payload: self.last_payload.clone(),
+            usecase: None,
+            block: None,
+            runs: Vec::new(),
+        };
+        self.eval(expr, &ev)
+            .map_err(|e| self.shared.redactor.redact(&e.0).into_owned())
     }
 
     /// Renders and sends a declared reply: its voice text on voice conversations.
@@ -682,13 +732,27 @@ impl Conversation {
             Value::Text(text) => text,
             other => other.to_string(),
         };
-        self.shared.tracer.emit(|| TraceRecord::Reply {
-            conversation: self.state.id.clone(),
+        self.effect(|conversation| TraceRecord::Reply {
+            conversation: conversation.to_string(),
             seq: ev.seq,
             reply: name.to_string(),
             text: text.clone(),
         });
         Ok(Value::Text(text))
+    }
+
+    /// Records an effect of the running action (see `effects`).
+    pub fn effect(&mut self, build: impl FnOnce(&str) -> TraceRecord) {
+        if self.shared.tracer.enabled() {
+            let record = build(&self.state.id);
+            self.effects.push(record);
+        }
+    }
+
+    fn flush_effects(&mut self) {
+        for record in std::mem::take(&mut self.effects) {
+            self.shared.tracer.emit(|| record);
+        }
     }
 
     /// The conversation's final record, when its input ends.

@@ -238,7 +238,7 @@ impl Conversation {
 /// `250ms`, `5s`, `2m30s`, `1h`.
 pub(crate) fn show(duration: Duration) -> String {
     let ms = duration.as_millis();
-    if ms < 1_000 || ms % 1_000 != 0 {
+    if ms < 1_000 || !ms.is_multiple_of(1_000) {
         return format!("{ms}ms");
     }
     let s = ms / 1_000;

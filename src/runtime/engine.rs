@@ -5,16 +5,15 @@
 use super::clock::{Clock, ClockMode};
 use super::conversation::{Conversation, ConversationState};
 use super::effects::{Executor, TaskError, TaskRequest};
-use super::eval::{Context, Evaluator, Limits, Scopes};
+use super::eval::{eval_constant, Limits};
 use super::event::Event;
 use super::plan::Plan;
 use super::secrets::{Environment, ProcessEnv, Redactor};
 use super::trace::{TraceRecord, TraceSink, Tracer};
-use crate::ir::{self, Scope, Value};
+use crate::ir::{self, Value};
 use futures::future::BoxFuture;
 use futures::FutureExt;
 use indexmap::IndexMap;
-use std::borrow::Cow;
 use std::collections::HashMap;
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -42,6 +41,8 @@ pub(crate) struct Shared {
     /// The longest `Retry-After` honoured; a longer one fails the action.
     pub max_retry_after: Duration,
     pending: Pending,
+    /// Numbers the tasks of `Runtime::run_task`, for distinct idempotency keys.
+    setup_runs: AtomicUsize,
 }
 
 /// Events sent but not yet handled, to let callers wait until the runtime is idle.
@@ -157,7 +158,7 @@ impl RuntimeBuilder {
                 Some(executor) => executor,
                 None => {
                     let target = &plan.program.targets[name];
-                    let built = evaluate_fields(target, &*self.env, &self.redactor, &self.limits)
+                    let built = evaluate_fields(target, &*self.env, &self.redactor)
                         .map(|mut fields| {
                             if let Some(overrides) = self.overrides.get(name) {
                                 fields.extend(overrides.clone());
@@ -196,6 +197,7 @@ impl RuntimeBuilder {
             dry_run: self.dry_run,
             max_retry_after: self.max_retry_after,
             pending: Pending::default(),
+            setup_runs: AtomicUsize::new(0),
         };
         Ok(Runtime {
             shared: Arc::new(shared),
@@ -212,30 +214,12 @@ fn evaluate_fields(
     target: &ir::Target,
     env: &dyn Environment,
     redactor: &Redactor,
-    limits: &Limits,
 ) -> Result<IndexMap<String, Value>, String> {
-    struct NoScopes;
-    impl Scopes for NoScopes {
-        fn param(&self, _: &str) -> Option<&Value> {
-            None
-        }
-        fn scope(&self, _: &Scope) -> Option<Cow<'_, Value>> {
-            None
-        }
-    }
-    let now = jiff::Timestamp::now;
-    let ctx = Context {
-        env,
-        redactor,
-        now: &now,
-        limits,
-    };
     target
         .fields
         .iter()
         .map(|(name, expr)| {
-            Evaluator::new(&ctx)
-                .eval_owned(expr, &NoScopes)
+            eval_constant(expr, env, redactor)
                 .map(|v| (name.clone(), v))
                 .map_err(|e| format!("field `{name}`: {e}"))
         })
@@ -257,6 +241,7 @@ impl Executor for Unavailable {
 enum Command {
     Event(Event),
     Snapshot(oneshot::Sender<ConversationState>),
+    Eval(ir::Expr, oneshot::Sender<Result<Value, String>>),
     Finish(oneshot::Sender<ConversationState>),
 }
 
@@ -331,6 +316,47 @@ impl Runtime {
         tx
     }
 
+    /// Runs one task on a declared target outside any conversation, once, with the target's
+    /// timeout: seeding a database before a demo, a REPL command. Errors are redacted.
+    pub async fn run_task(
+        &self,
+        target: &str,
+        task: &str,
+        args: IndexMap<String, Value>,
+        rest: Vec<Value>,
+    ) -> Result<Value, String> {
+        let shared = &self.shared;
+        let index = shared
+            .plan
+            .targets
+            .iter()
+            .position(|t| t == target)
+            .ok_or_else(|| format!("`{target}` is not a declared target"))?;
+        let timeout = shared.plan.program.targets[target]
+            .timeout_ms
+            .map_or(super::plan::DEFAULT_TIMEOUT, Duration::from_millis);
+        let request = TaskRequest {
+            target: target.to_string(),
+            task: task.to_string(),
+            args,
+            rest,
+            idempotency_key: format!(
+                "setup/{target}/{task}/{}",
+                shared.setup_runs.fetch_add(1, Ordering::SeqCst)
+            ),
+            timeout,
+        };
+        let result =
+            match tokio::time::timeout(timeout, shared.executors[index].execute(&request)).await {
+                Ok(result) => result.map_err(|e| e.message),
+                Err(_) => Err(format!(
+                    "timed out after {}",
+                    super::dispatch::show(timeout)
+                )),
+            };
+        result.map_err(|e| shared.redactor.redact(&e).into_owned())
+    }
+
     /// Waits until every event sent so far has been handled.
     pub async fn settle(&self) {
         let pending = &self.shared.pending;
@@ -356,6 +382,18 @@ impl Runtime {
         let (tx, rx) = oneshot::channel();
         queue.send(Command::Snapshot(tx)).ok()?;
         rx.await.ok()
+    }
+
+    /// Evaluates an expression in a conversation's scopes once the events sent to it so far
+    /// are handled (the REPL's `:eval`). `event` is the last event's payload. A conversation
+    /// that had no event yet is created, with its params' defaults.
+    pub async fn eval(&self, conversation: &str, expr: ir::Expr) -> Result<Value, String> {
+        let (tx, rx) = oneshot::channel();
+        let gone = || "the conversation has finished".to_string();
+        self.queue(conversation)
+            .send(Command::Eval(expr, tx))
+            .map_err(|_| gone())?;
+        rx.await.map_err(|_| gone())?
     }
 
     /// The ids of the conversations seen so far, in order of their first event.
@@ -436,6 +474,9 @@ async fn conversation_loop(
             }
             Some(Command::Snapshot(reply)) => {
                 let _ = reply.send(conversation.state.clone());
+            }
+            Some(Command::Eval(expr, reply)) => {
+                let _ = reply.send(conversation.eval_between_events(&expr));
             }
             Some(Command::Finish(reply)) => {
                 let _ = reply.send(conversation.finish());

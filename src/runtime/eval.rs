@@ -300,6 +300,29 @@ impl<'a> Evaluator<'a> {
     }
 }
 
+/// Evaluates an expression that reads no conversation (a target's fields, a mock's body):
+/// only literals, built-in functions, `secret(..)` and `env(..)`.
+pub fn eval_constant(expr: &Expr, env: &dyn Environment, redactor: &Redactor) -> EvalResult<Value> {
+    struct NoScopes;
+    impl Scopes for NoScopes {
+        fn param(&self, _: &str) -> Option<&Value> {
+            None
+        }
+        fn scope(&self, _: &Scope) -> Option<Cow<'_, Value>> {
+            None
+        }
+    }
+    let now = jiff::Timestamp::now;
+    let limits = Limits::default();
+    let ctx = Context {
+        env,
+        redactor,
+        now: &now,
+        limits: &limits,
+    };
+    Evaluator::new(&ctx).eval_owned(expr, &NoScopes)
+}
+
 fn scope_name(scope: &Scope) -> &str {
     match scope {
         Scope::Param(name) => name,

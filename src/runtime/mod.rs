@@ -33,7 +33,7 @@ mod trace;
 pub use clock::{parse_duration, ClockMode};
 pub use conversation::ConversationState;
 pub use engine::{ExecutorFactory, Runtime, RuntimeBuilder};
-pub use eval::{Context, EvalError, Evaluator, Limits, Scopes};
+pub use eval::{eval_constant, Context, EvalError, Evaluator, Limits, Scopes};
 pub use event::{Event, EventKind};
 pub use plan::DEFAULT_TIMEOUT;
 pub use secrets::{Environment, MapEnv, ProcessEnv, Redactor, REDACTED};

@@ -40,7 +40,7 @@ pub(crate) enum ActionKind {
         /// Index into `Plan::targets`.
         target: usize,
         /// A declared task (`task get_order(..) on orders`).
-        declared: Option<ir::TaskDef>,
+        declared: Option<Box<ir::TaskDef>>,
         args: Vec<(String, Expr)>,
         rest: Vec<Expr>,
     },
@@ -227,7 +227,7 @@ fn plan_action(
                         action.task.name
                     )
                 })?;
-                Some(task.clone())
+                Some(Box::new(task.clone()))
             } else {
                 None
             };

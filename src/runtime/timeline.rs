@@ -11,6 +11,7 @@
 //!
 //! The caller decides on colour (only on a terminal); texts are already redacted.
 
+use super::dispatch::show;
 use super::trace::{ActionStatus, TraceRecord};
 use serde_json::Value as Json;
 
@@ -66,9 +67,13 @@ pub fn render(record: &TraceRecord, colour: bool) -> String {
                 _ => event.clone(),
             };
             let payload = match payload {
+                _ if usecase.is_some() => String::new(),
                 Json::Null => String::new(),
                 Json::Object(map) if map.is_empty() => String::new(),
-                other if event == "wait" => format!(" {}ms", other["for_ms"]),
+                other if event == "wait" => {
+                    let ms = other["for_ms"].as_u64().unwrap_or_default();
+                    format!(" {}", show(std::time::Duration::from_millis(ms)))
+                }
                 other => format!(" {}", p.dim(&inline(other))),
             };
             format!(
@@ -109,7 +114,9 @@ pub fn render(record: &TraceRecord, colour: bool) -> String {
                 return line + &p.dim("  skipped");
             }
             line += &p.dim(&format!("  {target}.{task}"));
-            if !dry_run && *attempts > 0 {
+            // Tries and time tell something only about services.
+            let builtin = target == "conversation" || target == "call";
+            if !dry_run && !builtin && *attempts > 0 {
                 let tries = if *attempts == 1 { "try" } else { "tries" };
                 line += &format!("  {attempts} {tries} {duration_ms}ms");
             }

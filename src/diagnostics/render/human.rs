@@ -7,6 +7,7 @@ use miette::{
     GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteError, MietteSpanContents,
     SourceCode, SourceSpan, SpanContents,
 };
+use std::borrow::Cow;
 use std::fmt::{self, Write};
 
 #[derive(Clone, Copy, Debug)]
@@ -149,7 +150,8 @@ impl Renderer {
             severity,
             source: FileSource {
                 name: &source.path,
-                text: &source.text,
+                text: &printable(&source.text),
+                original: &source.text,
             },
             labels: labels
                 .iter()
@@ -214,10 +216,31 @@ impl miette::Diagnostic for Snippet<'_> {
     }
 }
 
+/// The text with control characters (a NUL, an escape sequence that would drive the
+/// terminal) shown as `.`, one per byte, so that byte offsets stay valid.
+fn printable(text: &str) -> Cow<'_, str> {
+    let hidden = |c: char| c.is_control() && !matches!(c, '\n' | '\t' | '\r');
+    if !text.contains(hidden) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if hidden(c) {
+            out.extend(std::iter::repeat_n('.', c.len_utf8()));
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
 /// A file's text under its display path, borrowed (miette's `NamedSource` wants to own it).
 struct FileSource<'a> {
     name: &'a str,
+    /// What is drawn: [`printable`].
     text: &'a str,
+    /// What columns count: the file's own characters.
+    original: &'a str,
 }
 
 impl SourceCode for FileSource<'_> {
@@ -230,12 +253,18 @@ impl SourceCode for FileSource<'_> {
         let inner = self
             .text
             .read_span(span, context_lines_before, context_lines_after)?;
+        // miette counts columns in bytes; the header's `file:line:column` counts characters,
+        // like every other output format.
+        let start = inner.span().offset().min(self.original.len());
+        let before = self.original.get(..start).unwrap_or_default();
+        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        let column = before[line_start..].chars().count();
         Ok(Box::new(MietteSpanContents::new_named(
             self.name.to_string(),
             inner.data(),
             *inner.span(),
             inner.line(),
-            inner.column(),
+            column,
             inner.line_count(),
         )))
     }

@@ -84,6 +84,22 @@ impl Auth {
         }
     }
 
+    /// The texts that must never appear in an error: the credentials as configured and as
+    /// sent (basic auth travels in base64), in case a service echoes them back.
+    fn secrets(&self) -> Vec<String> {
+        use base64::Engine;
+        let secrets = match self {
+            Auth::None => Vec::new(),
+            Auth::Bearer(token) => vec![token.clone()],
+            Auth::Basic(user, pass) => vec![
+                pass.clone(),
+                base64::engine::general_purpose::STANDARD.encode(format!("{user}:{pass}")),
+            ],
+            Auth::ApiKey(_, value) => vec![value.clone()],
+        };
+        secrets.into_iter().filter(|s| !s.is_empty()).collect()
+    }
+
     fn apply(&self, builder: reqwest::RequestBuilder) -> Result<reqwest::RequestBuilder, String> {
         Ok(match self {
             Auth::None => builder,
@@ -105,6 +121,7 @@ pub struct GuardedClient {
     client: reqwest::Client,
     allow: AllowHosts,
     auth: Arc<Auth>,
+    secrets: Arc<Vec<String>>,
     max_bytes: usize,
 }
 
@@ -129,14 +146,27 @@ impl GuardedClient {
         Ok(GuardedClient {
             client,
             allow,
+            secrets: Arc::new(auth.secrets()),
             auth: Arc::new(auth),
             max_bytes: options.max_response_bytes,
         })
     }
 
-    /// One attempt: a 2xx answer, or a classified failure.
+    /// One attempt: a 2xx answer, or a classified failure whose message holds none of the
+    /// target's credentials.
     pub async fn send(&self, out: Outgoing) -> Result<Answer, TaskError> {
-        let summary = format!("{} {}", out.method, redact_url(&out.url));
+        self.send_unscrubbed(out).await.map_err(|mut error| {
+            for secret in self.secrets.iter() {
+                error.message = error.message.replace(secret.as_str(), "[redacted]");
+            }
+            error
+        })
+    }
+
+    async fn send_unscrubbed(&self, out: Outgoing) -> Result<Answer, TaskError> {
+        // Only failures need the summary: keep what it is made of, format it on demand.
+        let (method, url) = (out.method.clone(), out.url.clone());
+        let summary = move || format!("{method} {}", redact_url(&url));
         self.allow
             .check_url(&out.url)
             .map_err(|refused| TaskError::fatal(refused.0))?;
@@ -164,7 +194,7 @@ impl GuardedClient {
         let response = builder
             .send()
             .await
-            .map_err(|e| transport_error(&summary, &e))?;
+            .map_err(|e| transport_error(&summary(), &e))?;
         let status = response.status();
         let retry_after = retry_after(response.headers());
         let headers = header_record(response.headers());
@@ -175,10 +205,10 @@ impl GuardedClient {
             .map(str::to_ascii_lowercase);
         let bytes = read_capped(response, self.max_bytes, &summary).await?;
         if !status.is_success() {
-            return Err(status_error(&summary, status, &bytes, retry_after));
+            return Err(status_error(&summary(), status, &bytes, retry_after));
         }
         let body = parse_body(content_type.as_deref(), &bytes).map_err(|e| {
-            TaskError::fatal(format!("{summary}: malformed JSON in the answer: {e}"))
+            TaskError::fatal(format!("{}: malformed JSON in the answer: {e}", summary()))
         })?;
         Ok(Answer {
             status: status.as_u16(),
@@ -228,25 +258,24 @@ pub fn redact_url(url: &url::Url) -> String {
 async fn read_capped(
     mut response: reqwest::Response,
     max: usize,
-    summary: &str,
+    summary: &impl Fn() -> String,
 ) -> Result<Vec<u8>, TaskError> {
     let too_big = || {
         TaskError::fatal(format!(
-            "{summary}: the answer is larger than the {} limit",
+            "{}: the answer is larger than the {} limit",
+            summary(),
             human_bytes(max)
         ))
     };
-    if response
-        .content_length()
-        .is_some_and(|len| len > max as u64)
-    {
+    let declared = response.content_length().unwrap_or(0);
+    if declared > max as u64 {
         return Err(too_big());
     }
-    let mut body = Vec::new();
+    let mut body = Vec::with_capacity(declared as usize);
     while let Some(chunk) = response
         .chunk()
         .await
-        .map_err(|e| transport_error(summary, &e))?
+        .map_err(|e| transport_error(&summary(), &e))?
     {
         if body.len() + chunk.len() > max {
             return Err(too_big());
@@ -257,7 +286,7 @@ async fn read_capped(
 }
 
 fn human_bytes(n: usize) -> String {
-    if n >= 1024 * 1024 && n % (1024 * 1024) == 0 {
+    if n >= 1024 * 1024 && n.is_multiple_of(1024 * 1024) {
         format!("{} MiB", n / (1024 * 1024))
     } else {
         format!("{n} bytes")
@@ -393,9 +422,15 @@ pub fn header_map(record: Option<&IndexMap<String, Value>>) -> Result<HeaderMap,
     for (name, value) in record.into_iter().flatten() {
         let header = HeaderName::try_from(name.as_str())
             .map_err(|_| format!("`{name}` is not a valid header name"))?;
-        let Some(text) = super::args::scalar_text(value) else {
+        if matches!(value, Value::Null) {
             continue;
-        };
+        }
+        let text = super::args::scalar_text(value).ok_or_else(|| {
+            format!(
+                "header `{name}` must be text, a number or a bool, not {}",
+                value.type_name()
+            )
+        })?;
         let value = HeaderValue::from_str(&text)
             .map_err(|_| format!("header `{name}` has a value that cannot be sent"))?;
         map.insert(header, value);

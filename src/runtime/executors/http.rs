@@ -38,17 +38,21 @@ impl HttpExecutor {
         if let Some(query) = args::record_arg(request, "query")? {
             let mut pairs = url.query_pairs_mut();
             for (key, value) in query {
-                match value {
-                    Value::List(items) => {
-                        for item in items.iter().filter_map(args::scalar_text) {
-                            pairs.append_pair(key, &item);
-                        }
-                    }
-                    other => {
-                        if let Some(text) = args::scalar_text(other) {
-                            pairs.append_pair(key, &text);
-                        }
-                    }
+                // `{ tag: ["a", "b"] }` → `tag=a&tag=b`; null leaves the key out.
+                let items = match value {
+                    Value::List(items) => items.as_slice(),
+                    single => std::slice::from_ref(single),
+                };
+                for item in items.iter().filter(|v| !matches!(v, Value::Null)) {
+                    let text = args::scalar_text(item).ok_or_else(|| {
+                        TaskError::fatal(format!(
+                            "task `{}`: query value `{key}` must be text, a number or a bool, \
+                             not {}",
+                            request.task,
+                            item.type_name()
+                        ))
+                    })?;
+                    pairs.append_pair(key, &text);
                 }
             }
         }
@@ -110,9 +114,9 @@ impl Executor for HttpExecutor {
     }
 
     fn describe(&self, request: &TaskRequest) -> String {
-        match self.outgoing(request) {
-            Ok(out) => out.describe(),
-            Err(e) => format!("{} (invalid: {})", request.task, e.message),
-        }
+        self.outgoing(request).map_or_else(
+            |e| super::describe_invalid(request, &e),
+            |out| out.describe(),
+        )
     }
 }

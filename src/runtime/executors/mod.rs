@@ -17,9 +17,30 @@
 //! the `{ status, headers, body }` answer.
 //!
 //! Every HTTP-based kind (`http`, `zendesk`, `salesforce`, `sms`) shares one guarded client
-//! ([`client`]): response size cap, SSRF guard (see [`guard`]), `Idempotency-Key` on every
-//! side-effecting request, and the same failure classification (5xx, 408, 429, connection
-//! errors and timeouts are retryable; `Retry-After` is honoured).
+//! (`client.rs`): the SSRF guard (`guard.rs`), a response size cap
+//! ([`ExecutorOptions::max_response_bytes`]), `Idempotency-Key: <TaskRequest::idempotency_key>`
+//! on every POST/PUT/PATCH/DELETE (a header of that name given by the task wins), and one
+//! classification of failures:
+//!
+//! | what happened | [`TaskError`](crate::runtime::effects::TaskError) |
+//! |---|---|
+//! | 5xx, 408, 429 | retryable; `retry_after` from `Retry-After` (seconds or HTTP date) |
+//! | other 4xx, 3xx not followed | final |
+//! | timed out (`TaskRequest::timeout`), connection refused or reset | retryable |
+//! | refused by the SSRF guard (address or redirect) | final, says to use `allow_hosts` |
+//! | answer larger than the cap (streamed: never held whole) | final |
+//! | answer labelled JSON that does not parse | final ("malformed JSON") |
+//!
+//! A 2xx body is JSON when labelled JSON, JSON when unlabelled and it parses, text
+//! otherwise, null when empty. Error messages quote at most 200 characters of the answer
+//! and never the target's credentials, even if the service echoes them.
+//!
+//! SMTP: a 5xx reply (a rejected recipient) is final with the server's text, a 4xx or a
+//! lost connection retryable. SQL: constraint violations and SQL errors are final; a lost
+//! connection, a deadlock or a serialization failure retryable.
+//!
+//! Building an executor opens no connection and needs no running tokio runtime; a zero
+//! `TaskRequest::timeout` means "no limit of the executor's own".
 
 mod args;
 mod client;
@@ -92,4 +113,10 @@ fn unknown_task(request: &TaskRequest, kind: &str) -> crate::runtime::effects::T
         "target `{}` ({kind}) has no task `{}`",
         request.target, request.task
     ))
+}
+
+/// describe() for a request that cannot be built: the task and why, so a dry run still
+/// shows the action.
+fn describe_invalid(request: &TaskRequest, error: &crate::runtime::effects::TaskError) -> String {
+    format!("{} (invalid: {})", request.task, error.message)
 }

@@ -186,10 +186,10 @@ impl Executor for SalesforceExecutor {
     }
 
     fn describe(&self, request: &TaskRequest) -> String {
-        match self.outgoing(request) {
-            Ok(out) => out.describe(),
-            Err(e) => format!("{} (invalid: {})", request.task, e.message),
-        }
+        self.outgoing(request).map_or_else(
+            |e| super::describe_invalid(request, &e),
+            |out| out.describe(),
+        )
     }
 }
 

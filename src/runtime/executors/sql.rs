@@ -275,10 +275,15 @@ fn sqlite_record(row: &SqliteRow) -> Result<Value, String> {
     for (i, column) in row.columns().iter().enumerate() {
         let raw = row.try_get_raw(i).map_err(|e| e.to_string())?;
         let storage = raw.type_info().name().to_string();
+        // SQLite stores booleans as integers; a column declared BOOLEAN reads back as one.
+        let declared_bool = column.type_info().name() == "BOOLEAN";
         let value = if raw.is_null() {
             Value::Null
         } else {
             match storage.as_str() {
+                "INTEGER" | "BOOLEAN" if declared_bool => {
+                    Value::Bool(get::<Sqlite, _, i64>(row, i)? != 0)
+                }
                 "INTEGER" | "BOOLEAN" => Value::Number(get::<Sqlite, _, i64>(row, i)? as f64),
                 "REAL" | "NUMERIC" => Value::Number(get::<Sqlite, _, f64>(row, i)?),
                 "BLOB" => Value::Text(
@@ -361,7 +366,7 @@ impl Executor for SqlExecutor {
                 values.len(),
                 if values.len() == 1 { "" } else { "s" }
             ),
-            Err(e) => format!("{} (invalid: {})", request.task, e.message),
+            Err(e) => super::describe_invalid(request, &e),
         }
     }
 }

@@ -222,7 +222,7 @@ impl Executor for ZendeskExecutor {
                 format!("{}, then PUT the resulting ticket", call.out.describe())
             }
             Ok(call) => call.out.describe(),
-            Err(e) => format!("{} (invalid: {})", request.task, e.message),
+            Err(e) => super::describe_invalid(request, &e),
         }
     }
 }

@@ -219,9 +219,10 @@ fn parse_email(target: &str, from: String, recipients: Vec<String>, raw: &[u8]) 
             cc: addresses(message.cc()),
             reply_to: addresses(message.reply_to()).into_iter().next(),
             subject: message.subject().unwrap_or_default().to_string(),
+            // SMTP lines end in CRLF; the text as written used LF.
             body: message
                 .body_text(0)
-                .map(|b| b.trim_end_matches(['\r', '\n']).to_string())
+                .map(|b| b.replace("\r\n", "\n").trim_end_matches('\n').to_string())
                 .unwrap_or_default(),
             message_id: message.message_id().map(str::to_string),
         },

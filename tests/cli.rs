@@ -1,0 +1,390 @@
+//! The real `agentc` binary on files in temporary directories: `check` in every format with
+//! its exit statuses, directory discovery, colour rules, bad paths and files; `explain`;
+//! `compile`. Commands run inside the temporary directory with relative paths, so outputs
+//! hold no temporary path.
+
+use assert_cmd::Command;
+use serde_json::Value;
+use std::path::Path;
+use tempfile::TempDir;
+
+const CLEAN: &str = r#"agent shop {
+  channels: [chat]
+}
+
+reply welcome { text: "Hi! How can I help?" }
+
+on conversation_started reply welcome
+"#;
+
+/// Two errors (an unknown name with a help line, an unknown reply) and two warnings (the
+/// misspelt reply leaves `welcome` unused, and `goodbye` is never sent).
+const BROKEN: &str = r#"agent shop {
+  channels: [chat]
+  params: {
+    order_id: text
+  }
+}
+
+reply welcome { text: "Hi! How can I help?" }
+reply goodbye { text: "Bye!" }
+
+action tag_order {
+  target: conversation
+  task: add_label("order")
+  when: ordr_id != null
+}
+
+on conversation_started reply welcom
+on message_received do tag_order
+"#;
+
+/// Only a warning: an unused reply.
+const WARNS: &str = r#"agent shop {
+  channels: [chat]
+}
+
+reply welcome { text: "Hi! How can I help?" }
+reply goodbye { text: "Bye!" }
+
+on conversation_started reply welcome
+"#;
+
+fn dir(files: &[(&str, &[u8])]) -> TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for (path, bytes) in files {
+        let path = dir.path().join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, bytes).unwrap();
+    }
+    dir
+}
+
+fn agentc(dir: &Path) -> Command {
+    let mut cmd = Command::cargo_bin("agentc").unwrap();
+    cmd.current_dir(dir)
+        .env_remove("NO_COLOR")
+        .env("COLUMNS", "100");
+    cmd
+}
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn run(dir: &Path, args: &[&str]) -> Run {
+    let output = agentc(dir).args(args).output().unwrap();
+    Run {
+        code: output.status.code().unwrap(),
+        stdout: String::from_utf8(output.stdout).unwrap(),
+        stderr: String::from_utf8(output.stderr).unwrap(),
+    }
+}
+
+#[test]
+fn clean_file_checks_with_status_0() {
+    let d = dir(&[("main.agent", CLEAN.as_bytes())]);
+    let r = run(d.path(), &["check", "main.agent"]);
+    assert_eq!(r.code, 0, "{}", r.stdout);
+    assert_eq!(r.stdout, "ok: checked `main.agent`: no problems\n");
+    assert_eq!(r.stderr, "");
+}
+
+#[test]
+fn errors_give_status_1_and_a_readable_report() {
+    let d = dir(&[("main.agent", BROKEN.as_bytes())]);
+    let r = run(d.path(), &["check", "main.agent"]);
+    assert_eq!(r.code, 1);
+    assert!(
+        !r.stdout.contains('\u{1b}'),
+        "no colour when not on a terminal"
+    );
+    insta::assert_snapshot!(r.stdout);
+}
+
+#[test]
+fn json_format() {
+    let d = dir(&[("main.agent", BROKEN.as_bytes())]);
+    let r = run(d.path(), &["check", "--format", "json", "main.agent"]);
+    assert_eq!(r.code, 1);
+    let json: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(
+        (
+            json["version"].as_u64(),
+            json["errors"].as_u64(),
+            json["warnings"].as_u64()
+        ),
+        (Some(1), Some(2), Some(2))
+    );
+    insta::assert_snapshot!(r.stdout);
+}
+
+#[test]
+fn github_format() {
+    let d = dir(&[("main.agent", BROKEN.as_bytes())]);
+    let r = run(d.path(), &["check", "--format=github", "main.agent"]);
+    assert_eq!(r.code, 1);
+    insta::assert_snapshot!(r.stdout);
+}
+
+#[test]
+fn sarif_format() {
+    let d = dir(&[("main.agent", BROKEN.as_bytes())]);
+    let r = run(d.path(), &["check", "--format", "sarif", "main.agent"]);
+    assert_eq!(r.code, 1);
+    let log: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(log["version"], "2.1.0");
+    let results = log["runs"][0]["results"].as_array().unwrap();
+    let ids: Vec<&str> = results
+        .iter()
+        .map(|r| r["ruleId"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["W0602", "W0602", "E0201", "E0211"], "in source order");
+    let region = &results[2]["locations"][0]["physicalLocation"]["region"];
+    assert_eq!(
+        (region["startLine"].as_u64(), region["startColumn"].as_u64()),
+        (Some(14), Some(9))
+    );
+}
+
+#[test]
+fn warnings_pass_unless_denied() {
+    let d = dir(&[("main.agent", WARNS.as_bytes())]);
+    let r = run(d.path(), &["check", "main.agent"]);
+    assert_eq!(r.code, 0);
+    assert!(
+        r.stdout
+            .ends_with("warning: checked `main.agent`: 1 warning\n"),
+        "{}",
+        r.stdout
+    );
+    let r = run(d.path(), &["check", "--deny-warnings", "main.agent"]);
+    assert_eq!(r.code, 1);
+    assert!(r
+        .stdout
+        .ends_with("error: could not check `main.agent`: 1 warning (warnings are denied)\n"));
+    let r = run(
+        d.path(),
+        &["check", "--deny-warnings", "--format", "json", "main.agent"],
+    );
+    assert_eq!(r.code, 1);
+}
+
+/// A program in a tree: a root importing a file in a subdirectory, a file nothing imports,
+/// a hidden directory and a file of another kind (both ignored).
+fn tree() -> TempDir {
+    dir(&[
+        ("app/main.agent", b"import \"lib/replies.agent\"\n\nagent shop {\n  channels: [chat]\n}\n\non conversation_started reply welcome\n"),
+        ("app/lib/replies.agent", b"reply welcome { text: \"Hi!\" }\n"),
+        ("app/old/unused.agent", b"reply goodbye { text: \"Bye!\" }\n"),
+        ("app/.git/broken.agent", b"this is not a program {"),
+        ("app/notes.txt", b"not checked {"),
+    ])
+}
+
+#[test]
+fn directories_are_searched_for_agent_files() {
+    let d = tree();
+    let r = run(d.path(), &["check", "app"]);
+    assert_eq!(r.code, 0, "{}", r.stdout);
+    insta::assert_snapshot!(r.stdout);
+    // No path: the current directory.
+    let r = run(&d.path().join("app"), &["check", "--format", "json"]);
+    let json: Value = serde_json::from_str(&r.stdout).unwrap();
+    let found: Vec<(&str, &str)> = json["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| (d["code"].as_str().unwrap(), d["file"].as_str().unwrap()))
+        .collect();
+    assert_eq!(found, [("W0605", "old/unused.agent")]);
+}
+
+#[test]
+fn several_paths_and_a_file_named_twice() {
+    let d = tree();
+    let r = run(
+        d.path(),
+        &["check", "app/main.agent", "app/lib", "app/main.agent"],
+    );
+    assert_eq!(r.code, 0, "{}", r.stdout);
+    assert_eq!(r.stdout, "ok: checked 2 files: no problems\n");
+}
+
+#[test]
+fn a_file_that_is_not_utf8_is_a_diagnostic() {
+    let latin1 = b"agent loja {\n  channels: [chat]\n}\n\nreply welcome { text: \"Ol\xe1!\" }\n";
+    let d = dir(&[("main.agent", latin1), ("bin.agent", b"\x7fELF\x00\x00")]);
+    let r = run(d.path(), &["check", "."]);
+    assert_eq!(r.code, 1);
+    insta::assert_snapshot!(r.stdout);
+}
+
+#[test]
+fn a_missing_path_is_an_io_error() {
+    let d = dir(&[("main.agent", CLEAN.as_bytes())]);
+    let r = run(d.path(), &["check", "main.agent", "nope.agent"]);
+    assert_eq!(r.code, 2);
+    assert_eq!(r.stdout, "");
+    assert_eq!(
+        r.stderr,
+        "error: cannot read `nope.agent`: no such file or directory\n"
+    );
+}
+
+#[test]
+fn a_missing_import_is_a_diagnostic_not_an_io_error() {
+    let d = dir(&[(
+        "main.agent",
+        format!("import \"gone.agent\"\n{CLEAN}").as_bytes(),
+    )]);
+    let r = run(d.path(), &["check", "main.agent"]);
+    assert_eq!(r.code, 1);
+    assert!(r.stdout.contains("error[E0101]"), "{}", r.stdout);
+}
+
+#[test]
+fn usage_errors_give_status_2() {
+    let d = dir(&[]);
+    let r = run(d.path(), &["check", "--format", "xml"]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr
+            .contains("possible values: human, json, github, sarif"),
+        "{}",
+        r.stderr
+    );
+}
+
+/// Colour needs a terminal: run under a pseudo-terminal, with and without `NO_COLOR`.
+#[test]
+fn colour_on_a_terminal_unless_no_color() {
+    let d = dir(&[("main.agent", BROKEN.as_bytes())]);
+    let on_terminal = |no_color: Option<&str>| {
+        let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("agentc"));
+        cmd.current_dir(d.path())
+            .args(["check", "main.agent"])
+            .env_remove("NO_COLOR");
+        if let Some(value) = no_color {
+            cmd.env("NO_COLOR", value);
+        }
+        let mut session = expectrl::Session::spawn(cmd).unwrap();
+        let output = session.expect(expectrl::Eof).unwrap();
+        String::from_utf8_lossy(output.as_bytes()).into_owned()
+    };
+    let coloured = on_terminal(None);
+    assert!(coloured.contains("E0201"), "{coloured}");
+    assert!(coloured.contains('\u{1b}'), "colour on a terminal");
+    assert!(
+        !on_terminal(Some("1")).contains('\u{1b}'),
+        "NO_COLOR turns it off"
+    );
+    assert!(
+        on_terminal(Some("")).contains('\u{1b}'),
+        "an empty NO_COLOR does not count"
+    );
+}
+
+#[test]
+fn explain_a_code() {
+    let d = dir(&[]);
+    let r = run(d.path(), &["explain", "E0211"]);
+    assert_eq!(r.code, 0);
+    insta::assert_snapshot!(r.stdout);
+    // Lower case, or without the leading zero or the letter, name the same code.
+    assert_eq!(run(d.path(), &["explain", "e211"]).stdout, r.stdout);
+    assert_eq!(run(d.path(), &["explain", "0211"]).stdout, r.stdout);
+    assert!(run(d.path(), &["explain", "601"])
+        .stdout
+        .starts_with("warning[W0601]"));
+}
+
+#[test]
+fn explain_an_unknown_code_suggests_one() {
+    let d = dir(&[]);
+    let r = run(d.path(), &["explain", "E0291"]);
+    assert_eq!(r.code, 2);
+    assert_eq!(r.stdout, "");
+    assert_eq!(
+        r.stderr,
+        "error: unknown diagnostic code `E0291`\n  help: did you mean `E0201` (unknown name)?\n"
+    );
+    let r = run(d.path(), &["explain", "banana"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("agentc explain --list"), "{}", r.stderr);
+}
+
+#[test]
+fn explain_lists_every_code() {
+    let d = dir(&[]);
+    let r = run(d.path(), &["explain", "--list"]);
+    assert_eq!(r.code, 0);
+    assert_eq!(
+        r.stdout.lines().count(),
+        agentc::diagnostics::ALL_CODES.len()
+    );
+    assert!(r.stdout.contains("E0201  unknown name\n"));
+    assert_eq!(
+        run(d.path(), &["explain"]).code,
+        2,
+        "a code or --list is required"
+    );
+}
+
+#[test]
+fn compile_writes_deterministic_ir() {
+    let d = dir(&[("main.agent", CLEAN.as_bytes())]);
+    let r = run(d.path(), &["compile", "main.agent"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.ends_with("}\n"));
+    let ir: agentc::ir::Program = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(ir.version, agentc::ir::IR_VERSION);
+    assert_eq!(ir.agent.name, "shop");
+    assert_eq!(
+        run(d.path(), &["compile", "main.agent"]).stdout,
+        r.stdout,
+        "deterministic"
+    );
+
+    let r2 = run(d.path(), &["compile", "main.agent", "-o", "out.json"]);
+    assert_eq!(
+        (r2.code, r2.stdout.as_str(), r2.stderr.as_str()),
+        (0, "", "")
+    );
+    assert_eq!(
+        std::fs::read_to_string(d.path().join("out.json")).unwrap(),
+        r.stdout
+    );
+}
+
+#[test]
+fn compile_with_errors_writes_nothing() {
+    let d = dir(&[("main.agent", BROKEN.as_bytes())]);
+    let r = run(d.path(), &["compile", "main.agent", "-o", "out.json"]);
+    assert_eq!(r.code, 1);
+    assert_eq!(r.stdout, "");
+    assert!(r.stderr.contains("error[E0201]") && r.stderr.contains("could not check `main.agent`"));
+    assert!(!d.path().join("out.json").exists());
+}
+
+#[test]
+fn compile_shows_warnings_and_still_compiles() {
+    let d = dir(&[("main.agent", WARNS.as_bytes())]);
+    let r = run(d.path(), &["compile", "main.agent"]);
+    assert_eq!(r.code, 0);
+    assert!(r.stderr.contains("warning[W0602]"), "{}", r.stderr);
+    serde_json::from_str::<Value>(&r.stdout).unwrap();
+}
+
+#[test]
+fn compile_a_missing_file_is_an_io_error() {
+    let d = dir(&[]);
+    let r = run(d.path(), &["compile", "nope.agent"]);
+    assert_eq!(r.code, 2);
+    assert_eq!(
+        r.stderr,
+        "error: cannot read `nope.agent`: no such file or directory\n"
+    );
+}

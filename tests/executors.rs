@@ -1,0 +1,1466 @@
+//! The executors against real local servers: wiremock and axum for the HTTP services, an
+//! independent SMTP server (aiosmtpd) and the mock capture server, a SQLite file and the
+//! PostgreSQL of `.ci/run`. Each test asserts what the server received and how often.
+
+use agentc::ir::{self, Value};
+use agentc::runtime::effects::{Executor, TaskError, TaskRequest};
+use agentc::runtime::executors::{build, ExecutorOptions};
+use agentc::runtime::mock::{MockRule, MockServices};
+use indexmap::IndexMap;
+use serde_json::json;
+use std::sync::Arc;
+use std::time::Duration;
+use wiremock::matchers::{body_json, body_string_contains, header, method, path, query_param};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+const KEY: &str = "c-42:3:open_ticket";
+
+fn target(name: &str, kind: &str) -> ir::Target {
+    ir::Target {
+        name: name.into(),
+        kind: kind.into(),
+        fields: Default::default(),
+        timeout_ms: None,
+        retry: None,
+    }
+}
+
+fn record(json: serde_json::Value) -> IndexMap<String, Value> {
+    match Value::from_json(&json) {
+        Value::Record(map) => map,
+        other => panic!("not a record: {other:?}"),
+    }
+}
+
+fn executor(kind: &str, fields: serde_json::Value) -> Arc<dyn Executor> {
+    build(
+        &target("t", kind),
+        record(fields),
+        &ExecutorOptions::default(),
+    )
+    .unwrap_or_else(|e| panic!("cannot build: {e}"))
+}
+
+fn task(name: &str, args: serde_json::Value) -> TaskRequest {
+    TaskRequest {
+        target: "t".into(),
+        task: name.into(),
+        args: record(args),
+        rest: Vec::new(),
+        idempotency_key: KEY.into(),
+        timeout: Duration::from_secs(5),
+    }
+}
+
+async fn run(executor: &Arc<dyn Executor>, request: &TaskRequest) -> Result<Value, TaskError> {
+    executor.execute(request).await
+}
+
+fn json_of(value: Result<Value, TaskError>) -> serde_json::Value {
+    value
+        .unwrap_or_else(|e| panic!("task failed: {e:?}"))
+        .to_json()
+}
+
+/// An `http` target on a local server (allowed explicitly: it is on loopback).
+fn http_target(server: &MockServer, extra: serde_json::Value) -> Arc<dyn Executor> {
+    let mut fields =
+        json!({ "base_url": format!("{}/v2", server.uri()), "allow_hosts": ["127.0.0.1"] });
+    fields
+        .as_object_mut()
+        .unwrap()
+        .extend(extra.as_object().unwrap().clone());
+    executor("http", fields)
+}
+
+async fn received(server: &MockServer) -> Vec<wiremock::Request> {
+    server.received_requests().await.unwrap_or_default()
+}
+
+// ---------------------------------------------------------------- http
+
+#[tokio::test]
+async fn http_get_sends_auth_headers_and_query_and_parses_json() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/v2/orders/42"))
+        .and(query_param("expand", "items"))
+        .and(header("authorization", "Bearer tok-123"))
+        .and(header("x-client", "acme-agent"))
+        .and(header("x-trace", "7"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"status": "shipped"})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let orders = http_target(
+        &server,
+        json!({ "auth": {"scheme": "bearer", "token": "tok-123"}, "headers": {"X-Client": "acme-agent"} }),
+    );
+    let answer = json_of(
+        run(
+            &orders,
+            &task("get", json!({"path": "/orders/42", "query": {"expand": "items"}, "headers": {"X-Trace": 7}})),
+        )
+        .await,
+    );
+    assert_eq!(answer["status"], 200);
+    assert_eq!(answer["body"], json!({"status": "shipped"}));
+    assert_eq!(answer["headers"]["content-type"], "application/json");
+    let requests = received(&server).await;
+    assert_eq!(requests.len(), 1);
+    assert!(
+        !requests[0].headers.contains_key("idempotency-key"),
+        "a GET changes nothing: no idempotency key"
+    );
+}
+
+#[tokio::test]
+async fn http_post_sends_json_basic_auth_and_idempotency_key() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v2/refunds"))
+        .and(header("authorization", "Basic Ym90OnMzY3JldA==")) // bot:s3cret
+        .and(header("idempotency-key", KEY))
+        .and(body_json(
+            json!({"order": "42", "amount": 12.5, "items": [1, 2]}),
+        ))
+        .respond_with(ResponseTemplate::new(201).set_body_string("created"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let api = http_target(
+        &server,
+        json!({ "auth": {"scheme": "basic", "username": "bot", "password": "s3cret"} }),
+    );
+    let request = task(
+        "post",
+        json!({"path": "refunds", "body": {"order": "42", "amount": 12.5, "items": [1, 2]}}),
+    );
+    let answer = json_of(run(&api, &request).await);
+    assert_eq!(answer["status"], 201);
+    assert_eq!(answer["body"], "created", "a text answer stays text");
+    let line = api.describe(&request);
+    assert!(line.starts_with("POST http://127.0.0.1:"), "{line}");
+    assert!(
+        line.ends_with("/v2/refunds (JSON: order, amount, items)"),
+        "{line}"
+    );
+    assert!(!line.contains("s3cret"));
+}
+
+#[tokio::test]
+async fn http_declared_task_uses_request_method_and_api_key() {
+    let server = MockServer::start().await;
+    Mock::given(method("PATCH"))
+        .and(path("/v2/orders/42"))
+        .and(header("x-api-key", "k-9"))
+        .and(header("idempotency-key", "custom-key"))
+        .respond_with(ResponseTemplate::new(204))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let api = http_target(
+        &server,
+        json!({ "auth": {"scheme": "api_key", "header": "X-Api-Key", "value": "k-9"} }),
+    );
+    let request = task(
+        "request",
+        json!({"method": "PATCH", "path": "/orders/42", "body": {"eta": "soon"},
+               "headers": {"Idempotency-Key": "custom-key"}}),
+    );
+    let answer = json_of(run(&api, &request).await);
+    assert_eq!(answer["status"], 204);
+    assert_eq!(answer["body"], serde_json::Value::Null);
+}
+
+#[tokio::test]
+async fn http_500_is_retryable_then_200_succeeds() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(500).set_body_string("boom"))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"ok": true})))
+        .mount(&server)
+        .await;
+    let api = http_target(&server, json!({}));
+    let request = task("get", json!({"path": "/health"}));
+    let first = run(&api, &request).await.unwrap_err();
+    assert!(first.retryable, "{first:?}");
+    assert!(
+        first.message.contains("500") && first.message.contains("boom"),
+        "{}",
+        first.message
+    );
+    assert_eq!(json_of(run(&api, &request).await)["body"]["ok"], true);
+    assert_eq!(received(&server).await.len(), 2);
+}
+
+#[tokio::test]
+async fn http_4xx_is_final_but_408_and_429_are_retryable() {
+    let server = MockServer::start().await;
+    Mock::given(path("/v2/missing"))
+        .respond_with(ResponseTemplate::new(404))
+        .mount(&server)
+        .await;
+    Mock::given(path("/v2/slow"))
+        .respond_with(ResponseTemplate::new(408))
+        .mount(&server)
+        .await;
+    Mock::given(path("/v2/busy"))
+        .respond_with(ResponseTemplate::new(429).insert_header("Retry-After", "7"))
+        .mount(&server)
+        .await;
+    let later = httpdate::fmt_http_date(std::time::SystemTime::now() + Duration::from_secs(90));
+    Mock::given(path("/v2/busy-until"))
+        .respond_with(ResponseTemplate::new(429).insert_header("Retry-After", later.as_str()))
+        .mount(&server)
+        .await;
+    let api = http_target(&server, json!({}));
+    let get = |p: &str| task("get", json!({ "path": p }));
+    let missing = run(&api, &get("/missing")).await.unwrap_err();
+    assert!(!missing.retryable);
+    assert!(
+        missing.message.contains("404 Not Found"),
+        "{}",
+        missing.message
+    );
+    assert!(run(&api, &get("/slow")).await.unwrap_err().retryable);
+    let busy = run(&api, &get("/busy")).await.unwrap_err();
+    assert!(busy.retryable);
+    assert_eq!(busy.retry_after, Some(Duration::from_secs(7)));
+    let until = run(&api, &get("/busy-until"))
+        .await
+        .unwrap_err()
+        .retry_after
+        .unwrap();
+    assert!(
+        until > Duration::from_secs(80) && until <= Duration::from_secs(90),
+        "{until:?}"
+    );
+    assert_eq!(received(&server).await.len(), 4);
+}
+
+#[tokio::test]
+async fn http_timeout_is_retryable() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_secs(5)))
+        .mount(&server)
+        .await;
+    let api = http_target(&server, json!({}));
+    let mut request = task("get", json!({"path": "/slow"}));
+    request.timeout = Duration::from_millis(200);
+    let started = std::time::Instant::now();
+    let error = run(&api, &request).await.unwrap_err();
+    assert!(started.elapsed() < Duration::from_secs(3));
+    assert!(
+        error.retryable && error.message.contains("timed out"),
+        "{error:?}"
+    );
+    assert_eq!(received(&server).await.len(), 1);
+}
+
+#[tokio::test]
+async fn http_connection_refused_is_retryable() {
+    let port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let api = executor(
+        "http",
+        json!({"base_url": format!("http://127.0.0.1:{port}"), "allow_hosts": ["127.0.0.1"]}),
+    );
+    let error = run(&api, &task("get", json!({"path": "/x"})))
+        .await
+        .unwrap_err();
+    assert!(error.retryable, "{error:?}");
+    assert!(
+        error.message.contains("cannot connect"),
+        "{}",
+        error.message
+    );
+}
+
+#[tokio::test]
+async fn http_malformed_json_fails_with_a_clear_message() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw("{\"status\": ", "application/json"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let api = http_target(&server, json!({}));
+    let error = run(&api, &task("get", json!({"path": "/o"})))
+        .await
+        .unwrap_err();
+    assert!(!error.retryable);
+    assert!(
+        error.message.contains("malformed JSON"),
+        "{}",
+        error.message
+    );
+}
+
+/// An axum server answering `GET /huge` with 50 MB, streamed without a length, and
+/// `GET /huge-sized` with a declared 50 MB length.
+async fn huge_body_server() -> std::net::SocketAddr {
+    use axum::body::Body;
+    const MB: usize = 1024 * 1024;
+    let stream = || {
+        futures::stream::iter(
+            (0..50).map(|_| Ok::<_, std::io::Error>(bytes::Bytes::from(vec![b'x'; MB]))),
+        )
+    };
+    let app = axum::Router::new()
+        .route(
+            "/huge",
+            axum::routing::get(move || async move { Body::from_stream(stream()) }),
+        )
+        .route(
+            "/huge-sized",
+            axum::routing::get(|| async { vec![b'y'; 50 * MB] }),
+        );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    addr
+}
+
+#[tokio::test]
+async fn http_50_mb_body_is_cut_off_at_the_cap() {
+    let addr = huge_body_server().await;
+    let api = executor(
+        "http",
+        json!({"base_url": format!("http://{addr}"), "allow_hosts": ["127.0.0.1"]}),
+    );
+    for p in ["/huge", "/huge-sized"] {
+        let error = run(&api, &task("get", json!({"path": p})))
+            .await
+            .unwrap_err();
+        assert!(!error.retryable);
+        assert!(
+            error.message.contains("larger than the 10 MiB limit"),
+            "{}",
+            error.message
+        );
+    }
+}
+
+#[tokio::test]
+async fn http_redirect_to_loopback_is_refused() {
+    let inner = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_body_string("internal secrets"))
+        .mount(&inner)
+        .await;
+    let outer = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(
+            ResponseTemplate::new(302)
+                .insert_header("Location", format!("{}/admin", inner.uri()).as_str()),
+        )
+        .expect(1)
+        .mount(&outer)
+        .await;
+    // The first hop is allowed by name (`localhost`); the redirect goes to 127.0.0.1.
+    let port = outer.address().port();
+    let api = executor(
+        "http",
+        json!({"base_url": format!("http://localhost:{port}"), "allow_hosts": ["localhost"]}),
+    );
+    let error = run(&api, &task("get", json!({"path": "/go"})))
+        .await
+        .unwrap_err();
+    assert!(!error.retryable);
+    assert!(
+        error.message.contains("refused to connect to 127.0.0.1"),
+        "{}",
+        error.message
+    );
+    assert_eq!(received(&outer).await.len(), 1);
+    assert_eq!(
+        received(&inner).await.len(),
+        0,
+        "the redirect must not be followed"
+    );
+}
+
+#[tokio::test]
+async fn ssrf_guard_checks_resolved_addresses_and_ip_literals() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&server)
+        .await;
+    let port = server.address().port();
+    let get = task("get", json!({"path": "/x"}));
+
+    // `localhost` resolves to 127.0.0.1: refused on the resolved address.
+    let by_name = executor(
+        "http",
+        json!({"base_url": format!("http://localhost:{port}")}),
+    );
+    let error = run(&by_name, &get).await.unwrap_err();
+    assert!(
+        error.message.contains("refused to connect to localhost"),
+        "{}",
+        error.message
+    );
+    assert!(error.message.contains("allow_hosts"));
+    assert!(!error.retryable);
+    // An IP literal is never resolved: checked directly.
+    let literal = executor("http", json!({"base_url": server.uri()}));
+    assert!(run(&literal, &get)
+        .await
+        .unwrap_err()
+        .message
+        .contains("refused"));
+    // The metadata address fails at once, without any connection.
+    let metadata = executor("http", json!({"base_url": "http://169.254.169.254/latest"}));
+    assert!(run(&metadata, &get)
+        .await
+        .unwrap_err()
+        .message
+        .contains("refused"));
+    let metadata_v6 = executor("http", json!({"base_url": "http://[fd00:ec2::254]/latest"}));
+    assert!(run(&metadata_v6, &get)
+        .await
+        .unwrap_err()
+        .message
+        .contains("refused"));
+    assert_eq!(received(&server).await.len(), 0);
+
+    // Named in allow_hosts: allowed.
+    let allowed = executor(
+        "http",
+        json!({"base_url": format!("http://localhost:{port}"), "allow_hosts": ["LOCALHOST"]}),
+    );
+    assert_eq!(json_of(run(&allowed, &get).await)["status"], 200);
+    assert_eq!(received(&server).await.len(), 1);
+}
+
+#[tokio::test]
+async fn bad_target_fields_are_reported_without_values() {
+    let options = ExecutorOptions::default();
+    let cases = [
+        ("http", json!({}), "field `base_url` is required"),
+        (
+            "http",
+            json!({"base_url": "ftp://x"}),
+            "must be an http:// or https:// URL",
+        ),
+        (
+            "http",
+            json!({"base_url": "https://x", "auth": "s3cret"}),
+            "bearer(..)",
+        ),
+        (
+            "zendesk",
+            json!({"email": "a@b", "token": "s3cret"}),
+            "needs `subdomain` or `base_url`",
+        ),
+        (
+            "sql",
+            json!({"url": "mysql://u:s3cret@h/db"}),
+            "must start with sqlite://",
+        ),
+        (
+            "smtp",
+            json!({"host": "h", "from": "a@b", "tls": "maybe"}),
+            "starttls, tls or none",
+        ),
+    ];
+    for (kind, fields, expected) in cases {
+        let error = build(&target("t", kind), record(fields), &options)
+            .err()
+            .unwrap_or_else(|| panic!("{kind} should fail"));
+        assert!(error.contains(expected), "{kind}: {error}");
+        assert!(error.starts_with("target `t`: "), "{error}");
+        assert!(!error.contains("s3cret"), "{error}");
+    }
+}
+
+#[tokio::test]
+async fn http_query_lists_repeat_and_records_are_refused() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&server)
+        .await;
+    let api = http_target(&server, json!({}));
+    let list = task(
+        "get",
+        json!({"path": "/s", "query": {"tag": ["a", "b"], "skip": null, "n": 2}}),
+    );
+    json_of(run(&api, &list).await);
+    assert_eq!(
+        received(&server).await[0].url.query(),
+        Some("tag=a&tag=b&n=2")
+    );
+    let nested = task("get", json!({"path": "/s", "query": {"filter": {"a": 1}}}));
+    let error = run(&api, &nested).await.unwrap_err();
+    assert!(
+        error.message.contains("query value `filter` must be text"),
+        "{}",
+        error.message
+    );
+    let header = task("get", json!({"path": "/s", "headers": {"X-List": [1]}}));
+    assert!(run(&api, &header)
+        .await
+        .unwrap_err()
+        .message
+        .contains("header `X-List`"));
+    assert_eq!(
+        received(&server).await.len(),
+        1,
+        "invalid requests are never sent"
+    );
+}
+
+#[tokio::test]
+async fn credentials_echoed_by_a_service_never_reach_the_error() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(401).set_body_string(
+            "bad credentials: Bearer CANARY-7f3a / Basic Ym90OkNBTkFSWS03ZjNh / CANARY-7f3a",
+        ))
+        .mount(&server)
+        .await;
+    let get = task("get", json!({"path": "/me"}));
+    for auth in [
+        json!({"scheme": "bearer", "token": "CANARY-7f3a"}),
+        json!({"scheme": "basic", "username": "bot", "password": "CANARY-7f3a"}),
+        json!({"scheme": "api_key", "header": "X-Key", "value": "CANARY-7f3a"}),
+    ] {
+        let api = http_target(&server, json!({ "auth": auth }));
+        let error = run(&api, &get).await.unwrap_err();
+        assert!(
+            error.message.contains("401 Unauthorized"),
+            "{}",
+            error.message
+        );
+        assert!(!error.message.contains("CANARY"), "{}", error.message);
+        assert!(!api.describe(&get).contains("CANARY"));
+    }
+}
+
+/// Building needs no running runtime: the runtime may build executors before it starts.
+#[test]
+fn every_kind_builds_outside_a_runtime() {
+    let dir = tempfile::tempdir().unwrap();
+    let kinds = [
+        ("http", json!({"base_url": "https://api.example"})),
+        (
+            "zendesk",
+            json!({"subdomain": "acme", "email": "a@b.example", "token": "t"}),
+        ),
+        (
+            "salesforce",
+            json!({"instance_url": "https://acme.my.salesforce.com", "token": "t"}),
+        ),
+        (
+            "sms",
+            json!({"account_sid": "AC1", "auth_token": "t", "from": "+1"}),
+        ),
+        (
+            "smtp",
+            json!({"host": "smtp.example", "from": "a@b.example", "username": "u", "password": "p"}),
+        ),
+        (
+            "sql",
+            json!({"url": format!("sqlite://{}/x.db", dir.path().display())}),
+        ),
+        ("sql", json!({"url": "postgres://u:p@db.example/crm"})),
+    ];
+    for (kind, fields) in kinds {
+        executor(kind, fields);
+    }
+}
+
+// ---------------------------------------------------------------- zendesk
+
+fn zendesk(server: &MockServer) -> Arc<dyn Executor> {
+    executor(
+        "zendesk",
+        json!({"base_url": server.uri(), "email": "bot@acme.example", "token": "zd-tok",
+               "allow_hosts": ["127.0.0.1"]}),
+    )
+}
+
+/// `bot@acme.example/token:zd-tok`, base64.
+const ZENDESK_AUTH: &str = "Basic Ym90QGFjbWUuZXhhbXBsZS90b2tlbjp6ZC10b2s=";
+
+#[tokio::test]
+async fn zendesk_create_ticket_speaks_the_real_api() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/api/v2/tickets.json"))
+        .and(header("authorization", ZENDESK_AUTH))
+        .and(header("idempotency-key", KEY))
+        .and(body_json(json!({"ticket": {
+            "subject": "Refund",
+            "comment": {"body": "Customer wants a refund"},
+            "priority": "high",
+            "tags": ["refund", "vip"],
+            "requester": {"email": "ana@example.com"}
+        }})))
+        .respond_with(
+            ResponseTemplate::new(201)
+                .set_body_json(json!({"ticket": {"id": 35436, "status": "new"}})),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    let zd = zendesk(&server);
+    let request = task(
+        "create_ticket",
+        json!({"subject": "Refund", "comment": "Customer wants a refund", "priority": "high",
+               "tags": ["refund", "vip"], "requester_email": "ana@example.com"}),
+    );
+    assert_eq!(
+        json_of(run(&zd, &request).await),
+        json!({"id": 35436, "status": "new"})
+    );
+    let line = zd.describe(&request);
+    assert!(
+        line.starts_with("POST http://127.0.0.1:")
+            && line.ends_with("/api/v2/tickets.json (JSON: ticket)"),
+        "{line}"
+    );
+    assert!(!line.contains("zd-tok"));
+}
+
+#[tokio::test]
+async fn zendesk_ticket_tasks() {
+    let server = MockServer::start().await;
+    let ticket = json!({"ticket": {"id": 7, "tags": ["a", "b"]}});
+    Mock::given(method("PUT"))
+        .and(path("/api/v2/tickets/7/tags.json"))
+        .and(body_json(json!({"tags": ["b"]})))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"tags": ["a", "b"]})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/v2/tickets/7/tags.json"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"tags": ["a", "b"]})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("PUT"))
+        .and(path("/api/v2/tickets/7.json"))
+        .and(body_json(
+            json!({"ticket": {"comment": {"body": "called back", "public": false}}}),
+        ))
+        .respond_with(ResponseTemplate::new(200).set_body_json(ticket.clone()))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("PUT"))
+        .and(path("/api/v2/tickets/7.json"))
+        .and(body_json(json!({"ticket": {"status": "solved"}})))
+        .respond_with(ResponseTemplate::new(200).set_body_json(ticket.clone()))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/api/v2/tickets/7/merge.json"))
+        .and(body_json(json!({"ids": [8, 9]})))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"job_status": {"id": "j1"}})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    for (p, body) in [
+        (
+            "/api/v2/users/12.json",
+            json!({"user": {"id": 12, "name": "Ana"}}),
+        ),
+        (
+            "/api/v2/organizations/3.json",
+            json!({"organization": {"id": 3}}),
+        ),
+        ("/api/v2/tickets/7.json", ticket.clone()),
+    ] {
+        Mock::given(method("GET"))
+            .and(path(p))
+            .and(header("authorization", ZENDESK_AUTH))
+            .respond_with(ResponseTemplate::new(200).set_body_json(body))
+            .expect(1)
+            .mount(&server)
+            .await;
+    }
+    let zd = zendesk(&server);
+    let tags = json!(["a", "b"]);
+    assert_eq!(
+        json_of(
+            run(
+                &zd,
+                &task("add_tags", json!({"ticket_id": 7, "tags": ["b"]}))
+            )
+            .await
+        ),
+        json!({"tags": tags})
+    );
+    assert_eq!(
+        json_of(run(&zd, &task("get_ticket_tags", json!({"ticket_id": 7}))).await),
+        tags
+    );
+    let note = task(
+        "add_internal_note",
+        json!({"ticket_id": "7", "body": "called back"}),
+    );
+    assert_eq!(json_of(run(&zd, &note).await)["id"], 7);
+    let update = task(
+        "update_ticket",
+        json!({"ticket_id": 7, "fields": {"status": "solved"}}),
+    );
+    assert_eq!(json_of(run(&zd, &update).await)["id"], 7);
+    let merge = task("merge_tickets", json!({"ids": [8, 9], "into": 7}));
+    assert_eq!(json_of(run(&zd, &merge).await), json!({"id": "j1"}));
+    assert_eq!(
+        json_of(run(&zd, &task("get_user", json!({"user_id": 12}))).await)["name"],
+        "Ana"
+    );
+    assert_eq!(
+        json_of(run(&zd, &task("get_organization", json!({"org_id": 3}))).await)["id"],
+        3
+    );
+    assert_eq!(
+        json_of(run(&zd, &task("get_ticket", json!({"ticket_id": 7}))).await)["id"],
+        7
+    );
+    let requests = received(&server).await;
+    assert_eq!(requests.len(), 8);
+    for request in &requests {
+        let key = request.headers.get("idempotency-key");
+        assert_eq!(
+            key.is_some(),
+            request.method != wiremock::http::Method::GET,
+            "{} {}",
+            request.method,
+            request.url
+        );
+    }
+}
+
+#[tokio::test]
+async fn zendesk_apply_macro_reads_then_saves_the_result() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/api/v2/tickets/7/macros/99/apply.json"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"result": {
+            "ticket": {"id": 7, "status": "pending"},
+            "comment": {"body": "We are on it", "public": true}
+        }})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("PUT"))
+        .and(path("/api/v2/tickets/7.json"))
+        .and(body_json(json!({"ticket": {"id": 7, "status": "pending",
+                                         "comment": {"body": "We are on it", "public": true}}})))
+        .and(header("idempotency-key", KEY))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"ticket": {"id": 7, "status": "pending"}})),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    let zd = zendesk(&server);
+    let request = task("apply_macro", json!({"ticket_id": 7, "macro_id": 99}));
+    assert_eq!(json_of(run(&zd, &request).await)["status"], "pending");
+    assert_eq!(received(&server).await.len(), 2);
+    assert!(zd
+        .describe(&request)
+        .ends_with("apply.json, then PUT the resulting ticket"));
+}
+
+// ---------------------------------------------------------------- salesforce
+
+fn salesforce(server: &MockServer) -> Arc<dyn Executor> {
+    executor(
+        "salesforce",
+        json!({"instance_url": "https://acme.my.salesforce.com", "base_url": server.uri(),
+               "token": "sf-tok", "allow_hosts": ["127.0.0.1"]}),
+    )
+}
+
+#[tokio::test]
+async fn salesforce_case_tasks_speak_the_rest_api() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/services/data/v59.0/sobjects/Case"))
+        .and(header("authorization", "Bearer sf-tok"))
+        .and(header("idempotency-key", KEY))
+        .and(body_json(
+            json!({"Subject": "Broken", "Description": "It broke", "Priority": "High"}),
+        ))
+        .respond_with(
+            ResponseTemplate::new(201)
+                .set_body_json(json!({"id": "500x1", "success": true, "errors": []})),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("PATCH"))
+        .and(path("/services/data/v59.0/sobjects/Case/500x1"))
+        .and(body_json(json!({"Status": "Closed"})))
+        .respond_with(ResponseTemplate::new(204))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/services/data/v59.0/sobjects/CaseComment"))
+        .and(body_json(
+            json!({"ParentId": "500x1", "CommentBody": "Called the customer"}),
+        ))
+        .respond_with(
+            ResponseTemplate::new(201).set_body_json(json!({"id": "00a1", "success": true})),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    let sf = salesforce(&server);
+    let create = task(
+        "create_case",
+        json!({"subject": "Broken", "description": "It broke", "priority": "High"}),
+    );
+    assert_eq!(json_of(run(&sf, &create).await)["id"], "500x1");
+    let update = task(
+        "update_case",
+        json!({"case_id": "500x1", "fields": {"Status": "Closed"}}),
+    );
+    assert_eq!(
+        json_of(run(&sf, &update).await),
+        json!({"id": "500x1", "success": true})
+    );
+    let comment = task(
+        "add_case_comment",
+        json!({"case_id": "500x1", "body": "Called the customer"}),
+    );
+    assert_eq!(json_of(run(&sf, &comment).await)["id"], "00a1");
+    assert_eq!(received(&server).await.len(), 3);
+}
+
+#[tokio::test]
+async fn salesforce_find_contact_escapes_soql() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/services/data/v60.0/query"))
+        .and(query_param(
+            "q",
+            r"SELECT Id, Name, Email, Phone FROM Contact WHERE Email = 'o\'hara@x.example' OR Phone = '+33 1' LIMIT 1",
+        ))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "totalSize": 1, "done": true,
+            "records": [{"attributes": {"type": "Contact"}, "Id": "003a", "Name": "Ana O'Hara",
+                         "Email": "o'hara@x.example", "Phone": "+33 1"}]
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/services/data/v60.0/query"))
+        .and(query_param(
+            "q",
+            "SELECT Id, Name, Email, Phone FROM Contact WHERE Email = 'nobody@x.example' LIMIT 1",
+        ))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"totalSize": 0, "done": true, "records": []})),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    let sf = executor(
+        "salesforce",
+        json!({"instance_url": server.uri(), "api_version": "60.0", "token": "sf-tok",
+               "allow_hosts": ["127.0.0.1"]}),
+    );
+    let found = task(
+        "find_contact",
+        json!({"email": "o'hara@x.example", "phone": "+33 1"}),
+    );
+    assert_eq!(
+        json_of(run(&sf, &found).await),
+        json!({"Id": "003a", "Name": "Ana O'Hara", "Email": "o'hara@x.example", "Phone": "+33 1"})
+    );
+    let missing = task("find_contact", json!({"email": "nobody@x.example"}));
+    assert_eq!(json_of(run(&sf, &missing).await), serde_json::Value::Null);
+    assert!(run(&sf, &task("find_contact", json!({})))
+        .await
+        .unwrap_err()
+        .message
+        .contains("`email` or `phone`"));
+    assert_eq!(received(&server).await.len(), 2);
+}
+
+// ---------------------------------------------------------------- sms
+
+#[tokio::test]
+async fn sms_posts_a_twilio_form() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/2010-04-01/Accounts/AC123/Messages.json"))
+        .and(header("authorization", "Basic QUMxMjM6dHctdG9r")) // AC123:tw-tok
+        .and(header("content-type", "application/x-www-form-urlencoded"))
+        .and(header("idempotency-key", KEY))
+        .and(body_string_contains("To=%2B33612345678"))
+        .and(body_string_contains("From=%2B15550100"))
+        .and(body_string_contains("Body=Your+order+ships+today%21"))
+        .respond_with(
+            ResponseTemplate::new(201).set_body_json(json!({"sid": "SM1", "status": "queued"})),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    let sms = executor(
+        "sms",
+        json!({"account_sid": "AC123", "auth_token": "tw-tok", "from": "+15550100",
+               "base_url": server.uri(), "allow_hosts": ["127.0.0.1"]}),
+    );
+    let request = task(
+        "send_sms",
+        json!({"to": "+33612345678", "body": "Your order ships today!"}),
+    );
+    assert_eq!(
+        json_of(run(&sms, &request).await),
+        json!({"sid": "SM1", "status": "queued"})
+    );
+    let line = sms.describe(&request);
+    assert!(
+        line.ends_with("/2010-04-01/Accounts/AC123/Messages.json (form: To, From, Body)"),
+        "{line}"
+    );
+    assert!(!line.contains("tw-tok"));
+    assert_eq!(received(&server).await.len(), 1);
+}
+
+// ---------------------------------------------------------------- smtp
+
+/// aiosmtpd on a free port, killed when dropped.
+struct PythonSmtp {
+    child: std::process::Child,
+    port: u16,
+    out: tempfile::NamedTempFile,
+}
+
+impl Drop for PythonSmtp {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl PythonSmtp {
+    /// None (with a note) when aiosmtpd is missing, unless AGENTC_REQUIRE_SMTP=1.
+    async fn start() -> Option<PythonSmtp> {
+        let available = std::process::Command::new("python3")
+            .args(["-c", "import aiosmtpd"])
+            .status()
+            .is_ok_and(|s| s.success());
+        if !available {
+            assert!(
+                std::env::var("AGENTC_REQUIRE_SMTP").as_deref() != Ok("1"),
+                "AGENTC_REQUIRE_SMTP=1 but python3 -m aiosmtpd is not available"
+            );
+            eprintln!("note: skipping the aiosmtpd test (pip install aiosmtpd to run it)");
+            return None;
+        }
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let out = tempfile::NamedTempFile::new().unwrap();
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/smtp_server.py");
+        let child = std::process::Command::new("python3")
+            .arg(script)
+            .arg(port.to_string())
+            .arg(out.path())
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let server = PythonSmtp { child, port, out };
+        for _ in 0..100 {
+            if tokio::net::TcpStream::connect(("127.0.0.1", port))
+                .await
+                .is_ok()
+            {
+                return Some(server);
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("aiosmtpd did not start");
+    }
+
+    fn messages(&self) -> Vec<serde_json::Value> {
+        std::fs::read_to_string(self.out.path())
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    }
+}
+
+#[tokio::test]
+async fn smtp_sends_to_a_real_server_and_reports_a_rejected_recipient() {
+    let Some(server) = PythonSmtp::start().await else {
+        return;
+    };
+    let mail = executor(
+        "smtp",
+        json!({"host": "127.0.0.1", "port": server.port, "tls": "none", "from": "Acme <support@acme.example>"}),
+    );
+    let request = task(
+        "send_email",
+        json!({"to": "ana@example.com", "subject": "Your ticket", "body": "We are on it.\n.dot line",
+               "cc": ["boss@acme.example"], "reply_to": "help@acme.example"}),
+    );
+    let answer = json_of(run(&mail, &request).await);
+    assert_eq!(answer["accepted"], json!(["ana@example.com"]));
+    assert!(
+        answer["response"].as_str().unwrap().starts_with("250"),
+        "{answer}"
+    );
+    let messages = server.messages();
+    assert_eq!(messages.len(), 1);
+    assert_eq!(messages[0]["from"], "support@acme.example");
+    assert_eq!(
+        messages[0]["to"],
+        json!(["ana@example.com", "boss@acme.example"])
+    );
+    let data = messages[0]["data"].as_str().unwrap();
+    for expected in [
+        "Subject: Your ticket",
+        "Reply-To: help@acme.example",
+        "Message-ID: <c-42.3.open_ticket@agentc>",
+        "We are on it.\r\n.dot line",
+    ] {
+        assert!(data.contains(expected), "{expected:?} not in {data}");
+    }
+
+    let rejected = task(
+        "send_email",
+        json!({"to": "reject-me@example.com", "subject": "x", "body": "y"}),
+    );
+    let error = run(&mail, &rejected).await.unwrap_err();
+    assert!(!error.retryable, "{error:?}");
+    assert!(
+        error.message.contains("550") && error.message.contains("Recipient address rejected"),
+        "{}",
+        error.message
+    );
+    assert_eq!(server.messages().len(), 1, "nothing more was delivered");
+}
+
+#[tokio::test]
+async fn smtp_connection_refused_is_retryable() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mail = executor(
+        "smtp",
+        json!({"base_url": format!("smtp://127.0.0.1:{port}"), "tls": "none", "from": "a@acme.example"}),
+    );
+    let error = run(
+        &mail,
+        &task(
+            "send_email",
+            json!({"to": "b@x.example", "subject": "s", "body": "b"}),
+        ),
+    )
+    .await
+    .unwrap_err();
+    assert!(error.retryable, "{error:?}");
+}
+
+// ---------------------------------------------------------------- mocks
+
+#[tokio::test]
+async fn mock_services_answer_rules_in_sequence_and_record_requests() {
+    let mocks = MockServices::start(vec![
+        MockRule::new("orders", "GET", "/orders/{id}", Some(500), None),
+        MockRule::new(
+            "orders",
+            "GET",
+            "/orders/{id}",
+            Some(200),
+            Some(Value::from_json(&json!({"status": "shipped"}))),
+        ),
+        MockRule::new(
+            "desk",
+            "POST",
+            "/tickets.json",
+            Some(201),
+            Some(Value::from_json(&json!({"ticket": {"id": 5}}))),
+        ),
+    ])
+    .await
+    .unwrap();
+    let options = ExecutorOptions::default();
+    let mut orders_target = target("orders", "http");
+    orders_target.fields = Default::default();
+    let mut fields = record(json!({"base_url": "https://orders.acme.example/v2",
+                                   "auth": {"scheme": "bearer", "token": "tok-secret"}}));
+    fields.extend(mocks.redirect(&orders_target).unwrap());
+    let orders = build(&orders_target, fields, &options).unwrap();
+    let mut get = task("get", json!({"path": "/orders/42", "query": {"x": 1}}));
+    get.target = "orders".into();
+    assert!(run(&orders, &get).await.unwrap_err().retryable);
+    assert_eq!(
+        json_of(run(&orders, &get).await)["body"]["status"],
+        "shipped"
+    );
+    assert_eq!(
+        json_of(run(&orders, &get).await)["body"]["status"],
+        "shipped",
+        "the last rule repeats"
+    );
+
+    let desk_target = target("desk", "zendesk");
+    let mut fields =
+        record(json!({"subdomain": "acme", "email": "bot@acme.example", "token": "zd-secret"}));
+    fields.extend(mocks.redirect(&desk_target).unwrap());
+    let desk = build(&desk_target, fields, &options).unwrap();
+    let create = task(
+        "create_ticket",
+        json!({"subject": "Hi", "comment": "Hello"}),
+    );
+    assert_eq!(json_of(run(&desk, &create).await), json!({"id": 5}));
+    // Not mocked: a clear, final failure, recorded as unmocked.
+    let error = run(&desk, &task("get_user", json!({"user_id": 1})))
+        .await
+        .unwrap_err();
+    assert!(!error.retryable);
+    assert!(
+        error
+            .message
+            .contains("no mock answers GET /api/v2/users/1.json on target `desk`"),
+        "{}",
+        error.message
+    );
+
+    let requests = mocks.requests();
+    assert_eq!(requests.len(), 5);
+    assert_eq!(requests[0].path, "/orders/42");
+    assert_eq!(requests[0].query["x"], Value::Text("1".into()));
+    assert_eq!(requests[0].headers["authorization"], "Bearer [redacted]");
+    assert_eq!(requests[3].path, "/api/v2/tickets.json");
+    assert_eq!(requests[3].headers["idempotency-key"], KEY);
+    assert_eq!(requests[3].body.to_json()["ticket"]["subject"], "Hi");
+    assert_eq!(mocks.requests_to("orders", "get", "/orders/*").len(), 3);
+    assert_eq!(mocks.requests_to("desk", "POST", "/tickets.json").len(), 1);
+    let unmocked = mocks.unmocked();
+    assert_eq!(unmocked.len(), 1);
+    assert_eq!(
+        (unmocked[0].target.as_str(), unmocked[0].status),
+        ("desk", 404)
+    );
+    let everything = format!("{:?}", requests);
+    assert!(!everything.contains("tok-secret") && !everything.contains("zd-secret"));
+}
+
+#[tokio::test]
+async fn mock_services_capture_email_and_sms() {
+    let mocks = MockServices::start(vec![
+        MockRule::new(
+            "mail",
+            "RCPT",
+            "gone@example.com",
+            Some(550),
+            Some(Value::Text("5.1.1 no such user".into())),
+        ),
+        MockRule::new(
+            "texts",
+            "POST",
+            "/Messages.json",
+            Some(201),
+            Some(Value::from_json(&json!({"sid": "SM9"}))),
+        ),
+    ])
+    .await
+    .unwrap();
+    let options = ExecutorOptions::default();
+    let mail_target = target("mail", "smtp");
+    let mut fields = record(
+        json!({"host": "smtp.acme.example", "port": 587, "from": "support@acme.example",
+                                   "username": "bot", "password": "smtp-secret"}),
+    );
+    fields.extend(mocks.redirect(&mail_target).unwrap());
+    let mail = build(&mail_target, fields, &options).unwrap();
+    let send = task(
+        "send_email",
+        json!({"to": "ana@example.com", "subject": "Tu pedido ✓", "body": "Línea uno\nline two"}),
+    );
+    json_of(run(&mail, &send).await);
+    let emails = mocks.emails();
+    assert_eq!(emails.len(), 1);
+    assert_eq!(emails[0].target, "mail");
+    assert_eq!(emails[0].to, ["ana@example.com"]);
+    assert_eq!(emails[0].subject, "Tu pedido ✓");
+    assert_eq!(emails[0].body, "Línea uno\nline two");
+    assert_eq!(
+        emails[0].message_id.as_deref(),
+        Some("c-42.3.open_ticket@agentc")
+    );
+    let refused = task(
+        "send_email",
+        json!({"to": "gone@example.com", "subject": "s", "body": "b"}),
+    );
+    let error = run(&mail, &refused).await.unwrap_err();
+    assert!(
+        error.message.contains("550") && error.message.contains("no such user"),
+        "{}",
+        error.message
+    );
+    assert_eq!(mocks.emails().len(), 1);
+
+    let texts_target = target("texts", "sms");
+    let mut fields =
+        record(json!({"account_sid": "AC1", "auth_token": "tw-secret", "from": "+1555"}));
+    fields.extend(mocks.redirect(&texts_target).unwrap());
+    let texts = build(&texts_target, fields, &options).unwrap();
+    let sms = task("send_sms", json!({"to": "+336", "body": "Hi"}));
+    assert_eq!(json_of(run(&texts, &sms).await)["sid"], "SM9");
+    let requests = mocks.requests_to("texts", "POST", "/Messages.json");
+    assert_eq!(requests.len(), 1);
+    assert_eq!(
+        requests[0].body.to_json(),
+        json!({"To": "+336", "From": "+1555", "Body": "Hi"})
+    );
+    assert!(mocks.redirect(&target("db", "sql")).is_none());
+}
+
+// ---------------------------------------------------------------- sql
+
+fn sql_task(name: &str, statement: &str, rest: serde_json::Value) -> TaskRequest {
+    let mut request = task(name, json!({ "statement": statement }));
+    request.rest = match Value::from_json(&rest) {
+        Value::List(items) => items,
+        _ => panic!("rest must be a list"),
+    };
+    request
+}
+
+/// The same scenario on SQLite and PostgreSQL: create, insert, query, constraint violation.
+async fn sql_scenario(db: &Arc<dyn Executor>, placeholder: fn(usize) -> String, table: &str) {
+    let create = format!(
+        "CREATE TABLE {table} (id INTEGER PRIMARY KEY, phone TEXT NOT NULL UNIQUE, \
+         minutes REAL, vip BOOLEAN, note TEXT, attempts INTEGER)"
+    );
+    json_of(run(db, &sql_task("execute", &create, json!([]))).await);
+    let insert = task(
+        "insert",
+        json!({"table": table, "record": {"id": 1, "phone": "+33 6'; DROP TABLE x; --", "minutes": 2.5, "vip": true, "note": null, "attempts": null}}),
+    );
+    assert_eq!(json_of(run(db, &insert).await), json!({"rows_affected": 1}));
+    let update = format!(
+        "UPDATE {table} SET minutes = minutes + {} WHERE id = {}",
+        placeholder(1),
+        placeholder(2)
+    );
+    assert_eq!(
+        json_of(run(db, &sql_task("execute", &update, json!([1.5, 1]))).await),
+        json!({"rows_affected": 1})
+    );
+    let select = format!(
+        "SELECT id, phone, minutes, vip, note, attempts FROM {table} WHERE phone = {}",
+        placeholder(1)
+    );
+    let rows = json_of(
+        run(
+            db,
+            &sql_task("query", &select, json!(["+33 6'; DROP TABLE x; --"])),
+        )
+        .await,
+    );
+    assert_eq!(
+        rows,
+        json!([{"id": 1, "phone": "+33 6'; DROP TABLE x; --", "minutes": 4, "vip": true, "note": null, "attempts": null}])
+    );
+
+    let duplicate = task(
+        "insert",
+        json!({"table": table, "record": {"id": 2, "phone": "+33 6'; DROP TABLE x; --"}}),
+    );
+    let error = run(db, &duplicate).await.unwrap_err();
+    assert!(!error.retryable);
+    assert!(
+        error.message.contains("unique constraint violated"),
+        "{}",
+        error.message
+    );
+    let bad_name = task(
+        "insert",
+        json!({"table": "calls; DROP TABLE calls", "record": {"id": 3}}),
+    );
+    assert!(run(db, &bad_name)
+        .await
+        .unwrap_err()
+        .message
+        .contains("not a valid table or column name"));
+    let syntax = run(db, &sql_task("query", "SELEC 1", json!([])))
+        .await
+        .unwrap_err();
+    assert!(!syntax.retryable, "{syntax:?}");
+}
+
+#[tokio::test]
+async fn sqlite_file_is_created_and_used_with_bound_values() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("sub-less.db");
+    let url = format!("sqlite://{}", file.display());
+    let db = executor("sql", json!({ "url": url }));
+    sql_scenario(&db, |_| "?".into(), "calls").await;
+    assert!(file.exists());
+    let line = db.describe(&task(
+        "insert",
+        json!({"table": "calls", "record": {"a": 1, "b": 2}}),
+    ));
+    assert_eq!(
+        line,
+        format!("SQL {url}: INSERT INTO \"calls\" (\"a\", \"b\") VALUES (?, ?) [2 bound values]")
+    );
+}
+
+#[tokio::test]
+async fn sqlite_in_memory_keeps_its_data_across_tasks() {
+    let db = executor("sql", json!({ "url": "sqlite::memory:" }));
+    json_of(
+        run(
+            &db,
+            &sql_task("execute", "CREATE TABLE t (x TEXT)", json!([])),
+        )
+        .await,
+    );
+    json_of(
+        run(
+            &db,
+            &sql_task("execute", "INSERT INTO t VALUES (?)", json!(["a"])),
+        )
+        .await,
+    );
+    let rows = json_of(run(&db, &sql_task("query", "SELECT x FROM t", json!([]))).await);
+    assert_eq!(rows, json!([{"x": "a"}]));
+}
+
+#[tokio::test]
+async fn postgres_runs_the_same_scenario() {
+    let Ok(url) = std::env::var("AGENTC_TEST_POSTGRES_URL") else {
+        assert!(
+            std::env::var("AGENTC_REQUIRE_POSTGRES").as_deref() != Ok("1"),
+            "AGENTC_REQUIRE_POSTGRES=1 but AGENTC_TEST_POSTGRES_URL is not set"
+        );
+        eprintln!("note: skipping the PostgreSQL test (set AGENTC_TEST_POSTGRES_URL, see .ci/postgres.sh)");
+        return;
+    };
+    let db = executor("sql", json!({ "url": url }));
+    let table = format!("calls_{}", std::process::id());
+    sql_scenario(&db, |i| format!("${i}"), &table).await;
+    let typed = format!("SELECT 1::int2 AS a, 2::int8 AS b, true AS c, '{{\"k\": [1]}}'::jsonb AS d, now() AS e FROM {table}");
+    let error = run(&db, &sql_task("query", &typed, json!([])))
+        .await
+        .unwrap_err();
+    assert!(
+        error.message.contains("column `e` has type TIMESTAMPTZ"),
+        "{}",
+        error.message
+    );
+    let typed = typed.replace("now() AS e", "now()::text AS e");
+    let rows = json_of(run(&db, &sql_task("query", &typed, json!([]))).await);
+    assert_eq!(rows[0]["a"], 1);
+    assert_eq!(rows[0]["b"], 2);
+    assert_eq!(rows[0]["c"], true);
+    assert_eq!(rows[0]["d"], json!({"k": [1]}));
+    json_of(
+        run(
+            &db,
+            &sql_task("execute", &format!("DROP TABLE {table}"), json!([])),
+        )
+        .await,
+    );
+}
+
+#[tokio::test]
+async fn sql_describe_never_shows_the_password() {
+    let db = executor(
+        "sql",
+        json!({ "url": "postgres://bot:pg-secret@127.0.0.1:1/crm" }),
+    );
+    let line = db.describe(&sql_task(
+        "execute",
+        "DELETE FROM t WHERE id = $1",
+        json!([1]),
+    ));
+    assert_eq!(
+        line,
+        "SQL postgres://bot:***@127.0.0.1:1/crm: DELETE FROM t WHERE id = $1 [1 bound value]"
+    );
+    let mut request = sql_task("query", "SELECT 1", json!([]));
+    request.timeout = Duration::from_secs(3);
+    let error = run(&db, &request).await.unwrap_err();
+    assert!(error.retryable, "{error:?}");
+    assert!(!error.message.contains("pg-secret"), "{}", error.message);
+}
+
+/// The capture server's own protocol handling, spoken by hand.
+#[tokio::test]
+async fn mock_smtp_speaks_enough_smtp() {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let mocks = MockServices::start(Vec::new()).await.unwrap();
+    let stream = tokio::net::TcpStream::connect(mocks.smtp_addr())
+        .await
+        .unwrap();
+    let (read, mut write) = stream.into_split();
+    let mut lines = BufReader::new(read).lines();
+    assert!(lines.next_line().await.unwrap().unwrap().starts_with("220"));
+    let mut codes = Vec::new();
+    for command in [
+        "HELO me",
+        "NOOP",
+        "DATA",
+        "RCPT TO:<a@x.example>",
+        "MAIL FROM:<b@x.example>",
+        "RCPT TO:<a@x.example>",
+        "RSET",
+        "MAIL FROM:<b@x.example>",
+        "RCPT TO:<c@x.example>",
+        "DATA",
+        "Subject: hi",
+        "",
+        "..line",
+        ".",
+        "VRFY x",
+        "QUIT",
+    ] {
+        write
+            .write_all(format!("{command}\r\n").as_bytes())
+            .await
+            .unwrap();
+        if matches!(command, "Subject: hi" | "" | "..line") {
+            continue;
+        }
+        codes.push(lines.next_line().await.unwrap().unwrap()[..3].to_string());
+    }
+    assert_eq!(
+        codes,
+        [
+            "250", "250", "503", "503", "250", "250", "250", "250", "250", "354", "250", "502",
+            "221"
+        ]
+    );
+    let emails = mocks.emails();
+    assert_eq!(emails.len(), 1);
+    assert_eq!(emails[0].recipients, ["c@x.example"]);
+    assert_eq!(
+        (emails[0].subject.as_str(), emails[0].body.as_str()),
+        ("hi", ".line")
+    );
+}
