@@ -71,6 +71,41 @@ pub fn summary(
     format!("{}: {text}\n", style.style(word))
 }
 
+/// A failure that is not a diagnostic (a test expectation not met): `error: MESSAGE`, the
+/// source under `label`, then the caller's notes (`expected: …`, `actual: …`, each line of a
+/// long one indented under the first) and a help line.
+pub fn failure(
+    message: &str,
+    label: &Label,
+    notes: &[(&str, &str)],
+    help: Option<&str>,
+    sources: &SourceMap,
+    options: HumanOptions,
+) -> String {
+    let renderer = Renderer::new(options);
+    let styles = &renderer.theme.styles;
+    let mut out = format!("{}: {message}\n", styles.error.style("error"));
+    if known(sources, label.span) {
+        renderer.snippet(
+            &mut out,
+            Severity::Error,
+            sources,
+            label.span.file,
+            &[label],
+        );
+    }
+    let width = notes.iter().map(|(name, _)| name.len()).max().unwrap_or(0);
+    for (name, text) in notes {
+        let indent = " ".repeat(width + 4);
+        let text = text.replace('\n', &format!("\n{indent}"));
+        let _ = writeln!(out, "  {name:>width$}: {text}");
+    }
+    if let Some(help) = help {
+        let _ = writeln!(out, "  {} {help}", styles.help.style("help:"));
+    }
+    out
+}
+
 fn tally(counts: Counts) -> String {
     let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
     match (counts.errors, counts.warnings) {

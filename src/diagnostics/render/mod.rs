@@ -8,7 +8,7 @@ mod json;
 mod sarif;
 
 pub use github::render as github;
-pub use human::{render as human, summary, HumanOptions};
+pub use human::{failure, render as human, summary, HumanOptions};
 pub use json::{render as json, JSON_VERSION};
 pub use sarif::render as sarif;
 

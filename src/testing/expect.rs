@@ -1,0 +1,473 @@
+//! `expect` steps: each one looks at what the world recorded (the trace, the conversation's
+//! state, the requests and emails the mocks received, the rows of a database) and, when it
+//! does not hold, says what was expected and what happened instead.
+
+use super::matching::{matches, show};
+use super::world::{describe_request, start_time, World, CONVERSATION};
+use super::Failure;
+use crate::diagnostics::Span;
+use crate::ir::{Expectation, Expr, Scope, Value};
+use crate::runtime::mock::{path_matches, RecordedRequest};
+use crate::runtime::{
+    ActionStatus, Context, ConversationState, Evaluator, Limits, Redactor, Scopes, TraceRecord,
+};
+use crate::syntax::ast::BinOp;
+use indexmap::IndexMap;
+use std::borrow::Cow;
+
+/// What an expectation found: whether it holds, and the words for a failure either way.
+struct Finding {
+    holds: bool,
+    /// The failure's message when the expectation was `expect …` (it does not hold).
+    missing: String,
+    /// The failure's message when it was `expect not …` (it holds).
+    present: String,
+    expected: Option<String>,
+    actual: Option<String>,
+}
+
+impl Finding {
+    fn new(holds: bool, missing: String, present: String) -> Self {
+        Finding {
+            holds,
+            missing,
+            present,
+            expected: None,
+            actual: None,
+        }
+    }
+    fn expected(mut self, text: impl Into<String>) -> Self {
+        self.expected = Some(text.into());
+        self
+    }
+    fn actual(mut self, text: impl Into<String>) -> Self {
+        self.actual = Some(text.into());
+        self
+    }
+}
+
+pub(super) async fn check(
+    world: &World<'_>,
+    expectation: &Expectation,
+    negated: bool,
+    span: Span,
+) -> Option<Failure> {
+    let finding = match find(world, expectation).await {
+        Ok(finding) => finding,
+        Err(message) => return Some(Failure::new(span, message)),
+    };
+    if finding.holds != negated {
+        return None;
+    }
+    let message = if negated {
+        finding.present
+    } else {
+        finding.missing
+    };
+    let mut failure = Failure::new(span, message);
+    failure.expected = finding.expected;
+    failure.actual = finding.actual;
+    Some(failure)
+}
+
+async fn find(world: &World<'_>, expectation: &Expectation) -> Result<Finding, String> {
+    let trace = || world.recent_trace();
+    Ok(match expectation {
+        Expectation::Ran { action } => ran(&trace(), action),
+        Expectation::Label { label } => {
+            let labels = world.state().await.map(|s| s.labels).unwrap_or_default();
+            let shown: Vec<String> = labels.iter().map(|l| format!("{l:?}")).collect();
+            Finding::new(
+                labels.contains(label),
+                format!("the conversation has no label {label:?}"),
+                format!("the conversation has the label {label:?}"),
+            )
+            .actual(format!("labels: [{}]", shown.join(", ")))
+        }
+        Expectation::Param { check } => param(world, check).await?,
+        Expectation::Reply { reply } => replied(&trace(), reply),
+        Expectation::Status { status } => {
+            let actual = world
+                .state()
+                .await
+                .map_or("active", |s| s.status.name())
+                .to_string();
+            Finding::new(
+                actual == *status,
+                format!("the conversation is not {status}"),
+                format!("the conversation is {status}"),
+            )
+            .expected(format!("status {status}"))
+            .actual(format!("status {actual}"))
+        }
+        Expectation::Request {
+            target,
+            method,
+            path,
+            fields,
+        } => {
+            let received = recent_requests_to(world, target, method, path);
+            let wanted = format!("{method} {path}");
+            requests(
+                world,
+                target,
+                &wanted,
+                &received,
+                fields.as_ref(),
+                request_value,
+            )
+        }
+        Expectation::Sms { target, fields } => {
+            let sent = recent_requests_to(world, target, "POST", "/Messages.json");
+            requests(world, target, "SMS", &sent, fields.as_ref(), sms_value)
+        }
+        Expectation::Email { target, fields } => email(world, target, fields.as_ref()),
+        Expectation::Row {
+            target,
+            table,
+            fields,
+        } => row(world, target, table, fields.as_ref()).await?,
+    })
+}
+
+fn ran(trace: &[TraceRecord], action: &str) -> Finding {
+    let mut ok = 0;
+    let mut other = None;
+    let mut ran_names = Vec::new();
+    for record in trace {
+        if let TraceRecord::Action {
+            action: name,
+            status,
+            error,
+            ..
+        } = record
+        {
+            if name == action {
+                match status {
+                    ActionStatus::Ok => ok += 1,
+                    ActionStatus::Failed => {
+                        other = Some(format!(
+                            "it failed: {}",
+                            error.as_deref().unwrap_or("no reason given")
+                        ))
+                    }
+                    ActionStatus::Skipped => {
+                        other.get_or_insert_with(|| "it was skipped: its `when` was false".into());
+                    }
+                }
+            } else if *status == ActionStatus::Ok && !ran_names.contains(name) {
+                ran_names.push(name.clone());
+            }
+        }
+    }
+    let actual = if ok > 0 {
+        format!("it ran {}", times(ok))
+    } else if let Some(other) = other {
+        other
+    } else if ran_names.is_empty() {
+        "nothing ran it; no action ran".to_string()
+    } else {
+        format!("nothing ran it; what ran: {}", ran_names.join(", "))
+    };
+    Finding::new(
+        ok > 0,
+        format!("`{action}` did not run"),
+        format!("`{action}` ran"),
+    )
+    .actual(actual)
+}
+
+fn times(n: usize) -> String {
+    if n == 1 {
+        "once".into()
+    } else {
+        format!("{n} times")
+    }
+}
+
+fn replied(trace: &[TraceRecord], reply: &str) -> Finding {
+    let sent: Vec<(&str, &str)> = trace
+        .iter()
+        .filter_map(|record| match record {
+            TraceRecord::Reply { reply, text, .. } => Some((reply.as_str(), text.as_str())),
+            _ => None,
+        })
+        .collect();
+    let holds = sent
+        .iter()
+        .any(|(name, text)| *name == reply || *text == reply);
+    let actual = if sent.is_empty() {
+        "no reply was sent".to_string()
+    } else {
+        let shown: Vec<String> = sent
+            .iter()
+            .map(|(name, text)| format!("{name}: {text:?}"))
+            .collect();
+        format!("replies sent:\n{}", shown.join("\n"))
+    };
+    Finding::new(
+        holds,
+        format!("the reply `{reply}` was not sent"),
+        format!("the reply `{reply}` was sent"),
+    )
+    .actual(actual)
+}
+
+/// `expect param`: the condition, evaluated on the conversation's state.
+async fn param(world: &World<'_>, check: &Expr) -> Result<Finding, String> {
+    let state = world.state().await.unwrap_or_else(|| initial_state(world));
+    let eval = |expr: &Expr| evaluate(expr, &state);
+    let value = eval(check).map_err(|e| format!("the condition cannot be evaluated: {e}"))?;
+    // For a comparison, show both sides: that is what the reader needs to fix the test.
+    let actual = match check {
+        Expr::Binary(op, left, right) if is_comparison(*op) => match (eval(left), eval(right)) {
+            (Ok(l), Ok(r)) => format!("left side {}, right side {}", show(&l), show(&r)),
+            _ => format!("the condition is {}", show(&value)),
+        },
+        _ => format!("the condition is {}", show(&value)),
+    };
+    Ok(Finding::new(
+        value == Value::Bool(true),
+        "the condition is false".into(),
+        "the condition is true".into(),
+    )
+    .actual(actual))
+}
+
+fn is_comparison(op: BinOp) -> bool {
+    matches!(
+        op,
+        BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge | BinOp::In
+    )
+}
+
+fn evaluate(expr: &Expr, state: &ConversationState) -> Result<Value, String> {
+    let env = crate::runtime::MapEnv::default();
+    let redactor = Redactor::default();
+    let now = start_time;
+    let limits = Limits::default();
+    let context = Context {
+        env: &env,
+        redactor: &redactor,
+        now: &now,
+        limits: &limits,
+    };
+    Evaluator::new(&context)
+        .eval_owned(expr, &StateScopes(state))
+        .map_err(|e| e.to_string())
+}
+
+/// Before the first event there is no conversation yet: its params hold their defaults.
+fn initial_state(world: &World<'_>) -> ConversationState {
+    ConversationState {
+        id: CONVERSATION.into(),
+        channel: None,
+        language: world.program.agent.language.clone(),
+        params: world
+            .program
+            .agent
+            .params
+            .iter()
+            .map(|p| (p.name.clone(), p.default.clone().unwrap_or_default()))
+            .collect(),
+        labels: Vec::new(),
+        status: Default::default(),
+        user: Value::Record(IndexMap::new()),
+        caller: Value::Record(IndexMap::new()),
+        seq: 0,
+    }
+}
+
+/// What an `expect param` condition may read: the params, `user`, `caller`, `conversation`.
+struct StateScopes<'a>(&'a ConversationState);
+
+impl Scopes for StateScopes<'_> {
+    fn param(&self, name: &str) -> Option<&Value> {
+        self.0.params.get(name)
+    }
+
+    fn scope(&self, scope: &Scope) -> Option<Cow<'_, Value>> {
+        let state = self.0;
+        let text = |t: Option<&str>| t.map_or(Value::Null, |t| Value::Text(t.to_string()));
+        Some(match scope {
+            Scope::Param(name) => Cow::Borrowed(self.param(name)?),
+            Scope::User => Cow::Borrowed(&state.user),
+            Scope::Caller => Cow::Borrowed(&state.caller),
+            Scope::Conversation => Cow::Owned(Value::Record(IndexMap::from([
+                ("id".to_string(), Value::Text(state.id.clone())),
+                ("channel".to_string(), text(state.channel.map(|c| c.name()))),
+                ("language".to_string(), text(state.language.as_deref())),
+                (
+                    "labels".to_string(),
+                    Value::List(state.labels.iter().cloned().map(Value::Text).collect()),
+                ),
+                (
+                    "status".to_string(),
+                    Value::Text(state.status.name().to_string()),
+                ),
+            ]))),
+            Scope::Event | Scope::Usecase | Scope::Block | Scope::Response => return None,
+        })
+    }
+}
+
+/// What was received, cut down to the keys the test gave (a request's headers and the
+/// mocks' port are noise when the test is about its body).
+fn project(actual: &Value, fields: Option<&Value>) -> Value {
+    match (actual, fields) {
+        (Value::Record(got), Some(Value::Record(wanted))) => Value::Record(
+            got.iter()
+                .filter(|(key, _)| wanted.contains_key(*key))
+                .map(|(key, value)| (key.clone(), value.clone()))
+                .collect(),
+        ),
+        _ => actual.clone(),
+    }
+}
+
+/// The requests of the current window that a `mock target METHOD "path"` would answer.
+fn recent_requests_to(
+    world: &World<'_>,
+    target: &str,
+    method: &str,
+    path: &str,
+) -> Vec<RecordedRequest> {
+    let kind = world.program.targets.get(target).map(|t| t.kind.as_str());
+    world
+        .recent_requests()
+        .into_iter()
+        .filter(|r| {
+            r.target == target
+                && r.method.eq_ignore_ascii_case(method)
+                && path_matches(kind, path, &r.path, &r.query)
+        })
+        .collect()
+}
+
+/// `{ query, body, headers }` of a request, for `expect request … { … }`.
+fn request_value(request: &RecordedRequest) -> Value {
+    request.to_value()
+}
+
+/// `{ to, from, body }` of a Twilio message (its form fields, names lower-cased).
+fn sms_value(request: &RecordedRequest) -> Value {
+    match &request.body {
+        Value::Record(form) => Value::Record(
+            form.iter()
+                .map(|(k, v)| (k.to_ascii_lowercase(), v.clone()))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
+/// Requests to one target (already filtered by method and path): one must have `fields`.
+fn requests(
+    world: &World<'_>,
+    target: &str,
+    wanted: &str,
+    candidates: &[RecordedRequest],
+    fields: Option<&Value>,
+    value: fn(&RecordedRequest) -> Value,
+) -> Finding {
+    let matching = candidates
+        .iter()
+        .filter(|r| fields.is_none_or(|f| matches(f, &value(r))))
+        .count();
+    let expected = match fields {
+        Some(fields) => format!("{wanted} with {}", show(fields)),
+        None => wanted.to_string(),
+    };
+    let actual = if candidates.is_empty() {
+        let all: Vec<String> = world
+            .recent_requests()
+            .iter()
+            .filter(|r| r.target == target)
+            .map(describe_request)
+            .collect();
+        if all.is_empty() {
+            format!("`{target}` received no request after these events")
+        } else {
+            format!("`{target}` received:\n{}", all.join("\n"))
+        }
+    } else {
+        let shown: Vec<String> = candidates
+            .iter()
+            .map(|r| show(&project(&value(r), fields)))
+            .collect();
+        format!(
+            "{wanted} received {}:\n{}",
+            times(candidates.len()),
+            shown.join("\n")
+        )
+    };
+    Finding::new(
+        matching > 0,
+        format!("`{target}` did not receive the expected {wanted}"),
+        format!("`{target}` received {wanted}"),
+    )
+    .expected(expected)
+    .actual(actual)
+}
+
+fn email(world: &World<'_>, target: &str, fields: Option<&Value>) -> Finding {
+    let sent: Vec<Value> = world
+        .recent_emails()
+        .iter()
+        .filter(|e| e.target == target)
+        .map(|e| e.to_value())
+        .collect();
+    let holds = sent.iter().any(|e| fields.is_none_or(|f| matches(f, e)));
+    let actual = if sent.is_empty() {
+        format!("`{target}` sent no email after these events")
+    } else {
+        let shown: Vec<String> = sent.iter().map(|e| show(&project(e, fields))).collect();
+        format!("`{target}` sent:\n{}", shown.join("\n"))
+    };
+    let mut finding = Finding::new(
+        holds,
+        format!("`{target}` sent no such email"),
+        format!("`{target}` sent such an email"),
+    )
+    .actual(actual);
+    if let Some(fields) = fields {
+        finding = finding.expected(format!("an email with {}", show(fields)));
+    }
+    finding
+}
+
+async fn row(
+    world: &World<'_>,
+    target: &str,
+    table: &str,
+    fields: Option<&Value>,
+) -> Result<Finding, String> {
+    let statement = format!("SELECT * FROM \"{}\"", table.replace('"', "\"\""));
+    let args = IndexMap::from([("statement".to_string(), Value::Text(statement))]);
+    let rows = world
+        .runtime
+        .run_task(target, "query", args, Vec::new())
+        .await
+        .map_err(|e| format!("cannot read table {table:?} of `{target}`: {e}"))?;
+    let rows = match rows {
+        Value::List(rows) => rows,
+        other => vec![other],
+    };
+    let holds = rows.iter().any(|r| fields.is_none_or(|f| matches(f, r)));
+    let actual = if rows.is_empty() {
+        format!("table {table:?} is empty")
+    } else {
+        let shown: Vec<String> = rows.iter().map(show).collect();
+        format!("rows of {table:?}:\n{}", shown.join("\n"))
+    };
+    let mut finding = Finding::new(
+        holds,
+        format!("table {table:?} of `{target}` has no such row"),
+        format!("table {table:?} of `{target}` has such a row"),
+    )
+    .actual(actual);
+    if let Some(fields) = fields {
+        finding = finding.expected(format!("a row with {}", show(fields)));
+    }
+    Ok(finding)
+}

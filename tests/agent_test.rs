@@ -1,0 +1,187 @@
+//! `agentc test` through the real binary: passing and failing programs (snapshots), JUnit,
+//! `--filter`, `--trace`, an unmocked request, programs that do not check, and every example
+//! passing its own tests.
+
+#[path = "agent_test/scenarios.rs"]
+mod scenarios;
+
+use assert_cmd::Command;
+use std::fs;
+use std::path::Path;
+
+fn agentc() -> Command {
+    let mut command = Command::cargo_bin("agentc").unwrap();
+    command
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env_remove("COLUMNS")
+        .env("NO_COLOR", "1");
+    command
+}
+
+fn output(command: &mut Command) -> (Option<i32>, String) {
+    let output = command.output().unwrap();
+    let mut text = String::from_utf8_lossy(&output.stdout).into_owned();
+    text.push_str(&String::from_utf8_lossy(&output.stderr));
+    (output.status.code(), text)
+}
+
+/// Snapshots of traces and reports, without what changes from run to run: the mock
+/// services' ports and how long things took.
+macro_rules! assert_stable_snapshot {
+    ($text:expr) => {{
+        let mut settings = insta::Settings::clone_current();
+        settings.add_filter(r"127\.0\.0\.1:\d+", "127.0.0.1:PORT");
+        settings.add_filter(r"\b\d+ms\b", "Nms");
+        settings.add_filter(r#"time="[0-9.]+""#, r#"time="T""#);
+        settings.bind(|| insta::assert_snapshot!($text));
+    }};
+}
+
+#[test]
+fn every_target_kind_is_mocked_and_every_expectation_passes() {
+    let (code, text) = output(agentc().args(["test", "tests/agent_test/services.agent"]));
+    insta::assert_snapshot!(text);
+    assert_eq!(code, Some(0));
+}
+
+#[test]
+fn failures_say_what_was_expected_and_what_happened() {
+    let (code, text) = output(agentc().args(["test", "tests/agent_test/failing.agent"]));
+    assert_eq!(code, Some(1));
+    assert!(text.ends_with("0 passed, 11 failed\n"), "{text}");
+    insta::assert_snapshot!(text);
+}
+
+#[test]
+fn an_unmocked_request_fails_the_test_and_is_named() {
+    let (code, text) = output(agentc().args([
+        "test",
+        "tests/agent_test/failing.agent",
+        "--filter",
+        "a request with no mock",
+    ]));
+    assert_eq!(code, Some(1));
+    assert!(
+        text.contains("a request was sent that no mock answers"),
+        "{text}"
+    );
+    assert!(
+        text.contains("GET /orders/A-1?expand=all on `orders`"),
+        "{text}"
+    );
+    assert!(text.ends_with("0 passed, 1 failed\n"), "{text}");
+}
+
+#[test]
+fn filter_selects_tests_by_name() {
+    let (code, text) = output(agentc().args(["test", "tests/agent_test", "--filter", "status"]));
+    insta::assert_snapshot!(text);
+    assert_eq!(code, Some(1));
+    let (code, text) =
+        output(agentc().args(["test", "tests/agent_test", "--filter", "nothing like this"]));
+    assert_eq!(code, Some(0));
+    assert!(text.ends_with("0 passed, 0 failed\n"), "{text}");
+}
+
+#[test]
+fn trace_prints_what_the_runtime_did() {
+    let (code, text) = output(agentc().args([
+        "test",
+        "tests/agent_test/services.agent",
+        "--trace",
+        "--filter",
+        "time moves",
+    ]));
+    assert_eq!(code, Some(0));
+    assert_stable_snapshot!(text);
+}
+
+#[test]
+fn junit_report_lists_every_test_with_its_failure() {
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("report.xml");
+    let (code, _) = output(
+        agentc()
+            .args(["test", "tests/agent_test", "--junit"])
+            .arg(&report),
+    );
+    assert_eq!(code, Some(1));
+    let xml = fs::read_to_string(&report).unwrap();
+    assert!(xml.starts_with("<?xml"), "{xml}");
+    assert!(
+        xml.contains(r#"tests="15" skipped="0" failures="11""#),
+        "{xml}"
+    );
+    assert_eq!(xml.matches("<testsuite ").count(), 2, "{xml}");
+    assert_eq!(xml.matches("<failure ").count(), 11, "{xml}");
+    // In full, on two tests: one failed, one passed.
+    agentc()
+        .args(["test", "tests/agent_test", "--filter", "status", "--junit"])
+        .arg(&report)
+        .assert()
+        .code(1);
+    assert_stable_snapshot!(fs::read_to_string(&report).unwrap());
+}
+
+#[test]
+fn a_program_that_does_not_check_fails_with_its_diagnostics() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(
+        dir.path().join("broken.agent"),
+        "agent a { channels: [chat] }\ntest \"t\" { expect ran nothing_like_this }\n",
+    )
+    .unwrap();
+    let (code, text) = output(agentc().current_dir(dir.path()).args(["test", "."]));
+    assert_eq!(code, Some(1));
+    assert!(text.contains("E0210"), "{text}");
+    assert!(
+        text.contains("FAIL broken.agent › the program does not check"),
+        "{text}"
+    );
+    assert!(text.ends_with("0 passed, 1 failed\n"), "{text}");
+}
+
+#[test]
+fn a_missing_path_is_an_error() {
+    let (code, text) = output(agentc().args(["test", "no/such/dir"]));
+    assert_eq!(code, Some(2));
+    assert!(text.contains("cannot read `no/such/dir`"), "{text}");
+}
+
+#[test]
+fn many_scenarios_run_in_parallel_and_pass() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("shop.agent"), scenarios::program(200)).unwrap();
+    let (code, text) = output(
+        agentc()
+            .current_dir(dir.path())
+            .args(["test", "shop.agent"]),
+    );
+    assert!(text.ends_with("200 passed, 0 failed\n"), "{text}");
+    assert_eq!(code, Some(0));
+    // One line per test, in source order whatever order they finished in.
+    let names: Vec<&str> = text.lines().filter_map(|l| l.split(" › ").nth(1)).collect();
+    assert_eq!(names.len(), 200);
+    assert!(names[0].starts_with("order 0 ") && names[199].starts_with("visitor 199 "));
+}
+
+#[test]
+fn every_example_passes_its_own_tests() {
+    // The `.agent` examples (the folder also holds cargo examples).
+    let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+    let has_programs = fs::read_dir(&examples)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .any(|entry| entry.path().is_dir());
+    if !has_programs {
+        return;
+    }
+    let (code, text) = output(agentc().args(["test", "examples"]));
+    assert!(text.ends_with(" 0 failed\n"), "{text}");
+    assert!(
+        !text.contains("\n0 passed"),
+        "no example has tests:\n{text}"
+    );
+    assert_eq!(code, Some(0), "{text}");
+}
