@@ -10,7 +10,7 @@ use super::render::{palette, Printer};
 use super::scan;
 use crate::catalogue;
 use crate::check::Loader;
-use crate::diagnostics::suggest;
+use crate::diagnostics::{suggest, FileId};
 use crate::syntax::ast;
 
 /// The words that start a declaration; anything else typed is an expression.
@@ -229,7 +229,12 @@ impl Session {
         let decls = self.program.decls();
         let found = decls.iter().find(|d| program::name(d.item) == Some(name));
         match found {
-            Some(decl) => out.line(decl.text),
+            // Formatted in the canonical layout; the text as written if the formatter
+            // refuses it (it parsed once, so it should not).
+            Some(decl) => match crate::fmt::format_source(FileId::default(), decl.text) {
+                Ok(formatted) => out.line(formatted.trim_end()),
+                Err(_) => out.line(decl.text),
+            },
             None => {
                 let names = decls.iter().filter_map(|d| program::name(d.item));
                 let hint = suggest(name, names)
