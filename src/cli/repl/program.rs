@@ -25,6 +25,8 @@ const DEFAULT_AGENT: &str = "agent repl { channels: [chat, voice, email] }\n";
 
 struct Source {
     text: String,
+    /// Where each line starts, so a declaration's line costs a binary search.
+    line_starts: Vec<usize>,
     id: FileId,
     items: Vec<ast::Item>,
     /// `None` for a file, the entry's number for typed text.
@@ -232,6 +234,7 @@ impl Program {
         self.sources.insert(
             path.clone(),
             Source {
+                line_starts: line_starts(text),
                 text: text.to_string(),
                 id,
                 items: parsed.file.items,
@@ -317,7 +320,7 @@ impl Program {
                     continue;
                 }
                 let span = item.span();
-                let (line, _) = self.map.line_col(source.id, span.start as usize);
+                let line = source.line_starts.partition_point(|&s| s <= span.start as usize);
                 out.push(Decl {
                     item,
                     path: self.sources.get_key_value(path.as_str()).expect("listed").0,
@@ -358,6 +361,7 @@ impl Program {
         self.sources.insert(
             path.to_string(),
             Source {
+                line_starts: line_starts(&text),
                 text,
                 id,
                 items: parsed.file.items,
@@ -452,6 +456,12 @@ impl Program {
         }
         holders
     }
+}
+
+fn line_starts(text: &str) -> Vec<usize> {
+    std::iter::once(0)
+        .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+        .collect()
 }
 
 /// Whether a typed entry later than `entry` declares the same thing as `item`.

@@ -17,3 +17,24 @@ pub fn needs_more(text: &str) -> bool {
 fn incomplete(text: &str) -> bool {
     crate::syntax::is_incomplete(text)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::needs_more;
+
+    #[test]
+    fn open_delimiters_continue_the_entry() {
+        assert!(needs_more("action a {\n  target: conversation"));
+        assert!(needs_more("[1,\n 2"));
+        assert!(needs_more("reply r { text: \"\"\"first line"));
+        assert!(needs_more(":send message_received {"));
+        assert!(!needs_more("action a { target: conversation, task: end() }"));
+        assert!(!needs_more(":help"));
+        assert!(!needs_more(":send"));
+    }
+
+    #[test]
+    fn an_unclosed_simple_string_is_an_error_not_a_continuation() {
+        assert!(!needs_more("\"abc"));
+    }
+}
