@@ -8,6 +8,9 @@ use std::io::Write;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// The `i`-th line of a kind.
+type LineOf = fn(usize) -> String;
+
 /// Lines of each kind in one timed session.
 const LINES: usize = 500;
 
@@ -37,7 +40,7 @@ fn main() {
 
     let baseline = median(|| run(program, ""));
     println!("load and quit: {:.1} ms", ms(baseline));
-    let kinds: [(&str, fn(usize) -> String); 6] = [
+    let kinds: [(&str, LineOf); 6] = [
         ("expression", |i| format!("attempts + {i} * 2\n")),
         ("typed :type", |i| {
             format!(":type len(order_id ?? \"{i}\") > 3\n")

@@ -27,7 +27,6 @@ struct Source {
     text: String,
     /// Where each line starts, so a declaration's line costs a binary search.
     line_starts: Vec<usize>,
-    id: FileId,
     items: Vec<ast::Item>,
     /// `None` for a file, the entry's number for typed text.
     entry: Option<usize>,
@@ -236,7 +235,6 @@ impl Program {
             Source {
                 line_starts: line_starts(text),
                 text: text.to_string(),
-                id,
                 items: parsed.file.items,
                 entry: Some(self.entries),
             },
@@ -320,7 +318,9 @@ impl Program {
                     continue;
                 }
                 let span = item.span();
-                let line = source.line_starts.partition_point(|&s| s <= span.start as usize);
+                let line = source
+                    .line_starts
+                    .partition_point(|&s| s <= span.start as usize);
                 out.push(Decl {
                     item,
                     path: self.sources.get_key_value(path.as_str()).expect("listed").0,
@@ -363,7 +363,6 @@ impl Program {
             Source {
                 line_starts: line_starts(&text),
                 text,
-                id,
                 items: parsed.file.items,
                 entry: None,
             },

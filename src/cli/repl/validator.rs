@@ -28,7 +28,9 @@ mod tests {
         assert!(needs_more("[1,\n 2"));
         assert!(needs_more("reply r { text: \"\"\"first line"));
         assert!(needs_more(":send message_received {"));
-        assert!(!needs_more("action a { target: conversation, task: end() }"));
+        assert!(!needs_more(
+            "action a { target: conversation, task: end() }"
+        ));
         assert!(!needs_more(":help"));
         assert!(!needs_more(":send"));
     }
