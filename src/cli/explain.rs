@@ -40,7 +40,7 @@ pub fn run(args: Args) -> ExitCode {
 }
 
 /// `E0201`, `e0201`, `E201` and `0201` all name E0201 (a bare number tries E, then W).
-fn parse(text: &str) -> Option<Code> {
+pub(super) fn parse(text: &str) -> Option<Code> {
     let text = text.trim().to_ascii_uppercase();
     let (letters, digits) = match text.strip_prefix(['E', 'W']) {
         Some(digits) => (&text[..1], digits),
@@ -52,7 +52,7 @@ fn parse(text: &str) -> Option<Code> {
         .find_map(|letter| Code::parse(&format!("{letter}{number:04}")))
 }
 
-fn unknown(text: &str) -> String {
+pub(super) fn unknown(text: &str) -> String {
     let codes = ALL_CODES.iter().map(|c| c.as_str());
     let close = suggest(&text.trim().to_ascii_uppercase(), codes);
     let hint = match close {
@@ -77,7 +77,7 @@ fn list(options: HumanOptions) -> String {
 
 /// The explanation page: title, meaning, the wrong example and what checking it reports,
 /// the fixed example, how to fix.
-fn page(entry: &Explanation, options: HumanOptions) -> String {
+pub(super) fn page(entry: &Explanation, options: HumanOptions) -> String {
     let theme = theme(options);
     let code = entry.code;
     let word = match code.severity() {

@@ -201,6 +201,25 @@ impl Conversation {
         }
     }
 
+    /// Takes over the state another runtime left: the params this program declares keep
+    /// their values (new ones keep their defaults); labels, status, scopes and the event
+    /// count go on.
+    pub fn resume(&mut self, previous: ConversationState) {
+        for (name, value) in previous.params {
+            if let Some(slot) = self.state.params.get_mut(&name) {
+                *slot = value;
+            }
+        }
+        let params = std::mem::take(&mut self.state.params);
+        self.state = ConversationState {
+            params,
+            ..previous
+        };
+        if self.state.channel.is_some() {
+            self.idle_since = Some(self.now());
+        }
+    }
+
     /// This conversation's time: the runtime's plus what its `wait` events added.
     pub fn now(&self) -> Duration {
         self.shared.clock.elapsed() + self.offset

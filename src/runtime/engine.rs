@@ -77,6 +77,7 @@ pub struct RuntimeBuilder {
     dry_run: bool,
     limits: Limits,
     max_retry_after: Duration,
+    resumed: HashMap<String, ConversationState>,
 }
 
 impl RuntimeBuilder {
@@ -130,6 +131,13 @@ impl RuntimeBuilder {
     }
     pub fn limits(mut self, limits: Limits) -> Self {
         self.limits = limits;
+        self
+    }
+    /// A conversation that goes on from the state another runtime left it in (the REPL
+    /// keeps its conversation when its program changes); it takes over when its id first
+    /// gets an event.
+    pub fn resume(mut self, state: ConversationState) -> Self {
+        self.resumed.insert(state.id.clone(), state);
         self
     }
     pub fn max_retry_after(mut self, max: Duration) -> Self {
@@ -193,7 +201,10 @@ impl RuntimeBuilder {
         };
         Ok(Runtime {
             shared: Arc::new(shared),
-            conversations: Mutex::new(Conversations::default()),
+            conversations: Mutex::new(Conversations {
+                resumed: self.resumed,
+                ..Conversations::default()
+            }),
         })
     }
 }
@@ -239,6 +250,8 @@ struct Conversations {
     queues: HashMap<String, mpsc::UnboundedSender<Command>>,
     /// Ids in order of first event, so `finish` reports in a stable order.
     order: Vec<String>,
+    /// States to resume from, by id (see [`RuntimeBuilder::resume`]).
+    resumed: HashMap<String, ConversationState>,
 }
 
 /// A running program. Create it with [`Runtime::builder`] inside a tokio runtime.
@@ -262,6 +275,7 @@ impl Runtime {
             dry_run: false,
             limits: Limits::default(),
             max_retry_after: Duration::from_secs(60),
+            resumed: HashMap::new(),
         }
     }
 
@@ -292,7 +306,10 @@ impl Runtime {
             return queue.clone();
         }
         let (tx, rx) = mpsc::unbounded_channel();
-        let conversation = Conversation::new(self.shared.clone(), id.to_string());
+        let mut conversation = Conversation::new(self.shared.clone(), id.to_string());
+        if let Some(state) = conversations.resumed.remove(id) {
+            conversation.resume(state);
+        }
         tokio::spawn(conversation_loop(conversation, rx));
         conversations.queues.insert(id.to_string(), tx.clone());
         conversations.order.push(id.to_string());

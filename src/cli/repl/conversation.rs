@@ -1,0 +1,231 @@
+//! The session's conversation: events fired with `:send` run through the real interpreter,
+//! on a paused clock, against in-process mock services; nothing reaches the network and no
+//! credential is needed.
+//!
+//! The interpreter runs one program; when the session's program changes, the next event
+//! starts a new interpreter that resumes the conversation where the old one left it.
+
+use super::program::Compiled;
+use crate::ir::{self, Value};
+use crate::runtime::executors::{self, ExecutorOptions};
+use crate::runtime::mock::{MockRule, MockServices, RecordedRequest};
+use crate::runtime::{
+    timeline, ClockMode, ConversationState, ConversationStatus, Environment, Event, Redactor,
+    Runtime, TraceBuffer,
+};
+use indexmap::IndexMap;
+use std::rc::Rc;
+use std::sync::Arc;
+
+/// The id of the REPL's conversation in traces.
+const CONVERSATION: &str = "repl";
+
+/// What the interpreter reads for `secret(..)` and `env(..)`: the process's environment,
+/// and a stand-in for a variable that is not set, so a session needs no credentials (every
+/// external target answers through the mocks anyway).
+pub(super) struct ReplEnv;
+
+impl Environment for ReplEnv {
+    fn var(&self, name: &str) -> Option<String> {
+        std::env::var(name)
+            .ok()
+            .or_else(|| Some(format!("unset-{name}")))
+    }
+}
+
+/// The interpreter of the current program, and what it was built from.
+struct Running {
+    compiled: Rc<Compiled>,
+    runtime: Runtime,
+    trace: TraceBuffer,
+}
+
+pub struct Live {
+    tokio: tokio::runtime::Runtime,
+    mocks: Option<MockServices>,
+    running: Option<Running>,
+    /// The conversation as of the last event (defaults before the first).
+    pub state: Option<ConversationState>,
+    /// The last event's name and payload: what `event` reads in an expression.
+    pub last_event: Option<(String, Value)>,
+    pub dry_run: bool,
+    redactor: Redactor,
+    /// Requests no mock answered, already reported.
+    unmocked_seen: usize,
+}
+
+/// What one `:send` printed.
+pub struct Fired {
+    pub lines: Vec<String>,
+    pub unmocked: Vec<RecordedRequest>,
+}
+
+impl Live {
+    pub fn new() -> std::io::Result<Self> {
+        let tokio = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        Ok(Live {
+            tokio,
+            mocks: None,
+            running: None,
+            state: None,
+            last_event: None,
+            dry_run: false,
+            redactor: Redactor::default(),
+            unmocked_seen: 0,
+        })
+    }
+
+    pub fn redactor(&self) -> &Redactor {
+        &self.redactor
+    }
+
+    /// Adds a mock rule; it answers after the rules given before for the same request.
+    pub fn mock(&mut self, rule: MockRule) -> Result<(), String> {
+        self.mock_services()?.add_rule(rule);
+        Ok(())
+    }
+
+    fn mock_services(&mut self) -> Result<&MockServices, String> {
+        if self.mocks.is_none() {
+            let started = self.tokio.block_on(MockServices::start(Vec::new()));
+            self.mocks = Some(started.map_err(|e| format!("cannot start the mock services: {e}"))?);
+        }
+        Ok(self.mocks.as_ref().expect("just started"))
+    }
+
+    /// Forgets the conversation: the next event starts a new one. Mocks stay.
+    pub fn reset(&mut self) {
+        self.running = None;
+        self.state = None;
+        self.last_event = None;
+    }
+
+    /// Runs side-effecting tasks (off) or only describes them (on), from the next event.
+    pub fn set_dry_run(&mut self, on: bool) {
+        if self.dry_run != on {
+            self.dry_run = on;
+            self.running = None;
+        }
+    }
+
+    /// Fires one event at the conversation and returns the trace it produced, rendered.
+    pub fn fire(
+        &mut self,
+        compiled: &Rc<Compiled>,
+        event: &ir::SendEvent,
+        payload: Option<Value>,
+        color: bool,
+    ) -> Result<Fired, String> {
+        let program = compiled
+            .checked
+            .program
+            .as_ref()
+            .ok_or("the program has errors, so it cannot run; `:check` shows them")?;
+        // A program changed since the last event runs in a new interpreter, which resumes
+        // the conversation.
+        if self
+            .running
+            .as_ref()
+            .is_some_and(|r| !Rc::ptr_eq(&r.compiled, compiled))
+        {
+            self.running = None;
+        }
+        if self.running.is_none() {
+            self.start(compiled, program.clone())?;
+        }
+        let running = self.running.as_ref().expect("started above");
+        let sent = Event::from_send(CONVERSATION, event, payload.clone());
+        let name = match event {
+            ir::SendEvent::Event { event } => Some(event.clone()),
+            _ => None,
+        };
+        let state = self.tokio.block_on(async {
+            running.runtime.send(sent);
+            running.runtime.settle().await;
+            running.runtime.snapshot(CONVERSATION).await
+        });
+        let lines = running
+            .trace
+            .take()
+            .iter()
+            .map(|record| timeline::render(record, color))
+            .collect();
+        if let Some(name) = name {
+            self.last_event = Some((name, payload.unwrap_or_default()));
+        }
+        self.state = state;
+        let unmocked = self
+            .mocks
+            .as_ref()
+            .map(MockServices::unmocked)
+            .unwrap_or_default();
+        let new = unmocked[self.unmocked_seen.min(unmocked.len())..].to_vec();
+        self.unmocked_seen = unmocked.len();
+        Ok(Fired {
+            lines,
+            unmocked: new,
+        })
+    }
+
+    /// Builds an interpreter for `program`: paused clock, trace kept, every external target
+    /// pointed at the mock services (SQL at an in-memory database).
+    fn start(&mut self, compiled: &Rc<Compiled>, program: ir::Program) -> Result<(), String> {
+        let targets: Vec<ir::Target> = program.targets.values().cloned().collect();
+        let trace = TraceBuffer::new();
+        let mut builder = Runtime::builder(program)
+            .env(ReplEnv)
+            .redactor(self.redactor.clone())
+            .trace(Arc::new(trace.clone()))
+            .clock(ClockMode::Manual)
+            .dry_run(self.dry_run)
+            .executor_factory(Arc::new(|target, fields| {
+                executors::build(target, fields, &ExecutorOptions::default())
+            }));
+        if let Some(state) = self.state.clone().filter(|s| s.seq > 0) {
+            builder = builder.resume(state);
+        }
+        let mocks = self.mock_services()?;
+        for target in &targets {
+            let fields = match target.kind.as_str() {
+                "sql" => Some(IndexMap::from([(
+                    "url".to_string(),
+                    Value::Text("sqlite::memory:".into()),
+                )])),
+                _ => mocks.redirect(target),
+            };
+            if let Some(fields) = fields {
+                builder = builder.override_fields(&target.name, fields);
+            }
+        }
+        let _context = self.tokio.enter();
+        let runtime = builder.build()?;
+        self.running = Some(Running {
+            compiled: compiled.clone(),
+            runtime,
+            trace,
+        });
+        Ok(())
+    }
+}
+
+/// The conversation as an expression sees it before any event: the params' defaults.
+pub fn initial_state(program: &ir::Program) -> ConversationState {
+    ConversationState {
+        id: CONVERSATION.to_string(),
+        channel: None,
+        language: program.agent.language.clone(),
+        params: program
+            .agent
+            .params
+            .iter()
+            .map(|p| (p.name.clone(), p.default.clone().unwrap_or_default()))
+            .collect(),
+        labels: Vec::new(),
+        status: ConversationStatus::Active,
+        user: Value::Record(IndexMap::new()),
+        caller: Value::Record(IndexMap::new()),
+        seq: 0,
+    }
+}

@@ -1,0 +1,135 @@
+//! Expressions typed at the prompt: checked against the session's program, evaluated in the
+//! session's conversation, printed with their type.
+
+use super::conversation::initial_state;
+use super::render::Printer;
+use super::session::Session;
+use crate::check::{self, ExprContext};
+use crate::ir::{self, Scope, Value};
+use crate::runtime::{Context, ConversationState, Evaluator, Limits, Scopes};
+use crate::syntax;
+use indexmap::IndexMap;
+use std::borrow::Cow;
+
+impl Session {
+    pub fn evaluate(&mut self, out: &mut Printer, text: &str) {
+        let Some((expr, ty)) = self.typed_expression(out, text) else {
+            return;
+        };
+        match self.value(&expr) {
+            Ok(value) => {
+                let shown = super::render::show_value(&value);
+                out.value(&self.live.redactor().redact(&shown), &ty);
+            }
+            Err(message) => out.error(message),
+        }
+    }
+
+    pub fn type_of(&mut self, out: &mut Printer, text: &str) {
+        if text.is_empty() {
+            return out.error("`:type` needs an expression: `:type EXPR`");
+        }
+        if let Some((_, ty)) = self.typed_expression(out, text) {
+            out.line(ty);
+        }
+    }
+
+    /// Parses and checks `text` as an expression in the conversation's scope; prints what is
+    /// wrong with it.
+    pub(super) fn typed_expression(
+        &mut self,
+        out: &mut Printer,
+        text: &str,
+    ) -> Option<(ir::Expr, String)> {
+        let file = self.program.add_input(text);
+        let (expr, diagnostics) = syntax::parse_expr(file, text);
+        let Some(expr) = expr.filter(|_| !diagnostics.iter().any(|d| d.is_error())) else {
+            out.diagnostics(self.program.sources(), &diagnostics);
+            return None;
+        };
+        let (program, _) = self.program.scope();
+        let context = ExprContext {
+            event: self.live.last_event.as_ref().map(|(name, _)| name.clone()),
+            ..ExprContext::default()
+        };
+        match check::check_expr(&program, &context, &expr) {
+            Ok(typed) => Some(typed),
+            Err(diagnostics) => {
+                out.diagnostics(self.program.sources(), &diagnostics);
+                None
+            }
+        }
+    }
+
+    /// Evaluates a checked expression in the conversation as it stands.
+    pub(super) fn value(&mut self, expr: &ir::Expr) -> Result<Value, String> {
+        let fallback;
+        let state = match &self.live.state {
+            Some(state) => state,
+            None => {
+                fallback = initial_state(&self.program.scope().0);
+                &fallback
+            }
+        };
+        let scopes = StateScopes {
+            state,
+            event: self.live.last_event.as_ref().map(|(_, payload)| payload),
+        };
+        let env = super::conversation::ReplEnv;
+        let now = jiff::Timestamp::now;
+        let limits = Limits::default();
+        let context = Context {
+            env: &env,
+            redactor: self.live.redactor(),
+            now: &now,
+            limits: &limits,
+        };
+        Evaluator::new(&context)
+            .eval_owned(expr, &scopes)
+            .map_err(|e| e.to_string())
+    }
+}
+
+/// The names an expression typed at the prompt reads: the conversation's state and the last
+/// event's payload.
+struct StateScopes<'a> {
+    state: &'a ConversationState,
+    event: Option<&'a Value>,
+}
+
+impl Scopes for StateScopes<'_> {
+    fn param(&self, name: &str) -> Option<&Value> {
+        self.state.params.get(name)
+    }
+
+    fn scope(&self, scope: &Scope) -> Option<Cow<'_, Value>> {
+        let text = |s: &str| Value::Text(s.to_string());
+        Some(match scope {
+            Scope::Event => Cow::Owned(
+                self.event
+                    .cloned()
+                    .unwrap_or(Value::Record(IndexMap::new())),
+            ),
+            Scope::User => Cow::Borrowed(&self.state.user),
+            Scope::Caller => Cow::Borrowed(&self.state.caller),
+            Scope::Conversation => Cow::Owned(Value::Record(IndexMap::from([
+                ("id".to_string(), text(&self.state.id)),
+                (
+                    "channel".to_string(),
+                    self.state.channel.map_or(Value::Null, |c| text(c.name())),
+                ),
+                (
+                    "language".to_string(),
+                    self.state.language.as_deref().map_or(Value::Null, text),
+                ),
+                (
+                    "labels".to_string(),
+                    Value::List(self.state.labels.iter().map(|l| text(l)).collect()),
+                ),
+                ("status".to_string(), text(self.state.status.name())),
+            ]))),
+            Scope::Param(name) => return self.state.params.get(name).map(Cow::Borrowed),
+            Scope::Usecase | Scope::Block | Scope::Response => return None,
+        })
+    }
+}
