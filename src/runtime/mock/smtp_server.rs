@@ -14,6 +14,7 @@ pub async fn start(shared: Shared) -> std::io::Result<(SocketAddr, tokio::task::
     let addr = listener.local_addr()?;
     let task = tokio::spawn(async move {
         while let Ok((stream, _)) = listener.accept().await {
+            let _ = stream.set_nodelay(true);
             let shared = shared.clone();
             tokio::spawn(async move {
                 let (read, write) = stream.into_split();
@@ -94,8 +95,9 @@ impl Session {
                 }
                 _ => "502 command not implemented".to_string(),
             };
-            write.write_all(reply.as_bytes()).await?;
-            write.write_all(b"\r\n").await?;
+            // One write per reply: two small writes stall on Nagle's algorithm and the
+            // client's delayed ACK (~40 ms each, hundreds of ms per message).
+            write.write_all(format!("{reply}\r\n").as_bytes()).await?;
         }
     }
 
