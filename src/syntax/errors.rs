@@ -279,15 +279,11 @@ impl<'t> Context<'t> {
             .strip_prefix(line_head)
             .filter(|rest| rest.trim_start().starts_with(':') && !line_head.is_empty())
             .map(|_| line_head);
-        let trimmed = before.trim_end();
-        let word_start = trimmed
-            .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-            .map_or(0, |i| i + 1);
         Context {
             item: leading_word(text.trim_start_matches(|c: char| c.is_whitespace())),
             line_head,
             after_colon,
-            previous_word: &trimmed[word_start..],
+            previous_word: scan::last_word(before.trim_end()),
             first_line: !before.trim_start().contains('\n'),
         }
     }

@@ -447,14 +447,8 @@ pub fn describe_opener(src: &str, at: usize, opener: u8) -> String {
         b'[' => "list".to_string(),
         _ => {
             let before = src[..at].trim_end_matches([' ', '\t']);
-            let word_before = |text: &str| {
-                let start = text
-                    .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-                    .map_or(0, |i| i + 1);
-                text[start..].to_string()
-            };
             if let Some(key_part) = before.strip_suffix(':') {
-                let key = word_before(key_part.trim_end());
+                let key = last_word(key_part.trim_end());
                 return if key.is_empty() {
                     "record".into()
                 } else {
@@ -482,6 +476,16 @@ pub fn describe_opener(src: &str, at: usize, opener: u8) -> String {
             }
         }
     }
+}
+
+/// The name `text` ends with (empty when it ends with something else).
+pub fn last_word(text: &str) -> &str {
+    let start = text
+        .char_indices()
+        .rev()
+        .find(|(_, c)| !(c.is_ascii_alphanumeric() || *c == '_'))
+        .map_or(0, |(i, c)| i + c.len_utf8());
+    &text[start..]
 }
 
 /// Whether a line (given from its first byte) starts a declaration: a keyword at column 0
