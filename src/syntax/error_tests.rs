@@ -83,6 +83,10 @@ const CASES: &[(&str, &str)] = &[
         "comment_then_item",
         "action a { target: x }\n/* never closed\n",
     ),
+    ("value_without_key", "action a { 42 }\n"),
+    ("record_missing_colon", "action a { task: f({ a 1 }) }\n"),
+    ("misspelt_keyword", "acton a { target: x }\n"),
+    ("keyword_in_expression", "action a { when: x == then }\n"),
     ("interpolated_import", "import \"{x}.agent\"\n"),
 ];
 

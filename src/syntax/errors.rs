@@ -13,6 +13,12 @@ use super::grammar::{AgentParser, Rule};
 use super::scan;
 use crate::diagnostics::{Code, Diagnostic, FileId, Span};
 
+/// The words that start a declaration (or the second word of one: `in usecase`).
+const DECLARATION_KEYWORDS: &[&str] = &[
+    "agent", "target", "task", "action", "reply", "usecase", "import", "test", "on", "before",
+    "after", "in", "at",
+];
+
 /// pest's detailed error tracking is a process-wide switch; parses that need it take turns.
 static DETAIL: Mutex<()> = Mutex::new(());
 
@@ -273,15 +279,11 @@ impl<'t> Context<'t> {
             .strip_prefix(line_head)
             .filter(|rest| rest.trim_start().starts_with(':') && !line_head.is_empty())
             .map(|_| line_head);
-        let trimmed = before.trim_end();
-        let word_start = trimmed
-            .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-            .map_or(0, |i| i + 1);
         Context {
             item: leading_word(text.trim_start_matches(|c: char| c.is_whitespace())),
             line_head,
             after_colon,
-            previous_word: &trimmed[word_start..],
+            previous_word: scan::last_word(before.trim_end()),
             first_line: !before.trim_start().contains('\n'),
         }
     }
@@ -370,19 +372,21 @@ pub fn describe(error: &Error<Rule>, file: FileId, text: &str, base: usize) -> D
 
     if expected.tokens.contains(":") && !expected.expression {
         let after = context.previous_word;
+        let record = innermost_open(text, pos, "}").map(|(_, what)| what);
+        let help = if record.as_deref() == Some("`params` record") {
+            "each parameter is written `name: type` or `name: type = default`"
+        } else if record.is_some_and(|what| what.ends_with("record")) {
+            "record entries are written `key: value`, separated by commas or new lines"
+        } else {
+            context.help()
+        };
         return Diagnostic::new(
             Code::Syntax,
             format!("expected `:` after `{after}`, found {found}"),
             span,
         )
         .with_label_message("expected `:` here")
-        .with_help(
-            if context.item == "agent" && !context.first_line && context.line_head != "params" {
-                "write `name: type` for a parameter, or `name: value` for a field"
-            } else {
-                context.help()
-            },
-        );
+        .with_help(help);
     }
 
     let closer = ["}", ")", "]"]
@@ -390,23 +394,29 @@ pub fn describe(error: &Error<Rule>, file: FileId, text: &str, base: usize) -> D
         .find(|c| expected.tokens.contains(*c));
     if let Some(closer) = closer {
         if let Some((open_at, what)) = innermost_open(text, pos, closer) {
+            // In a block, a name is the start of a field.
+            let field = expected.field
+                || (closer == "}"
+                    && expected.name
+                    && !expected.step
+                    && !expected.tokens.contains(","));
             let message = if expected.step {
                 format!("expected a test step (`mock`, `send` or `expect`), or `{closer}` to close the {what}, found {found}")
-            } else if expected.tokens.contains(",") && !expected.field {
+            } else if expected.tokens.contains(",") && !field {
                 let item = if what.ends_with("block") {
                     "field"
                 } else {
                     "item"
                 };
                 format!("expected `,` or `{closer}` after this {item} of the {what}, found {found}")
-            } else if expected.field {
+            } else if field {
                 format!("expected a field like `name: value`, or `{closer}` to close the {what}, found {found}")
             } else {
                 format!("expected {}, found {found}", expected.phrase())
             };
             let help = if expected.step {
                 "each line of a test is a step: `mock ...`, `send ...` or `expect ...`".to_string()
-            } else if expected.field {
+            } else if field {
                 format!("each line of the {what} is `name: value`; close it with `{closer}`")
             } else {
                 format!("separate items with a comma or a new line, and close the {what} with `{closer}`")
@@ -429,8 +439,19 @@ pub fn describe(error: &Error<Rule>, file: FileId, text: &str, base: usize) -> D
         };
         return syntax(format!("expected an expression, found {found}")).with_help(help);
     }
-    if expected.declaration && expected.tokens.iter().all(|t| t == "on" || t == "reply") {
-        return syntax(format!("expected a declaration, found {found}")).with_help(context.help());
+    if expected.declaration
+        && expected
+            .tokens
+            .iter()
+            .all(|t| DECLARATION_KEYWORDS.contains(&t.as_str()))
+    {
+        let diagnostic = syntax(format!("expected a declaration, found {found}"));
+        return match crate::diagnostics::suggest(word, DECLARATION_KEYWORDS.iter().copied()) {
+            Some(keyword) if found_len > 1 => {
+                diagnostic.with_help(format!("did you mean `{keyword}`?"))
+            }
+            _ => diagnostic.with_help(context.help()),
+        };
     }
     if expected.new_line
         && expected.tokens.is_empty()

@@ -115,6 +115,9 @@ fn empty_and_odd_inputs() {
         "\u{FEFF}\u{FEFF}",
         "\0",
         "a\0b",
+        "ኺ{",
+        "aኺ: {",
+        "action ኺ {",
     ] {
         codes(text);
     }

@@ -440,32 +440,52 @@ fn closer_of(opener: u8) -> char {
     }
 }
 
-/// "the `action` block", "the list", ... for the bracket opened at `at`.
+/// "the `action` block", "the `retry` record", "the list", ... for the bracket opened at `at`.
 pub fn describe_opener(src: &str, at: usize, opener: u8) -> String {
     match opener {
         b'(' => "parenthesis".to_string(),
         b'[' => "list".to_string(),
         _ => {
-            let line_start = src[..at].rfind('\n').map_or(0, |n| n + 1);
-            let line = src[line_start..at].trim_start();
-            let first_word: String = line
-                .chars()
-                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
-                .collect();
-            let rest = line[first_word.len()..].trim_start();
-            let is_decl = [
+            let before = src[..at].trim_end_matches([' ', '\t']);
+            if let Some(key_part) = before.strip_suffix(':') {
+                let key = last_word(key_part.trim_end());
+                return if key.is_empty() {
+                    "record".into()
+                } else {
+                    format!("`{key}` record")
+                };
+            }
+            if before.is_empty() || before.ends_with(['(', ',', '[', '{', '=', '>', '\n']) {
+                return "record".to_string();
+            }
+            // After a declaration's head (`action a {`, `test "t" {`): name it by its keyword.
+            let line_start = before.rfind('\n').map_or(0, |n| n + 1);
+            let first_word = before[line_start..]
+                .trim_start()
+                .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .next()
+                .unwrap_or("");
+            if [
                 "agent", "target", "task", "action", "reply", "usecase", "test",
             ]
-            .contains(&first_word.as_str());
-            if is_decl && !rest.starts_with(':') {
+            .contains(&first_word)
+            {
                 format!("`{first_word}` block")
-            } else if !first_word.is_empty() && rest.starts_with(':') && rest[1..].trim() == "" {
-                format!("`{first_word}` record")
             } else {
-                "record".to_string()
+                "block".to_string()
             }
         }
     }
+}
+
+/// The name `text` ends with (empty when it ends with something else).
+pub fn last_word(text: &str) -> &str {
+    let start = text
+        .char_indices()
+        .rev()
+        .find(|(_, c)| !(c.is_ascii_alphanumeric() || *c == '_'))
+        .map_or(0, |(i, c)| i + c.len_utf8());
+    &text[start..]
 }
 
 /// Whether a line (given from its first byte) starts a declaration: a keyword at column 0
