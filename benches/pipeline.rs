@@ -13,6 +13,10 @@ use std::hint::black_box;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// The allocator of the `agentc` binary (src/main.rs), so the figures are the tool's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[path = "common/generate.rs"]
 mod generate;
 

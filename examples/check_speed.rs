@@ -6,6 +6,10 @@ use agentc::diagnostics::SourceMap;
 use std::fmt::Write;
 use std::time::Instant;
 
+/// The allocator of the `agentc` binary (src/main.rs), so the figures are the tool's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// A realistic program: every unit declares a target, a task, two actions, a reply, a use
 /// case and three bindings that reference each other.
 fn generate(bytes: usize) -> String {

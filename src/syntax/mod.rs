@@ -36,33 +36,42 @@ pub struct Parsed {
     pub diagnostics: Vec<Diagnostic>,
 }
 
-/// Parses one file. A leading BOM is skipped (spans still count its bytes).
+/// Parses one file. A leading BOM is skipped (spans still count its bytes). Large files
+/// are parsed on every available core.
 pub fn parse(file: FileId, text: &str) -> Parsed {
+    let threads = if text.len() < PARALLEL_MIN_BYTES {
+        1
+    } else {
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    };
+    parse_on(file, text, threads)
+}
+
+/// [`parse`] with the clean text cut into at most `threads` chunks parsed side by side.
+fn parse_on(file: FileId, text: &str, threads: usize) -> Parsed {
     let (body, base) = decode::strip_bom(text);
     let scanned = scan::scan(file, body, base);
     let blanked = blank(body, base, &scanned.comments);
-    let mut items = Vec::new();
-    let mut diagnostics = Vec::new();
-    let fast = scanned.problems.is_empty()
-        && scanned.stray_closers.is_empty()
-        && match AgentParser::parse(Rule::file, &blanked) {
-            Ok(mut pairs) => {
-                if let Some(pair) = pairs.next() {
-                    Builder::new(file, base, body, &mut diagnostics).items(pair, &mut items);
-                }
-                true
-            }
-            Err(_) => false,
-        };
-    if !fast {
-        let source = Source {
-            file,
-            original: body,
-            blanked: &blanked,
-            base,
-        };
+    let source = Source {
+        file,
+        original: body,
+        blanked: &blanked,
+        base,
+    };
+    let clean = scanned.problems.is_empty() && scanned.stray_closers.is_empty();
+    let fast = clean
+        .then(|| {
+            parse_in_chunks(
+                &source,
+                &chunk_starts(body.len(), &scanned.item_starts, threads),
+            )
+        })
+        .flatten();
+    let (items, mut diagnostics) = fast.unwrap_or_else(|| {
+        let (mut items, mut diagnostics) = (Vec::new(), Vec::new());
         parse_each_item(&source, &scanned, &mut items, &mut diagnostics);
-    }
+        (items, diagnostics)
+    });
     cap_errors(&mut diagnostics, file, text.len());
     Parsed {
         file: ast::File {
@@ -103,6 +112,86 @@ fn blank<'t>(text: &'t str, base: usize, comments: &[ast::Comment]) -> Cow<'t, s
         String::from_utf8(bytes)
             .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
     )
+}
+
+/// Inputs at least this large are parsed on several threads; below, spawning costs more
+/// than it saves.
+const PARALLEL_MIN_BYTES: usize = 256 * 1024;
+/// pest and the builder recurse: give helper threads the stack a main thread has.
+const THREAD_STACK_BYTES: usize = 8 * 1024 * 1024;
+
+/// Where the chunks parsed side by side start: about `threads` chunks of equal size, each
+/// starting at a declaration, so no chunk cuts one.
+fn chunk_starts(len: usize, item_starts: &[usize], threads: usize) -> Vec<usize> {
+    let mut starts = vec![0];
+    for k in 1..threads {
+        let wanted = len * k / threads;
+        let at = item_starts.partition_point(|&s| s < wanted);
+        if let Some(&start) = item_starts.get(at) {
+            if start > *starts.last().unwrap_or(&0) {
+                starts.push(start);
+            }
+        }
+    }
+    starts
+}
+
+/// The fast path: pest parses each chunk (whole declarations) in one go, on its own
+/// thread when there are several. `None` when any chunk fails: recovery takes over then.
+/// The result is the one a single parse of the whole text gives, in source order.
+fn parse_in_chunks(source: &Source, starts: &[usize]) -> Option<(Vec<ast::Item>, Vec<Diagnostic>)> {
+    let end_of = |k: usize| starts.get(k + 1).copied().unwrap_or(source.original.len());
+    let parse_chunk = |k: usize| parse_whole(source, starts[k], end_of(k));
+    let parts: Vec<_> = if starts.len() < 2 {
+        vec![parse_chunk(0)]
+    } else {
+        std::thread::scope(|scope| {
+            let helpers: Vec<_> = (1..starts.len())
+                .map(|k| {
+                    std::thread::Builder::new()
+                        .stack_size(THREAD_STACK_BYTES)
+                        .spawn_scoped(scope, move || parse_chunk(k))
+                })
+                .collect();
+            let mut parts = vec![parse_chunk(0)];
+            for (k, helper) in helpers.into_iter().enumerate() {
+                // A thread that could not start or that panicked: parse its chunk here, so
+                // the outcome is the same as without threads.
+                let part = helper.ok().and_then(|h| h.join().ok());
+                parts.push(part.unwrap_or_else(|| parse_chunk(k + 1)));
+            }
+            parts
+        })
+    };
+    let mut items = Vec::new();
+    let mut diagnostics: Vec<Diagnostic> = Vec::new();
+    for (chunk_items, chunk_diagnostics) in parts.into_iter().collect::<Option<Vec<_>>>()? {
+        items.extend(chunk_items);
+        // The builder reports "nested too deep" once per parse, not once per chunk.
+        let seen_deep = diagnostics.iter().any(|d| d.code == Code::TooDeep);
+        diagnostics.extend(
+            chunk_diagnostics
+                .into_iter()
+                .filter(|d| !(seen_deep && d.code == Code::TooDeep)),
+        );
+    }
+    Some((items, diagnostics))
+}
+
+/// Parses `original[start..end]` (whole declarations) with pest and builds it.
+fn parse_whole(
+    source: &Source,
+    start: usize,
+    end: usize,
+) -> Option<(Vec<ast::Item>, Vec<Diagnostic>)> {
+    let pair = AgentParser::parse(Rule::file, &source.blanked[start..end])
+        .ok()?
+        .next()?;
+    let mut items = Vec::new();
+    let mut diagnostics = Vec::new();
+    let chunk = &source.original[start..end];
+    Builder::new(source.file, source.base + start, chunk, &mut diagnostics).items(pair, &mut items);
+    Some((items, diagnostics))
 }
 
 /// The recovery path: every declaration (from one column-0 keyword to the next) is parsed
@@ -238,7 +327,12 @@ pub fn is_incomplete(text: &str) -> bool {
 }
 
 #[cfg(test)]
+mod chunk_tests;
+#[cfg(test)]
 mod error_tests;
+#[cfg(test)]
+#[path = "../../benches/common/generate.rs"]
+mod generate;
 #[cfg(test)]
 mod robust_tests;
 #[cfg(test)]

@@ -1,0 +1,92 @@
+//! Parsing in chunks on several threads gives exactly what one parse of the whole text
+//! gives: the same items, comments and diagnostics, in the same order, with the same spans.
+
+use super::generate;
+use super::*;
+
+const F: FileId = FileId(0);
+
+fn assert_same_on_any_split(text: &str) {
+    let whole = parse_on(F, text, 1);
+    for threads in [2, 3, 7] {
+        let split = parse_on(F, text, threads);
+        assert_eq!(split.file, whole.file, "items differ with {threads} chunks");
+        assert_eq!(
+            split.diagnostics, whole.diagnostics,
+            "diagnostics differ with {threads} chunks"
+        );
+    }
+}
+
+#[test]
+fn generated_programs() {
+    for seed in 0..4 {
+        let text = generate::program_of_units(30, seed);
+        assert!(parse_on(F, &text, 1).diagnostics.is_empty());
+        assert_same_on_any_split(&text);
+    }
+}
+
+#[test]
+fn the_examples() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/examples");
+    let mut seen = 0;
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        for file in std::fs::read_dir(entry.path())
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            if file.path().extension().is_some_and(|e| e == "agent") {
+                assert_same_on_any_split(&std::fs::read_to_string(file.path()).unwrap());
+                seen += 1;
+            }
+        }
+    }
+    assert!(seen >= 5, "the examples moved? found {seen} .agent files");
+}
+
+/// Breaks one declaration in the middle of a generated program in `how`.
+fn broken(how: &str) -> String {
+    let text = generate::program_of_units(12, 7);
+    let at = text.len() / 2;
+    let at = at + text[at..].find("\naction ").unwrap() + 1;
+    format!("{}{how}\n\n{}", &text[..at], &text[at..])
+}
+
+#[test]
+fn programs_with_errors() {
+    for how in [
+        // pest fails: recovery takes over in both cases.
+        "action oops { target }",
+        "reply r { text: \"a\" \"b\" }",
+        // The scanner objects.
+        "action oops { target: x",
+        "reply r { text: \"never closed }",
+        "action oops { target: x ) }",
+        // The builder objects while the parse succeeds.
+        "action action { target: 5x }",
+        "action a { when: 1 < 2 < 3 }",
+    ] {
+        assert_same_on_any_split(&broken(how));
+    }
+}
+
+#[test]
+fn too_deep_is_reported_once_across_chunks() {
+    let deep = format!(
+        "action deep {{ when: {}x }}\n\n",
+        "not ".repeat(MAX_DEPTH + 1)
+    );
+    let program = generate::program_of_units(6, 3);
+    let text = format!("{program}{deep}{program}{deep}");
+    let whole = parse_on(F, &text, 1);
+    let deep_count = |p: &Parsed| {
+        p.diagnostics
+            .iter()
+            .filter(|d| d.code == Code::TooDeep)
+            .count()
+    };
+    assert_eq!(deep_count(&whole), 1);
+    assert_same_on_any_split(&text);
+}
