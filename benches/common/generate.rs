@@ -45,6 +45,20 @@ pub fn program_with_seed(target_bytes: usize, seed: u64) -> String {
     out
 }
 
+/// A program of `units` units (for property tests that want small, varied programs).
+pub fn program_of_units(units: usize, seed: u64) -> String {
+    let mut rng = StdRng::seed_from_u64(seed);
+    let mut body = String::new();
+    let mut params = Vec::new();
+    for index in 0..units.max(1) {
+        Unit::new(index, &mut rng).write(&mut body, &mut params, &mut rng);
+    }
+    let mut out = String::new();
+    write_header(&mut out, &params);
+    out.push_str(&body);
+    out
+}
+
 const NOUNS: &[&str] = &[
     "order",
     "invoice",
