@@ -224,6 +224,32 @@ fn usecase_is_only_readable_from_usecase_bindings() {
 }
 
 #[test]
+fn usecase_name_is_readable_in_usecase_and_block_bindings() {
+    let ir = clean(&with_agent(
+        "usecase u { blocks: [b] }\naction y { target: conversation, task: add_label(usecase.name) }\nin usecase u when usecase.name == \"u\" do y\nat block u.b do y\n",
+    ));
+    let usecase_name = ir::Expr::Field(Box::new(ir::Expr::Var(ir::Scope::Usecase)), "name".into());
+    assert_eq!(
+        ir.bindings[0].when,
+        Some(ir::Expr::Binary(
+            ast::BinOp::Eq,
+            Box::new(usecase_name),
+            Box::new(ir::Expr::Lit(ir::Value::Text("u".into())))
+        ))
+    );
+    expect(
+        &with_agent("on message_received when usecase.name == \"x\" do y\naction y { target: conversation, task: add_label(\"x\") }\n"),
+        "E0201",
+        "usecase",
+    );
+    expect(
+        &with_agent("action y { target: conversation, task: add_label(usecase.name) }\non message_received do y\n"),
+        "E0201",
+        "usecase",
+    );
+}
+
+#[test]
 fn response_only_inside_result() {
     expect(
         &with_agent("action y { target: conversation, task: add_label(response.status) }\non message_received do y\n"),
