@@ -250,6 +250,29 @@ fn usecase_name_is_readable_in_usecase_and_block_bindings() {
 }
 
 #[test]
+fn unknown_name_in_a_task_points_to_its_parameters() {
+    let target = "target orders: http { base_url: \"https://x.example\" }\n";
+    let d = expect(
+        &with_agent(&format!("{target}task get_order(id: text) on orders {{ method: GET, path: \"/o/{{ref}}\" }}\n")),
+        "E0201",
+        "ref",
+    );
+    assert_eq!(
+        d.help.as_deref(),
+        Some("add `ref` to the task's parameters, e.g. `(ref: text)`; a task's fields can read only the task's own parameters")
+    );
+    let d = expect(
+        &with_agent(&format!("{target}task get_order(id: text) on orders {{ method: GET, path: \"/o\", result: {{ s: orders }} }}\n")),
+        "E0201",
+        "orders",
+    );
+    assert_eq!(
+        d.help.as_deref(),
+        Some("add `orders` to the task's parameters, e.g. `(orders: text)`; a task's fields can read only the task's own parameters and `response`")
+    );
+}
+
+#[test]
 fn response_only_inside_result() {
     expect(
         &with_agent("action y { target: conversation, task: add_label(response.status) }\non message_received do y\n"),
