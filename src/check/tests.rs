@@ -1126,3 +1126,25 @@ mod property {
         }
     }
 }
+
+#[test]
+fn cached_parses_follow_each_files_text_across_checks() {
+    let mut cache = ParseCache::default();
+    let mut check = |lib: &str| {
+        // A new source map each time, as the REPL does.
+        let mut sources = SourceMap::new();
+        let root = sources.add("main.agent", format!("{AGENT}import \"lib.agent\"\n"));
+        let mut loader = MemoryLoader::new().with("lib.agent", lib);
+        let fresh = check_program(&mut sources.clone(), root, &mut loader.clone());
+        let cached = check_program_cached(&mut sources, root, &mut loader, &mut cache);
+        assert_eq!(describe(&sources, &cached), describe(&sources, &fresh));
+        assert_eq!(cached.program, fresh.program);
+        cached
+    };
+    let action = "action y { target: conversation, task: add_label(\"x\") }\non message_received do y\n";
+    assert!(check(action).program.is_some());
+    // The same file with another text is parsed again.
+    let broken = check(&action.replace("add_label", "add_lable"));
+    assert!(broken.program.is_none());
+    assert!(check(action).program.is_some());
+}
