@@ -1413,7 +1413,9 @@ at block order_status.ask_order_id when usecase.name != "other" do tag_block
     let mut sources = SourceMap::new();
     let root = sources.add("a.agent", source);
     let checked = check_program(&mut sources, root, &mut MemoryLoader::new());
-    let program = checked.program.unwrap_or_else(|| panic!("{:#?}", checked.diagnostics));
+    let program = checked
+        .program
+        .unwrap_or_else(|| panic!("{:#?}", checked.diagnostics));
     let (rt, _) = start(Ir(program), vec![]);
     rt.send(Event::new(
         "c1",

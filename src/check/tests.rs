@@ -253,7 +253,9 @@ fn usecase_name_is_readable_in_usecase_and_block_bindings() {
 fn unknown_name_in_a_task_points_to_its_parameters() {
     let target = "target orders: http { base_url: \"https://x.example\" }\n";
     let d = expect(
-        &with_agent(&format!("{target}task get_order(id: text) on orders {{ method: GET, path: \"/o/{{ref}}\" }}\n")),
+        &with_agent(&format!(
+            "{target}task get_order(id: text) on orders {{ method: GET, path: \"/o/{{ref}}\" }}\n"
+        )),
         "E0201",
         "ref",
     );
@@ -1141,7 +1143,8 @@ fn cached_parses_follow_each_files_text_across_checks() {
         assert_eq!(cached.program, fresh.program);
         cached
     };
-    let action = "action y { target: conversation, task: add_label(\"x\") }\non message_received do y\n";
+    let action =
+        "action y { target: conversation, task: add_label(\"x\") }\non message_received do y\n";
     assert!(check(action).program.is_some());
     // The same file with another text is parsed again.
     let broken = check(&action.replace("add_label", "add_lable"));

@@ -253,11 +253,18 @@ mod tests {
         let e = Event::from_send("c", &send, Some(payload)).unwrap();
         assert_eq!(
             e.payload,
-            Value::Record([("duration".to_string(), Value::Duration(90_000))].into_iter().collect())
+            Value::Record(
+                [("duration".to_string(), Value::Duration(90_000))]
+                    .into_iter()
+                    .collect()
+            )
         );
         let bad = Value::from_json(&serde_json::json!({"duration": "long"}));
         let error = Event::from_send("c", &send, Some(bad)).unwrap_err();
-        assert!(error.contains("`payload.duration` is not a duration"), "{error}");
+        assert!(
+            error.contains("`payload.duration` is not a duration"),
+            "{error}"
+        );
     }
 
     #[test]
