@@ -1395,3 +1395,42 @@ async fn expressions_evaluate_in_a_conversation_between_events() {
     );
     assert!(rt.snapshot("nobody").await.is_none());
 }
+
+/// From source: `usecase.name` and `block.name` read the use case and block being run
+/// (spec §4), in a binding's `when` and in the actions it runs.
+#[tokio::test]
+async fn usecase_and_block_names_are_read_from_source() {
+    use agentc::check::{check_program, MemoryLoader};
+    use agentc::diagnostics::SourceMap;
+    let source = r#"
+agent a { channels: [chat] }
+usecase order_status { blocks: [ask_order_id] }
+action tag { target: conversation, task: add_label(usecase.name) }
+action tag_block { target: conversation, task: add_label("{usecase.name}.{block.name}") }
+in usecase order_status when usecase.name == "order_status" do tag
+at block order_status.ask_order_id when usecase.name != "other" do tag_block
+"#;
+    let mut sources = SourceMap::new();
+    let root = sources.add("a.agent", source);
+    let checked = check_program(&mut sources, root, &mut MemoryLoader::new());
+    let program = checked
+        .program
+        .unwrap_or_else(|| panic!("{:#?}", checked.diagnostics));
+    let (rt, _) = start(Ir(program), vec![]);
+    rt.send(Event::new(
+        "c1",
+        EventKind::Usecase("order_status".into()),
+        Value::Null,
+    ));
+    rt.send(Event::new(
+        "c1",
+        EventKind::Block {
+            usecase: "order_status".into(),
+            block: "ask_order_id".into(),
+        },
+        Value::Null,
+    ));
+    rt.settle().await;
+    let state = rt.snapshot("c1").await.unwrap();
+    assert_eq!(state.labels, ["order_status", "order_status.ask_order_id"]);
+}

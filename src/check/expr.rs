@@ -294,13 +294,19 @@ impl<'s, 'd> ExprChecker<'s, 'd> {
                 format!("`{name}` is a function: call it, e.g. `{name}(…)`")
             }
             Some(kind) => format!(
-                "`{name}` is {kind}, not a value; {} can read parameters and {}",
+                "`{name}` is {kind}, not a value; {} can read {}",
                 scope.place,
-                readable_roots(&scope)
+                readable(&scope)
             ),
-            None if scope.params.is_some() || scope.task_params.is_some() => format!(
+            None if scope.params.is_some() => format!(
                 "declare it in the agent's `params`, or read one of: {}",
-                readable_roots(&scope)
+                readable_roots(&scope).join(", ")
+            ),
+            // A declared task sees only its own parameters (and `response` in `result`).
+            None if scope.task_params.is_some() => format!(
+                "add `{name}` to the task's parameters, e.g. `({name}: text)`; {} can read {}",
+                scope.place,
+                readable(&scope)
             ),
             None => format!(
                 "{} can only use literals, `secret(\"NAME\")` and `env(\"NAME\")`",
@@ -720,16 +726,24 @@ fn arithmetic(op: BinOp, x: Type, y: Type) -> Option<Type> {
     }
 }
 
-fn readable_roots(scope: &Scope) -> String {
-    let roots: Vec<String> = super::scope::ROOT_NAMES
+fn readable_roots(scope: &Scope) -> Vec<String> {
+    super::scope::ROOT_NAMES
         .iter()
         .filter(|r| scope.root_available(r) == Some(true))
         .map(|r| format!("`{r}`"))
-        .collect();
-    if roots.is_empty() {
-        "no built-in names".into()
+        .collect()
+}
+
+/// What an expression may read where it is written, for a help line.
+fn readable(scope: &Scope) -> String {
+    let params = if scope.task_params.is_some() && scope.params.is_none() {
+        "only the task's own parameters"
     } else {
-        roots.join(", ")
+        "parameters"
+    };
+    match readable_roots(scope).as_slice() {
+        [] => params.to_string(),
+        roots => format!("{params} and {}", roots.join(", ")),
     }
 }
 

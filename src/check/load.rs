@@ -7,10 +7,13 @@ use crate::diagnostics::{Code, Diagnostic, FileId, SourceMap, Span};
 use crate::syntax::{self, ast::Item, Parsed};
 use std::collections::HashMap;
 
-/// Parsed files, shared by the programs of one workspace so each file is parsed once.
+/// Parsed files, shared by the programs of one workspace so each file is parsed once, and
+/// kept across checks by [`super::check_program_cached`].
 #[derive(Default)]
 pub struct ParseCache {
-    parsed: HashMap<FileId, Parsed>,
+    /// Each file's parse with the text it was parsed from: a parse depends only on the
+    /// file's id (its spans) and its text, so it stays valid while both are the same.
+    parsed: HashMap<FileId, (String, Parsed)>,
     /// Normalized path → file, for every file in the source map.
     by_path: HashMap<String, FileId>,
     known: usize,
@@ -18,14 +21,23 @@ pub struct ParseCache {
 
 impl ParseCache {
     pub fn get(&self, id: FileId) -> &Parsed {
-        &self.parsed[&id]
+        &self.parsed[&id].1
     }
 
-    /// Parses `id` unless it already is.
+    /// Parses `id` unless it already is, with the same text.
     pub fn parse(&mut self, sources: &SourceMap, id: FileId) -> &Parsed {
-        self.parsed
-            .entry(id)
-            .or_insert_with(|| syntax::parse(id, &sources.get(id).text))
+        let text = &sources.get(id).text;
+        if !matches!(self.parsed.get(&id), Some((parsed_text, _)) if parsed_text == text) {
+            self.parsed
+                .insert(id, (text.clone(), syntax::parse(id, text)));
+        }
+        &self.parsed[&id].1
+    }
+
+    /// Forgets which path is which file: the next check may use another source map.
+    pub fn new_sources(&mut self) {
+        self.by_path.clear();
+        self.known = 0;
     }
 
     fn file_for(&mut self, sources: &SourceMap, path: &str) -> Option<FileId> {

@@ -1,7 +1,8 @@
 //! Resolution, types and domain rules over a whole program, then lowering to the IR.
 //! No I/O here: imported files come through a [`Loader`].
 //!
-//! - [`check_program`]: one program (a root file and everything it imports).
+//! - [`check_program`]: one program (a root file and everything it imports);
+//!   [`check_program_cached`] keeps the parses of unchanged files across calls.
 //! - [`check_workspace`]: every program among a set of files (`agentc check DIR`), with
 //!   warnings for files no program imports.
 //! - [`check_expr`]: one expression against a checked program's scope (the REPL).
@@ -41,7 +42,7 @@ use crate::catalogue;
 use crate::diagnostics::{suggest, Code, Diagnostic, FileId, SourceMap, Span};
 use crate::ir;
 use crate::syntax::ast::{self, Item};
-use load::ParseCache;
+pub use load::ParseCache;
 use std::collections::{HashMap, HashSet};
 
 pub use decls::{DEFAULT_ATTEMPTS, DEFAULT_BACKOFF_MS, DEFAULT_MAX_BACKOFF_MS};
@@ -102,6 +103,19 @@ pub struct Checked {
 /// lowers it to the IR when there is no error.
 pub fn check_program(sources: &mut SourceMap, root: FileId, loader: &mut dyn Loader) -> Checked {
     check_with_cache(sources, root, loader, &mut ParseCache::default()).0
+}
+
+/// [`check_program`] keeping parses in `cache` across calls (the REPL checks the program
+/// again after each declaration): a file whose id and text did not change is not parsed
+/// again. `sources` may be a new map each time.
+pub fn check_program_cached(
+    sources: &mut SourceMap,
+    root: FileId,
+    loader: &mut dyn Loader,
+    cache: &mut ParseCache,
+) -> Checked {
+    cache.new_sources();
+    check_with_cache(sources, root, loader, cache).0
 }
 
 /// Also returns the program's files, root first.

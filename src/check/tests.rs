@@ -224,6 +224,57 @@ fn usecase_is_only_readable_from_usecase_bindings() {
 }
 
 #[test]
+fn usecase_name_is_readable_in_usecase_and_block_bindings() {
+    let ir = clean(&with_agent(
+        "usecase u { blocks: [b] }\naction y { target: conversation, task: add_label(usecase.name) }\nin usecase u when usecase.name == \"u\" do y\nat block u.b do y\n",
+    ));
+    let usecase_name = ir::Expr::Field(Box::new(ir::Expr::Var(ir::Scope::Usecase)), "name".into());
+    assert_eq!(
+        ir.bindings[0].when,
+        Some(ir::Expr::Binary(
+            ast::BinOp::Eq,
+            Box::new(usecase_name),
+            Box::new(ir::Expr::Lit(ir::Value::Text("u".into())))
+        ))
+    );
+    expect(
+        &with_agent("on message_received when usecase.name == \"x\" do y\naction y { target: conversation, task: add_label(\"x\") }\n"),
+        "E0201",
+        "usecase",
+    );
+    expect(
+        &with_agent("action y { target: conversation, task: add_label(usecase.name) }\non message_received do y\n"),
+        "E0201",
+        "usecase",
+    );
+}
+
+#[test]
+fn unknown_name_in_a_task_points_to_its_parameters() {
+    let target = "target orders: http { base_url: \"https://x.example\" }\n";
+    let d = expect(
+        &with_agent(&format!(
+            "{target}task get_order(id: text) on orders {{ method: GET, path: \"/o/{{ref}}\" }}\n"
+        )),
+        "E0201",
+        "ref",
+    );
+    assert_eq!(
+        d.help.as_deref(),
+        Some("add `ref` to the task's parameters, e.g. `(ref: text)`; a task's fields can read only the task's own parameters")
+    );
+    let d = expect(
+        &with_agent(&format!("{target}task get_order(id: text) on orders {{ method: GET, path: \"/o\", result: {{ s: orders }} }}\n")),
+        "E0201",
+        "orders",
+    );
+    assert_eq!(
+        d.help.as_deref(),
+        Some("add `orders` to the task's parameters, e.g. `(orders: text)`; a task's fields can read only the task's own parameters and `response`")
+    );
+}
+
+#[test]
 fn response_only_inside_result() {
     expect(
         &with_agent("action y { target: conversation, task: add_label(response.status) }\non message_received do y\n"),
@@ -1076,4 +1127,27 @@ mod property {
             }
         }
     }
+}
+
+#[test]
+fn cached_parses_follow_each_files_text_across_checks() {
+    let mut cache = ParseCache::default();
+    let mut check = |lib: &str| {
+        // A new source map each time, as the REPL does.
+        let mut sources = SourceMap::new();
+        let root = sources.add("main.agent", format!("{AGENT}import \"lib.agent\"\n"));
+        let mut loader = MemoryLoader::new().with("lib.agent", lib);
+        let fresh = check_program(&mut sources.clone(), root, &mut loader.clone());
+        let cached = check_program_cached(&mut sources, root, &mut loader, &mut cache);
+        assert_eq!(describe(&sources, &cached), describe(&sources, &fresh));
+        assert_eq!(cached.program, fresh.program);
+        cached
+    };
+    let action =
+        "action y { target: conversation, task: add_label(\"x\") }\non message_received do y\n";
+    assert!(check(action).program.is_some());
+    // The same file with another text is parsed again.
+    let broken = check(&action.replace("add_label", "add_lable"));
+    assert!(broken.program.is_none());
+    assert!(check(action).program.is_some());
 }

@@ -2,7 +2,7 @@
 //! `{"conversation":"c-42","event":"call_ringing","payload":{"from":"+336…"}}`.
 
 use super::clock::parse_duration;
-use crate::catalogue::{self, Channel};
+use crate::catalogue::{self, Channel, Ty};
 use crate::ir::{SendEvent, Value};
 use serde_json::Value as Json;
 use std::time::Duration;
@@ -55,8 +55,13 @@ impl Event {
         }
     }
 
-    /// The event a test's `send` step describes.
-    pub fn from_send(conversation: &str, send: &SendEvent, payload: Option<Value>) -> Self {
+    /// The event a test's `send` step describes; its duration fields may be written as
+    /// text or milliseconds too, as in JSON events (an error says which is malformed).
+    pub fn from_send(
+        conversation: &str,
+        send: &SendEvent,
+        payload: Option<Value>,
+    ) -> Result<Self, String> {
         let kind = match send {
             SendEvent::Event { event } => EventKind::Named(event.clone()),
             SendEvent::Usecase { usecase } => EventKind::Usecase(usecase.clone()),
@@ -66,7 +71,9 @@ impl Event {
             },
             SendEvent::Wait { ms } => EventKind::Wait(Duration::from_millis(*ms)),
         };
-        Event::new(conversation, kind, payload.unwrap_or_default())
+        let mut payload = payload.unwrap_or_default();
+        type_durations(&kind, &mut payload)?;
+        Ok(Event::new(conversation, kind, payload))
     }
 
     /// Parses one JSON Lines event. The error says what is wrong, without the line number
@@ -103,13 +110,8 @@ impl Event {
                 block: payload_text("block")?,
             },
             "wait" => EventKind::Wait(match payload.get("for") {
-                Some(Json::String(s)) => parse_duration(s).ok_or_else(|| {
-                    format!("`payload.for` is not a duration: {s:?} (write 5m, 30s, 250ms)")
-                })?,
-                Some(Json::Number(ms)) => ms.as_u64().map(Duration::from_millis).ok_or(
-                    "`payload.for` must be a duration such as \"5m\" or whole milliseconds",
-                )?,
-                _ => return Err("a `wait` event needs `payload.for`, such as \"5m\"".into()),
+                Some(json) => Duration::from_millis(duration("for", &Value::from_json(json))?),
+                None => return Err("a `wait` event needs `payload.for`, such as \"5m\"".into()),
             }),
             _ if catalogue::event(name).is_some() => EventKind::Named(name.to_string()),
             _ => {
@@ -131,13 +133,51 @@ impl Event {
             ),
             Some(_) => return Err("`channel` must be a string".into()),
         };
+        let mut payload = Value::from_json(&payload);
+        type_durations(&kind, &mut payload)?;
         Ok(Event {
             conversation: conversation.to_string(),
             kind,
-            payload: Value::from_json(&payload),
+            payload,
             channel,
         })
     }
+}
+
+/// Turns the payload fields the catalogue types as durations (`call_ended`'s `duration`,
+/// `idle`), given as text ("4m") or milliseconds, into duration values.
+fn type_durations(kind: &EventKind, payload: &mut Value) -> Result<(), String> {
+    let (EventKind::Named(name), Value::Record(fields)) = (kind, payload) else {
+        return Ok(());
+    };
+    let Some(spec) = catalogue::event(name) else {
+        return Ok(());
+    };
+    for (key, _) in spec.payload.iter().filter(|(_, ty)| *ty == Ty::Duration) {
+        if let Some(value) = fields.get_mut(*key) {
+            if !matches!(value, Value::Null | Value::Duration(_)) {
+                *value = Value::Duration(duration(key, value)?);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Milliseconds from a duration written as text ("4m", "250ms") or whole milliseconds.
+fn duration(key: &str, value: &Value) -> Result<u64, String> {
+    let parsed = match value {
+        Value::Duration(ms) => Some(*ms),
+        Value::Text(text) => parse_duration(text).and_then(|d| u64::try_from(d.as_millis()).ok()),
+        // Whole and within u64 (f64 holds integers exactly up to 2^53).
+        Value::Number(n) if *n >= 0.0 && n.fract() == 0.0 && *n < 2f64.powi(53) => Some(*n as u64),
+        _ => None,
+    };
+    parsed.ok_or_else(|| {
+        format!(
+            "`payload.{key}` is not a duration: {} (write \"4m\", \"30s\", \"250ms\" or whole milliseconds)",
+            value.to_json()
+        )
+    })
 }
 
 #[cfg(test)]
@@ -178,6 +218,55 @@ mod tests {
         assert_eq!(e.channel, Some(Channel::Voice));
     }
 
+    /// The payload field `key` of the event on `line`.
+    fn field(line: &str, key: &str) -> Value {
+        match Event::parse_line(line).unwrap().payload {
+            Value::Record(mut fields) => fields.swap_remove(key).unwrap(),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn duration_fields_become_durations() {
+        let ended = r#"{"conversation":"c","event":"call_ended","payload":{"reason":"hangup","duration":"4m"}}"#;
+        assert_eq!(field(ended, "duration"), Value::Duration(240_000));
+        assert_eq!(field(ended, "reason"), Value::Text("hangup".into()));
+        assert_eq!(
+            field(
+                r#"{"conversation":"c","event":"conversation_inactive","payload":{"idle":250}}"#,
+                "idle"
+            ),
+            Value::Duration(250)
+        );
+        assert_eq!(
+            field(
+                r#"{"conversation":"c","event":"silence_timeout","payload":{"idle":"250ms"}}"#,
+                "idle"
+            ),
+            Value::Duration(250)
+        );
+        // A test's or the REPL's `send` goes through the same conversion.
+        let send = SendEvent::Event {
+            event: "call_ended".into(),
+        };
+        let payload = Value::from_json(&serde_json::json!({"duration": "90s"}));
+        let e = Event::from_send("c", &send, Some(payload)).unwrap();
+        assert_eq!(
+            e.payload,
+            Value::Record(
+                [("duration".to_string(), Value::Duration(90_000))]
+                    .into_iter()
+                    .collect()
+            )
+        );
+        let bad = Value::from_json(&serde_json::json!({"duration": "long"}));
+        let error = Event::from_send("c", &send, Some(bad)).unwrap_err();
+        assert!(
+            error.contains("`payload.duration` is not a duration"),
+            "{error}"
+        );
+    }
+
     #[test]
     fn explains_malformed_lines() {
         let cases = [
@@ -193,6 +282,14 @@ mod tests {
                 "not a duration",
             ),
             (r#"{"conversation":"c","event":"usecase"}"#, "payload.name"),
+            (
+                r#"{"conversation":"c","event":"call_ended","payload":{"duration":"4 minutes"}}"#,
+                "`payload.duration` is not a duration: \"4 minutes\"",
+            ),
+            (
+                r#"{"conversation":"c","event":"silence_timeout","payload":{"idle":-3}}"#,
+                "`payload.idle` is not a duration",
+            ),
             (
                 r#"{"conversation":"c","event":"call_ended","payload":3}"#,
                 "`payload` must be",

@@ -713,12 +713,14 @@ impl<'d> Builder<'d> {
         }
     }
 
-    /// `true`, `false`, `null` or a name; a keyword here is reported (E0009).
+    /// `true`, `false`, `null` or a name; a keyword here is reported (E0009), except
+    /// `usecase`, which spec §4 puts in scope in `in usecase` and `at block` bindings.
     fn bare_word(&self, pair: &Pair<Rule>) -> ExprKind {
         match self.text(pair) {
             "true" => ExprKind::Bool(true),
             "false" => ExprKind::Bool(false),
             "null" => ExprKind::Null,
+            word @ "usecase" => ExprKind::Name(word.to_string()),
             word => {
                 if is_keyword(word) {
                     self.name(pair.clone());

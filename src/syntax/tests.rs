@@ -539,6 +539,21 @@ fn keywords_as_keys_and_callees() {
 }
 
 #[test]
+fn usecase_is_read_as_a_name_in_expressions() {
+    // Spec §4 puts `usecase` in scope in `in usecase` and `at block` bindings.
+    assert_eq!(expr("usecase.name"), "(. usecase name)");
+    assert_eq!(
+        expr("usecase.name == \"u\""),
+        "(== (. usecase name) (str \"u\"))"
+    );
+    // It stays a keyword everywhere a name is declared or called.
+    let diags = expr_error("usecase(1)");
+    assert_eq!(diags[0].code, Code::KeywordAsName);
+    let diags = parse(F, "action usecase { target: conversation }\n").diagnostics;
+    assert_eq!(diags[0].code, Code::KeywordAsName);
+}
+
+#[test]
 fn comments_bom_and_crlf() {
     let text = "\u{FEFF}// top\r\naction a { /* x */ target: conversation\r\n task: end() }\r\n";
     let f = ok(text);

@@ -183,7 +183,10 @@ impl<'p> World<'p> {
         payload: Option<&Value>,
         span: crate::diagnostics::Span,
     ) -> Option<Failure> {
-        let mut event = Event::from_send(CONVERSATION, event, payload.cloned());
+        let mut event = match Event::from_send(CONVERSATION, event, payload.cloned()) {
+            Ok(event) => event,
+            Err(message) => return Some(Failure::new(span, message)),
+        };
         if let Some(Value::Record(fields)) = payload {
             if let Some(Value::Text(channel)) = fields.get("channel") {
                 event.channel = Channel::parse(channel);

@@ -136,7 +136,8 @@ impl Live {
             self.start(compiled, program.clone())?;
         }
         let running = self.running.as_ref().expect("started above");
-        let sent = Event::from_send(CONVERSATION, event, payload.clone());
+        let sent = Event::from_send(CONVERSATION, event, payload)?;
+        let payload = sent.payload.clone();
         let name = match event {
             ir::SendEvent::Event { event } => Some(event.clone()),
             _ => None,
@@ -153,7 +154,7 @@ impl Live {
             .map(|record| timeline::render(record, color))
             .collect();
         if let Some(name) = name {
-            self.last_event = Some((name, payload.unwrap_or_default()));
+            self.last_event = Some((name, payload));
         }
         self.state = state;
         let unmocked = self

@@ -139,6 +139,8 @@ pub struct Program {
     files: Box<dyn Loader>,
     names: Rc<Names>,
     compiled: Option<Rc<Compiled>>,
+    /// The parses of the last check: files that did not change are not parsed again.
+    parses: check::ParseCache,
     /// What [`Program::scope`] answers, until the program changes.
     scope: Option<(Rc<ir::Program>, bool)>,
 }
@@ -154,6 +156,7 @@ impl Program {
             files,
             names: Rc::default(),
             compiled: None,
+            parses: check::ParseCache::default(),
             scope: None,
         }
     }
@@ -266,8 +269,10 @@ impl Program {
         }
         let mut sources = SourceMap::new();
         let root = sources.add(ROOT, self.root_text());
+        let mut parses = std::mem::take(&mut self.parses);
         let mut loader = Blanked { program: self };
-        let checked = check::check_program(&mut sources, root, &mut loader);
+        let checked = check::check_program_cached(&mut sources, root, &mut loader, &mut parses);
+        self.parses = parses;
         let compiled = Rc::new(Compiled { sources, checked });
         self.compiled = Some(compiled.clone());
         compiled
