@@ -72,7 +72,9 @@ fn expr() -> BoxedStrategy<String> {
                 prop::sample::select(vec!["==", "!=", "<", "<=", ">", ">=", "in"]),
                 inner.clone()
             )
-                .prop_map(|(a, op, b)| format!("({a}) {op} ({b})")),
+                // Comparisons do not chain: the whole comparison is parenthesised so an
+                // enclosing operator cannot make `a == b + c == d`.
+                .prop_map(|(a, op, b)| format!("(({a}) {op} ({b}))")),
             inner.clone().prop_map(|a| format!("not ({a})")),
             inner.clone().prop_map(|a| format!("-({a})")),
             inner.clone().prop_map(|a| format!("({a}).field")),

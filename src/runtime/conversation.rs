@@ -211,10 +211,7 @@ impl Conversation {
             }
         }
         let params = std::mem::take(&mut self.state.params);
-        self.state = ConversationState {
-            params,
-            ..previous
-        };
+        self.state = ConversationState { params, ..previous };
         if self.state.channel.is_some() {
             self.idle_since = Some(self.now());
         }

@@ -78,7 +78,10 @@ mod tests {
         ])
         .unwrap();
         assert_eq!(xml.matches("<testsuite ").count(), 2);
-        let totals = xml.lines().find(|l| l.contains("<testsuites")).unwrap_or_default();
+        let totals = xml
+            .lines()
+            .find(|l| l.contains("<testsuites"))
+            .unwrap_or_default();
         assert!(totals.contains(r#"tests="3""#), "{xml}");
         assert!(totals.contains(r#"failures="1""#), "{xml}");
         assert!(xml.contains("three &lt;&amp;&gt;"), "{xml}");
