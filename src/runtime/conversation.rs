@@ -644,21 +644,15 @@ impl Conversation {
         response: Option<&Value>,
         task_args: Option<&IndexMap<String, Value>>,
     ) -> Result<Value, EvalError> {
-        let shared = &*self.shared;
-        let now = || shared.clock.wall(self.now());
-        let ctx = Context {
-            env: &*shared.env,
-            redactor: &shared.redactor,
-            now: &now,
-            limits: &shared.limits,
-        };
         let scopes = ActionScopes {
             state: &self.state,
             ev,
             response,
             task_args,
         };
-        Evaluator::new(&ctx).eval_owned(expr, &scopes)
+        self.evaluate(&scopes, |evaluator, scopes| {
+            evaluator.eval_owned(expr, scopes)
+        })
     }
 
     /// Evaluates an expression and looks at the value without copying it.
@@ -668,6 +662,23 @@ impl Conversation {
         ev: &EventCtx,
         look: impl FnOnce(&Value) -> R,
     ) -> Result<R, EvalError> {
+        let scopes = ActionScopes {
+            state: &self.state,
+            ev,
+            response: None,
+            task_args: None,
+        };
+        self.evaluate(&scopes, |evaluator, scopes| {
+            evaluator.eval(expr, scopes).map(|value| look(&value))
+        })
+    }
+
+    /// Runs `run` with an evaluator over this conversation's environment, clock and limits.
+    fn evaluate<R>(
+        &self,
+        scopes: &ActionScopes,
+        run: impl FnOnce(&mut Evaluator, &ActionScopes) -> R,
+    ) -> R {
         let shared = &*self.shared;
         let now = || shared.clock.wall(self.now());
         let ctx = Context {
@@ -676,14 +687,7 @@ impl Conversation {
             now: &now,
             limits: &shared.limits,
         };
-        let scopes = ActionScopes {
-            state: &self.state,
-            ev,
-            response: None,
-            task_args: None,
-        };
-        let value = Evaluator::new(&ctx).eval(expr, &scopes)?;
-        Ok(look(&value))
+        run(&mut Evaluator::new(&ctx), scopes)
     }
 
     pub fn eval_bool(&self, expr: &Expr, ev: &EventCtx) -> Result<bool, EvalError> {

@@ -12,6 +12,15 @@ use indexmap::IndexMap;
 use std::panic::AssertUnwindSafe;
 use std::time::Duration;
 
+/// What a task sends: the task's name, its arguments by name, its extra positional
+/// arguments, and a declared task's own arguments (for its `result` mapping).
+type TaskParts = (
+    String,
+    IndexMap<String, Value>,
+    Vec<Value>,
+    Option<IndexMap<String, Value>>,
+);
+
 /// Fails before any try: the arguments could not be evaluated.
 fn not_sent(error: String) -> Outcome {
     Outcome {
@@ -113,22 +122,13 @@ impl Conversation {
     }
 
     /// A catalogue task: its arguments by name, plus variadic ones.
-    #[allow(clippy::type_complexity)]
     fn catalogue_request(
         &self,
         task: &str,
         args: &[(String, Expr)],
         rest: &[Expr],
         ev: &EventCtx,
-    ) -> Result<
-        (
-            String,
-            IndexMap<String, Value>,
-            Vec<Value>,
-            Option<IndexMap<String, Value>>,
-        ),
-        String,
-    > {
+    ) -> Result<TaskParts, String> {
         let mut values = IndexMap::with_capacity(args.len());
         for (name, expr) in args {
             let value = self
@@ -145,21 +145,12 @@ impl Conversation {
 
     /// A declared task becomes the agreed `request` task:
     /// `{ method, path, query, body, headers }`, computed with the task's arguments in scope.
-    #[allow(clippy::type_complexity)]
     fn declared_request(
         &self,
         task: &TaskDef,
         args: &[(String, Expr)],
         ev: &EventCtx,
-    ) -> Result<
-        (
-            String,
-            IndexMap<String, Value>,
-            Vec<Value>,
-            Option<IndexMap<String, Value>>,
-        ),
-        String,
-    > {
+    ) -> Result<TaskParts, String> {
         let mut task_args = IndexMap::with_capacity(task.params.len());
         for param in &task.params {
             let value = match args.iter().find(|(n, _)| *n == param.name) {
