@@ -10,7 +10,7 @@ use pest::pratt_parser::{Assoc, ConstPrattParser, Op};
 
 use super::ast::*;
 use super::grammar::Rule;
-use super::literal::{self, NumberValue};
+use super::literal::{self, NumberValue, StrParts};
 use super::MAX_DEPTH;
 use crate::diagnostics::{Code, Diagnostic};
 
@@ -565,20 +565,25 @@ impl<'d> Builder<'d> {
             _ => BinOp::Rem,
         };
         let span = lhs.expr.span.to(rhs.expr.span);
-        if is_comparison(op) && !lhs.paren {
-            if let ExprKind::Binary(inner, ..) = lhs.expr.kind {
-                if is_comparison(inner) {
-                    self.error(
-                        Diagnostic::new(
-                            Code::Syntax,
-                            format!("comparisons cannot be chained: `{}` after `{}`", op.symbol(), inner.symbol()),
-                            span,
-                        )
-                        .with_help("join two comparisons with `and` (`a < b and b < c`), or add parentheses"),
-                    );
-                    return self.error_built(span);
-                }
-            }
+        let chained = (!lhs.paren)
+            .then(|| chained_comparison(&lhs.expr.kind, op))
+            .flatten();
+        if let Some(inner) = chained {
+            self.error(
+                Diagnostic::new(
+                    Code::Syntax,
+                    format!(
+                        "comparisons cannot be chained: `{}` after `{}`",
+                        op.symbol(),
+                        inner.symbol()
+                    ),
+                    span,
+                )
+                .with_help(
+                    "join two comparisons with `and` (`a < b and b < c`), or add parentheses",
+                ),
+            );
+            return self.error_built(span);
         }
         let depth = lhs.depth.max(rhs.depth) + 1;
         self.node(
@@ -713,22 +718,12 @@ impl<'d> Builder<'d> {
         }
     }
 
-    /// `true`, `false`, `null` or a name; a keyword here is reported (E0009), except
-    /// `usecase`, which spec §4 puts in scope in `in usecase` and `at block` bindings.
+    /// A bare word as an expression; a keyword there is reported (E0009).
     fn bare_word(&self, pair: &Pair<Rule>) -> ExprKind {
-        match self.text(pair) {
-            "true" => ExprKind::Bool(true),
-            "false" => ExprKind::Bool(false),
-            "null" => ExprKind::Null,
-            word @ "usecase" => ExprKind::Name(word.to_string()),
-            word => {
-                if is_keyword(word) {
-                    self.name(pair.clone());
-                    return ExprKind::Error;
-                }
-                ExprKind::Name(word.to_string())
-            }
-        }
+        word_value(self.text(pair)).unwrap_or_else(|| {
+            self.name(pair.clone());
+            ExprKind::Error
+        })
     }
 
     fn record_key(&self, pair: Pair<Rule>) -> RecordKey {
@@ -776,97 +771,55 @@ impl<'d> Builder<'d> {
     }
 
     fn string_with_depth(&self, pair: Pair<Rule>, depth: &mut usize) -> StrLit {
-        let triple = pair.as_rule() == Rule::triple;
-        let indent = if triple {
-            literal::common_indent(triple_body(self.text(&pair)))
-        } else {
-            0
-        };
-        let mut parts: Vec<StrPart> = Vec::new();
-        let mut text = String::new();
-        // Triple strings drop `indent` blanks after each raw newline.
-        let mut strip = 0usize;
+        let mut parts = StrParts::new(self.text(&pair), pair.as_rule() == Rule::triple);
         for part in pair.into_inner() {
             match part.as_rule() {
-                Rule::str_text => text.push_str(self.text(&part)),
-                Rule::tri_text => {
-                    for c in self.text(&part).chars() {
-                        if strip > 0 && (c == ' ' || c == '\t') {
-                            strip -= 1;
-                            continue;
-                        }
-                        strip = 0;
-                        if c == '\n' {
-                            if text.ends_with('\r') {
-                                text.pop();
-                            }
-                            strip = indent;
-                        }
-                        text.push(c);
-                    }
-                }
+                Rule::str_text | Rule::tri_text => parts.text(self.text(&part)),
                 Rule::escape => {
-                    strip = 0;
                     let span = self.span(&part);
-                    match literal::escape(self.text(&part), self.file, span.start as usize) {
-                        Ok(c) => text.push(c),
-                        Err(d) => self.error(d),
-                    }
+                    let escaped = literal::escape(self.text(&part), self.file, span.start as usize);
+                    parts.escape(escaped.map_err(|d| self.error(d)).ok());
                 }
                 _ => {
-                    strip = 0;
-                    if !text.is_empty() {
-                        parts.push(StrPart::Lit(std::mem::take(&mut text)));
-                    }
                     let span = self.span(&part);
                     let built = match part.into_inner().next() {
                         Some(e) => self.climb(e),
                         None => self.error_built(span),
                     };
                     *depth = (*depth).max(built.depth + 1);
-                    parts.push(StrPart::Interp(built.expr));
+                    parts.interpolation(built.expr);
                 }
             }
         }
-        if !text.is_empty() {
-            parts.push(StrPart::Lit(text));
-        }
-        if triple {
-            trim_triple_edges(&mut parts);
-        }
-        StrLit { parts, triple }
+        parts.finish()
     }
 }
 
-/// The raw text between the `"""` delimiters.
-fn triple_body(raw: &str) -> &str {
-    raw.get(3..raw.len().saturating_sub(3)).unwrap_or("")
+/// What a bare word denotes: `true`, `false`, `null` or a name; `None` for a keyword,
+/// except `usecase`, which spec §4 puts in scope in `in usecase` and `at block` bindings.
+pub(super) fn word_value(word: &str) -> Option<ExprKind> {
+    Some(match word {
+        "true" => ExprKind::Bool(true),
+        "false" => ExprKind::Bool(false),
+        "null" => ExprKind::Null,
+        "usecase" => ExprKind::Name(word.to_string()),
+        _ if is_keyword(word) => return None,
+        _ => ExprKind::Name(word.to_string()),
+    })
 }
 
-/// A triple string opened by `"""` then a line break starts on the next line, and one whose
-/// closing `"""` sits on its own line ends with the line before it.
-fn trim_triple_edges(parts: &mut Vec<StrPart>) {
-    if let Some(StrPart::Lit(first)) = parts.first_mut() {
-        let blanks = first.trim_start_matches([' ', '\t']);
-        if let Some(rest) = blanks.strip_prefix('\n') {
-            *first = rest.to_string();
-        }
+/// The comparison `lhs` (not in parentheses) ends with when `op` would chain onto it.
+pub(super) fn chained_comparison(lhs: &ExprKind, op: BinOp) -> Option<BinOp> {
+    let is_comparison = |op: BinOp| {
+        matches!(
+            op,
+            BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge | BinOp::In
+        )
+    };
+    match *lhs {
+        ExprKind::Binary(inner, ..) if is_comparison(op) && is_comparison(inner) => Some(inner),
+        _ => None,
     }
-    if let Some(StrPart::Lit(last)) = parts.last_mut() {
-        if let Some(newline) = last.rfind('\n') {
-            if last[newline + 1..].trim_matches([' ', '\t']).is_empty() {
-                last.truncate(newline);
-            }
-        }
-    }
-    parts.retain(|p| !matches!(p, StrPart::Lit(s) if s.is_empty()));
-}
-
-fn is_comparison(op: BinOp) -> bool {
-    matches!(
-        op,
-        BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge | BinOp::In
-    )
 }
 
 /// The longest run of prefix operators in an `expr`'s children. pest's Pratt parser recurses

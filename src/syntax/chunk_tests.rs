@@ -7,9 +7,9 @@ use super::*;
 const F: FileId = FileId(0);
 
 fn assert_same_on_any_split(text: &str) {
-    let whole = parse_on(F, text, 1);
+    let whole = parse_on(F, text, 1, Engine::Descent);
     for threads in [2, 3, 7] {
-        let split = parse_on(F, text, threads);
+        let split = parse_on(F, text, threads, Engine::Descent);
         assert_eq!(split.file, whole.file, "items differ with {threads} chunks");
         assert_eq!(
             split.diagnostics, whole.diagnostics,
@@ -22,7 +22,9 @@ fn assert_same_on_any_split(text: &str) {
 fn generated_programs() {
     for seed in 0..4 {
         let text = generate::program_of_units(30, seed);
-        assert!(parse_on(F, &text, 1).diagnostics.is_empty());
+        assert!(parse_on(F, &text, 1, Engine::Descent)
+            .diagnostics
+            .is_empty());
         assert_same_on_any_split(&text);
     }
 }
@@ -80,7 +82,7 @@ fn too_deep_is_reported_once_across_chunks() {
     );
     let program = generate::program_of_units(6, 3);
     let text = format!("{program}{deep}{program}{deep}");
-    let whole = parse_on(F, &text, 1);
+    let whole = parse_on(F, &text, 1, Engine::Descent);
     let deep_count = |p: &Parsed| {
         p.diagnostics
             .iter()

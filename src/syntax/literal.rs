@@ -1,5 +1,6 @@
 //! Numbers, durations and string literals: from their source text to values.
 
+use super::ast::{Expr, StrLit, StrPart};
 use crate::diagnostics::{Code, Diagnostic, FileId, Span};
 
 /// The unit suffixes a duration may carry, with their length in milliseconds.
@@ -109,13 +110,118 @@ pub fn escape(text: &str, file: FileId, start: usize) -> Result<char, Diagnostic
 /// The indentation common to every non-blank line of a triple-quoted string's raw body,
 /// counted in bytes of spaces and tabs. The first line (right after `"""`) is not counted
 /// when it is blank, as it is then dropped.
-pub fn common_indent(raw: &str) -> usize {
+fn common_indent(raw: &str) -> usize {
     raw.split('\n')
         .skip(1)
         .filter(|line| !line.trim().is_empty())
         .map(|line| line.len() - line.trim_start_matches([' ', '\t']).len())
         .min()
         .unwrap_or(0)
+}
+
+/// Puts a string literal together from its pieces as they are read (both parsers use it):
+/// text runs and escapes are joined, and a triple-quoted string loses the indentation
+/// common to its lines and its blank first and last lines.
+pub struct StrParts {
+    parts: Vec<StrPart>,
+    text: String,
+    triple: bool,
+    /// Blanks to drop after each raw line break of a triple-quoted string.
+    indent: usize,
+    /// Blanks still to drop on the current line.
+    strip: usize,
+}
+
+impl StrParts {
+    /// `raw` is the whole literal as written, quotes included.
+    pub fn new(raw: &str, triple: bool) -> StrParts {
+        let indent = if triple {
+            common_indent(triple_body(raw))
+        } else {
+            0
+        };
+        StrParts {
+            parts: Vec::new(),
+            text: String::new(),
+            triple,
+            indent,
+            strip: 0,
+        }
+    }
+
+    /// A run of text between escapes and interpolations, as written.
+    pub fn text(&mut self, raw: &str) {
+        if !self.triple {
+            self.text.push_str(raw);
+            return;
+        }
+        for c in raw.chars() {
+            if self.strip > 0 && (c == ' ' || c == '\t') {
+                self.strip -= 1;
+                continue;
+            }
+            self.strip = 0;
+            if c == '\n' {
+                if self.text.ends_with('\r') {
+                    self.text.pop();
+                }
+                self.strip = self.indent;
+            }
+            self.text.push(c);
+        }
+    }
+
+    /// An escape sequence: its character, or `None` when it was invalid (and reported).
+    pub fn escape(&mut self, c: Option<char>) {
+        self.strip = 0;
+        self.text.extend(c);
+    }
+
+    pub fn interpolation(&mut self, expr: Expr) {
+        self.strip = 0;
+        if !self.text.is_empty() {
+            self.parts
+                .push(StrPart::Lit(std::mem::take(&mut self.text)));
+        }
+        self.parts.push(StrPart::Interp(expr));
+    }
+
+    pub fn finish(mut self) -> StrLit {
+        if !self.text.is_empty() {
+            self.parts.push(StrPart::Lit(self.text));
+        }
+        if self.triple {
+            trim_triple_edges(&mut self.parts);
+        }
+        StrLit {
+            parts: self.parts,
+            triple: self.triple,
+        }
+    }
+}
+
+/// The raw text between the `"""` delimiters.
+fn triple_body(raw: &str) -> &str {
+    raw.get(3..raw.len().saturating_sub(3)).unwrap_or("")
+}
+
+/// A triple string opened by `"""` then a line break starts on the next line, and one whose
+/// closing `"""` sits on its own line ends with the line before it.
+fn trim_triple_edges(parts: &mut Vec<StrPart>) {
+    if let Some(StrPart::Lit(first)) = parts.first_mut() {
+        let blanks = first.trim_start_matches([' ', '\t']);
+        if let Some(rest) = blanks.strip_prefix('\n') {
+            *first = rest.to_string();
+        }
+    }
+    if let Some(StrPart::Lit(last)) = parts.last_mut() {
+        if let Some(newline) = last.rfind('\n') {
+            if last[newline + 1..].trim_matches([' ', '\t']).is_empty() {
+                last.truncate(newline);
+            }
+        }
+    }
+    parts.retain(|p| !matches!(p, StrPart::Lit(s) if s.is_empty()));
 }
 
 #[cfg(test)]

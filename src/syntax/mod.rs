@@ -1,13 +1,15 @@
 //! Source text → AST with spans, plus every syntax error found (never just the first).
 //!
 //! The pipeline: [`scan`] walks the bytes once (comments, strings, brackets, depth, where
-//! declarations start); when it finds nothing wrong, pest parses the whole file in one go
-//! (the fast path). Otherwise — or when pest fails — each declaration is parsed on its own,
-//! so one broken declaration does not hide the errors of the next ones.
+//! declarations start). When it finds nothing wrong, the hand-written [`descent`] parser
+//! reads the whole file (the fast path); should it meet anything to report, pest parses the
+//! file again and the builder explains. When pest fails too, each declaration is parsed on
+//! its own, so one broken declaration does not hide the errors of the next ones.
 
 pub mod ast;
 mod build;
 mod decode;
+mod descent;
 mod errors;
 mod grammar;
 mod literal;
@@ -44,11 +46,21 @@ pub fn parse(file: FileId, text: &str) -> Parsed {
     } else {
         std::thread::available_parallelism().map_or(1, |n| n.get())
     };
-    parse_on(file, text, threads)
+    parse_on(file, text, threads, Engine::Descent)
+}
+
+/// Which parser reads clean text first.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Engine {
+    /// The hand-written parser, then pest when it gives up.
+    Descent,
+    /// pest alone (what the descent parser is tested against).
+    #[cfg_attr(not(test), allow(dead_code))]
+    Pest,
 }
 
 /// [`parse`] with the clean text cut into at most `threads` chunks parsed side by side.
-fn parse_on(file: FileId, text: &str, threads: usize) -> Parsed {
+fn parse_on(file: FileId, text: &str, threads: usize, engine: Engine) -> Parsed {
     let (body, base) = decode::strip_bom(text);
     let scanned = scan::scan(file, body, base);
     let blanked = blank(body, base, &scanned.comments);
@@ -57,6 +69,7 @@ fn parse_on(file: FileId, text: &str, threads: usize) -> Parsed {
         original: body,
         blanked: &blanked,
         base,
+        engine,
     };
     let clean = scanned.problems.is_empty() && scanned.stray_closers.is_empty();
     let fast = clean
@@ -90,6 +103,7 @@ struct Source<'t> {
     blanked: &'t str,
     /// Where `original` starts in the file (after a BOM).
     base: usize,
+    engine: Engine,
 }
 
 /// `text` with its comments, tabs, carriage returns and form feeds turned into spaces,
@@ -178,12 +192,21 @@ fn parse_in_chunks(source: &Source, starts: &[usize]) -> Option<(Vec<ast::Item>,
     Some((items, diagnostics))
 }
 
-/// Parses `original[start..end]` (whole declarations) with pest and builds it.
+/// Parses `original[start..end]` (whole declarations): with the descent parser when it
+/// can, else with pest and the builder.
 fn parse_whole(
     source: &Source,
     start: usize,
     end: usize,
 ) -> Option<(Vec<ast::Item>, Vec<Diagnostic>)> {
+    if source.engine == Engine::Descent {
+        let (original, blanked) = (&source.original[start..end], &source.blanked[start..end]);
+        if let Some(items) =
+            descent::parse_items(source.file, source.base + start, original, blanked)
+        {
+            return Some((items, Vec::new()));
+        }
+    }
     let pair = AgentParser::parse(Rule::file, &source.blanked[start..end])
         .ok()?
         .next()?;
@@ -207,6 +230,7 @@ fn parse_each_item(
         original,
         blanked,
         base,
+        ..
     } = *source;
     let starts = &scanned.item_starts;
     let in_chunk = |d: &&Diagnostic, end: usize| (d.span().start as usize) < base + end;
@@ -328,6 +352,8 @@ pub fn is_incomplete(text: &str) -> bool {
 
 #[cfg(test)]
 mod chunk_tests;
+#[cfg(test)]
+mod descent_tests;
 #[cfg(test)]
 mod error_tests;
 #[cfg(test)]

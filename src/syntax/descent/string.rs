@@ -1,0 +1,170 @@
+//! String literals: `"…"` and `"""…"""`, with escapes and `{interpolation}`.
+
+use super::expr::Built;
+use super::Parser;
+use crate::syntax::ast::*;
+use crate::syntax::literal::{self, StrParts};
+
+/// A piece of a triple-quoted string, kept until its end is known: the indentation to
+/// drop depends on every line.
+enum Piece {
+    Text(usize, usize),
+    Escape(char),
+    Interpolation(Expr),
+}
+
+impl Parser<'_> {
+    /// A string (either kind) as an expression.
+    pub(super) fn string(&mut self) -> Option<Built> {
+        let start = self.pos;
+        let (lit, depth) = if self.looking_at(b"\"\"\"") {
+            // pest would try `"` next, which cannot end well: `""` then a stray `"`.
+            self.triple().or_else(|| self.give_up())?
+        } else {
+            self.quoted()?
+        };
+        Some(Built {
+            expr: Expr {
+                kind: ExprKind::Str(lit),
+                span: self.span(start),
+            },
+            depth,
+            paren: false,
+        })
+    }
+
+    /// The grammar's `string` (never triple-quoted), as an expression.
+    pub(super) fn string_expr(&mut self) -> Option<Expr> {
+        let (lit, span) = self.quoted_string()?;
+        Some(Expr {
+            kind: ExprKind::Str(lit),
+            span,
+        })
+    }
+
+    /// The grammar's `string` and its span.
+    pub(super) fn quoted_string(&mut self) -> Option<(StrLit, Span)> {
+        let start = self.start();
+        if self.peek() != b'"' {
+            return None;
+        }
+        let (lit, _) = self.quoted()?;
+        Some((lit, self.span(start)))
+    }
+
+    /// `"…"` at the cursor, and the depth of its deepest interpolation.
+    fn quoted(&mut self) -> Option<(StrLit, usize)> {
+        let start = self.pos;
+        self.pos += 1;
+        // Only the quotes' text matters to `StrParts` for a plain string.
+        let mut parts = StrParts::new("", false);
+        let mut depth = 1;
+        loop {
+            match self.peek() {
+                b'"' => break,
+                b'\\' => parts.escape(Some(self.escape()?)),
+                b'{' => {
+                    let inner = self.interpolation()?;
+                    depth = depth.max(inner.depth + 1);
+                    parts.interpolation(inner.expr);
+                }
+                b'\n' => return None,
+                _ if self.at_end() => return None,
+                _ => {
+                    let from = self.pos;
+                    self.skip_text(|b| matches!(b, b'"' | b'\\' | b'{' | b'\n'));
+                    parts.text(&self.original[from..self.pos]);
+                }
+            }
+        }
+        self.advance(1);
+        debug_assert!(self.pos > start);
+        Some((parts.finish(), depth))
+    }
+
+    /// `"""…"""` at the cursor, and the depth of its deepest interpolation.
+    fn triple(&mut self) -> Option<(StrLit, usize)> {
+        let start = self.pos;
+        self.pos += 3;
+        let mut pieces = Vec::new();
+        let mut depth = 1;
+        while !self.looking_at(b"\"\"\"") {
+            pieces.push(match self.peek() {
+                b'\\' => Piece::Escape(self.escape()?),
+                b'{' => {
+                    let inner = self.interpolation()?;
+                    depth = depth.max(inner.depth + 1);
+                    Piece::Interpolation(inner.expr)
+                }
+                _ if self.at_end() => return None,
+                _ => {
+                    let from = self.pos;
+                    while !self.at_end()
+                        && !matches!(self.peek(), b'\\' | b'{')
+                        && !self.looking_at(b"\"\"\"")
+                    {
+                        self.pos += 1;
+                    }
+                    Piece::Text(from, self.pos)
+                }
+            });
+        }
+        self.advance(3);
+        let mut parts = StrParts::new(&self.original[start..self.pos], true);
+        for piece in pieces {
+            match piece {
+                Piece::Text(from, to) => parts.text(&self.original[from..to]),
+                Piece::Escape(c) => parts.escape(Some(c)),
+                Piece::Interpolation(expr) => parts.interpolation(expr),
+            }
+        }
+        Some((parts.finish(), depth))
+    }
+
+    /// Moves past bytes until `stop` says so or the text ends.
+    fn skip_text(&mut self, stop: impl Fn(u8) -> bool) {
+        let rest = &self.text[self.pos..];
+        self.pos += rest.iter().position(|&b| stop(b)).unwrap_or(rest.len());
+    }
+
+    /// An escape sequence at the cursor; any the builder would refuse is pest's to report.
+    fn escape(&mut self) -> Option<char> {
+        let start = self.pos;
+        let simple = match self.text.get(start + 1) {
+            Some(b'"') => '"',
+            Some(b'\\') => '\\',
+            Some(b'n') => '\n',
+            Some(b't') => '\t',
+            Some(b'r') => '\r',
+            Some(b'{') => '{',
+            Some(b'u') if self.text.get(start + 2) == Some(&b'{') => {
+                self.pos += 3;
+                self.skip_text(|b| !b.is_ascii_alphanumeric());
+                if self.peek() != b'}' {
+                    return self.give_up();
+                }
+                self.advance(1);
+                let text = &self.original[start..self.pos];
+                return literal::escape(text, self.file, self.base + start)
+                    .ok()
+                    .or_else(|| self.give_up());
+            }
+            _ => return self.give_up(),
+        };
+        self.advance(2);
+        Some(simple)
+    }
+
+    /// `{ expr }` inside a string.
+    fn interpolation(&mut self) -> Option<Built> {
+        self.advance(1);
+        self.blank_lines();
+        let inner = self.climb(0)?;
+        self.blank_lines();
+        if self.peek() != b'}' {
+            return None;
+        }
+        self.advance(1);
+        Some(inner)
+    }
+}

@@ -1,0 +1,199 @@
+//! The descent parser agrees with pest: on any text, parsing with it first gives exactly
+//! what pest alone gives (tree, comments, diagnostics, spans), and on clean programs it
+//! does the work itself instead of giving up.
+
+use proptest::prelude::*;
+
+use super::*;
+
+// The formatter tests' generator: noisy layouts, comments, every string form.
+#[allow(dead_code)]
+#[path = "../../tests/fmt/gen.rs"]
+mod layout_gen;
+
+const F: FileId = FileId(0);
+
+/// What the descent parser alone makes of `text` (`None`: it gives up or the scan fails).
+fn descent_alone(text: &str) -> Option<Vec<ast::Item>> {
+    let (body, base) = decode::strip_bom(text);
+    let scanned = scan::scan(F, body, base);
+    if !scanned.problems.is_empty() || !scanned.stray_closers.is_empty() {
+        return None;
+    }
+    let blanked = blank(body, base, &scanned.comments);
+    descent::parse_items(F, base, body, &blanked)
+}
+
+/// Both engines give the same result on `text`.
+fn assert_agree(text: &str) {
+    let fast = parse_on(F, text, 1, Engine::Descent);
+    let reference = parse_on(F, text, 1, Engine::Pest);
+    assert_eq!(fast.file, reference.file, "trees differ on:\n{text}");
+    assert_eq!(
+        fast.diagnostics, reference.diagnostics,
+        "diagnostics differ on:\n{text}"
+    );
+}
+
+/// The descent parser reads `text` by itself, and as pest does.
+fn assert_read_alone(text: &str) {
+    let items = descent_alone(text).unwrap_or_else(|| panic!("descent gave up on:\n{text}"));
+    let reference = parse_on(F, text, 1, Engine::Pest);
+    assert!(
+        reference.diagnostics.is_empty(),
+        "{:?}",
+        reference.diagnostics
+    );
+    assert_eq!(items, reference.file.items, "trees differ on:\n{text}");
+}
+
+fn example_programs() -> Vec<String> {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/examples");
+    let mut programs = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        for file in std::fs::read_dir(entry.path())
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            if file.path().extension().is_some_and(|e| e == "agent") {
+                programs.push(std::fs::read_to_string(file.path()).unwrap());
+            }
+        }
+    }
+    assert!(programs.len() >= 5);
+    programs
+}
+
+#[test]
+fn reads_the_examples_alone() {
+    for program in example_programs() {
+        assert_read_alone(&program);
+    }
+}
+
+#[test]
+fn reads_the_benchmark_programs_alone() {
+    for seed in 0..4 {
+        assert_read_alone(&super::generate::program_of_units(20, seed));
+    }
+}
+
+#[test]
+fn gives_up_where_the_builder_reports() {
+    let cases = [
+        "action on { target: conversation }",
+        "action a { target: conversation, when: x == 1 == 2 }",
+        "action a { target: conversation, when: 5x }",
+        "action a { target: conversation, when: \"\\q\" }",
+        "action a { target: conversation, when: if }",
+        "action a { target: conversation, when: then }",
+        "import \"{x}.agent\"",
+        "test \"t {x}\" { send message_received }",
+        "action a { target: conversation, when: { \"{k}\": 1 } }",
+        "agent a { params: { on: text } }",
+        "on message_received do a, on",
+        "test \"t\" {\n  send usecase on\n}",
+        "test \"t\" {\n  mock api GET \"/x\" -> if\n}",
+        "action a { target: conversation, when: if(1) }",
+    ];
+    for text in cases {
+        assert!(descent_alone(text).is_none(), "did not give up on {text}");
+        assert!(!parse(F, text).diagnostics.is_empty(), "{text}");
+        assert_agree(text);
+    }
+}
+
+#[test]
+fn follows_the_grammar_where_it_backtracks() {
+    let cases = [
+        // `params:` that is not a params block is a field.
+        "agent a {\n  params: { a: 1 }\n  other: 2\n}",
+        "agent a {\n  params: { a: text == b }\n}",
+        "agent a {\n  params: 5\n}",
+        // `send wait` and `send block` alone are events of those names.
+        "test \"t\" {\n  send wait\n  send block\n  send block {x: 1}\n}",
+        // `-` before `>` is not a subtraction; `- -` is.
+        "test \"t\" {\n  mock api GET \"/x\" -> 200 [1, 2]\n  mock api POST \"/y\" -> (201) {a: 1 - -2}\n}",
+        // Named and positional arguments, member access on numbers, nested interpolation.
+        "action a { target: conversation, task: reply(r, x: 1.x, y: \"{ \"{a}\" }\") }",
+        "on message_received when not a == b and - c.d[1] * 2 ?? 3 in [1] do a,\n  b",
+        "reply r { text: \"\"\"\n    Hello {name}\n      indented \\u{1F600}\n    \"\"\" }",
+        "task t(a: text?, b: number = 1 + 2) on api { path: \"/{a}\" }",
+        "at block u.b when usecase.name == \"u\" do a\nbefore call do b\nafter call reply r",
+    ];
+    for text in cases {
+        assert_read_alone(text);
+    }
+}
+
+/// A few random edits of a valid program: what people have in their editor mid-change.
+fn mutated(program: &str, edits: &[(usize, usize, usize)]) -> String {
+    const PIECES: &[&str] = &[
+        "", " ", "\n", ",", "(", ")", "{", "}", "[", "]", "\"", ":", ".", "-", ">", "->", "==",
+        "=", "?", "??", "not ", " and ", " in ", "if ", " then ", " else ", "on", "do", "x", "1",
+        "5m", "\"{a}\"", "\\n", "usecase", "params", "when ", "// c\n", "/* c */",
+    ];
+    let mut text = program.to_string();
+    for &(at, len, piece) in edits {
+        let mut start = at % (text.len() + 1);
+        while !text.is_char_boundary(start) {
+            start -= 1;
+        }
+        let mut end = (start + len % 8).min(text.len());
+        while !text.is_char_boundary(end) {
+            end += 1;
+        }
+        text.replace_range(start..end, PIECES[piece % PIECES.len()]);
+    }
+    text
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn agrees_on_generated_layouts(seed in any::<u64>()) {
+        let program = layout_gen::Gen::program(seed);
+        assert_read_alone(&program);
+    }
+
+    #[test]
+    fn agrees_on_edited_programs(
+        seed in any::<u64>(),
+        edits in prop::collection::vec((any::<usize>(), any::<usize>(), any::<usize>()), 1..4),
+    ) {
+        let program = layout_gen::Gen::program(seed);
+        assert_agree(&mutated(&program, &edits));
+    }
+
+    #[test]
+    fn agrees_on_edited_examples(
+        which in any::<usize>(),
+        edits in prop::collection::vec((any::<usize>(), any::<usize>(), any::<usize>()), 1..4),
+    ) {
+        let programs = example_programs();
+        assert_agree(&mutated(&programs[which % programs.len()], &edits));
+    }
+}
+
+/// Many edited programs, counted: a good share are still read by the descent parser (and
+/// must read as pest does); the others must fall back to exactly pest's result.
+#[test]
+fn edited_programs_are_mostly_read_alone_and_always_agree() {
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+    let programs = example_programs();
+    let (mut alone, total) = (0, 600);
+    for k in 0..total {
+        let program = &programs[k % programs.len()];
+        let edits: Vec<_> = (0..rng.gen_range(1..3))
+            .map(|_| (rng.gen(), rng.gen(), rng.gen()))
+            .collect();
+        let text = mutated(program, &edits);
+        assert_agree(&text);
+        alone += usize::from(descent_alone(&text).is_some());
+    }
+    eprintln!("read alone: {alone} of {total}");
+    assert!(alone > total / 10, "only {alone} of {total} read alone");
+}
