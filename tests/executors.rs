@@ -1351,29 +1351,39 @@ async fn sqlite_in_memory_keeps_its_data_across_tasks() {
     assert_eq!(rows, json!([{"x": "a"}]));
 }
 
-#[tokio::test]
-async fn postgres_runs_the_same_scenario() {
-    let Ok(url) = std::env::var("AGENTC_TEST_POSTGRES_URL") else {
+/// A `sql` target on the test database; `None` (the test skips, with a note) when none is
+/// set.
+fn postgres() -> Option<Arc<dyn Executor>> {
+    let url = std::env::var("AGENTC_TEST_POSTGRES_URL").ok();
+    if url.is_none() {
         assert!(
             std::env::var("AGENTC_REQUIRE_POSTGRES").as_deref() != Ok("1"),
             "AGENTC_REQUIRE_POSTGRES=1 but AGENTC_TEST_POSTGRES_URL is not set"
         );
         eprintln!("note: skipping the PostgreSQL test (set AGENTC_TEST_POSTGRES_URL, see .ci/postgres.sh)");
+    }
+    url.map(|url| executor("sql", json!({ "url": url })))
+}
+
+#[tokio::test]
+async fn postgres_runs_the_same_scenario() {
+    let Some(db) = postgres() else {
         return;
     };
-    let db = executor("sql", json!({ "url": url }));
     let table = format!("calls_{}", std::process::id());
     sql_scenario(&db, |i| format!("${i}"), &table).await;
-    let typed = format!("SELECT 1::int2 AS a, 2::int8 AS b, true AS c, '{{\"k\": [1]}}'::jsonb AS d, now() AS e FROM {table}");
+    let typed = format!("SELECT 1::int2 AS a, 2::int8 AS b, true AS c, '{{\"k\": [1]}}'::jsonb AS d, interval '1 day' AS e FROM {table}");
     let error = run(&db, &sql_task("query", &typed, json!([])))
         .await
         .unwrap_err();
     assert!(
-        error.message.contains("column `e` has type TIMESTAMPTZ"),
+        error
+            .message
+            .contains("column `e` has type INTERVAL, which agentc does not read: cast it"),
         "{}",
         error.message
     );
-    let typed = typed.replace("now() AS e", "now()::text AS e");
+    let typed = typed.replace("interval '1 day' AS e", "(interval '1 day')::text AS e");
     let rows = json_of(run(&db, &sql_task("query", &typed, json!([]))).await);
     assert_eq!(rows[0]["a"], 1);
     assert_eq!(rows[0]["b"], 2);
@@ -1462,5 +1472,80 @@ async fn mock_smtp_speaks_enough_smtp() {
     assert_eq!(
         (emails[0].subject.as_str(), emails[0].body.as_str()),
         ("hi", ".line")
+    );
+}
+
+#[tokio::test]
+async fn postgres_reads_timestamps_numerics_and_uuids_natively() {
+    let Some(db) = postgres() else {
+        return;
+    };
+    let table = format!("typed_{}", std::process::id());
+    let create = format!(
+        "CREATE TABLE {table} (n INTEGER, id UUID, at TIMESTAMPTZ, local TIMESTAMP, day DATE, \
+         amount NUMERIC(12, 2), big NUMERIC)"
+    );
+    json_of(run(&db, &sql_task("execute", &create, json!([]))).await);
+    // Text reaches these columns through a cast of its placeholder; numbers need none.
+    let insert = format!(
+        "INSERT INTO {table} VALUES ($1, $2::uuid, $3::timestamptz, $4::timestamp, $5::date, $6, $7)"
+    );
+    for row in [
+        json!([
+            1,
+            "A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11",
+            "2026-11-21T16:02:29.5+01:00",
+            "2026-11-21 16:02:29",
+            "2026-11-21",
+            1234.5,
+            7
+        ]),
+        json!([2, null, "infinity", "-infinity", "-infinity", null, null]),
+    ] {
+        json_of(run(&db, &sql_task("execute", &insert, row)).await);
+    }
+    let big = format!("UPDATE {table} SET big = 123456789012345678901234567890.125 WHERE n = 1");
+    json_of(run(&db, &sql_task("execute", &big, json!([]))).await);
+
+    let select = format!("SELECT n, id, at, local, day, amount, big FROM {table} ORDER BY n");
+    let rows = json_of(run(&db, &sql_task("query", &select, json!([]))).await);
+    assert_eq!(
+        rows,
+        json!([
+            {"n": 1, "id": "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11", "at": "2026-11-21T15:02:29.5Z",
+             "local": "2026-11-21T16:02:29Z", "day": "2026-11-21", "amount": 1234.5,
+             "big": 1.2345678901234568e29},
+            {"n": 2, "id": null, "at": "infinity", "local": "-infinity", "day": "-infinity",
+             "amount": null, "big": null}
+        ])
+    );
+    // What the language's date functions read: the same instant back.
+    let at: jiff::Timestamp = rows[0]["at"].as_str().unwrap().parse().unwrap();
+    assert_eq!(at, "2026-11-21T16:02:29.5+01:00".parse().unwrap());
+
+    // A value agentc cannot hold fails the action; it never panics the interpreter.
+    for (value, why) in [
+        ("'NaN'::numeric", "NaN"),
+        ("'10000-01-01'::date", "outside the years -9999 to 9999"),
+        (
+            "'290000-01-01'::timestamp",
+            "outside the years -9999 to 9999",
+        ),
+    ] {
+        let query = format!("SELECT {value} AS v");
+        let error = run(&db, &sql_task("query", &query, json!([])))
+            .await
+            .unwrap_err();
+        assert!(
+            !error.retryable && error.message.contains("column `v`") && error.message.contains(why),
+            "{value}: {error:?}"
+        );
+    }
+    json_of(
+        run(
+            &db,
+            &sql_task("execute", &format!("DROP TABLE {table}"), json!([])),
+        )
+        .await,
     );
 }

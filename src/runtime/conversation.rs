@@ -8,7 +8,7 @@ use super::event::{Event, EventKind};
 use super::plan::{BindingBody, TriggerKey};
 use super::trace::{ActionStatus, ConversationStatus, TraceRecord};
 use crate::catalogue::{self, Channel};
-use crate::ir::{Expr, Scope, Type, Value};
+use crate::ir::{self, Expr, Scope, Type, Value};
 use indexmap::IndexMap;
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -38,6 +38,25 @@ pub struct ConversationState {
 }
 
 impl ConversationState {
+    /// A conversation before its first event: the agent's params hold their defaults.
+    pub fn initial(id: impl Into<String>, agent: &ir::Agent) -> Self {
+        ConversationState {
+            id: id.into(),
+            channel: None,
+            language: agent.language.clone(),
+            params: agent
+                .params
+                .iter()
+                .map(|p| (p.name.clone(), p.default.clone().unwrap_or_default()))
+                .collect(),
+            labels: Vec::new(),
+            status: ConversationStatus::Active,
+            user: Value::Record(IndexMap::new()),
+            caller: Value::Record(IndexMap::new()),
+            seq: 0,
+        }
+    }
+
     /// The params as plain JSON.
     pub fn params_json(&self) -> serde_json::Value {
         self.params
@@ -113,25 +132,42 @@ impl Scopes for ActionScopes<'_> {
         Some(match scope {
             Scope::Param(name) => Cow::Borrowed(self.param(name)?),
             Scope::Event => Cow::Borrowed(&self.ev.payload),
-            Scope::User => Cow::Borrowed(&self.state.user),
-            Scope::Caller => Cow::Borrowed(&self.state.caller),
             Scope::Usecase => Cow::Borrowed(self.ev.usecase.as_ref()?),
             Scope::Block => Cow::Borrowed(self.ev.block.as_ref()?),
             Scope::Response => Cow::Borrowed(self.response?),
+            Scope::User | Scope::Caller | Scope::Conversation => return self.state.scope(scope),
+        })
+    }
+}
+
+/// What a conversation's state alone answers: its params, `user`, `caller` and
+/// `conversation`. The scopes of an event or an action (`event`, `usecase`, `block`,
+/// `response`) are not there. The interpreter, the REPL's prompt and `agentc test`'s
+/// `expect` all read `conversation.*` through here.
+impl Scopes for ConversationState {
+    fn param(&self, name: &str) -> Option<&Value> {
+        self.params.get(name)
+    }
+
+    fn scope(&self, scope: &Scope) -> Option<Cow<'_, Value>> {
+        Some(match scope {
+            Scope::Param(name) => Cow::Borrowed(self.param(name)?),
+            Scope::User => Cow::Borrowed(&self.user),
+            Scope::Caller => Cow::Borrowed(&self.caller),
             Scope::Conversation => {
-                let s = self.state;
                 let text = |t: Option<&str>| t.map_or(Value::Null, |t| Value::Text(t.to_string()));
                 Cow::Owned(record([
-                    ("id", Value::Text(s.id.clone())),
-                    ("channel", text(s.channel.map(Channel::name))),
-                    ("language", text(s.language.as_deref())),
+                    ("id", Value::Text(self.id.clone())),
+                    ("channel", text(self.channel.map(Channel::name))),
+                    ("language", text(self.language.as_deref())),
                     (
                         "labels",
-                        Value::List(s.labels.iter().cloned().map(Value::Text).collect()),
+                        Value::List(self.labels.iter().cloned().map(Value::Text).collect()),
                     ),
-                    ("status", Value::Text(s.status.name().to_string())),
+                    ("status", Value::Text(self.status.name().to_string())),
                 ]))
             }
+            Scope::Event | Scope::Usecase | Scope::Block | Scope::Response => return None,
         })
     }
 }
@@ -174,23 +210,7 @@ fn type_name(ty: Type) -> &'static str {
 
 impl Conversation {
     pub fn new(shared: Arc<Shared>, id: String) -> Self {
-        let agent = &shared.plan.program.agent;
-        let params = agent
-            .params
-            .iter()
-            .map(|p| (p.name.clone(), p.default.clone().unwrap_or_default()))
-            .collect();
-        let state = ConversationState {
-            id,
-            channel: None,
-            language: agent.language.clone(),
-            params,
-            labels: Vec::new(),
-            status: ConversationStatus::Active,
-            user: Value::Record(IndexMap::new()),
-            caller: Value::Record(IndexMap::new()),
-            seq: 0,
-        };
+        let state = ConversationState::initial(id, &shared.plan.program.agent);
         Conversation {
             shared,
             state,
@@ -773,5 +793,89 @@ fn merge(scope: &mut Value, fields: &IndexMap<String, Value>) {
         for (k, v) in fields {
             map.insert(k.clone(), v.clone());
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn agent() -> ir::Agent {
+        ir::Agent {
+            name: "acme".into(),
+            display_name: None,
+            channels: vec![Channel::Chat],
+            language: Some("en".into()),
+            inactivity_ms: None,
+            params: vec![
+                ir::Param {
+                    name: "order_id".into(),
+                    ty: Type::Text,
+                    default: None,
+                },
+                ir::Param {
+                    name: "attempts".into(),
+                    ty: Type::Number,
+                    default: Some(Value::Number(0.0)),
+                },
+            ],
+        }
+    }
+
+    fn read(scopes: &dyn Scopes, scope: Scope) -> Option<serde_json::Value> {
+        scopes.scope(&scope).map(|value| value.to_json())
+    }
+
+    #[test]
+    fn a_new_conversation_reads_its_defaults() {
+        let state = ConversationState::initial("c-1", &agent());
+        assert_eq!(
+            state.params_json(),
+            json!({ "order_id": null, "attempts": 0 })
+        );
+        assert_eq!(
+            read(&state, Scope::Conversation),
+            Some(json!({
+                "id": "c-1", "channel": null, "language": "en", "labels": [], "status": "active"
+            }))
+        );
+        assert_eq!(read(&state, Scope::User), Some(json!({})));
+        assert_eq!(read(&state, Scope::Event), None);
+        assert_eq!(read(&state, Scope::Response), None);
+    }
+
+    #[test]
+    fn an_action_reads_the_conversation_as_its_state_does() {
+        let mut state = ConversationState::initial("c-1", &agent());
+        state.channel = Some(Channel::Chat);
+        state.labels.push("vip".into());
+        state.status = ConversationStatus::Escalated;
+        let ev = EventCtx {
+            seq: 1,
+            payload: Value::Text("hi".into()),
+            usecase: None,
+            block: None,
+            runs: Vec::new(),
+        };
+        let args = IndexMap::from([("attempts".to_string(), Value::Number(3.0))]);
+        let action = ActionScopes {
+            state: &state,
+            ev: &ev,
+            response: None,
+            task_args: Some(&args),
+        };
+        assert_eq!(
+            read(&action, Scope::Conversation),
+            read(&state, Scope::Conversation)
+        );
+        assert_eq!(
+            read(&state, Scope::Conversation).unwrap()["labels"],
+            json!(["vip"])
+        );
+        assert_eq!(read(&action, Scope::Event), Some(json!("hi")));
+        // A declared task's argument hides the conversation's param of the same name.
+        assert_eq!(action.param("attempts"), Some(&Value::Number(3.0)));
+        assert_eq!(state.param("attempts"), Some(&Value::Number(0.0)));
     }
 }

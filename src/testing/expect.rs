@@ -6,14 +6,13 @@ use super::matching::{matches, show};
 use super::world::{describe_request, start_time, World, CONVERSATION};
 use super::Failure;
 use crate::diagnostics::Span;
-use crate::ir::{Expectation, Expr, Scope, Value};
+use crate::ir::{Expectation, Expr, Value};
 use crate::runtime::mock::{path_matches, RecordedRequest};
 use crate::runtime::{
-    ActionStatus, Context, ConversationState, Evaluator, Limits, Redactor, Scopes, TraceRecord,
+    ActionStatus, Context, ConversationState, Evaluator, Limits, Redactor, TraceRecord,
 };
 use crate::syntax::ast::BinOp;
 use indexmap::IndexMap;
-use std::borrow::Cow;
 
 /// What an expectation found: whether it holds, and the words for a failure either way.
 struct Finding {
@@ -215,7 +214,10 @@ fn replied(trace: &[TraceRecord], reply: &str) -> Finding {
 
 /// `expect param`: the condition, evaluated on the conversation's state.
 async fn param(world: &World<'_>, check: &Expr) -> Result<Finding, String> {
-    let state = world.state().await.unwrap_or_else(|| initial_state(world));
+    let state = world
+        .state()
+        .await
+        .unwrap_or_else(|| ConversationState::initial(CONVERSATION, &world.program.agent));
     let eval = |expr: &Expr| evaluate(expr, &state);
     let value = eval(check).map_err(|e| format!("the condition cannot be evaluated: {e}"))?;
     // For a comparison, show both sides: that is what the reader needs to fix the test.
@@ -253,62 +255,8 @@ fn evaluate(expr: &Expr, state: &ConversationState) -> Result<Value, String> {
         limits: &limits,
     };
     Evaluator::new(&context)
-        .eval_owned(expr, &StateScopes(state))
+        .eval_owned(expr, state)
         .map_err(|e| e.to_string())
-}
-
-/// Before the first event there is no conversation yet: its params hold their defaults.
-fn initial_state(world: &World<'_>) -> ConversationState {
-    ConversationState {
-        id: CONVERSATION.into(),
-        channel: None,
-        language: world.program.agent.language.clone(),
-        params: world
-            .program
-            .agent
-            .params
-            .iter()
-            .map(|p| (p.name.clone(), p.default.clone().unwrap_or_default()))
-            .collect(),
-        labels: Vec::new(),
-        status: Default::default(),
-        user: Value::Record(IndexMap::new()),
-        caller: Value::Record(IndexMap::new()),
-        seq: 0,
-    }
-}
-
-/// What an `expect param` condition may read: the params, `user`, `caller`, `conversation`.
-struct StateScopes<'a>(&'a ConversationState);
-
-impl Scopes for StateScopes<'_> {
-    fn param(&self, name: &str) -> Option<&Value> {
-        self.0.params.get(name)
-    }
-
-    fn scope(&self, scope: &Scope) -> Option<Cow<'_, Value>> {
-        let state = self.0;
-        let text = |t: Option<&str>| t.map_or(Value::Null, |t| Value::Text(t.to_string()));
-        Some(match scope {
-            Scope::Param(name) => Cow::Borrowed(self.param(name)?),
-            Scope::User => Cow::Borrowed(&state.user),
-            Scope::Caller => Cow::Borrowed(&state.caller),
-            Scope::Conversation => Cow::Owned(Value::Record(IndexMap::from([
-                ("id".to_string(), Value::Text(state.id.clone())),
-                ("channel".to_string(), text(state.channel.map(|c| c.name()))),
-                ("language".to_string(), text(state.language.as_deref())),
-                (
-                    "labels".to_string(),
-                    Value::List(state.labels.iter().cloned().map(Value::Text).collect()),
-                ),
-                (
-                    "status".to_string(),
-                    Value::Text(state.status.name().to_string()),
-                ),
-            ]))),
-            Scope::Event | Scope::Usecase | Scope::Block | Scope::Response => return None,
-        })
-    }
 }
 
 /// What was received, cut down to the keys the test gave (a request's headers and the

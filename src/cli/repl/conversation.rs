@@ -10,8 +10,7 @@ use crate::ir::{self, Value};
 use crate::runtime::executors::{self, ExecutorOptions};
 use crate::runtime::mock::{MockRule, MockServices, RecordedRequest};
 use crate::runtime::{
-    timeline, ClockMode, ConversationState, ConversationStatus, Environment, Event, Redactor,
-    Runtime, TraceBuffer,
+    timeline, ClockMode, ConversationState, Environment, Event, Redactor, Runtime, TraceBuffer,
 };
 use indexmap::IndexMap;
 use std::rc::Rc;
@@ -213,20 +212,5 @@ impl Live {
 
 /// The conversation as an expression sees it before any event: the params' defaults.
 pub fn initial_state(program: &ir::Program) -> ConversationState {
-    ConversationState {
-        id: CONVERSATION.to_string(),
-        channel: None,
-        language: program.agent.language.clone(),
-        params: program
-            .agent
-            .params
-            .iter()
-            .map(|p| (p.name.clone(), p.default.clone().unwrap_or_default()))
-            .collect(),
-        labels: Vec::new(),
-        status: ConversationStatus::Active,
-        user: Value::Record(IndexMap::new()),
-        caller: Value::Record(IndexMap::new()),
-        seq: 0,
-    }
+    ConversationState::initial(CONVERSATION, &program.agent)
 }

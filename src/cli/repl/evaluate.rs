@@ -99,37 +99,17 @@ struct StateScopes<'a> {
 
 impl Scopes for StateScopes<'_> {
     fn param(&self, name: &str) -> Option<&Value> {
-        self.state.params.get(name)
+        self.state.param(name)
     }
 
     fn scope(&self, scope: &Scope) -> Option<Cow<'_, Value>> {
-        let text = |s: &str| Value::Text(s.to_string());
-        Some(match scope {
-            Scope::Event => Cow::Owned(
+        match scope {
+            Scope::Event => Some(Cow::Owned(
                 self.event
                     .cloned()
                     .unwrap_or(Value::Record(IndexMap::new())),
-            ),
-            Scope::User => Cow::Borrowed(&self.state.user),
-            Scope::Caller => Cow::Borrowed(&self.state.caller),
-            Scope::Conversation => Cow::Owned(Value::Record(IndexMap::from([
-                ("id".to_string(), text(&self.state.id)),
-                (
-                    "channel".to_string(),
-                    self.state.channel.map_or(Value::Null, |c| text(c.name())),
-                ),
-                (
-                    "language".to_string(),
-                    self.state.language.as_deref().map_or(Value::Null, text),
-                ),
-                (
-                    "labels".to_string(),
-                    Value::List(self.state.labels.iter().map(|l| text(l)).collect()),
-                ),
-                ("status".to_string(), text(self.state.status.name())),
-            ]))),
-            Scope::Param(name) => return self.state.params.get(name).map(Cow::Borrowed),
-            Scope::Usecase | Scope::Block | Scope::Response => return None,
-        })
+            )),
+            _ => self.state.scope(scope),
+        }
     }
 }

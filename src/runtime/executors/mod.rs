@@ -35,6 +35,9 @@
 //! otherwise, null when empty. Error messages quote at most 200 characters of the answer
 //! and never the target's credentials, even if the service echoes them.
 //!
+//! `zendesk` and `salesforce` also share `rest.rs`: JSON requests under the API's base URL
+//! and the unwrapping of enveloped answers.
+//!
 //! SMTP: a 5xx reply (a rejected recipient) is final with the server's text, a 4xx or a
 //! lost connection retryable. SQL: constraint violations and SQL errors are final; a lost
 //! connection, a deadlock or a serialization failure retryable.
@@ -46,6 +49,7 @@ mod args;
 mod client;
 mod guard;
 mod http;
+mod rest;
 mod salesforce;
 mod sms;
 mod smtp;

@@ -6,20 +6,19 @@
 //! returns the first matching Contact `{ Id, Name, Email, Phone }`, or null.
 
 use super::args::{self, Fields};
-use super::client::{self, Auth, Body, GuardedClient, Outgoing};
+use super::client::{self, Auth, GuardedClient, Outgoing};
+use super::rest::JsonApi;
 use super::ExecutorOptions;
 use crate::ir::Value;
 use crate::runtime::effects::{Executor, TaskError, TaskRequest};
 use futures::future::BoxFuture;
 use indexmap::IndexMap;
-use reqwest::header::HeaderMap;
 use reqwest::Method;
 use serde_json::json;
 
 pub struct SalesforceExecutor {
-    client: GuardedClient,
-    /// `https://acme.my.salesforce.com/services/data/v59.0`
-    api: url::Url,
+    /// Under `https://acme.my.salesforce.com/services/data/v59.0`.
+    api: JsonApi,
 }
 
 impl SalesforceExecutor {
@@ -41,7 +40,9 @@ impl SalesforceExecutor {
         let auth = Auth::Bearer(fields.required_text("token")?);
         let client = GuardedClient::new(options, &fields.texts("allow_hosts")?, auth)
             .map_err(|e| fields.error(e))?;
-        Ok(SalesforceExecutor { client, api })
+        Ok(SalesforceExecutor {
+            api: JsonApi::new(client, api),
+        })
     }
 
     fn outgoing(&self, request: &TaskRequest) -> Result<Outgoing, TaskError> {
@@ -96,16 +97,7 @@ impl SalesforceExecutor {
             }
             _ => return Err(super::unknown_task(request, "salesforce")),
         };
-        let url = client::join(&self.api, &path).map_err(TaskError::fatal)?;
-        let side_effect = method != Method::GET;
-        Ok(Outgoing {
-            method,
-            url,
-            headers: HeaderMap::new(),
-            body: body.map_or(Body::None, Body::Json),
-            idempotency_key: side_effect.then(|| request.idempotency_key.clone()),
-            timeout: request.timeout,
-        })
+        self.api.request(request, method, &path, body)
     }
 }
 
@@ -170,7 +162,7 @@ impl Executor for SalesforceExecutor {
     fn execute<'a>(&'a self, request: &'a TaskRequest) -> BoxFuture<'a, Result<Value, TaskError>> {
         Box::pin(async move {
             let out = self.outgoing(request)?;
-            let body = self.client.send(out).await?.body;
+            let body = self.api.send(out).await?;
             Ok(match request.task.as_str() {
                 "find_contact" => first_record(body),
                 "update_case" if body == Value::Null => Value::Record(IndexMap::from([

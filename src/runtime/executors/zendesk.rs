@@ -7,19 +7,18 @@
 //! returned.
 
 use super::args::{self, Fields};
-use super::client::{self, Auth, Body, GuardedClient, Outgoing};
+use super::client::{self, Auth, GuardedClient, Outgoing};
+use super::rest::{self, JsonApi};
 use super::ExecutorOptions;
 use crate::ir::Value;
 use crate::runtime::effects::{Executor, TaskError, TaskRequest};
 use futures::future::BoxFuture;
-use reqwest::header::HeaderMap;
 use reqwest::Method;
 use serde_json::json;
 
 pub struct ZendeskExecutor {
-    client: GuardedClient,
-    /// `https://acme.zendesk.com/api/v2`
-    api: url::Url,
+    /// Under `https://acme.zendesk.com/api/v2`.
+    api: JsonApi,
 }
 
 /// One planned call: the request and the envelope key its answer is unwrapped from.
@@ -50,7 +49,9 @@ impl ZendeskExecutor {
         let auth = Auth::Basic(format!("{email}/token"), token);
         let client = GuardedClient::new(options, &fields.texts("allow_hosts")?, auth)
             .map_err(|e| fields.error(e))?;
-        Ok(ZendeskExecutor { client, api })
+        Ok(ZendeskExecutor {
+            api: JsonApi::new(client, api),
+        })
     }
 
     fn call(
@@ -61,17 +62,8 @@ impl ZendeskExecutor {
         body: Option<serde_json::Value>,
         unwrap: Option<&'static str>,
     ) -> Result<Call, TaskError> {
-        let url = client::join(&self.api, path).map_err(TaskError::fatal)?;
-        let side_effect = method != Method::GET;
         Ok(Call {
-            out: Outgoing {
-                method,
-                url,
-                headers: HeaderMap::new(),
-                body: body.map_or(Body::None, Body::Json),
-                idempotency_key: side_effect.then(|| request.idempotency_key.clone()),
-                timeout: request.timeout,
-            },
+            out: self.api.request(request, method, path, body)?,
             unwrap,
         })
     }
@@ -182,12 +174,10 @@ impl ZendeskExecutor {
     }
 
     async fn run(&self, call: Call) -> Result<Value, TaskError> {
-        let body = self.client.send(call.out).await?.body;
-        Ok(match (call.unwrap, body) {
-            (Some(key), Value::Record(mut map)) if map.contains_key(key) => {
-                map.shift_remove(key).unwrap_or_default()
-            }
-            (_, body) => body,
+        let body = self.api.send(call.out).await?;
+        Ok(match call.unwrap {
+            Some(key) => rest::unwrap_envelope(body, key),
+            None => body,
         })
     }
 }

@@ -4,19 +4,19 @@
 //! of records, `insert(table, record)` → `{ rows_affected }` with quoted, validated
 //! identifiers.
 //!
-//! Binding: texts as text, whole numbers as 64-bit integers, other numbers as doubles,
-//! booleans as booleans, durations as milliseconds, lists and records as JSON, null as a
-//! NULL whose type the database infers. Placeholders are the database's own: `?` for
-//! SQLite, `$1` for PostgreSQL.
+//! Placeholders are the database's own: `?` for SQLite, `$1` for PostgreSQL. How values
+//! are bound and columns read is in [`dialect`].
+
+mod dialect;
 
 use super::args::{self, Fields};
 use crate::ir::Value;
 use crate::runtime::effects::{Executor, TaskError, TaskRequest};
+use dialect::Dialect;
 use futures::future::BoxFuture;
 use indexmap::IndexMap;
-use sqlx::postgres::{PgArgumentBuffer, PgPoolOptions, PgRow, PgTypeInfo};
-use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions, SqliteRow};
-use sqlx::{Column, Postgres, Row, Sqlite, TypeInfo, ValueRef};
+use sqlx::postgres::PgPoolOptions;
+use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
 use std::str::FromStr;
 
 enum Pool {
@@ -110,7 +110,7 @@ impl SqlExecutor {
     async fn run(&self, request: &TaskRequest) -> Result<Value, TaskError> {
         let (statement, values) = self.statement(request)?;
         let rows = request.task == "query";
-        let result = match &self.pool {
+        match &self.pool {
             Pool::Sqlite(pool, folder) => {
                 if let Some(folder) = folder {
                     tokio::fs::create_dir_all(folder).await.map_err(|e| {
@@ -120,39 +120,44 @@ impl SqlExecutor {
                         ))
                     })?;
                 }
-                let mut query = sqlx::query::<Sqlite>(&statement);
-                for value in &values {
-                    query = bind_sqlite(query, value);
-                }
-                if rows {
-                    let rows = query.fetch_all(pool).await.map_err(|e| self.error(e))?;
-                    rows.iter()
-                        .map(sqlite_record)
-                        .collect::<Result<Vec<_>, _>>()
-                        .map(Value::List)
-                } else {
-                    let done = query.execute(pool).await.map_err(|e| self.error(e))?;
-                    Ok(affected(done.rows_affected()))
-                }
+                self.run_on(pool, &statement, &values, rows).await
             }
-            Pool::Postgres(pool) => {
-                let mut query = sqlx::query::<Postgres>(&statement);
-                for value in &values {
-                    query = bind_postgres(query, value);
-                }
-                if rows {
-                    let rows = query.fetch_all(pool).await.map_err(|e| self.error(e))?;
-                    rows.iter()
-                        .map(postgres_record)
-                        .collect::<Result<Vec<_>, _>>()
-                        .map(Value::List)
-                } else {
-                    let done = query.execute(pool).await.map_err(|e| self.error(e))?;
-                    Ok(affected(done.rows_affected()))
-                }
-            }
-        };
-        result.map_err(TaskError::fatal)
+            Pool::Postgres(pool) => self.run_on(pool, &statement, &values, rows).await,
+        }
+    }
+
+    /// Runs one statement with its values bound: the rows as records, or how many rows it
+    /// changed.
+    async fn run_on<DB: Dialect>(
+        &self,
+        pool: &sqlx::Pool<DB>,
+        statement: &str,
+        values: &[Value],
+        rows: bool,
+    ) -> Result<Value, TaskError>
+    where
+        for<'q> bool: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+        for<'q> i64: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+        for<'q> f64: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+        for<'q> String: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+        for<'q> DB::Arguments<'q>: sqlx::IntoArguments<'q, DB>,
+        for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+        usize: sqlx::ColumnIndex<DB::Row>,
+    {
+        let query = values
+            .iter()
+            .fold(sqlx::query::<DB>(statement), dialect::bind);
+        if rows {
+            let rows = query.fetch_all(pool).await.map_err(|e| self.error(e))?;
+            rows.iter()
+                .map(dialect::record::<DB>)
+                .collect::<Result<Vec<_>, _>>()
+                .map(Value::List)
+                .map_err(TaskError::fatal)
+        } else {
+            let done = query.execute(pool).await.map_err(|e| self.error(e))?;
+            Ok(affected(DB::rows_affected(&done)))
+        }
     }
 
     /// Constraint violations and SQL errors are final; a lost connection, a busy pool, a
@@ -229,135 +234,6 @@ fn redact(raw: &str) -> String {
         }
         Err(_) => raw.split(['?', '@']).next().unwrap_or("").to_string(),
     }
-}
-
-fn whole(n: f64) -> Option<i64> {
-    (n.fract() == 0.0 && n.abs() < 9.0e15).then_some(n as i64)
-}
-
-type SqliteQuery<'q> = sqlx::query::Query<'q, Sqlite, sqlx::sqlite::SqliteArguments<'q>>;
-type PgQuery<'q> = sqlx::query::Query<'q, Postgres, sqlx::postgres::PgArguments>;
-
-fn bind_sqlite<'q>(query: SqliteQuery<'q>, value: &Value) -> SqliteQuery<'q> {
-    match value {
-        Value::Null => query.bind(Option::<String>::None),
-        Value::Bool(b) => query.bind(*b),
-        Value::Number(n) => match whole(*n) {
-            Some(i) => query.bind(i),
-            None => query.bind(*n),
-        },
-        Value::Text(s) => query.bind(s.clone()),
-        Value::Duration(ms) => query.bind(*ms as i64),
-        Value::List(_) | Value::Record(_) => query.bind(value.to_json().to_string()),
-    }
-}
-
-fn bind_postgres<'q>(query: PgQuery<'q>, value: &Value) -> PgQuery<'q> {
-    match value {
-        Value::Null => query.bind(UntypedNull),
-        Value::Bool(b) => query.bind(*b),
-        Value::Number(n) => match whole(*n) {
-            Some(i) => query.bind(i),
-            None => query.bind(*n),
-        },
-        Value::Text(s) => query.bind(s.clone()),
-        Value::Duration(ms) => query.bind(*ms as i64),
-        Value::List(_) | Value::Record(_) => query.bind(value.to_json()),
-    }
-}
-
-/// A NULL sent with type OID 0, "unspecified": PostgreSQL infers the column's type, where a
-/// typed NULL (`text`) would be refused by an integer column.
-struct UntypedNull;
-
-impl sqlx::Type<Postgres> for UntypedNull {
-    fn type_info() -> PgTypeInfo {
-        PgTypeInfo::with_oid(sqlx::postgres::types::Oid(0))
-    }
-}
-
-impl sqlx::Encode<'_, Postgres> for UntypedNull {
-    fn encode_by_ref(
-        &self,
-        _: &mut PgArgumentBuffer,
-    ) -> Result<sqlx::encode::IsNull, sqlx::error::BoxDynError> {
-        Ok(sqlx::encode::IsNull::Yes)
-    }
-}
-
-fn sqlite_record(row: &SqliteRow) -> Result<Value, String> {
-    let mut record = IndexMap::new();
-    for (i, column) in row.columns().iter().enumerate() {
-        let raw = row.try_get_raw(i).map_err(|e| e.to_string())?;
-        let storage = raw.type_info().name().to_string();
-        // SQLite stores booleans as integers; a column declared BOOLEAN reads back as one.
-        let declared_bool = column.type_info().name() == "BOOLEAN";
-        let value = if raw.is_null() {
-            Value::Null
-        } else {
-            match storage.as_str() {
-                "INTEGER" | "BOOLEAN" if declared_bool => {
-                    Value::Bool(get::<Sqlite, _, i64>(row, i)? != 0)
-                }
-                "INTEGER" | "BOOLEAN" => Value::Number(get::<Sqlite, _, i64>(row, i)? as f64),
-                "REAL" | "NUMERIC" => Value::Number(get::<Sqlite, _, f64>(row, i)?),
-                "BLOB" => Value::Text(
-                    String::from_utf8_lossy(&get::<Sqlite, _, Vec<u8>>(row, i)?).into_owned(),
-                ),
-                _ => Value::Text(get::<Sqlite, _, String>(row, i)?),
-            }
-        };
-        record.insert(column.name().to_string(), value);
-    }
-    Ok(Value::Record(record))
-}
-
-fn postgres_record(row: &PgRow) -> Result<Value, String> {
-    let mut record = IndexMap::new();
-    for (i, column) in row.columns().iter().enumerate() {
-        let raw = row.try_get_raw(i).map_err(|e| e.to_string())?;
-        let value = if raw.is_null() {
-            Value::Null
-        } else {
-            match column.type_info().name() {
-                "BOOL" => Value::Bool(get::<Postgres, _, bool>(row, i)?),
-                "INT2" => Value::Number(get::<Postgres, _, i16>(row, i)?.into()),
-                "INT4" => Value::Number(get::<Postgres, _, i32>(row, i)?.into()),
-                "INT8" => Value::Number(get::<Postgres, _, i64>(row, i)? as f64),
-                "FLOAT4" => Value::Number(get::<Postgres, _, f32>(row, i)?.into()),
-                "FLOAT8" => Value::Number(get::<Postgres, _, f64>(row, i)?),
-                "TEXT" | "VARCHAR" | "BPCHAR" | "NAME" | "CHAR" | "CITEXT" | "UNKNOWN" => {
-                    Value::Text(get::<Postgres, _, String>(row, i)?)
-                }
-                "JSON" | "JSONB" => {
-                    Value::from_json(&get::<Postgres, _, serde_json::Value>(row, i)?)
-                }
-                other => {
-                    return Err(format!(
-                        "column `{}` has type {other}, which agentc does not read: cast it in \
-                         the query (`{}::text`, `{}::float8`)",
-                        column.name(),
-                        column.name(),
-                        column.name()
-                    ))
-                }
-            }
-        };
-        record.insert(column.name().to_string(), value);
-    }
-    Ok(Value::Record(record))
-}
-
-/// Decodes column `i`, reporting a decoding failure as text.
-fn get<'r, DB, R, T>(row: &'r R, i: usize) -> Result<T, String>
-where
-    DB: sqlx::Database,
-    R: Row<Database = DB>,
-    T: sqlx::Decode<'r, DB> + sqlx::Type<DB>,
-    usize: sqlx::ColumnIndex<R>,
-{
-    row.try_get_unchecked::<T, usize>(i)
-        .map_err(|e| format!("column {i}: {e}"))
 }
 
 impl Executor for SqlExecutor {
