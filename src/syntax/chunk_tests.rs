@@ -31,21 +31,9 @@ fn generated_programs() {
 
 #[test]
 fn the_examples() {
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/examples");
-    let mut seen = 0;
-    for entry in std::fs::read_dir(dir).unwrap().flatten() {
-        for file in std::fs::read_dir(entry.path())
-            .into_iter()
-            .flatten()
-            .flatten()
-        {
-            if file.path().extension().is_some_and(|e| e == "agent") {
-                assert_same_on_any_split(&std::fs::read_to_string(file.path()).unwrap());
-                seen += 1;
-            }
-        }
+    for program in super::descent_tests::example_programs() {
+        assert_same_on_any_split(&program);
     }
-    assert!(seen >= 5, "the examples moved? found {seen} .agent files");
 }
 
 /// Breaks one declaration in the middle of a generated program in `how`.

@@ -47,7 +47,8 @@ fn assert_read_alone(text: &str) {
     assert_eq!(items, reference.file.items, "trees differ on:\n{text}");
 }
 
-fn example_programs() -> Vec<String> {
+/// The text of every `.agent` file in `examples/`.
+pub(super) fn example_programs() -> Vec<String> {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/examples");
     let mut programs = Vec::new();
     for entry in std::fs::read_dir(dir).unwrap().flatten() {
@@ -61,7 +62,7 @@ fn example_programs() -> Vec<String> {
             }
         }
     }
-    assert!(programs.len() >= 5);
+    assert!(programs.len() >= 5, "the examples moved? found {}", programs.len());
     programs
 }
 
