@@ -2,12 +2,14 @@
 //! `cargo bench --bench fmt`. Measures parse + layout (what the command does per file)
 //! and the layout alone.
 
+#[path = "../src/allocator.rs"]
+mod allocator;
 #[path = "../tests/fmt/gen.rs"]
 #[allow(dead_code)]
 mod gen;
 
 use agentc::diagnostics::FileId;
-use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use criterion::{criterion_group, Criterion, Throughput};
 
 const SIZE: usize = 10 * 1024 * 1024;
 
@@ -32,4 +34,9 @@ fn fmt_10mb(c: &mut Criterion) {
 }
 
 criterion_group!(benches, fmt_10mb);
-criterion_main!(benches);
+
+fn main() {
+    allocator::use_huge_pages();
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}

@@ -13,9 +13,8 @@ use std::hint::black_box;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// The allocator of the `agentc` binary (src/main.rs), so the figures are the tool's.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+#[path = "../src/allocator.rs"]
+mod allocator;
 
 #[path = "common/generate.rs"]
 mod generate;
@@ -154,6 +153,7 @@ fn summary(large: &str, ir_json: &str, typical: &str) {
 }
 
 fn main() {
+    allocator::use_huge_pages();
     let large = generate::program(LARGE);
     let typical = generate::program(TYPICAL);
     let program = checked_clean(&large);

@@ -6,9 +6,8 @@ use agentc::diagnostics::SourceMap;
 use std::fmt::Write;
 use std::time::Instant;
 
-/// The allocator of the `agentc` binary (src/main.rs), so the figures are the tool's.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+#[path = "../src/allocator.rs"]
+mod allocator;
 
 /// A realistic program: every unit declares a target, a task, two actions, a reply, a use
 /// case and three bindings that reference each other.
@@ -80,6 +79,7 @@ fn timed<T>(f: impl FnOnce() -> T) -> (T, f64, f64) {
 }
 
 fn main() {
+    allocator::use_huge_pages();
     let megabytes: f64 = std::env::args()
         .nth(1)
         .and_then(|a| a.parse().ok())

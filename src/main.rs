@@ -1,8 +1,6 @@
-/// mimalloc: the front end makes and frees millions of small tree nodes, and glibc's
-/// allocator spends a fifth of a large check on that (measured with `check_speed`).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+mod allocator;
 
 fn main() -> std::process::ExitCode {
+    allocator::use_huge_pages();
     agentc::cli::main()
 }

@@ -62,7 +62,11 @@ pub(super) fn example_programs() -> Vec<String> {
             }
         }
     }
-    assert!(programs.len() >= 5, "the examples moved? found {}", programs.len());
+    assert!(
+        programs.len() >= 5,
+        "the examples moved? found {}",
+        programs.len()
+    );
     programs
 }
 
