@@ -510,7 +510,11 @@ impl Conversation {
     ) {
         if let BindingBody::Actions(actions) = body {
             for &action in actions {
-                self.trace_action(action, ev, status, 0, None, error.clone(), None, None);
+                let trace = ActionTrace {
+                    error: error.clone(),
+                    ..ActionTrace::new(status, None)
+                };
+                self.trace_action(action, ev, None, trace);
             }
         }
     }
@@ -540,30 +544,16 @@ impl Conversation {
             match self.eval_bool(when, ev) {
                 Ok(true) => {}
                 Ok(false) => {
-                    self.trace_action(
-                        index,
-                        ev,
-                        ActionStatus::Skipped,
-                        0,
-                        started,
-                        None,
-                        None,
-                        cause,
-                    );
+                    let trace = ActionTrace::new(ActionStatus::Skipped, started);
+                    self.trace_action(index, ev, cause, trace);
                     return false;
                 }
                 Err(error) => {
-                    let error = Some(format!("`when` failed: {error}"));
-                    self.trace_action(
-                        index,
-                        ev,
-                        ActionStatus::Failed,
-                        0,
-                        started,
-                        error,
-                        None,
-                        cause,
-                    );
+                    let trace = ActionTrace {
+                        error: Some(format!("`when` failed: {error}")),
+                        ..ActionTrace::new(ActionStatus::Failed, started)
+                    };
+                    self.trace_action(index, ev, cause, trace);
                     return true;
                 }
             }
@@ -590,7 +580,7 @@ impl Conversation {
             (Err(error), _) => Err(error),
         };
         let failed = result.is_err();
-        self.shared.tracer.emit(|| {
+        if shared.tracer.enabled() {
             let (status, error, value) = match result {
                 Ok(value) => (ActionStatus::Ok, None, value),
                 Err(error) => (ActionStatus::Failed, Some(error), None),
@@ -599,39 +589,22 @@ impl Conversation {
                 .as_ref()
                 .and(action.save)
                 .map(|p| shared.plan.params()[p].name.clone());
-            TraceRecord::Action {
-                conversation: self.state.id.clone(),
-                seq: ev.seq,
-                action: action.name.clone(),
-                target: action.target.clone(),
-                task: action.task.clone(),
-                status,
+            let trace = ActionTrace {
                 attempts,
-                duration_ms: started.map_or(0, |s| s.elapsed().as_millis() as u64),
                 error,
                 request,
                 saved,
                 value,
-                on_failure_of: cause.map(|c| shared.plan.actions[c].name.clone()),
                 dry_run,
-            }
-        });
+                ..ActionTrace::new(status, started)
+            };
+            self.trace_action(index, ev, cause, trace);
+        }
         self.flush_effects();
         failed
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn trace_action(
-        &self,
-        index: usize,
-        ev: &EventCtx,
-        status: ActionStatus,
-        attempts: u32,
-        started: Option<Instant>,
-        error: Option<String>,
-        request: Option<String>,
-        cause: Option<usize>,
-    ) {
+    fn trace_action(&self, index: usize, ev: &EventCtx, cause: Option<usize>, trace: ActionTrace) {
         let actions = &self.shared.plan.actions;
         let action = &actions[index];
         self.shared.tracer.emit(|| TraceRecord::Action {
@@ -640,15 +613,15 @@ impl Conversation {
             action: action.name.clone(),
             target: action.target.clone(),
             task: action.task.clone(),
-            status,
-            attempts,
-            duration_ms: started.map_or(0, |s| s.elapsed().as_millis() as u64),
-            error,
-            request,
-            saved: None,
-            value: None,
+            status: trace.status,
+            attempts: trace.attempts,
+            duration_ms: trace.started.map_or(0, |s| s.elapsed().as_millis() as u64),
+            error: trace.error,
+            request: trace.request,
+            saved: trace.saved,
+            value: trace.value,
             on_failure_of: cause.map(|c| actions[c].name.clone()),
-            dry_run: false,
+            dry_run: trace.dry_run,
         });
     }
 
@@ -792,6 +765,34 @@ fn merge(scope: &mut Value, fields: &IndexMap<String, Value>) {
     if let Value::Record(map) = scope {
         for (k, v) in fields {
             map.insert(k.clone(), v.clone());
+        }
+    }
+}
+
+/// What the trace says of one action run (or not run).
+struct ActionTrace {
+    status: ActionStatus,
+    /// Tries made (0 when skipped or failed before the first).
+    attempts: u32,
+    started: Option<Instant>,
+    error: Option<String>,
+    request: Option<String>,
+    saved: Option<String>,
+    value: Option<serde_json::Value>,
+    dry_run: bool,
+}
+
+impl ActionTrace {
+    fn new(status: ActionStatus, started: Option<Instant>) -> ActionTrace {
+        ActionTrace {
+            status,
+            attempts: 0,
+            started,
+            error: None,
+            request: None,
+            saved: None,
+            value: None,
+            dry_run: false,
         }
     }
 }
