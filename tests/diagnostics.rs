@@ -31,10 +31,39 @@ fn every_code_has_one_explanation_in_code_order() {
     }
 }
 
+/// A fix written as edits changes the one place each names, and changes something.
+#[test]
+fn each_edit_of_a_fix_finds_its_text_once() {
+    for entry in explain::all() {
+        let explain::Fixed::Edits(edits) = entry.fixed else {
+            continue;
+        };
+        let mut texts: Vec<String> = entry
+            .wrong
+            .files()
+            .iter()
+            .map(|f| f.text.to_string())
+            .collect();
+        for (old, new) in edits {
+            let found: usize = texts.iter().map(|t| t.matches(old).count()).sum();
+            assert_eq!(found, 1, "{}: `{old}` occurs {found} times", entry.code);
+            assert_ne!(old, new, "{}: an edit that changes nothing", entry.code);
+            let text = texts.iter_mut().find(|t| t.contains(old)).unwrap();
+            *text = text.replacen(old, new, 1);
+        }
+        let fixed: Vec<String> = entry
+            .fixed_files()
+            .iter()
+            .map(|f| f.text.to_string())
+            .collect();
+        assert_eq!(texts, fixed, "{}", entry.code);
+    }
+}
+
 #[test]
 fn latin1_examples_are_latin1_and_not_utf8() {
     for entry in explain::all() {
-        for file in entry.wrong.files().iter().chain(&entry.fixed.files()) {
+        for file in entry.wrong.files().iter().chain(&entry.fixed_files()) {
             if file.encoding == Encoding::Latin1 {
                 assert!(file.text.chars().all(|c| (c as u32) < 0x100));
                 assert!(std::str::from_utf8(&file.bytes()).is_err());
@@ -48,14 +77,14 @@ fn wrong_examples_raise_their_code_and_fixed_examples_do_not() {
     let mut problems = Vec::new();
     for entry in explain::all() {
         let code = entry.code;
-        let wrong = check_example(&entry.wrong);
+        let wrong = check_example(&entry.wrong.files());
         if !wrong.diagnostics.iter().any(|d| d.code == code) {
             problems.push(format!(
                 "{code}: wrong example gives {:?}",
                 codes(&wrong.diagnostics)
             ));
         }
-        let fixed = check_example(&entry.fixed);
+        let fixed = check_example(&entry.fixed_files());
         if !fixed.diagnostics.is_empty() {
             problems.push(format!(
                 "{code}: fixed example gives {:?}",
@@ -77,7 +106,7 @@ fn codes(diagnostics: &[Diagnostic]) -> Vec<String> {
 #[test]
 fn every_code_renders_in_human_and_json() {
     for entry in explain::all() {
-        let run = check_example(&entry.wrong);
+        let run = check_example(&entry.wrong.files());
         let mine: Vec<Diagnostic> = run
             .diagnostics
             .into_iter()

@@ -3,7 +3,7 @@
 
 use super::files;
 use crate::check::MemoryLoader;
-use crate::diagnostics::explain::{self, Encoding, Example, Explanation};
+use crate::diagnostics::explain::{self, Encoding, ExampleFile, Explanation};
 use crate::diagnostics::render::{self, HumanOptions};
 use crate::diagnostics::{suggest, Code, Diagnostic, Severity, SourceMap, ALL_CODES};
 use miette::GraphicalTheme;
@@ -90,8 +90,9 @@ pub(super) fn page(entry: &Explanation, options: HumanOptions) -> String {
     wrap(&mut out, entry.summary, options.width);
 
     let _ = writeln!(out, "\n{}\n", theme.styles.error.style("Wrong:"));
-    example(&mut out, &entry.wrong);
-    let run = check_example(&entry.wrong);
+    let wrong = entry.wrong.files();
+    example(&mut out, &wrong);
+    let run = check_example(&wrong);
     let shown: Vec<Diagnostic> = run
         .diagnostics
         .into_iter()
@@ -105,16 +106,15 @@ pub(super) fn page(entry: &Explanation, options: HumanOptions) -> String {
     let _ = writeln!(out, "{}\n", theme.styles.advice.style("Fixed:"));
     wrap(&mut out, entry.fix, options.width);
     out.push('\n');
-    example(&mut out, &entry.fixed);
+    example(&mut out, &entry.fixed_files());
     out.truncate(out.trim_end().len());
     out.push('\n');
     out
 }
 
 /// Each file of an example with line numbers, under its name when there are several.
-fn example(out: &mut String, example: &Example) {
-    let files = example.files();
-    for file in &files {
+fn example(out: &mut String, files: &[ExampleFile]) {
+    for file in files {
         if files.len() > 1 || file.encoding != Encoding::Utf8 {
             let note = match file.encoding {
                 Encoding::Utf8 => "",
@@ -168,11 +168,11 @@ pub struct ExampleRun {
     pub diagnostics: Vec<Diagnostic>,
 }
 
-pub fn check_example(example: &Example) -> ExampleRun {
+pub fn check_example(files: &[ExampleFile]) -> ExampleRun {
     let mut sources = SourceMap::new();
     let mut loader = MemoryLoader::new();
     let mut reads = Vec::new();
-    for file in example.files() {
+    for file in files {
         let read = files::add(&mut sources, file.path, &file.bytes());
         if let files::Read::Text(id) = read {
             loader = loader.with(file.path, &sources.get(id).text);

@@ -1,6 +1,6 @@
 //! E04xx: rules of the domain: replies, channels, moments, failures, SQL and secrets.
 
-use super::{Example, Explanation};
+use super::{Example, Explanation, Fixed};
 use crate::diagnostics::Code;
 
 pub(super) const ENTRIES: &[Explanation] = &[
@@ -21,22 +21,9 @@ reply refund_policy { text: "Refunds take 5 to 7 days." }
 on message_received reply refund_policy
 "#,
         ),
-        fixed: Example::One(
-            r#"agent shop {
-  channels: [chat]
-}
-
-reply refund_policy { text: "Refunds take 5 to 7 days." }
-
-action explain_refunds {
-  target: conversation
-  task: reply(refund_policy)
-  when: contains(lower(event.text), "refund")
-}
-
-on message_received do explain_refunds
-"#,
-        ),
+        fixed: Fixed::Edits(&[
+            ("on message_received reply refund_policy\n", "action explain_refunds {\n  target: conversation\n  task: reply(refund_policy)\n  when: contains(lower(event.text), \"refund\")\n}\n\non message_received do explain_refunds\n"),
+        ]),
     },
     Explanation {
         code: Code::ChannelMismatch,
@@ -57,19 +44,9 @@ action tag_caller {
 before call do tag_caller
 "#,
         ),
-        fixed: Example::One(
-            r#"agent shop {
-  channels: [chat, voice]
-}
-
-action tag_caller {
-  target: conversation
-  task: add_label("phone")
-}
-
-before call do tag_caller
-"#,
-        ),
+        fixed: Fixed::Edits(&[
+            ("  channels: [chat]\n", "  channels: [chat, voice]\n"),
+        ]),
     },
     Explanation {
         code: Code::WrongMoment,
@@ -92,19 +69,9 @@ action greet {
 before call do greet
 "#,
         ),
-        fixed: Example::One(
-            r#"agent hotline {
-  channels: [voice]
-}
-
-action greet {
-  target: call
-  task: say("Welcome to Acme!")
-}
-
-on call_started do greet
-"#,
-        ),
+        fixed: Fixed::Edits(&[
+            ("before call do greet\n", "on call_started do greet\n"),
+        ]),
     },
     Explanation {
         code: Code::FailureCycle,
@@ -133,27 +100,9 @@ action apologise {
 on conversation_started do hand_over
 "#,
         ),
-        fixed: Example::One(
-            r#"agent shop {
-  channels: [chat]
-}
-
-reply sorry { text: "Sorry, something went wrong." }
-
-action hand_over {
-  target: conversation
-  task: escalate(queue: "billing")
-  on_failure: apologise
-}
-
-action apologise {
-  target: conversation
-  task: reply(sorry)
-}
-
-on conversation_started do hand_over
-"#,
-        ),
+        fixed: Fixed::Edits(&[
+            ("  on_failure: hand_over\n", ""),
+        ]),
     },
     Explanation {
         code: Code::InterpolatedSql,
@@ -183,26 +132,9 @@ action find_orders {
 on message_received do find_orders
 "#,
         ),
-        fixed: Example::One(
-            r#"agent shop {
-  channels: [chat]
-  params: {
-    order_id: text
-    orders: list
-  }
-}
-
-target db: sql { url: "sqlite://acme.db" }
-
-action find_orders {
-  target: db
-  task: query("SELECT * FROM orders WHERE id = ?", order_id)
-  save: orders
-}
-
-on message_received do find_orders
-"#,
-        ),
+        fixed: Fixed::Edits(&[
+            ("  task: query(\"SELECT * FROM orders WHERE id = '{order_id}'\")\n", "  task: query(\"SELECT * FROM orders WHERE id = ?\", order_id)\n"),
+        ]),
     },
     Explanation {
         code: Code::SecretInClear,
@@ -229,24 +161,9 @@ action ping_orders {
 on conversation_started do ping_orders
 "#,
         ),
-        fixed: Example::One(
-            r#"agent shop {
-  channels: [chat]
-}
-
-target orders: http {
-  base_url: "https://orders.acme.example/v2"
-  auth: bearer(secret("ORDERS_TOKEN"))
-}
-
-action ping_orders {
-  target: orders
-  task: get("/health")
-}
-
-on conversation_started do ping_orders
-"#,
-        ),
+        fixed: Fixed::Edits(&[
+            ("  base_url: \"http://orders.acme.example/v2\"\n", "  base_url: \"https://orders.acme.example/v2\"\n"),
+        ]),
     },
     Explanation {
         code: Code::SecretExposed,
@@ -265,7 +182,7 @@ reply welcome { text: "Hi! Use code {secret("PROMO_CODE")} for 10% off." }
 on conversation_started reply welcome
 "#,
         ),
-        fixed: Example::One(
+        fixed: Fixed::Program(Example::One(
             r#"agent shop {
   channels: [chat]
 }
@@ -274,7 +191,7 @@ reply welcome { text: "Hi! Use code {env("PROMO_CODE")} for 10% off." }
 
 on conversation_started reply welcome
 "#,
-        ),
+        )),
     },
     Explanation {
         code: Code::TaskOnWrongKind,
@@ -308,25 +225,9 @@ action find_orders {
 on message_received do find_orders
 "#,
         ),
-        fixed: Example::One(
-            r#"agent shop {
-  channels: [chat]
-  params: {
-    order_id: text
-    orders: list
-  }
-}
-
-target db: sql { url: "sqlite://acme.db" }
-
-action find_orders {
-  target: db
-  task: query("SELECT * FROM orders WHERE id = ?", order_id)
-  save: orders
-}
-
-on message_received do find_orders
-"#,
-        ),
+        fixed: Fixed::Edits(&[
+            ("task find_order(id: text) on db {\n  statement: \"SELECT * FROM orders WHERE id = ?\"\n}\n\n", ""),
+            ("  task: find_order(order_id)\n", "  task: query(\"SELECT * FROM orders WHERE id = ?\", order_id)\n"),
+        ]),
     },
 ];

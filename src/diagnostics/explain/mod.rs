@@ -1,7 +1,8 @@
 //! The explanation of every diagnostic code, as shown by `agentc explain CODE`, the SARIF
 //! rules and `docs/diagnostics.md`: what the code means, a wrong example and the same example
-//! fixed. The examples are real programs: `tests/diagnostics.rs` checks that each wrong one
-//! raises its code and each fixed one does not.
+//! fixed, written as the edits the fix makes. The examples are real programs:
+//! `tests/diagnostics.rs` checks that each wrong one raises its code and each fixed one
+//! does not.
 //!
 //! One module per code group keeps each table short.
 
@@ -14,6 +15,7 @@ mod types;
 mod warnings;
 
 use super::Code;
+use std::borrow::Cow;
 use std::fmt::Write;
 
 /// What one code means, with a wrong and a fixed example.
@@ -25,7 +27,17 @@ pub struct Explanation {
     /// The usual ways to fix it, one paragraph.
     pub fix: &'static str,
     pub wrong: Example,
-    pub fixed: Example,
+    pub fixed: Fixed,
+}
+
+/// How the fixed example differs from the wrong one.
+#[derive(Debug)]
+pub enum Fixed {
+    /// `(old, new)` replacements made in turn on the wrong example: the fix is what
+    /// changes. Each `old` occurs exactly once in the example's files (a test checks).
+    Edits(&'static [(&'static str, &'static str)]),
+    /// A program of its own, when the fix adds files or rewrites most of one.
+    Program(Example),
 }
 
 /// A program small enough to read: one file, or several when the code is about files.
@@ -40,7 +52,7 @@ pub enum Example {
 #[derive(Debug)]
 pub struct ExampleFile {
     pub path: &'static str,
-    pub text: &'static str,
+    pub text: Cow<'static, str>,
     pub encoding: Encoding,
 }
 
@@ -60,18 +72,35 @@ impl Example {
         match self {
             Example::One(text) => vec![ExampleFile {
                 path: MAIN,
-                text,
+                text: Cow::Borrowed(text),
                 encoding: Encoding::Utf8,
             }],
             Example::Files(files) => files
                 .iter()
                 .map(|f| ExampleFile {
                     path: f.path,
-                    text: f.text,
+                    text: f.text.clone(),
                     encoding: f.encoding,
                 })
                 .collect(),
         }
+    }
+}
+
+impl Explanation {
+    /// The files of the fixed example.
+    pub fn fixed_files(&self) -> Vec<ExampleFile> {
+        let edits = match &self.fixed {
+            Fixed::Program(example) => return example.files(),
+            Fixed::Edits(edits) => edits,
+        };
+        let mut files = self.wrong.files();
+        for (old, new) in edits.iter() {
+            if let Some(file) = files.iter_mut().find(|f| f.text.contains(old)) {
+                file.text = Cow::Owned(file.text.replacen(old, new, 1));
+            }
+        }
+        files
     }
 }
 
@@ -110,9 +139,12 @@ pub fn markdown(entry: &Explanation) -> String {
     let mut out = String::new();
     let code = entry.code;
     let _ = writeln!(out, "**{code}: {}**\n\n{}\n", code.title(), entry.summary);
-    for (heading, example) in [("Wrong", &entry.wrong), ("Fixed", &entry.fixed)] {
+    for (heading, files) in [
+        ("Wrong", entry.wrong.files()),
+        ("Fixed", entry.fixed_files()),
+    ] {
         let _ = writeln!(out, "{heading}:\n");
-        for file in example.files() {
+        for file in files {
             let note = match file.encoding {
                 Encoding::Utf8 => "",
                 Encoding::Latin1 => " (saved as Latin-1)",

@@ -1,6 +1,6 @@
 //! E02xx: names that resolve to nothing, and fields or arguments that do not fit.
 
-use super::{Example, Explanation};
+use super::{Example, Explanation, Fixed};
 use crate::diagnostics::Code;
 
 pub(super) const ENTRIES: &[Explanation] = &[
@@ -29,23 +29,7 @@ action tag_order {
 on message_received do tag_order
 "#,
         ),
-        fixed: Example::One(
-            r#"agent shop {
-  channels: [chat]
-  params: {
-    order_id: text
-  }
-}
-
-action tag_order {
-  target: conversation
-  task: add_label("order")
-  when: order_id != null
-}
-
-on message_received do tag_order
-"#,
-        ),
+        fixed: Fixed::Edits(&[("  when: ordr_id != null\n", "  when: order_id != null\n")]),
     },
     Explanation {
         code: Code::UnknownTarget,
@@ -66,19 +50,7 @@ action tag_new {
 on conversation_started do tag_new
 "#,
         ),
-        fixed: Example::One(
-            r#"agent shop {
-  channels: [chat]
-}
-
-action tag_new {
-  target: conversation
-  task: add_label("new")
-}
-
-on conversation_started do tag_new
-"#,
-        ),
+        fixed: Fixed::Edits(&[("  target: conversaton\n", "  target: conversation\n")]),
     },
     Explanation {
         code: Code::UnknownTargetKind,
@@ -104,25 +76,10 @@ action open_ticket {
 on conversation_ended do open_ticket
 "#,
         ),
-        fixed: Example::One(
-            r#"agent shop {
-  channels: [chat]
-}
-
-target helpdesk: zendesk {
-  subdomain: "acme"
-  email: "bot@acme.example"
-  token: secret("ZENDESK_TOKEN")
-}
-
-action open_ticket {
-  target: helpdesk
-  task: create_ticket(subject: "Chat ended", comment: "See the transcript")
-}
-
-on conversation_ended do open_ticket
-"#,
-        ),
+        fixed: Fixed::Edits(&[(
+            "target helpdesk: zendsk {\n",
+            "target helpdesk: zendesk {\n",
+        )]),
     },
     Explanation {
         code: Code::UnknownField,
@@ -145,20 +102,10 @@ action tag_refund {
 on message_received do tag_refund
 "#,
         ),
-        fixed: Example::One(
-            r#"agent shop {
-  channels: [chat]
-}
-
-action tag_refund {
-  target: conversation
-  task: add_label("refund")
-  when: contains(lower(event.text), "refund")
-}
-
-on message_received do tag_refund
-"#,
-        ),
+        fixed: Fixed::Edits(&[(
+            "  condition: contains(lower(event.text), \"refund\")\n",
+            "  when: contains(lower(event.text), \"refund\")\n",
+        )]),
     },
     Explanation {
         code: Code::MissingField,
@@ -178,19 +125,10 @@ action tag_new {
 on conversation_started do tag_new
 "#,
         ),
-        fixed: Example::One(
-            r#"agent shop {
-  channels: [chat]
-}
-
-action tag_new {
-  target: conversation
-  task: add_label("new")
-}
-
-on conversation_started do tag_new
-"#,
-        ),
+        fixed: Fixed::Edits(&[(
+            "  target: conversation\n",
+            "  target: conversation\n  task: add_label(\"new\")\n",
+        )]),
     },
     Explanation {
         code: Code::UnknownTask,
@@ -211,19 +149,7 @@ action tag_new {
 on conversation_started do tag_new
 "#,
         ),
-        fixed: Example::One(
-            r#"agent shop {
-  channels: [chat]
-}
-
-action tag_new {
-  target: conversation
-  task: add_label("new")
-}
-
-on conversation_started do tag_new
-"#,
-        ),
+        fixed: Fixed::Edits(&[("  task: add_tag(\"new\")\n", "  task: add_label(\"new\")\n")]),
     },
     Explanation {
         code: Code::UnknownArgument,
@@ -244,19 +170,10 @@ action hand_over {
 on conversation_started do hand_over
 "#,
         ),
-        fixed: Example::One(
-            r#"agent shop {
-  channels: [chat]
-}
-
-action hand_over {
-  target: conversation
-  task: escalate(queue: "billing")
-}
-
-on conversation_started do hand_over
-"#,
-        ),
+        fixed: Fixed::Edits(&[(
+            "  task: escalate(team: \"billing\")\n",
+            "  task: escalate(queue: \"billing\")\n",
+        )]),
     },
     Explanation {
         code: Code::MissingArgument,
@@ -275,19 +192,7 @@ action tag_new {
 on conversation_started do tag_new
 "#,
         ),
-        fixed: Example::One(
-            r#"agent shop {
-  channels: [chat]
-}
-
-action tag_new {
-  target: conversation
-  task: add_label("new")
-}
-
-on conversation_started do tag_new
-"#,
-        ),
+        fixed: Fixed::Edits(&[("  task: add_label()\n", "  task: add_label(\"new\")\n")]),
     },
     Explanation {
         code: Code::UnknownEvent,
@@ -305,16 +210,10 @@ reply welcome { text: "Hi! How can I help?" }
 on conversation_start reply welcome
 "#,
         ),
-        fixed: Example::One(
-            r#"agent shop {
-  channels: [chat]
-}
-
-reply welcome { text: "Hi! How can I help?" }
-
-on conversation_started reply welcome
-"#,
-        ),
+        fixed: Fixed::Edits(&[(
+            "on conversation_start reply welcome\n",
+            "on conversation_started reply welcome\n",
+        )]),
     },
     Explanation {
         code: Code::UnknownAction,
@@ -334,19 +233,10 @@ action tag_newcomer {
 on conversation_started do tag_new
 "#,
         ),
-        fixed: Example::One(
-            r#"agent shop {
-  channels: [chat]
-}
-
-action tag_newcomer {
-  target: conversation
-  task: add_label("new")
-}
-
-on conversation_started do tag_newcomer
-"#,
-        ),
+        fixed: Fixed::Edits(&[(
+            "on conversation_started do tag_new\n",
+            "on conversation_started do tag_newcomer\n",
+        )]),
     },
     Explanation {
         code: Code::UnknownReply,
@@ -363,16 +253,10 @@ reply welcome { text: "Hi! How can I help?" }
 on conversation_started reply welcom
 "#,
         ),
-        fixed: Example::One(
-            r#"agent shop {
-  channels: [chat]
-}
-
-reply welcome { text: "Hi! How can I help?" }
-
-on conversation_started reply welcome
-"#,
-        ),
+        fixed: Fixed::Edits(&[(
+            "on conversation_started reply welcom\n",
+            "on conversation_started reply welcome\n",
+        )]),
     },
     Explanation {
         code: Code::UnknownUsecase,
@@ -397,24 +281,10 @@ action tag_order {
 in usecase order_stats do tag_order
 "#,
         ),
-        fixed: Example::One(
-            r#"agent shop {
-  channels: [chat]
-}
-
-usecase order_status {
-  description: "Customer asks where an order is"
-  blocks: [ask_order_id, show_status]
-}
-
-action tag_order {
-  target: conversation
-  task: add_label("order")
-}
-
-in usecase order_status do tag_order
-"#,
-        ),
+        fixed: Fixed::Edits(&[(
+            "in usecase order_stats do tag_order\n",
+            "in usecase order_status do tag_order\n",
+        )]),
     },
     Explanation {
         code: Code::UnknownBlock,
@@ -439,24 +309,10 @@ action tag_order {
 at block order_status.ask_order do tag_order
 "#,
         ),
-        fixed: Example::One(
-            r#"agent shop {
-  channels: [chat]
-}
-
-usecase order_status {
-  description: "Customer asks where an order is"
-  blocks: [ask_order_id, show_status]
-}
-
-action tag_order {
-  target: conversation
-  task: add_label("order")
-}
-
-at block order_status.ask_order_id do tag_order
-"#,
-        ),
+        fixed: Fixed::Edits(&[(
+            "at block order_status.ask_order do tag_order\n",
+            "at block order_status.ask_order_id do tag_order\n",
+        )]),
     },
     Explanation {
         code: Code::UnknownFunction,
@@ -479,20 +335,10 @@ action tag_refund {
 on message_received do tag_refund
 "#,
         ),
-        fixed: Example::One(
-            r#"agent shop {
-  channels: [chat]
-}
-
-action tag_refund {
-  target: conversation
-  task: add_label("refund")
-  when: contains(lower(event.text), "refund")
-}
-
-on message_received do tag_refund
-"#,
-        ),
+        fixed: Fixed::Edits(&[(
+            "  when: contains(lowercase(event.text), \"refund\")\n",
+            "  when: contains(lower(event.text), \"refund\")\n",
+        )]),
     },
     Explanation {
         code: Code::UnknownType,
@@ -517,23 +363,7 @@ action tag_order {
 on message_received do tag_order
 "#,
         ),
-        fixed: Example::One(
-            r#"agent shop {
-  channels: [chat]
-  params: {
-    order_id: text
-  }
-}
-
-action tag_order {
-  target: conversation
-  task: add_label("order")
-  when: order_id != null
-}
-
-on message_received do tag_order
-"#,
-        ),
+        fixed: Fixed::Edits(&[("    order_id: string\n", "    order_id: text\n")]),
     },
     Explanation {
         code: Code::UnknownParam,
@@ -557,22 +387,10 @@ action count_attempt {
 on message_received do count_attempt
 "#,
         ),
-        fixed: Example::One(
-            r#"agent shop {
-  channels: [chat]
-  params: {
-    attempts: number = 0
-  }
-}
-
-action count_attempt {
-  target: conversation
-  task: increment(attempts)
-}
-
-on message_received do count_attempt
-"#,
-        ),
+        fixed: Fixed::Edits(&[(
+            "  task: increment(attempt)\n",
+            "  task: increment(attempts)\n",
+        )]),
     },
     Explanation {
         code: Code::UnknownWord,
@@ -589,15 +407,6 @@ reply welcome { text: "Hi! How can I help?" }
 on conversation_started reply welcome
 "#,
         ),
-        fixed: Example::One(
-            r#"agent shop {
-  channels: [chat]
-}
-
-reply welcome { text: "Hi! How can I help?" }
-
-on conversation_started reply welcome
-"#,
-        ),
+        fixed: Fixed::Edits(&[("  channels: [chat, sms]\n", "  channels: [chat]\n")]),
     },
 ];

@@ -1,6 +1,8 @@
 //! E01xx: how files make a program (imports, the agent block, unique names).
 
-use super::{Encoding, Example, ExampleFile, Explanation};
+use std::borrow::Cow;
+
+use super::{Encoding, Example, ExampleFile, Explanation, Fixed};
 use crate::diagnostics::Code;
 
 pub(super) const ENTRIES: &[Explanation] = &[
@@ -11,36 +13,36 @@ pub(super) const ENTRIES: &[Explanation] = &[
         fix: "Correct the path (relative to the importing file), or create the file.",
         wrong: Example::Files(&[ExampleFile {
             path: "main.agent",
-            text: r#"import "common/replies.agent"
+            text: Cow::Borrowed(r#"import "common/replies.agent"
 
 agent shop {
   channels: [chat]
 }
 
 on conversation_started reply welcome
-"#,
+"#),
             encoding: Encoding::Utf8,
         }]),
-        fixed: Example::Files(&[
+        fixed: Fixed::Program(Example::Files(&[
             ExampleFile {
                 path: "main.agent",
-                text: r#"import "common/replies.agent"
+                text: Cow::Borrowed(r#"import "common/replies.agent"
 
 agent shop {
   channels: [chat]
 }
 
 on conversation_started reply welcome
-"#,
+"#),
                 encoding: Encoding::Utf8,
             },
             ExampleFile {
                 path: "common/replies.agent",
-                text: r#"reply welcome { text: "Hi! How can I help?" }
-"#,
+                text: Cow::Borrowed(r#"reply welcome { text: "Hi! How can I help?" }
+"#),
                 encoding: Encoding::Utf8,
             },
-        ]),
+        ])),
     },
     Explanation {
         code: Code::ImportCycle,
@@ -52,45 +54,45 @@ on conversation_started reply welcome
         wrong: Example::Files(&[
             ExampleFile {
                 path: "main.agent",
-                text: r#"import "replies.agent"
+                text: Cow::Borrowed(r#"import "replies.agent"
 
 agent shop {
   channels: [chat]
 }
 
 on conversation_started reply welcome
-"#,
+"#),
                 encoding: Encoding::Utf8,
             },
             ExampleFile {
                 path: "replies.agent",
-                text: r#"import "main.agent"
+                text: Cow::Borrowed(r#"import "main.agent"
 
 reply welcome { text: "Hi! How can I help?" }
-"#,
+"#),
                 encoding: Encoding::Utf8,
             },
         ]),
-        fixed: Example::Files(&[
+        fixed: Fixed::Program(Example::Files(&[
             ExampleFile {
                 path: "main.agent",
-                text: r#"import "replies.agent"
+                text: Cow::Borrowed(r#"import "replies.agent"
 
 agent shop {
   channels: [chat]
 }
 
 on conversation_started reply welcome
-"#,
+"#),
                 encoding: Encoding::Utf8,
             },
             ExampleFile {
                 path: "replies.agent",
-                text: r#"reply welcome { text: "Hi! How can I help?" }
-"#,
+                text: Cow::Borrowed(r#"reply welcome { text: "Hi! How can I help?" }
+"#),
                 encoding: Encoding::Utf8,
             },
-        ]),
+        ])),
     },
     Explanation {
         code: Code::NoAgent,
@@ -104,7 +106,7 @@ on conversation_started reply welcome
 on conversation_started reply welcome
 "#,
         ),
-        fixed: Example::One(
+        fixed: Fixed::Program(Example::One(
             r#"agent shop {
   channels: [chat]
 }
@@ -113,7 +115,7 @@ reply welcome { text: "Hi! How can I help?" }
 
 on conversation_started reply welcome
 "#,
-        ),
+        )),
     },
     Explanation {
         code: Code::MultipleAgents,
@@ -134,16 +136,9 @@ reply welcome { text: "Hi! How can I help?" }
 on conversation_started reply welcome
 "#,
         ),
-        fixed: Example::One(
-            r#"agent shop {
-  channels: [chat, voice]
-}
-
-reply welcome { text: "Hi! How can I help?" }
-
-on conversation_started reply welcome
-"#,
-        ),
+        fixed: Fixed::Edits(&[
+            ("  channels: [chat]\n}\n\nagent shop_voice {\n  channels: [voice]\n", "  channels: [chat, voice]\n"),
+        ]),
     },
     Explanation {
         code: Code::DuplicateName,
@@ -162,18 +157,10 @@ reply welcome { text: "Welcome back!" }
 on conversation_started reply welcome
 "#,
         ),
-        fixed: Example::One(
-            r#"agent shop {
-  channels: [chat]
-}
-
-reply welcome { text: "Hi! How can I help?" }
-reply welcome_back { text: "Welcome back!" }
-
-on conversation_started reply welcome
-on conversation_inactive reply welcome_back
-"#,
-        ),
+        fixed: Fixed::Edits(&[
+            ("reply welcome { text: \"Welcome back!\" }\n", "reply welcome_back { text: \"Welcome back!\" }\n"),
+            ("on conversation_started reply welcome\n", "on conversation_started reply welcome\non conversation_inactive reply welcome_back\n"),
+        ]),
     },
     Explanation {
         code: Code::DuplicateField,
@@ -193,17 +180,8 @@ reply welcome {
 on conversation_started reply welcome
 "#,
         ),
-        fixed: Example::One(
-            r#"agent shop {
-  channels: [chat]
-}
-
-reply welcome {
-  text: "Hi! How can I help?"
-}
-
-on conversation_started reply welcome
-"#,
-        ),
+        fixed: Fixed::Edits(&[
+            ("  text: \"Hello!\"\n", ""),
+        ]),
     },
 ];

@@ -1,6 +1,8 @@
 //! E00xx: reading the file and its syntax.
 
-use super::{Encoding, Example, ExampleFile, Explanation};
+use std::borrow::Cow;
+
+use super::{Encoding, Example, ExampleFile, Explanation, Fixed};
 use crate::diagnostics::Code;
 
 pub(super) const ENTRIES: &[Explanation] = &[
@@ -24,19 +26,7 @@ action tag_new {
 on conversation_started do tag_new
 "#,
         ),
-        fixed: Example::One(
-            r#"agent shop {
-  channels: [chat]
-}
-
-action tag_new {
-  target: conversation
-  task: add_label("new")
-}
-
-on conversation_started do tag_new
-"#,
-        ),
+        fixed: Fixed::Edits(&[("  target conversation\n", "  target: conversation\n")]),
     },
     Explanation {
         code: Code::Unclosed,
@@ -56,19 +46,10 @@ action tag_new {
   task: add_label("new")
 "#,
         ),
-        fixed: Example::One(
-            r#"agent shop {
-  channels: [chat]
-}
-
-on conversation_started do tag_new
-
-action tag_new {
-  target: conversation
-  task: add_label("new")
-}
-"#,
-        ),
+        fixed: Fixed::Edits(&[(
+            "  task: add_label(\"new\")\n",
+            "  task: add_label(\"new\")\n}\n",
+        )]),
     },
     Explanation {
         code: Code::UnterminatedString,
@@ -85,16 +66,10 @@ reply welcome { text: "Hi! How can I help? }
 on conversation_started reply welcome
 "#,
         ),
-        fixed: Example::One(
-            r#"agent shop {
-  channels: [chat]
-}
-
-reply welcome { text: "Hi! How can I help?" }
-
-on conversation_started reply welcome
-"#,
-        ),
+        fixed: Fixed::Edits(&[(
+            "reply welcome { text: \"Hi! How can I help? }\n",
+            "reply welcome { text: \"Hi! How can I help?\" }\n",
+        )]),
     },
     Explanation {
         code: Code::UnterminatedComment,
@@ -113,18 +88,10 @@ reply welcome { text: "Hi! How can I help?" }
 on conversation_started reply welcome
 "#,
         ),
-        fixed: Example::One(
-            r#"agent shop {
-  channels: [chat]
-}
-
-/* TODO: greet voice callers too */
-
-reply welcome { text: "Hi! How can I help?" }
-
-on conversation_started reply welcome
-"#,
-        ),
+        fixed: Fixed::Edits(&[(
+            "/* TODO: greet voice callers too\n",
+            "/* TODO: greet voice callers too */\n",
+        )]),
     },
     Explanation {
         code: Code::BadEscape,
@@ -141,16 +108,10 @@ reply welcome { text: "Shipping is free above \$50." }
 on conversation_started reply welcome
 "#,
         ),
-        fixed: Example::One(
-            r#"agent shop {
-  channels: [chat]
-}
-
-reply welcome { text: "Shipping is free above $50." }
-
-on conversation_started reply welcome
-"#,
-        ),
+        fixed: Fixed::Edits(&[(
+            "reply welcome { text: \"Shipping is free above \\$50.\" }\n",
+            "reply welcome { text: \"Shipping is free above $50.\" }\n",
+        )]),
     },
     Explanation {
         code: Code::TooDeep,
@@ -172,7 +133,7 @@ action tag_new {
 on conversation_started do tag_new
 "#,
         ),
-        fixed: Example::One(
+        fixed: Fixed::Program(Example::One(
             r#"agent shop {
   channels: [chat]
 }
@@ -185,7 +146,7 @@ action tag_new {
 
 on conversation_started do tag_new
 "#,
-        ),
+        )),
     },
     Explanation {
         code: Code::BadLiteral,
@@ -203,17 +164,7 @@ reply still_there { text: "Are you still there?" }
 on conversation_inactive reply still_there
 "#,
         ),
-        fixed: Example::One(
-            r#"agent shop {
-  channels: [chat]
-  inactivity: 3m
-}
-
-reply still_there { text: "Are you still there?" }
-
-on conversation_inactive reply still_there
-"#,
-        ),
+        fixed: Fixed::Edits(&[("  inactivity: 3min\n", "  inactivity: 3m\n")]),
     },
     Explanation {
         code: Code::NotUtf8,
@@ -223,7 +174,8 @@ on conversation_inactive reply still_there
         fix: "Save the file as UTF-8 (most editors offer it under \"Save with encoding\").",
         wrong: Example::Files(&[ExampleFile {
             path: "main.agent",
-            text: r#"agent loja {
+            text: Cow::Borrowed(
+                r#"agent loja {
   channels: [chat]
   language: "pt"
 }
@@ -232,9 +184,10 @@ reply welcome { text: "Olá! Como posso ajudar?" }
 
 on conversation_started reply welcome
 "#,
+            ),
             encoding: Encoding::Latin1,
         }]),
-        fixed: Example::One(
+        fixed: Fixed::Program(Example::One(
             r#"agent loja {
   channels: [chat]
   language: "pt"
@@ -244,7 +197,7 @@ reply welcome { text: "Olá! Como posso ajudar?" }
 
 on conversation_started reply welcome
 "#,
-        ),
+        )),
     },
     Explanation {
         code: Code::KeywordAsName,
@@ -265,19 +218,13 @@ action test {
 on conversation_started do test
 "#,
         ),
-        fixed: Example::One(
-            r#"agent shop {
-  channels: [chat]
-}
-
-action label_test {
-  target: conversation
-  task: add_label("test")
-}
-
-on conversation_started do label_test
-"#,
-        ),
+        fixed: Fixed::Edits(&[
+            ("action test {\n", "action label_test {\n"),
+            (
+                "on conversation_started do test\n",
+                "on conversation_started do label_test\n",
+            ),
+        ]),
     },
     Explanation {
         code: Code::TooManyErrors,
@@ -350,7 +297,7 @@ on message_received => tag_message
 on message_received => tag_message
 "#,
         ),
-        fixed: Example::One(
+        fixed: Fixed::Program(Example::One(
             r#"agent shop {
   channels: [chat]
 }
@@ -362,6 +309,6 @@ action tag_message {
 
 on message_received do tag_message
 "#,
-        ),
+        )),
     },
 ];

@@ -1,6 +1,6 @@
 //! E05xx: `test` blocks.
 
-use super::{Example, Explanation};
+use super::{Example, Explanation, Fixed};
 use crate::diagnostics::Code;
 
 pub(super) const ENTRIES: &[Explanation] = &[Explanation {
@@ -31,23 +31,11 @@ test "tags new conversations" {
 }
 "#,
     ),
-    fixed: Example::One(
-        r#"agent shop {
-  channels: [chat]
-}
-
-action tag_new {
-  target: conversation
-  task: add_label("new")
-}
-
-on conversation_started do tag_new
-
-test "tags new conversations" {
-  send conversation_started
-  expect ran tag_new
-  expect label "new"
-}
-"#,
-    ),
+    fixed: Fixed::Edits(&[
+        ("  mock conversation POST \"/labels\" -> 200\n", ""),
+        (
+            "  expect ran tag_new\n",
+            "  expect ran tag_new\n  expect label \"new\"\n",
+        ),
+    ]),
 }];

@@ -1,6 +1,6 @@
 //! E03xx: values of the wrong type, and values that must be known before the program runs.
 
-use super::{Example, Explanation};
+use super::{Example, Explanation, Fixed};
 use crate::diagnostics::Code;
 
 pub(super) const ENTRIES: &[Explanation] = &[
@@ -31,25 +31,7 @@ action offer_human {
 on message_received do offer_human
 "#,
         ),
-        fixed: Example::One(
-            r#"agent shop {
-  channels: [chat]
-  params: {
-    attempts: number = 0
-  }
-}
-
-reply human { text: "Let me find a colleague for you." }
-
-action offer_human {
-  target: conversation
-  task: reply(human)
-  when: attempts > 2
-}
-
-on message_received do offer_human
-"#,
-        ),
+        fixed: Fixed::Edits(&[("  when: attempts > \"2\"\n", "  when: attempts > 2\n")]),
     },
     Explanation {
         code: Code::SaveTypeMismatch,
@@ -80,28 +62,7 @@ action fetch_order {
 on message_received do fetch_order
 "#,
         ),
-        fixed: Example::One(
-            r#"agent shop {
-  channels: [chat]
-  params: {
-    order_id: text
-    order: record
-  }
-}
-
-target orders: http {
-  base_url: "https://orders.acme.example/v2"
-}
-
-action fetch_order {
-  target: orders
-  task: get("/orders/{order_id}")
-  save: order
-}
-
-on message_received do fetch_order
-"#,
-        ),
+        fixed: Fixed::Edits(&[("  save: order_id\n", "  save: order\n")]),
     },
     Explanation {
         code: Code::NotConstant,
@@ -125,16 +86,9 @@ reply still_there { text: "Are you still there?" }
 on conversation_inactive reply still_there
 "#,
         ),
-        fixed: Example::One(
-            r#"agent shop {
-  channels: [chat]
-  inactivity: 3m
-}
-
-reply still_there { text: "Are you still there?" }
-
-on conversation_inactive reply still_there
-"#,
-        ),
+        fixed: Fixed::Edits(&[(
+            "  inactivity: idle_limit\n  params: {\n    idle_limit: duration = 3m\n  }\n",
+            "  inactivity: 3m\n",
+        )]),
     },
 ];

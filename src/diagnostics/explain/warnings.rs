@@ -1,6 +1,8 @@
 //! W06xx: warnings: declarations nothing uses, insecure addresses, files no program reads.
 
-use super::{Encoding, Example, ExampleFile, Explanation};
+use std::borrow::Cow;
+
+use super::{Encoding, Example, ExampleFile, Explanation, Fixed};
 use crate::diagnostics::Code;
 
 pub(super) const ENTRIES: &[Explanation] = &[
@@ -24,22 +26,9 @@ reply welcome { text: "Hi! How can I help?" }
 on conversation_started reply welcome
 "#,
         ),
-        fixed: Example::One(
-            r#"agent shop {
-  channels: [chat]
-}
-
-action tag_new {
-  target: conversation
-  task: add_label("new")
-}
-
-reply welcome { text: "Hi! How can I help?" }
-
-on conversation_started reply welcome
-on conversation_started do tag_new
-"#,
-        ),
+        fixed: Fixed::Edits(&[
+            ("on conversation_started reply welcome\n", "on conversation_started reply welcome\non conversation_started do tag_new\n"),
+        ]),
     },
     Explanation {
         code: Code::UnusedReply,
@@ -58,16 +47,9 @@ reply goodbye { text: "Thanks for chatting with us!" }
 on conversation_started reply welcome
 "#,
         ),
-        fixed: Example::One(
-            r#"agent shop {
-  channels: [chat]
-}
-
-reply welcome { text: "Hi! How can I help?" }
-
-on conversation_started reply welcome
-"#,
-        ),
+        fixed: Fixed::Edits(&[
+            ("reply goodbye { text: \"Thanks for chatting with us!\" }\n", ""),
+        ]),
     },
     Explanation {
         code: Code::UnusedTarget,
@@ -87,16 +69,9 @@ reply welcome { text: "Hi! How can I help?" }
 on conversation_started reply welcome
 "#,
         ),
-        fixed: Example::One(
-            r#"agent shop {
-  channels: [chat]
-}
-
-reply welcome { text: "Hi! How can I help?" }
-
-on conversation_started reply welcome
-"#,
-        ),
+        fixed: Fixed::Edits(&[
+            ("}\n\ntarget orders: http {\n  base_url: \"https://orders.acme.example/v2\"\n", ""),
+        ]),
     },
     Explanation {
         code: Code::InsecureUrl,
@@ -121,23 +96,9 @@ action ping_orders {
 on conversation_started do ping_orders
 "#,
         ),
-        fixed: Example::One(
-            r#"agent shop {
-  channels: [chat]
-}
-
-target orders: http {
-  base_url: "https://orders.acme.example/v2"
-}
-
-action ping_orders {
-  target: orders
-  task: get("/health")
-}
-
-on conversation_started do ping_orders
-"#,
-        ),
+        fixed: Fixed::Edits(&[
+            ("  base_url: \"http://orders.acme.example/v2\"\n", "  base_url: \"https://orders.acme.example/v2\"\n"),
+        ]),
     },
     Explanation {
         code: Code::OrphanFile,
@@ -148,27 +109,27 @@ on conversation_started do ping_orders
         wrong: Example::Files(&[
             ExampleFile {
                 path: "main.agent",
-                text: r#"agent shop {
+                text: Cow::Borrowed(r#"agent shop {
   channels: [chat]
 }
 
 reply welcome { text: "Hi! How can I help?" }
 
 on conversation_started reply welcome
-"#,
+"#),
                 encoding: Encoding::Utf8,
             },
             ExampleFile {
                 path: "old_replies.agent",
-                text: r#"reply still_there { text: "Are you still there?" }
-"#,
+                text: Cow::Borrowed(r#"reply still_there { text: "Are you still there?" }
+"#),
                 encoding: Encoding::Utf8,
             },
         ]),
-        fixed: Example::Files(&[
+        fixed: Fixed::Program(Example::Files(&[
             ExampleFile {
                 path: "main.agent",
-                text: r#"import "old_replies.agent"
+                text: Cow::Borrowed(r#"import "old_replies.agent"
 
 agent shop {
   channels: [chat]
@@ -178,16 +139,16 @@ reply welcome { text: "Hi! How can I help?" }
 
 on conversation_started reply welcome
 on conversation_inactive reply still_there
-"#,
+"#),
                 encoding: Encoding::Utf8,
             },
             ExampleFile {
                 path: "old_replies.agent",
-                text: r#"reply still_there { text: "Are you still there?" }
-"#,
+                text: Cow::Borrowed(r#"reply still_there { text: "Are you still there?" }
+"#),
                 encoding: Encoding::Utf8,
             },
-        ]),
+        ])),
     },
     Explanation {
         code: Code::UnusedTask,
@@ -226,33 +187,8 @@ action check_order {
 on message_received do check_order
 "#,
         ),
-        fixed: Example::One(
-            r#"agent shop {
-  channels: [chat]
-  params: {
-    order_id: text
-    order: record
-  }
-}
-
-target orders: http {
-  base_url: "https://orders.acme.example/v2"
-}
-
-task get_order(id: text) on orders {
-  method: GET
-  path: "/orders/{id}"
-  result: { status: response.body.status }
-}
-
-action check_order {
-  target: orders
-  task: get_order(order_id)
-  save: order
-}
-
-on message_received do check_order
-"#,
-        ),
+        fixed: Fixed::Edits(&[
+            ("task cancel_order(id: text) on orders {\n  method: POST\n  path: \"/orders/{id}/cancel\"\n}\n\n", ""),
+        ]),
     },
 ];
