@@ -180,7 +180,7 @@ fn channels(value: &ast::Expr, diags: &mut Vec<Diagnostic>) -> Vec<Channel> {
 
 /// A type name of `params` or a task's parameter.
 fn value_type(ty: &ast::Ident, diags: &mut Vec<Diagnostic>) -> Option<ir::Type> {
-    let parsed = Type::parse_value_type(&ty.name);
+    let parsed = ir::Type::parse(&ty.name);
     if parsed.is_none() {
         diags.push(
             Diagnostic::new(

@@ -34,20 +34,6 @@ impl Type {
         }
     }
 
-    /// A type name as written in `params` or a task's parameters.
-    pub fn parse_value_type(name: &str) -> Option<ir::Type> {
-        Some(match name {
-            "text" => ir::Type::Text,
-            "number" => ir::Type::Number,
-            "bool" => ir::Type::Bool,
-            "duration" => ir::Type::Duration,
-            "list" => ir::Type::List,
-            "record" => ir::Type::Record,
-            "any" => ir::Type::Any,
-            _ => return None,
-        })
-    }
-
     pub fn from_ir(ty: ir::Type) -> Type {
         match ty {
             ir::Type::Text => Type::Text,

@@ -53,6 +53,36 @@ pub enum Type {
     Any,
 }
 
+impl Type {
+    const ALL: [Type; 7] = [
+        Type::Text,
+        Type::Number,
+        Type::Bool,
+        Type::Duration,
+        Type::List,
+        Type::Record,
+        Type::Any,
+    ];
+
+    /// The name written in `params` and task parameters (and in messages).
+    pub fn name(self) -> &'static str {
+        match self {
+            Type::Text => "text",
+            Type::Number => "number",
+            Type::Bool => "bool",
+            Type::Duration => "duration",
+            Type::List => "list",
+            Type::Record => "record",
+            Type::Any => "any",
+        }
+    }
+
+    /// The type a name written in `params` or a task's parameters stands for.
+    pub fn parse(name: &str) -> Option<Type> {
+        Type::ALL.into_iter().find(|ty| ty.name() == name)
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Param {
     pub name: String,

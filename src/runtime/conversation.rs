@@ -196,18 +196,6 @@ pub(super) fn fits(ty: Type, value: &Value) -> bool {
     )
 }
 
-fn type_name(ty: Type) -> &'static str {
-    match ty {
-        Type::Text => "text",
-        Type::Number => "number",
-        Type::Bool => "bool",
-        Type::Duration => "duration",
-        Type::List => "list",
-        Type::Record => "record",
-        Type::Any => "any",
-    }
-}
-
 impl Conversation {
     pub fn new(shared: Arc<Shared>, id: String) -> Self {
         let state = ConversationState::initial(id, &shared.plan.program.agent);
@@ -447,7 +435,7 @@ impl Conversation {
                 "cannot store a {} in `{}`, a {} parameter",
                 value.type_name(),
                 param.name,
-                type_name(param.ty)
+                param.ty.name()
             ));
         }
         if let Some((_, slot)) = self.state.params.get_index_mut(index) {
