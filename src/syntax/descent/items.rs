@@ -293,9 +293,8 @@ impl Parser<'_> {
     /// alone sends an event named `wait`.
     fn send(&mut self, start: usize) -> Option<Send> {
         let usecase = |p: &mut Self| {
-            p.keyword("usecase")
-                .then_some(())
-                .and_then(|()| Some((SendWhat::Usecase(p.name()?), None)))
+            p.keyword("usecase").then_some(())?;
+            Some((SendWhat::Usecase(p.name()?), None))
         };
         let block = |p: &mut Self| {
             p.keyword("block").then_some(())?;

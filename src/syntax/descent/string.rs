@@ -54,7 +54,6 @@ impl Parser<'_> {
 
     /// `"…"` at the cursor, and the depth of its deepest interpolation.
     fn quoted(&mut self) -> Option<(StrLit, usize)> {
-        let start = self.pos;
         self.pos += 1;
         // Only the quotes' text matters to `StrParts` for a plain string.
         let mut parts = StrParts::new("", false);
@@ -78,7 +77,6 @@ impl Parser<'_> {
             }
         }
         self.advance(1);
-        debug_assert!(self.pos > start);
         Some((parts.finish(), depth))
     }
 
