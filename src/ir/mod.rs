@@ -4,7 +4,7 @@
 
 mod value;
 
-pub use value::Value;
+pub use value::{mebibytes, Breach, Measure, ParseError, Value, ValueBounds};
 
 use crate::catalogue::Channel;
 use crate::diagnostics::Span;

@@ -1,7 +1,16 @@
 //! Run-time values, also used for constants in the IR.
+//!
+//! Every value a conversation holds stays within [`ValueBounds`] (see `runtime::eval::Limits`),
+//! so the recursive operations here (clone, drop, compare, serialize, `to_json`) never go
+//! deeper than those bounds allow.
 
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
+
+mod bounds;
+mod parse;
+pub use bounds::{mebibytes, Breach, Measure, ValueBounds};
+pub use parse::ParseError;
 
 /// A value of the expression language. Records keep their keys' order.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -48,7 +57,7 @@ impl Value {
         }
     }
 
-    /// A value from plain JSON (service answers, event payloads).
+    /// A value from plain JSON that is already in memory (event payloads, SQL JSON columns).
     pub fn from_json(json: &serde_json::Value) -> Value {
         match json {
             serde_json::Value::Null => Value::Null,

@@ -3,6 +3,7 @@
 //! reply, transfer the call, ...).
 
 use super::conversation::{Conversation, EventCtx};
+use super::eval::finite;
 use super::plan::{CallTask, ConversationTask};
 use super::trace::{ConversationStatus, TraceRecord};
 use crate::ir::{Expr, Value};
@@ -48,7 +49,7 @@ impl Conversation {
                 };
                 let next = match self.param(*param) {
                     Value::Null => by,
-                    Value::Number(n) => n + by,
+                    Value::Number(n) => finite("increment", n + by).map_err(|e| e.0)?,
                     other => return Err(format!("cannot increment a {}", other.type_name())),
                 };
                 self.store_param(*param, Value::Number(next))?;

@@ -248,6 +248,18 @@ impl Conversation {
 
     /// Handles one event, start to end.
     pub async fn handle(&mut self, event: Event) {
+        if let Err(breach) = event.payload.measure(&self.shared.limits.value) {
+            let conversation = self.state.id.clone();
+            self.shared.tracer.emit(|| TraceRecord::Error {
+                conversation: Some(conversation),
+                line: None,
+                message: format!(
+                    "event `{}` ignored: its payload is too big: {breach}",
+                    event.kind.name()
+                ),
+            });
+            return;
+        }
         if self.state.channel.is_none() {
             self.state.channel = Some(self.infer_channel(&event));
             self.idle_since = Some(self.now());
@@ -376,16 +388,14 @@ impl Conversation {
             return;
         };
         if let Some(Value::Record(user)) = fields.get("user") {
-            merge(&mut self.state.user, user);
+            self.merge_scope(Slot::User, "user", user);
         }
         match fields.get("caller") {
-            Some(Value::Record(caller)) => merge(&mut self.state.caller, caller),
+            Some(Value::Record(caller)) => self.merge_scope(Slot::Caller, "caller", caller),
             _ if event == "call_ringing" => {
                 if let Some(from @ Value::Text(_)) = fields.get("from") {
-                    merge(
-                        &mut self.state.caller,
-                        &IndexMap::from([("phone".to_string(), from.clone())]),
-                    );
+                    let phone = IndexMap::from([("phone".to_string(), from.clone())]);
+                    self.merge_scope(Slot::Caller, "caller", &phone);
                 }
             }
             _ => {}
@@ -427,7 +437,30 @@ impl Conversation {
         self.store_param(index, value)
     }
 
-    /// Stores a value in a parameter after checking its type.
+    /// Merges an event's `user` or `caller` fields into that scope, unless the scope would
+    /// break the limits (then the trace says so and the scope stays as it was).
+    fn merge_scope(&mut self, slot: Slot, name: &str, fields: &IndexMap<String, Value>) {
+        let mut merged = self.slot(slot).clone();
+        merge(&mut merged, fields);
+        match self.within_limits(slot, &merged) {
+            Ok(()) => {
+                if let Some(scope) = self.slot_mut(slot) {
+                    *scope = merged;
+                }
+            }
+            Err(message) => {
+                let conversation = self.state.id.clone();
+                self.shared.tracer.emit(|| TraceRecord::Error {
+                    conversation: Some(conversation),
+                    line: None,
+                    message: format!("the event's `{name}` is not kept: {message}"),
+                });
+            }
+        }
+    }
+
+    /// Stores a value in a parameter after checking its type and that the value, and the
+    /// state with it, stay within the limits.
     pub fn store_param(&mut self, index: usize, value: Value) -> Result<(), String> {
         let param = &self.shared.plan.params()[index];
         if !fits(param.ty, &value) {
@@ -438,10 +471,62 @@ impl Conversation {
                 param.ty.name()
             ));
         }
-        if let Some((_, slot)) = self.state.params.get_index_mut(index) {
-            *slot = value;
+        self.within_limits(Slot::Param(index), &value)
+            .map_err(|message| format!("cannot store it in `{}`: {message}", param.name))?;
+        if let Some(held) = self.slot_mut(Slot::Param(index)) {
+            *held = value;
         }
         Ok(())
+    }
+
+    /// Whether `value` may replace what `slot` holds: it is within the value bounds, and
+    /// the state with it within the state's budget.
+    fn within_limits(&self, slot: Slot, value: &Value) -> Result<(), String> {
+        let limits = &self.shared.limits;
+        let bytes = value
+            .measure(&limits.value)
+            .map_err(|b| b.to_string())?
+            .bytes;
+        let params = (0..self.state.params.len()).map(Slot::Param);
+        let rest: usize = params
+            .chain([Slot::User, Slot::Caller])
+            .filter(|other| *other != slot)
+            .map(|other| {
+                // Each part is within the bounds already; one that came from another
+                // runtime's limits counts as the most a value may take.
+                self.slot(other)
+                    .measure(&limits.value)
+                    .map_or(limits.value.max_bytes, |m| m.bytes)
+            })
+            .sum();
+        if rest + bytes > limits.max_state_bytes {
+            return Err(format!(
+                "the conversation's state would take more than {} of memory (the limit on its \
+                 params, `user` and `caller` together); unset params it no longer needs",
+                ir::mebibytes(limits.max_state_bytes)
+            ));
+        }
+        Ok(())
+    }
+
+    fn slot(&self, slot: Slot) -> &Value {
+        match slot {
+            Slot::Param(index) => self
+                .state
+                .params
+                .get_index(index)
+                .map_or(&Value::Null, |(_, v)| v),
+            Slot::User => &self.state.user,
+            Slot::Caller => &self.state.caller,
+        }
+    }
+
+    fn slot_mut(&mut self, slot: Slot) -> Option<&mut Value> {
+        match slot {
+            Slot::Param(index) => self.state.params.get_index_mut(index).map(|(_, v)| v),
+            Slot::User => Some(&mut self.state.user),
+            Slot::Caller => Some(&mut self.state.caller),
+        }
     }
 
     async fn run_bindings(&mut self, key: TriggerKey<'_>, ev: &mut EventCtx) {
@@ -755,6 +840,14 @@ fn merge(scope: &mut Value, fields: &IndexMap<String, Value>) {
             map.insert(k.clone(), v.clone());
         }
     }
+}
+
+/// A part of a conversation's state that holds a value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Slot {
+    Param(usize),
+    User,
+    Caller,
 }
 
 /// What the trace says of one action run (or not run).

@@ -11,12 +11,13 @@
 
 use super::functions;
 use super::secrets::{Environment, Redactor};
-use crate::ir::{Expr, Scope, Value};
+use crate::ir::{Expr, Measure, Scope, Value, ValueBounds};
 use crate::syntax::ast::{BinOp, UnOp};
 use std::borrow::Cow;
 use std::fmt;
 
-/// Bounds on one evaluation.
+/// Bounds on one evaluation, and on every value a conversation builds or keeps: the one
+/// place these numbers are chosen.
 #[derive(Clone, Debug)]
 pub struct Limits {
     /// Nesting depth of the expression tree.
@@ -27,6 +28,11 @@ pub struct Limits {
     pub max_list_items: usize,
     /// Nodes evaluated, function calls included.
     pub max_operations: u64,
+    /// Depth and memory of any one value: built by an expression, stored in a param, sent
+    /// in an event's payload or answered by a service.
+    pub value: ValueBounds,
+    /// Memory of a conversation's whole state: its params, `user` and `caller` together.
+    pub max_state_bytes: usize,
 }
 
 impl Default for Limits {
@@ -36,6 +42,14 @@ impl Default for Limits {
             max_text_bytes: 1 << 20,
             max_list_items: 100_000,
             max_operations: 100_000,
+            // Deeper than any real answer or record (a history kept as a list stays 1 deep
+            // however long it grows), shallow enough that no operation on a value can
+            // exhaust a stack.
+            value: ValueBounds {
+                max_depth: 64,
+                max_bytes: 32 << 20,
+            },
+            max_state_bytes: 64 << 20,
         }
     }
 }
@@ -144,15 +158,21 @@ impl<'a> Evaluator<'a> {
             Expr::List(items) => {
                 self.check_list(items.len())?;
                 let mut out = Vec::with_capacity(items.len());
+                let mut measure = Measure::container();
                 for item in items {
-                    out.push(self.eval_owned(item, scopes)?);
+                    let item = self.eval(item, scopes)?;
+                    self.count(&mut measure, &item, None)?;
+                    out.push(item.into_owned());
                 }
                 Cow::Owned(Value::List(out))
             }
             Expr::Record(fields) => {
                 let mut out = indexmap::IndexMap::with_capacity(fields.len());
+                let mut measure = Measure::container();
                 for (key, value) in fields {
-                    out.insert(key.clone(), self.eval_owned(value, scopes)?);
+                    let value = self.eval(value, scopes)?;
+                    self.count(&mut measure, &value, Some(key))?;
+                    out.insert(key.clone(), value.into_owned());
                 }
                 Cow::Owned(Value::Record(out))
             }
@@ -214,6 +234,9 @@ impl<'a> Evaluator<'a> {
             Expr::Binary(op, left, right) => {
                 let left = self.eval(left, scopes)?;
                 let right = self.eval(right, scopes)?;
+                if let (BinOp::Add, Value::List(a), Value::List(b)) = (op, &*left, &*right) {
+                    self.check_concat(a, b)?;
+                }
                 let value = binary(*op, &left, &right)?;
                 if let Value::Text(s) = &value {
                     self.check_text(s)?;
@@ -285,6 +308,26 @@ impl<'a> Evaluator<'a> {
                 "the expression builds a text longer than {} bytes",
                 self.ctx.limits.max_text_bytes
             ));
+        }
+        Ok(())
+    }
+
+    /// Counts one more item of a list or record being built, failing as soon as the whole
+    /// breaks the value bounds (before the item is copied into it).
+    fn count(&self, measure: &mut Measure, item: &Value, key: Option<&str>) -> EvalResult<()> {
+        let bounds = &self.ctx.limits.value;
+        item.measure(bounds)
+            .and_then(|item| measure.add(item, key, bounds))
+            .or_else(|breach| err(breach.to_string()))
+    }
+
+    /// `a + b` on lists, checked before it is built: `+` on `any` lists must not double a
+    /// value past the bounds.
+    fn check_concat(&self, a: &[Value], b: &[Value]) -> EvalResult<()> {
+        self.check_list(a.len() + b.len())?;
+        let mut measure = Measure::container();
+        for item in a.iter().chain(b) {
+            self.count(&mut measure, item, None)?;
         }
         Ok(())
     }
@@ -372,7 +415,7 @@ fn binary(op: BinOp, left: &Value, right: &Value) -> EvalResult<Value> {
         ))
     };
     Ok(match (op, left, right) {
-        (BinOp::Add, Number(a), Number(b)) => Number(a + b),
+        (BinOp::Add, Number(a), Number(b)) => Number(finite(op.symbol(), a + b)?),
         (BinOp::Add, Text(a), Text(b)) => {
             let mut out = String::with_capacity(a.len() + b.len());
             out.push_str(a);
@@ -381,16 +424,16 @@ fn binary(op: BinOp, left: &Value, right: &Value) -> EvalResult<Value> {
         }
         (BinOp::Add, Duration(a), Duration(b)) => Duration(a.saturating_add(*b)),
         (BinOp::Add, List(a), List(b)) => List(a.iter().chain(b).cloned().collect()),
-        (BinOp::Sub, Number(a), Number(b)) => Number(a - b),
+        (BinOp::Sub, Number(a), Number(b)) => Number(finite(op.symbol(), a - b)?),
         (BinOp::Sub, Duration(a), Duration(b)) => Duration(a.saturating_sub(*b)),
-        (BinOp::Mul, Number(a), Number(b)) => Number(a * b),
+        (BinOp::Mul, Number(a), Number(b)) => Number(finite(op.symbol(), a * b)?),
         (BinOp::Mul, Duration(d), Number(n)) | (BinOp::Mul, Number(n), Duration(d)) => {
             Duration(scale_duration(*d, *n)?)
         }
         (BinOp::Div | BinOp::Rem, Number(_), Number(b)) if *b == 0.0 => {
             return err(format!("`{}` by zero", op.symbol()))
         }
-        (BinOp::Div, Number(a), Number(b)) => Number(a / b),
+        (BinOp::Div, Number(a), Number(b)) => Number(finite(op.symbol(), a / b)?),
         (BinOp::Rem, Number(a), Number(b)) => Number(a % b),
         (BinOp::Div, Duration(d), Number(n)) if *n != 0.0 => Duration(scale_duration(*d, 1.0 / n)?),
         (BinOp::Eq, a, b) => Bool(a == b),
@@ -418,6 +461,18 @@ fn binary(op: BinOp, left: &Value, right: &Value) -> EvalResult<Value> {
         (BinOp::In, _, Value::Null) => Bool(false),
         _ => return mismatch(),
     })
+}
+
+/// A number result, which must be finite: JSON has no NaN or infinity, and a service or a
+/// comparison must never see one.
+pub(crate) fn finite(what: &str, n: f64) -> EvalResult<f64> {
+    if n.is_finite() {
+        Ok(n)
+    } else {
+        err(format!(
+            "`{what}` overflows: the result is beyond the largest number (about 1.8e308)"
+        ))
+    }
 }
 
 fn scale_duration(ms: u64, factor: f64) -> EvalResult<u64> {
@@ -635,6 +690,7 @@ mod tests {
             max_text_bytes: 16,
             max_list_items: 4,
             max_operations: 50,
+            ..Limits::default()
         };
         let mut deep = num(1.0);
         for _ in 0..20 {
@@ -653,5 +709,55 @@ mod tests {
             .unwrap_err()
             .0
             .contains("operations"));
+    }
+
+    #[test]
+    fn built_values_stay_within_the_value_bounds() {
+        let limits = Limits {
+            value: ValueBounds {
+                max_depth: 3,
+                max_bytes: 4096,
+            },
+            ..Limits::default()
+        };
+        let mut deep = num(1.0);
+        for _ in 0..4 {
+            deep = Expr::List(vec![deep]);
+        }
+        assert!(eval_with(&deep, &limits)
+            .unwrap_err()
+            .0
+            .contains("more than 3 lists or records deep"));
+        let items = Expr::List((0..30).map(|_| num(1.0)).collect());
+        assert!(eval_with(&items, &limits).is_ok());
+        // Each side fits; together they do not, in a list or a record.
+        let doubled = bin(BinOp::Add, items.clone(), items.clone());
+        let paired = Expr::Record(vec![("a".into(), items.clone()), ("b".into(), items)]);
+        for expr in [doubled, paired] {
+            assert!(eval_with(&expr, &limits)
+                .unwrap_err()
+                .0
+                .contains("more than 4096 bytes of memory"));
+        }
+    }
+
+    #[test]
+    fn numbers_stay_finite() {
+        for (op, a, b) in [
+            (BinOp::Mul, 1e200, 1e200),
+            (BinOp::Add, 1.7e308, 1.7e308),
+            (BinOp::Sub, -1.7e308, 1.7e308),
+            (BinOp::Div, 1e300, 1e-300),
+        ] {
+            let error = eval(&bin(op, num(a), num(b))).unwrap_err().0;
+            assert!(
+                error.contains(&format!("`{}` overflows", op.symbol())),
+                "{error}"
+            );
+        }
+        assert_eq!(
+            eval(&call("round", vec![num(1e308), num(2.0)])),
+            Ok(Value::Number(1e308))
+        );
     }
 }

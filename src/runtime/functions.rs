@@ -43,7 +43,13 @@ pub(crate) fn call(ev: &mut Evaluator<'_>, name: &str, args: Args<'_, '_>) -> Ev
                 other => number(name, other)?.clamp(0.0, 15.0).trunc(),
             };
             let scale = 10f64.powf(places);
-            Value::Number((x * scale).round() / scale)
+            let scaled = x * scale;
+            // A number too large to scale has no fraction left to round.
+            Value::Number(if scaled.is_finite() {
+                scaled.round() / scale
+            } else {
+                x
+            })
         }
         "floor" => Value::Number(number(name, arg(0))?.floor()),
         "ceil" => Value::Number(number(name, arg(0))?.ceil()),

@@ -3,7 +3,7 @@
 
 use super::guard::{self, AllowHosts, GuardedResolver, Refused};
 use super::ExecutorOptions;
-use crate::ir::Value;
+use crate::ir::{ParseError, Value, ValueBounds};
 use crate::runtime::effects::TaskError;
 use indexmap::IndexMap;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
@@ -123,6 +123,7 @@ pub struct GuardedClient {
     auth: Arc<Auth>,
     secrets: Arc<Vec<String>>,
     max_bytes: usize,
+    value_bounds: ValueBounds,
 }
 
 impl GuardedClient {
@@ -149,6 +150,7 @@ impl GuardedClient {
             secrets: Arc::new(auth.secrets()),
             auth: Arc::new(auth),
             max_bytes: options.max_response_bytes,
+            value_bounds: options.value_bounds,
         })
     }
 
@@ -207,9 +209,8 @@ impl GuardedClient {
         if !status.is_success() {
             return Err(status_error(&summary(), status, &bytes, retry_after));
         }
-        let body = parse_body(content_type.as_deref(), &bytes).map_err(|e| {
-            TaskError::fatal(format!("{}: malformed JSON in the answer: {e}", summary()))
-        })?;
+        let body = parse_body(content_type.as_deref(), &bytes, &self.value_bounds)
+            .map_err(|e| TaskError::fatal(format!("{}: the answer: {e}", summary())))?;
         Ok(Answer {
             status: status.as_u16(),
             headers,
@@ -294,8 +295,13 @@ fn human_bytes(n: usize) -> String {
 }
 
 /// JSON when the answer says so (and then it must parse), JSON when it says nothing and
-/// parses, text otherwise; an empty body is null.
-fn parse_body(content_type: Option<&str>, bytes: &[u8]) -> Result<Value, serde_json::Error> {
+/// parses, text otherwise; an empty body is null. JSON too big for `bounds` is an error
+/// either way.
+fn parse_body(
+    content_type: Option<&str>,
+    bytes: &[u8],
+    bounds: &ValueBounds,
+) -> Result<Value, ParseError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok(Value::Null);
     }
@@ -304,10 +310,11 @@ fn parse_body(content_type: Option<&str>, bytes: &[u8]) -> Result<Value, serde_j
         essence == "application/json" || essence.ends_with("+json")
     });
     match content_type {
-        Some(_) if says_json => serde_json::from_slice(bytes).map(|j| Value::from_json(&j)),
-        None => Ok(serde_json::from_slice(bytes)
-            .map(|j| Value::from_json(&j))
-            .unwrap_or_else(|_| text_value(bytes))),
+        Some(_) if says_json => Value::parse_json(bytes, bounds),
+        None => match Value::parse_json(bytes, bounds) {
+            Err(ParseError::Syntax(_)) => Ok(text_value(bytes)),
+            parsed => parsed,
+        },
         Some(_) => Ok(text_value(bytes)),
     }
 }
@@ -491,19 +498,41 @@ mod tests {
 
     #[test]
     fn parses_bodies() {
-        let json = parse_body(Some("application/json; charset=utf-8"), br#"{"a":1}"#).unwrap();
+        const BOUNDS: ValueBounds = ValueBounds {
+            max_depth: 2,
+            max_bytes: 4096,
+        };
+        let json = parse_body(
+            Some("application/json; charset=utf-8"),
+            br#"{"a":1}"#,
+            &BOUNDS,
+        )
+        .unwrap();
         assert_eq!(json.to_json(), serde_json::json!({"a": 1}));
-        assert!(parse_body(Some("application/json"), b"{oops").is_err());
+        assert!(parse_body(Some("application/json"), b"{oops", &BOUNDS).is_err());
         assert_eq!(
-            parse_body(Some("text/plain"), b"{\"a\":1}").unwrap(),
+            parse_body(Some("text/plain"), b"{\"a\":1}", &BOUNDS).unwrap(),
             Value::Text("{\"a\":1}".into())
         );
         assert_eq!(
-            parse_body(None, b"[1]").unwrap().to_json(),
+            parse_body(None, b"[1]", &BOUNDS).unwrap().to_json(),
             serde_json::json!([1])
         );
-        assert_eq!(parse_body(None, b"hi").unwrap(), Value::Text("hi".into()));
-        assert_eq!(parse_body(None, b"").unwrap(), Value::Null);
+        assert_eq!(
+            parse_body(None, b"hi", &BOUNDS).unwrap(),
+            Value::Text("hi".into())
+        );
+        assert_eq!(parse_body(None, b"", &BOUNDS).unwrap(), Value::Null);
+        // Too deep or too big is an error even when the answer does not say it is JSON.
+        assert!(matches!(
+            parse_body(None, b"[[[1]]]", &BOUNDS),
+            Err(ParseError::Breach(_))
+        ));
+        let wide = format!("[{}1]", "1,".repeat(100));
+        assert!(matches!(
+            parse_body(None, wide.as_bytes(), &BOUNDS),
+            Err(ParseError::Breach(_))
+        ));
     }
 
     #[test]

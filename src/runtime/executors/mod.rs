@@ -30,6 +30,7 @@
 //! | refused by the SSRF guard (address or redirect) | final, says to use `allow_hosts` |
 //! | answer larger than the cap (streamed: never held whole) | final |
 //! | answer labelled JSON that does not parse | final ("malformed JSON") |
+//! | JSON answer deeper or larger than [`ExecutorOptions::value_bounds`] | final |
 //!
 //! A 2xx body is JSON when labelled JSON, JSON when unlabelled and it parses, text
 //! otherwise, null when empty. Error messages quote at most 200 characters of the answer
@@ -68,6 +69,9 @@ use std::sync::Arc;
 pub struct ExecutorOptions {
     /// The largest response body read from a service; a larger one fails the task.
     pub max_response_bytes: usize,
+    /// The depth and memory a response body may take once parsed (JSON takes several times
+    /// its size in memory).
+    pub value_bounds: ir::ValueBounds,
     /// Sent as `User-Agent` on every HTTP request.
     pub user_agent: String,
     /// How long establishing a connection may take (the whole attempt is bounded by the
@@ -79,6 +83,7 @@ impl Default for ExecutorOptions {
     fn default() -> Self {
         ExecutorOptions {
             max_response_bytes: 10 * 1024 * 1024,
+            value_bounds: crate::runtime::Limits::default().value,
             user_agent: concat!("agentc/", env!("CARGO_PKG_VERSION")).to_string(),
             connect_timeout: std::time::Duration::from_secs(10),
         }

@@ -103,7 +103,7 @@ impl Dialect for Sqlite {
         Ok(match storage.as_str() {
             "INTEGER" | "BOOLEAN" if declared_bool => Value::Bool(get::<_, i64>(row, i)? != 0),
             "INTEGER" | "BOOLEAN" => Value::Number(get::<_, i64>(row, i)? as f64),
-            "REAL" | "NUMERIC" => Value::Number(get(row, i)?),
+            "REAL" | "NUMERIC" => finite(row, i, get(row, i)?)?,
             "BLOB" => {
                 Value::Text(String::from_utf8_lossy(&get::<_, Vec<u8>>(row, i)?).into_owned())
             }
@@ -132,8 +132,8 @@ impl Dialect for Postgres {
             "INT2" => Value::Number(get::<_, i16>(row, i)?.into()),
             "INT4" => Value::Number(get::<_, i32>(row, i)?.into()),
             "INT8" => Value::Number(get::<_, i64>(row, i)? as f64),
-            "FLOAT4" => Value::Number(get::<_, f32>(row, i)?.into()),
-            "FLOAT8" => Value::Number(get(row, i)?),
+            "FLOAT4" => finite(row, i, get::<_, f32>(row, i)?.into())?,
+            "FLOAT8" => finite(row, i, get(row, i)?)?,
             "NUMERIC" => Value::Number(
                 decimal(&get(row, i)?)
                     .ok_or_else(|| out_of_range(row, i, "too large for a number"))?,
@@ -208,7 +208,21 @@ fn decimal(value: &BigDecimal) -> Option<f64> {
         .filter(|n| n.is_finite())
 }
 
-fn out_of_range(row: &PgRow, i: usize, why: &str) -> String {
+/// A float column's value: both databases' floats hold NaN and infinity, which are not
+/// numbers agentc holds.
+fn finite<R: Row>(row: &R, i: usize, n: f64) -> Result<Value, String> {
+    if n.is_finite() {
+        Ok(Value::Number(n))
+    } else {
+        Err(out_of_range(
+            row,
+            i,
+            "not a finite number (NaN or infinity)",
+        ))
+    }
+}
+
+fn out_of_range<R: Row>(row: &R, i: usize, why: &str) -> String {
     format!("column `{}`: the value is {why}", row.columns()[i].name())
 }
 
