@@ -393,3 +393,37 @@ on message_received do read
         failed[0]
     );
 }
+
+#[test]
+fn operations_on_a_value_as_deep_as_allowed_need_little_stack() {
+    use agentc::ir::Value;
+    use agentc::runtime::{Limits, Redactor};
+    use indexmap::IndexMap;
+    let bounds = Limits::default().value;
+    // A quarter of a tokio worker's stack: every recursive operation fits with room to spare.
+    let worker = std::thread::Builder::new().stack_size(512 * 1024);
+    let handle = worker.spawn(move || {
+        let mut value = Value::Text("s3cr3t-token".into());
+        for level in 0..bounds.max_depth {
+            value = if level % 2 == 0 {
+                Value::List(vec![value, Value::Number(1.5)])
+            } else {
+                Value::Record(IndexMap::from([("k".to_string(), value)]))
+            };
+        }
+        assert_eq!(value.measure(&bounds).unwrap().depth, bounds.max_depth);
+        let mut copy = value.clone();
+        assert_eq!(copy, value);
+        let redactor = Redactor::default();
+        redactor.register("s3cr3t-token");
+        redactor.redact_value(&mut copy);
+        assert_ne!(copy, value);
+        let shown = value.to_string();
+        assert!(shown.contains("s3cr3t-token"));
+        assert_eq!(serde_json::to_string(&value.to_json()).unwrap(), shown);
+        assert!(serde_json::to_string(&value).is_ok());
+        drop(copy);
+        drop(value);
+    });
+    handle.unwrap().join().unwrap();
+}
