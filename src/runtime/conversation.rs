@@ -254,7 +254,7 @@ impl Conversation {
                 conversation: Some(conversation),
                 line: None,
                 message: format!(
-                    "event `{}` ignored: its payload is too big: {breach}",
+                    "event `{}` ignored, its payload is beyond a limit: {breach}",
                     event.kind.name()
                 ),
             });
