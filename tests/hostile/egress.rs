@@ -637,3 +637,28 @@ async fn a_benchmarking_address_is_refused_before_any_connection() {
     assert!(error.message.contains("Benchmarking"), "{}", error.message);
     assert!(started.elapsed() < Duration::from_secs(1));
 }
+
+#[tokio::test]
+async fn a_timed_out_postgres_statement_is_cancelled_by_the_server() {
+    let Ok(url) = std::env::var("AGENTC_TEST_POSTGRES_URL") else {
+        eprintln!("note: skipping the PostgreSQL test (set AGENTC_TEST_POSTGRES_URL, see .ci/postgres.sh)");
+        return;
+    };
+    let db = executor("sql", json!({ "url": url }));
+    let error = run(&db, &sql("SELECT pg_sleep(30)", Duration::from_millis(300)))
+        .await
+        .unwrap_err();
+    assert!(error.message.contains("timed out"), "{}", error.message);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let still_sleeping = run(
+        &db,
+        &sql(
+            "SELECT count(*)::int8 AS n FROM pg_stat_activity \
+             WHERE query = 'SELECT pg_sleep(30)' AND state = 'active'",
+            Duration::from_secs(5),
+        ),
+    )
+    .await
+    .unwrap();
+    assert_eq!(still_sleeping.to_json(), json!([{ "n": 0 }]));
+}
