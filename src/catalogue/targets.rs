@@ -136,6 +136,16 @@ const RETRY_FIELD: FieldSpec = FieldSpec::optional(
     Ty::Retry,
     "Default retry policy for the target's actions.",
 );
+const ALLOW_HOSTS_FIELD: FieldSpec = FieldSpec::optional(
+    "allow_hosts",
+    Ty::List,
+    "Hosts allowed even on loopback or private addresses.",
+);
+const CONCURRENCY_FIELD: FieldSpec = FieldSpec::optional(
+    "concurrency",
+    Ty::Number,
+    "At most this many tasks on the target at once (default 32); more wait their turn.",
+);
 const TIMEOUT_FIELD: FieldSpec = FieldSpec::optional(
     "timeout",
     Ty::Duration,
@@ -325,11 +335,8 @@ pub const TARGET_KINDS: &[TargetKind] = &[
             FieldSpec::optional("headers", Ty::Record, "Headers sent with every request."),
             TIMEOUT_FIELD,
             RETRY_FIELD,
-            FieldSpec::optional(
-                "allow_hosts",
-                Ty::List,
-                "Hosts allowed even on loopback or private addresses.",
-            ),
+            CONCURRENCY_FIELD,
+            ALLOW_HOSTS_FIELD,
         ],
         tasks: &[
             task(
@@ -395,11 +402,8 @@ pub const TARGET_KINDS: &[TargetKind] = &[
             FieldSpec::required("token", Ty::Text, "The API token: use secret(\"...\")."),
             TIMEOUT_FIELD,
             RETRY_FIELD,
-            FieldSpec::optional(
-                "allow_hosts",
-                Ty::List,
-                "Hosts allowed even on loopback or private addresses.",
-            ),
+            CONCURRENCY_FIELD,
+            ALLOW_HOSTS_FIELD,
         ],
         tasks: &[
             task(
@@ -510,11 +514,8 @@ pub const TARGET_KINDS: &[TargetKind] = &[
             ),
             TIMEOUT_FIELD,
             RETRY_FIELD,
-            FieldSpec::optional(
-                "allow_hosts",
-                Ty::List,
-                "Hosts allowed even on loopback or private addresses.",
-            ),
+            CONCURRENCY_FIELD,
+            ALLOW_HOSTS_FIELD,
         ],
         tasks: &[
             task(
@@ -575,8 +576,10 @@ pub const TARGET_KINDS: &[TargetKind] = &[
                 Ty::Text,
                 "smtp://host:port, instead of host and port (tests, staging).",
             ),
+            ALLOW_HOSTS_FIELD,
             TIMEOUT_FIELD,
             RETRY_FIELD,
+            CONCURRENCY_FIELD,
         ],
         tasks: &[task(
             "send_email",
@@ -614,11 +617,8 @@ pub const TARGET_KINDS: &[TargetKind] = &[
             ),
             TIMEOUT_FIELD,
             RETRY_FIELD,
-            FieldSpec::optional(
-                "allow_hosts",
-                Ty::List,
-                "Hosts allowed even on loopback or private addresses.",
-            ),
+            CONCURRENCY_FIELD,
+            ALLOW_HOSTS_FIELD,
         ],
         tasks: &[task(
             "send_sms",
@@ -643,6 +643,7 @@ pub const TARGET_KINDS: &[TargetKind] = &[
             ),
             TIMEOUT_FIELD,
             RETRY_FIELD,
+            CONCURRENCY_FIELD,
         ],
         tasks: &[
             TaskSpec {

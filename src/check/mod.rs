@@ -30,7 +30,7 @@ mod fields;
 mod load;
 mod program;
 mod scope;
-mod security;
+pub(crate) mod security;
 mod test_blocks;
 mod types;
 mod unused;

@@ -32,12 +32,21 @@ pub fn insecure_host(url: &str) -> Option<String> {
     if parsed.scheme() != "http" {
         return None;
     }
-    let loopback = match parsed.host()? {
-        url::Host::Domain(d) => d == "localhost" || d.ends_with(".localhost"),
+    let loopback = is_loopback_host(&parsed.host()?);
+    (!loopback).then(|| parsed.host_str().unwrap_or_default().to_string())
+}
+
+/// `localhost` (and its subdomains) or a loopback address: where plain text never leaves
+/// the machine. The runtime applies the same rule to addresses known only when it runs.
+pub fn is_loopback_host(host: &url::Host<&str>) -> bool {
+    match host {
+        url::Host::Domain(d) => {
+            let d = d.to_ascii_lowercase();
+            d == "localhost" || d.ends_with(".localhost")
+        }
         url::Host::Ipv4(ip) => ip.is_loopback(),
         url::Host::Ipv6(ip) => ip.is_loopback(),
-    };
-    (!loopback).then(|| parsed.host_str().unwrap_or_default().to_string())
+    }
 }
 
 /// E0406: a secret that would travel in a URL.

@@ -45,9 +45,15 @@ impl Conversation {
         else {
             return not_sent("internal error: not an external action".into());
         };
+        let http = shared
+            .plan
+            .program
+            .targets
+            .get(&action.target)
+            .is_some_and(|t| t.kind == "http");
         let prepared = match declared {
             Some(task) => self.declared_request(task, args, ev),
-            None => self.catalogue_request(&action.task, args, rest, ev),
+            None => self.catalogue_request(&action.task, args, rest, http, ev),
         };
         let (task, args, rest, task_args) = match prepared {
             Ok(prepared) => prepared,
@@ -121,19 +127,27 @@ impl Conversation {
         }
     }
 
-    /// A catalogue task: its arguments by name, plus variadic ones.
+    /// A catalogue task: its arguments by name, plus variadic ones (an `http` task's `path`
+    /// read by [`eval_path`]).
     fn catalogue_request(
         &self,
         task: &str,
         args: &[(String, Expr)],
         rest: &[Expr],
+        http: bool,
         ev: &EventCtx,
     ) -> Result<TaskParts, String> {
         let mut values = IndexMap::with_capacity(args.len());
         for (name, expr) in args {
-            let value = self
-                .eval(expr, ev)
-                .map_err(|e| format!("argument `{name}`: {e}"))?;
+            let eval = |expr: &Expr| {
+                self.eval(expr, ev)
+                    .map_err(|e| format!("argument `{name}`: {e}"))
+            };
+            let value = if http && name == "path" {
+                eval_path(expr, eval)?
+            } else {
+                eval(expr)?
+            };
             values.insert(name.clone(), value);
         }
         let rest = rest
@@ -178,7 +192,8 @@ impl Conversation {
             "method".to_string(),
             Value::Text(task.method.to_ascii_uppercase()),
         );
-        request.insert("path".to_string(), field("path", &task.path)?);
+        let path = eval_path(&task.path, |expr| field("path", expr))?;
+        request.insert("path".to_string(), path);
         for (name, expr) in [
             ("query", &task.query),
             ("body", &task.body),
@@ -224,6 +239,23 @@ impl Conversation {
             format!("{base}#{runs}")
         })
     }
+}
+
+/// An http path: each value interpolated into a path string (`"/orders/{id}"`) is
+/// percent-encoded as one path segment or query value, so a customer's `../admin?x#` stays
+/// inside its slot; a path computed any other way (`"/files/" + name`) is sent as it is.
+fn eval_path(path: &Expr, eval: impl Fn(&Expr) -> Result<Value, String>) -> Result<Value, String> {
+    let Expr::Interp(parts) = path else {
+        return eval(path);
+    };
+    let mut out = String::new();
+    for part in parts {
+        match part {
+            Expr::Lit(Value::Text(literal)) => out.push_str(literal),
+            value => out.push_str(&super::executors::encode_interpolated(&eval(value)?)),
+        }
+    }
+    Ok(Value::Text(out))
 }
 
 /// `250ms`, `5s`, `2m30s`, `1h`.

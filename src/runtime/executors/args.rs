@@ -1,22 +1,20 @@
 //! Reading a target's fields and a task's arguments, with errors that name the field and
 //! never show its value (it may be a secret).
 
-use crate::ir::Value;
+use crate::ir::{self, Value};
 use crate::runtime::effects::{TaskError, TaskRequest};
 use indexmap::IndexMap;
 
-/// A target's evaluated fields, with its name for error messages.
-pub struct Fields {
-    pub target: String,
+/// A target's evaluated fields, with its declaration (its name for error messages, its
+/// fields' expressions for the transport rules).
+pub struct Fields<'t> {
+    pub target: &'t ir::Target,
     values: IndexMap<String, Value>,
 }
 
-impl Fields {
-    pub fn new(target: &str, values: IndexMap<String, Value>) -> Self {
-        Fields {
-            target: target.to_string(),
-            values,
-        }
+impl<'t> Fields<'t> {
+    pub fn new(target: &'t ir::Target, values: IndexMap<String, Value>) -> Self {
+        Fields { target, values }
     }
 
     /// A field that is present and not null.
@@ -25,7 +23,7 @@ impl Fields {
     }
 
     pub fn error(&self, message: impl std::fmt::Display) -> String {
-        format!("target `{}`: {message}", self.target)
+        format!("target `{}`: {message}", self.target.name)
     }
 
     pub fn text(&self, name: &str) -> Result<Option<String>, String> {
@@ -166,8 +164,26 @@ pub fn scalar_text(value: &Value) -> Option<String> {
 pub fn path_segment(request: &TaskRequest, name: &str) -> Result<String, TaskError> {
     let value = required(request, name)?;
     let text = scalar_text(value).ok_or_else(|| wrong_type(request, name, "an id", value))?;
-    Ok(
-        percent_encoding::utf8_percent_encode(&text, percent_encoding::NON_ALPHANUMERIC)
-            .to_string(),
-    )
+    Ok(encode_component(&text))
+}
+
+/// A value interpolated into an http task's path, as text the way interpolation writes it,
+/// encoded like [`path_segment`]: one segment, or one query value after a `?`.
+pub fn encode_interpolated(value: &Value) -> String {
+    match value {
+        Value::Text(text) => encode_component(text),
+        other => encode_component(&other.to_string()),
+    }
+}
+
+/// RFC 3986's unreserved characters are kept; every other byte is percent-encoded, so `/`,
+/// `?`, `#`, `&`, `=` and `%` can neither end the segment or value nor start another (a
+/// segment that is just `.` or `..` is refused by [`super::client::join`]).
+fn encode_component(text: &str) -> String {
+    const RESERVED: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'.')
+        .remove(b'_')
+        .remove(b'~');
+    percent_encoding::utf8_percent_encode(text, RESERVED).to_string()
 }

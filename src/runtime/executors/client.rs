@@ -1,6 +1,7 @@
 //! The HTTP client every HTTP-based executor shares: SSRF guard, size cap, idempotency key,
 //! and one classification of failures.
 
+use super::args::Fields;
 use super::guard::{self, AllowHosts, GuardedResolver, Refused};
 use super::ExecutorOptions;
 use crate::ir::{ParseError, Value, ValueBounds};
@@ -127,12 +128,21 @@ pub struct GuardedClient {
 }
 
 impl GuardedClient {
+    /// The client of the target whose `fields` are given, sending to `base` with `auth`;
+    /// refused when credentials would travel in clear (see [`super::transport`]).
     pub fn new(
         options: &ExecutorOptions,
-        allow_hosts: &[String],
+        fields: &Fields,
+        base: &url::Url,
         auth: Auth,
     ) -> Result<Self, String> {
-        let allow = AllowHosts::new(allow_hosts);
+        super::transport::refuse_credentials_in_clear(
+            fields.target,
+            base,
+            !matches!(auth, Auth::None),
+        )
+        .map_err(|e| fields.error(e))?;
+        let allow = AllowHosts::new(&fields.texts("allow_hosts")?);
         let client = reqwest::Client::builder()
             .user_agent(options.user_agent.clone())
             .connect_timeout(options.connect_timeout)
@@ -142,8 +152,10 @@ impl GuardedClient {
                 allow: allow.clone(),
             }))
             .redirect(guard::redirect_policy(allow.clone()))
+            // The URL a redirect came from is nobody else's business (it may name a customer).
+            .referer(false)
             .build()
-            .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
+            .map_err(|e| fields.error(format_args!("cannot build the HTTP client: {e}")))?;
         Ok(GuardedClient {
             client,
             allow,
@@ -265,7 +277,7 @@ async fn read_capped(
         TaskError::fatal(format!(
             "{}: the answer is larger than the {} limit",
             summary(),
-            human_bytes(max)
+            crate::ir::mebibytes(max)
         ))
     };
     let declared = response.content_length().unwrap_or(0);
@@ -284,14 +296,6 @@ async fn read_capped(
         body.extend_from_slice(&chunk);
     }
     Ok(body)
-}
-
-fn human_bytes(n: usize) -> String {
-    if n >= 1024 * 1024 && n.is_multiple_of(1024 * 1024) {
-        format!("{} MiB", n / (1024 * 1024))
-    } else {
-        format!("{n} bytes")
-    }
 }
 
 /// JSON when the answer says so (and then it must parse), JSON when it says nothing and
@@ -446,11 +450,19 @@ pub fn header_map(record: Option<&IndexMap<String, Value>>) -> Result<HeaderMap,
 }
 
 /// `base` followed by `path` (`https://h/v2` + `/orders/1` → `https://h/v2/orders/1`),
-/// refusing a path that would leave `base`'s host.
+/// refusing a path that would leave `base`'s host or climb out of its prefix with a `.` or
+/// `..` segment (a URL parser resolves those, `%2e%2e` included).
 pub fn join(base: &url::Url, path: &str) -> Result<url::Url, String> {
-    if path.contains("://") || path.starts_with("//") {
+    let path_part = path.split(['?', '#']).next().unwrap_or_default();
+    if path_part.contains("://") || path.starts_with("//") {
         return Err(format!(
             "the path `{path}` must be relative to the target's base_url"
+        ));
+    }
+    if path_part.split('/').any(is_dot_segment) {
+        return Err(format!(
+            "the path `{path}` has a `.` or `..` segment, which would change the resource it \
+             names"
         ));
     }
     let joined = format!(
@@ -464,6 +476,12 @@ pub fn join(base: &url::Url, path: &str) -> Result<url::Url, String> {
         return Err(format!("the path `{path}` leaves the target's base_url"));
     }
     Ok(url)
+}
+
+/// `.` and `..` as the WHATWG URL standard knows them: `%2e` stands for a dot there.
+fn is_dot_segment(segment: &str) -> bool {
+    let dotted = segment.to_ascii_lowercase().replace("%2e", ".");
+    dotted == "." || dotted == ".."
 }
 
 /// Parses a `base_url`-like field: an absolute http(s) URL.
@@ -494,6 +512,23 @@ mod tests {
         assert!(join(&base, "https://evil.example/").is_err());
         assert!(join(&base, "//evil.example/").is_err());
         assert!(join(&base, "@evil.example/").is_ok_and(|u| u.host_str() == Some("h.example")));
+        for climbing in [
+            "/a/../admin",
+            "/..",
+            "/a/./b",
+            "/%2E%2e/x",
+            "/.%2e",
+            "/x/%2e",
+        ] {
+            assert!(join(&base, climbing).is_err(), "{climbing}");
+        }
+        assert!(join(&base, "/a/...b/..c").is_ok());
+        assert_eq!(
+            join(&base, "/go?to=https://elsewhere.example/x")
+                .unwrap()
+                .as_str(),
+            "https://h.example/v2/go?to=https://elsewhere.example/x"
+        );
     }
 
     #[test]

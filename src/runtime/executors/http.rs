@@ -22,8 +22,7 @@ impl HttpExecutor {
             .map_err(|e| fields.error(e))?;
         let auth = Auth::from_value(fields.get("auth")).map_err(|e| fields.error(e))?;
         let headers = client::header_map(fields.record("headers")?).map_err(|e| fields.error(e))?;
-        let client = GuardedClient::new(options, &fields.texts("allow_hosts")?, auth)
-            .map_err(|e| fields.error(e))?;
+        let client = GuardedClient::new(options, fields, &base, auth)?;
         Ok(HttpExecutor {
             client,
             base,

@@ -28,6 +28,7 @@
 //! | other 4xx, 3xx not followed | final |
 //! | timed out (`TaskRequest::timeout`), connection refused or reset | retryable |
 //! | refused by the SSRF guard (address or redirect) | final, says to use `allow_hosts` |
+//! | redirected to another origin, or https → http | final |
 //! | answer larger than the cap (streamed: never held whole) | final |
 //! | answer labelled JSON that does not parse | final ("malformed JSON") |
 //! | JSON answer deeper or larger than [`ExecutorOptions::value_bounds`] | final |
@@ -36,12 +37,22 @@
 //! otherwise, null when empty. Error messages quote at most 200 characters of the answer
 //! and never the target's credentials, even if the service echoes them.
 //!
+//! Redirects are followed only within the request's origin, at most
+//! [`guard::MAX_REDIRECTS`], and carry no `Referer`. A path that leaves the base URL's host
+//! or holds a `.`/`..` segment is refused (`client::join`); the values the runtime
+//! interpolates into an `http` path arrive encoded by [`encode_interpolated`].
+//! A target whose credentials would go over plain http:// off loopback is not built
+//! (`transport.rs`). Every executor is wrapped in `limit::Limited`: at most the target's
+//! `concurrency` tasks at once.
+//!
 //! `zendesk` and `salesforce` also share `rest.rs`: JSON requests under the API's base URL
 //! and the unwrapping of enveloped answers.
 //!
 //! SMTP: a 5xx reply (a rejected recipient) is final with the server's text, a 4xx or a
-//! lost connection retryable. SQL: constraint violations and SQL errors are final; a lost
-//! connection, a deadlock or a serialization failure retryable.
+//! lost connection retryable; the host passes the same address guard. SQL: constraint
+//! violations and SQL errors are final; a lost connection, a deadlock, a serialization
+//! failure or a statement stopped at the timeout retryable; more rows than
+//! [`ExecutorOptions::max_rows`] final.
 //!
 //! Building an executor opens no connection and needs no running tokio runtime; a zero
 //! `TaskRequest::timeout` means "no limit of the executor's own".
@@ -50,13 +61,16 @@ mod args;
 mod client;
 mod guard;
 mod http;
+mod limit;
 mod rest;
 mod salesforce;
 mod sms;
 mod smtp;
 mod sql;
+mod transport;
 mod zendesk;
 
+pub use args::encode_interpolated;
 pub use guard::is_forbidden_ip;
 
 use crate::ir::{self, Value};
@@ -67,11 +81,14 @@ use std::sync::Arc;
 /// Limits and identity shared by every executor.
 #[derive(Clone, Debug)]
 pub struct ExecutorOptions {
-    /// The largest response body read from a service; a larger one fails the task.
+    /// The largest response body read from a service (or a SQL query's rows, counted by
+    /// their texts); a larger one fails the task.
     pub max_response_bytes: usize,
     /// The depth and memory a response body may take once parsed (JSON takes several times
     /// its size in memory).
     pub value_bounds: ir::ValueBounds,
+    /// The most rows a SQL query may return; more fail the task.
+    pub max_rows: usize,
     /// Sent as `User-Agent` on every HTTP request.
     pub user_agent: String,
     /// How long establishing a connection may take (the whole attempt is bounded by the
@@ -84,6 +101,7 @@ impl Default for ExecutorOptions {
         ExecutorOptions {
             max_response_bytes: 10 * 1024 * 1024,
             value_bounds: crate::runtime::Limits::default().value,
+            max_rows: 10_000,
             user_agent: concat!("agentc/", env!("CARGO_PKG_VERSION")).to_string(),
             connect_timeout: std::time::Duration::from_secs(10),
         }
@@ -98,14 +116,15 @@ pub fn build(
     fields: IndexMap<String, Value>,
     options: &ExecutorOptions,
 ) -> Result<Arc<dyn Executor>, String> {
-    let fields = args::Fields::new(&target.name, fields);
+    let fields = args::Fields::new(target, fields);
+    let limit = concurrency(&fields)?;
     let executor: Arc<dyn Executor> = match target.kind.as_str() {
         "http" => Arc::new(http::HttpExecutor::new(&fields, options)?),
         "zendesk" => Arc::new(zendesk::ZendeskExecutor::new(&fields, options)?),
         "salesforce" => Arc::new(salesforce::SalesforceExecutor::new(&fields, options)?),
         "sms" => Arc::new(sms::SmsExecutor::new(&fields, options)?),
         "smtp" => Arc::new(smtp::SmtpExecutor::new(&fields)?),
-        "sql" => Arc::new(sql::SqlExecutor::new(&fields)?),
+        "sql" => Arc::new(sql::SqlExecutor::new(&fields, options)?),
         other => {
             return Err(format!(
                 "target `{}`: kind `{other}` has no external executor",
@@ -113,7 +132,21 @@ pub fn build(
             ))
         }
     };
-    Ok(executor)
+    Ok(Arc::new(limit::Limited::new(executor, limit)))
+}
+
+/// The target's `concurrency`: a whole number from 1 to [`limit::MAX_CONCURRENCY`].
+fn concurrency(fields: &args::Fields) -> Result<usize, String> {
+    match fields.number("concurrency")? {
+        None => Ok(limit::DEFAULT_CONCURRENCY),
+        Some(n) if n.fract() == 0.0 && (1.0..=limit::MAX_CONCURRENCY as f64).contains(&n) => {
+            Ok(n as usize)
+        }
+        Some(_) => Err(fields.error(format_args!(
+            "field `concurrency` must be a whole number from 1 to {}",
+            limit::MAX_CONCURRENCY
+        ))),
+    }
 }
 
 /// The error for a task name the executor does not know (the checker normally stops it).

@@ -38,8 +38,7 @@ impl SalesforceExecutor {
         let api = client::join(&root, &format!("/services/data/v{version}"))
             .map_err(|e| fields.error(e))?;
         let auth = Auth::Bearer(fields.required_text("token")?);
-        let client = GuardedClient::new(options, &fields.texts("allow_hosts")?, auth)
-            .map_err(|e| fields.error(e))?;
+        let client = GuardedClient::new(options, fields, &api, auth)?;
         Ok(SalesforceExecutor {
             api: JsonApi::new(client, api),
         })

@@ -30,8 +30,7 @@ impl SmsExecutor {
         let messages = client::join(&base, &format!("/2010-04-01/Accounts/{sid}/Messages.json"))
             .map_err(|e| fields.error(e))?;
         let auth = Auth::Basic(sid, fields.required_text("auth_token")?);
-        let client = GuardedClient::new(options, &fields.texts("allow_hosts")?, auth)
-            .map_err(|e| fields.error(e))?;
+        let client = GuardedClient::new(options, fields, &base, auth)?;
         Ok(SmsExecutor {
             client,
             messages,

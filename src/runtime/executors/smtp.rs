@@ -4,8 +4,14 @@
 //! `tls: tls`); `tls` is `starttls` (default, required), `tls` (implicit TLS) or `none`.
 //! The idempotency key becomes the Message-ID, so a receiving system can drop a duplicate.
 //! Returns `{ message_id, accepted, response }`.
+//!
+//! The host passes the HTTP targets' address guard (`allow_hosts` included): it is resolved
+//! at every send and the connection goes to an address the guard kept, with TLS still
+//! checking the certificate against the host's name. `tls: none` with a login is refused
+//! unless the host is loopback: the password would cross the network in clear.
 
 use super::args::{self, Fields};
+use super::guard::{self, AllowHosts};
 use crate::ir::Value;
 use crate::runtime::effects::{Executor, TaskError, TaskRequest};
 use futures::future::BoxFuture;
@@ -13,10 +19,15 @@ use indexmap::IndexMap;
 use lettre::message::header::ContentType;
 use lettre::message::Mailbox;
 use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::client::{Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
 pub struct SmtpExecutor {
-    transport: AsyncSmtpTransport<Tokio1Executor>,
+    host: String,
+    port: u16,
+    tls: Tls,
+    credentials: Option<Credentials>,
+    allow: AllowHosts,
     from: Mailbox,
     /// `smtp://host:port`, for describe().
     server: String,
@@ -57,30 +68,64 @@ impl SmtpExecutor {
             None if implicit_tls => "tls".to_string(),
             None => "starttls".to_string(),
         };
-        let builder = match tls.as_str() {
-            "starttls" => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&host),
-            "tls" => AsyncSmtpTransport::<Tokio1Executor>::relay(&host),
-            "none" => Ok(AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(
-                &host,
-            )),
+        let tls_parameters = || {
+            TlsParameters::new(host.clone())
+                .map_err(|e| fields.error(format_args!("cannot set up TLS for {host}: {e}")))
+        };
+        let tls = match tls.as_str() {
+            "starttls" => Tls::Required(tls_parameters()?),
+            "tls" => Tls::Wrapper(tls_parameters()?),
+            "none" => Tls::None,
             _ => return Err(fields.error("field `tls` must be starttls, tls or none")),
-        }
-        .map_err(|e| fields.error(format_args!("cannot set up TLS for {host}: {e}")))?;
-        let mut builder = builder.port(port);
-        match (fields.text("username")?, fields.text("password")?) {
-            (Some(user), Some(pass)) => builder = builder.credentials(Credentials::new(user, pass)),
-            (None, None) => {}
+        };
+        let credentials = match (fields.text("username")?, fields.text("password")?) {
+            (Some(user), Some(pass)) => Some(Credentials::new(user, pass)),
+            (None, None) => None,
             _ => return Err(fields.error("`username` and `password` go together")),
+        };
+        if matches!(tls, Tls::None)
+            && credentials.is_some()
+            && !super::transport::is_loopback(&host)
+        {
+            return Err(fields.error(format_args!(
+                "refusing to log in to {host} with `tls: none`: the password would cross the \
+                 network in clear; use `tls: starttls` or `tls: tls`"
+            )));
         }
         let from = fields
             .required_text("from")?
             .parse::<Mailbox>()
             .map_err(|e| fields.error(format_args!("field `from` is not an email address: {e}")))?;
         Ok(SmtpExecutor {
-            transport: builder.build(),
-            from,
             server: format!("smtp://{host}:{port}"),
+            allow: AllowHosts::new(&fields.texts("allow_hosts")?),
+            host,
+            port,
+            tls,
+            credentials,
+            from,
         })
+    }
+
+    /// A transport to an address of the host that the guard allows.
+    async fn transport(&self) -> Result<AsyncSmtpTransport<Tokio1Executor>, TaskError> {
+        let addresses = guard::resolve(&self.host, self.port, &self.allow)
+            .await
+            .map_err(|e| match e.downcast_ref::<guard::Refused>() {
+                Some(refused) => TaskError::fatal(refused.to_string()),
+                None => TaskError::retryable(format!("{}: cannot resolve: {e}", self.server)),
+            })?;
+        let address = addresses.first().ok_or_else(|| {
+            TaskError::retryable(format!("{}: the host has no address", self.server))
+        })?;
+        let mut builder =
+            AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(address.ip().to_string())
+                .port(self.port)
+                .tls(self.tls.clone());
+        if let Some(credentials) = &self.credentials {
+            builder = builder.credentials(credentials.clone());
+        }
+        Ok(builder.build())
     }
 
     fn message(&self, request: &TaskRequest) -> Result<(Message, String, Vec<String>), TaskError> {
@@ -152,7 +197,8 @@ impl Executor for SmtpExecutor {
     fn execute<'a>(&'a self, request: &'a TaskRequest) -> BoxFuture<'a, Result<Value, TaskError>> {
         Box::pin(async move {
             let (message, message_id, to) = self.message(request)?;
-            let send = self.transport.send(message);
+            let transport = self.transport().await?;
+            let send = transport.send(message);
             let response = if request.timeout.is_zero() {
                 send.await
             } else {

@@ -47,8 +47,7 @@ impl ZendeskExecutor {
         let email = fields.required_text("email")?;
         let token = fields.required_text("token")?;
         let auth = Auth::Basic(format!("{email}/token"), token);
-        let client = GuardedClient::new(options, &fields.texts("allow_hosts")?, auth)
-            .map_err(|e| fields.error(e))?;
+        let client = GuardedClient::new(options, fields, &api, auth)?;
         Ok(ZendeskExecutor {
             api: JsonApi::new(client, api),
         })

@@ -256,6 +256,10 @@ impl MockServices {
                     text(format!("smtp://{}", self.smtp)),
                 ),
                 ("tls".to_string(), text("none".into())),
+                (
+                    "allow_hosts".to_string(),
+                    Value::List(vec![text(self.smtp.ip().to_string())]),
+                ),
                 ("username".to_string(), text(target.name.clone())),
                 ("password".to_string(), text("mock".into())),
             ]),

@@ -12,12 +12,14 @@
 //! `YYYY-MM-DD`, `json`/`jsonb` as values; any other type is refused with a hint to cast it.
 
 use crate::ir::Value;
+use futures::future::BoxFuture;
 use indexmap::IndexMap;
 use sqlx::postgres::{PgArgumentBuffer, PgRow, PgTypeInfo};
 use sqlx::sqlite::SqliteRow;
 use sqlx::types::{BigDecimal, Uuid};
 use sqlx::{Column, ColumnIndex, Database, Decode, Encode, Postgres, Row, Sqlite, Type};
 use sqlx::{TypeInfo, ValueRef};
+use std::time::{Duration, Instant};
 
 pub type Query<'q, DB> = sqlx::query::Query<'q, DB, <DB as Database>::Arguments<'q>>;
 
@@ -30,6 +32,19 @@ pub trait Dialect: Database {
     /// Reads column `i` of a row, known not to be NULL.
     fn read(row: &Self::Row, i: usize) -> Result<Value, String>;
     fn rows_affected(done: &Self::QueryResult) -> u64;
+    /// Makes the database stop the connection's next statement after `timeout` (zero: no
+    /// limit), so an abandoned statement does not keep the connection busy.
+    fn stop_after(
+        conn: &mut Self::Connection,
+        timeout: Duration,
+    ) -> BoxFuture<'_, Result<(), sqlx::Error>>;
+}
+
+/// Whether a database error is a statement stopped by [`Dialect::stop_after`]: SQLite's
+/// "interrupted", PostgreSQL's `query_canceled`.
+pub fn stopped_at_timeout(error: &dyn sqlx::error::DatabaseError) -> bool {
+    // SQLITE_INTERRUPT is 9; PostgreSQL's query_canceled is 57014.
+    matches!(error.code().as_deref(), Some("9" | "57014"))
 }
 
 /// Binds one value (see the module's documentation).
@@ -95,6 +110,23 @@ impl Dialect for Sqlite {
         query.bind(json.to_string())
     }
 
+    fn stop_after(
+        conn: &mut Self::Connection,
+        timeout: Duration,
+    ) -> BoxFuture<'_, Result<(), sqlx::Error>> {
+        Box::pin(async move {
+            let mut handle = conn.lock_handle().await?;
+            if timeout.is_zero() {
+                handle.remove_progress_handler();
+            } else {
+                // Checked every 1,000 virtual-machine steps; `false` interrupts the statement.
+                let deadline = Instant::now() + timeout;
+                handle.set_progress_handler(1_000, move || Instant::now() < deadline);
+            }
+            Ok(())
+        })
+    }
+
     fn read(row: &SqliteRow, i: usize) -> Result<Value, String> {
         let raw = row.try_get_raw(i).map_err(|e| e.to_string())?;
         let storage = raw.type_info().name().to_string();
@@ -123,6 +155,21 @@ impl Dialect for Postgres {
 
     fn bind_json(query: Query<'_, Self>, json: serde_json::Value) -> Query<'_, Self> {
         query.bind(json)
+    }
+
+    fn stop_after(
+        conn: &mut Self::Connection,
+        timeout: Duration,
+    ) -> BoxFuture<'_, Result<(), sqlx::Error>> {
+        Box::pin(async move {
+            // A session setting: it holds for every later statement on this connection until
+            // the next task sets its own.
+            sqlx::query("SELECT set_config('statement_timeout', $1, false)")
+                .bind(format!("{}ms", timeout.as_millis()))
+                .execute(conn)
+                .await
+                .map(|_| ())
+        })
     }
 
     fn read(row: &PgRow, i: usize) -> Result<Value, String> {

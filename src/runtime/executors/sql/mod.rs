@@ -6,14 +6,21 @@
 //!
 //! Placeholders are the database's own: `?` for SQLite, `$1` for PostgreSQL. How values
 //! are bound and columns read is in [`dialect`].
+//!
+//! A statement that outlives the task's timeout is stopped by the database itself (a
+//! progress handler in SQLite, `statement_timeout` in PostgreSQL), so it does not hold its
+//! connection and slow every later task. A query's answer is read row by row and fails
+//! past [`ExecutorOptions::max_rows`] rows or [`ExecutorOptions::max_response_bytes`].
 
 mod dialect;
 
 use super::args::{self, Fields};
+use super::ExecutorOptions;
 use crate::ir::Value;
 use crate::runtime::effects::{Executor, TaskError, TaskRequest};
 use dialect::Dialect;
 use futures::future::BoxFuture;
+use futures::TryStreamExt;
 use indexmap::IndexMap;
 use sqlx::postgres::PgPoolOptions;
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
@@ -30,10 +37,12 @@ pub struct SqlExecutor {
     pool: Pool,
     /// The URL without its password, for describe() and errors.
     shown_url: String,
+    max_rows: usize,
+    max_bytes: usize,
 }
 
 impl SqlExecutor {
-    pub fn new(fields: &Fields) -> Result<Self, String> {
+    pub fn new(fields: &Fields, options: &ExecutorOptions) -> Result<Self, String> {
         let raw = fields.required_text("url")?;
         let shown_url = redact(&raw);
         // No reaper tasks: building needs no running runtime, and an in-memory database
@@ -71,7 +80,12 @@ impl SqlExecutor {
             return Err(fields
                 .error("field `url` must start with sqlite:// , sqlite::memory: or postgres://"));
         };
-        Ok(SqlExecutor { pool, shown_url })
+        Ok(SqlExecutor {
+            pool,
+            shown_url,
+            max_rows: options.max_rows,
+            max_bytes: options.max_response_bytes,
+        })
     }
 
     /// The statement and its bound values.
@@ -110,6 +124,7 @@ impl SqlExecutor {
     async fn run(&self, request: &TaskRequest) -> Result<Value, TaskError> {
         let (statement, values) = self.statement(request)?;
         let rows = request.task == "query";
+        let request = (statement.as_str(), values.as_slice(), rows, request.timeout);
         match &self.pool {
             Pool::Sqlite(pool, folder) => {
                 if let Some(folder) = folder {
@@ -120,20 +135,18 @@ impl SqlExecutor {
                         ))
                     })?;
                 }
-                self.run_on(pool, &statement, &values, rows).await
+                self.run_on(pool, request).await
             }
-            Pool::Postgres(pool) => self.run_on(pool, &statement, &values, rows).await,
+            Pool::Postgres(pool) => self.run_on(pool, request).await,
         }
     }
 
-    /// Runs one statement with its values bound: the rows as records, or how many rows it
-    /// changed.
+    /// Runs one statement with its values bound, stopped by the database at `timeout`: the
+    /// rows as records, or how many rows it changed.
     async fn run_on<DB: Dialect>(
         &self,
         pool: &sqlx::Pool<DB>,
-        statement: &str,
-        values: &[Value],
-        rows: bool,
+        (statement, values, rows, timeout): (&str, &[Value], bool, std::time::Duration),
     ) -> Result<Value, TaskError>
     where
         for<'q> bool: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
@@ -144,20 +157,38 @@ impl SqlExecutor {
         for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
         usize: sqlx::ColumnIndex<DB::Row>,
     {
+        let mut conn = pool.acquire().await.map_err(|e| self.error(e))?;
+        DB::stop_after(&mut conn, timeout)
+            .await
+            .map_err(|e| self.error(e))?;
         let query = values
             .iter()
             .fold(sqlx::query::<DB>(statement), dialect::bind);
-        if rows {
-            let rows = query.fetch_all(pool).await.map_err(|e| self.error(e))?;
-            rows.iter()
-                .map(dialect::record::<DB>)
-                .collect::<Result<Vec<_>, _>>()
-                .map(Value::List)
-                .map_err(TaskError::fatal)
-        } else {
-            let done = query.execute(pool).await.map_err(|e| self.error(e))?;
-            Ok(affected(DB::rows_affected(&done)))
+        if !rows {
+            let done = query.execute(&mut *conn).await.map_err(|e| self.error(e))?;
+            return Ok(affected(DB::rows_affected(&done)));
         }
+        let mut stream = query.fetch(&mut *conn);
+        let (mut records, mut bytes) = (Vec::new(), 0);
+        while let Some(row) = stream.try_next().await.map_err(|e| self.error(e))? {
+            let record = dialect::record::<DB>(&row).map_err(TaskError::fatal)?;
+            bytes += weight(&record);
+            if records.len() == self.max_rows || bytes > self.max_bytes {
+                return Err(self.too_large());
+            }
+            records.push(record);
+        }
+        Ok(Value::List(records))
+    }
+
+    fn too_large(&self) -> TaskError {
+        TaskError::fatal(format!(
+            "{}: the query returns more than {} rows or {} MiB, the most agentc reads: add a \
+             LIMIT or select fewer columns",
+            self.shown_url,
+            self.max_rows,
+            self.max_bytes / (1024 * 1024)
+        ))
     }
 
     /// Constraint violations and SQL errors are final; a lost connection, a busy pool, a
@@ -175,6 +206,9 @@ impl SqlExecutor {
                     _ => "",
                 };
                 let message = format!("{}: {what}{}", self.shown_url, db.message());
+                if dialect::stopped_at_timeout(db.as_ref()) {
+                    return TaskError::retryable(format!("{}: timed out", self.shown_url));
+                }
                 let transient = matches!(db.code().as_deref(), Some("40001" | "40P01"))
                     || db.message().contains("database is locked");
                 TaskError {
@@ -188,6 +222,17 @@ impl SqlExecutor {
             }
             _ => TaskError::fatal(format!("{}: {error}", self.shown_url)),
         }
+    }
+}
+
+/// About how many bytes a value read from a row holds: texts by their length, anything
+/// else as 8.
+fn weight(value: &Value) -> usize {
+    match value {
+        Value::Text(text) => text.len(),
+        Value::List(items) => 8 + items.iter().map(weight).sum::<usize>(),
+        Value::Record(map) => 8 + map.iter().map(|(k, v)| k.len() + weight(v)).sum::<usize>(),
+        _ => 8,
     }
 }
 
