@@ -1,6 +1,7 @@
 //! `agentc run PROGRAM... --events FILE|-`: runs a program against a stream of JSON Lines
 //! events, printing the trace as it goes (a timeline, or JSON Lines with `--trace json`).
 
+use super::events::EventLines;
 use super::files::{self, FsLoader, Read};
 use crate::check;
 use crate::diagnostics::render::{self, HumanOptions};
@@ -9,8 +10,7 @@ use crate::ir::{self, Value};
 use crate::runtime::executors::{self, ExecutorOptions};
 use crate::runtime::mock::{MockRule, MockServices};
 use crate::runtime::{
-    eval_constant, timeline, Environment, Event, ProcessEnv, Redactor, Runtime, TraceRecord,
-    TraceSink,
+    eval_constant, timeline, Environment, ProcessEnv, Redactor, Runtime, TraceRecord, TraceSink,
 };
 use crate::syntax::{self, ast};
 use std::io::{IsTerminal, Write};
@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
+use tokio::io::AsyncRead;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -162,27 +162,22 @@ async fn run_async(args: Args) -> ExitCode {
 
 /// Streams events into the runtime, each line as soon as it is read.
 async fn feed(runtime: &Runtime, input: Box<dyn AsyncRead + Unpin + Send>, sink: &PrintSink) {
-    let mut lines = BufReader::new(input).lines();
-    let mut number = 0u64;
+    let mut lines = EventLines::new(input);
     loop {
-        let line = match lines.next_line().await {
+        let (number, event) = match lines.next().await {
             Ok(Some(line)) => line,
             Ok(None) => return,
             Err(e) => {
                 let message = format!("cannot read the events: {e}");
                 sink.record(TraceRecord::Error {
                     conversation: None,
-                    line: Some(number + 1),
+                    line: Some(lines.number() + 1),
                     message,
                 });
                 return;
             }
         };
-        number += 1;
-        if line.trim().is_empty() {
-            continue;
-        }
-        match Event::parse_line(&line) {
+        match event {
             Ok(event) => runtime.send(event),
             Err(message) => sink.record(TraceRecord::Error {
                 conversation: None,
