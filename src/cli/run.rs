@@ -43,6 +43,8 @@ pub struct Args {
     /// When to colour the timeline.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
+    #[command(flatten)]
+    pub imports: files::ImportRoots,
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -75,7 +77,7 @@ pub fn run(args: Args) -> ExitCode {
 }
 
 async fn run_async(args: Args) -> ExitCode {
-    let Some(program) = load_program(&args.program) else {
+    let Some(program) = load_program(&args.program, &args.imports) else {
         return ExitCode::FAILURE;
     };
     let colour = match args.color {
@@ -238,7 +240,7 @@ impl Environment for PlaceholderSecrets {
 }
 
 /// The program from an IR file or from `.agent` sources (checked; diagnostics printed).
-fn load_program(paths: &[PathBuf]) -> Option<ir::Program> {
+fn load_program(paths: &[PathBuf], imports: &files::ImportRoots) -> Option<ir::Program> {
     if let [path] = paths {
         if path.extension().is_some_and(|e| e == "json") {
             return load_ir(path);
@@ -277,7 +279,14 @@ fn load_program(paths: &[PathBuf]) -> Option<ir::Program> {
     let program = match roots.as_slice() {
         _ if !diagnostics.is_empty() => None,
         [root] => {
-            let checked = check::check_program(&mut sources, *root, &mut FsLoader);
+            let mut loader = match FsLoader::new(paths, imports) {
+                Ok(loader) => loader,
+                Err(error) => {
+                    eprintln!("error: {error}");
+                    return None;
+                }
+            };
+            let checked = check::check_program(&mut sources, *root, &mut loader);
             diagnostics = checked.diagnostics;
             checked.program
         }

@@ -1,5 +1,5 @@
 //! Input that reaches agentc as bytes: the event stream of `agentc run` (points 5, 1 and 15
-//! of issue 9).
+//! of issue 9) and the files a program in a pull request makes it read (point 8).
 
 use assert_cmd::Command;
 use std::path::Path;
@@ -14,6 +14,9 @@ reply welcome { text: "Hi!" }
 
 on conversation_started reply welcome
 "#;
+
+/// What a file outside the program holds: it must never appear in any output.
+const SECRET: &str = "TOKEN=hunter2-do-not-print";
 
 fn dir(files: &[(&str, &str)]) -> TempDir {
     let dir = tempfile::tempdir().unwrap();
@@ -135,4 +138,136 @@ fn duplicate_keys_in_an_event_line_are_an_error() {
     );
     assert!(replied);
     assert_eq!(code, 1);
+}
+
+// ---- files a program makes agentc read ----
+
+/// `agentc check` in `dir` with `args`.
+fn check(dir: &Path, args: &[&str]) -> Output {
+    let args: Vec<&str> = ["check"].into_iter().chain(args.iter().copied()).collect();
+    agentc(dir, &args, Vec::new())
+}
+
+fn importing(path: &str) -> String {
+    format!("import \"{path}\"\n{PROGRAM}")
+}
+
+#[test]
+fn an_import_outside_the_root_is_refused_and_never_read() {
+    let outside = format!("reply welcome {{ text: \"{SECRET}\" }}\n{SECRET}\n");
+    let tree = dir(&[("secrets/leak.agent", &outside)]);
+    let absolute = tree.path().join("secrets/leak.agent");
+    for import in ["../secrets/leak.agent", absolute.to_str().unwrap()] {
+        std::fs::create_dir_all(tree.path().join("prog")).unwrap();
+        std::fs::write(tree.path().join("prog/main.agent"), importing(import)).unwrap();
+        let output = check(tree.path(), &["prog"]);
+        assert_eq!(output.code, 1, "{}", output.text);
+        assert!(output.text.contains("error[E0107]"), "{}", output.text);
+        assert!(output.text.contains("--import-root"), "{}", output.text);
+        assert!(!output.text.contains("hunter2"), "{}", output.text);
+    }
+}
+
+#[test]
+fn a_link_inside_the_root_that_leads_out_of_it_is_refused() {
+    let tree = dir(&[
+        ("secrets/leak.agent", SECRET),
+        ("prog/main.agent", &importing("lib/leak.agent")),
+    ]);
+    std::fs::create_dir_all(tree.path().join("prog/lib")).unwrap();
+    std::os::unix::fs::symlink(
+        tree.path().join("secrets/leak.agent"),
+        tree.path().join("prog/lib/leak.agent"),
+    )
+    .unwrap();
+    let output = check(tree.path(), &["prog/main.agent"]);
+    assert!(output.text.contains("error[E0107]"), "{}", output.text);
+    assert!(!output.text.contains("hunter2"), "{}", output.text);
+    // Walking `prog` would find the link before any import follows it.
+    let output = check(tree.path(), &["prog"]);
+    assert_eq!(output.code, 2, "{}", output.text);
+    assert!(
+        output.text.contains("leads out of `prog`"),
+        "{}",
+        output.text
+    );
+    assert!(!output.text.contains("hunter2"), "{}", output.text);
+}
+
+#[test]
+fn import_root_widens_where_imports_are_read() {
+    let tree = dir(&[
+        ("shared/replies.agent", "reply welcome { text: \"Hi!\" }\n"),
+        (
+            "prog/main.agent",
+            &importing("../shared/replies.agent").replace("reply welcome { text: \"Hi!\" }\n", ""),
+        ),
+    ]);
+    let refused = check(tree.path(), &["prog"]);
+    assert!(refused.text.contains("E0107"), "{}", refused.text);
+    let widened = check(tree.path(), &["prog", "--import-root", "shared"]);
+    assert_eq!(widened.code, 0, "{}", widened.text);
+}
+
+#[test]
+fn a_file_that_is_not_an_agent_program_is_never_quoted() {
+    let tree = dir(&[(".env", SECRET), ("main.agent", &importing(".env"))]);
+    let output = check(tree.path(), &["main.agent"]);
+    assert!(
+        output.text.contains("only `.agent` files"),
+        "{}",
+        output.text
+    );
+    assert!(!output.text.contains("hunter2"), "{}", output.text);
+    // Binary or not UTF-8, an `.agent` import is named, not shown.
+    std::fs::write(tree.path().join("bin.agent"), b"hunter2\xff\x00").unwrap();
+    std::fs::write(tree.path().join("main.agent"), importing("bin.agent")).unwrap();
+    let output = check(tree.path(), &["main.agent"]);
+    assert!(output.text.contains("not UTF-8"), "{}", output.text);
+    assert!(!output.text.contains("hunter2"), "{}", output.text);
+}
+
+fn mkfifo(path: &Path) {
+    let made = std::process::Command::new("mkfifo")
+        .arg(path)
+        .status()
+        .unwrap();
+    assert!(made.success());
+}
+
+#[test]
+fn walks_and_imports_read_regular_files_only() {
+    let tree = dir(&[("prog/main.agent", &importing("pipe.agent"))]);
+    mkfifo(&tree.path().join("prog/pipe.agent"));
+    std::os::unix::fs::symlink("/dev/zero", tree.path().join("prog/zero.agent")).unwrap();
+    // Without the rule the walk blocks on the FIFO (the timeout fails the test) or reads
+    // `/dev/zero` until memory runs out.
+    let output = check(tree.path(), &["prog"]);
+    assert_eq!(output.code, 1, "{}", output.text);
+    assert!(
+        output.text.contains("not a regular file"),
+        "{}",
+        output.text
+    );
+}
+
+#[test]
+fn a_source_file_past_the_size_cap_is_refused() {
+    let big = format!("{PROGRAM}{}", "\n".repeat(16 << 20));
+    let tree = dir(&[("big.agent", &big), ("main.agent", &importing("big.agent"))]);
+    let output = check(tree.path(), &["big.agent"]);
+    assert_eq!(output.code, 2, "{}", output.text);
+    assert!(
+        output.text.contains("larger than 16 MiB"),
+        "{}",
+        output.text
+    );
+    // As an import, the same limit is E0101 at the `import`.
+    let output = check(tree.path(), &["main.agent"]);
+    assert!(output.text.contains("error[E0101]"), "{}", output.text);
+    assert!(
+        output.text.contains("larger than 16 MiB"),
+        "{}",
+        output.text
+    );
 }
