@@ -181,7 +181,7 @@ pub enum LoadError {
     /// text (line 3)" …), never its content.
     Unreadable(String),
     /// It lies, once links are followed, outside the directory imports are confined to:
-    /// `root`, as the user wrote it.
+    /// `root`, as the user wrote it (several: "a` or `b").
     OutsideRoot { root: String },
 }
 

@@ -286,13 +286,15 @@ impl FsLoader {
         for dir in &widen.dirs {
             roots.push(Root::new(dir).map_err(|e| PathError::io(dir, &e))?);
         }
+        let mut seen = HashSet::new();
+        roots.retain(|root| seen.insert(root.canonical.clone()));
         Ok(FsLoader { roots })
     }
 
     fn outside(&self) -> LoadError {
         let shown: Vec<String> = self.roots.iter().map(|r| r.shown.clone()).collect();
         LoadError::OutsideRoot {
-            root: shown.join("`, `"),
+            root: shown.join("` or `"),
         }
     }
 }

@@ -205,6 +205,10 @@ fn import_root_widens_where_imports_are_read() {
     ]);
     let refused = check(tree.path(), &["prog"]);
     assert!(refused.text.contains("E0107"), "{}", refused.text);
+    // Every command that loads a program keeps the rule.
+    let run = agentc(tree.path(), &["run", "prog", "--events", "-"], Vec::new());
+    assert_eq!(run.code, 1, "{}", run.text);
+    assert!(run.text.contains("E0107"), "{}", run.text);
     let widened = check(tree.path(), &["prog", "--import-root", "shared"]);
     assert_eq!(widened.code, 0, "{}", widened.text);
 }
