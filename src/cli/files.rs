@@ -171,7 +171,7 @@ pub enum Read {
 
 /// Reads `path` into `sources` under its display name.
 pub fn read(sources: &mut SourceMap, path: &Path) -> Result<Read, PathError> {
-    let bytes = read_capped(path).map_err(|reason| PathError {
+    let bytes = read_source(path).map_err(|reason| PathError {
         path: display(path),
         reason,
     })?;
@@ -184,7 +184,7 @@ pub const MAX_SOURCE_FILE: u64 = 16 << 20;
 
 /// A file's bytes, reading no more than [`MAX_SOURCE_FILE`] (and one byte to know it is
 /// past it); the error says why in words.
-fn read_capped(path: &Path) -> Result<Vec<u8>, String> {
+pub fn read_source(path: &Path) -> Result<Vec<u8>, String> {
     let file = std::fs::File::open(path).map_err(|e| describe(&e))?;
     let mut bytes = Vec::new();
     io::Read::take(file, MAX_SOURCE_FILE + 1)
@@ -356,7 +356,7 @@ impl Loader for FsLoader {
         if !std::fs::metadata(&canonical).is_ok_and(|m| m.is_file()) {
             return Err(LoadError::Unreadable("it is not a regular file".into()));
         }
-        let bytes = read_capped(&canonical)?;
+        let bytes = read_source(&canonical)?;
         syntax::decode(&bytes).map_err(|e| {
             let line = e.text[..e.offset].matches('\n').count() + 1;
             LoadError::Unreadable(format!(

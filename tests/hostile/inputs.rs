@@ -253,6 +253,14 @@ fn walks_and_imports_read_regular_files_only() {
         "{}",
         output.text
     );
+    // `fmt` walks the same way: it formats main.agent and touches neither.
+    let output = agentc(tree.path(), &["fmt", "--check", "prog"], Vec::new());
+    assert_eq!(
+        output.code, 1,
+        "main.agent is not in canonical layout: {}",
+        output.text
+    );
+    assert!(!output.text.contains("zero.agent"), "{}", output.text);
 }
 
 #[test]
@@ -261,6 +269,12 @@ fn a_source_file_past_the_size_cap_is_refused() {
     let tree = dir(&[("big.agent", &big), ("main.agent", &importing("big.agent"))]);
     let output = check(tree.path(), &["big.agent"]);
     assert_eq!(output.code, 2, "{}", output.text);
+    assert!(
+        output.text.contains("larger than 16 MiB"),
+        "{}",
+        output.text
+    );
+    let output = agentc(tree.path(), &["fmt", "--check", "big.agent"], Vec::new());
     assert!(
         output.text.contains("larger than 16 MiB"),
         "{}",
