@@ -14,6 +14,8 @@ pub struct EventLines<R> {
     /// The number of the last line read.
     number: u64,
     line: Vec<u8>,
+    /// Set while the rest of a line past the cap is still to be dropped.
+    dropping: bool,
 }
 
 impl<R: AsyncRead + Unpin> EventLines<R> {
@@ -22,6 +24,7 @@ impl<R: AsyncRead + Unpin> EventLines<R> {
             input: BufReader::new(input),
             number: 0,
             line: Vec::new(),
+            dropping: false,
         }
     }
 
@@ -39,7 +42,7 @@ impl<R: AsyncRead + Unpin> EventLines<R> {
             };
             let text = if !fits {
                 Err(format!(
-                    "the line is longer than {} MiB, the limit for an event line; it was skipped",
+                    "the line is longer than {} MiB, the limit for an event line; it is skipped",
                     MAX_EVENT_LINE >> 20
                 ))
             } else {
@@ -54,11 +57,20 @@ impl<R: AsyncRead + Unpin> EventLines<R> {
     }
 
     /// Reads the next line into `self.line` without its `\n` or `\r\n`: `Some(true)` when
-    /// it fits the cap, `Some(false)` when it did not (the rest of it is read and dropped
-    /// as it comes), `None` at the end of the input.
+    /// it fits the cap, `Some(false)` as soon as it passes it (its rest is dropped as it
+    /// arrives, on the next call), `None` at the end of the input.
     async fn read_line(&mut self) -> std::io::Result<Option<bool>> {
         self.line.clear();
-        let mut fits = true;
+        while self.dropping {
+            let chunk = self.input.fill_buf().await?;
+            if chunk.is_empty() {
+                return Ok(None);
+            }
+            let end = chunk.iter().position(|&b| b == b'\n');
+            let used = end.map_or(chunk.len(), |at| at + 1);
+            self.input.consume(used);
+            self.dropping = end.is_none();
+        }
         let mut empty_input = true;
         loop {
             let chunk = self.input.fill_buf().await?;
@@ -71,12 +83,14 @@ impl<R: AsyncRead + Unpin> EventLines<R> {
             empty_input = false;
             let end = chunk.iter().position(|&b| b == b'\n');
             let part = &chunk[..end.unwrap_or(chunk.len())];
-            if fits && self.line.len() + part.len() <= MAX_EVENT_LINE {
-                self.line.extend_from_slice(part);
-            } else if fits {
-                fits = false;
+            if self.line.len() + part.len() > MAX_EVENT_LINE {
+                // Reported now rather than at its end: a line may never end.
                 self.line = Vec::new();
+                self.dropping = true;
+                self.number += 1;
+                return Ok(Some(false));
             }
+            self.line.extend_from_slice(part);
             let used = part.len() + usize::from(end.is_some());
             self.input.consume(used);
             if end.is_some() {
@@ -87,7 +101,7 @@ impl<R: AsyncRead + Unpin> EventLines<R> {
         if self.line.last() == Some(&b'\r') {
             self.line.pop();
         }
-        Ok(Some(fits))
+        Ok(Some(true))
     }
 }
 
@@ -107,6 +121,7 @@ fn decode(line: &[u8]) -> Result<&str, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tokio::io::AsyncWriteExt;
 
     /// Every line's number and either its event's conversation or its problem.
     async fn read_all(input: &[u8]) -> Vec<(u64, Result<String, String>)> {
@@ -151,5 +166,24 @@ mod tests {
         let mut at_cap = STARTED.as_bytes().to_vec();
         at_cap.resize(MAX_EVENT_LINE, b' ');
         assert_eq!(read_all(&at_cap).await, [(1, Ok("c".into()))]);
+    }
+
+    #[tokio::test]
+    async fn a_line_that_never_ends_is_reported_once_past_the_cap() {
+        let (mut writer, reader) = tokio::io::duplex(64 << 10);
+        let endless = tokio::spawn(async move {
+            let chunk = vec![b'a'; 64 << 10];
+            // Until the reader is dropped.
+            while writer.write_all(&chunk).await.is_ok() {}
+        });
+        let mut lines = EventLines::new(reader);
+        let next = tokio::time::timeout(std::time::Duration::from_secs(30), lines.next())
+            .await
+            .expect("reported before the line ends");
+        let (number, event) = next.unwrap().unwrap();
+        assert_eq!(number, 1);
+        assert!(event.unwrap_err().contains("longer than 1 MiB"));
+        drop(lines);
+        endless.await.unwrap();
     }
 }
