@@ -289,3 +289,21 @@ fn a_source_file_past_the_size_cap_is_refused() {
         output.text
     );
 }
+
+#[test]
+fn the_repl_reads_files_under_the_same_rules() {
+    let tree = dir(&[
+        ("secrets/leak.agent", SECRET),
+        ("prog/main.agent", &importing("../secrets/leak.agent")),
+    ]);
+    let prog = tree.path().join("prog");
+    let typed = b":load ../secrets/leak.agent\n:load main.agent\n".to_vec();
+    let output = agentc(&prog, &["repl"], typed);
+    assert!(
+        output.text.contains("outside the directory `.`"),
+        "{}",
+        output.text
+    );
+    assert!(output.text.contains("E0107"), "{}", output.text);
+    assert!(!output.text.contains("hunter2"), "{}", output.text);
+}
