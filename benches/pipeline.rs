@@ -5,7 +5,7 @@
 //! Run with `cargo bench --bench pipeline`. After criterion's report it prints a summary
 //! with the throughput, the ratio to serde_json and the process wall time.
 
-use agentc::check::{check_program, Checked, Loader};
+use agentc::check::{check_program, Checked, LoadError, Loader};
 use agentc::diagnostics::{FileId, SourceMap};
 use agentc::{ir, syntax};
 use criterion::{BatchSize, Criterion, Throughput};
@@ -26,8 +26,8 @@ const TYPICAL: usize = 20 * 1024;
 struct NoImports;
 
 impl Loader for NoImports {
-    fn load(&mut self, path: &str) -> Result<String, String> {
-        Err(format!("{path}: generated programs import nothing"))
+    fn load(&mut self, path: &str) -> Result<String, LoadError> {
+        Err(format!("{path}: generated programs import nothing").into())
     }
 }
 

@@ -5,7 +5,7 @@
 #[path = "fmt/gen.rs"]
 mod gen;
 
-use agentc::check::{check_program, Loader};
+use agentc::check::{check_program, LoadError, Loader};
 use agentc::diagnostics::{FileId, SourceMap};
 use agentc::fmt::format_source;
 use agentc::syntax::{ast, parse};
@@ -66,8 +66,8 @@ fn comment_texts(file: &ast::File, source: &str) -> Vec<String> {
 /// Imports are read from the disk (relative to the root's real path).
 struct DiskLoader;
 impl Loader for DiskLoader {
-    fn load(&mut self, path: &str) -> Result<String, String> {
-        fs::read_to_string(path).map_err(|err| err.to_string())
+    fn load(&mut self, path: &str) -> Result<String, LoadError> {
+        fs::read_to_string(path).map_err(|err| err.to_string().into())
     }
 }
 

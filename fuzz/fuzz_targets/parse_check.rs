@@ -3,7 +3,7 @@
 
 #![no_main]
 
-use agentc::check::{check_program, Loader};
+use agentc::check::{check_program, LoadError, Loader};
 use agentc::diagnostics::SourceMap;
 use agentc::syntax;
 use libfuzzer_sys::fuzz_target;
@@ -12,8 +12,8 @@ use libfuzzer_sys::fuzz_target;
 struct NoFiles;
 
 impl Loader for NoFiles {
-    fn load(&mut self, path: &str) -> Result<String, String> {
-        Err(format!("{path}: not found"))
+    fn load(&mut self, path: &str) -> Result<String, LoadError> {
+        Err(format!("{path}: not found").into())
     }
 }
 

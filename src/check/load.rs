@@ -134,18 +134,9 @@ impl Walk<'_> {
         match self.loader.load(resolved) {
             Ok(text) => Some(self.sources.add(resolved, text)),
             Err(error) => {
-                self.loaded.diagnostics.push(
-                    Diagnostic::new(
-                        Code::ImportNotFound,
-                        format!("cannot read imported file `{written}`: {error}"),
-                        span,
-                    )
-                    .with_label_message("imported here")
-                    .with_help(format!(
-                        "the path is relative to the importing file's directory; it resolved \
-                         to `{resolved}`"
-                    )),
-                );
+                self.loaded
+                    .diagnostics
+                    .push(not_loaded(&error, resolved, written, span));
                 None
             }
         }
@@ -180,6 +171,65 @@ impl Walk<'_> {
             "remove one of these imports: move what both files need into a third file that \
              both import",
         ));
+    }
+}
+
+/// Why an imported file was not read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LoadError {
+    /// It cannot be read: why, in words ("no such file or directory", "it is not UTF-8
+    /// text (line 3)" …), never its content.
+    Unreadable(String),
+    /// It lies, once links are followed, outside the directory imports are confined to:
+    /// `root`, as the user wrote it (several: "a` or `b").
+    OutsideRoot { root: String },
+}
+
+/// In words, for where there is no `import` to point at (the REPL's `:load`).
+impl std::fmt::Display for LoadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LoadError::Unreadable(reason) => f.write_str(reason),
+            LoadError::OutsideRoot { root } => write!(
+                f,
+                "it is outside the directory `{root}` programs are read from; widen it with \
+                 `--import-root DIR`"
+            ),
+        }
+    }
+}
+
+impl From<String> for LoadError {
+    fn from(reason: String) -> Self {
+        LoadError::Unreadable(reason)
+    }
+}
+
+/// The diagnostic at the `import` of a file that was not read: E0101, or E0107 outside the
+/// root.
+fn not_loaded(error: &LoadError, resolved: &str, written: &str, span: Span) -> Diagnostic {
+    match error {
+        LoadError::Unreadable(reason) => Diagnostic::new(
+            Code::ImportNotFound,
+            format!("cannot read imported file `{written}`: {reason}"),
+            span,
+        )
+        .with_label_message("imported here")
+        .with_help(format!(
+            "the path is relative to the importing file's directory; it resolved to \
+             `{resolved}`"
+        )),
+        LoadError::OutsideRoot { root } => Diagnostic::new(
+            Code::ImportOutsideRoot,
+            format!("imported file `{written}` is outside the program's root directory `{root}`"),
+            span,
+        )
+        .with_label_message("imported here")
+        .with_help(format!(
+            "imports stay inside the root directory, links followed, so that a program \
+             cannot read other files on the machine; move the file under `{root}`, or widen \
+             the root with `--import-root DIR`"
+        )),
     }
 }
 

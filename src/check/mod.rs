@@ -42,7 +42,7 @@ use crate::catalogue;
 use crate::diagnostics::{suggest, Code, Diagnostic, FileId, SourceMap, Span};
 use crate::ir;
 use crate::syntax::ast::{self, Item};
-pub use load::ParseCache;
+pub use load::{LoadError, ParseCache};
 use std::collections::{HashMap, HashSet};
 
 pub use decls::{DEFAULT_ATTEMPTS, DEFAULT_BACKOFF_MS, DEFAULT_MAX_BACKOFF_MS};
@@ -51,10 +51,11 @@ pub use types::Type;
 /// Reads imported files. The CLI implements it on the file system; tests and the REPL in
 /// memory. `path` is already resolved against the importing file (see [`resolve_import`]).
 pub trait Loader {
-    fn load(&mut self, path: &str) -> Result<String, String>;
+    fn load(&mut self, path: &str) -> Result<String, LoadError>;
 }
 
-/// A [`Loader`] over files held in memory, by path (tests, the REPL, benchmarks).
+/// A [`Loader`] over files held in memory, by path (tests, the REPL, benchmarks). Its root
+/// is the top of those paths: a path that leaves it (`../x.agent`, `/x.agent`) is refused.
 #[derive(Clone, Debug, Default)]
 pub struct MemoryLoader {
     pub files: HashMap<String, String>,
@@ -71,11 +72,15 @@ impl MemoryLoader {
 }
 
 impl Loader for MemoryLoader {
-    fn load(&mut self, path: &str) -> Result<String, String> {
+    fn load(&mut self, path: &str) -> Result<String, LoadError> {
+        let path = load::normalize(path);
+        if path.starts_with('/') || path == ".." || path.starts_with("../") {
+            return Err(LoadError::OutsideRoot { root: ".".into() });
+        }
         self.files
-            .get(&load::normalize(path))
+            .get(&path)
             .cloned()
-            .ok_or_else(|| "no such file".to_string())
+            .ok_or_else(|| LoadError::Unreadable("no such file".into()))
     }
 }
 

@@ -19,6 +19,8 @@ pub struct Args {
     /// How to print diagnostics.
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
+    #[command(flatten)]
+    pub imports: files::ImportRoots,
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -56,7 +58,11 @@ pub fn run(args: Args) -> ExitCode {
             Err(error) => return files::fail(&error.to_string()),
         }
     }
-    let diagnostics = files::check_all(&mut sources, reads, &mut FsLoader);
+    let mut loader = match FsLoader::new(&args.paths, &args.imports) {
+        Ok(loader) => loader,
+        Err(error) => return files::fail(&error.to_string()),
+    };
+    let diagnostics = files::check_all(&mut sources, reads, &mut loader);
 
     let stdout = std::io::stdout();
     let options = HumanOptions {

@@ -17,6 +17,8 @@ pub struct Args {
     /// Where to write the IR (default: standard output).
     #[arg(short, long, value_name = "OUT.json")]
     pub output: Option<PathBuf>,
+    #[command(flatten)]
+    pub imports: files::ImportRoots,
 }
 
 pub fn run(args: Args) -> ExitCode {
@@ -25,7 +27,11 @@ pub fn run(args: Args) -> ExitCode {
         Err(error) => return files::fail(&error.to_string()),
         Ok(Read::NotText(_, diagnostic)) => (vec![diagnostic], None),
         Ok(Read::Text(root)) => {
-            let checked = check::check_program(&mut sources, root, &mut FsLoader);
+            let mut loader = match FsLoader::new(std::slice::from_ref(&args.file), &args.imports) {
+                Ok(loader) => loader,
+                Err(error) => return files::fail(&error.to_string()),
+            };
+            let checked = check::check_program(&mut sources, root, &mut loader);
             (checked.diagnostics, checked.program)
         }
     };

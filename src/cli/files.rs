@@ -1,13 +1,13 @@
 //! What the commands share about files: reading `.agent` sources (UTF-8 through the syntax
 //! layer's decoding), finding them under directories, and a [`Loader`] for imports.
 
-use crate::check::{self, Loader};
+use crate::check::{self, LoadError, Loader};
 use crate::diagnostics::{Diagnostic, FileId, SourceMap};
 use crate::syntax;
 use std::collections::HashSet;
 use std::fmt;
-use std::io;
-use std::path::{Path, PathBuf};
+use std::io::{self, Read as _};
+use std::path::{Component, Path, PathBuf};
 
 /// A path the user named that cannot be used: the command stops with exit status 2.
 #[derive(Debug)]
@@ -62,8 +62,10 @@ pub fn display(path: &Path) -> String {
 }
 
 /// The `.agent` files the user means by `paths`: files as named (whatever their extension),
-/// directories searched recursively for `*.agent` (hidden directories skipped), in a stable
-/// order. No paths means the current directory.
+/// directories searched recursively for `*.agent` regular files (hidden directories
+/// skipped), in a stable order. No paths means the current directory. A link found in a
+/// directory that leads out of it is an error: a pull request cannot make `check DIR` read
+/// (and quote) a file elsewhere on the machine.
 pub fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>, PathError> {
     let default = [PathBuf::from(".")];
     let paths = if paths.is_empty() {
@@ -76,7 +78,12 @@ pub fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>, PathError> {
     for path in paths {
         let meta = std::fs::metadata(path).map_err(|e| PathError::io(path, &e))?;
         if meta.is_dir() {
-            walk(path, &mut found, &mut visited)?;
+            let top = std::fs::canonicalize(path).map_err(|e| PathError::io(path, &e))?;
+            let walk = Walk {
+                top: path,
+                top_canonical: &top,
+            };
+            walk.walk(path, &mut found, &mut visited)?;
         } else {
             found.push(path.clone());
         }
@@ -87,39 +94,70 @@ pub fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>, PathError> {
     Ok(found)
 }
 
-/// `visited` holds the directories already walked (canonical), so that a symbolic link to a
-/// parent directory does not loop forever.
-fn walk(
-    dir: &Path,
-    found: &mut Vec<PathBuf>,
-    visited: &mut HashSet<PathBuf>,
-) -> Result<(), PathError> {
-    let canonical = std::fs::canonicalize(dir).map_err(|e| PathError::io(dir, &e))?;
-    if !visited.insert(canonical) {
-        return Ok(());
-    }
-    let entries = std::fs::read_dir(dir).map_err(|e| PathError::io(dir, &e))?;
-    let mut entries: Vec<_> = entries
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| PathError::io(dir, &e))?;
-    entries.sort_by_key(|e| e.file_name());
-    for entry in entries {
-        let path = entry.path();
-        let name = entry.file_name();
-        let hidden = name.to_string_lossy().starts_with('.');
-        // `file_type` does not follow symlinks; `metadata` does, so linked folders count.
-        let Ok(meta) = std::fs::metadata(&path) else {
-            continue; // a dangling link is not a source file
-        };
-        if meta.is_dir() {
-            if !hidden {
-                walk(&path, found, visited)?;
-            }
-        } else if path.extension().is_some_and(|e| e == "agent") {
-            found.push(path);
+/// One directory named by the user, walked.
+struct Walk<'a> {
+    top: &'a Path,
+    top_canonical: &'a Path,
+}
+
+impl Walk<'_> {
+    /// `visited` holds the directories already walked (canonical), so that a symbolic link to a
+    /// parent directory does not loop forever.
+    fn walk(
+        &self,
+        dir: &Path,
+        found: &mut Vec<PathBuf>,
+        visited: &mut HashSet<PathBuf>,
+    ) -> Result<(), PathError> {
+        let canonical = std::fs::canonicalize(dir).map_err(|e| PathError::io(dir, &e))?;
+        if !visited.insert(canonical) {
+            return Ok(());
         }
+        let entries = std::fs::read_dir(dir).map_err(|e| PathError::io(dir, &e))?;
+        let mut entries: Vec<_> = entries
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| PathError::io(dir, &e))?;
+        entries.sort_by_key(|e| e.file_name());
+        for entry in entries {
+            let path = entry.path();
+            let name = entry.file_name();
+            let hidden = name.to_string_lossy().starts_with('.');
+            // `file_type` does not follow symlinks; `metadata` does, so linked folders count.
+            let Ok(meta) = std::fs::metadata(&path) else {
+                continue; // a dangling link is not a source file
+            };
+            // Regular files only: a FIFO would block the walk, a device never end.
+            let source = meta.is_file() && path.extension().is_some_and(|e| e == "agent");
+            if !(source || meta.is_dir() && !hidden) {
+                continue;
+            }
+            if entry.file_type().is_ok_and(|t| t.is_symlink()) {
+                self.stays_inside(&path)?;
+            }
+            if meta.is_dir() {
+                self.walk(&path, found, visited)?;
+            } else {
+                found.push(path);
+            }
+        }
+        Ok(())
     }
-    Ok(())
+
+    /// Refuses a link that leads out of the directory walked.
+    fn stays_inside(&self, link: &Path) -> Result<(), PathError> {
+        let target = std::fs::canonicalize(link).map_err(|e| PathError::io(link, &e))?;
+        if target.starts_with(self.top_canonical) {
+            return Ok(());
+        }
+        Err(PathError {
+            path: display(link),
+            reason: format!(
+                "it is a link that leads out of `{}`, so it is not read; name the file \
+                 itself to read it",
+                display(self.top)
+            ),
+        })
+    }
 }
 
 /// The result of reading one source file into a [`SourceMap`].
@@ -133,8 +171,33 @@ pub enum Read {
 
 /// Reads `path` into `sources` under its display name.
 pub fn read(sources: &mut SourceMap, path: &Path) -> Result<Read, PathError> {
-    let bytes = std::fs::read(path).map_err(|e| PathError::io(path, &e))?;
+    let bytes = read_source(path).map_err(|reason| PathError {
+        path: display(path),
+        reason,
+    })?;
     Ok(add(sources, display(path), &bytes))
+}
+
+/// The largest source file read, in bytes: a program is text written by people, and a
+/// link to `/dev/zero` must not exhaust memory.
+pub const MAX_SOURCE_FILE: u64 = 16 << 20;
+
+/// A file's bytes, reading no more than [`MAX_SOURCE_FILE`] (and one byte to know it is
+/// past it); the error says why in words.
+pub fn read_source(path: &Path) -> Result<Vec<u8>, String> {
+    let file = std::fs::File::open(path).map_err(|e| describe(&e))?;
+    let mut bytes = Vec::new();
+    io::Read::take(file, MAX_SOURCE_FILE + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| describe(&e))?;
+    if bytes.len() as u64 > MAX_SOURCE_FILE {
+        return Err(format!(
+            "it is larger than {} MiB, the limit for a source file; split it into files \
+             that import each other",
+            MAX_SOURCE_FILE >> 20
+        ));
+    }
+    Ok(bytes)
 }
 
 /// Adds a file's bytes to `sources`, decoded as the syntax layer does.
@@ -168,16 +231,137 @@ pub fn check_all(
     diagnostics
 }
 
+/// Where imports may be read from: `--import-root DIR` widens the directories a program's
+/// imports are confined to.
+#[derive(clap::Args, Debug, Default)]
+pub struct ImportRoots {
+    /// A directory imports may also be read from (repeatable). Without it, imports stay
+    /// inside the directory given or the directory of the file given.
+    #[arg(long = "import-root", value_name = "DIR")]
+    pub dirs: Vec<PathBuf>,
+}
+
 /// Imports read from the file system; paths are relative to the working directory, as the
-/// checker resolves them against the importing file's display path.
-pub struct FsLoader;
+/// checker resolves them against the importing file's display path. Only regular files of
+/// at most [`MAX_SOURCE_FILE`] bytes inside one of the roots (after following links) are
+/// read.
+pub struct FsLoader {
+    roots: Vec<Root>,
+}
+
+/// A directory imports are confined to, in the two forms an import is checked against.
+struct Root {
+    /// Absolute and lexically normalized: an import is refused before anything is read.
+    lexical: PathBuf,
+    /// Links followed: a link inside the root that leads out of it is refused too.
+    canonical: PathBuf,
+    shown: String,
+}
+
+impl FsLoader {
+    /// Imports confined to the directories among `paths`, the directory of each file among
+    /// them (the current directory when there is none), and the `widen` directories.
+    pub fn new(paths: &[PathBuf], widen: &ImportRoots) -> Result<Self, PathError> {
+        let named = paths.iter().map(|path| {
+            if path.is_dir() {
+                path.as_path()
+            } else {
+                path.parent()
+                    .filter(|p| !p.as_os_str().is_empty())
+                    .unwrap_or(Path::new("."))
+            }
+        });
+        let named: Vec<&Path> = if paths.is_empty() {
+            vec![Path::new(".")]
+        } else {
+            named.collect()
+        };
+        let mut roots = Vec::new();
+        for dir in named {
+            // A named path that does not exist has its own error where it is read.
+            if let Ok(root) = Root::new(dir) {
+                roots.push(root);
+            }
+        }
+        for dir in &widen.dirs {
+            roots.push(Root::new(dir).map_err(|e| PathError::io(dir, &e))?);
+        }
+        let mut seen = HashSet::new();
+        roots.retain(|root| seen.insert(root.canonical.clone()));
+        Ok(FsLoader { roots })
+    }
+
+    fn outside(&self) -> LoadError {
+        let shown: Vec<String> = self.roots.iter().map(|r| r.shown.clone()).collect();
+        LoadError::OutsideRoot {
+            root: shown.join("` or `"),
+        }
+    }
+}
+
+impl Root {
+    fn new(dir: &Path) -> io::Result<Self> {
+        Ok(Root {
+            lexical: lexical(dir),
+            canonical: std::fs::canonicalize(dir)?,
+            shown: display(dir),
+        })
+    }
+}
+
+/// `path` made absolute against the working directory, `.` and `..` resolved lexically.
+fn lexical(path: &Path) -> PathBuf {
+    let mut normal = PathBuf::new();
+    for part in std::env::current_dir()
+        .unwrap_or_default()
+        .join(path)
+        .components()
+    {
+        match part {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                normal.pop();
+            }
+            other => normal.push(other),
+        }
+    }
+    normal
+}
 
 impl Loader for FsLoader {
-    fn load(&mut self, path: &str) -> Result<String, String> {
-        let bytes = std::fs::read(path).map_err(|e| describe(&e))?;
+    fn load(&mut self, path: &str) -> Result<String, LoadError> {
+        // Never read, so never quoted: an import cannot show a `.env` in a diagnostic.
+        if !path.ends_with(".agent") {
+            return Err(LoadError::Unreadable(
+                "only `.agent` files can be imported".into(),
+            ));
+        }
+        let file = Path::new(path);
+        if !self
+            .roots
+            .iter()
+            .any(|r| lexical(file).starts_with(&r.lexical))
+        {
+            return Err(self.outside());
+        }
+        let canonical = std::fs::canonicalize(file).map_err(|e| describe(&e))?;
+        if !self
+            .roots
+            .iter()
+            .any(|r| canonical.starts_with(&r.canonical))
+        {
+            return Err(self.outside());
+        }
+        // Checked before opening: opening a FIFO blocks until something writes to it.
+        if !std::fs::metadata(&canonical).is_ok_and(|m| m.is_file()) {
+            return Err(LoadError::Unreadable("it is not a regular file".into()));
+        }
+        let bytes = read_source(&canonical)?;
         syntax::decode(&bytes).map_err(|e| {
             let line = e.text[..e.offset].matches('\n').count() + 1;
-            format!("it is not UTF-8 text (line {line}); save it as UTF-8")
+            LoadError::Unreadable(format!(
+                "it is not UTF-8 text (line {line}); save it as UTF-8"
+            ))
         })
     }
 }

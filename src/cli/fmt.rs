@@ -89,10 +89,10 @@ fn format_stdin(check: bool) -> Outcome {
 
 fn format_path(path: &Path, check: bool) -> Outcome {
     let shown = files::display(path);
-    let bytes = match fs::read(path) {
+    let bytes = match files::read_source(path) {
         Ok(bytes) => bytes,
-        Err(error) => {
-            eprintln!("error: cannot read `{shown}`: {}", files::describe(&error));
+        Err(reason) => {
+            eprintln!("error: cannot read `{shown}`: {reason}");
             return Outcome::Failed;
         }
     };

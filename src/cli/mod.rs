@@ -3,6 +3,7 @@
 
 mod check;
 mod compile;
+mod events;
 pub mod explain;
 pub mod files;
 mod fmt;

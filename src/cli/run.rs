@@ -1,6 +1,7 @@
 //! `agentc run PROGRAM... --events FILE|-`: runs a program against a stream of JSON Lines
 //! events, printing the trace as it goes (a timeline, or JSON Lines with `--trace json`).
 
+use super::events::EventLines;
 use super::files::{self, FsLoader, Read};
 use crate::check;
 use crate::diagnostics::render::{self, HumanOptions};
@@ -9,8 +10,7 @@ use crate::ir::{self, Value};
 use crate::runtime::executors::{self, ExecutorOptions};
 use crate::runtime::mock::{MockRule, MockServices};
 use crate::runtime::{
-    eval_constant, timeline, Environment, Event, ProcessEnv, Redactor, Runtime, TraceRecord,
-    TraceSink,
+    eval_constant, timeline, Environment, ProcessEnv, Redactor, Runtime, TraceRecord, TraceSink,
 };
 use crate::syntax::{self, ast};
 use std::io::{IsTerminal, Write};
@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
+use tokio::io::AsyncRead;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -43,6 +43,8 @@ pub struct Args {
     /// When to colour the timeline.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
+    #[command(flatten)]
+    pub imports: files::ImportRoots,
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -75,7 +77,7 @@ pub fn run(args: Args) -> ExitCode {
 }
 
 async fn run_async(args: Args) -> ExitCode {
-    let Some(program) = load_program(&args.program) else {
+    let Some(program) = load_program(&args.program, &args.imports) else {
         return ExitCode::FAILURE;
     };
     let colour = match args.color {
@@ -162,27 +164,22 @@ async fn run_async(args: Args) -> ExitCode {
 
 /// Streams events into the runtime, each line as soon as it is read.
 async fn feed(runtime: &Runtime, input: Box<dyn AsyncRead + Unpin + Send>, sink: &PrintSink) {
-    let mut lines = BufReader::new(input).lines();
-    let mut number = 0u64;
+    let mut lines = EventLines::new(input);
     loop {
-        let line = match lines.next_line().await {
+        let (number, event) = match lines.next().await {
             Ok(Some(line)) => line,
             Ok(None) => return,
             Err(e) => {
                 let message = format!("cannot read the events: {e}");
                 sink.record(TraceRecord::Error {
                     conversation: None,
-                    line: Some(number + 1),
+                    line: Some(lines.number() + 1),
                     message,
                 });
                 return;
             }
         };
-        number += 1;
-        if line.trim().is_empty() {
-            continue;
-        }
-        match Event::parse_line(&line) {
+        match event {
             Ok(event) => runtime.send(event),
             Err(message) => sink.record(TraceRecord::Error {
                 conversation: None,
@@ -243,7 +240,7 @@ impl Environment for PlaceholderSecrets {
 }
 
 /// The program from an IR file or from `.agent` sources (checked; diagnostics printed).
-fn load_program(paths: &[PathBuf]) -> Option<ir::Program> {
+fn load_program(paths: &[PathBuf], imports: &files::ImportRoots) -> Option<ir::Program> {
     if let [path] = paths {
         if path.extension().is_some_and(|e| e == "json") {
             return load_ir(path);
@@ -282,7 +279,14 @@ fn load_program(paths: &[PathBuf]) -> Option<ir::Program> {
     let program = match roots.as_slice() {
         _ if !diagnostics.is_empty() => None,
         [root] => {
-            let checked = check::check_program(&mut sources, *root, &mut FsLoader);
+            let mut loader = match FsLoader::new(paths, imports) {
+                Ok(loader) => loader,
+                Err(error) => {
+                    eprintln!("error: {error}");
+                    return None;
+                }
+            };
+            let checked = check::check_program(&mut sources, *root, &mut loader);
             diagnostics = checked.diagnostics;
             checked.program
         }

@@ -28,6 +28,8 @@ pub struct Args {
     /// Print what the runtime did in each test.
     #[arg(long)]
     pub trace: bool,
+    #[command(flatten)]
+    pub imports: files::ImportRoots,
 }
 
 /// A program that does not check: its tests cannot run, and it counts as one failure.
@@ -54,7 +56,11 @@ pub fn run(args: Args) -> ExitCode {
             Err(error) => return files::fail(&error.to_string()),
         }
     }
-    let workspace = check::check_workspace(&mut sources, &texts, &mut FsLoader);
+    let mut loader = match FsLoader::new(&args.paths, &args.imports) {
+        Ok(loader) => loader,
+        Err(error) => return files::fail(&error.to_string()),
+    };
+    let workspace = check::check_workspace(&mut sources, &texts, &mut loader);
     // Errors outside any program (no file has an `agent` block, a file that does not parse):
     // one failure per file. Warnings (a file no program imports) do not fail tests.
     for diagnostic in workspace.diagnostics.iter().filter(|d| d.is_error()) {

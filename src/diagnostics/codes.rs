@@ -51,6 +51,7 @@ codes! {
     MultipleAgents = "E0104", Error, "more than one agent block";
     DuplicateName = "E0105", Error, "duplicate name";
     DuplicateField = "E0106", Error, "field given twice";
+    ImportOutsideRoot = "E0107", Error, "import outside the program's root directory";
     // Resolution: E02xx
     UnknownName = "E0201", Error, "unknown name";
     UnknownTarget = "E0202", Error, "unknown target";

@@ -1,6 +1,8 @@
 //! Events fed to the runtime, and their JSON Lines form:
 //! `{"conversation":"c-42","event":"call_ringing","payload":{"from":"+336…"}}`.
 
+mod unique_keys;
+
 use super::clock::parse_duration;
 use crate::catalogue::{self, Channel, Ty};
 use crate::ir::{SendEvent, Value};
@@ -79,7 +81,7 @@ impl Event {
     /// Parses one JSON Lines event. The error says what is wrong, without the line number
     /// (the caller knows it).
     pub fn parse_line(line: &str) -> Result<Event, String> {
-        let json: Json = serde_json::from_str(line).map_err(|e| format!("not valid JSON: {e}"))?;
+        let json = unique_keys::parse(line)?;
         let Json::Object(fields) = &json else {
             return Err("an event must be a JSON object".into());
         };

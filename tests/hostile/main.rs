@@ -3,4 +3,5 @@
 //! fix it guards (issue 9); ARCHITECTURE.md names the invariant each module keeps.
 
 mod egress;
+mod inputs;
 mod values;

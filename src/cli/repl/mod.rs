@@ -32,6 +32,7 @@ use rustyline::{CompletionType, Config, Context, Editor, Helper};
 use session::Session;
 use std::borrow::Cow;
 use std::io::{BufRead, IsTerminal};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::rc::Rc;
 
@@ -39,6 +40,8 @@ use std::rc::Rc;
 pub struct Args {
     /// Files to load; their diagnostics are shown and the session opens anyway.
     pub files: Vec<String>,
+    #[command(flatten)]
+    pub imports: super::files::ImportRoots,
 }
 
 const PROMPT: &str = "agentc> ";
@@ -47,7 +50,18 @@ pub fn run(args: Args) -> ExitCode {
     let interactive = std::io::stdin().is_terminal();
     let color = interactive && super::files::use_color(std::io::stdout().is_terminal());
     let mut out = Printer::new(Box::new(std::io::stdout()), color);
-    let mut session = match Session::new(Box::new(super::files::FsLoader)) {
+    // Files are read from the current directory, the files' own and the `--import-root`s.
+    let readable: Vec<PathBuf> = std::iter::once(PathBuf::from("."))
+        .chain(args.files.iter().map(PathBuf::from))
+        .collect();
+    let loader = match super::files::FsLoader::new(&readable, &args.imports) {
+        Ok(loader) => loader,
+        Err(e) => {
+            eprintln!("agentc repl: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let mut session = match Session::new(Box::new(loader)) {
         Ok(session) => session,
         Err(e) => {
             eprintln!("agentc repl: cannot start: {e}");

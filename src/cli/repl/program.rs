@@ -8,7 +8,7 @@
 //! that imports the loaded files, then the typed entries, in order.
 
 use super::names::Names;
-use crate::check::{self, Checked, Loader};
+use crate::check::{self, Checked, LoadError, Loader};
 use crate::diagnostics::{Diagnostic, FileId, SourceMap};
 use crate::ir;
 use crate::syntax::{self, ast};
@@ -524,7 +524,7 @@ struct Blanked<'a> {
 }
 
 impl Loader for Blanked<'_> {
-    fn load(&mut self, path: &str) -> Result<String, String> {
+    fn load(&mut self, path: &str) -> Result<String, LoadError> {
         let Some(source) = self.program.sources.get(path) else {
             return self.program.files.load(path);
         };
@@ -540,7 +540,7 @@ impl Loader for Blanked<'_> {
             }
         }
         // Whole UTF-8 sequences were replaced, so the text is still UTF-8.
-        String::from_utf8(text).map_err(|e| e.to_string())
+        String::from_utf8(text).map_err(|e| e.to_string().into())
     }
 }
 

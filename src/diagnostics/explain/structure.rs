@@ -8,8 +8,11 @@ use crate::diagnostics::Code;
 pub(super) const ENTRIES: &[Explanation] = &[
     Explanation {
         code: Code::ImportNotFound,
-        summary: "An `import` names a file that cannot be read. Import paths are relative to \
-                  the directory of the file that imports.",
+        summary: "An `import` names a file that cannot be read: it does not exist, is not an \
+                  `.agent` file, not a regular file, not UTF-8 text, or larger than 16 MiB. \
+                  Import paths are relative to the directory of the file that imports. A \
+                  file that is not an `.agent` program is never read, so nothing of it shows \
+                  in a diagnostic.",
         fix: "Correct the path (relative to the importing file), or create the file.",
         wrong: Example::Files(&[ExampleFile {
             path: "main.agent",
@@ -183,5 +186,44 @@ on conversation_started reply welcome
         fixed: Fixed::Edits(&[
             ("  text: \"Hello!\"\n", ""),
         ]),
+    },
+    Explanation {
+        code: Code::ImportOutsideRoot,
+        summary: "An `import` leaves the program's root directory: the directory of the root \
+                  file, or the directory given to `check`, `test` or `run`. Imports stay \
+                  inside it, links followed, so that a program from a pull request cannot \
+                  read (and show in CI logs) other files on the machine.",
+        fix: "Move the imported file under the root directory and import it from there, or \
+              widen the root with `--import-root DIR` on the command that loads the program.",
+        wrong: Example::One(
+            r#"import "../shared/replies.agent"
+
+agent shop {
+  channels: [chat]
+}
+
+on conversation_started reply welcome
+"#,
+        ),
+        fixed: Fixed::Program(Example::Files(&[
+            ExampleFile {
+                path: "main.agent",
+                text: Cow::Borrowed(r#"import "shared/replies.agent"
+
+agent shop {
+  channels: [chat]
+}
+
+on conversation_started reply welcome
+"#),
+                encoding: Encoding::Utf8,
+            },
+            ExampleFile {
+                path: "shared/replies.agent",
+                text: Cow::Borrowed(r#"reply welcome { text: "Hi! How can I help?" }
+"#),
+                encoding: Encoding::Utf8,
+            },
+        ])),
     },
 ];
