@@ -9,6 +9,7 @@ pub mod cli;
 pub mod diagnostics;
 pub mod fmt;
 pub mod ir;
+pub mod printable;
 pub mod runtime;
 pub mod syntax;
 pub mod testing;

@@ -602,17 +602,10 @@ impl<'a> Checker<'a> {
                 None => task_arg_sink(target.kind.name, &sig.name, param),
             };
             let slot = format!("argument `{param}` of `{}`", sig.name);
-            match sink {
-                Sink::Url => self.diags.push(security::secret_in_url(secret, &slot)),
-                Sink::Shown => self.diags.push(security::secret_shown(secret, &slot)),
-                Sink::Sent => {
-                    let insecure = target.decl.and_then(|j| self.targets[j].insecure.clone());
-                    if let Some((host, url)) = insecure {
-                        self.diags
-                            .push(security::secret_over_http(secret, &host, url));
-                    }
-                }
-            }
+            let insecure = target.decl.and_then(|j| self.targets[j].insecure.clone());
+            let insecure = insecure.as_ref().map(|(host, url)| (host.as_str(), *url));
+            self.diags
+                .extend(security::breach(sink, secret, &slot, insecure));
         }
         Some(t.expr)
     }

@@ -20,7 +20,7 @@ pub const DEFAULT_BACKOFF_MS: u64 = 200;
 pub const DEFAULT_MAX_BACKOFF_MS: u64 = 5_000;
 
 /// Fields whose value is the address of a service.
-const URL_FIELDS: &[&str] = &["base_url", "instance_url", "url"];
+pub(super) const URL_FIELDS: &[&str] = &["base_url", "instance_url", "url"];
 
 /// Checks the agent block and its params; returns what every later pass reads.
 pub fn agent<'a>(p: &'a Program<'a>, diags: &mut Vec<Diagnostic>) -> (Env<'a>, Option<ir::Agent>) {
@@ -774,7 +774,7 @@ fn catalogue_ty(ty: ir::Type) -> Ty {
 }
 
 /// The parameter names an expression reads.
-fn params_read(expr: &ir::Expr, out: &mut Vec<String>) {
+pub(super) fn params_read(expr: &ir::Expr, out: &mut Vec<String>) {
     match expr {
         ir::Expr::Var(ir::Scope::Param(name)) => {
             if !out.contains(name) {

@@ -519,8 +519,7 @@ impl<'s, 'd> ExprChecker<'s, 'd> {
             lowered.push(t.expr);
         }
         let result = Type::from_catalogue(spec.result);
-        // Only a function returning text (or auth) can carry a secret's value onwards.
-        let carries = matches!(result, Type::Text | Type::Auth | Type::Any);
+        let carries = super::security::call_carries(spec.result);
         Typed::new(ir::Expr::Call(spec.name.to_string(), lowered), result).tainted(if carries {
             secret
         } else {

@@ -23,6 +23,7 @@
 mod actions;
 mod bindings;
 mod checker;
+mod compiled;
 mod consts;
 mod decls;
 mod expr;
@@ -42,6 +43,7 @@ use crate::catalogue;
 use crate::diagnostics::{suggest, Code, Diagnostic, FileId, SourceMap, Span};
 use crate::ir;
 use crate::syntax::ast::{self, Item};
+pub use compiled::{check_compiled, Breach};
 pub use load::{LoadError, ParseCache};
 use std::collections::{HashMap, HashSet};
 
@@ -257,14 +259,25 @@ pub struct ExprContext {
     pub block: bool,
 }
 
-/// Checks one expression against `program`'s scope; returns its IR and its type's name
-/// (`text`, `number`, `bool`, `duration`, `list`, `record`, `any`, `null`, `auth`), or the
-/// errors found. Spans in the diagnostics are those of `expr`.
+/// An expression checked on its own (typed at the REPL, a value in a mocks file).
+#[derive(Debug)]
+pub struct CheckedExpr {
+    pub expr: ir::Expr,
+    /// Its type's name: `text`, `number`, `bool`, `duration`, `list`, `record`, `any`,
+    /// `null`, `auth`.
+    pub ty: String,
+    /// Its value is computed from a `secret(..)` read (the rule E0407 applies to
+    /// programs), so it is never shown.
+    pub carries_secret: bool,
+}
+
+/// Checks one expression against `program`'s scope, or returns the errors found. Spans in
+/// the diagnostics are those of `expr`.
 pub fn check_expr(
     program: &ir::Program,
     context: &ExprContext,
     expr: &ast::Expr,
-) -> Result<(ir::Expr, String), Vec<Diagnostic>> {
+) -> Result<CheckedExpr, Vec<Diagnostic>> {
     let mut diags = Vec::new();
     let event = match &context.event {
         Some(name) => match catalogue::event(name) {
@@ -312,7 +325,11 @@ pub fn check_expr(
     if diags.iter().any(Diagnostic::is_error) {
         return Err(diags);
     }
-    Ok((typed.expr, typed.ty.name().to_string()))
+    Ok(CheckedExpr {
+        expr: typed.expr,
+        ty: typed.ty.name().to_string(),
+        carries_secret: typed.secret.is_some(),
+    })
 }
 
 /// The help line of an unknown name: "did you mean `x`?" when one is close, else `fallback`.

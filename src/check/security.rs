@@ -1,6 +1,8 @@
 //! Where secrets may go (spec §7): never in clear over the network, never where a person or a
 //! store would see them. Secrets belong in target fields, `auth` and headers.
 
+use super::types::Type;
+use crate::catalogue::Ty;
 use crate::diagnostics::{Code, Diagnostic, Span};
 
 /// What happens to a value put in some slot.
@@ -24,6 +26,31 @@ pub fn task_arg_sink(kind: &str, task: &str, arg: &str) -> Sink {
         ("call", "send_dtmf", _) => Sink::Sent,
         _ => Sink::Shown,
     }
+}
+
+/// What a secret put in a slot of the given sink breaks, if anything: E0406 in a URL or
+/// sent in clear to `insecure` (the target's plain-http host and the URL's span), E0407
+/// where it is shown.
+pub fn breach(
+    sink: Sink,
+    secret: Span,
+    slot: &str,
+    insecure: Option<(&str, Span)>,
+) -> Option<Diagnostic> {
+    match sink {
+        Sink::Url => Some(secret_in_url(secret, slot)),
+        Sink::Shown => Some(secret_shown(secret, slot)),
+        Sink::Sent => insecure.map(|(host, url)| secret_over_http(secret, host, url)),
+    }
+}
+
+/// Whether a function's result carries a secret passed to it: only one returning text
+/// (or auth) can.
+pub fn call_carries(result: Ty) -> bool {
+    matches!(
+        Type::from_catalogue(result),
+        Type::Text | Type::Auth | Type::Any
+    )
 }
 
 /// The host of an `http://` URL when it is not loopback: the URL sends in clear.

@@ -892,18 +892,23 @@ fn check_expr_types_against_the_program() {
             .0
             .expect("expression parses")
     };
-    let (_, ty) = check_expr(&ir, &ExprContext::default(), &parse("n + 1")).unwrap();
-    assert_eq!(ty, "number");
-    let (_, ty) = check_expr(&ir, &ExprContext::default(), &parse("\"a\" + note")).unwrap();
-    assert_eq!(ty, "text");
+    let ty = |text| {
+        check_expr(&ir, &ExprContext::default(), &parse(text))
+            .unwrap()
+            .ty
+    };
+    assert_eq!(ty("n + 1"), "number");
+    assert_eq!(ty("\"a\" + note"), "text");
     let errors = check_expr(&ir, &ExprContext::default(), &parse("nn + 1")).unwrap_err();
     assert_eq!(errors[0].code, Code::UnknownName);
     let context = ExprContext {
         event: Some("message_received".into()),
         ..Default::default()
     };
-    let (_, ty) = check_expr(&ir, &context, &parse("event.text")).unwrap();
-    assert_eq!(ty, "text");
+    assert_eq!(
+        check_expr(&ir, &context, &parse("event.text")).unwrap().ty,
+        "text"
+    );
     assert!(check_expr(&ir, &ExprContext::default(), &parse("block.name")).is_err());
 }
 

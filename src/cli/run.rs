@@ -7,7 +7,8 @@ use crate::check;
 use crate::diagnostics::render::{self, HumanOptions};
 use crate::diagnostics::{Diagnostic, SourceMap};
 use crate::ir::{self, Value};
-use crate::runtime::executors::{self, ExecutorOptions};
+use crate::printable::escape;
+use crate::runtime::executors;
 use crate::runtime::mock::{MockRule, MockServices};
 use crate::runtime::{
     eval_constant, timeline, Environment, ProcessEnv, Redactor, Runtime, TraceRecord, TraceSink,
@@ -98,14 +99,12 @@ async fn run_async(args: Args) -> ExitCode {
         .trace(sink.clone())
         .redactor(redactor.clone())
         .dry_run(args.dry_run)
-        .executor_factory(Arc::new(|target, fields| {
-            executors::build(target, fields, &ExecutorOptions::default())
-        }));
+        .executor_factory(executors::factory(&redactor));
     // Kept alive for the whole run: dropping it stops the mock servers.
     let mut _mocks = None;
     let mut seeds = Vec::new();
     if let Some(path) = &args.mocks {
-        let Some(mut rules) = load_mocks(path, &program) else {
+        let Some(mut rules) = load_mocks(path, &program, &redactor) else {
             return ExitCode::FAILURE;
         };
         seeds = take_sql_seeds(&mut rules, &program);
@@ -127,7 +126,7 @@ async fn run_async(args: Args) -> ExitCode {
     let runtime = match builder.build() {
         Ok(runtime) => runtime,
         Err(e) => {
-            eprintln!("error: the program cannot run: {e}");
+            eprintln!("error: the program cannot run: {}", escape(&e));
             return ExitCode::FAILURE;
         }
     };
@@ -137,7 +136,7 @@ async fn run_async(args: Args) -> ExitCode {
             let args =
                 indexmap::IndexMap::from([("statement".to_string(), Value::Text(statement))]);
             if let Err(e) = runtime.run_task(&target, "execute", args, Vec::new()).await {
-                eprintln!("error: the mocks' SQL on `{target}` failed: {e}");
+                eprintln!("error: the mocks' SQL on `{target}` failed: {}", escape(&e));
                 return ExitCode::FAILURE;
             }
         }
@@ -329,30 +328,47 @@ fn print_diagnostics(sources: &SourceMap, diagnostics: &[Diagnostic]) {
     let _ = stderr.lock().write_all(text.as_bytes());
 }
 
+/// A compiled program, read with [`ir::from_json`] and checked again
+/// ([`check::check_compiled`]): an IR file is refused for what its source would be.
 fn load_ir(path: &Path) -> Option<ir::Program> {
+    let shown = escape(&path.display().to_string()).into_owned();
     let text = match std::fs::read_to_string(path) {
         Ok(text) => text,
         Err(e) => {
-            eprintln!("error: cannot read `{}`: {e}", path.display());
+            eprintln!("error: cannot read `{shown}`: {e}");
             return None;
         }
     };
-    match serde_json::from_str::<ir::Program>(&text) {
-        Ok(program) if program.version == ir::IR_VERSION => Some(program),
-        Ok(program) => {
-            eprintln!(
-                "error: `{}` is IR version {}, this agentc reads version {}: compile the program again",
-                path.display(),
-                program.version,
-                ir::IR_VERSION
-            );
-            None
-        }
+    let program = match ir::from_json(&text) {
+        Ok(program) => program,
         Err(e) => {
-            eprintln!("error: `{}` is not a compiled program: {e}", path.display());
-            None
+            eprintln!("error: `{shown}` {}", escape(&e));
+            return None;
+        }
+    };
+    let breaches = check::check_compiled(&program);
+    if breaches.is_empty() {
+        return Some(program);
+    }
+    let mut text = String::new();
+    for breach in &breaches {
+        let d = &breach.diagnostic;
+        text += &format!(
+            "error[{}]: {} ({})\n",
+            d.code,
+            escape(&d.message),
+            breach.place
+        );
+        if let Some(help) = &d.help {
+            text += &format!("  help: {help}\n");
         }
     }
+    text += &format!(
+        "error: `{shown}` breaks rules the checker applies to its source: fix the source and \
+         compile it again\n"
+    );
+    let _ = std::io::stderr().lock().write_all(text.as_bytes());
+    None
 }
 
 /// `mock DB SQL "statement"` rules on sql targets: statements to run before the events.
@@ -374,7 +390,7 @@ fn take_sql_seeds(rules: &mut Vec<MockRule>, program: &ir::Program) -> Vec<(Stri
 }
 
 /// The `mock` statements of a mocks file, their values evaluated.
-fn load_mocks(path: &Path, program: &ir::Program) -> Option<Vec<MockRule>> {
+fn load_mocks(path: &Path, program: &ir::Program, redactor: &Redactor) -> Option<Vec<MockRule>> {
     let mut sources = SourceMap::new();
     let id = match files::read(&mut sources, path) {
         Ok(Read::Text(id)) => id,
@@ -398,7 +414,7 @@ fn load_mocks(path: &Path, program: &ir::Program) -> Option<Vec<MockRule>> {
             eprintln!("error: {problem}");
             return None;
         };
-        match mock_rule(program, mock) {
+        match mock_rule(program, mock, redactor) {
             Ok(rule) => rules.push(rule),
             Err(mut found) => diagnostics.append(&mut found),
         }
@@ -407,14 +423,19 @@ fn load_mocks(path: &Path, program: &ir::Program) -> Option<Vec<MockRule>> {
     (!diagnostics.iter().any(Diagnostic::is_error)).then_some(rules)
 }
 
-fn mock_rule(program: &ir::Program, mock: &ast::Mock) -> Result<MockRule, Vec<Diagnostic>> {
-    let path = match constant(program, &mock.path)? {
+fn mock_rule(
+    program: &ir::Program,
+    mock: &ast::Mock,
+    redactor: &Redactor,
+) -> Result<MockRule, Vec<Diagnostic>> {
+    let constant = |expr| constant(program, expr, redactor);
+    let path = match constant(&mock.path)? {
         Value::Text(path) => path,
         _ => return Err(vec![not_constant(&mock.path, "the path must be a text")]),
     };
     let status = match &mock.status {
         None => None,
-        Some(expr) => match constant(program, expr)? {
+        Some(expr) => match constant(expr)? {
             Value::Number(n) if (100.0..=599.0).contains(&n) && n.fract() == 0.0 => Some(n as u16),
             _ => {
                 return Err(vec![not_constant(
@@ -426,7 +447,7 @@ fn mock_rule(program: &ir::Program, mock: &ast::Mock) -> Result<MockRule, Vec<Di
     };
     let body = match &mock.body {
         None => None,
-        Some(expr) => Some(constant(program, expr)?),
+        Some(expr) => Some(constant(expr)?),
     };
     Ok(MockRule::new(
         mock.target.name.as_str(),
@@ -441,10 +462,16 @@ fn not_constant(expr: &ast::Expr, message: &str) -> Diagnostic {
     Diagnostic::new(crate::diagnostics::Code::TypeMismatch, message, expr.span)
 }
 
-/// A mock's value: checked like any expression, then evaluated with no conversation.
-fn constant(program: &ir::Program, expr: &ast::Expr) -> Result<Value, Vec<Diagnostic>> {
-    let (lowered, _) = check::check_expr(program, &check::ExprContext::default(), expr)?;
-    eval_constant(&lowered, &ProcessEnv, &Redactor::default()).map_err(|e| {
+/// A mock's value: checked like any expression, then evaluated with no conversation, in
+/// the run's environment; a secret it reads is registered with the run's `redactor`, so
+/// a mock answer that carries it is redacted in the trace like any other.
+fn constant(
+    program: &ir::Program,
+    expr: &ast::Expr,
+    redactor: &Redactor,
+) -> Result<Value, Vec<Diagnostic>> {
+    let checked = check::check_expr(program, &check::ExprContext::default(), expr)?;
+    eval_constant(&checked.expr, &PlaceholderSecrets, redactor).map_err(|e| {
         vec![Diagnostic::new(
             crate::diagnostics::Code::NotConstant,
             e.0,

@@ -7,6 +7,7 @@ use super::files::{self, FsLoader, Read};
 use crate::check;
 use crate::diagnostics::render::{self, HumanOptions};
 use crate::diagnostics::{Diagnostic, Label, SourceMap, Span};
+use crate::printable::escape;
 use crate::runtime::timeline;
 use crate::testing::junit::{self, JunitCase};
 use crate::testing::{self, Case, Failure, Outcome};
@@ -179,7 +180,11 @@ impl Printer<'_> {
         } else {
             self.paint("FAIL", "1;31")
         };
-        let mut text = format!("{verdict} {} › {}\n", case.file(), case.name());
+        let mut text = format!(
+            "{verdict} {} › {}\n",
+            escape(case.file()),
+            escape(case.name())
+        );
         if self.trace {
             for record in &outcome.trace {
                 let rendered = timeline::render(record, self.options.color);
@@ -196,13 +201,17 @@ impl Printer<'_> {
         let verdict = self.paint("FAIL", "1;31");
         text.push_str(&format!(
             "{verdict} {} › the program does not check\n",
-            program.file
+            escape(&program.file)
         ));
         self.print(&text);
     }
 
     fn failure(&self, case: &Case, failure: &Failure) {
-        let title = format!("\n── {} › {} ──\n", case.file(), case.name());
+        let title = format!(
+            "\n── {} › {} ──\n",
+            escape(case.file()),
+            escape(case.name())
+        );
         let label = Label {
             span: self.source_span(case, failure.span),
             message: Some("this step failed".into()),

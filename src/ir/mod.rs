@@ -2,8 +2,11 @@
 //! Serialized as JSON by `agentc compile`; versioned (`version`) and deterministic (maps are
 //! ordered by name, bindings and tests keep source order). Documented in `docs/ir.md`.
 
+mod read;
 mod value;
+mod walk;
 
+pub use read::{from_json, MAX_NESTING};
 pub use value::{mebibytes, Breach, Measure, ParseError, Value, ValueBounds};
 
 use crate::catalogue::Channel;

@@ -149,6 +149,7 @@ impl RuntimeBuilder {
     /// fields cannot be evaluated (a missing secret) or whose executor cannot be built gets
     /// one that fails every task with the reason: the conversations still run.
     pub fn build(self) -> Result<Runtime, String> {
+        self.redactor.register_program(&self.program, &*self.env);
         let plan = Plan::new(self.program)?;
         let tracer = Tracer::new(self.trace, self.redactor.clone());
         let mut executors = Vec::with_capacity(plan.targets.len());

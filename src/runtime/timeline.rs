@@ -9,10 +9,12 @@
 //! c-42 ■ end  active  labels [vip]  params {…}
 //! ```
 //!
-//! The caller decides on colour (only on a terminal); texts are already redacted.
+//! The caller decides on colour (only on a terminal); texts are already redacted, and are
+//! escaped here ([`crate::printable`]).
 
 use super::dispatch::show;
 use super::trace::{ActionStatus, TraceRecord};
+use crate::printable::escape as e;
 use serde_json::Value as Json;
 
 /// Longest value shown inline before it is shortened with `…`.
@@ -48,10 +50,17 @@ impl Paint {
     }
 }
 
-/// One record as one line (no trailing newline).
+/// One record as one line (no trailing newline). Every text from outside (ids, names,
+/// labels, reasons, errors, values) is escaped: it cannot drive the terminal or forge a line.
 pub fn render(record: &TraceRecord, colour: bool) -> String {
     let p = Paint(colour);
-    let who = |c: &str| p.bold(c);
+    let who = |c: &str| p.bold(&e(c));
+    // An optional text after a fixed prefix: ` to {queue}`, ` ({reason})`.
+    let opt = |text: &Option<String>, before: &str, after: &str| {
+        text.as_deref()
+            .map(|t| format!("{before}{}{after}", e(t)))
+            .unwrap_or_default()
+    };
     match record {
         TraceRecord::Event {
             conversation,
@@ -62,9 +71,9 @@ pub fn render(record: &TraceRecord, colour: bool) -> String {
             payload,
         } => {
             let what = match (usecase, block) {
-                (Some(u), Some(b)) => format!("block {u}.{b}"),
-                (Some(u), None) => format!("usecase {u}"),
-                _ => event.clone(),
+                (Some(u), Some(b)) => format!("block {}.{}", e(u), e(b)),
+                (Some(u), None) => format!("usecase {}", e(u)),
+                _ => e(event).into_owned(),
             };
             let payload = match payload {
                 _ if usecase.is_some() => String::new(),
@@ -106,14 +115,14 @@ pub fn render(record: &TraceRecord, colour: bool) -> String {
                 (ActionStatus::Skipped, _) => p.dim("–"),
                 (ActionStatus::Failed, _) => p.red("✗"),
             };
-            line += &format!(" {}", p.bold(action));
+            line += &format!(" {}", p.bold(&e(action)));
             if let Some(cause) = on_failure_of {
-                line += &p.dim(&format!(" (on failure of {cause})"));
+                line += &p.dim(&format!(" (on failure of {})", e(cause)));
             }
             if *status == ActionStatus::Skipped && error.is_none() {
                 return line + &p.dim("  skipped");
             }
-            line += &p.dim(&format!("  {target}.{task}"));
+            line += &p.dim(&format!("  {}.{}", e(target), e(task)));
             // Tries and time tell something only about services.
             let builtin = target == "conversation" || target == "call";
             if !dry_run && !builtin && *attempts > 0 {
@@ -121,13 +130,13 @@ pub fn render(record: &TraceRecord, colour: bool) -> String {
                 line += &format!("  {attempts} {tries} {duration_ms}ms");
             }
             if let Some(request) = request {
-                line += &format!("  {}", p.cyan(request));
+                line += &format!("  {}", p.cyan(&e(request)));
             }
             if let (Some(param), Some(value)) = (saved, value) {
-                line += &format!(" → {param} = {}", inline(value));
+                line += &format!(" → {} = {}", e(param), inline(value));
             }
             if let Some(error) = error {
-                line += &format!("  {}", p.red(error));
+                line += &format!("  {}", p.red(&e(error)));
             }
             line
         }
@@ -137,9 +146,10 @@ pub fn render(record: &TraceRecord, colour: bool) -> String {
             text,
             ..
         } => format!(
-            "{}    » reply {reply}: {}",
+            "{}    » reply {}: {}",
             who(conversation),
-            p.cyan(&format!("{text:?}"))
+            e(reply),
+            p.cyan(&quoted(text))
         ),
         TraceRecord::Label {
             conversation,
@@ -147,9 +157,10 @@ pub fn render(record: &TraceRecord, colour: bool) -> String {
             added,
             ..
         } => format!(
-            "{}    {} label {label}",
+            "{}    {} label {}",
             who(conversation),
-            if *added { "+" } else { "-" }
+            if *added { "+" } else { "-" },
+            e(label)
         ),
         TraceRecord::Escalation {
             conversation,
@@ -160,14 +171,8 @@ pub fn render(record: &TraceRecord, colour: bool) -> String {
             "{}    {}{}{}",
             who(conversation),
             p.yellow("⇢ escalate"),
-            queue
-                .as_ref()
-                .map(|q| format!(" to {q}"))
-                .unwrap_or_default(),
-            reason
-                .as_ref()
-                .map(|r| format!(" ({r})"))
-                .unwrap_or_default()
+            opt(queue, " to ", ""),
+            opt(reason, " (", ")")
         ),
         TraceRecord::Transfer {
             conversation,
@@ -176,12 +181,14 @@ pub fn render(record: &TraceRecord, colour: bool) -> String {
             whisper,
             ..
         } => format!(
-            "{}    {} to {to} ({mode}){}",
+            "{}    {} to {} ({}){}",
             who(conversation),
             p.yellow("☎ transfer"),
+            e(to),
+            e(mode),
             whisper
                 .as_ref()
-                .map(|w| format!(", whisper {w:?}"))
+                .map(|w| format!(", whisper {}", quoted(w)))
                 .unwrap_or_default()
         ),
         TraceRecord::Hangup {
@@ -192,16 +199,13 @@ pub fn render(record: &TraceRecord, colour: bool) -> String {
             "{}    {}{}",
             who(conversation),
             p.yellow("☎ hang up"),
-            reason
-                .as_ref()
-                .map(|r| format!(" ({r})"))
-                .unwrap_or_default()
+            opt(reason, " (", ")")
         ),
         TraceRecord::Dtmf {
             conversation,
             digits,
             ..
-        } => format!("{}    ☎ send DTMF {digits}", who(conversation)),
+        } => format!("{}    ☎ send DTMF {}", who(conversation), e(digits)),
         TraceRecord::Hold {
             conversation,
             message,
@@ -211,23 +215,19 @@ pub fn render(record: &TraceRecord, colour: bool) -> String {
             who(conversation),
             message
                 .as_ref()
-                .map(|m| format!(" {m:?}"))
+                .map(|m| format!(" {}", quoted(m)))
                 .unwrap_or_default()
         ),
         TraceRecord::Say {
             conversation, text, ..
         } => {
-            format!(
-                "{}    ☎ say {}",
-                who(conversation),
-                p.cyan(&format!("{text:?}"))
-            )
+            format!("{}    ☎ say {}", who(conversation), p.cyan(&quoted(text)))
         }
         TraceRecord::Language {
             conversation,
             language,
             ..
-        } => format!("{}    language → {language}", who(conversation)),
+        } => format!("{}    language → {}", who(conversation), e(language)),
         TraceRecord::Close {
             conversation,
             reason,
@@ -236,10 +236,7 @@ pub fn render(record: &TraceRecord, colour: bool) -> String {
             "{}    {}{}",
             who(conversation),
             p.yellow("close conversation"),
-            reason
-                .as_ref()
-                .map(|r| format!(" ({r})"))
-                .unwrap_or_default()
+            opt(reason, " (", ")")
         ),
         TraceRecord::Error {
             conversation,
@@ -248,10 +245,10 @@ pub fn render(record: &TraceRecord, colour: bool) -> String {
         } => {
             let place = match (line, conversation) {
                 (Some(line), _) => format!("line {line}: "),
-                (None, Some(c)) => format!("{c}: "),
+                (None, Some(c)) => format!("{}: ", e(c)),
                 (None, None) => String::new(),
             };
-            format!("{} {place}{message}", p.red("error:"))
+            format!("{} {place}{}", p.red("error:"), e(message))
         }
         TraceRecord::End {
             conversation,
@@ -263,16 +260,24 @@ pub fn render(record: &TraceRecord, colour: bool) -> String {
             who(conversation),
             p.bold("■ end"),
             status.name(),
-            labels.join(", "),
+            e(&labels.join(", ")),
             inline(params)
         ),
     }
 }
 
+/// A text as the timeline quotes it (`"Hi Maya!"`), escaped.
+fn quoted(text: &str) -> String {
+    e(&format!("{text:?}")).into_owned()
+}
+
+/// A JSON value on one line, shortened past [`MAX_INLINE`]; serde escapes the C0 controls
+/// and [`crate::printable::escape`] the rest.
 fn inline(value: &Json) -> String {
     let text = value.to_string();
+    let text = e(&text);
     if text.chars().count() <= MAX_INLINE {
-        return text;
+        return text.into_owned();
     }
     let mut short: String = text.chars().take(MAX_INLINE - 1).collect();
     short.push('…');

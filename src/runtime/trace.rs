@@ -190,27 +190,55 @@ impl TraceRecord {
         }
     }
 
-    /// One JSON line.
+    /// One JSON line, safe on a terminal ([`crate::printable::escape_json`]).
     pub fn to_json_line(&self) -> String {
-        serde_json::to_string(self)
-            .unwrap_or_else(|e| format!("{{\"type\":\"error\",\"message\":\"{e}\"}}"))
+        let line = serde_json::to_string(self)
+            .unwrap_or_else(|e| format!("{{\"type\":\"error\",\"message\":\"{e}\"}}"));
+        match crate::printable::escape_json(&line) {
+            std::borrow::Cow::Borrowed(_) => line,
+            std::borrow::Cow::Owned(safe) => safe,
+        }
     }
 
-    /// Replaces every secret in every text of the record.
+    /// Replaces every secret in every text and value of the record. A record that cannot
+    /// be rebuilt once redacted is withheld, never shown as it was.
     fn redact(&mut self, redactor: &Redactor) {
         let mut json = serde_json::to_value(&*self).unwrap_or(Json::Null);
-        if redact_json(&mut json, redactor) {
-            if let Ok(clean) = serde_json::from_value(json) {
-                *self = clean;
+        let Json::Object(fields) = &mut json else {
+            return;
+        };
+        let mut changed = false;
+        for (name, value) in fields.iter_mut() {
+            if !OWN_FIELDS.contains(&name.as_str()) {
+                changed |= redact_json(value, redactor);
             }
+        }
+        if changed {
+            *self = serde_json::from_value(json).unwrap_or_else(|e| TraceRecord::Error {
+                conversation: None,
+                line: None,
+                message: format!(
+                    "a trace record was withheld: once redacted it is not valid ({e})"
+                ),
+            });
         }
     }
 }
 
-/// Redacts the texts of a JSON value in place; tells whether anything changed.
+/// The fields of records whose values the runtime itself computes: the kind, statuses and
+/// counters are never a secret, and must keep their form (a short secret `t` would turn
+/// `"action"` into something that is no record).
+const OWN_FIELDS: [&str; 6] = ["type", "status", "seq", "attempts", "duration_ms", "line"];
+
+/// Redacts the texts of a JSON value in place (a number that holds a secret becomes the
+/// text `[redacted]`); tells whether anything changed.
 pub fn redact_json(json: &mut Json, redactor: &Redactor) -> bool {
     match json {
         Json::String(s) => redactor.redact_string(s),
+        Json::Number(n) if redactor.number_is_secret(&n.to_string()) => {
+            *json = Json::String(super::secrets::REDACTED.to_string());
+            true
+        }
         Json::Array(items) => items
             .iter_mut()
             .fold(false, |c, v| redact_json(v, redactor) | c),

@@ -4,4 +4,5 @@
 
 mod egress;
 mod inputs;
+mod secrets;
 mod values;

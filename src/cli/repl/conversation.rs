@@ -7,7 +7,7 @@
 
 use super::program::Compiled;
 use crate::ir::{self, Value};
-use crate::runtime::executors::{self, ExecutorOptions};
+use crate::runtime::executors;
 use crate::runtime::mock::{MockRule, MockServices, RecordedRequest};
 use crate::runtime::{
     timeline, ClockMode, ConversationState, Environment, Event, Redactor, Runtime, TraceBuffer,
@@ -180,9 +180,7 @@ impl Live {
             .trace(Arc::new(trace.clone()))
             .clock(ClockMode::Manual)
             .dry_run(self.dry_run)
-            .executor_factory(Arc::new(|target, fields| {
-                executors::build(target, fields, &ExecutorOptions::default())
-            }));
+            .executor_factory(executors::factory(&self.redactor));
         if let Some(state) = self.state.clone().filter(|s| s.seq > 0) {
             builder = builder.resume(state);
         }

@@ -4,24 +4,32 @@
 use super::conversation::initial_state;
 use super::render::Printer;
 use super::session::Session;
-use crate::check::{self, ExprContext};
+use crate::check::{self, CheckedExpr, ExprContext};
 use crate::ir::{self, Scope, Value};
-use crate::runtime::{Context, ConversationState, Evaluator, Limits, Scopes};
+use crate::runtime::{Context, ConversationState, Evaluator, Limits, Scopes, REDACTED};
 use crate::syntax;
 use indexmap::IndexMap;
 use std::borrow::Cow;
 
 impl Session {
+    /// Prints the value, redacted: whole when it is computed from a secret (`lower(..)` or
+    /// a slice of one would not match the secret's value), its secrets otherwise (a
+    /// service's answer that echoes one).
     pub fn evaluate(&mut self, out: &mut Printer, text: &str) {
-        let Some((expr, ty)) = self.typed_expression(out, text) else {
+        let Some(checked) = self.typed_expression(out, text) else {
             return;
         };
-        match self.value(&expr) {
+        let redactor = self.live.redactor().clone();
+        match self.value(&checked.expr) {
+            Ok(_) if checked.carries_secret => {
+                let hidden = super::render::show_value(&Value::Text(REDACTED.into()));
+                out.value(&hidden, &checked.ty)
+            }
             Ok(value) => {
                 let shown = super::render::show_value(&value);
-                out.value(&self.live.redactor().redact(&shown), &ty);
+                out.value(&redactor.redact(&shown), &checked.ty);
             }
-            Err(message) => out.error(message),
+            Err(message) => out.error(redactor.redact(&message)),
         }
     }
 
@@ -29,8 +37,8 @@ impl Session {
         if text.is_empty() {
             return out.error("`:type` needs an expression: `:type EXPR`");
         }
-        if let Some((_, ty)) = self.typed_expression(out, text) {
-            out.line(ty);
+        if let Some(checked) = self.typed_expression(out, text) {
+            out.line(checked.ty);
         }
     }
 
@@ -40,7 +48,7 @@ impl Session {
         &mut self,
         out: &mut Printer,
         text: &str,
-    ) -> Option<(ir::Expr, String)> {
+    ) -> Option<CheckedExpr> {
         let file = self.program.add_input(text);
         let (expr, diagnostics) = syntax::parse_expr(file, text);
         let Some(expr) = expr.filter(|_| !diagnostics.iter().any(|d| d.is_error())) else {

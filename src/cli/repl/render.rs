@@ -1,8 +1,11 @@
 //! Everything the REPL prints goes through a [`Printer`]: one place decides colour, and
-//! write errors (a closed pipe) are ignored instead of killing the session.
+//! write errors (a closed pipe) are ignored instead of killing the session. Notes, errors
+//! and values are escaped ([`crate::printable`]); a caller of [`Printer::line`] escapes
+//! the outside text it puts in.
 
 use crate::diagnostics::render::{self, HumanOptions};
 use crate::diagnostics::{Diagnostic, SourceMap};
+use crate::printable::{escape, escape_lines};
 use anstyle::{AnsiColor, Style};
 use std::io::Write;
 
@@ -56,7 +59,7 @@ impl Printer {
 
     /// A remark about what the session did (`replaced action x`).
     pub fn note(&mut self, text: impl AsRef<str>) {
-        let text = self.paint(palette::NOTE, text.as_ref());
+        let text = self.paint(palette::NOTE, &escape_lines(text.as_ref(), "\n"));
         self.line(text);
     }
 
@@ -64,13 +67,13 @@ impl Printer {
     pub fn error(&mut self, text: impl AsRef<str>) {
         self.failed = true;
         let head = self.paint(palette::ERROR, "error");
-        self.line(format!("{head}: {}", text.as_ref()));
+        self.line(format!("{head}: {}", escape_lines(text.as_ref(), "\n")));
     }
 
     /// A value (already shown, see [`show_value`]) with its type: `42 : number`.
     pub fn value(&mut self, shown: &str, ty: &str) {
         let ty = self.paint(palette::TYPE, ty);
-        self.line(format!("{shown} : {ty}"));
+        self.line(format!("{} : {ty}", escape(shown)));
     }
 
     /// Diagnostics, drawn by the shared renderer against the text they point into.

@@ -7,6 +7,7 @@ use super::session::Session;
 use crate::catalogue;
 use crate::diagnostics::suggest;
 use crate::ir::{self, Value};
+use crate::printable::escape;
 use crate::runtime::mock::MockRule;
 use crate::syntax::{self, ast};
 
@@ -117,7 +118,7 @@ impl Session {
         let channel = state.channel.map_or("not started", |c| c.name());
         out.line(format!(
             "conversation {}  channel {channel}  status {}  events {}",
-            state.id,
+            escape(&state.id),
             state.status.name(),
             state.seq
         ));
@@ -129,11 +130,11 @@ impl Session {
                 .redactor()
                 .redact(&super::render::show_value(value))
                 .into_owned();
-            out.line(format!("  {name} = {shown}"));
+            out.line(format!("  {} = {}", escape(name), escape(&shown)));
         }
         let labels = match state.labels.is_empty() {
             true => "none".to_string(),
-            false => state.labels.join(", "),
+            false => escape(&state.labels.join(", ")).into_owned(),
         };
         out.line(format!(
             "{} {labels}",
@@ -145,7 +146,7 @@ impl Session {
                 out.line(format!(
                     "{} {}",
                     out.paint(palette::KEYWORD, scope),
-                    self.live.redactor().redact(&shown)
+                    escape(&self.live.redactor().redact(&shown))
                 ));
             }
         }
@@ -257,7 +258,7 @@ impl Session {
         let (program, _) = self.program.scope();
         let typed = crate::check::check_expr(&program, &Default::default(), expr);
         match typed {
-            Ok((expr, _)) => match self.value(&expr) {
+            Ok(checked) => match self.value(&checked.expr) {
                 Ok(value) => Some(value),
                 Err(message) => {
                     out.error(message);

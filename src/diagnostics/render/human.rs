@@ -2,7 +2,9 @@
 //! labelled spans drawn by miette, the help line, then one summary line for the whole run.
 
 use super::{known, Counts};
+use crate::diagnostics::span::floor_char_boundary;
 use crate::diagnostics::{Diagnostic, FileId, Label, Severity, SourceMap};
+use crate::printable::{escape, escape_lines, unsafe_char};
 use miette::{
     GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteError, MietteSpanContents,
     SourceCode, SourceSpan, SpanContents,
@@ -68,7 +70,7 @@ pub fn summary(
             format!("checked {subject}: no problems"),
         )
     };
-    format!("{}: {text}\n", style.style(word))
+    format!("{}: {}\n", style.style(word), escape(&text))
 }
 
 /// A failure that is not a diagnostic (a test expectation not met): `error: MESSAGE`, the
@@ -84,7 +86,7 @@ pub fn failure(
 ) -> String {
     let renderer = Renderer::new(options);
     let styles = &renderer.theme.styles;
-    let mut out = format!("{}: {message}\n", styles.error.style("error"));
+    let mut out = format!("{}: {}\n", styles.error.style("error"), escape(message));
     if known(sources, label.span) {
         renderer.snippet(
             &mut out,
@@ -97,11 +99,11 @@ pub fn failure(
     let width = notes.iter().map(|(name, _)| name.len()).max().unwrap_or(0);
     for (name, text) in notes {
         let indent = " ".repeat(width + 4);
-        let text = text.replace('\n', &format!("\n{indent}"));
+        let text = escape_lines(text, &format!("\n{indent}"));
         let _ = writeln!(out, "  {name:>width$}: {text}");
     }
     if let Some(help) = help {
-        let _ = writeln!(out, "  {} {help}", styles.help.style("help:"));
+        let _ = writeln!(out, "  {} {}", styles.help.style("help:"), escape(help));
     }
     out
 }
@@ -144,7 +146,12 @@ impl Renderer {
             Severity::Warning => ("warning", self.theme.styles.warning),
         };
         let header = format!("{word}[{}]", diagnostic.code);
-        let _ = writeln!(out, "{}: {}", style.style(header), diagnostic.message);
+        let _ = writeln!(
+            out,
+            "{}: {}",
+            style.style(header),
+            escape(&diagnostic.message)
+        );
 
         // One snippet per file, the primary label's file first: miette draws one source each.
         let primary = diagnostic.span().file;
@@ -165,6 +172,7 @@ impl Renderer {
             }
         }
         if let Some(help) = &diagnostic.help {
+            let help = escape(help);
             let _ = writeln!(out, "  {} {help}", self.theme.styles.help.style("help:"));
         }
     }
@@ -179,12 +187,16 @@ impl Renderer {
         file: FileId,
         labels: &[&Label],
     ) {
+        if self.too_long_to_draw(out, sources, file, labels) {
+            return;
+        }
         let source = sources.get(file);
         let len = source.text.len();
+        let name = escape(&source.path);
         let snippet = Snippet {
             severity,
             source: FileSource {
-                name: &source.path,
+                name: &name,
                 text: &printable(&source.text),
                 original: &source.text,
             },
@@ -195,7 +207,7 @@ impl Renderer {
                     let start = (label.span.start as usize).min(len);
                     let end = (label.span.end as usize).clamp(start, len);
                     let span = SourceSpan::from(start..end);
-                    let text = label.message.clone();
+                    let text = label.message.as_deref().map(|m| escape(m).into_owned());
                     if label.primary {
                         LabeledSpan::new_primary_with_span(text, span)
                     } else {
@@ -212,7 +224,54 @@ impl Renderer {
         let body = text.split_once('\n').map_or("", |(_, rest)| rest);
         out.push_str(body);
     }
+
+    /// miette pads to a label's column with a width that must fit in a `u16` (it panics
+    /// past column 65,535), and a line that long cannot be read anyway: when a label sits on
+    /// a line longer than [`MAX_DRAWN_LINE`] bytes, writes where each label is instead of
+    /// the source, and says so.
+    fn too_long_to_draw(
+        &self,
+        out: &mut String,
+        sources: &SourceMap,
+        file: FileId,
+        labels: &[&Label],
+    ) -> bool {
+        let source = sources.get(file);
+        let text = &source.text;
+        let line_len = |offset: usize| {
+            let start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
+            let end = text[offset..].find('\n').map_or(text.len(), |i| offset + i);
+            end - start
+        };
+        let long = labels.iter().any(|label| {
+            let (start, end) = (label.span.start as usize, label.span.end as usize);
+            line_len(floor_char_boundary(text, start.min(text.len()))) > MAX_DRAWN_LINE
+                || line_len(floor_char_boundary(text, end.min(text.len()))) > MAX_DRAWN_LINE
+        });
+        if !long {
+            return false;
+        }
+        let bar = self.theme.characters.vbar;
+        let path = escape(&source.path);
+        for label in labels {
+            let (line, column) = sources.line_col(file, label.span.start as usize);
+            let corner = self.theme.characters.ltop;
+            let hbar = self.theme.characters.hbar;
+            let _ = writeln!(out, "    {corner}{hbar}[{path}:{line}:{column}]");
+            if let Some(message) = &label.message {
+                let _ = writeln!(out, "    {bar} {}", escape(message));
+            }
+        }
+        let _ = writeln!(
+            out,
+            "    {bar} (not drawn: the line is longer than {MAX_DRAWN_LINE} bytes)"
+        );
+        true
+    }
 }
+
+/// The longest line drawn with its labels (see [`Renderer::too_long_to_draw`]).
+const MAX_DRAWN_LINE: usize = 4096;
 
 /// A report that is only source and labels, for miette to draw.
 struct Snippet<'a> {
@@ -252,9 +311,10 @@ impl miette::Diagnostic for Snippet<'_> {
 }
 
 /// The text with control characters (a NUL, an escape sequence that would drive the
-/// terminal) shown as `.`, one per byte, so that byte offsets stay valid.
+/// terminal) and bidirectional overrides shown as `.`, one per byte, so that byte offsets
+/// stay valid.
 fn printable(text: &str) -> Cow<'_, str> {
-    let hidden = |c: char| c.is_control() && !matches!(c, '\n' | '\t' | '\r');
+    let hidden = |c: char| unsafe_char(c) && !matches!(c, '\n' | '\t' | '\r');
     if !text.contains(hidden) {
         return Cow::Borrowed(text);
     }

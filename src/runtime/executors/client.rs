@@ -123,6 +123,7 @@ pub struct GuardedClient {
     allow: AllowHosts,
     auth: Arc<Auth>,
     secrets: Arc<Vec<String>>,
+    redactor: crate::runtime::Redactor,
     max_bytes: usize,
     value_bounds: ValueBounds,
 }
@@ -161,6 +162,7 @@ impl GuardedClient {
             allow,
             secrets: Arc::new(auth.secrets()),
             auth: Arc::new(auth),
+            redactor: options.redactor.clone(),
             max_bytes: options.max_response_bytes,
             value_bounds: options.value_bounds,
         })
@@ -170,11 +172,18 @@ impl GuardedClient {
     /// target's credentials.
     pub async fn send(&self, out: Outgoing) -> Result<Answer, TaskError> {
         self.send_unscrubbed(out).await.map_err(|mut error| {
-            for secret in self.secrets.iter() {
-                error.message = error.message.replace(secret.as_str(), "[redacted]");
-            }
+            error.message = self.scrub(&error.message);
             error
         })
+    }
+
+    /// `text` without the target's credentials or any secret the run knows.
+    fn scrub(&self, text: &str) -> String {
+        let mut text = self.redactor.redact(text).into_owned();
+        for secret in self.secrets.iter() {
+            text = text.replace(secret.as_str(), crate::runtime::REDACTED);
+        }
+        text
     }
 
     async fn send_unscrubbed(&self, out: Outgoing) -> Result<Answer, TaskError> {
@@ -219,7 +228,8 @@ impl GuardedClient {
             .map(str::to_ascii_lowercase);
         let bytes = read_capped(response, self.max_bytes, &summary).await?;
         if !status.is_success() {
-            return Err(status_error(&summary(), status, &bytes, retry_after));
+            let excerpt = self.scrub(String::from_utf8_lossy(&bytes).trim());
+            return Err(status_error(&summary(), status, &excerpt, retry_after));
         }
         let body = parse_body(content_type.as_deref(), &bytes, &self.value_bounds)
             .map_err(|e| TaskError::fatal(format!("{}: the answer: {e}", summary())))?;
@@ -365,19 +375,18 @@ fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     )
 }
 
-/// A non-2xx answer: 5xx, 408 and 429 may succeed later; other 4xx will not.
+/// A non-2xx answer: 5xx, 408 and 429 may succeed later; other 4xx will not. `answer` is
+/// the body, already scrubbed: it is cut to 200 characters here.
 fn status_error(
     summary: &str,
     status: reqwest::StatusCode,
-    body: &[u8],
+    answer: &str,
     retry_after: Option<Duration>,
 ) -> TaskError {
     let mut message = format!("{summary} answered {status}");
-    let excerpt = String::from_utf8_lossy(body);
-    let excerpt = excerpt.trim();
-    if !excerpt.is_empty() {
-        let short: String = excerpt.chars().take(200).collect();
-        let ellipsis = if short.len() < excerpt.len() {
+    if !answer.is_empty() {
+        let short: String = answer.chars().take(200).collect();
+        let ellipsis = if short.len() < answer.len() {
             "…"
         } else {
             ""

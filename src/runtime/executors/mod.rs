@@ -34,8 +34,9 @@
 //! | JSON answer deeper or larger than [`ExecutorOptions::value_bounds`] | final |
 //!
 //! A 2xx body is JSON when labelled JSON, JSON when unlabelled and it parses, text
-//! otherwise, null when empty. Error messages quote at most 200 characters of the answer
-//! and never the target's credentials, even if the service echoes them.
+//! otherwise, null when empty. Error messages quote at most 200 characters of the answer,
+//! redacted before the cut, and never the target's credentials, even if the service echoes
+//! them.
 //!
 //! Redirects are followed only within the request's origin, at most
 //! [`guard::MAX_REDIRECTS`], and carry no `Referer`. A path that leaves the base URL's host
@@ -94,6 +95,10 @@ pub struct ExecutorOptions {
     /// How long establishing a connection may take (the whole attempt is bounded by the
     /// task's own timeout).
     pub connect_timeout: std::time::Duration,
+    /// The run's redactor: an error quoting a service's answer is redacted with it before
+    /// the quote is cut (a cut through a secret would leave a part that no longer matches).
+    /// Give the runtime's own ([`crate::runtime::Runtime::redactor`] shares it).
+    pub redactor: crate::runtime::Redactor,
 }
 
 impl Default for ExecutorOptions {
@@ -104,8 +109,19 @@ impl Default for ExecutorOptions {
             max_rows: 10_000,
             user_agent: concat!("agentc/", env!("CARGO_PKG_VERSION")).to_string(),
             connect_timeout: std::time::Duration::from_secs(10),
+            redactor: Default::default(),
         }
     }
+}
+
+/// The factory a runtime builds its targets' executors with ([`build`] with the default
+/// options), quoting services' errors redacted with `redactor`: give the runtime's own.
+pub fn factory(redactor: &crate::runtime::Redactor) -> crate::runtime::ExecutorFactory {
+    let options = ExecutorOptions {
+        redactor: redactor.clone(),
+        ..ExecutorOptions::default()
+    };
+    Arc::new(move |target, fields| build(target, fields, &options))
 }
 
 /// Builds the executor of one declared target. `fields` are the target's evaluated fields
