@@ -241,7 +241,10 @@ async fn feed(runtime: &Runtime, input: Box<dyn AsyncRead + Unpin + Send>, sink:
             continue;
         }
         match Event::parse_line(&line) {
-            Ok(event) => runtime.send(event),
+            Ok(event) => {
+                runtime.room().await;
+                runtime.send(event)
+            }
             Err(message) => sink.record(TraceRecord::Error {
                 conversation: None,
                 line: Some(number),

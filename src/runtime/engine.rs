@@ -85,11 +85,17 @@ impl Shared {
     }
 }
 
-/// Events sent but not yet handled, to let callers wait until the runtime is idle.
+/// How many events may wait to be handled before [`Runtime::room`] makes the reader wait:
+/// input read faster than it is handled is held here, so this bounds a run's memory.
+const MAX_QUEUED_EVENTS: usize = 10_000;
+
+/// Events sent but not yet handled, to let callers wait until the runtime is idle, or until
+/// it has room for more.
 #[derive(Default)]
 struct Pending {
     count: AtomicUsize,
     idle: Notify,
+    room: Notify,
 }
 
 impl Pending {
@@ -97,8 +103,12 @@ impl Pending {
         self.count.fetch_add(1, Ordering::SeqCst);
     }
     fn done(&self) {
-        if self.count.fetch_sub(1, Ordering::SeqCst) == 1 {
+        let before = self.count.fetch_sub(1, Ordering::SeqCst);
+        if before == 1 {
             self.idle.notify_waiters();
+        }
+        if before == MAX_QUEUED_EVENTS {
+            self.room.notify_waiters();
         }
     }
 }
@@ -402,6 +412,19 @@ impl Runtime {
         };
         conversations.live.insert(id.to_string(), live);
         tx
+    }
+
+    /// Waits while [`MAX_QUEUED_EVENTS`] events wait to be handled: a reader calls it before
+    /// each [`Self::send`] so that input read faster than it is handled stays bounded.
+    pub async fn room(&self) {
+        let pending = &self.shared.pending;
+        loop {
+            let room = pending.room.notified();
+            if pending.count.load(Ordering::SeqCst) < MAX_QUEUED_EVENTS {
+                return;
+            }
+            room.await;
+        }
     }
 
     /// How many events the runtime refused (reported, not handled) and how many internal

@@ -6,7 +6,10 @@
 use agentc::check::{check_program, MemoryLoader};
 use agentc::diagnostics::SourceMap;
 use agentc::ir;
+use agentc::ir::Value;
+use agentc::runtime::effects::{Executor, TaskError, TaskRequest};
 use agentc::runtime::{Environment, Event, Runtime, TraceBuffer, TraceRecord};
+use futures::future::BoxFuture;
 use serde_json::Value as Json;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -242,6 +245,36 @@ async fn an_ended_conversation_is_freed_at_once_and_later_events_are_reported() 
         other => panic!("{other:?}"),
     }
     assert!(runtime.finish().await.is_empty(), "no second end record");
+}
+
+/// A service that never answers.
+struct Hangs;
+
+impl Executor for Hangs {
+    fn execute<'a>(&'a self, _: &'a TaskRequest) -> BoxFuture<'a, Result<Value, TaskError>> {
+        Box::pin(futures::future::pending())
+    }
+    fn describe(&self, _: &TaskRequest) -> String {
+        "hangs".into()
+    }
+}
+
+#[tokio::test]
+async fn input_read_faster_than_it_is_handled_waits_for_room() {
+    let runtime = Runtime::builder(compile(&posting(9)))
+        .executor("api", Arc::new(Hangs))
+        .build()
+        .unwrap();
+    let room = || tokio::time::timeout(Duration::from_millis(200), runtime.room());
+    for _ in 0..9_999 {
+        runtime.send(event("c-1", "message_received"));
+    }
+    assert!(room().await.is_ok());
+    runtime.send(event("c-1", "message_received"));
+    assert!(
+        room().await.is_err(),
+        "10,000 queued events: the reader waits"
+    );
 }
 
 #[test]
