@@ -9,6 +9,7 @@ pub mod files;
 mod fmt;
 mod repl;
 mod run;
+mod shutdown;
 mod test;
 
 use clap::{Parser, Subcommand};

@@ -3,6 +3,7 @@
 
 use super::events::EventLines;
 use super::files::{self, FsLoader, Read};
+use super::shutdown::{OutputGone, Signals, Stopped};
 use crate::check;
 use crate::diagnostics::render::{self, HumanOptions};
 use crate::diagnostics::{Diagnostic, SourceMap};
@@ -11,7 +12,8 @@ use crate::printable::escape;
 use crate::runtime::executors;
 use crate::runtime::mock::{MockRule, MockServices};
 use crate::runtime::{
-    eval_constant, timeline, Environment, ProcessEnv, Redactor, Runtime, TraceRecord, TraceSink,
+    eval_constant, parse_duration, show_duration, timeline, Environment, ProcessEnv, Redactor,
+    Runtime, TraceRecord, TraceSink,
 };
 use crate::syntax::{self, ast};
 use std::io::{IsTerminal, Write};
@@ -19,6 +21,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 use tokio::io::AsyncRead;
 
 #[derive(clap::Args, Debug)]
@@ -46,6 +49,14 @@ pub struct Args {
     pub color: ColorChoice,
     #[command(flatten)]
     pub imports: files::ImportRoots,
+    /// On SIGINT or SIGTERM (or when standard output closes), how long the actions running
+    /// may take to finish before they are dropped (`10s`, `500ms`).
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = grace)]
+    pub grace: Duration,
+}
+
+fn grace(text: &str) -> Result<Duration, String> {
+    parse_duration(text).ok_or_else(|| format!("`{text}` is not a duration such as 10s or 500ms"))
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -74,7 +85,10 @@ pub fn run(args: Args) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    runtime.block_on(run_async(args))
+    let code = runtime.block_on(run_async(args));
+    // Reading standard input blocks a thread that nothing can cancel: do not wait for it.
+    runtime.shutdown_background();
+    code
 }
 
 async fn run_async(args: Args) -> ExitCode {
@@ -88,12 +102,20 @@ async fn run_async(args: Args) -> ExitCode {
             std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
         }
     };
+    let mut signals = match Signals::listen() {
+        Ok(signals) => signals,
+        Err(e) => {
+            eprintln!("error: cannot listen for signals: {e}");
+            return ExitCode::from(2);
+        }
+    };
     let redactor = Redactor::default();
     let sink = Arc::new(PrintSink {
         json: args.trace == TraceFormat::Json,
         colour,
         errors: AtomicBool::new(false),
         out: Mutex::new(()),
+        gone: OutputGone::default(),
     });
     let mut builder = Runtime::builder(program.clone())
         .trace(sink.clone())
@@ -152,12 +174,49 @@ async fn run_async(args: Args) -> ExitCode {
             }
         }
     };
-    feed(&runtime, input, &sink).await;
-    runtime.finish().await;
-    if sink.errors.load(Ordering::SeqCst) {
-        ExitCode::FAILURE
-    } else {
-        ExitCode::SUCCESS
+    let mut stopped = tokio::select! {
+        () = feed(&runtime, input, &sink) => None,
+        signal = signals.next() => Some(signal),
+        () = sink.gone.wait() => Some(Stopped::OutputClosed),
+    };
+    if stopped.is_none() && sink.gone.is_set() {
+        stopped = Some(Stopped::OutputClosed);
+    }
+    let begin_stop = |why: Stopped| {
+        eprintln!(
+            "agentc run: {}: stopping (no new event or action starts; the running ones get {})",
+            why.describe(),
+            show_duration(args.grace)
+        );
+        runtime.stop(args.grace);
+    };
+    if let Some(why) = stopped {
+        begin_stop(why);
+    }
+    // Conversations finish what they were given; a signal or a closed output meanwhile
+    // stops them, and a second signal drops what still runs.
+    let finishing = runtime.finish();
+    tokio::pin!(finishing);
+    loop {
+        tokio::select! {
+            _ = &mut finishing => break,
+            signal = signals.next() => match stopped {
+                None => {
+                    stopped = Some(signal);
+                    begin_stop(signal);
+                }
+                Some(_) => runtime.abandon(),
+            },
+            () = sink.gone.wait(), if stopped.is_none() => {
+                stopped = Some(Stopped::OutputClosed);
+                begin_stop(Stopped::OutputClosed);
+            }
+        }
+    }
+    match stopped {
+        Some(stopped) => stopped.exit_code(),
+        None if sink.errors.load(Ordering::SeqCst) || runtime.faults() > 0 => ExitCode::FAILURE,
+        None => ExitCode::SUCCESS,
     }
 }
 
@@ -179,7 +238,10 @@ async fn feed(runtime: &Runtime, input: Box<dyn AsyncRead + Unpin + Send>, sink:
             }
         };
         match event {
-            Ok(event) => runtime.send(event),
+            Ok(event) => {
+                runtime.room().await;
+                runtime.send(event)
+            }
             Err(message) => sink.record(TraceRecord::Error {
                 conversation: None,
                 line: Some(number),
@@ -196,6 +258,21 @@ struct PrintSink {
     /// Set when input had to be skipped: the run then exits with status 1.
     errors: AtomicBool,
     out: Mutex<()>,
+    /// Set when standard output cannot be written: the run stops.
+    gone: OutputGone,
+}
+
+impl PrintSink {
+    /// Writes one line to standard output, unless it failed before.
+    fn print(&self, line: &str) {
+        if self.gone.is_set() {
+            return;
+        }
+        let mut out = std::io::stdout().lock();
+        if writeln!(out, "{line}").and_then(|()| out.flush()).is_err() {
+            self.gone.set();
+        }
+    }
 }
 
 impl TraceSink for PrintSink {
@@ -206,9 +283,7 @@ impl TraceSink for PrintSink {
         }
         let _guard = self.out.lock();
         if self.json {
-            let mut out = std::io::stdout().lock();
-            let _ = writeln!(out, "{}", record.to_json_line());
-            let _ = out.flush();
+            self.print(&record.to_json_line());
         } else if matches!(record, TraceRecord::Error { .. }) {
             let colour = self.colour && std::io::stderr().is_terminal();
             let _ = writeln!(
@@ -217,9 +292,7 @@ impl TraceSink for PrintSink {
                 timeline::render(&record, colour)
             );
         } else {
-            let mut out = std::io::stdout().lock();
-            let _ = writeln!(out, "{}", timeline::render(&record, self.colour));
-            let _ = out.flush();
+            self.print(&timeline::render(&record, self.colour));
         }
     }
 }

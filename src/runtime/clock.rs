@@ -4,6 +4,9 @@
 //! `wait` events (and, on a manual clock, its retry back-offs) add to. Timers such as
 //! `conversation_inactive` are deadlines on that time, so they fire both when real (or paused
 //! and advanced tokio) time passes and when a `wait` event moves the conversation forward.
+//!
+//! Time arithmetic saturates: however many `wait`s a conversation gets, its time stops at
+//! the longest `Duration` instead of overflowing.
 
 use std::time::Duration;
 use tokio::time::Instant;
@@ -61,6 +64,12 @@ impl Clock {
         let real = at.saturating_sub(offset);
         self.start.checked_add(real).unwrap_or_else(far_future)
     }
+}
+
+/// A duration in whole milliseconds, as traces and `Value::Duration` hold it; one too long
+/// for a `u64` (only a sum of huge `wait`s gets there) reads as the longest.
+pub fn millis(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
 }
 
 fn far_future() -> Instant {

@@ -2,6 +2,7 @@
 //! handles its events strictly one after the other; the engine runs each conversation on its
 //! own task so conversations never wait for each other.
 
+use super::clock::millis;
 use super::engine::Shared;
 use super::eval::{Context, EvalError, Evaluator, Scopes};
 use super::event::{Event, EventKind};
@@ -110,6 +111,91 @@ pub(super) struct Conversation {
     effects: Vec<TraceRecord>,
     /// The last event's payload: what `event` reads in `Runtime::eval`.
     last_payload: Value,
+    /// The after-the-end events handled so far; from the first one the conversation is over.
+    after_end: Vec<&'static str>,
+    /// What stopping the runtime left undone, reported with the `end` record.
+    pub interrupted: Interrupted,
+}
+
+/// How handling an event left the conversation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Handled {
+    Continue,
+    /// Over, and no after-the-end event it listens to is still to come: it can be freed.
+    Ended,
+}
+
+/// What the runtime's stop left undone in one conversation.
+#[derive(Default)]
+pub(super) struct Interrupted {
+    /// The event whose remaining bindings did not start.
+    pub cut_short: Option<u64>,
+    /// The event dropped while an action was still running, at the end of the grace period.
+    pub abandoned: Option<u64>,
+    /// Queued events never started.
+    pub not_handled: usize,
+}
+
+impl Interrupted {
+    fn describe(&self) -> Option<String> {
+        let mut parts = Vec::new();
+        if let Some(seq) = self.abandoned {
+            parts.push(format!(
+                "event #{seq} was abandoned with an action still running"
+            ));
+        } else if let Some(seq) = self.cut_short {
+            parts.push(format!("event #{seq} was not handled to the end"));
+        }
+        match self.not_handled {
+            0 => {}
+            1 => parts.push("1 queued event was not handled".into()),
+            n => parts.push(format!("{n} queued events were not handled")),
+        }
+        (!parts.is_empty()).then(|| format!("the run was stopped: {}", parts.join(", ")))
+    }
+}
+
+/// Events that come after a conversation is over (the catalogue's `after` moments):
+/// `conversation_ended`, `session_ended`, `ticket_processed`, `call_ended`.
+fn after_the_end(event: &catalogue::EventSpec) -> bool {
+    matches!(
+        event.moment,
+        catalogue::Moment::After | catalogue::Moment::AfterCall
+    )
+}
+
+/// Why an event for a conversation that ended is not handled.
+pub(super) fn came_after_the_end(event: &Event) -> String {
+    format!(
+        "`{}` came after the conversation ended: it is not handled",
+        event.kind.name()
+    )
+}
+
+/// Why an event naming a use case or block the program does not have cannot run, with the
+/// closest name there is.
+pub(super) fn unknown_names(program: &ir::Program, kind: &EventKind) -> Option<String> {
+    let (usecase, block) = match kind {
+        EventKind::Usecase(usecase) => (usecase, None),
+        EventKind::Block { usecase, block } => (usecase, Some(block)),
+        EventKind::Named(_) | EventKind::Wait(_) => return None,
+    };
+    let hint = |name: &str, known: &mut dyn Iterator<Item = &str>| {
+        crate::diagnostics::suggest(name, known)
+            .map(|s| format!(" (did you mean `{s}`?)"))
+            .unwrap_or_default()
+    };
+    let Some(declared) = program.usecases.get(usecase) else {
+        let hint = hint(usecase, &mut program.usecases.keys().map(String::as_str));
+        return Some(format!(
+            "the program has no use case `{usecase}`{hint}: the event is not handled"
+        ));
+    };
+    let block = block.filter(|b| !declared.blocks.contains(b))?;
+    let hint = hint(block, &mut declared.blocks.iter().map(String::as_str));
+    Some(format!(
+        "use case `{usecase}` has no block `{block}`{hint}: the event is not handled"
+    ))
 }
 
 /// The names an expression of this conversation can read.
@@ -206,6 +292,8 @@ impl Conversation {
             idle_since: None,
             effects: Vec::new(),
             last_payload: Value::Null,
+            after_end: Vec::new(),
+            interrupted: Interrupted::default(),
         }
     }
 
@@ -227,48 +315,97 @@ impl Conversation {
 
     /// This conversation's time: the runtime's plus what its `wait` events added.
     pub fn now(&self) -> Duration {
-        self.shared.clock.elapsed() + self.offset
+        self.shared.clock.elapsed().saturating_add(self.offset)
     }
 
     /// When `conversation_inactive` is due, in conversation time.
     pub fn inactivity_deadline(&self) -> Option<Duration> {
         let inactivity = self.shared.plan.program.agent.inactivity_ms?;
         let since = self.idle_since?;
-        (self.state.status == ConversationStatus::Active)
-            .then(|| since + Duration::from_millis(inactivity))
+        (self.state.status == ConversationStatus::Active && self.after_end.is_empty())
+            .then(|| since.saturating_add(Duration::from_millis(inactivity)))
     }
 
     /// Waits `delay` on this conversation's clock.
     pub async fn sleep(&mut self, delay: Duration) {
         match self.shared.clock.mode() {
             super::clock::ClockMode::Tokio => tokio::time::sleep(delay).await,
-            super::clock::ClockMode::Manual => self.offset += delay,
+            super::clock::ClockMode::Manual => self.advance(delay),
         }
     }
 
-    /// Handles one event, start to end.
-    pub async fn handle(&mut self, event: Event) {
+    /// Moves this conversation's clock forward.
+    fn advance(&mut self, by: Duration) {
+        self.offset = self.offset.saturating_add(by);
+    }
+
+    /// Handles one event, start to end; an event that cannot come now is reported instead.
+    pub async fn handle(&mut self, event: Event) -> Handled {
         if let Err(breach) = event.payload.measure(&self.shared.limits.value) {
-            let conversation = self.state.id.clone();
-            self.shared.tracer.emit(|| TraceRecord::Error {
-                conversation: Some(conversation),
-                line: None,
-                message: format!(
-                    "event `{}` ignored, its payload is beyond a limit: {breach}",
-                    event.kind.name()
-                ),
-            });
-            return;
+            let message = format!(
+                "event `{}` ignored, its payload is beyond a limit: {breach}",
+                event.kind.name()
+            );
+            self.shared.report_fault(&self.state.id, message);
+            return Handled::Continue;
         }
+        if let Some(over) = self.refusal_after_end(&event) {
+            self.shared.report_fault(&self.state.id, over);
+            return Handled::Continue;
+        }
+        self.dispatch(&event).await;
+        let after_end = match &event.kind {
+            EventKind::Named(name) => catalogue::event(name).filter(|e| after_the_end(e)),
+            _ => None,
+        };
+        match after_end {
+            Some(spec) => {
+                self.after_end.push(spec.name);
+                if self.awaits_after_end_events() {
+                    Handled::Continue
+                } else {
+                    Handled::Ended
+                }
+            }
+            None => Handled::Continue,
+        }
+    }
+
+    /// Once over, a conversation takes only the after-the-end events it has not had yet.
+    fn refusal_after_end(&self, event: &Event) -> Option<String> {
+        self.after_end.first()?;
+        if let EventKind::Named(name) = &event.kind {
+            let pending = catalogue::event(name).is_some_and(after_the_end)
+                && !self.after_end.contains(&name.as_str());
+            if pending {
+                return None;
+            }
+        }
+        Some(came_after_the_end(event))
+    }
+
+    /// Whether an after-the-end event this program listens to, on this channel, is still to
+    /// come; the conversation is kept until it does (or its input ends).
+    fn awaits_after_end_events(&self) -> bool {
+        let plan = &self.shared.plan;
+        catalogue::EVENTS.iter().any(|e| {
+            after_the_end(e)
+                && !self.after_end.contains(&e.name)
+                && self.state.channel.is_none_or(|c| e.allows(c))
+                && !plan.bindings_for(TriggerKey::Event(e.name)).is_empty()
+        })
+    }
+
+    async fn dispatch(&mut self, event: &Event) {
         if self.state.channel.is_none() {
-            self.state.channel = Some(self.infer_channel(&event));
+            self.state.channel = Some(self.infer_channel(event));
             self.idle_since = Some(self.now());
         }
         match &event.kind {
             EventKind::Wait(by) => {
                 // Traced and numbered like any event; it runs no binding.
-                self.begin_event(&event, None, None);
-                self.offset += *by;
+                self.begin_event(event, None, None);
+                self.advance(*by);
                 self.fire_inactivity_if_due().await;
             }
             EventKind::Named(name) => {
@@ -280,19 +417,19 @@ impl Conversation {
                     }
                     _ => {}
                 }
-                let mut ev = self.begin_event(&event, None, None);
+                let mut ev = self.begin_event(event, None, None);
                 self.run_bindings(TriggerKey::Event(name), &mut ev).await;
             }
             EventKind::Usecase(usecase) => {
                 let name = record([("name", Value::Text(usecase.clone()))]);
-                let mut ev = self.begin_event(&event, Some(name), None);
+                let mut ev = self.begin_event(event, Some(name), None);
                 self.run_bindings(TriggerKey::Usecase(usecase), &mut ev)
                     .await;
             }
             EventKind::Block { usecase, block } => {
                 let u = record([("name", Value::Text(usecase.clone()))]);
                 let b = record([("name", Value::Text(block.clone()))]);
-                let mut ev = self.begin_event(&event, Some(u), Some(b));
+                let mut ev = self.begin_event(event, Some(u), Some(b));
                 self.run_bindings(TriggerKey::Block(usecase, block), &mut ev)
                     .await;
             }
@@ -311,7 +448,7 @@ impl Conversation {
         let idle = now - self.idle_since.unwrap_or(now);
         // One firing per idle period: the next message arms the timer again.
         self.idle_since = None;
-        let payload = record([("idle", Value::Duration(idle.as_millis() as u64))]);
+        let payload = record([("idle", Value::Duration(millis(idle)))]);
         let event = Event::new(
             self.state.id.clone(),
             EventKind::Named("conversation_inactive".into()),
@@ -337,7 +474,7 @@ impl Conversation {
                 _ => (None, None),
             };
             let payload = match &event.kind {
-                EventKind::Wait(by) => serde_json::json!({ "for_ms": by.as_millis() as u64 }),
+                EventKind::Wait(by) => serde_json::json!({ "for_ms": millis(*by) }),
                 _ => event.payload.to_json(),
             };
             TraceRecord::Event {
@@ -532,6 +669,9 @@ impl Conversation {
     async fn run_bindings(&mut self, key: TriggerKey<'_>, ev: &mut EventCtx) {
         let shared = self.shared.clone();
         for &index in shared.plan.bindings_for(key) {
+            if self.stop_before_starting(ev) {
+                return;
+            }
             let binding = &shared.plan.bindings[index];
             if let Some(when) = &binding.when {
                 match self.eval_bool(when, ev) {
@@ -555,6 +695,9 @@ impl Conversation {
             match &binding.body {
                 BindingBody::Actions(actions) => {
                     for &action in actions {
+                        if self.stop_before_starting(ev) {
+                            return;
+                        }
                         self.run_action_chain(action, ev).await;
                     }
                 }
@@ -572,6 +715,15 @@ impl Conversation {
                 }
             }
         }
+    }
+
+    /// Once the runtime is stopping nothing new starts: the event is cut short here.
+    fn stop_before_starting(&mut self, ev: &EventCtx) -> bool {
+        let stopping = self.shared.stopping();
+        if stopping {
+            self.interrupted.cut_short.get_or_insert(ev.seq);
+        }
+        stopping
     }
 
     fn trace_binding_not_run(
@@ -822,8 +974,16 @@ impl Conversation {
         }
     }
 
-    /// The conversation's final record, when its input ends.
+    /// The conversation's final record, when it ends or its input does; what a stop left
+    /// undone is reported first.
     pub fn finish(&self) -> ConversationState {
+        if let Some(message) = self.interrupted.describe() {
+            self.shared.tracer.emit(|| TraceRecord::Error {
+                conversation: Some(self.state.id.clone()),
+                line: None,
+                message,
+            });
+        }
         self.shared.tracer.emit(|| TraceRecord::End {
             conversation: self.state.id.clone(),
             params: self.state.params_json(),

@@ -1,10 +1,15 @@
 //! The runtime: one tokio task and one queue per conversation, created on its first event.
 //! Events of one conversation are handled strictly in arrival order; conversations run
-//! concurrently and never wait for each other.
+//! concurrently and never wait for each other. A conversation that ends emits its `end`
+//! record and is freed at once; an event the runtime cannot handle (for a conversation that
+//! ended, naming a use case or block the program lacks) is reported, and so is a panic.
 
 use super::clock::{Clock, ClockMode};
-use super::conversation::{Conversation, ConversationState};
+use super::conversation::{
+    came_after_the_end, unknown_names, Conversation, ConversationState, Handled,
+};
 use super::effects::{Executor, TaskError, TaskRequest};
+use super::ended::Ended;
 use super::eval::{eval_constant, Limits};
 use super::event::Event;
 use super::plan::Plan;
@@ -19,7 +24,7 @@ use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::sync::{mpsc, oneshot, Notify};
+use tokio::sync::{mpsc, oneshot, watch, Notify};
 
 /// Builds the executor of a declared target from its evaluated fields (`secret(..)` and
 /// `env(..)` already read). `agentc run` passes `runtime::executors::build`.
@@ -43,13 +48,54 @@ pub(crate) struct Shared {
     pending: Pending,
     /// Numbers the tasks of `Runtime::run_task`, for distinct idempotency keys.
     setup_runs: AtomicUsize,
+    conversations: Mutex<Conversations>,
+    /// Events refused and internal errors so far (see [`Runtime::faults`]).
+    faults: AtomicUsize,
+    stop: watch::Sender<Stop>,
 }
 
-/// Events sent but not yet handled, to let callers wait until the runtime is idle.
+/// How far the runtime is in stopping (see [`Runtime::stop`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Stop {
+    Running,
+    /// Nothing new starts; what runs goes on.
+    Stopping,
+    /// What still runs is dropped.
+    Abandoning,
+}
+
+impl Shared {
+    /// Reports an event not handled, or an internal error: the run has failed.
+    pub fn report_fault(&self, conversation: &str, message: String) {
+        self.faults.fetch_add(1, Ordering::SeqCst);
+        self.tracer.emit(|| TraceRecord::Error {
+            conversation: Some(conversation.to_string()),
+            line: None,
+            message,
+        });
+    }
+
+    /// Whether the runtime is stopping: no event or action may start.
+    pub fn stopping(&self) -> bool {
+        *self.stop.borrow() >= Stop::Stopping
+    }
+
+    fn conversations(&self) -> std::sync::MutexGuard<'_, Conversations> {
+        self.conversations.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// How many events may wait to be handled before [`Runtime::room`] makes the reader wait:
+/// input read faster than it is handled is held here, so this bounds a run's memory.
+const MAX_QUEUED_EVENTS: usize = 10_000;
+
+/// Events sent but not yet handled, to let callers wait until the runtime is idle, or until
+/// it has room for more.
 #[derive(Default)]
 struct Pending {
     count: AtomicUsize,
     idle: Notify,
+    room: Notify,
 }
 
 impl Pending {
@@ -57,8 +103,12 @@ impl Pending {
         self.count.fetch_add(1, Ordering::SeqCst);
     }
     fn done(&self) {
-        if self.count.fetch_sub(1, Ordering::SeqCst) == 1 {
+        let before = self.count.fetch_sub(1, Ordering::SeqCst);
+        if before == 1 {
             self.idle.notify_waiters();
+        }
+        if before == MAX_QUEUED_EVENTS {
+            self.room.notify_waiters();
         }
     }
 }
@@ -78,6 +128,7 @@ pub struct RuntimeBuilder {
     limits: Limits,
     max_retry_after: Duration,
     resumed: HashMap<String, ConversationState>,
+    keep_ended_states: bool,
 }
 
 impl RuntimeBuilder {
@@ -144,6 +195,13 @@ impl RuntimeBuilder {
         self.max_retry_after = max;
         self
     }
+    /// Keeps the final state of every conversation that ended, for [`Runtime::snapshot`]
+    /// (a test or the REPL looks at its one conversation after it ended). Without it an
+    /// ended conversation is freed whole: a long run stays flat in memory.
+    pub fn keep_ended_states(mut self, keep: bool) -> Self {
+        self.keep_ended_states = keep;
+        self
+    }
 
     /// Prepares the program and builds one executor per declared target. A target whose
     /// fields cannot be evaluated (a missing secret) or whose executor cannot be built gets
@@ -199,13 +257,20 @@ impl RuntimeBuilder {
             max_retry_after: self.max_retry_after,
             pending: Pending::default(),
             setup_runs: AtomicUsize::new(0),
+            conversations: Mutex::new(Conversations {
+                resumed: self.resumed,
+                ended: if self.keep_ended_states {
+                    Ended::keeping_states()
+                } else {
+                    Ended::default()
+                },
+                ..Conversations::default()
+            }),
+            faults: AtomicUsize::new(0),
+            stop: watch::Sender::new(Stop::Running),
         };
         Ok(Runtime {
             shared: Arc::new(shared),
-            conversations: Mutex::new(Conversations {
-                resumed: self.resumed,
-                ..Conversations::default()
-            }),
         })
     }
 }
@@ -248,17 +313,32 @@ enum Command {
 
 #[derive(Default)]
 struct Conversations {
-    queues: HashMap<String, mpsc::UnboundedSender<Command>>,
-    /// Ids in order of first event, so `finish` reports in a stable order.
-    order: Vec<String>,
+    live: HashMap<String, Live>,
+    /// Numbers conversations in order of first event, so `finish` reports in a stable order.
+    started: u64,
     /// States to resume from, by id (see [`RuntimeBuilder::resume`]).
     resumed: HashMap<String, ConversationState>,
+    ended: Ended,
+}
+
+/// A conversation whose task runs.
+struct Live {
+    number: u64,
+    queue: mpsc::UnboundedSender<Command>,
+}
+
+impl Conversations {
+    /// The live conversations, in order of first event.
+    fn in_order(&self) -> Vec<(&String, &Live)> {
+        let mut live: Vec<_> = self.live.iter().collect();
+        live.sort_unstable_by_key(|(_, l)| l.number);
+        live
+    }
 }
 
 /// A running program. Create it with [`Runtime::builder`] inside a tokio runtime.
 pub struct Runtime {
     shared: Arc<Shared>,
-    conversations: Mutex<Conversations>,
 }
 
 impl Runtime {
@@ -277,6 +357,7 @@ impl Runtime {
             limits: Limits::default(),
             max_retry_after: Duration::from_secs(60),
             resumed: HashMap::new(),
+            keep_ended_states: false,
         }
     }
 
@@ -290,21 +371,33 @@ impl Runtime {
     }
 
     /// Queues an event; it is handled after the conversation's earlier events. Returns at
-    /// once. A conversation is created by its first event.
+    /// once. A conversation is created by its first event. An event naming a use case or
+    /// block the program does not have, or for a conversation that ended, is reported and
+    /// not handled.
     pub fn send(&self, event: Event) {
-        self.shared.pending.add();
-        let id = event.conversation.clone();
-        let queue = self.queue(&id);
+        let shared = &self.shared;
+        let id = &event.conversation;
+        if let Some(problem) = unknown_names(&shared.plan.program, &event.kind) {
+            return shared.report_fault(id, problem);
+        }
+        // Sent under the lock, so a conversation that ends (and leaves the map under the
+        // same lock) has every event sent to it in its queue.
+        let mut conversations = shared.conversations();
+        if conversations.ended.contains(id) {
+            drop(conversations);
+            return shared.report_fault(id, came_after_the_end(&event));
+        }
+        shared.pending.add();
+        let queue = self.queue(&mut conversations, id);
         if let Err(mpsc::error::SendError(_)) = queue.send(Command::Event(event)) {
-            // The conversation's task is gone (its input was finished): nothing will handle it.
-            self.shared.pending.done();
+            // The conversation's task is gone: nothing will handle it.
+            shared.pending.done();
         }
     }
 
-    fn queue(&self, id: &str) -> mpsc::UnboundedSender<Command> {
-        let mut conversations = self.conversations.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(queue) = conversations.queues.get(id) {
-            return queue.clone();
+    fn queue(&self, conversations: &mut Conversations, id: &str) -> mpsc::UnboundedSender<Command> {
+        if let Some(live) = conversations.live.get(id) {
+            return live.queue.clone();
         }
         let (tx, rx) = mpsc::unbounded_channel();
         let mut conversation = Conversation::new(self.shared.clone(), id.to_string());
@@ -312,9 +405,56 @@ impl Runtime {
             conversation.resume(state);
         }
         tokio::spawn(conversation_loop(conversation, rx));
-        conversations.queues.insert(id.to_string(), tx.clone());
-        conversations.order.push(id.to_string());
+        let number = conversations.started;
+        conversations.started += 1;
+        let live = Live {
+            number,
+            queue: tx.clone(),
+        };
+        conversations.live.insert(id.to_string(), live);
         tx
+    }
+
+    /// Waits while [`MAX_QUEUED_EVENTS`] events wait to be handled: a reader calls it before
+    /// each [`Self::send`] so that input read faster than it is handled stays bounded.
+    pub async fn room(&self) {
+        let pending = &self.shared.pending;
+        loop {
+            let room = pending.room.notified();
+            if pending.count.load(Ordering::SeqCst) < MAX_QUEUED_EVENTS {
+                return;
+            }
+            room.await;
+        }
+    }
+
+    /// How many events the runtime refused (reported, not handled) and how many internal
+    /// errors it caught, so far: a run with any has failed.
+    pub fn faults(&self) -> usize {
+        self.shared.faults.load(Ordering::SeqCst)
+    }
+
+    /// Starts stopping: no queued event and no new action starts; the actions running go on
+    /// for at most `grace`, then are dropped where they stand. [`Self::finish`] then emits
+    /// every `end` record, each after an error record saying what was left undone.
+    pub fn stop(&self, grace: Duration) {
+        self.shared.stop.send_if_modified(|stop| {
+            let starts = *stop == Stop::Running;
+            if starts {
+                *stop = Stop::Stopping;
+            }
+            starts
+        });
+        let shared = self.shared.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(grace).await;
+            shared.stop.send_replace(Stop::Abandoning);
+        });
+    }
+
+    /// Drops at once what still runs (a second interrupt); see [`Self::stop`].
+    pub fn abandon(&self) {
+        self.shared.stop.send_replace(Stop::Abandoning);
     }
 
     /// Runs one task on a declared target outside any conversation, once, with the target's
@@ -377,12 +517,26 @@ impl Runtime {
         }
     }
 
-    /// A conversation's state once the events sent to it so far are handled.
+    /// A conversation's state once the events sent to it so far are handled. An ended
+    /// conversation has none, unless ended states are kept
+    /// ([`RuntimeBuilder::keep_ended_states`]).
     pub async fn snapshot(&self, id: &str) -> Option<ConversationState> {
-        let queue = self.conversations.lock().ok()?.queues.get(id).cloned()?;
-        let (tx, rx) = oneshot::channel();
-        queue.send(Command::Snapshot(tx)).ok()?;
-        rx.await.ok()
+        let queue = self.live_queue(id);
+        if let Some(queue) = queue {
+            let (tx, rx) = oneshot::channel();
+            if queue.send(Command::Snapshot(tx)).is_ok() {
+                if let Ok(state) = rx.await {
+                    return Some(state);
+                }
+            }
+        }
+        // It ended (perhaps while this was asked).
+        self.shared.conversations().ended.state(id).cloned()
+    }
+
+    fn live_queue(&self, id: &str) -> Option<mpsc::UnboundedSender<Command>> {
+        let conversations = self.shared.conversations();
+        conversations.live.get(id).map(|l| l.queue.clone())
     }
 
     /// Evaluates an expression in a conversation's scopes once the events sent to it so far
@@ -391,42 +545,60 @@ impl Runtime {
     pub async fn eval(&self, conversation: &str, expr: ir::Expr) -> Result<Value, String> {
         let (tx, rx) = oneshot::channel();
         let gone = || "the conversation has finished".to_string();
-        self.queue(conversation)
-            .send(Command::Eval(expr, tx))
-            .map_err(|_| gone())?;
+        let queue = {
+            let mut conversations = self.shared.conversations();
+            if conversations.ended.contains(conversation) {
+                return Err("the conversation has ended".into());
+            }
+            self.queue(&mut conversations, conversation)
+        };
+        queue.send(Command::Eval(expr, tx)).map_err(|_| gone())?;
         rx.await.map_err(|_| gone())?
     }
 
-    /// The ids of the conversations seen so far, in order of their first event.
+    /// The ids of the conversations running, in order of their first event.
     pub fn conversation_ids(&self) -> Vec<String> {
-        self.conversations
-            .lock()
-            .map(|c| c.order.clone())
-            .unwrap_or_default()
+        let conversations = self.shared.conversations();
+        let in_order = conversations.in_order();
+        in_order.into_iter().map(|(id, _)| id.clone()).collect()
     }
 
     /// Ends one conversation's input: it handles what was queued, emits its `end` record and
     /// returns its final state. A later event for the same id starts a new conversation.
     pub async fn finish_conversation(&self, id: &str) -> Option<ConversationState> {
-        let queue = {
-            let mut conversations = self.conversations.lock().ok()?;
-            conversations.order.retain(|c| c != id);
-            conversations.queues.remove(id)?
-        };
-        let (tx, rx) = oneshot::channel();
-        queue.send(Command::Finish(tx)).ok()?;
-        rx.await.ok()
+        let live = self.shared.conversations().live.remove(id)?;
+        finish_one(live.queue).await
     }
 
-    /// Ends every conversation's input (see [`Self::finish_conversation`]), in order of
-    /// their first event.
+    /// Ends every running conversation's input (see [`Self::finish_conversation`]), in
+    /// order of their first event.
     pub async fn finish(&self) -> Vec<ConversationState> {
-        let mut states = Vec::new();
-        for id in self.conversation_ids() {
-            states.extend(self.finish_conversation(&id).await);
+        let mut live: Vec<Live> = {
+            let mut conversations = self.shared.conversations();
+            conversations.live.drain().map(|(_, live)| live).collect()
+        };
+        live.sort_unstable_by_key(|l| l.number);
+        let mut states = Vec::with_capacity(live.len());
+        for live in live {
+            states.extend(finish_one(live.queue).await);
         }
         states
     }
+}
+
+async fn finish_one(queue: mpsc::UnboundedSender<Command>) -> Option<ConversationState> {
+    let (tx, rx) = oneshot::channel();
+    queue.send(Command::Finish(tx)).ok()?;
+    rx.await.ok()
+}
+
+/// The text of a caught panic.
+pub(crate) fn panic_message(panic: &(dyn std::any::Any + Send)) -> &str {
+    panic
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("a panic without a message")
 }
 
 /// A conversation's task: its events in order, and its inactivity timer.
@@ -450,7 +622,7 @@ async fn conversation_loop(
                 biased;
                 command = queue.recv() => command,
                 () = tokio::time::sleep_until(at) => {
-                    conversation.fire_inactivity_if_due().await;
+                    step(&mut conversation, None).await;
                     continue;
                 }
             },
@@ -458,20 +630,16 @@ async fn conversation_loop(
         };
         match command {
             Some(Command::Event(event)) => {
-                // A bug must not stop the conversation, nor leave `settle` waiting forever.
-                let handled = AssertUnwindSafe(conversation.handle(event))
-                    .catch_unwind()
-                    .await;
-                if handled.is_err() {
-                    let id = conversation.state.id.clone();
-                    conversation.shared.tracer.emit(|| TraceRecord::Error {
-                        conversation: Some(id),
-                        line: None,
-                        message: "internal error while handling the event (please report it)"
-                            .into(),
-                    });
-                }
+                let handled = if conversation.shared.stopping() {
+                    conversation.interrupted.not_handled += 1;
+                    Handled::Continue
+                } else {
+                    step(&mut conversation, Some(event)).await
+                };
                 conversation.shared.pending.done();
+                if handled == Handled::Ended {
+                    return retire(conversation, queue);
+                }
             }
             Some(Command::Snapshot(reply)) => {
                 let _ = reply.send(conversation.state.clone());
@@ -484,6 +652,78 @@ async fn conversation_loop(
                 return;
             }
             None => return,
+        }
+    }
+}
+
+/// Handles one event (or, with `None`, a due inactivity timer). A panic is reported as an
+/// internal error and the conversation goes on; once the runtime abandons what still runs,
+/// the step is dropped where it stands.
+async fn step(conversation: &mut Conversation, event: Option<Event>) -> Handled {
+    let shared = conversation.shared.clone();
+    let id = conversation.state.id.clone();
+    let seq = conversation.state.seq + 1;
+    let mut stop = shared.stop.subscribe();
+    let work = AssertUnwindSafe(async {
+        match event {
+            Some(event) => conversation.handle(event).await,
+            None => {
+                conversation.fire_inactivity_if_due().await;
+                Handled::Continue
+            }
+        }
+    })
+    .catch_unwind();
+    let outcome = tokio::select! {
+        biased;
+        outcome = work => Some(outcome),
+        _ = stop.wait_for(|s| *s == Stop::Abandoning) => None,
+    };
+    match outcome {
+        Some(Ok(handled)) => handled,
+        Some(Err(panic)) => {
+            let message = format!(
+                "internal error while handling event #{seq}: {} (please report it)",
+                panic_message(&*panic)
+            );
+            shared.report_fault(&id, message);
+            Handled::Continue
+        }
+        None => {
+            conversation.interrupted.abandoned = Some(seq);
+            Handled::Continue
+        }
+    }
+}
+
+/// A conversation that ended: its `end` record, then it leaves the runtime, which remembers
+/// only that it ended. Events that were already queued behind its last are reported.
+fn retire(conversation: Conversation, mut queue: mpsc::UnboundedReceiver<Command>) {
+    let shared = conversation.shared.clone();
+    let state = conversation.finish();
+    drop(conversation);
+    let id = state.id.clone();
+    let kept = {
+        let mut conversations = shared.conversations();
+        conversations.live.remove(&id);
+        conversations.ended.remember(state);
+        conversations.ended.state(&id).cloned()
+    };
+    queue.close();
+    while let Ok(command) = queue.try_recv() {
+        match command {
+            Command::Event(event) => {
+                shared.report_fault(&id, came_after_the_end(&event));
+                shared.pending.done();
+            }
+            Command::Snapshot(reply) | Command::Finish(reply) => {
+                if let Some(state) = &kept {
+                    let _ = reply.send(state.clone());
+                }
+            }
+            Command::Eval(_, reply) => {
+                let _ = reply.send(Err("the conversation has ended".into()));
+            }
         }
     }
 }

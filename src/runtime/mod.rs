@@ -18,6 +18,7 @@ mod clock;
 mod conversation;
 mod dispatch;
 pub mod effects;
+mod ended;
 mod engine;
 mod eval;
 mod event;
@@ -32,6 +33,8 @@ mod trace;
 
 pub use clock::{parse_duration, ClockMode};
 pub use conversation::ConversationState;
+pub(crate) use dispatch::show as show_duration;
+pub(crate) use engine::panic_message;
 pub use engine::{ExecutorFactory, Runtime, RuntimeBuilder};
 pub use eval::{eval_constant, Context, EvalError, Evaluator, Limits, Scopes};
 pub use event::{Event, EventKind};

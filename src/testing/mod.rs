@@ -13,7 +13,7 @@ mod world;
 
 use crate::diagnostics::Span;
 use crate::ir;
-use crate::runtime::TraceRecord;
+use crate::runtime::{panic_message, TraceRecord};
 use futures::FutureExt;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
@@ -143,7 +143,7 @@ pub async fn run_all(cases: &[Case], mut done: impl FnMut(usize, Outcome)) {
                 .unwrap_or_else(|panic| Outcome {
                     failure: Some(Failure::new(
                         case.test.span,
-                        format!("internal error: {}", panic_message(&panic)),
+                        format!("internal error: {}", panic_message(&*panic)),
                     )),
                     duration: Duration::ZERO,
                     trace: Vec::new(),
@@ -156,12 +156,4 @@ pub async fn run_all(cases: &[Case], mut done: impl FnMut(usize, Outcome)) {
             done(index, outcome);
         }
     }
-}
-
-fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
-    panic
-        .downcast_ref::<&str>()
-        .map(|s| s.to_string())
-        .or_else(|| panic.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "the test runner panicked".into())
 }

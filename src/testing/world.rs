@@ -86,6 +86,7 @@ impl<'p> World<'p> {
             .clock(ClockMode::Manual)
             .start_time(start_time())
             .trace(Arc::new(trace.clone()))
+            .keep_ended_states(true)
             .env(TestEnv)
             .executor_factory(Arc::new(|target, fields| {
                 executors::build(target, fields, &ExecutorOptions::default())
@@ -192,8 +193,12 @@ impl<'p> World<'p> {
                 event.channel = Channel::parse(channel);
             }
         }
+        let (faults, records) = (self.runtime.faults(), self.trace.records().len());
         self.runtime.send(event);
         self.runtime.settle().await;
+        if self.runtime.faults() > faults {
+            return Some(self.fault(span, records));
+        }
         let unmocked = self.unmocked();
         let first = unmocked.first()?;
         let listed: Vec<String> = unmocked.iter().map(describe_request).collect();
@@ -205,6 +210,22 @@ impl<'p> World<'p> {
                     first.target, first.method, first.path
                 )),
         )
+    }
+
+    /// The runtime refused the event just sent, or failed on it: the errors it reported
+    /// since the trace held `records` records.
+    fn fault(&self, span: crate::diagnostics::Span, records: usize) -> Failure {
+        let trace = self.trace.records();
+        let errors: Vec<String> = trace
+            .get(records..)
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|record| match record {
+                TraceRecord::Error { message, .. } => Some(message.clone()),
+                _ => None,
+            })
+            .collect();
+        Failure::new(span, "the runtime could not handle this event").actual(errors.join("\n"))
     }
 
     /// Requests no rule answered, since the last time this was asked.

@@ -4,5 +4,6 @@
 
 mod egress;
 mod inputs;
+mod lifecycle;
 mod secrets;
 mod values;

@@ -178,6 +178,7 @@ impl Live {
             .env(ReplEnv)
             .redactor(self.redactor.clone())
             .trace(Arc::new(trace.clone()))
+            .keep_ended_states(true)
             .clock(ClockMode::Manual)
             .dry_run(self.dry_run)
             .executor_factory(executors::factory(&self.redactor));
