@@ -24,6 +24,11 @@ agent hostile {
 /// Runs `program` (after [`AGENT`]) on `events` with a JSON trace; the process must exit
 /// on its own with status 0 and every conversation must end.
 fn run(program: &str, events: &[String]) -> Vec<Json> {
+    run_with_status(program, events, 0)
+}
+
+/// [`run`], for a run that must exit with `status` (1: an event was refused).
+fn run_with_status(program: &str, events: &[String], status: i32) -> Vec<Json> {
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "agent.agent", &format!("{AGENT}{program}"));
     write(dir.path(), "events.jsonl", &events.join("\n"));
@@ -42,7 +47,7 @@ fn run(program: &str, events: &[String]) -> Vec<Json> {
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(0), "stderr: {stderr}");
+    assert_eq!(output.status.code(), Some(status), "stderr: {stderr}");
     let records: Vec<Json> = String::from_utf8(output.stdout)
         .unwrap()
         .lines()
@@ -187,7 +192,8 @@ action count {
 
 on message_received do count
 "#;
-    let records = run(program, &events);
+    // A refused event fails the run, as a malformed line does.
+    let records = run_with_status(program, &events, 1);
     let error = records
         .iter()
         .find(|r| r["type"] == "error")
