@@ -76,8 +76,16 @@ impl Value {
     }
 }
 
-/// Whole numbers print without a fraction (`3`, not `3.0`).
+/// A number as people read it: rounded to 15 significant digits, the most an `f64` holds
+/// exactly, so that `0.1 + 0.2` is `0.3` and not `0.30000000000000004`.
+pub fn readable(n: f64) -> f64 {
+    format!("{n:.14e}").parse().unwrap_or(n)
+}
+
+/// Numbers print as [`readable`] in their shortest form; whole numbers without a fraction
+/// (`3`, not `3.0`).
 fn number_to_json(n: f64) -> serde_json::Value {
+    let n = readable(n);
     if n.fract() == 0.0 && n.abs() < 9.0e15 {
         (n as i64).into()
     } else {
@@ -94,5 +102,26 @@ impl std::fmt::Display for Value {
             Value::Duration(ms) => write!(f, "{ms}ms"),
             other => write!(f, "{}", other.to_json()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_print_as_people_read_them() {
+        let shown = |n: f64| Value::Number(n).to_string();
+        assert_eq!(shown(0.1 + 0.2), "0.3");
+        assert_eq!(shown(59.7), "59.7");
+        assert_eq!(shown(3.0), "3");
+        assert_eq!(shown(1.0 / 3.0), "0.333333333333333");
+        assert_eq!(shown(-2.5e-7), "-2.5e-7");
+        assert_eq!(
+            Value::List(vec![Value::Number(0.1 * 3.0)])
+                .to_json()
+                .to_string(),
+            "[0.3]"
+        );
     }
 }
