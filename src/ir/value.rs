@@ -79,7 +79,15 @@ impl Value {
 /// A number as people read it: rounded to 15 significant digits, the most an `f64` holds
 /// exactly, so that `0.1 + 0.2` is `0.3` and not `0.30000000000000004`.
 pub fn readable(n: f64) -> f64 {
-    format!("{n:.14e}").parse().unwrap_or(n)
+    // Whole numbers this small are exact already (and the most common).
+    if n.fract() == 0.0 && n.abs() < 1e15 {
+        return n;
+    }
+    match format!("{n:.14e}").parse::<f64>() {
+        // Rounding up the largest numbers could pass the largest float.
+        Ok(rounded) if rounded.is_finite() => rounded,
+        _ => n,
+    }
 }
 
 /// Numbers print as [`readable`] in their shortest form; whole numbers without a fraction
@@ -117,6 +125,7 @@ mod tests {
         assert_eq!(shown(3.0), "3");
         assert_eq!(shown(1.0 / 3.0), "0.333333333333333");
         assert_eq!(shown(-2.5e-7), "-2.5e-7");
+        assert_eq!(shown(f64::MAX), "1.7976931348623157e+308");
         assert_eq!(
             Value::List(vec![Value::Number(0.1 * 3.0)])
                 .to_json()
