@@ -185,3 +185,10 @@ fn every_example_passes_its_own_tests() {
     );
     assert_eq!(code, Some(0), "{text}");
 }
+
+#[test]
+fn the_expression_library_computes_what_the_reader_expects() {
+    let (code, text) = output(agentc().args(["test", "tests/data/expressions.agent"]));
+    assert_eq!(code, Some(0), "{text}");
+    assert!(text.contains("1 passed, 0 failed"), "{text}");
+}

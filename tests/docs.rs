@@ -158,7 +158,7 @@ fn field_rows(out: &mut String, fields: &[FieldSpec]) {
 }
 
 fn functions(out: &mut String) {
-    out.push_str("### Functions\n\n| function | result | meaning |\n|---|---|---|\n");
+    out.push_str("### Functions\n\n| function | result | meaning | example |\n|---|---|---|---|\n");
     for f in FUNCTIONS {
         let params = f
             .params
@@ -170,9 +170,13 @@ fn functions(out: &mut String) {
             })
             .collect::<Vec<_>>()
             .join(", ");
+        let example = match f.example {
+            Some((call, shows)) => format!("`{call}` → `{shows}`"),
+            None => "—".into(),
+        };
         writeln!(
             out,
-            "| `{}({params})` | {} | {} |",
+            "| `{}({params})` | {} | {} | {example} |",
             f.name,
             ty_name(f.result),
             f.doc
@@ -204,7 +208,11 @@ fn signature(args: &[ArgSpec], variadic: bool, named_params: bool) -> String {
 
 /// Types as a reader writes them; `|` is escaped for the Markdown table.
 fn ty_name(ty: Ty) -> String {
+    use catalogue::locales::{CURRENCY_CODES, LOCALE_NAMES};
     match ty {
+        // Listed in the section on numbers and money.
+        Ty::Word(words) if words == LOCALE_NAMES => "locale".into(),
+        Ty::Word(words) if words == CURRENCY_CODES => "currency".into(),
         Ty::Word(words) => words.join(" \\| "),
         Ty::Param => "PARAM".into(),
         Ty::ReplyRef => "REPLY".into(),
@@ -257,4 +265,40 @@ fn readme_tour_checks_clean() {
         .collect();
     assert!(problems.is_empty(), "the README's tour: {problems:?}");
     assert!(checked.program.is_some());
+}
+
+/// Every function's example in docs/language.md checks and evaluates to what it shows.
+#[test]
+fn function_examples_evaluate_to_what_the_docs_show() {
+    use agentc::check::{check_expr, ExprContext};
+    use agentc::check::{check_program, MemoryLoader};
+    use agentc::runtime::{eval_constant, MapEnv, Redactor};
+    let mut sources = agentc::diagnostics::SourceMap::new();
+    let root = sources.add("examples.agent", "agent docs {\n  channels: [chat]\n}\n");
+    let program = check_program(&mut sources, root, &mut MemoryLoader::new())
+        .program
+        .expect("the smallest agent checks");
+    for f in FUNCTIONS {
+        let Some((call, shows)) = f.example else {
+            assert!(
+                matches!(f.name, "now" | "today" | "secret" | "env"),
+                "`{}` has no example in the catalogue",
+                f.name
+            );
+            continue;
+        };
+        assert!(
+            call.starts_with(&format!("{}(", f.name)),
+            "{call} calls {}",
+            f.name
+        );
+        let (expr, diagnostics) =
+            agentc::syntax::parse_expr(agentc::diagnostics::FileId::default(), call);
+        assert!(diagnostics.is_empty(), "{call}: {diagnostics:?}");
+        let checked = check_expr(&program, &ExprContext::default(), &expr.expect(call))
+            .unwrap_or_else(|d| panic!("{call}: {d:?}"));
+        let value = eval_constant(&checked.expr, &MapEnv::default(), &Redactor::default())
+            .unwrap_or_else(|e| panic!("{call}: {e}"));
+        assert_eq!(value.to_string(), shows, "{call}");
+    }
 }

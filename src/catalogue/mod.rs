@@ -4,6 +4,7 @@
 
 mod events;
 mod functions;
+pub mod locales;
 mod targets;
 
 pub use events::{EventSpec, Moment, EVENTS};
@@ -38,7 +39,8 @@ impl Channel {
 /// The types of the catalogue. `Word` is one bare word of a fixed set (`method: GET`);
 /// `Param` is the bare name of one of the agent's params (`increment(attempts)`), whose
 /// type must hold the task's `result` type (a number for `increment`, a list for `push`);
-/// `ReplyRef` the bare name of a declared reply.
+/// `ReplyRef` the bare name of a declared reply; `Seq` a text or a list, and as a function's
+/// result the type of its first argument (`slice`); `Zone` the name of an IANA time zone.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Ty {
     Text,
@@ -47,6 +49,8 @@ pub enum Ty {
     Duration,
     List,
     Record,
+    Seq,
+    Zone,
     Any,
     Word(&'static [&'static str]),
     Param,
@@ -66,6 +70,8 @@ impl Ty {
             Ty::Duration => "duration".into(),
             Ty::List => "list".into(),
             Ty::Record => "record".into(),
+            Ty::Seq => "text or list".into(),
+            Ty::Zone => "time zone".into(),
             Ty::Any => "any".into(),
             Ty::Word(words) => format!("one of {}", words.join(" | ")),
             Ty::Param => "the name of a parameter".into(),

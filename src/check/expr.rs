@@ -512,19 +512,67 @@ impl<'s, 'd> ExprChecker<'s, 'd> {
         }
         let mut secret = None;
         let mut lowered = Vec::with_capacity(args.len());
-        for (arg, &ty) in args.iter().zip(spec.params) {
+        let mut first = Type::Any;
+        for (i, (arg, &ty)) in args.iter().zip(spec.params).enumerate() {
             let what = format!("argument of `{}`", spec.name);
-            let t = self.expect(&arg.value, Type::from_catalogue(ty), &what);
+            let t = match ty {
+                Ty::Seq => self.sequence(&arg.value, &what),
+                Ty::Zone => self.time_zone(&arg.value, &what),
+                other => self.expect_spec(&arg.value, other, &what),
+            };
+            if i == 0 {
+                first = t.ty;
+            }
             secret = secret.or(t.secret);
             lowered.push(t.expr);
         }
-        let result = Type::from_catalogue(spec.result);
+        let result = match spec.result {
+            Ty::Seq if matches!(first, Type::Text | Type::List) => first,
+            other => Type::from_catalogue(other),
+        };
         let carries = super::security::call_carries(spec.result);
         Typed::new(ir::Expr::Call(spec.name.to_string(), lowered), result).tainted(if carries {
             secret
         } else {
             None
         })
+    }
+
+    /// A text or a list (`slice`).
+    fn sequence(&mut self, expr: &ast::Expr, what: &str) -> Typed {
+        let typed = self.check(expr);
+        if typed.ty.is_known() && !matches!(typed.ty, Type::Text | Type::List) {
+            self.mismatch(expr.span, "a text or list", typed.ty, what);
+            return Typed::error();
+        }
+        typed
+    }
+
+    /// The name of an IANA time zone: checked here when it is written out, at run time
+    /// otherwise.
+    fn time_zone(&mut self, expr: &ast::Expr, what: &str) -> Typed {
+        let typed = self.expect(expr, Type::Text, what);
+        if let ir::Expr::Lit(Value::Text(name)) = &typed.expr {
+            if catalogue::locales::time_zone(name).is_none() {
+                let zones = catalogue::locales::time_zones().available();
+                let zones: Vec<String> = zones.map(|z| z.to_string()).collect();
+                self.diags.push(
+                    Diagnostic::new(
+                        Code::UnknownWord,
+                        format!("`{name}` is not an IANA time zone"),
+                        expr.span,
+                    )
+                    .with_help(unknown_help(
+                        name,
+                        zones.iter().map(String::as_str),
+                        "write a zone of the IANA database, e.g. \"Europe/Paris\" or \"UTC\""
+                            .to_string(),
+                    )),
+                );
+                return Typed::error();
+            }
+        }
+        typed
     }
 
     /// `secret("NAME")` / `env("NAME")`: the name must be written out, so it can be checked
@@ -695,8 +743,8 @@ impl<'s, 'd> ExprChecker<'s, 'd> {
 
 fn op_extra(op: BinOp) -> &'static str {
     match op {
-        BinOp::Add => ", two texts (concatenation) or two durations",
-        BinOp::Sub => " or two durations",
+        BinOp::Add => ", two texts (concatenation), two durations, or a date and a duration",
+        BinOp::Sub => ", two durations, or a date and a duration",
         BinOp::Mul | BinOp::Div => ", or a duration and a number",
         BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => ", two texts or two durations",
         _ => "",
@@ -710,17 +758,17 @@ fn arithmetic(op: BinOp, x: Type, y: Type) -> Option<Type> {
     match (op, x, y) {
         (_, Number, Number) => Some(Number),
         (BinOp::Add, Text, Text) => Some(Text),
+        // A date or timestamp moved by a duration.
+        (BinOp::Add | BinOp::Sub, Text, Duration) => Some(Text),
         (BinOp::Add | BinOp::Sub, Duration, Duration) => Some(Duration),
         (BinOp::Mul | BinOp::Div, Duration, Number) => Some(Duration),
         (BinOp::Mul, Number, Duration) => Some(Duration),
         (_, a, b) if unknown(a) && unknown(b) => Some(Any),
         (BinOp::Add, Text, b) | (BinOp::Add, b, Text) if unknown(b) => Some(Text),
         (_, Number, b) | (_, b, Number) if unknown(b) => Some(Any),
-        (BinOp::Add | BinOp::Sub, Duration, b) | (BinOp::Add | BinOp::Sub, b, Duration)
-            if unknown(b) =>
-        {
-            Some(Duration)
-        }
+        (BinOp::Add | BinOp::Sub, Duration, b) if unknown(b) => Some(Duration),
+        // A duration or a date moved by one.
+        (BinOp::Add | BinOp::Sub, b, Duration) if unknown(b) => Some(Any),
         _ => None,
     }
 }

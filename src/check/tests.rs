@@ -1156,3 +1156,61 @@ fn cached_parses_follow_each_files_text_across_checks() {
     assert!(broken.program.is_none());
     assert!(check(action).program.is_some());
 }
+
+// ---- the expression library ----------------------------------------------------------------
+
+/// An action that sets `note` to `value`, run on every message.
+fn setting_note(value: &str) -> String {
+    with_agent(&format!(
+        "on message_received do x\naction x {{ target: conversation, task: set(note: {value}) }}\n"
+    ))
+}
+
+#[test]
+fn literal_locales_currencies_and_time_zones_are_checked() {
+    let d = expect(
+        &setting_note("format_money(5, \"EUR\", \"fr-FX\")"),
+        "E0217",
+        "\"fr-FX\"",
+    );
+    assert_eq!(d.help.as_deref(), Some("did you mean `fr-FR`?"));
+    expect(
+        &setting_note("format_money(5, \"EUX\", \"fr-FR\")"),
+        "E0217",
+        "\"EUX\"",
+    );
+    expect(
+        &setting_note("format_number(5, 2, \"xx\")"),
+        "E0217",
+        "\"xx\"",
+    );
+    let d = expect(
+        &setting_note("format_date(now(), \"%H:%M\", \"Europe/Pariss\")"),
+        "E0217",
+        "\"Europe/Pariss\"",
+    );
+    assert_eq!(d.help.as_deref(), Some("did you mean `Europe/Paris`?"));
+    // Computed names are checked when the program runs.
+    clean(&setting_note(
+        "format_money(5, order.currency, customer.locale) + format_date(now(), \"%H\", note)",
+    ));
+    // A currency is a word of a fixed set, so it may be written bare.
+    clean(&setting_note("format_money(5, EUR, \"de-DE\")"));
+}
+
+#[test]
+fn slice_takes_a_text_or_a_list_and_returns_its_type() {
+    expect(&setting_note("slice(5, 1)"), "E0301", "5");
+    clean(&setting_note("upper(slice(note, 0, 3))"));
+    // A slice of a list is a list, not a text.
+    expect(&setting_note("slice(items, 1)"), "E0301", "slice(items, 1)");
+    clean(&setting_note("join(slice(items, 1), \", \")"));
+}
+
+#[test]
+fn a_date_moved_by_a_duration_is_a_text() {
+    clean(&setting_note("today() + 1d"));
+    clean(&setting_note("now() - 90m"));
+    clean(&setting_note("order.eta + 2d"));
+    expect(&setting_note("1d + today()"), "E0301", "1d + today()");
+}

@@ -7,7 +7,7 @@ mod value;
 mod walk;
 
 pub use read::{from_json, MAX_NESTING};
-pub use value::{mebibytes, Breach, Measure, ParseError, Value, ValueBounds};
+pub use value::{mebibytes, readable, Breach, Measure, ParseError, Value, ValueBounds};
 
 use crate::catalogue::Channel;
 use crate::diagnostics::Span;

@@ -76,8 +76,24 @@ impl Value {
     }
 }
 
-/// Whole numbers print without a fraction (`3`, not `3.0`).
+/// A number as people read it: rounded to 15 significant digits, the most an `f64` holds
+/// exactly, so that `0.1 + 0.2` is `0.3` and not `0.30000000000000004`.
+pub fn readable(n: f64) -> f64 {
+    // Whole numbers this small are exact already (and the most common).
+    if n.fract() == 0.0 && n.abs() < 1e15 {
+        return n;
+    }
+    match format!("{n:.14e}").parse::<f64>() {
+        // Rounding up the largest numbers could pass the largest float.
+        Ok(rounded) if rounded.is_finite() => rounded,
+        _ => n,
+    }
+}
+
+/// Numbers print as [`readable`] in their shortest form; whole numbers without a fraction
+/// (`3`, not `3.0`).
 fn number_to_json(n: f64) -> serde_json::Value {
+    let n = readable(n);
     if n.fract() == 0.0 && n.abs() < 9.0e15 {
         (n as i64).into()
     } else {
@@ -94,5 +110,27 @@ impl std::fmt::Display for Value {
             Value::Duration(ms) => write!(f, "{ms}ms"),
             other => write!(f, "{}", other.to_json()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_print_as_people_read_them() {
+        let shown = |n: f64| Value::Number(n).to_string();
+        assert_eq!(shown(0.1 + 0.2), "0.3");
+        assert_eq!(shown(59.7), "59.7");
+        assert_eq!(shown(3.0), "3");
+        assert_eq!(shown(1.0 / 3.0), "0.333333333333333");
+        assert_eq!(shown(-2.5e-7), "-2.5e-7");
+        assert_eq!(shown(f64::MAX), "1.7976931348623157e+308");
+        assert_eq!(
+            Value::List(vec![Value::Number(0.1 * 3.0)])
+                .to_json()
+                .to_string(),
+            "[0.3]"
+        );
     }
 }

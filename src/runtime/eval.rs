@@ -303,7 +303,12 @@ impl<'a> Evaluator<'a> {
     }
 
     pub(crate) fn check_text(&self, text: &str) -> EvalResult<()> {
-        if text.len() > self.ctx.limits.max_text_bytes {
+        self.check_text_size(text.len())
+    }
+
+    /// Checks the size of a text before it is built.
+    pub(crate) fn check_text_size(&self, bytes: usize) -> EvalResult<()> {
+        if bytes > self.ctx.limits.max_text_bytes {
             return err(format!(
                 "the expression builds a text longer than {} bytes",
                 self.ctx.limits.max_text_bytes
@@ -332,7 +337,7 @@ impl<'a> Evaluator<'a> {
         Ok(())
     }
 
-    fn check_list(&self, len: usize) -> EvalResult<()> {
+    pub(crate) fn check_list(&self, len: usize) -> EvalResult<()> {
         if len > self.ctx.limits.max_list_items {
             return err(format!(
                 "the expression builds a list longer than {} items",
@@ -423,6 +428,9 @@ fn binary(op: BinOp, left: &Value, right: &Value) -> EvalResult<Value> {
             Text(out)
         }
         (BinOp::Add, Duration(a), Duration(b)) => Duration(a.saturating_add(*b)),
+        (BinOp::Add | BinOp::Sub, Text(date), Duration(ms)) => {
+            Text(functions::moved_date(date, *ms, op == BinOp::Add)?)
+        }
         (BinOp::Add, List(a), List(b)) => List(a.iter().chain(b).cloned().collect()),
         (BinOp::Sub, Number(a), Number(b)) => Number(finite(op.symbol(), a - b)?),
         (BinOp::Sub, Duration(a), Duration(b)) => Duration(a.saturating_sub(*b)),

@@ -23,6 +23,7 @@ mod engine;
 mod eval;
 mod event;
 pub mod executors;
+mod format;
 mod functions;
 pub mod mock;
 mod plan;

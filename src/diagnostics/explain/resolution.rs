@@ -316,10 +316,9 @@ at block order_status.ask_order do tag_order
     },
     Explanation {
         code: Code::UnknownFunction,
-        summary: "An expression calls a function that is not built in. The functions \
-                  are `len lower upper trim contains starts_with ends_with matches \
-                  round floor ceil min max abs number text now today days_between \
-                  format_date`, plus `secret` and `env`.",
+        summary: "An expression calls a function that is not built in. The built-in \
+                  functions, with their types and an example each, are listed in \
+                  docs/language.md (\"Functions\"); the REPL completes their names.",
         fix: "Use one of the built-in functions (the help line suggests the closest).",
         wrong: Example::One(
             r#"agent shop {
@@ -395,7 +394,9 @@ on message_received do count_attempt
     Explanation {
         code: Code::UnknownWord,
         summary: "Where a field takes one word of a fixed set (a channel, an HTTP \
-                  `method`, a transfer `mode`), the word written is not one of them.",
+                  `method`, a transfer `mode`, the locale or currency of \
+                  `format_money`, the time zone of `format_date`), the word written is \
+                  not one of them.",
         fix: "Write one of the words the label lists.",
         wrong: Example::One(
             r#"agent shop {
