@@ -23,11 +23,27 @@ fn fmt(source: &str) -> String {
     }
 }
 
-/// The tree as JSON with every span erased: what "the same program" means for the parser.
-fn shape(file: &ast::File) -> serde_json::Value {
+/// The tree as JSON with every span erased and the parentheses marks taken out: what "the
+/// same program" means for the parser. The marks come second, in tree order.
+fn shape(file: &ast::File) -> (serde_json::Value, Vec<bool>) {
     let mut items = serde_json::to_value(&file.items).unwrap();
     erase_spans(&mut items);
-    items
+    let mut parens = Vec::new();
+    take_parens(&mut items, &mut parens);
+    (items, parens)
+}
+
+fn take_parens(value: &mut serde_json::Value, marks: &mut Vec<bool>) {
+    match value {
+        serde_json::Value::Object(map) => {
+            if let Some(mark) = map.remove("parens") {
+                marks.push(mark == serde_json::Value::Bool(true));
+            }
+            map.values_mut().for_each(|v| take_parens(v, marks));
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(|v| take_parens(v, marks)),
+        _ => {}
+    }
 }
 
 fn erase_spans(value: &mut serde_json::Value) {
@@ -105,11 +121,18 @@ fn assert_formatting_is_sound_at(path: &str, source: &str) {
         "formatted text does not parse: {:#?}\n--- formatted ---\n{once}",
         after.diagnostics
     );
+    let (tree_before, parens_before) = shape(&before.file);
+    let (tree_after, parens_after) = shape(&after.file);
     assert_eq!(
-        shape(&before.file),
-        shape(&after.file),
+        tree_before, tree_after,
         "AST changed\n--- formatted ---\n{once}"
     );
+    // Parentheses may be added where precedence needs them, never dropped.
+    let dropped = parens_before
+        .iter()
+        .zip(&parens_after)
+        .any(|(before, after)| *before && !*after);
+    assert!(!dropped, "parentheses dropped\n--- formatted ---\n{once}");
     assert_eq!(
         comment_texts(&before.file, source),
         comment_texts(&after.file, &once),
@@ -202,8 +225,13 @@ task short(id: text) on crm { method: GET, path: "/x/{id}" }
     assert_formatting_is_sound(source);
 }
 
+/// The source and what `fmt` makes of it, for snapshots that show both.
+fn before_and_after(source: &str) -> String {
+    format!("--- before\n{source}--- after\n{}", fmt(source))
+}
+
 #[test]
-fn parentheses_are_kept_only_where_precedence_needs_them() {
+fn parentheses_written_are_kept_and_doubled_ones_collapse() {
     let source = r#"action a {
   target: conversation
   task: set(x: (1 + 2) * 3, y: 1 + (2 * 3), z: -(a + b), w: (a ?? b) ?? c, v: a ?? (b ?? c))
@@ -212,7 +240,54 @@ fn parentheses_are_kept_only_where_precedence_needs_them() {
   timeout: (5s)
 }
 "#;
-    insta::assert_snapshot!(fmt(source));
+    insta::assert_snapshot!(before_and_after(source));
+    assert_formatting_is_sound(source);
+}
+
+#[test]
+fn parentheses_precedence_needs_are_added() {
+    // `not` and `-` take everything that binds tighter, so these trees need parentheses
+    // when printed; the user wrote none.
+    let source = "action a {\n  target: conversation\n  task: set(x: 1 + not b == c, y: - -x, z: -not v)\n}\n";
+    assert_formatting_is_sound(source);
+    assert!(
+        fmt(source).contains("set(x: 1 + (not b == c), y: -(-x), z: -(not v))"),
+        "{}",
+        fmt(source)
+    );
+}
+
+#[test]
+fn long_conditions_break_after_and_or() {
+    let source = r#"action check_refund {
+  target: conversation
+  task: add_label("refund")
+  when: order_id != null and customer.tier in ["gold", "platinum"] and not contains(lower(event.text), "refund")
+}
+action mixed {
+  target: conversation
+  task: add_label("x")
+  when: order_id != null and customer.tier in ["gold", "platinum", "diamond"] or attempts > 3 and (vip or score > 10)
+}
+on message_received when contains(lower(event.text), "refund") and customer.tier in ["gold", "platinum"] do check_refund, mixed
+on message_received when vip and attempts < 3 do check_refund
+at block order_status.offer_updates when order.status == "shipped" and wants_sms do check_refund, mixed
+on message_received when lower(trim(event.text)) in ["agent", "human", "a real person", "someone else please"] do mixed
+"#;
+    insta::assert_snapshot!(before_and_after(source));
+    assert_formatting_is_sound(source);
+}
+
+#[test]
+fn if_chains_that_do_not_fit_break_one_branch_per_line() {
+    let source = r#"action prioritise {
+  target: conversation
+  task: set(priority: if customer.tier == "platinum" then "urgent" else if customer.tier == "gold" then "high" else if event.channel == "voice" then "normal" else "low")
+  save: if vip then "urgent" else if attempts > 3 then "high" else "normal"
+  timeout: if vip and customer.tier == "platinum" and event.channel == "voice" then 30s else (if attempts > 3 then 10s else 5s)
+}
+"#;
+    insta::assert_snapshot!(before_and_after(source));
     assert_formatting_is_sound(source);
 }
 
@@ -224,11 +299,11 @@ fn bindings_and_test_steps_stay_on_one_line() {
 
 #[test]
 fn a_mock_status_stays_one_term() {
-    let source = "test \"t\" {\n  mock api GET \"/x\" -> (200) [1]\n  mock api GET \"/y\" -> (-1 + 201) [2]\n  mock api GET \"/z\" -> ok\n}\n";
+    let source = "test \"t\" {\n  mock api GET \"/x\" -> ((200)) [1]\n  mock api GET \"/y\" -> (-1 + 201) [2]\n  mock api GET \"/z\" -> ok\n}\n";
     assert_formatting_is_sound(source);
     assert_eq!(
         fmt(source),
-        "test \"t\" {\n    mock api GET \"/x\" -> 200 [1]\n    mock api GET \"/y\" -> (-1 + 201) [2]\n    mock api GET \"/z\" -> ok\n}\n"
+        "test \"t\" {\n    mock api GET \"/x\" -> (200) [1]\n    mock api GET \"/y\" -> (-1 + 201) [2]\n    mock api GET \"/z\" -> ok\n}\n"
     );
 }
 

@@ -1,5 +1,6 @@
 //! Declarations, bindings and test steps: blocks hold one entry per line; bindings and steps
-//! are one line each (only a list or record at their end may break).
+//! are one line each (only a list or record at their end, or a condition too long for the
+//! line, may break).
 
 use super::printer::Printer;
 use crate::syntax::ast::{
@@ -205,7 +206,20 @@ impl Printer<'_> {
         };
         if let Some(when) = &binding.when {
             self.write(" when ");
-            self.expr(when, body.chars().count());
+            let width = body.chars().count();
+            let one_line = self.fits_flat(when, width);
+            let (start, breaks) = (self.out.len(), self.line_breaks());
+            self.expr(when, if one_line { width } else { 0 });
+            // The body goes on a line of its own after a condition that fills its line or
+            // breaks onto continuation lines (not after a list that closes a line).
+            let filled = !self.out[start..].contains('\n');
+            if !one_line && (filled || self.line_breaks() != breaks) {
+                self.continued(|p| {
+                    p.line_break();
+                    p.write(body.trim_start());
+                });
+                return;
+            }
         }
         self.write(&body);
     }
@@ -250,7 +264,7 @@ impl Printer<'_> {
     /// The grammar takes one term as a status (so that a list body after it is not read as
     /// an index): a number or a word, anything else in parentheses.
     fn status(&mut self, status: &Expr) {
-        let term = matches!(status.kind, ExprKind::Number(_) | ExprKind::Name(_));
+        let term = status.parens || matches!(status.kind, ExprKind::Number(_) | ExprKind::Name(_));
         if !term {
             self.write("(");
         }

@@ -1,6 +1,8 @@
 //! Expressions. Each is printed on one line when it fits (and holds no comment); otherwise
-//! its lists, records and call arguments break one entry per line with trailing commas.
-//! Parentheses are not in the AST: they are put back exactly where precedence needs them.
+//! its lists, records and call arguments break one entry per line with trailing commas, an
+//! `and`/`or` chain breaks after each operator and an `if` chain before each `else`, their
+//! continuation lines one level deeper. Parentheses are kept where they were written (one
+//! pair of any number) and added where precedence needs them.
 
 use super::printer::{Printer, TooWide};
 use crate::syntax::ast::{Arg, BinOp, Expr, ExprKind, RecordEntry, Span, UnOp};
@@ -60,6 +62,23 @@ fn operand_precs(op: BinOp) -> (Prec, Prec) {
     }
 }
 
+/// The operands of the chain of `op` that `e` is (`a and b and c`: `a`, `b`, `c`); an operand
+/// in parentheses is one operand.
+fn chain_operands(e: &Expr, op: BinOp) -> Vec<&Expr> {
+    let mut operands = Vec::new();
+    let mut node = e;
+    while let ExprKind::Binary(node_op, left, right) = &node.kind {
+        if *node_op != op || (node.parens && !std::ptr::eq(node, e)) {
+            break;
+        }
+        operands.push(&**right);
+        node = left;
+    }
+    operands.push(node);
+    operands.reverse();
+    operands
+}
+
 /// What kind of line-breakable sequence a node has.
 #[derive(Clone, Copy)]
 enum Delims {
@@ -114,14 +133,27 @@ impl Printer<'_> {
     }
 
     fn expr_at(&mut self, e: &Expr, min: Prec, suffix: usize) {
-        if !self.comments.any_within(e.span) {
-            let mark = self.mark();
-            if self.flat(e, min).is_ok() && self.fits(suffix) {
-                return;
-            }
-            self.rollback(mark);
+        let mark = self.mark();
+        // Whether it fits decides the layout; a comment inside only moves to the line's end
+        // (so the next run, which finds it there, makes the same choice).
+        let fits = self.flat(e, min).is_ok() && self.fits(suffix);
+        if fits && !self.comments.any_within(e.span) {
+            return;
         }
-        self.broken(e, min, suffix);
+        self.rollback(mark);
+        self.broken(e, min, suffix, fits);
+    }
+
+    /// Whether `e` fits on one line here, `suffix` columns still to come after it.
+    pub(super) fn fits_flat(&mut self, e: &Expr, suffix: usize) -> bool {
+        let mark = self.mark();
+        let fits = self.flat(e, Prec::Lowest).is_ok() && self.fits(suffix);
+        self.rollback(mark);
+        fits
+    }
+
+    fn parenthesised(e: &Expr, min: Prec) -> bool {
+        e.parens || Self::prec(e) < min
     }
 
     fn prec(e: &Expr) -> Prec {
@@ -139,7 +171,7 @@ impl Printer<'_> {
         if self.clearly_too_wide() {
             return Err(TooWide);
         }
-        let parens = Self::prec(e) < min;
+        let parens = Self::parenthesised(e, min);
         if parens {
             self.write("(");
         }
@@ -198,10 +230,11 @@ impl Printer<'_> {
         Ok(())
     }
 
-    /// The layout when one line is not enough: sequences break, everything else keeps its
-    /// shape and lets its operands choose.
-    fn broken(&mut self, e: &Expr, min: Prec, suffix: usize) {
-        let parens = Self::prec(e) < min;
+    /// The layout when one line is not enough (`fits` false) or a comment is inside:
+    /// sequences break, and when it does not fit `and`/`or` and `if` chains too; everything
+    /// else keeps its shape and lets its operands choose.
+    fn broken(&mut self, e: &Expr, min: Prec, suffix: usize, fits: bool) {
+        let parens = Self::parenthesised(e, min);
         if parens {
             self.write("(");
         }
@@ -235,12 +268,16 @@ impl Printer<'_> {
                 self.unary_op(*op);
                 self.expr_at(operand, Self::unary_operand_prec(*op, operand), suffix);
             }
+            ExprKind::Binary(op @ (BinOp::And | BinOp::Or), ..) if !fits => {
+                self.broken_chain(e, *op, suffix);
+            }
             ExprKind::Binary(op, left, right) => {
                 let (lmin, rmin) = operand_precs(*op);
                 self.expr_at(left, lmin, 0);
                 self.binary_op(*op);
                 self.expr_at(right, rmin, suffix);
             }
+            ExprKind::If { .. } if !fits => self.broken_if_chain(e, suffix),
             ExprKind::If {
                 cond,
                 then,
@@ -261,6 +298,54 @@ impl Printer<'_> {
         if parens {
             self.write(")");
         }
+    }
+
+    /// `a and b and c` on a line each, every line but the last ending with the operator (the
+    /// grammar continues an expression only after one).
+    fn broken_chain(&mut self, e: &Expr, op: BinOp, suffix: usize) {
+        let operands = chain_operands(e, op);
+        let (lmin, rmin) = operand_precs(op);
+        let op_width = 1 + op.symbol().len();
+        self.continued(|p| {
+            for (i, operand) in operands.iter().enumerate() {
+                let last = i + 1 == operands.len();
+                let min = if i == 0 { lmin } else { rmin };
+                p.expr_at(operand, min, if last { suffix } else { op_width });
+                if !last {
+                    p.write(" ");
+                    p.write(op.symbol());
+                    p.line_break();
+                }
+            }
+        });
+    }
+
+    /// `if a then x`, then `else if b then y` and `else z` on lines of their own.
+    fn broken_if_chain(&mut self, e: &Expr, suffix: usize) {
+        self.continued(|p| {
+            let mut branch = e;
+            loop {
+                match &branch.kind {
+                    ExprKind::If {
+                        cond,
+                        then,
+                        otherwise,
+                    } if std::ptr::eq(branch, e) || !branch.parens => {
+                        p.write("if ");
+                        p.expr_at(cond, Prec::Lowest, " then".len());
+                        p.write(" then ");
+                        p.expr_at(then, Prec::Lowest, 0);
+                        p.line_break();
+                        p.write("else ");
+                        branch = otherwise;
+                    }
+                    _ => {
+                        p.expr_at(branch, Prec::Lowest, suffix);
+                        return;
+                    }
+                }
+            }
+        });
     }
 
     /// Literals and names.

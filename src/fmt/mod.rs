@@ -1,8 +1,9 @@
 //! `agentc fmt`: the canonical layout of `.agent` source (described in `docs/fmt.md`).
 //!
-//! The layout is rebuilt from the AST, so it depends only on the program, never on how it
-//! was typed; literals and comments are copied from the source through their spans, so
-//! formatting never changes a value and never drops a comment.
+//! The layout is rebuilt from the AST, so it depends only on the program (and the
+//! parentheses it was written with), never on how it was typed; literals and comments are
+//! copied from the source through their spans, so formatting never changes a value and
+//! never drops a comment.
 
 mod comments;
 mod decls;

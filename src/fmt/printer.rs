@@ -20,6 +20,8 @@ pub(super) struct Printer<'s> {
     last_end: usize,
     /// Nothing emitted yet in the current block: no blank line may open it.
     fresh_block: bool,
+    /// How many times an expression broke onto a continuation line so far.
+    line_breaks: usize,
 }
 
 impl<'s> Printer<'s> {
@@ -32,6 +34,7 @@ impl<'s> Printer<'s> {
             line_start: 0,
             last_end: 0,
             fresh_block: true,
+            line_breaks: 0,
         }
     }
 
@@ -114,6 +117,24 @@ impl<'s> Printer<'s> {
     pub(super) fn rollback(&mut self, (len, line_start): (usize, usize)) {
         self.out.truncate(len);
         self.line_start = line_start;
+    }
+
+    /// Runs `body` one level deeper: the continuation lines of an expression that breaks.
+    pub(super) fn continued(&mut self, body: impl FnOnce(&mut Self)) {
+        self.indent += 1;
+        body(self);
+        self.indent -= 1;
+    }
+
+    /// Ends the line inside an expression and starts the next at the current indentation.
+    pub(super) fn line_break(&mut self) {
+        self.newline();
+        self.indentation();
+        self.line_breaks += 1;
+    }
+
+    pub(super) fn line_breaks(&self) -> usize {
+        self.line_breaks
     }
 
     fn newline(&mut self) {

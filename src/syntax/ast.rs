@@ -264,7 +264,11 @@ pub enum Expectation {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Expr {
     pub kind: ExprKind,
+    /// Covers the parentheses when the expression was written in them.
     pub span: Span,
+    /// Written in parentheses (any number of pairs): `fmt` keeps one pair, a comparison may
+    /// follow it; meaning ignores it.
+    pub parens: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

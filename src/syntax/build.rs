@@ -54,8 +54,6 @@ struct Built {
     expr: Expr,
     /// Height of the tree, kept under [`MAX_DEPTH`] so nothing downstream overflows.
     depth: usize,
-    /// Written in parentheses (a chained comparison is fine then).
-    paren: bool,
 }
 
 pub struct Builder<'d> {
@@ -477,9 +475,12 @@ impl<'d> Builder<'d> {
             return self.error_built(span);
         }
         Built {
-            expr: Expr { kind, span },
+            expr: Expr {
+                kind,
+                span,
+                parens: false,
+            },
             depth,
-            paren: false,
         }
     }
 
@@ -500,7 +501,6 @@ impl<'d> Builder<'d> {
         Built {
             expr: self.error_expr(span),
             depth: 1,
-            paren: false,
         }
     }
 
@@ -508,6 +508,7 @@ impl<'d> Builder<'d> {
         Expr {
             kind: ExprKind::Error,
             span,
+            parens: false,
         }
     }
 
@@ -565,7 +566,7 @@ impl<'d> Builder<'d> {
             _ => BinOp::Rem,
         };
         let span = lhs.expr.span.to(rhs.expr.span);
-        let chained = (!lhs.paren)
+        let chained = (!lhs.expr.parens)
             .then(|| chained_comparison(&lhs.expr.kind, op))
             .flatten();
         if let Some(inner) = chained {
@@ -596,9 +597,12 @@ impl<'d> Builder<'d> {
     fn primary(&self, pair: Pair<Rule>) -> Built {
         let span = self.span(&pair);
         let leaf = |kind| Built {
-            expr: Expr { kind, span },
+            expr: Expr {
+                kind,
+                span,
+                parens: false,
+            },
             depth: 1,
-            paren: false,
         };
         match pair.as_rule() {
             Rule::number => match literal::number(self.text(&pair), self.file, span.start as usize)
@@ -617,9 +621,9 @@ impl<'d> Builder<'d> {
                     expr: Expr {
                         kind: ExprKind::Str(lit),
                         span,
+                        parens: false,
                     },
                     depth,
-                    paren: false,
                 }
             }
             Rule::word => leaf(self.bare_word(&pair)),
@@ -627,7 +631,7 @@ impl<'d> Builder<'d> {
                 Some(inner) => {
                     let mut built = self.climb(inner);
                     built.expr.span = span;
-                    built.paren = true;
+                    built.expr.parens = true;
                     built
                 }
                 None => self.error_built(span),
@@ -751,6 +755,7 @@ impl<'d> Builder<'d> {
         Expr {
             kind: ExprKind::Str(self.string(pair)),
             span,
+            parens: false,
         }
     }
 

@@ -523,6 +523,22 @@ fn expression_spans() {
 }
 
 #[test]
+fn parentheses_are_marked_on_the_expression_they_wrap() {
+    let text = "((a)) + b * (c)";
+    let e = parse_expr(F, text).0.unwrap();
+    let ExprKind::Binary(_, a, product) = &e.kind else {
+        panic!()
+    };
+    assert!(!e.parens);
+    assert!(a.parens);
+    assert_eq!(span_text(text, a.span), "((a))");
+    let ExprKind::Binary(_, b, c) = &product.kind else {
+        panic!()
+    };
+    assert!(!product.parens && !b.parens && c.parens);
+}
+
+#[test]
 fn keywords_as_keys_and_callees() {
     let f = ok("action a {\n  target: conversation\n  task: reply(welcome)\n}\n");
     let Item::Action(a) = &f.items[0] else {

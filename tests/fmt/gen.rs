@@ -1,7 +1,7 @@
 //! Random `.agent` programs in random layouts, for the formatter's property tests and its
 //! benchmark. Programs are meant to check (declared names, typed expressions); the layout
-//! is noisy on purpose: odd spacing, commas or newlines as separators, redundant
-//! parentheses, blank lines, and comments wherever the grammar lets one stand.
+//! is noisy on purpose: odd spacing, commas or newlines as separators, redundant (and
+//! doubled) parentheses, long `and`/`or` and `if … else if` chains, blank lines, and comments wherever the grammar lets one stand.
 
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -337,11 +337,12 @@ impl Gen {
 
     fn maybe_paren(&mut self, inner: impl FnOnce(&mut Gen)) {
         if self.chance(15) {
-            self.w("(");
+            let doubled = self.chance(25);
+            self.w(if doubled { "((" } else { "(" });
             self.nl_opt();
             inner(self);
             self.nl_opt();
-            self.w(")");
+            self.w(if doubled { "))" } else { ")" });
         } else {
             inner(self);
         }
@@ -391,6 +392,12 @@ impl Gen {
                 self.bool_expr(depth - 1);
                 self.w(" then ");
                 self.number_expr(depth - 1);
+                while self.chance(40) {
+                    self.w(" else if ");
+                    self.bool_expr(depth - 1);
+                    self.w(" then ");
+                    self.number_expr(depth - 1);
+                }
                 self.w(" else ");
                 self.number_expr(depth - 1);
                 self.w(")");
@@ -473,9 +480,11 @@ impl Gen {
             }),
             4 => self.maybe_paren(|g| {
                 g.bool_expr(depth - 1);
-                let op = g.pick(&["and", "or"]);
-                g.infix(op);
-                g.bool_expr(depth - 1);
+                for _ in 0..g.rng.gen_range(1..4) {
+                    let op = g.pick(&["and", "or"]);
+                    g.infix(op);
+                    g.bool_expr(depth - 1);
+                }
             }),
             5 => self.maybe_paren(|g| {
                 g.w("not");

@@ -10,8 +10,6 @@ pub(super) struct Built {
     pub(super) expr: Expr,
     /// Height of the tree.
     pub(super) depth: usize,
-    /// Written in parentheses (a comparison may follow it then).
-    pub(super) paren: bool,
 }
 
 /// Binding powers, loosest first, as in `build::PRATT`. A prefix operator's operand takes
@@ -132,7 +130,7 @@ impl Parser<'_> {
     }
 
     fn binary(&mut self, op: BinOp, lhs: Built, rhs: Built) -> Option<Built> {
-        if !lhs.paren && chained_comparison(&lhs.expr.kind, op).is_some() {
+        if !lhs.expr.parens && chained_comparison(&lhs.expr.kind, op).is_some() {
             return self.give_up();
         }
         let span = lhs.expr.span.to(rhs.expr.span);
@@ -175,9 +173,12 @@ impl Parser<'_> {
             return self.give_up();
         }
         Some(Built {
-            expr: Expr { kind, span },
+            expr: Expr {
+                kind,
+                span,
+                parens: false,
+            },
             depth,
-            paren: false,
         })
     }
 
@@ -186,9 +187,9 @@ impl Parser<'_> {
             expr: Expr {
                 kind,
                 span: self.span(start),
+                parens: false,
             },
             depth: 1,
-            paren: false,
         }
     }
 
@@ -271,7 +272,7 @@ impl Parser<'_> {
         self.blank_lines();
         self.expect(b')')?;
         inner.expr.span = self.span(start);
-        inner.paren = true;
+        inner.expr.parens = true;
         Some(inner)
     }
 

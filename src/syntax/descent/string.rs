@@ -27,9 +27,9 @@ impl Parser<'_> {
             expr: Expr {
                 kind: ExprKind::Str(lit),
                 span: self.span(start),
+                parens: false,
             },
             depth,
-            paren: false,
         })
     }
 
@@ -39,6 +39,7 @@ impl Parser<'_> {
         Some(Expr {
             kind: ExprKind::Str(lit),
             span,
+            parens: false,
         })
     }
 
