@@ -15,6 +15,9 @@ const MAX_LONG_TEXT: usize = 64 * 1024;
 const MAX_LONG_LIST: usize = 5_000;
 /// Entries of an ordinary list or record.
 const MAX_ENTRIES: usize = 6;
+/// Bytes of the text being written (an event line, an answer), past which only `null` is
+/// added: long texts inside long lists must not exhaust the fuzzer's own memory.
+const MAX_BYTES: usize = 256 * 1024;
 
 /// Numbers as JSON spells them, including the ones f64 cannot hold.
 const ODD_NUMBERS: &[&str] = &[
@@ -88,6 +91,11 @@ fn nested(u: &mut Unstructured, words: &[String], room: usize, out: &mut String)
         Shape::Deep,
         Shape::LongList,
     ];
+    let left = MAX_BYTES.saturating_sub(out.len());
+    if left == 0 {
+        out.push_str("null");
+        return Ok(());
+    }
     let shape = u.choose(&shapes)?;
     match shape {
         Shape::List | Shape::Record if room == 0 => text(u, words, out),
@@ -103,7 +111,7 @@ fn nested(u: &mut Unstructured, words: &[String], room: usize, out: &mut String)
         Shape::Text => text(u, words, out),
         Shape::LongText => {
             let unit = u.choose(&["a", "\u{e9}", "\\n", "\\u0000", "\\\"", "\u{1f600}"])?;
-            let bytes = u.int_in_range(1..=MAX_LONG_TEXT)?;
+            let bytes = u.int_in_range(1..=MAX_LONG_TEXT)?.min(left);
             out.push('"');
             out.push_str(&unit.repeat(bytes / unit.len()));
             out.push('"');
@@ -136,7 +144,7 @@ fn nested(u: &mut Unstructured, words: &[String], room: usize, out: &mut String)
             Ok(())
         }
         Shape::Deep => {
-            let levels = u.int_in_range(1..=MAX_DEEP)?;
+            let levels = u.int_in_range(1..=MAX_DEEP)?.min(left / 8);
             let record = u.arbitrary::<bool>()?;
             for _ in 0..levels {
                 out.push_str(if record { "{\"a\":" } else { "[" });
@@ -148,9 +156,14 @@ fn nested(u: &mut Unstructured, words: &[String], room: usize, out: &mut String)
             Ok(())
         }
         Shape::LongList => {
-            let n = u.int_in_range(1..=MAX_LONG_LIST)?;
             let mut item = String::new();
-            nested(u, words, 0, &mut item)?;
+            match u.int_in_range(0..=1)? {
+                0 => number(u, &mut item)?,
+                _ => text(u, words, &mut item)?,
+            }
+            let n = u
+                .int_in_range(1..=MAX_LONG_LIST)?
+                .min(left / (item.len() + 1));
             out.push('[');
             for i in 0..n {
                 if i > 0 {

@@ -48,6 +48,9 @@ fuzz_target!(|bytes: &[u8]| {
         .start_paused(true)
         .build()
         .expect("a tokio runtime");
+    if std::env::var_os("AGENTC_FUZZ_SHOW").is_some() {
+        case.show();
+    }
     tokio.block_on(case.run());
 });
 
@@ -79,6 +82,21 @@ impl Case {
             services,
             lines,
         }))
+    }
+
+    /// What the input decodes to (`AGENTC_FUZZ_SHOW=1`), to read a finding.
+    fn show(&self) {
+        eprintln!("program: {}", self.subject.name);
+        for (name, service) in &self.services {
+            eprintln!("service {name}: {} answers", service.len());
+        }
+        for (line, settle) in &self.lines {
+            let settle = if *settle { " (settle)" } else { "" };
+            eprintln!(
+                "line{settle}: {}",
+                line.chars().take(300).collect::<String>()
+            );
+        }
     }
 
     async fn run(self) {

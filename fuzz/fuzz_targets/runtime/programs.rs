@@ -88,8 +88,26 @@ enum Choice {
     Fixed(usize),
 }
 
+impl std::fmt::Display for Choice {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        match self {
+            Choice::Units { units, seed } => {
+                write!(f, "generate::program_of_units({units}, {seed})")
+            }
+            Choice::Layout { seed } => write!(f, "gen::Gen::program({seed})"),
+            Choice::Fixed(index) => {
+                let (files, _) = FIXED[*index];
+                let root = files[0].1.lines().find(|l| l.starts_with("agent "));
+                write!(f, "fixed program {index} ({})", root.unwrap_or("?"))
+            }
+        }
+    }
+}
+
 /// A checked program and the names an event stream needs to reach into it.
 pub struct Subject {
+    /// Which program it is, for people reading a finding.
+    pub name: String,
     pub program: Program,
     /// Use cases with their blocks.
     pub usecases: Vec<(String, Vec<String>)>,
@@ -150,6 +168,7 @@ fn subject(choice: Choice) -> Option<Subject> {
     };
     let program = compile(&files)?;
     Some(Subject {
+        name: choice.to_string(),
         usecases: program
             .usecases
             .values()

@@ -58,6 +58,11 @@ impl Service {
             next: AtomicUsize::new(0),
         })
     }
+
+    /// Answers in the script.
+    pub fn len(&self) -> usize {
+        self.answers.len()
+    }
 }
 
 /// An answer as HTTP targets give it (`{ status, headers, body }`), or any JSON at all.
