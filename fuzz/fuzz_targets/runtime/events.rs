@@ -117,7 +117,16 @@ fn kind(u: &mut Unstructured, subject: &Subject) -> Result<(String, String)> {
             serde_json::from_str::<String>(&name).unwrap_or(name)
         }
         _ => {
-            let spec = u.choose(catalogue::EVENTS)?;
+            // Mostly one the program listens to: a value grows only when the same event
+            // comes again and again.
+            let listened = match u.choose(&subject.events).ok() {
+                Some(name) if u.ratio(3, 4)? => catalogue::event(name),
+                _ => None,
+            };
+            let spec = match listened {
+                Some(spec) => spec,
+                None => u.choose(catalogue::EVENTS)?,
+            };
             for (key, ty) in spec.payload {
                 if u.ratio(3, 4)? {
                     fields.key(&mut payload, key);

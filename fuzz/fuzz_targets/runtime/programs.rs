@@ -113,6 +113,8 @@ pub struct Subject {
     pub usecases: Vec<(String, Vec<String>)>,
     /// The agent's params.
     pub params: Vec<(String, ir::Type)>,
+    /// The events its bindings listen to (`on EVENT`).
+    pub events: Vec<String>,
     /// Every text and name the program holds (its IR's strings): keys and texts that make
     /// `when` conditions, `contains` and record lookups go both ways.
     pub words: Vec<String>,
@@ -179,6 +181,14 @@ fn subject(choice: Choice) -> Option<Subject> {
             .params
             .iter()
             .map(|p| (p.name.clone(), p.ty))
+            .collect(),
+        events: program
+            .bindings
+            .iter()
+            .filter_map(|binding| match &binding.trigger {
+                ir::Trigger::Event { event } => Some(event.clone()),
+                _ => None,
+            })
             .collect(),
         words: words(&program),
         lines: lines.lines().filter(|l| !l.trim().is_empty()).collect(),
