@@ -6,10 +6,9 @@ use agentc::ir::Value;
 use agentc::runtime::{ConversationState, Limits};
 use serde_json::Value as Json;
 
-/// The deepest a kept value may nest (a scalar is 0 deep, `[1]` 1). `Limits` has no bound of
-/// its own on kept values yet, so the bound on expression nesting stands in for it.
+/// The deepest a kept value may nest (a scalar is 0 deep, `[1]` 1).
 fn max_depth(limits: &Limits) -> usize {
-    limits.max_depth
+    limits.value.max_depth
 }
 
 /// A conversation's final params and scopes respect the limits.
@@ -21,6 +20,10 @@ pub fn check_state(state: &ConversationState, limits: &Limits) {
         .map(|(name, value)| (name.as_str(), value));
     for (name, value) in params.chain(scopes) {
         let what = format!("conversation `{}`: `{name}`", state.id);
+        // The runtime's own measure (depth and memory), then the shape bounds.
+        if let Err(breach) = value.measure(&limits.value) {
+            panic!("{what}: {breach}");
+        }
         Shape::of(Item::Value(value)).check(&what, limits);
     }
 }
