@@ -1239,3 +1239,27 @@ fn a_required_argument_written_as_null_is_a_warning() {
         .iter()
         .any(|d| d.code.as_str() == "W0607"));
 }
+
+#[test]
+fn an_optional_parameter_in_a_declared_path_is_a_warning() {
+    let task = |params: &str| {
+        with_agent(&format!(
+            "target api: http {{\n  base_url: \"https://api.acme.example\"\n}}\n\ntask get_booking({params}) on api {{\n  method: GET\n  path: \"/bookings/{{pnr}}\"\n}}\n\naction load {{\n  target: api\n  task: get_booking(order_id)\n}}\n\non message_received do load\n"
+        ))
+    };
+    let d = expect(&task("pnr: text?"), "W0607", "\"/bookings/{pnr}\"");
+    assert_eq!(
+        d.message,
+        "optional parameter `pnr` is put into the path of `get_booking`"
+    );
+    for params in ["pnr: text", "pnr: text = \"none\""] {
+        let (_, checked) = run(&task(params));
+        assert!(
+            !checked
+                .diagnostics
+                .iter()
+                .any(|d| d.code.as_str() == "W0607"),
+            "{params}"
+        );
+    }
+}

@@ -93,7 +93,7 @@ codes! {
     InsecureUrl = "W0604", Warning, "http:// URL to a host that is not loopback";
     OrphanFile = "W0605", Warning, "file not imported by any program";
     UnusedTask = "W0606", Warning, "unused task";
-    NullArgument = "W0607", Warning, "required argument given as null";
+    NullArgument = "W0607", Warning, "null where a value is required";
 }
 
 impl std::fmt::Display for Code {

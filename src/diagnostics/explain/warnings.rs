@@ -193,9 +193,10 @@ on message_received do check_order
     },
     Explanation {
         code: Code::NullArgument,
-        summary: "A task's required argument is written as `null`. At run time a \
-                  required argument (or a value put into a path) that is null fails the \
-                  action and nothing is sent: `GET /bookings/null` never goes out.",
+        summary: "A task's required argument is written as `null`, or a declared \
+                  task puts an optional parameter without a default into its `path`. At \
+                  run time a required argument (or a value put into a path) that is null \
+                  fails the action and nothing is sent: `GET /bookings/null` never goes out.",
         fix: "Pass the value the task needs, or make the parameter of a declared task \
               optional (`name: type?`) if it may be left out.",
         wrong: Example::One(
