@@ -192,3 +192,38 @@ fn the_expression_library_computes_what_the_reader_expects() {
     assert_eq!(code, Some(0), "{text}");
     assert!(text.contains("1 passed, 0 failed"), "{text}");
 }
+
+/// Issue 10's "semantics that surprise": a failed `verify` guards its binding, a null
+/// required argument or path value sends nothing, bare words in a computed priority and a
+/// computed one outside the set, an answered call greets once.
+#[test]
+fn guards_null_arguments_words_and_the_voice_greeting_behave_as_documented() {
+    let file = "tests/data/semantics.agent";
+    let (code, text) = output(agentc().args(["test", file]));
+    assert!(text.ends_with("7 passed, 0 failed\n"), "{text}");
+    assert_eq!(code, Some(0));
+    let trace =
+        |filter: &str| output(agentc().args(["test", file, "--trace", "--filter", filter])).1;
+    let guarded = trace("verify stops");
+    assert!(
+        guarded.contains("– give_balance  conversation.reply  verify `gate` failed"),
+        "{guarded}"
+    );
+    let null = trace("null required");
+    assert!(
+        null.contains("✗ load_booking  api.get_booking  argument `pnr` of `get_booking` is null: nothing was sent"),
+        "{null}"
+    );
+    assert!(
+        null.contains("`{pnr}` in the path of `get` is null"),
+        "{null}"
+    );
+    let level = trace("outside the set");
+    assert!(
+        level.contains(r#"argument `priority` of `create_ticket` is "critical", which is not one of low | normal | high | urgent"#),
+        "{level}"
+    );
+    let greeted = trace("greets once");
+    assert_eq!(greeted.matches("» reply welcome").count(), 1, "{greeted}");
+    assert!(greeted.contains("#2 conversation_started"), "{greeted}");
+}

@@ -454,3 +454,45 @@ fn the_examples_check_clean_and_compile() {
     }
     assert!(programs >= 5, "the five example programs");
 }
+
+const EMAIL_ONLY: &str = r#"agent desk {
+  channels: [email]
+}
+
+reply ack { text: "We got your email." }
+
+on conversation_started reply ack
+"#;
+
+#[test]
+fn run_refuses_events_of_a_channel_the_agent_lacks() {
+    let events = concat!(
+        r#"{"conversation":"m-1","event":"call_started","payload":{}}"#,
+        "\n",
+        r#"{"conversation":"m-1","event":"conversation_started","payload":{}}"#,
+        "\n",
+        r#"{"conversation":"m-2","event":"conversation_started","channel":"voice","payload":{}}"#,
+        "\n",
+    );
+    let dir = dir(&[
+        ("desk.agent", EMAIL_ONLY.as_bytes()),
+        ("events.jsonl", events.as_bytes()),
+    ]);
+    let out = run(
+        dir.path(),
+        &["run", "desk.agent", "--events", "events.jsonl"],
+    );
+    assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
+    assert!(out.stderr.contains(
+        "m-1: `call_started` is a voice event, and agent `desk` has only email: the event is not handled"
+    ), "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("m-2: `conversation_started` came on voice, and agent `desk` has only email"),
+        "{}",
+        out.stderr
+    );
+    // The conversation goes on with the events it can take.
+    assert!(out.stdout.contains("m-1    » reply ack"), "{}", out.stdout);
+    assert!(!out.stdout.contains("m-2"), "{}", out.stdout);
+}

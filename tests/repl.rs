@@ -273,3 +273,23 @@ fn terminal_completion_and_multi_line_input() {
     assert!(saved.contains(":show check_order"), "{saved}");
     assert!(saved.contains("20 + 22"), "{saved}");
 }
+
+#[test]
+fn send_refuses_an_event_of_a_channel_the_agent_lacks() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("desk.agent");
+    std::fs::write(
+        &file,
+        "agent desk {\n  channels: [email]\n}\n\nreply ack { text: \"We got your email.\" }\n\non conversation_started reply ack\n",
+    )
+    .unwrap();
+    let output = session(
+        &[file.to_str().unwrap()],
+        ":send call_started\n:send conversation_started\n",
+    );
+    assert!(
+        output.contains("`call_started` is a voice event, and agent `desk` has only email: the event is not handled"),
+        "{output}"
+    );
+    assert!(output.contains("» reply ack"), "{output}");
+}

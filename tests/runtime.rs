@@ -429,7 +429,7 @@ async fn save_stores_results_and_checks_their_type_at_run_time() {
 }
 
 #[tokio::test]
-async fn a_failed_action_runs_its_on_failure_and_the_conversation_goes_on() {
+async fn a_failed_verify_runs_its_on_failure_and_stops_its_binding_only() {
     let mut check = action(
         "check",
         "conversation",
@@ -455,8 +455,17 @@ async fn a_failed_action_runs_its_on_failure_and_the_conversation_goes_on() {
             vec![("reply", text("sorry"))],
         ))
         .action(log_action("after"))
+        .action(action(
+            "bad_set",
+            "conversation",
+            "conversation",
+            "set",
+            vec![("order", num(5.0))],
+        ))
+        .action(log_action("next"))
         .reply("sorry", text("Sorry, I could not find it."), None)
-        .on("message_received", &["check", "after"]);
+        .on("message_received", &["check", "after"])
+        .on("message_received", &["bad_set", "next"]);
     let (rt, trace) = start(ir, vec![]);
     rt.send(ev(
         "c1",
@@ -464,8 +473,14 @@ async fn a_failed_action_runs_its_on_failure_and_the_conversation_goes_on() {
         serde_json::json!({"text": "where?"}),
     ));
     rt.settle().await;
-    assert_eq!(log_of(&rt.snapshot("c1").await.unwrap()), ["after"]);
+    // The verify's binding stops; another binding of the event, and the action after any
+    // other failure, still run.
+    assert_eq!(log_of(&rt.snapshot("c1").await.unwrap()), ["next"]);
     let records = trace.records();
+    assert!(records.iter().any(|r| matches!(r,
+        TraceRecord::Action { action, status: ActionStatus::Skipped, error: Some(e), .. } if action == "after" && e == "verify `check` failed")));
+    assert!(records.iter().any(|r| matches!(r,
+        TraceRecord::Action { action, status: ActionStatus::Failed, .. } if action == "bad_set")));
     assert!(records.iter().any(|r| matches!(r,
         TraceRecord::Action { action, status: ActionStatus::Failed, error: Some(e), .. } if action == "check" && e == "no order")));
     assert!(records.iter().any(|r| matches!(r,
@@ -931,7 +946,8 @@ async fn conversation_and_call_tasks_change_state_and_emit_records() {
         .collect();
     assert_eq!(
         kinds,
-        ["event", "label", "event", "reply", "transfer", "dtmf", "hangup", "end"]
+        // The answered call fires `conversation_started` (no bindings here) before its own.
+        ["event", "label", "event", "event", "reply", "transfer", "dtmf", "hangup", "end"]
     );
     assert_eq!(replies(&trace, "v"), ["Hello caller"]);
 }

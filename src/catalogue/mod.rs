@@ -190,3 +190,11 @@ pub fn target_kind(name: &str) -> Option<&'static TargetKind> {
 pub fn function(name: &str) -> Option<&'static FunctionSpec> {
     FUNCTIONS.iter().find(|f| f.name == name)
 }
+
+/// The regular expression `matches(text, pattern)` tests: the checker compiles literal
+/// patterns with it, the runtime every pattern, so both accept exactly the same ones.
+pub fn compile_pattern(pattern: &str) -> Result<regex::Regex, regex::Error> {
+    regex::RegexBuilder::new(pattern)
+        .size_limit(1 << 20)
+        .build()
+}

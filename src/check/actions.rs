@@ -498,6 +498,22 @@ impl<'a> Checker<'a> {
             }
         }
         for (param, slot) in sig.params.iter().zip(&slots) {
+            if let Some(arg) =
+                slot.filter(|a| param.required && matches!(a.value.kind, ExprKind::Null))
+            {
+                self.diags.push(
+                    Diagnostic::new(
+                        Code::NullArgument,
+                        format!("argument `{}` of `{}` is null", param.name, sig.name),
+                        arg.value.span,
+                    )
+                    .with_label_message("always null")
+                    .with_help(
+                        "an action whose required argument is null fails and sends nothing: \
+                         pass a value, or leave the action out",
+                    ),
+                );
+            }
             if param.required && slot.is_none() {
                 self.diags.push(
                     Diagnostic::new(

@@ -574,6 +574,9 @@ impl<'a> Checker<'a> {
                     }
                 }
             }
+            if spec.name == "path" {
+                self.optional_in_path(t, &typed.expr, field.value.span);
+            }
             match spec.name {
                 "path" | "query" => params_read(&typed.expr, &mut info.url_params),
                 "result" => {
@@ -613,6 +616,41 @@ impl<'a> Checker<'a> {
             headers: lowered.remove("headers"),
             result: lowered.remove("result"),
         })
+    }
+
+    /// An optional parameter without a default put into a task's path is null whenever it
+    /// is not given, and a null path value fails the task (W0607).
+    fn optional_in_path(&mut self, t: &ast::TaskDecl, path: &ir::Expr, span: Span) {
+        let ir::Expr::Interp(parts) = path else {
+            return;
+        };
+        for part in parts {
+            let ir::Expr::Var(ir::Scope::Param(name)) = part else {
+                continue;
+            };
+            let optional = t
+                .params
+                .iter()
+                .any(|p| p.name.name == *name && p.optional && p.default.is_none());
+            if optional {
+                self.diags.push(
+                    Diagnostic::new(
+                        Code::NullArgument,
+                        format!(
+                            "optional parameter `{name}` is put into the path of `{}`",
+                            t.name.name
+                        ),
+                        span,
+                    )
+                    .with_label_message(format!("`{name}` is null when not given"))
+                    .with_help(format!(
+                        "a null path value fails the task and sends nothing: make `{name}` \
+                         required, give it a default (`{name}: text = \"…\"`), or put it in \
+                         `query`, where a null value is left out"
+                    )),
+                );
+            }
+        }
     }
 
     /// The target a `task` declaration adds to: declared, and of a kind that takes tasks.

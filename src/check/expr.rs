@@ -83,7 +83,69 @@ impl<'s, 'd> ExprChecker<'s, 'd> {
         }
     }
 
+    /// A word of the set, or an expression whose value is one: the set fixes the type of
+    /// every expression the value comes from (the branches of `if`, the sides of `??`), so
+    /// a bare word works there too. A literal outside the set is an error here; a computed
+    /// text is checked against the set when the action runs.
     fn word(&mut self, expr: &ast::Expr, words: &'static [&'static str], what: &str) -> Typed {
+        // Past the depth bound `check` reports the expression as too deep.
+        if self.depth < MAX_DEPTH {
+            self.depth += 1;
+            let branches = self.word_branches(expr, words, what);
+            self.depth -= 1;
+            if let Some(typed) = branches {
+                return typed;
+            }
+        }
+        self.single_word(expr, words, what)
+    }
+
+    /// `if` and `??` over words, each part checked as a word; `None` for other expressions.
+    fn word_branches(
+        &mut self,
+        expr: &ast::Expr,
+        words: &'static [&'static str],
+        what: &str,
+    ) -> Option<Typed> {
+        match &expr.kind {
+            ExprKind::If {
+                cond,
+                then,
+                otherwise,
+            } => {
+                let cond = self.expect(cond, Type::Bool, "an `if` condition");
+                let a = self.word(then, words, what);
+                let b = self.word(otherwise, words, what);
+                let ty = self.join(
+                    &a,
+                    &b,
+                    then.span,
+                    otherwise.span,
+                    "the two branches of `if`",
+                );
+                let secret = a.secret.or(b.secret);
+                let lowered = ir::Expr::If(Box::new(cond.expr), Box::new(a.expr), Box::new(b.expr));
+                Some(Typed::new(lowered, ty).tainted(secret))
+            }
+            ExprKind::Binary(BinOp::Coalesce, left, right) => {
+                let a = self.word(left, words, what);
+                let b = self.word(right, words, what);
+                let ty = self.join(&a, &b, left.span, right.span, "the two sides of `??`");
+                let secret = a.secret.or(b.secret);
+                let lowered = ir::Expr::Binary(BinOp::Coalesce, Box::new(a.expr), Box::new(b.expr));
+                Some(Typed::new(lowered, ty).tainted(secret))
+            }
+            _ => None,
+        }
+    }
+
+    /// One word, or a value whose text is checked against the set (at once when literal).
+    fn single_word(
+        &mut self,
+        expr: &ast::Expr,
+        words: &'static [&'static str],
+        what: &str,
+    ) -> Typed {
         if let ExprKind::Name(name) = &expr.kind {
             if words.contains(&name.as_str()) {
                 return Typed::lit(Value::Text(name.clone()), Type::Text);
@@ -526,6 +588,11 @@ impl<'s, 'd> ExprChecker<'s, 'd> {
             secret = secret.or(t.secret);
             lowered.push(t.expr);
         }
+        if spec.name == "matches" {
+            if let (Some(pattern), ir::Expr::Lit(Value::Text(text))) = (args.get(1), &lowered[1]) {
+                self.literal_pattern(text, pattern.value.span);
+            }
+        }
         let result = match spec.result {
             Ty::Seq if matches!(first, Type::Text | Type::List) => first,
             other => Type::from_catalogue(other),
@@ -573,6 +640,29 @@ impl<'s, 'd> ExprChecker<'s, 'd> {
             }
         }
         typed
+    }
+
+    /// A pattern written out is compiled now, so a mistake in it is found before the
+    /// program runs rather than on every event that reaches it.
+    fn literal_pattern(&mut self, pattern: &str, span: Span) {
+        if let Err(error) = catalogue::compile_pattern(pattern) {
+            // The regex crate explains over several lines; its last line says what is wrong.
+            let error = error.to_string();
+            let why = error.lines().rfind(|l| !l.trim().is_empty()).unwrap_or("");
+            let why = why.trim().trim_start_matches("error: ");
+            self.diags.push(
+                Diagnostic::new(
+                    Code::InvalidRegex,
+                    "this regular expression does not compile",
+                    span,
+                )
+                .with_label_message(why.to_string())
+                .with_help(
+                    "fix the pattern; a `(`, `[` or `.` meant literally is escaped with a \
+                     backslash, written `\\\\` in a string: `\"\\\\(\"`",
+                ),
+            );
+        }
     }
 
     /// `secret("NAME")` / `env("NAME")`: the name must be written out, so it can be checked

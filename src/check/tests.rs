@@ -1163,6 +1163,18 @@ fn cached_parses_follow_each_files_text_across_checks() {
 fn setting_note(value: &str) -> String {
     with_agent(&format!(
         "on message_received do x\naction x {{ target: conversation, task: set(note: {value}) }}\n"
+// ---- semantics: words, patterns, null arguments ------------------------------------------
+
+const DESK: &str = r#"target desk: zendesk {
+  subdomain: "acme"
+  email: "bot@acme.example"
+  token: secret("ZENDESK_API_TOKEN")
+}
+"#;
+
+fn ticket_with_priority(priority: &str) -> String {
+    with_agent(&format!(
+        "{DESK}\naction open {{\n  target: desk\n  task: create_ticket(subject: \"s\", comment: \"c\", priority: {priority})\n}}\n\non message_received do open\n"
     ))
 }
 
@@ -1213,4 +1225,93 @@ fn a_date_moved_by_a_duration_is_a_text() {
     clean(&setting_note("now() - 90m"));
     clean(&setting_note("order.eta + 2d"));
     expect(&setting_note("1d + today()"), "E0301", "1d + today()");
+fn bare_words_work_in_every_branch_of_a_computed_word() {
+    let ir = clean(&ticket_with_priority(
+        "if n > 2 then urgent else if n > 1 then high else note ?? normal",
+    ));
+    let ir::TaskCall { args, .. } = &ir.actions["open"].task;
+    let priority = &args.iter().find(|(name, _)| name == "priority").unwrap().1;
+    let text = format!("{priority:?}");
+    for word in ["urgent", "high", "normal"] {
+        assert!(text.contains(&format!("Text(\"{word}\")")), "{text}");
+    }
+}
+
+#[test]
+fn a_literal_text_outside_the_set_is_an_error_in_any_branch() {
+    expect(
+        &ticket_with_priority("if n > 2 then \"urgent\" else \"critical\""),
+        "E0217",
+        "\"critical\"",
+    );
+    expect(
+        &ticket_with_priority("note ?? critical"),
+        "E0217",
+        "critical",
+    );
+}
+
+#[test]
+fn a_literal_regular_expression_that_does_not_compile_is_an_error_at_its_span() {
+    let d = expect(
+        &with_agent(
+            "action tag {\n  target: conversation\n  task: add_label(\"spam\")\n  when: matches(note, \"(free|win\")\n}\n\non message_received do tag\n",
+        ),
+        "E0304",
+        "\"(free|win\"",
+    );
+    assert!(
+        d.labels[0]
+            .message
+            .as_deref()
+            .unwrap_or("")
+            .contains("unclosed group"),
+        "{d:?}"
+    );
+    clean(&with_agent(
+        "action tag {\n  target: conversation\n  task: add_label(\"spam\")\n  when: matches(note, \"(free|win)\")\n}\n\non message_received do tag\n",
+    ));
+}
+
+#[test]
+fn a_required_argument_written_as_null_is_a_warning() {
+    let d = expect(
+        &with_agent(
+            "target api: http {\n  base_url: \"https://api.acme.example\"\n}\n\ntask get_booking(pnr: text, lang: text?) on api {\n  method: GET\n  path: \"/bookings/{pnr}\"\n}\n\naction load {\n  target: api\n  task: get_booking(null, lang: null)\n}\n\non message_received do load\n",
+        ),
+        "W0607",
+        "null",
+    );
+    assert_eq!(d.message, "argument `pnr` of `get_booking` is null");
+    let (_, checked) = run(&with_agent(
+        "target api: http {\n  base_url: \"https://api.acme.example\"\n}\n\ntask get_booking(pnr: text, lang: text?) on api {\n  method: GET\n  path: \"/bookings/{pnr}\"\n}\n\naction load {\n  target: api\n  task: get_booking(order_id, lang: null)\n}\n\non message_received do load\n",
+    ));
+    assert!(!checked
+        .diagnostics
+        .iter()
+        .any(|d| d.code.as_str() == "W0607"));
+}
+
+#[test]
+fn an_optional_parameter_in_a_declared_path_is_a_warning() {
+    let task = |params: &str| {
+        with_agent(&format!(
+            "target api: http {{\n  base_url: \"https://api.acme.example\"\n}}\n\ntask get_booking({params}) on api {{\n  method: GET\n  path: \"/bookings/{{pnr}}\"\n}}\n\naction load {{\n  target: api\n  task: get_booking(order_id)\n}}\n\non message_received do load\n"
+        ))
+    };
+    let d = expect(&task("pnr: text?"), "W0607", "\"/bookings/{pnr}\"");
+    assert_eq!(
+        d.message,
+        "optional parameter `pnr` is put into the path of `get_booking`"
+    );
+    for params in ["pnr: text", "pnr: text = \"none\""] {
+        let (_, checked) = run(&task(params));
+        assert!(
+            !checked
+                .diagnostics
+                .iter()
+                .any(|d| d.code.as_str() == "W0607"),
+            "{params}"
+        );
+    }
 }

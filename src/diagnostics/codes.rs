@@ -74,6 +74,7 @@ codes! {
     TypeMismatch = "E0301", Error, "type mismatch";
     SaveTypeMismatch = "E0302", Error, "saved into a parameter of another type";
     NotConstant = "E0303", Error, "value must be known before the program runs";
+    InvalidRegex = "E0304", Error, "invalid regular expression";
     // Domain rules: E04xx
     ReplyOnEvent = "E0401", Error, "reply bound to an event that cannot trigger one";
     ChannelMismatch = "E0402", Error, "not available on the agent's channels";
@@ -92,6 +93,7 @@ codes! {
     InsecureUrl = "W0604", Warning, "http:// URL to a host that is not loopback";
     OrphanFile = "W0605", Warning, "file not imported by any program";
     UnusedTask = "W0606", Warning, "unused task";
+    NullArgument = "W0607", Warning, "null where a value is required";
 }
 
 impl std::fmt::Display for Code {

@@ -115,6 +115,8 @@ pub(super) struct Conversation {
     after_end: Vec<&'static str>,
     /// What stopping the runtime left undone, reported with the `end` record.
     pub interrupted: Interrupted,
+    /// `conversation_started` has been handled (sent, or fired by an answered call).
+    started: bool,
 }
 
 /// How handling an event left the conversation.
@@ -195,6 +197,39 @@ pub(super) fn unknown_names(program: &ir::Program, kind: &EventKind) -> Option<S
     let hint = hint(block, &mut declared.blocks.iter().map(String::as_str));
     Some(format!(
         "use case `{usecase}` has no block `{block}`{hint}: the event is not handled"
+    ))
+}
+
+/// Why an event the agent's channels cannot receive (`call_started` to an email-only
+/// agent, or an event that says it came on a channel the agent lacks) is not handled: the
+/// checker refuses the same events in tests.
+pub(super) fn off_channel(program: &ir::Program, event: &Event) -> Option<String> {
+    let channels = &program.agent.channels;
+    let names = |list: &mut dyn Iterator<Item = &Channel>| {
+        list.map(|c| c.name()).collect::<Vec<_>>().join(", ")
+    };
+    let agent = format!(
+        "agent `{}` has only {}",
+        program.agent.name,
+        names(&mut channels.iter())
+    );
+    if let Some(channel) = event.channel.filter(|c| !channels.contains(c)) {
+        return Some(format!(
+            "`{}` came on {}, and {agent}: the event is not handled",
+            event.kind.name(),
+            channel.name()
+        ));
+    }
+    let EventKind::Named(name) = &event.kind else {
+        return None;
+    };
+    let spec = catalogue::event(name)?;
+    if spec.channels.is_empty() || channels.iter().any(|c| spec.allows(*c)) {
+        return None;
+    }
+    Some(format!(
+        "`{name}` is a {} event, and {agent}: the event is not handled",
+        names(&mut spec.channels.iter()).replace(", ", " or ")
     ))
 }
 
@@ -294,6 +329,7 @@ impl Conversation {
             last_payload: Value::Null,
             after_end: Vec::new(),
             interrupted: Interrupted::default(),
+            started: false,
         }
     }
 
@@ -409,6 +445,11 @@ impl Conversation {
                 self.fire_inactivity_if_due().await;
             }
             EventKind::Named(name) => {
+                match name.as_str() {
+                    "conversation_started" => self.started = true,
+                    "call_started" => self.start_answered_call().await,
+                    _ => {}
+                }
                 self.apply_payload_scopes(name, &event.payload);
                 match name.as_str() {
                     "message_received" => self.idle_since = Some(self.now()),
@@ -434,6 +475,25 @@ impl Conversation {
                     .await;
             }
         }
+    }
+
+    /// A voice conversation starts when the call is answered: the first `call_started`
+    /// fires the `conversation_started` bindings (the greeting) just before its own, unless
+    /// the platform sent `conversation_started` already. So a greeting is spoken whether or
+    /// not the platform sends that event too, and never twice.
+    async fn start_answered_call(&mut self) {
+        if self.started || self.state.channel != Some(Channel::Voice) {
+            return;
+        }
+        self.started = true;
+        let event = Event::new(
+            self.state.id.clone(),
+            EventKind::Named("conversation_started".into()),
+            Value::Record(IndexMap::new()),
+        );
+        let mut ev = self.begin_event(&event, None, None);
+        self.run_bindings(TriggerKey::Event("conversation_started"), &mut ev)
+            .await;
     }
 
     /// Fires `conversation_inactive` if its deadline has passed on this conversation's clock.
@@ -694,11 +754,15 @@ impl Conversation {
             }
             match &binding.body {
                 BindingBody::Actions(actions) => {
-                    for &action in actions {
+                    for (i, &action) in actions.iter().enumerate() {
                         if self.stop_before_starting(ev) {
                             return;
                         }
-                        self.run_action_chain(action, ev).await;
+                        let failed = self.run_action_chain(action, ev).await;
+                        if failed && self.is_verify(action) {
+                            self.skip_after_failed_verify(action, &actions[i + 1..], ev);
+                            break;
+                        }
                     }
                 }
                 BindingBody::Reply(reply) => {
@@ -744,19 +808,43 @@ impl Conversation {
         }
     }
 
-    /// Runs an action, then its `on_failure` chain while actions fail.
-    async fn run_action_chain(&mut self, action: usize, ev: &mut EventCtx) {
+    /// Runs an action, then its `on_failure` chain while actions fail; tells whether the
+    /// first action failed.
+    async fn run_action_chain(&mut self, action: usize, ev: &mut EventCtx) -> bool {
         let mut current = action;
         let mut cause = None;
+        let mut first_failed = None;
         for _ in 0..=MAX_ON_FAILURE_DEPTH {
             let failed = self.run_action(current, ev, cause).await;
+            first_failed.get_or_insert(failed);
             match (failed, self.shared.plan.actions[current].on_failure) {
                 (true, Some(next)) => {
                     cause = Some(current);
                     current = next;
                 }
-                _ => return,
+                _ => break,
             }
+        }
+        first_failed.unwrap_or(false)
+    }
+
+    /// A `verify` is a guard: when it fails, the rest of its binding does not run.
+    fn is_verify(&self, action: usize) -> bool {
+        matches!(
+            self.shared.plan.actions[action].kind,
+            super::plan::ActionKind::Conversation(super::plan::ConversationTask::Verify { .. })
+        )
+    }
+
+    /// Traces the actions a failed `verify` kept from running, with the reason.
+    fn skip_after_failed_verify(&self, verify: usize, rest: &[usize], ev: &EventCtx) {
+        let reason = format!("verify `{}` failed", self.shared.plan.actions[verify].name);
+        for &action in rest {
+            let trace = ActionTrace {
+                error: Some(reason.clone()),
+                ..ActionTrace::new(ActionStatus::Skipped, None)
+            };
+            self.trace_action(action, ev, None, trace);
         }
     }
 

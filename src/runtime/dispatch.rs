@@ -6,7 +6,8 @@ use super::conversation::{Conversation, EventCtx, Outcome};
 use super::effects::{TaskError, TaskRequest};
 use super::plan::ActionKind;
 use super::retry::backoff_delay;
-use crate::ir::{Expr, TaskDef, Value};
+use crate::catalogue::{self, ArgSpec, Ty};
+use crate::ir::{self, Expr, TaskDef, Value};
 use futures::FutureExt;
 use indexmap::IndexMap;
 use std::panic::AssertUnwindSafe;
@@ -45,15 +46,15 @@ impl Conversation {
         else {
             return not_sent("internal error: not an external action".into());
         };
-        let http = shared
+        let kind = shared
             .plan
             .program
             .targets
             .get(&action.target)
-            .is_some_and(|t| t.kind == "http");
+            .map_or("", |t| t.kind.as_str());
         let prepared = match declared {
             Some(task) => self.declared_request(task, args, ev),
-            None => self.catalogue_request(&action.task, args, rest, http, ev),
+            None => self.catalogue_request(&action.task, args, rest, kind, ev),
         };
         let (task, args, rest, task_args) = match prepared {
             Ok(prepared) => prepared,
@@ -127,27 +128,32 @@ impl Conversation {
         }
     }
 
-    /// A catalogue task: its arguments by name, plus variadic ones (an `http` task's `path`
-    /// read by [`eval_path`]).
+    /// A catalogue task: its arguments by name, each checked against the catalogue (see
+    /// [`sendable`]), plus variadic ones (an `http` task's `path` read by [`eval_path`]).
     fn catalogue_request(
         &self,
         task: &str,
         args: &[(String, Expr)],
         rest: &[Expr],
-        http: bool,
+        kind: &str,
         ev: &EventCtx,
     ) -> Result<TaskParts, String> {
+        let spec = catalogue::target_kind(kind).and_then(|k| k.task(task));
         let mut values = IndexMap::with_capacity(args.len());
         for (name, expr) in args {
             let eval = |expr: &Expr| {
                 self.eval(expr, ev)
                     .map_err(|e| format!("argument `{name}`: {e}"))
             };
-            let value = if http && name == "path" {
-                eval_path(expr, eval)?
+            let value = if kind == "http" && name == "path" {
+                eval_path(expr, task, eval)?
             } else {
                 eval(expr)?
             };
+            let arg = spec.and_then(|s| s.args.iter().find(|a| a.name == name));
+            if let Some(arg) = arg {
+                sendable(arg, task, &value)?;
+            }
             values.insert(name.clone(), value);
         }
         let rest = rest
@@ -173,6 +179,9 @@ impl Conversation {
                     .map_err(|e| format!("argument `{}`: {e}", param.name))?,
                 None => param.default.clone().unwrap_or_default(),
             };
+            if value == Value::Null && !param.optional && param.default.is_none() {
+                return Err(null_argument(&param.name, &task.name));
+            }
             if !super::conversation::fits(param.ty, &value) {
                 return Err(format!(
                     "argument `{}` of task `{}` cannot be a {}",
@@ -192,7 +201,7 @@ impl Conversation {
             "method".to_string(),
             Value::Text(task.method.to_ascii_uppercase()),
         );
-        let path = eval_path(&task.path, |expr| field("path", expr))?;
+        let path = eval_path(&task.path, &task.name, |expr| field("path", expr))?;
         request.insert("path".to_string(), path);
         for (name, expr) in [
             ("query", &task.query),
@@ -241,10 +250,34 @@ impl Conversation {
     }
 }
 
+/// Whether a catalogue argument's value can be sent: a required one is not null (it would
+/// go out as `null`: `GET /bookings/null`), a word of a fixed set is one of the set (a
+/// computed `priority` the checker could not see). Nothing is sent otherwise.
+fn sendable(arg: &ArgSpec, task: &str, value: &Value) -> Result<(), String> {
+    match (arg.ty, value) {
+        (_, Value::Null) if arg.required => Err(null_argument(arg.name, task)),
+        (Ty::Word(words), Value::Text(text)) if !words.contains(&text.as_str()) => Err(format!(
+            "argument `{}` of `{task}` is {text:?}, which is not one of {}: nothing was sent",
+            arg.name,
+            words.join(" | ")
+        )),
+        _ => Ok(()),
+    }
+}
+
+fn null_argument(name: &str, task: &str) -> String {
+    format!("argument `{name}` of `{task}` is null: nothing was sent")
+}
+
 /// An http path: each value interpolated into a path string (`"/orders/{id}"`) is
 /// percent-encoded as one path segment or query value, so a customer's `../admin?x#` stays
-/// inside its slot; a path computed any other way (`"/files/" + name`) is sent as it is.
-fn eval_path(path: &Expr, eval: impl Fn(&Expr) -> Result<Value, String>) -> Result<Value, String> {
+/// inside its slot, and a null one fails the task (it would read `/orders/null`); a path
+/// computed any other way (`"/files/" + name`) is sent as it is.
+fn eval_path(
+    path: &Expr,
+    task: &str,
+    eval: impl Fn(&Expr) -> Result<Value, String>,
+) -> Result<Value, String> {
     let Expr::Interp(parts) = path else {
         return eval(path);
     };
@@ -252,10 +285,37 @@ fn eval_path(path: &Expr, eval: impl Fn(&Expr) -> Result<Value, String>) -> Resu
     for part in parts {
         match part {
             Expr::Lit(Value::Text(literal)) => out.push_str(literal),
-            value => out.push_str(&super::executors::encode_interpolated(&eval(value)?)),
+            value => match eval(value)? {
+                Value::Null => {
+                    return Err(format!(
+                        "`{{{}}}` in the path of `{task}` is null: nothing was sent",
+                        placeholder_name(value)
+                    ))
+                }
+                value => out.push_str(&super::executors::encode_interpolated(&value)),
+            },
         }
     }
     Ok(Value::Text(out))
+}
+
+/// How a path placeholder reads in a message: `pnr`, `user.id`, or `…` when computed.
+fn placeholder_name(expr: &Expr) -> String {
+    match expr {
+        Expr::Var(scope) => match scope {
+            ir::Scope::Param(name) => name,
+            ir::Scope::Event => "event",
+            ir::Scope::User => "user",
+            ir::Scope::Caller => "caller",
+            ir::Scope::Conversation => "conversation",
+            ir::Scope::Usecase => "usecase",
+            ir::Scope::Block => "block",
+            ir::Scope::Response => "response",
+        }
+        .to_string(),
+        Expr::Field(base, field) => format!("{}.{field}", placeholder_name(base)),
+        _ => "…".to_string(),
+    }
 }
 
 /// `250ms`, `5s`, `2m30s`, `1h`.

@@ -6,7 +6,7 @@
 
 use super::clock::{Clock, ClockMode};
 use super::conversation::{
-    came_after_the_end, unknown_names, Conversation, ConversationState, Handled,
+    came_after_the_end, off_channel, unknown_names, Conversation, ConversationState, Handled,
 };
 use super::effects::{Executor, TaskError, TaskRequest};
 use super::ended::Ended;
@@ -372,12 +372,15 @@ impl Runtime {
 
     /// Queues an event; it is handled after the conversation's earlier events. Returns at
     /// once. A conversation is created by its first event. An event naming a use case or
-    /// block the program does not have, or for a conversation that ended, is reported and
-    /// not handled.
+    /// block the program does not have, of a channel the agent lacks, or for a conversation
+    /// that ended, is reported and not handled.
     pub fn send(&self, event: Event) {
         let shared = &self.shared;
         let id = &event.conversation;
-        if let Some(problem) = unknown_names(&shared.plan.program, &event.kind) {
+        let program = &shared.plan.program;
+        if let Some(problem) =
+            unknown_names(program, &event.kind).or_else(|| off_channel(program, &event))
+        {
             return shared.report_fault(id, problem);
         }
         // Sent under the lock, so a conversation that ends (and leaves the map under the

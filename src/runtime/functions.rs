@@ -270,12 +270,9 @@ fn regex(pattern: &str) -> EvalResult<Regex> {
     if let Some(found) = cache.lock().ok().and_then(|c| c.get(pattern).cloned()) {
         return Ok(found);
     }
-    let compiled = regex::RegexBuilder::new(pattern)
-        .size_limit(1 << 20)
-        .build()
-        .map_err(|e| {
-            super::eval::EvalError(format!("matches(..): invalid regular expression: {e}"))
-        })?;
+    let compiled = crate::catalogue::compile_pattern(pattern).map_err(|e| {
+        super::eval::EvalError(format!("matches(..): invalid regular expression: {e}"))
+    })?;
     if let Ok(mut cache) = cache.lock() {
         if cache.len() >= CACHE_SIZE {
             cache.clear();

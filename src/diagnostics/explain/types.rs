@@ -91,4 +91,33 @@ on conversation_inactive reply still_there
             "  inactivity: 3m\n",
         )]),
     },
+    Explanation {
+        code: Code::InvalidRegex,
+        summary: "The pattern given to `matches(text, pattern)` is written out in the \
+                  program but is not a valid regular expression, so every event that \
+                  reached it would fail the action. `agentc check` compiles literal \
+                  patterns; a pattern computed at run time is compiled when it runs.",
+        fix: "Close the group or class, or escape the character meant literally \
+              (`\\\\(` in a string for `(`).",
+        wrong: Example::One(
+            r#"agent desk {
+  channels: [email]
+}
+
+target helpdesk: zendesk {
+  subdomain: "acme"
+  email: "bot@acme.example"
+  token: secret("ZENDESK_API_TOKEN")
+}
+
+action flag_spam {
+  target: helpdesk
+  task: add_tags(event.ticket_id, ["spam"])
+}
+
+on ticket_received when matches(lower(event.subject), "(free|win") do flag_spam
+"#,
+        ),
+        fixed: Fixed::Edits(&[(r#""(free|win")"#, r#""(free|win)")"#)]),
+    },
 ];

@@ -191,4 +191,41 @@ on message_received do check_order
             ("task cancel_order(id: text) on orders {\n  method: POST\n  path: \"/orders/{id}/cancel\"\n}\n\n", ""),
         ]),
     },
+    Explanation {
+        code: Code::NullArgument,
+        summary: "A task's required argument is written as `null`, or a declared \
+                  task puts an optional parameter without a default into its `path`. At \
+                  run time a required argument (or a value put into a path) that is null \
+                  fails the action and nothing is sent: `GET /bookings/null` never goes out.",
+        fix: "Pass the value the task needs, or make the parameter of a declared task \
+              optional (`name: type?`) if it may be left out.",
+        wrong: Example::One(
+            r#"agent airline {
+  channels: [chat]
+  params: {
+    pnr: text
+    booking: any
+  }
+}
+
+target bookings: http {
+  base_url: "https://api.airline.example/v1"
+}
+
+task get_booking(pnr: text) on bookings {
+  method: GET
+  path: "/bookings/{pnr}"
+}
+
+action load_booking {
+  target: bookings
+  task: get_booking(null)
+  save: booking
+}
+
+on message_received do load_booking
+"#,
+        ),
+        fixed: Fixed::Edits(&[("task: get_booking(null)", "task: get_booking(pnr)")]),
+    },
 ];
