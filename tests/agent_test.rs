@@ -79,7 +79,76 @@ fn filter_selects_tests_by_name() {
     assert_eq!(code, Some(1));
     let (code, text) =
         output(agentc().args(["test", "tests/agent_test", "--filter", "nothing like this"]));
+    assert_eq!(code, Some(1), "a filter that selects nothing must not pass");
+    assert!(
+        text.contains("error: no tests ran: no test name contains `nothing like this`"),
+        "{text}"
+    );
+    assert!(text.ends_with("0 passed, 0 failed\n"), "{text}");
+}
+
+/// `main.agent` with one test, `main_test.agent` importing it with another.
+fn program_with_a_test_file() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(
+        dir.path().join("main.agent"),
+        "agent shop { channels: [chat] }\n\
+         reply welcome { text: \"Hi!\" }\n\
+         on conversation_started reply welcome\n\
+         test \"in the program\" {\n  send conversation_started\n  expect reply welcome\n}\n",
+    )
+    .unwrap();
+    fs::write(
+        dir.path().join("main_test.agent"),
+        "import \"main.agent\"\n\n\
+         test \"greets\" {\n  send conversation_started\n  expect reply \"Hi!\"\n}\n",
+    )
+    .unwrap();
+    dir
+}
+
+#[test]
+fn a_test_file_that_imports_its_program_is_found_and_run() {
+    let dir = program_with_a_test_file();
+    let (code, text) = output(agentc().current_dir(dir.path()).args(["test", "."]));
+    assert_eq!(
+        text,
+        "ok   main.agent › in the program\nok   main_test.agent › greets\n\n2 passed, 0 failed\n"
+    );
     assert_eq!(code, Some(0));
+    // Named alone, the test file is a program: no false "has no `agent` block".
+    let (code, text) = output(
+        agentc()
+            .current_dir(dir.path())
+            .args(["test", "main_test.agent"]),
+    );
+    assert_eq!(code, Some(0), "{text}");
+    assert!(text.contains("ok   main_test.agent › greets"), "{text}");
+    assert!(text.ends_with("2 passed, 0 failed\n"), "{text}");
+    // `check` treats it as a program too, not as a file no program imports.
+    let checked = agentc()
+        .current_dir(dir.path())
+        .args(["check", "--deny-warnings", "."])
+        .output()
+        .unwrap();
+    assert!(checked.status.success(), "{checked:?}");
+}
+
+#[test]
+fn a_run_that_finds_no_test_fails() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(
+        dir.path().join("main.agent"),
+        "agent shop { channels: [chat] }\nreply welcome { text: \"Hi!\" }\n\
+         on conversation_started reply welcome\n",
+    )
+    .unwrap();
+    let (code, text) = output(agentc().current_dir(dir.path()).args(["test", "."]));
+    assert_eq!(code, Some(1));
+    assert!(
+        text.starts_with("error: no tests ran: no file found holds a `test` block"),
+        "{text}"
+    );
     assert!(text.ends_with("0 passed, 0 failed\n"), "{text}");
 }
 

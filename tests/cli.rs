@@ -384,6 +384,22 @@ fn compile_writes_deterministic_ir() {
 }
 
 #[test]
+fn compile_leaves_tests_out_unless_asked() {
+    let program = format!(
+        "{CLEAN}\ntest \"greets\" {{\n  send conversation_started\n  expect reply welcome\n}}\n"
+    );
+    let d = dir(&[("main.agent", program.as_bytes())]);
+    let tests = |args: &[&str]| {
+        let r = run(d.path(), args);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        let ir: Value = serde_json::from_str(&r.stdout).unwrap();
+        ir["tests"].as_array().unwrap().len()
+    };
+    assert_eq!(tests(&["compile", "main.agent"]), 0);
+    assert_eq!(tests(&["compile", "main.agent", "--with-tests"]), 1);
+}
+
+#[test]
 fn compile_with_errors_writes_nothing() {
     let d = dir(&[("main.agent", BROKEN.as_bytes())]);
     let r = run(d.path(), &["compile", "main.agent", "-o", "out.json"]);
