@@ -93,6 +93,18 @@ impl Session {
             Some(Some(body)) => Some(body),
             Some(None) => return,
         };
+        if program.targets[target].kind == "sql" {
+            if mock.method.name != "SQL" || status.is_some() || body.is_some() {
+                return out.error(format!(
+                    "`{target}` is a sql target: its mock is a statement, `:mock {target} SQL \"INSERT …\"`"
+                ));
+            }
+            let statement = path;
+            return match self.live.seed_sql(&compiled, target, &statement) {
+                Ok(()) => out.note(format!("ran the SQL on `{target}`")),
+                Err(message) => out.error(message),
+            };
+        }
         let rule = MockRule::new(
             target.as_str(),
             mock.method.name.as_str(),
