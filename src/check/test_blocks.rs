@@ -110,13 +110,25 @@ impl<'a> Checker<'a> {
 
     fn expectation(&mut self, what: &Expectation) -> Option<ir::Expectation> {
         Some(match what {
-            Expectation::Ran(a) => {
+            Expectation::Action(outcome, a) => {
                 // Naming an action in a test does not count as using it.
                 if self.p.action(&a.name).is_none() {
                     self.action_by_name(&a.name, a.span)?;
                 }
-                ir::Expectation::Ran {
-                    action: a.name.clone(),
+                let action = a.name.clone();
+                match outcome {
+                    ast::Outcome::Ran => ir::Expectation::Ran { action },
+                    ast::Outcome::Failed => ir::Expectation::Failed { action },
+                    ast::Outcome::Skipped => ir::Expectation::Skipped { action },
+                }
+            }
+            Expectation::Effect { effect, fields } => {
+                let effect = ir::Effect::ALL
+                    .into_iter()
+                    .find(|e| e.name() == effect.name)?;
+                ir::Expectation::Effect {
+                    effect,
+                    fields: self.effect_fields(effect, fields.as_ref())?,
                 }
             }
             Expectation::Label(l) => ir::Expectation::Label {
@@ -156,7 +168,7 @@ impl<'a> Checker<'a> {
                     target: target.name.clone(),
                     method: self.method(kind, method)?,
                     path: self.step_text(path, "an expected request's path")?,
-                    fields: self.step_fields(fields)?,
+                    fields: self.step_fields(fields)?.map(lowercase_header_names),
                 }
             }
             Expectation::Email { target, fields } => {
@@ -308,6 +320,47 @@ impl<'a> Checker<'a> {
         }
     }
 
+    /// An expected effect's fields: a record of its fields, or a text for the first one.
+    fn effect_fields(
+        &mut self,
+        effect: ir::Effect,
+        fields: Option<&ast::Expr>,
+    ) -> Option<Option<Value>> {
+        let Some(fields) = fields else {
+            return Some(None);
+        };
+        let known = effect.fields();
+        if let ExprKind::Record(entries) = &fields.kind {
+            for entry in entries {
+                if !known.contains(&entry.key.name.as_str()) {
+                    let help = unknown_help(
+                        &entry.key.name,
+                        known.iter().copied(),
+                        format!("its fields are: {}", known.join(", ")),
+                    );
+                    self.diags.push(
+                        Diagnostic::new(
+                            Code::UnknownField,
+                            format!(
+                                "`expect {}` has no field `{}`",
+                                effect.name(),
+                                entry.key.name
+                            ),
+                            entry.key.span,
+                        )
+                        .with_help(help),
+                    );
+                }
+            }
+            let value = constant(fields, Type::Record, "the expected fields", &mut self.diags);
+            return Some(Some(value?));
+        }
+        let text = self.step_text(fields, "an expected effect's text")?;
+        let mut record = indexmap::IndexMap::new();
+        record.insert(known[0].to_string(), Value::Text(text));
+        Some(Some(Value::Record(record)))
+    }
+
     fn status(&mut self, expr: &ast::Expr) -> Option<u16> {
         match constant(expr, Type::Number, "a mock's status", &mut self.diags)? {
             Value::Number(n) if (100.0..=599.0).contains(&n) && n.fract() == 0.0 => Some(n as u16),
@@ -327,4 +380,17 @@ impl<'a> Checker<'a> {
                 .with_help("see `agentc explain E0501` for the forms of test steps"),
         );
     }
+}
+
+/// HTTP header names are case-insensitive; the mocks record them lower-cased.
+fn lowercase_header_names(mut fields: Value) -> Value {
+    if let Value::Record(fields) = &mut fields {
+        if let Some(Value::Record(headers)) = fields.get_mut("headers") {
+            *headers = std::mem::take(headers)
+                .into_iter()
+                .map(|(name, value)| (name.to_ascii_lowercase(), value))
+                .collect();
+        }
+    }
+    fields
 }
