@@ -29,6 +29,7 @@ mod decls;
 mod expr;
 mod fields;
 mod load;
+mod mocks;
 mod program;
 mod scope;
 pub(crate) mod security;
@@ -45,6 +46,7 @@ use crate::ir;
 use crate::syntax::ast::{self, Item};
 pub use compiled::{check_compiled, Breach};
 pub use load::{LoadError, ParseCache};
+pub use mocks::Evaluate;
 use std::collections::{HashMap, HashSet};
 
 pub use decls::{DEFAULT_ATTEMPTS, DEFAULT_BACKOFF_MS, DEFAULT_MAX_BACKOFF_MS};
@@ -288,6 +290,33 @@ fn has_agent(cache: &mut ParseCache, sources: &SourceMap, id: FileId) -> bool {
         .items
         .iter()
         .any(|i| matches!(i, Item::Agent(_)))
+}
+
+/// A `mock` step outside a `test` block (a `--mocks` file, the REPL's `:mock`), checked
+/// against a checked program by the same rules as in a test block; `value` checks and
+/// evaluates its path, status and body. The step spans `mock.span`.
+pub fn check_mock(
+    program: &ir::Program,
+    mock: &ast::Mock,
+    value: &mut mocks::Evaluate,
+) -> Result<ir::TestStep, Vec<Diagnostic>> {
+    let other = |name: &str| {
+        let has = |found: bool, what| found.then_some(what);
+        has(program.actions.contains_key(name), "an action")
+            .or(has(program.replies.contains_key(name), "a reply"))
+            .or(has(program.usecases.contains_key(name), "a use case"))
+            .or(has(program.tasks.contains_key(name), "a task"))
+    };
+    let targets = mocks::Targets {
+        declared: program
+            .targets
+            .iter()
+            .map(|(name, t)| (name.as_str(), catalogue::target_kind(&t.kind)))
+            .collect(),
+        other: &other,
+    };
+    let mut diagnostics = Vec::new();
+    mocks::lower(&targets, mock, mock.span, value, &mut diagnostics).ok_or(diagnostics)
 }
 
 /// Where an expression typed at the REPL is evaluated: which built-in names it may read.
