@@ -34,6 +34,7 @@ impl<'a> Checker<'a> {
 
     fn test_step(&mut self, step: &TestStep) -> Option<ir::TestStep> {
         match step {
+            TestStep::Mock(m) if m.target.name == "call" => self.fail_transfer(m),
             TestStep::Mock(m) => {
                 let span = self.ir_span(m.span);
                 let p = self.p;
@@ -217,6 +218,27 @@ impl<'a> Checker<'a> {
                 )),
             );
         }
+    }
+
+    /// `mock call transfer "TO" -> fail ["REASON"]`: the one call effect a test can make fail.
+    fn fail_transfer(&mut self, m: &ast::Mock) -> Option<ir::TestStep> {
+        let fails = matches!(&m.status, Some(ast::Expr { kind: ExprKind::Name(word), .. }) if word == "fail");
+        if m.method.name != "transfer" || !fails {
+            self.bad_step(
+                m.span,
+                "on `call` a mock makes a transfer fail: `mock call transfer \"+15550123\" -> fail \"busy\"`".into(),
+            );
+            return None;
+        }
+        let reason = match &m.body {
+            Some(body) => self.step_text(body, "the reason a transfer fails")?,
+            None => "busy".into(),
+        };
+        Some(ir::TestStep::FailTransfer {
+            to: self.step_text(&m.path, "the number a transfer fails to")?,
+            reason,
+            span: self.ir_span(m.span),
+        })
     }
 
     /// The program's targets as a mock step sees them.

@@ -781,6 +781,21 @@ fn effects_and_outcomes_lower_to_their_expectations() {
         "E0204",
         "too",
     );
+    // The one call effect a test can make fail is a transfer.
+    let ir = clean(&with_agent(&format!(
+        "{base}test \"t\" {{\n  mock call transfer \"*\" -> fail\n}}\n"
+    )));
+    assert!(matches!(
+        &ir.tests[0].steps[0],
+        ir::TestStep::FailTransfer { to, reason, .. } if to == "*" && reason == "busy"
+    ));
+    expect(
+        &with_agent(&format!(
+            "{base}test \"t\" {{\n  mock call hangup \"*\" -> fail\n}}\n"
+        )),
+        "E0501",
+        "mock call hangup \"*\" -> fail",
+    );
 }
 
 // ---- warnings ----------------------------------------------------------------------------

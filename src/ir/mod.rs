@@ -264,6 +264,13 @@ pub struct Test {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "step", rename_all = "snake_case")]
 pub enum TestStep {
+    /// `mock call transfer "TO" -> fail "REASON"`: from now on a transfer to `to` (`*`: to
+    /// any number) does not connect, and its action fails with `reason`.
+    FailTransfer {
+        to: String,
+        reason: String,
+        span: Span,
+    },
     Mock {
         target: String,
         method: String,
