@@ -45,6 +45,60 @@ fn every_target_kind_is_mocked_and_every_expectation_passes() {
 }
 
 #[test]
+fn every_effect_and_how_an_action_ended_can_be_expected() {
+    let (code, text) = output(agentc().args(["test", "tests/agent_test/calls.agent"]));
+    assert!(text.ends_with("4 passed, 0 failed\n"), "{text}");
+    assert_eq!(code, Some(0));
+}
+
+/// `tests/agent_test/calls.agent`'s program with one test of `steps` after a failed lookup.
+fn after_a_failed_lookup(steps: &str) -> (Option<i32>, String) {
+    let program = fs::read_to_string("tests/agent_test/calls.agent").unwrap();
+    let program = &program[..program.find("test \"").unwrap()];
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(
+        dir.path().join("calls.agent"),
+        format!(
+            "{program}test \"t\" {{\n    mock crm GET \"/callers\" -> 503\n    send call_started\n    {steps}\n}}\n"
+        ),
+    )
+    .unwrap();
+    output(agentc().current_dir(dir.path()).args(["test", "."]))
+}
+
+#[test]
+fn expect_not_ran_does_not_pass_for_an_action_that_failed() {
+    let (code, text) = after_a_failed_lookup("expect not ran look_up_caller");
+    assert_eq!(code, Some(1), "{text}");
+    assert!(
+        text.contains("error: `look_up_caller` ran and failed; write `expect failed look_up_caller` if that is expected"),
+        "{text}"
+    );
+    assert!(text.contains("actual: it failed: GET "), "{text}");
+}
+
+#[test]
+fn an_effect_that_did_not_happen_shows_the_ones_that_did() {
+    let (code, text) = after_a_failed_lookup("expect say \"Welcome back!\"");
+    assert_eq!(code, Some(1), "{text}");
+    assert!(text.contains("error: no say like this happened"), "{text}");
+    assert!(
+        text.contains(r#"expected: say {"text":"Welcome back!"}"#),
+        "{text}"
+    );
+    assert!(
+        text.contains(r#"actual: say {"text":"Sorry, I cannot find your file right now."}"#),
+        "{text}"
+    );
+    let (code, text) = after_a_failed_lookup("expect skipped apologise");
+    assert_eq!(code, Some(1), "{text}");
+    assert!(
+        text.contains("error: `apologise` was not skipped"),
+        "{text}"
+    );
+}
+
+#[test]
 fn failures_say_what_was_expected_and_what_happened() {
     let (code, text) = output(agentc().args(["test", "tests/agent_test/failing.agent"]));
     assert_eq!(code, Some(1));
@@ -79,7 +133,76 @@ fn filter_selects_tests_by_name() {
     assert_eq!(code, Some(1));
     let (code, text) =
         output(agentc().args(["test", "tests/agent_test", "--filter", "nothing like this"]));
+    assert_eq!(code, Some(1), "a filter that selects nothing must not pass");
+    assert!(
+        text.contains("error: no tests ran: no test name contains `nothing like this`"),
+        "{text}"
+    );
+    assert!(text.ends_with("0 passed, 0 failed\n"), "{text}");
+}
+
+/// `main.agent` with one test, `main_test.agent` importing it with another.
+fn program_with_a_test_file() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(
+        dir.path().join("main.agent"),
+        "agent shop { channels: [chat] }\n\
+         reply welcome { text: \"Hi!\" }\n\
+         on conversation_started reply welcome\n\
+         test \"in the program\" {\n  send conversation_started\n  expect reply welcome\n}\n",
+    )
+    .unwrap();
+    fs::write(
+        dir.path().join("main_test.agent"),
+        "import \"main.agent\"\n\n\
+         test \"greets\" {\n  send conversation_started\n  expect reply \"Hi!\"\n}\n",
+    )
+    .unwrap();
+    dir
+}
+
+#[test]
+fn a_test_file_that_imports_its_program_is_found_and_run() {
+    let dir = program_with_a_test_file();
+    let (code, text) = output(agentc().current_dir(dir.path()).args(["test", "."]));
+    assert_eq!(
+        text,
+        "ok   main.agent › in the program\nok   main_test.agent › greets\n\n2 passed, 0 failed\n"
+    );
     assert_eq!(code, Some(0));
+    // Named alone, the test file is a program: no false "has no `agent` block".
+    let (code, text) = output(
+        agentc()
+            .current_dir(dir.path())
+            .args(["test", "main_test.agent"]),
+    );
+    assert_eq!(code, Some(0), "{text}");
+    assert!(text.contains("ok   main_test.agent › greets"), "{text}");
+    assert!(text.ends_with("2 passed, 0 failed\n"), "{text}");
+    // `check` treats it as a program too, not as a file no program imports.
+    let checked = agentc()
+        .current_dir(dir.path())
+        .args(["check", "--deny-warnings", "."])
+        .output()
+        .unwrap();
+    assert!(checked.status.success(), "{checked:?}");
+}
+
+#[test]
+fn a_run_that_finds_no_test_fails() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(
+        dir.path().join("main.agent"),
+        "agent shop { channels: [chat] }\nreply welcome { text: \"Hi!\" }\n\
+         on conversation_started reply welcome\n",
+    )
+    .unwrap();
+    let (code, text) = output(agentc().current_dir(dir.path()).args(["test", "."]));
+    assert_eq!(code, Some(1));
+    assert!(
+        text.starts_with("error: no tests ran: no file found holds a `test` block"),
+        "{text}"
+    );
     assert!(text.ends_with("0 passed, 0 failed\n"), "{text}");
 }
 
@@ -109,10 +232,10 @@ fn junit_report_lists_every_test_with_its_failure() {
     let xml = fs::read_to_string(&report).unwrap();
     assert!(xml.starts_with("<?xml"), "{xml}");
     assert!(
-        xml.contains(r#"tests="15" skipped="0" failures="11""#),
+        xml.contains(r#"tests="19" skipped="0" failures="11""#),
         "{xml}"
     );
-    assert_eq!(xml.matches("<testsuite ").count(), 2, "{xml}");
+    assert_eq!(xml.matches("<testsuite ").count(), 3, "{xml}");
     assert_eq!(xml.matches("<failure ").count(), 11, "{xml}");
     // In full, on two tests: one failed, one passed.
     agentc()

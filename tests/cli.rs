@@ -383,6 +383,119 @@ fn compile_writes_deterministic_ir() {
     );
 }
 
+/// A program with one external target, and a mocks file with `mocks` in it.
+fn program_with_mocks(mocks: &str) -> TempDir {
+    let program = "agent shop { channels: [chat] }\n\
+        target orders: http { base_url: \"https://orders.example\" }\n\
+        action look { target: orders, task: get(\"/x\") }\n\
+        on message_received do look\n";
+    dir(&[
+        ("main.agent", program.as_bytes()),
+        ("shop.mocks", mocks.as_bytes()),
+        ("events.jsonl", b"{\"conversation\":\"c\",\"event\":\"message_received\",\"payload\":{\"text\":\"hi\"}}\n"),
+    ])
+}
+
+fn run_with_mocks(d: &TempDir, mocks: &str) -> Run {
+    let mut cmd = agentc(d.path());
+    cmd.env("NO_COLOR", "1");
+    let output = cmd
+        .args([
+            "run",
+            "main.agent",
+            "--events",
+            "events.jsonl",
+            "--mocks",
+            mocks,
+        ])
+        .output()
+        .unwrap();
+    Run {
+        code: output.status.code().unwrap(),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+#[test]
+fn a_mocks_file_is_checked_like_a_test_block() {
+    let d = program_with_mocks(
+        "mock orders GET \"/x\" -> 200 {}\nmock ordrs GET \"/x\" -> 200\nmock orders GET \"/y\" -> 999\nsend message_received\n",
+    );
+    let r = run_with_mocks(&d, "shop.mocks");
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let errors = &r.stderr;
+    assert!(
+        errors.contains("E0202") && errors.contains("unknown target `ordrs`"),
+        "{errors}"
+    );
+    assert!(errors.contains("did you mean `orders`?"), "{errors}");
+    assert!(
+        errors.contains("shop.mocks:2:6"),
+        "every error has its line: {errors}"
+    );
+    assert!(
+        errors.contains("E0501") && errors.contains("shop.mocks:3:"),
+        "{errors}"
+    );
+    assert!(
+        errors.contains("only `mock` statements belong in a mocks file")
+            && errors.contains("shop.mocks:4:1"),
+        "{errors}"
+    );
+    assert!(r.stdout.is_empty(), "nothing runs: {}", r.stdout);
+}
+
+#[test]
+fn an_unreadable_mocks_file_is_an_io_error() {
+    let d = program_with_mocks("");
+    let r = run_with_mocks(&d, "nope.mocks");
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("cannot read `nope.mocks`"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn the_same_mock_mistake_gets_the_same_code_everywhere() {
+    let d = program_with_mocks("mock ordrs GET \"/x\" -> 200\n");
+    let in_a_mocks_file = run_with_mocks(&d, "shop.mocks").stderr;
+    let test_block = "import \"main.agent\"\ntest \"t\" {\n  mock ordrs GET \"/x\" -> 200\n}\n";
+    std::fs::write(d.path().join("main_test.agent"), test_block).unwrap();
+    let in_a_test = run(d.path(), &["test", "main_test.agent"]).stdout;
+    let output = agentc(d.path())
+        .env("NO_COLOR", "1")
+        .env("AGENTC_HISTORY", "/dev/null")
+        .args(["repl", "main.agent"])
+        .write_stdin(":mock ordrs GET \"/x\" -> 200\n")
+        .output()
+        .unwrap();
+    let in_the_repl = String::from_utf8_lossy(&output.stdout).into_owned();
+    for text in [&in_a_mocks_file, &in_a_test, &in_the_repl] {
+        assert!(text.contains("E0202"), "{text}");
+        assert!(text.contains("unknown target `ordrs`"), "{text}");
+        assert!(text.contains("did you mean `orders`?"), "{text}");
+    }
+}
+
+#[test]
+fn compile_leaves_tests_out_unless_asked() {
+    let program = format!(
+        "{CLEAN}\ntest \"greets\" {{\n  send conversation_started\n  expect reply welcome\n}}\n"
+    );
+    let d = dir(&[("main.agent", program.as_bytes())]);
+    let tests = |args: &[&str]| {
+        let r = run(d.path(), args);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        let ir: Value = serde_json::from_str(&r.stdout).unwrap();
+        ir["tests"].as_array().unwrap().len()
+    };
+    assert_eq!(tests(&["compile", "main.agent"]), 0);
+    assert_eq!(tests(&["compile", "main.agent", "--with-tests"]), 1);
+}
+
 #[test]
 fn compile_with_errors_writes_nothing() {
     let d = dir(&[("main.agent", BROKEN.as_bytes())]);

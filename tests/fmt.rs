@@ -212,6 +212,17 @@ fn messy_program_gets_the_canonical_layout() {
 }
 
 #[test]
+fn outcome_and_effect_steps_are_printed() {
+    let source = "test \"t\" {\n  expect   failed  a, expect not skipped b\n  expect say   \"hi\"\n  expect transfer {to:\"+1\",mode:\"warm\"}\n  expect   hangup\n  expect not dtmf\n}\n";
+    let formatted = fmt(source);
+    assert_eq!(
+        formatted,
+        "test \"t\" {\n    expect failed a\n    expect not skipped b\n    expect say \"hi\"\n    expect transfer { to: \"+1\", mode: \"warm\" }\n    expect hangup\n    expect not dtmf\n}\n"
+    );
+    assert_eq!(fmt(&formatted), formatted);
+}
+
+#[test]
 fn long_lists_records_and_calls_break_one_entry_per_line() {
     let source = r#"action open_ticket {
   target: zendesk

@@ -145,6 +145,24 @@ fn events_mocks_and_the_conversation_state() {
 }
 
 #[test]
+fn mock_sql_runs_the_statement_and_invalid_sql_is_an_error() {
+    assert_session!(
+        "mock_sql",
+        &["tests/repl/rows.agent"],
+        concat!(
+            ":mock db SQL \"CREATE TABLE customers (name TEXT)\"\n",
+            ":mock db SQL \"INSERT INTO customers VALUES ('Maya')\"\n",
+            ":mock db SQL \"INSRT INTO customers VALUES ('Ana')\"\n",
+            ":mock db GET \"/customers\" -> 200\n",
+            ":send message_received { text: \"hi\" }\n",
+            // A new conversation gets a new database: the statements run on it again.
+            ":reset\n",
+            ":send message_received { text: \"again\" }\n",
+        )
+    );
+}
+
+#[test]
 fn dry_run_describes_instead_of_running() {
     assert_session!(
         "dry_run",

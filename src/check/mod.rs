@@ -29,6 +29,7 @@ mod decls;
 mod expr;
 mod fields;
 mod load;
+mod mocks;
 mod program;
 mod scope;
 pub(crate) mod security;
@@ -45,6 +46,7 @@ use crate::ir;
 use crate::syntax::ast::{self, Item};
 pub use compiled::{check_compiled, Breach};
 pub use load::{LoadError, ParseCache};
+pub use mocks::Evaluate;
 use std::collections::{HashMap, HashSet};
 
 pub use decls::{DEFAULT_ATTEMPTS, DEFAULT_BACKOFF_MS, DEFAULT_MAX_BACKOFF_MS};
@@ -169,8 +171,8 @@ fn sort(diagnostics: &mut [Diagnostic], files: &[FileId]) {
 /// The outcome of `agentc check` over a set of files.
 #[derive(Debug, Default)]
 pub struct Workspace {
-    /// One entry per root (a file with an `agent` block), in the order the files were given.
-    /// A diagnostic already reported for an earlier root (a shared import's) is not repeated.
+    /// One entry per root (a file with an `agent` block, in the order the files were given,
+    /// then each test file that imports one). A diagnostic already reported for an earlier root (a shared import's) is not repeated.
     pub programs: Vec<(FileId, Checked)>,
     /// About files no program imports: W0605 and their syntax errors; when no file has an
     /// `agent` block at all, E0103 for each file instead.
@@ -188,7 +190,9 @@ impl Workspace {
 }
 
 /// Checks every program among `files` (all already in `sources`): each file with an `agent`
-/// block is a root, checked with what it imports.
+/// block is a root, checked with what it imports. A file no such program reaches whose
+/// imports lead to an `agent` block (a test file, `main_test.agent` importing `main.agent`)
+/// is a root too, so its `test` blocks run and its mistakes are reported.
 pub fn check_workspace(
     sources: &mut SourceMap,
     files: &[FileId],
@@ -198,52 +202,121 @@ pub fn check_workspace(
     let roots: Vec<FileId> = files
         .iter()
         .copied()
-        .filter(|id| {
-            let parsed = cache.parse(sources, *id);
-            parsed
-                .file
-                .items
-                .iter()
-                .any(|i| matches!(i, Item::Agent(_)))
-        })
+        .filter(|id| has_agent(&mut cache, sources, *id))
         .collect();
-    let mut workspace = Workspace::default();
-    let mut reached: HashSet<FileId> = HashSet::new();
-    let mut reported: HashSet<(Code, Span, String)> = HashSet::new();
+    let mut found = Found::default();
     for root in &roots {
-        let (mut checked, program_files) = check_with_cache(sources, *root, loader, &mut cache);
-        reached.extend(program_files);
-        checked
-            .diagnostics
-            .retain(|d| reported.insert((d.code, d.span(), d.message.clone())));
-        workspace.programs.push((*root, checked));
+        found.add(sources, *root, loader, &mut cache);
     }
+    for id in files {
+        if found.reached.contains(id) {
+            continue;
+        }
+        let imported = load::load(sources, *id, loader, &mut cache).files;
+        if imported[1..]
+            .iter()
+            .any(|file| has_agent(&mut cache, sources, *file))
+        {
+            found.add(sources, *id, loader, &mut cache);
+        }
+    }
+    let Found {
+        mut workspace,
+        reached,
+        ..
+    } = found;
     for id in files.iter().filter(|id| !reached.contains(id)) {
         let path = &sources.get(*id).path;
         let at = Span::new(*id, 0, 0);
-        workspace.diagnostics.push(if roots.is_empty() {
-            Diagnostic::new(
-                Code::NoAgent,
-                format!("`{path}` has no `agent` block, and no checked file has one"),
-                at,
-            )
-            .with_help(
-                "a program's root file holds its `agent` block: add one (`agent support { \
-                 channels: [chat] }`), or check the directory that holds the root",
-            )
-        } else {
-            Diagnostic::new(
-                Code::OrphanFile,
-                format!("`{path}` is not imported by any program"),
-                at,
-            )
-            .with_help("import it from a program's root (`import \"…\"`), or delete it")
-        });
+        workspace
+            .diagnostics
+            .push(if workspace.programs.is_empty() {
+                Diagnostic::new(
+                    Code::NoAgent,
+                    format!("`{path}` has no `agent` block, and no checked file has one"),
+                    at,
+                )
+                .with_help(
+                    "a program's root file holds its `agent` block: add one (`agent support { \
+                 channels: [chat] }`), import the file that has one, or check the directory \
+                 that holds the root",
+                )
+            } else {
+                Diagnostic::new(
+                    Code::OrphanFile,
+                    format!("`{path}` is not imported by any program"),
+                    at,
+                )
+                .with_help("import it from a program's root (`import \"…\"`), or delete it")
+            });
         workspace
             .diagnostics
             .extend(cache.parse(sources, *id).diagnostics.iter().cloned());
     }
     workspace
+}
+
+/// The programs of a workspace as they are checked.
+#[derive(Default)]
+struct Found {
+    workspace: Workspace,
+    /// Every file of a program checked so far.
+    reached: HashSet<FileId>,
+    /// A diagnostic already reported for an earlier root (a shared import's).
+    reported: HashSet<(Code, Span, String)>,
+}
+
+impl Found {
+    fn add(
+        &mut self,
+        sources: &mut SourceMap,
+        root: FileId,
+        loader: &mut dyn Loader,
+        cache: &mut ParseCache,
+    ) {
+        let (mut checked, program_files) = check_with_cache(sources, root, loader, cache);
+        self.reached.extend(program_files);
+        checked
+            .diagnostics
+            .retain(|d| self.reported.insert((d.code, d.span(), d.message.clone())));
+        self.workspace.programs.push((root, checked));
+    }
+}
+
+fn has_agent(cache: &mut ParseCache, sources: &SourceMap, id: FileId) -> bool {
+    cache
+        .parse(sources, id)
+        .file
+        .items
+        .iter()
+        .any(|i| matches!(i, Item::Agent(_)))
+}
+
+/// A `mock` step outside a `test` block (a `--mocks` file, the REPL's `:mock`), checked
+/// against a checked program by the same rules as in a test block; `value` checks and
+/// evaluates its path, status and body. The step spans `mock.span`.
+pub fn check_mock(
+    program: &ir::Program,
+    mock: &ast::Mock,
+    value: &mut mocks::Evaluate,
+) -> Result<ir::TestStep, Vec<Diagnostic>> {
+    let other = |name: &str| {
+        let has = |found: bool, what| found.then_some(what);
+        has(program.actions.contains_key(name), "an action")
+            .or(has(program.replies.contains_key(name), "a reply"))
+            .or(has(program.usecases.contains_key(name), "a use case"))
+            .or(has(program.tasks.contains_key(name), "a task"))
+    };
+    let targets = mocks::Targets {
+        declared: program
+            .targets
+            .iter()
+            .map(|(name, t)| (name.as_str(), catalogue::target_kind(&t.kind)))
+            .collect(),
+        other: &other,
+    };
+    let mut diagnostics = Vec::new();
+    mocks::lower(&targets, mock, mock.span, value, &mut diagnostics).ok_or(diagnostics)
 }
 
 /// Where an expression typed at the REPL is evaluated: which built-in names it may read.

@@ -2,7 +2,7 @@
 
 use super::checker::Checker;
 use super::decls::constant;
-use super::program::Decl;
+use super::mocks;
 use super::scope::{EventScope, Scope};
 use super::types::Type;
 use super::unknown_help;
@@ -11,7 +11,6 @@ use crate::diagnostics::{Code, Diagnostic, Span};
 use crate::ir::{self, Value};
 use crate::syntax::ast::{self, Expectation, ExprKind, SendWhat, TestStep};
 
-const HTTP_METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE"];
 /// Payload keys every sent event accepts: they fill these scopes.
 const PAYLOAD_SCOPES: [&str; 3] = ["user", "caller", "params"];
 
@@ -35,26 +34,17 @@ impl<'a> Checker<'a> {
 
     fn test_step(&mut self, step: &TestStep) -> Option<ir::TestStep> {
         match step {
+            TestStep::Mock(m) if m.target.name == "call" => self.fail_transfer(m),
             TestStep::Mock(m) => {
-                let kind = self.external_target(&m.target)?;
-                let method = self.method(kind, &m.method)?;
-                let path = self.step_text(&m.path, "a mock's path")?;
-                let status = match &m.status {
-                    Some(s) => Some(self.status(s)?),
-                    None => None,
+                let span = self.ir_span(m.span);
+                let p = self.p;
+                let other = |name: &str| p.names.get(name).map(|(d, _)| d.describe());
+                let targets = self.mock_targets(&other);
+                let mut value = |expr: &ast::Expr| {
+                    let mut found = Vec::new();
+                    constant(expr, Type::Any, "a mock's value", &mut found).ok_or(found)
                 };
-                let body = match &m.body {
-                    Some(b) => Some(constant(b, Type::Any, "a mock's body", &mut self.diags)?),
-                    None => None,
-                };
-                Some(ir::TestStep::Mock {
-                    target: m.target.name.clone(),
-                    method,
-                    path,
-                    status,
-                    body,
-                    span: self.ir_span(m.span),
-                })
+                mocks::lower(&targets, m, span, &mut value, &mut self.diags)
             }
             TestStep::Send(s) => {
                 let event = match &s.what {
@@ -110,13 +100,25 @@ impl<'a> Checker<'a> {
 
     fn expectation(&mut self, what: &Expectation) -> Option<ir::Expectation> {
         Some(match what {
-            Expectation::Ran(a) => {
+            Expectation::Action(outcome, a) => {
                 // Naming an action in a test does not count as using it.
                 if self.p.action(&a.name).is_none() {
                     self.action_by_name(&a.name, a.span)?;
                 }
-                ir::Expectation::Ran {
-                    action: a.name.clone(),
+                let action = a.name.clone();
+                match outcome {
+                    ast::Outcome::Ran => ir::Expectation::Ran { action },
+                    ast::Outcome::Failed => ir::Expectation::Failed { action },
+                    ast::Outcome::Skipped => ir::Expectation::Skipped { action },
+                }
+            }
+            Expectation::Effect { effect, fields } => {
+                let effect = ir::Effect::ALL
+                    .into_iter()
+                    .find(|e| e.name() == effect.name)?;
+                ir::Expectation::Effect {
+                    effect,
+                    fields: self.effect_fields(effect, fields.as_ref())?,
                 }
             }
             Expectation::Label(l) => ir::Expectation::Label {
@@ -156,7 +158,7 @@ impl<'a> Checker<'a> {
                     target: target.name.clone(),
                     method: self.method(kind, method)?,
                     path: self.step_text(path, "an expected request's path")?,
-                    fields: self.step_fields(fields)?,
+                    fields: self.step_fields(fields)?.map(lowercase_header_names),
                 }
             }
             Expectation::Email { target, fields } => {
@@ -218,31 +220,51 @@ impl<'a> Checker<'a> {
         }
     }
 
-    /// A declared target (the built-in ones have no service to mock).
-    fn external_target(&mut self, name: &ast::Ident) -> Option<&'static TargetKind> {
-        if matches!(name.name.as_str(), "conversation" | "call") {
-            self.diags.push(
-                Diagnostic::new(
-                    Code::BadTestStep,
-                    format!("`{}` is built in: it has no service to mock or inspect", name.name),
-                    name.span,
-                )
-                .with_help("check its effects with `expect label`, `expect reply`, `expect param` or `expect status`"),
+    /// `mock call transfer "TO" -> fail ["REASON"]`: the one call effect a test can make fail.
+    fn fail_transfer(&mut self, m: &ast::Mock) -> Option<ir::TestStep> {
+        let fails = matches!(&m.status, Some(ast::Expr { kind: ExprKind::Name(word), .. }) if word == "fail");
+        if m.method.name != "transfer" || !fails {
+            self.bad_step(
+                m.span,
+                "on `call` a mock makes a transfer fail: `mock call transfer \"+15550123\" -> fail \"busy\"`".into(),
             );
             return None;
         }
-        let Some(j) = self.p.target(&name.name) else {
-            self.unknown_decl(
-                Code::UnknownTarget,
-                ("target", "a target"),
-                &name.name,
-                name.span,
-                |d| matches!(d, Decl::Target(_)),
-                "name one of the program's declared targets".into(),
-            );
-            return None;
+        let reason = match &m.body {
+            Some(body) => self.step_text(body, "the reason a transfer fails")?,
+            None => "busy".into(),
         };
-        self.targets[j].kind
+        Some(ir::TestStep::FailTransfer {
+            to: self.step_text(&m.path, "the number a transfer fails to")?,
+            reason,
+            span: self.ir_span(m.span),
+        })
+    }
+
+    /// The program's targets as a mock step sees them.
+    fn mock_targets<'s>(
+        &self,
+        other: &'s dyn Fn(&str) -> Option<&'static str>,
+    ) -> mocks::Targets<'s>
+    where
+        'a: 's,
+    {
+        let declared = self
+            .p
+            .targets
+            .iter()
+            .zip(&self.targets)
+            .map(|(t, info)| (t.name.name.as_str(), info.kind))
+            .collect();
+        mocks::Targets { declared, other }
+    }
+
+    /// A declared target (the built-in ones have no service to mock).
+    fn external_target(&mut self, name: &ast::Ident) -> Option<&'static TargetKind> {
+        let p = self.p;
+        let other = |name: &str| p.names.get(name).map(|(d, _)| d.describe());
+        let targets = self.mock_targets(&other);
+        mocks::external_target(&targets, name, &mut self.diags)
     }
 
     fn target_of_kind(&mut self, name: &ast::Ident, kind: &str, step: &str) -> Option<()> {
@@ -264,26 +286,8 @@ impl<'a> Checker<'a> {
         None
     }
 
-    /// The method of a mock or expected request: an HTTP method for services spoken over
-    /// HTTP; any word for SMTP and SQL.
     fn method(&mut self, kind: &TargetKind, method: &ast::Ident) -> Option<String> {
-        if matches!(kind.name, "smtp" | "sql") || HTTP_METHODS.contains(&method.name.as_str()) {
-            return Some(method.name.clone());
-        }
-        self.diags.push(
-            Diagnostic::new(
-                Code::UnknownWord,
-                format!("`{}` is not an HTTP method", method.name),
-                method.span,
-            )
-            .with_label_message("expected one of GET | POST | PUT | PATCH | DELETE")
-            .with_help(unknown_help(
-                &method.name,
-                HTTP_METHODS.iter().copied(),
-                "write one of: GET, POST, PUT, PATCH, DELETE".into(),
-            )),
-        );
-        None
+        mocks::method(kind, method, &mut self.diags)
     }
 
     fn step_text(&mut self, expr: &ast::Expr, what: &str) -> Option<String> {
@@ -308,23 +312,61 @@ impl<'a> Checker<'a> {
         }
     }
 
-    fn status(&mut self, expr: &ast::Expr) -> Option<u16> {
-        match constant(expr, Type::Number, "a mock's status", &mut self.diags)? {
-            Value::Number(n) if (100.0..=599.0).contains(&n) && n.fract() == 0.0 => Some(n as u16),
-            _ => {
-                self.bad_step(
-                    expr.span,
-                    "a status must be a whole number from 100 to 599".into(),
-                );
-                None
+    /// An expected effect's fields: a record of its fields, or a text for the first one.
+    fn effect_fields(
+        &mut self,
+        effect: ir::Effect,
+        fields: Option<&ast::Expr>,
+    ) -> Option<Option<Value>> {
+        let Some(fields) = fields else {
+            return Some(None);
+        };
+        let known = effect.fields();
+        if let ExprKind::Record(entries) = &fields.kind {
+            for entry in entries {
+                if !known.contains(&entry.key.name.as_str()) {
+                    let help = unknown_help(
+                        &entry.key.name,
+                        known.iter().copied(),
+                        format!("its fields are: {}", known.join(", ")),
+                    );
+                    self.diags.push(
+                        Diagnostic::new(
+                            Code::UnknownField,
+                            format!(
+                                "`expect {}` has no field `{}`",
+                                effect.name(),
+                                entry.key.name
+                            ),
+                            entry.key.span,
+                        )
+                        .with_help(help),
+                    );
+                }
             }
+            let value = constant(fields, Type::Record, "the expected fields", &mut self.diags);
+            return Some(Some(value?));
         }
+        let text = self.step_text(fields, "an expected effect's text")?;
+        let mut record = indexmap::IndexMap::new();
+        record.insert(known[0].to_string(), Value::Text(text));
+        Some(Some(Value::Record(record)))
     }
 
     fn bad_step(&mut self, span: Span, message: String) {
-        self.diags.push(
-            Diagnostic::new(Code::BadTestStep, message, span)
-                .with_help("see `agentc explain E0501` for the forms of test steps"),
-        );
+        self.diags.push(mocks::bad_step(span, message));
     }
+}
+
+/// HTTP header names are case-insensitive; the mocks record them lower-cased.
+fn lowercase_header_names(mut fields: Value) -> Value {
+    if let Value::Record(fields) = &mut fields {
+        if let Some(Value::Record(headers)) = fields.get_mut("headers") {
+            *headers = std::mem::take(headers)
+                .into_iter()
+                .map(|(name, value)| (name.to_ascii_lowercase(), value))
+                .collect();
+        }
+    }
+    fields
 }

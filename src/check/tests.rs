@@ -739,6 +739,65 @@ fn test_blocks() {
     ));
 }
 
+#[test]
+fn effects_and_outcomes_lower_to_their_expectations() {
+    // The grammar's words and the IR's effects are one list.
+    let names: Vec<&str> = ir::Effect::ALL.iter().map(|e| e.name()).collect();
+    assert_eq!(names, crate::syntax::ast::EFFECTS);
+    let base = "target api: http { base_url: \"https://x.example\" }\naction x { target: api, task: get(\"/\") }\non message_received do x\n";
+    let ir = clean(&with_agent(&format!(
+        "{base}test \"t\" {{\n  expect failed x\n  expect not skipped x\n  expect transfer \"+1\"\n  expect hangup\n  expect request api GET \"/\" {{ headers: {{ \"X-Key\": \"k\" }} }}\n}}\n"
+    )));
+    let expectations: Vec<String> = ir.tests[0]
+        .steps
+        .iter()
+        .map(|step| serde_json::to_string(step).unwrap())
+        .collect();
+    assert!(
+        expectations[0].contains(r#""kind":"failed","action":"x""#),
+        "{expectations:?}"
+    );
+    assert!(
+        expectations[1].contains(r#""kind":"skipped""#),
+        "{expectations:?}"
+    );
+    // A lone text is the effect's first field; header names are compared lower-cased.
+    assert!(
+        expectations[2].contains(r#""effect":"transfer","fields":{"type":"record","value":{"to":{"type":"text","value":"+1"}}}"#),
+        "{expectations:?}"
+    );
+    assert!(
+        expectations[3].contains(r#""effect":"hangup","fields":null"#),
+        "{expectations:?}"
+    );
+    assert!(
+        expectations[4].contains(r#""x-key":{"type":"text""#),
+        "{expectations:?}"
+    );
+    expect(
+        &with_agent(&format!(
+            "{base}test \"t\" {{\n  expect transfer {{ too: \"+1\" }}\n}}\n"
+        )),
+        "E0204",
+        "too",
+    );
+    // The one call effect a test can make fail is a transfer.
+    let ir = clean(&with_agent(&format!(
+        "{base}test \"t\" {{\n  mock call transfer \"*\" -> fail\n}}\n"
+    )));
+    assert!(matches!(
+        &ir.tests[0].steps[0],
+        ir::TestStep::FailTransfer { to, reason, .. } if to == "*" && reason == "busy"
+    ));
+    expect(
+        &with_agent(&format!(
+            "{base}test \"t\" {{\n  mock call hangup \"*\" -> fail\n}}\n"
+        )),
+        "E0501",
+        "mock call hangup \"*\" -> fail",
+    );
+}
+
 // ---- warnings ----------------------------------------------------------------------------
 
 #[test]

@@ -1,5 +1,5 @@
-//! `agentc compile FILE [-o OUT.json]`: check a program, then write its IR as JSON
-//! (pretty, deterministic, with a trailing newline). Diagnostics go to stderr; with errors
+//! `agentc compile FILE [-o OUT.json] [--with-tests]`: check a program, then write its IR as
+//! JSON (pretty, deterministic, with a trailing newline; `test` blocks only when asked). Diagnostics go to stderr; with errors
 //! nothing is written and the exit status is 1.
 
 use super::files::{self, FsLoader, Read};
@@ -17,6 +17,10 @@ pub struct Args {
     /// Where to write the IR (default: standard output).
     #[arg(short, long, value_name = "OUT.json")]
     pub output: Option<PathBuf>,
+    /// Keep the program's `test` blocks in the IR (left out by default: a deployed program
+    /// does not need them).
+    #[arg(long)]
+    pub with_tests: bool,
     #[command(flatten)]
     pub imports: files::ImportRoots,
 }
@@ -52,9 +56,12 @@ pub fn run(args: Args) -> ExitCode {
         ));
         let _ = stderr.lock().write_all(text.as_bytes());
     }
-    let Some(program) = program.filter(|_| Counts::of(&diagnostics).errors == 0) else {
+    let Some(mut program) = program.filter(|_| Counts::of(&diagnostics).errors == 0) else {
         return ExitCode::from(1);
     };
+    if !args.with_tests {
+        program.tests.clear();
+    }
 
     let mut json = serde_json::to_string_pretty(&program).expect("the IR is plain data");
     json.push('\n');

@@ -6,7 +6,7 @@ use super::files::{self, FsLoader, Read};
 use super::shutdown::{OutputGone, Signals, Stopped};
 use crate::check;
 use crate::diagnostics::render::{self, HumanOptions};
-use crate::diagnostics::{Diagnostic, SourceMap};
+use crate::diagnostics::{Code, Diagnostic, SourceMap, Span};
 use crate::ir::{self, Value};
 use crate::printable::escape;
 use crate::runtime::executors;
@@ -126,8 +126,9 @@ async fn run_async(args: Args) -> ExitCode {
     let mut _mocks = None;
     let mut seeds = Vec::new();
     if let Some(path) = &args.mocks {
-        let Some(mut rules) = load_mocks(path, &program, &redactor) else {
-            return ExitCode::FAILURE;
+        let mut rules = match load_mocks(path, &program, &redactor) {
+            Ok(rules) => rules,
+            Err(status) => return status,
         };
         seeds = take_sql_seeds(&mut rules, &program);
         let services = match MockServices::start(rules).await {
@@ -462,77 +463,55 @@ fn take_sql_seeds(rules: &mut Vec<MockRule>, program: &ir::Program) -> Vec<(Stri
     seeds
 }
 
-/// The `mock` statements of a mocks file, their values evaluated.
-fn load_mocks(path: &Path, program: &ir::Program, redactor: &Redactor) -> Option<Vec<MockRule>> {
+/// The `mock` statements of a mocks file, checked as in a test block and their values
+/// evaluated; `Err` is the exit status (2: the file cannot be read, 1: it has errors).
+fn load_mocks(
+    path: &Path,
+    program: &ir::Program,
+    redactor: &Redactor,
+) -> Result<Vec<MockRule>, ExitCode> {
     let mut sources = SourceMap::new();
     let id = match files::read(&mut sources, path) {
         Ok(Read::Text(id)) => id,
         Ok(Read::NotText(_, diagnostic)) => {
             print_diagnostics(&sources, &[diagnostic]);
-            return None;
+            return Err(ExitCode::FAILURE);
         }
-        Err(error) => {
-            eprintln!("error: {error}");
-            return None;
-        }
+        Err(error) => return Err(files::fail(&error.to_string())),
     };
     let (steps, mut diagnostics) = syntax::parse_test_steps(id, &sources.get(id).text);
     let mut rules = Vec::new();
+    let mut value = |expr: &ast::Expr| constant(program, expr, redactor);
     for step in &steps {
         let ast::TestStep::Mock(mock) = step else {
-            let problem = format!(
-                "{}: only `mock` statements belong in a mocks file",
-                path.display()
+            diagnostics.push(
+                Diagnostic::new(
+                    Code::BadTestStep,
+                    "only `mock` statements belong in a mocks file",
+                    step_span(step),
+                )
+                .with_help("move `send` and `expect` steps into a `test` block"),
             );
-            eprintln!("error: {problem}");
-            return None;
+            continue;
         };
-        match mock_rule(program, mock, redactor) {
-            Ok(rule) => rules.push(rule),
+        match check::check_mock(program, mock, &mut value) {
+            Ok(step) => rules.extend(MockRule::from_step(&step)),
             Err(mut found) => diagnostics.append(&mut found),
         }
     }
     print_diagnostics(&sources, &diagnostics);
-    (!diagnostics.iter().any(Diagnostic::is_error)).then_some(rules)
+    if diagnostics.iter().any(Diagnostic::is_error) {
+        return Err(ExitCode::FAILURE);
+    }
+    Ok(rules)
 }
 
-fn mock_rule(
-    program: &ir::Program,
-    mock: &ast::Mock,
-    redactor: &Redactor,
-) -> Result<MockRule, Vec<Diagnostic>> {
-    let constant = |expr| constant(program, expr, redactor);
-    let path = match constant(&mock.path)? {
-        Value::Text(path) => path,
-        _ => return Err(vec![not_constant(&mock.path, "the path must be a text")]),
-    };
-    let status = match &mock.status {
-        None => None,
-        Some(expr) => match constant(expr)? {
-            Value::Number(n) if (100.0..=599.0).contains(&n) && n.fract() == 0.0 => Some(n as u16),
-            _ => {
-                return Err(vec![not_constant(
-                    expr,
-                    "the status must be a number from 100 to 599",
-                )])
-            }
-        },
-    };
-    let body = match &mock.body {
-        None => None,
-        Some(expr) => Some(constant(expr)?),
-    };
-    Ok(MockRule::new(
-        mock.target.name.as_str(),
-        mock.method.name.as_str(),
-        path,
-        status,
-        body,
-    ))
-}
-
-fn not_constant(expr: &ast::Expr, message: &str) -> Diagnostic {
-    Diagnostic::new(crate::diagnostics::Code::TypeMismatch, message, expr.span)
+fn step_span(step: &ast::TestStep) -> Span {
+    match step {
+        ast::TestStep::Mock(m) => m.span,
+        ast::TestStep::Send(s) => s.span,
+        ast::TestStep::Expect(e) => e.span,
+    }
 }
 
 /// A mock's value: checked like any expression, then evaluated with no conversation, in

@@ -1,7 +1,7 @@
 //! `agentc test [PATHS…] [--filter TEXT] [--junit FILE] [--trace]`: runs the `test` blocks
 //! of every program found (docs/testing.md). One line per test in source order, then the
-//! failures in detail, then `N passed, M failed`. Exit status: 0 all passed, 1 a test failed
-//! or a program does not check, 2 a path could not be read or the report not written.
+//! failures in detail, then `N passed, M failed`. Exit status: 0 all passed, 1 a test failed,
+//! a program does not check or no test ran, 2 a path could not be read or the report not written.
 
 use super::files::{self, FsLoader, Read};
 use crate::check;
@@ -11,6 +11,7 @@ use crate::printable::escape;
 use crate::runtime::timeline;
 use crate::testing::junit::{self, JunitCase};
 use crate::testing::{self, Case, Failure, Outcome};
+use std::collections::HashSet;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -75,9 +76,15 @@ pub fn run(args: Args) -> ExitCode {
         }
     }
     let mut cases = Vec::new();
+    // A test file's program holds the tests of the program it imports too: each test runs once.
+    let mut seen = HashSet::new();
     for (root, checked) in workspace.programs {
         match checked.program {
-            Some(program) => cases.extend(Case::all(program)),
+            Some(program) => cases.extend(
+                Case::all(program)
+                    .into_iter()
+                    .filter(|case| seen.insert((case.file().to_string(), case.test.span.start))),
+            ),
             None => broken.push(Broken {
                 file: sources.get(root).path.clone(),
                 diagnostics: checked.diagnostics,
@@ -110,8 +117,10 @@ pub fn run(args: Args) -> ExitCode {
             printer.failure(case, failure);
         }
     }
-    if cases.is_empty() && broken.is_empty() {
-        printer.print("no tests found\n");
+    let none_ran = cases.is_empty() && broken.is_empty();
+    if none_ran {
+        // A CI step that runs no test must not pass.
+        printer.print(&no_tests_line(&args));
     }
     let failed = broken.len() + outcomes.iter().filter(|o| !o.passed()).count();
     let passed = outcomes.len() + broken.len() - failed;
@@ -126,11 +135,22 @@ pub fn run(args: Args) -> ExitCode {
             return files::fail(&format!("cannot write `{}`: {error}", path.display()));
         }
     }
-    if failed > 0 {
+    if failed > 0 || none_ran {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
     }
+}
+
+fn no_tests_line(args: &Args) -> String {
+    let reason = match &args.filter {
+        Some(filter) => format!("no test name contains `{}`", escape(filter)),
+        None => "no file found holds a `test` block".into(),
+    };
+    format!(
+        "error: no tests ran: {reason}; a test file that imports its program \
+         (`import \"main.agent\"`) is found with it\n"
+    )
 }
 
 /// Runs every case on a multi-threaded runtime; `each` sees the outcomes in the cases'

@@ -298,7 +298,11 @@ impl Printer<'_> {
             "expect "
         });
         match &expect.what {
-            Expectation::Ran(action) => self.keyword_name("ran", action),
+            Expectation::Action(outcome, action) => self.keyword_name(outcome.keyword(), action),
+            Expectation::Effect { effect, fields } => {
+                self.write(&effect.name);
+                self.optional_fields(fields.as_ref());
+            }
             Expectation::Label(label) => self.keyword_expr("label", label),
             Expectation::Param(check) => self.keyword_expr("param", check),
             Expectation::Reply(reply) => self.keyword_expr("reply", reply),

@@ -264,6 +264,13 @@ pub struct Test {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "step", rename_all = "snake_case")]
 pub enum TestStep {
+    /// `mock call transfer "TO" -> fail "REASON"`: from now on a transfer to `to` (`*`: to
+    /// any number) does not connect, and its action fails with `reason`.
+    FailTransfer {
+        to: String,
+        reason: String,
+        span: Span,
+    },
     Mock {
         target: String,
         method: String,
@@ -332,4 +339,69 @@ pub enum Expectation {
     Status {
         status: String,
     },
+    /// The action ran and failed (after its retries).
+    Failed {
+        action: String,
+    },
+    /// The action was reached and skipped (its `when` was false, or a `verify` before it
+    /// failed).
+    Skipped {
+        action: String,
+    },
+    /// `expect say "…"`, `expect transfer { … }`: the conversation had that effect, with
+    /// at least these fields (a lone text in the source is the effect's first field).
+    Effect {
+        effect: Effect,
+        fields: Option<Value>,
+    },
+}
+
+/// An effect of the built-in targets that a test can expect (one kind of trace record).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Effect {
+    Say,
+    Transfer,
+    Hold,
+    Hangup,
+    Dtmf,
+    Escalation,
+    Ended,
+}
+
+impl Effect {
+    pub const ALL: [Effect; 7] = [
+        Effect::Say,
+        Effect::Transfer,
+        Effect::Hold,
+        Effect::Hangup,
+        Effect::Dtmf,
+        Effect::Escalation,
+        Effect::Ended,
+    ];
+
+    /// The word after `expect` (`syntax::ast::EFFECTS`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Effect::Say => "say",
+            Effect::Transfer => "transfer",
+            Effect::Hold => "hold",
+            Effect::Hangup => "hangup",
+            Effect::Dtmf => "dtmf",
+            Effect::Escalation => "escalation",
+            Effect::Ended => "ended",
+        }
+    }
+
+    /// The fields its trace record has (docs/trace.md); a lone text gives the first.
+    pub fn fields(self) -> &'static [&'static str] {
+        match self {
+            Effect::Say => &["text"],
+            Effect::Transfer => &["to", "mode", "whisper"],
+            Effect::Hold => &["message"],
+            Effect::Hangup | Effect::Ended => &["reason"],
+            Effect::Dtmf => &["digits"],
+            Effect::Escalation => &["queue", "reason"],
+        }
+    }
 }

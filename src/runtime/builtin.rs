@@ -146,6 +146,9 @@ impl Conversation {
                     ));
                 }
                 let whisper = self.optional_text(whisper, ev, "transfer")?;
+                if let Some(reason) = self.shared.transfer_failure(&to) {
+                    return Err(format!("the transfer to {to} did not connect: {reason}"));
+                }
                 // A cold transfer hands the caller over: the agent is out of the call.
                 if mode == "cold" {
                     self.state.status = ConversationStatus::Transferred;

@@ -52,6 +52,23 @@ pub(crate) struct Shared {
     /// Events refused and internal errors so far (see [`Runtime::faults`]).
     faults: AtomicUsize,
     stop: watch::Sender<Stop>,
+    /// Transfers that do not connect (tests only): the number (`*`: any) and the reason.
+    failing_transfers: std::sync::Mutex<Vec<(String, String)>>,
+}
+
+impl Shared {
+    /// Why a transfer to `to` does not connect, when a test said it does not.
+    pub fn transfer_failure(&self, to: &str) -> Option<String> {
+        let failing = self
+            .failing_transfers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        failing
+            .iter()
+            .rev()
+            .find(|(number, _)| number == "*" || number == to)
+            .map(|(_, reason)| reason.clone())
+    }
 }
 
 /// How far the runtime is in stopping (see [`Runtime::stop`]).
@@ -268,6 +285,7 @@ impl RuntimeBuilder {
             }),
             faults: AtomicUsize::new(0),
             stop: watch::Sender::new(Stop::Running),
+            failing_transfers: Default::default(),
         };
         Ok(Runtime {
             shared: Arc::new(shared),
@@ -429,6 +447,17 @@ impl Runtime {
             }
             room.await;
         }
+    }
+
+    /// From now on a `call.transfer` to `to` (`*`: any number) fails with `reason`, as a
+    /// transfer the platform could not connect (`mock call transfer` in a test).
+    pub fn fail_transfers(&self, to: &str, reason: &str) {
+        let mut failing = self
+            .shared
+            .failing_transfers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        failing.push((to.to_string(), reason.to_string()));
     }
 
     /// How many events the runtime refused (reported, not handled) and how many internal

@@ -232,8 +232,8 @@ pub struct Expect {
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Expectation {
-    /// `expect ran ACTION`
-    Ran(Ident),
+    /// `expect ran ACTION`, `expect failed ACTION`, `expect skipped ACTION`
+    Action(Outcome, Ident),
     /// `expect label "vip"`
     Label(Expr),
     /// `expect param customer.tier == "gold"` — a boolean expression over the params.
@@ -259,7 +259,43 @@ pub enum Expectation {
     },
     /// `expect status "escalated"` — the conversation's status.
     Status(Expr),
+    /// `expect say "…"`, `expect transfer { to: "…" }`, `expect hangup`: one of
+    /// [`EFFECTS`] happened, with the fields (or the one text) given.
+    Effect { effect: Ident, fields: Option<Expr> },
 }
+
+/// How an action's run ended, as `expect` names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Outcome {
+    Ran,
+    Failed,
+    Skipped,
+}
+
+impl Outcome {
+    pub const ALL: [Outcome; 3] = [Outcome::Ran, Outcome::Failed, Outcome::Skipped];
+
+    /// The word after `expect`.
+    pub fn keyword(self) -> &'static str {
+        match self {
+            Outcome::Ran => "ran",
+            Outcome::Failed => "failed",
+            Outcome::Skipped => "skipped",
+        }
+    }
+}
+
+/// The effects on a conversation `expect EFFECT` can name (the words after `expect`,
+/// as in `grammar/agent.pest`'s `effect`).
+pub const EFFECTS: &[&str] = &[
+    "say",
+    "transfer",
+    "hold",
+    "hangup",
+    "dtmf",
+    "escalation",
+    "ended",
+];
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Expr {

@@ -396,10 +396,28 @@ impl<'d> Builder<'d> {
                 let negated = inner.next_if(|p| p.as_rule() == Rule::not).is_some();
                 let what_pair = inner.next()?;
                 let rule = what_pair.as_rule();
-                // Every expectation starts with its keyword.
-                let mut parts = what_pair.into_inner().skip(1);
+                if rule == Rule::exp_effect {
+                    let mut parts = what_pair.into_inner();
+                    let effect = self.name(parts.next()?);
+                    let fields = parts.next().map(|p| self.expr(p));
+                    return Some(TestStep::Expect(Expect {
+                        negated,
+                        what: Expectation::Effect { effect, fields },
+                        span,
+                    }));
+                }
+                // Every other expectation starts with its keyword.
+                let mut parts = what_pair.into_inner();
+                let keyword = parts.next()?.as_rule();
                 let what = match rule {
-                    Rule::exp_ran => Expectation::Ran(self.name(parts.next()?)),
+                    Rule::exp_ran => {
+                        let outcome = match keyword {
+                            Rule::k_failed => Outcome::Failed,
+                            Rule::k_skipped => Outcome::Skipped,
+                            _ => Outcome::Ran,
+                        };
+                        Expectation::Action(outcome, self.name(parts.next()?))
+                    }
                     Rule::exp_label => Expectation::Label(self.expr(parts.next()?)),
                     Rule::exp_param => Expectation::Param(self.expr(parts.next()?)),
                     Rule::exp_reply => Expectation::Reply(self.expr(parts.next()?)),

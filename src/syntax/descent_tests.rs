@@ -126,6 +126,8 @@ fn follows_the_grammar_where_it_backtracks() {
         "reply r { text: \"\"\"\n    Hello {name}\n      indented \\u{1F600}\n    \"\"\" }",
         "task t(a: text?, b: number = 1 + 2) on api { path: \"/{a}\" }",
         "at block u.b when usecase.name == \"u\" do a\nbefore call do b\nafter call reply r",
+        // How an action ended, and every effect, with and without fields.
+        "test \"t\" {\n  expect failed a\n  expect not skipped b\n  expect say \"hi\"\n  expect transfer { to: \"+1\", mode: \"warm\" }\n  expect hangup\n  expect not dtmf, expect ended\n  expect escalation { queue: \"q\" }\n  expect hold\n}",
         // Tabs, carriage returns and comments are blanks to the parser, text inside strings.
         "action a {\r\n\ttarget: conversation, /* c */ when: \"a\tb\r\" == x // c\r\n}",
     ];

@@ -348,7 +348,10 @@ fn test_blocks() {
     let TestStep::Expect(e) = &test.steps[7] else {
         panic!()
     };
-    assert!(e.negated && matches!(&e.what, Expectation::Ran(a) if a.name == "escalate_billing"));
+    assert!(
+        e.negated
+            && matches!(&e.what, Expectation::Action(Outcome::Ran, a) if a.name == "escalate_billing")
+    );
 }
 
 #[test]

@@ -6,7 +6,7 @@ use super::matching::{matches, show};
 use super::world::{describe_request, start_time, World, CONVERSATION};
 use super::Failure;
 use crate::diagnostics::Span;
-use crate::ir::{Expectation, Expr, Value};
+use crate::ir::{Effect, Expectation, Expr, Value};
 use crate::runtime::mock::{path_matches, RecordedRequest};
 use crate::runtime::{
     ActionStatus, Context, ConversationState, Evaluator, Limits, Redactor, TraceRecord,
@@ -23,6 +23,9 @@ struct Finding {
     present: String,
     expected: Option<String>,
     actual: Option<String>,
+    /// Neither `expect …` nor `expect not …` holds (`expect not ran` of an action that ran
+    /// and failed): both fail, each with its own message.
+    neither: bool,
 }
 
 impl Finding {
@@ -33,6 +36,7 @@ impl Finding {
             present,
             expected: None,
             actual: None,
+            neither: false,
         }
     }
     fn expected(mut self, text: impl Into<String>) -> Self {
@@ -55,7 +59,7 @@ pub(super) async fn check(
         Ok(finding) => finding,
         Err(message) => return Some(Failure::new(span, message)),
     };
-    if finding.holds != negated {
+    if finding.holds != negated && !finding.neither {
         return None;
     }
     let message = if negated {
@@ -72,7 +76,10 @@ pub(super) async fn check(
 async fn find(world: &World<'_>, expectation: &Expectation) -> Result<Finding, String> {
     let trace = || world.recent_trace();
     Ok(match expectation {
-        Expectation::Ran { action } => ran(&trace(), action),
+        Expectation::Ran { action } => outcome(&trace(), action, ActionStatus::Ok),
+        Expectation::Failed { action } => outcome(&trace(), action, ActionStatus::Failed),
+        Expectation::Skipped { action } => outcome(&trace(), action, ActionStatus::Skipped),
+        Expectation::Effect { effect, fields } => had_effect(&trace(), *effect, fields.as_ref()),
         Expectation::Label { label } => {
             let labels = world.state().await.map(|s| s.labels).unwrap_or_default();
             let shown: Vec<String> = labels.iter().map(|l| format!("{l:?}")).collect();
@@ -129,51 +136,146 @@ async fn find(world: &World<'_>, expectation: &Expectation) -> Result<Finding, S
     })
 }
 
-fn ran(trace: &[TraceRecord], action: &str) -> Finding {
-    let mut ok = 0;
-    let mut other = None;
+/// `expect ran|failed|skipped ACTION`: how the action's runs in the window ended.
+fn outcome(trace: &[TraceRecord], action: &str, wanted: ActionStatus) -> Finding {
+    let mut runs = [0usize; 3]; // ok, failed, skipped
+    let mut failure = None;
+    let mut skip = None;
     let mut ran_names = Vec::new();
     for record in trace {
-        if let TraceRecord::Action {
+        let TraceRecord::Action {
             action: name,
             status,
             error,
             ..
         } = record
-        {
-            if name == action {
-                match status {
-                    ActionStatus::Ok => ok += 1,
-                    ActionStatus::Failed => {
-                        other = Some(format!(
-                            "it failed: {}",
-                            error.as_deref().unwrap_or("no reason given")
-                        ))
-                    }
-                    ActionStatus::Skipped => {
-                        other.get_or_insert_with(|| "it was skipped: its `when` was false".into());
-                    }
-                }
-            } else if *status == ActionStatus::Ok && !ran_names.contains(name) {
+        else {
+            continue;
+        };
+        if name != action {
+            if *status == ActionStatus::Ok && !ran_names.contains(name) {
                 ran_names.push(name.clone());
+            }
+            continue;
+        }
+        runs[index(*status)] += 1;
+        let reason = error.clone();
+        match status {
+            ActionStatus::Ok => {}
+            ActionStatus::Failed => failure = reason.or(Some("no reason given".into())),
+            ActionStatus::Skipped => {
+                skip = skip.or(reason).or(Some("its `when` was false".into()));
             }
         }
     }
-    let actual = if ok > 0 {
-        format!("it ran {}", times(ok))
-    } else if let Some(other) = other {
-        other
-    } else if ran_names.is_empty() {
-        "nothing ran it; no action ran".to_string()
+    let mut seen = Vec::new();
+    if runs[0] > 0 {
+        seen.push(format!("it ran {}", times(runs[0])));
+    }
+    if let Some(reason) = &failure {
+        seen.push(format!("it failed{}: {reason}", again(runs[1])));
+    }
+    if let Some(reason) = &skip {
+        seen.push(format!("it was skipped{}: {reason}", again(runs[2])));
+    }
+    let actual = match (seen.is_empty(), ran_names.is_empty()) {
+        (false, _) => seen.join("; "),
+        (true, true) => "nothing ran it; no action ran".to_string(),
+        (true, false) => format!("nothing ran it; what ran: {}", ran_names.join(", ")),
+    };
+    let (did, did_not) = match wanted {
+        ActionStatus::Ok => ("ran", "did not run"),
+        ActionStatus::Failed => ("failed", "did not fail"),
+        ActionStatus::Skipped => ("was skipped", "was not skipped"),
+    };
+    let mut finding = Finding::new(
+        runs[index(wanted)] > 0,
+        format!("`{action}` {did_not}"),
+        format!("`{action}` {did}"),
+    )
+    .actual(actual);
+    // An action that ran and failed did run: `expect not ran` must not pass quietly.
+    if wanted == ActionStatus::Ok && runs[0] == 0 && runs[1] > 0 {
+        finding.neither = true;
+        finding.present = format!(
+            "`{action}` ran and failed; write `expect failed {action}` if that is expected"
+        );
+    }
+    finding
+}
+
+fn index(status: ActionStatus) -> usize {
+    match status {
+        ActionStatus::Ok => 0,
+        ActionStatus::Failed => 1,
+        ActionStatus::Skipped => 2,
+    }
+}
+
+/// `expect say "…"`, `expect transfer { … }`, …: one such effect in the window has `fields`.
+fn had_effect(trace: &[TraceRecord], effect: Effect, fields: Option<&Value>) -> Finding {
+    let found: Vec<Value> = trace
+        .iter()
+        .filter_map(|record| effect_value(record, effect))
+        .collect();
+    let holds = found
+        .iter()
+        .any(|value| fields.is_none_or(|f| matches(f, value)));
+    let name = effect.name();
+    let expected = match fields {
+        Some(fields) => format!("{name} {}", show(fields)),
+        None => name.to_string(),
+    };
+    let actual = if found.is_empty() {
+        format!("no {name} happened")
     } else {
-        format!("nothing ran it; what ran: {}", ran_names.join(", "))
+        let shown: Vec<String> = found
+            .iter()
+            .map(|v| format!("{name} {}", show(v)))
+            .collect();
+        shown.join("\n")
     };
     Finding::new(
-        ok > 0,
-        format!("`{action}` did not run"),
-        format!("`{action}` ran"),
+        holds,
+        format!("no {name} like this happened"),
+        format!("a {name} like this happened"),
     )
+    .expected(expected)
     .actual(actual)
+}
+
+/// The fields of a trace record (`Effect::fields`) when it is that effect.
+fn effect_value(record: &TraceRecord, effect: Effect) -> Option<Value> {
+    let text = |s: &str| Value::Text(s.to_string());
+    let optional = |s: &Option<String>| s.as_deref().map_or(Value::Null, text);
+    let values = match (effect, record) {
+        (Effect::Say, TraceRecord::Say { text: said, .. }) => vec![text(said)],
+        (
+            Effect::Transfer,
+            TraceRecord::Transfer {
+                to, mode, whisper, ..
+            },
+        ) => vec![text(to), text(mode), optional(whisper)],
+        (Effect::Hold, TraceRecord::Hold { message, .. }) => vec![optional(message)],
+        (Effect::Hangup, TraceRecord::Hangup { reason, .. })
+        | (Effect::Ended, TraceRecord::Close { reason, .. }) => vec![optional(reason)],
+        (Effect::Dtmf, TraceRecord::Dtmf { digits, .. }) => vec![text(digits)],
+        (Effect::Escalation, TraceRecord::Escalation { queue, reason, .. }) => {
+            vec![optional(queue), optional(reason)]
+        }
+        _ => return None,
+    };
+    let names = effect.fields().iter().map(|n| n.to_string());
+    Some(Value::Record(names.zip(values).collect()))
+}
+
+/// ` 3 times` after a verb, nothing for once.
+fn again(n: usize) -> String {
+    if n == 1 {
+        String::new()
+    } else {
+        format!(" {}", times(n))
+    }
 }
 
 fn times(n: usize) -> String {

@@ -125,6 +125,10 @@ impl<'p> World<'p> {
                 _ => {}
             }
             let failure = match step {
+                TestStep::FailTransfer { to, reason, .. } => {
+                    self.runtime.fail_transfers(to, reason);
+                    None
+                }
                 TestStep::Mock { .. } => self.mock(step).await,
                 TestStep::Send {
                     event,

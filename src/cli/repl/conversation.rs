@@ -51,6 +51,9 @@ pub struct Live {
     redactor: Redactor,
     /// Requests no mock answered, already reported.
     unmocked_seen: usize,
+    /// `:mock DB SQL "…"` statements (target, statement): like mocks they stay, so each new
+    /// interpreter (a fresh in-memory database) runs them again before its first event.
+    sql_seeds: Vec<(String, String)>,
 }
 
 /// What one `:send` printed.
@@ -73,6 +76,7 @@ impl Live {
             dry_run: false,
             redactor: Redactor::default(),
             unmocked_seen: 0,
+            sql_seeds: Vec::new(),
         })
     }
 
@@ -83,6 +87,23 @@ impl Live {
     /// Adds a mock rule; it answers after the rules given before for the same request.
     pub fn mock(&mut self, rule: MockRule) -> Result<(), String> {
         self.mock_services()?.add_rule(rule);
+        Ok(())
+    }
+
+    /// Runs a `mock DB SQL "statement"` on the sql target's database now, as a test
+    /// block does; it is kept only when it succeeds.
+    pub fn seed_sql(
+        &mut self,
+        compiled: &Rc<Compiled>,
+        target: &str,
+        statement: &str,
+    ) -> Result<(), String> {
+        self.ensure_running(compiled)?;
+        let running = self.running.as_ref().expect("started above");
+        self.tokio
+            .block_on(run_sql(&running.runtime, target, statement))?;
+        self.sql_seeds
+            .push((target.to_string(), statement.to_string()));
         Ok(())
     }
 
@@ -117,23 +138,7 @@ impl Live {
         payload: Option<Value>,
         color: bool,
     ) -> Result<Fired, String> {
-        let program = compiled
-            .checked
-            .program
-            .as_ref()
-            .ok_or("the program has errors, so it cannot run; `:check` shows them")?;
-        // A program changed since the last event runs in a new interpreter, which resumes
-        // the conversation.
-        if self
-            .running
-            .as_ref()
-            .is_some_and(|r| !Rc::ptr_eq(&r.compiled, compiled))
-        {
-            self.running = None;
-        }
-        if self.running.is_none() {
-            self.start(compiled, program.clone())?;
-        }
+        self.ensure_running(compiled)?;
         let running = self.running.as_ref().expect("started above");
         let sent = Event::from_send(CONVERSATION, event, payload)?;
         let payload = sent.payload.clone();
@@ -169,6 +174,27 @@ impl Live {
         })
     }
 
+    /// An interpreter for `compiled`: the one running, or a new one. A program changed
+    /// since the last event runs in a new interpreter, which resumes the conversation.
+    fn ensure_running(&mut self, compiled: &Rc<Compiled>) -> Result<(), String> {
+        let program = compiled
+            .checked
+            .program
+            .as_ref()
+            .ok_or("the program has errors, so it cannot run; `:check` shows them")?;
+        if self
+            .running
+            .as_ref()
+            .is_some_and(|r| !Rc::ptr_eq(&r.compiled, compiled))
+        {
+            self.running = None;
+        }
+        if self.running.is_none() {
+            self.start(compiled, program.clone())?;
+        }
+        Ok(())
+    }
+
     /// Builds an interpreter for `program`: paused clock, trace kept, every external target
     /// pointed at the mock services (SQL at an in-memory database).
     fn start(&mut self, compiled: &Rc<Compiled>, program: ir::Program) -> Result<(), String> {
@@ -200,6 +226,9 @@ impl Live {
         }
         let _context = self.tokio.enter();
         let runtime = builder.build()?;
+        for (target, statement) in &self.sql_seeds {
+            self.tokio.block_on(run_sql(&runtime, target, statement))?;
+        }
         self.running = Some(Running {
             compiled: compiled.clone(),
             runtime,
@@ -207,6 +236,16 @@ impl Live {
         });
         Ok(())
     }
+}
+
+/// One statement on a sql target, as a test block's `mock DB SQL "…"` runs it.
+async fn run_sql(runtime: &Runtime, target: &str, statement: &str) -> Result<(), String> {
+    let args = IndexMap::from([("statement".to_string(), Value::Text(statement.into()))]);
+    runtime
+        .run_task(target, "execute", args, Vec::new())
+        .await
+        .map(|_| ())
+        .map_err(|e| format!("the SQL failed on `{target}`: {e}"))
 }
 
 /// The conversation as an expression sees it before any event: the params' defaults.

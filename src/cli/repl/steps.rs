@@ -5,7 +5,8 @@ use super::conversation::initial_state;
 use super::render::{palette, Printer};
 use super::session::Session;
 use crate::catalogue;
-use crate::diagnostics::suggest;
+use crate::check;
+use crate::diagnostics::{suggest, Code, Diagnostic};
 use crate::ir::{self, Value};
 use crate::printable::escape;
 use crate::runtime::mock::MockRule;
@@ -62,44 +63,31 @@ impl Session {
         let Some(program) = &compiled.checked.program else {
             return out.error("the program has errors, so nothing can run; `:check` shows them");
         };
-        let target = &mock.target.name;
-        if !program.targets.contains_key(target) {
-            let hint = suggest(target, program.targets.keys().map(String::as_str))
-                .map(|s| format!("; did you mean `{s}`?"))
-                .unwrap_or_default();
-            return out.error(format!("no target is declared as `{target}`{hint}"));
-        }
-        let path = match self.constant(out, &mock.path) {
-            Some(Value::Text(path)) => path,
-            Some(other) => {
-                return out.error(format!("the path is a text, not {}", other.type_name()))
-            }
-            None => return,
+        let (scope, _) = self.program.scope();
+        let mut value = |expr: &ast::Expr| {
+            let checked = check::check_expr(&scope, &Default::default(), expr)?;
+            self.value(&checked.expr)
+                .map_err(|message| vec![Diagnostic::new(Code::NotConstant, message, expr.span)])
         };
-        let status = match mock.status.as_ref().map(|s| self.constant(out, s)) {
-            None => None,
-            Some(Some(Value::Number(n))) if (100.0..=599.0).contains(&n) && n.fract() == 0.0 => {
-                Some(n as u16)
-            }
-            Some(Some(other)) => {
+        let step = match check::check_mock(program, &mock, &mut value) {
+            Ok(step) => step,
+            Err(diagnostics) => return out.diagnostics(self.program.sources(), &diagnostics),
+        };
+        let Some(rule) = MockRule::from_step(&step) else {
+            return;
+        };
+        let target = &rule.target;
+        if program.targets[target].kind == "sql" {
+            if rule.method != "SQL" || mock.status.is_some() {
                 return out.error(format!(
-                    "the status is a number from 100 to 599, not {other}"
-                ))
+                    "`{target}` is a sql target: its mock is a statement, `:mock {target} SQL \"INSERT …\"`"
+                ));
             }
-            Some(None) => return,
-        };
-        let body = match mock.body.as_ref().map(|b| self.constant(out, b)) {
-            None => None,
-            Some(Some(body)) => Some(body),
-            Some(None) => return,
-        };
-        let rule = MockRule::new(
-            target.as_str(),
-            mock.method.name.as_str(),
-            path,
-            status,
-            body,
-        );
+            return match self.live.seed_sql(&compiled, target, &rule.path) {
+                Ok(()) => out.note(format!("ran the SQL on `{target}`")),
+                Err(message) => out.error(message),
+            };
+        }
         let summary = format!(
             "{} {} {} -> {}",
             rule.target, rule.method, rule.path, rule.status

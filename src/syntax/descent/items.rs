@@ -320,9 +320,17 @@ impl Parser<'_> {
 
     fn expect_step(&mut self, start: usize) -> Option<Expect> {
         let negated = self.keyword("not");
-        let (keyword, _) = self.word()?;
+        let (keyword, keyword_span) = self.word()?;
+        let outcome = Outcome::ALL.into_iter().find(|o| o.keyword() == keyword);
         let what = match keyword {
-            "ran" => Expectation::Ran(self.name()?),
+            _ if outcome.is_some() => Expectation::Action(outcome?, self.name()?),
+            _ if EFFECTS.contains(&keyword) => Expectation::Effect {
+                effect: Ident {
+                    name: keyword.to_string(),
+                    span: keyword_span,
+                },
+                fields: self.optional_expr()?,
+            },
             "label" => Expectation::Label(self.expr()?),
             "param" => Expectation::Param(self.expr()?),
             "reply" => Expectation::Reply(self.expr()?),

@@ -1,0 +1,145 @@
+//! One lowering of a `mock` step wherever it is written — a `test` block, a `--mocks` file
+//! (`agentc run`), the REPL's `:mock` — so the same mistake gets the same code in all three.
+//! How the step's values are checked and evaluated is the caller's: a test block allows
+//! constants only, a mocks file and the REPL also `secret(..)` and `env(..)`.
+
+use super::unknown_help;
+use crate::catalogue::TargetKind;
+use crate::diagnostics::{Code, Diagnostic, Span};
+use crate::ir::{self, Value};
+use crate::syntax::ast;
+
+const HTTP_METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE"];
+
+/// The program as a mock step sees it.
+pub(crate) struct Targets<'s> {
+    /// Each declared target's name and kind (`None`: its kind is itself an error).
+    pub declared: Vec<(&'s str, Option<&'static TargetKind>)>,
+    /// What a declared name that is not a target is ("an action").
+    pub other: &'s dyn Fn(&str) -> Option<&'static str>,
+}
+
+/// Checks and evaluates one value of a step (its path, status or body).
+pub type Evaluate<'e> = dyn FnMut(&ast::Expr) -> Result<Value, Vec<Diagnostic>> + 'e;
+
+/// `mock TARGET METHOD "PATH" [-> STATUS [BODY]]` as an IR step spanning `span`, or `None`
+/// with the reasons in `diags`.
+pub(crate) fn lower(
+    targets: &Targets,
+    mock: &ast::Mock,
+    span: Span,
+    value: &mut Evaluate,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<ir::TestStep> {
+    let kind = external_target(targets, &mock.target, diags)?;
+    let method = method(kind, &mock.method, diags);
+    let mut evaluate = |expr: &ast::Expr, diags: &mut Vec<Diagnostic>| {
+        value(expr).map_err(|found| diags.extend(found)).ok()
+    };
+    let path = match evaluate(&mock.path, diags)? {
+        Value::Text(path) => Some(path),
+        _ => {
+            diags.push(bad_step(mock.path.span, "a mock's path must be a text"));
+            None
+        }
+    };
+    let status = match &mock.status {
+        None => Some(None),
+        Some(expr) => match evaluate(expr, diags)? {
+            Value::Number(n) if (100.0..=599.0).contains(&n) && n.fract() == 0.0 => {
+                Some(Some(n as u16))
+            }
+            _ => {
+                diags.push(bad_step(
+                    expr.span,
+                    "a status must be a whole number from 100 to 599",
+                ));
+                None
+            }
+        },
+    };
+    let body = match &mock.body {
+        None => None,
+        Some(expr) => Some(evaluate(expr, diags)?),
+    };
+    Some(ir::TestStep::Mock {
+        target: mock.target.name.clone(),
+        method: method?,
+        path: path?,
+        status: status?,
+        body,
+        span,
+    })
+}
+
+/// A declared target that has a service to mock or inspect (not `conversation` or `call`).
+pub(crate) fn external_target(
+    targets: &Targets,
+    name: &ast::Ident,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<&'static TargetKind> {
+    if matches!(name.name.as_str(), "conversation" | "call") {
+        diags.push(
+            Diagnostic::new(
+                Code::BadTestStep,
+                format!("`{}` is built in: it has no service to mock or inspect", name.name),
+                name.span,
+            )
+            .with_help("check its effects with `expect say`, `expect transfer`, `expect label`, `expect reply`, `expect param` or `expect status`"),
+        );
+        return None;
+    }
+    match targets.declared.iter().find(|(n, _)| *n == name.name) {
+        Some((_, kind)) => *kind,
+        None => {
+            let help = match (targets.other)(&name.name) {
+                Some(what) => format!("`{}` is {what}, not a target", name.name),
+                None => unknown_help(
+                    &name.name,
+                    targets.declared.iter().map(|(n, _)| *n),
+                    "name one of the program's declared targets".into(),
+                ),
+            };
+            diags.push(
+                Diagnostic::new(
+                    Code::UnknownTarget,
+                    format!("unknown target `{}`", name.name),
+                    name.span,
+                )
+                .with_help(help),
+            );
+            None
+        }
+    }
+}
+
+/// The method of a mock or expected request: an HTTP method for services spoken over
+/// HTTP; any word for SMTP and SQL.
+pub(crate) fn method(
+    kind: &TargetKind,
+    method: &ast::Ident,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<String> {
+    if matches!(kind.name, "smtp" | "sql") || HTTP_METHODS.contains(&method.name.as_str()) {
+        return Some(method.name.clone());
+    }
+    diags.push(
+        Diagnostic::new(
+            Code::UnknownWord,
+            format!("`{}` is not an HTTP method", method.name),
+            method.span,
+        )
+        .with_label_message("expected one of GET | POST | PUT | PATCH | DELETE")
+        .with_help(unknown_help(
+            &method.name,
+            HTTP_METHODS.iter().copied(),
+            "write one of: GET, POST, PUT, PATCH, DELETE".into(),
+        )),
+    );
+    None
+}
+
+pub(crate) fn bad_step(span: Span, message: impl Into<String>) -> Diagnostic {
+    Diagnostic::new(Code::BadTestStep, message, span)
+        .with_help("see `agentc explain E0501` for the forms of test steps")
+}
