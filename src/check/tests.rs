@@ -1222,6 +1222,9 @@ fn cached_parses_follow_each_files_text_across_checks() {
 fn setting_note(value: &str) -> String {
     with_agent(&format!(
         "on message_received do x\naction x {{ target: conversation, task: set(note: {value}) }}\n"
+    ))
+}
+
 // ---- semantics: words, patterns, null arguments ------------------------------------------
 
 const DESK: &str = r#"target desk: zendesk {
@@ -1284,6 +1287,9 @@ fn a_date_moved_by_a_duration_is_a_text() {
     clean(&setting_note("now() - 90m"));
     clean(&setting_note("order.eta + 2d"));
     expect(&setting_note("1d + today()"), "E0301", "1d + today()");
+}
+
+#[test]
 fn bare_words_work_in_every_branch_of_a_computed_word() {
     let ir = clean(&ticket_with_priority(
         "if n > 2 then urgent else if n > 1 then high else note ?? normal",
