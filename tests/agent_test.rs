@@ -59,7 +59,7 @@ fn after_a_failed_lookup(steps: &str) -> (Option<i32>, String) {
     fs::write(
         dir.path().join("calls.agent"),
         format!(
-            "{program}test \"t\" {{\n    mock crm GET \"/callers\" -> 503\n    send call_started\n    {steps}\n}}\n"
+            "{program}test \"t\" {{\n    mock crm GET \"/callers\" -> 503\n    send call_started {{ caller: {{ phone: \"+15550142\" }} }}\n    {steps}\n}}\n"
         ),
     )
     .unwrap();

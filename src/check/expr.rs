@@ -112,21 +112,9 @@ impl<'s, 'd> ExprChecker<'s, 'd> {
                 cond,
                 then,
                 otherwise,
-            } => {
-                let cond = self.expect(cond, Type::Bool, "an `if` condition");
-                let a = self.word(then, words, what);
-                let b = self.word(otherwise, words, what);
-                let ty = self.join(
-                    &a,
-                    &b,
-                    then.span,
-                    otherwise.span,
-                    "the two branches of `if`",
-                );
-                let secret = a.secret.or(b.secret);
-                let lowered = ir::Expr::If(Box::new(cond.expr), Box::new(a.expr), Box::new(b.expr));
-                Some(Typed::new(lowered, ty).tainted(secret))
-            }
+            } => Some(self.if_expr(cond, then, otherwise, |c, branch| {
+                c.word(branch, words, what)
+            })),
             ExprKind::Binary(BinOp::Coalesce, left, right) => {
                 let a = self.word(left, words, what);
                 let b = self.word(right, words, what);
@@ -137,6 +125,30 @@ impl<'s, 'd> ExprChecker<'s, 'd> {
             }
             _ => None,
         }
+    }
+
+    /// `if cond then a else b`, each branch checked by `branch` (as any expression, or as a
+    /// word of a set).
+    fn if_expr(
+        &mut self,
+        cond: &ast::Expr,
+        then: &ast::Expr,
+        otherwise: &ast::Expr,
+        mut branch: impl FnMut(&mut Self, &ast::Expr) -> Typed,
+    ) -> Typed {
+        let cond = self.expect(cond, Type::Bool, "an `if` condition");
+        let a = branch(self, then);
+        let b = branch(self, otherwise);
+        let ty = self.join(
+            &a,
+            &b,
+            then.span,
+            otherwise.span,
+            "the two branches of `if`",
+        );
+        let secret = a.secret.or(b.secret);
+        let lowered = ir::Expr::If(Box::new(cond.expr), Box::new(a.expr), Box::new(b.expr));
+        Typed::new(lowered, ty).tainted(secret)
     }
 
     /// One word, or a value whose text is checked against the set (at once when literal).
@@ -250,24 +262,7 @@ impl<'s, 'd> ExprChecker<'s, 'd> {
                 cond,
                 then,
                 otherwise,
-            } => {
-                let cond = self.expect(cond, Type::Bool, "an `if` condition");
-                let a = self.check(then);
-                let b = self.check(otherwise);
-                let ty = self.join(
-                    &a,
-                    &b,
-                    then.span,
-                    otherwise.span,
-                    "the two branches of `if`",
-                );
-                let secret = a.secret.or(b.secret);
-                Typed::new(
-                    ir::Expr::If(Box::new(cond.expr), Box::new(a.expr), Box::new(b.expr)),
-                    ty,
-                )
-                .tainted(secret)
-            }
+            } => self.if_expr(cond, then, otherwise, Self::check),
             // The parser already reported it.
             ExprKind::Error => Typed::error(),
         }
