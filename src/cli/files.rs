@@ -368,7 +368,7 @@ impl Loader for FsLoader {
 
 /// Reports a usage or I/O error on stderr: exit status 2.
 pub fn fail(message: &str) -> std::process::ExitCode {
-    eprintln!("error: {message}");
+    note!("error: {message}");
     std::process::ExitCode::from(2)
 }
 

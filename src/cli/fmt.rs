@@ -49,7 +49,7 @@ pub fn run(args: Args) -> ExitCode {
         .count();
     if args.check && changed > 0 {
         let noun = if changed == 1 { "file is" } else { "files are" };
-        eprintln!("error: {changed} {noun} not formatted; run `agentc fmt` to fix");
+        note!("error: {changed} {noun} not formatted; run `agentc fmt` to fix");
     }
     exit_code(&outcomes, args.check)
 }
@@ -70,7 +70,7 @@ fn exit_code(outcomes: &[Outcome], check: bool) -> ExitCode {
 fn format_stdin(check: bool) -> Outcome {
     let mut bytes = Vec::new();
     if let Err(error) = io::stdin().read_to_end(&mut bytes) {
-        eprintln!(
+        note!(
             "error: cannot read standard input: {}",
             files::describe(&error)
         );
@@ -92,7 +92,7 @@ fn format_path(path: &Path, check: bool) -> Outcome {
     let bytes = match files::read_source(path) {
         Ok(bytes) => bytes,
         Err(reason) => {
-            eprintln!("error: cannot read `{shown}`: {reason}");
+            note!("error: cannot read `{shown}`: {reason}");
             return Outcome::Failed;
         }
     };
@@ -107,11 +107,11 @@ fn format_path(path: &Path, check: bool) -> Outcome {
     }
     match write_atomically(path, &formatted) {
         Ok(()) => {
-            println!("formatted {shown}");
+            out!("formatted {shown}");
             Outcome::Changed
         }
         Err(error) => {
-            eprintln!("error: cannot write `{shown}`: {}", files::describe(&error));
+            note!("error: cannot write `{shown}`: {}", files::describe(&error));
             Outcome::Failed
         }
     }

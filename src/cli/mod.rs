@@ -1,6 +1,22 @@
 //! The command line: argument parsing, reading files, printing. The only layer that knows
 //! about the terminal.
 
+/// `println!` and `eprintln!` that never panic: a reader that went away (`agentc fmt --check
+/// 2>&1 | head`) ends what it reads, not the process.
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
+macro_rules! note {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 mod check;
 mod compile;
 mod events;

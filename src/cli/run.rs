@@ -81,7 +81,7 @@ pub fn run(args: Args) -> ExitCode {
     {
         Ok(runtime) => runtime,
         Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
+            note!("error: cannot start the async runtime: {e}");
             return ExitCode::from(2);
         }
     };
@@ -105,7 +105,7 @@ async fn run_async(args: Args) -> ExitCode {
     let mut signals = match Signals::listen() {
         Ok(signals) => signals,
         Err(e) => {
-            eprintln!("error: cannot listen for signals: {e}");
+            note!("error: cannot listen for signals: {e}");
             return ExitCode::from(2);
         }
     };
@@ -134,7 +134,7 @@ async fn run_async(args: Args) -> ExitCode {
         let services = match MockServices::start(rules).await {
             Ok(services) => services,
             Err(e) => {
-                eprintln!("error: cannot start the mock services: {e}");
+                note!("error: cannot start the mock services: {e}");
                 return ExitCode::from(2);
             }
         };
@@ -149,7 +149,7 @@ async fn run_async(args: Args) -> ExitCode {
     let runtime = match builder.build() {
         Ok(runtime) => runtime,
         Err(e) => {
-            eprintln!("error: the program cannot run: {}", escape(&e));
+            note!("error: the program cannot run: {}", escape(&e));
             return ExitCode::FAILURE;
         }
     };
@@ -159,7 +159,7 @@ async fn run_async(args: Args) -> ExitCode {
             let args =
                 indexmap::IndexMap::from([("statement".to_string(), Value::Text(statement))]);
             if let Err(e) = runtime.run_task(&target, "execute", args, Vec::new()).await {
-                eprintln!("error: the mocks' SQL on `{target}` failed: {}", escape(&e));
+                note!("error: the mocks' SQL on `{target}` failed: {}", escape(&e));
                 return ExitCode::FAILURE;
             }
         }
@@ -170,7 +170,7 @@ async fn run_async(args: Args) -> ExitCode {
         match tokio::fs::File::open(&args.events).await {
             Ok(file) => Box::new(file),
             Err(e) => {
-                eprintln!("error: cannot read `{}`: {}", args.events, e);
+                note!("error: cannot read `{}`: {}", args.events, e);
                 return ExitCode::from(2);
             }
         }
@@ -184,7 +184,7 @@ async fn run_async(args: Args) -> ExitCode {
         stopped = Some(Stopped::OutputClosed);
     }
     let begin_stop = |why: Stopped| {
-        eprintln!(
+        note!(
             "agentc run: {}: stopping (no new event or action starts; the running ones get {})",
             why.describe(),
             show_duration(args.grace)
@@ -322,7 +322,7 @@ fn load_program(paths: &[PathBuf], imports: &files::ImportRoots) -> Option<ir::P
     let found = match files::discover(paths) {
         Ok(found) => found,
         Err(error) => {
-            eprintln!("error: {error}");
+            note!("error: {error}");
             return None;
         }
     };
@@ -332,7 +332,7 @@ fn load_program(paths: &[PathBuf], imports: &files::ImportRoots) -> Option<ir::P
     for path in &found {
         match files::read(&mut sources, path) {
             Err(error) => {
-                eprintln!("error: {error}");
+                note!("error: {error}");
                 return None;
             }
             Ok(Read::NotText(_, diagnostic)) => diagnostics.push(diagnostic),
@@ -355,7 +355,7 @@ fn load_program(paths: &[PathBuf], imports: &files::ImportRoots) -> Option<ir::P
             let mut loader = match FsLoader::new(paths, imports) {
                 Ok(loader) => loader,
                 Err(error) => {
-                    eprintln!("error: {error}");
+                    note!("error: {error}");
                     return None;
                 }
             };
@@ -364,14 +364,14 @@ fn load_program(paths: &[PathBuf], imports: &files::ImportRoots) -> Option<ir::P
             checked.program
         }
         [] => {
-            eprintln!(
+            note!(
                 "error: no `agent` block in {}: give the program's root file",
                 shown(&found)
             );
             return None;
         }
         _ => {
-            eprintln!(
+            note!(
                 "error: several `agent` blocks in {}: run one program at a time",
                 shown(&found)
             );
@@ -409,14 +409,14 @@ fn load_ir(path: &Path) -> Option<ir::Program> {
     let text = match std::fs::read_to_string(path) {
         Ok(text) => text,
         Err(e) => {
-            eprintln!("error: cannot read `{shown}`: {e}");
+            note!("error: cannot read `{shown}`: {e}");
             return None;
         }
     };
     let program = match ir::from_json(&text) {
         Ok(program) => program,
         Err(e) => {
-            eprintln!("error: `{shown}` {}", escape(&e));
+            note!("error: `{shown}` {}", escape(&e));
             return None;
         }
     };

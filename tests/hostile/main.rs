@@ -5,5 +5,6 @@
 mod egress;
 mod inputs;
 mod lifecycle;
+mod pipes;
 mod secrets;
 mod values;

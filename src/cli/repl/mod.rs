@@ -57,14 +57,14 @@ pub fn run(args: Args) -> ExitCode {
     let loader = match super::files::FsLoader::new(&readable, &args.imports) {
         Ok(loader) => loader,
         Err(e) => {
-            eprintln!("agentc repl: {e}");
+            note!("agentc repl: {e}");
             return ExitCode::from(2);
         }
     };
     let mut session = match Session::new(Box::new(loader)) {
         Ok(session) => session,
         Err(e) => {
-            eprintln!("agentc repl: cannot start: {e}");
+            note!("agentc repl: cannot start: {e}");
             return ExitCode::from(2);
         }
     };
