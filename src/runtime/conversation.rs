@@ -117,6 +117,10 @@ pub(super) struct Conversation {
     pub interrupted: Interrupted,
     /// `conversation_started` has been handled (sent, or fired by an answered call).
     started: bool,
+    /// What each slot's value takes as `Value::measure` counts it (params in order, then
+    /// `user` and `caller`), measured once and kept current by every store: checking a
+    /// store costs the new value, not the whole state again.
+    sizes: Vec<Option<usize>>,
 }
 
 /// How handling an event left the conversation.
@@ -330,6 +334,7 @@ impl Conversation {
             after_end: Vec::new(),
             interrupted: Interrupted::default(),
             started: false,
+            sizes: Vec::new(),
         }
     }
 
@@ -344,6 +349,7 @@ impl Conversation {
         }
         let params = std::mem::take(&mut self.state.params);
         self.state = ConversationState { params, ..previous };
+        self.sizes.clear();
         if self.state.channel.is_some() {
             self.idle_since = Some(self.now());
         }
@@ -640,11 +646,7 @@ impl Conversation {
         let mut merged = self.slot(slot).clone();
         merge(&mut merged, fields);
         match self.within_limits(slot, &merged) {
-            Ok(()) => {
-                if let Some(scope) = self.slot_mut(slot) {
-                    *scope = merged;
-                }
-            }
+            Ok(bytes) => self.keep(slot, merged, bytes),
             Err(message) => {
                 let conversation = self.state.id.clone();
                 self.shared.tracer.emit(|| TraceRecord::Error {
@@ -659,7 +661,8 @@ impl Conversation {
     /// Stores a value in a parameter after checking its type and that the value, and the
     /// state with it, stay within the limits.
     pub fn store_param(&mut self, index: usize, value: Value) -> Result<(), String> {
-        let param = &self.shared.plan.params()[index];
+        let shared = Arc::clone(&self.shared);
+        let param = &shared.plan.params()[index];
         if !fits(param.ty, &value) {
             return Err(format!(
                 "cannot store a {} in `{}`, a {} parameter",
@@ -668,34 +671,50 @@ impl Conversation {
                 param.ty.name()
             ));
         }
-        self.within_limits(Slot::Param(index), &value)
+        let bytes = self
+            .within_limits(Slot::Param(index), &value)
             .map_err(|message| format!("cannot store it in `{}`: {message}", param.name))?;
-        if let Some(held) = self.slot_mut(Slot::Param(index)) {
-            *held = value;
-        }
+        self.keep(Slot::Param(index), value, bytes);
         Ok(())
     }
 
+    /// Puts a checked value (taking `bytes`) in `slot`.
+    fn keep(&mut self, slot: Slot, value: Value, bytes: usize) {
+        let index = self.slot_index(slot);
+        if let Some(held) = self.slot_mut(slot) {
+            *held = value;
+            self.sizes[index] = Some(bytes);
+        }
+    }
+
     /// Whether `value` may replace what `slot` holds: it is within the value bounds, and
-    /// the state with it within the state's budget.
-    fn within_limits(&self, slot: Slot, value: &Value) -> Result<(), String> {
-        let limits = &self.shared.limits;
+    /// the state with it within the state's budget. Gives what the value takes.
+    fn within_limits(&mut self, slot: Slot, value: &Value) -> Result<usize, String> {
+        let shared = Arc::clone(&self.shared);
+        let limits = &shared.limits;
         let bytes = value
             .measure(&limits.value)
             .map_err(|b| b.to_string())?
             .bytes;
-        let params = (0..self.state.params.len()).map(Slot::Param);
-        let rest: usize = params
-            .chain([Slot::User, Slot::Caller])
-            .filter(|other| *other != slot)
-            .map(|other| {
-                // Each part is within the bounds already; one that came from another
-                // runtime's limits counts as the most a value may take.
-                self.slot(other)
-                    .measure(&limits.value)
-                    .map_or(limits.value.max_bytes, |m| m.bytes)
-            })
-            .sum();
+        let slots = self.state.params.len() + 2;
+        self.sizes.resize(slots, None);
+        let mut rest = 0;
+        let own = self.slot_index(slot);
+        for index in (0..slots).filter(|&index| index != own) {
+            rest += match self.sizes[index] {
+                Some(bytes) => bytes,
+                None => {
+                    // Each part is within the bounds already; one that came from another
+                    // runtime's limits counts as the most a value may take.
+                    let measured = self
+                        .slot(self.slot_at(index))
+                        .measure(&limits.value)
+                        .map_or(limits.value.max_bytes, |m| m.bytes);
+                    self.sizes[index] = Some(measured);
+                    measured
+                }
+            };
+        }
         if rest + bytes > limits.max_state_bytes {
             return Err(format!(
                 "the conversation's state would take more than {} of memory (the limit on its \
@@ -703,7 +722,26 @@ impl Conversation {
                 ir::mebibytes(limits.max_state_bytes)
             ));
         }
-        Ok(())
+        Ok(bytes)
+    }
+
+    /// Where `slot` is in [`Self::sizes`].
+    fn slot_index(&self, slot: Slot) -> usize {
+        let params = self.state.params.len();
+        match slot {
+            Slot::Param(index) => index,
+            Slot::User => params,
+            Slot::Caller => params + 1,
+        }
+    }
+
+    fn slot_at(&self, index: usize) -> Slot {
+        let params = self.state.params.len();
+        match index {
+            _ if index < params => Slot::Param(index),
+            _ if index == params => Slot::User,
+            _ => Slot::Caller,
+        }
     }
 
     fn slot(&self, slot: Slot) -> &Value {
