@@ -16,6 +16,9 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::time::Instant;
 
+/// How far `wait` events may move a conversation's clock in all: 1,000 years.
+const LONGEST_WAITED: Duration = Duration::from_secs(1_000 * 365 * 24 * 60 * 60);
+
 /// How deep `on_failure` chains may go (the checker rejects cycles; this guards IR files).
 const MAX_ON_FAILURE_DEPTH: usize = 8;
 
@@ -376,9 +379,11 @@ impl Conversation {
         }
     }
 
-    /// Moves this conversation's clock forward.
+    /// Moves this conversation's clock forward, up to [`LONGEST_WAITED`]: a clock pinned at
+    /// `Duration::MAX` would put every deadline (`now + inactivity`) at `now`, so an idle
+    /// timer would fire at once, whenever the engine happened to look.
     fn advance(&mut self, by: Duration) {
-        self.offset = self.offset.saturating_add(by);
+        self.offset = self.offset.saturating_add(by).min(LONGEST_WAITED);
     }
 
     /// Handles one event, start to end; an event that cannot come now is reported instead.
