@@ -4,12 +4,10 @@
 //! It also writes the program to `target/bench/scenarios_1000.agent`, so that the whole
 //! command can be timed: `time target/release/agentc test target/bench/scenarios_1000.agent`.
 
-#[path = "../tests/agent_test/scenarios.rs"]
-mod scenarios;
-
 use agentc::check::{check_program, MemoryLoader};
 use agentc::diagnostics::SourceMap;
 use agentc::testing::{self, Case};
+use agentc_gen::scenarios;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 
 const TESTS: usize = 1_000;

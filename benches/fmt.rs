@@ -4,11 +4,9 @@
 
 #[path = "../src/allocator.rs"]
 mod allocator;
-#[path = "../tests/fmt/gen.rs"]
-#[allow(dead_code)]
-mod gen;
 
 use agentc::diagnostics::FileId;
+use agentc_gen::layout as gen;
 use criterion::{criterion_group, Criterion, Throughput};
 
 const SIZE: usize = 10 * 1024 * 1024;

@@ -16,8 +16,7 @@ use std::time::{Duration, Instant};
 #[path = "../src/allocator.rs"]
 mod allocator;
 
-#[path = "common/generate.rs"]
-mod generate;
+use agentc_gen::programs as generate;
 
 const LARGE: usize = 10 * 1024 * 1024;
 const TYPICAL: usize = 20 * 1024;

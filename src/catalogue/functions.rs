@@ -12,7 +12,7 @@ pub struct FunctionSpec {
     pub result: Ty,
     pub doc: &'static str,
     /// A call and the text it evaluates to, shown in docs/language.md and evaluated by
-    /// `tests/docs.rs`; `None` only for functions that read the clock or the environment.
+    /// `tests/it/docs.rs`; `None` only for functions that read the clock or the environment.
     pub example: Option<(&'static str, &'static str)>,
 }
 

@@ -1,8 +1,8 @@
 //! Parsing in chunks on several threads gives exactly what one parse of the whole text
 //! gives: the same items, comments and diagnostics, in the same order, with the same spans.
 
-use super::generate;
 use super::*;
+use agentc_gen::programs as generate;
 
 const F: FileId = FileId(0);
 

@@ -7,9 +7,7 @@ use proptest::prelude::*;
 use super::*;
 
 // The formatter tests' generator: noisy layouts, comments, every string form.
-#[allow(dead_code)]
-#[path = "../../tests/fmt/gen.rs"]
-mod layout_gen;
+use agentc_gen::layout as layout_gen;
 
 const F: FileId = FileId(0);
 
@@ -80,7 +78,7 @@ fn reads_the_examples_alone() {
 #[test]
 fn reads_the_benchmark_programs_alone() {
     for seed in 0..4 {
-        assert_read_alone(&super::generate::program_of_units(20, seed));
+        assert_read_alone(&agentc_gen::programs::program_of_units(20, seed));
     }
 }
 

@@ -357,9 +357,6 @@ mod descent_tests;
 #[cfg(test)]
 mod error_tests;
 #[cfg(test)]
-#[path = "../../benches/common/generate.rs"]
-mod generate;
-#[cfg(test)]
 mod robust_tests;
 #[cfg(test)]
 mod tests;

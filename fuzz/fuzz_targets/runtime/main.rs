@@ -6,14 +6,6 @@
 
 #![no_main]
 
-// The generators are shared with the benches and tests, not copied.
-#[allow(dead_code)] // the formatter's tests use the rest of it
-#[path = "../../../tests/fmt/gen.rs"]
-mod gen;
-#[allow(dead_code)] // the benches use the rest of it
-#[path = "../../../benches/common/generate.rs"]
-mod generate;
-
 mod bounds;
 mod events;
 mod json;

@@ -1,8 +1,8 @@
 //! The programs the runtime target runs: generated ones (the benches' realistic generator
-//! and the formatter's noisy one, shared by `#[path]` from `main.rs`), the examples, and a
+//! and the formatter's noisy one, from the `agentc-gen` crate), the examples, and a
 //! few hand-written hostile ones. Each is checked once per process and kept.
 
-use crate::{gen, generate};
+use agentc_gen::{layout as gen, programs as generate};
 use agentc::check::{check_program, MemoryLoader};
 use agentc::diagnostics::SourceMap;
 use agentc::ir::{self, Program};
@@ -76,12 +76,12 @@ const FIXED: &[(Files, &str)] = &[
 /// Which program an input runs; also the key of the cache.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 enum Choice {
-    /// `benches/common/generate.rs`: realistic units (targets, tasks, use cases, bindings).
+    /// `gen/src/programs.rs`: realistic units (targets, tasks, use cases, bindings).
     Units {
         units: usize,
         seed: u8,
     },
-    /// `tests/fmt/gen.rs`: a small program in a noisy layout.
+    /// `gen/src/layout.rs`: a small program in a noisy layout.
     Layout {
         seed: u8,
     },

@@ -1,7 +1,7 @@
 //! The explanation of every diagnostic code, as shown by `agentc explain CODE`, the SARIF
 //! rules and `docs/diagnostics.md`: what the code means, a wrong example and the same example
 //! fixed, written as the edits the fix makes. The examples are real programs:
-//! `tests/diagnostics.rs` checks that each wrong one raises its code and each fixed one
+//! `tests/it/diagnostics.rs` checks that each wrong one raises its code and each fixed one
 //! does not.
 //!
 //! One module per code group keeps each table short.

@@ -1,0 +1,15 @@
+//! Every integration test, in one binary: on two cores, linking one test binary instead of
+//! ten is most of the time a clean `cargo test` takes. One module per area; the data they
+//! read stays beside them under `tests/` (`agent_test/`, `repl/`, `data/`, `support/`).
+//! Run one area with `cargo test --test it runtime::`.
+
+mod agent_test;
+mod cli;
+mod diagnostics;
+mod docs;
+mod executors;
+mod fmt;
+mod hostile;
+mod repl;
+mod runtime;
+mod syntax_props;
