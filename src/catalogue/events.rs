@@ -1,4 +1,4 @@
-//! The events of spec §5: their channels, payloads and moments.
+//! The events (docs/language.md, "Events"): their channels, payloads and moments.
 
 use super::{Channel, Ty};
 

@@ -1,4 +1,4 @@
-//! The target kinds of spec §6, their fields and their tasks.
+//! The target kinds (docs/language.md, "Catalogue"), their fields and their tasks.
 
 use super::{Channel, Moment, Ty};
 

@@ -1,5 +1,5 @@
 //! The declarations of a whole program gathered from its files, and the one namespace they
-//! share (spec §3: every name is unique across the program).
+//! share (every name is unique across the program: docs/language.md, "Programs and files").
 
 use super::scope::ROOT_NAMES;
 use crate::diagnostics::{Code, Diagnostic, FileId, Span};
@@ -209,7 +209,7 @@ impl<'a> Program<'a> {
 }
 
 /// Names a declaration may not take: the built-in targets, and for parameters the roots
-/// of spec §4 (a parameter `event` could never be read).
+/// (docs/language.md, "Names in scope"; a parameter `event` could never be read).
 fn reserved(name: &str, decl: Decl) -> Option<String> {
     if matches!(name, "conversation" | "call") && !matches!(decl, Decl::Param) {
         return Some(format!("`{name}` is the name of a built-in target"));

@@ -1,4 +1,4 @@
-//! Which names an expression may read, per spec §4, depending on where it is written.
+//! Which names an expression may read (docs/language.md, "Names in scope"), depending on where it is written.
 
 use super::types::Type;
 use crate::catalogue::EventSpec;
@@ -27,7 +27,7 @@ pub const RESPONSE_FIELDS: &[(&str, Type)] = &[
     ("body", Type::Any),
 ];
 
-/// Names that are never parameters: the scope roots of spec §4.
+/// Names that are never parameters: the scope roots (docs/language.md, "Names in scope").
 pub const ROOT_NAMES: &[&str] = &[
     "event",
     "user",

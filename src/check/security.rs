@@ -1,4 +1,4 @@
-//! Where secrets may go (spec §7): never in clear over the network, never where a person or a
+//! Where secrets may go (docs/trace.md, "Secrets"): never in clear over the network, never where a person or a
 //! store would see them. Secrets belong in target fields, `auth` and headers.
 
 use super::types::Type;

@@ -1,4 +1,4 @@
-//! `test` blocks (spec §9): what they mock, send and expect must exist; values are constant.
+//! `test` blocks (docs/testing.md): what they mock, send and expect must exist; values are constant.
 
 use super::checker::Checker;
 use super::decls::constant;

@@ -1,4 +1,4 @@
-//! The checker's types: the value types of spec §3 plus `null` (the literal) and `auth`
+//! The checker's types: the value types (docs/language.md, "Types") plus `null` (the literal) and `auth`
 //! (what `bearer(..)`, `basic(..)` and `api_key(..)` build).
 
 use crate::catalogue::Ty;

@@ -5,57 +5,12 @@
 //! pair of any number) and added where precedence needs them.
 
 use super::printer::{Printer, TooWide};
-use crate::syntax::ast::{Arg, BinOp, Expr, ExprKind, RecordEntry, Span, UnOp};
-
-/// Binding strength, loosest first (the parser's table: `syntax::parser`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub(super) enum Prec {
-    /// `if c then a else b`
-    Lowest,
-    Or,
-    And,
-    Not,
-    Compare,
-    Coalesce,
-    Sum,
-    Product,
-    Prefix,
-    Postfix,
-}
-
-impl Prec {
-    fn tighter(self) -> Prec {
-        match self {
-            Prec::Lowest => Prec::Or,
-            Prec::Or => Prec::And,
-            Prec::And => Prec::Not,
-            Prec::Not => Prec::Compare,
-            Prec::Compare => Prec::Coalesce,
-            Prec::Coalesce => Prec::Sum,
-            Prec::Sum => Prec::Product,
-            Prec::Product => Prec::Prefix,
-            Prec::Prefix | Prec::Postfix => Prec::Postfix,
-        }
-    }
-}
-
-fn binary_prec(op: BinOp) -> Prec {
-    match op {
-        BinOp::Or => Prec::Or,
-        BinOp::And => Prec::And,
-        BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge | BinOp::In => {
-            Prec::Compare
-        }
-        BinOp::Coalesce => Prec::Coalesce,
-        BinOp::Add | BinOp::Sub => Prec::Sum,
-        BinOp::Mul | BinOp::Div | BinOp::Rem => Prec::Product,
-    }
-}
+use crate::syntax::ast::{Arg, BinOp, Expr, ExprKind, Prec, RecordEntry, Span, UnOp};
 
 /// The minimum strength of each operand of `op`: operators chain to the left, comparisons
 /// do not chain.
 fn operand_precs(op: BinOp) -> (Prec, Prec) {
-    let prec = binary_prec(op);
+    let prec = op.prec();
     match prec {
         Prec::Compare => (prec.tighter(), prec.tighter()),
         _ => (prec, prec.tighter()),
@@ -159,9 +114,8 @@ impl Printer<'_> {
     fn prec(e: &Expr) -> Prec {
         match &e.kind {
             ExprKind::If { .. } => Prec::Lowest,
-            ExprKind::Binary(op, ..) => binary_prec(*op),
-            ExprKind::Unary(UnOp::Not, _) => Prec::Not,
-            ExprKind::Unary(UnOp::Neg, _) => Prec::Prefix,
+            ExprKind::Binary(op, ..) => op.prec(),
+            ExprKind::Unary(op, _) => op.prec(),
             _ => Prec::Postfix,
         }
     }
@@ -371,9 +325,8 @@ impl Printer<'_> {
     /// `-(-x)`: a prefix minus never sits directly on another one.
     fn unary_operand_prec(op: UnOp, operand: &Expr) -> Prec {
         match op {
-            UnOp::Not => Prec::Not,
             UnOp::Neg if Self::prec(operand) == Prec::Prefix => Prec::Postfix,
-            UnOp::Neg => Prec::Prefix,
+            _ => op.prec(),
         }
     }
 

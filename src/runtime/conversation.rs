@@ -1,4 +1,4 @@
-//! One conversation: its state, and how it handles one event (spec §8). A conversation
+//! One conversation: its state, and how it handles one event (docs/language.md, "Run-time behaviour"). A conversation
 //! handles its events strictly one after the other; the engine runs each conversation on its
 //! own task so conversations never wait for each other.
 

@@ -1,4 +1,4 @@
-//! The async interpreter: runs a compiled [`crate::ir::Program`] against events (spec §8).
+//! The async interpreter: runs a compiled [`crate::ir::Program`] against events (docs/language.md, "Run-time behaviour").
 //!
 //! ```no_run
 //! # async fn demo(program: agentc::ir::Program) -> Result<(), String> {

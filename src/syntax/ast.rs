@@ -416,7 +416,87 @@ pub enum BinOp {
     In,
 }
 
+/// How tightly operators bind, loosest first: the language's one precedence table
+/// (docs/language.md, "Precedence"). The descent parser climbs by it and the formatter
+/// decides its parentheses by it; pest's climber (`build::PRATT`) is written in its order
+/// and checked against it for every pair of operators (`descent_tests`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Prec {
+    /// `if c then a else b`: its `else` branch takes everything after it.
+    Lowest,
+    Or,
+    And,
+    Not,
+    /// `== != < <= > >= in`, which do not chain.
+    Compare,
+    Coalesce,
+    Sum,
+    Product,
+    /// `-x`
+    Prefix,
+    /// `x.field`, `x[i]`, and every primary.
+    Postfix,
+}
+
+impl Prec {
+    /// The next level up.
+    pub fn tighter(self) -> Prec {
+        match self {
+            Prec::Lowest => Prec::Or,
+            Prec::Or => Prec::And,
+            Prec::And => Prec::Not,
+            Prec::Not => Prec::Compare,
+            Prec::Compare => Prec::Coalesce,
+            Prec::Coalesce => Prec::Sum,
+            Prec::Sum => Prec::Product,
+            Prec::Product => Prec::Prefix,
+            Prec::Prefix | Prec::Postfix => Prec::Postfix,
+        }
+    }
+}
+
+impl UnOp {
+    pub fn prec(self) -> Prec {
+        match self {
+            UnOp::Not => Prec::Not,
+            UnOp::Neg => Prec::Prefix,
+        }
+    }
+}
+
 impl BinOp {
+    /// Every binary operator, for tests that go through all of them.
+    pub const ALL: [BinOp; 15] = [
+        BinOp::Or,
+        BinOp::And,
+        BinOp::Eq,
+        BinOp::Ne,
+        BinOp::Lt,
+        BinOp::Le,
+        BinOp::Gt,
+        BinOp::Ge,
+        BinOp::In,
+        BinOp::Coalesce,
+        BinOp::Add,
+        BinOp::Sub,
+        BinOp::Mul,
+        BinOp::Div,
+        BinOp::Rem,
+    ];
+
+    pub fn prec(self) -> Prec {
+        match self {
+            BinOp::Or => Prec::Or,
+            BinOp::And => Prec::And,
+            BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge | BinOp::In => {
+                Prec::Compare
+            }
+            BinOp::Coalesce => Prec::Coalesce,
+            BinOp::Add | BinOp::Sub => Prec::Sum,
+            BinOp::Mul | BinOp::Div | BinOp::Rem => Prec::Product,
+        }
+    }
+
     pub fn symbol(self) -> &'static str {
         match self {
             BinOp::Add => "+",

@@ -10,23 +10,14 @@ use pest::pratt_parser::{Assoc, ConstPrattParser, Op};
 
 use super::ast::*;
 use super::grammar::Rule;
+use super::keywords::is_keyword;
 use super::literal::{self, NumberValue, StrParts};
 use super::MAX_DEPTH;
 use crate::diagnostics::{Code, Diagnostic};
 
-/// The reserved words of spec §2 (`call` is only a keyword after `before`/`after`).
-pub const KEYWORDS: &[&str] = &[
-    "agent", "target", "task", "action", "reply", "usecase", "on", "in", "at", "do", "when",
-    "before", "after", "import", "test", "mock", "send", "expect", "true", "false", "null", "if",
-    "then", "else", "and", "or", "not",
-];
-
-pub fn is_keyword(word: &str) -> bool {
-    KEYWORDS.contains(&word)
-}
-
-/// Operator precedence, lowest first (spec §4; `if` is lower still, as a primary whose
-/// `else` branch takes everything after it).
+/// pest's climber: the operators in the order of [`ast::Prec`], loosest first, `true` where
+/// a new level starts (`if` is lower still, as a primary whose `else` branch takes
+/// everything after it). `descent_tests` checks every pair of operators against `Prec`.
 static PRATT: ConstPrattParser<Rule, 19> = ConstPrattParser::new_const([
     (Op::infix(Rule::or, Assoc::Left), true),
     (Op::infix(Rule::and, Assoc::Left), true),
@@ -819,7 +810,7 @@ impl<'d> Builder<'d> {
 }
 
 /// What a bare word denotes: `true`, `false`, `null` or a name; `None` for a keyword,
-/// except `usecase`, which spec §4 puts in scope in `in usecase` and `at block` bindings.
+/// except `usecase`, which docs/language.md ("Names in scope") puts in scope in `in usecase` and `at block` bindings.
 pub(super) fn word_value(word: &str) -> Option<ExprKind> {
     Some(match word {
         "true" => ExprKind::Bool(true),

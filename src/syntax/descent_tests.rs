@@ -5,6 +5,7 @@
 use proptest::prelude::*;
 
 use super::*;
+use ast::{BinOp, ExprKind, Prec, UnOp};
 
 // The formatter tests' generator: noisy layouts, comments, every string form.
 use agentc_gen::layout as layout_gen;
@@ -107,30 +108,144 @@ fn gives_up_where_the_builder_reports() {
     }
 }
 
+/// Texts where the grammar backtracks or has a rarely written form.
+const TRICKY: &[&str] = &[
+    // Operators no example uses.
+    "action a { when: x <= 1 / 2 % 3 }",
+    // `params:` that is not a params block is a field.
+    "agent a {\n  params: { a: 1 }\n  other: 2\n}",
+    "agent a {\n  params: { a: text == b }\n}",
+    "agent a {\n  params: 5\n}",
+    // `send wait` and `send block` alone are events of those names.
+    "test \"t\" {\n  send wait\n  send block\n  send block {x: 1}\n}",
+    // `-` before `>` is not a subtraction; `- -` is.
+    "test \"t\" {\n  mock api GET \"/x\" -> 200 [1, 2]\n  mock api POST \"/y\" -> (201) {a: 1 - -2}\n}",
+    // Named and positional arguments, member access on numbers, nested interpolation.
+    "action a { target: conversation, task: reply(r, x: 1.x, y: \"{ \"{a}\" }\") }",
+    "on message_received when not a == b and - c.d[1] * 2 ?? 3 in [1] do a,\n  b",
+    "reply r { text: \"\"\"\n    Hello {name}\n      indented \\u{1F600}\n    \"\"\" }",
+    "task t(a: text?, b: number = 1 + 2) on api { path: \"/{a}\" }",
+    "at block u.b when usecase.name == \"u\" do a\nbefore call do b\nafter call reply r",
+    // How an action ended, and every effect, with and without fields.
+    "test \"t\" {\n  expect failed a\n  expect not skipped b\n  expect say \"hi\"\n  expect transfer { to: \"+1\", mode: \"warm\" }\n  expect hangup\n  expect not dtmf, expect ended\n  expect escalation { queue: \"q\" }\n  expect hold\n}",
+    // Tabs, carriage returns and comments are blanks to the parser, text inside strings.
+    "action a {\r\n\ttarget: conversation, /* c */ when: \"a\tb\r\" == x // c\r\n}",
+];
+
 #[test]
 fn follows_the_grammar_where_it_backtracks() {
-    let cases = [
-        // `params:` that is not a params block is a field.
-        "agent a {\n  params: { a: 1 }\n  other: 2\n}",
-        "agent a {\n  params: { a: text == b }\n}",
-        "agent a {\n  params: 5\n}",
-        // `send wait` and `send block` alone are events of those names.
-        "test \"t\" {\n  send wait\n  send block\n  send block {x: 1}\n}",
-        // `-` before `>` is not a subtraction; `- -` is.
-        "test \"t\" {\n  mock api GET \"/x\" -> 200 [1, 2]\n  mock api POST \"/y\" -> (201) {a: 1 - -2}\n}",
-        // Named and positional arguments, member access on numbers, nested interpolation.
-        "action a { target: conversation, task: reply(r, x: 1.x, y: \"{ \"{a}\" }\") }",
-        "on message_received when not a == b and - c.d[1] * 2 ?? 3 in [1] do a,\n  b",
-        "reply r { text: \"\"\"\n    Hello {name}\n      indented \\u{1F600}\n    \"\"\" }",
-        "task t(a: text?, b: number = 1 + 2) on api { path: \"/{a}\" }",
-        "at block u.b when usecase.name == \"u\" do a\nbefore call do b\nafter call reply r",
-        // How an action ended, and every effect, with and without fields.
-        "test \"t\" {\n  expect failed a\n  expect not skipped b\n  expect say \"hi\"\n  expect transfer { to: \"+1\", mode: \"warm\" }\n  expect hangup\n  expect not dtmf, expect ended\n  expect escalation { queue: \"q\" }\n  expect hold\n}",
-        // Tabs, carriage returns and comments are blanks to the parser, text inside strings.
-        "action a {\r\n\ttarget: conversation, /* c */ when: \"a\tb\r\" == x // c\r\n}",
-    ];
-    for text in cases {
+    for text in TRICKY {
         assert_read_alone(text);
+    }
+}
+
+/// The rules pest used to read `text`.
+fn rules_in(text: &str, seen: &mut std::collections::HashSet<Rule>) {
+    let (body, base) = decode::strip_bom(text);
+    let scanned = scan::scan(F, body, base);
+    let blanked = blank(body, base, &scanned.comments);
+    let mut stack: Vec<_> = AgentParser::parse(Rule::file, &blanked)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .collect();
+    while let Some(pair) = stack.pop() {
+        seen.insert(pair.as_rule());
+        stack.extend(pair.into_inner());
+    }
+}
+
+/// Every rule of the grammar is used by a text the descent parser reads alone. A rule added
+/// to pest only fails here: no text uses it yet (add one to `TRICKY`), or descent gives up
+/// on the text that does (teach `descent` the rule), or reads it differently.
+#[test]
+fn descent_reads_every_rule_of_the_grammar_alone() {
+    let spec = include_str!("../../tests/data/spec_examples.agent");
+    let mut texts: Vec<String> = example_programs();
+    texts.push(spec.to_string());
+    texts.extend(TRICKY.iter().map(|t| t.to_string()));
+    let mut seen = std::collections::HashSet::new();
+    for text in &texts {
+        assert_read_alone(text);
+        rules_in(text, &mut seen);
+    }
+    // The REPL's entry points, read by pest alone (descent reads whole files), and the
+    // silent rules (`_{ … }`), which never appear in a parse.
+    let entry_points = [Rule::expr_input, Rule::steps, Rule::EOI];
+    let grammar = include_str!("../../grammar/agent.pest");
+    let silent = |rule: &Rule| {
+        let name = format!("{rule:?}");
+        grammar.lines().any(|line| {
+            let words: Vec<&str> = line.split_whitespace().take(3).collect();
+            words == [name.as_str(), "=", "_{"]
+        })
+    };
+    let unused: Vec<_> = Rule::all_rules()
+        .iter()
+        .filter(|r| !seen.contains(r) && !entry_points.contains(r) && !silent(r))
+        .collect();
+    assert!(
+        unused.is_empty(),
+        "no text the descent parser reads uses {unused:?}"
+    );
+}
+
+/// The shape of an expression's operators, `(p + q) * r` as `*(+(p q) r)`.
+fn shape(e: &ast::Expr) -> String {
+    match &e.kind {
+        ExprKind::Binary(op, l, r) => format!("{}({} {})", op.symbol(), shape(l), shape(r)),
+        ExprKind::Unary(op, x) => format!("{op:?}({})", shape(x)),
+        ExprKind::Name(name) => name.clone(),
+        other => format!("{other:?}"),
+    }
+}
+
+/// The `when` of `action x { when: EXPR }` as each parser reads it: descent alone, pest alone.
+fn shapes_of(expr: &str) -> [String; 2] {
+    let text = format!("action x {{ when: {expr} }}");
+    let when = |items: &[ast::Item]| match &items[0] {
+        ast::Item::Action(a) => shape(&a.fields[0].value),
+        other => panic!("{other:?}"),
+    };
+    let descent = descent_alone(&text).unwrap_or_else(|| panic!("descent gave up on {text}"));
+    let pest = parse_on(F, &text, 1, Engine::Pest);
+    assert!(
+        pest.diagnostics.is_empty(),
+        "{text}: {:?}",
+        pest.diagnostics
+    );
+    [when(&descent), when(&pest.file.items)]
+}
+
+/// Both parsers climb by the AST's one precedence table, `Prec`: for every pair of binary
+/// operators, and for each prefix operator before each binary one, the tree is the one
+/// `Prec` predicts. (An operator added to one parser only, or at another level, fails here.)
+#[test]
+fn both_parsers_follow_the_one_precedence_table() {
+    for a in BinOp::ALL {
+        for b in BinOp::ALL {
+            if a.prec() == Prec::Compare && b.prec() == Prec::Compare {
+                continue; // comparisons do not chain: an error, checked elsewhere
+            }
+            let (x, y) = (a.symbol(), b.symbol());
+            let wanted = if a.prec() >= b.prec() {
+                format!("{y}({x}(p q) r)")
+            } else {
+                format!("{x}(p {y}(q r))")
+            };
+            for got in shapes_of(&format!("p {x} q {y} r")) {
+                assert_eq!(got, wanted, "p {x} q {y} r");
+            }
+        }
+        for (op, written) in [(UnOp::Not, "not "), (UnOp::Neg, "-")] {
+            let x = a.symbol();
+            let wanted = if a.prec() > op.prec() {
+                format!("{op:?}({x}(p q))")
+            } else {
+                format!("{x}({op:?}(p) q)")
+            };
+            for got in shapes_of(&format!("{written}p {x} q")) {
+                assert_eq!(got, wanted, "{written}p {x} q");
+            }
+        }
     }
 }
 

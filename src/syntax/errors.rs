@@ -8,16 +8,10 @@ use pest::error::{Error, ErrorVariant, InputLocation};
 use pest::iterators::Pair;
 use pest::Parser as _;
 
-use super::build::is_keyword;
 use super::grammar::{AgentParser, Rule};
+use super::keywords::{self, is_keyword};
 use super::scan;
 use crate::diagnostics::{Code, Diagnostic, FileId, Span};
-
-/// The words that start a declaration (or the second word of one: `in usecase`).
-const DECLARATION_KEYWORDS: &[&str] = &[
-    "agent", "target", "task", "action", "reply", "usecase", "import", "test", "on", "before",
-    "after", "in", "at",
-];
 
 /// pest's detailed error tracking is a process-wide switch; parses that need it take turns.
 static DETAIL: Mutex<()> = Mutex::new(());
@@ -443,10 +437,10 @@ pub fn describe(error: &Error<Rule>, file: FileId, text: &str, base: usize) -> D
         && expected
             .tokens
             .iter()
-            .all(|t| DECLARATION_KEYWORDS.contains(&t.as_str()))
+            .all(|t| keywords::starts_declaration(t))
     {
         let diagnostic = syntax(format!("expected a declaration, found {found}"));
-        return match crate::diagnostics::suggest(word, DECLARATION_KEYWORDS.iter().copied()) {
+        return match crate::diagnostics::suggest(word, keywords::declaration_starts()) {
             Some(keyword) if found_len > 1 => {
                 diagnostic.with_help(format!("did you mean `{keyword}`?"))
             }

@@ -12,6 +12,7 @@ mod decode;
 mod descent;
 mod errors;
 mod grammar;
+mod keywords;
 mod literal;
 mod scan;
 
@@ -23,8 +24,8 @@ use crate::diagnostics::{Code, Diagnostic, FileId, Span};
 use build::Builder;
 use grammar::{AgentParser, Rule};
 
-pub use build::{is_keyword, KEYWORDS};
 pub use decode::{decode, DecodeError, DecodeErrorKind};
+pub use keywords::{is_keyword, starts_declaration, DECLARATIONS, KEYWORDS};
 
 /// How deeply brackets, strings and expressions may nest (E0006 beyond).
 pub const MAX_DEPTH: usize = 128;

@@ -57,12 +57,6 @@ impl Scan {
     }
 }
 
-/// The declaration keywords that, at column 0, start a new item.
-const ITEM_KEYWORDS: &[&[u8]] = &[
-    b"agent", b"target", b"task", b"action", b"reply", b"usecase", b"on", b"in", b"at", b"before",
-    b"after", b"import", b"test",
-];
-
 struct Scanner<'t> {
     text: &'t [u8],
     src: &'t str,
@@ -491,7 +485,8 @@ pub fn last_word(text: &str) -> &str {
 /// Whether a line (given from its first byte) starts a declaration: a keyword at column 0
 /// followed by a blank and then a name or a string (not a `:`, which makes it a field).
 fn starts_item(line: &[u8]) -> bool {
-    ITEM_KEYWORDS.iter().any(|kw| {
+    super::keywords::declaration_starts().any(|kw| {
+        let kw = kw.as_bytes();
         line.starts_with(kw) && {
             let rest = &line[kw.len()..];
             let blanks = rest

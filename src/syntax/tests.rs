@@ -559,7 +559,7 @@ fn keywords_as_keys_and_callees() {
 
 #[test]
 fn usecase_is_read_as_a_name_in_expressions() {
-    // Spec §4 puts `usecase` in scope in `in usecase` and `at block` bindings.
+    // docs/language.md ("Names in scope") puts `usecase` in scope in `in usecase` and `at block` bindings.
     assert_eq!(expr("usecase.name"), "(. usecase name)");
     assert_eq!(
         expr("usecase.name == \"u\""),

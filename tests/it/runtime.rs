@@ -1,4 +1,4 @@
-//! The interpreter's semantics (spec §8), driven through its public API with programs built
+//! The interpreter's semantics (docs/language.md, "Run-time behaviour"), driven through its public API with programs built
 //! as IR values and executors faked in-process; plus `agentc run` end to end.
 
 use agentc::catalogue::Channel;
@@ -1414,7 +1414,7 @@ async fn expressions_evaluate_in_a_conversation_between_events() {
 }
 
 /// From source: `usecase.name` and `block.name` read the use case and block being run
-/// (spec §4), in a binding's `when` and in the actions it runs.
+/// (docs/language.md, "Names in scope"), in a binding's `when` and in the actions it runs.
 #[tokio::test]
 async fn usecase_and_block_names_are_read_from_source() {
     use agentc::check::{check_program, MemoryLoader};

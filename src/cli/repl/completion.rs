@@ -9,6 +9,7 @@ use super::names::Names;
 use super::scan::{self, Kind, Token};
 use crate::catalogue::{self, FieldSpec, Ty};
 use crate::diagnostics::ALL_CODES;
+use crate::syntax::DECLARATIONS;
 
 /// What to offer for the word that ends at the cursor.
 #[derive(Debug, PartialEq)]
@@ -19,21 +20,6 @@ pub enum Offer {
     Path,
 }
 
-const DECLARATION_KEYWORDS: &[&str] = &[
-    "agent",
-    "target",
-    "task",
-    "action",
-    "reply",
-    "usecase",
-    "on",
-    "in usecase",
-    "at block",
-    "before call",
-    "after call",
-    "import",
-    "test",
-];
 const EXPRESSION_WORDS: &[&str] = &[
     "true", "false", "null", "if", "then", "else", "and", "or", "not",
 ];
@@ -47,7 +33,7 @@ const SCOPE_ROOTS: &[&str] = &[
 ];
 const METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE"];
 
-/// The fields of the scope roots (spec §4).
+/// The fields of the scope roots (docs/language.md, "Names in scope").
 fn scope_fields(root: &str) -> Vec<&'static str> {
     match root {
         "user" => vec!["id", "name", "email", "phone", "locale"],
@@ -433,7 +419,13 @@ fn value_of<'a>(source: &'a str, context: &[Token], open: usize, key: &str) -> O
 fn top_level(names: &Names, source: &str, context: &[Token]) -> Vec<String> {
     let owned = |words: &[&str]| words.iter().map(|w| w.to_string()).collect::<Vec<_>>();
     let Some(last) = context.last() else {
-        let mut words = owned(DECLARATION_KEYWORDS);
+        let mut words: Vec<String> = DECLARATIONS
+            .iter()
+            .map(|(first, second)| match second {
+                Some(second) => format!("{first} {second}"),
+                None => first.to_string(),
+            })
+            .collect();
         words.extend(expression(names, source, context));
         return words;
     };

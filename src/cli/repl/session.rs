@@ -11,13 +11,7 @@ use super::scan;
 use crate::catalogue;
 use crate::check::Loader;
 use crate::diagnostics::{suggest, FileId};
-use crate::syntax::ast;
-
-/// The words that start a declaration; anything else typed is an expression.
-const DECLARATION_STARTS: &[&str] = &[
-    "agent", "target", "task", "action", "reply", "usecase", "on", "in", "at", "before", "after",
-    "import", "test",
-];
+use crate::syntax::{self, ast};
 
 pub struct Session {
     pub program: Program,
@@ -40,7 +34,8 @@ impl Session {
         };
         match first.kind {
             scan::Kind::Command => return commands::run(self, out, text),
-            scan::Kind::Word if DECLARATION_STARTS.contains(&first.text(text)) => {
+            // Anything else typed is an expression.
+            scan::Kind::Word if syntax::starts_declaration(first.text(text)) => {
                 self.declare(out, text)
             }
             _ => self.evaluate(out, text),

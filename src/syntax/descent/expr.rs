@@ -1,4 +1,5 @@
-//! Expressions: operators climbed as `build::PRATT` climbs them, over the same tokens.
+//! Expressions: operators climbed by the AST's precedence table ([`Prec`]), as pest's
+//! `build::PRATT` climbs them, over the same tokens.
 
 use super::{is_word_start, Parser, GIVE_UP_DEPTH};
 use crate::syntax::ast::*;
@@ -12,28 +13,9 @@ pub(super) struct Built {
     pub(super) depth: usize,
 }
 
-/// Binding powers, loosest first, as in `build::PRATT`. A prefix operator's operand takes
-/// the operators that bind tighter than the prefix itself.
-const OR: u8 = 1;
-const AND: u8 = 2;
-const NOT: u8 = 3;
-const COMPARE: u8 = 4;
-const COALESCE: u8 = 5;
-const SUM: u8 = 6;
-const PRODUCT: u8 = 7;
-const NEG: u8 = 8;
-
+/// How tightly `op` binds, as a number to climb by (the AST's one table, [`Prec`]).
 fn power(op: BinOp) -> u8 {
-    match op {
-        BinOp::Or => OR,
-        BinOp::And => AND,
-        BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge | BinOp::In => {
-            COMPARE
-        }
-        BinOp::Coalesce => COALESCE,
-        BinOp::Add | BinOp::Sub => SUM,
-        BinOp::Mul | BinOp::Div | BinOp::Rem => PRODUCT,
-    }
+    op.prec() as u8
 }
 
 impl Parser<'_> {
@@ -89,9 +71,9 @@ impl Parser<'_> {
         let start = self.start();
         let (op, floor) = if self.peek() == b'-' {
             self.advance(1);
-            (UnOp::Neg, NEG - 1)
+            (UnOp::Neg, UnOp::Neg.prec() as u8 - 1)
         } else if self.keyword("not") {
-            (UnOp::Not, NOT - 1)
+            (UnOp::Not, UnOp::Not.prec() as u8 - 1)
         } else {
             return self.primary();
         };
