@@ -5,11 +5,12 @@
 mod events;
 mod functions;
 pub mod locales;
+pub mod soql;
 mod targets;
 
 pub use events::{EventSpec, Moment, EVENTS};
 pub use functions::{FunctionSpec, FUNCTIONS};
-pub use targets::{ArgSpec, FieldSpec, TargetKind, TaskSpec, TARGET_KINDS};
+pub use targets::{ArgSpec, Endpoint, FieldSpec, TargetKind, TaskSpec, TARGET_KINDS};
 
 use serde::{Deserialize, Serialize};
 
@@ -154,7 +155,7 @@ pub const USECASE_FIELDS: &[FieldSpec] = &[
     ),
 ];
 
-/// The fields of a declared `task` on an `http` target.
+/// The fields of a declared `task` (on a kind whose `declared_tasks` is set).
 pub const DECLARED_TASK_FIELDS: &[FieldSpec] = &[
     FieldSpec::required(
         "method",
@@ -164,7 +165,7 @@ pub const DECLARED_TASK_FIELDS: &[FieldSpec] = &[
     FieldSpec::required(
         "path",
         Ty::Text,
-        "The path, appended to the target's base_url.",
+        "The path, appended to the target's base_url (zendesk, salesforce: to its API root).",
     ),
     FieldSpec::optional("query", Ty::Record, "Query-string parameters."),
     FieldSpec::optional("body", Ty::Any, "A JSON body."),

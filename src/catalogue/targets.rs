@@ -76,7 +76,37 @@ pub struct TaskSpec {
     pub side_effect: bool,
     /// Moments at which the task makes no sense, with the reason shown to the user.
     pub not_at: &'static [(Moment, &'static str)],
+    /// The request a service task sends, for the docs and for writing mocks up front.
+    pub endpoint: Option<Endpoint>,
     pub doc: &'static str,
+}
+
+/// The HTTP request a task of a service kind (`zendesk`, `salesforce`) sends, under the
+/// kind's API root. `tests/executors.rs` checks that the executor sends it.
+#[derive(Debug)]
+pub struct Endpoint {
+    pub method: &'static str,
+    /// `{name}` is the task's argument `name`, encoded as one segment; `?key=` names a query
+    /// parameter sent.
+    pub path: &'static str,
+    /// What the body or query holds, as docs markdown (empty: nothing).
+    pub sends: &'static str,
+    /// What of the answer the task returns.
+    pub returns: &'static str,
+}
+
+const fn sends(
+    method: &'static str,
+    path: &'static str,
+    sends: &'static str,
+    returns: &'static str,
+) -> Option<Endpoint> {
+    Some(Endpoint {
+        method,
+        path,
+        sends,
+        returns,
+    })
 }
 
 const fn task(
@@ -94,6 +124,7 @@ const fn task(
         result,
         side_effect,
         not_at: &[],
+        endpoint: None,
         doc,
     }
 }
@@ -380,9 +411,11 @@ pub const TARGET_KINDS: &[TargetKind] = &[
         name: "zendesk",
         builtin: false,
         channels: &[],
-        declared_tasks: false,
+        declared_tasks: true,
         one_of: &[&["subdomain", "base_url"]],
-        doc: "Zendesk Support, through its REST API (/api/v2).",
+        doc: "Zendesk Support, through its REST API. Endpoints and declared tasks' paths are \
+              under `https://{subdomain}.zendesk.com/api/v2` (or `base_url` + `/api/v2`), with \
+              API-token auth.",
         fields: &[
             FieldSpec::optional(
                 "subdomain",
@@ -406,91 +439,226 @@ pub const TARGET_KINDS: &[TargetKind] = &[
             ALLOW_HOSTS_FIELD,
         ],
         tasks: &[
-            task(
-                "create_ticket",
-                &[
-                    arg("subject", Ty::Text),
-                    arg("comment", Ty::Text),
-                    opt("priority", Ty::Word(&["low", "normal", "high", "urgent"])),
-                    opt("tags", Ty::List),
-                    opt("requester_email", Ty::Text),
-                ],
-                Ty::Record,
-                true,
-                "Create a ticket.",
-            ),
-            task(
-                "update_ticket",
-                &[arg("ticket_id", Ty::Any), arg("fields", Ty::Record)],
-                Ty::Record,
-                true,
-                "Update a ticket's fields.",
-            ),
-            task(
-                "add_tags",
-                &[arg("ticket_id", Ty::Any), arg("tags", Ty::List)],
-                Ty::Record,
-                true,
-                "Add tags to a ticket.",
-            ),
-            task(
-                "add_internal_note",
-                &[arg("ticket_id", Ty::Any), arg("body", Ty::Text)],
-                Ty::Record,
-                true,
-                "Add a private comment.",
-            ),
-            task(
-                "get_user",
-                &[arg("user_id", Ty::Any)],
-                Ty::Record,
-                false,
-                "Read a user.",
-            ),
-            task(
-                "get_ticket",
-                &[arg("ticket_id", Ty::Any)],
-                Ty::Record,
-                false,
-                "Read a ticket.",
-            ),
-            task(
-                "get_ticket_tags",
-                &[arg("ticket_id", Ty::Any)],
-                Ty::List,
-                false,
-                "Read a ticket's tags.",
-            ),
-            task(
-                "merge_tickets",
-                &[arg("ids", Ty::List), arg("into", Ty::Any)],
-                Ty::Record,
-                true,
-                "Merge tickets into one.",
-            ),
-            task(
-                "get_organization",
-                &[arg("org_id", Ty::Any)],
-                Ty::Record,
-                false,
-                "Read an organization.",
-            ),
-            task(
-                "apply_macro",
-                &[arg("ticket_id", Ty::Any), arg("macro_id", Ty::Any)],
-                Ty::Record,
-                true,
-                "Apply a macro to a ticket.",
-            ),
+            TaskSpec {
+                endpoint: sends(
+                    "POST",
+                    "/tickets.json",
+                    "body `{ ticket: { subject, comment: { body: comment }, priority?, tags?, requester?: { email: requester_email } } }`",
+                    "the answer's `ticket`",
+                ),
+                ..task(
+                    "create_ticket",
+                    &[
+                        arg("subject", Ty::Text),
+                        arg("comment", Ty::Text),
+                        opt("priority", Ty::Word(&["low", "normal", "high", "urgent"])),
+                        opt("tags", Ty::List),
+                        opt("requester_email", Ty::Text),
+                    ],
+                    Ty::Record,
+                    true,
+                    "Create a ticket.",
+                )
+            },
+            TaskSpec {
+                endpoint: sends(
+                    "PUT",
+                    "/tickets/{ticket_id}.json",
+                    "body `{ ticket: fields }`",
+                    "the answer's `ticket`",
+                ),
+                ..task(
+                    "update_ticket",
+                    &[arg("ticket_id", Ty::Any), arg("fields", Ty::Record)],
+                    Ty::Record,
+                    true,
+                    "Update a ticket's fields.",
+                )
+            },
+            TaskSpec {
+                endpoint: sends(
+                    "PUT",
+                    "/tickets/{ticket_id}/tags.json",
+                    "body `{ tags }`",
+                    "the answer (`{ tags }`)",
+                ),
+                ..task(
+                    "add_tags",
+                    &[arg("ticket_id", Ty::Any), arg("tags", Ty::List)],
+                    Ty::Record,
+                    true,
+                    "Add tags to a ticket.",
+                )
+            },
+            TaskSpec {
+                endpoint: sends(
+                    "PUT",
+                    "/tickets/{ticket_id}.json",
+                    "body `{ ticket: { comment: { body, public: false } } }`",
+                    "the answer's `ticket`",
+                ),
+                ..task(
+                    "add_internal_note",
+                    &[arg("ticket_id", Ty::Any), arg("body", Ty::Text)],
+                    Ty::Record,
+                    true,
+                    "Add a private comment.",
+                )
+            },
+            TaskSpec {
+                endpoint: sends("GET", "/users/{user_id}.json", "", "the answer's `user`"),
+                ..task(
+                    "get_user",
+                    &[arg("user_id", Ty::Any)],
+                    Ty::Record,
+                    false,
+                    "Read a user.",
+                )
+            },
+            TaskSpec {
+                endpoint: sends(
+                    "GET",
+                    "/tickets/{ticket_id}.json",
+                    "",
+                    "the answer's `ticket`",
+                ),
+                ..task(
+                    "get_ticket",
+                    &[arg("ticket_id", Ty::Any)],
+                    Ty::Record,
+                    false,
+                    "Read a ticket.",
+                )
+            },
+            TaskSpec {
+                endpoint: sends(
+                    "GET",
+                    "/tickets/{ticket_id}/tags.json",
+                    "",
+                    "the answer's `tags` list",
+                ),
+                ..task(
+                    "get_ticket_tags",
+                    &[arg("ticket_id", Ty::Any)],
+                    Ty::List,
+                    false,
+                    "Read a ticket's tags.",
+                )
+            },
+            TaskSpec {
+                endpoint: sends(
+                    "POST",
+                    "/tickets/{into}/merge.json",
+                    "body `{ ids }`",
+                    "the answer's `job_status`",
+                ),
+                ..task(
+                    "merge_tickets",
+                    &[arg("ids", Ty::List), arg("into", Ty::Any)],
+                    Ty::Record,
+                    true,
+                    "Merge tickets into one.",
+                )
+            },
+            TaskSpec {
+                endpoint: sends(
+                    "GET",
+                    "/organizations/{org_id}.json",
+                    "",
+                    "the answer's `organization`",
+                ),
+                ..task(
+                    "get_organization",
+                    &[arg("org_id", Ty::Any)],
+                    Ty::Record,
+                    false,
+                    "Read an organization.",
+                )
+            },
+            TaskSpec {
+                endpoint: sends(
+                    "GET",
+                    "/tickets/{ticket_id}/macros/{macro_id}/apply.json",
+                    "then `PUT /tickets/{ticket_id}.json`, body `{ ticket: result.ticket + { comment: result.comment } }`",
+                    "the second answer's `ticket`",
+                ),
+                ..task(
+                    "apply_macro",
+                    &[arg("ticket_id", Ty::Any), arg("macro_id", Ty::Any)],
+                    Ty::Record,
+                    true,
+                    "Apply a macro to a ticket.",
+                )
+            },
+            TaskSpec {
+                endpoint: sends(
+                    "GET",
+                    "/search.json?query=",
+                    "query `query`, `sort_by`, `sort_order`",
+                    "the answer's `results` list",
+                ),
+                ..task(
+                    "search",
+                    &[
+                        arg("query", Ty::Text),
+                        opt(
+                            "sort_by",
+                            Ty::Word(&["updated_at", "created_at", "priority", "status", "ticket_type"]),
+                        ),
+                        opt("sort_order", Ty::Word(&["asc", "desc"])),
+                    ],
+                    Ty::List,
+                    false,
+                    "Search tickets, users and organizations with Zendesk's search syntax \
+                     (`type:user email:ana@example.com`).",
+                )
+            },
+            TaskSpec {
+                endpoint: sends(
+                    "POST",
+                    "/users/create_or_update.json",
+                    "body `{ user: fields + { name, email } }`",
+                    "the answer's `user`",
+                ),
+                ..task(
+                    "create_or_update_user",
+                    &[
+                        arg("name", Ty::Text),
+                        arg("email", Ty::Text),
+                        opt("fields", Ty::Record),
+                    ],
+                    Ty::Record,
+                    true,
+                    "Create the user with this email, or update the one that has it \
+                     (`fields`: phone, external_id, user_fields, …).",
+                )
+            },
+            TaskSpec {
+                endpoint: sends(
+                    "PUT",
+                    "/users/{user_id}.json",
+                    "body `{ user: fields }`",
+                    "the answer's `user`",
+                ),
+                ..task(
+                    "update_user",
+                    &[arg("user_id", Ty::Any), arg("fields", Ty::Record)],
+                    Ty::Record,
+                    true,
+                    "Update a user's fields.",
+                )
+            },
         ],
     },
     TargetKind {
         name: "salesforce",
         builtin: false,
         channels: &[],
-        declared_tasks: false,
+        declared_tasks: true,
         one_of: &[&["instance_url", "base_url"]],
-        doc: "Salesforce, through its REST API (/services/data/vNN.N).",
+        doc: "Salesforce, through its REST API. Endpoints and declared tasks' paths are under \
+              `{instance_url}/services/data/v{api_version}` (or `base_url` instead of \
+              `instance_url`), with the OAuth token as bearer.",
         fields: &[
             FieldSpec::optional(
                 "instance_url",
@@ -518,39 +686,97 @@ pub const TARGET_KINDS: &[TargetKind] = &[
             ALLOW_HOSTS_FIELD,
         ],
         tasks: &[
-            task(
-                "create_case",
-                &[
-                    arg("subject", Ty::Text),
-                    arg("description", Ty::Text),
-                    opt("priority", Ty::Word(&["Low", "Medium", "High"])),
-                    opt("origin", Ty::Text),
-                ],
-                Ty::Record,
-                true,
-                "Create a Case.",
-            ),
-            task(
-                "update_case",
-                &[arg("case_id", Ty::Text), arg("fields", Ty::Record)],
-                Ty::Record,
-                true,
-                "Update a Case's fields.",
-            ),
-            task(
-                "add_case_comment",
-                &[arg("case_id", Ty::Text), arg("body", Ty::Text)],
-                Ty::Record,
-                true,
-                "Add a CaseComment.",
-            ),
-            task(
-                "find_contact",
-                &[opt("email", Ty::Text), opt("phone", Ty::Text)],
-                Ty::Record,
-                false,
-                "Find a Contact by email or phone.",
-            ),
+            TaskSpec {
+                endpoint: sends(
+                    "POST",
+                    "/sobjects/Case",
+                    "body `{ Subject: subject, Description: description, Priority?: priority, Origin?: origin }`",
+                    "the answer `{ id, success, errors }`",
+                ),
+                ..task(
+                    "create_case",
+                    &[
+                        arg("subject", Ty::Text),
+                        arg("description", Ty::Text),
+                        opt("priority", Ty::Word(&["Low", "Medium", "High"])),
+                        opt("origin", Ty::Text),
+                    ],
+                    Ty::Record,
+                    true,
+                    "Create a Case.",
+                )
+            },
+            TaskSpec {
+                endpoint: sends(
+                    "PATCH",
+                    "/sobjects/Case/{case_id}",
+                    "body `fields`",
+                    "`{ id, success: true }` (the answer is empty)",
+                ),
+                ..task(
+                    "update_case",
+                    &[arg("case_id", Ty::Text), arg("fields", Ty::Record)],
+                    Ty::Record,
+                    true,
+                    "Update a Case's fields.",
+                )
+            },
+            TaskSpec {
+                endpoint: sends(
+                    "POST",
+                    "/sobjects/CaseComment",
+                    "body `{ ParentId: case_id, CommentBody: body }`",
+                    "the answer `{ id, success, errors }`",
+                ),
+                ..task(
+                    "add_case_comment",
+                    &[arg("case_id", Ty::Text), arg("body", Ty::Text)],
+                    Ty::Record,
+                    true,
+                    "Add a CaseComment.",
+                )
+            },
+            TaskSpec {
+                endpoint: sends(
+                    "GET",
+                    "/query?q=",
+                    "query `q`: `SELECT Id, Name, Email, Phone FROM Contact WHERE Email = '…' OR Phone = '…' LIMIT 1`",
+                    "the first of `records`, or null",
+                ),
+                ..task(
+                    "find_contact",
+                    &[opt("email", Ty::Text), opt("phone", Ty::Text)],
+                    Ty::Record,
+                    false,
+                    "Find a Contact by email or phone.",
+                )
+            },
+            TaskSpec {
+                endpoint: sends(
+                    "GET",
+                    "/query?q=",
+                    "query `q`: `soql`, each `:name` replaced by the escaped literal of `values.name`",
+                    "the answer's `records` list",
+                ),
+                ..task(
+                    "query",
+                    &[arg("soql", Ty::Text), opt("values", Ty::Record)],
+                    Ty::List,
+                    false,
+                    "Run a SOQL query with bound values: \
+                     query(\"SELECT Id FROM Case WHERE SuppliedEmail = :email\", { email: user.email }).",
+                )
+            },
+            TaskSpec {
+                endpoint: sends("GET", "/sobjects/Case/{case_id}", "", "the Case record"),
+                ..task(
+                    "get_case",
+                    &[arg("case_id", Ty::Text)],
+                    Ty::Record,
+                    false,
+                    "Read a Case.",
+                )
+            },
         ],
     },
     TargetKind {

@@ -538,6 +538,15 @@ impl<'a> Checker<'a> {
             );
             ok = false;
         }
+        if target.kind.name == "salesforce" && sig.declared.is_none() && sig.name == "query" {
+            let slot = |name: &str| {
+                let at = sig.params.iter().position(|p| p.name == name)?;
+                slots[at].map(|a| &a.value)
+            };
+            if let Some(soql) = slot("soql") {
+                ok &= self.soql_query(soql, slot("values"), call_span);
+            }
+        }
         let mut lowered = Vec::with_capacity(sig.params.len() + named.len());
         for (param, slot) in sig.params.iter().zip(&slots) {
             match slot {
@@ -763,17 +772,7 @@ impl<'a> Checker<'a> {
         target: &ActionTarget,
         value: &ast::Expr,
     ) -> Option<()> {
-        let built = match &value.kind {
-            ExprKind::Str(s) => s.as_plain().is_none(),
-            ExprKind::Binary(BinOp::Add, ..) => true,
-            ExprKind::Name(_)
-            | ExprKind::Call { .. }
-            | ExprKind::If { .. }
-            | ExprKind::Field(..)
-            | ExprKind::Index(..) => true,
-            _ => false,
-        };
-        if !built {
+        if !built_at_run_time(value) {
             return Some(());
         }
         let postgres = target.decl.is_some_and(|j| self.targets[j].postgres);
@@ -835,6 +834,20 @@ impl<'a> Checker<'a> {
     }
 }
 
+/// Whether a statement or query is computed rather than written as one fixed string.
+pub(super) fn built_at_run_time(value: &ast::Expr) -> bool {
+    match &value.kind {
+        ExprKind::Str(s) => s.as_plain().is_none(),
+        ExprKind::Binary(BinOp::Add, ..)
+        | ExprKind::Name(_)
+        | ExprKind::Call { .. }
+        | ExprKind::If { .. }
+        | ExprKind::Field(..)
+        | ExprKind::Index(..) => true,
+        _ => false,
+    }
+}
+
 fn merge(into: &mut Reads, from: Reads) {
     into.usecase = into.usecase.or(from.usecase);
     into.block = into.block.or(from.block);
@@ -849,7 +862,7 @@ fn placeholder(postgres: bool, n: usize) -> String {
 }
 
 /// A short rendering of a simple expression (`caller.phone`), for help lines.
-fn show(expr: &ast::Expr) -> String {
+pub(super) fn show(expr: &ast::Expr) -> String {
     match &expr.kind {
         ExprKind::Name(n) => n.clone(),
         ExprKind::Field(base, field) => format!("{}.{}", show(base), field.name),

@@ -33,6 +33,7 @@ mod mocks;
 mod program;
 mod scope;
 pub(crate) mod security;
+mod soql;
 mod test_blocks;
 mod types;
 mod unused;

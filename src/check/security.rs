@@ -22,6 +22,8 @@ pub fn task_arg_sink(kind: &str, task: &str, arg: &str) -> Sink {
     match (kind, task, arg) {
         ("http", _, "path" | "query") => Sink::Url,
         ("http", _, "headers" | "body") => Sink::Sent,
+        // Bound into the query string of `/query?q=…`.
+        ("salesforce", "query", _) => Sink::Url,
         // Digits typed into a phone menu: not displayed.
         ("call", "send_dtmf", _) => Sink::Sent,
         _ => Sink::Shown,

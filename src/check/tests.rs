@@ -668,6 +668,74 @@ fn declared_task_on_a_kind_without_tasks() {
     );
 }
 
+const CRM_TARGETS: &str = "target desk: zendesk { subdomain: \"acme\", email: \"bot@acme.example\", token: secret(\"ZD\") }\ntarget crm: salesforce { instance_url: \"https://acme.my.salesforce.com\", token: secret(\"SF\") }\n";
+
+#[test]
+fn declared_tasks_on_zendesk_and_salesforce_targets() {
+    let ir = clean(&with_agent(&format!(
+        "{CRM_TARGETS}task find_org(name: text) on desk {{ method: GET, path: \"/organizations/search.json\", query: {{ name: name }}, result: response.body.organizations }}\ntask rate(id: text) on crm {{ method: PATCH, path: \"/sobjects/Account/{{id}}\", body: {{ Rating: \"Hot\" }} }}\naction a {{ target: desk, task: find_org(note), save: items }}\naction b {{ target: crm, task: rate(order_id) }}\non message_received do a, b\n"
+    )));
+    let find_org = &ir.tasks["find_org"];
+    assert_eq!(
+        (find_org.target.as_str(), find_org.method.as_str()),
+        ("desk", "GET")
+    );
+    // A declared task may not shadow a built-in one of the kind.
+    expect(
+        &with_agent(&format!(
+            "{CRM_TARGETS}task search(q: text) on desk {{ method: GET, path: \"/search.json\" }}\n"
+        )),
+        "E0105",
+        "search",
+    );
+}
+
+#[test]
+fn soql_values_are_bound_and_checked_against_the_placeholders() {
+    let query = |call: &str| {
+        with_agent(&format!(
+            "{CRM_TARGETS}action q {{ target: crm, task: {call}, save: items }}\non message_received do q\n"
+        ))
+    };
+    let ir = clean(&query(
+        "query(\"SELECT Id FROM Case WHERE SuppliedEmail = :email AND Subject LIKE %:word%\", { email: user.email, word: note })",
+    ));
+    assert_eq!(ir.actions["q"].task.name, "query");
+    clean(&query(
+        "query(\"SELECT Id FROM Case WHERE Subject = ':not_one' LIMIT 5\")",
+    ));
+    let d = expect(
+        &query("query(\"SELECT Id FROM Case WHERE SuppliedEmail = :email AND Status = :status\", { email: user.email })"),
+        "E0208",
+        "{ email: user.email }",
+    );
+    assert_eq!(d.message, "placeholder `:status` of the query has no value");
+    expect(
+        &query("query(\"SELECT Id FROM Case WHERE Id = :id\")"),
+        "E0208",
+        "query(\"SELECT Id FROM Case WHERE Id = :id\")",
+    );
+    expect(
+        &query("query(\"SELECT Id FROM Case WHERE Id = :id\", { id: order_id, mail: note })"),
+        "E0207",
+        "mail",
+    );
+    let d = expect(
+        &query("query(\"SELECT Id FROM Case WHERE SuppliedEmail = '{user.email}' LIMIT 1\")"),
+        "E0405",
+        "\"SELECT Id FROM Case WHERE SuppliedEmail = '{user.email}' LIMIT 1\"",
+    );
+    assert_eq!(
+        d.help.as_deref(),
+        Some("pass the values bound: query(\"SELECT Id FROM Case WHERE SuppliedEmail = :email LIMIT 1\", { email: user.email })")
+    );
+    expect(
+        &query("query(\"SELECT Id FROM Case WHERE Id = \" + order_id)"),
+        "E0405",
+        "\"SELECT Id FROM Case WHERE Id = \" + order_id",
+    );
+}
+
 // ---- tests -------------------------------------------------------------------------------
 
 #[test]

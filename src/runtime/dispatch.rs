@@ -156,6 +156,9 @@ impl Conversation {
             }
             values.insert(name.clone(), value);
         }
+        if kind == "salesforce" && task == "query" {
+            soql_bindable(&values)?;
+        }
         let rest = rest
             .iter()
             .map(|expr| self.eval(expr, ev).map_err(|e| format!("argument: {e}")))
@@ -263,6 +266,21 @@ fn sendable(arg: &ArgSpec, task: &str, value: &Value) -> Result<(), String> {
         )),
         _ => Ok(()),
     }
+}
+
+/// Whether `salesforce.query`'s values bind to its placeholders (each given, none null,
+/// none left over), so a query that cannot be sent fails before the first try.
+fn soql_bindable(values: &IndexMap<String, Value>) -> Result<(), String> {
+    let Some(Value::Text(soql)) = values.get("soql") else {
+        return Ok(());
+    };
+    let bound = match values.get("values") {
+        Some(Value::Record(bound)) => bound.clone(),
+        _ => IndexMap::new(),
+    };
+    catalogue::soql::bind(soql, &bound)
+        .map(drop)
+        .map_err(|e| format!("`query`: {e}: nothing was sent"))
 }
 
 fn null_argument(name: &str, task: &str) -> String {

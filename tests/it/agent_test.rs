@@ -43,6 +43,13 @@ fn every_target_kind_is_mocked_and_every_expectation_passes() {
 }
 
 #[test]
+fn zendesk_and_salesforce_tasks_are_mocked_at_the_endpoints_the_reference_names() {
+    let (code, text) = output(agentc().args(["test", "tests/agent_test/crm.agent"]));
+    assert!(text.ends_with("2 passed, 0 failed\n"), "{text}");
+    assert_eq!(code, Some(0));
+}
+
+#[test]
 fn every_effect_and_how_an_action_ended_can_be_expected() {
     let (code, text) = output(agentc().args(["test", "tests/agent_test/calls.agent"]));
     assert!(text.ends_with("4 passed, 0 failed\n"), "{text}");
@@ -230,10 +237,10 @@ fn junit_report_lists_every_test_with_its_failure() {
     let xml = fs::read_to_string(&report).unwrap();
     assert!(xml.starts_with("<?xml"), "{xml}");
     assert!(
-        xml.contains(r#"tests="19" skipped="0" failures="11""#),
+        xml.contains(r#"tests="21" skipped="0" failures="11""#),
         "{xml}"
     );
-    assert_eq!(xml.matches("<testsuite ").count(), 3, "{xml}");
+    assert_eq!(xml.matches("<testsuite ").count(), 4, "{xml}");
     assert_eq!(xml.matches("<failure ").count(), 11, "{xml}");
     // In full, on two tests: one failed, one passed.
     agentc()

@@ -99,9 +99,12 @@ fn target_kind(out: &mut String, kind: &TargetKind) {
         out.push_str("\n| field | type | required | meaning |\n|---|---|---|---|\n");
         field_rows(out, kind.fields);
     }
-    out.push_str(
-        "\n| task | result | side effect | not possible | meaning |\n|---|---|---|---|---|\n",
-    );
+    let endpoints = kind.tasks.iter().any(|t| t.endpoint.is_some());
+    out.push_str(if endpoints {
+        "\n| task | result | side effect | not possible | endpoint (method, path, sends; returns) | meaning |\n|---|---|---|---|---|---|\n"
+    } else {
+        "\n| task | result | side effect | not possible | meaning |\n|---|---|---|---|---|\n"
+    });
     for task in kind.tasks {
         let not_at = task
             .not_at
@@ -109,9 +112,21 @@ fn target_kind(out: &mut String, kind: &TargetKind) {
             .map(|(m, _)| moment(*m))
             .collect::<Vec<_>>()
             .join(", ");
+        let endpoint = match (&task.endpoint, endpoints) {
+            (Some(e), _) => {
+                let sends = if e.sends.is_empty() {
+                    String::new()
+                } else {
+                    format!(", {}", e.sends)
+                };
+                format!(" `{} {}`{sends}; {} |", e.method, e.path, e.returns)
+            }
+            (None, true) => " — |".into(),
+            (None, false) => String::new(),
+        };
         writeln!(
             out,
-            "| `{}({})` | {} | {} | {} | {} |",
+            "| `{}({})` | {} | {} | {} |{endpoint} {} |",
             task.name,
             signature(task.args, task.variadic, task.named_params),
             ty_name(task.result),
@@ -130,9 +145,19 @@ fn common_fields(out: &mut String) {
         ("action", catalogue::ACTION_FIELDS),
         ("reply", catalogue::REPLY_FIELDS),
         ("usecase", catalogue::USECASE_FIELDS),
-        ("task (declared, on http)", catalogue::DECLARED_TASK_FIELDS),
+        ("task", catalogue::DECLARED_TASK_FIELDS),
     ];
     for (name, fields) in blocks {
+        let name = if name == "task" {
+            let kinds: Vec<&str> = TARGET_KINDS
+                .iter()
+                .filter(|k| k.declared_tasks)
+                .map(|k| k.name)
+                .collect();
+            format!("task (declared, on {})", kinds.join(", "))
+        } else {
+            name.to_string()
+        };
         writeln!(
             out,
             "### Fields of `{name}`\n\n| field | type | required | meaning |\n|---|---|---|---|"

@@ -899,6 +899,247 @@ async fn salesforce_find_contact_escapes_soql() {
     assert_eq!(received(&server).await.len(), 2);
 }
 
+#[tokio::test]
+async fn salesforce_query_binds_escaped_values_and_get_case_reads_a_case() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/services/data/v59.0/query"))
+        .and(header("authorization", "Bearer sf-tok"))
+        .and(query_param(
+            "q",
+            r"SELECT Id, Subject FROM Case WHERE SuppliedEmail = 'x\' OR Subject != \'' AND Subject LIKE '100\%\_off%' AND Status IN ('New', 'Working')",
+        ))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "totalSize": 1, "done": true,
+            "records": [{"attributes": {"type": "Case"}, "Id": "500a", "Subject": "100%_off"}]
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/services/data/v59.0/sobjects/Case/500a"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "attributes": {"type": "Case", "url": "/services/data/v59.0/sobjects/Case/500a"},
+            "Id": "500a", "Status": "New"
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let sf = salesforce(&server);
+    let query = task(
+        "query",
+        json!({
+            "soql": "SELECT Id, Subject FROM Case WHERE SuppliedEmail = :email AND Subject LIKE :deal% AND Status IN :open",
+            "values": {"email": "x' OR Subject != '", "deal": "100%_off", "open": ["New", "Working"]}
+        }),
+    );
+    assert_eq!(
+        json_of(run(&sf, &query).await),
+        json!([{"Id": "500a", "Subject": "100%_off"}])
+    );
+    let case = task("get_case", json!({"case_id": "500a"}));
+    assert_eq!(
+        json_of(run(&sf, &case).await),
+        json!({"Id": "500a", "Status": "New"})
+    );
+    for (values, says) in [
+        (json!({}), "placeholder `:email` has no value"),
+        (json!({"email": null}), "`:email` is null"),
+        (json!({"email": "a", "mail": "b"}), "no placeholder `:mail`"),
+    ] {
+        let bad = task(
+            "query",
+            json!({"soql": "SELECT Id FROM Case WHERE SuppliedEmail = :email", "values": values}),
+        );
+        let error = run(&sf, &bad).await.unwrap_err();
+        assert!(
+            !error.retryable
+                && error.message.contains(says)
+                && error.message.contains("nothing was sent"),
+            "{error:?}"
+        );
+    }
+    assert_eq!(received(&server).await.len(), 2);
+}
+
+#[tokio::test]
+async fn zendesk_search_and_user_tasks_speak_the_real_api() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/api/v2/search.json"))
+        .and(header("authorization", ZENDESK_AUTH))
+        .and(query_param("query", "type:user email:ana@example.com"))
+        .and(query_param("sort_by", "created_at"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "results": [{"id": 9, "result_type": "user"}], "count": 1, "next_page": null
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/api/v2/users/create_or_update.json"))
+        .and(header("idempotency-key", KEY))
+        .and(body_json(json!({"user": {
+            "phone": "+33 6", "name": "Ana", "email": "ana@example.com"
+        }})))
+        .respond_with(
+            ResponseTemplate::new(201).set_body_json(json!({"user": {"id": 9, "name": "Ana"}})),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("PUT"))
+        .and(path("/api/v2/users/9.json"))
+        .and(header("idempotency-key", KEY))
+        .and(body_json(json!({"user": {"verified": true}})))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"user": {"id": 9, "verified": true}})),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    let zd = zendesk(&server);
+    let search = task(
+        "search",
+        json!({"query": "type:user email:ana@example.com", "sort_by": "created_at"}),
+    );
+    assert_eq!(
+        json_of(run(&zd, &search).await),
+        json!([{"id": 9, "result_type": "user"}])
+    );
+    let upsert = task(
+        "create_or_update_user",
+        json!({"name": "Ana", "email": "ana@example.com", "fields": {"phone": "+33 6", "name": "ignored"}}),
+    );
+    assert_eq!(
+        json_of(run(&zd, &upsert).await),
+        json!({"id": 9, "name": "Ana"})
+    );
+    let update = task(
+        "update_user",
+        json!({"user_id": 9, "fields": {"verified": true}}),
+    );
+    assert_eq!(json_of(run(&zd, &update).await)["verified"], true);
+    assert_eq!(received(&server).await.len(), 3);
+}
+
+#[tokio::test]
+async fn declared_tasks_on_zendesk_and_salesforce_go_under_the_api_root_with_the_targets_auth() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/api/v2/organizations/search.json"))
+        .and(header("authorization", ZENDESK_AUTH))
+        .and(query_param("name", "Acme & Co"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "organizations": [{"id": 3, "name": "Acme & Co"}]
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("PATCH"))
+        .and(path("/services/data/v59.0/sobjects/Account/001x"))
+        .and(header("authorization", "Bearer sf-tok"))
+        .and(header("idempotency-key", KEY))
+        .and(body_json(json!({"Rating": "Hot"})))
+        .respond_with(ResponseTemplate::new(204))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let zd = zendesk(&server);
+    let find_org = task(
+        "request",
+        json!({"method": "GET", "path": "/organizations/search.json",
+               "query": {"name": "Acme & Co"}}),
+    );
+    let answer = json_of(run(&zd, &find_org).await);
+    assert_eq!(answer["status"], 200);
+    assert_eq!(answer["body"]["organizations"][0]["id"], 3);
+    let sf = salesforce(&server);
+    let rate = task(
+        "request",
+        json!({"method": "PATCH", "path": "/sobjects/Account/001x", "body": {"Rating": "Hot"}}),
+    );
+    assert_eq!(json_of(run(&sf, &rate).await)["status"], 204);
+    for (executor, path) in [(&zd, "/users/../../admin"), (&sf, "/%2e%2e/v1/secret")] {
+        let climbing = task("request", json!({"method": "GET", "path": path}));
+        let error = run(executor, &climbing).await.unwrap_err();
+        assert!(error.message.contains("`..` segment"), "{error:?}");
+    }
+    assert_eq!(received(&server).await.len(), 2);
+}
+
+/// A sample value for each catalogue argument: a text, an id, a list, an empty record, a word.
+fn sample(ty: agentc::catalogue::Ty) -> serde_json::Value {
+    use agentc::catalogue::Ty;
+    match ty {
+        Ty::Text => json!("x1"),
+        Ty::List => json!(["a"]),
+        Ty::Record => json!({}),
+        Ty::Word(words) => json!(words[0]),
+        _ => json!(7),
+    }
+}
+
+#[tokio::test]
+async fn every_zendesk_and_salesforce_task_calls_the_endpoint_the_catalogue_names() {
+    for (kind, root) in [
+        ("zendesk", "/api/v2"),
+        ("salesforce", "/services/data/v59.0"),
+    ] {
+        let spec = agentc::catalogue::target_kind(kind).unwrap();
+        for t in spec.tasks {
+            let endpoint = t
+                .endpoint
+                .as_ref()
+                .unwrap_or_else(|| panic!("{kind}.{} names no endpoint", t.name));
+            let server = MockServer::start().await;
+            Mock::given(method("GET"))
+                .respond_with(ResponseTemplate::new(200).set_body_json(json!({})))
+                .mount(&server)
+                .await;
+            Mock::given(wiremock::matchers::any())
+                .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": "1"})))
+                .mount(&server)
+                .await;
+            let executor = if kind == "zendesk" {
+                zendesk(&server)
+            } else {
+                salesforce(&server)
+            };
+            let mut args = serde_json::Map::new();
+            for a in t.args {
+                args.insert(a.name.into(), sample(a.ty));
+            }
+            let mut wanted = format!("{root}{}", endpoint.path);
+            for a in t.args {
+                let value = sample(a.ty);
+                let text = value.as_str().map_or(value.to_string(), str::to_string);
+                wanted = wanted.replace(&format!("{{{}}}", a.name), &text);
+            }
+            let (wanted_path, wanted_query) = wanted.split_once('?').unwrap_or((&wanted, ""));
+            run(&executor, &task(t.name, serde_json::Value::Object(args)))
+                .await
+                .unwrap_or_else(|e| panic!("{kind}.{}: {e:?}", t.name));
+            let requests = received(&server).await;
+            let first = &requests[0];
+            assert_eq!(first.method.as_str(), endpoint.method, "{kind}.{}", t.name);
+            assert_eq!(first.url.path(), wanted_path, "{kind}.{}", t.name);
+            for key in wanted_query.split('&').filter_map(|p| p.strip_suffix('=')) {
+                assert!(
+                    first.url.query_pairs().any(|(k, _)| k == key),
+                    "{kind}.{} sends no `{key}` in {}",
+                    t.name,
+                    first.url
+                );
+            }
+            let keyed = requests
+                .iter()
+                .any(|r| r.headers.contains_key("idempotency-key"));
+            assert_eq!(keyed, t.side_effect, "{kind}.{}: idempotency key", t.name);
+        }
+    }
+}
+
 // ---------------------------------------------------------------- sms
 
 #[tokio::test]

@@ -196,11 +196,11 @@ on conversation_started reply welcome
     Explanation {
         code: Code::TaskOnWrongKind,
         summary: "A `task` declaration adds a task to a target whose kind takes no \
-                  declared tasks. Only HTTP targets take declared tasks; the other \
-                  kinds (Zendesk, Salesforce, SMTP, SMS, SQL) have a fixed set of \
-                  built-in tasks.",
+                  declared tasks. HTTP, Zendesk and Salesforce targets take declared \
+                  tasks (a method and a path under the API root); the other kinds \
+                  (SMTP, SMS, SQL) have a fixed set of built-in tasks.",
         fix: "Call the target's built-in task from the action, or declare the task on \
-              an `http` target.",
+              an `http`, `zendesk` or `salesforce` target.",
         wrong: Example::One(
             r#"agent shop {
   channels: [chat]

@@ -1,5 +1,6 @@
 //! `http` targets: `get post put patch delete (path, query?, body?, headers?)` and the
-//! generic `request { method, path, query?, body?, headers? }` of declared tasks.
+//! generic `request { method, path, query?, body?, headers? }` of declared tasks, whose
+//! request building (`outgoing`) the `zendesk` and `salesforce` executors share.
 
 use super::args::{self, Fields};
 use super::client::{self, Auth, Body, GuardedClient, Outgoing};
@@ -31,48 +32,59 @@ impl HttpExecutor {
     }
 
     fn outgoing(&self, request: &TaskRequest) -> Result<Outgoing, TaskError> {
-        let method = method_of(request)?;
-        let path = args::required_text(request, "path")?;
-        let mut url = client::join(&self.base, &path).map_err(TaskError::fatal)?;
-        if let Some(query) = args::record_arg(request, "query")? {
-            let mut pairs = url.query_pairs_mut();
-            for (key, value) in query {
-                // `{ tag: ["a", "b"] }` → `tag=a&tag=b`; null leaves the key out.
-                let items = match value {
-                    Value::List(items) => items.as_slice(),
-                    single => std::slice::from_ref(single),
-                };
-                for item in items.iter().filter(|v| !matches!(v, Value::Null)) {
-                    let text = args::scalar_text(item).ok_or_else(|| {
-                        TaskError::fatal(format!(
-                            "task `{}`: query value `{key}` must be text, a number or a bool, \
-                             not {}",
-                            request.task,
-                            item.type_name()
-                        ))
-                    })?;
-                    pairs.append_pair(key, &text);
-                }
+        outgoing(&self.base, &self.headers, method_of(request)?, request)
+    }
+}
+
+/// The request of an http task, or of a declared task on any HTTP-based kind: `path` joined
+/// under `base` (refused when it leaves it), `query` pairs, `headers` over the target's,
+/// `body` as JSON, the idempotency key on every method but GET, HEAD and OPTIONS.
+pub fn outgoing(
+    base: &url::Url,
+    target_headers: &HeaderMap,
+    method: Method,
+    request: &TaskRequest,
+) -> Result<Outgoing, TaskError> {
+    let path = args::required_text(request, "path")?;
+    let mut url = client::join(base, &path).map_err(TaskError::fatal)?;
+    if let Some(query) = args::record_arg(request, "query")? {
+        let mut pairs = url.query_pairs_mut();
+        for (key, value) in query {
+            // `{ tag: ["a", "b"] }` → `tag=a&tag=b`; null leaves the key out.
+            let items = match value {
+                Value::List(items) => items.as_slice(),
+                single => std::slice::from_ref(single),
+            };
+            for item in items.iter().filter(|v| !matches!(v, Value::Null)) {
+                let text = args::scalar_text(item).ok_or_else(|| {
+                    TaskError::fatal(format!(
+                        "task `{}`: query value `{key}` must be text, a number or a bool, \
+                         not {}",
+                        request.task,
+                        item.type_name()
+                    ))
+                })?;
+                pairs.append_pair(key, &text);
             }
         }
-        let mut headers = self.headers.clone();
-        let extra = client::header_map(args::record_arg(request, "headers")?)
-            .map_err(|e| TaskError::fatal(format!("task `{}`: {e}", request.task)))?;
-        headers.extend(extra);
-        let body = match args::arg(request, "body") {
-            None => Body::None,
-            Some(value) => Body::Json(value.to_json()),
-        };
-        let side_effect = !matches!(method, Method::GET | Method::HEAD | Method::OPTIONS);
-        Ok(Outgoing {
-            method,
-            url,
-            headers,
-            body,
-            idempotency_key: side_effect.then(|| request.idempotency_key.clone()),
-            timeout: request.timeout,
-        })
     }
+    let mut headers = target_headers.clone();
+    let extra = client::header_map(args::record_arg(request, "headers")?)
+        .map_err(|e| TaskError::fatal(format!("task `{}`: {e}", request.task)))?;
+    headers.extend(extra);
+    let body = match args::arg(request, "body") {
+        None => Body::None,
+        Some(value) => Body::Json(value.to_json()),
+    };
+    let side_effect = !matches!(method, Method::GET | Method::HEAD | Method::OPTIONS);
+    Ok(Outgoing {
+        method,
+        url,
+        headers,
+        body,
+        idempotency_key: side_effect.then(|| request.idempotency_key.clone()),
+        timeout: request.timeout,
+    })
 }
 
 /// The catalogue tasks name their method; `request` and declared tasks carry it.
@@ -85,9 +97,14 @@ fn method_of(request: &TaskRequest) -> Result<Method, TaskError> {
         "delete" => Some(Method::DELETE),
         _ => None,
     };
-    if let Some(method) = named {
-        return Ok(method);
+    match named {
+        Some(method) => Ok(method),
+        None => declared_method(request, "http"),
     }
+}
+
+/// The `method` a declared task's request carries (`request { method, path, ... }`).
+pub fn declared_method(request: &TaskRequest, kind: &str) -> Result<Method, TaskError> {
     match args::text_arg(request, "method")? {
         Some(word) => match word.to_ascii_uppercase().as_str() {
             "GET" => Ok(Method::GET),
@@ -100,7 +117,7 @@ fn method_of(request: &TaskRequest) -> Result<Method, TaskError> {
                 request.task
             ))),
         },
-        None => Err(super::unknown_task(request, "http")),
+        None => Err(super::unknown_task(request, kind)),
     }
 }
 

@@ -11,10 +11,11 @@
 //!   - `api_key(header, value)` → `{ scheme: "api_key", header, value }`
 //!
 //! Task arguments arrive by parameter name in [`TaskRequest::args`] (`null` = not given).
-//! Declared tasks of an `http` target are sent as the generic task `request` with the args
-//! `{ method, path, query?, body?, headers? }` (any other task name carrying a `method`
-//! argument is treated the same way); the runtime applies the declared `result` mapping to
-//! the `{ status, headers, body }` answer.
+//! Declared tasks of an `http`, `zendesk` or `salesforce` target are sent as the generic
+//! task `request` with the args `{ method, path, query?, body?, headers? }`, built by
+//! `http::outgoing` under the target's base URL or API root, with its auth (on `http` any
+//! other task name carrying a `method` argument is treated the same way); the runtime
+//! applies the declared `result` mapping to the `{ status, headers, body }` answer.
 //!
 //! Every HTTP-based kind (`http`, `zendesk`, `salesforce`, `sms`) shares one guarded client
 //! (`client.rs`): the SSRF guard (`guard.rs`), a response size cap
@@ -47,7 +48,10 @@
 //! `concurrency` tasks at once.
 //!
 //! `zendesk` and `salesforce` also share `rest.rs`: JSON requests under the API's base URL
-//! and the unwrapping of enveloped answers.
+//! and the unwrapping of enveloped answers. The request each of their built-in tasks sends
+//! is named in the catalogue (`TaskSpec::endpoint`), and
+//! `tests/executors.rs::every_zendesk_and_salesforce_task_calls_the_endpoint_the_catalogue_names`
+//! holds them to it.
 //!
 //! SMTP: a 5xx reply (a rejected recipient) is final with the server's text, a 4xx or a
 //! lost connection retryable; the host passes the same address guard. SQL: constraint

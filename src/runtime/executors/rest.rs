@@ -1,6 +1,7 @@
 //! What the service-specific executors (`zendesk`, `salesforce`) share: a JSON REST API
 //! under one base URL, reached through the guarded client, answering JSON that is often
-//! wrapped in an envelope (`{"ticket": {...}}`, `{"records": [...]}`).
+//! wrapped in an envelope (`{"ticket": {...}}`, `{"records": [...]}`), and their
+//! declared tasks.
 
 use super::client::{self, Body, GuardedClient, Outgoing};
 use crate::ir::Value;
@@ -40,9 +41,22 @@ impl JsonApi {
         })
     }
 
+    /// A declared task's request (`request { method, path, query?, body?, headers? }`),
+    /// built as an `http` target builds it, under this API's base URL.
+    pub fn declared(&self, request: &TaskRequest, kind: &str) -> Result<Outgoing, TaskError> {
+        let method = super::http::declared_method(request, kind)?;
+        super::http::outgoing(&self.base, &HeaderMap::new(), method, request)
+    }
+
     /// Sends one request; the answer's body.
     pub async fn send(&self, out: Outgoing) -> Result<Value, TaskError> {
         Ok(self.client.send(out).await?.body)
+    }
+
+    /// Sends one request; the whole answer `{ status, headers, body }`, as a declared
+    /// task's `result` reads it on every kind.
+    pub async fn send_whole(&self, out: Outgoing) -> Result<Value, TaskError> {
+        Ok(self.client.send(out).await?.into_value())
     }
 }
 

@@ -3,12 +3,16 @@
 //!
 //! Results: `create_case` and `add_case_comment` return Salesforce's `{ id, success, errors }`;
 //! `update_case` (answered `204 No Content`) returns `{ id, success: true }`; `find_contact`
-//! returns the first matching Contact `{ Id, Name, Email, Phone }`, or null.
+//! returns the first matching Contact `{ Id, Name, Email, Phone }`, or null; `query` the
+//! `records` list and `get_case` the Case, each record without Salesforce's `attributes`.
+//! `query` binds its values with `catalogue::soql`. Declared tasks are sent under the API
+//! root with the same token, and their `result` reads `{ status, headers, body }`.
 
 use super::args::{self, Fields};
 use super::client::{self, Auth, GuardedClient, Outgoing};
 use super::rest::JsonApi;
 use super::ExecutorOptions;
+use crate::catalogue::soql;
 use crate::ir::Value;
 use crate::runtime::effects::{Executor, TaskError, TaskRequest};
 use futures::future::BoxFuture;
@@ -85,19 +89,35 @@ impl SalesforceExecutor {
                     args::text_arg(request, "email")?,
                     args::text_arg(request, "phone")?,
                 )?;
-                let mut path = "/query".to_string();
-                path.push('?');
-                path.push_str(
-                    &url::form_urlencoded::Serializer::new(String::new())
-                        .append_pair("q", &soql)
-                        .finish(),
-                );
+                (Method::GET, query_path(&soql), None)
+            }
+            "query" => {
+                let soql = args::required_text(request, "soql")?;
+                let values = args::record_arg(request, "values")?
+                    .cloned()
+                    .unwrap_or_default();
+                let soql = soql::bind(&soql, &values).map_err(|e| {
+                    TaskError::fatal(format!("task `query`: {e}: nothing was sent"))
+                })?;
+                (Method::GET, query_path(&soql), None)
+            }
+            "get_case" => {
+                let path = format!("/sobjects/Case/{}", args::path_segment(request, "case_id")?);
                 (Method::GET, path, None)
             }
+            "request" => return self.api.declared(request, "salesforce"),
             _ => return Err(super::unknown_task(request, "salesforce")),
         };
         self.api.request(request, method, &path, body)
     }
+}
+
+/// `/query?q=<soql>`, the query form-encoded.
+fn query_path(soql: &str) -> String {
+    let q = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("q", soql)
+        .finish();
+    format!("/query?{q}")
 }
 
 /// `SELECT ... FROM Contact WHERE Email = '…' OR Phone = '…' LIMIT 1`, values escaped as
@@ -105,10 +125,10 @@ impl SalesforceExecutor {
 fn contact_query(email: Option<String>, phone: Option<String>) -> Result<String, TaskError> {
     let mut conditions = Vec::new();
     if let Some(email) = email {
-        conditions.push(format!("Email = '{}'", soql_escape(&email)));
+        conditions.push(format!("Email = '{}'", soql::escape(&email, false)));
     }
     if let Some(phone) = phone {
-        conditions.push(format!("Phone = '{}'", soql_escape(&phone)));
+        conditions.push(format!("Phone = '{}'", soql::escape(&phone, false)));
     }
     if conditions.is_empty() {
         return Err(TaskError::fatal(
@@ -121,39 +141,25 @@ fn contact_query(email: Option<String>, phone: Option<String>) -> Result<String,
     ))
 }
 
-/// Escapes a value for a single-quoted SOQL string literal.
-fn soql_escape(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for c in value.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '\'' => out.push_str("\\'"),
-            '"' => out.push_str("\\\""),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-/// The first record of a query answer, without Salesforce's `attributes`.
-fn first_record(body: Value) -> Value {
+/// The records of a query answer, each without Salesforce's `attributes`.
+fn records(body: Value) -> Vec<Value> {
     let Value::Record(mut map) = body else {
-        return Value::Null;
+        return Vec::new();
     };
     match map.shift_remove("records") {
-        Some(Value::List(records)) => match records.into_iter().next() {
-            Some(Value::Record(mut record)) => {
-                record.shift_remove("attributes");
-                Value::Record(record)
-            }
-            _ => Value::Null,
-        },
-        _ => Value::Null,
+        Some(Value::List(records)) => records.into_iter().map(without_attributes).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// A record as the program reads it: Salesforce's `attributes` (type and URL) left out.
+fn without_attributes(record: Value) -> Value {
+    match record {
+        Value::Record(mut map) => {
+            map.shift_remove("attributes");
+            Value::Record(map)
+        }
+        other => other,
     }
 }
 
@@ -161,9 +167,14 @@ impl Executor for SalesforceExecutor {
     fn execute<'a>(&'a self, request: &'a TaskRequest) -> BoxFuture<'a, Result<Value, TaskError>> {
         Box::pin(async move {
             let out = self.outgoing(request)?;
+            if request.task == "request" {
+                return self.api.send_whole(out).await;
+            }
             let body = self.api.send(out).await?;
             Ok(match request.task.as_str() {
-                "find_contact" => first_record(body),
+                "find_contact" => records(body).into_iter().next().unwrap_or_default(),
+                "query" => Value::List(records(body)),
+                "get_case" => without_attributes(body),
                 "update_case" if body == Value::Null => Value::Record(IndexMap::from([
                     (
                         "id".to_string(),
@@ -190,7 +201,6 @@ mod tests {
 
     #[test]
     fn escapes_soql_literals() {
-        assert_eq!(soql_escape(r"o'brien\x"), r"o\'brien\\x");
         let q = contact_query(Some("a'@b.c".into()), None).unwrap();
         assert_eq!(
             q,

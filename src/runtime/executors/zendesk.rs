@@ -3,8 +3,10 @@
 //!
 //! Results unwrap Zendesk's envelope: `create_ticket` returns the `ticket` object of
 //! `{"ticket": {...}}`, `get_user` the `user`, `get_ticket_tags` the `tags` list,
-//! `merge_tickets` the `job_status`; when the envelope key is missing the whole body is
-//! returned.
+//! `merge_tickets` the `job_status`, `search` the `results` list, `create_or_update_user`
+//! and `update_user` the `user`; when the envelope key is missing the whole body is returned.
+//! Declared tasks (`task t on desk { method, path, ... }`) are sent under `/api/v2` with the
+//! same auth, and their `result` reads `{ status, headers, body }` as on `http` targets.
 
 use super::args::{self, Fields};
 use super::client::{self, Auth, GuardedClient, Outgoing};
@@ -21,10 +23,19 @@ pub struct ZendeskExecutor {
     api: JsonApi,
 }
 
-/// One planned call: the request and the envelope key its answer is unwrapped from.
+/// One planned call: the request and what of its answer the task returns.
 struct Call {
     out: Outgoing,
-    unwrap: Option<&'static str>,
+    take: Take,
+}
+
+enum Take {
+    /// The body.
+    Body,
+    /// The value under this key of the body (`{"ticket": {...}}`).
+    Envelope(&'static str),
+    /// `{ status, headers, body }`: a declared task, whose `result` maps it.
+    Whole,
 }
 
 impl ZendeskExecutor {
@@ -63,7 +74,7 @@ impl ZendeskExecutor {
     ) -> Result<Call, TaskError> {
         Ok(Call {
             out: self.api.request(request, method, path, body)?,
-            unwrap,
+            take: unwrap.map_or(Take::Body, Take::Envelope),
         })
     }
 
@@ -147,6 +158,41 @@ impl ZendeskExecutor {
                 );
                 self.call(request, Method::GET, &path, None, Some("result"))
             }
+            "search" => {
+                let mut query = url::form_urlencoded::Serializer::new(String::new());
+                query.append_pair("query", &args::required_text(request, "query")?);
+                for name in ["sort_by", "sort_order"] {
+                    if let Some(value) = args::text_arg(request, name)? {
+                        query.append_pair(name, &value);
+                    }
+                }
+                let path = format!("/search.json?{}", query.finish());
+                self.call(request, Method::GET, &path, None, Some("results"))
+            }
+            "create_or_update_user" => {
+                let mut user = serde_json::Map::new();
+                if let Some(fields) = args::record_arg(request, "fields")? {
+                    user.extend(fields.iter().map(|(k, v)| (k.clone(), v.to_json())));
+                }
+                for name in ["name", "email"] {
+                    user.insert(name.into(), args::required_text(request, name)?.into());
+                }
+                let body = json!({ "user": user });
+                let path = "/users/create_or_update.json";
+                self.call(request, Method::POST, path, Some(body), Some("user"))
+            }
+            "update_user" => {
+                let fields = args::record_arg(request, "fields")?
+                    .map(|f| Value::Record(f.clone()).to_json())
+                    .ok_or_else(|| missing(request, "fields"))?;
+                let path = format!("/users/{}.json", id("user_id")?);
+                let body = json!({ "user": fields });
+                self.call(request, Method::PUT, &path, Some(body), Some("user"))
+            }
+            "request" => Ok(Call {
+                out: self.api.declared(request, "zendesk")?,
+                take: Take::Whole,
+            }),
             _ => Err(super::unknown_task(request, "zendesk")),
         }
     }
@@ -173,10 +219,10 @@ impl ZendeskExecutor {
     }
 
     async fn run(&self, call: Call) -> Result<Value, TaskError> {
-        let body = self.api.send(call.out).await?;
-        Ok(match call.unwrap {
-            Some(key) => rest::unwrap_envelope(body, key),
-            None => body,
+        Ok(match call.take {
+            Take::Whole => self.api.send_whole(call.out).await?,
+            Take::Body => self.api.send(call.out).await?,
+            Take::Envelope(key) => rest::unwrap_envelope(self.api.send(call.out).await?, key),
         })
     }
 }

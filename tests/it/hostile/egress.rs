@@ -251,9 +251,14 @@ on message_received do catalogue_get
 
 /// The request lines a dry run of `PATHS_PROGRAM` describes for one message.
 fn described_requests(params: serde_json::Value) -> String {
+    described_requests_of(PATHS_PROGRAM, params)
+}
+
+/// What `agentc run --dry-run` says `program` would send for one message with `params`.
+fn described_requests_of(source: &str, params: serde_json::Value) -> String {
     let dir = tempfile::tempdir().unwrap();
     let program = dir.path().join("shop.agent");
-    std::fs::write(&program, PATHS_PROGRAM).unwrap();
+    std::fs::write(&program, source).unwrap();
     let events = dir.path().join("events.jsonl");
     let event = json!({"conversation": "c-1", "event": "message_received",
                        "payload": {"text": "hi", "params": params}});
@@ -262,6 +267,8 @@ fn described_requests(params: serde_json::Value) -> String {
         .unwrap()
         .args(["run", "--dry-run", "--trace", "json", "--events"])
         .arg(&events)
+        .env("ZD_TOKEN", "zd-token-1")
+        .env("SF_TOKEN", "sf-token-1")
         .arg(&program)
         .timeout(Duration::from_secs(60))
         .output()
@@ -307,6 +314,57 @@ fn a_value_cannot_leave_the_api_prefix() {
     assert!(!out.contains("example/admin"), "{out}");
     // A bare `..` (even through the opt-out) is refused rather than resolved.
     assert!(out.contains("`.` or `..` segment"), "{out}");
+}
+
+const CRM_PATHS_PROGRAM: &str = r#"agent crm {
+    channels: [chat]
+    params: { user_id: text }
+}
+
+target desk: zendesk {
+    subdomain: "acme"
+    email: "bot@acme.example"
+    token: secret("ZD_TOKEN")
+}
+
+target crm: salesforce {
+    instance_url: "https://acme.my.salesforce.com"
+    token: secret("SF_TOKEN")
+}
+
+task user_orgs(id: text) on desk {
+    method: GET
+    path: "/users/{id}/organizations.json"
+}
+
+task account(id: text) on crm {
+    method: GET
+    path: "/sobjects/Account/{id}"
+}
+
+action orgs {
+    target: desk
+    task: user_orgs(user_id)
+}
+
+action read_account {
+    target: crm
+    task: account(user_id)
+}
+
+on message_received do orgs, read_account
+"#;
+
+#[test]
+fn a_value_in_a_zendesk_or_salesforce_declared_path_stays_under_the_api_root() {
+    let out = described_requests_of(CRM_PATHS_PROGRAM, json!({ "user_id": "../../admin?x#" }));
+    for expected in [
+        "GET https://acme.zendesk.com/api/v2/users/..%2F..%2Fadmin%3Fx%23/organizations.json",
+        "GET https://acme.my.salesforce.com/services/data/v59.0/sobjects/Account/..%2F..%2Fadmin%3Fx%23",
+    ] {
+        assert!(out.contains(expected), "{expected} not in\n{out}");
+    }
+    assert!(!out.contains("com/admin"), "{out}");
 }
 
 // ------------------------------------------------------------- 11. SQL and concurrency
