@@ -82,7 +82,7 @@ pub struct TaskSpec {
 }
 
 /// The HTTP request a task of a service kind (`zendesk`, `salesforce`) sends, under the
-/// kind's API root. `tests/executors.rs` checks that the executor sends it.
+/// kind's API root. `tests/it/executors.rs` checks that the executor sends it.
 #[derive(Debug)]
 pub struct Endpoint {
     pub method: &'static str,

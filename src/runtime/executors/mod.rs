@@ -50,7 +50,7 @@
 //! `zendesk` and `salesforce` also share `rest.rs`: JSON requests under the API's base URL
 //! and the unwrapping of enveloped answers. The request each of their built-in tasks sends
 //! is named in the catalogue (`TaskSpec::endpoint`), and
-//! `tests/executors.rs::every_zendesk_and_salesforce_task_calls_the_endpoint_the_catalogue_names`
+//! `tests/it/executors.rs::every_zendesk_and_salesforce_task_calls_the_endpoint_the_catalogue_names`
 //! holds them to it.
 //!
 //! SMTP: a 5xx reply (a rejected recipient) is final with the server's text, a 4xx or a
