@@ -758,6 +758,19 @@ impl<'a> Checker<'a> {
             );
             return None;
         };
+        if self.p.reply(name).is_none() && self.env.params.contains_key(name.as_str()) {
+            self.diags.push(
+                Diagnostic::new(
+                    Code::UnknownReply,
+                    format!("`{name}` is a parameter, not a reply"),
+                    value.span,
+                )
+                .with_help(format!(
+                    "to send its text, write reply(\"{{{name}}}\"); a bare name sends a declared reply"
+                )),
+            );
+            return None;
+        }
         self.reply_by_name(name, value.span)?;
         Some(ir::Expr::Lit(Value::Text(name.clone())))
     }

@@ -1093,7 +1093,7 @@ impl Conversation {
 
     /// `reply("Your order {id} is on its way")`: a one-off text, no declaration.
     pub fn send_text(&mut self, text: &Expr, ev: &EventCtx) -> Result<Value, String> {
-        let text = self.render(&Text::One(text.clone()), ev)?;
+        let text = self.render_expr(text, ev)?;
         Ok(self.emit_reply(None, text, Vec::new(), ev.seq))
     }
 
@@ -1133,6 +1133,10 @@ impl Conversation {
                 &texts.get(at).ok_or("the reply has no text")?.1
             }
         };
+        self.render_expr(expr, ev)
+    }
+
+    fn render_expr(&self, expr: &Expr, ev: &EventCtx) -> Result<String, String> {
         Ok(match self.eval(expr, ev).map_err(|e| e.0)? {
             Value::Text(text) => text,
             other => other.to_string(),

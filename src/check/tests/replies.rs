@@ -130,6 +130,11 @@ fn reply_takes_a_declared_name_or_a_one_off_text() {
         "secret(\"T\")",
     );
     expect(&action_task("reply(3)"), "E0301", "3");
+    let d = expect(&action_task("reply(note)"), "E0211", "note");
+    assert_eq!(
+        d.help.as_deref(),
+        Some("to send its text, write reply(\"{note}\"); a bare name sends a declared reply")
+    );
 }
 
 #[test]
