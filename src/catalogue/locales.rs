@@ -96,6 +96,37 @@ pub fn currency(code: &str) -> Option<&'static Currency> {
     CURRENCIES.iter().find(|c| c.code == code)
 }
 
+/// The language tags a per-language text may be written in (`text: { en: "…", fr: "…" }`):
+/// each locale (`fr-FR`) and its language alone (`fr`).
+pub fn language_tags() -> impl Iterator<Item = &'static str> {
+    let languages = LOCALE_NAMES.iter().map(|l| primary(l));
+    let mut tags: Vec<&'static str> = languages.chain(LOCALE_NAMES.iter().copied()).collect();
+    tags.sort_unstable();
+    tags.dedup();
+    tags.into_iter()
+}
+
+pub fn language_tag_known(tag: &str) -> bool {
+    language_tags().any(|known| known.eq_ignore_ascii_case(tag))
+}
+
+/// Which of `tags` suits a conversation in `wanted`: the same tag, else one of the same
+/// language (`fr-CA` takes `fr`, `fr` takes `fr-FR`). Tags compare ignoring case.
+pub fn pick_language<'t>(
+    mut tags: impl Iterator<Item = &'t str> + Clone,
+    wanted: &str,
+) -> Option<usize> {
+    let same = |a: &str, b: &str| a.eq_ignore_ascii_case(b);
+    tags.clone()
+        .position(|tag| same(tag, wanted))
+        .or_else(|| tags.position(|tag| same(primary(tag), primary(wanted))))
+}
+
+/// The language of a tag: `fr` of `fr-CA`.
+fn primary(tag: &str) -> &str {
+    tag.split(['-', '_']).next().unwrap_or(tag)
+}
+
 /// The IANA time zone database bundled into the binary, so that a program formats dates
 /// the same on every machine, whatever its `/usr/share/zoneinfo` holds.
 pub fn time_zones() -> &'static TimeZoneDatabase {
@@ -118,5 +149,18 @@ mod tests {
             assert!(time_zone(name).is_some(), "{name}");
         }
         assert!(time_zone("Mars/Olympus_Mons").is_none());
+    }
+
+    #[test]
+    fn a_language_is_picked_by_tag_then_by_language() {
+        let tags = ["en", "fr", "pt-BR"];
+        let pick = |wanted| pick_language(tags.iter().copied(), wanted);
+        assert_eq!(pick("fr"), Some(1));
+        assert_eq!(pick("FR"), Some(1));
+        assert_eq!(pick("fr-CA"), Some(1));
+        assert_eq!(pick("pt"), Some(2));
+        assert_eq!(pick("de"), None);
+        assert!(language_tag_known("fr") && language_tag_known("fr-FR"));
+        assert!(!language_tag_known("xx") && !language_tag_known("fr-XX"));
     }
 }

@@ -10,7 +10,9 @@ mod targets;
 
 pub use events::{EventSpec, Moment, EVENTS};
 pub use functions::{FunctionSpec, FUNCTIONS};
-pub use targets::{ArgSpec, Endpoint, FieldSpec, TargetKind, TaskSpec, TARGET_KINDS};
+pub use targets::{
+    hold_music_problem, ArgSpec, Endpoint, FieldSpec, TargetKind, TaskSpec, TARGET_KINDS,
+};
 
 use serde::{Deserialize, Serialize};
 
@@ -138,11 +140,20 @@ pub const AGENT_FIELDS: &[FieldSpec] = &[
 ];
 
 pub const REPLY_FIELDS: &[FieldSpec] = &[
-    FieldSpec::required("text", Ty::Text, "What the agent says or writes."),
+    FieldSpec::required(
+        "text",
+        Ty::Text,
+        "What the agent says or writes: a text, or one per language (`{ en: \"Hello\", fr: \"Bonjour\" }`).",
+    ),
     FieldSpec::optional(
         "voice",
         Ty::Text,
-        "What a voice agent says instead, if different.",
+        "What a voice agent says instead, if different (also per language).",
+    ),
+    FieldSpec::optional(
+        "choices",
+        Ty::List,
+        "Quick replies offered on chat: texts, or `{ id, label }` records.",
     ),
 ];
 

@@ -242,10 +242,10 @@ pub const TARGET_KINDS: &[TargetKind] = &[
                 not_at: NOT_AFTER,
                 ..task(
                     "reply",
-                    &[arg("reply", Ty::ReplyRef)],
+                    &[opt("reply", Ty::ReplyRef), opt("text", Ty::Text)],
                     Ty::Text,
                     false,
-                    "Send a declared reply.",
+                    "Send a declared reply (`reply(welcome)`), or a one-off text (`reply(\"Your order is on its way\")`).",
                 )
             },
             TaskSpec {
@@ -331,10 +331,10 @@ pub const TARGET_KINDS: &[TargetKind] = &[
                 not_at: LIVE_CALL,
                 ..task(
                     "hold",
-                    &[opt("message", Ty::Text)],
+                    &[opt("message", Ty::Text), opt("music", Ty::Text)],
                     Ty::Any,
                     false,
-                    "Put the caller on hold.",
+                    "Put the caller on hold: `message` is said first, then `music` (an https URL of an audio file) plays until the call goes on.",
                 )
             },
             TaskSpec {
@@ -909,3 +909,17 @@ const HTTP_ARGS: &[ArgSpec] = &[
     opt("body", Ty::Any),
     opt("headers", Ty::Record),
 ];
+
+/// What is wrong with the `music` of `call.hold`, if anything: the telephony platform
+/// fetches it, so it must be an https URL (checked on literals by the checker, on computed
+/// values when the action runs).
+pub fn hold_music_problem(url: &str) -> Option<String> {
+    let problem = match url::Url::parse(url) {
+        Ok(parsed) if parsed.scheme() == "https" && parsed.host().is_some() => return None,
+        Ok(parsed) => format!("its scheme is `{}`", parsed.scheme()),
+        Err(e) => format!("it is not a URL ({e})"),
+    };
+    Some(format!(
+        "needs an https:// URL of an audio file, but {problem}"
+    ))
+}

@@ -551,10 +551,9 @@ impl<'a> Checker<'a> {
         for (param, slot) in sig.params.iter().zip(&slots) {
             match slot {
                 Some(arg) => {
-                    match self
-                        .arg_value(sig, target, param.name, param.ty, &arg.value, scope, reads)
-                    {
-                        Some(e) => lowered.push((param.name.to_string(), e)),
+                    let (name, ty) = one_off_text(param, &arg.value);
+                    match self.arg_value(sig, target, name, ty, &arg.value, scope, reads) {
+                        Some(e) => lowered.push((name.to_string(), e)),
                         None => ok = false,
                     }
                 }
@@ -593,7 +592,44 @@ impl<'a> Checker<'a> {
             }
             rest_lowered.push(t.expr);
         }
+        if ok && sig.params.iter().any(|p| p.ty == Ty::ReplyRef) {
+            ok = self.one_reply_source(sig, &lowered, call_span);
+        }
         ok.then_some((lowered, rest_lowered))
+    }
+
+    /// `reply(..)` sends a declared reply or a one-off text: exactly one of them.
+    fn one_reply_source(
+        &mut self,
+        sig: &Sig<'a>,
+        lowered: &[(String, ir::Expr)],
+        call_span: Span,
+    ) -> bool {
+        let given = lowered
+            .iter()
+            .filter(|(name, _)| name == "reply" || name == "text")
+            .count();
+        if given == 1 {
+            return true;
+        }
+        let message = if given == 0 {
+            format!("`{}` needs a reply's name or a text", sig.name)
+        } else {
+            format!(
+                "`{}` sends one reply: a reply's name or a text, not both",
+                sig.name
+            )
+        };
+        let code = if given == 0 {
+            Code::MissingArgument
+        } else {
+            Code::UnknownArgument
+        };
+        self.diags
+            .push(Diagnostic::new(code, message, call_span).with_help(
+                "write reply(welcome) for a declared reply, or reply(\"Your order is on its way\")",
+            ));
+        false
     }
 
     /// Checks and lowers one argument against its parameter's catalogue type.
@@ -616,6 +652,9 @@ impl<'a> Checker<'a> {
         if target.kind.name == "sql" && param == "statement" {
             self.sql_statement(&sig.name, target, value)?;
         }
+        if target.kind.name == "call" && param == "music" {
+            self.music_url(value)?;
+        }
         let what = format!("argument `{param}` of `{}`", sig.name);
         let (t, r) = self.with_expr(scope, |ex| ex.expect_spec(value, ty, &what));
         merge(reads, r);
@@ -633,6 +672,27 @@ impl<'a> Checker<'a> {
                 .extend(security::breach(sink, secret, &slot, insecure));
         }
         Some(t.expr)
+    }
+
+    /// `hold(music: "https://…")`: a literal URL must be one a telephony platform fetches
+    /// safely, over https (a computed one is checked at run time).
+    fn music_url(&mut self, value: &ast::Expr) -> Option<()> {
+        let ExprKind::Str(literal) = &value.kind else {
+            return Some(());
+        };
+        let Some(url) = literal.as_plain() else {
+            return Some(());
+        };
+        let Some(problem) = catalogue::hold_music_problem(&url) else {
+            return Some(());
+        };
+        self.diags.push(
+            Diagnostic::new(Code::TypeMismatch, format!("`music` {problem}"), value.span)
+                .with_help(
+                "e.g. hold(message: \"Please hold.\", music: \"https://media.example/hold.mp3\")",
+            ),
+        );
+        None
     }
 
     /// `increment(attempts)`: the bare name of a parameter that can hold the task's result.
@@ -707,6 +767,19 @@ impl<'a> Checker<'a> {
             );
             return None;
         };
+        if self.p.reply(name).is_none() && self.env.params.contains_key(name.as_str()) {
+            self.diags.push(
+                Diagnostic::new(
+                    Code::UnknownReply,
+                    format!("`{name}` is a parameter, not a reply"),
+                    value.span,
+                )
+                .with_help(format!(
+                    "to send its text, write reply(\"{{{name}}}\"); a bare name sends a declared reply"
+                )),
+            );
+            return None;
+        }
         self.reply_by_name(name, value.span)?;
         Some(ir::Expr::Lit(Value::Text(name.clone())))
     }
@@ -870,5 +943,14 @@ pub(super) fn show(expr: &ast::Expr) -> String {
         ExprKind::Number(n) => n.to_string(),
         ExprKind::Str(s) => s.as_plain().map_or("…".into(), |t| format!("{t:?}")),
         _ => "…".into(),
+    }
+}
+
+/// `reply("Your order {id} is on its way")`: a text where a reply's name goes is a one-off
+/// reply, lowered as the task's `text` argument.
+fn one_off_text<'p>(param: &SigParam<'p>, value: &ast::Expr) -> (&'p str, Ty) {
+    match (param.ty, &value.kind) {
+        (Ty::ReplyRef, kind) if !matches!(kind, ExprKind::Name(_)) => ("text", Ty::Text),
+        _ => (param.name, param.ty),
     }
 }

@@ -206,10 +206,7 @@ impl Walk<'_> {
     fn replies(&mut self) {
         for reply in self.program.replies.values() {
             let place = format!("reply `{}`", reply.name);
-            for expr in [Some(&reply.text), reply.voice.as_ref()]
-                .into_iter()
-                .flatten()
-            {
+            for expr in reply.exprs() {
                 self.check(&place, expr, Sink::Shown, "a reply", "");
             }
         }

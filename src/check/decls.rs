@@ -706,35 +706,6 @@ impl<'a> Checker<'a> {
         Some(target)
     }
 
-    pub fn reply(&mut self, i: usize) -> Option<ir::Reply> {
-        let r = self.p.replies[i];
-        let owner = format!("reply `{}`", r.name.name);
-        let fields = Fields::index(
-            &r.fields,
-            catalogue::REPLY_FIELDS,
-            &owner,
-            r.name.span,
-            &mut self.diags,
-        );
-        let scope = self.conversation_scope("a reply", super::scope::EventScope::Any);
-        let lower = |c: &mut Self, name: &str| {
-            let value = fields.value(name)?;
-            let what = format!("a reply's `{name}`");
-            let (typed, _) = c.with_expr(scope, |ex| ex.expect(value, Type::Text, &what));
-            if let Some(secret) = typed.secret {
-                c.diags.push(security::secret_shown(secret, "a reply"));
-            }
-            Some(typed.expr)
-        };
-        let text = lower(self, "text");
-        let voice = lower(self, "voice");
-        Some(ir::Reply {
-            name: r.name.name.clone(),
-            text: text?,
-            voice,
-        })
-    }
-
     pub fn usecase(&mut self, i: usize) -> Option<ir::Usecase> {
         let u = self.p.usecases[i];
         let owner = format!("use case `{}`", u.name.name);

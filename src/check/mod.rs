@@ -31,6 +31,7 @@ mod fields;
 mod load;
 mod mocks;
 mod program;
+mod replies;
 mod scope;
 pub(crate) mod security;
 mod soql;

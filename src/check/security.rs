@@ -26,6 +26,8 @@ pub fn task_arg_sink(kind: &str, task: &str, arg: &str) -> Sink {
         ("salesforce", "query", _) => Sink::Url,
         // Digits typed into a phone menu: not displayed.
         ("call", "send_dtmf", _) => Sink::Sent,
+        // Fetched by the telephony platform: a URL that ends up in its logs.
+        ("call", "hold", "music") => Sink::Url,
         _ => Sink::Shown,
     }
 }

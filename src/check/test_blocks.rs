@@ -143,9 +143,18 @@ impl<'a> Checker<'a> {
                         }
                         name.clone()
                     }
+                    ExprKind::Record(entries) => {
+                        return Some(ir::Expectation::Reply {
+                            reply: None,
+                            fields: Some(self.reply_fields(r, entries)?),
+                        })
+                    }
                     _ => self.step_text(r, "an expected reply")?,
                 };
-                ir::Expectation::Reply { reply }
+                ir::Expectation::Reply {
+                    reply: Some(reply),
+                    fields: None,
+                }
             }
             Expectation::Request {
                 target,
@@ -351,6 +360,43 @@ impl<'a> Checker<'a> {
         let mut record = indexmap::IndexMap::new();
         record.insert(known[0].to_string(), Value::Text(text));
         Some(Some(Value::Record(record)))
+    }
+
+    /// `expect reply { text: "…", choices: ["Returns", …] }`: the fields of a reply record
+    /// (docs/trace.md); a choice written as a text is its label.
+    fn reply_fields(&mut self, r: &ast::Expr, entries: &[ast::RecordEntry]) -> Option<Value> {
+        const KNOWN: [&str; 3] = ["reply", "text", "choices"];
+        for entry in entries
+            .iter()
+            .filter(|e| !KNOWN.contains(&e.key.name.as_str()))
+        {
+            let help = unknown_help(
+                &entry.key.name,
+                KNOWN,
+                format!("its fields are: {}", KNOWN.join(", ")),
+            );
+            self.diags.push(
+                Diagnostic::new(
+                    Code::UnknownField,
+                    format!("`expect reply` has no field `{}`", entry.key.name),
+                    entry.key.span,
+                )
+                .with_help(help),
+            );
+        }
+        let mut value = constant(r, Type::Record, "the expected reply", &mut self.diags)?;
+        if let Value::Record(fields) = &mut value {
+            if let Some(Value::List(choices)) = fields.get_mut("choices") {
+                for choice in choices.iter_mut() {
+                    if let Value::Text(label) = choice {
+                        let label = Value::Text(std::mem::take(label));
+                        *choice =
+                            Value::Record([("label".to_string(), label)].into_iter().collect());
+                    }
+                }
+            }
+        }
+        Some(value)
     }
 
     fn bad_step(&mut self, span: Span, message: String) {

@@ -1448,3 +1448,5 @@ fn an_optional_parameter_in_a_declared_path_is_a_warning() {
         );
     }
 }
+
+mod replies;

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// Bumped on every incompatible change to the IR's shape.
-pub const IR_VERSION: u32 = 2;
+pub const IR_VERSION: u32 = 3;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Program {
@@ -176,8 +176,47 @@ pub struct TaskCall {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Reply {
     pub name: String,
-    pub text: Expr,
-    pub voice: Option<Expr>,
+    pub text: Text,
+    pub voice: Option<Text>,
+    /// Quick replies offered with the text, in written order.
+    #[serde(default)]
+    pub choices: Vec<Choice>,
+}
+
+impl Reply {
+    /// Every expression of the reply: its texts and its choices' labels.
+    pub fn exprs(&self) -> impl Iterator<Item = &Expr> {
+        let texts = std::iter::once(&self.text).chain(&self.voice);
+        texts
+            .chain(self.choices.iter().map(|c| &c.label))
+            .flat_map(Text::exprs)
+    }
+}
+
+/// A text written once, or once per language tag (`{ en: "Hello", fr: "Bonjour" }`, in
+/// written order); which one is sent is chosen by the conversation's language when it runs.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Text {
+    One(Expr),
+    ByLanguage(Vec<(String, Expr)>),
+}
+
+impl Text {
+    pub fn exprs(&self) -> Box<dyn Iterator<Item = &Expr> + '_> {
+        match self {
+            Text::One(expr) => Box::new(std::iter::once(expr)),
+            Text::ByLanguage(texts) => Box::new(texts.iter().map(|(_, e)| e)),
+        }
+    }
+}
+
+/// A quick reply: a button the person can press instead of typing.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Choice {
+    /// What the platform sends back when it is picked; the label's text when absent.
+    pub id: Option<String>,
+    pub label: Text,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -313,9 +352,11 @@ pub enum Expectation {
     Param {
         check: Expr,
     },
-    /// A reply by name, or its exact text.
+    /// A reply by name or its exact text (`reply`), or one with at least these fields
+    /// (`expect reply { text, choices }`).
     Reply {
-        reply: String,
+        reply: Option<String>,
+        fields: Option<Value>,
     },
     Request {
         target: String,
@@ -398,7 +439,7 @@ impl Effect {
         match self {
             Effect::Say => &["text"],
             Effect::Transfer => &["to", "mode", "whisper"],
-            Effect::Hold => &["message"],
+            Effect::Hold => &["message", "music"],
             Effect::Hangup | Effect::Ended => &["reason"],
             Effect::Dtmf => &["digits"],
             Effect::Escalation => &["queue", "reason"],

@@ -66,8 +66,7 @@ impl Program {
             );
         }
         for reply in self.replies.values() {
-            roots.push(&reply.text);
-            roots.extend(&reply.voice);
+            roots.extend(reply.exprs());
         }
         roots.extend(self.bindings.iter().filter_map(|b| b.when.as_ref()));
         for test in &self.tests {

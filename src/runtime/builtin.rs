@@ -6,6 +6,7 @@ use super::conversation::{Conversation, EventCtx};
 use super::eval::finite;
 use super::plan::{CallTask, ConversationTask};
 use super::trace::{ConversationStatus, TraceRecord};
+use crate::catalogue::hold_music_problem;
 use crate::ir::{Expr, Value};
 
 impl Conversation {
@@ -87,6 +88,7 @@ impl Conversation {
                 Ok(Value::Null)
             }
             ConversationTask::Reply(reply) => self.send_reply(reply, ev),
+            ConversationTask::ReplyText(text) => self.send_text(text, ev),
             ConversationTask::Escalate { queue, reason } => {
                 let queue = self.optional_text(queue, ev, "escalate")?;
                 let reason = self.optional_text(reason, ev, "escalate")?;
@@ -186,12 +188,17 @@ impl Conversation {
                     digits,
                 });
             }
-            CallTask::Hold { message } => {
+            CallTask::Hold { message, music } => {
                 let message = self.optional_text(message, ev, "hold")?;
+                let music = self.optional_text(music, ev, "hold")?;
+                if let Some(problem) = music.as_deref().and_then(hold_music_problem) {
+                    return Err(format!("hold `music` {problem}"));
+                }
                 self.effect(|conversation| TraceRecord::Hold {
                     conversation: conversation.to_string(),
                     seq,
                     message,
+                    music,
                 });
             }
             CallTask::Say(text) => {

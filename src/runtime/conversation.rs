@@ -7,9 +7,9 @@ use super::engine::Shared;
 use super::eval::{Context, EvalError, Evaluator, Scopes};
 use super::event::{Event, EventKind};
 use super::plan::{BindingBody, TriggerKey};
-use super::trace::{ActionStatus, ConversationStatus, TraceRecord};
-use crate::catalogue::{self, Channel};
-use crate::ir::{self, Expr, Scope, Type, Value};
+use super::trace::{ActionStatus, ChoiceRecord, ConversationStatus, TraceRecord};
+use crate::catalogue::{self, locales, Channel};
+use crate::ir::{self, Expr, Scope, Text, Type, Value};
 use indexmap::IndexMap;
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -1065,7 +1065,9 @@ impl Conversation {
             .map_err(|e| self.shared.redactor.redact(&e.0).into_owned())
     }
 
-    /// Renders and sends a declared reply: its voice text on voice conversations.
+    /// Renders and sends a declared reply: its voice text on voice conversations, each text
+    /// in the conversation's language, its choices where buttons can be shown (not on voice
+    /// or email).
     pub fn send_reply(&mut self, name: &str, ev: &EventCtx) -> Result<Value, String> {
         let shared = self.shared.clone();
         let reply = shared
@@ -1074,21 +1076,76 @@ impl Conversation {
             .replies
             .get(name)
             .ok_or_else(|| format!("reply `{name}` is not declared"))?;
-        let expr = match (&reply.voice, self.state.channel) {
+        let text = match (&reply.voice, self.state.channel) {
             (Some(voice), Some(Channel::Voice)) => voice,
             _ => &reply.text,
         };
-        let text = match self.eval(expr, ev).map_err(|e| e.0)? {
-            Value::Text(text) => text,
-            other => other.to_string(),
+        let text = self.render(text, ev)?;
+        let choices = match self.state.channel {
+            Some(Channel::Voice | Channel::Email) => Vec::new(),
+            _ => reply
+                .choices
+                .iter()
+                .map(|choice| {
+                    let label = self.render(&choice.label, ev)?;
+                    let id = choice.id.clone().unwrap_or_else(|| label.clone());
+                    Ok(ChoiceRecord { id, label })
+                })
+                .collect::<Result<_, String>>()?,
         };
+        Ok(self.emit_reply(Some(name), text, choices, ev.seq))
+    }
+
+    /// `reply("Your order {id} is on its way")`: a one-off text, no declaration.
+    pub fn send_text(&mut self, text: &Expr, ev: &EventCtx) -> Result<Value, String> {
+        let text = self.render_expr(text, ev)?;
+        Ok(self.emit_reply(None, text, Vec::new(), ev.seq))
+    }
+
+    fn emit_reply(
+        &mut self,
+        name: Option<&str>,
+        text: String,
+        choices: Vec<ChoiceRecord>,
+        seq: u64,
+    ) -> Value {
         self.effect(|conversation| TraceRecord::Reply {
             conversation: conversation.to_string(),
-            seq: ev.seq,
-            reply: name.to_string(),
+            seq,
+            reply: name.map(str::to_string),
             text: text.clone(),
+            choices,
         });
-        Ok(Value::Text(text))
+        Value::Text(text)
+    }
+
+    /// A reply's text; of texts per language, the one for the conversation's language,
+    /// else the agent's `language`, else the first written (docs/language.md).
+    fn render(&self, text: &Text, ev: &EventCtx) -> Result<String, String> {
+        let expr = match text {
+            Text::One(expr) => expr,
+            Text::ByLanguage(texts) => {
+                let tags = texts.iter().map(|(tag, _)| tag.as_str());
+                let wanted = [
+                    self.state.language.as_deref(),
+                    self.shared.plan.program.agent.language.as_deref(),
+                ];
+                let at = wanted
+                    .into_iter()
+                    .flatten()
+                    .find_map(|language| locales::pick_language(tags.clone(), language))
+                    .unwrap_or(0);
+                &texts.get(at).ok_or("the reply has no text")?.1
+            }
+        };
+        self.render_expr(expr, ev)
+    }
+
+    fn render_expr(&self, expr: &Expr, ev: &EventCtx) -> Result<String, String> {
+        Ok(match self.eval(expr, ev).map_err(|e| e.0)? {
+            Value::Text(text) => text,
+            other => other.to_string(),
+        })
     }
 
     /// Records an effect of the running action (see `effects`).

@@ -55,6 +55,8 @@ pub(crate) enum ConversationTask {
     AddLabel(Expr),
     RemoveLabel(Expr),
     Reply(String),
+    /// `reply("…")`: a one-off text.
+    ReplyText(Expr),
     Escalate {
         queue: Option<Expr>,
         reason: Option<Expr>,
@@ -82,6 +84,7 @@ pub(crate) enum CallTask {
     SendDtmf(Expr),
     Hold {
         message: Option<Expr>,
+        music: Option<Expr>,
     },
     Say(Expr),
 }
@@ -335,6 +338,9 @@ fn conversation_task(program: &Program, action: &ir::Action) -> Result<Conversat
         "push" => ConversationTask::Push(param("name")?, required(action, "value")?.clone()),
         "add_label" => ConversationTask::AddLabel(required(action, "label")?.clone()),
         "remove_label" => ConversationTask::RemoveLabel(required(action, "label")?.clone()),
+        "reply" if arg(action, "text").is_some() => {
+            ConversationTask::ReplyText(required(action, "text")?.clone())
+        }
         "reply" => {
             let reply = bare_name(action, "reply")?;
             if !program.replies.contains_key(reply) {
@@ -380,6 +386,7 @@ fn call_task(action: &ir::Action) -> Result<CallTask, String> {
         "send_dtmf" => CallTask::SendDtmf(required(action, "digits")?.clone()),
         "hold" => CallTask::Hold {
             message: opt("message"),
+            music: opt("music"),
         },
         "say" => CallTask::Say(required(action, "text")?.clone()),
         other => {

@@ -5,7 +5,7 @@
 //! c-42    ✓ identify_caller  crm.find_contact  1 try 12ms  GET https://…/query → customer = {…}
 //! c-42    – tag_vip  skipped
 //! c-42    + label vip
-//! c-42    » reply welcome: "Hi Ana! How can I help?"
+//! c-42    » reply welcome: "Hi Ana! How can I help?"  [Order status | Returns | Talk to a person (human)]
 //! c-42 ■ end  active  labels [vip]  params {…}
 //! ```
 //!
@@ -13,7 +13,7 @@
 //! escaped here ([`crate::printable`]).
 
 use super::dispatch::show;
-use super::trace::{ActionStatus, TraceRecord};
+use super::trace::{ActionStatus, ChoiceRecord, TraceRecord};
 use crate::printable::escape as e;
 use serde_json::Value as Json;
 
@@ -144,12 +144,14 @@ pub fn render(record: &TraceRecord, colour: bool) -> String {
             conversation,
             reply,
             text,
+            choices,
             ..
         } => format!(
-            "{}    » reply {}: {}",
+            "{}    » reply{}: {}{}",
             who(conversation),
-            e(reply),
-            p.cyan(&quoted(text))
+            opt(reply, " ", ""),
+            p.cyan(&quoted(text)),
+            offered(choices, &e)
         ),
         TraceRecord::Label {
             conversation,
@@ -209,14 +211,16 @@ pub fn render(record: &TraceRecord, colour: bool) -> String {
         TraceRecord::Hold {
             conversation,
             message,
+            music,
             ..
         } => format!(
-            "{}    ☎ hold{}",
+            "{}    ☎ hold{}{}",
             who(conversation),
             message
                 .as_ref()
                 .map(|m| format!(" {}", quoted(m)))
-                .unwrap_or_default()
+                .unwrap_or_default(),
+            opt(music, " ♪ ", "")
         ),
         TraceRecord::Say {
             conversation, text, ..
@@ -282,6 +286,22 @@ fn inline(value: &Json) -> String {
     let mut short: String = text.chars().take(MAX_INLINE - 1).collect();
     short.push('…');
     short
+}
+
+/// The quick replies offered with a reply: `  [Order status | Talk to a person (human)]`,
+/// the id shown where it is not the label.
+fn offered(choices: &[ChoiceRecord], e: &dyn Fn(&str) -> std::borrow::Cow<'_, str>) -> String {
+    if choices.is_empty() {
+        return String::new();
+    }
+    let shown: Vec<String> = choices
+        .iter()
+        .map(|c| match c.id == c.label {
+            true => e(&c.label).into_owned(),
+            false => format!("{} ({})", e(&c.label), e(&c.id)),
+        })
+        .collect();
+    format!("  [{}]", shown.join(" | "))
 }
 
 #[cfg(test)]

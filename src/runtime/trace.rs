@@ -92,8 +92,13 @@ pub enum TraceRecord {
     Reply {
         conversation: String,
         seq: u64,
-        reply: String,
+        /// The declared reply; absent for a one-off text (`reply("…")`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reply: Option<String>,
         text: String,
+        /// Quick replies offered with it (chat only).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        choices: Vec<ChoiceRecord>,
     },
     Label {
         conversation: String,
@@ -134,6 +139,9 @@ pub enum TraceRecord {
         seq: u64,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         message: Option<String>,
+        /// The URL of what plays while the caller waits.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        music: Option<String>,
     },
     Say {
         conversation: String,
@@ -168,6 +176,13 @@ pub enum TraceRecord {
         labels: Vec<String>,
         status: ConversationStatus,
     },
+}
+
+/// A quick reply as the platform shows it: the button's label, and the id it sends back.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChoiceRecord {
+    pub id: String,
+    pub label: String,
 }
 
 impl TraceRecord {

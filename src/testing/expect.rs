@@ -91,7 +91,9 @@ async fn find(world: &World<'_>, expectation: &Expectation) -> Result<Finding, S
             .actual(format!("labels: [{}]", shown.join(", ")))
         }
         Expectation::Param { check } => param(world, check).await?,
-        Expectation::Reply { reply } => replied(&trace(), reply),
+        Expectation::Reply { reply, fields } => {
+            replied(&trace(), reply.as_deref(), fields.as_ref())
+        }
         Expectation::Status { status } => {
             let actual = world
                 .state()
@@ -256,7 +258,9 @@ fn effect_value(record: &TraceRecord, effect: Effect) -> Option<Value> {
                 to, mode, whisper, ..
             },
         ) => vec![text(to), text(mode), optional(whisper)],
-        (Effect::Hold, TraceRecord::Hold { message, .. }) => vec![optional(message)],
+        (Effect::Hold, TraceRecord::Hold { message, music, .. }) => {
+            vec![optional(message), optional(music)]
+        }
         (Effect::Hangup, TraceRecord::Hangup { reason, .. })
         | (Effect::Ended, TraceRecord::Close { reason, .. }) => vec![optional(reason)],
         (Effect::Dtmf, TraceRecord::Dtmf { digits, .. }) => vec![text(digits)],
@@ -286,32 +290,83 @@ fn times(n: usize) -> String {
     }
 }
 
-fn replied(trace: &[TraceRecord], reply: &str) -> Finding {
-    let sent: Vec<(&str, &str)> = trace
+/// `expect reply welcome`, `expect reply "text"`, `expect reply { text, choices }`: a reply
+/// with that name or text, or with at least those fields, was sent.
+fn replied(trace: &[TraceRecord], reply: Option<&str>, fields: Option<&Value>) -> Finding {
+    let sent: Vec<(Option<&str>, &str, Value)> = trace
         .iter()
         .filter_map(|record| match record {
-            TraceRecord::Reply { reply, text, .. } => Some((reply.as_str(), text.as_str())),
+            TraceRecord::Reply { reply, text, .. } => {
+                Some((reply.as_deref(), text.as_str(), reply_value(record)))
+            }
             _ => None,
         })
         .collect();
-    let holds = sent
-        .iter()
-        .any(|(name, text)| *name == reply || *text == reply);
+    let holds = sent.iter().any(|(name, text, value)| {
+        reply.is_none_or(|r| *name == Some(r) || *text == r)
+            && fields.is_none_or(|f| matches(f, value))
+    });
     let actual = if sent.is_empty() {
         "no reply was sent".to_string()
     } else {
         let shown: Vec<String> = sent
             .iter()
-            .map(|(name, text)| format!("{name}: {text:?}"))
+            .map(|(name, text, value)| match (fields, name) {
+                (Some(_), _) => show(value),
+                (None, Some(name)) => format!("{name}: {text:?}"),
+                (None, None) => format!("{text:?}"),
+            })
             .collect();
         format!("replies sent:\n{}", shown.join("\n"))
     };
+    let wanted = match (reply, fields) {
+        (Some(reply), _) => format!("`{reply}`"),
+        (None, Some(fields)) => show(fields),
+        (None, None) => String::new(),
+    };
     Finding::new(
         holds,
-        format!("the reply `{reply}` was not sent"),
-        format!("the reply `{reply}` was sent"),
+        format!("the reply {wanted} was not sent"),
+        format!("the reply {wanted} was sent"),
     )
     .actual(actual)
+}
+
+/// A reply record's fields as `expect reply { … }` matches them (docs/trace.md).
+fn reply_value(record: &TraceRecord) -> Value {
+    let TraceRecord::Reply {
+        reply,
+        text,
+        choices,
+        ..
+    } = record
+    else {
+        return Value::Null;
+    };
+    let text_of = |s: &str| Value::Text(s.to_string());
+    let choices = choices
+        .iter()
+        .map(|c| {
+            let fields = [("id", text_of(&c.id)), ("label", text_of(&c.label))];
+            Value::Record(
+                fields
+                    .into_iter()
+                    .map(|(k, v)| (k.to_string(), v))
+                    .collect(),
+            )
+        })
+        .collect();
+    let fields = [
+        ("reply", reply.as_deref().map_or(Value::Null, text_of)),
+        ("text", text_of(text)),
+        ("choices", Value::List(choices)),
+    ];
+    Value::Record(
+        fields
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect(),
+    )
 }
 
 /// `expect param`: the condition, evaluated on the conversation's state.

@@ -237,10 +237,10 @@ fn junit_report_lists_every_test_with_its_failure() {
     let xml = fs::read_to_string(&report).unwrap();
     assert!(xml.starts_with("<?xml"), "{xml}");
     assert!(
-        xml.contains(r#"tests="21" skipped="0" failures="11""#),
+        xml.contains(r#"tests="25" skipped="0" failures="11""#),
         "{xml}"
     );
-    assert_eq!(xml.matches("<testsuite ").count(), 4, "{xml}");
+    assert_eq!(xml.matches("<testsuite ").count(), 5, "{xml}");
     assert_eq!(xml.matches("<failure ").count(), 11, "{xml}");
     // In full, on two tests: one failed, one passed.
     agentc()
@@ -354,4 +354,26 @@ fn guards_null_arguments_words_and_the_voice_greeting_behave_as_documented() {
     let greeted = trace("greets once");
     assert_eq!(greeted.matches("» reply welcome").count(), 1, "{greeted}");
     assert!(greeted.contains("#2 conversation_started"), "{greeted}");
+}
+
+#[test]
+fn replies_choices_languages_one_off_texts_and_hold_music_can_be_expected() {
+    let (code, text) = output(agentc().args(["test", "tests/agent_test/replies.agent"]));
+    assert!(text.ends_with("4 passed, 0 failed\n"), "{text}");
+    assert_eq!(code, Some(0));
+    // Choices that were not offered fail and show what was sent.
+    let program = fs::read_to_string("tests/agent_test/replies.agent").unwrap();
+    let program = &program[..program.find("test \"").unwrap()];
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(
+        dir.path().join("replies.agent"),
+        format!("{program}test \"t\" {{\n    send conversation_started\n    expect reply {{ choices: [\"Order status\", \"Refunds\", \"Talk to a person\"] }}\n}}\n"),
+    )
+    .unwrap();
+    let (code, text) = output(agentc().current_dir(dir.path()).args(["test", "."]));
+    assert_eq!(code, Some(1), "{text}");
+    assert!(
+        text.contains(r#"{"reply":"pick_topic","text":"What can I help with?","choices":[{"id":"Order status","label":"Order status"},{"id":"Returns","label":"Returns"},{"id":"human","label":"Talk to a person"}]}"#),
+        "{text}"
+    );
 }

@@ -145,6 +145,22 @@ fn events_mocks_and_the_conversation_state() {
 }
 
 #[test]
+fn replies_show_their_choices_in_the_conversation_language() {
+    assert_session!(
+        "replies",
+        &["tests/repl/replies.agent"],
+        concat!(
+            ":send conversation_started\n",
+            ":send message_received { text: \"français\" }\n",
+            "conversation.language\n",
+            ":send message_received { text: \"where?\", params: { order_id: \"A1\" } }\n",
+            ":reset\n",
+            ":send call_started\n",
+        )
+    );
+}
+
+#[test]
 fn mock_sql_runs_the_statement_and_invalid_sql_is_an_error() {
     assert_session!(
         "mock_sql",

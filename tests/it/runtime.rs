@@ -144,8 +144,9 @@ impl Ir {
             name.into(),
             ir::Reply {
                 name: name.into(),
-                text,
-                voice,
+                text: ir::Text::One(text),
+                voice: voice.map(ir::Text::One),
+                choices: Vec::new(),
             },
         );
         self
@@ -486,7 +487,7 @@ async fn a_failed_verify_runs_its_on_failure_and_stops_its_binding_only() {
     assert!(records.iter().any(|r| matches!(r,
         TraceRecord::Action { action, on_failure_of: Some(c), status: ActionStatus::Ok, .. } if action == "apologise" && c == "check")));
     assert!(records.iter().any(|r| matches!(r,
-        TraceRecord::Reply { reply, text, .. } if reply == "sorry" && text == "Sorry, I could not find it.")));
+        TraceRecord::Reply { reply: Some(reply), text, .. } if reply == "sorry" && text == "Sorry, I could not find it.")));
 }
 
 // ---------- retries, Retry-After, timeouts ----------
@@ -1450,4 +1451,190 @@ at block order_status.ask_order_id when usecase.name != "other" do tag_block
     rt.settle().await;
     let state = rt.snapshot("c1").await.unwrap();
     assert_eq!(state.labels, ["order_status", "order_status.ask_order_id"]);
+}
+
+fn checked(source: &str) -> Ir {
+    use agentc::check::{check_program, MemoryLoader};
+    use agentc::diagnostics::SourceMap;
+    let mut sources = SourceMap::new();
+    let root = sources.add("a.agent", source);
+    let checked = check_program(&mut sources, root, &mut MemoryLoader::new());
+    Ir(checked
+        .program
+        .unwrap_or_else(|| panic!("{:#?}", checked.diagnostics)))
+}
+
+/// Each reply record as (name, text, choices as `label=id`).
+fn reply_records(
+    trace: &TraceBuffer,
+    conversation: &str,
+) -> Vec<(Option<String>, String, Vec<String>)> {
+    trace
+        .records()
+        .into_iter()
+        .filter_map(|r| match r {
+            TraceRecord::Reply {
+                conversation: c,
+                reply,
+                text,
+                choices,
+                ..
+            } if c == conversation => Some((
+                reply,
+                text,
+                choices
+                    .iter()
+                    .map(|c| format!("{}={}", c.label, c.id))
+                    .collect(),
+            )),
+            _ => None,
+        })
+        .collect()
+}
+
+const MULTILINGUAL: &str = r#"
+agent desk {
+  channels: [chat, voice]
+  language: "en"
+  params: { order_id: text }
+}
+reply pick_topic {
+  text: { en: "What can I help with?", fr: "Comment puis-je vous aider ?", "pt-BR": "Como posso ajudar?" }
+  voice: { en: "Say order or person.", fr: "Dites commande ou conseiller." }
+  choices: ["Order status", { id: "human", label: { en: "Talk to a person", fr: "Parler à quelqu'un" } }]
+}
+action to_french { target: conversation, task: set_language("fr-CA") }
+action to_german { target: conversation, task: set_language("de") }
+action tell { target: conversation, task: reply("Order {order_id} is on its way") }
+action ask { target: conversation, task: reply(pick_topic) }
+on conversation_started reply pick_topic
+on message_received when event.text == "fr" do to_french, ask
+on message_received when event.text == "de" do to_german, ask
+on message_received when event.text == "where" do tell
+"#;
+
+#[tokio::test]
+async fn reply_texts_follow_the_conversation_language_and_choices_are_traced() {
+    let (rt, trace) = start(checked(MULTILINGUAL), vec![]);
+    rt.send(ev("c1", "conversation_started", serde_json::json!({})));
+    rt.send(ev(
+        "c1",
+        "message_received",
+        serde_json::json!({ "text": "fr" }),
+    ));
+    rt.send(ev(
+        "c1",
+        "message_received",
+        serde_json::json!({ "text": "de" }),
+    ));
+    rt.send(ev(
+        "c1",
+        "message_received",
+        serde_json::json!({ "text": "where", "params": { "order_id": "A-1" } }),
+    ));
+    rt.settle().await;
+    let topic = Some("pick_topic".to_string());
+    let en_choices = vec![
+        "Order status=Order status".to_string(),
+        "Talk to a person=human".into(),
+    ];
+    assert_eq!(
+        reply_records(&trace, "c1"),
+        [
+            // The agent's language first; `fr-CA` takes `fr`; `de`, not written, falls
+            // back to the agent's `en`.
+            (
+                topic.clone(),
+                "What can I help with?".into(),
+                en_choices.clone()
+            ),
+            (
+                topic.clone(),
+                "Comment puis-je vous aider ?".into(),
+                vec![
+                    "Order status=Order status".into(),
+                    "Parler à quelqu'un=human".into()
+                ],
+            ),
+            (topic.clone(), "What can I help with?".into(), en_choices),
+            (None, "Order A-1 is on its way".into(), vec![]),
+        ]
+    );
+    // The JSON record carries the choices as { id, label } and leaves out a one-off's name.
+    let json: Vec<serde_json::Value> = trace
+        .records()
+        .iter()
+        .filter(|r| matches!(r, TraceRecord::Reply { .. }))
+        .map(|r| serde_json::from_str(&r.to_json_line()).unwrap())
+        .collect();
+    assert_eq!(
+        json[0]["choices"][1],
+        serde_json::json!({ "id": "human", "label": "Talk to a person" })
+    );
+    assert!(
+        json[3].get("reply").is_none() && json[3].get("choices").is_none(),
+        "{}",
+        json[3]
+    );
+}
+
+#[tokio::test]
+async fn a_voice_conversation_hears_the_voice_text_without_choices() {
+    let (rt, trace) = start(checked(MULTILINGUAL), vec![]);
+    let mut started = ev("v1", "conversation_started", serde_json::json!({}));
+    started.channel = Some(Channel::Voice);
+    rt.send(started);
+    rt.settle().await;
+    assert_eq!(
+        reply_records(&trace, "v1"),
+        [(
+            Some("pick_topic".into()),
+            "Say order or person.".into(),
+            vec![]
+        )]
+    );
+}
+
+#[tokio::test]
+async fn hold_music_is_in_the_hold_record_and_a_computed_http_url_fails() {
+    let source = r#"
+agent line {
+  channels: [voice]
+  params: { music_url: text }
+}
+action wait_music { target: call, task: hold(message: "Please hold.", music: "https://media.example/hold.mp3") }
+action wait_computed { target: call, task: hold(music: music_url) }
+on call_started do wait_music
+on message_received do wait_computed
+"#;
+    let (rt, trace) = start(checked(source), vec![]);
+    rt.send(ev("c1", "call_started", serde_json::json!({})));
+    rt.send(ev(
+        "c1",
+        "message_received",
+        serde_json::json!({ "params": { "music_url": "http://media.example/a.mp3" } }),
+    ));
+    rt.settle().await;
+    let records = trace.records();
+    assert!(
+        records.iter().any(|r| matches!(r,
+        TraceRecord::Hold { message: Some(m), music: Some(u), .. }
+            if m == "Please hold." && u == "https://media.example/hold.mp3")),
+        "{records:#?}"
+    );
+    assert!(
+        records.iter().any(|r| matches!(r,
+        TraceRecord::Action { action, status: ActionStatus::Failed, error: Some(e), .. }
+            if action == "wait_computed" && e.contains("https://"))),
+        "{records:#?}"
+    );
+    let line = records
+        .iter()
+        .find(|r| matches!(r, TraceRecord::Hold { .. }))
+        .map(|r| agentc::runtime::timeline::render(r, false))
+        .unwrap();
+    assert!(
+        line.ends_with("☎ hold \"Please hold.\" ♪ https://media.example/hold.mp3"),
+        "{line}"
+    );
 }

@@ -600,7 +600,7 @@ on conversation_started do tag
             .unwrap();
     let secret =
         serde_json::json!({"call": ["secret", [{"lit": {"type": "text", "value": "TOKEN"}}]]});
-    ir["replies"]["hello"]["text"] = secret.clone();
+    ir["replies"]["hello"]["text"] = serde_json::json!({ "one": secret.clone() });
     ir["actions"]["tag"]["task"]["args"][0][1] = secret;
     ir["targets"]["api"]["fields"]["base_url"]["lit"]["value"] = "http://api.example".into();
     write(dir.path(), "desk.json", &ir.to_string());
