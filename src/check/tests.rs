@@ -1380,3 +1380,37 @@ fn an_optional_parameter_in_a_declared_path_is_a_warning() {
         );
     }
 }
+
+// ---- mock paths ---------------------------------------------------------------------------
+
+/// `{name}` in a mock's path is a segment matching any one segment, as docs/testing.md
+/// says, in a test block and in a mocks file or the REPL's `:mock` (one lowering).
+#[test]
+fn a_name_in_braces_in_a_mock_path_is_a_pattern_segment() {
+    let program = clean(&with_agent(
+        "target orders: http { base_url: \"https://x.example\" }\n\
+         action look { target: orders, task: get(\"/orders/A-1\") }\n\
+         on message_received do look\n\
+         test \"t\" {\n  mock orders GET \"/orders/{id}/lines/{n}\" -> 200 {}\n}\n",
+    ));
+    let path_of = |step: &ir::TestStep| match step {
+        ir::TestStep::Mock { path, .. } => path.clone(),
+        other => panic!("not a mock: {other:?}"),
+    };
+    assert_eq!(
+        path_of(&program.tests[0].steps[0]),
+        "/orders/{id}/lines/{n}"
+    );
+    let (steps, diagnostics) =
+        crate::syntax::parse_test_steps(FileId::default(), "mock orders GET \"/orders/{pnr}\"\n");
+    assert!(diagnostics.is_empty(), "{diagnostics:?}");
+    let ast::TestStep::Mock(mock) = &steps[0] else {
+        panic!("a mock step: {steps:?}");
+    };
+    let mut value = |expr: &ast::Expr| {
+        let mut found = Vec::new();
+        super::decls::constant(expr, Type::Any, "a mock's value", &mut found).ok_or(found)
+    };
+    let step = super::check_mock(&program, mock, &mut value).expect("the mock checks");
+    assert_eq!(path_of(&step), "/orders/{pnr}");
+}
