@@ -350,3 +350,21 @@ fn guards_null_arguments_words_and_the_voice_greeting_behave_as_documented() {
     assert_eq!(greeted.matches("» reply welcome").count(), 1, "{greeted}");
     assert!(greeted.contains("#2 conversation_started"), "{greeted}");
 }
+
+/// `send conversation_started { channel: "email" }` (docs/testing.md) puts the test's
+/// conversation on that channel: the binding that looks at it runs.
+#[test]
+fn a_sent_channel_is_the_conversations_channel() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(
+        dir.path().join("main.agent"),
+        "agent desk { channels: [chat, email] }\n\
+         action tag_email { target: conversation, task: add_label(\"by email\") }\n\
+         on conversation_started when conversation.channel == \"email\" do tag_email\n\
+         test \"email\" {\n  send conversation_started { channel: \"email\" }\n  expect label \"by email\"\n}\n",
+    )
+    .unwrap();
+    let (code, text) = output(agentc().current_dir(dir.path()).args(["test", "."]));
+    assert_eq!(code, Some(0), "{text}");
+    assert!(text.ends_with("1 passed, 0 failed\n"), "{text}");
+}

@@ -516,6 +516,19 @@ fn a_name_segment_in_a_mock_path_is_a_wildcard_everywhere() {
     assert!(in_the_repl.contains("✓ look"), "{in_the_repl}");
 }
 
+/// What `check` says about a sent payload: each known field named once in the help, and a
+/// `channel` the agent lacks refused (a channel it has is accepted: docs/testing.md).
+#[test]
+fn sent_payload_fields_and_channels_are_checked_readably() {
+    let program = format!(
+        "{CLEAN}\ntest \"t\" {{\n  send conversation_started {{ channel: \"chat\" }}\n  send conversation_started {{ channel: \"email\" }}\n  send message_received {{ body: \"hi\" }}\n}}\n"
+    );
+    let d = dir(&[("main.agent", program.as_bytes())]);
+    let r = run(d.path(), &["check", "main.agent"]);
+    assert_eq!(r.code, 1);
+    insta::assert_snapshot!(r.stdout);
+}
+
 #[test]
 fn compile_leaves_tests_out_unless_asked() {
     let program = format!(

@@ -1414,3 +1414,45 @@ fn a_name_in_braces_in_a_mock_path_is_a_pattern_segment() {
     let step = super::check_mock(&program, mock, &mut value).expect("the mock checks");
     assert_eq!(path_of(&step), "/orders/{pnr}");
 }
+
+/// `send EVENT { channel: "…" }` says which channel the test's conversation is on
+/// (docs/testing.md): one of the agent's, as `agentc run` requires.
+#[test]
+fn a_sent_event_may_name_one_of_the_agents_channels() {
+    let test = |channel: &str| {
+        format!("{AGENT}test \"t\" {{\n  send conversation_started {{ channel: {channel} }}\n}}\n")
+    };
+    let program = clean(&test("\"voice\""));
+    assert!(matches!(
+        &program.tests[0].steps[0],
+        ir::TestStep::Send {
+            payload: Some(_),
+            ..
+        }
+    ));
+    expect(&test("\"email\""), "E0402", "\"email\"");
+    let unknown = expect(&test("\"chatt\""), "E0217", "\"chatt\"");
+    assert_eq!(unknown.help.as_deref(), Some("did you mean `chat`?"));
+    expect(&test("1"), "E0501", "1");
+}
+
+/// The help for an unknown payload field names each field once (`message_received` has a
+/// `params` of its own, and every event takes `params`).
+#[test]
+fn an_unknown_payload_field_lists_each_known_field_once() {
+    let d = expect(
+        &format!("{AGENT}test \"t\" {{\n  send message_received {{ txet: \"hi\" }}\n}}\n"),
+        "E0204",
+        "txet",
+    );
+    assert_eq!(d.help.as_deref(), Some("did you mean `text`?"));
+    let d = expect(
+        &format!("{AGENT}test \"t\" {{\n  send message_received {{ zzz: \"hi\" }}\n}}\n"),
+        "E0204",
+        "zzz",
+    );
+    assert_eq!(
+        d.help.as_deref(),
+        Some("its payload fields are: text, params, user, caller, channel")
+    );
+}
