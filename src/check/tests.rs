@@ -157,13 +157,13 @@ fn two_agents() {
 #[test]
 fn duplicate_names_share_one_namespace() {
     let d = expect(
-        &with_agent("reply order_id { text: \"x\" }\n"),
+        &with_agent("reply order_id { text: \"x\" }\nreply order_id { text: \"y\" }\n"),
         "E0105",
         "order_id",
     );
     assert_eq!(
         d.labels[1].message.as_deref(),
-        Some("first declared here as a parameter")
+        Some("first declared here as a reply")
     );
     expect(
         &with_agent(
@@ -1455,4 +1455,42 @@ fn an_unknown_payload_field_lists_each_known_field_once() {
         d.help.as_deref(),
         Some("its payload fields are: text, params, user, caller, channel")
     );
+}
+
+/// Parameters have their own namespace (docs/language.md): a task, reply or action may
+/// share a parameter's name, and each use resolves to the one its place names.
+#[test]
+fn parameters_do_not_collide_with_declarations() {
+    let program = clean(
+        "agent a {\n  channels: [chat]\n  params: { refill: text, welcome: text }\n}\n\
+         target pharmacy: http { base_url: \"https://x.example\" }\n\
+         task refill(id: text) on pharmacy { method: POST, path: \"/refills/{id}\" }\n\
+         reply welcome { text: \"Refill {refill ?? \"none\"} for {welcome ?? \"you\"}\" }\n\
+         action order_refill { target: pharmacy, task: refill(refill), on_failure: greet }\n\
+         action greet { target: conversation, task: reply(welcome) }\n\
+         on conversation_started reply welcome\n\
+         on message_received do order_refill\n",
+    );
+    assert!(program.tasks.contains_key("refill"));
+    assert!(program.replies.contains_key("welcome"));
+    assert_eq!(program.agent.params.len(), 2);
+}
+
+/// A name declared twice as two kinds is one error (E0105): the second declaration is not
+/// then reported as missing where it is used, with its own name as the suggestion.
+#[test]
+fn a_name_declared_twice_is_reported_once() {
+    let (sources, checked) = run(&with_agent(
+        "target pharmacy: http { base_url: \"https://x.example\" }\n\
+         action refill { target: pharmacy, task: refill(\"1\") }\n\
+         task refill(id: text) on pharmacy { method: POST, path: \"/refills/{id}\" }\n\
+         on message_received do refill\n",
+    ));
+    let errors: Vec<&str> = checked
+        .diagnostics
+        .iter()
+        .filter(|d| d.is_error())
+        .map(|d| d.code.as_str())
+        .collect();
+    assert_eq!(errors, ["E0105"], "{}", describe(&sources, &checked));
 }
