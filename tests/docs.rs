@@ -10,6 +10,8 @@
 mod agent_blocks;
 #[path = "docs/markdown.rs"]
 mod markdown;
+#[path = "docs/outputs.rs"]
+mod outputs;
 
 use agentc::catalogue::{
     self, ArgSpec, Channel, FieldSpec, Moment, TargetKind, Ty, EVENTS, FUNCTIONS, TARGET_KINDS,

@@ -71,7 +71,10 @@ pub fn blocks(file: &str, doc: &str) -> Vec<Block> {
         offset += line.len();
         let trimmed = line.trim_start();
         let indent = &line[..line.len() - trimmed.len()];
-        let is_fence = trimmed.starts_with("```");
+        // As in CommonMark, a fence's info string has no backtick (```` ```a``` ```` is code).
+        let is_fence = trimmed
+            .strip_prefix("```")
+            .is_some_and(|info| !info.trim_start_matches('`').contains('`'));
         match open.take() {
             None if is_fence => {
                 let info = trimmed
