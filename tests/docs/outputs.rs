@@ -175,3 +175,24 @@ fn rewrite(mut rewrites: Vec<(&Block, String)>) {
         std::fs::write(&path, doc).expect("write the doc");
     }
 }
+
+#[test]
+fn output_markers_parse_and_compare_as_documented() {
+    let marked = Marked::parse("cd tests/data/docs && agentc check acme.agent | grep error")
+        .expect("a full marker");
+    assert_eq!(marked.dir, "tests/data/docs");
+    assert_eq!(marked.shown(), "agentc check acme.agent");
+    assert_eq!(marked.grep.as_deref(), Some("error"));
+    assert!(Marked::parse("cargo run -- check").is_err());
+    assert!(Marked::parse("agentc check \"a b.agent\"").is_err());
+    assert!(Marked::parse("cd tests agentc check").is_err());
+    assert_eq!(
+        stable("1 try 12ms GET http://127.0.0.1:40123/x"),
+        stable("1 try 3ms GET http://127.0.0.1:5/x")
+    );
+    assert_ne!(stable("3 tries"), stable("2 tries"));
+    let doc = "```console\n$ agentc repl a.agent\n```\n\n```text\n$ agentc check\nok\n```\n";
+    let blocks = super::markdown::blocks("sample.md", doc);
+    assert!(blocks.iter().all(|b| shows_a_command(b) && b.marker.is_none()));
+    assert_eq!(split_prompt(&blocks[1].text), (Some("agentc check"), "ok\n"));
+}
