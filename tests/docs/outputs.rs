@@ -193,6 +193,11 @@ fn output_markers_parse_and_compare_as_documented() {
     assert_ne!(stable("3 tries"), stable("2 tries"));
     let doc = "```console\n$ agentc repl a.agent\n```\n\n```text\n$ agentc check\nok\n```\n";
     let blocks = super::markdown::blocks("sample.md", doc);
-    assert!(blocks.iter().all(|b| shows_a_command(b) && b.marker.is_none()));
-    assert_eq!(split_prompt(&blocks[1].text), (Some("agentc check"), "ok\n"));
+    assert!(blocks
+        .iter()
+        .all(|b| shows_a_command(b) && b.marker.is_none()));
+    assert_eq!(
+        split_prompt(&blocks[1].text),
+        (Some("agentc check"), "ok\n")
+    );
 }
