@@ -4,8 +4,8 @@
 //! - `<!-- fragment: declarations -->`, `<!-- fragment: fields -->` (lines inside a block),
 //!   `<!-- fragment: steps -->` (lines of a `test` block) or `<!-- fragment: expression -->`:
 //!   a piece of a program, parsed as what it says (so a typo still fails) but not checked;
-//! - `<!-- expect E0403 -->` (one or more codes): a program that `agentc check` refuses,
-//!   with errors of exactly these codes.
+//! - `<!-- expect E0403 -->` (one or more codes): a program that gets these diagnostics
+//!   (a warning's code may be listed too) and no error of another code.
 
 use super::markdown::{all_blocks, Block};
 use agentc::check::{check_program, MemoryLoader};
@@ -85,8 +85,8 @@ fn clean(diagnostics: Vec<Diagnostic>) -> Result<(), String> {
 
 fn fails_with(diagnostics: &[Diagnostic], codes: &str) -> Result<(), String> {
     let wanted: Vec<&str> = codes.split_whitespace().collect();
+    let found: Vec<&str> = diagnostics.iter().map(|d| d.code.as_str()).collect();
     let errors = errors(diagnostics);
-    let found: Vec<&str> = errors.iter().map(|d| d.code.as_str()).collect();
     let missing: Vec<&&str> = wanted.iter().filter(|c| !found.contains(c)).collect();
     let other: Vec<&Diagnostic> = errors
         .iter()
@@ -96,12 +96,13 @@ fn fails_with(diagnostics: &[Diagnostic], codes: &str) -> Result<(), String> {
     if missing.is_empty() && other.is_empty() {
         return Ok(());
     }
+    let all: Vec<&Diagnostic> = diagnostics.iter().collect();
     Err(format!(
-        "expected errors {codes}, got: {}",
-        if errors.is_empty() {
-            "none".to_string()
+        "expected {codes}, got: {}",
+        if all.is_empty() {
+            "nothing".to_string()
         } else {
-            describe(&errors)
+            describe(&all)
         }
     ))
 }
@@ -137,8 +138,30 @@ reply r { text: \"no agent\" }
         .map(|b| verdict(b).is_ok())
         .collect();
     assert_eq!(verdicts, [false, false, false, false]);
-    let fine = "<!-- fragment: expression -->\n```agent\n1 + 2\n```\n";
-    let block = &super::markdown::blocks("fine.md", fine)[0];
-    assert_eq!(block.line, 2);
-    assert_eq!(verdict(block), Ok(()));
+    let fine = "\
+<!-- fragment: expression -->
+```agent
+1 + 2
+```
+<!-- expect W0602 -->
+```agent
+agent a {
+  channels: [chat]
+}
+reply r { text: \"never sent\" }
+```
+<!-- expect E0201 -->
+```agent
+agent a {
+  channels: [chat]
+}
+reply r { text: \"{nope}\" }
+on conversation_started reply r
+```
+";
+    let blocks = super::markdown::blocks("fine.md", fine);
+    assert_eq!(blocks[0].line, 2);
+    for block in &blocks {
+        assert_eq!(verdict(block), Ok(()), "{}", block.place());
+    }
 }
