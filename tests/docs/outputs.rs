@@ -201,3 +201,29 @@ fn output_markers_parse_and_compare_as_documented() {
         (Some("agentc check"), "ok\n")
     );
 }
+
+/// README.md's `check` example is its tour program with the one binding the text says
+/// changed, so the two cannot drift apart.
+#[test]
+fn the_readme_check_example_is_its_tour_with_one_binding_changed() {
+    let readme = super::markdown::blocks(
+        "README.md",
+        &std::fs::read_to_string(Path::new(ROOT).join("README.md")).expect("README.md"),
+    );
+    let tour = &readme
+        .iter()
+        .find(|b| b.info == "agent")
+        .expect("the README's tour")
+        .text;
+    let (from, to) = (
+        "on call_started do greet_caller",
+        "before call do greet_caller",
+    );
+    assert!(
+        tour.contains(from),
+        "the tour binds `greet_caller` with `{from}`"
+    );
+    let example = std::fs::read_to_string(Path::new(ROOT).join("tests/data/docs/acme.agent"))
+        .expect("tests/data/docs/acme.agent");
+    assert_eq!(example, tour.replace(from, to));
+}
