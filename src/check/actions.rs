@@ -367,6 +367,10 @@ impl<'a> Checker<'a> {
             );
             return None;
         }
+        if self.p.tasks.iter().any(|t| t.name.name == name) {
+            // A task whose name an earlier declaration took: E0105 already says so.
+            return None;
+        }
         let names = self.task_names(target);
         let help = unknown_help(
             name,
@@ -829,7 +833,7 @@ impl<'a> Checker<'a> {
                 "declare `{name}` as {} (or any), or save into another parameter",
                 result.name()
             ));
-            if let Some((Decl::Param, span)) = self.p.names.get(name.as_str()) {
+            if let Some(span) = self.p.param_spans.get(name.as_str()) {
                 d = d.with_secondary(*span, format!("declared {} here", ty.name()));
             }
             self.diags.push(d);

@@ -220,8 +220,10 @@ impl<'a> Checker<'a> {
         is: fn(Decl) -> bool,
         declare: String,
     ) {
-        let help = match self.p.names.get(name) {
-            Some((decl, _)) => format!("`{name}` is {}, not {wanted}", decl.describe()),
+        let declared = self.p.names.get(name).map(|(decl, _)| *decl);
+        let param = self.p.param_spans.contains_key(name).then_some(Decl::Param);
+        let help = match declared.or(param) {
+            Some(decl) => format!("`{name}` is {}, not {wanted}", decl.describe()),
             None => unknown_help(name, self.p.names_of(is), declare),
         };
         self.diags

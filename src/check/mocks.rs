@@ -36,7 +36,7 @@ pub(crate) fn lower(
     let mut evaluate = |expr: &ast::Expr, diags: &mut Vec<Diagnostic>| {
         value(expr).map_err(|found| diags.extend(found)).ok()
     };
-    let path = match evaluate(&mock.path, diags)? {
+    let path = match evaluate(&with_pattern_segments(&mock.path), diags)? {
         Value::Text(path) => Some(path),
         _ => {
             diags.push(bad_step(mock.path.span, "a mock's path must be a text"));
@@ -70,6 +70,34 @@ pub(crate) fn lower(
         body,
         span,
     })
+}
+
+/// A mock's path with each `{name}` kept as written: in a path it is a segment that
+/// matches any one segment (`"/orders/{id}"`), not an interpolation. Other `{expr}`
+/// (`{env("SHOP")}` in a mocks file) are still evaluated.
+fn with_pattern_segments(path: &ast::Expr) -> ast::Expr {
+    let ast::ExprKind::Str(lit) = &path.kind else {
+        return path.clone();
+    };
+    let parts = lit
+        .parts
+        .iter()
+        .map(|part| match part {
+            ast::StrPart::Interp(ast::Expr {
+                kind: ast::ExprKind::Name(name),
+                ..
+            }) => ast::StrPart::Lit(format!("{{{name}}}")),
+            other => other.clone(),
+        })
+        .collect();
+    ast::Expr {
+        kind: ast::ExprKind::Str(ast::StrLit {
+            parts,
+            triple: lit.triple,
+        }),
+        span: path.span,
+        parens: path.parens,
+    }
 }
 
 /// A declared target that has a service to mock or inspect (not `conversation` or `call`).

@@ -1,5 +1,8 @@
 //! The declarations of a whole program gathered from its files, and the one namespace they
 //! share (every name is unique across the program: docs/language.md, "Programs and files").
+//! Parameters have a namespace of their own: a bare word in an expression is always a
+//! parameter, and a field or argument that names a declaration (`target:`, `on_failure:`,
+//! `reply(..)`, a task call) never reads a parameter, so the two cannot be confused.
 
 use super::scope::ROOT_NAMES;
 use crate::diagnostics::{Code, Diagnostic, FileId, Span};
@@ -42,8 +45,10 @@ pub struct Program<'a> {
     pub usecases: Vec<&'a ast::Usecase>,
     pub bindings: Vec<&'a ast::Binding>,
     pub tests: Vec<&'a ast::Test>,
-    /// The first declaration of each name.
+    /// The first declaration of each name (parameters aside).
     pub names: HashMap<&'a str, (Decl, Span)>,
+    /// The first declaration of each parameter.
+    pub param_spans: HashMap<&'a str, Span>,
     /// Each name and what it is, for "`orders` is a target, not a value".
     pub kinds: HashMap<&'a str, &'static str>,
 }
@@ -110,8 +115,15 @@ impl<'a> Program<'a> {
             );
             return;
         }
-        match self.names.get(name.name.as_str()) {
-            Some(&(first, first_span)) => diags.push(
+        let first = if decl == Decl::Param {
+            self.param_spans
+                .get(name.name.as_str())
+                .map(|s| (Decl::Param, *s))
+        } else {
+            self.names.get(name.name.as_str()).copied()
+        };
+        match first {
+            Some((first, first_span)) => diags.push(
                 Diagnostic::new(
                     Code::DuplicateName,
                     format!("the name `{}` is declared twice", name.name),
@@ -122,11 +134,16 @@ impl<'a> Program<'a> {
                     first_span,
                     format!("first declared here as {}", first.describe()),
                 )
-                .with_help(
-                    "rename one of them: targets, tasks, actions, replies, use cases and \
-                     parameters share one namespace across all files of the program",
-                ),
+                .with_help(if decl == Decl::Param {
+                    "rename one of them: each parameter has one name"
+                } else {
+                    "rename one of them: targets, tasks, actions, replies and use cases share \
+                     one namespace across all files of the program (parameters have their own)"
+                }),
             ),
+            None if decl == Decl::Param => {
+                self.param_spans.insert(&name.name, name.span);
+            }
             None => {
                 self.names.insert(&name.name, (decl, name.span));
             }

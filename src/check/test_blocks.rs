@@ -13,6 +13,8 @@ use crate::syntax::ast::{self, Expectation, ExprKind, SendWhat, TestStep};
 
 /// Payload keys every sent event accepts: they fill these scopes.
 const PAYLOAD_SCOPES: [&str; 3] = ["user", "caller", "params"];
+/// The payload key that says which channel a sent event came on.
+const CHANNEL_KEY: &str = "channel";
 
 impl<'a> Checker<'a> {
     pub fn test(&mut self, i: usize) -> Option<ir::Test> {
@@ -209,8 +211,17 @@ impl<'a> Checker<'a> {
             return;
         };
         let mut known: Vec<&str> = spec.payload.iter().map(|(n, _)| *n).collect();
-        known.extend(PAYLOAD_SCOPES);
+        for key in PAYLOAD_SCOPES.into_iter().chain([CHANNEL_KEY]) {
+            // `message_received` has its own `params`: name it once.
+            if !known.contains(&key) {
+                known.push(key);
+            }
+        }
         for entry in entries {
+            if entry.key.name == CHANNEL_KEY {
+                self.sent_channel(&entry.value);
+                continue;
+            }
             if known.contains(&entry.key.name.as_str()) {
                 continue;
             }
@@ -226,6 +237,55 @@ impl<'a> Checker<'a> {
                     format!("its payload fields are: {}", known.join(", ")),
                 )),
             );
+        }
+    }
+
+    /// A sent event's `channel` says which channel the conversation is on: one of the
+    /// agent's, as `agentc run` requires of an event that says where it came from.
+    fn sent_channel(&mut self, value: &ast::Expr) {
+        let written = match &value.kind {
+            ExprKind::Str(lit) => lit.as_plain(),
+            _ => None,
+        };
+        let Some(written) = written else {
+            self.bad_step(
+                value.span,
+                "a payload's `channel` is a text: \"chat\", \"voice\" or \"email\"".into(),
+            );
+            return;
+        };
+        let agent: Vec<&str> = self.env.channels.iter().map(|c| c.name()).collect();
+        match catalogue::Channel::parse(&written) {
+            Some(channel) if self.env.channels.contains(&channel) => {}
+            Some(_) => {
+                let mut d = Diagnostic::new(
+                    Code::ChannelMismatch,
+                    format!(
+                        "the agent does not talk on {written}: its channels are {}",
+                        agent.join(", ")
+                    ),
+                    value.span,
+                )
+                .with_help(format!(
+                    "add `{written}` to the agent's `channels`, or send on one of them"
+                ));
+                if let Some(channels) = self.env.channels_span {
+                    d = d.with_secondary(channels, "the agent's channels");
+                }
+                self.diags.push(d);
+            }
+            None => self.diags.push(
+                Diagnostic::new(
+                    Code::UnknownWord,
+                    format!("`{written}` is not a channel"),
+                    value.span,
+                )
+                .with_help(unknown_help(
+                    &written,
+                    agent.iter().copied(),
+                    format!("the agent's channels are: {}", agent.join(", ")),
+                )),
+            ),
         }
     }
 

@@ -157,13 +157,13 @@ fn two_agents() {
 #[test]
 fn duplicate_names_share_one_namespace() {
     let d = expect(
-        &with_agent("reply order_id { text: \"x\" }\n"),
+        &with_agent("reply order_id { text: \"x\" }\nreply order_id { text: \"y\" }\n"),
         "E0105",
         "order_id",
     );
     assert_eq!(
         d.labels[1].message.as_deref(),
-        Some("first declared here as a parameter")
+        Some("first declared here as a reply")
     );
     expect(
         &with_agent(
@@ -1450,3 +1450,117 @@ fn an_optional_parameter_in_a_declared_path_is_a_warning() {
 }
 
 mod replies;
+
+// ---- mock paths ---------------------------------------------------------------------------
+
+/// `{name}` in a mock's path is a segment matching any one segment, as docs/testing.md
+/// says, in a test block and in a mocks file or the REPL's `:mock` (one lowering).
+#[test]
+fn a_name_in_braces_in_a_mock_path_is_a_pattern_segment() {
+    let program = clean(&with_agent(
+        "target orders: http { base_url: \"https://x.example\" }\n\
+         action look { target: orders, task: get(\"/orders/A-1\") }\n\
+         on message_received do look\n\
+         test \"t\" {\n  mock orders GET \"/orders/{id}/lines/{n}\" -> 200 {}\n}\n",
+    ));
+    let path_of = |step: &ir::TestStep| match step {
+        ir::TestStep::Mock { path, .. } => path.clone(),
+        other => panic!("not a mock: {other:?}"),
+    };
+    assert_eq!(
+        path_of(&program.tests[0].steps[0]),
+        "/orders/{id}/lines/{n}"
+    );
+    let (steps, diagnostics) =
+        crate::syntax::parse_test_steps(FileId::default(), "mock orders GET \"/orders/{pnr}\"\n");
+    assert!(diagnostics.is_empty(), "{diagnostics:?}");
+    let ast::TestStep::Mock(mock) = &steps[0] else {
+        panic!("a mock step: {steps:?}");
+    };
+    let mut value = |expr: &ast::Expr| {
+        let mut found = Vec::new();
+        super::decls::constant(expr, Type::Any, "a mock's value", &mut found).ok_or(found)
+    };
+    let step = super::check_mock(&program, mock, &mut value).expect("the mock checks");
+    assert_eq!(path_of(&step), "/orders/{pnr}");
+}
+
+/// `send EVENT { channel: "…" }` says which channel the test's conversation is on
+/// (docs/testing.md): one of the agent's, as `agentc run` requires.
+#[test]
+fn a_sent_event_may_name_one_of_the_agents_channels() {
+    let test = |channel: &str| {
+        format!("{AGENT}test \"t\" {{\n  send conversation_started {{ channel: {channel} }}\n}}\n")
+    };
+    let program = clean(&test("\"voice\""));
+    assert!(matches!(
+        &program.tests[0].steps[0],
+        ir::TestStep::Send {
+            payload: Some(_),
+            ..
+        }
+    ));
+    expect(&test("\"email\""), "E0402", "\"email\"");
+    let unknown = expect(&test("\"chatt\""), "E0217", "\"chatt\"");
+    assert_eq!(unknown.help.as_deref(), Some("did you mean `chat`?"));
+    expect(&test("1"), "E0501", "1");
+}
+
+/// The help for an unknown payload field names each field once (`message_received` has a
+/// `params` of its own, and every event takes `params`).
+#[test]
+fn an_unknown_payload_field_lists_each_known_field_once() {
+    let d = expect(
+        &format!("{AGENT}test \"t\" {{\n  send message_received {{ txet: \"hi\" }}\n}}\n"),
+        "E0204",
+        "txet",
+    );
+    assert_eq!(d.help.as_deref(), Some("did you mean `text`?"));
+    let d = expect(
+        &format!("{AGENT}test \"t\" {{\n  send message_received {{ zzz: \"hi\" }}\n}}\n"),
+        "E0204",
+        "zzz",
+    );
+    assert_eq!(
+        d.help.as_deref(),
+        Some("its payload fields are: text, params, user, caller, channel")
+    );
+}
+
+/// Parameters have their own namespace (docs/language.md): a task, reply or action may
+/// share a parameter's name, and each use resolves to the one its place names.
+#[test]
+fn parameters_do_not_collide_with_declarations() {
+    let program = clean(
+        "agent a {\n  channels: [chat]\n  params: { refill: text, welcome: text }\n}\n\
+         target pharmacy: http { base_url: \"https://x.example\" }\n\
+         task refill(id: text) on pharmacy { method: POST, path: \"/refills/{id}\" }\n\
+         reply welcome { text: \"Refill {refill ?? \"none\"} for {welcome ?? \"you\"}\" }\n\
+         action order_refill { target: pharmacy, task: refill(refill), on_failure: greet }\n\
+         action greet { target: conversation, task: reply(welcome) }\n\
+         on conversation_started reply welcome\n\
+         on message_received do order_refill\n",
+    );
+    assert!(program.tasks.contains_key("refill"));
+    assert!(program.replies.contains_key("welcome"));
+    assert_eq!(program.agent.params.len(), 2);
+}
+
+/// A name declared twice as two kinds is one error (E0105): the second declaration is not
+/// then reported as missing where it is used, with its own name as the suggestion.
+#[test]
+fn a_name_declared_twice_is_reported_once() {
+    let (sources, checked) = run(&with_agent(
+        "target pharmacy: http { base_url: \"https://x.example\" }\n\
+         action refill { target: pharmacy, task: refill(\"1\") }\n\
+         task refill(id: text) on pharmacy { method: POST, path: \"/refills/{id}\" }\n\
+         on message_received do refill\n",
+    ));
+    let errors: Vec<&str> = checked
+        .diagnostics
+        .iter()
+        .filter(|d| d.is_error())
+        .map(|d| d.code.as_str())
+        .collect();
+    assert_eq!(errors, ["E0105"], "{}", describe(&sources, &checked));
+}

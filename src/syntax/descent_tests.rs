@@ -83,6 +83,26 @@ fn reads_the_benchmark_programs_alone() {
     }
 }
 
+/// `\}` is an escape like `\{` (docs/language.md), in both engines and both string forms.
+#[test]
+fn reads_the_closing_brace_escape() {
+    let text = "reply r { text: \"\\{x\\} and }\", voice: \"\"\"\n  \\}\n  \"\"\" }\n";
+    assert_read_alone(text);
+    let parsed = parse(F, text);
+    let ast::Item::Reply(reply) = &parsed.file.items[0] else {
+        panic!("a reply: {:?}", parsed.file.items);
+    };
+    let texts: Vec<Option<String>> = reply
+        .fields
+        .iter()
+        .map(|f| match &f.value.kind {
+            ast::ExprKind::Str(lit) => lit.as_plain(),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(texts, [Some("{x} and }".into()), Some("}".into())]);
+}
+
 #[test]
 fn gives_up_where_the_builder_reports() {
     let cases = [

@@ -81,7 +81,7 @@ pub fn escape(text: &str, file: FileId, start: usize) -> Result<char, Diagnostic
     let span = Span::new(file, start, start + text.len());
     let bad = |what: String| {
         Diagnostic::new(Code::BadEscape, what, span).with_help(
-            "valid escapes are \\\" \\\\ \\n \\t \\r \\{ and \\u{HEX}; write \\\\ for a backslash",
+            "valid escapes are \\\" \\\\ \\n \\t \\r \\{ \\} and \\u{HEX}; write \\\\ for a backslash",
         )
     };
     let body = &text[1..];
@@ -92,6 +92,7 @@ pub fn escape(text: &str, file: FileId, start: usize) -> Result<char, Diagnostic
         "t" => Ok('\t'),
         "r" => Ok('\r'),
         "{" => Ok('{'),
+        "}" => Ok('}'),
         _ if body.starts_with("u{") => {
             let hex = &body[2..body.len() - 1];
             let code = (1..=6)

@@ -377,3 +377,21 @@ fn replies_choices_languages_one_off_texts_and_hold_music_can_be_expected() {
         "{text}"
     );
 }
+
+/// `send conversation_started { channel: "email" }` (docs/testing.md) puts the test's
+/// conversation on that channel: the binding that looks at it runs.
+#[test]
+fn a_sent_channel_is_the_conversations_channel() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(
+        dir.path().join("main.agent"),
+        "agent desk { channels: [chat, email] }\n\
+         action tag_email { target: conversation, task: add_label(\"by email\") }\n\
+         on conversation_started when conversation.channel == \"email\" do tag_email\n\
+         test \"email\" {\n  send conversation_started { channel: \"email\" }\n  expect label \"by email\"\n}\n",
+    )
+    .unwrap();
+    let (code, text) = output(agentc().current_dir(dir.path()).args(["test", "."]));
+    assert_eq!(code, Some(0), "{text}");
+    assert!(text.ends_with("1 passed, 0 failed\n"), "{text}");
+}

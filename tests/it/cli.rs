@@ -480,6 +480,55 @@ fn the_same_mock_mistake_gets_the_same_code_everywhere() {
     }
 }
 
+/// A `{name}` segment in a mock's path matches any one segment (docs/testing.md) in a
+/// `--mocks` file, a test block and the REPL's `:mock`: `look` asks for `/x`.
+#[test]
+fn a_name_segment_in_a_mock_path_is_a_wildcard_everywhere() {
+    let mock = "mock orders GET \"/{what}\" -> 200 { ok: true }\n";
+    let d = program_with_mocks(mock);
+    let in_a_mocks_file = run_with_mocks(&d, "shop.mocks");
+    assert_eq!(in_a_mocks_file.code, 0, "{}", in_a_mocks_file.stderr);
+    assert!(
+        in_a_mocks_file.stdout.contains("✓ look"),
+        "{}",
+        in_a_mocks_file.stdout
+    );
+    let test_block = format!(
+        "import \"main.agent\"\ntest \"t\" {{\n  {mock}  send message_received {{ text: \"hi\" }}\n  expect request orders GET \"/x\"\n}}\n"
+    );
+    std::fs::write(d.path().join("main_test.agent"), test_block).unwrap();
+    let in_a_test = run(d.path(), &["test", "main_test.agent"]);
+    assert_eq!(
+        in_a_test.code, 0,
+        "{}{}",
+        in_a_test.stdout, in_a_test.stderr
+    );
+    let output = agentc(d.path())
+        .env("NO_COLOR", "1")
+        .env("AGENTC_HISTORY", "/dev/null")
+        .args(["repl", "main.agent"])
+        .write_stdin(format!(
+            ":{mock}:send message_received {{ text: \"hi\" }}\n"
+        ))
+        .output()
+        .unwrap();
+    let in_the_repl = String::from_utf8_lossy(&output.stdout);
+    assert!(in_the_repl.contains("✓ look"), "{in_the_repl}");
+}
+
+/// What `check` says about a sent payload: each known field named once in the help, and a
+/// `channel` the agent lacks refused (a channel it has is accepted: docs/testing.md).
+#[test]
+fn sent_payload_fields_and_channels_are_checked_readably() {
+    let program = format!(
+        "{CLEAN}\ntest \"t\" {{\n  send conversation_started {{ channel: \"chat\" }}\n  send conversation_started {{ channel: \"email\" }}\n  send message_received {{ body: \"hi\" }}\n}}\n"
+    );
+    let d = dir(&[("main.agent", program.as_bytes())]);
+    let r = run(d.path(), &["check", "main.agent"]);
+    assert_eq!(r.code, 1);
+    insta::assert_snapshot!(r.stdout);
+}
+
 #[test]
 fn compile_leaves_tests_out_unless_asked() {
     let program = format!(

@@ -329,13 +329,13 @@ fn empty_blocks_and_an_empty_file() {
 
 #[test]
 fn literals_are_copied_as_written() {
-    let source = "action a { target: conversation, task: set(n: 007, f: 1.50, d: 1500ms, s: \"\\u{1F600} \\{x} \\\"q\\\"\", t: \"\"\"\n      kept\n   as is\"\"\") }\n";
+    let source = "action a { target: conversation, task: set(n: 007, f: 1.50, d: 1500ms, s: \"\\u{1F600} \\{x\\} \\\"q\\\"\", t: \"\"\"\n      kept\n   as is\"\"\") }\n";
     let formatted = fmt(source);
     for literal in [
         "007",
         "1.50",
         "1500ms",
-        "\"\\u{1F600} \\{x} \\\"q\\\"\"",
+        "\"\\u{1F600} \\{x\\} \\\"q\\\"\"",
         "\"\"\"\n      kept\n   as is\"\"\"",
     ] {
         assert!(

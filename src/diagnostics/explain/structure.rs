@@ -145,9 +145,10 @@ on conversation_started reply welcome
     },
     Explanation {
         code: Code::DuplicateName,
-        summary: "Two declarations share a name. Targets, tasks, actions, replies, use cases \
-                  and parameters live in one namespace across all the program's files, so a \
-                  name means one thing. The second label shows the first declaration.",
+        summary: "Two declarations share a name. Targets, tasks, actions, replies and use \
+                  cases live in one namespace across all the program's files, so a name means \
+                  one thing; parameters have a namespace of their own. The second label shows \
+                  the first declaration.",
         fix: "Rename one of them, or delete the copy.",
         wrong: Example::One(
             r#"agent shop {

@@ -96,7 +96,7 @@ on conversation_started reply welcome
     Explanation {
         code: Code::BadEscape,
         summary: "A backslash in a string starts an escape, and this one is not known. The \
-                  escapes are `\\\"` `\\\\` `\\n` `\\t` `\\r` `\\{` and `\\u{HEX}`.",
+                  escapes are `\\\"` `\\\\` `\\n` `\\t` `\\r` `\\{` `\\}` and `\\u{HEX}`.",
         fix: "Drop the backslash, or write `\\\\` for a backslash itself.",
         wrong: Example::One(
             r#"agent shop {

@@ -136,6 +136,7 @@ impl Parser<'_> {
             Some(b't') => '\t',
             Some(b'r') => '\r',
             Some(b'{') => '{',
+            Some(b'}') => '}',
             Some(b'u') if self.text.get(start + 2) == Some(&b'{') => {
                 self.pos += 3;
                 self.skip_text(|b| !b.is_ascii_alphanumeric());
