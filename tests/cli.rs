@@ -609,3 +609,57 @@ fn run_refuses_events_of_a_channel_the_agent_lacks() {
     assert!(out.stdout.contains("m-1    » reply ack"), "{}", out.stdout);
     assert!(!out.stdout.contains("m-2"), "{}", out.stdout);
 }
+
+/// A program that runs, with a test block that does not check (an unknown action).
+const BROKEN_TEST: &str = r#"agent shop {
+  channels: [chat]
+}
+
+reply welcome { text: "Hi! How can I help?" }
+
+on conversation_started reply welcome
+
+test "greets" {
+  send conversation_started {}
+  expect ran no_such_action
+}
+"#;
+
+#[test]
+fn run_starts_despite_a_broken_test_block_that_test_and_check_refuse() {
+    let dir = dir(&[
+        ("shop.agent", BROKEN_TEST.as_bytes()),
+        (
+            "events.jsonl",
+            b"{\"conversation\":\"c\",\"event\":\"conversation_started\",\"payload\":{}}\n",
+        ),
+    ]);
+    let out = run(
+        dir.path(),
+        &[
+            "run",
+            "shop.agent",
+            "--events",
+            "events.jsonl",
+            "--color",
+            "never",
+        ],
+    );
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert!(
+        out.stdout.contains("c    » reply welcome"),
+        "{}",
+        out.stdout
+    );
+    assert!(!out.stderr.contains("no_such_action"), "{}", out.stderr);
+    for command in ["check", "test"] {
+        let out = run(dir.path(), &[command, "shop.agent"]);
+        assert_eq!(out.code, 1, "{command}: {}{}", out.stdout, out.stderr);
+        assert!(
+            out.stdout.contains("no_such_action") || out.stderr.contains("no_such_action"),
+            "{command}: {}{}",
+            out.stdout,
+            out.stderr
+        );
+    }
+}

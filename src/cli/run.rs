@@ -359,7 +359,7 @@ fn load_program(paths: &[PathBuf], imports: &files::ImportRoots) -> Option<ir::P
                     return None;
                 }
             };
-            let checked = check::check_program(&mut sources, *root, &mut loader);
+            let checked = check::check_program_to_run(&mut sources, *root, &mut loader);
             diagnostics = checked.diagnostics;
             checked.program
         }
