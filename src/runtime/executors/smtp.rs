@@ -180,9 +180,16 @@ fn message_id(key: &str) -> String {
     format!("<{local}@agentc>")
 }
 
-fn classify(error: lettre::transport::smtp::Error) -> TaskError {
+fn classify(server: &str, error: lettre::transport::smtp::Error) -> TaskError {
     let message = format!("the SMTP server refused the email: {error}");
-    if error.is_permanent() {
+    if error.is_client() && error.to_string().contains("STARTTLS") {
+        // A configuration error: trying again reaches the same server.
+        TaskError::fatal(format!(
+            "{server} does not offer STARTTLS, which `tls: starttls` (the default) requires: \
+             for a trusted relay (on loopback or a private network) set `tls: none` on the \
+             target; otherwise use `tls: tls` or a server that offers STARTTLS"
+        ))
+    } else if error.is_permanent() {
         TaskError::fatal(message)
     } else if error.is_timeout() {
         TaskError::retryable(format!("the SMTP server timed out: {error}"))
@@ -206,7 +213,7 @@ impl Executor for SmtpExecutor {
                     .await
                     .map_err(|_| TaskError::retryable(format!("{}: timed out", self.server)))?
             }
-            .map_err(classify)?;
+            .map_err(|e| classify(&self.server, e))?;
             let answer = format!(
                 "{} {}",
                 response.code(),
