@@ -524,7 +524,7 @@ impl Runtime {
                 Ok(result) => result.map_err(|e| e.message),
                 Err(_) => Err(format!(
                     "timed out after {}",
-                    super::dispatch::show(timeout)
+                    super::clock::show_duration(timeout)
                 )),
             };
         result.map_err(|e| shared.redactor.redact(&e).into_owned())

@@ -12,7 +12,7 @@
 //! The caller decides on colour (only on a terminal); texts are already redacted, and are
 //! escaped here ([`crate::printable`]).
 
-use super::dispatch::show;
+use super::clock::show_duration as show;
 use super::trace::{ActionStatus, TraceRecord};
 use crate::printable::escape as e;
 use serde_json::Value as Json;
@@ -127,7 +127,8 @@ pub fn render(record: &TraceRecord, colour: bool) -> String {
             let builtin = target == "conversation" || target == "call";
             if !dry_run && !builtin && *attempts > 0 {
                 let tries = if *attempts == 1 { "try" } else { "tries" };
-                line += &format!("  {attempts} {tries} {duration_ms}ms");
+                let took = show(std::time::Duration::from_millis(*duration_ms));
+                line += &format!("  {attempts} {tries} {took}");
             }
             if let Some(request) = request {
                 line += &format!("  {}", p.cyan(&e(request)));
@@ -309,7 +310,7 @@ mod tests {
         };
         assert_eq!(
             render(&action, false),
-            "c-42    ✗ check_order  orders.get_order  3 tries 1200ms  GET https://orders.example/orders/1  HTTP 500"
+            "c-42    ✗ check_order  orders.get_order  3 tries 1s200ms  GET https://orders.example/orders/1  HTTP 500"
         );
         assert!(render(&action, true).contains("\x1b[31m✗\x1b[0m"));
         let end = TraceRecord::End {
