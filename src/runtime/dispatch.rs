@@ -73,15 +73,23 @@ impl Conversation {
             timeout: action.timeout,
         };
         let executor = shared.executors[*target].clone();
-        let described =
-            (shared.tracer.enabled() || shared.dry_run).then(|| executor.describe(&request));
-        if shared.dry_run {
+        let side_effect = match declared {
+            Some(task) => catalogue::method_has_side_effect(&task.method),
+            None => catalogue::target_kind(kind)
+                .and_then(|k| k.task(&action.task))
+                .is_none_or(|t| t.side_effect),
+        };
+        if shared.dry_run && (side_effect || !shared.in_process[*target]) {
             return Outcome {
                 result: Ok(Value::Null),
                 attempts: 0,
-                request: described,
+                request: Some(executor.preview(&request)),
                 dry_run: true,
             };
+        }
+        let described = shared.tracer.enabled().then(|| executor.describe(&request));
+        if let Some(reason) = executor.unavailable() {
+            return not_sent(reason.to_string());
         }
 
         let max_attempts = action.retry.attempts.max(1);

@@ -63,7 +63,7 @@ impl HttpExecutor {
             None => Body::None,
             Some(value) => Body::Json(value.to_json()),
         };
-        let side_effect = !matches!(method, Method::GET | Method::HEAD | Method::OPTIONS);
+        let side_effect = crate::catalogue::method_has_side_effect(method.as_str());
         Ok(Outgoing {
             method,
             url,
@@ -116,6 +116,13 @@ impl Executor for HttpExecutor {
         self.outgoing(request).map_or_else(
             |e| super::describe_invalid(request, &e),
             |out| out.describe(),
+        )
+    }
+
+    fn preview(&self, request: &TaskRequest) -> String {
+        self.outgoing(request).map_or_else(
+            |e| super::describe_invalid(request, &e),
+            |out| out.preview(),
         )
     }
 }

@@ -240,4 +240,17 @@ impl Executor for SmtpExecutor {
             .unwrap_or_default();
         format!("EMAIL via {} to {to}: {subject:?}", self.server)
     }
+
+    fn preview(&self, request: &TaskRequest) -> String {
+        let text = |name| args::text_arg(request, name).ok().flatten();
+        let cc = args::texts_arg(request, "cc").unwrap_or_default();
+        let mut line = self.describe(request);
+        if !cc.is_empty() {
+            line += &format!(" cc {}", cc.join(", "));
+        }
+        if let Some(reply_to) = text("reply_to") {
+            line += &format!(" reply-to {reply_to}");
+        }
+        line + &format!(" body {:?}", text("body").unwrap_or_default())
+    }
 }
