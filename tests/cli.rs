@@ -627,39 +627,44 @@ test "greets" {
 
 #[test]
 fn run_starts_despite_a_broken_test_block_that_test_and_check_refuse() {
-    let dir = dir(&[
-        ("shop.agent", BROKEN_TEST.as_bytes()),
-        (
-            "events.jsonl",
-            b"{\"conversation\":\"c\",\"event\":\"conversation_started\",\"payload\":{}}\n",
-        ),
-    ]);
-    let out = run(
-        dir.path(),
-        &[
+    // A test that does not check, and one that does not even parse.
+    let unparsable = BROKEN_TEST.replace("expect ran no_such_action", "expect ran");
+    for (source, mistake) in [
+        (BROKEN_TEST, "no_such_action"),
+        (unparsable.as_str(), "E0001"),
+    ] {
+        let dir = dir(&[
+            ("shop.agent", source.as_bytes()),
+            (
+                "events.jsonl",
+                b"{\"conversation\":\"c\",\"event\":\"conversation_started\",\"payload\":{}}\n",
+            ),
+        ]);
+        let args = [
             "run",
             "shop.agent",
             "--events",
             "events.jsonl",
             "--color",
             "never",
-        ],
-    );
-    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
-    assert!(
-        out.stdout.contains("c    » reply welcome"),
-        "{}",
-        out.stdout
-    );
-    assert!(!out.stderr.contains("no_such_action"), "{}", out.stderr);
-    for command in ["check", "test"] {
-        let out = run(dir.path(), &[command, "shop.agent"]);
-        assert_eq!(out.code, 1, "{command}: {}{}", out.stdout, out.stderr);
+        ];
+        let out = run(dir.path(), &args);
+        assert_eq!(out.code, 0, "{mistake}: {}{}", out.stdout, out.stderr);
         assert!(
-            out.stdout.contains("no_such_action") || out.stderr.contains("no_such_action"),
-            "{command}: {}{}",
-            out.stdout,
-            out.stderr
+            out.stdout.contains("c    » reply welcome"),
+            "{}",
+            out.stdout
         );
+        assert!(!out.stderr.contains(mistake), "{}", out.stderr);
+        for command in ["check", "test"] {
+            let out = run(dir.path(), &[command, "shop.agent"]);
+            assert_eq!(out.code, 1, "{command}: {}{}", out.stdout, out.stderr);
+            assert!(
+                out.stdout.contains(mistake) || out.stderr.contains(mistake),
+                "{command}: {}{}",
+                out.stdout,
+                out.stderr
+            );
+        }
     }
 }

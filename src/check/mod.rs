@@ -171,9 +171,15 @@ fn check_with_cache(
     let mut diagnostics = Vec::new();
     for id in &loaded.files {
         let parsed = cache.get(*id);
+        if tests == Tests::Checked || parsed.diagnostics.is_empty() {
+            diagnostics.extend(parsed.diagnostics.iter().cloned());
+            continue;
+        }
+        let broken = crate::syntax::test_block_ranges(&sources.get(*id).text);
         let in_a_test = |d: &Diagnostic| {
-            tests == Tests::Left
-                && parsed.file.items.iter().any(|item| match item {
+            let at = d.span().start as usize;
+            broken.iter().any(|range| range.contains(&at))
+                || parsed.file.items.iter().any(|item| match item {
                     Item::Test(t) => t.span.start <= d.span().start && d.span().end <= t.span.end,
                     _ => false,
                 })
