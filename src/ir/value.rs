@@ -145,6 +145,12 @@ mod tests {
     use super::*;
 
     #[test]
+    fn durations_print_as_the_language_writes_them() {
+        assert_eq!(Value::Duration(330_000).to_string(), "5m30s");
+        assert_eq!(Value::Duration(250).to_string(), "250ms");
+    }
+
+    #[test]
     fn numbers_print_as_people_read_them() {
         let shown = |n: f64| Value::Number(n).to_string();
         assert_eq!(shown(0.1 + 0.2), "0.3");
