@@ -1137,6 +1137,75 @@ async fn dry_run_describes_every_external_task_and_sends_nothing() {
 }
 
 #[tokio::test]
+async fn a_dry_run_lets_reads_of_an_in_process_target_through_and_holds_back_side_effects() {
+    let declared = |name: &str, method: &str| ir::TaskDef {
+        name: name.into(),
+        target: "orders".into(),
+        params: vec![],
+        method: method.into(),
+        path: text("/orders/1"),
+        query: None,
+        body: None,
+        headers: None,
+        result: None,
+    };
+    let mut ir = http_target(Ir::new(&[Channel::Chat]), None, None);
+    for (name, method) in [("fetch", "GET"), ("cancel", "DELETE")] {
+        ir.0.tasks.insert(name.into(), declared(name, method));
+    }
+    let mut ir = ir.action(get_order()).action(action(
+        "create",
+        "orders",
+        "http",
+        "post",
+        vec![("path", text("/tickets"))],
+    ));
+    for name in ["fetch", "cancel"] {
+        let mut run = action(name, "orders", "http", name, vec![]);
+        run.task.declared = true;
+        ir = ir.action(run);
+    }
+    let ir = ir.on(
+        "conversation_started",
+        &["get_order", "create", "fetch", "cancel"],
+    );
+    let fake = Fake::new(vec![
+        ok_body(serde_json::json!({})),
+        ok_body(serde_json::json!({})),
+    ]);
+    let trace = TraceBuffer::new();
+    let rt = Runtime::builder(ir.0)
+        .trace(Arc::new(trace.clone()))
+        .env(MapEnv::default())
+        .executor("orders", fake.clone())
+        .in_process("orders")
+        .dry_run(true)
+        .build()
+        .unwrap();
+    rt.send(ev("c1", "conversation_started", serde_json::json!({})));
+    rt.finish().await;
+    let sent: Vec<String> = fake.calls().iter().map(|(r, _)| r.task.clone()).collect();
+    assert_eq!(sent, ["get", "request"], "the two reads went through");
+    let held: Vec<(String, bool)> = trace
+        .records()
+        .into_iter()
+        .filter_map(|r| match r {
+            TraceRecord::Action {
+                action, dry_run, ..
+            } => Some((action, dry_run)),
+            _ => None,
+        })
+        .collect();
+    let expected = [
+        ("get_order", false),
+        ("create", true),
+        ("fetch", false),
+        ("cancel", true),
+    ];
+    assert_eq!(held, expected.map(|(a, d)| (a.to_string(), d)));
+}
+
+#[tokio::test]
 async fn a_target_that_cannot_be_set_up_fails_its_actions_only() {
     let ir = Ir::new(&[Channel::Chat])
         .target(
