@@ -1500,12 +1500,21 @@ action refund {
   task: post("/refunds", body: { order: order.body.id, amount: order.body.total, token: secret("ORDERS_TOKEN") })
 }
 
+target db: sql {
+  url: "sqlite://desk.sqlite"
+}
+
+action note {
+  target: db
+  task: insert("refunds", { order: order.body.id, amount: order.body.total })
+}
+
 action tell {
   target: mail
   task: send_email(to: "ana@example.com", subject: "Refund for {order.body.id}", body: "Dear Ana,\nwe refunded {order.body.total}.")
 }
 
-on message_received do look, refund, tell
+on message_received do look, refund, note, tell
 "#;
 
     fn dry_run_refund(args: &[&str]) -> (String, String, i32) {
@@ -1530,6 +1539,10 @@ on message_received do look, refund, tell
             ))
             .output()
             .unwrap();
+        assert!(
+            !dir.path().join("desk.sqlite").exists(),
+            "a dry run touches no SQL file"
+        );
         let text = |b: Vec<u8>| String::from_utf8(b).unwrap();
         (
             text(output.stdout),
@@ -1546,7 +1559,7 @@ on message_received do look, refund, tell
             .into_iter()
             .filter(|r| r["type"] == "action")
             .collect();
-        let [look, refund, tell] = actions.as_slice() else {
+        let [look, refund, note, tell] = actions.as_slice() else {
             panic!("{stdout}");
         };
         // The read went through, to the mock, and its answer was saved.
@@ -1555,7 +1568,7 @@ on message_received do look, refund, tell
         assert_eq!(look["attempts"], 1, "{look}");
         assert_eq!(look["value"]["body"]["id"], "A-1", "{look}");
         // The side effects were held back, with what they would send.
-        for held in [refund, tell] {
+        for held in [refund, note, tell] {
             assert_eq!(held["dry_run"], true, "{held}");
             assert_eq!(held["attempts"], 0, "{held}");
         }
@@ -1565,6 +1578,8 @@ on message_received do look, refund, tell
             "{request}"
         );
         assert!(request.contains(r#""token":"[redacted]""#), "{request}");
+        let row = note["request"].as_str().unwrap();
+        assert!(row.ends_with(r#"bound to ["A-1",59.7]"#), "{row}");
         let email = tell["request"].as_str().unwrap();
         assert!(email.contains("Refund for A-1"), "{email}");
         assert!(
@@ -1581,7 +1596,12 @@ on message_received do look, refund, tell
         let (stdout, stderr, code) = dry_run_refund(&[]);
         assert_eq!(code, 0, "{stdout}{stderr}");
         assert!(!stderr.contains("not set"), "{stderr}");
-        for line in ["◦ would run look", "◦ would run refund", "◦ would run tell"] {
+        for line in [
+            "◦ would run look",
+            "◦ would run refund",
+            "◦ would run note",
+            "◦ would run tell",
+        ] {
             assert!(stdout.contains(line), "{line}: {stdout}");
         }
         assert!(
