@@ -166,6 +166,15 @@ pub const USECASE_FIELDS: &[FieldSpec] = &[
     ),
 ];
 
+/// Whether a request with this HTTP method changes something outside the process, as a
+/// catalogue task's `side_effect` says: it carries an idempotency key, and a dry run holds
+/// it back. GET, HEAD and OPTIONS only read.
+pub fn method_has_side_effect(method: &str) -> bool {
+    !["GET", "HEAD", "OPTIONS"]
+        .iter()
+        .any(|read| method.eq_ignore_ascii_case(read))
+}
+
 /// The fields of a declared `task` (on a kind whose `declared_tasks` is set).
 pub const DECLARED_TASK_FIELDS: &[FieldSpec] = &[
     FieldSpec::required(

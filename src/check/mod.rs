@@ -113,7 +113,39 @@ pub struct Checked {
 /// recursively, its imports (added to `sources` through `loader`), checks the whole, and
 /// lowers it to the IR when there is no error.
 pub fn check_program(sources: &mut SourceMap, root: FileId, loader: &mut dyn Loader) -> Checked {
-    check_with_cache(sources, root, loader, &mut ParseCache::default()).0
+    check_with_cache(
+        sources,
+        root,
+        loader,
+        &mut ParseCache::default(),
+        Tests::Checked,
+    )
+    .0
+}
+
+/// [`check_program`] for what `agentc run` runs: the `test` blocks are left out (not
+/// checked, not lowered, their syntax errors not reported), so a mistake in a test does
+/// not stop the program; `agentc test` and `agentc check` still report it.
+pub fn check_program_to_run(
+    sources: &mut SourceMap,
+    root: FileId,
+    loader: &mut dyn Loader,
+) -> Checked {
+    check_with_cache(
+        sources,
+        root,
+        loader,
+        &mut ParseCache::default(),
+        Tests::Left,
+    )
+    .0
+}
+
+/// Whether a check covers the program's `test` blocks.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Tests {
+    Checked,
+    Left,
 }
 
 /// [`check_program`] keeping parses in `cache` across calls (the REPL checks the program
@@ -126,7 +158,7 @@ pub fn check_program_cached(
     cache: &mut ParseCache,
 ) -> Checked {
     cache.new_sources();
-    check_with_cache(sources, root, loader, cache).0
+    check_with_cache(sources, root, loader, cache, Tests::Checked).0
 }
 
 /// Also returns the program's files, root first.
@@ -135,15 +167,33 @@ fn check_with_cache(
     root: FileId,
     loader: &mut dyn Loader,
     cache: &mut ParseCache,
+    tests: Tests,
 ) -> (Checked, Vec<FileId>) {
     let loaded = load::load(sources, root, loader, cache);
     let mut diagnostics = Vec::new();
     for id in &loaded.files {
-        diagnostics.extend(cache.get(*id).diagnostics.iter().cloned());
+        let parsed = cache.get(*id);
+        if tests == Tests::Checked || parsed.diagnostics.is_empty() {
+            diagnostics.extend(parsed.diagnostics.iter().cloned());
+            continue;
+        }
+        let broken = crate::syntax::test_block_ranges(&sources.get(*id).text);
+        let in_a_test = |d: &Diagnostic| {
+            let at = d.span().start as usize;
+            broken.iter().any(|range| range.contains(&at))
+                || parsed.file.items.iter().any(|item| match item {
+                    Item::Test(t) => t.span.start <= d.span().start && d.span().end <= t.span.end,
+                    _ => false,
+                })
+        };
+        diagnostics.extend(parsed.diagnostics.iter().filter(|d| !in_a_test(d)).cloned());
     }
     diagnostics.extend(loaded.diagnostics);
     let files: Vec<&ast::File> = loaded.files.iter().map(|id| &cache.get(*id).file).collect();
-    let program = program::Program::collect(&files, root, &mut diagnostics);
+    let mut program = program::Program::collect(&files, root, &mut diagnostics);
+    if tests == Tests::Left {
+        program.tests.clear();
+    }
     let paths: Vec<(FileId, String)> = loaded
         .files
         .iter()
@@ -276,7 +326,8 @@ impl Found {
         loader: &mut dyn Loader,
         cache: &mut ParseCache,
     ) {
-        let (mut checked, program_files) = check_with_cache(sources, root, loader, cache);
+        let (mut checked, program_files) =
+            check_with_cache(sources, root, loader, cache, Tests::Checked);
         self.reached.extend(program_files);
         checked
             .diagnostics

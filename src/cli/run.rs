@@ -36,7 +36,8 @@ pub struct Args {
     /// How the trace is printed.
     #[arg(long, value_enum, default_value_t = TraceFormat::Human)]
     pub trace: TraceFormat,
-    /// Send nothing: print what every external task would send instead.
+    /// Hold back every side effect (requests that change something, emails, SMS, SQL
+    /// writes) and print what it would send; with `--mocks`, reads are answered by the mocks.
     #[arg(long)]
     pub dry_run: bool,
     /// A file of `mock` statements: external targets talk to local mock services instead
@@ -140,11 +141,15 @@ async fn run_async(args: Args) -> ExitCode {
         };
         for target in program.targets.values() {
             if let Some(fields) = services.redirect(target) {
-                builder = builder.override_fields(&target.name, fields);
+                builder = builder
+                    .override_fields(&target.name, fields)
+                    .in_process(&target.name);
             }
         }
-        builder = builder.env(PlaceholderSecrets);
         _mocks = Some(services);
+    }
+    if args.mocks.is_some() || args.dry_run {
+        builder = builder.env(PlaceholderSecrets);
     }
     let runtime = match builder.build() {
         Ok(runtime) => runtime,
@@ -298,8 +303,9 @@ impl TraceSink for PrintSink {
     }
 }
 
-/// With mock services nothing real receives a secret, so a missing one need not stop the
-/// demo: it reads as `mock-NAME`.
+/// With mock services, or in a dry run, nothing real receives a secret, so a missing one
+/// need not stop the demo: it reads as `mock-NAME`, which the redactor registers like any
+/// secret (it is shown `[redacted]`).
 struct PlaceholderSecrets;
 
 impl Environment for PlaceholderSecrets {
@@ -359,7 +365,7 @@ fn load_program(paths: &[PathBuf], imports: &files::ImportRoots) -> Option<ir::P
                     return None;
                 }
             };
-            let checked = check::check_program(&mut sources, *root, &mut loader);
+            let checked = check::check_program_to_run(&mut sources, *root, &mut loader);
             diagnostics = checked.diagnostics;
             checked.program
         }

@@ -7,7 +7,9 @@ mod value;
 mod walk;
 
 pub use read::{from_json, MAX_NESTING};
-pub use value::{mebibytes, readable, Breach, Measure, ParseError, Value, ValueBounds};
+pub use value::{
+    duration_text, mebibytes, readable, Breach, Measure, ParseError, Value, ValueBounds,
+};
 
 use crate::catalogue::Channel;
 use crate::diagnostics::Span;

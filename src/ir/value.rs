@@ -101,13 +101,40 @@ fn number_to_json(n: f64) -> serde_json::Value {
     }
 }
 
+/// The units a duration prints with, largest first, in milliseconds.
+const DURATION_UNITS: [(&str, u64); 5] = [
+    ("d", 86_400_000),
+    ("h", 3_600_000),
+    ("m", 60_000),
+    ("s", 1_000),
+    ("ms", 1),
+];
+
+/// The one way a duration is written for people (values, the timeline, messages): each
+/// unit that is not zero, largest first (`250ms`, `5s`, `5m30s`, `1d2h`, `1s500ms`; `0ms`).
+/// The language reads it back as a literal, and so do `--grace` and event payloads.
+pub fn duration_text(ms: u64) -> String {
+    if ms == 0 {
+        return "0ms".to_string();
+    }
+    let mut rest = ms;
+    let mut text = String::new();
+    for (unit, size) in DURATION_UNITS {
+        if rest >= size {
+            text += &format!("{}{unit}", rest / size);
+            rest %= size;
+        }
+    }
+    text
+}
+
 impl std::fmt::Display for Value {
     /// Texts print bare (as in interpolation); everything else as JSON.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Value::Text(s) => f.write_str(s),
             Value::Null => f.write_str("null"),
-            Value::Duration(ms) => write!(f, "{ms}ms"),
+            Value::Duration(ms) => f.write_str(&duration_text(*ms)),
             other => write!(f, "{}", other.to_json()),
         }
     }
@@ -116,6 +143,12 @@ impl std::fmt::Display for Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn durations_print_as_the_language_writes_them() {
+        assert_eq!(Value::Duration(330_000).to_string(), "5m30s");
+        assert_eq!(Value::Duration(250).to_string(), "250ms");
+    }
 
     #[test]
     fn numbers_print_as_people_read_them() {

@@ -72,6 +72,12 @@ pub fn millis(duration: Duration) -> u64 {
     u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
 }
 
+/// A `Duration` as people read it: [`crate::ir::duration_text`], which [`parse_duration`]
+/// reads back.
+pub fn show_duration(duration: Duration) -> String {
+    crate::ir::duration_text(millis(duration))
+}
+
 fn far_future() -> Instant {
     Instant::now() + Duration::from_secs(86_400 * 365)
 }
@@ -113,6 +119,30 @@ pub fn parse_duration(text: &str) -> Option<Duration> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn durations_print_with_each_unit_largest_first() {
+        let shown = [250, 5_000, 330_000, 3_600_000, 1_500, 93_600_000, 0]
+            .map(|ms| show_duration(Duration::from_millis(ms)));
+        assert_eq!(
+            shown,
+            ["250ms", "5s", "5m30s", "1h", "1s500ms", "1d2h", "0ms"]
+        );
+    }
+
+    proptest::proptest! {
+        /// What a duration prints as (values, the timeline) reads back as the same
+        /// duration: through this parser (`--grace`, event payloads) and as a literal.
+        #[test]
+        fn printed_durations_read_back(ms in 0..=u64::MAX / 2) {
+            let text = crate::ir::duration_text(ms);
+            proptest::prop_assert_eq!(parse_duration(&text), Some(Duration::from_millis(ms)));
+            let (expr, diagnostics) = crate::syntax::parse_expr(crate::diagnostics::FileId(0), &text);
+            proptest::prop_assert!(diagnostics.is_empty(), "{text}: {diagnostics:?}");
+            let kind = expr.map(|e| e.kind);
+            proptest::prop_assert_eq!(kind, Some(crate::syntax::ast::ExprKind::Duration(ms)));
+        }
+    }
 
     #[test]
     fn durations_parse_like_the_language() {

@@ -2,6 +2,7 @@
 //! call per try with a timeout, retries with back-off, `Retry-After` honoured, and a declared
 //! task's `result` computed from the response.
 
+use super::clock::show_duration as show;
 use super::conversation::{Conversation, EventCtx, Outcome};
 use super::effects::{TaskError, TaskRequest};
 use super::plan::ActionKind;
@@ -11,7 +12,6 @@ use crate::ir::{self, Expr, TaskDef, Value};
 use futures::FutureExt;
 use indexmap::IndexMap;
 use std::panic::AssertUnwindSafe;
-use std::time::Duration;
 
 /// What a task sends: the task's name, its arguments by name, its extra positional
 /// arguments, and a declared task's own arguments (for its `result` mapping).
@@ -73,15 +73,23 @@ impl Conversation {
             timeout: action.timeout,
         };
         let executor = shared.executors[*target].clone();
-        let described =
-            (shared.tracer.enabled() || shared.dry_run).then(|| executor.describe(&request));
-        if shared.dry_run {
+        let side_effect = match declared {
+            Some(task) => catalogue::method_has_side_effect(&task.method),
+            None => catalogue::target_kind(kind)
+                .and_then(|k| k.task(&action.task))
+                .is_none_or(|t| t.side_effect),
+        };
+        if shared.dry_run && (side_effect || !shared.in_process[*target]) {
             return Outcome {
                 result: Ok(Value::Null),
                 attempts: 0,
-                request: described,
+                request: Some(executor.preview(&request)),
                 dry_run: true,
             };
+        }
+        let described = shared.tracer.enabled().then(|| executor.describe(&request));
+        if let Some(reason) = executor.unavailable() {
+            return not_sent(reason.to_string());
         }
 
         let max_attempts = action.retry.attempts.max(1);
@@ -333,35 +341,5 @@ fn placeholder_name(expr: &Expr) -> String {
         .to_string(),
         Expr::Field(base, field) => format!("{}.{field}", placeholder_name(base)),
         _ => "…".to_string(),
-    }
-}
-
-/// `250ms`, `5s`, `2m30s`, `1h`.
-pub(crate) fn show(duration: Duration) -> String {
-    let ms = duration.as_millis();
-    if ms < 1_000 || !ms.is_multiple_of(1_000) {
-        return format!("{ms}ms");
-    }
-    let s = ms / 1_000;
-    let parts = [(s / 3_600, "h"), (s / 60 % 60, "m"), (s % 60, "s")];
-    parts
-        .iter()
-        .filter(|(n, _)| *n > 0)
-        .map(|(n, unit)| format!("{n}{unit}"))
-        .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::show;
-    use std::time::Duration;
-
-    #[test]
-    fn durations_show_as_written_in_the_language() {
-        let ms = |n| show(Duration::from_millis(n));
-        assert_eq!(
-            [ms(250), ms(5_000), ms(150_000), ms(3_600_000), ms(1_500)],
-            ["250ms", "5s", "2m30s", "1h", "1500ms"]
-        );
     }
 }

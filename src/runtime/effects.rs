@@ -56,4 +56,15 @@ pub trait Executor: Send + Sync {
     /// A one-line summary of what `execute` would send (`POST https://…/orders`), for traces
     /// and dry runs. Never contains a secret.
     fn describe(&self, request: &TaskRequest) -> String;
+    /// What a dry run holds back, on one line: [`Self::describe`] and what the request
+    /// carries (a body, an email's subject and body, an SMS's text). It may hold a secret's
+    /// value: the trace redacts it, as it redacts every record.
+    fn preview(&self, request: &TaskRequest) -> String {
+        self.describe(request)
+    }
+    /// Why this executor can send nothing at all (its target could not be set up): its
+    /// actions then fail before any try. `None` for an executor that works.
+    fn unavailable(&self) -> Option<&str> {
+        None
+    }
 }

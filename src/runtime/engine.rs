@@ -43,6 +43,9 @@ pub(crate) struct Shared {
     pub clock: Clock,
     pub limits: Limits,
     pub dry_run: bool,
+    /// Per target, in `Plan::targets` order: its executor reaches nothing outside the
+    /// process (a mock service), so a dry run lets its reads through.
+    pub in_process: Vec<bool>,
     /// The longest `Retry-After` honoured; a longer one fails the action.
     pub max_retry_after: Duration,
     pending: Pending,
@@ -142,6 +145,7 @@ pub struct RuntimeBuilder {
     clock: ClockMode,
     start_time: Option<jiff::Timestamp>,
     dry_run: bool,
+    in_process: std::collections::HashSet<String>,
     limits: Limits,
     max_retry_after: Duration,
     resumed: HashMap<String, ConversationState>,
@@ -192,9 +196,17 @@ impl RuntimeBuilder {
         self.start_time = Some(at);
         self
     }
-    /// Describe every external task instead of running it.
+    /// Hold back every external task with a side effect (the catalogue's `side_effect`, a
+    /// declared task's method), and every read of a target not [`Self::in_process`]: each
+    /// is traced with what it would send.
     pub fn dry_run(mut self, dry_run: bool) -> Self {
         self.dry_run = dry_run;
+        self
+    }
+    /// Says that `target`'s executor reaches nothing outside the process (its fields point
+    /// it at mock services): a dry run lets its reads through.
+    pub fn in_process(mut self, target: &str) -> Self {
+        self.in_process.insert(target.to_string());
         self
     }
     pub fn limits(mut self, limits: Limits) -> Self {
@@ -262,6 +274,11 @@ impl RuntimeBuilder {
             executors.push(executor);
         }
         let start = self.start_time.unwrap_or_else(jiff::Timestamp::now);
+        let in_process = plan
+            .targets
+            .iter()
+            .map(|t| self.in_process.contains(t))
+            .collect();
         let shared = Shared {
             plan,
             executors,
@@ -271,6 +288,7 @@ impl RuntimeBuilder {
             clock: Clock::new(self.clock, start),
             limits: self.limits,
             dry_run: self.dry_run,
+            in_process,
             max_retry_after: self.max_retry_after,
             pending: Pending::default(),
             setup_runs: AtomicUsize::new(0),
@@ -319,6 +337,9 @@ impl Executor for Unavailable {
     }
     fn describe(&self, request: &TaskRequest) -> String {
         format!("{}.{} (unavailable)", request.target, request.task)
+    }
+    fn unavailable(&self) -> Option<&str> {
+        Some(&self.0)
     }
 }
 
@@ -372,6 +393,7 @@ impl Runtime {
             clock: ClockMode::Tokio,
             start_time: None,
             dry_run: false,
+            in_process: Default::default(),
             limits: Limits::default(),
             max_retry_after: Duration::from_secs(60),
             resumed: HashMap::new(),
@@ -524,7 +546,7 @@ impl Runtime {
                 Ok(result) => result.map_err(|e| e.message),
                 Err(_) => Err(format!(
                     "timed out after {}",
-                    super::dispatch::show(timeout)
+                    super::clock::show_duration(timeout)
                 )),
             };
         result.map_err(|e| shared.redactor.redact(&e).into_owned())

@@ -32,9 +32,8 @@ mod secrets;
 pub mod timeline;
 mod trace;
 
-pub use clock::{parse_duration, ClockMode};
+pub use clock::{parse_duration, show_duration, ClockMode};
 pub use conversation::ConversationState;
-pub(crate) use dispatch::show as show_duration;
 pub(crate) use engine::panic_message;
 pub use engine::{ExecutorFactory, Runtime, RuntimeBuilder};
 pub use eval::{eval_constant, Context, EvalError, Evaluator, Limits, Scopes};

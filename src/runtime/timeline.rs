@@ -12,7 +12,7 @@
 //! The caller decides on colour (only on a terminal); texts are already redacted, and are
 //! escaped here ([`crate::printable`]).
 
-use super::dispatch::show;
+use super::clock::show_duration as show;
 use super::trace::{ActionStatus, ChoiceRecord, TraceRecord};
 use crate::printable::escape as e;
 use serde_json::Value as Json;
@@ -127,7 +127,8 @@ pub fn render(record: &TraceRecord, colour: bool) -> String {
             let builtin = target == "conversation" || target == "call";
             if !dry_run && !builtin && *attempts > 0 {
                 let tries = if *attempts == 1 { "try" } else { "tries" };
-                line += &format!("  {attempts} {tries} {duration_ms}ms");
+                let took = show(std::time::Duration::from_millis(*duration_ms));
+                line += &format!("  {attempts} {tries} {took}");
             }
             if let Some(request) = request {
                 line += &format!("  {}", p.cyan(&e(request)));
@@ -136,7 +137,8 @@ pub fn render(record: &TraceRecord, colour: bool) -> String {
                 line += &format!(" → {} = {}", e(param), inline(value));
             }
             if let Some(error) = error {
-                line += &format!("  {}", p.red(&e(error)));
+                let error = without_request(error, request.as_deref());
+                line += &format!("  {}", p.red(&e(&first_line(error))));
             }
             line
         }
@@ -270,6 +272,42 @@ pub fn render(record: &TraceRecord, colour: bool) -> String {
     }
 }
 
+/// An error without the `METHOD URL` it starts with when the line shows that request
+/// already (`GET https://… answered 503` → `answered 503`).
+fn without_request<'a>(error: &'a str, request: Option<&str>) -> &'a str {
+    let Some(request) = request else {
+        return error;
+    };
+    let mut words = request.splitn(3, ' ');
+    let (Some(method), Some(url)) = (words.next(), words.next()) else {
+        return error;
+    };
+    error
+        .strip_prefix(method)
+        .and_then(|rest| rest.strip_prefix(' '))
+        .and_then(|rest| rest.strip_prefix(url))
+        .map_or(error, |rest| rest.trim_start_matches([':', ' ']))
+}
+
+/// Longest error shown on a timeline line before it is cut.
+const MAX_ERROR: usize = 200;
+
+/// An error on one line: cut at its first line break, or at [`MAX_ERROR`] characters, with
+/// what was left out counted (`… (+812 bytes)`); an HTML page a service answered with is
+/// one of those.
+fn first_line(error: &str) -> String {
+    let line = error.lines().next().unwrap_or("").trim_end();
+    let line = match line.char_indices().nth(MAX_ERROR) {
+        Some((end, _)) => &line[..end],
+        None => line,
+    };
+    let left = error.len() - line.len();
+    if left == 0 || error[line.len()..].trim().is_empty() {
+        return error.trim_end().to_string();
+    }
+    format!("{line}… (+{left} bytes)")
+}
+
 /// A text as the timeline quotes it (`"Hi Maya!"`), escaped.
 fn quoted(text: &str) -> String {
     e(&format!("{text:?}")).into_owned()
@@ -329,7 +367,7 @@ mod tests {
         };
         assert_eq!(
             render(&action, false),
-            "c-42    ✗ check_order  orders.get_order  3 tries 1200ms  GET https://orders.example/orders/1  HTTP 500"
+            "c-42    ✗ check_order  orders.get_order  3 tries 1s200ms  GET https://orders.example/orders/1  HTTP 500"
         );
         assert!(render(&action, true).contains("\x1b[31m✗\x1b[0m"));
         let end = TraceRecord::End {

@@ -42,30 +42,38 @@ pub fn number(text: &str, file: FileId, start: usize) -> Result<NumberValue, Dia
         }
         return Ok(NumberValue::Number(value));
     }
-    let Some(&(_, scale)) = UNITS.iter().find(|(unit, _)| *unit == suffix) else {
-        let first_unit_char = suffix
-            .chars()
-            .next()
-            .is_some_and(|c| c.is_ascii_alphabetic());
-        let message = if first_unit_char {
-            format!("unknown duration unit `{suffix}` in `{text}`")
-        } else {
-            format!("invalid number `{text}`")
-        };
-        return Err(Diagnostic::new(Code::BadLiteral, message, span)
-            .with_label_message("not a number or a duration")
-            .with_help("durations end in `ms`, `s`, `m`, `h` or `d` (`250ms`, `5s`, `3m`); a name cannot start with a digit"));
+    let Some((first_unit, rest)) = split_unit(suffix) else {
+        return Err(bad_unit(text, suffix, span));
     };
-    let millis = value * scale;
-    if millis.fract() != 0.0 {
+    let Some(&(_, scale)) = UNITS.iter().find(|(unit, _)| *unit == first_unit) else {
+        return Err(bad_unit(text, suffix, span));
+    };
+    // Whole numbers are read exactly; a fraction (`1.5s`) through f64.
+    let first = match digits.parse::<u128>() {
+        Ok(whole) => whole.saturating_mul(scale as u128),
+        Err(_) => {
+            let millis = value * scale;
+            if millis.fract() != 0.0 {
+                return Err(Diagnostic::new(
+                    Code::BadLiteral,
+                    format!("duration `{text}` is not a whole number of milliseconds"),
+                    span,
+                )
+                .with_help("use a smaller unit, e.g. `1500ms` instead of `1.5005s`"));
+            }
+            millis.min(u128::MAX as f64) as u128
+        }
+    };
+    let Some(millis) = more_parts(first, scale, rest) else {
         return Err(Diagnostic::new(
             Code::BadLiteral,
-            format!("duration `{text}` is not a whole number of milliseconds"),
+            format!("invalid duration `{text}`"),
             span,
         )
-        .with_help("use a smaller unit, e.g. `1500ms` instead of `1.5005s`"));
-    }
-    if millis > u64::MAX as f64 / 2.0 {
+        .with_label_message("not a duration")
+        .with_help("a duration of several units writes each once, largest first, in whole numbers after the first (`5m30s`, `1h30m`, `1s500ms`)"));
+    };
+    if millis > (u64::MAX / 2) as u128 {
         return Err(Diagnostic::new(
             Code::BadLiteral,
             format!("duration `{text}` is too long"),
@@ -74,6 +82,48 @@ pub fn number(text: &str, file: FileId, start: usize) -> Result<NumberValue, Dia
         .with_help("durations must be shorter than a few million years"));
     }
     Ok(NumberValue::Duration(millis as u64))
+}
+
+/// A suffix's first unit and what follows it (`m30s` → `m`, `30s`).
+fn split_unit(suffix: &str) -> Option<(&str, &str)> {
+    let end = suffix
+        .find(|c: char| c.is_ascii_digit())
+        .unwrap_or(suffix.len());
+    (end > 0).then(|| suffix.split_at(end))
+}
+
+/// Adds the parts after the first (`30s` of `5m30s`): whole numbers, each with a unit
+/// smaller than the one before it (`scale`); `None` when one is not.
+fn more_parts(mut total: u128, mut scale: f64, mut rest: &str) -> Option<u128> {
+    while !rest.is_empty() {
+        let digits = rest
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(rest.len());
+        let amount: u128 = rest[..digits].parse().ok()?;
+        let (unit, after) = split_unit(&rest[digits..])?;
+        let &(_, next) = UNITS.iter().find(|(u, _)| *u == unit)?;
+        if next >= scale {
+            return None;
+        }
+        total = total.checked_add(amount.checked_mul(next as u128)?)?;
+        (scale, rest) = (next, after);
+    }
+    Some(total)
+}
+
+fn bad_unit(text: &str, suffix: &str, span: Span) -> Diagnostic {
+    let first_unit_char = suffix
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic());
+    let message = if first_unit_char {
+        format!("unknown duration unit `{suffix}` in `{text}`")
+    } else {
+        format!("invalid number `{text}`")
+    };
+    Diagnostic::new(Code::BadLiteral, message, span)
+        .with_label_message("not a number or a duration")
+        .with_help("durations end in `ms`, `s`, `m`, `h` or `d` (`250ms`, `5s`, `3m`); a name cannot start with a digit")
 }
 
 /// Resolves one escape sequence (`\n`, `\u{1F600}`, ...) written at `start`.
@@ -242,6 +292,16 @@ mod tests {
         assert_eq!(err.code, Code::BadLiteral);
         assert_eq!(err.span(), Span::new(f, 10, 12));
         assert!(number("12abc", f, 0).is_err());
+        assert_eq!(number("5m30s", f, 0), Ok(NumberValue::Duration(330_000)));
+        assert_eq!(number("1s500ms", f, 0), Ok(NumberValue::Duration(1_500)));
+        assert_eq!(
+            number("1.5h30m", f, 0),
+            Ok(NumberValue::Duration(7_200_000))
+        );
+        for wrong_order in ["30s5m", "5m5m", "5m30", "5m30x", "1h1.5m"] {
+            let err = number(wrong_order, f, 0).unwrap_err();
+            assert_eq!(err.code, Code::BadLiteral, "{wrong_order}");
+        }
     }
 
     #[test]

@@ -50,6 +50,25 @@ pub fn parse(file: FileId, text: &str) -> Parsed {
     parse_on(file, text, threads, Engine::Descent)
 }
 
+/// The byte ranges of the declarations of `text` that are `test` blocks, cut where the
+/// scanner cuts a file (at the lines that start a declaration), so a test block broken
+/// past parsing is found too: `agentc run` leaves what is wrong inside one out.
+pub fn test_block_ranges(text: &str) -> Vec<std::ops::Range<usize>> {
+    let (body, base) = decode::strip_bom(text);
+    let starts = scan::scan(FileId(0), body, base).item_starts;
+    let ends = starts.iter().skip(1).copied().chain([body.len()]);
+    starts
+        .iter()
+        .zip(ends)
+        .filter(|(start, _)| {
+            body[**start..]
+                .strip_prefix("test")
+                .is_some_and(|rest| rest.starts_with([' ', '\t', '"']))
+        })
+        .map(|(start, end)| base + start..base + end)
+        .collect()
+}
+
 /// Which parser reads clean text first.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Engine {

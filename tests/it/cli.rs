@@ -658,3 +658,62 @@ fn run_refuses_events_of_a_channel_the_agent_lacks() {
     assert!(out.stdout.contains("m-1    » reply ack"), "{}", out.stdout);
     assert!(!out.stdout.contains("m-2"), "{}", out.stdout);
 }
+
+/// A program that runs, with a test block that does not check (an unknown action).
+const BROKEN_TEST: &str = r#"agent shop {
+  channels: [chat]
+}
+
+reply welcome { text: "Hi! How can I help?" }
+
+on conversation_started reply welcome
+
+test "greets" {
+  send conversation_started {}
+  expect ran no_such_action
+}
+"#;
+
+#[test]
+fn run_starts_despite_a_broken_test_block_that_test_and_check_refuse() {
+    // A test that does not check, and one that does not even parse.
+    let unparsable = BROKEN_TEST.replace("expect ran no_such_action", "expect ran");
+    for (source, mistake) in [
+        (BROKEN_TEST, "no_such_action"),
+        (unparsable.as_str(), "E0001"),
+    ] {
+        let dir = dir(&[
+            ("shop.agent", source.as_bytes()),
+            (
+                "events.jsonl",
+                b"{\"conversation\":\"c\",\"event\":\"conversation_started\",\"payload\":{}}\n",
+            ),
+        ]);
+        let args = [
+            "run",
+            "shop.agent",
+            "--events",
+            "events.jsonl",
+            "--color",
+            "never",
+        ];
+        let out = run(dir.path(), &args);
+        assert_eq!(out.code, 0, "{mistake}: {}{}", out.stdout, out.stderr);
+        assert!(
+            out.stdout.contains("c    » reply welcome"),
+            "{}",
+            out.stdout
+        );
+        assert!(!out.stderr.contains(mistake), "{}", out.stderr);
+        for command in ["check", "test"] {
+            let out = run(dir.path(), &[command, "shop.agent"]);
+            assert_eq!(out.code, 1, "{command}: {}{}", out.stdout, out.stderr);
+            assert!(
+                out.stdout.contains(mistake) || out.stderr.contains(mistake),
+                "{command}: {}{}",
+                out.stdout,
+                out.stderr
+            );
+        }
+    }
+}

@@ -1324,6 +1324,37 @@ async fn smtp_connection_refused_is_retryable() {
     assert!(error.retryable, "{error:?}");
 }
 
+#[tokio::test]
+async fn smtp_without_starttls_says_to_set_tls_none_and_is_not_retried() {
+    let Some(server) = PythonSmtp::start().await else {
+        return;
+    };
+    // No `tls`: the default, starttls, which this server does not offer.
+    let mail = executor(
+        "smtp",
+        json!({"host": "127.0.0.1", "port": server.port, "from": "a@acme.example",
+               "allow_hosts": ["127.0.0.1"]}),
+    );
+    let error = run(
+        &mail,
+        &task(
+            "send_email",
+            json!({"to": "b@x.example", "subject": "s", "body": "b"}),
+        ),
+    )
+    .await
+    .unwrap_err();
+    assert!(!error.retryable, "{error:?}");
+    assert!(
+        error.message.contains("does not offer STARTTLS")
+            && error.message.contains("set `tls: none`")
+            && error.message.contains("trusted relay"),
+        "{}",
+        error.message
+    );
+    assert!(server.messages().is_empty(), "nothing was delivered");
+}
+
 // ---------------------------------------------------------------- mocks
 
 #[tokio::test]

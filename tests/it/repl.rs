@@ -179,11 +179,12 @@ fn mock_sql_runs_the_statement_and_invalid_sql_is_an_error() {
 }
 
 #[test]
-fn dry_run_describes_instead_of_running() {
+fn dry_run_answers_reads_from_the_mocks() {
     assert_session!(
         "dry_run",
         &[ACME],
         concat!(
+            ":mock orders GET \"/orders/A1\" -> 200 { id: \"A1\", status: \"shipped\" }\n",
             ":dry-run on\n",
             ":send message_received { text: \"A1\", params: { order_id: \"A1\" } }\n",
             ":send usecase order_status\n",

@@ -1138,6 +1138,75 @@ async fn dry_run_describes_every_external_task_and_sends_nothing() {
 }
 
 #[tokio::test]
+async fn a_dry_run_lets_reads_of_an_in_process_target_through_and_holds_back_side_effects() {
+    let declared = |name: &str, method: &str| ir::TaskDef {
+        name: name.into(),
+        target: "orders".into(),
+        params: vec![],
+        method: method.into(),
+        path: text("/orders/1"),
+        query: None,
+        body: None,
+        headers: None,
+        result: None,
+    };
+    let mut ir = http_target(Ir::new(&[Channel::Chat]), None, None);
+    for (name, method) in [("fetch", "GET"), ("cancel", "DELETE")] {
+        ir.0.tasks.insert(name.into(), declared(name, method));
+    }
+    let mut ir = ir.action(get_order()).action(action(
+        "create",
+        "orders",
+        "http",
+        "post",
+        vec![("path", text("/tickets"))],
+    ));
+    for name in ["fetch", "cancel"] {
+        let mut run = action(name, "orders", "http", name, vec![]);
+        run.task.declared = true;
+        ir = ir.action(run);
+    }
+    let ir = ir.on(
+        "conversation_started",
+        &["get_order", "create", "fetch", "cancel"],
+    );
+    let fake = Fake::new(vec![
+        ok_body(serde_json::json!({})),
+        ok_body(serde_json::json!({})),
+    ]);
+    let trace = TraceBuffer::new();
+    let rt = Runtime::builder(ir.0)
+        .trace(Arc::new(trace.clone()))
+        .env(MapEnv::default())
+        .executor("orders", fake.clone())
+        .in_process("orders")
+        .dry_run(true)
+        .build()
+        .unwrap();
+    rt.send(ev("c1", "conversation_started", serde_json::json!({})));
+    rt.finish().await;
+    let sent: Vec<String> = fake.calls().iter().map(|(r, _)| r.task.clone()).collect();
+    assert_eq!(sent, ["get", "request"], "the two reads went through");
+    let held: Vec<(String, bool)> = trace
+        .records()
+        .into_iter()
+        .filter_map(|r| match r {
+            TraceRecord::Action {
+                action, dry_run, ..
+            } => Some((action, dry_run)),
+            _ => None,
+        })
+        .collect();
+    let expected = [
+        ("get_order", false),
+        ("create", true),
+        ("fetch", false),
+        ("cancel", true),
+    ];
+    assert_eq!(held, expected.map(|(a, d)| (a.to_string(), d)));
+}
+
+#[tokio::test]
 async fn a_target_that_cannot_be_set_up_fails_its_actions_only() {
     let ir = Ir::new(&[Channel::Chat])
         .target(
@@ -1165,14 +1234,74 @@ async fn a_target_that_cannot_be_set_up_fails_its_actions_only() {
     rt.send(ev("c1", "conversation_started", serde_json::json!({})));
     let state = rt.finish().await.remove(0);
     assert_eq!(log_of(&state), ["after"]);
-    let error = trace.records().into_iter().find_map(|r| match r {
-        TraceRecord::Action { error, .. } => error,
-        _ => None,
-    });
+    let (error, attempts, line) = trace
+        .records()
+        .into_iter()
+        .find_map(|r| match &r {
+            TraceRecord::Action {
+                error: Some(error),
+                attempts,
+                ..
+            } => Some((
+                error.clone(),
+                *attempts,
+                agentc::runtime::timeline::render(&r, false),
+            )),
+            _ => None,
+        })
+        .unwrap();
     assert_eq!(
-        error.as_deref(),
-        Some("target `crm` is unavailable: field `base_url`: the secret `MISSING_URL` is not set in the environment")
+        error,
+        "target `crm` is unavailable: field `base_url`: the secret `MISSING_URL` is not set in the environment"
     );
+    // Nothing was sent, so nothing was tried (docs/trace.md: `attempts`).
+    assert_eq!(attempts, 0);
+    assert!(!line.contains("try"), "{line}");
+}
+
+/// The timeline keeps one line per record: a failed request's URL once, an HTML or
+/// multi-line error body cut to its first line, durations as the language writes them.
+#[test]
+fn the_timeline_keeps_one_line_per_record() {
+    let url = "GET https://orders.example/orders/1";
+    let page = "<html>\n<head><title>502 Bad Gateway</title></head>\n<body>nginx</body>\n</html>";
+    let failed = |error: String, attempts, duration_ms| TraceRecord::Action {
+        conversation: "c-42".into(),
+        seq: 1,
+        action: "check_order".into(),
+        target: "orders".into(),
+        task: "get".into(),
+        status: ActionStatus::Failed,
+        attempts,
+        duration_ms,
+        error: Some(error),
+        request: Some(url.into()),
+        saved: None,
+        value: None,
+        on_failure_of: None,
+        dry_run: false,
+    };
+    let lines = [
+        failed(format!("{url} answered 502 Bad Gateway: {page}"), 3, 330_000),
+        failed(format!("{url}: cannot connect: connection refused"), 1, 1_500),
+        failed("target `orders` is unavailable: field `token`: the secret `T` is not set in the environment".into(), 0, 0),
+        TraceRecord::Event {
+            conversation: "c-42".into(),
+            seq: 2,
+            event: "wait".into(),
+            usecase: None,
+            block: None,
+            payload: serde_json::json!({"for_ms": 330_000}),
+        },
+    ]
+    .map(|record| agentc::runtime::timeline::render(&record, false));
+    for line in &lines {
+        assert!(
+            !line.contains('\n') && line.matches(url).count() <= 1,
+            "{line}"
+        );
+    }
+    insta::assert_snapshot!(lines.join("\n"));
 }
 
 #[tokio::test]
@@ -1340,6 +1469,147 @@ action apologise {{
             "{stdout}"
         );
         assert!(!stdout.contains(CANARY));
+    }
+
+    /// A refund desk: a read (`look`), then two side effects that use what it read.
+    const REFUND_DESK: &str = r#"
+agent desk {
+  channels: [chat]
+  params: { order: record }
+}
+
+target orders: http {
+  base_url: "https://orders.example"
+  auth: bearer(secret("ORDERS_TOKEN"))
+}
+
+target mail: smtp {
+  host: "smtp.acme.example"
+  from: "desk@acme.example"
+  username: "desk"
+  password: secret("SMTP_PASSWORD")
+}
+
+action look {
+  target: orders
+  task: get("/orders/A-1")
+  save: order
+}
+
+action refund {
+  target: orders
+  task: post("/refunds", body: { order: order.body.id, amount: order.body.total, token: secret("ORDERS_TOKEN") })
+}
+
+target db: sql {
+  url: "sqlite://desk.sqlite"
+}
+
+action note {
+  target: db
+  task: insert("refunds", { order: order.body.id, amount: order.body.total })
+}
+
+action tell {
+  target: mail
+  task: send_email(to: "ana@example.com", subject: "Refund for {order.body.id}", body: "Dear Ana,\nwe refunded {order.body.total}.")
+}
+
+on message_received do look, refund, note, tell
+"#;
+
+    fn dry_run_refund(args: &[&str]) -> (String, String, i32) {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("desk.agent"), REFUND_DESK).unwrap();
+        std::fs::write(
+            dir.path().join("desk.mocks"),
+            "mock orders GET \"/orders/A-1\" -> 200 { id: \"A-1\", total: 59.7 }\n",
+        )
+        .unwrap();
+        let output = Command::cargo_bin("agentc")
+            .unwrap()
+            .current_dir(dir.path())
+            .env_remove("ORDERS_TOKEN")
+            .env_remove("SMTP_PASSWORD")
+            .env("NO_COLOR", "1")
+            .args(["run", "desk.agent", "--events", "-", "--dry-run"])
+            .args(args)
+            .write_stdin(concat!(
+                r#"{"conversation":"c-1","event":"message_received","payload":{"text":"refund"}}"#,
+                "\n"
+            ))
+            .output()
+            .unwrap();
+        assert!(
+            !dir.path().join("desk.sqlite").exists(),
+            "a dry run touches no SQL file"
+        );
+        let text = |b: Vec<u8>| String::from_utf8(b).unwrap();
+        (
+            text(output.stdout),
+            text(output.stderr),
+            output.status.code().unwrap_or(-1),
+        )
+    }
+
+    #[test]
+    fn a_dry_run_with_mocks_reads_and_holds_back_only_side_effects_with_their_bodies() {
+        let (stdout, stderr, code) = dry_run_refund(&["--mocks", "desk.mocks", "--trace", "json"]);
+        assert_eq!(code, 0, "{stdout}{stderr}");
+        let actions: Vec<serde_json::Value> = records(&stdout)
+            .into_iter()
+            .filter(|r| r["type"] == "action")
+            .collect();
+        let [look, refund, note, tell] = actions.as_slice() else {
+            panic!("{stdout}");
+        };
+        // The read went through, to the mock, and its answer was saved.
+        assert_eq!(look["status"], "ok", "{look}");
+        assert_eq!(look.get("dry_run"), None, "{look}");
+        assert_eq!(look["attempts"], 1, "{look}");
+        assert_eq!(look["value"]["body"]["id"], "A-1", "{look}");
+        // The side effects were held back, with what they would send.
+        for held in [refund, note, tell] {
+            assert_eq!(held["dry_run"], true, "{held}");
+            assert_eq!(held["attempts"], 0, "{held}");
+        }
+        let request = refund["request"].as_str().unwrap();
+        assert!(
+            request.contains(r#""order":"A-1""#) && request.contains(r#""amount":59.7"#),
+            "{request}"
+        );
+        assert!(request.contains(r#""token":"[redacted]""#), "{request}");
+        let row = note["request"].as_str().unwrap();
+        assert!(row.ends_with(r#"bound to ["A-1",59.7]"#), "{row}");
+        let email = tell["request"].as_str().unwrap();
+        assert!(email.contains("Refund for A-1"), "{email}");
+        assert!(
+            email.contains(r#"body "Dear Ana,\nwe refunded 59.7.""#),
+            "{email}"
+        );
+        // No secret was set: the placeholder never shows.
+        assert!(!stdout.contains("mock-"), "{stdout}");
+        assert!(!stderr.contains("not set"), "{stderr}");
+    }
+
+    #[test]
+    fn a_dry_run_without_mocks_needs_no_secret_and_holds_back_the_read_too() {
+        let (stdout, stderr, code) = dry_run_refund(&[]);
+        assert_eq!(code, 0, "{stdout}{stderr}");
+        assert!(!stderr.contains("not set"), "{stderr}");
+        for line in [
+            "◦ would run look",
+            "◦ would run refund",
+            "◦ would run note",
+            "◦ would run tell",
+        ] {
+            assert!(stdout.contains(line), "{line}: {stdout}");
+        }
+        assert!(
+            stdout.contains("GET https://orders.example/orders/A-1"),
+            "{stdout}"
+        );
+        assert!(!stdout.contains("mock-"), "{stdout}");
     }
 
     #[test]

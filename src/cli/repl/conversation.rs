@@ -221,7 +221,9 @@ impl Live {
                 _ => mocks.redirect(target),
             };
             if let Some(fields) = fields {
-                builder = builder.override_fields(&target.name, fields);
+                builder = builder
+                    .override_fields(&target.name, fields)
+                    .in_process(&target.name);
             }
         }
         let _context = self.tokio.enter();

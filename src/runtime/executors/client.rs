@@ -266,6 +266,23 @@ impl Outgoing {
         }
         line
     }
+
+    /// What [`crate::runtime::effects::Executor::preview`] shows: method, URL and the body
+    /// itself, as compact JSON (a form as an object of its pairs).
+    pub fn preview(&self) -> String {
+        let line = format!("{} {}", self.method, redact_url(&self.url));
+        match &self.body {
+            Body::None => line,
+            Body::Json(json) => format!("{line} {json}"),
+            Body::Form(pairs) => {
+                let pairs: serde_json::Map<String, serde_json::Value> = pairs
+                    .iter()
+                    .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
+                    .collect();
+                format!("{line} (form) {}", serde_json::Value::Object(pairs))
+            }
+        }
+    }
 }
 
 /// A URL as shown in traces: no user info (it may hold a password).

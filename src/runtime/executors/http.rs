@@ -76,7 +76,7 @@ pub fn outgoing(
         None => Body::None,
         Some(value) => Body::Json(value.to_json()),
     };
-    let side_effect = !matches!(method, Method::GET | Method::HEAD | Method::OPTIONS);
+    let side_effect = crate::catalogue::method_has_side_effect(method.as_str());
     Ok(Outgoing {
         method,
         url,
@@ -133,6 +133,13 @@ impl Executor for HttpExecutor {
         self.outgoing(request).map_or_else(
             |e| super::describe_invalid(request, &e),
             |out| out.describe(),
+        )
+    }
+
+    fn preview(&self, request: &TaskRequest) -> String {
+        self.outgoing(request).map_or_else(
+            |e| super::describe_invalid(request, &e),
+            |out| out.preview(),
         )
     }
 }

@@ -44,4 +44,12 @@ impl Executor for Limited {
     fn describe(&self, request: &TaskRequest) -> String {
         self.inner.describe(request)
     }
+
+    fn preview(&self, request: &TaskRequest) -> String {
+        self.inner.preview(request)
+    }
+
+    fn unavailable(&self) -> Option<&str> {
+        self.inner.unavailable()
+    }
 }

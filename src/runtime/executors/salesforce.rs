@@ -193,6 +193,13 @@ impl Executor for SalesforceExecutor {
             |out| out.describe(),
         )
     }
+
+    fn preview(&self, request: &TaskRequest) -> String {
+        self.outgoing(request).map_or_else(
+            |e| super::describe_invalid(request, &e),
+            |out| out.preview(),
+        )
+    }
 }
 
 #[cfg(test)]

@@ -72,4 +72,11 @@ impl Executor for SmsExecutor {
             |out| out.describe(),
         )
     }
+
+    fn preview(&self, request: &TaskRequest) -> String {
+        self.outgoing(request).map_or_else(
+            |e| super::describe_invalid(request, &e),
+            |out| out.preview(),
+        )
+    }
 }

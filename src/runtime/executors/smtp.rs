@@ -180,9 +180,16 @@ fn message_id(key: &str) -> String {
     format!("<{local}@agentc>")
 }
 
-fn classify(error: lettre::transport::smtp::Error) -> TaskError {
+fn classify(server: &str, error: lettre::transport::smtp::Error) -> TaskError {
     let message = format!("the SMTP server refused the email: {error}");
-    if error.is_permanent() {
+    if error.is_client() && error.to_string().contains("STARTTLS") {
+        // A configuration error: trying again reaches the same server.
+        TaskError::fatal(format!(
+            "{server} does not offer STARTTLS, which `tls: starttls` (the default) requires: \
+             for a trusted relay (on loopback or a private network) set `tls: none` on the \
+             target; otherwise use `tls: tls` or a server that offers STARTTLS"
+        ))
+    } else if error.is_permanent() {
         TaskError::fatal(message)
     } else if error.is_timeout() {
         TaskError::retryable(format!("the SMTP server timed out: {error}"))
@@ -206,7 +213,7 @@ impl Executor for SmtpExecutor {
                     .await
                     .map_err(|_| TaskError::retryable(format!("{}: timed out", self.server)))?
             }
-            .map_err(classify)?;
+            .map_err(|e| classify(&self.server, e))?;
             let answer = format!(
                 "{} {}",
                 response.code(),
@@ -232,5 +239,18 @@ impl Executor for SmtpExecutor {
             .flatten()
             .unwrap_or_default();
         format!("EMAIL via {} to {to}: {subject:?}", self.server)
+    }
+
+    fn preview(&self, request: &TaskRequest) -> String {
+        let text = |name| args::text_arg(request, name).ok().flatten();
+        let cc = args::texts_arg(request, "cc").unwrap_or_default();
+        let mut line = self.describe(request);
+        if !cc.is_empty() {
+            line += &format!(" cc {}", cc.join(", "));
+        }
+        if let Some(reply_to) = text("reply_to") {
+            line += &format!(" reply-to {reply_to}");
+        }
+        line + &format!(" body {:?}", text("body").unwrap_or_default())
     }
 }

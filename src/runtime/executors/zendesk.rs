@@ -260,4 +260,11 @@ impl Executor for ZendeskExecutor {
             Err(e) => super::describe_invalid(request, &e),
         }
     }
+
+    fn preview(&self, request: &TaskRequest) -> String {
+        match self.plan(request) {
+            Ok(call) => call.out.preview(),
+            Err(e) => super::describe_invalid(request, &e),
+        }
+    }
 }

@@ -305,6 +305,18 @@ impl Executor for SqlExecutor {
             Err(e) => super::describe_invalid(request, &e),
         }
     }
+
+    fn preview(&self, request: &TaskRequest) -> String {
+        match self.statement(request) {
+            Ok((statement, values)) => format!(
+                "SQL {}: {} bound to {}",
+                self.shown_url,
+                statement.split_whitespace().collect::<Vec<_>>().join(" "),
+                Value::List(values).to_json()
+            ),
+            Err(e) => super::describe_invalid(request, &e),
+        }
+    }
 }
 
 #[cfg(test)]
