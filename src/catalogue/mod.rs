@@ -110,7 +110,7 @@ pub const ACTION_FIELDS: &[FieldSpec] = &[
     FieldSpec::optional(
         "on_failure",
         Ty::Any,
-        "An action to run if this one fails for good.",
+        "An action, or a list of actions run in order, if this one fails for good.",
     ),
     FieldSpec::optional(
         "idempotency_key",

@@ -591,6 +591,142 @@ fn failure_cycles() {
 }
 
 #[test]
+fn on_failure_lists_are_followed_for_cycles_moments_and_scopes() {
+    let label = |name: &str, tag: &str, rest: &str| {
+        format!("action {name} {{ target: conversation, task: add_label(\"{tag}\"){rest} }}\n")
+    };
+    // A cycle through the second entry of a list.
+    let d = expect(
+        &with_agent(&format!(
+            "{}{}{}on message_received do x\n",
+            label("x", "a", ", on_failure: [y, z]"),
+            label("y", "b", ""),
+            label("z", "c", ", on_failure: x"),
+        )),
+        "E0404",
+        "z",
+    );
+    assert_eq!(d.message, "`on_failure` cycle: x → z → x");
+    // A task that cannot run at the moment, reached through the second entry.
+    expect(
+        &with_agent(&format!(
+            "{}{}action z {{ target: call, task: say(\"sorry\") }}\non call_ringing do x\n",
+            label("x", "a", ", on_failure: [y, z]"),
+            label("y", "b", ""),
+        )),
+        "E0403",
+        "say",
+    );
+    // `usecase` read by an entry of the list, which a `message_received` binding lacks.
+    expect(
+        &with_agent(&format!(
+            "{}{}{}on message_received do x\n",
+            label("x", "a", ", on_failure: [y, z]"),
+            label("y", "b", ""),
+            "action z { target: conversation, task: add_label(usecase.name) }\n",
+        )),
+        "E0201",
+        "usecase",
+    );
+    let d = expect(
+        &with_agent(&format!(
+            "{}{}on message_received do x\n",
+            label("x", "a", ", on_failure: [y, \"z\"]"),
+            label("y", "b", ""),
+        )),
+        "E0210",
+        "\"z\"",
+    );
+    assert!(d.help.unwrap().contains("[apologise, open_ticket]"));
+    let ir = clean(&with_agent(&format!(
+        "{}{}{}on message_received do x\n",
+        label("x", "a", ", on_failure: [z, y]"),
+        label("y", "b", ""),
+        label("z", "c", ""),
+    )));
+    assert_eq!(ir.actions["x"].on_failure, ["z", "y"]);
+}
+
+#[test]
+fn a_binding_naming_several_events_is_checked_against_each() {
+    let ask = "action ask { target: conversation, task: add_label(\"a\") }\n";
+    let d = expect(
+        &with_agent(&format!("{ask}on message_received, dtmf_recieved do ask\n")),
+        "E0209",
+        "dtmf_recieved",
+    );
+    assert!(d.help.unwrap().contains("dtmf_received"));
+    expect(
+        &format!("{CHAT_AGENT}{ask}on message_received, dtmf_received do ask\n"),
+        "E0402",
+        "dtmf_received",
+    );
+    let d = expect(
+        &with_agent(&format!(
+            "{ask}on message_received, dtmf_received when event.text == \"1\" do ask\n"
+        )),
+        "E0204",
+        "text",
+    );
+    assert_eq!(d.message, "`event` of `dtmf_received` has no field `text`");
+    // A mistake that does not depend on the event is reported once.
+    let (_, checked) = run(&with_agent(&format!(
+        "{ask}on message_received, dtmf_received when nope do ask\n"
+    )));
+    let unknown = checked
+        .diagnostics
+        .iter()
+        .filter(|d| d.code.as_str() == "E0201");
+    assert_eq!(unknown.count(), 1);
+    expect(
+        &with_agent(
+            "action esc { target: conversation, task: escalate() }\non message_received, conversation_ended do esc\n",
+        ),
+        "E0403",
+        "escalate",
+    );
+    expect(
+        &with_agent(&format!(
+            "{ask}on message_received, message_received do ask\n"
+        )),
+        "E0105",
+        "message_received",
+    );
+    expect(
+        &with_agent(
+            "reply hi { text: \"hi\" }\non conversation_started, message_received reply hi\n",
+        ),
+        "E0401",
+        "message_received",
+    );
+    let ir = clean(&with_agent(&format!(
+        "{ask}on message_received, dtmf_received when n > 0 do ask\n"
+    )));
+    let events: Vec<_> = ir
+        .bindings
+        .iter()
+        .map(|b| (b.trigger.clone(), b.when.is_some()))
+        .collect();
+    assert_eq!(
+        events,
+        [
+            (
+                ir::Trigger::Event {
+                    event: "message_received".into()
+                },
+                true
+            ),
+            (
+                ir::Trigger::Event {
+                    event: "dtmf_received".into()
+                },
+                true
+            ),
+        ]
+    );
+}
+
+#[test]
 fn interpolated_sql() {
     let d = expect(
         &with_agent("target db: sql { url: \"sqlite::memory:\" }\naction x { target: db, task: execute(\"DELETE FROM t WHERE id = '{order_id}'\") }\non message_received do x\n"),

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// Bumped on every incompatible change to the IR's shape.
-pub const IR_VERSION: u32 = 2;
+pub const IR_VERSION: u32 = 3;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Program {
@@ -151,7 +151,8 @@ pub struct Action {
     pub save: Option<String>,
     pub timeout_ms: Option<u64>,
     pub retry: Option<Retry>,
-    pub on_failure: Option<String>,
+    /// The actions run, in order, when this one fails for good.
+    pub on_failure: Vec<String>,
     pub idempotency_key: Option<Expr>,
     pub span: Span,
 }

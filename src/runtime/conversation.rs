@@ -18,6 +18,8 @@ use tokio::time::Instant;
 
 /// How deep `on_failure` chains may go (the checker rejects cycles; this guards IR files).
 const MAX_ON_FAILURE_DEPTH: usize = 8;
+/// How many fallbacks one failed action may set off in all: lists that fan out stay small.
+const MAX_ON_FAILURE_RUNS: usize = 64;
 
 /// What a conversation holds; returned by `Runtime::snapshot` and `Runtime::finish`.
 #[derive(Clone, Debug, PartialEq)]
@@ -846,24 +848,31 @@ impl Conversation {
         }
     }
 
-    /// Runs an action, then its `on_failure` chain while actions fail; tells whether the
-    /// first action failed.
+    /// Runs an action, then, depth first, the `on_failure` list of every action that fails;
+    /// tells whether the first action failed.
     async fn run_action_chain(&mut self, action: usize, ev: &mut EventCtx) -> bool {
-        let mut current = action;
-        let mut cause = None;
-        let mut first_failed = None;
-        for _ in 0..=MAX_ON_FAILURE_DEPTH {
-            let failed = self.run_action(current, ev, cause).await;
-            first_failed.get_or_insert(failed);
-            match (failed, self.shared.plan.actions[current].on_failure) {
-                (true, Some(next)) => {
-                    cause = Some(current);
-                    current = next;
-                }
-                _ => break,
+        let failed = self.run_action(action, ev, None).await;
+        // (fallback, the action that failed, how deep in the chain)
+        let mut pending: Vec<(usize, usize, usize)> = Vec::new();
+        let shared = self.shared.clone();
+        let fallbacks = |cause: usize, depth: usize| {
+            let list = &shared.plan.actions[cause].on_failure;
+            list.iter().rev().map(move |&next| (next, cause, depth))
+        };
+        if failed {
+            pending.extend(fallbacks(action, 1));
+        }
+        let mut ran = 0;
+        while let Some((current, cause, depth)) = pending.pop() {
+            if ran == MAX_ON_FAILURE_RUNS {
+                break;
+            }
+            ran += 1;
+            if self.run_action(current, ev, Some(cause)).await && depth < MAX_ON_FAILURE_DEPTH {
+                pending.extend(fallbacks(current, depth + 1));
             }
         }
-        first_failed.unwrap_or(false)
+        failed
     }
 
     /// A `verify` is a guard: when it fails, the rest of its binding does not run.

@@ -26,7 +26,7 @@ pub(crate) struct ActionPlan {
     pub when: Option<Expr>,
     /// Index into the agent's params.
     pub save: Option<usize>,
-    pub on_failure: Option<usize>,
+    pub on_failure: Vec<usize>,
     pub idempotency_key: Option<Expr>,
     pub kind: ActionKind,
     pub retry: ir::Retry,
@@ -196,12 +196,15 @@ fn plan_action(
     targets: &[String],
 ) -> Result<ActionPlan, String> {
     let name = &action.name;
-    let on_failure = match &action.on_failure {
-        Some(other) => Some(*action_index.get(other.as_str()).ok_or_else(|| {
-            format!("action `{name}`: on_failure names `{other}`, which is not an action")
-        })?),
-        None => None,
-    };
+    let on_failure = action
+        .on_failure
+        .iter()
+        .map(|other| {
+            action_index.get(other.as_str()).copied().ok_or_else(|| {
+                format!("action `{name}`: on_failure names `{other}`, which is not an action")
+            })
+        })
+        .collect::<Result<_, String>>()?;
     let save = match &action.save {
         Some(param) => Some(param_index(program, name, param)?),
         None => None,
