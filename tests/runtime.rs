@@ -609,6 +609,129 @@ on message_received, dtmf_received when conversation.channel == "voice" do note_
     );
 }
 
+/// The use cases and blocks traced as started, with the action that started each.
+fn starts_traced(trace: &TraceBuffer) -> Vec<(String, Option<String>)> {
+    trace
+        .records()
+        .into_iter()
+        .filter_map(|r| match r {
+            TraceRecord::Event {
+                usecase: Some(u),
+                block,
+                started_by,
+                ..
+            } => Some((block.map_or(u.clone(), |b| format!("{u}.{b}")), started_by)),
+            _ => None,
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_dtmf_digit_starts_a_use_case_whose_bindings_run_after_the_event() {
+    let ir = from_source(
+        r#"
+agent a { channels: [voice], params: { log: list } }
+usecase rebook_flight { blocks: [confirm] }
+action start_rebook { target: conversation, task: start_usecase(rebook_flight) }
+action to_confirm { target: conversation, task: goto_block(rebook_flight.confirm) }
+action heard { target: conversation, task: push(log, "heard {event.digits}") }
+action ask_date { target: conversation, task: push(log, "ask date in {usecase.name}") }
+action confirm { target: conversation, task: push(log, "confirm {block.name}") }
+on dtmf_received when event.digits == "1" do start_rebook, heard
+in usecase rebook_flight do ask_date, to_confirm
+at block rebook_flight.confirm do confirm
+"#,
+    );
+    let (rt, trace) = start(ir, vec![]);
+    rt.send(ev(
+        "c1",
+        "dtmf_received",
+        serde_json::json!({"digits": "1"}),
+    ));
+    rt.send(ev(
+        "c1",
+        "dtmf_received",
+        serde_json::json!({"digits": "2"}),
+    ));
+    rt.settle().await;
+    let state = rt.snapshot("c1").await.unwrap();
+    // The rest of the event's binding first, then the use case, then the block it reached.
+    assert_eq!(
+        log_of(&state),
+        ["heard 1", "ask date in rebook_flight", "confirm confirm"]
+    );
+    assert_eq!(
+        starts_traced(&trace),
+        [
+            ("rebook_flight".into(), Some("start_rebook".into())),
+            ("rebook_flight.confirm".into(), Some("to_confirm".into())),
+        ]
+    );
+    // Each start is an event of its own: dtmf, usecase, block, then the second dtmf.
+    assert_eq!(state.seq, 4);
+}
+
+#[tokio::test]
+async fn a_use_case_that_keeps_starting_itself_is_stopped_at_the_limit() {
+    // A loop only a hand-written IR can hold (the checker refuses it: E0409).
+    let mut ir = Ir::new(&[Channel::Chat])
+        .action(action(
+            "restart",
+            "conversation",
+            "conversation",
+            "start_usecase",
+            vec![("usecase", text("menu"))],
+        ))
+        .on("message_received", &["restart"])
+        .bind(
+            ir::Trigger::Usecase {
+                usecase: "menu".into(),
+            },
+            None,
+            ir::BindingBody::Actions(vec!["restart".into()]),
+            0,
+        );
+    ir.0.usecases.insert(
+        "menu".into(),
+        ir::Usecase {
+            name: "menu".into(),
+            description: None,
+            blocks: Vec::new(),
+        },
+    );
+    let (rt, trace) = start(ir, vec![]);
+    rt.send(ev(
+        "c1",
+        "message_received",
+        serde_json::json!({"text": "hi"}),
+    ));
+    rt.send(ev(
+        "c1",
+        "message_received",
+        serde_json::json!({"text": "again"}),
+    ));
+    rt.settle().await;
+    let records = trace.records();
+    let failed: Vec<_> = records
+        .iter()
+        .filter_map(|r| match r {
+            TraceRecord::Action {
+                action,
+                status: ActionStatus::Failed,
+                error: Some(error),
+                ..
+            } if action == "restart" => Some(error.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        failed,
+        ["use case `menu` was not started: this event already started 8 use cases or blocks, the limit (does a use case start itself?)"; 2],
+        "the limit counts per event from outside"
+    );
+    assert_eq!(starts_traced(&trace).len(), 2 * 8);
+}
+
 // ---------- retries, Retry-After, timeouts ----------
 
 #[tokio::test(start_paused = true)]

@@ -66,6 +66,8 @@ impl Sig<'_> {
                     Ty::Word(words) => words.join("|"),
                     Ty::Param => "PARAM".into(),
                     Ty::ReplyRef => "REPLY".into(),
+                    Ty::UsecaseRef => "USECASE".into(),
+                    Ty::BlockRef => "USECASE.BLOCK".into(),
                     other => Type::from_catalogue(other).name().into(),
                 };
                 format!("{}: {ty}{}", p.name, if p.required { "" } else { "?" })
@@ -156,6 +158,7 @@ impl<'a> Checker<'a> {
         info.not_at = call.not_at;
         info.task_label = call.label.clone();
         info.task_span = call.span;
+        info.starts = super::starts::started(target.kind, &call.call);
         Some(ir::Action {
             name: a.name.name.clone(),
             target: target.name,
@@ -621,6 +624,8 @@ impl<'a> Checker<'a> {
         match ty {
             Ty::Param => return self.param_arg(sig, value),
             Ty::ReplyRef => return self.reply_arg(value),
+            Ty::UsecaseRef => return self.usecase_arg(value),
+            Ty::BlockRef => return self.block_arg(value),
             _ => {}
         }
         if target.kind.name == "sql" && param == "statement" {

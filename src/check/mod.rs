@@ -33,6 +33,7 @@ mod mocks;
 mod program;
 mod scope;
 pub(crate) mod security;
+mod starts;
 mod test_blocks;
 mod types;
 mod unused;

@@ -123,6 +123,8 @@ pub(super) struct Conversation {
     /// `user` and `caller`), measured once and kept current by every store: checking a
     /// store costs the new value, not the whole state again.
     sizes: Vec<Option<usize>>,
+    /// Use cases and blocks its actions started (`start_usecase`, `goto_block`).
+    pub starts: super::starts::Starts,
 }
 
 /// How handling an event left the conversation.
@@ -337,6 +339,7 @@ impl Conversation {
             interrupted: Interrupted::default(),
             started: false,
             sizes: Vec::new(),
+            starts: Default::default(),
         }
     }
 
@@ -398,6 +401,7 @@ impl Conversation {
             return Handled::Continue;
         }
         self.dispatch(&event).await;
+        self.run_started().await;
         let after_end = match &event.kind {
             EventKind::Named(name) => catalogue::event(name).filter(|e| after_the_end(e)),
             _ => None,
@@ -440,7 +444,7 @@ impl Conversation {
         })
     }
 
-    async fn dispatch(&mut self, event: &Event) {
+    pub(super) async fn dispatch(&mut self, event: &Event) {
         if self.state.channel.is_none() {
             self.state.channel = Some(self.infer_channel(event));
             self.idle_since = Some(self.now());
@@ -535,6 +539,7 @@ impl Conversation {
     ) -> EventCtx {
         self.state.seq += 1;
         let seq = self.state.seq;
+        let started_by = self.starts.by.take();
         self.shared.tracer.emit(|| {
             let (u, b) = match &event.kind {
                 EventKind::Usecase(u) => (Some(u.clone()), None),
@@ -551,6 +556,7 @@ impl Conversation {
                 event: event.kind.name().to_string(),
                 usecase: u,
                 block: b,
+                started_by,
                 payload,
             }
         });
@@ -923,6 +929,7 @@ impl Conversation {
                 Outcome::local(self.conversation_task(task, ev))
             }
             super::plan::ActionKind::Call(task) => Outcome::local(self.call_task(task, ev)),
+            super::plan::ActionKind::Start(event) => Outcome::local(self.start(event, index)),
             super::plan::ActionKind::External { .. } => self.external(index, ev).await,
         };
         let Outcome {
