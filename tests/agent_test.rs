@@ -55,7 +55,7 @@ fn every_effect_and_how_an_action_ended_can_be_expected() {
 /// events, a list of fallbacks; the trace says which action started each use case.
 #[test]
 fn a_digit_starts_a_use_case_and_fallbacks_run_in_order() {
-    let file = "tests/agent_test/flow.agent";
+    let file = "tests/data/flow.agent";
     let (code, text) = output(agentc().args(["test", file]));
     assert!(text.ends_with("4 passed, 0 failed\n"), "{text}");
     assert_eq!(code, Some(0));
