@@ -47,7 +47,7 @@ impl<'a> Checker<'a> {
                     self.diags.push(d);
                 }
             }
-            if let (Some(trigger), Some(body)) = (trigger, &body) {
+            if let Some(trigger) = trigger {
                 lowered.push(ir::Binding {
                     trigger: trigger.ir,
                     when,
@@ -80,8 +80,8 @@ impl<'a> Checker<'a> {
         &mut self,
         body: &BindingBody,
         triggers: &[Option<TriggerInfo>],
-    ) -> Option<ir::BindingBody> {
-        Some(match body {
+    ) -> ir::BindingBody {
+        match body {
             BindingBody::Do(names) => {
                 let mut actions = Vec::with_capacity(names.len());
                 for name in names {
@@ -101,7 +101,7 @@ impl<'a> Checker<'a> {
                 self.reply_by_name(&reply.name, reply.span);
                 ir::BindingBody::Reply(reply.name.clone())
             }
-        })
+        }
     }
 
     /// The triggers of a binding: one per event it names (`None` where a name is wrong).

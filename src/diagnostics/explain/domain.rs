@@ -235,7 +235,8 @@ on message_received do find_orders
         summary: "A use case (or block) is started by an action its own bindings run, \
                   directly or through other use cases. Each start runs right after the \
                   event that made it, so nothing new could stop the loop: within one event \
-                  it would start again until the run-time limit (8 starts) fails it.",
+                  it would start again until the run-time limit on starts per event fails \
+                  it.",
         fix: "Start the use case from a binding of an event (`on dtmf_received when … do \
               …`), so it starts again only when something new happens.",
         wrong: Example::One(
