@@ -368,10 +368,12 @@ pub enum Effect {
     Dtmf,
     Escalation,
     Ended,
+    /// A use case or block an action started (`start_usecase`, `goto_block`).
+    Start,
 }
 
 impl Effect {
-    pub const ALL: [Effect; 7] = [
+    pub const ALL: [Effect; 8] = [
         Effect::Say,
         Effect::Transfer,
         Effect::Hold,
@@ -379,6 +381,7 @@ impl Effect {
         Effect::Dtmf,
         Effect::Escalation,
         Effect::Ended,
+        Effect::Start,
     ];
 
     /// The word after `expect` (`syntax::ast::EFFECTS`).
@@ -391,6 +394,7 @@ impl Effect {
             Effect::Dtmf => "dtmf",
             Effect::Escalation => "escalation",
             Effect::Ended => "ended",
+            Effect::Start => "start",
         }
     }
 
@@ -403,6 +407,8 @@ impl Effect {
             Effect::Hangup | Effect::Ended => &["reason"],
             Effect::Dtmf => &["digits"],
             Effect::Escalation => &["queue", "reason"],
+            // `rebook_flight` or `rebook_flight.confirm`, and the action that started it.
+            Effect::Start => &["name", "by"],
         }
     }
 }

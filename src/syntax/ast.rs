@@ -296,6 +296,7 @@ pub const EFFECTS: &[&str] = &[
     "dtmf",
     "escalation",
     "ended",
+    "start",
 ];
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

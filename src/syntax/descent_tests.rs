@@ -130,7 +130,7 @@ fn follows_the_grammar_where_it_backtracks() {
         // Several events, a line break after a comma.
         "on message_received, dtmf_received when event.x do a\non a,\n  b, c reply r",
         // How an action ended, and every effect, with and without fields.
-        "test \"t\" {\n  expect failed a\n  expect not skipped b\n  expect say \"hi\"\n  expect transfer { to: \"+1\", mode: \"warm\" }\n  expect hangup\n  expect not dtmf, expect ended\n  expect escalation { queue: \"q\" }\n  expect hold\n}",
+        "test \"t\" {\n  expect failed a\n  expect not skipped b\n  expect say \"hi\"\n  expect transfer { to: \"+1\", mode: \"warm\" }\n  expect hangup\n  expect not dtmf, expect ended\n  expect escalation { queue: \"q\" }\n  expect hold\n  expect start \"u.b\"\n}",
         // Tabs, carriage returns and comments are blanks to the parser, text inside strings.
         "action a {\r\n\ttarget: conversation, /* c */ when: \"a\tb\r\" == x // c\r\n}",
     ];
