@@ -42,7 +42,8 @@ impl Channel {
 /// The types of the catalogue. `Word` is one bare word of a fixed set (`method: GET`);
 /// `Param` is the bare name of one of the agent's params (`increment(attempts)`), whose
 /// type must hold the task's `result` type (a number for `increment`, a list for `push`);
-/// `ReplyRef` the bare name of a declared reply; `Seq` a text or a list, and as a function's
+/// `ReplyRef` the bare name of a declared reply; `UsecaseRef` that of a declared use case,
+/// `BlockRef` one of its blocks (`rebook_flight.confirm`); `Seq` a text or a list, and as a function's
 /// result the type of its first argument (`slice`); `Zone` the name of an IANA time zone.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Ty {
@@ -58,6 +59,8 @@ pub enum Ty {
     Word(&'static [&'static str]),
     Param,
     ReplyRef,
+    UsecaseRef,
+    BlockRef,
     /// `bearer(..)`, `basic(..)` or `api_key(..)`.
     Auth,
     /// `{ attempts, backoff, max_backoff }`
@@ -79,6 +82,8 @@ impl Ty {
             Ty::Word(words) => format!("one of {}", words.join(" | ")),
             Ty::Param => "the name of a parameter".into(),
             Ty::ReplyRef => "the name of a reply".into(),
+            Ty::UsecaseRef => "the name of a use case".into(),
+            Ty::BlockRef => "a block of a use case (USECASE.BLOCK)".into(),
             Ty::Auth => "bearer(..), basic(..) or api_key(..)".into(),
             Ty::Retry => "a retry record { attempts, backoff, max_backoff }".into(),
         }
@@ -113,7 +118,7 @@ pub const ACTION_FIELDS: &[FieldSpec] = &[
     FieldSpec::optional(
         "on_failure",
         Ty::Any,
-        "An action to run if this one fails for good.",
+        "An action, or a list of actions run in order, if this one fails for good.",
     ),
     FieldSpec::optional(
         "idempotency_key",

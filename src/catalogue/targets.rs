@@ -161,6 +161,9 @@ const RINGING: (Moment, &str) = (Moment::BeforeCall, "the call is not answered y
 /// Tasks that need an answered, live call.
 const LIVE_CALL: &[(Moment, &str)] = &[RINGING, AFTER_CALL, AFTER];
 const NOT_AFTER: &[(Moment, &str)] = &[AFTER, AFTER_CALL];
+/// Use-case and block bindings count as during the conversation: starting one needs the
+/// conversation (and, on a call, the answered call) under way.
+const UNDER_WAY: &[(Moment, &str)] = &[RINGING, AFTER_CALL, AFTER];
 
 const RETRY_FIELD: FieldSpec = FieldSpec::optional(
     "retry",
@@ -282,6 +285,26 @@ pub const TARGET_KINDS: &[TargetKind] = &[
                 false,
                 "Fail the action when the condition is false.",
             ),
+            TaskSpec {
+                not_at: UNDER_WAY,
+                ..task(
+                    "start_usecase",
+                    &[arg("usecase", Ty::UsecaseRef)],
+                    Ty::Any,
+                    false,
+                    "Start a use case: its `in usecase` bindings run right after this event's.",
+                )
+            },
+            TaskSpec {
+                not_at: UNDER_WAY,
+                ..task(
+                    "goto_block",
+                    &[arg("block", Ty::BlockRef)],
+                    Ty::Any,
+                    false,
+                    "Reach a block (`goto_block(U.B)`): its `at block` bindings run right after this event's.",
+                )
+            },
         ],
     },
     TargetKind {

@@ -66,6 +66,8 @@ impl Sig<'_> {
                     Ty::Word(words) => words.join("|"),
                     Ty::Param => "PARAM".into(),
                     Ty::ReplyRef => "REPLY".into(),
+                    Ty::UsecaseRef => "USECASE".into(),
+                    Ty::BlockRef => "USECASE.BLOCK".into(),
                     other => Type::from_catalogue(other).name().into(),
                 };
                 format!("{}: {ty}{}", p.name, if p.required { "" } else { "?" })
@@ -131,10 +133,9 @@ impl<'a> Checker<'a> {
         let retry = fields
             .value("retry")
             .and_then(|v| retry(v, &mut self.diags));
-        let on_failure = fields.value("on_failure").and_then(|v| {
-            let target = self.action_ref(v, "`on_failure`")?;
-            Some((target, v.span))
-        });
+        let on_failure = fields
+            .value("on_failure")
+            .map_or_else(Vec::new, |v| self.fallbacks(v));
         let idempotency_key = fields.value("idempotency_key").map(|v| {
             let (t, r) = self.with_expr(scope, |ex| ex.expect(v, Type::Text, "`idempotency_key`"));
             merge(&mut reads, r);
@@ -145,6 +146,10 @@ impl<'a> Checker<'a> {
             t.expr
         });
         // Recorded even when the task is wrong, so cycles and scopes are still checked.
+        let fallback_names = on_failure
+            .iter()
+            .map(|&(j, _)| self.p.actions[j].name.name.clone())
+            .collect();
         self.actions[i].on_failure = on_failure;
         self.actions[i].reads = reads;
         let target = target?;
@@ -153,6 +158,7 @@ impl<'a> Checker<'a> {
         info.not_at = call.not_at;
         info.task_label = call.label.clone();
         info.task_span = call.span;
+        info.starts = super::starts::started(target.kind, &call.call);
         Some(ir::Action {
             name: a.name.name.clone(),
             target: target.name,
@@ -162,10 +168,23 @@ impl<'a> Checker<'a> {
             save,
             timeout_ms,
             retry,
-            on_failure: on_failure.map(|(j, _)| self.p.actions[j].name.name.clone()),
+            on_failure: fallback_names,
             idempotency_key,
             span: self.ir_span(a.span),
         })
+    }
+
+    /// `on_failure: A` or `on_failure: [A, B]`: the actions to run, in order, with the span
+    /// each is named at.
+    fn fallbacks(&mut self, value: &ast::Expr) -> Vec<(usize, Span)> {
+        let items = match &value.kind {
+            ExprKind::List(items) => items.iter().collect(),
+            _ => vec![value],
+        };
+        items
+            .into_iter()
+            .filter_map(|item| Some((self.action_ref(item, "`on_failure`")?, item.span)))
+            .collect()
     }
 
     /// The name of an action (`do A`, `on_failure: A`, `expect ran A`), marked used.
@@ -177,7 +196,10 @@ impl<'a> Checker<'a> {
                     format!("{what} must name an action"),
                     value.span,
                 )
-                .with_help("write the action's name, e.g. `on_failure: apologise`"),
+                .with_help(
+                    "write the action's name, or a list of them run in order, e.g. \
+                     `on_failure: [apologise, open_ticket]`",
+                ),
             );
             return None;
         };
@@ -651,6 +673,8 @@ impl<'a> Checker<'a> {
         match ty {
             Ty::Param => return self.param_arg(sig, value),
             Ty::ReplyRef => return self.reply_arg(value),
+            Ty::UsecaseRef => return self.usecase_arg(value),
+            Ty::BlockRef => return self.block_arg(value),
             _ => {}
         }
         if target.kind.name == "sql" && param == "statement" {

@@ -26,28 +26,67 @@ pub struct TriggerInfo {
 }
 
 impl<'a> Checker<'a> {
-    pub fn binding(&mut self, i: usize) -> Option<ir::Binding> {
+    /// Checks a binding and lowers it: one IR binding per event it names (`on a, b do …`
+    /// is `on a do …` then `on b do …`), so the runtime matches each event as before.
+    pub fn binding(&mut self, i: usize) -> Vec<ir::Binding> {
         let b = self.p.bindings[i];
-        let trigger = self.trigger(&b.trigger);
-        let when = b.when.as_ref().map(|w| {
-            let scope = match &trigger {
-                Some(t) => Scope {
-                    usecase: t.usecase,
-                    block: t.block,
-                    ..self.conversation_scope("this binding's `when`", t.event)
-                },
-                None => self.conversation_scope("this binding's `when`", EventScope::Any),
-            };
-            let (typed, _) =
-                self.with_expr(scope, |ex| ex.expect(w, Type::Bool, "the `when` condition"));
-            typed.expr
+        let triggers = self.triggers(&b.trigger);
+        let body = self.binding_body(&b.body, &triggers);
+        // A diagnostic raised the same way for two events is one mistake: reported once.
+        let first = self.diags.len();
+        let mut lowered = Vec::with_capacity(triggers.len());
+        for trigger in triggers {
+            let mark = self.diags.len();
+            let when = b
+                .when
+                .as_ref()
+                .map(|w| self.binding_when(w, trigger.as_ref()));
+            let fresh: Vec<Diagnostic> = self.diags.drain(mark..).collect();
+            for d in fresh {
+                if !self.diags[first..].contains(&d) {
+                    self.diags.push(d);
+                }
+            }
+            if let Some(trigger) = trigger {
+                lowered.push(ir::Binding {
+                    trigger: trigger.ir,
+                    when,
+                    body: body.clone(),
+                    span: self.ir_span(b.span),
+                });
+            }
+        }
+        lowered
+    }
+
+    /// A binding's `when`, checked against one of its triggers (its event's payload).
+    fn binding_when(&mut self, when: &ast::Expr, trigger: Option<&TriggerInfo>) -> ir::Expr {
+        let scope = match trigger {
+            Some(t) => Scope {
+                usecase: t.usecase,
+                block: t.block,
+                ..self.conversation_scope("this binding's `when`", t.event)
+            },
+            None => self.conversation_scope("this binding's `when`", EventScope::Any),
+        };
+        let (typed, _) = self.with_expr(scope, |ex| {
+            ex.expect(when, Type::Bool, "the `when` condition")
         });
-        let body = match &b.body {
+        typed.expr
+    }
+
+    /// The actions or reply a binding runs, checked against each of its triggers.
+    fn binding_body(
+        &mut self,
+        body: &BindingBody,
+        triggers: &[Option<TriggerInfo>],
+    ) -> ir::BindingBody {
+        match body {
             BindingBody::Do(names) => {
                 let mut actions = Vec::with_capacity(names.len());
                 for name in names {
                     if let Some(j) = self.action_by_name(&name.name, name.span) {
-                        if let Some(t) = &trigger {
+                        for t in triggers.iter().flatten() {
                             self.reach(j, t, name.span);
                         }
                         actions.push(name.name.clone());
@@ -56,59 +95,80 @@ impl<'a> Checker<'a> {
                 ir::BindingBody::Actions(actions)
             }
             BindingBody::Reply(reply) => {
-                if let Some(t) = &trigger {
+                for t in triggers.iter().flatten() {
                     self.reply_trigger(t);
                 }
                 self.reply_by_name(&reply.name, reply.span);
                 ir::BindingBody::Reply(reply.name.clone())
             }
-        };
-        Some(ir::Binding {
-            trigger: trigger?.ir,
-            when,
-            body,
-            span: self.ir_span(b.span),
+        }
+    }
+
+    /// The triggers of a binding: one per event it names (`None` where a name is wrong).
+    fn triggers(&mut self, trigger: &Trigger) -> Vec<Option<TriggerInfo>> {
+        match trigger {
+            Trigger::Events(events) => self.event_triggers(events),
+            Trigger::BeforeCall(span) => vec![self.event_trigger("call_ringing", *span)],
+            Trigger::AfterCall(span) => vec![self.event_trigger("call_ended", *span)],
+            Trigger::Usecase(u) => vec![self.usecase_trigger(u)],
+            Trigger::Block { usecase, block } => vec![self.block_trigger(usecase, block)],
+        }
+    }
+
+    /// `on a, b`: each event once.
+    fn event_triggers(&mut self, events: &[ast::Ident]) -> Vec<Option<TriggerInfo>> {
+        let mut seen: Vec<&str> = Vec::with_capacity(events.len());
+        let mut triggers = Vec::with_capacity(events.len());
+        for event in events {
+            if seen.contains(&event.name.as_str()) {
+                self.diags.push(
+                    Diagnostic::new(
+                        Code::DuplicateName,
+                        format!("`{}` is named twice in this binding", event.name),
+                        event.span,
+                    )
+                    .with_help("name each event once: the binding runs once per event"),
+                );
+                continue;
+            }
+            seen.push(&event.name);
+            triggers.push(self.event_trigger(&event.name, event.span));
+        }
+        triggers
+    }
+
+    fn usecase_trigger(&mut self, u: &ast::Ident) -> Option<TriggerInfo> {
+        let j = self.usecase_ref(u)?;
+        Some(TriggerInfo {
+            ir: ir::Trigger::Usecase {
+                usecase: self.p.usecases[j].name.name.clone(),
+            },
+            moment: Moment::During,
+            event: EventScope::Any,
+            usecase: Access::Yes,
+            block: Access::No,
+            label: format!("use case `{}`", u.name),
+            span: u.span,
+            event_name: None,
         })
     }
 
-    fn trigger(&mut self, trigger: &Trigger) -> Option<TriggerInfo> {
-        match trigger {
-            Trigger::Event(name) => self.event_trigger(&name.name, name.span),
-            Trigger::BeforeCall(span) => self.event_trigger("call_ringing", *span),
-            Trigger::AfterCall(span) => self.event_trigger("call_ended", *span),
-            Trigger::Usecase(u) => {
-                let j = self.usecase_ref(u)?;
-                Some(TriggerInfo {
-                    ir: ir::Trigger::Usecase {
-                        usecase: self.p.usecases[j].name.name.clone(),
-                    },
-                    moment: Moment::During,
-                    event: EventScope::Any,
-                    usecase: Access::Yes,
-                    block: Access::No,
-                    label: format!("use case `{}`", u.name),
-                    span: u.span,
-                    event_name: None,
-                })
-            }
-            Trigger::Block { usecase, block } => {
-                let j = self.usecase_ref(usecase)?;
-                self.block_ref(j, block)?;
-                Some(TriggerInfo {
-                    ir: ir::Trigger::Block {
-                        usecase: usecase.name.clone(),
-                        block: block.name.clone(),
-                    },
-                    moment: Moment::During,
-                    event: EventScope::Any,
-                    usecase: Access::Yes,
-                    block: Access::Yes,
-                    label: format!("block `{}.{}`", usecase.name, block.name),
-                    span: usecase.span.to(block.span),
-                    event_name: None,
-                })
-            }
-        }
+    fn block_trigger(&mut self, usecase: &ast::Ident, block: &ast::Ident) -> Option<TriggerInfo> {
+        let j = self.usecase_ref(usecase)?;
+        self.block_ref(j, block)?;
+        Some(TriggerInfo {
+            ir: ir::Trigger::Block {
+                usecase: usecase.name.clone(),
+                block: block.name.clone(),
+            },
+            moment: Moment::During,
+            event: EventScope::Any,
+            usecase: Access::Yes,
+            block: Access::Yes,
+            label: format!("block `{}.{}`", usecase.name, block.name),
+            span: usecase.span.to(block.span),
+            event_name: None,
+        })
     }
 
     /// An agent-level event, available on the agent's channels.
@@ -233,12 +293,12 @@ impl<'a> Checker<'a> {
         );
     }
 
-    /// Checks an action bound to `t`, and every action its `on_failure` chain reaches: tasks
+    /// Checks an action bound to `t`, and every action its `on_failure` lists reach: tasks
     /// that make no sense at that moment (E0403), `usecase`/`block` read where unset (E0201).
     fn reach(&mut self, start: usize, t: &TriggerInfo, bound_at: Span) {
-        let mut current = Some(start);
-        let mut via: Option<Span> = None;
-        while let Some(j) = current {
+        // (action, the `on_failure` entry it is reached through)
+        let mut pending: Vec<(usize, Option<Span>)> = vec![(start, None)];
+        while let Some((j, via)) = pending.pop() {
             let key = (
                 j,
                 t.moment,
@@ -246,10 +306,16 @@ impl<'a> Checker<'a> {
                 t.block == Access::Yes,
             );
             if !self.walked.insert(key) {
-                break;
+                continue;
             }
             let info = &self.actions[j];
-            let (not_at, reads, next) = (info.not_at, info.reads, info.on_failure);
+            let (not_at, reads) = (info.not_at, info.reads);
+            pending.extend(
+                info.on_failure
+                    .iter()
+                    .rev()
+                    .map(|&(k, span)| (k, Some(span))),
+            );
             let name = &self.p.actions[j].name.name;
             for &(moment, reason) in not_at {
                 if moment != t.moment {
@@ -289,63 +355,74 @@ impl<'a> Checker<'a> {
                     );
                 }
             }
-            via = next.map(|(_, span)| span);
-            current = next.map(|(k, _)| k);
         }
     }
 
-    /// E0404: actions whose `on_failure` chain comes back to them.
+    /// E0404: actions whose `on_failure` lists lead back to them. A depth-first walk over
+    /// every `on_failure` entry; each entry closing a loop reports that loop once.
     pub fn failure_cycles(&mut self) {
         const NEW: u8 = 0;
         const ON_PATH: u8 = 1;
         const DONE: u8 = 2;
         let mut state = vec![NEW; self.actions.len()];
+        let mut cycles = Vec::new();
         for start in 0..self.actions.len() {
-            let mut path = Vec::new();
-            let mut current = Some(start);
-            while let Some(j) = current {
-                match state[j] {
-                    DONE => break,
+            if state[start] != NEW {
+                continue;
+            }
+            // (action, how many of its entries were followed)
+            let mut path: Vec<(usize, usize)> = vec![(start, 0)];
+            state[start] = ON_PATH;
+            while let Some((j, next)) = path.last_mut() {
+                let j = *j;
+                let Some(&(k, _)) = self.actions[j].on_failure.get(*next) else {
+                    state[j] = DONE;
+                    path.pop();
+                    continue;
+                };
+                *next += 1;
+                match state[k] {
+                    NEW => {
+                        state[k] = ON_PATH;
+                        path.push((k, 0));
+                    }
                     ON_PATH => {
-                        let from = path.iter().position(|&k| k == j).unwrap_or(0);
-                        self.report_cycle(&path[from..]);
-                        break;
+                        let from = path.iter().position(|&(p, _)| p == k).unwrap_or(0);
+                        // Each action with the entry that leads on to the next one.
+                        let cycle: Vec<(usize, Span)> = path[from..]
+                            .iter()
+                            .map(|&(p, taken)| (p, self.actions[p].on_failure[taken - 1].1))
+                            .collect();
+                        cycles.push(cycle);
                     }
                     _ => {}
                 }
-                state[j] = ON_PATH;
-                path.push(j);
-                current = self.actions[j].on_failure.map(|(k, _)| k);
             }
-            for j in path {
-                state[j] = DONE;
-            }
+        }
+        for cycle in cycles {
+            self.report_cycle(&cycle);
         }
     }
 
-    fn report_cycle(&mut self, cycle: &[usize]) {
+    fn report_cycle(&mut self, cycle: &[(usize, Span)]) {
         let name = |j: usize| self.p.actions[j].name.name.as_str();
-        let mut chain: Vec<&str> = cycle.iter().map(|&j| name(j)).collect();
-        chain.push(name(cycle[0]));
-        let span_of = |j: usize| {
-            self.actions[j]
-                .on_failure
-                .map_or(self.p.actions[j].name.span, |(_, s)| s)
-        };
-        let next = |k: usize| cycle[(k + 1) % cycle.len()];
+        let mut chain: Vec<&str> = cycle.iter().map(|&(j, _)| name(j)).collect();
+        chain.push(name(cycle[0].0));
+        let next = |k: usize| cycle[(k + 1) % cycle.len()].0;
+        let (first, first_span) = cycle[0];
         let mut d = Diagnostic::new(
             Code::FailureCycle,
             format!("`on_failure` cycle: {}", chain.join(" → ")),
-            span_of(cycle[0]),
+            first_span,
         )
         .with_label_message(format!(
             "`{}` falls back to `{}`",
-            name(cycle[0]),
+            name(first),
             name(next(0))
         ));
-        for (k, &j) in cycle.iter().enumerate().skip(1) {
+        for (k, &(j, span)) in cycle.iter().enumerate().skip(1) {
             d = d.with_secondary(
-                span_of(j),
+                span,
                 format!("`{}` falls back to `{}`", name(j), name(next(k))),
             );
         }

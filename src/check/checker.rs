@@ -83,7 +83,10 @@ pub struct ActionInfo {
     pub task_label: String,
     pub task_span: Span,
     pub reads: Reads,
-    pub on_failure: Option<(usize, Span)>,
+    /// The actions its `on_failure` runs, in order, each with the span it is named at.
+    pub on_failure: Vec<(usize, Span)>,
+    /// The use case (`u`) or block (`u.b`) its task starts.
+    pub starts: Option<String>,
 }
 
 /// Which declarations something refers to, for the unused warnings.
@@ -146,7 +149,8 @@ pub fn check_and_lower<'a>(
     let usecases = collect_named(&p.usecases, |u| &u.name.name, |i| c.usecase(i));
     let actions = collect_named(&p.actions, |a| &a.name.name, |i| c.action(i));
     c.failure_cycles();
-    let bindings: Vec<_> = (0..p.bindings.len()).filter_map(|i| c.binding(i)).collect();
+    c.start_cycles();
+    let bindings: Vec<_> = (0..p.bindings.len()).flat_map(|i| c.binding(i)).collect();
     let tests: Vec<_> = (0..p.tests.len()).filter_map(|i| c.test(i)).collect();
     c.unused();
     *diags = c.diags;

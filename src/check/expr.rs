@@ -1,7 +1,7 @@
 //! Expressions: resolved against a [`Scope`], typed and lowered to the IR in one pass.
 //! On an error the result stands in as `any`, so one mistake is reported once.
 
-use super::scope::{Access, RootField, Scope};
+use super::scope::{Access, EventScope, RootField, Scope};
 use super::types::Type;
 use super::unknown_help;
 use crate::catalogue::{self, Ty};
@@ -432,10 +432,17 @@ impl<'s, 'd> ExprChecker<'s, 'd> {
                     } else {
                         format!("its fields are: {}", fields.join(", "))
                     };
+                    // A binding may name several events: say which one lacks the field.
+                    let owner = match self.scope.event {
+                        EventScope::Known(spec) if root == "event" => {
+                            format!("`event` of `{}`", spec.name)
+                        }
+                        _ => format!("`{root}`"),
+                    };
                     self.diags.push(
                         Diagnostic::new(
                             Code::UnknownField,
-                            format!("`{root}` has no field `{}`", field.name),
+                            format!("{owner} has no field `{}`", field.name),
                             field.span,
                         )
                         .with_help(unknown_help(

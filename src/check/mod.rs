@@ -35,6 +35,7 @@ mod replies;
 mod scope;
 pub(crate) mod security;
 mod soql;
+mod starts;
 mod test_blocks;
 mod types;
 mod unused;

@@ -591,6 +591,224 @@ fn failure_cycles() {
 }
 
 #[test]
+fn on_failure_lists_are_followed_for_cycles_moments_and_scopes() {
+    let label = |name: &str, tag: &str, rest: &str| {
+        format!("action {name} {{ target: conversation, task: add_label(\"{tag}\"){rest} }}\n")
+    };
+    // A cycle through the second entry of a list.
+    let d = expect(
+        &with_agent(&format!(
+            "{}{}{}on message_received do x\n",
+            label("x", "a", ", on_failure: [y, z]"),
+            label("y", "b", ""),
+            label("z", "c", ", on_failure: x"),
+        )),
+        "E0404",
+        "z",
+    );
+    assert_eq!(d.message, "`on_failure` cycle: x → z → x");
+    // A task that cannot run at the moment, reached through the second entry.
+    expect(
+        &with_agent(&format!(
+            "{}{}action z {{ target: call, task: say(\"sorry\") }}\non call_ringing do x\n",
+            label("x", "a", ", on_failure: [y, z]"),
+            label("y", "b", ""),
+        )),
+        "E0403",
+        "say",
+    );
+    // `usecase` read by an entry of the list, which a `message_received` binding lacks.
+    expect(
+        &with_agent(&format!(
+            "{}{}{}on message_received do x\n",
+            label("x", "a", ", on_failure: [y, z]"),
+            label("y", "b", ""),
+            "action z { target: conversation, task: add_label(usecase.name) }\n",
+        )),
+        "E0201",
+        "usecase",
+    );
+    let d = expect(
+        &with_agent(&format!(
+            "{}{}on message_received do x\n",
+            label("x", "a", ", on_failure: [y, \"z\"]"),
+            label("y", "b", ""),
+        )),
+        "E0210",
+        "\"z\"",
+    );
+    assert!(d.help.unwrap().contains("[apologise, open_ticket]"));
+    let ir = clean(&with_agent(&format!(
+        "{}{}{}on message_received do x\n",
+        label("x", "a", ", on_failure: [z, y]"),
+        label("y", "b", ""),
+        label("z", "c", ""),
+    )));
+    assert_eq!(ir.actions["x"].on_failure, ["z", "y"]);
+}
+
+#[test]
+fn a_binding_naming_several_events_is_checked_against_each() {
+    let ask = "action ask { target: conversation, task: add_label(\"a\") }\n";
+    let d = expect(
+        &with_agent(&format!("{ask}on message_received, dtmf_recieved do ask\n")),
+        "E0209",
+        "dtmf_recieved",
+    );
+    assert!(d.help.unwrap().contains("dtmf_received"));
+    expect(
+        &format!("{CHAT_AGENT}{ask}on message_received, dtmf_received do ask\n"),
+        "E0402",
+        "dtmf_received",
+    );
+    let d = expect(
+        &with_agent(&format!(
+            "{ask}on message_received, dtmf_received when event.text == \"1\" do ask\n"
+        )),
+        "E0204",
+        "text",
+    );
+    assert_eq!(d.message, "`event` of `dtmf_received` has no field `text`");
+    // A mistake that does not depend on the event is reported once.
+    let (_, checked) = run(&with_agent(&format!(
+        "{ask}on message_received, dtmf_received when nope do ask\n"
+    )));
+    let unknown = checked
+        .diagnostics
+        .iter()
+        .filter(|d| d.code.as_str() == "E0201");
+    assert_eq!(unknown.count(), 1);
+    expect(
+        &with_agent(
+            "action esc { target: conversation, task: escalate() }\non message_received, conversation_ended do esc\n",
+        ),
+        "E0403",
+        "escalate",
+    );
+    expect(
+        &with_agent(&format!(
+            "{ask}on message_received, message_received do ask\n"
+        )),
+        "E0105",
+        "message_received",
+    );
+    expect(
+        &with_agent(
+            "reply hi { text: \"hi\" }\non conversation_started, message_received reply hi\n",
+        ),
+        "E0401",
+        "message_received",
+    );
+    let ir = clean(&with_agent(&format!(
+        "{ask}on message_received, dtmf_received when n > 0 do ask\n"
+    )));
+    let events: Vec<_> = ir
+        .bindings
+        .iter()
+        .map(|b| (b.trigger.clone(), b.when.is_some()))
+        .collect();
+    assert_eq!(
+        events,
+        [
+            (
+                ir::Trigger::Event {
+                    event: "message_received".into()
+                },
+                true
+            ),
+            (
+                ir::Trigger::Event {
+                    event: "dtmf_received".into()
+                },
+                true
+            ),
+        ]
+    );
+}
+
+/// A voice agent with a `rebook_flight` use case, and `rest` after it.
+fn rebooking(rest: &str) -> String {
+    with_agent(&format!(
+        "usecase rebook_flight {{ blocks: [ask_date, confirm] }}\nusecase refund {{ blocks: [] }}\n{rest}"
+    ))
+}
+
+#[test]
+fn starting_a_use_case_or_a_block_names_declared_ones() {
+    let d = expect(
+        &rebooking("action go { target: conversation, task: start_usecase(rebok_flight) }\non dtmf_received do go\n"),
+        "E0212",
+        "rebok_flight",
+    );
+    assert!(d.help.unwrap().contains("rebook_flight"), "did you mean");
+    let d = expect(
+        &rebooking("action go { target: conversation, task: goto_block(rebook_flight.confrim) }\non dtmf_received do go\n"),
+        "E0213",
+        "confrim",
+    );
+    assert!(d.help.unwrap().contains("confirm"), "did you mean");
+    expect(
+        &rebooking("action go { target: conversation, task: goto_block(rebook_flight) }\non dtmf_received do go\n"),
+        "E0213",
+        "rebook_flight",
+    );
+    expect(
+        &rebooking("action go { target: conversation, task: start_usecase(\"rebook_flight\") }\non dtmf_received do go\n"),
+        "E0212",
+        "\"rebook_flight\"",
+    );
+    expect(
+        &rebooking("action go { target: conversation, task: start_usecase(refund) }\non conversation_ended do go\n"),
+        "E0403",
+        "start_usecase",
+    );
+    let ir = clean(&rebooking(
+        "action go { target: conversation, task: start_usecase(rebook_flight) }\naction confirm { target: conversation, task: goto_block(rebook_flight.confirm) }\naction ask { target: call, task: say(\"Which date?\") }\non dtmf_received when event.digits == \"1\" do go\nin usecase rebook_flight do ask, confirm\n",
+    ));
+    let arg = |action: &str| ir.actions[action].task.args.clone();
+    assert_eq!(
+        arg("go"),
+        [(
+            "usecase".to_string(),
+            ir::Expr::Lit(ir::Value::Text("rebook_flight".into()))
+        )]
+    );
+    assert_eq!(
+        arg("confirm"),
+        [(
+            "block".to_string(),
+            ir::Expr::Lit(ir::Value::Text("rebook_flight.confirm".into()))
+        )]
+    );
+}
+
+#[test]
+fn a_use_case_that_starts_itself_is_a_cycle() {
+    let d = expect(
+        &rebooking("action to_refund { target: conversation, task: start_usecase(refund) }\naction to_rebook { target: conversation, task: start_usecase(rebook_flight) }\nin usecase rebook_flight do to_refund\nin usecase refund do to_rebook\n"),
+        "E0409",
+        "start_usecase",
+    );
+    assert_eq!(
+        d.message,
+        "use case `rebook_flight` starts itself: rebook_flight → refund → rebook_flight"
+    );
+    assert_eq!(d.labels.len(), 2);
+    // Through a block, and through an `on_failure` entry.
+    let d = expect(
+        &rebooking("action again { target: conversation, task: goto_block(rebook_flight.confirm) }\naction check { target: conversation, task: verify(false), on_failure: [again] }\nat block rebook_flight.confirm do check\n"),
+        "E0409",
+        "goto_block",
+    );
+    assert_eq!(
+        d.message,
+        "block `rebook_flight.confirm` starts itself: rebook_flight.confirm → rebook_flight.confirm"
+    );
+    // Started from an event binding, or onwards without coming back: no cycle.
+    clean(&rebooking("action to_refund { target: conversation, task: start_usecase(refund) }\naction to_rebook { target: conversation, task: start_usecase(rebook_flight) }\non dtmf_received do to_rebook\nin usecase rebook_flight do to_refund\n"));
+}
+
+#[test]
 fn interpolated_sql() {
     let d = expect(
         &with_agent("target db: sql { url: \"sqlite::memory:\" }\naction x { target: db, task: execute(\"DELETE FROM t WHERE id = '{order_id}'\") }\non message_received do x\n"),

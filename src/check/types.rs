@@ -49,7 +49,13 @@ impl Type {
     /// The value type a catalogue type stands for once evaluated: words and names are texts.
     pub fn from_catalogue(ty: Ty) -> Type {
         match ty {
-            Ty::Text | Ty::Word(_) | Ty::Zone | Ty::Param | Ty::ReplyRef => Type::Text,
+            Ty::Text
+            | Ty::Word(_)
+            | Ty::Zone
+            | Ty::Param
+            | Ty::ReplyRef
+            | Ty::UsecaseRef
+            | Ty::BlockRef => Type::Text,
             Ty::Number => Type::Number,
             Ty::Bool => Type::Bool,
             Ty::Duration => Type::Duration,

@@ -84,6 +84,7 @@ codes! {
     SecretInClear = "E0406", Error, "secret sent in clear";
     SecretExposed = "E0407", Error, "secret placed where it would be shown";
     TaskOnWrongKind = "E0408", Error, "task declared on a target that takes none";
+    StartCycle = "E0409", Error, "use case or block that starts itself";
     // Tests: E05xx
     BadTestStep = "E0501", Error, "invalid test step";
     // Warnings: W06xx

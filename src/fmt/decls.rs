@@ -191,7 +191,11 @@ impl Printer<'_> {
 
     fn binding(&mut self, binding: &Binding) {
         match &binding.trigger {
-            Trigger::Event(event) => self.keyword_name("on", event),
+            Trigger::Events(events) => {
+                let names: Vec<&str> = events.iter().map(|e| e.name.as_str()).collect();
+                self.write("on ");
+                self.write(&names.join(", "));
+            }
             Trigger::BeforeCall(_) => self.write("before call"),
             Trigger::AfterCall(_) => self.write("after call"),
             Trigger::Usecase(usecase) => self.keyword_name("in usecase", usecase),

@@ -153,7 +153,8 @@ pub struct Action {
     pub save: Option<String>,
     pub timeout_ms: Option<u64>,
     pub retry: Option<Retry>,
-    pub on_failure: Option<String>,
+    /// The actions run, in order, when this one fails for good.
+    pub on_failure: Vec<String>,
     pub idempotency_key: Option<Expr>,
     pub span: Span,
 }
@@ -410,10 +411,12 @@ pub enum Effect {
     Dtmf,
     Escalation,
     Ended,
+    /// A use case or block an action started (`start_usecase`, `goto_block`).
+    Start,
 }
 
 impl Effect {
-    pub const ALL: [Effect; 7] = [
+    pub const ALL: [Effect; 8] = [
         Effect::Say,
         Effect::Transfer,
         Effect::Hold,
@@ -421,6 +424,7 @@ impl Effect {
         Effect::Dtmf,
         Effect::Escalation,
         Effect::Ended,
+        Effect::Start,
     ];
 
     /// The word after `expect` (`syntax::ast::EFFECTS`).
@@ -433,6 +437,7 @@ impl Effect {
             Effect::Dtmf => "dtmf",
             Effect::Escalation => "escalation",
             Effect::Ended => "ended",
+            Effect::Start => "start",
         }
     }
 
@@ -445,6 +450,8 @@ impl Effect {
             Effect::Hangup | Effect::Ended => &["reason"],
             Effect::Dtmf => &["digits"],
             Effect::Escalation => &["queue", "reason"],
+            // `rebook_flight` or `rebook_flight.confirm`, and the action that started it.
+            Effect::Start => &["name", "by"],
         }
     }
 }

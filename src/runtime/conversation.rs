@@ -21,6 +21,8 @@ const LONGEST_WAITED: Duration = Duration::from_secs(1_000 * 365 * 24 * 60 * 60)
 
 /// How deep `on_failure` chains may go (the checker rejects cycles; this guards IR files).
 const MAX_ON_FAILURE_DEPTH: usize = 8;
+/// How many fallbacks one failed action may set off in all: lists that fan out stay small.
+const MAX_ON_FAILURE_RUNS: usize = 64;
 
 /// What a conversation holds; returned by `Runtime::snapshot` and `Runtime::finish`.
 #[derive(Clone, Debug, PartialEq)]
@@ -124,6 +126,8 @@ pub(super) struct Conversation {
     /// `user` and `caller`), measured once and kept current by every store: checking a
     /// store costs the new value, not the whole state again.
     sizes: Vec<Option<usize>>,
+    /// Use cases and blocks its actions started (`start_usecase`, `goto_block`).
+    pub starts: super::starts::Starts,
 }
 
 /// How handling an event left the conversation.
@@ -338,6 +342,7 @@ impl Conversation {
             interrupted: Interrupted::default(),
             started: false,
             sizes: Vec::new(),
+            starts: Default::default(),
         }
     }
 
@@ -401,6 +406,7 @@ impl Conversation {
             return Handled::Continue;
         }
         self.dispatch(&event).await;
+        self.run_started().await;
         let after_end = match &event.kind {
             EventKind::Named(name) => catalogue::event(name).filter(|e| after_the_end(e)),
             _ => None,
@@ -443,7 +449,7 @@ impl Conversation {
         })
     }
 
-    async fn dispatch(&mut self, event: &Event) {
+    pub(super) async fn dispatch(&mut self, event: &Event) {
         if self.state.channel.is_none() {
             self.state.channel = Some(self.infer_channel(event));
             self.idle_since = Some(self.now());
@@ -538,6 +544,7 @@ impl Conversation {
     ) -> EventCtx {
         self.state.seq += 1;
         let seq = self.state.seq;
+        let started_by = self.starts.by.take();
         self.shared.tracer.emit(|| {
             let (u, b) = match &event.kind {
                 EventKind::Usecase(u) => (Some(u.clone()), None),
@@ -554,6 +561,7 @@ impl Conversation {
                 event: event.kind.name().to_string(),
                 usecase: u,
                 block: b,
+                started_by,
                 payload,
             }
         });
@@ -851,24 +859,31 @@ impl Conversation {
         }
     }
 
-    /// Runs an action, then its `on_failure` chain while actions fail; tells whether the
-    /// first action failed.
+    /// Runs an action, then, depth first, the `on_failure` list of every action that fails;
+    /// tells whether the first action failed.
     async fn run_action_chain(&mut self, action: usize, ev: &mut EventCtx) -> bool {
-        let mut current = action;
-        let mut cause = None;
-        let mut first_failed = None;
-        for _ in 0..=MAX_ON_FAILURE_DEPTH {
-            let failed = self.run_action(current, ev, cause).await;
-            first_failed.get_or_insert(failed);
-            match (failed, self.shared.plan.actions[current].on_failure) {
-                (true, Some(next)) => {
-                    cause = Some(current);
-                    current = next;
-                }
-                _ => break,
+        let failed = self.run_action(action, ev, None).await;
+        // (fallback, the action that failed, how deep in the chain)
+        let mut pending: Vec<(usize, usize, usize)> = Vec::new();
+        let shared = self.shared.clone();
+        let fallbacks = |cause: usize, depth: usize| {
+            let list = &shared.plan.actions[cause].on_failure;
+            list.iter().rev().map(move |&next| (next, cause, depth))
+        };
+        if failed {
+            pending.extend(fallbacks(action, 1));
+        }
+        let mut ran = 0;
+        while let Some((current, cause, depth)) = pending.pop() {
+            if ran == MAX_ON_FAILURE_RUNS {
+                break;
+            }
+            ran += 1;
+            if self.run_action(current, ev, Some(cause)).await && depth < MAX_ON_FAILURE_DEPTH {
+                pending.extend(fallbacks(current, depth + 1));
             }
         }
-        first_failed.unwrap_or(false)
+        failed
     }
 
     /// A `verify` is a guard: when it fails, the rest of its binding does not run.
@@ -919,6 +934,7 @@ impl Conversation {
                 Outcome::local(self.conversation_task(task, ev))
             }
             super::plan::ActionKind::Call(task) => Outcome::local(self.call_task(task, ev)),
+            super::plan::ActionKind::Start(event) => Outcome::local(self.start(event, index)),
             super::plan::ActionKind::External { .. } => self.external(index, ev).await,
         };
         let Outcome {

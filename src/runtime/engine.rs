@@ -723,6 +723,7 @@ async fn step(conversation: &mut Conversation, event: Option<Event>) -> Handled 
             Some(event) => conversation.handle(event).await,
             None => {
                 conversation.fire_inactivity_if_due().await;
+                conversation.run_started().await;
                 Handled::Continue
             }
         }

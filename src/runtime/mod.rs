@@ -29,6 +29,7 @@ pub mod mock;
 mod plan;
 mod retry;
 mod secrets;
+mod starts;
 pub mod timeline;
 mod trace;
 

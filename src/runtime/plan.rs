@@ -1,6 +1,7 @@
 //! The program prepared for running: names resolved to indexes once, so handling an event
 //! does no look-up by name and no allocation it can avoid.
 
+use super::event::EventKind;
 use crate::ir::{self, Expr, Program, Scope, Value};
 use std::collections::HashMap;
 use std::time::Duration;
@@ -26,7 +27,7 @@ pub(crate) struct ActionPlan {
     pub when: Option<Expr>,
     /// Index into the agent's params.
     pub save: Option<usize>,
-    pub on_failure: Option<usize>,
+    pub on_failure: Vec<usize>,
     pub idempotency_key: Option<Expr>,
     pub kind: ActionKind,
     pub retry: ir::Retry,
@@ -35,6 +36,9 @@ pub(crate) struct ActionPlan {
 
 pub(crate) enum ActionKind {
     Conversation(ConversationTask),
+    /// `conversation.start_usecase(U)` or `goto_block(U.B)`: the use case or block event it
+    /// starts.
+    Start(EventKind),
     Call(CallTask),
     External {
         /// Index into `Plan::targets`.
@@ -199,19 +203,25 @@ fn plan_action(
     targets: &[String],
 ) -> Result<ActionPlan, String> {
     let name = &action.name;
-    let on_failure = match &action.on_failure {
-        Some(other) => Some(*action_index.get(other.as_str()).ok_or_else(|| {
-            format!("action `{name}`: on_failure names `{other}`, which is not an action")
-        })?),
-        None => None,
-    };
+    let on_failure = action
+        .on_failure
+        .iter()
+        .map(|other| {
+            action_index.get(other.as_str()).copied().ok_or_else(|| {
+                format!("action `{name}`: on_failure names `{other}`, which is not an action")
+            })
+        })
+        .collect::<Result<_, String>>()?;
     let save = match &action.save {
         Some(param) => Some(param_index(program, name, param)?),
         None => None,
     };
     let target = program.targets.get(&action.target);
     let kind = match action.target_kind.as_str() {
-        "conversation" => ActionKind::Conversation(conversation_task(program, action)?),
+        "conversation" => match started(program, action)? {
+            Some(event) => ActionKind::Start(event),
+            None => ActionKind::Conversation(conversation_task(program, action)?),
+        },
         "call" => ActionKind::Call(call_task(action)?),
         kind => {
             let index = targets
@@ -315,6 +325,53 @@ fn bare_name<'a>(action: &'a ir::Action, arg_name: &str) -> Result<&'a str, Stri
             "action `{}`: the `{arg_name}` of `{}` must be a bare name",
             action.name, action.task.name
         )),
+    }
+}
+
+/// The use case or block a `start_usecase` or `goto_block` action starts, checked against the
+/// program (an IR file may name one it lacks); `None` for the other conversation tasks.
+fn started(program: &Program, action: &ir::Action) -> Result<Option<EventKind>, String> {
+    let (usecase, block) = match action.task.name.as_str() {
+        "start_usecase" => (bare_name(action, "usecase")?, None),
+        "goto_block" => {
+            let path = bare_name(action, "block")?;
+            let (usecase, block) = path.split_once('.').ok_or_else(|| {
+                format!(
+                    "action `{}`: `goto_block` names `{path}`, not USECASE.BLOCK",
+                    action.name
+                )
+            })?;
+            (usecase, Some(block))
+        }
+        _ => return Ok(None),
+    };
+    let known = program
+        .usecases
+        .get(usecase)
+        .is_some_and(|u| block.is_none_or(|b| u.blocks.iter().any(|known| known == b)));
+    let event = match block {
+        Some(block) => EventKind::Block {
+            usecase: usecase.to_string(),
+            block: block.to_string(),
+        },
+        None => EventKind::Usecase(usecase.to_string()),
+    };
+    if !known {
+        return Err(format!(
+            "action `{}` starts {}, which the program does not declare",
+            action.name,
+            started_name(&event)
+        ));
+    }
+    Ok(Some(event))
+}
+
+/// `use case `u`` or `block `u.b``, for messages.
+pub(crate) fn started_name(event: &EventKind) -> String {
+    match event {
+        EventKind::Block { usecase, block } => format!("block `{usecase}.{block}`"),
+        EventKind::Usecase(usecase) => format!("use case `{usecase}`"),
+        other => format!("`{}`", other.name()),
     }
 }
 

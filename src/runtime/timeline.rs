@@ -68,6 +68,7 @@ pub fn render(record: &TraceRecord, colour: bool) -> String {
             event,
             usecase,
             block,
+            started_by,
             payload,
         } => {
             let what = match (usecase, block) {
@@ -86,10 +87,14 @@ pub fn render(record: &TraceRecord, colour: bool) -> String {
                 other => format!(" {}", p.dim(&inline(other))),
             };
             format!(
-                "{} {} {}{payload}",
+                "{} {} {}{payload}{}",
                 who(conversation),
                 p.dim(&format!("#{seq}")),
-                p.bold(&what)
+                p.bold(&what),
+                started_by
+                    .as_ref()
+                    .map(|by| p.dim(&format!(" (started by {})", e(by))))
+                    .unwrap_or_default()
             )
         }
         TraceRecord::Action {

@@ -59,6 +59,9 @@ pub enum TraceRecord {
         usecase: Option<String>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         block: Option<String>,
+        /// The action (`start_usecase`, `goto_block`) that started this use case or block.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        started_by: Option<String>,
         #[serde(default, skip_serializing_if = "Json::is_null")]
         payload: Json,
     },

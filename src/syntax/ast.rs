@@ -148,7 +148,7 @@ pub struct Usecase {
     pub span: Span,
 }
 
-/// Every binding form: `on E [when X] do A, B`, `on E [when X] reply R`,
+/// Every binding form: `on E [, E2…] [when X] do A, B`, `on E [when X] reply R`,
 /// `in usecase U [when X] do ...`, `at block U.B [when X] do ...`,
 /// `before call [when X] do ...`, `after call [when X] do ...`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -161,7 +161,8 @@ pub struct Binding {
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Trigger {
-    Event(Ident),
+    /// `on E` or `on E1, E2, …`: any of these events (at least one).
+    Events(Vec<Ident>),
     /// `before call`; the span covers both words.
     BeforeCall(Span),
     /// `after call`; the span covers both words.
@@ -295,6 +296,7 @@ pub const EFFECTS: &[&str] = &[
     "dtmf",
     "escalation",
     "ended",
+    "start",
 ];
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

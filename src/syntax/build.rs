@@ -297,7 +297,10 @@ impl<'d> Builder<'d> {
         for p in pair.into_inner() {
             let pspan = self.span(&p);
             match p.as_rule() {
-                Rule::on_event => trigger = Some(Trigger::Event(self.name(p.into_inner().nth(1)?))),
+                Rule::on_event => {
+                    let events = p.into_inner().skip(1).map(|w| self.name(w)).collect();
+                    trigger = Some(Trigger::Events(events))
+                }
                 Rule::before_call => trigger = Some(Trigger::BeforeCall(pspan)),
                 Rule::after_call => trigger = Some(Trigger::AfterCall(pspan)),
                 Rule::in_usecase => {

@@ -117,6 +117,7 @@ fn gives_up_where_the_builder_reports() {
         "action a { target: conversation, when: { \"{k}\": 1 } }",
         "agent a { params: { on: text } }",
         "on message_received do a, on",
+        "on message_received, on do a",
         "test \"t\" {\n  send usecase on\n}",
         "test \"t\" {\n  mock api GET \"/x\" -> if\n}",
         "action a { target: conversation, when: if(1) }",
@@ -146,8 +147,10 @@ const TRICKY: &[&str] = &[
     "reply r { text: \"\"\"\n    Hello {name}\n      indented \\u{1F600}\n    \"\"\" }",
     "task t(a: text?, b: number = 1 + 2) on api { path: \"/{a}\" }",
     "at block u.b when usecase.name == \"u\" do a\nbefore call do b\nafter call reply r",
+    // Several events, a line break after a comma.
+    "on message_received, dtmf_received when event.x do a\non a,\n  b, c reply r",
     // How an action ended, and every effect, with and without fields.
-    "test \"t\" {\n  expect failed a\n  expect not skipped b\n  expect say \"hi\"\n  expect transfer { to: \"+1\", mode: \"warm\" }\n  expect hangup\n  expect not dtmf, expect ended\n  expect escalation { queue: \"q\" }\n  expect hold\n}",
+    "test \"t\" {\n  expect failed a\n  expect not skipped b\n  expect say \"hi\"\n  expect transfer { to: \"+1\", mode: \"warm\" }\n  expect hangup\n  expect not dtmf, expect ended\n  expect escalation { queue: \"q\" }\n  expect hold\n  expect start \"u.b\"\n}",
     // Tabs, carriage returns and comments are blanks to the parser, text inside strings.
     "action a {\r\n\ttarget: conversation, /* c */ when: \"a\tb\r\" == x // c\r\n}",
 ];

@@ -311,7 +311,7 @@ impl<'t> Context<'t> {
             "reply" => "a reply reads `reply NAME { text: \"...\" }`",
             "usecase" => "a use case reads `usecase NAME { fields }`",
             "test" => "a test reads `test \"name\" { steps }`",
-            "on" | "before" | "after" | "in" | "at" => "a binding reads `on EVENT [when CONDITION] do ACTION, ...` or `on EVENT reply REPLY` (also `before call`, `after call`, `in usecase U`, `at block U.B`)",
+            "on" | "before" | "after" | "in" | "at" => "a binding reads `on EVENT [when CONDITION] do ACTION, ...` or `on EVENT reply REPLY`, with one event or several (`on EVENT, EVENT, ...`) (also `before call`, `after call`, `in usecase U`, `at block U.B`)",
             _ => "a file holds declarations, each starting on its own line: `agent`, `target`, `task`, `action`, `reply`, `usecase`, a binding `on EVENT do ACTION`, `import` or `test`",
         }
     }

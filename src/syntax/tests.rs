@@ -266,7 +266,9 @@ fn every_binding_form() {
         })
         .collect();
     assert_eq!(bindings.len(), 9);
-    assert!(matches!(&bindings[0].trigger, Trigger::Event(e) if e.name == "conversation_started"));
+    assert!(
+        matches!(&bindings[0].trigger, Trigger::Events(e) if e[0].name == "conversation_started")
+    );
     assert!(matches!(&bindings[0].body, BindingBody::Reply(r) if r.name == "welcome"));
     let BindingBody::Do(actions) = &bindings[2].body else {
         panic!()

@@ -267,6 +267,20 @@ fn effect_value(record: &TraceRecord, effect: Effect) -> Option<Value> {
         (Effect::Escalation, TraceRecord::Escalation { queue, reason, .. }) => {
             vec![optional(queue), optional(reason)]
         }
+        (
+            Effect::Start,
+            TraceRecord::Event {
+                usecase: Some(usecase),
+                block,
+                started_by: Some(by),
+                ..
+            },
+        ) => {
+            let name = block
+                .as_ref()
+                .map_or_else(|| usecase.clone(), |b| format!("{usecase}.{b}"));
+            vec![text(&name), text(by)]
+        }
         _ => return None,
     };
     let names = effect.fields().iter().map(|n| n.to_string());

@@ -56,6 +56,23 @@ fn every_effect_and_how_an_action_ended_can_be_expected() {
     assert_eq!(code, Some(0));
 }
 
+/// Issue 10's "flow": a digit starts a use case (which reaches a block), a binding of two
+/// events, a list of fallbacks; the trace says which action started each use case.
+#[test]
+fn a_digit_starts_a_use_case_and_fallbacks_run_in_order() {
+    let file = "tests/data/flow.agent";
+    let (code, text) = output(agentc().args(["test", file]));
+    assert!(text.ends_with("4 passed, 0 failed\n"), "{text}");
+    assert_eq!(code, Some(0));
+    let (_, trace) = output(agentc().args(["test", file, "--trace", "--filter", "digit 1"]));
+    for line in [
+        "#4 usecase rebook_flight (started by start_rebooking)",
+        "#5 block rebook_flight.ask_date (started by to_ask_date)",
+    ] {
+        assert!(trace.contains(line), "{trace}");
+    }
+}
+
 /// `tests/agent_test/calls.agent`'s program with one test of `steps` after a failed lookup.
 fn after_a_failed_lookup(steps: &str) -> (Option<i32>, String) {
     let program = fs::read_to_string("tests/agent_test/calls.agent").unwrap();

@@ -249,6 +249,8 @@ fn ty_name(ty: Ty) -> String {
         Ty::Word(words) => words.join(" \\| "),
         Ty::Param => "PARAM".into(),
         Ty::ReplyRef => "REPLY".into(),
+        Ty::UsecaseRef => "USECASE".into(),
+        Ty::BlockRef => "USECASE.BLOCK".into(),
         Ty::Auth => "auth".into(),
         Ty::Retry => "retry".into(),
         other => other.describe(),

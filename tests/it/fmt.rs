@@ -221,6 +221,23 @@ fn outcome_and_effect_steps_are_printed() {
 }
 
 #[test]
+fn several_events_and_on_failure_lists_are_printed() {
+    let source = "agent a { channels: [chat, voice] }\naction x { target: conversation, task: add_label(\"a\"), on_failure: [y,z] }\naction y { target: conversation, task: add_label(\"b\") }\naction z { target: conversation, task: add_label(\"c\") }\non message_received ,dtmf_received\n  when conversation.channel == \"voice\" do x\n";
+    let formatted = fmt(source);
+    assert!(
+        formatted.contains("    on_failure: [y, z]\n"),
+        "{formatted}"
+    );
+    assert!(
+        formatted.contains(
+            "on message_received, dtmf_received when conversation.channel == \"voice\" do x\n"
+        ),
+        "{formatted}"
+    );
+    assert_formatting_is_sound(source);
+}
+
+#[test]
 fn long_lists_records_and_calls_break_one_entry_per_line() {
     let source = r#"action open_ticket {
   target: zendesk

@@ -55,7 +55,7 @@ fn action(name: &str, target: &str, kind: &str, task: &str, args: Vec<(&str, Exp
         save: None,
         timeout_ms: None,
         retry: None,
-        on_failure: None,
+        on_failure: Vec::new(),
         idempotency_key: None,
         span: Span::default(),
     }
@@ -444,7 +444,7 @@ async fn a_failed_verify_runs_its_on_failure_and_stops_its_binding_only() {
             ("message", text("no order")),
         ],
     );
-    check.on_failure = Some("apologise".into());
+    check.on_failure = vec!["apologise".into()];
     let ir = Ir::new(&[Channel::Chat])
         .param("order", Type::Text, None)
         .action(check)
@@ -488,6 +488,249 @@ async fn a_failed_verify_runs_its_on_failure_and_stops_its_binding_only() {
         TraceRecord::Action { action, on_failure_of: Some(c), status: ActionStatus::Ok, .. } if action == "apologise" && c == "check")));
     assert!(records.iter().any(|r| matches!(r,
         TraceRecord::Reply { reply: Some(reply), text, .. } if reply == "sorry" && text == "Sorry, I could not find it.")));
+}
+
+// ---------- flow: on_failure lists, several events, use case starts ----------
+
+/// `conversation.set(log: 5)`: always fails (`log` is a list).
+fn failing_action(name: &str, on_failure: &[&str]) -> ir::Action {
+    let mut failing = action(
+        name,
+        "conversation",
+        "conversation",
+        "set",
+        vec![("log", num(5.0))],
+    );
+    failing.on_failure = on_failure.iter().map(|a| a.to_string()).collect();
+    failing
+}
+
+/// The names of the actions traced, in order, with the action each ran as a fallback of.
+fn fallbacks_traced(trace: &TraceBuffer) -> Vec<(String, Option<String>)> {
+    trace
+        .records()
+        .into_iter()
+        .filter_map(|r| match r {
+            TraceRecord::Action {
+                action,
+                on_failure_of,
+                ..
+            } => Some((action, on_failure_of)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// A program checked and lowered from source.
+fn from_source(source: &str) -> Ir {
+    use agentc::check::{check_program, MemoryLoader};
+    use agentc::diagnostics::SourceMap;
+    let mut sources = SourceMap::new();
+    let root = sources.add("a.agent", source);
+    let checked = check_program(&mut sources, root, &mut MemoryLoader::new());
+    Ir(checked
+        .program
+        .unwrap_or_else(|| panic!("{:#?}", checked.diagnostics)))
+}
+
+#[tokio::test]
+async fn on_failure_runs_its_list_in_order_and_the_fallbacks_of_each_that_fails() {
+    let ir = Ir::new(&[Channel::Chat])
+        .action(failing_action("x", &["a", "b", "c"]))
+        .action(failing_action("a", &["a2"]))
+        .action(log_action("a2"))
+        .action(log_action("b"))
+        .action(log_action("c"))
+        .on("message_received", &["x"]);
+    let (rt, trace) = start(ir, vec![]);
+    rt.send(ev(
+        "c1",
+        "message_received",
+        serde_json::json!({"text": "hi"}),
+    ));
+    rt.settle().await;
+    assert_eq!(log_of(&rt.snapshot("c1").await.unwrap()), ["a2", "b", "c"]);
+    let of = |a: &str| Some(a.to_string());
+    assert_eq!(
+        fallbacks_traced(&trace),
+        [
+            ("x".into(), None),
+            ("a".into(), of("x")),
+            ("a2".into(), of("a")),
+            ("b".into(), of("x")),
+            ("c".into(), of("x")),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn fallbacks_stay_bounded_in_depth_and_in_number() {
+    // Cycles only a hand-written IR can have: a chain, and a list that fans out.
+    let chain = Ir::new(&[Channel::Chat])
+        .action(failing_action("x", &["x"]))
+        .on("message_received", &["x"]);
+    let (rt, trace) = start(chain, vec![]);
+    rt.send(ev("c1", "message_received", serde_json::json!({})));
+    rt.settle().await;
+    assert_eq!(fallbacks_traced(&trace).len(), 1 + 8);
+    let fan = Ir::new(&[Channel::Chat])
+        .action(failing_action("x", &["x", "x"]))
+        .on("message_received", &["x"]);
+    let (rt, trace) = start(fan, vec![]);
+    rt.send(ev("c1", "message_received", serde_json::json!({})));
+    rt.settle().await;
+    assert_eq!(fallbacks_traced(&trace).len(), 1 + 64);
+}
+
+#[tokio::test]
+async fn a_binding_of_several_events_runs_once_per_matching_event() {
+    let ir = from_source(
+        r#"
+agent a { channels: [voice], params: { log: list } }
+action note_input { target: conversation, task: push(log, "{conversation.channel}") }
+on message_received, dtmf_received when conversation.channel == "voice" do note_input
+"#,
+    );
+    let (rt, _) = start(ir, vec![]);
+    rt.send(ev(
+        "c1",
+        "message_received",
+        serde_json::json!({"text": "hi"}),
+    ));
+    rt.send(ev(
+        "c1",
+        "dtmf_received",
+        serde_json::json!({"digits": "1"}),
+    ));
+    rt.send(ev("c1", "call_started", serde_json::json!({})));
+    rt.settle().await;
+    assert_eq!(
+        log_of(&rt.snapshot("c1").await.unwrap()),
+        ["voice", "voice"]
+    );
+}
+
+/// The use cases and blocks traced as started, with the action that started each.
+fn starts_traced(trace: &TraceBuffer) -> Vec<(String, Option<String>)> {
+    trace
+        .records()
+        .into_iter()
+        .filter_map(|r| match r {
+            TraceRecord::Event {
+                usecase: Some(u),
+                block,
+                started_by,
+                ..
+            } => Some((block.map_or(u.clone(), |b| format!("{u}.{b}")), started_by)),
+            _ => None,
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_dtmf_digit_starts_a_use_case_whose_bindings_run_after_the_event() {
+    let ir = from_source(
+        r#"
+agent a { channels: [voice], params: { log: list } }
+usecase rebook_flight { blocks: [confirm] }
+action start_rebook { target: conversation, task: start_usecase(rebook_flight) }
+action to_confirm { target: conversation, task: goto_block(rebook_flight.confirm) }
+action heard { target: conversation, task: push(log, "heard {event.digits}") }
+action ask_date { target: conversation, task: push(log, "ask date in {usecase.name}") }
+action confirm { target: conversation, task: push(log, "confirm {block.name}") }
+on dtmf_received when event.digits == "1" do start_rebook, heard
+in usecase rebook_flight do ask_date, to_confirm
+at block rebook_flight.confirm do confirm
+"#,
+    );
+    let (rt, trace) = start(ir, vec![]);
+    rt.send(ev(
+        "c1",
+        "dtmf_received",
+        serde_json::json!({"digits": "1"}),
+    ));
+    rt.send(ev(
+        "c1",
+        "dtmf_received",
+        serde_json::json!({"digits": "2"}),
+    ));
+    rt.settle().await;
+    let state = rt.snapshot("c1").await.unwrap();
+    // The rest of the event's binding first, then the use case, then the block it reached.
+    assert_eq!(
+        log_of(&state),
+        ["heard 1", "ask date in rebook_flight", "confirm confirm"]
+    );
+    assert_eq!(
+        starts_traced(&trace),
+        [
+            ("rebook_flight".into(), Some("start_rebook".into())),
+            ("rebook_flight.confirm".into(), Some("to_confirm".into())),
+        ]
+    );
+    // Each start is an event of its own: dtmf, usecase, block, then the second dtmf.
+    assert_eq!(state.seq, 4);
+}
+
+#[tokio::test]
+async fn a_use_case_that_keeps_starting_itself_is_stopped_at_the_limit() {
+    // A loop only a hand-written IR can hold (the checker refuses it: E0409).
+    let mut ir = Ir::new(&[Channel::Chat])
+        .action(action(
+            "restart",
+            "conversation",
+            "conversation",
+            "start_usecase",
+            vec![("usecase", text("menu"))],
+        ))
+        .on("message_received", &["restart"])
+        .bind(
+            ir::Trigger::Usecase {
+                usecase: "menu".into(),
+            },
+            None,
+            ir::BindingBody::Actions(vec!["restart".into()]),
+            0,
+        );
+    ir.0.usecases.insert(
+        "menu".into(),
+        ir::Usecase {
+            name: "menu".into(),
+            description: None,
+            blocks: Vec::new(),
+        },
+    );
+    let (rt, trace) = start(ir, vec![]);
+    rt.send(ev(
+        "c1",
+        "message_received",
+        serde_json::json!({"text": "hi"}),
+    ));
+    rt.send(ev(
+        "c1",
+        "message_received",
+        serde_json::json!({"text": "again"}),
+    ));
+    rt.settle().await;
+    let records = trace.records();
+    let failed: Vec<_> = records
+        .iter()
+        .filter_map(|r| match r {
+            TraceRecord::Action {
+                action,
+                status: ActionStatus::Failed,
+                error: Some(error),
+                ..
+            } if action == "restart" => Some(error.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        failed,
+        ["use case `menu` was not started: this event already started 8 use cases or blocks, the limit (does a use case start itself?)"; 2],
+        "the limit counts per event from outside"
+    );
+    assert_eq!(starts_traced(&trace).len(), 2 * 8);
 }
 
 // ---------- retries, Retry-After, timeouts ----------
@@ -748,7 +991,7 @@ async fn many_conversations_run_concurrently_and_one_failing_stops_no_other() {
         path(Scope::Conversation, &["id"]),
         text("c-13"),
     ));
-    fetch.on_failure = Some("fallback".into());
+    fetch.on_failure = vec!["fallback".into()];
     let ir = http_target(Ir::new(&[Channel::Chat]), Some((3, 1_000, 1_000)), None)
         .action(fetch)
         .action(log_action("fallback"))
@@ -1291,6 +1534,7 @@ fn the_timeline_keeps_one_line_per_record() {
             event: "wait".into(),
             usecase: None,
             block: None,
+            started_by: None,
             payload: serde_json::json!({"for_ms": 330_000}),
         },
     ]

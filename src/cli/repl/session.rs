@@ -200,14 +200,14 @@ impl Session {
 
     fn bound_events(&self) -> Vec<&'static str> {
         let decls = self.program.decls();
-        let triggers = decls.iter().filter_map(|d| match d.item {
-            ast::Item::Binding(b) => Some(match &b.trigger {
-                ast::Trigger::Event(e) => e.name.as_str(),
-                ast::Trigger::BeforeCall(_) => "call_ringing",
-                ast::Trigger::AfterCall(_) => "call_ended",
-                _ => return None,
-            }),
-            _ => None,
+        let triggers = decls.iter().flat_map(|d| match d.item {
+            ast::Item::Binding(b) => match &b.trigger {
+                ast::Trigger::Events(events) => events.iter().map(|e| e.name.as_str()).collect(),
+                ast::Trigger::BeforeCall(_) => vec!["call_ringing"],
+                ast::Trigger::AfterCall(_) => vec!["call_ended"],
+                _ => Vec::new(),
+            },
+            _ => Vec::new(),
         });
         let triggers: Vec<&str> = triggers.collect();
         catalogue::EVENTS

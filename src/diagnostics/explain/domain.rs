@@ -230,4 +230,41 @@ on message_received do find_orders
             ("  task: find_order(order_id)\n", "  task: query(\"SELECT * FROM orders WHERE id = ?\", order_id)\n"),
         ]),
     },
+    Explanation {
+        code: Code::StartCycle,
+        summary: "A use case (or block) is started by an action its own bindings run, \
+                  directly or through other use cases. Each start runs right after the \
+                  event that made it, so nothing new could stop the loop: within one event \
+                  it would start again until the run-time limit on starts per event fails \
+                  it.",
+        fix: "Start the use case from a binding of an event (`on dtmf_received when … do \
+              …`), so it starts again only when something new happens.",
+        wrong: Example::One(
+            r#"agent airline {
+  channels: [voice]
+}
+
+usecase rebook_flight {
+  blocks: [confirm]
+}
+
+action start_rebooking {
+  target: conversation
+  task: start_usecase(rebook_flight)
+}
+
+action confirm_rebooking {
+  target: call
+  task: say("Shall I rebook you on the next flight?")
+}
+
+in usecase rebook_flight do confirm_rebooking, start_rebooking
+"#,
+        ),
+        fixed: Fixed::Edits(&[(
+            "in usecase rebook_flight do confirm_rebooking, start_rebooking\n",
+            "on dtmf_received when event.digits == \"1\" do start_rebooking\n\
+             in usecase rebook_flight do confirm_rebooking\n",
+        )]),
+    },
 ];

@@ -180,7 +180,7 @@ impl Parser<'_> {
     /// A binding whose first word (`on`, `before`, …) has been read.
     fn binding(&mut self, start: usize, first: &str) -> Option<Binding> {
         let trigger = match first {
-            "on" => Trigger::Event(self.name()?),
+            "on" => Trigger::Events(self.name_list()?),
             "before" | "after" => {
                 if !self.keyword("call") {
                     return None;
@@ -216,7 +216,7 @@ impl Parser<'_> {
             None
         };
         let body = if self.keyword("do") {
-            BindingBody::Do(self.action_list()?)
+            BindingBody::Do(self.name_list()?)
         } else if self.keyword("reply") {
             BindingBody::Reply(self.name()?)
         } else {
@@ -237,8 +237,8 @@ impl Parser<'_> {
         Some((usecase, self.name()?))
     }
 
-    /// `word ("," nl* word)*` after `do`.
-    fn action_list(&mut self) -> Option<Vec<Ident>> {
+    /// `word ("," nl* word)*`: the events after `on`, the actions after `do`.
+    fn name_list(&mut self) -> Option<Vec<Ident>> {
         let mut actions = vec![self.name()?];
         loop {
             let mark = self.mark();
