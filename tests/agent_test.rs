@@ -309,6 +309,17 @@ fn every_example_passes_its_own_tests() {
     assert_eq!(code, Some(0), "{text}");
 }
 
+/// On a manual clock a conversation's time is the same on every run: `idle` is exactly the
+/// time waited, and retry back-offs take their whole, unjittered time.
+#[test]
+fn conversation_inactive_idle_is_exact_on_the_manual_clock() {
+    for _ in 0..3 {
+        let (code, text) = output(agentc().args(["test", "tests/agent_test/clock.agent"]));
+        assert!(text.ends_with("2 passed, 0 failed\n"), "{text}");
+        assert_eq!(code, Some(0));
+    }
+}
+
 #[test]
 fn the_expression_library_computes_what_the_reader_expects() {
     let (code, text) = output(agentc().args(["test", "tests/data/expressions.agent"]));
