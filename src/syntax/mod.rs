@@ -12,6 +12,7 @@ mod decode;
 mod descent;
 mod errors;
 mod grammar;
+mod incomplete;
 mod literal;
 mod scan;
 
@@ -25,6 +26,7 @@ use grammar::{AgentParser, Rule};
 
 pub use build::{is_keyword, KEYWORDS};
 pub use decode::{decode, DecodeError, DecodeErrorKind};
+pub use incomplete::{is_incomplete, Entry};
 
 /// How deeply brackets, strings and expressions may nest (E0006 beyond).
 pub const MAX_DEPTH: usize = 128;
@@ -341,13 +343,6 @@ pub fn parse_test_steps(file: FileId, text: &str) -> (Vec<ast::TestStep>, Vec<Di
         Ok(parsed) => parsed,
         Err(diagnostics) => (Vec::new(), diagnostics),
     }
-}
-
-/// Whether `text` stops inside an open bracket, a triple-quoted string, an interpolation or
-/// a block comment, so a REPL should read another line. (A `"` string cannot span lines: an
-/// unclosed one is an error to show, not a reason to wait.)
-pub fn is_incomplete(text: &str) -> bool {
-    scan::scan(FileId::default(), text, 0).incomplete
 }
 
 #[cfg(test)]
