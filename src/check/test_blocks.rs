@@ -2,6 +2,7 @@
 
 use super::checker::Checker;
 use super::decls::constant;
+use super::expected;
 use super::mocks;
 use super::scope::{EventScope, Scope};
 use super::types::Type;
@@ -300,9 +301,9 @@ impl<'a> Checker<'a> {
         }
     }
 
-    fn step_fields(&mut self, fields: &Option<ast::Expr>) -> Option<Option<Value>> {
+    fn step_fields(&mut self, fields: &Option<ast::Expr>) -> Option<Option<ir::Expected>> {
         match fields {
-            Some(f) => Some(Some(constant(
+            Some(f) => Some(Some(expected::lower(
                 f,
                 Type::Record,
                 "the expected fields",
@@ -312,12 +313,13 @@ impl<'a> Checker<'a> {
         }
     }
 
-    /// An expected effect's fields: a record of its fields, or a text for the first one.
+    /// An expected effect's fields: a record of its fields, or a text (or a matcher of
+    /// texts) for the first one.
     fn effect_fields(
         &mut self,
         effect: ir::Effect,
         fields: Option<&ast::Expr>,
-    ) -> Option<Option<Value>> {
+    ) -> Option<Option<ir::Expected>> {
         let Some(fields) = fields else {
             return Some(None);
         };
@@ -344,13 +346,18 @@ impl<'a> Checker<'a> {
                     );
                 }
             }
-            let value = constant(fields, Type::Record, "the expected fields", &mut self.diags);
-            return Some(Some(value?));
+            let what = "the expected fields";
+            return expected::lower(fields, Type::Record, what, &mut self.diags).map(Some);
+        }
+        let first = known[0].to_string();
+        if expected::is_matcher(fields) {
+            let what = "an expected effect's text";
+            let matcher = expected::lower(fields, Type::Text, what, &mut self.diags)?;
+            return Some(Some(ir::Expected::Record([(first, matcher)].into())));
         }
         let text = self.step_text(fields, "an expected effect's text")?;
-        let mut record = indexmap::IndexMap::new();
-        record.insert(known[0].to_string(), Value::Text(text));
-        Some(Some(Value::Record(record)))
+        let record = [(first, Value::Text(text))].into();
+        Some(Some(ir::Expected::Value(Value::Record(record))))
     }
 
     fn bad_step(&mut self, span: Span, message: String) {
@@ -359,14 +366,28 @@ impl<'a> Checker<'a> {
 }
 
 /// HTTP header names are case-insensitive; the mocks record them lower-cased.
-fn lowercase_header_names(mut fields: Value) -> Value {
-    if let Value::Record(fields) = &mut fields {
-        if let Some(Value::Record(headers)) = fields.get_mut("headers") {
-            *headers = std::mem::take(headers)
-                .into_iter()
-                .map(|(name, value)| (name.to_ascii_lowercase(), value))
-                .collect();
+fn lowercase_header_names(mut fields: ir::Expected) -> ir::Expected {
+    use ir::Expected;
+    fn lower<V>(entries: indexmap::IndexMap<String, V>) -> indexmap::IndexMap<String, V> {
+        entries
+            .into_iter()
+            .map(|(name, value)| (name.to_ascii_lowercase(), value))
+            .collect()
+    }
+    match &mut fields {
+        Expected::Value(Value::Record(fields)) => {
+            if let Some(Value::Record(headers)) = fields.get_mut("headers") {
+                *headers = lower(std::mem::take(headers));
+            }
         }
+        Expected::Record(fields) => match fields.get_mut("headers") {
+            Some(Expected::Value(Value::Record(headers))) => {
+                *headers = lower(std::mem::take(headers))
+            }
+            Some(Expected::Record(headers)) => *headers = lower(std::mem::take(headers)),
+            _ => {}
+        },
+        _ => {}
     }
     fields
 }

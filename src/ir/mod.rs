@@ -2,10 +2,12 @@
 //! Serialized as JSON by `agentc compile`; versioned (`version`) and deterministic (maps are
 //! ordered by name, bindings and tests keep source order). Documented in `docs/ir.md`.
 
+mod expected;
 mod read;
 mod value;
 mod walk;
 
+pub use expected::Expected;
 pub use read::{from_json, MAX_NESTING};
 pub use value::{mebibytes, readable, Breach, Measure, ParseError, Value, ValueBounds};
 
@@ -15,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// Bumped on every incompatible change to the IR's shape.
-pub const IR_VERSION: u32 = 2;
+pub const IR_VERSION: u32 = 3;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Program {
@@ -321,20 +323,20 @@ pub enum Expectation {
         target: String,
         method: String,
         path: String,
-        fields: Option<Value>,
+        fields: Option<Expected>,
     },
     Email {
         target: String,
-        fields: Option<Value>,
+        fields: Option<Expected>,
     },
     Sms {
         target: String,
-        fields: Option<Value>,
+        fields: Option<Expected>,
     },
     Row {
         target: String,
         table: String,
-        fields: Option<Value>,
+        fields: Option<Expected>,
     },
     Status {
         status: String,
@@ -352,7 +354,7 @@ pub enum Expectation {
     /// at least these fields (a lone text in the source is the effect's first field).
     Effect {
         effect: Effect,
-        fields: Option<Value>,
+        fields: Option<Expected>,
     },
 }
 
