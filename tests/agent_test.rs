@@ -355,6 +355,16 @@ fn a_failed_matcher_shows_the_matcher_and_the_value() {
         text.contains(r#"actual: say {"text":"Your refund of order ord-1042 is on its way."}"#),
         "{text}"
     );
+    let (code, text) = matched_after_a_call("expect reply contains(\"exchange\")");
+    assert_eq!(code, Some(1), "{text}");
+    assert!(
+        text.contains(r#"error: no reply matching contains("exchange") was sent"#),
+        "{text}"
+    );
+    assert!(
+        text.contains(r#"greeting: "Thanks for calling about your refund.""#),
+        "{text}"
+    );
 }
 
 /// On a manual clock a conversation's time is the same on every run: `idle` is exactly the

@@ -136,6 +136,12 @@ impl<'a> Checker<'a> {
                     self.with_expr(scope, |ex| ex.expect(check, Type::Bool, "`expect param`"));
                 ir::Expectation::Param { check: typed.expr }
             }
+            Expectation::Reply(r) if expected::is_matcher(r) => {
+                let what = "an expected reply";
+                ir::Expectation::ReplyText {
+                    text: expected::lower(r, Type::Text, what, &mut self.diags)?,
+                }
+            }
             Expectation::Reply(r) => {
                 let reply = match &r.kind {
                     ExprKind::Name(name) => {

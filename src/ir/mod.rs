@@ -319,6 +319,10 @@ pub enum Expectation {
     Reply {
         reply: String,
     },
+    /// A reply whose text matches: `expect reply contains("refund")`.
+    ReplyText {
+        text: Expected,
+    },
     Request {
         target: String,
         method: String,

@@ -92,6 +92,7 @@ async fn find(world: &World<'_>, expectation: &Expectation) -> Result<Finding, S
         }
         Expectation::Param { check } => param(world, check).await?,
         Expectation::Reply { reply } => replied(&trace(), reply),
+        Expectation::ReplyText { text } => replied_like(&trace(), text),
         Expectation::Status { status } => {
             let actual = world
                 .state()
@@ -287,6 +288,29 @@ fn times(n: usize) -> String {
 }
 
 fn replied(trace: &[TraceRecord], reply: &str) -> Finding {
+    let (holds, actual) = replies(trace, |name, text| name == reply || text == reply);
+    Finding::new(
+        holds,
+        format!("the reply `{reply}` was not sent"),
+        format!("the reply `{reply}` was sent"),
+    )
+    .actual(actual)
+}
+
+/// `expect reply contains("…")`: a reply whose text matches.
+fn replied_like(trace: &[TraceRecord], text: &Expected) -> Finding {
+    let (holds, actual) = replies(trace, |_, sent| matches(text, &Value::Text(sent.into())));
+    Finding::new(
+        holds,
+        format!("no reply matching {text} was sent"),
+        format!("a reply matching {text} was sent"),
+    )
+    .expected(format!("a reply matching {text}"))
+    .actual(actual)
+}
+
+/// Whether a reply sent in the window is `wanted` (by name and text), and the replies sent.
+fn replies(trace: &[TraceRecord], wanted: impl Fn(&str, &str) -> bool) -> (bool, String) {
     let sent: Vec<(&str, &str)> = trace
         .iter()
         .filter_map(|record| match record {
@@ -294,9 +318,7 @@ fn replied(trace: &[TraceRecord], reply: &str) -> Finding {
             _ => None,
         })
         .collect();
-    let holds = sent
-        .iter()
-        .any(|(name, text)| *name == reply || *text == reply);
+    let holds = sent.iter().any(|(name, text)| wanted(name, text));
     let actual = if sent.is_empty() {
         "no reply was sent".to_string()
     } else {
@@ -306,12 +328,7 @@ fn replied(trace: &[TraceRecord], reply: &str) -> Finding {
             .collect();
         format!("replies sent:\n{}", shown.join("\n"))
     };
-    Finding::new(
-        holds,
-        format!("the reply `{reply}` was not sent"),
-        format!("the reply `{reply}` was sent"),
-    )
-    .actual(actual)
+    (holds, actual)
 }
 
 /// `expect param`: the condition, evaluated on the conversation's state.
