@@ -204,6 +204,23 @@ fn bad_input_never_ends_the_session() {
 }
 
 #[test]
+fn a_changed_program_resumes_the_conversation_clock() {
+    // `inactivity: 3m`: two waits of 2m with a change between them still make 4m idle.
+    let output = session(
+        &[ACME],
+        ":send conversation_started\n:send wait 2m\n:dry-run on\n:send wait 2m\n",
+    );
+    let fired = output
+        .lines()
+        .find(|l| l.starts_with("repl #4 conversation_inactive"))
+        .unwrap_or_else(|| panic!("{output}"));
+    assert!(
+        fired.contains("240000") || fired.contains("\"4m\""),
+        "idle is the whole time: {fired}"
+    );
+}
+
+#[test]
 fn a_broken_entry_is_reported_at_once_and_an_infix_operator_continues() {
     assert_session!(
         "broken_entry_and_continued_operator",
