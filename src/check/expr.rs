@@ -647,24 +647,7 @@ impl<'s, 'd> ExprChecker<'s, 'd> {
     /// A pattern written out is compiled now, so a mistake in it is found before the
     /// program runs rather than on every event that reaches it.
     fn literal_pattern(&mut self, pattern: &str, span: Span) {
-        if let Err(error) = catalogue::compile_pattern(pattern) {
-            // The regex crate explains over several lines; its last line says what is wrong.
-            let error = error.to_string();
-            let why = error.lines().rfind(|l| !l.trim().is_empty()).unwrap_or("");
-            let why = why.trim().trim_start_matches("error: ");
-            self.diags.push(
-                Diagnostic::new(
-                    Code::InvalidRegex,
-                    "this regular expression does not compile",
-                    span,
-                )
-                .with_label_message(why.to_string())
-                .with_help(
-                    "fix the pattern; a `(`, `[` or `.` meant literally is escaped with a \
-                     backslash, written `\\\\` in a string: `\"\\\\(\"`",
-                ),
-            );
-        }
+        self.diags.extend(invalid_pattern(pattern, span));
     }
 
     /// `secret("NAME")` / `env("NAME")`: the name must be written out, so it can be checked
@@ -923,5 +906,25 @@ pub fn function_signature(spec: &catalogue::FunctionSpec) -> String {
         spec.name,
         params.join(", "),
         Type::from_catalogue(spec.result).name()
+    )
+}
+
+/// E0304 for a regular expression that does not compile (`span`: where it is written).
+pub(super) fn invalid_pattern(pattern: &str, span: Span) -> Option<Diagnostic> {
+    let error = catalogue::compile_pattern(pattern).err()?.to_string();
+    // The regex crate explains over several lines; its last line says what is wrong.
+    let why = error.lines().rfind(|l| !l.trim().is_empty()).unwrap_or("");
+    let why = why.trim().trim_start_matches("error: ");
+    Some(
+        Diagnostic::new(
+            Code::InvalidRegex,
+            "this regular expression does not compile",
+            span,
+        )
+        .with_label_message(why.to_string())
+        .with_help(
+            "fix the pattern; a `(`, `[` or `.` meant literally is escaped with a \
+             backslash, written `\\\\` in a string: `\"\\\\(\"`",
+        ),
     )
 }

@@ -26,6 +26,7 @@ mod checker;
 mod compiled;
 mod consts;
 mod decls;
+mod expected;
 mod expr;
 mod fields;
 mod load;

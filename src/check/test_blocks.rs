@@ -2,6 +2,7 @@
 
 use super::checker::Checker;
 use super::decls::constant;
+use super::expected;
 use super::mocks;
 use super::scope::{EventScope, Scope};
 use super::types::Type;
@@ -136,6 +137,13 @@ impl<'a> Checker<'a> {
                 let (typed, _) =
                     self.with_expr(scope, |ex| ex.expect(check, Type::Bool, "`expect param`"));
                 ir::Expectation::Param { check: typed.expr }
+            }
+            Expectation::Reply(r) if expected::is_matcher(r) => {
+                let text = expected::lower(r, Type::Text, "an expected reply", &mut self.diags)?;
+                ir::Expectation::Reply {
+                    reply: None,
+                    fields: Some(ir::Expected::Record([("text".to_string(), text)].into())),
+                }
             }
             Expectation::Reply(r) => {
                 let reply = match &r.kind {
@@ -369,9 +377,9 @@ impl<'a> Checker<'a> {
         }
     }
 
-    fn step_fields(&mut self, fields: &Option<ast::Expr>) -> Option<Option<Value>> {
+    fn step_fields(&mut self, fields: &Option<ast::Expr>) -> Option<Option<ir::Expected>> {
         match fields {
-            Some(f) => Some(Some(constant(
+            Some(f) => Some(Some(expected::lower(
                 f,
                 Type::Record,
                 "the expected fields",
@@ -381,12 +389,13 @@ impl<'a> Checker<'a> {
         }
     }
 
-    /// An expected effect's fields: a record of its fields, or a text for the first one.
+    /// An expected effect's fields: a record of its fields, or a text (or a matcher of
+    /// texts) for the first one.
     fn effect_fields(
         &mut self,
         effect: ir::Effect,
         fields: Option<&ast::Expr>,
-    ) -> Option<Option<Value>> {
+    ) -> Option<Option<ir::Expected>> {
         let Some(fields) = fields else {
             return Some(None);
         };
@@ -413,18 +422,27 @@ impl<'a> Checker<'a> {
                     );
                 }
             }
-            let value = constant(fields, Type::Record, "the expected fields", &mut self.diags);
-            return Some(Some(value?));
+            let what = "the expected fields";
+            return expected::lower(fields, Type::Record, what, &mut self.diags).map(Some);
+        }
+        let first = known[0].to_string();
+        if expected::is_matcher(fields) {
+            let what = "an expected effect's text";
+            let matcher = expected::lower(fields, Type::Text, what, &mut self.diags)?;
+            return Some(Some(ir::Expected::Record([(first, matcher)].into())));
         }
         let text = self.step_text(fields, "an expected effect's text")?;
-        let mut record = indexmap::IndexMap::new();
-        record.insert(known[0].to_string(), Value::Text(text));
-        Some(Some(Value::Record(record)))
+        let record = [(first, Value::Text(text))].into();
+        Some(Some(ir::Expected::Value(Value::Record(record))))
     }
 
     /// `expect reply { text: "…", choices: ["Returns", …] }`: the fields of a reply record
     /// (docs/trace.md); a choice written as a text is its label.
-    fn reply_fields(&mut self, r: &ast::Expr, entries: &[ast::RecordEntry]) -> Option<Value> {
+    fn reply_fields(
+        &mut self,
+        r: &ast::Expr,
+        entries: &[ast::RecordEntry],
+    ) -> Option<ir::Expected> {
         const KNOWN: [&str; 3] = ["reply", "text", "choices"];
         for entry in entries
             .iter()
@@ -444,19 +462,29 @@ impl<'a> Checker<'a> {
                 .with_help(help),
             );
         }
-        let mut value = constant(r, Type::Record, "the expected reply", &mut self.diags)?;
-        if let Value::Record(fields) = &mut value {
-            if let Some(Value::List(choices)) = fields.get_mut("choices") {
-                for choice in choices.iter_mut() {
-                    if let Value::Text(label) = choice {
-                        let label = Value::Text(std::mem::take(label));
-                        *choice =
-                            Value::Record([("label".to_string(), label)].into_iter().collect());
-                    }
+        let mut fields = expected::lower(r, Type::Record, "the expected reply", &mut self.diags)?;
+        match &mut fields {
+            ir::Expected::Value(Value::Record(fields)) => {
+                if let Some(Value::List(choices)) = fields.get_mut("choices") {
+                    choices.iter_mut().for_each(label_alone);
                 }
             }
+            ir::Expected::Record(fields) => match fields.get_mut("choices") {
+                Some(ir::Expected::Value(Value::List(choices))) => {
+                    choices.iter_mut().for_each(label_alone);
+                }
+                Some(ir::Expected::List(choices)) => {
+                    for choice in choices {
+                        if let ir::Expected::Value(value) = choice {
+                            label_alone(value);
+                        }
+                    }
+                }
+                _ => {}
+            },
+            _ => {}
         }
-        Some(value)
+        Some(fields)
     }
 
     fn bad_step(&mut self, span: Span, message: String) {
@@ -464,15 +492,37 @@ impl<'a> Checker<'a> {
     }
 }
 
+/// An expected choice written as a text is a choice with that label.
+fn label_alone(choice: &mut Value) {
+    if let Value::Text(label) = choice {
+        let label = Value::Text(std::mem::take(label));
+        *choice = Value::Record([("label".to_string(), label)].into_iter().collect());
+    }
+}
+
 /// HTTP header names are case-insensitive; the mocks record them lower-cased.
-fn lowercase_header_names(mut fields: Value) -> Value {
-    if let Value::Record(fields) = &mut fields {
-        if let Some(Value::Record(headers)) = fields.get_mut("headers") {
-            *headers = std::mem::take(headers)
-                .into_iter()
-                .map(|(name, value)| (name.to_ascii_lowercase(), value))
-                .collect();
+fn lowercase_header_names(mut fields: ir::Expected) -> ir::Expected {
+    use ir::Expected;
+    fn lower<V>(entries: indexmap::IndexMap<String, V>) -> indexmap::IndexMap<String, V> {
+        entries
+            .into_iter()
+            .map(|(name, value)| (name.to_ascii_lowercase(), value))
+            .collect()
+    }
+    match &mut fields {
+        Expected::Value(Value::Record(fields)) => {
+            if let Some(Value::Record(headers)) = fields.get_mut("headers") {
+                *headers = lower(std::mem::take(headers));
+            }
         }
+        Expected::Record(fields) => match fields.get_mut("headers") {
+            Some(Expected::Value(Value::Record(headers))) => {
+                *headers = lower(std::mem::take(headers))
+            }
+            Some(Expected::Record(headers)) => *headers = lower(std::mem::take(headers)),
+            _ => {}
+        },
+        _ => {}
     }
     fields
 }

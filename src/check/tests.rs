@@ -1049,7 +1049,7 @@ fn effects_and_outcomes_lower_to_their_expectations() {
     );
     // A lone text is the effect's first field; header names are compared lower-cased.
     assert!(
-        expectations[2].contains(r#""effect":"transfer","fields":{"type":"record","value":{"to":{"type":"text","value":"+1"}}}"#),
+        expectations[2].contains(r#""effect":"transfer","fields":{"kind":"value","value":{"type":"record","value":{"to":{"type":"text","value":"+1"}}}}"#),
         "{expectations:?}"
     );
     assert!(
@@ -1622,6 +1622,46 @@ fn a_literal_regular_expression_that_does_not_compile_is_an_error_at_its_span() 
     clean(&with_agent(
         "action tag {\n  target: conversation\n  task: add_label(\"spam\")\n  when: matches(note, \"(free|win)\")\n}\n\non message_received do tag\n",
     ));
+}
+
+#[test]
+fn matchers_in_expected_fields_are_checked_like_the_calls_they_stand_for() {
+    let base = with_agent("target api: http { base_url: \"https://x.example\" }\naction x { target: api, task: post(\"/o\", body: { note: note }) }\non message_received do x\n");
+    let step = |expectation: &str| format!("{base}test \"t\" {{\n  expect {expectation}\n}}\n");
+    let d = expect(
+        &step("request api POST \"/o\" { body: { id: matches(\"^ord-(\") } }"),
+        "E0304",
+        "\"^ord-(\"",
+    );
+    assert!(d.message.contains("does not compile"), "{d:?}");
+    expect(
+        &step("request api POST \"/o\" { body: { note: contains(note) } }"),
+        "E0303",
+        "note",
+    );
+    expect(
+        &step("request api POST \"/o\" contains(\"x\")"),
+        "E0301",
+        "contains(\"x\")",
+    );
+    let ir = clean(&step(
+        "request api POST \"/o\" { headers: { \"X-Client\": contains(\"a\") }, body: { id: matches(\"^ord-[0-9]+$\") } }",
+    ));
+    let ir::TestStep::Expect { expectation, .. } = &ir.tests[0].steps[0] else {
+        panic!("{:?}", ir.tests[0].steps)
+    };
+    let ir::Expectation::Request {
+        fields: Some(fields),
+        ..
+    } = expectation
+    else {
+        panic!("{expectation:?}")
+    };
+    assert_eq!(
+        fields.to_string(),
+        r#"{"headers":{"x-client":contains("a")},"body":{"id":matches("^ord-[0-9]+$")}}"#,
+        "header names lower-cased, matchers kept"
+    );
 }
 
 #[test]

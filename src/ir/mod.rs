@@ -2,10 +2,12 @@
 //! Serialized as JSON by `agentc compile`; versioned (`version`) and deterministic (maps are
 //! ordered by name, bindings and tests keep source order). Documented in `docs/ir.md`.
 
+mod expected;
 mod read;
 mod value;
 mod walk;
 
+pub use expected::Expected;
 pub use read::{from_json, MAX_NESTING};
 pub use value::{
     duration_text, mebibytes, readable, Breach, Measure, ParseError, Value, ValueBounds,
@@ -355,30 +357,30 @@ pub enum Expectation {
     Param {
         check: Expr,
     },
-    /// A reply by name or its exact text (`reply`), or one with at least these fields
-    /// (`expect reply { text, choices }`).
+    /// A reply by name or its exact text (`reply`), or one whose fields are as expected
+    /// (`expect reply { text, choices }`; `expect reply contains("…")` is `{ text: … }`).
     Reply {
         reply: Option<String>,
-        fields: Option<Value>,
+        fields: Option<Expected>,
     },
     Request {
         target: String,
         method: String,
         path: String,
-        fields: Option<Value>,
+        fields: Option<Expected>,
     },
     Email {
         target: String,
-        fields: Option<Value>,
+        fields: Option<Expected>,
     },
     Sms {
         target: String,
-        fields: Option<Value>,
+        fields: Option<Expected>,
     },
     Row {
         target: String,
         table: String,
-        fields: Option<Value>,
+        fields: Option<Expected>,
     },
     Status {
         status: String,
@@ -396,7 +398,7 @@ pub enum Expectation {
     /// at least these fields (a lone text in the source is the effect's first field).
     Effect {
         effect: Effect,
-        fields: Option<Value>,
+        fields: Option<Expected>,
     },
 }
 

@@ -41,6 +41,11 @@ pub struct ConversationState {
     pub caller: Value,
     /// The sequence number of the last event handled (the first is 1).
     pub seq: u64,
+    /// The conversation's time when the state was taken, and when its idle period began
+    /// (`conversation_inactive` is due `inactivity` after it): a resumed conversation
+    /// goes on from both, so its `wait`s and `idle` add up across runtimes.
+    pub time: Duration,
+    pub idle_since: Option<Duration>,
 }
 
 impl ConversationState {
@@ -60,6 +65,8 @@ impl ConversationState {
             user: Value::Record(IndexMap::new()),
             caller: Value::Record(IndexMap::new()),
             seq: 0,
+            time: Duration::ZERO,
+            idle_since: None,
         }
     }
 
@@ -347,8 +354,8 @@ impl Conversation {
     }
 
     /// Takes over the state another runtime left: the params this program declares keep
-    /// their values (new ones keep their defaults); labels, status, scopes and the event
-    /// count go on.
+    /// their values (new ones keep their defaults); labels, status, scopes, the event count,
+    /// the conversation's time and its idle period go on.
     pub fn resume(&mut self, previous: ConversationState) {
         for (name, value) in previous.params {
             if let Some(slot) = self.state.params.get_mut(&name) {
@@ -356,10 +363,18 @@ impl Conversation {
             }
         }
         let params = std::mem::take(&mut self.state.params);
+        self.offset = previous.time.saturating_sub(self.shared.clock.elapsed());
+        self.idle_since = previous.idle_since.map(|since| since.min(self.now()));
         self.state = ConversationState { params, ..previous };
         self.sizes.clear();
-        if self.state.channel.is_some() {
-            self.idle_since = Some(self.now());
+    }
+
+    /// The state as it stands, with the conversation's clock.
+    pub fn snapshot(&self) -> ConversationState {
+        ConversationState {
+            time: self.now(),
+            idle_since: self.idle_since,
+            ..self.state.clone()
         }
     }
 
@@ -1194,7 +1209,7 @@ impl Conversation {
             labels: self.state.labels.clone(),
             status: self.state.status,
         });
-        self.state.clone()
+        self.snapshot()
     }
 }
 

@@ -118,7 +118,11 @@ impl Conversation {
                     ))
                 }
                 Some(wait) => wait,
-                None => backoff_delay(&action.retry, attempts, &mut rand::thread_rng()),
+                None => {
+                    let manual = shared.clock.mode() == super::clock::ClockMode::Manual;
+                    let mut rng = rand::thread_rng();
+                    backoff_delay(&action.retry, attempts, (!manual).then_some(&mut rng))
+                }
             };
             self.sleep(delay).await;
         };

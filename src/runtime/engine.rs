@@ -696,7 +696,7 @@ async fn conversation_loop(
                 }
             }
             Some(Command::Snapshot(reply)) => {
-                let _ = reply.send(conversation.state.clone());
+                let _ = reply.send(conversation.snapshot());
             }
             Some(Command::Eval(expr, reply)) => {
                 let _ = reply.send(conversation.eval_between_events(&expr));

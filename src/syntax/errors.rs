@@ -318,15 +318,18 @@ impl<'t> Context<'t> {
 }
 
 /// Explains a pest failure on `text`, which starts at byte `base` of `file`.
-pub fn describe(error: &Error<Rule>, file: FileId, text: &str, base: usize) -> Diagnostic {
-    // pest's own location may be where the failing rule started; the furthest attempt is
-    // where the text stopped making sense.
-    let pos = match (error.parse_attempts(), &error.location) {
+/// Where the text stopped making sense. pest's own location may be where the failing rule
+/// started; the furthest attempt is further on.
+pub fn stopped_at(error: &Error<Rule>) -> usize {
+    match (error.parse_attempts(), &error.location) {
         (Some(attempts), _) if attempts.max_position > 0 => attempts.max_position,
         (_, InputLocation::Pos(p)) => *p,
         (_, InputLocation::Span((s, _))) => *s,
-    };
-    let pos = floor_boundary(text, pos.min(text.len()));
+    }
+}
+
+pub fn describe(error: &Error<Rule>, file: FileId, text: &str, base: usize) -> Diagnostic {
+    let pos = floor_boundary(text, stopped_at(error).min(text.len()));
     if let ErrorVariant::CustomError { message } = &error.variant {
         if message.contains("limit") {
             return Diagnostic::new(

@@ -12,6 +12,7 @@ mod decode;
 mod descent;
 mod errors;
 mod grammar;
+mod incomplete;
 mod keywords;
 mod literal;
 mod scan;
@@ -25,6 +26,7 @@ use build::Builder;
 use grammar::{AgentParser, Rule};
 
 pub use decode::{decode, DecodeError, DecodeErrorKind};
+pub use incomplete::{is_incomplete, Entry};
 pub use keywords::{is_keyword, starts_declaration, DECLARATIONS, KEYWORDS};
 
 /// How deeply brackets, strings and expressions may nest (E0006 beyond).
@@ -361,13 +363,6 @@ pub fn parse_test_steps(file: FileId, text: &str) -> (Vec<ast::TestStep>, Vec<Di
         Ok(parsed) => parsed,
         Err(diagnostics) => (Vec::new(), diagnostics),
     }
-}
-
-/// Whether `text` stops inside an open bracket, a triple-quoted string, an interpolation or
-/// a block comment, so a REPL should read another line. (A `"` string cannot span lines: an
-/// unclosed one is an error to show, not a reason to wait.)
-pub fn is_incomplete(text: &str) -> bool {
-    scan::scan(FileId::default(), text, 0).incomplete
 }
 
 #[cfg(test)]

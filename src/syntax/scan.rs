@@ -41,6 +41,12 @@ pub struct Scan {
     pub item_starts: Vec<usize>,
     /// The text ends inside a bracket, a triple-quoted string or a block comment.
     pub incomplete: bool,
+    /// The text ends inside a triple-quoted string, an interpolation or a block comment,
+    /// where only the scanner can tell that more text may follow.
+    pub ends_in_text: bool,
+    /// Something is wrong for good, whatever text follows: a `"` string not closed on its
+    /// line, a closer that closes nothing or skips an open bracket, nesting too deep.
+    pub broken: bool,
 }
 
 impl Scan {
@@ -168,6 +174,7 @@ impl Scanner<'_> {
                                     .with_help("add `*/` where the comment should end (block comments do not nest)"),
                             );
                         self.out.incomplete = true;
+                        self.out.ends_in_text = true;
                         i = text.len();
                     }
                 },
@@ -230,6 +237,7 @@ impl Scanner<'_> {
         self.stack.push(Open { frame, at });
         if self.stack.len() > MAX_DEPTH && !self.reported_depth {
             self.reported_depth = true;
+            self.out.broken = true;
             let width = if frame == Frame::Triple { 3 } else { 1 };
             self.out.problems.push(
                 Diagnostic::new(Code::TooDeep, "nesting too deep", self.span(at, at + width))
@@ -268,10 +276,12 @@ impl Scanner<'_> {
                 if let Some(inner) = self.stack.get(pos + 1).copied() {
                     // The innermost unclosed bracket above the match is the likely culprit.
                     self.report_unclosed(inner, i);
+                    self.out.broken = true;
                 }
                 self.stack.truncate(pos);
             }
             None => {
+                self.out.broken = true;
                 self.out.stray_closers.push(
                     Diagnostic::new(
                         Code::Unclosed,
@@ -352,6 +362,7 @@ impl Scanner<'_> {
             self.out.problems.push(diagnostic);
             self.stack.truncate(pos);
             self.string_broke = true;
+            self.out.broken = true;
         }
     }
 
@@ -388,6 +399,10 @@ impl Scanner<'_> {
         if until > 0 {
             self.out.incomplete = true;
         }
+        self.out.broken |= until < self.stack.len();
+        self.out.ends_in_text |= self.stack[..until]
+            .iter()
+            .any(|o| matches!(o.frame, Frame::Triple | Frame::Interp));
         if let Some(pos) = self
             .stack
             .iter()

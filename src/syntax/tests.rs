@@ -596,18 +596,60 @@ fn empty_and_blank_files() {
 
 #[test]
 fn incomplete_input() {
-    assert!(is_incomplete("action a {"));
-    assert!(is_incomplete("f(1,"));
-    assert!(is_incomplete("\"\"\"abc"));
-    assert!(is_incomplete("/* abc"));
-    assert!(is_incomplete("\"\"\"x {a"));
-    assert!(!is_incomplete("action a { target: x }"));
-    assert!(!is_incomplete("\"abc"), "a one-line string cannot continue");
+    let expr = |text| is_incomplete(text, Entry::Expression);
+    let decl = |text| is_incomplete(text, Entry::Declarations);
+    assert!(decl("action a {"));
+    assert!(expr("f(1,"));
+    assert!(expr("\"\"\"abc"));
+    assert!(expr("/* abc"));
+    assert!(expr("\"\"\"x {a"));
+    assert!(!decl("action a { target: x }"));
+    assert!(!expr("\"abc"), "a one-line string cannot continue");
     assert!(
-        !is_incomplete("\"{\" // {"),
+        !expr("\"{\" // {"),
         "braces in strings and comments do not count"
     );
-    assert!(!is_incomplete(""));
+    assert!(!expr(""));
+}
+
+#[test]
+fn an_entry_goes_on_only_where_more_text_could_complete_it() {
+    let expr = |text| is_incomplete(text, Entry::Expression);
+    let decl = |text| is_incomplete(text, Entry::Declarations);
+    // After an infix operator, `then` or `else`, as a line of a program may break.
+    for text in [
+        "1 +",
+        "a ??",
+        "x == 1 and",
+        "n <= // why\n",
+        "if a then",
+        "a in",
+    ] {
+        assert!(expr(text), "{text}");
+    }
+    assert!(decl("on message_received when attempts >"));
+    // Not after anything else, nor after a field named like an operator.
+    for text in ["1 + 2", "event.in", "f(x)"] {
+        assert!(!expr(text), "{text}");
+    }
+    // Wrong already: no further line can mend it.
+    assert!(!decl("action x {\n  target: )"), "a stray closer");
+    assert!(
+        !decl("action x {\n  target: ,\n"),
+        "a field without a value"
+    );
+    assert!(!decl("action x {\n  task: f(1]\n"), "a mismatched closer");
+    assert!(!expr("f(\"abc\n"), "a `\"` string broken by its line's end");
+    assert!(!decl("action x {\n  target: conversation\n1 + 2\n"));
+    // Still open and right so far.
+    assert!(decl("action x {\n  target: conversation\n"));
+    assert!(decl("test \"t\" {\n  send message_received {\n"));
+    // A command's arguments continue while a bracket is open.
+    assert!(is_incomplete("message_received {", Entry::Arguments));
+    assert!(!is_incomplete(
+        "message_received { text: ) ",
+        Entry::Arguments
+    ));
 }
 
 #[test]

@@ -6,7 +6,7 @@ use super::matching::{matches, show};
 use super::world::{describe_request, start_time, World, CONVERSATION};
 use super::Failure;
 use crate::diagnostics::Span;
-use crate::ir::{Effect, Expectation, Expr, Value};
+use crate::ir::{Effect, Expectation, Expected, Expr, Value};
 use crate::runtime::mock::{path_matches, RecordedRequest};
 use crate::runtime::{
     ActionStatus, Context, ConversationState, Evaluator, Limits, Redactor, TraceRecord,
@@ -215,7 +215,7 @@ fn index(status: ActionStatus) -> usize {
 }
 
 /// `expect say "…"`, `expect transfer { … }`, …: one such effect in the window has `fields`.
-fn had_effect(trace: &[TraceRecord], effect: Effect, fields: Option<&Value>) -> Finding {
+fn had_effect(trace: &[TraceRecord], effect: Effect, fields: Option<&Expected>) -> Finding {
     let found: Vec<Value> = trace
         .iter()
         .filter_map(|record| effect_value(record, effect))
@@ -225,7 +225,7 @@ fn had_effect(trace: &[TraceRecord], effect: Effect, fields: Option<&Value>) -> 
         .any(|value| fields.is_none_or(|f| matches(f, value)));
     let name = effect.name();
     let expected = match fields {
-        Some(fields) => format!("{name} {}", show(fields)),
+        Some(fields) => format!("{name} {fields}"),
         None => name.to_string(),
     };
     let actual = if found.is_empty() {
@@ -306,7 +306,7 @@ fn times(n: usize) -> String {
 
 /// `expect reply welcome`, `expect reply "text"`, `expect reply { text, choices }`: a reply
 /// with that name or text, or with at least those fields, was sent.
-fn replied(trace: &[TraceRecord], reply: Option<&str>, fields: Option<&Value>) -> Finding {
+fn replied(trace: &[TraceRecord], reply: Option<&str>, fields: Option<&Expected>) -> Finding {
     let sent: Vec<(Option<&str>, &str, Value)> = trace
         .iter()
         .filter_map(|record| match record {
@@ -335,7 +335,7 @@ fn replied(trace: &[TraceRecord], reply: Option<&str>, fields: Option<&Value>) -
     };
     let wanted = match (reply, fields) {
         (Some(reply), _) => format!("`{reply}`"),
-        (None, Some(fields)) => show(fields),
+        (None, Some(fields)) => fields.to_string(),
         (None, None) => String::new(),
     };
     Finding::new(
@@ -432,11 +432,11 @@ fn evaluate(expr: &Expr, state: &ConversationState) -> Result<Value, String> {
 
 /// What was received, cut down to the keys the test gave (a request's headers and the
 /// mocks' port are noise when the test is about its body).
-fn project(actual: &Value, fields: Option<&Value>) -> Value {
-    match (actual, fields) {
-        (Value::Record(got), Some(Value::Record(wanted))) => Value::Record(
+fn project(actual: &Value, fields: Option<&Expected>) -> Value {
+    match (actual, fields.and_then(Expected::keys)) {
+        (Value::Record(got), Some(wanted)) => Value::Record(
             got.iter()
-                .filter(|(key, _)| wanted.contains_key(*key))
+                .filter(|(key, _)| wanted.contains(&key.as_str()))
                 .map(|(key, value)| (key.clone(), value.clone()))
                 .collect(),
         ),
@@ -486,7 +486,7 @@ fn requests(
     target: &str,
     wanted: &str,
     candidates: &[RecordedRequest],
-    fields: Option<&Value>,
+    fields: Option<&Expected>,
     value: fn(&RecordedRequest) -> Value,
 ) -> Finding {
     let matching = candidates
@@ -494,7 +494,7 @@ fn requests(
         .filter(|r| fields.is_none_or(|f| matches(f, &value(r))))
         .count();
     let expected = match fields {
-        Some(fields) => format!("{wanted} with {}", show(fields)),
+        Some(fields) => format!("{wanted} with {fields}"),
         None => wanted.to_string(),
     };
     let actual = if candidates.is_empty() {
@@ -529,7 +529,7 @@ fn requests(
     .actual(actual)
 }
 
-fn email(world: &World<'_>, target: &str, fields: Option<&Value>) -> Finding {
+fn email(world: &World<'_>, target: &str, fields: Option<&Expected>) -> Finding {
     let sent: Vec<Value> = world
         .recent_emails()
         .iter()
@@ -550,7 +550,7 @@ fn email(world: &World<'_>, target: &str, fields: Option<&Value>) -> Finding {
     )
     .actual(actual);
     if let Some(fields) = fields {
-        finding = finding.expected(format!("an email with {}", show(fields)));
+        finding = finding.expected(format!("an email with {fields}"));
     }
     finding
 }
@@ -559,7 +559,7 @@ async fn row(
     world: &World<'_>,
     target: &str,
     table: &str,
-    fields: Option<&Value>,
+    fields: Option<&Expected>,
 ) -> Result<Finding, String> {
     let statement = format!("SELECT * FROM \"{}\"", table.replace('"', "\"\""));
     let args = IndexMap::from([("statement".to_string(), Value::Text(statement))]);
@@ -586,7 +586,7 @@ async fn row(
     )
     .actual(actual);
     if let Some(fields) = fields {
-        finding = finding.expected(format!("a row with {}", show(fields)));
+        finding = finding.expected(format!("a row with {fields}"));
     }
     Ok(finding)
 }

@@ -331,6 +331,75 @@ fn every_example_passes_its_own_tests() {
     assert_eq!(code, Some(0), "{text}");
 }
 
+/// `tests/data/matchers.agent`'s program with one test whose last step is `step`.
+fn matched_after_a_call(step: &str) -> (Option<i32>, String) {
+    let program = fs::read_to_string("tests/data/matchers.agent").unwrap();
+    let program = &program[..program.find("test \"").unwrap()];
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(
+        dir.path().join("matchers.agent"),
+        format!(
+            "{program}test \"t\" {{\n    mock orders POST \"/orders\" -> 201 {{}}\n    mock texts POST \"/Messages.json\" -> 201 {{}}\n    mock db SQL \"CREATE TABLE calls (ref TEXT, summary TEXT)\"\n    send call_started {{ caller: {{ phone: \"+15550142\" }} }}\n    {step}\n}}\n"
+        ),
+    )
+    .unwrap();
+    output(agentc().current_dir(dir.path()).args(["test", "."]))
+}
+
+#[test]
+fn matchers_inside_expected_records_compare_long_texts() {
+    let (code, text) = output(agentc().args(["test", "tests/data/matchers.agent"]));
+    assert!(text.ends_with("1 passed, 0 failed\n"), "{text}");
+    assert_eq!(code, Some(0));
+}
+
+#[test]
+fn a_failed_matcher_shows_the_matcher_and_the_value() {
+    let (code, text) = matched_after_a_call(
+        "expect request orders POST \"/orders\" { body: { note: contains(\"exchange\") } }",
+    );
+    assert_eq!(code, Some(1), "{text}");
+    assert!(
+        text.contains(r#"expected: POST /orders with {"body":{"note":contains("exchange")}}"#),
+        "{text}"
+    );
+    assert!(
+        text.contains(r#""note":"Caller +15550142 asks for a refund of a damaged parcel""#),
+        "{text}"
+    );
+    let (code, text) = matched_after_a_call("expect say matches(\"^Goodbye\")");
+    assert_eq!(code, Some(1), "{text}");
+    assert!(
+        text.contains(r#"expected: say {"text":matches("^Goodbye")}"#),
+        "{text}"
+    );
+    assert!(
+        text.contains(r#"actual: say {"text":"Your refund of order ord-1042 is on its way."}"#),
+        "{text}"
+    );
+    let (code, text) = matched_after_a_call("expect reply contains(\"exchange\")");
+    assert_eq!(code, Some(1), "{text}");
+    assert!(
+        text.contains(r#"error: no reply matching contains("exchange") was sent"#),
+        "{text}"
+    );
+    assert!(
+        text.contains(r#"greeting: "Thanks for calling about your refund.""#),
+        "{text}"
+    );
+}
+
+/// On a manual clock a conversation's time is the same on every run: `idle` is exactly the
+/// time waited, and retry back-offs take their whole, unjittered time.
+#[test]
+fn conversation_inactive_idle_is_exact_on_the_manual_clock() {
+    for _ in 0..3 {
+        let (code, text) = output(agentc().args(["test", "tests/data/clock.agent"]));
+        assert!(text.ends_with("2 passed, 0 failed\n"), "{text}");
+        assert_eq!(code, Some(0));
+    }
+}
+
 #[test]
 fn the_expression_library_computes_what_the_reader_expects() {
     let (code, text) = output(agentc().args(["test", "tests/data/expressions.agent"]));

@@ -1600,7 +1600,7 @@ async fn sqlite_file_is_created_and_used_with_bound_values() {
     ));
     assert_eq!(
         line,
-        format!("SQL {url}: INSERT INTO \"calls\" (\"a\", \"b\") VALUES (?, ?) [2 bound values]")
+        format!("SQL INSERT INTO \"calls\" (\"a\", \"b\") VALUES (?, ?) [2 bound values] on {url}")
     );
 }
 
@@ -1623,6 +1623,27 @@ async fn sqlite_in_memory_keeps_its_data_across_tasks() {
     );
     let rows = json_of(run(&db, &sql_task("query", "SELECT x FROM t", json!([]))).await);
     assert_eq!(rows, json!([{"x": "a"}]));
+}
+
+/// `sqlite::memory:` ends in a colon of its own: what describes a statement or reports a
+/// failure on it prints the URL as written, never `sqlite::memory::`.
+#[tokio::test]
+async fn the_in_memory_url_is_printed_with_one_colon() {
+    let db = executor("sql", json!({ "url": "sqlite::memory:" }));
+    let line = db.describe(&sql_task("query", "SELECT 1", json!([])));
+    assert_eq!(line, "SQL SELECT 1 [0 bound values] on sqlite::memory:");
+    let error = run(
+        &db,
+        &sql_task("execute", "INSRT INTO t VALUES (1)", json!([])),
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        error.message.contains("syntax error (on sqlite::memory:)"),
+        "{}",
+        error.message
+    );
+    assert!(!error.message.contains("memory::"), "{}", error.message);
 }
 
 /// A `sql` target on the test database; `None` (the test skips, with a note) when none is
@@ -1685,7 +1706,7 @@ async fn sql_describe_never_shows_the_password() {
     ));
     assert_eq!(
         line,
-        "SQL postgres://bot:***@127.0.0.1:1/crm: DELETE FROM t WHERE id = $1 [1 bound value]"
+        "SQL DELETE FROM t WHERE id = $1 [1 bound value] on postgres://bot:***@127.0.0.1:1/crm"
     );
     let mut request = sql_task("query", "SELECT 1", json!([]));
     request.timeout = Duration::from_secs(3);

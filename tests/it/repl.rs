@@ -202,7 +202,7 @@ fn bad_input_never_ends_the_session() {
         concat!(
             "}\n",
             "\"unterminated\n",
-            "1 +\n",
+            "1 + * 2\n",
             ":\n",
             ":frobnicate\n",
             ":send\n",
@@ -212,10 +212,52 @@ fn bad_input_never_ends_the_session() {
             ":explain E9999\n",
             ":type\n",
             "\u{1F600} ???\n",
-            // An open brace continues the entry until it closes.
+            // Wrong already (no name): reported at once, and the `}` is an entry of its own.
             "action {\n",
             "}\n",
             "2 + 2\n",
+        )
+    );
+}
+
+#[test]
+fn a_changed_program_resumes_the_conversation_clock() {
+    // `inactivity: 3m`: two waits of 2m with a change between them still make 4m idle.
+    let output = session(
+        &[ACME],
+        ":send conversation_started\n:send wait 2m\n:dry-run on\n:send wait 2m\n",
+    );
+    let fired = output
+        .lines()
+        .find(|l| l.starts_with("repl #4 conversation_inactive"))
+        .unwrap_or_else(|| panic!("{output}"));
+    assert!(
+        fired.contains("240000") || fired.contains("\"4m\""),
+        "idle is the whole time: {fired}"
+    );
+}
+
+#[test]
+fn a_broken_entry_is_reported_at_once_and_an_infix_operator_continues() {
+    assert_session!(
+        "broken_entry_and_continued_operator",
+        &[ACME],
+        concat!(
+            // A stray closer inside an open block: reported at that line, not at the end.
+            "action x {\n",
+            "  target: )\n",
+            "1 + 2\n",
+            // A field without a value: the next lines are entries of their own.
+            "action y {\n",
+            "  target: ,\n",
+            ":list actions\n",
+            // A line ending after an infix operator goes on to the next.
+            "1 +\n",
+            "2\n",
+            "\"a\" + // a comment does not end it\n",
+            "\"b\"\n",
+            "if 1 > 2 then\n",
+            "  \"no\" else \"yes\"\n",
         )
     );
 }

@@ -144,7 +144,9 @@ proptest! {
             Err(error) => error.text,
         };
         parse_in_bounds(&text);
-        syntax::is_incomplete(&text);
+        for entry in [syntax::Entry::Declarations, syntax::Entry::Expression, syntax::Entry::Arguments] {
+            syntax::is_incomplete(&text, entry);
+        }
         let _ = syntax::parse_expr(FileId(0), &text);
         let _ = syntax::parse_test_steps(FileId(0), &text);
     }

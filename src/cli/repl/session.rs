@@ -13,6 +13,25 @@ use crate::check::Loader;
 use crate::diagnostics::{suggest, FileId};
 use crate::syntax::{self, ast};
 
+/// What an entry is, by its first token.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Command,
+    Declaration,
+    Expression,
+}
+
+/// What `text` is; `None` when it holds nothing but blanks and comments.
+pub fn kind_of(text: &str) -> Option<Kind> {
+    let tokens = scan::tokens(text);
+    let first = tokens.iter().find(|t| t.kind != scan::Kind::Comment)?;
+    Some(match first.kind {
+        scan::Kind::Command => Kind::Command,
+        scan::Kind::Word if syntax::starts_declaration(first.text(text)) => Kind::Declaration,
+        _ => Kind::Expression,
+    })
+}
+
 pub struct Session {
     pub program: Program,
     pub(super) live: Live,
@@ -28,17 +47,11 @@ impl Session {
 
     /// Handles one complete entry.
     pub fn enter(&mut self, out: &mut Printer, text: &str) -> Flow {
-        let tokens = scan::tokens(text);
-        let Some(first) = tokens.iter().find(|t| t.kind != scan::Kind::Comment) else {
-            return Flow::Continue;
-        };
-        match first.kind {
-            scan::Kind::Command => return commands::run(self, out, text),
-            // Anything else typed is an expression.
-            scan::Kind::Word if syntax::starts_declaration(first.text(text)) => {
-                self.declare(out, text)
-            }
-            _ => self.evaluate(out, text),
+        match kind_of(text) {
+            None => {}
+            Some(Kind::Command) => return commands::run(self, out, text),
+            Some(Kind::Declaration) => self.declare(out, text),
+            Some(Kind::Expression) => self.evaluate(out, text),
         }
         Flow::Continue
     }

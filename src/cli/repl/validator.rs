@@ -1,21 +1,25 @@
 //! When an entry is finished: input goes on over several lines while a brace, bracket or
-//! string is open. The parser decides (`syntax::is_incomplete`), so what continues is
-//! exactly what the grammar would accept with more text.
+//! triple-quoted string is open, or after an infix operator — unless what was typed is
+//! wrong already, which is then shown at once. The parser decides
+//! (`syntax::is_incomplete`), so what continues is exactly what the grammar would accept
+//! with more text.
 
 use super::commands;
+use super::session::{kind_of, Kind};
+use crate::syntax::{is_incomplete, Entry};
 
 /// Whether `text` needs more lines before it can be understood.
 pub fn needs_more(text: &str) -> bool {
-    if text.trim_start().starts_with(':') {
-        // A command's argument may be a payload record spread over lines.
-        let (_, rest) = commands::split(text);
-        return !rest.is_empty() && incomplete(rest);
+    match kind_of(text) {
+        None => false,
+        Some(Kind::Command) => {
+            // A command's argument may be a payload record spread over lines.
+            let (_, rest) = commands::split(text);
+            !rest.is_empty() && is_incomplete(rest, Entry::Arguments)
+        }
+        Some(Kind::Declaration) => is_incomplete(text, Entry::Declarations),
+        Some(Kind::Expression) => is_incomplete(text, Entry::Expression),
     }
-    incomplete(text)
-}
-
-fn incomplete(text: &str) -> bool {
-    crate::syntax::is_incomplete(text)
 }
 
 #[cfg(test)]
@@ -38,5 +42,13 @@ mod tests {
     #[test]
     fn an_unclosed_simple_string_is_an_error_not_a_continuation() {
         assert!(!needs_more("\"abc"));
+    }
+
+    #[test]
+    fn an_infix_operator_continues_and_a_broken_declaration_does_not() {
+        assert!(needs_more("1 +"));
+        assert!(needs_more("// a note\nattempts >"));
+        assert!(!needs_more("action x {\n  target: )"));
+        assert!(!needs_more(":send message_received { text: ] "));
     }
 }

@@ -181,14 +181,19 @@ impl SqlExecutor {
         Ok(Value::List(records))
     }
 
+    /// A message about this database. The URL goes last, after "on": a URL may end in a
+    /// colon (`sqlite::memory:`), so a `URL: message` form would print two.
+    fn on_database(&self, what: impl std::fmt::Display) -> String {
+        format!("{what} (on {})", self.shown_url)
+    }
+
     fn too_large(&self) -> TaskError {
-        TaskError::fatal(format!(
-            "{}: the query returns more than {} rows or {} MiB, the most agentc reads: add a \
+        TaskError::fatal(self.on_database(format_args!(
+            "the query returns more than {} rows or {} MiB, the most agentc reads: add a \
              LIMIT or select fewer columns",
-            self.shown_url,
             self.max_rows,
             self.max_bytes / (1024 * 1024)
-        ))
+        )))
     }
 
     /// Constraint violations and SQL errors are final; a lost connection, a busy pool, a
@@ -205,9 +210,9 @@ impl SqlExecutor {
                     sqlx::error::ErrorKind::CheckViolation => "check constraint violated: ",
                     _ => "",
                 };
-                let message = format!("{}: {what}{}", self.shown_url, db.message());
+                let message = self.on_database(format_args!("{what}{}", db.message()));
                 if dialect::stopped_at_timeout(db.as_ref()) {
-                    return TaskError::retryable(format!("{}: timed out", self.shown_url));
+                    return TaskError::retryable(self.on_database("timed out"));
                 }
                 let transient = matches!(db.code().as_deref(), Some("40001" | "40P01"))
                     || db.message().contains("database is locked");
@@ -218,9 +223,9 @@ impl SqlExecutor {
                 }
             }
             sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::Tls(_) => {
-                TaskError::retryable(format!("{}: cannot connect: {error}", self.shown_url))
+                TaskError::retryable(self.on_database(format_args!("cannot connect: {error}")))
             }
-            _ => TaskError::fatal(format!("{}: {error}", self.shown_url)),
+            _ => TaskError::fatal(self.on_database(&error)),
         }
     }
 }
@@ -289,18 +294,18 @@ impl Executor for SqlExecutor {
             }
             tokio::time::timeout(request.timeout, self.run(request))
                 .await
-                .map_err(|_| TaskError::retryable(format!("{}: timed out", self.shown_url)))?
+                .map_err(|_| TaskError::retryable(self.on_database("timed out")))?
         })
     }
 
     fn describe(&self, request: &TaskRequest) -> String {
         match self.statement(request) {
             Ok((statement, values)) => format!(
-                "SQL {}: {} [{} bound value{}]",
-                self.shown_url,
+                "SQL {} [{} bound value{}] on {}",
                 statement.split_whitespace().collect::<Vec<_>>().join(" "),
                 values.len(),
-                if values.len() == 1 { "" } else { "s" }
+                if values.len() == 1 { "" } else { "s" },
+                self.shown_url,
             ),
             Err(e) => super::describe_invalid(request, &e),
         }
