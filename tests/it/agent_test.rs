@@ -380,11 +380,11 @@ fn a_failed_matcher_shows_the_matcher_and_the_value() {
     let (code, text) = matched_after_a_call("expect reply contains(\"exchange\")");
     assert_eq!(code, Some(1), "{text}");
     assert!(
-        text.contains(r#"error: no reply matching contains("exchange") was sent"#),
+        text.contains(r#"error: the reply {"text":contains("exchange")} was not sent"#),
         "{text}"
     );
     assert!(
-        text.contains(r#"greeting: "Thanks for calling about your refund.""#),
+        text.contains(r#""text":"Thanks for calling about your refund.""#),
         "{text}"
     );
 }
