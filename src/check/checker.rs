@@ -239,6 +239,7 @@ impl<'a> Checker<'a> {
         let env = self.env;
         Scope {
             declared: Some(env.kinds),
+            params_unknown: self.p.broken_agent,
             ..Scope::conversation(place, &env.params, env.voice(), event)
         }
     }

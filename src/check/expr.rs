@@ -346,6 +346,9 @@ impl<'s, 'd> ExprChecker<'s, 'd> {
         if let Some(ty) = scope.param(name) {
             return Typed::new(ir::Expr::Var(ir::Scope::Param(name.to_string())), ty);
         }
+        if scope.params_unknown && scope.params.is_some() {
+            return Typed::error();
+        }
         let fallback = match scope.declared.and_then(|d| d.get(name)) {
             _ if catalogue::function(name).is_some() => {
                 format!("`{name}` is a function: call it, e.g. `{name}(…)`")

@@ -338,13 +338,12 @@ impl Found {
     }
 }
 
+/// Whether the file holds an `agent` block, parsed or not (a broken one still makes it a
+/// root, whose syntax error is then reported once, not as "no `agent` block").
 fn has_agent(cache: &mut ParseCache, sources: &SourceMap, id: FileId) -> bool {
-    cache
-        .parse(sources, id)
-        .file
-        .items
-        .iter()
-        .any(|i| matches!(i, Item::Agent(_)))
+    let file = &cache.parse(sources, id).file;
+    file.items.iter().any(|i| matches!(i, Item::Agent(_)))
+        || file.unparsed.iter().any(|word| word.name == "agent")
 }
 
 /// A `mock` step outside a `test` block (a `--mocks` file, the REPL's `:mock`), checked

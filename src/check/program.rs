@@ -37,6 +37,8 @@ impl Decl {
 #[derive(Default)]
 pub struct Program<'a> {
     pub agents: Vec<&'a ast::Agent>,
+    /// An `agent` block that did not parse: its params are unknown.
+    pub broken_agent: bool,
     pub params: Vec<&'a ast::ParamDecl>,
     pub targets: Vec<&'a ast::Target>,
     pub tasks: Vec<&'a ast::TaskDecl>,
@@ -59,6 +61,7 @@ impl<'a> Program<'a> {
     pub fn collect(files: &[&'a ast::File], root: FileId, diags: &mut Vec<Diagnostic>) -> Self {
         let mut p = Program::default();
         for file in files {
+            p.broken_agent |= file.unparsed.iter().any(|word| word.name == "agent");
             for item in &file.items {
                 match item {
                     Item::Import(_) => {}
@@ -152,6 +155,8 @@ impl<'a> Program<'a> {
 
     fn check_agent_count(&self, root: FileId, diags: &mut Vec<Diagnostic>) {
         match self.agents.as_slice() {
+            // Its syntax error says what is wrong; "no agent block" would be a second report.
+            [] if self.broken_agent => {}
             [] => diags.push(
                 Diagnostic::new(
                     Code::NoAgent,

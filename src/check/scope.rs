@@ -74,6 +74,9 @@ pub struct Scope<'a> {
     pub place: &'static str,
     /// The agent's parameters, read bare.
     pub params: Option<&'a HashMap<&'a str, Type>>,
+    /// The `agent` block did not parse, so `params` may lack names it declares: an unknown
+    /// bare name is then not reported (the syntax error is the one mistake).
+    pub params_unknown: bool,
     /// A declared task's own parameters, read bare inside its fields.
     pub task_params: Option<&'a HashMap<&'a str, Type>>,
     pub event: EventScope,
@@ -95,6 +98,7 @@ impl<'a> Scope<'a> {
         Scope {
             place,
             params: None,
+            params_unknown: false,
             task_params: None,
             event: EventScope::None,
             conversation: false,

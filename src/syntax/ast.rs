@@ -17,6 +17,11 @@ pub struct File {
     pub id: FileId,
     pub items: Vec<Item>,
     pub comments: Vec<Comment>,
+    /// The first word of each declaration that did not parse (its syntax error is reported),
+    /// so that later stages do not also report it missing: a broken `agent` block is not
+    /// "no `agent` block".
+    #[serde(default)]
+    pub unparsed: Vec<Ident>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

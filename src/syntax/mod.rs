@@ -102,9 +102,15 @@ fn parse_on(file: FileId, text: &str, threads: usize, engine: Engine) -> Parsed 
             )
         })
         .flatten();
+    let mut unparsed = Vec::new();
     let (items, mut diagnostics) = fast.unwrap_or_else(|| {
         let (mut items, mut diagnostics) = (Vec::new(), Vec::new());
-        parse_each_item(&source, &scanned, &mut items, &mut diagnostics);
+        let mut out = Recovered {
+            items: &mut items,
+            diagnostics: &mut diagnostics,
+            unparsed: &mut unparsed,
+        };
+        parse_each_item(&source, &scanned, &mut out);
         (items, diagnostics)
     });
     cap_errors(&mut diagnostics, file, text.len());
@@ -113,9 +119,31 @@ fn parse_on(file: FileId, text: &str, threads: usize, engine: Engine) -> Parsed 
             id: file,
             items,
             comments: scanned.comments,
+            unparsed,
         },
         diagnostics,
     }
+}
+
+/// What the recovery path makes of a file.
+struct Recovered<'o> {
+    items: &'o mut Vec<ast::Item>,
+    diagnostics: &'o mut Vec<Diagnostic>,
+    /// The first word of each declaration that did not parse.
+    unparsed: &'o mut Vec<ast::Ident>,
+}
+
+/// The declaration keyword `chunk` starts with, as an identifier at `at`.
+fn first_word(chunk: &str, file: FileId, at: usize) -> Option<ast::Ident> {
+    let len = chunk
+        .bytes()
+        .take_while(|b| b.is_ascii_alphanumeric() || *b == b'_')
+        .count();
+    let word = &chunk[..len];
+    keywords::starts_declaration(word).then(|| ast::Ident {
+        name: word.to_string(),
+        span: Span::new(file, at, at + len),
+    })
 }
 
 /// The text of a file as written and as pest sees it (same offsets).
@@ -241,12 +269,12 @@ fn parse_whole(
 
 /// The recovery path: every declaration (from one column-0 keyword to the next) is parsed
 /// alone, and every one that parses is kept.
-fn parse_each_item(
-    source: &Source,
-    scanned: &scan::Scan,
-    items: &mut Vec<ast::Item>,
-    diagnostics: &mut Vec<Diagnostic>,
-) {
+fn parse_each_item(source: &Source, scanned: &scan::Scan, out: &mut Recovered) {
+    let Recovered {
+        items,
+        diagnostics,
+        unparsed,
+    } = out;
     let Source {
         file,
         original,
@@ -277,6 +305,7 @@ fn parse_each_item(
             // pest would only repeat the scanner's error; still keep the declarations
             // that end before the line where it starts.
             Some(at) => {
+                unparsed.extend(first_word(chunk, file, base + start));
                 let line_start = original[..at.max(start)]
                     .rfind('\n')
                     .map_or(start, |n| (n + 1).max(start));
@@ -292,7 +321,10 @@ fn parse_each_item(
                         build(pair);
                         None
                     }
-                    Err(error) => Some(errors::describe(&error, file, chunk, base + start)),
+                    Err(error) => {
+                        unparsed.extend(first_word(chunk, file, base + start));
+                        Some(errors::describe(&error, file, chunk, base + start))
+                    }
                 };
                 // A stray closer is the better explanation unless pest stopped before it.
                 let explained = match (error, stray) {

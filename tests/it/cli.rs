@@ -92,6 +92,25 @@ fn clean_file_checks_with_status_0() {
     assert_eq!(r.stderr, "");
 }
 
+/// A broken `agent` block is one mistake: its syntax error, not also "no `agent` block" and an
+/// unknown name for every parameter it declared.
+#[test]
+fn a_broken_agent_block_is_reported_once() {
+    let program = "agent bank {\n  channels: [chat]\n  params: { vip: bool = false, pnr: text? }\n}\n\
+                   action tag { target: conversation, task: add_label(if vip then pnr else \"x\") }\n\
+                   on message_received do tag\n";
+    let d = dir(&[("main.agent", program.as_bytes())]);
+    let r = run(d.path(), &["check", "main.agent", "--format", "json"]);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    let codes: Vec<String> = serde_json::from_str::<Value>(&r.stdout).unwrap()["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["code"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(codes, ["E0001"], "{}", r.stdout);
+}
+
 #[test]
 fn errors_give_status_1_and_a_readable_report() {
     let d = dir(&[("main.agent", BROKEN.as_bytes())]);
