@@ -601,9 +601,9 @@ pub const TARGET_KINDS: &[TargetKind] = &[
             TaskSpec {
                 endpoint: sends(
                     "GET",
-                    "/tickets/{ticket_id}/macros/{macro_id}/apply.json",
-                    "then `PUT /tickets/{ticket_id}.json`, body `{ ticket: result.ticket + { comment: result.comment } }`",
-                    "the second answer's `ticket`",
+                    "/macros/{macro_id}/apply.json",
+                    "(the macro's changes), then `GET /tickets/{ticket_id}.json` (its `updated_at`) and `PUT /tickets/{ticket_id}.json`, body `{ ticket: result.ticket + { comment: result.comment, safe_update: true, updated_stamp: updated_at } }` without read-only fields; on a 409 the read and the update once more",
+                    "the last answer's `ticket`",
                 ),
                 ..task(
                     "apply_macro",

@@ -29,6 +29,9 @@ pub struct TaskError {
     pub retryable: bool,
     /// From a `Retry-After` header.
     pub retry_after: Option<Duration>,
+    /// The service's HTTP status, when it answered with an error (a 409 is a conflict
+    /// the executor may resolve itself).
+    pub status: Option<u16>,
 }
 
 impl TaskError {
@@ -37,6 +40,7 @@ impl TaskError {
             message: message.into(),
             retryable: false,
             retry_after: None,
+            status: None,
         }
     }
     pub fn retryable(message: impl Into<String>) -> Self {
@@ -44,6 +48,7 @@ impl TaskError {
             message: message.into(),
             retryable: true,
             retry_after: None,
+            status: None,
         }
     }
 }

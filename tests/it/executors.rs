@@ -746,22 +746,38 @@ async fn zendesk_ticket_tasks() {
     }
 }
 
+/// `apply_macro` reads the macro's changes ("Show Changes to Ticket"), not the whole ticket
+/// after them, and puts only those (no read-only field) as a safe update at the ticket's
+/// `updated_at`, so what changed on the ticket meanwhile is not overwritten.
 #[tokio::test]
-async fn zendesk_apply_macro_reads_then_saves_the_result() {
+async fn zendesk_apply_macro_puts_only_the_macros_changes_as_a_safe_update() {
     let server = MockServer::start().await;
     Mock::given(method("GET"))
-        .and(path("/api/v2/tickets/7/macros/99/apply.json"))
+        .and(path("/api/v2/macros/99/apply.json"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"result": {
-            "ticket": {"id": 7, "status": "pending"},
+            "ticket": {"id": 7, "url": "https://x/7.json", "status": "pending"},
             "comment": {"body": "We are on it", "public": true}
         }})))
         .expect(1)
         .mount(&server)
         .await;
+    Mock::given(method("GET"))
+        .and(path("/api/v2/tickets/7.json"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            json!({"ticket": {"id": 7, "status": "open", "tags": ["vip"],
+                              "updated_at": "2026-11-30T09:12:00Z"}}),
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
     Mock::given(method("PUT"))
         .and(path("/api/v2/tickets/7.json"))
-        .and(body_json(json!({"ticket": {"id": 7, "status": "pending",
-                                         "comment": {"body": "We are on it", "public": true}}})))
+        .and(body_json(json!({"ticket": {
+            "status": "pending",
+            "comment": {"body": "We are on it", "public": true},
+            "safe_update": true,
+            "updated_stamp": "2026-11-30T09:12:00Z"
+        }})))
         .and(header("idempotency-key", KEY))
         .respond_with(
             ResponseTemplate::new(200)
@@ -773,10 +789,70 @@ async fn zendesk_apply_macro_reads_then_saves_the_result() {
     let zd = zendesk(&server);
     let request = task("apply_macro", json!({"ticket_id": 7, "macro_id": 99}));
     assert_eq!(json_of(run(&zd, &request).await)["status"], "pending");
-    assert_eq!(received(&server).await.len(), 2);
+    assert_eq!(received(&server).await.len(), 3);
     assert!(zd
         .describe(&request)
-        .ends_with("apply.json, then PUT the resulting ticket"));
+        .ends_with("then GET and PUT the ticket with the macro's changes (safe_update)"));
+}
+
+/// A ticket changed between the read and the update (409): the stamp is read again and the
+/// update tried once more; a second conflict fails the action and overwrites nothing.
+#[tokio::test]
+async fn zendesk_apply_macro_reads_again_after_a_conflict_and_gives_up_after_two() {
+    for (conflicts, succeeds) in [(1, true), (2, false)] {
+        let server = MockServer::start().await;
+        Mock::given(method("GET"))
+            .and(path("/api/v2/macros/99/apply.json"))
+            .respond_with(
+                ResponseTemplate::new(200)
+                    .set_body_json(json!({"result": {"ticket": {"status": "solved"}}})),
+            )
+            .mount(&server)
+            .await;
+        Mock::given(method("GET"))
+            .and(path("/api/v2/tickets/7.json"))
+            .respond_with(
+                ResponseTemplate::new(200).set_body_json(
+                    json!({"ticket": {"id": 7, "updated_at": "2026-11-30T09:12:00Z"}}),
+                ),
+            )
+            .mount(&server)
+            .await;
+        Mock::given(method("PUT"))
+            .and(path("/api/v2/tickets/7.json"))
+            .respond_with(ResponseTemplate::new(409).set_body_json(
+                json!({"error": "UpdateConflict", "description": "Safe Update prevented the update"}),
+            ))
+            .up_to_n_times(conflicts)
+            .mount(&server)
+            .await;
+        Mock::given(method("PUT"))
+            .and(path("/api/v2/tickets/7.json"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({"ticket": {"id": 7}})))
+            .mount(&server)
+            .await;
+        let zd = zendesk(&server);
+        let request = task("apply_macro", json!({"ticket_id": 7, "macro_id": 99}));
+        let outcome = zd.execute(&request).await;
+        let puts = received(&server)
+            .await
+            .iter()
+            .filter(|r| r.method == wiremock::http::Method::PUT)
+            .count();
+        assert_eq!(puts, 2, "one update, and one more after the first conflict");
+        match outcome {
+            Ok(ticket) => assert!(succeeds, "{ticket:?}"),
+            Err(e) => {
+                assert!(!succeeds, "{}", e.message);
+                assert!(
+                    e.message.contains("nothing was overwritten"),
+                    "{}",
+                    e.message
+                );
+                assert!(!e.retryable);
+            }
+        }
+    }
 }
 
 // ---------------------------------------------------------------- salesforce
@@ -1093,8 +1169,12 @@ async fn every_zendesk_and_salesforce_task_calls_the_endpoint_the_catalogue_name
                 .as_ref()
                 .unwrap_or_else(|| panic!("{kind}.{} names no endpoint", t.name));
             let server = MockServer::start().await;
+            // A record's `updated_at`: what `apply_macro` guards its update with.
             Mock::given(method("GET"))
-                .respond_with(ResponseTemplate::new(200).set_body_json(json!({})))
+                .respond_with(
+                    ResponseTemplate::new(200)
+                        .set_body_json(json!({"updated_at": "2026-11-30T09:12:00Z"})),
+                )
                 .mount(&server)
                 .await;
             Mock::given(wiremock::matchers::any())

@@ -802,9 +802,9 @@ async fn retry_after_is_honoured_and_too_long_a_wait_fails() {
         .action(get_order())
         .on("conversation_started", &["get_order"]);
     let limited = |secs| TaskError {
-        message: "HTTP 429".into(),
-        retryable: true,
         retry_after: Some(Duration::from_secs(secs)),
+        status: Some(429),
+        ..TaskError::retryable("HTTP 429")
     };
     let fake = Fake::new(vec![Err(limited(7))]);
     let (rt, trace) = start(ir, vec![("orders", fake.clone())]);

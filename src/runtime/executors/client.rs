@@ -417,6 +417,7 @@ fn status_error(
         message,
         retryable,
         retry_after,
+        status: Some(status.as_u16()),
     }
 }
 

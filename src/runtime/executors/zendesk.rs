@@ -151,11 +151,8 @@ impl ZendeskExecutor {
                 self.call(request, Method::GET, &path, None, Some("organization"))
             }
             "apply_macro" => {
-                let path = format!(
-                    "/tickets/{}/macros/{}/apply.json",
-                    id("ticket_id")?,
-                    id("macro_id")?
-                );
+                // "Show Changes to Ticket": what the macro changes, not the whole ticket.
+                let path = format!("/macros/{}/apply.json", id("macro_id")?);
                 self.call(request, Method::GET, &path, None, Some("result"))
             }
             "search" => {
@@ -199,23 +196,56 @@ impl ZendeskExecutor {
 
     /// `apply_macro`'s second step: Zendesk only computes the macro's changes
     /// (`{"result": {"ticket": {...}, "comment": {...}}}`); they are saved with a PUT.
+    /// Puts the macro's changes (and its comment) on the ticket, and nothing else: no
+    /// read-only field, no field the macro leaves alone. The update is a `safe_update` at
+    /// the ticket's `updated_at`, so a ticket changed meanwhile is not overwritten: on a
+    /// conflict (409) the stamp is read again and the update tried once more.
     async fn save_macro_result(
         &self,
         request: &TaskRequest,
         result: Value,
     ) -> Result<Value, TaskError> {
         let result = result.to_json();
-        let mut ticket = result.get("ticket").cloned().unwrap_or_else(|| json!({}));
-        if let (Some(comment), Some(map)) = (result.get("comment"), ticket.as_object_mut()) {
-            map.insert("comment".into(), comment.clone());
+        let mut changes = match result.get("ticket") {
+            Some(serde_json::Value::Object(ticket)) => ticket.clone(),
+            _ => serde_json::Map::new(),
+        };
+        changes.retain(|field, _| !READ_ONLY_TICKET_FIELDS.contains(&field.as_str()));
+        if let Some(comment) = result.get("comment") {
+            changes.insert("comment".into(), comment.clone());
         }
         let path = format!(
             "/tickets/{}.json",
             args::path_segment(request, "ticket_id")?
         );
-        let body = json!({ "ticket": ticket });
-        let call = self.call(request, Method::PUT, &path, Some(body), Some("ticket"))?;
-        self.run(call).await
+        let mut conflicts = 0;
+        loop {
+            let read = self.call(request, Method::GET, &path, None, Some("ticket"))?;
+            let stamp = match self.run(read).await?.to_json().get("updated_at") {
+                Some(serde_json::Value::String(stamp)) => stamp.clone(),
+                _ => {
+                    return Err(TaskError::fatal(format!(
+                        "ticket {path}: Zendesk's answer has no `updated_at` to guard the update"
+                    )))
+                }
+            };
+            let mut ticket = changes.clone();
+            ticket.insert("safe_update".into(), true.into());
+            ticket.insert("updated_stamp".into(), stamp.into());
+            let body = json!({ "ticket": ticket });
+            let update = self.call(request, Method::PUT, &path, Some(body), Some("ticket"))?;
+            match self.run(update).await {
+                Err(e) if e.status == Some(409) && conflicts == 0 => conflicts += 1,
+                Err(e) if e.status == Some(409) => {
+                    return Err(TaskError::fatal(format!(
+                        "the ticket changed twice while the macro was applied, so its changes \
+                         were not saved (nothing was overwritten): {}",
+                        e.message
+                    )))
+                }
+                answer => return answer,
+            }
+        }
     }
 
     async fn run(&self, call: Call) -> Result<Value, TaskError> {
@@ -226,6 +256,27 @@ impl ZendeskExecutor {
         })
     }
 }
+
+/// Ticket fields only Zendesk sets (Support API, "Tickets": the read-only ones): a macro's
+/// changes never carry them back.
+const READ_ONLY_TICKET_FIELDS: &[&str] = &[
+    "id",
+    "url",
+    "created_at",
+    "updated_at",
+    "generated_timestamp",
+    "description",
+    "via",
+    "satisfaction_rating",
+    "sharing_agreement_ids",
+    "followup_ids",
+    "has_incidents",
+    "is_public",
+    "allow_attachments",
+    "allow_channelback",
+    "from_messaging_channel",
+    "encoded_id",
+];
 
 fn missing(request: &TaskRequest, name: &str) -> TaskError {
     TaskError::fatal(format!(
@@ -254,7 +305,10 @@ impl Executor for ZendeskExecutor {
     fn describe(&self, request: &TaskRequest) -> String {
         match self.plan(request) {
             Ok(call) if request.task == "apply_macro" => {
-                format!("{}, then PUT the resulting ticket", call.out.describe())
+                format!(
+                    "{}, then GET and PUT the ticket with the macro's changes (safe_update)",
+                    call.out.describe()
+                )
             }
             Ok(call) => call.out.describe(),
             Err(e) => super::describe_invalid(request, &e),

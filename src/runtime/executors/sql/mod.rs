@@ -217,9 +217,8 @@ impl SqlExecutor {
                 let transient = matches!(db.code().as_deref(), Some("40001" | "40P01"))
                     || db.message().contains("database is locked");
                 TaskError {
-                    message,
                     retryable: transient,
-                    retry_after: None,
+                    ..TaskError::fatal(message)
                 }
             }
             sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::Tls(_) => {
