@@ -28,6 +28,10 @@ const MAX_ON_FAILURE_RUNS: usize = 64;
 #[derive(Clone, Debug, PartialEq)]
 pub struct ConversationState {
     pub id: String,
+    /// This conversation's own identity (128 random bits, hex), made when it first appears
+    /// and kept when it is resumed: idempotency keys and Message-IDs derive from it, so they
+    /// never collide across runs or deployments, yet stay the same on every retry.
+    pub instance: String,
     /// Known once the first event arrived.
     pub channel: Option<Channel>,
     pub language: Option<String>,
@@ -53,6 +57,7 @@ impl ConversationState {
     pub fn initial(id: impl Into<String>, agent: &ir::Agent) -> Self {
         ConversationState {
             id: id.into(),
+            instance: format!("{:032x}", rand::random::<u128>()),
             channel: None,
             language: agent.language.clone(),
             params: agent

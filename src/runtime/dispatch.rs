@@ -11,6 +11,7 @@ use crate::catalogue::{self, ArgSpec, Ty};
 use crate::ir::{self, Expr, TaskDef, Value};
 use futures::FutureExt;
 use indexmap::IndexMap;
+use percent_encoding::{AsciiSet, CONTROLS};
 use std::panic::AssertUnwindSafe;
 
 /// What a task sends: the task's name, its arguments by name, its extra positional
@@ -230,8 +231,8 @@ impl Conversation {
         Ok(("request".to_string(), request, Vec::new(), Some(task_args)))
     }
 
-    /// `conversation/seq/action`, with `#n` when the action runs again for the same event;
-    /// or the action's own `idempotency_key`.
+    /// `conversation/instance/seq/action`, with `#n` when the action runs again for the same
+    /// event; or the action's own `idempotency_key`. Always ASCII (a header value).
     fn idempotency_key(&self, index: usize, ev: &mut EventCtx) -> Result<String, String> {
         let action = &self.shared.plan.actions[index];
         if let Some(expr) = &action.idempotency_key {
@@ -239,7 +240,7 @@ impl Conversation {
                 .eval(expr, ev)
                 .map_err(|e| format!("`idempotency_key` failed: {e}"))?
             {
-                Value::Text(key) if !key.is_empty() => Ok(key),
+                Value::Text(key) if !key.is_empty() => Ok(key_text(&key, KEY_TEXT).into()),
                 other => Err(format!(
                     "`idempotency_key` must be a non-empty text, found {}",
                     other.type_name()
@@ -256,13 +257,30 @@ impl Conversation {
                 1
             }
         };
-        let base = format!("{}/{}/{}", self.state.id, ev.seq, action.name);
+        let base = format!(
+            "{}/{}/{}/{}",
+            key_text(&self.state.id, KEY_SEGMENT),
+            self.state.instance,
+            ev.seq,
+            action.name
+        );
         Ok(if runs == 1 {
             base
         } else {
             format!("{base}#{runs}")
         })
     }
+}
+
+/// What an idempotency key may hold as written: visible ASCII but `%` (a header value is
+/// ASCII; a control character would fail every write, raw UTF-8 is not portable).
+const KEY_TEXT: &AsciiSet = &CONTROLS.add(b' ').add(b'%');
+/// In one `/`-separated segment of a derived key (the conversation id), `/` is encoded too.
+const KEY_SEGMENT: &AsciiSet = &KEY_TEXT.add(b'/');
+
+/// `text` percent-encoded where `set` says (and wherever it is not ASCII).
+fn key_text<'t>(text: &'t str, set: &'static AsciiSet) -> std::borrow::Cow<'t, str> {
+    percent_encoding::utf8_percent_encode(text, set).into()
 }
 
 /// Whether a catalogue argument's value can be sent: a required one is not null (it would

@@ -1068,10 +1068,11 @@ async fn idempotency_keys_are_stable_across_retries_and_distinct_otherwise() {
         }
     }
     rt.settle().await;
+    // A derived key is `conversation/instance/seq/action`: the instance is checked apart.
     let mut keys: Vec<String> = fake
         .calls()
         .into_iter()
-        .map(|(r, _)| r.idempotency_key)
+        .map(|(r, _)| without_instance(&r.idempotency_key))
         .collect();
     keys.sort();
     let expected = [
@@ -1090,6 +1091,107 @@ async fn idempotency_keys_are_stable_across_retries_and_distinct_otherwise() {
         "ticket-y",
     ];
     assert_eq!(keys, expected, "the retried first try shares its key");
+}
+
+/// `a/INSTANCE/1/create` without its instance: `a/1/create`.
+fn without_instance(key: &str) -> String {
+    let mut parts: Vec<&str> = key.split('/').collect();
+    if parts.len() == 4 {
+        assert_eq!(parts[1].len(), 32, "a 128-bit instance in {key}");
+        parts.remove(1);
+    }
+    parts.join("/")
+}
+
+/// Keys are unique across runs (a second run with the same conversation id got the first
+/// run's Zendesk ticket back), stable when a conversation is resumed, and ASCII whatever the
+/// conversation id or a written key holds.
+#[tokio::test(start_paused = true)]
+async fn idempotency_keys_are_unique_across_runs_kept_on_resume_and_ascii() {
+    let mut keyed = action(
+        "keyed",
+        "orders",
+        "http",
+        "post",
+        vec![("path", text("/t"))],
+    );
+    keyed.idempotency_key = Some(Expr::Interp(vec![
+        text("ticket "),
+        path(Scope::Event, &["text"]),
+    ]));
+    let ir = || {
+        http_target(Ir::new(&[Channel::Chat]), None, None)
+            .action(action(
+                "create",
+                "orders",
+                "http",
+                "post",
+                vec![("path", text("/t"))],
+            ))
+            .action(keyed.clone())
+            .on("message_received", &["create", "keyed"])
+    };
+    let id = "Zoë/\u{7}42";
+    let mut keys = Vec::new();
+    let mut state = None;
+    for _run in 0..2 {
+        let fake = Fake::new(vec![]);
+        let (rt, _) = start(ir(), vec![("orders", fake.clone())]);
+        rt.send(ev(
+            id,
+            "message_received",
+            serde_json::json!({ "text": "ü\u{1}" }),
+        ));
+        rt.settle().await;
+        state = rt.snapshot(id).await;
+        keys.extend(fake.calls().into_iter().map(|(r, _)| r.idempotency_key));
+    }
+    // The resumed conversation keeps its instance.
+    let fake = Fake::new(vec![]);
+    let trace = TraceBuffer::new();
+    let rt = Runtime::builder(ir().0)
+        .trace(Arc::new(trace.clone()))
+        .env(MapEnv::new([("ORDERS_TOKEN", "canary-7f3a9")]))
+        .executor("orders", fake.clone())
+        .resume(state.clone().unwrap())
+        .build()
+        .unwrap();
+    rt.send(ev(
+        id,
+        "message_received",
+        serde_json::json!({ "text": "b" }),
+    ));
+    rt.settle().await;
+    let resumed: Vec<String> = fake
+        .calls()
+        .into_iter()
+        .map(|(r, _)| r.idempotency_key)
+        .collect();
+    for key in keys.iter().chain(&resumed) {
+        assert!(key.bytes().all(|b| (0x21..0x7f).contains(&b)), "{key:?}");
+    }
+    let instance = |key: &str| key.split('/').nth(1).unwrap().to_string();
+    assert_eq!(
+        keys[0].split('/').next(),
+        Some("Zo%C3%AB%2F%0742"),
+        "{}",
+        keys[0]
+    );
+    assert_ne!(
+        instance(&keys[0]),
+        instance(&keys[2]),
+        "two runs, two instances"
+    );
+    assert_eq!(
+        instance(&resumed[0]),
+        instance(&keys[2]),
+        "a resumed conversation keeps it"
+    );
+    assert_eq!(
+        resumed[0],
+        format!("Zo%C3%AB%2F%0742/{}/2/create", instance(&keys[2]))
+    );
+    assert_eq!(keys[1], "ticket%20%C3%BC%01", "a written key is made ASCII");
 }
 
 // ---------- built-in targets ----------
