@@ -8,6 +8,7 @@ use super::*;
 use ast::{BinOp, ExprKind, Prec, UnOp};
 
 // The formatter tests' generator: noisy layouts, comments, every string form.
+use agentc_gen::forms::FORMS;
 use agentc_gen::layout as layout_gen;
 
 const F: FileId = FileId(0);
@@ -129,35 +130,9 @@ fn gives_up_where_the_builder_reports() {
     }
 }
 
-/// Texts where the grammar backtracks or has a rarely written form.
-const TRICKY: &[&str] = &[
-    // Operators no example uses.
-    "action a { when: x <= 1 / 2 % 3 }",
-    // `params:` that is not a params block is a field.
-    "agent a {\n  params: { a: 1 }\n  other: 2\n}",
-    "agent a {\n  params: { a: text == b }\n}",
-    "agent a {\n  params: 5\n}",
-    // `send wait` and `send block` alone are events of those names.
-    "test \"t\" {\n  send wait\n  send block\n  send block {x: 1}\n}",
-    // `-` before `>` is not a subtraction; `- -` is.
-    "test \"t\" {\n  mock api GET \"/x\" -> 200 [1, 2]\n  mock api POST \"/y\" -> (201) {a: 1 - -2}\n}",
-    // Named and positional arguments, member access on numbers, nested interpolation.
-    "action a { target: conversation, task: reply(r, x: 1.x, y: \"{ \"{a}\" }\") }",
-    "on message_received when not a == b and - c.d[1] * 2 ?? 3 in [1] do a,\n  b",
-    "reply r { text: \"\"\"\n    Hello {name}\n      indented \\u{1F600}\n    \"\"\" }",
-    "task t(a: text?, b: number = 1 + 2) on api { path: \"/{a}\" }",
-    "at block u.b when usecase.name == \"u\" do a\nbefore call do b\nafter call reply r",
-    // Several events, a line break after a comma.
-    "on message_received, dtmf_received when event.x do a\non a,\n  b, c reply r",
-    // How an action ended, and every effect, with and without fields.
-    "test \"t\" {\n  expect failed a\n  expect not skipped b\n  expect say \"hi\"\n  expect transfer { to: \"+1\", mode: \"warm\" }\n  expect hangup\n  expect not dtmf, expect ended\n  expect escalation { queue: \"q\" }\n  expect hold\n  expect start \"u.b\"\n}",
-    // Tabs, carriage returns and comments are blanks to the parser, text inside strings.
-    "action a {\r\n\ttarget: conversation, /* c */ when: \"a\tb\r\" == x // c\r\n}",
-];
-
 #[test]
 fn follows_the_grammar_where_it_backtracks() {
-    for text in TRICKY {
+    for text in FORMS {
         assert_read_alone(text);
     }
 }
@@ -177,14 +152,14 @@ fn rules_in(text: &str, seen: &mut std::collections::HashSet<Rule>) {
 }
 
 /// Every rule of the grammar is used by a text the descent parser reads alone. A rule added
-/// to pest only fails here: no text uses it yet (add one to `TRICKY`), or descent gives up
+/// to pest only fails here: no text uses it yet (add one to `agentc_gen::forms::FORMS`), or descent gives up
 /// on the text that does (teach `descent` the rule), or reads it differently.
 #[test]
 fn descent_reads_every_rule_of_the_grammar_alone() {
     let spec = include_str!("../../tests/data/spec_examples.agent");
     let mut texts: Vec<String> = example_programs();
     texts.push(spec.to_string());
-    texts.extend(TRICKY.iter().map(|t| t.to_string()));
+    texts.extend(FORMS.iter().map(|t| t.to_string()));
     let mut seen = std::collections::HashSet::new();
     for text in &texts {
         assert_read_alone(text);

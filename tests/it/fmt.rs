@@ -430,6 +430,15 @@ fn comments_only() {
 
 // ---- soundness over real and generated programs ------------------------------------------
 
+/// Every form of the grammar (the texts that, with the examples, use each of its rules)
+/// formats soundly: a rule `fmt` cannot print fails here.
+#[test]
+fn every_form_of_the_grammar_formats_soundly() {
+    for text in agentc_gen::forms::FORMS {
+        assert_formatting_is_sound(text);
+    }
+}
+
 #[test]
 fn examples_format_soundly() {
     for path in examples() {
