@@ -94,32 +94,6 @@ fn with_agent(rest: &str) -> String {
 // ---- program structure -------------------------------------------------------------------
 
 #[test]
-fn missing_import_points_at_the_path() {
-    let d = expect(
-        &with_agent("import \"nope.agent\"\n"),
-        "E0101",
-        "\"nope.agent\"",
-    );
-    assert!(d.message.contains("no such file"), "{}", d.message);
-}
-
-#[test]
-fn import_cycle_names_the_chain() {
-    let (sources, checked) = run_files(&[
-        ("main.agent", &with_agent("import \"a.agent\"\n")),
-        ("a.agent", "import \"b.agent\"\n"),
-        ("b.agent", "import \"a.agent\"\n"),
-    ]);
-    let d = checked
-        .diagnostics
-        .iter()
-        .find(|d| d.code == Code::ImportCycle)
-        .unwrap_or_else(|| panic!("{}", describe(&sources, &checked)));
-    assert_eq!(d.message, "import cycle: a.agent → b.agent → a.agent");
-    assert_eq!(sources.get(d.span().file).path, "b.agent");
-}
-
-#[test]
 fn a_file_imported_twice_is_read_once() {
     let shared = "reply hi { text: \"hi\" }\n";
     let ir = {
@@ -140,56 +114,6 @@ fn a_file_imported_twice_is_read_once() {
     assert_eq!(
         ir.files,
         ["main.agent", "x/a.agent", "shared.agent", "b.agent"]
-    );
-}
-
-#[test]
-fn no_agent() {
-    let (_, checked) = run("reply hi { text: \"hi\" }\n");
-    assert!(checked.diagnostics.iter().any(|d| d.code == Code::NoAgent));
-}
-
-#[test]
-fn two_agents() {
-    expect(&with_agent("agent b { channels: [chat] }\n"), "E0104", "b");
-}
-
-#[test]
-fn duplicate_names_share_one_namespace() {
-    let d = expect(
-        &with_agent("reply order_id { text: \"x\" }\nreply order_id { text: \"y\" }\n"),
-        "E0105",
-        "order_id",
-    );
-    assert_eq!(
-        d.labels[1].message.as_deref(),
-        Some("first declared here as a reply")
-    );
-    expect(
-        &with_agent(
-            "target t: http { base_url: \"https://x.example\" }\naction t { target: conversation, task: add_label(\"x\") }\n",
-        ),
-        "E0105",
-        "t",
-    );
-    expect(
-        &with_agent("target call: http { base_url: \"https://x.example\" }\n"),
-        "E0105",
-        "call",
-    );
-}
-
-#[test]
-fn duplicate_field_and_argument() {
-    expect(
-        &with_agent("reply r { text: \"a\", text: \"b\" }\n"),
-        "E0106",
-        "text",
-    );
-    expect(
-        &with_agent("action x { target: conversation, task: add_label(\"a\", label: \"b\") }\n"),
-        "E0106",
-        "label",
     );
 }
 
@@ -1278,24 +1202,6 @@ fn a_function_read_as_a_value_says_to_call_it() {
     assert!(d.help.unwrap().contains("today(…)"));
 }
 
-#[test]
-fn syntax_errors_are_kept_and_checking_goes_on() {
-    let (sources, checked) = run(&with_agent(
-        "action broken { target: conversation task: }\naction x { target: nowhere, task: add_label(\"a\") }\non message_received do x\n",
-    ));
-    let codes: Vec<&str> = checked
-        .diagnostics
-        .iter()
-        .map(|d| d.code.as_str())
-        .collect();
-    assert!(
-        codes.iter().any(|c| c.starts_with("E00")),
-        "a syntax error: {}",
-        describe(&sources, &checked)
-    );
-    assert!(codes.contains(&"E0202"), "{}", describe(&sources, &checked));
-}
-
 // ---- a whole program, and robustness -----------------------------------------------------
 
 const ACME: &str = include_str!("testdata/acme.agent");
@@ -1802,23 +1708,4 @@ fn parameters_do_not_collide_with_declarations() {
     assert!(program.tasks.contains_key("refill"));
     assert!(program.replies.contains_key("welcome"));
     assert_eq!(program.agent.params.len(), 2);
-}
-
-/// A name declared twice as two kinds is one error (E0105): the second declaration is not
-/// then reported as missing where it is used, with its own name as the suggestion.
-#[test]
-fn a_name_declared_twice_is_reported_once() {
-    let (sources, checked) = run(&with_agent(
-        "target pharmacy: http { base_url: \"https://x.example\" }\n\
-         action refill { target: pharmacy, task: refill(\"1\") }\n\
-         task refill(id: text) on pharmacy { method: POST, path: \"/refills/{id}\" }\n\
-         on message_received do refill\n",
-    ));
-    let errors: Vec<&str> = checked
-        .diagnostics
-        .iter()
-        .filter(|d| d.is_error())
-        .map(|d| d.code.as_str())
-        .collect();
-    assert_eq!(errors, ["E0105"], "{}", describe(&sources, &checked));
 }
