@@ -137,91 +137,6 @@ fn usecase_name_is_readable_in_usecase_and_block_bindings() {
 
 // ---- types -------------------------------------------------------------------------------
 
-#[test]
-fn type_mismatches() {
-    expect(&with_agent("on message_received when n + \"a\" == 1 do x\naction x { target: conversation, task: add_label(\"a\") }\n"), "E0301", "n + \"a\"");
-    expect(&with_agent("on message_received when n do x\naction x { target: conversation, task: add_label(\"a\") }\n"), "E0301", "n");
-    expect(
-        &with_agent("action x { target: conversation, task: add_label(n) }\n"),
-        "E0301",
-        "n",
-    );
-    expect(
-        &with_agent("action x { target: conversation, task: set(n: \"three\") }\n"),
-        "E0301",
-        "\"three\"",
-    );
-    expect(
-        &with_agent("action x { target: conversation, task: increment(note) }\n"),
-        "E0301",
-        "note",
-    );
-    expect(&with_agent("on message_received when order_id == 3 do x\naction x { target: conversation, task: add_label(\"a\") }\n"), "E0301", "order_id == 3");
-    expect(
-        "agent a {\n  channels: [chat]\n  params: { x: number = \"a\" }\n}\n",
-        "E0301",
-        "\"a\"",
-    );
-    expect(
-        &with_agent("target t: http { base_url: \"https://x.example\", timeout: 5 }\n"),
-        "E0301",
-        "5",
-    );
-    let d = expect(
-        &with_agent("target t: http { base_url: \"https://x.example\", auth: \"Bearer x\" }\n"),
-        "E0301",
-        "\"Bearer x\"",
-    );
-    assert!(d.help.unwrap().starts_with("write bearer("));
-    // `+` on two texts concatenates; `??` keeps the type.
-    clean(&with_agent("action x { target: conversation, task: add_label(note + \"-\" + (order_id ?? \"none\")) }\non message_received do x\n"));
-}
-
-#[test]
-fn save_into_a_param_of_another_type() {
-    let d = expect(
-        &with_agent("target api: http { base_url: \"https://x.example\" }\naction x { target: api, task: get(\"/\"), save: note }\non message_received do x\n"),
-        "E0302",
-        "note",
-    );
-    assert_eq!(d.labels.len(), 2, "secondary label at the param");
-    clean(&with_agent("target api: http { base_url: \"https://x.example\" }\naction x { target: api, task: get(\"/\"), save: order }\non message_received do x\n"));
-}
-
-#[test]
-fn values_that_must_be_constant() {
-    expect(
-        &with_agent("action x { target: conversation, task: add_label(\"a\"), timeout: n }\n"),
-        "E0303",
-        "n",
-    );
-    expect(
-        "agent a {\n  channels: [chat]\n  inactivity: \"{1}\"\n}\n",
-        "E0303",
-        "\"{1}\"",
-    );
-    expect(
-        "agent a {\n  channels: [chat]\n  inactivity: 5\n}\n",
-        "E0301",
-        "5",
-    );
-    expect(
-        "agent a {\n  channels: [chat]\n  language: \"{1}\"\n}\n",
-        "E0303",
-        "\"{1}\"",
-    );
-    expect(
-        &with_agent("usecase u { blocks: [\"a\"] }\n"),
-        "E0303",
-        "\"a\"",
-    );
-    expect(
-        &with_agent("target t: http { base_url: \"https://x.example\", retry: { attempts: n } }\n"),
-        "E0303",
-        "n",
-    );
-}
-
 // ---- domain rules ------------------------------------------------------------------------
 
 #[test]
@@ -1228,23 +1143,6 @@ fn literal_locales_currencies_and_time_zones_are_checked() {
     ));
     // A currency is a word of a fixed set, so it may be written bare.
     clean(&setting_note("format_money(5, EUR, \"de-DE\")"));
-}
-
-#[test]
-fn slice_takes_a_text_or_a_list_and_returns_its_type() {
-    expect(&setting_note("slice(5, 1)"), "E0301", "5");
-    clean(&setting_note("upper(slice(note, 0, 3))"));
-    // A slice of a list is a list, not a text.
-    expect(&setting_note("slice(items, 1)"), "E0301", "slice(items, 1)");
-    clean(&setting_note("join(slice(items, 1), \", \")"));
-}
-
-#[test]
-fn a_date_moved_by_a_duration_is_a_text() {
-    clean(&setting_note("today() + 1d"));
-    clean(&setting_note("now() - 90m"));
-    clean(&setting_note("order.eta + 2d"));
-    expect(&setting_note("1d + today()"), "E0301", "1d + today()");
 }
 
 #[test]
