@@ -17,8 +17,6 @@ const AGENT: &str = "agent a {
 }
 ";
 
-const CHAT_AGENT: &str = "agent a {\n  channels: [chat]\n  params: { note: text }\n}\n";
-
 fn run_files(files: &[(&str, &str)]) -> (SourceMap, Checked) {
     let mut sources = SourceMap::new();
     let root = sources.add(files[0].0, files[0].1);
@@ -140,121 +138,10 @@ fn usecase_name_is_readable_in_usecase_and_block_bindings() {
 // ---- domain rules ------------------------------------------------------------------------
 
 #[test]
-fn reply_only_on_two_events() {
-    let d = expect(
-        &with_agent("on message_received reply r\nreply r { text: \"a\" }\n"),
-        "E0401",
-        "message_received",
-    );
-    assert!(d
-        .help
-        .unwrap()
-        .contains("conversation_started and conversation_inactive"));
-}
-
-#[test]
-fn channels() {
-    let d = expect(&format!("{CHAT_AGENT}on call_ringing do x\naction x {{ target: conversation, task: add_label(\"a\") }}\n"), "E0402", "call_ringing");
-    assert!(d.help.unwrap().contains("`voice`"));
-    expect(
-        &format!("{CHAT_AGENT}action x {{ target: call, task: hangup() }}\n"),
-        "E0402",
-        "call",
-    );
-    expect(&format!("{CHAT_AGENT}before call do x\naction x {{ target: conversation, task: add_label(\"a\") }}\n"), "E0402", "before call");
-}
-
-#[test]
-fn moments() {
-    let d = expect(
-        &with_agent("action greet { target: call, task: say(\"hi\") }\nbefore call do greet\n"),
-        "E0403",
-        "say",
-    );
-    assert!(d.message.contains("not answered yet"), "{}", d.message);
-    expect(
-        &with_agent("action x { target: call, task: hangup() }\nafter call do x\n"),
-        "E0403",
-        "hangup",
-    );
-    expect(
-        &with_agent(
-            "action x { target: conversation, task: escalate() }\non conversation_ended do x\n",
-        ),
-        "E0403",
-        "escalate",
-    );
-    // Reached through on_failure.
-    expect(
-        &with_agent("target api: http { base_url: \"https://x.example\" }\naction x { target: api, task: get(\"/\"), on_failure: y }\naction y { target: call, task: say(\"sorry\") }\non call_ringing do x\n"),
-        "E0403",
-        "say",
-    );
-    clean(&with_agent(
-        "action greet { target: call, task: say(\"hi\") }\non call_started do greet\n",
-    ));
-}
-
-#[test]
-fn failure_cycles() {
-    let d = expect(
-        &with_agent("action x { target: conversation, task: add_label(\"a\"), on_failure: y }\naction y { target: conversation, task: add_label(\"b\"), on_failure: x }\non message_received do x\n"),
-        "E0404",
-        "y",
-    );
-    assert_eq!(d.message, "`on_failure` cycle: x → y → x");
-    assert_eq!(d.labels.len(), 2);
-    expect(&with_agent("action x { target: conversation, task: add_label(\"a\"), on_failure: x }\non message_received do x\n"), "E0404", "x");
-}
-
-#[test]
 fn on_failure_lists_are_followed_for_cycles_moments_and_scopes() {
     let label = |name: &str, tag: &str, rest: &str| {
         format!("action {name} {{ target: conversation, task: add_label(\"{tag}\"){rest} }}\n")
     };
-    // A cycle through the second entry of a list.
-    let d = expect(
-        &with_agent(&format!(
-            "{}{}{}on message_received do x\n",
-            label("x", "a", ", on_failure: [y, z]"),
-            label("y", "b", ""),
-            label("z", "c", ", on_failure: x"),
-        )),
-        "E0404",
-        "z",
-    );
-    assert_eq!(d.message, "`on_failure` cycle: x → z → x");
-    // A task that cannot run at the moment, reached through the second entry.
-    expect(
-        &with_agent(&format!(
-            "{}{}action z {{ target: call, task: say(\"sorry\") }}\non call_ringing do x\n",
-            label("x", "a", ", on_failure: [y, z]"),
-            label("y", "b", ""),
-        )),
-        "E0403",
-        "say",
-    );
-    // `usecase` read by an entry of the list, which a `message_received` binding lacks.
-    expect(
-        &with_agent(&format!(
-            "{}{}{}on message_received do x\n",
-            label("x", "a", ", on_failure: [y, z]"),
-            label("y", "b", ""),
-            "action z { target: conversation, task: add_label(usecase.name) }\n",
-        )),
-        "E0201",
-        "usecase",
-    );
-    let d = expect(
-        &with_agent(&format!(
-            "{}{}on message_received do x\n",
-            label("x", "a", ", on_failure: [y, \"z\"]"),
-            label("y", "b", ""),
-        )),
-        "E0210",
-        "\"z\"",
-    );
-    assert!(d.help.unwrap().contains("[apologise, open_ticket]"));
     let ir = clean(&with_agent(&format!(
         "{}{}{}on message_received do x\n",
         label("x", "a", ", on_failure: [z, y]"),
@@ -267,55 +154,6 @@ fn on_failure_lists_are_followed_for_cycles_moments_and_scopes() {
 #[test]
 fn a_binding_naming_several_events_is_checked_against_each() {
     let ask = "action ask { target: conversation, task: add_label(\"a\") }\n";
-    let d = expect(
-        &with_agent(&format!("{ask}on message_received, dtmf_recieved do ask\n")),
-        "E0209",
-        "dtmf_recieved",
-    );
-    assert!(d.help.unwrap().contains("dtmf_received"));
-    expect(
-        &format!("{CHAT_AGENT}{ask}on message_received, dtmf_received do ask\n"),
-        "E0402",
-        "dtmf_received",
-    );
-    let d = expect(
-        &with_agent(&format!(
-            "{ask}on message_received, dtmf_received when event.text == \"1\" do ask\n"
-        )),
-        "E0204",
-        "text",
-    );
-    assert_eq!(d.message, "`event` of `dtmf_received` has no field `text`");
-    // A mistake that does not depend on the event is reported once.
-    let (_, checked) = run(&with_agent(&format!(
-        "{ask}on message_received, dtmf_received when nope do ask\n"
-    )));
-    let unknown = checked
-        .diagnostics
-        .iter()
-        .filter(|d| d.code.as_str() == "E0201");
-    assert_eq!(unknown.count(), 1);
-    expect(
-        &with_agent(
-            "action esc { target: conversation, task: escalate() }\non message_received, conversation_ended do esc\n",
-        ),
-        "E0403",
-        "escalate",
-    );
-    expect(
-        &with_agent(&format!(
-            "{ask}on message_received, message_received do ask\n"
-        )),
-        "E0105",
-        "message_received",
-    );
-    expect(
-        &with_agent(
-            "reply hi { text: \"hi\" }\non conversation_started, message_received reply hi\n",
-        ),
-        "E0401",
-        "message_received",
-    );
     let ir = clean(&with_agent(&format!(
         "{ask}on message_received, dtmf_received when n > 0 do ask\n"
     )));
@@ -872,15 +710,6 @@ fn check_expr_types_against_the_program() {
         "text"
     );
     assert!(check_expr(&ir, &ExprContext::default(), &parse("block.name")).is_err());
-}
-
-#[test]
-fn caller_needs_the_voice_channel() {
-    expect(
-        &format!("{CHAT_AGENT}action x {{ target: conversation, task: add_label(caller.phone) }}\non message_received do x\n"),
-        "E0402",
-        "caller",
-    );
 }
 
 // ---- a whole program, and robustness -----------------------------------------------------
