@@ -190,33 +190,6 @@ fn rebooking(rest: &str) -> String {
 
 #[test]
 fn starting_a_use_case_or_a_block_names_declared_ones() {
-    let d = expect(
-        &rebooking("action go { target: conversation, task: start_usecase(rebok_flight) }\non dtmf_received do go\n"),
-        "E0212",
-        "rebok_flight",
-    );
-    assert!(d.help.unwrap().contains("rebook_flight"), "did you mean");
-    let d = expect(
-        &rebooking("action go { target: conversation, task: goto_block(rebook_flight.confrim) }\non dtmf_received do go\n"),
-        "E0213",
-        "confrim",
-    );
-    assert!(d.help.unwrap().contains("confirm"), "did you mean");
-    expect(
-        &rebooking("action go { target: conversation, task: goto_block(rebook_flight) }\non dtmf_received do go\n"),
-        "E0213",
-        "rebook_flight",
-    );
-    expect(
-        &rebooking("action go { target: conversation, task: start_usecase(\"rebook_flight\") }\non dtmf_received do go\n"),
-        "E0212",
-        "\"rebook_flight\"",
-    );
-    expect(
-        &rebooking("action go { target: conversation, task: start_usecase(refund) }\non conversation_ended do go\n"),
-        "E0403",
-        "start_usecase",
-    );
     let ir = clean(&rebooking(
         "action go { target: conversation, task: start_usecase(rebook_flight) }\naction confirm { target: conversation, task: goto_block(rebook_flight.confirm) }\naction ask { target: call, task: say(\"Which date?\") }\non dtmf_received when event.digits == \"1\" do go\nin usecase rebook_flight do ask, confirm\n",
     ));
@@ -235,32 +208,6 @@ fn starting_a_use_case_or_a_block_names_declared_ones() {
             ir::Expr::Lit(ir::Value::Text("rebook_flight.confirm".into()))
         )]
     );
-}
-
-#[test]
-fn a_use_case_that_starts_itself_is_a_cycle() {
-    let d = expect(
-        &rebooking("action to_refund { target: conversation, task: start_usecase(refund) }\naction to_rebook { target: conversation, task: start_usecase(rebook_flight) }\nin usecase rebook_flight do to_refund\nin usecase refund do to_rebook\n"),
-        "E0409",
-        "start_usecase",
-    );
-    assert_eq!(
-        d.message,
-        "use case `rebook_flight` starts itself: rebook_flight → refund → rebook_flight"
-    );
-    assert_eq!(d.labels.len(), 2);
-    // Through a block, and through an `on_failure` entry.
-    let d = expect(
-        &rebooking("action again { target: conversation, task: goto_block(rebook_flight.confirm) }\naction check { target: conversation, task: verify(false), on_failure: [again] }\nat block rebook_flight.confirm do check\n"),
-        "E0409",
-        "goto_block",
-    );
-    assert_eq!(
-        d.message,
-        "block `rebook_flight.confirm` starts itself: rebook_flight.confirm → rebook_flight.confirm"
-    );
-    // Started from an event binding, or onwards without coming back: no cycle.
-    clean(&rebooking("action to_refund { target: conversation, task: start_usecase(refund) }\naction to_rebook { target: conversation, task: start_usecase(rebook_flight) }\non dtmf_received do to_rebook\nin usecase rebook_flight do to_refund\n"));
 }
 
 #[test]
