@@ -210,15 +210,6 @@ fn starting_a_use_case_or_a_block_names_declared_ones() {
     );
 }
 
-#[test]
-fn declared_task_on_a_kind_without_tasks() {
-    expect(
-        &with_agent("target db: sql { url: \"sqlite::memory:\" }\ntask t() on db { method: GET, path: \"/\" }\n"),
-        "E0408",
-        "db",
-    );
-}
-
 const CRM_TARGETS: &str = "target desk: zendesk { subdomain: \"acme\", email: \"bot@acme.example\", token: secret(\"ZD\") }\ntarget crm: salesforce { instance_url: \"https://acme.my.salesforce.com\", token: secret(\"SF\") }\n";
 
 #[test]
@@ -230,14 +221,6 @@ fn declared_tasks_on_zendesk_and_salesforce_targets() {
     assert_eq!(
         (find_org.target.as_str(), find_org.method.as_str()),
         ("desk", "GET")
-    );
-    // A declared task may not shadow a built-in one of the kind.
-    expect(
-        &with_agent(&format!(
-            "{CRM_TARGETS}task search(q: text) on desk {{ method: GET, path: \"/search.json\" }}\n"
-        )),
-        "E0105",
-        "search",
     );
 }
 
