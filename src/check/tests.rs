@@ -235,39 +235,6 @@ fn soql_values_are_bound_and_checked_against_the_placeholders() {
         "query(\"SELECT Id FROM Case WHERE SuppliedEmail = :email AND Subject LIKE %:word%\", { email: user.email, word: note })",
     ));
     assert_eq!(ir.actions["q"].task.name, "query");
-    clean(&query(
-        "query(\"SELECT Id FROM Case WHERE Subject = ':not_one' LIMIT 5\")",
-    ));
-    let d = expect(
-        &query("query(\"SELECT Id FROM Case WHERE SuppliedEmail = :email AND Status = :status\", { email: user.email })"),
-        "E0208",
-        "{ email: user.email }",
-    );
-    assert_eq!(d.message, "placeholder `:status` of the query has no value");
-    expect(
-        &query("query(\"SELECT Id FROM Case WHERE Id = :id\")"),
-        "E0208",
-        "query(\"SELECT Id FROM Case WHERE Id = :id\")",
-    );
-    expect(
-        &query("query(\"SELECT Id FROM Case WHERE Id = :id\", { id: order_id, mail: note })"),
-        "E0207",
-        "mail",
-    );
-    let d = expect(
-        &query("query(\"SELECT Id FROM Case WHERE SuppliedEmail = '{user.email}' LIMIT 1\")"),
-        "E0405",
-        "\"SELECT Id FROM Case WHERE SuppliedEmail = '{user.email}' LIMIT 1\"",
-    );
-    assert_eq!(
-        d.help.as_deref(),
-        Some("pass the values bound: query(\"SELECT Id FROM Case WHERE SuppliedEmail = :email LIMIT 1\", { email: user.email })")
-    );
-    expect(
-        &query("query(\"SELECT Id FROM Case WHERE Id = \" + order_id)"),
-        "E0405",
-        "\"SELECT Id FROM Case WHERE Id = \" + order_id",
-    );
 }
 
 // ---- tests -------------------------------------------------------------------------------
