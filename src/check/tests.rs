@@ -687,15 +687,6 @@ fn cached_parses_follow_each_files_text_across_checks() {
     assert!(check(action).program.is_some());
 }
 
-// ---- the expression library ----------------------------------------------------------------
-
-/// An action that sets `note` to `value`, run on every message.
-fn setting_note(value: &str) -> String {
-    with_agent(&format!(
-        "on message_received do x\naction x {{ target: conversation, task: set(note: {value}) }}\n"
-    ))
-}
-
 // ---- semantics: words, patterns, null arguments ------------------------------------------
 
 const DESK: &str = r#"target desk: zendesk {
@@ -712,38 +703,6 @@ fn ticket_with_priority(priority: &str) -> String {
 }
 
 #[test]
-fn literal_locales_currencies_and_time_zones_are_checked() {
-    let d = expect(
-        &setting_note("format_money(5, \"EUR\", \"fr-FX\")"),
-        "E0217",
-        "\"fr-FX\"",
-    );
-    assert_eq!(d.help.as_deref(), Some("did you mean `fr-FR`?"));
-    expect(
-        &setting_note("format_money(5, \"EUX\", \"fr-FR\")"),
-        "E0217",
-        "\"EUX\"",
-    );
-    expect(
-        &setting_note("format_number(5, 2, \"xx\")"),
-        "E0217",
-        "\"xx\"",
-    );
-    let d = expect(
-        &setting_note("format_date(now(), \"%H:%M\", \"Europe/Pariss\")"),
-        "E0217",
-        "\"Europe/Pariss\"",
-    );
-    assert_eq!(d.help.as_deref(), Some("did you mean `Europe/Paris`?"));
-    // Computed names are checked when the program runs.
-    clean(&setting_note(
-        "format_money(5, order.currency, customer.locale) + format_date(now(), \"%H\", note)",
-    ));
-    // A currency is a word of a fixed set, so it may be written bare.
-    clean(&setting_note("format_money(5, EUR, \"de-DE\")"));
-}
-
-#[test]
 fn bare_words_work_in_every_branch_of_a_computed_word() {
     let ir = clean(&ticket_with_priority(
         "if n > 2 then urgent else if n > 1 then high else note ?? normal",
@@ -754,42 +713,6 @@ fn bare_words_work_in_every_branch_of_a_computed_word() {
     for word in ["urgent", "high", "normal"] {
         assert!(text.contains(&format!("Text(\"{word}\")")), "{text}");
     }
-}
-
-#[test]
-fn a_literal_text_outside_the_set_is_an_error_in_any_branch() {
-    expect(
-        &ticket_with_priority("if n > 2 then \"urgent\" else \"critical\""),
-        "E0217",
-        "\"critical\"",
-    );
-    expect(
-        &ticket_with_priority("note ?? critical"),
-        "E0217",
-        "critical",
-    );
-}
-
-#[test]
-fn a_literal_regular_expression_that_does_not_compile_is_an_error_at_its_span() {
-    let d = expect(
-        &with_agent(
-            "action tag {\n  target: conversation\n  task: add_label(\"spam\")\n  when: matches(note, \"(free|win\")\n}\n\non message_received do tag\n",
-        ),
-        "E0304",
-        "\"(free|win\"",
-    );
-    assert!(
-        d.labels[0]
-            .message
-            .as_deref()
-            .unwrap_or("")
-            .contains("unclosed group"),
-        "{d:?}"
-    );
-    clean(&with_agent(
-        "action tag {\n  target: conversation\n  task: add_label(\"spam\")\n  when: matches(note, \"(free|win)\")\n}\n\non message_received do tag\n",
-    ));
 }
 
 #[test]
