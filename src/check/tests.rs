@@ -1,7 +1,6 @@
 //! Source snippets → expected diagnostics (code, exact span, a help line), and lowering.
 
 use super::*;
-use crate::diagnostics::Severity;
 
 /// An agent with a few params, prepended to the snippets.
 const AGENT: &str = "agent a {
@@ -48,28 +47,6 @@ fn describe(sources: &SourceMap, checked: &Checked) -> String {
         })
         .collect::<Vec<_>>()
         .join("\n")
-}
-
-/// Asserts `src` reports `code` with its primary span on exactly `at`, with a help line;
-/// returns that diagnostic.
-#[track_caller]
-fn expect(src: &str, code: &str, at: &str) -> Diagnostic {
-    let (sources, checked) = run(src);
-    let found = checked.diagnostics.iter().find(|d| {
-        let s = d.span();
-        d.code.as_str() == code && &sources.get(s.file).text[s.range()] == at
-    });
-    match found {
-        Some(d) => {
-            assert!(d.help.is_some(), "{code} has no help line: {d:?}");
-            assert!(checked.program.is_none() || d.severity == Severity::Warning);
-            d.clone()
-        }
-        None => panic!(
-            "expected {code} at `{at}`, got:\n{}",
-            describe(&sources, &checked)
-        ),
-    }
 }
 
 /// Asserts `src` checks without errors (warnings allowed) and returns its IR.
@@ -309,24 +286,6 @@ fn effects_and_outcomes_lower_to_their_expectations() {
 }
 
 // ---- warnings ----------------------------------------------------------------------------
-
-#[test]
-fn unused_declarations() {
-    let src = with_agent(
-        "target api: http { base_url: \"https://x.example\" }\ntarget spare: http { base_url: \"https://y.example\" }\n\
-         task t() on api { method: GET, path: \"/\" }\naction x { target: api, task: get(\"/\") }\n\
-         reply r { text: \"a\" }\n",
-    );
-    expect(&src, "W0601", "x");
-    expect(&src, "W0602", "r");
-    expect(&src, "W0603", "spare");
-    expect(&src, "W0606", "t");
-    expect(
-        &with_agent("target t: http { base_url: \"http://api.example\" }\n"),
-        "W0604",
-        "\"http://api.example\"",
-    );
-}
 
 #[test]
 fn workspace_roots_and_orphans() {
@@ -737,49 +696,6 @@ fn matchers_in_expected_fields_are_checked_like_the_calls_they_stand_for() {
         r#"{"headers":{"x-client":contains("a")},"body":{"id":matches("^ord-[0-9]+$")}}"#,
         "header names lower-cased, matchers kept"
     );
-}
-
-#[test]
-fn a_required_argument_written_as_null_is_a_warning() {
-    let d = expect(
-        &with_agent(
-            "target api: http {\n  base_url: \"https://api.acme.example\"\n}\n\ntask get_booking(pnr: text, lang: text?) on api {\n  method: GET\n  path: \"/bookings/{pnr}\"\n}\n\naction load {\n  target: api\n  task: get_booking(null, lang: null)\n}\n\non message_received do load\n",
-        ),
-        "W0607",
-        "null",
-    );
-    assert_eq!(d.message, "argument `pnr` of `get_booking` is null");
-    let (_, checked) = run(&with_agent(
-        "target api: http {\n  base_url: \"https://api.acme.example\"\n}\n\ntask get_booking(pnr: text, lang: text?) on api {\n  method: GET\n  path: \"/bookings/{pnr}\"\n}\n\naction load {\n  target: api\n  task: get_booking(order_id, lang: null)\n}\n\non message_received do load\n",
-    ));
-    assert!(!checked
-        .diagnostics
-        .iter()
-        .any(|d| d.code.as_str() == "W0607"));
-}
-
-#[test]
-fn an_optional_parameter_in_a_declared_path_is_a_warning() {
-    let task = |params: &str| {
-        with_agent(&format!(
-            "target api: http {{\n  base_url: \"https://api.acme.example\"\n}}\n\ntask get_booking({params}) on api {{\n  method: GET\n  path: \"/bookings/{{pnr}}\"\n}}\n\naction load {{\n  target: api\n  task: get_booking(order_id)\n}}\n\non message_received do load\n"
-        ))
-    };
-    let d = expect(&task("pnr: text?"), "W0607", "\"/bookings/{pnr}\"");
-    assert_eq!(
-        d.message,
-        "optional parameter `pnr` is put into the path of `get_booking`"
-    );
-    for params in ["pnr: text", "pnr: text = \"none\""] {
-        let (_, checked) = run(&task(params));
-        assert!(
-            !checked
-                .diagnostics
-                .iter()
-                .any(|d| d.code.as_str() == "W0607"),
-            "{params}"
-        );
-    }
 }
 
 mod replies;
