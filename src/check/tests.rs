@@ -1,4 +1,6 @@
-//! Source snippets → expected diagnostics (code, exact span, a help line), and lowering.
+//! What a program lowers to, and the checker's entry points (workspaces, cached parses,
+//! expressions, mocks), on source snippets. A case whose whole point is the diagnostics a
+//! program gives is a file under `tests/check/` instead (tests/check/README.md).
 
 use super::*;
 
@@ -95,7 +97,7 @@ fn a_file_imported_twice_is_read_once() {
 // ---- resolution --------------------------------------------------------------------------
 
 #[test]
-fn usecase_name_is_readable_in_usecase_and_block_bindings() {
+fn usecase_name_lowers_in_a_usecase_binding() {
     let ir = clean(&with_agent(
         "usecase u { blocks: [b] }\naction y { target: conversation, task: add_label(usecase.name) }\nin usecase u when usecase.name == \"u\" do y\nat block u.b do y\n",
     ));
@@ -110,12 +112,10 @@ fn usecase_name_is_readable_in_usecase_and_block_bindings() {
     );
 }
 
-// ---- types -------------------------------------------------------------------------------
-
 // ---- domain rules ------------------------------------------------------------------------
 
 #[test]
-fn on_failure_lists_are_followed_for_cycles_moments_and_scopes() {
+fn on_failure_lists_lower_in_written_order() {
     let label = |name: &str, tag: &str, rest: &str| {
         format!("action {name} {{ target: conversation, task: add_label(\"{tag}\"){rest} }}\n")
     };
@@ -129,7 +129,7 @@ fn on_failure_lists_are_followed_for_cycles_moments_and_scopes() {
 }
 
 #[test]
-fn a_binding_naming_several_events_is_checked_against_each() {
+fn a_binding_naming_several_events_lowers_to_one_binding_each() {
     let ask = "action ask { target: conversation, task: add_label(\"a\") }\n";
     let ir = clean(&with_agent(&format!(
         "{ask}on message_received, dtmf_received when n > 0 do ask\n"
@@ -166,7 +166,7 @@ fn rebooking(rest: &str) -> String {
 }
 
 #[test]
-fn starting_a_use_case_or_a_block_names_declared_ones() {
+fn starting_a_use_case_or_a_block_lowers_to_its_name() {
     let ir = clean(&rebooking(
         "action go { target: conversation, task: start_usecase(rebook_flight) }\naction confirm { target: conversation, task: goto_block(rebook_flight.confirm) }\naction ask { target: call, task: say(\"Which date?\") }\non dtmf_received when event.digits == \"1\" do go\nin usecase rebook_flight do ask, confirm\n",
     ));
@@ -202,7 +202,7 @@ fn declared_tasks_on_zendesk_and_salesforce_targets() {
 }
 
 #[test]
-fn soql_values_are_bound_and_checked_against_the_placeholders() {
+fn soql_values_lower_as_bound_arguments() {
     let query = |call: &str| {
         with_agent(&format!(
             "{CRM_TARGETS}action q {{ target: crm, task: {call}, save: items }}\non message_received do q\n"
@@ -217,7 +217,7 @@ fn soql_values_are_bound_and_checked_against_the_placeholders() {
 // ---- tests -------------------------------------------------------------------------------
 
 #[test]
-fn test_blocks() {
+fn test_steps_lower_to_the_ir() {
     let base = with_agent("target api: http { base_url: \"https://x.example\" }\ntarget db: sql { url: \"sqlite::memory:\" }\naction x { target: api, task: get(\"/\") }\non message_received do x\nusecase u { blocks: [b] }\n");
     let ir = clean(&format!(
         "{base}test \"t\" {{\n  mock api GET \"/\" -> 200 {{ ok: true }}\n  send message_received {{ text: \"hi\" }}\n  send usecase u\n  send wait 5m\n  expect ran x\n  expect not label \"vip\"\n  expect param n == 0\n  expect row db \"calls\" {{ phone: \"+1\" }}\n}}\n"
@@ -285,7 +285,7 @@ fn effects_and_outcomes_lower_to_their_expectations() {
     ));
 }
 
-// ---- warnings ----------------------------------------------------------------------------
+// ---- workspaces --------------------------------------------------------------------------
 
 #[test]
 fn workspace_roots_and_orphans() {
@@ -646,7 +646,7 @@ fn cached_parses_follow_each_files_text_across_checks() {
     assert!(check(action).program.is_some());
 }
 
-// ---- semantics: words, patterns, null arguments ------------------------------------------
+// ---- semantics: words, patterns -----------------------------------------------------------
 
 const DESK: &str = r#"target desk: zendesk {
   subdomain: "acme"
@@ -675,7 +675,7 @@ fn bare_words_work_in_every_branch_of_a_computed_word() {
 }
 
 #[test]
-fn matchers_in_expected_fields_are_checked_like_the_calls_they_stand_for() {
+fn matchers_in_expected_fields_lower_with_header_names_lower_cased() {
     let base = with_agent("target api: http { base_url: \"https://x.example\" }\naction x { target: api, task: post(\"/o\", body: { note: note }) }\non message_received do x\n");
     let step = |expectation: &str| format!("{base}test \"t\" {{\n  expect {expectation}\n}}\n");
     let ir = clean(&step(
@@ -735,9 +735,9 @@ fn a_name_in_braces_in_a_mock_path_is_a_pattern_segment() {
 }
 
 /// `send EVENT { channel: "…" }` says which channel the test's conversation is on
-/// (docs/testing.md): one of the agent's, as `agentc run` requires.
+/// (docs/testing.md); it lowers into the step's payload.
 #[test]
-fn a_sent_event_may_name_one_of_the_agents_channels() {
+fn a_sent_events_channel_lowers_into_its_payload() {
     let test = |channel: &str| {
         format!("{AGENT}test \"t\" {{\n  send conversation_started {{ channel: {channel} }}\n}}\n")
     };

@@ -1,4 +1,5 @@
-//! Replies: per-language texts, quick-reply choices, one-off texts, hold music.
+//! Replies: what per-language texts, quick-reply choices, one-off texts and hold music
+//! lower to (their diagnostics are cases in `tests/check/replies/`).
 
 use super::*;
 
@@ -19,7 +20,7 @@ fn hold(args: &str) -> String {
 }
 
 #[test]
-fn per_language_texts_lower_in_written_order_with_their_tags_checked() {
+fn per_language_texts_lower_in_written_order() {
     let program = clean(&reply_sent(
         "reply r { text: { en: \"Hello\", \"pt-BR\": \"Olá\", fr: \"Bonjour {user.name ?? \"\"}\" }, voice: { en: \"Hi\" } }",
     ));
@@ -54,7 +55,7 @@ fn reply_takes_a_declared_name_or_a_one_off_text() {
 }
 
 #[test]
-fn hold_music_is_an_https_url_without_secrets() {
+fn hold_music_lowers_as_an_argument() {
     let program = clean(&hold(
         "message: \"Please hold.\", music: \"https://media.example/hold.mp3\"",
     ));
