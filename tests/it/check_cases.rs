@@ -251,3 +251,12 @@ fn diagnostics_that_differ_from_the_snapshot_fail() {
     let clean = format!("{HEADER} clean\n{CLEAN}");
     assert_eq!(run_alone(&case("same", &clean), Some(snapshot)), None);
 }
+
+#[test]
+#[should_panic(expected = "a case directory needs a main.agent")]
+fn a_case_directory_without_a_main_agent_fails() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir_all(dir.path().join("program/imports")).unwrap();
+    fs::write(dir.path().join("program/imports/lib.agent"), CLEAN).unwrap();
+    cases(dir.path());
+}
