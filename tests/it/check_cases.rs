@@ -14,10 +14,6 @@ use std::path::{Path, PathBuf};
 
 const CASES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/check");
 const HEADER: &str = "// expect:";
-const PLAIN: HumanOptions = HumanOptions {
-    color: false,
-    width: 100,
-};
 
 /// One program: its area, its name, and its files by path (the root first, as `main.agent`
 /// for a directory case).
@@ -67,7 +63,7 @@ fn run(case: &Case, snapshots: &Path) -> Option<String> {
             "{id}: lowered to the IR: {lowered}, errors: {errors}"
         ));
     }
-    let mut rendered = render::human(&diagnostics, &sources, PLAIN);
+    let mut rendered = render::human(&diagnostics, &sources, HumanOptions::default());
     if rendered.is_empty() {
         rendered = "no diagnostics\n".into();
     }
@@ -83,7 +79,7 @@ fn run(case: &Case, snapshots: &Path) -> Option<String> {
     }));
     snapshot
         .is_err()
-        .then(|| format!("{id}: its diagnostics differ from its snapshot"))
+        .then(|| format!("{id}: its diagnostics differ from its snapshot, or it has none yet"))
 }
 
 /// The codes a case's first line expects; `clean` expects none.
