@@ -4,6 +4,7 @@
 //! Run one area with `cargo test --test it runtime::`.
 
 mod agent_test;
+mod check_cases;
 mod cli;
 mod diagnostics;
 mod docs;
