@@ -4,7 +4,7 @@
 //! constants only, a mocks file and the REPL also `secret(..)` and `env(..)`.
 
 use super::unknown_help;
-use crate::catalogue::TargetKind;
+use crate::catalogue::{self, Protocol, TargetKind};
 use crate::diagnostics::{Code, Diagnostic, Span};
 use crate::ir::{self, Value};
 use crate::syntax::ast;
@@ -106,7 +106,8 @@ pub(crate) fn external_target(
     name: &ast::Ident,
     diags: &mut Vec<Diagnostic>,
 ) -> Option<&'static TargetKind> {
-    if matches!(name.name.as_str(), "conversation" | "call") {
+    let builtin = catalogue::target_kind(&name.name).is_some_and(|k| k.builtin);
+    if builtin {
         diags.push(
             Diagnostic::new(
                 Code::BadTestStep,
@@ -148,7 +149,8 @@ pub(crate) fn method(
     method: &ast::Ident,
     diags: &mut Vec<Diagnostic>,
 ) -> Option<String> {
-    if matches!(kind.name, "smtp" | "sql") || HTTP_METHODS.contains(&method.name.as_str()) {
+    let http = matches!(kind.protocol, Protocol::Http { .. });
+    if !http || HTTP_METHODS.contains(&method.name.as_str()) {
         return Some(method.name.clone());
     }
     diags.push(
