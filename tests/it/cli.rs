@@ -480,6 +480,63 @@ fn the_same_mock_mistake_gets_the_same_code_everywhere() {
     }
 }
 
+/// One secrets policy for every mocked world (docs/testing.md, "Placeholder secrets"):
+/// under `test`, `run --mocks` and the REPL's `:send`, `secret("X")` and `env("X")` read
+/// `mock-X` even when the variable is set, and the mocks receive only the placeholder.
+#[test]
+fn a_secret_reads_the_same_placeholder_under_test_run_mocks_and_the_repl() {
+    let program = "agent shop { channels: [chat] }\n\
+        target orders: http { base_url: \"https://orders.example\", headers: { \"x-token\": secret(\"SHOP_TOKEN\") } }\n\
+        action look { target: orders, task: get(\"/x\") }\n\
+        action tell { target: conversation, task: reply(\"region {env(\"SHOP_REGION\")}, a token of {len(secret(\"SHOP_TOKEN\"))} characters\") }\n\
+        on message_received do look\n\
+        on message_received do tell\n";
+    let mock = "mock orders GET \"/x\" -> 200 { ok: true }\n";
+    let test = format!(
+        "import \"main.agent\"\ntest \"t\" {{\n  {mock}  send message_received {{ text: \"hi\" }}\n  \
+         expect reply \"region mock-SHOP_REGION, a token of 15 characters\"\n  \
+         expect request orders GET \"/x\" {{ headers: {{ \"x-token\": \"mock-SHOP_TOKEN\" }} }}\n}}\n"
+    );
+    let d = dir(&[
+        ("main.agent", program.as_bytes()),
+        ("main_test.agent", test.as_bytes()),
+        ("shop.mocks", mock.as_bytes()),
+        ("events.jsonl", b"{\"conversation\":\"c\",\"event\":\"message_received\",\"payload\":{\"text\":\"hi\"}}\n"),
+    ]);
+    let with_env = |args: &[&str], stdin: &str| {
+        let output = agentc(d.path())
+            .env("NO_COLOR", "1")
+            .env("AGENTC_HISTORY", "/dev/null")
+            .env("SHOP_TOKEN", "real")
+            .env("SHOP_REGION", "eu")
+            .args(args)
+            .write_stdin(stdin)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    let in_a_test = with_env(&["test", "main_test.agent"], "");
+    assert!(in_a_test.contains("1 passed"), "{in_a_test}");
+    let reply = "» reply: \"region mock-SHOP_REGION, a token of 15 characters\"";
+    let with_mocks = with_env(
+        &[
+            "run",
+            "main.agent",
+            "--events",
+            "events.jsonl",
+            "--mocks",
+            "shop.mocks",
+        ],
+        "",
+    );
+    assert!(with_mocks.contains(reply), "{with_mocks}");
+    let in_the_repl = with_env(
+        &["repl", "main.agent"],
+        &format!(":{mock}:send message_received {{ text: \"hi\" }}\n"),
+    );
+    assert!(in_the_repl.contains(reply), "{in_the_repl}");
+}
+
 /// A `{name}` segment in a mock's path matches any one segment (docs/testing.md) in a
 /// `--mocks` file, a test block and the REPL's `:mock`: `look` asks for `/x`.
 #[test]

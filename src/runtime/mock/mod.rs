@@ -1,5 +1,5 @@
 //! In-process loopback services that answer `mock` statements at the protocol level, for
-//! `agentc test` and `agentc run --mocks`.
+//! `agentc test`, `agentc run --mocks` and the REPL.
 //!
 //! [`MockServices::start`] opens one HTTP server and one SMTP server on 127.0.0.1 (random
 //! ports). [`MockServices::redirect`] gives, for each external target, the fields that point
@@ -36,11 +36,15 @@
 //! SMTP login, which `redirect` sets to the target's name (with a dummy password, so no
 //! real credential ever reaches the mock).
 //!
-//! `sql` targets ([`Protocol::Sql`]) are not redirected: they run for real (an embedded
-//! SQLite file or memory).
+//! `sql` targets ([`Protocol::Sql`]) are not redirected: a [`MockedWorld`] gives each an
+//! in-memory SQLite database, or keeps the declared one ([`SqlTargets`]).
 
 mod http_server;
 mod smtp_server;
+mod world;
+
+pub use world::{run_sql, MockSecrets, MockedWorld, SqlTargets};
+
 use crate::catalogue::{self, Protocol};
 use crate::ir::{self, Value};
 use indexmap::IndexMap;
