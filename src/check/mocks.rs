@@ -32,6 +32,9 @@ pub(crate) fn lower(
     diags: &mut Vec<Diagnostic>,
 ) -> Option<ir::TestStep> {
     let kind = external_target(targets, &mock.target, diags)?;
+    if kind.protocol == Protocol::Sql {
+        sql_statement_only(mock, diags)?;
+    }
     let method = method(kind, &mock.method, diags);
     let mut evaluate = |expr: &ast::Expr, diags: &mut Vec<Diagnostic>| {
         value(expr).map_err(|found| diags.extend(found)).ok()
@@ -70,6 +73,27 @@ pub(crate) fn lower(
         body,
         span,
     })
+}
+
+/// A sql target's mock is a statement, `mock DB SQL "…"`: it has no other method, and no
+/// status or body.
+fn sql_statement_only(mock: &ast::Mock, diags: &mut Vec<Diagnostic>) -> Option<()> {
+    let answer = mock.status.as_ref().or(mock.body.as_ref());
+    let wrong = match answer {
+        Some(expr) => expr.span,
+        None if mock.method.name.eq_ignore_ascii_case("SQL") => return Some(()),
+        None => mock.method.span,
+    };
+    let target = &mock.target.name;
+    diags.push(
+        Diagnostic::new(
+            Code::BadTestStep,
+            format!("`{target}` is a sql target: its mock is a statement run on its database"),
+            wrong,
+        )
+        .with_help(format!("write `mock {target} SQL \"INSERT …\"`")),
+    );
+    None
 }
 
 /// A mock's path with each `{name}` kept as written: in a path it is a segment that

@@ -447,11 +447,11 @@ fn load_ir(path: &Path) -> Option<ir::Program> {
     None
 }
 
-/// `mock DB SQL "statement"` rules on sql targets: statements to run before the events.
+/// The rules on sql targets (`mock DB SQL "statement"`, the only form the checker lets
+/// through): statements to run before the events.
 fn take_sql_seeds(rules: &mut Vec<MockRule>, program: &ir::Program) -> Vec<(String, String)> {
     let is_seed = |rule: &MockRule| {
-        rule.method == "SQL"
-            && program.targets.get(&rule.target).and_then(protocol) == Some(Protocol::Sql)
+        program.targets.get(&rule.target).and_then(protocol) == Some(Protocol::Sql)
     };
     let seeds = rules
         .iter()

@@ -460,23 +460,68 @@ fn an_unreadable_mocks_file_is_an_io_error() {
 
 #[test]
 fn the_same_mock_mistake_gets_the_same_code_everywhere() {
-    let d = program_with_mocks("mock ordrs GET \"/x\" -> 200\n");
-    let in_a_mocks_file = run_with_mocks(&d, "shop.mocks").stderr;
-    let test_block = "import \"main.agent\"\ntest \"t\" {\n  mock ordrs GET \"/x\" -> 200\n}\n";
-    std::fs::write(d.path().join("main_test.agent"), test_block).unwrap();
-    let in_a_test = run(d.path(), &["test", "main_test.agent"]).stdout;
-    let output = agentc(d.path())
-        .env("NO_COLOR", "1")
-        .env("AGENTC_HISTORY", "/dev/null")
-        .args(["repl", "main.agent"])
-        .write_stdin(":mock ordrs GET \"/x\" -> 200\n")
-        .output()
-        .unwrap();
-    let in_the_repl = String::from_utf8_lossy(&output.stdout).into_owned();
-    for text in [&in_a_mocks_file, &in_a_test, &in_the_repl] {
-        assert!(text.contains("E0202"), "{text}");
-        assert!(text.contains("unknown target `ordrs`"), "{text}");
-        assert!(text.contains("did you mean `orders`?"), "{text}");
+    // A mistake of each part of each form of mock step (HTTP, SMTP, SQL), and what it says.
+    let mistakes = [
+        (
+            "mock ordrs GET \"/x\" -> 200",
+            "E0202",
+            "did you mean `orders`?",
+        ),
+        (
+            "mock orders GET \"/x\" -> 700",
+            "E0501",
+            "a status must be a whole number",
+        ),
+        (
+            "mock orders FETCH \"/x\" -> 200",
+            "E0217",
+            "`FETCH` is not an HTTP method",
+        ),
+        (
+            "mock conversation GET \"/x\"",
+            "E0501",
+            "`conversation` is built in",
+        ),
+        (
+            "mock mail RCPT \"a@b.example\" -> 1000",
+            "E0501",
+            "a status must be a whole number",
+        ),
+        (
+            "mock db INSERT \"INSERT INTO t VALUES (1)\"",
+            "E0501",
+            "`db` is a sql target",
+        ),
+        (
+            "mock db SQL \"CREATE TABLE t (a)\" -> 200",
+            "E0501",
+            "`db` is a sql target",
+        ),
+    ];
+    for (mock, code, says) in mistakes {
+        let d = program_with_mocks(&format!("{mock}\n"));
+        let program = std::fs::read_to_string(d.path().join("main.agent")).unwrap();
+        let with_more_targets = format!(
+            "{program}target mail: smtp {{ host: \"smtp.example\", from: \"a@b.example\" }}\n\
+             target db: sql {{ url: \"sqlite::memory:\" }}\n"
+        );
+        std::fs::write(d.path().join("main.agent"), with_more_targets).unwrap();
+        let in_a_mocks_file = run_with_mocks(&d, "shop.mocks").stderr;
+        let test_block = format!("import \"main.agent\"\ntest \"t\" {{\n  {mock}\n}}\n");
+        std::fs::write(d.path().join("main_test.agent"), test_block).unwrap();
+        let in_a_test = run(d.path(), &["test", "main_test.agent"]).stdout;
+        let output = agentc(d.path())
+            .env("NO_COLOR", "1")
+            .env("AGENTC_HISTORY", "/dev/null")
+            .args(["repl", "main.agent"])
+            .write_stdin(format!(":{mock}\n"))
+            .output()
+            .unwrap();
+        let in_the_repl = String::from_utf8_lossy(&output.stdout).into_owned();
+        for text in [&in_a_mocks_file, &in_a_test, &in_the_repl] {
+            assert!(text.contains(code), "{mock}: {text}");
+            assert!(text.contains(says), "{mock}: {text}");
+        }
     }
 }
 

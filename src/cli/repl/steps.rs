@@ -78,11 +78,6 @@ impl Session {
         };
         let target = &rule.target;
         if protocol(&program.targets[target]) == Some(catalogue::Protocol::Sql) {
-            if rule.method != "SQL" || mock.status.is_some() {
-                return out.error(format!(
-                    "`{target}` is a sql target: its mock is a statement, `:mock {target} SQL \"INSERT …\"`"
-                ));
-            }
             return match self.live.seed_sql(&compiled, target, &rule.path) {
                 Ok(()) => out.note(format!("ran the SQL on `{target}`")),
                 Err(message) => out.error(message),
