@@ -8,7 +8,7 @@ use crate::ir::{self, Value};
 use crate::runtime::{executors, Environment, Redactor, Runtime, RuntimeBuilder};
 use indexmap::IndexMap;
 
-/// What every `sql` target becomes: a database of its own, in memory, empty at first.
+/// The url of an in-memory `sql` target: a database of its own, empty at first.
 const MEMORY_DATABASE: &str = "sqlite::memory:";
 
 /// The secrets policy of a mocked world (docs/testing.md, "Placeholder secrets"): nothing
@@ -57,10 +57,6 @@ impl MockedWorld {
 
     pub fn services(&self) -> &MockServices {
         &self.services
-    }
-
-    pub fn redactor(&self) -> &Redactor {
-        &self.redactor
     }
 
     /// A runtime for `program` in this world: every HTTP and SMTP target pointed at the
