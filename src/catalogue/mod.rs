@@ -11,7 +11,7 @@ mod targets;
 pub use events::{EventSpec, Moment, EVENTS};
 pub use functions::{FunctionSpec, FUNCTIONS};
 pub use targets::{
-    hold_music_problem, ArgSpec, Endpoint, FieldSpec, TargetKind, TaskSpec, TARGET_KINDS,
+    hold_music_problem, ArgSpec, Endpoint, FieldSpec, Protocol, TargetKind, TaskSpec, TARGET_KINDS,
 };
 
 use serde::{Deserialize, Serialize};

@@ -136,6 +136,8 @@ pub struct TargetKind {
     pub tasks: &'static [TaskSpec],
     /// Built-in targets (`conversation`, `call`) are never declared.
     pub builtin: bool,
+    /// What its executor speaks: what mock services stand in for (`runtime::mock`).
+    pub protocol: Protocol,
     /// Empty means every channel.
     pub channels: &'static [Channel],
     /// `task` declarations may add tasks to targets of this kind.
@@ -144,6 +146,20 @@ pub struct TargetKind {
     /// (`subdomain` or `base_url`).
     pub one_of: &'static [&'static [&'static str]],
     pub doc: &'static str,
+}
+
+/// How a kind's executor reaches its service.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Protocol {
+    /// HTTP under the target's base address, and under `api_prefix` there (empty: none). A
+    /// prefix segment `*` is any one segment, `v*` any one starting with `v`.
+    Http { api_prefix: &'static str },
+    /// Email submitted over SMTP.
+    Smtp,
+    /// SQL on the database the target's `url` names.
+    Sql,
+    /// Nothing outside the runtime (`conversation`, `call`).
+    InProcess,
 }
 
 impl TargetKind {
@@ -189,6 +205,7 @@ const TIMEOUT_FIELD: FieldSpec = FieldSpec::optional(
 pub const TARGET_KINDS: &[TargetKind] = &[
     TargetKind {
         name: "conversation",
+        protocol: Protocol::InProcess,
         builtin: true,
         channels: &[],
         declared_tasks: false,
@@ -309,6 +326,7 @@ pub const TARGET_KINDS: &[TargetKind] = &[
     },
     TargetKind {
         name: "call",
+        protocol: Protocol::InProcess,
         builtin: true,
         channels: &[Channel::Voice],
         declared_tasks: false,
@@ -374,6 +392,7 @@ pub const TARGET_KINDS: &[TargetKind] = &[
     },
     TargetKind {
         name: "http",
+        protocol: Protocol::Http { api_prefix: "" },
         builtin: false,
         channels: &[],
         declared_tasks: true,
@@ -432,6 +451,7 @@ pub const TARGET_KINDS: &[TargetKind] = &[
     },
     TargetKind {
         name: "zendesk",
+        protocol: Protocol::Http { api_prefix: "/api/v2" },
         builtin: false,
         channels: &[],
         declared_tasks: true,
@@ -675,6 +695,7 @@ pub const TARGET_KINDS: &[TargetKind] = &[
     },
     TargetKind {
         name: "salesforce",
+        protocol: Protocol::Http { api_prefix: "/services/data/v*" },
         builtin: false,
         channels: &[],
         declared_tasks: true,
@@ -804,6 +825,7 @@ pub const TARGET_KINDS: &[TargetKind] = &[
     },
     TargetKind {
         name: "smtp",
+        protocol: Protocol::Smtp,
         builtin: false,
         channels: &[],
         declared_tasks: false,
@@ -846,6 +868,7 @@ pub const TARGET_KINDS: &[TargetKind] = &[
     },
     TargetKind {
         name: "sms",
+        protocol: Protocol::Http { api_prefix: "/2010-04-01/Accounts/*" },
         builtin: false,
         channels: &[],
         declared_tasks: false,
@@ -879,6 +902,7 @@ pub const TARGET_KINDS: &[TargetKind] = &[
     },
     TargetKind {
         name: "sql",
+        protocol: Protocol::Sql,
         builtin: false,
         channels: &[],
         declared_tasks: false,

@@ -4,7 +4,7 @@
 //! constants only, a mocks file and the REPL also `secret(..)` and `env(..)`.
 
 use super::unknown_help;
-use crate::catalogue::TargetKind;
+use crate::catalogue::{self, Protocol, TargetKind};
 use crate::diagnostics::{Code, Diagnostic, Span};
 use crate::ir::{self, Value};
 use crate::syntax::ast;
@@ -32,6 +32,9 @@ pub(crate) fn lower(
     diags: &mut Vec<Diagnostic>,
 ) -> Option<ir::TestStep> {
     let kind = external_target(targets, &mock.target, diags)?;
+    if kind.protocol == Protocol::Sql {
+        sql_statement_only(mock, diags)?;
+    }
     let method = method(kind, &mock.method, diags);
     let mut evaluate = |expr: &ast::Expr, diags: &mut Vec<Diagnostic>| {
         value(expr).map_err(|found| diags.extend(found)).ok()
@@ -72,6 +75,27 @@ pub(crate) fn lower(
     })
 }
 
+/// A sql target's mock is a statement, `mock DB SQL "…"`: it has no other method, and no
+/// status or body.
+fn sql_statement_only(mock: &ast::Mock, diags: &mut Vec<Diagnostic>) -> Option<()> {
+    let answer = mock.status.as_ref().or(mock.body.as_ref());
+    let wrong = match answer {
+        Some(expr) => expr.span,
+        None if mock.method.name.eq_ignore_ascii_case("SQL") => return Some(()),
+        None => mock.method.span,
+    };
+    let target = &mock.target.name;
+    diags.push(
+        Diagnostic::new(
+            Code::BadTestStep,
+            format!("`{target}` is a sql target: its mock is a statement run on its database"),
+            wrong,
+        )
+        .with_help(format!("write `mock {target} SQL \"INSERT …\"`")),
+    );
+    None
+}
+
 /// A mock's path with each `{name}` kept as written: in a path it is a segment that
 /// matches any one segment (`"/orders/{id}"`), not an interpolation. Other `{expr}`
 /// (`{env("SHOP")}` in a mocks file) are still evaluated.
@@ -106,7 +130,8 @@ pub(crate) fn external_target(
     name: &ast::Ident,
     diags: &mut Vec<Diagnostic>,
 ) -> Option<&'static TargetKind> {
-    if matches!(name.name.as_str(), "conversation" | "call") {
+    let builtin = catalogue::target_kind(&name.name).is_some_and(|k| k.builtin);
+    if builtin {
         diags.push(
             Diagnostic::new(
                 Code::BadTestStep,
@@ -148,7 +173,8 @@ pub(crate) fn method(
     method: &ast::Ident,
     diags: &mut Vec<Diagnostic>,
 ) -> Option<String> {
-    if matches!(kind.name, "smtp" | "sql") || HTTP_METHODS.contains(&method.name.as_str()) {
+    let http = matches!(kind.protocol, Protocol::Http { .. });
+    if !http || HTTP_METHODS.contains(&method.name.as_str()) {
         return Some(method.name.clone());
     }
     diags.push(

@@ -4,13 +4,14 @@
 use super::events::EventLines;
 use super::files::{self, FsLoader, Read};
 use super::shutdown::{OutputGone, Signals, Stopped};
+use crate::catalogue::Protocol;
 use crate::check;
 use crate::diagnostics::render::{self, HumanOptions};
 use crate::diagnostics::{Code, Diagnostic, SourceMap, Span};
 use crate::ir::{self, Value};
 use crate::printable::escape;
 use crate::runtime::executors;
-use crate::runtime::mock::{MockRule, MockServices};
+use crate::runtime::mock::{protocol, run_sql, MockRule, MockSecrets, MockedWorld, SqlTargets};
 use crate::runtime::{
     eval_constant, parse_duration, show_duration, timeline, Environment, ProcessEnv, Redactor,
     Runtime, TraceRecord, TraceSink,
@@ -41,8 +42,8 @@ pub struct Args {
     #[arg(long)]
     pub dry_run: bool,
     /// A file of `mock` statements: external targets talk to local mock services instead
-    /// (a secret missing from the environment then reads as a placeholder), and
-    /// `mock DB SQL "statement"` lines run on that sql target before the first event.
+    /// (every secret then reads as a placeholder), and `mock DB SQL "statement"` lines run
+    /// on that sql target before the first event.
     #[arg(long, value_name = "FILE")]
     pub mocks: Option<PathBuf>,
     /// When to colour the timeline.
@@ -118,39 +119,38 @@ async fn run_async(args: Args) -> ExitCode {
         out: Mutex::new(()),
         gone: OutputGone::default(),
     });
-    let mut builder = Runtime::builder(program.clone())
-        .trace(sink.clone())
-        .redactor(redactor.clone())
-        .dry_run(args.dry_run)
-        .executor_factory(executors::factory(&redactor));
-    // Kept alive for the whole run: dropping it stops the mock servers.
-    let mut _mocks = None;
+    // Kept alive for the whole run: dropping it stops the mock services.
+    let mut _mocked = None;
     let mut seeds = Vec::new();
-    if let Some(path) = &args.mocks {
-        let mut rules = match load_mocks(path, &program, &redactor) {
-            Ok(rules) => rules,
-            Err(status) => return status,
-        };
-        seeds = take_sql_seeds(&mut rules, &program);
-        let services = match MockServices::start(rules).await {
-            Ok(services) => services,
-            Err(e) => {
-                note!("error: cannot start the mock services: {e}");
-                return ExitCode::from(2);
-            }
-        };
-        for target in program.targets.values() {
-            if let Some(fields) = services.redirect(target) {
-                builder = builder
-                    .override_fields(&target.name, fields)
-                    .in_process(&target.name);
+    let builder = match &args.mocks {
+        Some(path) => {
+            let mut rules = match load_mocks(path, &program, &redactor) {
+                Ok(rules) => rules,
+                Err(status) => return status,
+            };
+            seeds = take_sql_seeds(&mut rules, &program);
+            let mocked = match MockedWorld::start(rules, redactor.clone()).await {
+                Ok(mocked) => mocked,
+                Err(e) => {
+                    note!("error: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            let builder = mocked.runtime(program.clone(), SqlTargets::AsDeclared);
+            _mocked = Some(mocked);
+            builder
+        }
+        None => {
+            let builder = Runtime::builder(program.clone())
+                .redactor(redactor.clone())
+                .executor_factory(executors::factory(&redactor));
+            match args.dry_run {
+                true => builder.env(DryRunSecrets),
+                false => builder,
             }
         }
-        _mocks = Some(services);
-    }
-    if args.mocks.is_some() || args.dry_run {
-        builder = builder.env(PlaceholderSecrets);
-    }
+    };
+    let builder = builder.trace(sink.clone()).dry_run(args.dry_run);
     let runtime = match builder.build() {
         Ok(runtime) => runtime,
         Err(e) => {
@@ -159,14 +159,10 @@ async fn run_async(args: Args) -> ExitCode {
         }
     };
     // A dry run changes nothing, not even a local database.
-    if !args.dry_run {
-        for (target, statement) in seeds {
-            let args =
-                indexmap::IndexMap::from([("statement".to_string(), Value::Text(statement))]);
-            if let Err(e) = runtime.run_task(&target, "execute", args, Vec::new()).await {
-                note!("error: the mocks' SQL on `{target}` failed: {}", escape(&e));
-                return ExitCode::FAILURE;
-            }
+    for (target, statement) in seeds.into_iter().filter(|_| !args.dry_run) {
+        if let Err(e) = run_sql(&runtime, &target, &statement).await {
+            note!("error: the mocks' SQL on `{target}` failed: {}", escape(&e));
+            return ExitCode::FAILURE;
         }
     }
     let input: Box<dyn AsyncRead + Unpin + Send> = if args.events == "-" {
@@ -303,17 +299,17 @@ impl TraceSink for PrintSink {
     }
 }
 
-/// With mock services, or in a dry run, nothing real receives a secret, so a missing one
-/// need not stop the demo: it reads as `mock-NAME`, which the redactor registers like any
-/// secret (it is shown `[redacted]`).
-struct PlaceholderSecrets;
+/// A dry run without mocks reads the real environment (its reads would need real
+/// credentials), but sends nothing, so a missing secret need not stop it: it reads as the
+/// mocked world's placeholder, which the redactor registers like any secret.
+struct DryRunSecrets;
 
-impl Environment for PlaceholderSecrets {
+impl Environment for DryRunSecrets {
     fn var(&self, name: &str) -> Option<String> {
         Some(
             ProcessEnv
                 .var(name)
-                .unwrap_or_else(|| format!("mock-{name}")),
+                .unwrap_or_else(|| MockSecrets::placeholder(name)),
         )
     }
 }
@@ -451,14 +447,11 @@ fn load_ir(path: &Path) -> Option<ir::Program> {
     None
 }
 
-/// `mock DB SQL "statement"` rules on sql targets: statements to run before the events.
+/// The rules on sql targets (`mock DB SQL "statement"`, the only form the checker lets
+/// through): statements to run before the events.
 fn take_sql_seeds(rules: &mut Vec<MockRule>, program: &ir::Program) -> Vec<(String, String)> {
     let is_seed = |rule: &MockRule| {
-        rule.method == "SQL"
-            && program
-                .targets
-                .get(&rule.target)
-                .is_some_and(|t| t.kind == "sql")
+        program.targets.get(&rule.target).and_then(protocol) == Some(Protocol::Sql)
     };
     let seeds = rules
         .iter()
@@ -529,7 +522,7 @@ fn constant(
     redactor: &Redactor,
 ) -> Result<Value, Vec<Diagnostic>> {
     let checked = check::check_expr(program, &check::ExprContext::default(), expr)?;
-    eval_constant(&checked.expr, &PlaceholderSecrets, redactor).map_err(|e| {
+    eval_constant(&checked.expr, &MockSecrets, redactor).map_err(|e| {
         vec![Diagnostic::new(
             crate::diagnostics::Code::NotConstant,
             e.0,

@@ -129,7 +129,7 @@ pub fn render(record: &TraceRecord, colour: bool) -> String {
             }
             line += &p.dim(&format!("  {}.{}", e(target), e(task)));
             // Tries and time tell something only about services.
-            let builtin = target == "conversation" || target == "call";
+            let builtin = crate::catalogue::target_kind(target).is_some_and(|k| k.builtin);
             if !dry_run && !builtin && *attempts > 0 {
                 let tries = if *attempts == 1 { "try" } else { "tries" };
                 let took = show(std::time::Duration::from_millis(*duration_ms));

@@ -7,7 +7,7 @@ use super::world::{describe_request, start_time, World, CONVERSATION};
 use super::Failure;
 use crate::diagnostics::Span;
 use crate::ir::{Effect, Expectation, Expected, Expr, Value};
-use crate::runtime::mock::{path_matches, RecordedRequest};
+use crate::runtime::mock::{api_prefix, path_matches, RecordedRequest};
 use crate::runtime::{
     ActionStatus, Context, ConversationState, Evaluator, Limits, Redactor, TraceRecord,
 };
@@ -451,14 +451,14 @@ fn recent_requests_to(
     method: &str,
     path: &str,
 ) -> Vec<RecordedRequest> {
-    let kind = world.program.targets.get(target).map(|t| t.kind.as_str());
+    let prefix = world.program.targets.get(target).map_or("", api_prefix);
     world
         .recent_requests()
         .into_iter()
         .filter(|r| {
             r.target == target
                 && r.method.eq_ignore_ascii_case(method)
-                && path_matches(kind, path, &r.path, &r.query)
+                && path_matches(prefix, path, &r.path, &r.query)
         })
         .collect()
 }

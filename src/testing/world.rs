@@ -1,16 +1,16 @@
-//! One test's world: a runtime on a manual clock, the mock services its `mock` steps feed,
-//! an in-memory SQLite database per `sql` target, placeholder secrets; and the steps played
-//! against it in order, stopping at the first that fails.
+//! One test's world: a runtime of a [`MockedWorld`] (the mock services its `mock` steps
+//! feed, an in-memory SQLite database per `sql` target, placeholder secrets) on a manual
+//! clock; and the steps played against it in order, stopping at the first that fails.
 
 use super::{expect, Failure};
-use crate::catalogue::Channel;
+use crate::catalogue::{Channel, Protocol};
 use crate::ir::{self, TestStep, Value};
-use crate::runtime::executors::{self, ExecutorOptions};
-use crate::runtime::mock::{MockRule, MockServices, RecordedEmail, RecordedRequest};
-use crate::runtime::{
-    ClockMode, ConversationState, Environment, Event, Runtime, TraceBuffer, TraceRecord,
+use crate::runtime::mock::{
+    protocol, run_sql, MockRule, MockedWorld, RecordedEmail, RecordedRequest, SqlTargets,
 };
-use indexmap::IndexMap;
+use crate::runtime::{
+    ClockMode, ConversationState, Event, Redactor, Runtime, TraceBuffer, TraceRecord,
+};
 use std::sync::Arc;
 
 /// The id of the one conversation a test drives.
@@ -22,14 +22,11 @@ pub(super) fn start_time() -> jiff::Timestamp {
     jiff::Timestamp::from_second(1_767_603_600).unwrap_or(jiff::Timestamp::UNIX_EPOCH)
 }
 
-/// What every `sql` target becomes in a test: a database of its own, in memory.
-const TEST_DATABASE: &str = "sqlite::memory:";
-
 pub(super) struct World<'p> {
     pub program: &'p ir::Program,
     pub runtime: Runtime,
-    /// Present when the program has targets spoken to over HTTP or SMTP.
-    pub services: Option<MockServices>,
+    /// The mock services and databases the runtime talks to.
+    pub mocked: MockedWorld,
     /// Every record the runtime emitted so far.
     pub trace: TraceBuffer,
     /// Where the current run of `send` steps began.
@@ -62,51 +59,21 @@ pub(super) async fn run_test(
     (failure, trace.take())
 }
 
-/// Secrets and environment variables read as `test-NAME`: a test never depends on, nor
-/// sends, a real credential.
-struct TestEnv;
-
-impl Environment for TestEnv {
-    fn var(&self, name: &str) -> Option<String> {
-        Some(format!("test-{name}"))
-    }
-}
-
 impl<'p> World<'p> {
     async fn start(program: &'p ir::Program, trace: TraceBuffer) -> Result<World<'p>, String> {
-        let services = if program.targets.values().any(|t| t.kind != "sql") {
-            let services = MockServices::start(Vec::new())
-                .await
-                .map_err(|e| format!("cannot start the mock services: {e}"))?;
-            Some(services)
-        } else {
-            None
-        };
-        let mut builder = Runtime::builder(program.clone())
+        let mocked = MockedWorld::start(Vec::new(), Redactor::default()).await?;
+        let runtime = mocked
+            .runtime(program.clone(), SqlTargets::InMemory)
             .clock(ClockMode::Manual)
             .start_time(start_time())
             .trace(Arc::new(trace.clone()))
             .keep_ended_states(true)
-            .env(TestEnv)
-            .executor_factory(Arc::new(|target, fields| {
-                executors::build(target, fields, &ExecutorOptions::default())
-            }));
-        for target in program.targets.values() {
-            let redirect = services.as_ref().and_then(|s| s.redirect(target));
-            if let Some(fields) = redirect {
-                builder = builder.override_fields(&target.name, fields);
-            } else if target.kind == "sql" {
-                let url = IndexMap::from([("url".to_string(), Value::Text(TEST_DATABASE.into()))]);
-                builder = builder.override_fields(&target.name, url);
-            }
-        }
-        let runtime = builder
             .build()
             .map_err(|e| format!("the program cannot run: {e}"))?;
         Ok(World {
             program,
             runtime,
-            services,
+            mocked,
             trace,
             window: Window::default(),
             sending: false,
@@ -156,29 +123,16 @@ impl<'p> World<'p> {
         else {
             return None;
         };
-        let kind = self.program.targets.get(target).map(|t| t.kind.as_str());
-        if kind == Some("sql") {
-            let args = IndexMap::from([("statement".to_string(), Value::Text(path.clone()))]);
-            return self
-                .runtime
-                .run_task(target, "execute", args, Vec::new())
-                .await
-                .err()
-                .map(|e| {
-                    Failure::new(*span, format!("the SQL of this mock failed on `{target}`"))
-                        .actual(e)
-                });
+        let speaks = self.program.targets.get(target).and_then(protocol);
+        if speaks == Some(Protocol::Sql) {
+            return run_sql(&self.runtime, target, path).await.err().map(|e| {
+                Failure::new(*span, format!("the SQL of this mock failed on `{target}`")).actual(e)
+            });
         }
-        match (&self.services, MockRule::from_step(step)) {
-            (Some(services), Some(rule)) => {
-                services.add_rule(rule);
-                None
-            }
-            _ => Some(Failure::new(
-                *span,
-                format!("`{target}` is not a service target that can be mocked"),
-            )),
+        if let Some(rule) = MockRule::from_step(step) {
+            self.mocked.services().add_rule(rule);
         }
+        None
     }
 
     /// Feeds one event and waits until the conversation has handled it.
@@ -234,10 +188,7 @@ impl<'p> World<'p> {
 
     /// Requests no rule answered, since the last time this was asked.
     fn unmocked(&mut self) -> Vec<RecordedRequest> {
-        let Some(services) = &self.services else {
-            return Vec::new();
-        };
-        let all = services.unmocked();
+        let all = self.mocked.services().unmocked();
         let new = all[self.reported.min(all.len())..].to_vec();
         self.reported = all.len();
         new
@@ -246,8 +197,8 @@ impl<'p> World<'p> {
     fn now(&self) -> Window {
         Window {
             trace: self.trace.records().len(),
-            requests: self.services.as_ref().map_or(0, |s| s.requests().len()),
-            emails: self.services.as_ref().map_or(0, |s| s.emails().len()),
+            requests: self.mocked.services().requests().len(),
+            emails: self.mocked.services().emails().len(),
         }
     }
 
@@ -259,21 +210,13 @@ impl<'p> World<'p> {
     }
 
     pub fn recent_requests(&self) -> Vec<RecordedRequest> {
-        let mut requests = self
-            .services
-            .as_ref()
-            .map(|s| s.requests())
-            .unwrap_or_default();
+        let mut requests = self.mocked.services().requests();
         requests.drain(..self.window.requests.min(requests.len()));
         requests
     }
 
     pub fn recent_emails(&self) -> Vec<RecordedEmail> {
-        let mut emails = self
-            .services
-            .as_ref()
-            .map(|s| s.emails())
-            .unwrap_or_default();
+        let mut emails = self.mocked.services().emails();
         emails.drain(..self.window.emails.min(emails.len()));
         emails
     }

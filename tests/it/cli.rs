@@ -479,24 +479,126 @@ fn an_unreadable_mocks_file_is_an_io_error() {
 
 #[test]
 fn the_same_mock_mistake_gets_the_same_code_everywhere() {
-    let d = program_with_mocks("mock ordrs GET \"/x\" -> 200\n");
-    let in_a_mocks_file = run_with_mocks(&d, "shop.mocks").stderr;
-    let test_block = "import \"main.agent\"\ntest \"t\" {\n  mock ordrs GET \"/x\" -> 200\n}\n";
-    std::fs::write(d.path().join("main_test.agent"), test_block).unwrap();
-    let in_a_test = run(d.path(), &["test", "main_test.agent"]).stdout;
-    let output = agentc(d.path())
-        .env("NO_COLOR", "1")
-        .env("AGENTC_HISTORY", "/dev/null")
-        .args(["repl", "main.agent"])
-        .write_stdin(":mock ordrs GET \"/x\" -> 200\n")
-        .output()
-        .unwrap();
-    let in_the_repl = String::from_utf8_lossy(&output.stdout).into_owned();
-    for text in [&in_a_mocks_file, &in_a_test, &in_the_repl] {
-        assert!(text.contains("E0202"), "{text}");
-        assert!(text.contains("unknown target `ordrs`"), "{text}");
-        assert!(text.contains("did you mean `orders`?"), "{text}");
+    // A mistake of each part of each form of mock step (HTTP, SMTP, SQL), and what it says.
+    let mistakes = [
+        (
+            "mock ordrs GET \"/x\" -> 200",
+            "E0202",
+            "did you mean `orders`?",
+        ),
+        (
+            "mock orders GET \"/x\" -> 700",
+            "E0501",
+            "a status must be a whole number",
+        ),
+        (
+            "mock orders FETCH \"/x\" -> 200",
+            "E0217",
+            "`FETCH` is not an HTTP method",
+        ),
+        (
+            "mock conversation GET \"/x\"",
+            "E0501",
+            "`conversation` is built in",
+        ),
+        (
+            "mock mail RCPT \"a@b.example\" -> 1000",
+            "E0501",
+            "a status must be a whole number",
+        ),
+        (
+            "mock db INSERT \"INSERT INTO t VALUES (1)\"",
+            "E0501",
+            "`db` is a sql target",
+        ),
+        (
+            "mock db SQL \"CREATE TABLE t (a)\" -> 200",
+            "E0501",
+            "`db` is a sql target",
+        ),
+    ];
+    for (mock, code, says) in mistakes {
+        let d = program_with_mocks(&format!("{mock}\n"));
+        let program = std::fs::read_to_string(d.path().join("main.agent")).unwrap();
+        let with_more_targets = format!(
+            "{program}target mail: smtp {{ host: \"smtp.example\", from: \"a@b.example\" }}\n\
+             target db: sql {{ url: \"sqlite::memory:\" }}\n"
+        );
+        std::fs::write(d.path().join("main.agent"), with_more_targets).unwrap();
+        let in_a_mocks_file = run_with_mocks(&d, "shop.mocks").stderr;
+        let test_block = format!("import \"main.agent\"\ntest \"t\" {{\n  {mock}\n}}\n");
+        std::fs::write(d.path().join("main_test.agent"), test_block).unwrap();
+        let in_a_test = run(d.path(), &["test", "main_test.agent"]).stdout;
+        let output = agentc(d.path())
+            .env("NO_COLOR", "1")
+            .env("AGENTC_HISTORY", "/dev/null")
+            .args(["repl", "main.agent"])
+            .write_stdin(format!(":{mock}\n"))
+            .output()
+            .unwrap();
+        let in_the_repl = String::from_utf8_lossy(&output.stdout).into_owned();
+        for text in [&in_a_mocks_file, &in_a_test, &in_the_repl] {
+            assert!(text.contains(code), "{mock}: {text}");
+            assert!(text.contains(says), "{mock}: {text}");
+        }
     }
+}
+
+/// One secrets policy for every mocked world (docs/testing.md, "Placeholder secrets"):
+/// under `test`, `run --mocks` and the REPL's `:send`, `secret("X")` and `env("X")` read
+/// `mock-X` even when the variable is set, and the mocks receive only the placeholder.
+#[test]
+fn a_secret_reads_the_same_placeholder_under_test_run_mocks_and_the_repl() {
+    let program = "agent shop { channels: [chat] }\n\
+        target orders: http { base_url: \"https://orders.example\", headers: { \"x-token\": secret(\"SHOP_TOKEN\") } }\n\
+        action look { target: orders, task: get(\"/x\") }\n\
+        action tell { target: conversation, task: reply(\"region {env(\"SHOP_REGION\")}, a token of {len(secret(\"SHOP_TOKEN\"))} characters\") }\n\
+        on message_received do look\n\
+        on message_received do tell\n";
+    let mock = "mock orders GET \"/x\" -> 200 { ok: true }\n";
+    let test = format!(
+        "import \"main.agent\"\ntest \"t\" {{\n  {mock}  send message_received {{ text: \"hi\" }}\n  \
+         expect reply \"region mock-SHOP_REGION, a token of 15 characters\"\n  \
+         expect request orders GET \"/x\" {{ headers: {{ \"x-token\": \"mock-SHOP_TOKEN\" }} }}\n}}\n"
+    );
+    let d = dir(&[
+        ("main.agent", program.as_bytes()),
+        ("main_test.agent", test.as_bytes()),
+        ("shop.mocks", mock.as_bytes()),
+        ("events.jsonl", b"{\"conversation\":\"c\",\"event\":\"message_received\",\"payload\":{\"text\":\"hi\"}}\n"),
+    ]);
+    let with_env = |args: &[&str], stdin: &str| {
+        let output = agentc(d.path())
+            .env("NO_COLOR", "1")
+            .env("AGENTC_HISTORY", "/dev/null")
+            .env("SHOP_TOKEN", "real")
+            .env("SHOP_REGION", "eu")
+            .args(args)
+            .write_stdin(stdin)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    let in_a_test = with_env(&["test", "main_test.agent"], "");
+    assert!(in_a_test.contains("1 passed"), "{in_a_test}");
+    let reply = "» reply: \"region mock-SHOP_REGION, a token of 15 characters\"";
+    let with_mocks = with_env(
+        &[
+            "run",
+            "main.agent",
+            "--events",
+            "events.jsonl",
+            "--mocks",
+            "shop.mocks",
+        ],
+        "",
+    );
+    assert!(with_mocks.contains(reply), "{with_mocks}");
+    let in_the_repl = with_env(
+        &["repl", "main.agent"],
+        &format!(":{mock}:send message_received {{ text: \"hi\" }}\n"),
+    );
+    assert!(in_the_repl.contains(reply), "{in_the_repl}");
 }
 
 /// A `{name}` segment in a mock's path matches any one segment (docs/testing.md) in a

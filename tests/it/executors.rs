@@ -1592,6 +1592,101 @@ async fn mock_services_capture_email_and_sms() {
     assert!(mocks.redirect(&target("db", "sql")).is_none());
 }
 
+/// What a probe of a kind sends: its fields, one task with its arguments, and the mock
+/// rule (method, path without the API prefix) that should answer it.
+fn probe(kind: &agentc::catalogue::TargetKind) -> (serde_json::Value, TaskRequest, MockRule) {
+    let fields = match kind.name {
+        "http" => json!({"base_url": "https://api.example"}),
+        "zendesk" => json!({"subdomain": "acme", "email": "a@b.example", "token": "t"}),
+        "salesforce" => json!({"instance_url": "https://acme.my.salesforce.com", "token": "t"}),
+        "sms" => json!({"account_sid": "AC1", "auth_token": "t", "from": "+1"}),
+        "smtp" => json!({"host": "smtp.example", "from": "a@b.example"}),
+        _ => json!({"url": "sqlite::memory:"}),
+    };
+    let answer = |method: &str| match method {
+        "GET" => json!({}),
+        _ => json!({"id": "1", "sid": "SM1"}),
+    };
+    let rule = |method: &str, path: &str| {
+        let body = Value::from_json(&answer(method));
+        MockRule::new("t", method, path, Some(200), Some(body))
+    };
+    let spec_task = kind.tasks.iter().find(|t| t.endpoint.is_some());
+    match (kind.name, spec_task) {
+        ("http", _) => (
+            fields,
+            task("get", json!({"path": "/probe"})),
+            rule("GET", "/probe"),
+        ),
+        ("sms", _) => (
+            fields,
+            task("send_sms", json!({"to": "+336", "body": "Hi"})),
+            rule("POST", "/Messages.json"),
+        ),
+        (_, Some(t)) => {
+            let endpoint = t.endpoint.as_ref().unwrap();
+            let args: serde_json::Map<_, _> = t
+                .args
+                .iter()
+                .map(|a| (a.name.into(), sample(a.ty)))
+                .collect();
+            let path = endpoint.path.split('?').next().unwrap();
+            (
+                fields,
+                task(t.name, serde_json::Value::Object(args)),
+                rule(endpoint.method, path),
+            )
+        }
+        ("smtp", _) => (
+            fields,
+            task(
+                "send_email",
+                json!({"to": "ana@example.com", "subject": "s", "body": "b"}),
+            ),
+            rule("RCPT", "nobody@example.com"),
+        ),
+        _ => (
+            fields,
+            task("execute", json!({"statement": "SELECT 1"})),
+            rule("SQL", "SELECT 1"),
+        ),
+    }
+}
+
+/// Each kind's catalogue `protocol` is what its executor speaks: pointed at the mock
+/// services, a kind's request is answered by a mock HTTP rule (its API prefix left out)
+/// exactly when its protocol is HTTP, its email captured exactly when it is SMTP, and it is
+/// pointed nowhere exactly when it is SQL or in-process.
+#[tokio::test]
+async fn every_kinds_protocol_is_what_its_executor_speaks() {
+    use agentc::catalogue::{Protocol, TARGET_KINDS};
+    for kind in TARGET_KINDS {
+        let t = target("t", kind.name);
+        if kind.builtin {
+            assert_eq!(kind.protocol, Protocol::InProcess, "{}", kind.name);
+            let mocks = MockServices::start(Vec::new()).await.unwrap();
+            assert!(mocks.redirect(&t).is_none(), "{}", kind.name);
+            continue;
+        }
+        let (fields, request, rule) = probe(kind);
+        let mocks = MockServices::start(vec![rule]).await.unwrap();
+        let redirect = mocks.redirect(&t);
+        let mut fields = record(fields);
+        let pointed = redirect.is_some();
+        fields.extend(redirect.unwrap_or_default());
+        let executor = build(&t, fields, &ExecutorOptions::default())
+            .unwrap_or_else(|e| panic!("{}: {e}", kind.name));
+        let result = run(&executor, &request).await;
+        let answered = !mocks.requests().is_empty() && mocks.unmocked().is_empty();
+        let http = matches!(kind.protocol, Protocol::Http { .. });
+        let smtp = kind.protocol == Protocol::Smtp;
+        assert_eq!(answered, http, "{}: {:?}", kind.name, mocks.requests());
+        assert_eq!(mocks.emails().len() == 1, smtp, "{}", kind.name);
+        assert_eq!(pointed, http || smtp, "{}", kind.name);
+        assert!(result.is_ok(), "{}: {result:?}", kind.name);
+    }
+}
+
 // ---------------------------------------------------------------- sql
 
 fn sql_task(name: &str, statement: &str, rest: serde_json::Value) -> TaskRequest {

@@ -373,7 +373,8 @@ fn field_value(
     match (header, key) {
         ("action", "target") => {
             let mut targets: Vec<String> = names.targets.iter().map(|(n, _)| n.clone()).collect();
-            targets.extend(["conversation".to_string(), "call".to_string()]);
+            let builtins = catalogue::TARGET_KINDS.iter().filter(|k| k.builtin);
+            targets.extend(builtins.map(|k| k.name.to_string()));
             targets
         }
         ("action", "task") => {

@@ -1,36 +1,21 @@
 //! The session's conversation: events fired with `:send` run through the real interpreter,
-//! on a paused clock, against in-process mock services; nothing reaches the network and no
-//! credential is needed.
+//! on a paused clock, in a [`MockedWorld`]; nothing reaches the network and no credential
+//! is needed.
 //!
 //! The interpreter runs one program; when the session's program changes, the next event
 //! starts a new interpreter that resumes the conversation where the old one left it.
 
 use super::program::Compiled;
 use crate::ir::{self, Value};
-use crate::runtime::executors;
-use crate::runtime::mock::{MockRule, MockServices, RecordedRequest};
+use crate::runtime::mock::{run_sql, MockRule, MockedWorld, RecordedRequest, SqlTargets};
 use crate::runtime::{
-    timeline, ClockMode, ConversationState, Environment, Event, Redactor, Runtime, TraceBuffer,
+    timeline, ClockMode, ConversationState, Event, Redactor, Runtime, TraceBuffer,
 };
-use indexmap::IndexMap;
 use std::rc::Rc;
 use std::sync::Arc;
 
 /// The id of the REPL's conversation in traces.
 const CONVERSATION: &str = "repl";
-
-/// What the interpreter reads for `secret(..)` and `env(..)`: the process's environment,
-/// and a stand-in for a variable that is not set, so a session needs no credentials (every
-/// external target answers through the mocks anyway).
-pub(super) struct ReplEnv;
-
-impl Environment for ReplEnv {
-    fn var(&self, name: &str) -> Option<String> {
-        std::env::var(name)
-            .ok()
-            .or_else(|| Some(format!("unset-{name}")))
-    }
-}
 
 /// The interpreter of the current program, and what it was built from.
 struct Running {
@@ -41,7 +26,7 @@ struct Running {
 
 pub struct Live {
     tokio: tokio::runtime::Runtime,
-    mocks: Option<MockServices>,
+    mocked: Option<MockedWorld>,
     running: Option<Running>,
     /// The conversation as of the last event (defaults before the first).
     pub state: Option<ConversationState>,
@@ -69,7 +54,7 @@ impl Live {
             .build()?;
         Ok(Live {
             tokio,
-            mocks: None,
+            mocked: None,
             running: None,
             state: None,
             last_event: None,
@@ -86,7 +71,7 @@ impl Live {
 
     /// Adds a mock rule; it answers after the rules given before for the same request.
     pub fn mock(&mut self, rule: MockRule) -> Result<(), String> {
-        self.mock_services()?.add_rule(rule);
+        self.mocked_world()?.services().add_rule(rule);
         Ok(())
     }
 
@@ -101,18 +86,19 @@ impl Live {
         self.ensure_running(compiled)?;
         let running = self.running.as_ref().expect("started above");
         self.tokio
-            .block_on(run_sql(&running.runtime, target, statement))?;
+            .block_on(run_sql(&running.runtime, target, statement))
+            .map_err(|e| sql_failed(target, &e))?;
         self.sql_seeds
             .push((target.to_string(), statement.to_string()));
         Ok(())
     }
 
-    fn mock_services(&mut self) -> Result<&MockServices, String> {
-        if self.mocks.is_none() {
-            let started = self.tokio.block_on(MockServices::start(Vec::new()));
-            self.mocks = Some(started.map_err(|e| format!("cannot start the mock services: {e}"))?);
+    fn mocked_world(&mut self) -> Result<&MockedWorld, String> {
+        if self.mocked.is_none() {
+            let started = MockedWorld::start(Vec::new(), self.redactor.clone());
+            self.mocked = Some(self.tokio.block_on(started)?);
         }
-        Ok(self.mocks.as_ref().expect("just started"))
+        Ok(self.mocked.as_ref().expect("just started"))
     }
 
     /// Forgets the conversation: the next event starts a new one. Mocks stay.
@@ -162,9 +148,9 @@ impl Live {
         }
         self.state = state;
         let unmocked = self
-            .mocks
+            .mocked
             .as_ref()
-            .map(MockServices::unmocked)
+            .map(|mocked| mocked.services().unmocked())
             .unwrap_or_default();
         let new = unmocked[self.unmocked_seen.min(unmocked.len())..].to_vec();
         self.unmocked_seen = unmocked.len();
@@ -195,41 +181,28 @@ impl Live {
         Ok(())
     }
 
-    /// Builds an interpreter for `program`: paused clock, trace kept, every external target
-    /// pointed at the mock services (SQL at an in-memory database).
+    /// Builds an interpreter for `program` in the session's mocked world: paused clock,
+    /// trace kept.
     fn start(&mut self, compiled: &Rc<Compiled>, program: ir::Program) -> Result<(), String> {
-        let targets: Vec<ir::Target> = program.targets.values().cloned().collect();
         let trace = TraceBuffer::new();
-        let mut builder = Runtime::builder(program)
-            .env(ReplEnv)
-            .redactor(self.redactor.clone())
+        let resume = self.state.clone().filter(|s| s.seq > 0);
+        let dry_run = self.dry_run;
+        let mut builder = self
+            .mocked_world()?
+            .runtime(program, SqlTargets::InMemory)
             .trace(Arc::new(trace.clone()))
             .keep_ended_states(true)
             .clock(ClockMode::Manual)
-            .dry_run(self.dry_run)
-            .executor_factory(executors::factory(&self.redactor));
-        if let Some(state) = self.state.clone().filter(|s| s.seq > 0) {
+            .dry_run(dry_run);
+        if let Some(state) = resume {
             builder = builder.resume(state);
-        }
-        let mocks = self.mock_services()?;
-        for target in &targets {
-            let fields = match target.kind.as_str() {
-                "sql" => Some(IndexMap::from([(
-                    "url".to_string(),
-                    Value::Text("sqlite::memory:".into()),
-                )])),
-                _ => mocks.redirect(target),
-            };
-            if let Some(fields) = fields {
-                builder = builder
-                    .override_fields(&target.name, fields)
-                    .in_process(&target.name);
-            }
         }
         let _context = self.tokio.enter();
         let runtime = builder.build()?;
         for (target, statement) in &self.sql_seeds {
-            self.tokio.block_on(run_sql(&runtime, target, statement))?;
+            self.tokio
+                .block_on(run_sql(&runtime, target, statement))
+                .map_err(|e| sql_failed(target, &e))?;
         }
         self.running = Some(Running {
             compiled: compiled.clone(),
@@ -240,14 +213,8 @@ impl Live {
     }
 }
 
-/// One statement on a sql target, as a test block's `mock DB SQL "…"` runs it.
-async fn run_sql(runtime: &Runtime, target: &str, statement: &str) -> Result<(), String> {
-    let args = IndexMap::from([("statement".to_string(), Value::Text(statement.into()))]);
-    runtime
-        .run_task(target, "execute", args, Vec::new())
-        .await
-        .map(|_| ())
-        .map_err(|e| format!("the SQL failed on `{target}`: {e}"))
+fn sql_failed(target: &str, error: &str) -> String {
+    format!("the SQL failed on `{target}`: {error}")
 }
 
 /// The conversation as an expression sees it before any event: the params' defaults.

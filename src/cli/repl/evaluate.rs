@@ -83,7 +83,7 @@ impl Session {
             state,
             event: self.live.last_event.as_ref().map(|(_, payload)| payload),
         };
-        let env = super::conversation::ReplEnv;
+        let env = crate::runtime::mock::MockSecrets;
         let now = jiff::Timestamp::now;
         let limits = Limits::default();
         let context = Context {

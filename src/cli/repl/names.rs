@@ -59,9 +59,9 @@ impl Names {
 
     /// The kind of the target called `name`: declared, or one of the two built-ins.
     pub fn target_kind<'a>(&'a self, name: &'a str) -> Option<&'a str> {
-        match name {
-            "conversation" | "call" => Some(name),
-            _ => self
+        match crate::catalogue::target_kind(name).filter(|k| k.builtin) {
+            Some(builtin) => Some(builtin.name),
+            None => self
                 .targets
                 .iter()
                 .find(|(n, _)| n == name)

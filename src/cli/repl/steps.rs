@@ -9,7 +9,7 @@ use crate::check;
 use crate::diagnostics::{suggest, Code, Diagnostic};
 use crate::ir::{self, Value};
 use crate::printable::escape;
-use crate::runtime::mock::MockRule;
+use crate::runtime::mock::{protocol, MockRule};
 use crate::syntax::{self, ast};
 
 impl Session {
@@ -77,12 +77,7 @@ impl Session {
             return;
         };
         let target = &rule.target;
-        if program.targets[target].kind == "sql" {
-            if rule.method != "SQL" || mock.status.is_some() {
-                return out.error(format!(
-                    "`{target}` is a sql target: its mock is a statement, `:mock {target} SQL \"INSERT …\"`"
-                ));
-            }
+        if protocol(&program.targets[target]) == Some(catalogue::Protocol::Sql) {
             return match self.live.seed_sql(&compiled, target, &rule.path) {
                 Ok(()) => out.note(format!("ran the SQL on `{target}`")),
                 Err(message) => out.error(message),

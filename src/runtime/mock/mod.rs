@@ -1,19 +1,19 @@
 //! In-process loopback services that answer `mock` statements at the protocol level, for
-//! `agentc test` and `agentc run --mocks`.
+//! `agentc test`, `agentc run --mocks` and the REPL.
 //!
 //! [`MockServices::start`] opens one HTTP server and one SMTP server on 127.0.0.1 (random
 //! ports). [`MockServices::redirect`] gives, for each external target, the fields that point
 //! it at them; the executors then run unchanged, so a mocked run exercises the real request
 //! building, auth, idempotency keys and answer parsing.
 //!
-//! # HTTP targets (`http`, `zendesk`, `salesforce`, `sms`)
+//! # HTTP targets (kinds of [`Protocol::Http`])
 //!
 //! Each target is served under its own prefix (`http://127.0.0.1:PORT/<target>`). A rule
 //! `mock T METHOD "PATH" -> STATUS BODY` answers a request to target `T` when:
 //! - the method is equal (case-insensitive);
 //! - the path is equal, segment by segment, where a rule segment `*` or `{name}` matches any
-//!   one segment. The path is relative to the target's base address, and for service kinds
-//!   the API prefix may be left out: `/tickets.json` matches Zendesk's
+//!   one segment. The path is relative to the target's base address, and the kind's API
+//!   prefix (its `api_prefix`) may be left out: `/tickets.json` matches Zendesk's
 //!   `/api/v2/tickets.json`, `/sobjects/Case` Salesforce's `/services/data/v59.0/sobjects/Case`,
 //!   `/Messages.json` Twilio's `/2010-04-01/Accounts/{sid}/Messages.json`;
 //! - if the rule's path has a query (`/search?q=ana`), every pair in it is in the request's.
@@ -28,7 +28,7 @@
 //! JSON error naming the missing mock, so `agentc test` can fail with that name; a 404 is
 //! not retried, so one unmocked call is one record.
 //!
-//! # SMTP targets
+//! # SMTP targets ([`Protocol::Smtp`])
 //!
 //! The SMTP server accepts every message and records it ([`RecordedEmail`]); no rule is
 //! needed. A rule `mock MAIL RCPT "bad@x.example" -> 550 "mailbox unavailable"` rejects that
@@ -36,11 +36,16 @@
 //! SMTP login, which `redirect` sets to the target's name (with a dummy password, so no
 //! real credential ever reaches the mock).
 //!
-//! `sql` targets are not redirected: they run for real (an embedded SQLite file or memory).
+//! `sql` targets ([`Protocol::Sql`]) are not redirected: a [`MockedWorld`] gives each an
+//! in-memory SQLite database, or keeps the declared one ([`SqlTargets`]).
 
 mod http_server;
 mod smtp_server;
+mod world;
 
+pub use world::{run_sql, MockSecrets, MockedWorld, SqlTargets};
+
+use crate::catalogue::{self, Protocol};
 use crate::ir::{self, Value};
 use indexmap::IndexMap;
 use std::collections::HashMap;
@@ -180,8 +185,8 @@ struct Book {
     rules: Vec<MockRule>,
     /// Hits per (target, method, path) sequence.
     hits: HashMap<(String, String, String), usize>,
-    /// Target name → kind, learnt by `redirect`, for the API-prefix shorthand.
-    kinds: HashMap<String, String>,
+    /// Target name → its kind's API prefix, learnt by `redirect`, for the shorthand.
+    api_prefixes: HashMap<String, &'static str>,
     requests: Vec<RecordedRequest>,
     emails: Vec<RecordedEmail>,
 }
@@ -236,21 +241,27 @@ impl MockServices {
     }
 
     /// The fields that point an external target at the mocks, to lay over its own fields;
-    /// `None` for kinds that are not mocked (`sql`, the built-in targets).
+    /// `None` for kinds they do not stand in for (SQL, in-process).
     pub fn redirect(&self, target: &ir::Target) -> Option<IndexMap<String, Value>> {
         let text = |s: String| Value::Text(s);
-        let fields = match target.kind.as_str() {
-            "http" | "zendesk" | "salesforce" | "sms" => IndexMap::from([
-                (
-                    "base_url".to_string(),
-                    text(format!("http://{}/{}", self.http, target.name)),
-                ),
-                (
-                    "allow_hosts".to_string(),
-                    Value::List(vec![text(self.http.ip().to_string())]),
-                ),
-            ]),
-            "smtp" => IndexMap::from([
+        let fields = match protocol(target)? {
+            Protocol::Http { api_prefix } => {
+                self.shared
+                    .lock()
+                    .api_prefixes
+                    .insert(target.name.clone(), api_prefix);
+                IndexMap::from([
+                    (
+                        "base_url".to_string(),
+                        text(format!("http://{}/{}", self.http, target.name)),
+                    ),
+                    (
+                        "allow_hosts".to_string(),
+                        Value::List(vec![text(self.http.ip().to_string())]),
+                    ),
+                ])
+            }
+            Protocol::Smtp => IndexMap::from([
                 (
                     "base_url".to_string(),
                     text(format!("smtp://{}", self.smtp)),
@@ -263,12 +274,8 @@ impl MockServices {
                 ("username".to_string(), text(target.name.clone())),
                 ("password".to_string(), text("mock".into())),
             ]),
-            _ => return None,
+            Protocol::Sql | Protocol::InProcess => return None,
         };
-        self.shared
-            .lock()
-            .kinds
-            .insert(target.name.clone(), target.kind.clone());
         Some(fields)
     }
 
@@ -291,13 +298,13 @@ impl MockServices {
     /// `expect request target METHOD "path"` looks for.
     pub fn requests_to(&self, target: &str, method: &str, path: &str) -> Vec<RecordedRequest> {
         let book = self.shared.lock();
-        let kind = book.kinds.get(target).map(String::as_str);
+        let prefix = book.api_prefixes.get(target).copied().unwrap_or_default();
         book.requests
             .iter()
             .filter(|r| {
                 r.target == target
                     && r.method.eq_ignore_ascii_case(method)
-                    && path_matches(kind, path, &r.path, &r.query)
+                    && path_matches(prefix, path, &r.path, &r.query)
             })
             .cloned()
             .collect()
@@ -326,11 +333,11 @@ impl Book {
         path: &str,
         query: &IndexMap<String, Value>,
     ) -> Option<MockRule> {
-        let kind = self.kinds.get(target).map(String::as_str);
+        let prefix = self.api_prefixes.get(target).copied().unwrap_or_default();
         let first = self.rules.iter().find(|rule| {
             rule.target == target
                 && rule.method.eq_ignore_ascii_case(method)
-                && path_matches(kind, &rule.path, path, query)
+                && path_matches(prefix, &rule.path, path, query)
         })?;
         let key = (
             first.target.clone(),
@@ -362,14 +369,22 @@ impl Book {
     }
 }
 
-/// Whether a rule's path (maybe with a query) matches a received path and query. See the
-/// module's documentation.
-pub fn path_matches(
-    kind: Option<&str>,
-    rule: &str,
-    path: &str,
-    query: &IndexMap<String, Value>,
-) -> bool {
+/// What a target's kind speaks (`None` for a kind the catalogue does not know).
+pub fn protocol(target: &ir::Target) -> Option<Protocol> {
+    catalogue::target_kind(&target.kind).map(|kind| kind.protocol)
+}
+
+/// The API prefix of a target of an HTTP kind (empty for others and for plain `http`).
+pub fn api_prefix(target: &ir::Target) -> &'static str {
+    match protocol(target) {
+        Some(Protocol::Http { api_prefix }) => api_prefix,
+        _ => "",
+    }
+}
+
+/// Whether a rule's path (maybe with a query) matches a received path and query, on a
+/// target whose kind has API prefix `prefix`. See the module's documentation.
+pub fn path_matches(prefix: &str, rule: &str, path: &str, query: &IndexMap<String, Value>) -> bool {
     let (rule_path, rule_query) = rule.split_once('?').unwrap_or((rule, ""));
     let query_ok = url::form_urlencoded::parse(rule_query.as_bytes()).all(|(k, v)| {
         match query.get(k.as_ref()) {
@@ -380,9 +395,7 @@ pub fn path_matches(
     });
     query_ok
         && (segments_match(rule_path, path)
-            || kind
-                .and_then(|kind| strip_api_prefix(kind, path))
-                .is_some_and(|short| segments_match(rule_path, short)))
+            || strip_api_prefix(prefix, path).is_some_and(|short| segments_match(rule_path, short)))
 }
 
 fn segments_match(rule: &str, path: &str) -> bool {
@@ -395,64 +408,81 @@ fn segments_match(rule: &str, path: &str) -> bool {
             .all(|(r, p)| *r == "*" || (r.starts_with('{') && r.ends_with('}')) || r == p)
 }
 
-/// The path without the API prefix of a service kind (`/api/v2`, `/services/data/vNN.N`,
-/// `/2010-04-01/Accounts/{sid}`).
-fn strip_api_prefix<'p>(kind: &str, path: &'p str) -> Option<&'p str> {
-    let skip_segment = |rest: &'p str| rest.find('/').map(|i| &rest[i..]);
-    match kind {
-        "zendesk" => path.strip_prefix("/api/v2"),
-        "salesforce" => skip_segment(path.strip_prefix("/services/data/v")?),
-        "sms" => skip_segment(path.strip_prefix("/2010-04-01/Accounts/")?),
-        _ => None,
+/// The path without an API prefix (`/api/v2`, `/services/data/v*`): `None` when the path
+/// is not under it, or there is none. A prefix segment `*` is any one segment, `v*` any
+/// one starting with `v`.
+fn strip_api_prefix<'p>(prefix: &str, path: &'p str) -> Option<&'p str> {
+    if prefix.is_empty() {
+        return None;
     }
+    let mut rest = path;
+    for wanted in prefix.trim_start_matches('/').split('/') {
+        let segment = rest.strip_prefix('/')?;
+        let end = segment.find('/').unwrap_or(segment.len());
+        let (got, after) = segment.split_at(end);
+        let fits = match wanted.strip_suffix('*') {
+            Some(start) => got.starts_with(start),
+            None => got == wanted,
+        };
+        if !fits {
+            return None;
+        }
+        rest = after;
+    }
+    Some(rest)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn matches(kind: Option<&str>, rule: &str, path: &str) -> bool {
-        path_matches(kind, rule, path, &IndexMap::new())
+    fn matches(kind: &str, rule: &str, path: &str) -> bool {
+        let target = ir::Target {
+            name: "t".into(),
+            kind: kind.into(),
+            fields: Default::default(),
+            timeout_ms: None,
+            retry: None,
+        };
+        path_matches(api_prefix(&target), rule, path, &IndexMap::new())
     }
 
     #[test]
     fn matches_paths_with_wildcards_and_api_prefixes() {
-        assert!(matches(None, "/orders/{id}", "/orders/42"));
-        assert!(matches(None, "/orders/*", "/orders/42"));
-        assert!(!matches(None, "/orders", "/orders/42"));
+        assert!(matches("http", "/orders/{id}", "/orders/42"));
+        assert!(matches("http", "/orders/*", "/orders/42"));
+        assert!(!matches("http", "/orders", "/orders/42"));
+        assert!(matches("zendesk", "/tickets.json", "/api/v2/tickets.json"));
         assert!(matches(
-            Some("zendesk"),
-            "/tickets.json",
-            "/api/v2/tickets.json"
-        ));
-        assert!(matches(
-            Some("zendesk"),
+            "zendesk",
             "/api/v2/tickets.json",
             "/api/v2/tickets.json"
         ));
         assert!(matches(
-            Some("salesforce"),
+            "salesforce",
             "/sobjects/Case",
             "/services/data/v59.0/sobjects/Case"
         ));
+        assert!(!matches(
+            "salesforce",
+            "/sobjects/Case",
+            "/services/data/59.0/sobjects/Case"
+        ));
         assert!(matches(
-            Some("sms"),
+            "sms",
             "/Messages.json",
             "/2010-04-01/Accounts/AC1/Messages.json"
         ));
-        assert!(!matches(
-            Some("http"),
-            "/tickets.json",
-            "/api/v2/tickets.json"
-        ));
+        assert!(!matches("http", "/tickets.json", "/api/v2/tickets.json"));
+        assert!(!matches("zendesk", "/tickets.json", "/api/v3/tickets.json"));
     }
 
     #[test]
     fn matches_query_pairs() {
         let query = IndexMap::from([("q".to_string(), Value::Text("ana".into()))]);
-        assert!(path_matches(None, "/search?q=ana", "/search", &query));
-        assert!(!path_matches(None, "/search?q=bob", "/search", &query));
-        assert!(path_matches(None, "/search", "/search", &query));
+        assert!(path_matches("", "/search?q=ana", "/search", &query));
+        assert!(!path_matches("", "/search?q=bob", "/search", &query));
+        assert!(path_matches("", "/search", "/search", &query));
     }
 
     #[test]
