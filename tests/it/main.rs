@@ -6,6 +6,7 @@
 mod agent_test;
 mod check_cases;
 mod cli;
+mod conformance;
 mod diagnostics;
 mod docs;
 mod executors;
