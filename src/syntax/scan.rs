@@ -6,6 +6,7 @@
 use crate::diagnostics::{Code, Diagnostic, FileId, Span};
 
 use super::ast::Comment;
+use super::lexer::{comment_at, is_word_char, is_word_start, line_end, Quote};
 use super::MAX_DEPTH;
 
 /// Something open at the current position.
@@ -147,45 +148,16 @@ impl Scanner<'_> {
                     i += 1;
                     self.line_start(i);
                 }
-                b'/' if text.get(i + 1) == Some(&b'/') => {
-                    let end = memchr_newline(text, i);
-                    self.out.comments.push(Comment {
-                        span: self.span(i, end),
-                        block: false,
-                    });
-                    i = end;
+                b'/' if comment_at(text, i).is_some() => {
+                    i = self.comment(i);
                 }
-                b'/' if text.get(i + 1) == Some(&b'*') => match find(text, i + 2, b"*/") {
-                    Some(close) => {
-                        self.out.comments.push(Comment {
-                            span: self.span(i, close + 2),
-                            block: true,
-                        });
-                        i = close + 2;
-                    }
-                    None => {
-                        self.out.comments.push(Comment {
-                            span: self.span(i, text.len()),
-                            block: true,
-                        });
-                        self.out.problems.push(
-                                Diagnostic::new(Code::UnterminatedComment, "unterminated block comment", self.span(i, i + 2))
-                                    .with_label_message("this comment is never closed")
-                                    .with_help("add `*/` where the comment should end (block comments do not nest)"),
-                            );
-                        self.out.incomplete = true;
-                        self.out.ends_in_text = true;
-                        i = text.len();
-                    }
-                },
                 b'"' => {
-                    if text[i..].starts_with(b"\"\"\"") {
-                        self.push(Frame::Triple, i);
-                        i += 3;
-                    } else {
-                        self.push(Frame::Str, i);
-                        i += 1;
-                    }
+                    let frame = match Quote::at(text, i) {
+                        Some(Quote::Triple) => Frame::Triple,
+                        _ => Frame::Str,
+                    };
+                    self.push(frame, i);
+                    i += frame_quote(frame).width();
                 }
                 b'(' | b'[' | b'{' => {
                     self.push(Frame::Delim(b), i);
@@ -216,13 +188,9 @@ impl Scanner<'_> {
                 self.push(Frame::Interp, i);
                 i + 1
             }
-            b'"' if string == Frame::Str => {
+            b'"' if frame_quote(string).closes(text, i) => {
                 self.stack.pop();
-                i + 1
-            }
-            b'"' if text[i..].starts_with(b"\"\"\"") => {
-                self.stack.pop();
-                i + 3
+                i + frame_quote(string).width()
             }
             b'\n' => {
                 self.newline(i);
@@ -233,12 +201,40 @@ impl Scanner<'_> {
         }
     }
 
+    /// The comment at `i`; returns where it ends.
+    fn comment(&mut self, i: usize) -> usize {
+        let Some(comment) = comment_at(self.text, i) else {
+            return i;
+        };
+        self.out.comments.push(Comment {
+            span: self.span(i, comment.end),
+            block: comment.block,
+        });
+        if !comment.closed {
+            self.out.problems.push(
+                Diagnostic::new(
+                    Code::UnterminatedComment,
+                    "unterminated block comment",
+                    self.span(i, i + 2),
+                )
+                .with_label_message("this comment is never closed")
+                .with_help("add `*/` where the comment should end (block comments do not nest)"),
+            );
+            self.out.incomplete = true;
+            self.out.ends_in_text = true;
+        }
+        comment.end
+    }
+
     fn push(&mut self, frame: Frame, at: usize) {
         self.stack.push(Open { frame, at });
         if self.stack.len() > MAX_DEPTH && !self.reported_depth {
             self.reported_depth = true;
             self.out.broken = true;
-            let width = if frame == Frame::Triple { 3 } else { 1 };
+            let width = match frame {
+                Frame::Str | Frame::Triple => frame_quote(frame).width(),
+                _ => 1,
+            };
             self.out.problems.push(
                 Diagnostic::new(Code::TooDeep, "nesting too deep", self.span(at, at + width))
                     .with_label_message(format!("more than {MAX_DEPTH} levels deep"))
@@ -421,16 +417,20 @@ impl Scanner<'_> {
     }
 }
 
+/// The quotes a string frame opened with.
+fn frame_quote(frame: Frame) -> Quote {
+    match frame {
+        Frame::Triple => Quote::Triple,
+        _ => Quote::Plain,
+    }
+}
+
 fn unterminated_string(scanner: &Scanner, open: Open) -> Diagnostic {
-    let (width, close) = if open.frame == Frame::Triple {
-        (3, "\"\"\"")
-    } else {
-        (1, "\"")
-    };
-    let end = if open.frame == Frame::Triple {
-        open.at + width
-    } else {
-        memchr_newline(scanner.text, open.at)
+    let quote = frame_quote(open.frame);
+    let close = "\"".repeat(quote.width());
+    let end = match quote {
+        Quote::Triple => open.at + quote.width(),
+        Quote::Plain => line_end(scanner.text, open.at),
     };
     Diagnostic::new(
         Code::UnterminatedString,
@@ -471,7 +471,7 @@ pub fn describe_opener(src: &str, at: usize, opener: u8) -> String {
             let line_start = before.rfind('\n').map_or(0, |n| n + 1);
             let first_word = before[line_start..]
                 .trim_start()
-                .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .split(|c: char| !c.is_ascii() || !is_word_char(c as u8))
                 .next()
                 .unwrap_or("");
             if [
@@ -492,7 +492,7 @@ pub fn last_word(text: &str) -> &str {
     let start = text
         .char_indices()
         .rev()
-        .find(|(_, c)| !(c.is_ascii_alphanumeric() || *c == '_'))
+        .find(|(_, c)| !c.is_ascii() || !is_word_char(*c as u8))
         .map_or(0, |(i, c)| i + c.len_utf8());
     &text[start..]
 }
@@ -511,7 +511,7 @@ fn starts_item(line: &[u8]) -> bool {
             blanks > 0
                 && rest
                     .get(blanks)
-                    .is_some_and(|b| b.is_ascii_alphabetic() || *b == b'_' || *b == b'"')
+                    .is_some_and(|&b| is_word_start(b) || b == b'"')
         }
     })
 }
@@ -523,27 +523,6 @@ fn content_end(text: &[u8], before: usize) -> usize {
         end -= 1;
     }
     end
-}
-
-fn memchr_newline(text: &[u8], from: usize) -> usize {
-    text[from..]
-        .iter()
-        .position(|&b| b == b'\n')
-        .map_or(text.len(), |p| {
-            let end = from + p;
-            if end > from && text[end - 1] == b'\r' {
-                end - 1
-            } else {
-                end
-            }
-        })
-}
-
-fn find(text: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
-    text.get(from..)?
-        .windows(needle.len())
-        .position(|w| w == needle)
-        .map(|p| from + p)
 }
 
 #[cfg(test)]
