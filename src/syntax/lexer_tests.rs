@@ -5,6 +5,7 @@
 use pest::Parser as _;
 use proptest::prelude::*;
 
+use super::ast::BinOp;
 use super::build::binop;
 use super::grammar::{AgentParser, Rule};
 use super::lexer::{self, Kind, Quote};
@@ -90,6 +91,19 @@ proptest! {
         if lexed.is_some_and(|(_, len)| len == op.trim().len()) {
             prop_assert_eq!(parsed, lexed, "{:?}", text);
         }
+    }
+}
+
+#[test]
+fn the_lexer_reads_every_operator_by_its_symbol() {
+    for op in BinOp::ALL {
+        let symbol = op.symbol();
+        let text = format!("{symbol} x");
+        assert_eq!(
+            lexer::infix_at(text.as_bytes(), 0),
+            Some((op, symbol.len())),
+            "{symbol}"
+        );
     }
 }
 
