@@ -31,9 +31,10 @@ pub fn is_word_char(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'_'
 }
 
-/// How many bytes of word characters start at `at`.
+/// How many bytes of word characters (`ic*`) start at `at`: a word's rest, a number's
+/// unit.
 #[inline]
-fn word_chars(text: &[u8], at: usize) -> usize {
+pub fn word_chars(text: &[u8], at: usize) -> usize {
     let rest = &text[at..];
     rest.iter()
         .position(|&b| !is_word_char(b))
@@ -47,6 +48,20 @@ pub fn word_len(text: &[u8], at: usize) -> usize {
         Some(&b) if is_word_start(b) => word_chars(text, at),
         _ => 0,
     }
+}
+
+/// Whether `text` is one whole word (a record key that needs no quotes).
+pub fn is_word(text: &str) -> bool {
+    !text.is_empty() && word_len(text.as_bytes(), 0) == text.len()
+}
+
+/// Where the run of word characters that ends at `end` starts (`end` when none does): the
+/// word a text ends with, or the one being typed.
+pub fn word_chars_start(text: &[u8], end: usize) -> usize {
+    text[..end]
+        .iter()
+        .rposition(|&b| !is_word_char(b))
+        .map_or(0, |i| i + 1)
 }
 
 /// Whether the word `word` is at `at`, whole (not the start of a longer word).

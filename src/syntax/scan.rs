@@ -6,7 +6,9 @@
 use crate::diagnostics::{Code, Diagnostic, FileId, Span};
 
 use super::ast::Comment;
-use super::lexer::{comment_at, is_word_char, is_word_start, line_end, Quote};
+use super::lexer::{
+    comment_at, escape_len, is_word_start, line_end, word_chars, word_chars_start, Quote,
+};
 use super::MAX_DEPTH;
 
 /// Something open at the current position.
@@ -181,7 +183,7 @@ impl Scanner<'_> {
                 if text.get(i + 1) == Some(&b'\n') {
                     i + 1
                 } else {
-                    (i + 2).min(text.len())
+                    i + escape_len(text, i)
                 }
             }
             b'{' => {
@@ -469,11 +471,8 @@ pub fn describe_opener(src: &str, at: usize, opener: u8) -> String {
             }
             // After a declaration's head (`action a {`, `test "t" {`): name it by its keyword.
             let line_start = before.rfind('\n').map_or(0, |n| n + 1);
-            let first_word = before[line_start..]
-                .trim_start()
-                .split(|c: char| !c.is_ascii() || !is_word_char(c as u8))
-                .next()
-                .unwrap_or("");
+            let line = before[line_start..].trim_start();
+            let first_word = &line[..word_chars(line.as_bytes(), 0)];
             if [
                 "agent", "target", "task", "action", "reply", "usecase", "test",
             ]
@@ -489,12 +488,7 @@ pub fn describe_opener(src: &str, at: usize, opener: u8) -> String {
 
 /// The name `text` ends with (empty when it ends with something else).
 pub fn last_word(text: &str) -> &str {
-    let start = text
-        .char_indices()
-        .rev()
-        .find(|(_, c)| !c.is_ascii() || !is_word_char(*c as u8))
-        .map_or(0, |(i, c)| i + c.len_utf8());
-    &text[start..]
+    &text[word_chars_start(text.as_bytes(), text.len())..]
 }
 
 /// Whether a line (given from its first byte) starts a declaration: a keyword at column 0
