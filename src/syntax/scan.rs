@@ -16,10 +16,8 @@ use super::MAX_DEPTH;
 enum Frame {
     /// `(`, `[` or `{`, with the byte that opened it.
     Delim(u8),
-    /// `"` string: it must close on its own line.
-    Str,
-    /// `"""` string.
-    Triple,
+    /// A string, `"…"` (which must close on its own line) or `"""…"""`.
+    Str(Quote),
     /// `{` inside a string.
     Interp,
 }
@@ -125,12 +123,12 @@ impl Scanner<'_> {
         Span::new(self.file, self.base + start, self.base + end)
     }
 
-    fn in_string(&self) -> Option<Frame> {
+    fn in_string(&self) -> Option<Quote> {
         match self.stack.last() {
             Some(Open {
-                frame: f @ (Frame::Str | Frame::Triple),
+                frame: Frame::Str(quote),
                 ..
-            }) => Some(*f),
+            }) => Some(*quote),
             _ => None,
         }
     }
@@ -154,12 +152,9 @@ impl Scanner<'_> {
                     i = self.comment(i);
                 }
                 b'"' => {
-                    let frame = match Quote::at(text, i) {
-                        Some(Quote::Triple) => Frame::Triple,
-                        _ => Frame::Str,
-                    };
-                    self.push(frame, i);
-                    i += frame_quote(frame).width();
+                    let quote = Quote::at(text, i).unwrap_or(Quote::Plain);
+                    self.push(Frame::Str(quote), i);
+                    i += quote.width();
                 }
                 b'(' | b'[' | b'{' => {
                     self.push(Frame::Delim(b), i);
@@ -175,7 +170,7 @@ impl Scanner<'_> {
     }
 
     /// One step inside a string; returns the next position.
-    fn string_byte(&mut self, string: Frame, i: usize) -> usize {
+    fn string_byte(&mut self, string: Quote, i: usize) -> usize {
         let text = self.text;
         match text[i] {
             b'\\' => {
@@ -190,9 +185,9 @@ impl Scanner<'_> {
                 self.push(Frame::Interp, i);
                 i + 1
             }
-            b'"' if frame_quote(string).closes(text, i) => {
+            b'"' if string.closes(text, i) => {
                 self.stack.pop();
-                i + frame_quote(string).width()
+                i + string.width()
             }
             b'\n' => {
                 self.newline(i);
@@ -234,7 +229,7 @@ impl Scanner<'_> {
             self.reported_depth = true;
             self.out.broken = true;
             let width = match frame {
-                Frame::Str | Frame::Triple => frame_quote(frame).width(),
+                Frame::Str(quote) => quote.width(),
                 _ => 1,
             };
             self.out.problems.push(
@@ -326,14 +321,18 @@ impl Scanner<'_> {
                 "the interpolation starts here",
             )
             .with_help("add `}` after the expression, or write `\\{` for a literal brace"),
-            Frame::Str | Frame::Triple => unterminated_string(self, open),
+            Frame::Str(quote) => unterminated_string(self, open.at, quote),
         };
         self.out.problems.push(diagnostic);
     }
 
     /// A line break in code or in a string: a `"` string cannot span lines.
     fn newline(&mut self, i: usize) {
-        if let Some(pos) = self.stack.iter().position(|o| o.frame == Frame::Str) {
+        if let Some(pos) = self
+            .stack
+            .iter()
+            .position(|o| o.frame == Frame::Str(Quote::Plain))
+        {
             let open = self.stack[pos];
             let end = if i > 0 && self.text[i - 1] == b'\r' {
                 i - 1
@@ -366,11 +365,7 @@ impl Scanner<'_> {
 
     /// At the start of a line in code: does a declaration start here?
     fn line_start(&mut self, i: usize) {
-        if self
-            .stack
-            .iter()
-            .any(|o| matches!(o.frame, Frame::Triple | Frame::Str))
-        {
+        if self.stack.iter().any(|o| matches!(o.frame, Frame::Str(_))) {
             return;
         }
         if !starts_item(&self.text[i..]) {
@@ -392,7 +387,7 @@ impl Scanner<'_> {
         let until = self
             .stack
             .iter()
-            .position(|o| o.frame == Frame::Str)
+            .position(|o| o.frame == Frame::Str(Quote::Plain))
             .unwrap_or(self.stack.len());
         if until > 0 {
             self.out.incomplete = true;
@@ -400,14 +395,17 @@ impl Scanner<'_> {
         self.out.broken |= until < self.stack.len();
         self.out.ends_in_text |= self.stack[..until]
             .iter()
-            .any(|o| matches!(o.frame, Frame::Triple | Frame::Interp));
-        if let Some(pos) = self
+            .any(|o| matches!(o.frame, Frame::Str(Quote::Triple) | Frame::Interp));
+        let string = self
             .stack
             .iter()
-            .position(|o| matches!(o.frame, Frame::Str | Frame::Triple))
-        {
-            let open = self.stack[pos];
-            let diagnostic = unterminated_string(self, open);
+            .enumerate()
+            .find_map(|(pos, o)| match o.frame {
+                Frame::Str(quote) => Some((pos, o.at, quote)),
+                _ => None,
+            });
+        if let Some((pos, at, quote)) = string {
+            let diagnostic = unterminated_string(self, at, quote);
             self.out.problems.push(diagnostic);
             self.stack.truncate(pos);
             self.string_broke = true;
@@ -419,25 +417,17 @@ impl Scanner<'_> {
     }
 }
 
-/// The quotes a string frame opened with.
-fn frame_quote(frame: Frame) -> Quote {
-    match frame {
-        Frame::Triple => Quote::Triple,
-        _ => Quote::Plain,
-    }
-}
-
-fn unterminated_string(scanner: &Scanner, open: Open) -> Diagnostic {
-    let quote = frame_quote(open.frame);
+/// The string opened at `at` with `quote` is never closed.
+fn unterminated_string(scanner: &Scanner, at: usize, quote: Quote) -> Diagnostic {
     let close = "\"".repeat(quote.width());
     let end = match quote {
-        Quote::Triple => open.at + quote.width(),
-        Quote::Plain => line_end(scanner.text, open.at),
+        Quote::Triple => at + quote.width(),
+        Quote::Plain => line_end(scanner.text, at),
     };
     Diagnostic::new(
         Code::UnterminatedString,
         "unterminated string",
-        scanner.span(open.at, end),
+        scanner.span(at, end),
     )
     .with_label_message("this string is never closed")
     .with_help(format!("add the closing `{close}`"))
