@@ -148,9 +148,7 @@ impl Scanner<'_> {
                     i += 1;
                     self.line_start(i);
                 }
-                b'/' if comment_at(text, i).is_some() => {
-                    i = self.comment(i);
-                }
+                b'/' => i = self.comment(i).unwrap_or(i + 1),
                 b'"' => {
                     let quote = Quote::at(text, i).unwrap_or(Quote::Plain);
                     self.push(Frame::Str(quote), i);
@@ -198,11 +196,9 @@ impl Scanner<'_> {
         }
     }
 
-    /// The comment at `i`; returns where it ends.
-    fn comment(&mut self, i: usize) -> usize {
-        let Some(comment) = comment_at(self.text, i) else {
-            return i;
-        };
+    /// The comment at `i`, if one starts there; returns where it ends.
+    fn comment(&mut self, i: usize) -> Option<usize> {
+        let comment = comment_at(self.text, i)?;
         self.out.comments.push(Comment {
             span: self.span(i, comment.end),
             block: comment.block,
@@ -220,7 +216,7 @@ impl Scanner<'_> {
             self.out.incomplete = true;
             self.out.ends_in_text = true;
         }
-        comment.end
+        Some(comment.end)
     }
 
     fn push(&mut self, frame: Frame, at: usize) {
