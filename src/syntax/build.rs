@@ -560,23 +560,8 @@ impl<'d> Builder<'d> {
     }
 
     fn infix(&self, lhs: Built, op: Pair<Rule>, rhs: Built) -> Built {
-        let op = match op.as_rule() {
-            Rule::or => BinOp::Or,
-            Rule::and => BinOp::And,
-            Rule::eq => BinOp::Eq,
-            Rule::ne => BinOp::Ne,
-            Rule::lt => BinOp::Lt,
-            Rule::le => BinOp::Le,
-            Rule::gt => BinOp::Gt,
-            Rule::ge => BinOp::Ge,
-            Rule::in_op => BinOp::In,
-            Rule::coalesce => BinOp::Coalesce,
-            Rule::add => BinOp::Add,
-            Rule::sub => BinOp::Sub,
-            Rule::mul => BinOp::Mul,
-            Rule::div => BinOp::Div,
-            _ => BinOp::Rem,
-        };
+        // `PRATT`'s infix operators are the rules `binop` knows.
+        let op = binop(op.as_rule()).unwrap_or(BinOp::Rem);
         let span = lhs.expr.span.to(rhs.expr.span);
         let chained = (!lhs.expr.parens)
             .then(|| chained_comparison(&lhs.expr.kind, op))
@@ -853,4 +838,26 @@ fn longest_prefix_run(children: Pairs<Rule>) -> usize {
         }
     }
     longest
+}
+
+/// The operator an infix rule of the grammar reads.
+pub(super) fn binop(rule: Rule) -> Option<BinOp> {
+    Some(match rule {
+        Rule::or => BinOp::Or,
+        Rule::and => BinOp::And,
+        Rule::eq => BinOp::Eq,
+        Rule::ne => BinOp::Ne,
+        Rule::lt => BinOp::Lt,
+        Rule::le => BinOp::Le,
+        Rule::gt => BinOp::Gt,
+        Rule::ge => BinOp::Ge,
+        Rule::in_op => BinOp::In,
+        Rule::coalesce => BinOp::Coalesce,
+        Rule::add => BinOp::Add,
+        Rule::sub => BinOp::Sub,
+        Rule::mul => BinOp::Mul,
+        Rule::div => BinOp::Div,
+        Rule::rem => BinOp::Rem,
+        _ => return None,
+    })
 }

@@ -10,6 +10,7 @@ use pest::Parser as _;
 
 use super::grammar::{AgentParser, Rule};
 use super::keywords::{self, is_keyword};
+use super::lexer;
 use super::scan;
 use crate::diagnostics::{Code, Diagnostic, FileId, Span};
 
@@ -226,15 +227,11 @@ fn single_char_range(token: String) -> String {
 /// The token found at `pos`, for "found ...", and its length.
 fn found(text: &str, pos: usize) -> (String, usize) {
     let rest = &text[pos..];
+    let word = lexer::word_chars(text.as_bytes(), pos);
     match rest.chars().next() {
         None => ("the end of the file".into(), 0),
         Some('\n') | Some('\r') => ("the end of the line".into(), 0),
-        Some(c) if c.is_ascii_alphanumeric() || c == '_' => {
-            let len = rest
-                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-                .unwrap_or(rest.len());
-            (format!("`{}`", &rest[..len]), len)
-        }
+        Some(_) if word > 0 => (format!("`{}`", &rest[..word]), word),
         Some('"') => ("a string".into(), 1),
         Some(c) => (format!("`{c}`"), c.len_utf8()),
     }
@@ -256,10 +253,7 @@ struct Context<'t> {
 
 fn leading_word(text: &str) -> &str {
     let text = text.trim_start();
-    let end = text
-        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-        .unwrap_or(text.len());
-    &text[..end]
+    &text[..lexer::word_chars(text.as_bytes(), 0)]
 }
 
 impl<'t> Context<'t> {
@@ -340,7 +334,7 @@ pub fn describe(error: &Error<Rule>, file: FileId, text: &str, base: usize) -> D
             .with_help("split this declaration into smaller pieces");
         }
     }
-    let in_word = text[..pos].ends_with(|c: char| c.is_ascii_alphanumeric() || c == '_');
+    let in_word = lexer::word_chars_start(text.as_bytes(), pos) < pos;
     let expected = Expected::from_error(error, in_word);
     let context = Context::new(text, pos);
     let (found, found_len) = found(text, pos);

@@ -5,6 +5,7 @@
 
 use super::errors;
 use super::grammar::Rule;
+use super::lexer::{self, Kind};
 use super::scan::{self, Scan};
 use crate::diagnostics::FileId;
 
@@ -20,11 +21,9 @@ pub enum Entry {
     Arguments,
 }
 
-/// The words after which a line may break inside an expression (docs/language.md,
-/// "Lines"), besides the infix operators' symbols.
-const BREAKING_WORDS: &[&str] = &["or", "and", "in", "then", "else"];
-/// Infix operators' symbols; a longer one (`<=`) ends in one of these.
-const BREAKING_SYMBOLS: &[&str] = &["+", "-", "*", "/", "%", "=", "<", ">", "??"];
+/// The words besides infix operators after which a line may break inside an expression
+/// (docs/language.md, "Lines").
+const BREAKING_WORDS: &[&str] = &["then", "else"];
 
 /// Whether more lines could complete `text`: it ends inside a bracket, a triple-quoted
 /// string, an interpolation or a block comment, or (declarations, expressions) right after
@@ -68,16 +67,25 @@ fn content_end(text: &str, scanned: &Scan) -> usize {
     end
 }
 
+/// Whether `text` ends with an infix operator (as the lexer reads one), `then` or `else`;
+/// not with a field named like one (`event.in`).
 fn ends_after_infix(text: &str) -> bool {
-    let word_start = text
-        .char_indices()
-        .rev()
-        .find(|(_, c)| !(c.is_alphanumeric() || *c == '_'))
-        .map_or(0, |(i, c)| i + c.len_utf8());
-    let word = &text[word_start..];
-    if !word.is_empty() {
-        let field = text[..word_start].ends_with('.');
-        return BREAKING_WORDS.contains(&word) && !field;
+    let tokens = lexer::tokens(text, 0);
+    let Some(last) = tokens.last() else {
+        return false;
+    };
+    let before = tokens.len().checked_sub(2).map(|i| &tokens[i]);
+    if last.kind == Kind::Word && before.is_some_and(|t| t.kind == Kind::Punct('.')) {
+        return false;
     }
-    BREAKING_SYMBOLS.iter().any(|s| text.ends_with(s))
+    if last.kind == Kind::Word && BREAKING_WORDS.contains(&last.text(text)) {
+        return true;
+    }
+    // An operator of two symbols (`<=`, `??`) is two tokens, the first right before.
+    let glued = before.filter(|t| t.range.end == last.range.start && last.kind != Kind::Word);
+    let operators = glued.into_iter().chain([last]);
+    let mut starts = operators.map(|t| t.range.start);
+    starts.any(|at| {
+        lexer::infix_at(text.as_bytes(), at).is_some_and(|(_, len)| at + len == text.len())
+    })
 }

@@ -14,6 +14,7 @@ mod errors;
 mod grammar;
 mod incomplete;
 mod keywords;
+pub mod lexer;
 mod literal;
 mod scan;
 
@@ -159,7 +160,7 @@ struct Source<'t> {
 /// `text` with its comments, tabs, carriage returns and form feeds turned into spaces,
 /// byte for byte: pest then skips blanks with one comparison, and offsets do not move.
 fn blank<'t>(text: &'t str, base: usize, comments: &[ast::Comment]) -> Cow<'t, str> {
-    let odd_blank = |b: &u8| matches!(b, b'\t' | b'\r' | 0x0C);
+    let odd_blank = |b: &u8| *b != b' ' && lexer::is_blank(*b);
     if comments.is_empty() && !text.as_bytes().iter().any(odd_blank) {
         return Cow::Borrowed(text);
     }
@@ -403,6 +404,8 @@ mod chunk_tests;
 mod descent_tests;
 #[cfg(test)]
 mod error_tests;
+#[cfg(test)]
+mod lexer_tests;
 #[cfg(test)]
 mod robust_tests;
 #[cfg(test)]

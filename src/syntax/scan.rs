@@ -6,6 +6,9 @@
 use crate::diagnostics::{Code, Diagnostic, FileId, Span};
 
 use super::ast::Comment;
+use super::lexer::{
+    comment_at, escape_len, is_word_start, line_end, word_chars, word_chars_start, Quote,
+};
 use super::MAX_DEPTH;
 
 /// Something open at the current position.
@@ -13,10 +16,8 @@ use super::MAX_DEPTH;
 enum Frame {
     /// `(`, `[` or `{`, with the byte that opened it.
     Delim(u8),
-    /// `"` string: it must close on its own line.
-    Str,
-    /// `"""` string.
-    Triple,
+    /// A string, `"…"` (which must close on its own line) or `"""…"""`.
+    Str(Quote),
     /// `{` inside a string.
     Interp,
 }
@@ -122,12 +123,12 @@ impl Scanner<'_> {
         Span::new(self.file, self.base + start, self.base + end)
     }
 
-    fn in_string(&self) -> Option<Frame> {
+    fn in_string(&self) -> Option<Quote> {
         match self.stack.last() {
             Some(Open {
-                frame: f @ (Frame::Str | Frame::Triple),
+                frame: Frame::Str(quote),
                 ..
-            }) => Some(*f),
+            }) => Some(*quote),
             _ => None,
         }
     }
@@ -147,45 +148,11 @@ impl Scanner<'_> {
                     i += 1;
                     self.line_start(i);
                 }
-                b'/' if text.get(i + 1) == Some(&b'/') => {
-                    let end = memchr_newline(text, i);
-                    self.out.comments.push(Comment {
-                        span: self.span(i, end),
-                        block: false,
-                    });
-                    i = end;
-                }
-                b'/' if text.get(i + 1) == Some(&b'*') => match find(text, i + 2, b"*/") {
-                    Some(close) => {
-                        self.out.comments.push(Comment {
-                            span: self.span(i, close + 2),
-                            block: true,
-                        });
-                        i = close + 2;
-                    }
-                    None => {
-                        self.out.comments.push(Comment {
-                            span: self.span(i, text.len()),
-                            block: true,
-                        });
-                        self.out.problems.push(
-                                Diagnostic::new(Code::UnterminatedComment, "unterminated block comment", self.span(i, i + 2))
-                                    .with_label_message("this comment is never closed")
-                                    .with_help("add `*/` where the comment should end (block comments do not nest)"),
-                            );
-                        self.out.incomplete = true;
-                        self.out.ends_in_text = true;
-                        i = text.len();
-                    }
-                },
+                b'/' => i = self.comment(i).unwrap_or(i + 1),
                 b'"' => {
-                    if text[i..].starts_with(b"\"\"\"") {
-                        self.push(Frame::Triple, i);
-                        i += 3;
-                    } else {
-                        self.push(Frame::Str, i);
-                        i += 1;
-                    }
+                    let quote = Quote::at(text, i).unwrap_or(Quote::Plain);
+                    self.push(Frame::Str(quote), i);
+                    i += quote.width();
                 }
                 b'(' | b'[' | b'{' => {
                     self.push(Frame::Delim(b), i);
@@ -201,7 +168,7 @@ impl Scanner<'_> {
     }
 
     /// One step inside a string; returns the next position.
-    fn string_byte(&mut self, string: Frame, i: usize) -> usize {
+    fn string_byte(&mut self, string: Quote, i: usize) -> usize {
         let text = self.text;
         match text[i] {
             b'\\' => {
@@ -209,20 +176,16 @@ impl Scanner<'_> {
                 if text.get(i + 1) == Some(&b'\n') {
                     i + 1
                 } else {
-                    (i + 2).min(text.len())
+                    i + escape_len(text, i)
                 }
             }
             b'{' => {
                 self.push(Frame::Interp, i);
                 i + 1
             }
-            b'"' if string == Frame::Str => {
+            b'"' if string.closes(text, i) => {
                 self.stack.pop();
-                i + 1
-            }
-            b'"' if text[i..].starts_with(b"\"\"\"") => {
-                self.stack.pop();
-                i + 3
+                i + string.width()
             }
             b'\n' => {
                 self.newline(i);
@@ -233,12 +196,38 @@ impl Scanner<'_> {
         }
     }
 
+    /// The comment at `i`, if one starts there; returns where it ends.
+    fn comment(&mut self, i: usize) -> Option<usize> {
+        let comment = comment_at(self.text, i)?;
+        self.out.comments.push(Comment {
+            span: self.span(i, comment.end),
+            block: comment.block,
+        });
+        if !comment.closed {
+            self.out.problems.push(
+                Diagnostic::new(
+                    Code::UnterminatedComment,
+                    "unterminated block comment",
+                    self.span(i, i + 2),
+                )
+                .with_label_message("this comment is never closed")
+                .with_help("add `*/` where the comment should end (block comments do not nest)"),
+            );
+            self.out.incomplete = true;
+            self.out.ends_in_text = true;
+        }
+        Some(comment.end)
+    }
+
     fn push(&mut self, frame: Frame, at: usize) {
         self.stack.push(Open { frame, at });
         if self.stack.len() > MAX_DEPTH && !self.reported_depth {
             self.reported_depth = true;
             self.out.broken = true;
-            let width = if frame == Frame::Triple { 3 } else { 1 };
+            let width = match frame {
+                Frame::Str(quote) => quote.width(),
+                _ => 1,
+            };
             self.out.problems.push(
                 Diagnostic::new(Code::TooDeep, "nesting too deep", self.span(at, at + width))
                     .with_label_message(format!("more than {MAX_DEPTH} levels deep"))
@@ -328,14 +317,18 @@ impl Scanner<'_> {
                 "the interpolation starts here",
             )
             .with_help("add `}` after the expression, or write `\\{` for a literal brace"),
-            Frame::Str | Frame::Triple => unterminated_string(self, open),
+            Frame::Str(quote) => unterminated_string(self, open.at, quote),
         };
         self.out.problems.push(diagnostic);
     }
 
     /// A line break in code or in a string: a `"` string cannot span lines.
     fn newline(&mut self, i: usize) {
-        if let Some(pos) = self.stack.iter().position(|o| o.frame == Frame::Str) {
+        if let Some(pos) = self
+            .stack
+            .iter()
+            .position(|o| o.frame == Frame::Str(Quote::Plain))
+        {
             let open = self.stack[pos];
             let end = if i > 0 && self.text[i - 1] == b'\r' {
                 i - 1
@@ -368,11 +361,7 @@ impl Scanner<'_> {
 
     /// At the start of a line in code: does a declaration start here?
     fn line_start(&mut self, i: usize) {
-        if self
-            .stack
-            .iter()
-            .any(|o| matches!(o.frame, Frame::Triple | Frame::Str))
-        {
+        if self.stack.iter().any(|o| matches!(o.frame, Frame::Str(_))) {
             return;
         }
         if !starts_item(&self.text[i..]) {
@@ -394,7 +383,7 @@ impl Scanner<'_> {
         let until = self
             .stack
             .iter()
-            .position(|o| o.frame == Frame::Str)
+            .position(|o| o.frame == Frame::Str(Quote::Plain))
             .unwrap_or(self.stack.len());
         if until > 0 {
             self.out.incomplete = true;
@@ -402,14 +391,17 @@ impl Scanner<'_> {
         self.out.broken |= until < self.stack.len();
         self.out.ends_in_text |= self.stack[..until]
             .iter()
-            .any(|o| matches!(o.frame, Frame::Triple | Frame::Interp));
-        if let Some(pos) = self
+            .any(|o| matches!(o.frame, Frame::Str(Quote::Triple) | Frame::Interp));
+        let string = self
             .stack
             .iter()
-            .position(|o| matches!(o.frame, Frame::Str | Frame::Triple))
-        {
-            let open = self.stack[pos];
-            let diagnostic = unterminated_string(self, open);
+            .enumerate()
+            .find_map(|(pos, o)| match o.frame {
+                Frame::Str(quote) => Some((pos, o.at, quote)),
+                _ => None,
+            });
+        if let Some((pos, at, quote)) = string {
+            let diagnostic = unterminated_string(self, at, quote);
             self.out.problems.push(diagnostic);
             self.stack.truncate(pos);
             self.string_broke = true;
@@ -421,21 +413,17 @@ impl Scanner<'_> {
     }
 }
 
-fn unterminated_string(scanner: &Scanner, open: Open) -> Diagnostic {
-    let (width, close) = if open.frame == Frame::Triple {
-        (3, "\"\"\"")
-    } else {
-        (1, "\"")
-    };
-    let end = if open.frame == Frame::Triple {
-        open.at + width
-    } else {
-        memchr_newline(scanner.text, open.at)
+/// The string opened at `at` with `quote` is never closed.
+fn unterminated_string(scanner: &Scanner, at: usize, quote: Quote) -> Diagnostic {
+    let close = "\"".repeat(quote.width());
+    let end = match quote {
+        Quote::Triple => at + quote.width(),
+        Quote::Plain => line_end(scanner.text, at),
     };
     Diagnostic::new(
         Code::UnterminatedString,
         "unterminated string",
-        scanner.span(open.at, end),
+        scanner.span(at, end),
     )
     .with_label_message("this string is never closed")
     .with_help(format!("add the closing `{close}`"))
@@ -469,11 +457,8 @@ pub fn describe_opener(src: &str, at: usize, opener: u8) -> String {
             }
             // After a declaration's head (`action a {`, `test "t" {`): name it by its keyword.
             let line_start = before.rfind('\n').map_or(0, |n| n + 1);
-            let first_word = before[line_start..]
-                .trim_start()
-                .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-                .next()
-                .unwrap_or("");
+            let line = before[line_start..].trim_start();
+            let first_word = &line[..word_chars(line.as_bytes(), 0)];
             if [
                 "agent", "target", "task", "action", "reply", "usecase", "test",
             ]
@@ -489,12 +474,7 @@ pub fn describe_opener(src: &str, at: usize, opener: u8) -> String {
 
 /// The name `text` ends with (empty when it ends with something else).
 pub fn last_word(text: &str) -> &str {
-    let start = text
-        .char_indices()
-        .rev()
-        .find(|(_, c)| !(c.is_ascii_alphanumeric() || *c == '_'))
-        .map_or(0, |(i, c)| i + c.len_utf8());
-    &text[start..]
+    &text[word_chars_start(text.as_bytes(), text.len())..]
 }
 
 /// Whether a line (given from its first byte) starts a declaration: a keyword at column 0
@@ -511,7 +491,7 @@ fn starts_item(line: &[u8]) -> bool {
             blanks > 0
                 && rest
                     .get(blanks)
-                    .is_some_and(|b| b.is_ascii_alphabetic() || *b == b'_' || *b == b'"')
+                    .is_some_and(|&b| is_word_start(b) || b == b'"')
         }
     })
 }
@@ -523,27 +503,6 @@ fn content_end(text: &[u8], before: usize) -> usize {
         end -= 1;
     }
     end
-}
-
-fn memchr_newline(text: &[u8], from: usize) -> usize {
-    text[from..]
-        .iter()
-        .position(|&b| b == b'\n')
-        .map_or(text.len(), |p| {
-            let end = from + p;
-            if end > from && text[end - 1] == b'\r' {
-                end - 1
-            } else {
-                end
-            }
-        })
-}
-
-fn find(text: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
-    text.get(from..)?
-        .windows(needle.len())
-        .position(|w| w == needle)
-        .map(|p| from + p)
 }
 
 #[cfg(test)]

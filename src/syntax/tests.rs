@@ -653,6 +653,14 @@ fn an_entry_goes_on_only_where_more_text_could_complete_it() {
 }
 
 #[test]
+fn a_line_may_break_after_every_infix_operator() {
+    for op in BinOp::ALL {
+        let text = format!("a {}", op.symbol());
+        assert!(is_incomplete(&text, Entry::Expression), "{text}");
+    }
+}
+
+#[test]
 fn spans_exclude_trailing_blanks_and_comments() {
     let text = "action a { task: end() }";
     let f = ok(text);

@@ -9,6 +9,7 @@ use super::names::Names;
 use super::scan::{self, Kind, Token};
 use crate::catalogue::{self, FieldSpec, Ty};
 use crate::diagnostics::ALL_CODES;
+use crate::syntax::lexer;
 use crate::syntax::DECLARATIONS;
 
 /// What to offer for the word that ends at the cursor.
@@ -55,11 +56,7 @@ fn scope_fields(root: &str) -> Vec<&'static str> {
 
 pub fn complete(names: &Names, buffer: &str, pos: usize) -> Offer {
     let before = &buffer[..pos];
-    let start = before
-        .rfind(|c: char| !(c == '_' || c.is_alphanumeric()))
-        .map_or(0, |i| {
-            i + before[i..].chars().next().map_or(1, char::len_utf8)
-        });
+    let start = lexer::word_chars_start(before.as_bytes(), pos);
     let prefix = &before[start..];
     let tokens = scan::tokens(before);
     match tokens.last() {

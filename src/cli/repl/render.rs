@@ -6,6 +6,7 @@
 use crate::diagnostics::render::{self, HumanOptions};
 use crate::diagnostics::{Diagnostic, SourceMap};
 use crate::printable::{escape, escape_lines};
+use crate::syntax::lexer;
 use anstyle::{AnsiColor, Style};
 use std::io::Write;
 
@@ -105,9 +106,11 @@ pub fn show_value(value: &crate::ir::Value) -> String {
             let entries: Vec<String> = map
                 .iter()
                 .map(|(k, v)| {
-                    let plain = k.starts_with(|c: char| c == '_' || c.is_ascii_alphabetic())
-                        && k.chars().all(|c| c == '_' || c.is_ascii_alphanumeric());
-                    let key = if plain { k.clone() } else { format!("{k:?}") };
+                    let key = if lexer::is_word(k) {
+                        k.clone()
+                    } else {
+                        format!("{k:?}")
+                    };
                     format!("{key}: {}", show_value(v))
                 })
                 .collect();

@@ -1,55 +1,11 @@
-//! A forgiving scanner for what is being typed. The parser wants whole entries; highlighting
-//! and completion need tokens of half-typed ones (an unclosed string, a dangling `{`), so
-//! this scanner never fails: whatever it cannot classify becomes punctuation.
-
-use std::ops::Range;
+//! The tokens of what is being typed. The parser wants whole entries; highlighting and
+//! completion need tokens of half-typed ones (an unclosed string, a dangling `{`): the
+//! language's lexer gives them ([`crate::syntax::lexer::entry_tokens`]), by the rules both
+//! parsers read by. What is the REPL's own is which words are keywords where they stand.
 
 use crate::syntax::KEYWORDS;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Kind {
-    /// An identifier, keyword or not; see [`is_keyword`].
-    Word,
-    /// A string literal; `closed` is false while its closing quote is still to come.
-    Str {
-        closed: bool,
-    },
-    Number,
-    Comment,
-    /// `:name` at the start of an entry.
-    Command,
-    Punct(char),
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Token {
-    pub kind: Kind,
-    pub range: Range<usize>,
-}
-
-impl Token {
-    pub fn text<'a>(&self, source: &'a str) -> &'a str {
-        &source[self.range.clone()]
-    }
-}
-
-/// Splits `source` into tokens (white space dropped). A leading `:word` is a command.
-pub fn tokens(source: &str) -> Vec<Token> {
-    let mut scanner = Scanner {
-        source,
-        pos: 0,
-        out: Vec::new(),
-    };
-    let start = source.len() - source.trim_start().len();
-    if source[start..].starts_with(':') {
-        let end = word_end(source, start + 1);
-        scanner.push(Kind::Command, start);
-        scanner.out.last_mut().expect("just pushed").range.end = end;
-        scanner.pos = end;
-    }
-    scanner.run(false);
-    scanner.out
-}
+pub use crate::syntax::lexer::{entry_tokens as tokens, Kind, Token};
 
 /// Whether `token` is a reserved word used as one: not a field key (`task:`), not a field
 /// access (`x.target`), and `call` only right after `before`/`after`.
@@ -66,104 +22,6 @@ pub fn is_keyword(source: &str, tokens: &[Token], index: usize) -> bool {
     KEYWORDS.contains(&token.text(source))
         && next != Some(Kind::Punct(':'))
         && previous.map(|t| t.kind) != Some(Kind::Punct('.'))
-}
-
-struct Scanner<'a> {
-    source: &'a str,
-    pos: usize,
-    out: Vec<Token>,
-}
-
-impl Scanner<'_> {
-    fn push(&mut self, kind: Kind, start: usize) {
-        self.out.push(Token {
-            kind,
-            range: start..self.pos.max(start),
-        });
-    }
-
-    fn peek(&self) -> Option<char> {
-        self.source[self.pos..].chars().next()
-    }
-
-    /// Scans tokens until the end, or, inside an interpolation, until its closing `}`.
-    fn run(&mut self, interpolation: bool) {
-        let mut depth = 0usize;
-        while let Some(c) = self.peek() {
-            let start = self.pos;
-            let rest = &self.source[self.pos..];
-            if c.is_whitespace() {
-                self.pos += c.len_utf8();
-            } else if rest.starts_with("//") {
-                self.pos = rest.find('\n').map_or(self.source.len(), |i| start + i);
-                self.push(Kind::Comment, start);
-            } else if let Some(body) = rest.strip_prefix("/*") {
-                self.pos = body.find("*/").map_or(self.source.len(), |i| start + i + 4);
-                self.push(Kind::Comment, start);
-            } else if c == '"' {
-                let closed = self.string();
-                self.push(Kind::Str { closed }, start);
-            } else if c.is_ascii_digit() {
-                self.pos = word_end(self.source, start);
-                if self.source[self.pos..].starts_with('.')
-                    && self.source[self.pos + 1..].starts_with(|d: char| d.is_ascii_digit())
-                {
-                    self.pos = word_end(self.source, self.pos + 1);
-                }
-                self.push(Kind::Number, start);
-            } else if c == '_' || c.is_alphabetic() {
-                self.pos = word_end(self.source, start);
-                self.push(Kind::Word, start);
-            } else {
-                self.pos += c.len_utf8();
-                match c {
-                    '{' => depth += 1,
-                    '}' if interpolation && depth == 0 => return,
-                    '}' => depth = depth.saturating_sub(1),
-                    _ => {}
-                }
-                self.push(Kind::Punct(c), start);
-            }
-        }
-    }
-
-    /// Moves past a string starting at `self.pos`; tells whether it was closed. The tokens of
-    /// an interpolation are scanned (so a `"` inside `{..}` does not end the string) but not
-    /// kept: the whole literal is one token.
-    fn string(&mut self) -> bool {
-        let triple = self.source[self.pos..].starts_with("\"\"\"");
-        self.pos += if triple { 3 } else { 1 };
-        while let Some(c) = self.peek() {
-            let rest = &self.source[self.pos..];
-            if triple && rest.starts_with("\"\"\"") {
-                self.pos += 3;
-                return true;
-            }
-            self.pos += c.len_utf8();
-            match c {
-                '"' if !triple => return true,
-                '\n' if !triple => return false,
-                '\\' => self.pos += self.peek().map_or(0, char::len_utf8),
-                '{' => {
-                    let mut inner = Scanner {
-                        source: self.source,
-                        pos: self.pos,
-                        out: Vec::new(),
-                    };
-                    inner.run(true);
-                    self.pos = inner.pos;
-                }
-                _ => {}
-            }
-        }
-        false
-    }
-}
-
-fn word_end(source: &str, start: usize) -> usize {
-    source[start..]
-        .find(|c: char| !(c == '_' || c.is_alphanumeric()))
-        .map_or(source.len(), |i| start + i)
 }
 
 #[cfg(test)]

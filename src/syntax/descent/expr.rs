@@ -1,9 +1,10 @@
 //! Expressions: operators climbed by the AST's precedence table ([`Prec`]), as pest's
 //! `build::PRATT` climbs them, over the same tokens.
 
-use super::{is_word_start, Parser, GIVE_UP_DEPTH};
+use super::{Parser, GIVE_UP_DEPTH};
 use crate::syntax::ast::*;
 use crate::syntax::build::{chained_comparison, word_value};
+use crate::syntax::lexer::{self, is_word_start};
 use crate::syntax::literal::{self, NumberValue};
 
 /// An expression with what climbing needs to know about it (as in the builder).
@@ -53,7 +54,7 @@ impl Parser<'_> {
             self.blanks();
             lhs = match self.peek() {
                 b'.' | b'[' => self.postfix(lhs)?,
-                _ => match self.infix_ahead() {
+                _ => match lexer::infix_at(self.text, self.pos) {
                     Some((op, len)) if floor < power(op) => {
                         self.advance(len);
                         self.blank_lines();
@@ -81,34 +82,6 @@ impl Parser<'_> {
         let rhs = self.climb(floor)?;
         let span = op_span.to(rhs.expr.span);
         self.node(ExprKind::Unary(op, Box::new(rhs.expr)), span, rhs.depth + 1)
-    }
-
-    /// The infix operator at the cursor and its length, as the grammar's `infix` reads it.
-    fn infix_ahead(&self) -> Option<(BinOp, usize)> {
-        let rest = &self.text[self.pos..];
-        let next = rest.get(1).copied().unwrap_or(0);
-        let word = |w: &[u8]| {
-            rest.starts_with(w) && !rest.get(w.len()).copied().is_some_and(super::is_word_char)
-        };
-        Some(match rest.first()? {
-            b'o' if word(b"or") => (BinOp::Or, 2),
-            b'a' if word(b"and") => (BinOp::And, 3),
-            b'i' if word(b"in") => (BinOp::In, 2),
-            b'=' if next == b'=' => (BinOp::Eq, 2),
-            b'!' if next == b'=' => (BinOp::Ne, 2),
-            b'<' if next == b'=' => (BinOp::Le, 2),
-            b'>' if next == b'=' => (BinOp::Ge, 2),
-            b'<' => (BinOp::Lt, 1),
-            b'>' => (BinOp::Gt, 1),
-            b'?' if next == b'?' => (BinOp::Coalesce, 2),
-            b'+' => (BinOp::Add, 1),
-            // `sub = { "-" ~ !">" }`: blanks may sit between, as in any non-atomic rule.
-            b'-' if rest[1..].iter().find(|&&b| b != b' ') != Some(&b'>') => (BinOp::Sub, 1),
-            b'*' => (BinOp::Mul, 1),
-            b'/' => (BinOp::Div, 1),
-            b'%' => (BinOp::Rem, 1),
-            _ => return None,
-        })
     }
 
     fn binary(&mut self, op: BinOp, lhs: Built, rhs: Built) -> Option<Built> {
@@ -220,22 +193,7 @@ impl Parser<'_> {
     /// `ASCII_DIGIT+ ("." ASCII_DIGIT+)? ic*`, read as a number or a duration.
     fn number(&mut self) -> Option<Built> {
         let start = self.pos;
-        let digits = |p: &Self, from: usize| {
-            p.text[from..]
-                .iter()
-                .position(|b| !b.is_ascii_digit())
-                .map_or(p.text.len(), |n| from + n)
-        };
-        let mut end = digits(self, start);
-        if self.text.get(end) == Some(&b'.')
-            && self.text.get(end + 1).is_some_and(u8::is_ascii_digit)
-        {
-            end = digits(self, end + 1);
-        }
-        end += self.text[end..]
-            .iter()
-            .position(|&b| !super::is_word_char(b))
-            .unwrap_or(self.text.len() - end);
+        let end = start + lexer::number_len(self.text, start);
         self.advance(end - start);
         let text = &self.original[start..end];
         match literal::number(text, self.file, self.base + start) {

@@ -17,6 +17,7 @@ mod items;
 mod string;
 
 use super::ast::{FileId, Ident, Item, Span};
+use super::lexer;
 use super::{is_keyword, MAX_DEPTH};
 
 /// Nesting (of expressions and of operator climbing) at which the fast path gives up: well
@@ -66,14 +67,6 @@ struct Parser<'t> {
 struct Mark {
     pos: usize,
     end: usize,
-}
-
-fn is_word_start(b: u8) -> bool {
-    b.is_ascii_alphabetic() || b == b'_'
-}
-
-fn is_word_char(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b == b'_'
 }
 
 impl<'t> Parser<'t> {
@@ -177,13 +170,10 @@ impl<'t> Parser<'t> {
     /// A `word` token: its text and span.
     fn word(&mut self) -> Option<(&'t str, Span)> {
         let start = self.start();
-        if !is_word_start(self.peek()) {
+        let len = lexer::word_len(self.text, start);
+        if len == 0 {
             return None;
         }
-        let len = self.text[start..]
-            .iter()
-            .position(|&b| !is_word_char(b))
-            .unwrap_or(self.text.len() - start);
         self.advance(len);
         Some((&self.original[start..self.pos], self.span(start)))
     }
@@ -191,9 +181,7 @@ impl<'t> Parser<'t> {
     /// Reads the keyword `kw` when it is the next word.
     fn keyword(&mut self, kw: &str) -> bool {
         self.blanks();
-        let after = self.pos + kw.len();
-        let found = self.looking_at(kw.as_bytes())
-            && !self.text.get(after).copied().is_some_and(is_word_char);
+        let found = lexer::word_at(self.text, self.pos, kw.as_bytes());
         if found {
             self.advance(kw.len());
         }

@@ -3,6 +3,7 @@
 use super::expr::Built;
 use super::Parser;
 use crate::syntax::ast::*;
+use crate::syntax::lexer::{escape_len, Quote};
 use crate::syntax::literal::{self, StrParts};
 
 /// A piece of a triple-quoted string, kept until its end is known: the indentation to
@@ -17,7 +18,7 @@ impl Parser<'_> {
     /// A string (either kind) as an expression.
     pub(super) fn string(&mut self) -> Option<Built> {
         let start = self.pos;
-        let (lit, depth) = if self.looking_at(b"\"\"\"") {
+        let (lit, depth) = if Quote::at(self.text, self.pos) == Some(Quote::Triple) {
             // pest would try `"` next, which cannot end well: `""` then a stray `"`.
             self.triple().or_else(|| self.give_up())?
         } else {
@@ -72,7 +73,7 @@ impl Parser<'_> {
                 _ if self.at_end() => return None,
                 _ => {
                     let from = self.pos;
-                    self.skip_text(|b| matches!(b, b'"' | b'\\' | b'{' | b'\n'));
+                    self.pos += Quote::Plain.text_len(self.text, from);
                     parts.text(&self.original[from..self.pos]);
                 }
             }
@@ -87,7 +88,7 @@ impl Parser<'_> {
         self.pos += 3;
         let mut pieces = Vec::new();
         let mut depth = 1;
-        while !self.looking_at(b"\"\"\"") {
+        while !Quote::Triple.closes(self.text, self.pos) {
             pieces.push(match self.peek() {
                 b'\\' => Piece::Escape(self.escape()?),
                 b'{' => {
@@ -98,12 +99,7 @@ impl Parser<'_> {
                 _ if self.at_end() => return None,
                 _ => {
                     let from = self.pos;
-                    while !self.at_end()
-                        && !matches!(self.peek(), b'\\' | b'{')
-                        && !self.looking_at(b"\"\"\"")
-                    {
-                        self.pos += 1;
-                    }
+                    self.pos += Quote::Triple.text_len(self.text, from);
                     Piece::Text(from, self.pos)
                 }
             });
@@ -120,12 +116,6 @@ impl Parser<'_> {
         Some((parts.finish(), depth))
     }
 
-    /// Moves past bytes until `stop` says so or the text ends.
-    fn skip_text(&mut self, stop: impl Fn(u8) -> bool) {
-        let rest = &self.text[self.pos..];
-        self.pos += rest.iter().position(|&b| stop(b)).unwrap_or(rest.len());
-    }
-
     /// An escape sequence at the cursor; any the builder would refuse is pest's to report.
     fn escape(&mut self) -> Option<char> {
         let start = self.pos;
@@ -138,12 +128,12 @@ impl Parser<'_> {
             Some(b'{') => '{',
             Some(b'}') => '}',
             Some(b'u') if self.text.get(start + 2) == Some(&b'{') => {
-                self.pos += 3;
-                self.skip_text(|b| !b.is_ascii_alphanumeric());
-                if self.peek() != b'}' {
+                let len = escape_len(self.text, start);
+                if len == 2 {
+                    // `\u` then an unclosed `{`: pest reads an escape of `u`, refused.
                     return self.give_up();
                 }
-                self.advance(1);
+                self.advance(len);
                 let text = &self.original[start..self.pos];
                 return literal::escape(text, self.file, self.base + start)
                     .ok()
