@@ -869,7 +869,7 @@ fn secrets_shown() {
     expect(&with_agent("action x { target: conversation, task: add_label(secret(\"T\")) }\non message_received do x\n"), "E0407", "secret(\"T\")");
     expect(&with_agent("action x { target: conversation, task: set(note: lower(secret(\"T\"))) }\non message_received do x\n"), "E0407", "secret(\"T\")");
     expect(
-        &with_agent("target s: sms { account_sid: \"A\", auth_token: secret(\"T\"), from: \"+1\" }\naction x { target: s, task: send_sms(\"+1\", \"code {secret(\"C\")}\") }\non message_received do x\n"),
+        &with_agent("target s: sms { account_sid: \"AC0123456789abcdef0123456789abcdef\", auth_token: secret(\"T\"), from: \"+1\" }\naction x { target: s, task: send_sms(\"+1\", \"code {secret(\"C\")}\") }\non message_received do x\n"),
         "E0407",
         "secret(\"C\")",
     );
@@ -1821,4 +1821,74 @@ fn a_name_declared_twice_is_reported_once() {
         .map(|d| d.code.as_str())
         .collect();
     assert_eq!(errors, ["E0105"], "{}", describe(&sources, &checked));
+}
+
+const SID: &str = "AC0123456789abcdef0123456789abcdef";
+
+#[test]
+fn twilio_sids_written_as_literals_are_checked() {
+    expect(
+        &with_agent(
+            "target s: sms { account_sid: \"AC123\", auth_token: secret(\"T\"), from: \"+1\" }\n",
+        ),
+        "E0301",
+        "\"AC123\"",
+    );
+    expect(
+        &with_agent(&format!("target s: sms {{ account_sid: \"{SID}\", api_key_sid: \"SKnothex\", api_key_secret: secret(\"K\"), from: \"+1\" }}\n")),
+        "E0301",
+        "\"SKnothex\"",
+    );
+    expect(
+        &with_agent(&format!("target s: sms {{ account_sid: \"{SID}\", auth_token: secret(\"T\"), messaging_service_sid: \"MG1\" }}\n")),
+        "E0301",
+        "\"MG1\"",
+    );
+    // A computed SID is checked when the target is built.
+    clean(&with_agent(
+        "target s: sms { account_sid: env(\"SID\"), auth_token: secret(\"T\"), from: \"+1\" }\n",
+    ));
+}
+
+#[test]
+fn an_sms_target_sends_from_a_number_or_a_messaging_service_not_both() {
+    let both = format!("target s: sms {{ account_sid: \"{SID}\", auth_token: secret(\"T\"), from: \"+1\", messaging_service_sid: \"MG0123456789abcdef0123456789abcdef\" }}\n");
+    let d = expect(&with_agent(&both), "E0106", "messaging_service_sid");
+    assert!(d.message.contains("exclude each other"), "{}", d.message);
+    expect(
+        &with_agent(&format!(
+            "target s: sms {{ account_sid: \"{SID}\", auth_token: secret(\"T\") }}\n"
+        )),
+        "E0205",
+        "s",
+    );
+    clean(&with_agent(&format!("target s: sms {{ account_sid: \"{SID}\", api_key_sid: \"SK0123456789abcdef0123456789abcdef\", api_key_secret: secret(\"K\"), messaging_service_sid: \"MG0123456789abcdef0123456789abcdef\", status_callback: \"https://hooks.example/s\" }}\n")));
+    expect(
+        &with_agent(&format!("target s: sms {{ account_sid: \"{SID}\", api_key_sid: \"SK0123456789abcdef0123456789abcdef\", from: \"+1\" }}\n")),
+        "E0205",
+        "api_key_sid",
+    );
+}
+
+#[test]
+fn smtp_helo_name_and_salesforce_oauth_fields_are_checked() {
+    expect(
+        &with_agent("target m: smtp { host: \"mail.example\", from: \"a@b.example\", helo_name: \"my host\" }\n"),
+        "E0301",
+        "\"my host\"",
+    );
+    clean(&with_agent("target m: smtp { host: \"mail.example\", from: \"a@b.example\", helo_name: \"[192.0.2.1]\" }\n"));
+    expect(
+        &with_agent("target crm: salesforce { instance_url: \"https://acme.my.salesforce.com\", client_id: \"app\" }\n"),
+        "E0205",
+        "client_id",
+    );
+    expect(
+        &with_agent(
+            "target crm: salesforce { instance_url: \"https://acme.my.salesforce.com\" }\n",
+        ),
+        "E0205",
+        "crm",
+    );
+    clean(&with_agent("target crm: salesforce { instance_url: \"https://acme.my.salesforce.com\", client_id: \"app\", client_secret: secret(\"S\"), refresh_token: secret(\"R\") }\n"));
 }
