@@ -1843,6 +1843,31 @@ async fn mock_services_answer_rules_in_sequence_and_record_requests() {
 }
 
 #[tokio::test]
+async fn mock_services_give_salesforce_a_dummy_token_instead_of_its_oauth_client() {
+    let mocks = MockServices::start(vec![MockRule::new(
+        "crm",
+        "GET",
+        "/sobjects/Case/{id}",
+        Some(200),
+        Some(Value::from_json(&json!({"Id": "500x1"}))),
+    )])
+    .await
+    .unwrap();
+    let crm = target("crm", "salesforce");
+    let mut fields = record(json!({"instance_url": "https://acme.my.salesforce.com",
+                                   "client_id": "app-id", "client_secret": "app-secret",
+                                   "refresh_token": "refresh-me"}));
+    fields.extend(mocks.redirect(&crm).unwrap());
+    let sf = build(&crm, fields, &ExecutorOptions::default()).unwrap();
+    let get = task("get_case", json!({"case_id": "500x1"}));
+    assert_eq!(json_of(run(&sf, &get).await), json!({"Id": "500x1"}));
+    let requests = mocks.requests();
+    assert_eq!(requests.len(), 1, "no token request: {requests:?}");
+    let everything = format!("{requests:?}");
+    assert!(!everything.contains("app-secret") && !everything.contains("refresh-me"));
+}
+
+#[tokio::test]
 async fn mock_services_capture_email_and_sms() {
     let mocks = MockServices::start(vec![
         MockRule::new(

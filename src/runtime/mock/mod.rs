@@ -36,6 +36,10 @@
 //! SMTP login, which `redirect` sets to the target's name (with a dummy password, so no
 //! real credential ever reaches the mock).
 //!
+//! A `salesforce` target gets a dummy `token` and loses its OAuth client (`client_id`,
+//! `client_secret`, `refresh_token`): no real credential reaches the mock, and no mock is
+//! needed for the token endpoint.
+//!
 //! `sql` targets are not redirected: they run for real (an embedded SQLite file or memory).
 
 mod http_server;
@@ -239,7 +243,7 @@ impl MockServices {
     /// `None` for kinds that are not mocked (`sql`, the built-in targets).
     pub fn redirect(&self, target: &ir::Target) -> Option<IndexMap<String, Value>> {
         let text = |s: String| Value::Text(s);
-        let fields = match target.kind.as_str() {
+        let mut fields = match target.kind.as_str() {
             "http" | "zendesk" | "salesforce" | "sms" => IndexMap::from([
                 (
                     "base_url".to_string(),
@@ -265,6 +269,12 @@ impl MockServices {
             ]),
             _ => return None,
         };
+        if target.kind == "salesforce" {
+            fields.insert("token".to_string(), text("mock".into()));
+            for oauth in ["client_id", "client_secret", "refresh_token"] {
+                fields.insert(oauth.to_string(), Value::Null);
+            }
+        }
         self.shared
             .lock()
             .kinds
