@@ -11,7 +11,8 @@ mod targets;
 pub use events::{EventSpec, Moment, EVENTS};
 pub use functions::{FunctionSpec, FUNCTIONS};
 pub use targets::{
-    hold_music_problem, ArgSpec, Endpoint, FieldSpec, Protocol, TargetKind, TaskSpec, TARGET_KINDS,
+    helo_name_problem, hold_music_problem, ArgSpec, Combination, Endpoint, FieldSpec, Protocol,
+    TargetKind, TaskSpec, TARGET_KINDS,
 };
 
 use serde::{Deserialize, Serialize};

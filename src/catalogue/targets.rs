@@ -8,15 +8,20 @@ pub struct FieldSpec {
     pub ty: Ty,
     pub required: bool,
     pub doc: &'static str,
+    /// What is wrong with a text value of the field, if anything: checked by the checker
+    /// on a literal and when the target is built on the evaluated value.
+    pub check: Option<fn(&str) -> Option<String>>,
+    /// Fields that must be given with this one (`api_key_secret` with `api_key_sid`).
+    pub needs: &'static [&'static str],
+    /// Fields that must not be given with this one (`messaging_service_sid` and `from`).
+    pub excludes: &'static [&'static str],
 }
 
 impl FieldSpec {
     pub const fn required(name: &'static str, ty: Ty, doc: &'static str) -> Self {
         FieldSpec {
-            name,
-            ty,
             required: true,
-            doc,
+            ..FieldSpec::optional(name, ty, doc)
         }
     }
     pub const fn optional(name: &'static str, ty: Ty, doc: &'static str) -> Self {
@@ -25,6 +30,52 @@ impl FieldSpec {
             ty,
             required: false,
             doc,
+            check: None,
+            needs: &[],
+            excludes: &[],
+        }
+    }
+    pub const fn checked(self, check: fn(&str) -> Option<String>) -> Self {
+        FieldSpec {
+            check: Some(check),
+            ..self
+        }
+    }
+    pub const fn needs(self, needs: &'static [&'static str]) -> Self {
+        FieldSpec { needs, ..self }
+    }
+    pub const fn excludes(self, excludes: &'static [&'static str]) -> Self {
+        FieldSpec { excludes, ..self }
+    }
+}
+
+/// A field given where its spec's `needs` or `excludes` forbid it.
+#[derive(Debug, PartialEq)]
+pub enum Combination {
+    /// `field` is given without `missing`.
+    Needs {
+        field: &'static str,
+        missing: &'static str,
+    },
+    /// `field` and `other` are both given.
+    Excludes {
+        field: &'static str,
+        other: &'static str,
+    },
+}
+
+impl std::fmt::Display for Combination {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Combination::Needs { field, missing } => {
+                write!(f, "field `{field}` needs `{missing}` too")
+            }
+            Combination::Excludes { field, other } => {
+                write!(
+                    f,
+                    "fields `{field}` and `{other}` exclude each other: give one"
+                )
+            }
         }
     }
 }
@@ -168,6 +219,34 @@ impl TargetKind {
     }
     pub fn field(&self, name: &str) -> Option<&'static FieldSpec> {
         self.fields.iter().find(|f| f.name == name)
+    }
+    /// Every broken `needs` and `excludes` among the fields `given` says are given; a pair
+    /// that excludes each other is named once.
+    pub fn combination_problems(&self, given: impl Fn(&str) -> bool) -> Vec<Combination> {
+        let mut problems = Vec::new();
+        for spec in self.fields.iter().filter(|spec| given(spec.name)) {
+            for &missing in spec.needs.iter().filter(|name| !given(name)) {
+                problems.push(Combination::Needs {
+                    field: spec.name,
+                    missing,
+                });
+            }
+            for &other in spec.excludes.iter().filter(|name| given(name)) {
+                let named = problems.iter().any(|p| {
+                    *p == Combination::Excludes {
+                        field: other,
+                        other: spec.name,
+                    }
+                });
+                if !named {
+                    problems.push(Combination::Excludes {
+                        field: spec.name,
+                        other,
+                    });
+                }
+            }
+        }
+        problems
     }
 }
 
@@ -699,21 +778,43 @@ pub const TARGET_KINDS: &[TargetKind] = &[
         builtin: false,
         channels: &[],
         declared_tasks: true,
-        one_of: &[&["instance_url", "base_url"]],
+        one_of: &[&["instance_url", "base_url"], &["token", "client_id"]],
         doc: "Salesforce, through its REST API. Endpoints and declared tasks' paths are under \
               `{instance_url}/services/data/v{api_version}` (or `base_url` instead of \
-              `instance_url`), with the OAuth token as bearer.",
+              `instance_url`), with the OAuth access token as bearer: a fixed `token`, or \
+              one renewed at `/services/oauth2/token` with `client_id` and `client_secret` \
+              (and `refresh_token` for the refresh-token flow, else client credentials).",
         fields: &[
             FieldSpec::optional(
                 "instance_url",
                 Ty::Text,
                 "Your instance, e.g. https://acme.my.salesforce.com.",
             ),
-            FieldSpec::required(
+            FieldSpec::optional(
                 "token",
                 Ty::Text,
-                "An OAuth access token: use secret(\"...\").",
+                "An OAuth access token: use secret(\"...\"). With `client_id`, the first \
+                 one used until it is renewed.",
             ),
+            FieldSpec::optional(
+                "client_id",
+                Ty::Text,
+                "The connected app's consumer key: renews the access token.",
+            )
+            .needs(&["client_secret"]),
+            FieldSpec::optional(
+                "client_secret",
+                Ty::Text,
+                "The connected app's consumer secret: use secret(\"...\").",
+            )
+            .needs(&["client_id"]),
+            FieldSpec::optional(
+                "refresh_token",
+                Ty::Text,
+                "A refresh token (use secret(\"...\")); without it, the client credentials \
+                 flow.",
+            )
+            .needs(&["client_id"]),
             FieldSpec::optional(
                 "api_version",
                 Ty::Text,
@@ -838,6 +939,14 @@ pub const TARGET_KINDS: &[TargetKind] = &[
             FieldSpec::optional("password", Ty::Text, "The password: use secret(\"...\")."),
             FieldSpec::required("from", Ty::Text, "The sender address."),
             FieldSpec::optional(
+                "helo_name",
+                Ty::Text,
+                "The name sent with EHLO: a domain or an address literal ([192.0.2.1]); \
+                 default this machine's host name when it has a dot, else the literal of \
+                 the local address.",
+            )
+            .checked(helo_name_problem),
+            FieldSpec::optional(
                 "tls",
                 Ty::Word(&["starttls", "tls", "none"]),
                 "Transport security, default starttls.",
@@ -872,16 +981,47 @@ pub const TARGET_KINDS: &[TargetKind] = &[
         builtin: false,
         channels: &[],
         declared_tasks: false,
-        one_of: &[],
-        doc: "A Twilio-compatible SMS API.",
+        one_of: &[&["auth_token", "api_key_sid"], &["from", "messaging_service_sid"]],
+        doc: "A Twilio-compatible SMS API (Twilio's CreateMessage): authenticated by the \
+              account's auth token or by an API key, sending from a number or through a \
+              Messaging Service.",
         fields: &[
-            FieldSpec::required("account_sid", Ty::Text, "The account SID."),
-            FieldSpec::required(
+            FieldSpec::required("account_sid", Ty::Text, "The account SID (AC + 32 hex digits).")
+                .checked(account_sid_problem),
+            FieldSpec::optional(
                 "auth_token",
                 Ty::Text,
-                "The auth token: use secret(\"...\").",
-            ),
-            FieldSpec::required("from", Ty::Text, "The sending number."),
+                "The auth token: use secret(\"...\"). Or an API key instead.",
+            )
+            .excludes(&["api_key_sid"]),
+            FieldSpec::optional(
+                "api_key_sid",
+                Ty::Text,
+                "An API key's SID (SK + 32 hex digits), instead of the auth token.",
+            )
+            .checked(api_key_sid_problem)
+            .needs(&["api_key_secret"]),
+            FieldSpec::optional(
+                "api_key_secret",
+                Ty::Text,
+                "The API key's secret: use secret(\"...\").",
+            )
+            .needs(&["api_key_sid"]),
+            FieldSpec::optional("from", Ty::Text, "The sending number.")
+                .excludes(&["messaging_service_sid"]),
+            FieldSpec::optional(
+                "messaging_service_sid",
+                Ty::Text,
+                "A Messaging Service's SID (MG + 32 hex digits), which picks the sender, \
+                 instead of `from`.",
+            )
+            .checked(messaging_service_sid_problem),
+            FieldSpec::optional(
+                "status_callback",
+                Ty::Text,
+                "An https:// URL Twilio posts each message's status changes to.",
+            )
+            .checked(status_callback_problem),
             FieldSpec::optional(
                 "base_url",
                 Ty::Text,
@@ -894,10 +1034,14 @@ pub const TARGET_KINDS: &[TargetKind] = &[
         ],
         tasks: &[task(
             "send_sms",
-            &[arg("to", Ty::Text), arg("body", Ty::Text)],
+            &[
+                arg("to", Ty::Text),
+                arg("body", Ty::Text),
+                opt("media_urls", Ty::List),
+            ],
             Ty::Record,
             true,
-            "Send a text message.",
+            "Send a text message; `media_urls` (public URLs) make it an MMS.",
         )],
     },
     TargetKind {
@@ -956,6 +1100,64 @@ const HTTP_ARGS: &[ArgSpec] = &[
     opt("body", Ty::Any),
     opt("headers", Ty::Record),
 ];
+
+/// What is wrong with a Twilio SID: `prefix` and 32 hex digits (Twilio's `^AC[0-9a-fA-F]{32}$`).
+fn sid_shape(sid: &str, prefix: &str) -> Option<String> {
+    let digits = sid.strip_prefix(prefix).unwrap_or_default();
+    if digits.len() == 32 && digits.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    Some(format!("must be {prefix} followed by 32 hex digits"))
+}
+
+fn account_sid_problem(sid: &str) -> Option<String> {
+    sid_shape(sid, "AC")
+}
+
+fn api_key_sid_problem(sid: &str) -> Option<String> {
+    sid_shape(sid, "SK")
+}
+
+fn messaging_service_sid_problem(sid: &str) -> Option<String> {
+    sid_shape(sid, "MG")
+}
+
+/// Twilio fetches the callback from the internet: an absolute https:// URL.
+fn status_callback_problem(url: &str) -> Option<String> {
+    match url::Url::parse(url) {
+        Ok(parsed) if parsed.scheme() == "https" && parsed.host().is_some() => None,
+        _ => Some("must be an https:// URL".to_string()),
+    }
+}
+
+/// What is wrong with an EHLO name (RFC 5321 §4.1.4): it must be a domain (letters,
+/// digits and inner hyphens in dot-separated labels) or an address literal
+/// (`[192.0.2.1]`, `[IPv6:2001:db8::1]`).
+pub fn helo_name_problem(name: &str) -> Option<String> {
+    let literal = name
+        .strip_prefix('[')
+        .and_then(|rest| rest.strip_suffix(']'));
+    let valid = match literal {
+        Some(inner) => match inner.strip_prefix("IPv6:") {
+            Some(v6) => v6.parse::<std::net::Ipv6Addr>().is_ok(),
+            None => inner.parse::<std::net::Ipv4Addr>().is_ok(),
+        },
+        None => {
+            name.len() <= 255
+                && name.split('.').all(|label| {
+                    (1..=63).contains(&label.len())
+                        && label
+                            .bytes()
+                            .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                        && !label.starts_with('-')
+                        && !label.ends_with('-')
+                })
+        }
+    };
+    (!valid).then(|| {
+        "must be a domain (mail.example.com) or an address literal ([192.0.2.1])".to_string()
+    })
+}
 
 /// What is wrong with the `music` of `call.hold`, if anything: the telephony platform
 /// fetches it, so it must be an https URL (checked on literals by the checker, on computed

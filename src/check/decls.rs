@@ -8,7 +8,7 @@ use super::scope::Scope;
 use super::security::{self, insecure_host};
 use super::types::Type;
 use super::unknown_help;
-use crate::catalogue::{self, Channel, Ty};
+use crate::catalogue::{self, Channel, Combination, TargetKind, Ty};
 use crate::diagnostics::{Code, Diagnostic, Span};
 use crate::ir::{self, Value};
 use crate::syntax::ast::{self, AgentEntry, ExprKind};
@@ -401,11 +401,12 @@ impl<'a> Checker<'a> {
                         format!("{owner} needs {}", names.join(" or ")),
                         t.name.span,
                     )
-                    .with_label_message("missing its address")
+                    .with_label_message("none of them is given")
                     .with_help(format!("add {}", names.join(" or "))),
                 );
             }
         }
+        self.field_combinations(kind, &fields, &owner);
         let mut out = ir::Target {
             name: t.name.name.clone(),
             kind: kind.name.to_string(),
@@ -426,6 +427,20 @@ impl<'a> Checker<'a> {
                     if let (true, ir::Expr::Lit(Value::Text(url))) = (name == "url", &typed.expr) {
                         self.targets[i].postgres = url.starts_with("postgres");
                     }
+                    if let (Some(check), ir::Expr::Lit(Value::Text(text))) =
+                        (spec.check, &typed.expr)
+                    {
+                        if let Some(problem) = check(text) {
+                            self.diags.push(
+                                Diagnostic::new(
+                                    Code::TypeMismatch,
+                                    format!("{owner}: `{name}` {problem}"),
+                                    field.value.span,
+                                )
+                                .with_help(spec.doc),
+                            );
+                        }
+                    }
                     if URL_FIELDS.contains(&name) {
                         self.check_url(i, name, &field.value, &typed.expr, typed.secret);
                     } else if let Some(secret) = typed.secret {
@@ -442,6 +457,29 @@ impl<'a> Checker<'a> {
             }
         }
         Some(out)
+    }
+
+    /// E0205 for a field given without one it needs, E0106 for two that exclude each other.
+    fn field_combinations(&mut self, kind: &TargetKind, fields: &Fields, owner: &str) {
+        let given = |name: &str| fields.get(name).is_some();
+        for problem in kind.combination_problems(given) {
+            let diagnostic = match problem {
+                Combination::Needs { field, missing } => Diagnostic::new(
+                    Code::MissingField,
+                    format!("{owner}: {problem}"),
+                    fields.get(field).map_or(Span::default(), |f| f.key.span),
+                )
+                .with_help(format!("add `{missing}`, or remove `{field}`")),
+                Combination::Excludes { field, other } => {
+                    let first = fields.get(field).map_or(Span::default(), |f| f.key.span);
+                    let second = fields.get(other).map_or(first, |f| f.key.span);
+                    Diagnostic::new(Code::DuplicateField, format!("{owner}: {problem}"), second)
+                        .with_secondary(first, "given here")
+                        .with_help(format!("keep `{field}` or `{other}`"))
+                }
+            };
+            self.diags.push(diagnostic);
+        }
     }
 
     /// W0604 for a plain-http remote address; E0406 for a secret inside an http URL.

@@ -563,7 +563,7 @@ fn every_kind_builds_outside_a_runtime() {
         ),
         (
             "sms",
-            json!({"account_sid": "AC1", "auth_token": "t", "from": "+1"}),
+            json!({"account_sid": "AC0123456789abcdef0123456789abcdef", "auth_token": "t", "from": "+1"}),
         ),
         (
             "smtp",
@@ -929,7 +929,7 @@ async fn salesforce_find_contact_escapes_soql() {
         .and(path("/services/data/v60.0/query"))
         .and(query_param(
             "q",
-            r"SELECT Id, Name, Email, Phone FROM Contact WHERE Email = 'o\'hara@x.example' OR Phone = '+33 1' LIMIT 1",
+            r"SELECT Id, Name, Email, Phone FROM Contact WHERE Email = 'o\'hara@x.example' ORDER BY CreatedDate, Id LIMIT 1",
         ))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({
             "totalSize": 1, "done": true,
@@ -943,7 +943,7 @@ async fn salesforce_find_contact_escapes_soql() {
         .and(path("/services/data/v60.0/query"))
         .and(query_param(
             "q",
-            "SELECT Id, Name, Email, Phone FROM Contact WHERE Email = 'nobody@x.example' LIMIT 1",
+            "SELECT Id, Name, Email, Phone FROM Contact WHERE Email = 'nobody@x.example' ORDER BY CreatedDate, Id LIMIT 1",
         ))
         .respond_with(
             ResponseTemplate::new(200)
@@ -973,6 +973,191 @@ async fn salesforce_find_contact_escapes_soql() {
         .message
         .contains("`email` or `phone`"));
     assert_eq!(received(&server).await.len(), 2);
+}
+
+/// Salesforce answers `records` for a query of Contacts: `contacts` those that match `soql`.
+async fn mount_contacts(server: &MockServer, soql: &str, contacts: serde_json::Value) {
+    Mock::given(method("GET"))
+        .and(path("/services/data/v59.0/query"))
+        .and(query_param("q", soql))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "done": true, "records": contacts
+        })))
+        .mount(server)
+        .await;
+}
+
+#[tokio::test]
+async fn salesforce_find_contact_prefers_the_email_match_over_the_phone_match() {
+    let server = MockServer::start().await;
+    let by = |field: &str, value: &str| {
+        format!("SELECT Id, Name, Email, Phone FROM Contact WHERE {field} = '{value}' ORDER BY CreatedDate, Id LIMIT 1")
+    };
+    // Ana has the email, Bo the phone: the email wins, whichever the service lists first.
+    mount_contacts(
+        &server,
+        &by("Email", "ana@x.example"),
+        json!([{"Id": "003ana"}]),
+    )
+    .await;
+    mount_contacts(&server, &by("Phone", "+331"), json!([{"Id": "003bo"}])).await;
+    mount_contacts(&server, &by("Email", "new@x.example"), json!([])).await;
+    let sf = salesforce(&server);
+    let both = task(
+        "find_contact",
+        json!({"email": "ana@x.example", "phone": "+331"}),
+    );
+    for _ in 0..3 {
+        assert_eq!(json_of(run(&sf, &both).await), json!({"Id": "003ana"}));
+    }
+    // Nobody has the email: the phone's match.
+    let phone_only_matches = task(
+        "find_contact",
+        json!({"email": "new@x.example", "phone": "+331"}),
+    );
+    assert_eq!(
+        json_of(run(&sf, &phone_only_matches).await),
+        json!({"Id": "003bo"})
+    );
+    assert_eq!(received(&server).await.len(), 5);
+}
+
+/// A Salesforce instance whose API takes only `Bearer <valid>` and whose token endpoint
+/// hands out `fresh-token`.
+async fn salesforce_instance(valid: &str) -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/services/oauth2/token"))
+        .and(header("content-type", "application/x-www-form-urlencoded"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "access_token": "fresh-token", "instance_url": server.uri(), "token_type": "Bearer"
+        })))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/services/data/v59.0/sobjects/Case/500x1"))
+        .and(header("authorization", format!("Bearer {valid}").as_str()))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"Id": "500x1"})))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/services/data/v59.0/sobjects/Case/500x1"))
+        .respond_with(ResponseTemplate::new(401).set_body_json(json!([
+            {"message": "Session expired or invalid", "errorCode": "INVALID_SESSION_ID"}
+        ])))
+        .mount(&server)
+        .await;
+    server
+}
+
+fn form_of(request: &wiremock::Request) -> Vec<(String, String)> {
+    url::form_urlencoded::parse(&request.body)
+        .into_owned()
+        .collect()
+}
+
+#[tokio::test]
+async fn salesforce_renews_an_expired_token_once_and_retries_the_request() {
+    let server = salesforce_instance("fresh-token").await;
+    let options = ExecutorOptions::default();
+    let sf = build(
+        &target("t", "salesforce"),
+        record(
+            json!({"instance_url": server.uri(), "token": "expired-token",
+                      "client_id": "app-id", "client_secret": "app-secret",
+                      "refresh_token": "refresh-me", "allow_hosts": ["127.0.0.1"]}),
+        ),
+        &options,
+    )
+    .unwrap();
+    let get = task("get_case", json!({"case_id": "500x1"}));
+    assert_eq!(json_of(run(&sf, &get).await), json!({"Id": "500x1"}));
+    // The renewed token is kept: the next request needs no renewal.
+    assert_eq!(json_of(run(&sf, &get).await), json!({"Id": "500x1"}));
+    let requests = received(&server).await;
+    let shape: Vec<(String, String)> = requests
+        .iter()
+        .map(|r| {
+            let auth = r
+                .headers
+                .get("authorization")
+                .map_or("", |v| v.to_str().unwrap());
+            (format!("{} {}", r.method, r.url.path()), auth.to_string())
+        })
+        .collect();
+    let case = "GET /services/data/v59.0/sobjects/Case/500x1";
+    assert_eq!(
+        shape,
+        [
+            (case.to_string(), "Bearer expired-token".to_string()),
+            ("POST /services/oauth2/token".to_string(), String::new()),
+            (case.to_string(), "Bearer fresh-token".to_string()),
+            (case.to_string(), "Bearer fresh-token".to_string()),
+        ]
+    );
+    assert_eq!(
+        form_of(&requests[1]),
+        [
+            ("grant_type", "refresh_token"),
+            ("client_id", "app-id"),
+            ("client_secret", "app-secret"),
+            ("refresh_token", "refresh-me"),
+        ]
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+    );
+    // Every token is a secret of the run: redacted wherever it would be shown.
+    let shown = options
+        .redactor
+        .redact("fresh-token expired-token refresh-me app-secret");
+    assert!(
+        !shown.contains("token") && !shown.contains("refresh-me") && !shown.contains("app-secret"),
+        "{shown}"
+    );
+}
+
+#[tokio::test]
+async fn salesforce_client_credentials_get_a_token_first_and_a_refused_one_fails_after_one_renewal()
+{
+    let server = salesforce_instance("fresh-token").await;
+    let sf = executor(
+        "salesforce",
+        json!({"instance_url": server.uri(), "client_id": "app-id", "client_secret": "app-secret",
+               "allow_hosts": ["127.0.0.1"]}),
+    );
+    let get = task("get_case", json!({"case_id": "500x1"}));
+    assert_eq!(json_of(run(&sf, &get).await), json!({"Id": "500x1"}));
+    let requests = received(&server).await;
+    assert_eq!(requests.len(), 2);
+    assert_eq!(
+        form_of(&requests[0]),
+        [
+            ("grant_type", "client_credentials"),
+            ("client_id", "app-id"),
+            ("client_secret", "app-secret"),
+        ]
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+    );
+
+    // An API that refuses every token: one renewal, one retry, then a final error.
+    let refusing = salesforce_instance("no-token-is-good").await;
+    let sf = executor(
+        "salesforce",
+        json!({"instance_url": refusing.uri(), "token": "old-token", "client_id": "app-id",
+               "client_secret": "app-secret", "allow_hosts": ["127.0.0.1"]}),
+    );
+    let error = run(&sf, &get).await.unwrap_err();
+    assert!(!error.retryable, "{error:?}");
+    assert!(
+        error.message.contains("401") && error.message.contains("renewed access token"),
+        "{}",
+        error.message
+    );
+    assert!(!error.message.contains("fresh-token") && !error.message.contains("app-secret"));
+    assert_eq!(
+        received(&refusing).await.len(),
+        3,
+        "request, renewal, one retry"
+    );
 }
 
 #[tokio::test]
@@ -1222,12 +1407,25 @@ async fn every_zendesk_and_salesforce_task_calls_the_endpoint_the_catalogue_name
 
 // ---------------------------------------------------------------- sms
 
+const ACCOUNT: &str = "AC0123456789abcdef0123456789abcdef";
+
+fn basic(user: &str, password: &str) -> String {
+    use base64::Engine;
+    let pair = format!("{user}:{password}");
+    format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(pair)
+    )
+}
+
 #[tokio::test]
 async fn sms_posts_a_twilio_form() {
     let server = MockServer::start().await;
     Mock::given(method("POST"))
-        .and(path("/2010-04-01/Accounts/AC123/Messages.json"))
-        .and(header("authorization", "Basic QUMxMjM6dHctdG9r")) // AC123:tw-tok
+        .and(path(format!(
+            "/2010-04-01/Accounts/{ACCOUNT}/Messages.json"
+        )))
+        .and(header("authorization", basic(ACCOUNT, "tw-tok").as_str()))
         .and(header("content-type", "application/x-www-form-urlencoded"))
         .and(header("idempotency-key", KEY))
         .and(body_string_contains("To=%2B33612345678"))
@@ -1241,7 +1439,7 @@ async fn sms_posts_a_twilio_form() {
         .await;
     let sms = executor(
         "sms",
-        json!({"account_sid": "AC123", "auth_token": "tw-tok", "from": "+15550100",
+        json!({"account_sid": "AC0123456789abcdef0123456789abcdef", "auth_token": "tw-tok", "from": "+15550100",
                "base_url": server.uri(), "allow_hosts": ["127.0.0.1"]}),
     );
     let request = task(
@@ -1254,11 +1452,112 @@ async fn sms_posts_a_twilio_form() {
     );
     let line = sms.describe(&request);
     assert!(
-        line.ends_with("/2010-04-01/Accounts/AC123/Messages.json (form: To, From, Body)"),
+        line.ends_with(&format!(
+            "/2010-04-01/Accounts/{ACCOUNT}/Messages.json (form: To, From, Body)"
+        )),
         "{line}"
     );
     assert!(!line.contains("tw-tok"));
     assert_eq!(received(&server).await.len(), 1);
+}
+
+/// Twilio's CreateMessage (twilio-oai `twilio_api_v2010.json`): `MessagingServiceSid`
+/// instead of `From`, `MediaUrl` once per URL, `StatusCallback`; an API key's SID and secret
+/// as the basic credentials, the account SID still in the path.
+#[tokio::test]
+async fn sms_api_key_messaging_service_media_and_status_callback() {
+    let server = MockServer::start().await;
+    let key = "SK00112233445566778899aabbccddeeff";
+    let service = "MG00112233445566778899AABBCCDDEEFF";
+    Mock::given(method("POST"))
+        .and(path(format!(
+            "/2010-04-01/Accounts/{ACCOUNT}/Messages.json"
+        )))
+        .and(header("authorization", basic(key, "key-secret").as_str()))
+        .respond_with(
+            ResponseTemplate::new(201).set_body_json(json!({"sid": "MM1", "status": "accepted"})),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    let sms = executor(
+        "sms",
+        json!({"account_sid": ACCOUNT, "api_key_sid": key, "api_key_secret": "key-secret",
+               "messaging_service_sid": service,
+               "status_callback": "https://hooks.acme.example/twilio/status",
+               "base_url": server.uri(), "allow_hosts": ["127.0.0.1"]}),
+    );
+    let request = task(
+        "send_sms",
+        json!({"to": "+33612345678", "body": "Your receipt",
+               "media_urls": ["https://cdn.acme.example/r/1.png", "https://cdn.acme.example/r/2.png"]}),
+    );
+    assert_eq!(json_of(run(&sms, &request).await)["sid"], "MM1");
+    let requests = received(&server).await;
+    let form: Vec<(String, String)> = url::form_urlencoded::parse(&requests[0].body)
+        .into_owned()
+        .collect();
+    let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    assert_eq!(
+        pairs,
+        [
+            ("To", "+33612345678"),
+            ("MessagingServiceSid", service),
+            ("Body", "Your receipt"),
+            ("MediaUrl", "https://cdn.acme.example/r/1.png"),
+            ("MediaUrl", "https://cdn.acme.example/r/2.png"),
+            ("StatusCallback", "https://hooks.acme.example/twilio/status"),
+        ]
+    );
+    let eleven: Vec<String> = (0..11)
+        .map(|i| format!("https://cdn.example/{i}.png"))
+        .collect();
+    let too_many = task(
+        "send_sms",
+        json!({"to": "+1", "body": "b", "media_urls": eleven}),
+    );
+    let error = run(&sms, &too_many).await.unwrap_err();
+    assert!(
+        !error.retryable && error.message.contains("at most 10"),
+        "{error:?}"
+    );
+    assert_eq!(received(&server).await.len(), 1, "nothing more was sent");
+}
+
+#[test]
+fn sms_fields_are_checked_when_the_target_is_built() {
+    let build_sms = |fields: serde_json::Value| {
+        build(
+            &target("t", "sms"),
+            record(fields),
+            &ExecutorOptions::default(),
+        )
+        .err()
+    };
+    for (fields, wanted) in [
+        (
+            json!({"account_sid": "AC123", "auth_token": "t", "from": "+1"}),
+            "field `account_sid` must be AC followed by 32 hex digits",
+        ),
+        (
+            json!({"account_sid": ACCOUNT, "auth_token": "t", "from": "+1",
+                   "messaging_service_sid": "MG00112233445566778899aabbccddeeff"}),
+            "`from` and `messaging_service_sid` exclude each other",
+        ),
+        (
+            json!({"account_sid": ACCOUNT, "api_key_sid": "SK00112233445566778899aabbccddeeff",
+                   "from": "+1"}),
+            "`api_key_sid` needs `api_key_secret`",
+        ),
+        (
+            json!({"account_sid": ACCOUNT, "auth_token": "t", "from": "+1",
+                   "status_callback": "http://hooks.example/s"}),
+            "`status_callback` must be an https:// URL",
+        ),
+    ] {
+        let error = build_sms(fields.clone()).unwrap_or_else(|| panic!("built: {fields}"));
+        assert!(error.contains(wanted), "{error}");
+    }
 }
 
 // ---------------------------------------------------------------- smtp
@@ -1360,7 +1659,7 @@ async fn smtp_sends_to_a_real_server_and_reports_a_rejected_recipient() {
     for expected in [
         "Subject: Your ticket",
         "Reply-To: help@acme.example",
-        "Message-ID: <c-42.3.open_ticket@agentc>",
+        "Message-ID: <c-42=3A3=3Aopen_ticket.",
         "We are on it.\r\n.dot line",
     ] {
         assert!(data.contains(expected), "{expected:?} not in {data}");
@@ -1378,6 +1677,108 @@ async fn smtp_sends_to_a_real_server_and_reports_a_rejected_recipient() {
         error.message
     );
     assert_eq!(server.messages().len(), 1, "nothing more was delivered");
+}
+
+/// RFC 5322 §3.6.4: `msg-id = "<" id-left "@" id-right ">"`, each side a `dot-atom-text`.
+fn is_dot_atom(text: &str) -> bool {
+    let atext = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-/=?^_`{|}~".contains(c);
+    text.split('.')
+        .all(|atom| !atom.is_empty() && atom.chars().all(atext))
+}
+
+#[tokio::test]
+async fn smtp_email_is_mime_1_0_with_a_valid_unique_message_id_and_a_helo_name() {
+    let Some(server) = PythonSmtp::start().await else {
+        return;
+    };
+    let fields = |helo: serde_json::Value| {
+        let mut fields = json!({"host": "127.0.0.1", "port": server.port, "tls": "none",
+                                "from": "support@acme.example", "allow_hosts": ["127.0.0.1"]});
+        if !helo.is_null() {
+            fields["helo_name"] = helo;
+        }
+        fields
+    };
+    let named = executor("smtp", fields(json!("mail.acme.example")));
+    // The key the issue saw go out as `<conf-.n..c.d...1.1.mail_c@agentc>`.
+    let mut request = task(
+        "send_email",
+        json!({"to": "ana@example.com", "subject": "Hi", "body": "Text"}),
+    );
+    request.idempotency_key = "conf-ñ/c d/1/1/mail_c".into();
+    let first = json_of(run(&named, &request).await);
+    let retried = json_of(run(&named, &request).await);
+    assert_eq!(
+        first["message_id"], retried["message_id"],
+        "a retry repeats its Message-ID"
+    );
+    let other_run = executor("smtp", fields(json!("mail.acme.example")));
+    let again = json_of(run(&other_run, &request).await);
+    assert_ne!(
+        first["message_id"], again["message_id"],
+        "another run's Message-ID differs"
+    );
+    let default_helo = executor("smtp", fields(serde_json::Value::Null));
+    run(&default_helo, &request).await.unwrap();
+
+    let messages = server.messages();
+    assert_eq!(messages.len(), 4);
+    assert_eq!(messages[0]["helo"], "mail.acme.example");
+    let helo = messages[3]["helo"].as_str().unwrap();
+    assert!(
+        helo == "[127.0.0.1]" || (helo.contains('.') && !helo.starts_with('[')),
+        "the default EHLO name is a domain with a dot or the local address literal: {helo}"
+    );
+    for message in &messages {
+        let raw = message["data"].as_str().unwrap();
+        let parsed = mail_parser::MessageParser::default()
+            .parse(raw.as_bytes())
+            .unwrap();
+        assert_eq!(
+            parsed.header_raw("MIME-Version").map(str::trim),
+            Some("1.0"),
+            "{raw}"
+        );
+        let id = parsed.message_id().unwrap();
+        let (left, right) = id.rsplit_once('@').unwrap();
+        assert!(
+            is_dot_atom(left) && is_dot_atom(right),
+            "not a dot-atom: {id}"
+        );
+        assert_eq!(right, "acme.example");
+        assert!(left.starts_with("conf-=C3=B1/c=20d/1/1/mail_c."), "{id}");
+        assert_eq!(
+            parsed.body_text(0).as_deref().map(str::trim_end),
+            Some("Text")
+        );
+    }
+}
+
+#[test]
+fn smtp_helo_name_must_be_a_domain_or_an_address_literal() {
+    for good in ["mail.acme.example", "[192.0.2.1]", "[IPv6:2001:db8::1]"] {
+        let fields = json!({"host": "127.0.0.1", "from": "a@acme.example", "helo_name": good});
+        build(
+            &target("t", "smtp"),
+            record(fields),
+            &ExecutorOptions::default(),
+        )
+        .unwrap_or_else(|e| panic!("{good}: {e}"));
+    }
+    for bad in ["bad name", "-x.example", "[300.1.1.1]", "a..b"] {
+        let fields = json!({"host": "127.0.0.1", "from": "a@acme.example", "helo_name": bad});
+        let error = build(
+            &target("t", "smtp"),
+            record(fields),
+            &ExecutorOptions::default(),
+        )
+        .err()
+        .unwrap_or_else(|| panic!("{bad} was accepted"));
+        assert!(
+            error.contains("`helo_name` must be a domain") && !error.contains(bad),
+            "{error}"
+        );
+    }
 }
 
 #[tokio::test]
@@ -1522,6 +1923,31 @@ async fn mock_services_answer_rules_in_sequence_and_record_requests() {
 }
 
 #[tokio::test]
+async fn mock_services_give_salesforce_a_dummy_token_instead_of_its_oauth_client() {
+    let mocks = MockServices::start(vec![MockRule::new(
+        "crm",
+        "GET",
+        "/sobjects/Case/{id}",
+        Some(200),
+        Some(Value::from_json(&json!({"Id": "500x1"}))),
+    )])
+    .await
+    .unwrap();
+    let crm = target("crm", "salesforce");
+    let mut fields = record(json!({"instance_url": "https://acme.my.salesforce.com",
+                                   "client_id": "app-id", "client_secret": "app-secret",
+                                   "refresh_token": "refresh-me"}));
+    fields.extend(mocks.redirect(&crm).unwrap());
+    let sf = build(&crm, fields, &ExecutorOptions::default()).unwrap();
+    let get = task("get_case", json!({"case_id": "500x1"}));
+    assert_eq!(json_of(run(&sf, &get).await), json!({"Id": "500x1"}));
+    let requests = mocks.requests();
+    assert_eq!(requests.len(), 1, "no token request: {requests:?}");
+    let everything = format!("{requests:?}");
+    assert!(!everything.contains("app-secret") && !everything.contains("refresh-me"));
+}
+
+#[tokio::test]
 async fn mock_services_capture_email_and_sms() {
     let mocks = MockServices::start(vec![
         MockRule::new(
@@ -1560,9 +1986,10 @@ async fn mock_services_capture_email_and_sms() {
     assert_eq!(emails[0].to, ["ana@example.com"]);
     assert_eq!(emails[0].subject, "Tu pedido ✓");
     assert_eq!(emails[0].body, "Línea uno\nline two");
-    assert_eq!(
-        emails[0].message_id.as_deref(),
-        Some("c-42.3.open_ticket@agentc")
+    let message_id = emails[0].message_id.as_deref().unwrap();
+    assert!(
+        message_id.starts_with("c-42=3A3=3Aopen_ticket.") && message_id.ends_with("@acme.example"),
+        "{message_id}"
     );
     let refused = task(
         "send_email",
@@ -1577,8 +2004,9 @@ async fn mock_services_capture_email_and_sms() {
     assert_eq!(mocks.emails().len(), 1);
 
     let texts_target = target("texts", "sms");
-    let mut fields =
-        record(json!({"account_sid": "AC1", "auth_token": "tw-secret", "from": "+1555"}));
+    let mut fields = record(
+        json!({"account_sid": "AC0123456789abcdef0123456789abcdef", "auth_token": "tw-secret", "from": "+1555"}),
+    );
     fields.extend(mocks.redirect(&texts_target).unwrap());
     let texts = build(&texts_target, fields, &options).unwrap();
     let sms = task("send_sms", json!({"to": "+336", "body": "Hi"}));
@@ -1599,7 +2027,9 @@ fn probe(kind: &agentc::catalogue::TargetKind) -> (serde_json::Value, TaskReques
         "http" => json!({"base_url": "https://api.example"}),
         "zendesk" => json!({"subdomain": "acme", "email": "a@b.example", "token": "t"}),
         "salesforce" => json!({"instance_url": "https://acme.my.salesforce.com", "token": "t"}),
-        "sms" => json!({"account_sid": "AC1", "auth_token": "t", "from": "+1"}),
+        "sms" => {
+            json!({"account_sid": "AC0123456789abcdef0123456789abcdef", "auth_token": "t", "from": "+1"})
+        }
         "smtp" => json!({"host": "smtp.example", "from": "a@b.example"}),
         _ => json!({"url": "sqlite::memory:"}),
     };

@@ -1,7 +1,8 @@
 """An independent SMTP server for the executors' tests (aiosmtpd).
 
 usage: smtp_server.py PORT OUTFILE
-Appends each accepted message to OUTFILE as one JSON line; rejects any recipient whose
+Appends each accepted message to OUTFILE as one JSON line (with the EHLO name the client
+gave); rejects any recipient whose
 address starts with "reject" with a 550, as a real server rejects an unknown mailbox.
 """
 import json
@@ -21,6 +22,7 @@ class Handler:
     async def handle_DATA(self, server, session, envelope):
         with open(sys.argv[2], "a", encoding="utf-8") as out:
             out.write(json.dumps({
+                "helo": session.host_name,
                 "from": envelope.mail_from,
                 "to": envelope.rcpt_tos,
                 "data": envelope.content.decode("utf-8", "replace"),

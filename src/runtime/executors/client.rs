@@ -13,6 +13,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 /// A request body.
+#[derive(Clone)]
 pub enum Body {
     None,
     Json(serde_json::Value),
@@ -21,6 +22,7 @@ pub enum Body {
 }
 
 /// One request, fully resolved.
+#[derive(Clone)]
 pub struct Outgoing {
     pub method: Method,
     pub url: url::Url,
@@ -46,6 +48,13 @@ impl Answer {
             ("body".to_string(), self.body),
         ]))
     }
+}
+
+/// What one request came to, short of a failure.
+pub enum Attempt {
+    Answered(Answer),
+    /// `401 Unauthorized`, as the error [`GuardedClient::send`] would give.
+    Unauthorized(TaskError),
 }
 
 /// How the client authenticates (header values are marked sensitive so reqwest never
@@ -171,10 +180,24 @@ impl GuardedClient {
     /// One attempt: a 2xx answer, or a classified failure whose message holds none of the
     /// target's credentials.
     pub async fn send(&self, out: Outgoing) -> Result<Answer, TaskError> {
-        self.send_unscrubbed(out).await.map_err(|mut error| {
+        match self.send_telling_401(out).await? {
+            Attempt::Answered(answer) => Ok(answer),
+            Attempt::Unauthorized(error) => Err(error),
+        }
+    }
+
+    /// [`Self::send`], telling a `401 Unauthorized` apart: a renewable credential may have
+    /// expired.
+    pub async fn send_telling_401(&self, out: Outgoing) -> Result<Attempt, TaskError> {
+        let scrub = |mut error: TaskError| {
             error.message = self.scrub(&error.message);
             error
-        })
+        };
+        match self.send_unscrubbed(out).await {
+            Ok(Attempt::Unauthorized(error)) => Ok(Attempt::Unauthorized(scrub(error))),
+            Ok(answered) => Ok(answered),
+            Err(error) => Err(scrub(error)),
+        }
     }
 
     /// `text` without the target's credentials or any secret the run knows.
@@ -186,7 +209,7 @@ impl GuardedClient {
         text
     }
 
-    async fn send_unscrubbed(&self, out: Outgoing) -> Result<Answer, TaskError> {
+    async fn send_unscrubbed(&self, out: Outgoing) -> Result<Attempt, TaskError> {
         // Only failures need the summary: keep what it is made of, format it on demand.
         let (method, url) = (out.method.clone(), out.url.clone());
         let summary = move || format!("{method} {}", redact_url(&url));
@@ -229,15 +252,19 @@ impl GuardedClient {
         let bytes = read_capped(response, self.max_bytes, &summary).await?;
         if !status.is_success() {
             let excerpt = self.scrub(String::from_utf8_lossy(&bytes).trim());
-            return Err(status_error(&summary(), status, &excerpt, retry_after));
+            let error = status_error(&summary(), status, &excerpt, retry_after);
+            if status == reqwest::StatusCode::UNAUTHORIZED {
+                return Ok(Attempt::Unauthorized(error));
+            }
+            return Err(error);
         }
         let body = parse_body(content_type.as_deref(), &bytes, &self.value_bounds)
             .map_err(|e| TaskError::fatal(format!("{}: the answer: {e}", summary())))?;
-        Ok(Answer {
+        Ok(Attempt::Answered(Answer {
             status: status.as_u16(),
             headers,
             body,
-        })
+        }))
     }
 }
 

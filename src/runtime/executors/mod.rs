@@ -67,6 +67,7 @@ mod client;
 mod guard;
 mod http;
 mod limit;
+mod oauth;
 mod rest;
 mod salesforce;
 mod sms;
@@ -137,6 +138,7 @@ pub fn build(
     options: &ExecutorOptions,
 ) -> Result<Arc<dyn Executor>, String> {
     let fields = args::Fields::new(target, fields);
+    catalogue_rules(&fields)?;
     let limit = concurrency(&fields)?;
     let executor: Arc<dyn Executor> = match target.kind.as_str() {
         "http" => Arc::new(http::HttpExecutor::new(&fields, options)?),
@@ -153,6 +155,28 @@ pub fn build(
         }
     };
     Ok(Arc::new(limit::Limited::new(executor, limit)))
+}
+
+/// The catalogue's rules on fields (`FieldSpec::check`, `needs`, `excludes`), applied again
+/// to the evaluated values: `env(..)` hides them from the checker.
+fn catalogue_rules(fields: &args::Fields) -> Result<(), String> {
+    let Some(kind) = crate::catalogue::target_kind(&fields.target.kind) else {
+        return Ok(());
+    };
+    if let Some(problem) = kind
+        .combination_problems(|name| fields.get(name).is_some())
+        .first()
+    {
+        return Err(fields.error(problem));
+    }
+    for spec in kind.fields {
+        if let (Some(check), Some(Value::Text(text))) = (spec.check, fields.get(spec.name)) {
+            if let Some(problem) = check(text) {
+                return Err(fields.error(format_args!("field `{}` {problem}", spec.name)));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The target's `concurrency`: a whole number from 1 to [`limit::MAX_CONCURRENCY`].

@@ -1,15 +1,17 @@
 //! `salesforce` targets, speaking the REST API (`/services/data/vNN.N/...`) with an OAuth
-//! bearer token.
+//! bearer token, fixed or renewed (`oauth.rs`).
 //!
 //! Results: `create_case` and `add_case_comment` return Salesforce's `{ id, success, errors }`;
 //! `update_case` (answered `204 No Content`) returns `{ id, success: true }`; `find_contact`
-//! returns the first matching Contact `{ Id, Name, Email, Phone }`, or null; `query` the
+//! returns the Contact `{ Id, Name, Email, Phone }` with the email, else the one with the
+//! phone (the oldest first: `ORDER BY CreatedDate, Id`), or null; `query` the
 //! `records` list and `get_case` the Case, each record without Salesforce's `attributes`.
 //! `query` binds its values with `catalogue::soql`. Declared tasks are sent under the API
 //! root with the same token, and their `result` reads `{ status, headers, body }`.
 
 use super::args::{self, Fields};
 use super::client::{self, Auth, GuardedClient, Outgoing};
+use super::oauth::Tokens;
 use super::rest::JsonApi;
 use super::ExecutorOptions;
 use crate::catalogue::soql;
@@ -23,6 +25,8 @@ use serde_json::json;
 pub struct SalesforceExecutor {
     /// Under `https://acme.my.salesforce.com/services/data/v59.0`.
     api: JsonApi,
+    client: GuardedClient,
+    tokens: Tokens,
 }
 
 impl SalesforceExecutor {
@@ -41,10 +45,15 @@ impl SalesforceExecutor {
         }
         let api = client::join(&root, &format!("/services/data/v{version}"))
             .map_err(|e| fields.error(e))?;
-        let auth = Auth::Bearer(fields.required_text("token")?);
-        let client = GuardedClient::new(options, fields, &api, auth)?;
+        // The token travels as a header the executor sets, renewed as it expires.
+        super::transport::refuse_credentials_in_clear(fields.target, &api, true)
+            .map_err(|e| fields.error(e))?;
+        let tokens = Tokens::new(fields, &root, &options.redactor)?;
+        let client = GuardedClient::new(options, fields, &api, Auth::None)?;
         Ok(SalesforceExecutor {
-            api: JsonApi::new(client, api),
+            api: JsonApi::new(client.clone(), api),
+            client,
+            tokens,
         })
     }
 
@@ -85,11 +94,8 @@ impl SalesforceExecutor {
                 )
             }
             "find_contact" => {
-                let soql = contact_query(
-                    args::text_arg(request, "email")?,
-                    args::text_arg(request, "phone")?,
-                )?;
-                (Method::GET, query_path(&soql), None)
+                let (first, _) = contact_queries(request)?;
+                (Method::GET, query_path(&first), None)
             }
             "query" => {
                 let soql = args::required_text(request, "soql")?;
@@ -120,25 +126,26 @@ fn query_path(soql: &str) -> String {
     format!("/query?{q}")
 }
 
-/// `SELECT ... FROM Contact WHERE Email = '…' OR Phone = '…' LIMIT 1`, values escaped as
-/// SOQL string literals.
-fn contact_query(email: Option<String>, phone: Option<String>) -> Result<String, TaskError> {
-    let mut conditions = Vec::new();
-    if let Some(email) = email {
-        conditions.push(format!("Email = '{}'", soql::escape(&email, false)));
-    }
-    if let Some(phone) = phone {
-        conditions.push(format!("Phone = '{}'", soql::escape(&phone, false)));
-    }
-    if conditions.is_empty() {
-        return Err(TaskError::fatal(
+/// The queries of `find_contact`: by email when it is given, else by phone; and by phone
+/// after the email's, when both are given and nobody has the email. The email wins over
+/// the phone, and of several with one, the oldest (`ORDER BY CreatedDate, Id`).
+fn contact_queries(request: &TaskRequest) -> Result<(String, Option<String>), TaskError> {
+    let by = |field: &str, value: &str| {
+        format!(
+            "SELECT Id, Name, Email, Phone FROM Contact WHERE {field} = '{}' \
+             ORDER BY CreatedDate, Id LIMIT 1",
+            soql::escape(value, false)
+        )
+    };
+    let email = args::text_arg(request, "email")?.map(|email| by("Email", &email));
+    let phone = args::text_arg(request, "phone")?.map(|phone| by("Phone", &phone));
+    match (email, phone) {
+        (Some(email), phone) => Ok((email, phone)),
+        (None, Some(phone)) => Ok((phone, None)),
+        (None, None) => Err(TaskError::fatal(
             "task `find_contact` needs `email` or `phone`",
-        ));
+        )),
     }
-    Ok(format!(
-        "SELECT Id, Name, Email, Phone FROM Contact WHERE {} LIMIT 1",
-        conditions.join(" OR ")
-    ))
 }
 
 /// The records of a query answer, each without Salesforce's `attributes`.
@@ -163,16 +170,38 @@ fn without_attributes(record: Value) -> Value {
     }
 }
 
+impl SalesforceExecutor {
+    /// One request with the current access token, renewed once on a 401.
+    async fn send(&self, out: Outgoing) -> Result<client::Answer, TaskError> {
+        self.tokens.send(&self.client, out).await
+    }
+}
+
 impl Executor for SalesforceExecutor {
     fn execute<'a>(&'a self, request: &'a TaskRequest) -> BoxFuture<'a, Result<Value, TaskError>> {
         Box::pin(async move {
             let out = self.outgoing(request)?;
             if request.task == "request" {
-                return self.api.send_whole(out).await;
+                return Ok(self.send(out).await?.into_value());
             }
-            let body = self.api.send(out).await?;
+            let body = self.send(out).await?.body;
             Ok(match request.task.as_str() {
-                "find_contact" => records(body).into_iter().next().unwrap_or_default(),
+                "find_contact" => match records(body).into_iter().next() {
+                    Some(contact) => contact,
+                    None => match contact_queries(request)?.1 {
+                        Some(by_phone) => {
+                            let out = self.api.request(
+                                request,
+                                Method::GET,
+                                &query_path(&by_phone),
+                                None,
+                            )?;
+                            let body = self.send(out).await?.body;
+                            records(body).into_iter().next().unwrap_or_default()
+                        }
+                        None => Value::Null,
+                    },
+                },
                 "query" => Value::List(records(body)),
                 "get_case" => without_attributes(body),
                 "update_case" if body == Value::Null => Value::Record(IndexMap::from([
@@ -208,11 +237,24 @@ mod tests {
 
     #[test]
     fn escapes_soql_literals() {
-        let q = contact_query(Some("a'@b.c".into()), None).unwrap();
+        let request = TaskRequest {
+            target: "crm".into(),
+            task: "find_contact".into(),
+            args: IndexMap::from([("email".to_string(), Value::Text("a'@b.c".into()))]),
+            rest: Vec::new(),
+            idempotency_key: "k".into(),
+            timeout: std::time::Duration::ZERO,
+        };
+        let (q, then) = contact_queries(&request).unwrap();
         assert_eq!(
             q,
-            r"SELECT Id, Name, Email, Phone FROM Contact WHERE Email = 'a\'@b.c' LIMIT 1"
+            r"SELECT Id, Name, Email, Phone FROM Contact WHERE Email = 'a\'@b.c' ORDER BY CreatedDate, Id LIMIT 1"
         );
-        assert!(contact_query(None, None).is_err());
+        assert_eq!(then, None);
+        let empty = TaskRequest {
+            args: IndexMap::new(),
+            ..request
+        };
+        assert!(contact_queries(&empty).is_err());
     }
 }

@@ -3,7 +3,12 @@
 //! `host`/`port` (default 587), or `base_url` `smtp://host:port` (`smtps://` implies
 //! `tls: tls`); `tls` is `starttls` (default, required), `tls` (implicit TLS) or `none`.
 //! The idempotency key becomes the Message-ID, so a receiving system can drop a duplicate.
-//! Returns `{ message_id, accepted, response }`.
+//! Returns `{ message_id, accepted, response }`. Every email is MIME 1.0 (RFC 2045 §4: it
+//! carries a Content-Type and a Content-Transfer-Encoding).
+//!
+//! EHLO names `helo_name`, else this machine's host name when it is a domain with a dot,
+//! else the address literal of the local address the connection leaves from (RFC 5321
+//! §4.1.4: a bare `vm` is neither).
 //!
 //! The host passes the HTTP targets' address guard (`allow_hosts` included): it is resolved
 //! at every send and the connection goes to an address the guard kept, with TLS still
@@ -16,11 +21,13 @@ use crate::ir::Value;
 use crate::runtime::effects::{Executor, TaskError, TaskRequest};
 use futures::future::BoxFuture;
 use indexmap::IndexMap;
-use lettre::message::header::ContentType;
+use lettre::message::header::{ContentType, MIME_VERSION_1_0};
 use lettre::message::Mailbox;
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Tls, TlsParameters};
+use lettre::transport::smtp::extension::ClientId;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 pub struct SmtpExecutor {
     host: String,
@@ -29,6 +36,9 @@ pub struct SmtpExecutor {
     credentials: Option<Credentials>,
     allow: AllowHosts,
     from: Mailbox,
+    helo_name: Option<String>,
+    /// Makes this run's Message-IDs unique: the idempotency key alone repeats across runs.
+    run_nonce: String,
     /// `smtp://host:port`, for describe().
     server: String,
 }
@@ -104,6 +114,8 @@ impl SmtpExecutor {
             tls,
             credentials,
             from,
+            helo_name: fields.text("helo_name")?,
+            run_nonce: format!("{:016x}", rand::random::<u64>()),
         })
     }
 
@@ -121,11 +133,31 @@ impl SmtpExecutor {
         let mut builder =
             AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(address.ip().to_string())
                 .port(self.port)
+                .hello_name(self.hello_name(address))
                 .tls(self.tls.clone());
         if let Some(credentials) = &self.credentials {
             builder = builder.credentials(credentials.clone());
         }
         Ok(builder.build())
+    }
+
+    /// `helo_name`, or the host name when it is a domain with a dot, or the literal of the
+    /// local address that reaches `server`.
+    fn hello_name(&self, server: &SocketAddr) -> ClientId {
+        if let Some(name) = &self.helo_name {
+            return ClientId::Domain(name.clone());
+        }
+        match ClientId::default() {
+            ClientId::Domain(name)
+                if name.contains('.') && crate::catalogue::helo_name_problem(&name).is_none() =>
+            {
+                ClientId::Domain(name)
+            }
+            _ => match local_address(server) {
+                IpAddr::V4(v4) => ClientId::Ipv4(v4),
+                IpAddr::V6(v6) => ClientId::Ipv6(v6),
+            },
+        }
     }
 
     fn message(&self, request: &TaskRequest) -> Result<(Message, String, Vec<String>), TaskError> {
@@ -143,7 +175,11 @@ impl SmtpExecutor {
                 TaskError::fatal(format!("`{name}`: `{raw}` is not an email address: {e}"))
             })
         };
-        let message_id = message_id(&request.idempotency_key);
+        let message_id = message_id(
+            &request.idempotency_key,
+            &self.run_nonce,
+            self.from.email.domain(),
+        );
         let mut builder = Message::builder()
             .from(self.from.clone())
             .subject(args::required_text(request, "subject")?)
@@ -158,6 +194,7 @@ impl SmtpExecutor {
             builder = builder.reply_to(mailbox("reply_to", &address)?);
         }
         let message = builder
+            .header(MIME_VERSION_1_0)
             .header(ContentType::TEXT_PLAIN)
             .body(args::required_text(request, "body")?)
             .map_err(|e| TaskError::fatal(format!("cannot build the email: {e}")))?;
@@ -165,19 +202,49 @@ impl SmtpExecutor {
     }
 }
 
-/// `<key@agentc>` with the key reduced to characters a Message-ID may hold.
-fn message_id(key: &str) -> String {
-    let local: String = key
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || "-_.".contains(c) {
-                c
-            } else {
-                '.'
+/// `<key.nonce@domain>`, a valid `msg-id` (RFC 5322 §3.6.4: a `dot-atom-text` each side):
+/// the idempotency key with every character that is not `atext` (and `.` and `=`) written
+/// as `=XX` per UTF-8 byte, so distinct keys stay distinct and retries of one attempt
+/// repeat it; the run's nonce, so another run's same key does not; the sender's domain, or
+/// `agentc.invalid` when it is an address literal.
+fn message_id(key: &str, nonce: &str, domain: &str) -> String {
+    let mut local = String::with_capacity(key.len());
+    for c in key.chars() {
+        if c.is_ascii_alphanumeric() || "!#$%&'*+-/?^_`{|}~".contains(c) {
+            local.push(c);
+        } else {
+            let mut bytes = [0; 4];
+            for byte in c.encode_utf8(&mut bytes).bytes() {
+                local.push_str(&format!("={byte:02X}"));
             }
+        }
+    }
+    let domain =
+        if crate::catalogue::helo_name_problem(domain).is_none() && !domain.starts_with('[') {
+            domain
+        } else {
+            "agentc.invalid"
+        };
+    format!("<{local}.{nonce}@{domain}>")
+}
+
+/// The local address a connection to `server` leaves from (a UDP `connect` sends nothing,
+/// it only picks the route); loopback when there is none.
+fn local_address(server: &SocketAddr) -> IpAddr {
+    let unspecified: IpAddr = match server {
+        SocketAddr::V4(_) => Ipv4Addr::UNSPECIFIED.into(),
+        SocketAddr::V6(_) => Ipv6Addr::UNSPECIFIED.into(),
+    };
+    std::net::UdpSocket::bind((unspecified, 0))
+        .and_then(|socket| {
+            socket.connect(server)?;
+            socket.local_addr()
         })
-        .collect();
-    format!("<{local}@agentc>")
+        .map(|local| local.ip())
+        .unwrap_or(match server {
+            SocketAddr::V4(_) => Ipv4Addr::LOCALHOST.into(),
+            SocketAddr::V6(_) => Ipv6Addr::LOCALHOST.into(),
+        })
 }
 
 fn classify(server: &str, error: lettre::transport::smtp::Error) -> TaskError {

@@ -38,6 +38,10 @@
 //!
 //! `sql` targets ([`Protocol::Sql`]) are not redirected: a [`MockedWorld`] gives each an
 //! in-memory SQLite database, or keeps the declared one ([`SqlTargets`]).
+//!
+//! A `salesforce` target gets a dummy `token` and loses its OAuth client (`client_id`,
+//! `client_secret`, `refresh_token`): no real credential reaches the mock, and no mock is
+//! needed for the token endpoint.
 
 mod http_server;
 mod smtp_server;
@@ -244,7 +248,7 @@ impl MockServices {
     /// `None` for kinds they do not stand in for (SQL, in-process).
     pub fn redirect(&self, target: &ir::Target) -> Option<IndexMap<String, Value>> {
         let text = |s: String| Value::Text(s);
-        let fields = match protocol(target)? {
+        let mut fields = match protocol(target)? {
             Protocol::Http { api_prefix } => {
                 self.shared
                     .lock()
@@ -276,6 +280,14 @@ impl MockServices {
             ]),
             Protocol::Sql | Protocol::InProcess => return None,
         };
+        // A kind that renews its credentials against the real service (Salesforce's OAuth)
+        // gets a dummy token instead: no real credential reaches the mock.
+        if target.kind == "salesforce" {
+            fields.insert("token".to_string(), text("mock".into()));
+            for oauth in ["client_id", "client_secret", "refresh_token"] {
+                fields.insert(oauth.to_string(), Value::Null);
+            }
+        }
         Some(fields)
     }
 
