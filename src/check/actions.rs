@@ -879,33 +879,10 @@ impl<'a> Checker<'a> {
         let postgres = target.decl.is_some_and(|j| self.targets[j].postgres);
         let mut values = Vec::new();
         let statement = match &value.kind {
-            ExprKind::Str(s) => {
-                let mut text = String::new();
-                // A quoted splice '{x}' becomes one bare placeholder: its quotes go too.
-                let mut drop_quote = false;
-                for part in &s.parts {
-                    match part {
-                        StrPart::Lit(l) => {
-                            let l = if drop_quote {
-                                l.strip_prefix('\'').unwrap_or(l)
-                            } else {
-                                l
-                            };
-                            text.push_str(l);
-                            drop_quote = false;
-                        }
-                        StrPart::Interp(e) => {
-                            drop_quote = text.ends_with('\'');
-                            if drop_quote {
-                                text.pop();
-                            }
-                            values.push(show(e));
-                            text.push_str(&placeholder(postgres, values.len()));
-                        }
-                    }
-                }
-                Some(text)
-            }
+            ExprKind::Str(s) => Some(with_placeholders(&s.parts, |e, n| {
+                values.push(show(e));
+                placeholder(postgres, n)
+            })),
             _ => None,
         };
         let help = match statement {
@@ -960,6 +937,40 @@ fn placeholder(postgres: bool, n: usize) -> String {
     } else {
         "?".into()
     }
+}
+
+/// An interpolated statement rewritten with placeholders, for a help that shows the fix:
+/// the `n`-th `{x}` (from 1) becomes `placeholder(x, n)`, and a quoted splice `'{x}'` loses
+/// its quotes too.
+pub(super) fn with_placeholders(
+    parts: &[StrPart],
+    mut placeholder: impl FnMut(&ast::Expr, usize) -> String,
+) -> String {
+    let mut text = String::new();
+    let mut drop_quote = false;
+    let mut n = 0;
+    for part in parts {
+        match part {
+            StrPart::Lit(l) => {
+                let l = if drop_quote {
+                    l.strip_prefix('\'').unwrap_or(l)
+                } else {
+                    l
+                };
+                text.push_str(l);
+                drop_quote = false;
+            }
+            StrPart::Interp(e) => {
+                drop_quote = text.ends_with('\'');
+                if drop_quote {
+                    text.pop();
+                }
+                n += 1;
+                text.push_str(&placeholder(e, n));
+            }
+        }
+    }
+    text
 }
 
 /// A short rendering of a simple expression (`caller.phone`), for help lines.

@@ -79,33 +79,12 @@ impl Checker<'_> {
     fn built_query(&mut self, soql: &ast::Expr, parts: Option<&[StrPart]>) -> bool {
         let help = match parts {
             Some(parts) => {
-                let mut text = String::new();
                 let mut values = Vec::new();
-                // A quoted splice '{x}' becomes one bare placeholder: its quotes go too.
-                let mut drop_quote = false;
-                for part in parts {
-                    match part {
-                        StrPart::Lit(l) => {
-                            let l = if drop_quote {
-                                l.strip_prefix('\'').unwrap_or(l)
-                            } else {
-                                l
-                            };
-                            text.push_str(l);
-                            drop_quote = false;
-                        }
-                        StrPart::Interp(e) => {
-                            drop_quote = text.ends_with('\'');
-                            if drop_quote {
-                                text.pop();
-                            }
-                            let name = placeholder_name(e, values.len() + 1);
-                            text.push(':');
-                            text.push_str(&name);
-                            values.push(format!("{name}: {}", super::actions::show(e)));
-                        }
-                    }
-                }
+                let text = super::actions::with_placeholders(parts, |e, n| {
+                    let name = placeholder_name(e, n);
+                    values.push(format!("{name}: {}", super::actions::show(e)));
+                    format!(":{name}")
+                });
                 format!(
                     "pass the values bound: query(\"{}\", {{ {} }})",
                     text.replace('"', "\\\""),
