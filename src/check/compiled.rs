@@ -12,7 +12,6 @@ use super::security::{self, insecure_host, task_arg_sink, Sink};
 use crate::catalogue;
 use crate::diagnostics::{Code, Diagnostic, Span};
 use crate::ir::{self, Expr, Value};
-use crate::syntax::ast::BinOp;
 use std::collections::BTreeMap;
 
 /// A rule a compiled program breaks.
@@ -65,14 +64,9 @@ fn carries_secret(expr: &Expr) -> bool {
             catalogue::function(name).is_some_and(|f| security::call_carries(f.result))
                 && args.iter().any(carries_secret)
         }
-        Expr::Binary(op, a, b) => !yields_bool(*op) && (carries_secret(a) || carries_secret(b)),
+        Expr::Binary(op, a, b) => !op.yields_bool() && (carries_secret(a) || carries_secret(b)),
         other => other.children().into_iter().any(carries_secret),
     }
-}
-
-fn yields_bool(op: BinOp) -> bool {
-    use BinOp::*;
-    matches!(op, Eq | Ne | Lt | Le | Gt | Ge | And | Or | In)
 }
 
 /// Each target's plain-http, non-loopback host, if its address is one.

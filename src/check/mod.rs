@@ -31,6 +31,7 @@ mod expr;
 mod fields;
 mod load;
 mod mocks;
+mod ops;
 mod program;
 mod replies;
 mod scope;

@@ -232,7 +232,7 @@ fn usecase_name_is_readable_in_usecase_and_block_bindings() {
     assert_eq!(
         ir.bindings[0].when,
         Some(ir::Expr::Binary(
-            ast::BinOp::Eq,
+            ir::BinOp::Eq,
             Box::new(usecase_name),
             Box::new(ir::Expr::Lit(ir::Value::Text("u".into())))
         ))

@@ -3,11 +3,13 @@
 //! ordered by name, bindings and tests keep source order). Documented in `docs/ir.md`.
 
 mod expected;
+mod ops;
 mod read;
 mod value;
 mod walk;
 
 pub use expected::Expected;
+pub use ops::{BinOp, UnOp};
 pub use read::{from_json, MAX_NESTING};
 pub use value::{
     duration_text, mebibytes, readable, Breach, Measure, ParseError, Value, ValueBounds,
@@ -276,8 +278,8 @@ pub enum Expr {
     Var(Scope),
     Field(Box<Expr>, String),
     Index(Box<Expr>, Box<Expr>),
-    Unary(crate::syntax::ast::UnOp, Box<Expr>),
-    Binary(crate::syntax::ast::BinOp, Box<Expr>, Box<Expr>),
+    Unary(UnOp, Box<Expr>),
+    Binary(BinOp, Box<Expr>, Box<Expr>),
     If(Box<Expr>, Box<Expr>, Box<Expr>),
     /// A built-in function from the catalogue, by name.
     Call(String, Vec<Expr>),

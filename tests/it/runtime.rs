@@ -3,13 +3,12 @@
 
 use agentc::catalogue::Channel;
 use agentc::diagnostics::Span;
-use agentc::ir::{self, Expr, Program, Scope, Type, Value};
+use agentc::ir::{self, BinOp, Expr, Program, Scope, Type, Value};
 use agentc::runtime::effects::{Executor, TaskError, TaskRequest};
 use agentc::runtime::{
     ActionStatus, ClockMode, ConversationStatus, Event, EventKind, MapEnv, Runtime, TraceBuffer,
     TraceRecord,
 };
-use agentc::syntax::ast::BinOp;
 use futures::future::BoxFuture;
 use indexmap::IndexMap;
 use std::collections::{BTreeMap, VecDeque};
