@@ -4,12 +4,14 @@
 
 mod events;
 mod functions;
+mod kinds;
 pub mod locales;
 pub mod soql;
 mod targets;
 
 pub use events::{EventSpec, Moment, EVENTS};
 pub use functions::{FunctionSpec, FUNCTIONS};
+pub use kinds::Kind;
 pub use targets::{
     hold_music_problem, ArgSpec, Endpoint, FieldSpec, TargetKind, TaskSpec, TARGET_KINDS,
 };
@@ -210,7 +212,7 @@ pub fn event(name: &str) -> Option<&'static EventSpec> {
 }
 
 pub fn target_kind(name: &str) -> Option<&'static TargetKind> {
-    TARGET_KINDS.iter().find(|k| k.name == name)
+    Kind::parse(name).map(Kind::spec)
 }
 
 pub fn function(name: &str) -> Option<&'static FunctionSpec> {

@@ -1,6 +1,6 @@
 //! The target kinds (docs/language.md, "Catalogue"), their fields and their tasks.
 
-use super::{Channel, Moment, Ty};
+use super::{Channel, Kind, Moment, Ty};
 
 #[derive(Debug)]
 pub struct FieldSpec {
@@ -131,7 +131,7 @@ const fn task(
 
 #[derive(Debug)]
 pub struct TargetKind {
-    pub name: &'static str,
+    pub kind: Kind,
     pub fields: &'static [FieldSpec],
     pub tasks: &'static [TaskSpec],
     /// Built-in targets (`conversation`, `call`) are never declared.
@@ -147,6 +147,9 @@ pub struct TargetKind {
 }
 
 impl TargetKind {
+    pub fn name(&self) -> &'static str {
+        self.kind.name()
+    }
     pub fn task(&self, name: &str) -> Option<&'static TaskSpec> {
         self.tasks.iter().find(|t| t.name == name)
     }
@@ -188,7 +191,7 @@ const TIMEOUT_FIELD: FieldSpec = FieldSpec::optional(
 
 pub const TARGET_KINDS: &[TargetKind] = &[
     TargetKind {
-        name: "conversation",
+        kind: Kind::Conversation,
         builtin: true,
         channels: &[],
         declared_tasks: false,
@@ -308,7 +311,7 @@ pub const TARGET_KINDS: &[TargetKind] = &[
         ],
     },
     TargetKind {
-        name: "call",
+        kind: Kind::Call,
         builtin: true,
         channels: &[Channel::Voice],
         declared_tasks: false,
@@ -373,7 +376,7 @@ pub const TARGET_KINDS: &[TargetKind] = &[
         ],
     },
     TargetKind {
-        name: "http",
+        kind: Kind::Http,
         builtin: false,
         channels: &[],
         declared_tasks: true,
@@ -431,7 +434,7 @@ pub const TARGET_KINDS: &[TargetKind] = &[
         ],
     },
     TargetKind {
-        name: "zendesk",
+        kind: Kind::Zendesk,
         builtin: false,
         channels: &[],
         declared_tasks: true,
@@ -674,7 +677,7 @@ pub const TARGET_KINDS: &[TargetKind] = &[
         ],
     },
     TargetKind {
-        name: "salesforce",
+        kind: Kind::Salesforce,
         builtin: false,
         channels: &[],
         declared_tasks: true,
@@ -803,7 +806,7 @@ pub const TARGET_KINDS: &[TargetKind] = &[
         ],
     },
     TargetKind {
-        name: "smtp",
+        kind: Kind::Smtp,
         builtin: false,
         channels: &[],
         declared_tasks: false,
@@ -845,7 +848,7 @@ pub const TARGET_KINDS: &[TargetKind] = &[
         )],
     },
     TargetKind {
-        name: "sms",
+        kind: Kind::Sms,
         builtin: false,
         channels: &[],
         declared_tasks: false,
@@ -878,7 +881,7 @@ pub const TARGET_KINDS: &[TargetKind] = &[
         )],
     },
     TargetKind {
-        name: "sql",
+        kind: Kind::Sql,
         builtin: false,
         channels: &[],
         declared_tasks: false,

@@ -9,7 +9,7 @@ use super::scope::{Access, EventScope, Scope};
 use super::security::{self, task_arg_sink, Sink};
 use super::types::Type;
 use super::unknown_help;
-use crate::catalogue::{self, TargetKind, TaskSpec, Ty};
+use crate::catalogue::{self, Kind, TargetKind, TaskSpec, Ty};
 use crate::diagnostics::{Code, Diagnostic, Span};
 use crate::ir::{self, Value};
 use crate::syntax::ast::{self, BinOp, ExprKind, StrPart};
@@ -162,7 +162,7 @@ impl<'a> Checker<'a> {
         Some(ir::Action {
             name: a.name.name.clone(),
             target: target.name,
-            target_kind: target.kind.name.to_string(),
+            target_kind: target.kind.kind,
             task: call.call,
             when,
             save,
@@ -320,7 +320,7 @@ impl<'a> Checker<'a> {
         };
         let sig = self.resolve_task(target, callee)?;
         let (args, rest) = self.bind_args(&sig, target, args, value.span, scope, reads)?;
-        let label = format!("{}.{}", target.kind.name, sig.name);
+        let label = format!("{}.{}", target.kind.name(), sig.name);
         Some(CallInfo {
             call: ir::TaskCall {
                 name: sig.name.clone(),
@@ -404,7 +404,8 @@ impl<'a> Checker<'a> {
                 Code::UnknownTask,
                 format!(
                     "`{}` ({} target) has no task `{name}`",
-                    target.name, target.kind.name
+                    target.name,
+                    target.kind.name()
                 ),
                 callee.span,
             )
@@ -564,7 +565,7 @@ impl<'a> Checker<'a> {
             );
             ok = false;
         }
-        if target.kind.name == "salesforce" && sig.declared.is_none() && sig.name == "query" {
+        if target.kind.kind == Kind::Salesforce && sig.declared.is_none() && sig.name == "query" {
             let slot = |name: &str| {
                 let at = sig.params.iter().position(|p| p.name == name)?;
                 slots[at].map(|a| &a.value)
@@ -677,10 +678,10 @@ impl<'a> Checker<'a> {
             Ty::BlockRef => return self.block_arg(value),
             _ => {}
         }
-        if target.kind.name == "sql" && param == "statement" {
+        if target.kind.kind == Kind::Sql && param == "statement" {
             self.sql_statement(&sig.name, target, value)?;
         }
-        if target.kind.name == "call" && param == "music" {
+        if target.kind.kind == Kind::Call && param == "music" {
             self.music_url(value)?;
         }
         let what = format!("argument `{param}` of `{}`", sig.name);
@@ -691,7 +692,7 @@ impl<'a> Checker<'a> {
                 Some(j) if self.tasks[j].url_params.iter().any(|p| p == param) => Sink::Url,
                 Some(j) if self.tasks[j].shown_params.iter().any(|p| p == param) => Sink::Shown,
                 Some(_) => Sink::Sent,
-                None => task_arg_sink(target.kind.name, &sig.name, param),
+                None => task_arg_sink(target.kind.kind, &sig.name, param),
             };
             let slot = format!("argument `{param}` of `{}`", sig.name);
             let insecure = target.decl.and_then(|j| self.targets[j].insecure.clone());

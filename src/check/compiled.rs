@@ -148,7 +148,7 @@ impl Walk<'_> {
         for action in self.program.actions.values() {
             let place = format!("action `{}`", action.name);
             let call = &action.task;
-            let spec = catalogue::target_kind(&action.target_kind).and_then(|k| k.task(&call.name));
+            let spec = action.target_kind.spec().task(&call.name);
             // A declared task's arguments go where the task puts them.
             let (mut url_params, mut shown_params) = (Vec::new(), Vec::new());
             if let Some(task) = self.program.tasks.get(&call.name).filter(|_| call.declared) {
@@ -175,7 +175,7 @@ impl Walk<'_> {
                             _ => Sink::Sent,
                         }
                     } else {
-                        task_arg_sink(&action.target_kind, &call.name, arg)
+                        task_arg_sink(action.target_kind, &call.name, arg)
                     };
                     (sink, format!("argument `{arg}` of `{}`", call.name))
                 };

@@ -4,7 +4,7 @@
 //! constants only, a mocks file and the REPL also `secret(..)` and `env(..)`.
 
 use super::unknown_help;
-use crate::catalogue::TargetKind;
+use crate::catalogue::{Kind, TargetKind};
 use crate::diagnostics::{Code, Diagnostic, Span};
 use crate::ir::{self, Value};
 use crate::syntax::ast;
@@ -148,7 +148,7 @@ pub(crate) fn method(
     method: &ast::Ident,
     diags: &mut Vec<Diagnostic>,
 ) -> Option<String> {
-    if matches!(kind.name, "smtp" | "sql") || HTTP_METHODS.contains(&method.name.as_str()) {
+    if matches!(kind.kind, Kind::Smtp | Kind::Sql) || HTTP_METHODS.contains(&method.name.as_str()) {
         return Some(method.name.clone());
     }
     diags.push(

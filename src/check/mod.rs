@@ -367,7 +367,7 @@ pub fn check_mock(
         declared: program
             .targets
             .iter()
-            .map(|(name, t)| (name.as_str(), catalogue::target_kind(&t.kind)))
+            .map(|(name, t)| (name.as_str(), Some(t.kind.spec())))
             .collect(),
         other: &other,
     };

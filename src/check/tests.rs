@@ -1136,7 +1136,7 @@ fn lowering_resolves_arguments_by_name_with_defaults() {
          on call_started do t\nbefore call do c, r\n",
     ));
     let t = &ir.actions["t"];
-    assert_eq!(t.target_kind, "call");
+    assert_eq!(t.target_kind, catalogue::Kind::Call);
     let names: Vec<&str> = t.task.args.iter().map(|(n, _)| n.as_str()).collect();
     assert_eq!(names, ["to", "mode", "whisper"]);
     assert_eq!(

@@ -4,6 +4,7 @@
 use super::events::EventLines;
 use super::files::{self, FsLoader, Read};
 use super::shutdown::{OutputGone, Signals, Stopped};
+use crate::catalogue::Kind;
 use crate::check;
 use crate::diagnostics::render::{self, HumanOptions};
 use crate::diagnostics::{Code, Diagnostic, SourceMap, Span};
@@ -458,7 +459,7 @@ fn take_sql_seeds(rules: &mut Vec<MockRule>, program: &ir::Program) -> Vec<(Stri
             && program
                 .targets
                 .get(&rule.target)
-                .is_some_and(|t| t.kind == "sql")
+                .is_some_and(|t| t.kind == Kind::Sql)
     };
     let seeds = rules
         .iter()

@@ -15,13 +15,13 @@ pub use value::{
     duration_text, mebibytes, readable, Breach, Measure, ParseError, Value, ValueBounds,
 };
 
-use crate::catalogue::Channel;
+use crate::catalogue::{Channel, Kind};
 use crate::diagnostics::Span;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// Bumped on every incompatible change to the IR's shape.
-pub const IR_VERSION: u32 = 3;
+pub const IR_VERSION: u32 = 4;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Program {
@@ -103,7 +103,7 @@ pub struct Param {
 pub struct Target {
     pub name: String,
     /// A kind from the catalogue: `http`, `zendesk`, `sql`, ...
-    pub kind: String,
+    pub kind: Kind,
     /// The remaining fields, evaluated at run time (they may read `secret`/`env`).
     pub fields: BTreeMap<String, Expr>,
     pub timeout_ms: Option<u64>,
@@ -150,7 +150,7 @@ pub struct Action {
     pub name: String,
     pub target: String,
     /// The target's kind, copied here so the runtime needs no look-up.
-    pub target_kind: String,
+    pub target_kind: Kind,
     pub task: TaskCall,
     pub when: Option<Expr>,
     /// The parameter that receives the task's result.

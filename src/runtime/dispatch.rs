@@ -7,7 +7,7 @@ use super::conversation::{Conversation, EventCtx, Outcome};
 use super::effects::{TaskError, TaskRequest};
 use super::plan::ActionKind;
 use super::retry::backoff_delay;
-use crate::catalogue::{self, ArgSpec, Ty};
+use crate::catalogue::{self, ArgSpec, Kind, Ty};
 use crate::ir::{self, Expr, TaskDef, Value};
 use futures::FutureExt;
 use indexmap::IndexMap;
@@ -38,23 +38,17 @@ impl Conversation {
         let action = &shared.plan.actions[index];
         let ActionKind::External {
             target,
+            kind,
             declared,
             args,
             rest,
-            ..
         } = &action.kind
         else {
             return not_sent("internal error: not an external action".into());
         };
-        let kind = shared
-            .plan
-            .program
-            .targets
-            .get(&action.target)
-            .map_or("", |t| t.kind.as_str());
         let prepared = match declared {
             Some(task) => self.declared_request(task, args, ev),
-            None => self.catalogue_request(&action.task, args, rest, kind, ev),
+            None => self.catalogue_request(&action.task, args, rest, *kind, ev),
         };
         let (task, args, rest, task_args) = match prepared {
             Ok(prepared) => prepared,
@@ -75,9 +69,7 @@ impl Conversation {
         let executor = shared.executors[*target].clone();
         let side_effect = match declared {
             Some(task) => catalogue::method_has_side_effect(&task.method),
-            None => catalogue::target_kind(kind)
-                .and_then(|k| k.task(&action.task))
-                .is_none_or(|t| t.side_effect),
+            None => kind.spec().task(&action.task).is_none_or(|t| t.side_effect),
         };
         if shared.dry_run && (side_effect || !shared.in_process[*target]) {
             return Outcome {
@@ -147,17 +139,17 @@ impl Conversation {
         task: &str,
         args: &[(String, Expr)],
         rest: &[Expr],
-        kind: &str,
+        kind: Kind,
         ev: &EventCtx,
     ) -> Result<TaskParts, String> {
-        let spec = catalogue::target_kind(kind).and_then(|k| k.task(task));
+        let spec = kind.spec().task(task);
         let mut values = IndexMap::with_capacity(args.len());
         for (name, expr) in args {
             let eval = |expr: &Expr| {
                 self.eval(expr, ev)
                     .map_err(|e| format!("argument `{name}`: {e}"))
             };
-            let value = if kind == "http" && name == "path" {
+            let value = if kind == Kind::Http && name == "path" {
                 eval_path(expr, task, eval)?
             } else {
                 eval(expr)?
@@ -168,7 +160,7 @@ impl Conversation {
             }
             values.insert(name.clone(), value);
         }
-        if kind == "salesforce" && task == "query" {
+        if kind == Kind::Salesforce && task == "query" {
             soql_bindable(&values)?;
         }
         let rest = rest

@@ -2,6 +2,7 @@
 //! does no look-up by name and no allocation it can avoid.
 
 use super::event::EventKind;
+use crate::catalogue::Kind;
 use crate::ir::{self, Expr, Program, Scope, Value};
 use std::collections::HashMap;
 use std::time::Duration;
@@ -43,6 +44,7 @@ pub(crate) enum ActionKind {
     External {
         /// Index into `Plan::targets`.
         target: usize,
+        kind: Kind,
         /// A declared task (`task get_order(..) on orders`).
         declared: Option<Box<ir::TaskDef>>,
         args: Vec<(String, Expr)>,
@@ -217,13 +219,18 @@ fn plan_action(
         None => None,
     };
     let target = program.targets.get(&action.target);
-    let kind = match action.target_kind.as_str() {
-        "conversation" => match started(program, action)? {
+    let kind = match action.target_kind {
+        Kind::Conversation => match started(program, action)? {
             Some(event) => ActionKind::Start(event),
             None => ActionKind::Conversation(conversation_task(program, action)?),
         },
-        "call" => ActionKind::Call(call_task(action)?),
-        kind => {
+        Kind::Call => ActionKind::Call(call_task(action)?),
+        kind @ (Kind::Http
+        | Kind::Zendesk
+        | Kind::Salesforce
+        | Kind::Smtp
+        | Kind::Sms
+        | Kind::Sql) => {
             let index = targets
                 .iter()
                 .position(|t| *t == action.target)
@@ -244,8 +251,7 @@ fn plan_action(
             } else {
                 None
             };
-            let known = crate::catalogue::target_kind(kind)
-                .is_some_and(|k| k.task(&action.task.name).is_some());
+            let known = kind.spec().task(&action.task.name).is_some();
             if declared.is_none() && !known {
                 return Err(format!(
                     "action `{name}`: `{kind}` targets have no task `{}`",
@@ -254,6 +260,7 @@ fn plan_action(
             }
             ActionKind::External {
                 target: index,
+                kind,
                 declared,
                 args: action.task.args.clone(),
                 rest: action.task.rest.clone(),

@@ -450,7 +450,7 @@ fn recent_requests_to(
     method: &str,
     path: &str,
 ) -> Vec<RecordedRequest> {
-    let kind = world.program.targets.get(target).map(|t| t.kind.as_str());
+    let kind = world.program.targets.get(target).map(|t| t.kind.name());
     world
         .recent_requests()
         .into_iter()

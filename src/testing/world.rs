@@ -3,7 +3,7 @@
 //! against it in order, stopping at the first that fails.
 
 use super::{expect, Failure};
-use crate::catalogue::Channel;
+use crate::catalogue::{Channel, Kind};
 use crate::ir::{self, TestStep, Value};
 use crate::runtime::executors::{self, ExecutorOptions};
 use crate::runtime::mock::{MockRule, MockServices, RecordedEmail, RecordedRequest};
@@ -74,7 +74,7 @@ impl Environment for TestEnv {
 
 impl<'p> World<'p> {
     async fn start(program: &'p ir::Program, trace: TraceBuffer) -> Result<World<'p>, String> {
-        let services = if program.targets.values().any(|t| t.kind != "sql") {
+        let services = if program.targets.values().any(|t| t.kind != Kind::Sql) {
             let services = MockServices::start(Vec::new())
                 .await
                 .map_err(|e| format!("cannot start the mock services: {e}"))?;
@@ -95,7 +95,7 @@ impl<'p> World<'p> {
             let redirect = services.as_ref().and_then(|s| s.redirect(target));
             if let Some(fields) = redirect {
                 builder = builder.override_fields(&target.name, fields);
-            } else if target.kind == "sql" {
+            } else if target.kind == Kind::Sql {
                 let url = IndexMap::from([("url".to_string(), Value::Text(TEST_DATABASE.into()))]);
                 builder = builder.override_fields(&target.name, url);
             }
@@ -156,8 +156,8 @@ impl<'p> World<'p> {
         else {
             return None;
         };
-        let kind = self.program.targets.get(target).map(|t| t.kind.as_str());
-        if kind == Some("sql") {
+        let kind = self.program.targets.get(target).map(|t| t.kind);
+        if kind == Some(Kind::Sql) {
             let args = IndexMap::from([("statement".to_string(), Value::Text(path.clone()))]);
             return self
                 .runtime

@@ -18,7 +18,7 @@ const KEY: &str = "c-42:3:open_ticket";
 fn target(name: &str, kind: &str) -> ir::Target {
     ir::Target {
         name: name.into(),
-        kind: kind.into(),
+        kind: agentc::catalogue::Kind::parse(kind).expect("a target kind"),
         fields: Default::default(),
         timeout_ms: None,
         retry: None,

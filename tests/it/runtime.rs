@@ -43,7 +43,7 @@ fn action(name: &str, target: &str, kind: &str, task: &str, args: Vec<(&str, Exp
     ir::Action {
         name: name.into(),
         target: target.into(),
-        target_kind: kind.into(),
+        target_kind: agentc::catalogue::Kind::parse(kind).expect("a target kind"),
         task: ir::TaskCall {
             name: task.into(),
             declared: false,
@@ -119,7 +119,7 @@ impl Ir {
             name.into(),
             ir::Target {
                 name: name.into(),
-                kind: kind.into(),
+                kind: agentc::catalogue::Kind::parse(kind).expect("a target kind"),
                 fields: fields
                     .into_iter()
                     .map(|(n, e)| (n.to_string(), e))

@@ -444,7 +444,7 @@ fn top_level(names: &Names, source: &str, context: &[Token]) -> Vec<String> {
         "target" if context.len() == 3 && last == ":" => catalogue::TARGET_KINDS
             .iter()
             .filter(|k| !k.builtin)
-            .map(|k| k.name.to_string())
+            .map(|k| k.name().to_string())
             .collect(),
         "on" | "in" | "at" | "before" | "after" => match (previous, last) {
             (None, "on") => events(names),

@@ -6,6 +6,7 @@
 //! starts a new interpreter that resumes the conversation where the old one left it.
 
 use super::program::Compiled;
+use crate::catalogue::Kind;
 use crate::ir::{self, Value};
 use crate::runtime::executors;
 use crate::runtime::mock::{MockRule, MockServices, RecordedRequest};
@@ -213,8 +214,8 @@ impl Live {
         }
         let mocks = self.mock_services()?;
         for target in &targets {
-            let fields = match target.kind.as_str() {
-                "sql" => Some(IndexMap::from([(
+            let fields = match target.kind {
+                Kind::Sql => Some(IndexMap::from([(
                     "url".to_string(),
                     Value::Text("sqlite::memory:".into()),
                 )])),

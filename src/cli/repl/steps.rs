@@ -77,7 +77,7 @@ impl Session {
             return;
         };
         let target = &rule.target;
-        if program.targets[target].kind == "sql" {
+        if program.targets[target].kind == catalogue::Kind::Sql {
             if rule.method != "SQL" || mock.status.is_some() {
                 return out.error(format!(
                     "`{target}` is a sql target: its mock is a statement, `:mock {target} SQL \"INSERT …\"`"

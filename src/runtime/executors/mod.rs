@@ -78,6 +78,7 @@ mod zendesk;
 pub use args::encode_interpolated;
 pub use guard::is_forbidden_ip;
 
+use crate::catalogue::Kind;
 use crate::ir::{self, Value};
 use crate::runtime::effects::{Executor, TaskRequest};
 use indexmap::IndexMap;
@@ -138,14 +139,15 @@ pub fn build(
 ) -> Result<Arc<dyn Executor>, String> {
     let fields = args::Fields::new(target, fields);
     let limit = concurrency(&fields)?;
-    let executor: Arc<dyn Executor> = match target.kind.as_str() {
-        "http" => Arc::new(http::HttpExecutor::new(&fields, options)?),
-        "zendesk" => Arc::new(zendesk::ZendeskExecutor::new(&fields, options)?),
-        "salesforce" => Arc::new(salesforce::SalesforceExecutor::new(&fields, options)?),
-        "sms" => Arc::new(sms::SmsExecutor::new(&fields, options)?),
-        "smtp" => Arc::new(smtp::SmtpExecutor::new(&fields)?),
-        "sql" => Arc::new(sql::SqlExecutor::new(&fields, options)?),
-        other => {
+    let executor: Arc<dyn Executor> = match target.kind {
+        Kind::Http => Arc::new(http::HttpExecutor::new(&fields, options)?),
+        Kind::Zendesk => Arc::new(zendesk::ZendeskExecutor::new(&fields, options)?),
+        Kind::Salesforce => Arc::new(salesforce::SalesforceExecutor::new(&fields, options)?),
+        Kind::Sms => Arc::new(sms::SmsExecutor::new(&fields, options)?),
+        Kind::Smtp => Arc::new(smtp::SmtpExecutor::new(&fields)?),
+        Kind::Sql => Arc::new(sql::SqlExecutor::new(&fields, options)?),
+        // The built-in targets run in process: an IR file that declares one is refused here.
+        other @ (Kind::Conversation | Kind::Call) => {
             return Err(format!(
                 "target `{}`: kind `{other}` has no external executor",
                 target.name

@@ -239,7 +239,7 @@ impl MockServices {
     /// `None` for kinds that are not mocked (`sql`, the built-in targets).
     pub fn redirect(&self, target: &ir::Target) -> Option<IndexMap<String, Value>> {
         let text = |s: String| Value::Text(s);
-        let fields = match target.kind.as_str() {
+        let fields = match target.kind.name() {
             "http" | "zendesk" | "salesforce" | "sms" => IndexMap::from([
                 (
                     "base_url".to_string(),
@@ -268,7 +268,7 @@ impl MockServices {
         self.shared
             .lock()
             .kinds
-            .insert(target.name.clone(), target.kind.clone());
+            .insert(target.name.clone(), target.kind.name().to_string());
         Some(fields)
     }
 

@@ -18,7 +18,7 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 fn target(kind: &str, fields: Vec<(&str, Expr)>) -> ir::Target {
     ir::Target {
         name: "t".into(),
-        kind: kind.into(),
+        kind: agentc::catalogue::Kind::parse(kind).expect("a target kind"),
         fields: fields
             .into_iter()
             .map(|(k, v)| (k.to_string(), v))
