@@ -8,6 +8,7 @@ mod kinds;
 pub mod locales;
 pub mod soql;
 mod targets;
+pub mod tasks;
 
 pub use events::{EventSpec, Moment, EVENTS};
 pub use functions::{FunctionSpec, FUNCTIONS};
@@ -15,6 +16,7 @@ pub use kinds::Kind;
 pub use targets::{
     hold_music_problem, ArgSpec, Endpoint, FieldSpec, TargetKind, TaskSpec, TARGET_KINDS,
 };
+pub use tasks::BuiltinTask;
 
 use serde::{Deserialize, Serialize};
 

@@ -1,5 +1,6 @@
 //! The target kinds (docs/language.md, "Catalogue"), their fields and their tasks.
 
+use super::tasks::{self, BuiltinTask};
 use super::{Channel, Kind, Moment, Ty};
 
 #[derive(Debug)]
@@ -65,7 +66,7 @@ const fn dflt(name: &'static str, ty: Ty, default: &'static str) -> ArgSpec {
 
 #[derive(Debug)]
 pub struct TaskSpec {
-    pub name: &'static str,
+    pub task: BuiltinTask,
     pub args: &'static [ArgSpec],
     /// Extra positional arguments after `args` are accepted (`sql.execute(statement, args...)`).
     pub variadic: bool,
@@ -110,14 +111,14 @@ const fn sends(
 }
 
 const fn task(
-    name: &'static str,
+    task: BuiltinTask,
     args: &'static [ArgSpec],
     result: Ty,
     side_effect: bool,
     doc: &'static str,
 ) -> TaskSpec {
     TaskSpec {
-        name,
+        task,
         args,
         variadic: false,
         named_params: false,
@@ -146,12 +147,18 @@ pub struct TargetKind {
     pub doc: &'static str,
 }
 
+impl TaskSpec {
+    pub fn name(&self) -> &'static str {
+        self.task.name()
+    }
+}
+
 impl TargetKind {
     pub fn name(&self) -> &'static str {
         self.kind.name()
     }
     pub fn task(&self, name: &str) -> Option<&'static TaskSpec> {
-        self.tasks.iter().find(|t| t.name == name)
+        self.tasks.iter().find(|t| t.name() == name)
     }
     pub fn field(&self, name: &str) -> Option<&'static FieldSpec> {
         self.fields.iter().find(|f| f.name == name)
@@ -202,7 +209,7 @@ pub const TARGET_KINDS: &[TargetKind] = &[
             TaskSpec {
                 named_params: true,
                 ..task(
-                    "set",
+                    BuiltinTask::Conversation(tasks::Conversation::Set),
                     &[],
                     Ty::Any,
                     false,
@@ -210,35 +217,35 @@ pub const TARGET_KINDS: &[TargetKind] = &[
                 )
             },
             task(
-                "unset",
+                BuiltinTask::Conversation(tasks::Conversation::Unset),
                 &[arg("name", Ty::Param)],
                 Ty::Any,
                 false,
                 "Reset a parameter to its default (or null).",
             ),
             task(
-                "increment",
+                BuiltinTask::Conversation(tasks::Conversation::Increment),
                 &[arg("name", Ty::Param), dflt("by", Ty::Number, "1")],
                 Ty::Number,
                 false,
                 "Add to a number parameter.",
             ),
             task(
-                "push",
+                BuiltinTask::Conversation(tasks::Conversation::Push),
                 &[arg("name", Ty::Param), arg("value", Ty::Any)],
                 Ty::List,
                 false,
                 "Append to a list parameter.",
             ),
             task(
-                "add_label",
+                BuiltinTask::Conversation(tasks::Conversation::AddLabel),
                 &[arg("label", Ty::Text)],
                 Ty::Any,
                 false,
                 "Tag the conversation.",
             ),
             task(
-                "remove_label",
+                BuiltinTask::Conversation(tasks::Conversation::RemoveLabel),
                 &[arg("label", Ty::Text)],
                 Ty::Any,
                 false,
@@ -247,7 +254,7 @@ pub const TARGET_KINDS: &[TargetKind] = &[
             TaskSpec {
                 not_at: NOT_AFTER,
                 ..task(
-                    "reply",
+                    BuiltinTask::Conversation(tasks::Conversation::Reply),
                     &[opt("reply", Ty::ReplyRef), opt("text", Ty::Text)],
                     Ty::Text,
                     false,
@@ -257,7 +264,7 @@ pub const TARGET_KINDS: &[TargetKind] = &[
             TaskSpec {
                 not_at: NOT_AFTER,
                 ..task(
-                    "escalate",
+                    BuiltinTask::Conversation(tasks::Conversation::Escalate),
                     &[opt("queue", Ty::Text), opt("reason", Ty::Text)],
                     Ty::Any,
                     false,
@@ -267,7 +274,7 @@ pub const TARGET_KINDS: &[TargetKind] = &[
             TaskSpec {
                 not_at: NOT_AFTER,
                 ..task(
-                    "end",
+                    BuiltinTask::Conversation(tasks::Conversation::End),
                     &[opt("reason", Ty::Text)],
                     Ty::Any,
                     false,
@@ -275,14 +282,14 @@ pub const TARGET_KINDS: &[TargetKind] = &[
                 )
             },
             task(
-                "set_language",
+                BuiltinTask::Conversation(tasks::Conversation::SetLanguage),
                 &[arg("code", Ty::Text)],
                 Ty::Any,
                 false,
                 "Switch the conversation's language.",
             ),
             task(
-                "verify",
+                BuiltinTask::Conversation(tasks::Conversation::Verify),
                 &[arg("condition", Ty::Bool), opt("message", Ty::Text)],
                 Ty::Bool,
                 false,
@@ -291,7 +298,7 @@ pub const TARGET_KINDS: &[TargetKind] = &[
             TaskSpec {
                 not_at: UNDER_WAY,
                 ..task(
-                    "start_usecase",
+                    BuiltinTask::Conversation(tasks::Conversation::StartUsecase),
                     &[arg("usecase", Ty::UsecaseRef)],
                     Ty::Any,
                     false,
@@ -301,7 +308,7 @@ pub const TARGET_KINDS: &[TargetKind] = &[
             TaskSpec {
                 not_at: UNDER_WAY,
                 ..task(
-                    "goto_block",
+                    BuiltinTask::Conversation(tasks::Conversation::GotoBlock),
                     &[arg("block", Ty::BlockRef)],
                     Ty::Any,
                     false,
@@ -322,7 +329,7 @@ pub const TARGET_KINDS: &[TargetKind] = &[
             TaskSpec {
                 not_at: LIVE_CALL,
                 ..task(
-                    "transfer",
+                    BuiltinTask::Call(tasks::Call::Transfer),
                     &[
                         arg("to", Ty::Text),
                         dflt("mode", Ty::Word(&["warm", "cold"]), "cold"),
@@ -336,7 +343,7 @@ pub const TARGET_KINDS: &[TargetKind] = &[
             TaskSpec {
                 not_at: &[AFTER_CALL, AFTER],
                 ..task(
-                    "hangup",
+                    BuiltinTask::Call(tasks::Call::Hangup),
                     &[opt("reason", Ty::Text)],
                     Ty::Any,
                     false,
@@ -346,7 +353,7 @@ pub const TARGET_KINDS: &[TargetKind] = &[
             TaskSpec {
                 not_at: LIVE_CALL,
                 ..task(
-                    "send_dtmf",
+                    BuiltinTask::Call(tasks::Call::SendDtmf),
                     &[arg("digits", Ty::Text)],
                     Ty::Any,
                     false,
@@ -356,7 +363,7 @@ pub const TARGET_KINDS: &[TargetKind] = &[
             TaskSpec {
                 not_at: LIVE_CALL,
                 ..task(
-                    "hold",
+                    BuiltinTask::Call(tasks::Call::Hold),
                     &[opt("message", Ty::Text), opt("music", Ty::Text)],
                     Ty::Any,
                     false,
@@ -366,7 +373,7 @@ pub const TARGET_KINDS: &[TargetKind] = &[
             TaskSpec {
                 not_at: LIVE_CALL,
                 ..task(
-                    "say",
+                    BuiltinTask::Call(tasks::Call::Say),
                     &[arg("text", Ty::Text)],
                     Ty::Any,
                     false,
@@ -397,35 +404,35 @@ pub const TARGET_KINDS: &[TargetKind] = &[
         ],
         tasks: &[
             task(
-                "get",
+                BuiltinTask::Http(tasks::Http::Get),
                 HTTP_ARGS,
                 Ty::Record,
                 false,
                 "GET path; returns { status, headers, body }.",
             ),
             task(
-                "post",
+                BuiltinTask::Http(tasks::Http::Post),
                 HTTP_ARGS,
                 Ty::Record,
                 true,
                 "POST path; returns { status, headers, body }.",
             ),
             task(
-                "put",
+                BuiltinTask::Http(tasks::Http::Put),
                 HTTP_ARGS,
                 Ty::Record,
                 true,
                 "PUT path; returns { status, headers, body }.",
             ),
             task(
-                "patch",
+                BuiltinTask::Http(tasks::Http::Patch),
                 HTTP_ARGS,
                 Ty::Record,
                 true,
                 "PATCH path; returns { status, headers, body }.",
             ),
             task(
-                "delete",
+                BuiltinTask::Http(tasks::Http::Delete),
                 HTTP_ARGS,
                 Ty::Record,
                 true,
@@ -473,7 +480,7 @@ pub const TARGET_KINDS: &[TargetKind] = &[
                     "the answer's `ticket`",
                 ),
                 ..task(
-                    "create_ticket",
+                    BuiltinTask::Zendesk(tasks::Zendesk::CreateTicket),
                     &[
                         arg("subject", Ty::Text),
                         arg("comment", Ty::Text),
@@ -494,7 +501,7 @@ pub const TARGET_KINDS: &[TargetKind] = &[
                     "the answer's `ticket`",
                 ),
                 ..task(
-                    "update_ticket",
+                    BuiltinTask::Zendesk(tasks::Zendesk::UpdateTicket),
                     &[arg("ticket_id", Ty::Any), arg("fields", Ty::Record)],
                     Ty::Record,
                     true,
@@ -509,7 +516,7 @@ pub const TARGET_KINDS: &[TargetKind] = &[
                     "the answer (`{ tags }`)",
                 ),
                 ..task(
-                    "add_tags",
+                    BuiltinTask::Zendesk(tasks::Zendesk::AddTags),
                     &[arg("ticket_id", Ty::Any), arg("tags", Ty::List)],
                     Ty::Record,
                     true,
@@ -524,7 +531,7 @@ pub const TARGET_KINDS: &[TargetKind] = &[
                     "the answer's `ticket`",
                 ),
                 ..task(
-                    "add_internal_note",
+                    BuiltinTask::Zendesk(tasks::Zendesk::AddInternalNote),
                     &[arg("ticket_id", Ty::Any), arg("body", Ty::Text)],
                     Ty::Record,
                     true,
@@ -534,7 +541,7 @@ pub const TARGET_KINDS: &[TargetKind] = &[
             TaskSpec {
                 endpoint: sends("GET", "/users/{user_id}.json", "", "the answer's `user`"),
                 ..task(
-                    "get_user",
+                    BuiltinTask::Zendesk(tasks::Zendesk::GetUser),
                     &[arg("user_id", Ty::Any)],
                     Ty::Record,
                     false,
@@ -549,7 +556,7 @@ pub const TARGET_KINDS: &[TargetKind] = &[
                     "the answer's `ticket`",
                 ),
                 ..task(
-                    "get_ticket",
+                    BuiltinTask::Zendesk(tasks::Zendesk::GetTicket),
                     &[arg("ticket_id", Ty::Any)],
                     Ty::Record,
                     false,
@@ -564,7 +571,7 @@ pub const TARGET_KINDS: &[TargetKind] = &[
                     "the answer's `tags` list",
                 ),
                 ..task(
-                    "get_ticket_tags",
+                    BuiltinTask::Zendesk(tasks::Zendesk::GetTicketTags),
                     &[arg("ticket_id", Ty::Any)],
                     Ty::List,
                     false,
@@ -579,7 +586,7 @@ pub const TARGET_KINDS: &[TargetKind] = &[
                     "the answer's `job_status`",
                 ),
                 ..task(
-                    "merge_tickets",
+                    BuiltinTask::Zendesk(tasks::Zendesk::MergeTickets),
                     &[arg("ids", Ty::List), arg("into", Ty::Any)],
                     Ty::Record,
                     true,
@@ -594,7 +601,7 @@ pub const TARGET_KINDS: &[TargetKind] = &[
                     "the answer's `organization`",
                 ),
                 ..task(
-                    "get_organization",
+                    BuiltinTask::Zendesk(tasks::Zendesk::GetOrganization),
                     &[arg("org_id", Ty::Any)],
                     Ty::Record,
                     false,
@@ -609,7 +616,7 @@ pub const TARGET_KINDS: &[TargetKind] = &[
                     "the second answer's `ticket`",
                 ),
                 ..task(
-                    "apply_macro",
+                    BuiltinTask::Zendesk(tasks::Zendesk::ApplyMacro),
                     &[arg("ticket_id", Ty::Any), arg("macro_id", Ty::Any)],
                     Ty::Record,
                     true,
@@ -624,7 +631,7 @@ pub const TARGET_KINDS: &[TargetKind] = &[
                     "the answer's `results` list",
                 ),
                 ..task(
-                    "search",
+                    BuiltinTask::Zendesk(tasks::Zendesk::Search),
                     &[
                         arg("query", Ty::Text),
                         opt(
@@ -647,7 +654,7 @@ pub const TARGET_KINDS: &[TargetKind] = &[
                     "the answer's `user`",
                 ),
                 ..task(
-                    "create_or_update_user",
+                    BuiltinTask::Zendesk(tasks::Zendesk::CreateOrUpdateUser),
                     &[
                         arg("name", Ty::Text),
                         arg("email", Ty::Text),
@@ -667,7 +674,7 @@ pub const TARGET_KINDS: &[TargetKind] = &[
                     "the answer's `user`",
                 ),
                 ..task(
-                    "update_user",
+                    BuiltinTask::Zendesk(tasks::Zendesk::UpdateUser),
                     &[arg("user_id", Ty::Any), arg("fields", Ty::Record)],
                     Ty::Record,
                     true,
@@ -720,7 +727,7 @@ pub const TARGET_KINDS: &[TargetKind] = &[
                     "the answer `{ id, success, errors }`",
                 ),
                 ..task(
-                    "create_case",
+                    BuiltinTask::Salesforce(tasks::Salesforce::CreateCase),
                     &[
                         arg("subject", Ty::Text),
                         arg("description", Ty::Text),
@@ -740,7 +747,7 @@ pub const TARGET_KINDS: &[TargetKind] = &[
                     "`{ id, success: true }` (the answer is empty)",
                 ),
                 ..task(
-                    "update_case",
+                    BuiltinTask::Salesforce(tasks::Salesforce::UpdateCase),
                     &[arg("case_id", Ty::Text), arg("fields", Ty::Record)],
                     Ty::Record,
                     true,
@@ -755,7 +762,7 @@ pub const TARGET_KINDS: &[TargetKind] = &[
                     "the answer `{ id, success, errors }`",
                 ),
                 ..task(
-                    "add_case_comment",
+                    BuiltinTask::Salesforce(tasks::Salesforce::AddCaseComment),
                     &[arg("case_id", Ty::Text), arg("body", Ty::Text)],
                     Ty::Record,
                     true,
@@ -770,7 +777,7 @@ pub const TARGET_KINDS: &[TargetKind] = &[
                     "the first of `records`, or null",
                 ),
                 ..task(
-                    "find_contact",
+                    BuiltinTask::Salesforce(tasks::Salesforce::FindContact),
                     &[opt("email", Ty::Text), opt("phone", Ty::Text)],
                     Ty::Record,
                     false,
@@ -785,7 +792,7 @@ pub const TARGET_KINDS: &[TargetKind] = &[
                     "the answer's `records` list",
                 ),
                 ..task(
-                    "query",
+                    BuiltinTask::Salesforce(tasks::Salesforce::Query),
                     &[arg("soql", Ty::Text), opt("values", Ty::Record)],
                     Ty::List,
                     false,
@@ -796,7 +803,7 @@ pub const TARGET_KINDS: &[TargetKind] = &[
             TaskSpec {
                 endpoint: sends("GET", "/sobjects/Case/{case_id}", "", "the Case record"),
                 ..task(
-                    "get_case",
+                    BuiltinTask::Salesforce(tasks::Salesforce::GetCase),
                     &[arg("case_id", Ty::Text)],
                     Ty::Record,
                     false,
@@ -834,7 +841,7 @@ pub const TARGET_KINDS: &[TargetKind] = &[
             CONCURRENCY_FIELD,
         ],
         tasks: &[task(
-            "send_email",
+            BuiltinTask::Smtp(tasks::Smtp::SendEmail),
             &[
                 arg("to", Ty::Text),
                 arg("subject", Ty::Text),
@@ -873,7 +880,7 @@ pub const TARGET_KINDS: &[TargetKind] = &[
             ALLOW_HOSTS_FIELD,
         ],
         tasks: &[task(
-            "send_sms",
+            BuiltinTask::Sms(tasks::Sms::SendSms),
             &[arg("to", Ty::Text), arg("body", Ty::Text)],
             Ty::Record,
             true,
@@ -901,7 +908,7 @@ pub const TARGET_KINDS: &[TargetKind] = &[
             TaskSpec {
                 variadic: true,
                 ..task(
-                    "execute",
+                    BuiltinTask::Sql(tasks::Sql::Execute),
                     &[arg("statement", Ty::Text)],
                     Ty::Record,
                     true,
@@ -911,7 +918,7 @@ pub const TARGET_KINDS: &[TargetKind] = &[
             TaskSpec {
                 variadic: true,
                 ..task(
-                    "query",
+                    BuiltinTask::Sql(tasks::Sql::Query),
                     &[arg("statement", Ty::Text)],
                     Ty::List,
                     false,
@@ -919,7 +926,7 @@ pub const TARGET_KINDS: &[TargetKind] = &[
                 )
             },
             task(
-                "insert",
+                BuiltinTask::Sql(tasks::Sql::Insert),
                 &[arg("table", Ty::Text), arg("record", Ty::Record)],
                 Ty::Record,
                 true,

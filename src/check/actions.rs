@@ -37,7 +37,7 @@ struct Sig<'x> {
 impl Sig<'_> {
     fn builtin(spec: &'static TaskSpec) -> Sig<'static> {
         Sig {
-            name: spec.name.to_string(),
+            name: spec.name().to_string(),
             params: spec
                 .args
                 .iter()
@@ -336,7 +336,7 @@ impl<'a> Checker<'a> {
     }
 
     fn task_names(&self, target: &ActionTarget) -> Vec<&'a str> {
-        let mut names: Vec<&str> = target.kind.tasks.iter().map(|t| t.name).collect();
+        let mut names: Vec<&str> = target.kind.tasks.iter().map(|t| t.name()).collect();
         if let Some(j) = target.decl {
             names.extend(
                 self.p

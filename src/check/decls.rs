@@ -684,7 +684,7 @@ impl<'a> Checker<'a> {
                 .with_secondary(self.p.targets[target].kind.span, format!("its kind is {}", kind.name()))
                 .with_help(format!(
                     "use one of its built-in tasks ({}), or declare the task on a target of kind {}",
-                    kind.tasks.iter().map(|t| t.name).collect::<Vec<_>>().join(", "),
+                    kind.tasks.iter().map(|t| t.name()).collect::<Vec<_>>().join(", "),
                     takes.join(", ")
                 )),
             );

@@ -135,7 +135,7 @@ fn target_kind(out: &mut String, kind: &TargetKind) {
         writeln!(
             out,
             "| `{}({})` | {} | {} | {} |{endpoint} {} |",
-            task.name,
+            task.name(),
             signature(task.args, task.variadic, task.named_params),
             ty_name(task.result),
             if task.side_effect { "yes" } else { "" },

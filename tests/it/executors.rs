@@ -1091,7 +1091,7 @@ async fn every_zendesk_and_salesforce_task_calls_the_endpoint_the_catalogue_name
             let endpoint = t
                 .endpoint
                 .as_ref()
-                .unwrap_or_else(|| panic!("{kind}.{} names no endpoint", t.name));
+                .unwrap_or_else(|| panic!("{kind}.{} names no endpoint", t.name()));
             let server = MockServer::start().await;
             Mock::given(method("GET"))
                 .respond_with(ResponseTemplate::new(200).set_body_json(json!({})))
@@ -1117,25 +1117,30 @@ async fn every_zendesk_and_salesforce_task_calls_the_endpoint_the_catalogue_name
                 wanted = wanted.replace(&format!("{{{}}}", a.name), &text);
             }
             let (wanted_path, wanted_query) = wanted.split_once('?').unwrap_or((&wanted, ""));
-            run(&executor, &task(t.name, serde_json::Value::Object(args)))
+            run(&executor, &task(t.name(), serde_json::Value::Object(args)))
                 .await
-                .unwrap_or_else(|e| panic!("{kind}.{}: {e:?}", t.name));
+                .unwrap_or_else(|e| panic!("{kind}.{}: {e:?}", t.name()));
             let requests = received(&server).await;
             let first = &requests[0];
-            assert_eq!(first.method.as_str(), endpoint.method, "{kind}.{}", t.name);
-            assert_eq!(first.url.path(), wanted_path, "{kind}.{}", t.name);
+            assert_eq!(
+                first.method.as_str(),
+                endpoint.method,
+                "{kind}.{}",
+                t.name()
+            );
+            assert_eq!(first.url.path(), wanted_path, "{kind}.{}", t.name());
             for key in wanted_query.split('&').filter_map(|p| p.strip_suffix('=')) {
                 assert!(
                     first.url.query_pairs().any(|(k, _)| k == key),
                     "{kind}.{} sends no `{key}` in {}",
-                    t.name,
+                    t.name(),
                     first.url
                 );
             }
             let keyed = requests
                 .iter()
                 .any(|r| r.headers.contains_key("idempotency-key"));
-            assert_eq!(keyed, t.side_effect, "{kind}.{}: idempotency key", t.name);
+            assert_eq!(keyed, t.side_effect, "{kind}.{}: idempotency key", t.name());
         }
     }
 }

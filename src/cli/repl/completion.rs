@@ -205,7 +205,7 @@ fn expression(names: &Names, source: &str, context: &[Token]) -> Vec<String> {
 fn tasks_of(names: &Names, target: &str) -> Vec<String> {
     let kind = names.target_kind(target).and_then(catalogue::target_kind);
     let mut tasks: Vec<String> = kind
-        .map(|k| k.tasks.iter().map(|t| format!("{}(", t.name)).collect())
+        .map(|k| k.tasks.iter().map(|t| format!("{}(", t.name())).collect())
         .unwrap_or_default();
     tasks.extend(
         names
@@ -382,7 +382,7 @@ fn field_value(
                 Some(target) if names.target_kind(target).is_some() => tasks_of(names, target),
                 _ => catalogue::TARGET_KINDS
                     .iter()
-                    .flat_map(|k| k.tasks.iter().map(|t| format!("{}(", t.name)))
+                    .flat_map(|k| k.tasks.iter().map(|t| format!("{}(", t.name())))
                     .chain(names.tasks.iter().map(|(t, _)| format!("{t}(")))
                     .collect(),
             }
