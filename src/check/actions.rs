@@ -9,7 +9,7 @@ use super::scope::{Access, EventScope, Scope};
 use super::security::{self, task_arg_sink, Sink};
 use super::types::Type;
 use super::unknown_help;
-use crate::catalogue::{self, Kind, TargetKind, TaskSpec, Ty};
+use crate::catalogue::{self, tasks, BuiltinTask, Kind, TargetKind, TaskSpec, Ty};
 use crate::diagnostics::{Code, Diagnostic, Span};
 use crate::ir::{self, Value};
 use crate::syntax::ast::{self, BinOp, ExprKind, StrPart};
@@ -158,7 +158,7 @@ impl<'a> Checker<'a> {
         info.not_at = call.not_at;
         info.task_label = call.label.clone();
         info.task_span = call.span;
-        info.starts = super::starts::started(target.kind, &call.call);
+        info.starts = super::starts::started(&call.call);
         Some(ir::Action {
             name: a.name.name.clone(),
             target: target.name,
@@ -323,8 +323,10 @@ impl<'a> Checker<'a> {
         let label = format!("{}.{}", target.kind.name(), sig.name);
         Some(CallInfo {
             call: ir::TaskCall {
-                name: sig.name.clone(),
-                declared: sig.declared.is_some(),
+                task: match sig.spec {
+                    Some(spec) => ir::TaskRef::Builtin(spec.task),
+                    None => ir::TaskRef::Declared(sig.name.clone()),
+                },
                 args,
                 rest,
             },
@@ -565,7 +567,7 @@ impl<'a> Checker<'a> {
             );
             ok = false;
         }
-        if target.kind.kind == Kind::Salesforce && sig.declared.is_none() && sig.name == "query" {
+        if sig.spec.map(|s| s.task) == Some(BuiltinTask::Salesforce(tasks::Salesforce::Query)) {
             let slot = |name: &str| {
                 let at = sig.params.iter().position(|p| p.name == name)?;
                 slots[at].map(|a| &a.value)
@@ -692,7 +694,9 @@ impl<'a> Checker<'a> {
                 Some(j) if self.tasks[j].url_params.iter().any(|p| p == param) => Sink::Url,
                 Some(j) if self.tasks[j].shown_params.iter().any(|p| p == param) => Sink::Shown,
                 Some(_) => Sink::Sent,
-                None => task_arg_sink(target.kind.kind, &sig.name, param),
+                None => sig
+                    .spec
+                    .map_or(Sink::Shown, |s| task_arg_sink(s.task, param)),
             };
             let slot = format!("argument `{param}` of `{}`", sig.name);
             let insecure = target.decl.and_then(|j| self.targets[j].insecure.clone());

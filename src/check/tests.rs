@@ -918,7 +918,7 @@ fn soql_values_are_bound_and_checked_against_the_placeholders() {
     let ir = clean(&query(
         "query(\"SELECT Id FROM Case WHERE SuppliedEmail = :email AND Subject LIKE %:word%\", { email: user.email, word: note })",
     ));
-    assert_eq!(ir.actions["q"].task.name, "query");
+    assert_eq!(ir.actions["q"].task.task.name(), "query");
     clean(&query(
         "query(\"SELECT Id FROM Case WHERE Subject = ':not_one' LIMIT 5\")",
     ));
@@ -1189,7 +1189,7 @@ fn lowering_declared_tasks_and_retry_defaults() {
     );
     assert!(task.params[1].optional);
     let x = &ir.actions["x"];
-    assert!(x.task.declared);
+    assert!(x.task.task.declared().is_some());
     assert_eq!(x.task.args.len(), 2, "the default is filled in");
     assert_eq!(
         ir.targets["api"].retry,

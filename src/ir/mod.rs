@@ -15,7 +15,7 @@ pub use value::{
     duration_text, mebibytes, readable, Breach, Measure, ParseError, Value, ValueBounds,
 };
 
-use crate::catalogue::{Channel, Kind};
+use crate::catalogue::{BuiltinTask, Channel, Kind};
 use crate::diagnostics::Span;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -165,9 +165,9 @@ pub struct Action {
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TaskCall {
-    /// A catalogue task of the target's kind, or a declared task (`declared` is true).
-    pub name: String,
-    pub declared: bool,
+    /// A catalogue task of the target's kind, or a declared task.
+    #[serde(flatten)]
+    pub task: TaskRef,
     /// Arguments by parameter name, in the task's parameter order. Catalogue arguments that
     /// name a parameter or a reply (`increment(attempts)`) are lowered to `Lit(Text(name))`;
     /// defaults from the catalogue are filled in.
@@ -178,6 +178,39 @@ pub struct TaskCall {
     pub args: Vec<(String, Expr)>,
     /// Extra positional arguments of variadic tasks (`sql.query(statement, a, b)`).
     pub rest: Vec<Expr>,
+}
+
+/// The task an action runs: `{ "builtin": { "http": "get" } }` or `{ "declared": "get_order" }`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TaskRef {
+    Builtin(BuiltinTask),
+    /// A `task NAME(..) on TARGET` of the program, by name.
+    Declared(String),
+}
+
+impl TaskRef {
+    /// The name the program calls it by (`get`, `get_order`).
+    pub fn name(&self) -> &str {
+        match self {
+            TaskRef::Builtin(task) => task.name(),
+            TaskRef::Declared(name) => name,
+        }
+    }
+
+    pub fn builtin(&self) -> Option<BuiltinTask> {
+        match self {
+            TaskRef::Builtin(task) => Some(*task),
+            TaskRef::Declared(_) => None,
+        }
+    }
+
+    pub fn declared(&self) -> Option<&str> {
+        match self {
+            TaskRef::Builtin(_) => None,
+            TaskRef::Declared(name) => Some(name),
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

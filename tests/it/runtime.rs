@@ -45,8 +45,10 @@ fn action(name: &str, target: &str, kind: &str, task: &str, args: Vec<(&str, Exp
         target: target.into(),
         target_kind: agentc::catalogue::Kind::parse(kind).expect("a target kind"),
         task: ir::TaskCall {
-            name: task.into(),
-            declared: false,
+            // A name the kind has no built-in task of is a declared task.
+            task: agentc::catalogue::Kind::parse(kind)
+                .and_then(|kind| agentc::catalogue::BuiltinTask::parse(kind, task))
+                .map_or_else(|| ir::TaskRef::Declared(task.into()), ir::TaskRef::Builtin),
             args: args.into_iter().map(|(n, e)| (n.to_string(), e)).collect(),
             rest: Vec::new(),
         },
@@ -1224,7 +1226,7 @@ async fn declared_tasks_send_a_request_and_map_the_response() {
         "order_eta",
         vec![("id", path(Scope::Event, &["text"]))],
     );
-    eta.task.declared = true;
+    eta.task.task = ir::TaskRef::Declared("order_eta".into());
     eta.save = Some("eta".into());
     let ir = ir.action(eta).on("message_received", &["eta"]);
     let fake = Fake::new(vec![ok_body(
@@ -1405,7 +1407,7 @@ async fn a_dry_run_lets_reads_of_an_in_process_target_through_and_holds_back_sid
     ));
     for name in ["fetch", "cancel"] {
         let mut run = action(name, "orders", "http", name, vec![]);
-        run.task.declared = true;
+        run.task.task = ir::TaskRef::Declared(name.into());
         ir = ir.action(run);
     }
     let ir = ir.on(
@@ -1552,6 +1554,26 @@ async fn an_inconsistent_ir_is_refused_not_panicked_on() {
     let ir = Ir::new(&[Channel::Chat]).on("conversation_started", &["ghost"]);
     let error = Runtime::builder(ir.0).build().err().unwrap();
     assert_eq!(error, "a binding runs `ghost`, which is not an action");
+}
+
+/// A task is typed by its kind: an IR file edited to run another kind's task, or a
+/// declared task on a built-in target, is refused by name.
+#[tokio::test]
+async fn an_ir_pairing_a_kind_with_another_kinds_task_is_refused() {
+    use agentc::catalogue::{tasks, BuiltinTask};
+    let mut query = action("q", "orders", "http", "get", vec![("path", text("/x"))]);
+    query.task.task = ir::TaskRef::Builtin(BuiltinTask::Sql(tasks::Sql::Query));
+    let ir = http_target(Ir::new(&[Channel::Chat]), None, None).action(query);
+    let error = Runtime::builder(ir.0).build().err().unwrap();
+    assert_eq!(error, "action `q`: `http` targets have no task `query`");
+    let mut label = action("l", "conversation", "conversation", "add_label", vec![]);
+    label.task.task = ir::TaskRef::Declared("add_label".into());
+    let ir = Ir::new(&[Channel::Chat]).action(label);
+    let error = Runtime::builder(ir.0).build().err().unwrap();
+    assert_eq!(
+        error,
+        "action `l`: `conversation` targets have no task `add_label`"
+    );
 }
 
 // ---------- `agentc run` end to end, against a real local server ----------
