@@ -6,6 +6,7 @@ mod events;
 mod functions;
 mod kinds;
 pub mod locales;
+pub mod scope;
 pub mod soql;
 mod targets;
 pub mod tasks;

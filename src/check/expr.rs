@@ -854,8 +854,7 @@ fn arithmetic(op: BinOp, x: Type, y: Type) -> Option<Type> {
 }
 
 fn readable_roots(scope: &Scope) -> Vec<String> {
-    super::scope::ROOT_NAMES
-        .iter()
+    super::scope::root_names()
         .filter(|r| scope.root_available(r) == Some(true))
         .map(|r| format!("`{r}`"))
         .collect()

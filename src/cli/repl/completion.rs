@@ -23,34 +23,24 @@ pub enum Offer {
 const EXPRESSION_WORDS: &[&str] = &[
     "true", "false", "null", "if", "then", "else", "and", "or", "not",
 ];
-const SCOPE_ROOTS: &[&str] = &[
-    "event",
-    "user",
-    "caller",
-    "conversation",
-    "usecase",
-    "block",
-];
 const METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE"];
 
-/// The fields of the scope roots (docs/language.md, "Names in scope").
+/// The fields of a scope root (`catalogue::scope`) a conversation reads; an event's are
+/// every event's payload.
 fn scope_fields(root: &str) -> Vec<&'static str> {
-    match root {
-        "user" => vec!["id", "name", "email", "phone", "locale"],
-        "caller" => vec!["phone", "name"],
-        "conversation" => vec!["id", "channel", "language", "labels", "status"],
-        "usecase" | "block" => vec!["name"],
-        "event" => {
-            let mut fields: Vec<&str> = catalogue::EVENTS
-                .iter()
-                .flat_map(|e| e.payload.iter().map(|(n, _)| *n))
-                .collect();
-            fields.sort_unstable();
-            fields.dedup();
-            fields
-        }
-        _ => Vec::new(),
+    match catalogue::scope::scope_root(root) {
+        Some(r) if r.task_result_only => return Vec::new(),
+        Some(r) if r.name != "event" => return catalogue::scope::field_names(root),
+        Some(_) => {}
+        None => return Vec::new(),
     }
+    let mut fields: Vec<&str> = catalogue::EVENTS
+        .iter()
+        .flat_map(|e| e.payload.iter().map(|(n, _)| *n))
+        .collect();
+    fields.sort_unstable();
+    fields.dedup();
+    fields
 }
 
 pub fn complete(names: &Names, buffer: &str, pos: usize) -> Offer {
@@ -195,7 +185,12 @@ fn expression(names: &Names, source: &str, context: &[Token]) -> Vec<String> {
         };
     }
     let mut words: Vec<String> = names.params.clone();
-    words.extend(SCOPE_ROOTS.iter().map(|w| w.to_string()));
+    words.extend(
+        catalogue::scope::ROOTS
+            .iter()
+            .filter(|r| !r.task_result_only)
+            .map(|r| r.name.to_string()),
+    );
     words.extend(EXPRESSION_WORDS.iter().map(|w| w.to_string()));
     words.extend(catalogue::FUNCTIONS.iter().map(|f| format!("{}(", f.name)));
     words
