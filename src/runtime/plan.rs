@@ -35,6 +35,13 @@ pub(crate) struct ActionPlan {
     pub timeout: Duration,
 }
 
+/// The task of an external action.
+pub(crate) enum ExternalTask {
+    Builtin(BuiltinTask),
+    /// A declared task (`task get_order(..) on orders`).
+    Declared(Box<ir::TaskDef>),
+}
+
 pub(crate) enum ActionKind {
     Conversation(ConversationTask),
     /// `conversation.start_usecase(U)` or `goto_block(U.B)`: the use case or block event it
@@ -45,8 +52,7 @@ pub(crate) enum ActionKind {
         /// Index into `Plan::targets`.
         target: usize,
         kind: Kind,
-        /// A declared task (`task get_order(..) on orders`).
-        declared: Option<Box<ir::TaskDef>>,
+        task: ExternalTask,
         args: Vec<(String, Expr)>,
         rest: Vec<Expr>,
     },
@@ -244,21 +250,21 @@ fn plan_action(
                         action.target
                     )
                 })?;
-            let declared = match task {
+            let task = match task {
                 TaskRef::Declared(task) => {
                     let found = program
                         .tasks
                         .get(task)
                         .ok_or_else(|| format!("action `{name}`: task `{task}` is not declared"))?;
-                    Some(Box::new(found.clone()))
+                    ExternalTask::Declared(Box::new(found.clone()))
                 }
-                TaskRef::Builtin(task) if task.kind() == kind => None,
+                TaskRef::Builtin(task) if task.kind() == kind => ExternalTask::Builtin(*task),
                 TaskRef::Builtin(task) => return Err(no_such_task(name, kind, task.name())),
             };
             ActionKind::External {
                 target: index,
                 kind,
-                declared,
+                task,
                 args: action.task.args.clone(),
                 rest: action.task.rest.clone(),
             }

@@ -44,7 +44,7 @@ fn executor(kind: &str, fields: serde_json::Value) -> Arc<dyn Executor> {
 fn task(name: &str, args: serde_json::Value) -> TaskRequest {
     TaskRequest {
         target: "t".into(),
-        task: name.into(),
+        task: crate::executor_task(None, name),
         args: record(args),
         rest: Vec::new(),
         idempotency_key: KEY.into(),
@@ -789,6 +789,29 @@ fn salesforce(server: &MockServer) -> Arc<dyn Executor> {
     )
 }
 
+/// A task is typed by its kind: `sql.query` sent to a salesforce target is refused, not run
+/// as salesforce's `query` of the same name, and nothing is sent.
+#[tokio::test]
+async fn an_executor_refuses_a_task_of_another_kind_even_of_the_same_name() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"records": []})))
+        .expect(0)
+        .mount(&server)
+        .await;
+    let mut query = task(
+        "query",
+        json!({"soql": "SELECT Id FROM Case", "statement": "SELECT 1"}),
+    );
+    query.task = crate::executor_task(Some(agentc::catalogue::Kind::Sql), "query");
+    let error = run(&salesforce(&server), &query).await.unwrap_err();
+    assert!(!error.retryable);
+    assert_eq!(
+        error.message,
+        "target `t` (salesforce) cannot run `query`, a task of sql targets"
+    );
+}
+
 #[tokio::test]
 async fn salesforce_case_tasks_speak_the_rest_api() {
     let server = MockServer::start().await;
@@ -1521,6 +1544,7 @@ async fn mock_services_capture_email_and_sms() {
 
 fn sql_task(name: &str, statement: &str, rest: serde_json::Value) -> TaskRequest {
     let mut request = task(name, json!({ "statement": statement }));
+    request.task = crate::executor_task(Some(agentc::catalogue::Kind::Sql), name);
     request.rest = match Value::from_json(&rest) {
         Value::List(items) => items,
         _ => panic!("rest must be a list"),

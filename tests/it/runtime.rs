@@ -243,7 +243,7 @@ impl Executor for Fake {
             .map(|p| p.to_string())
             .unwrap_or_default();
         let leak = self.describe_leaks.clone().unwrap_or_default();
-        format!("{} {}{leak}", request.task.to_uppercase(), path)
+        format!("{} {}{leak}", request.task.name().to_uppercase(), path)
     }
 }
 
@@ -1241,7 +1241,10 @@ async fn declared_tasks_send_a_request_and_map_the_response() {
     let state = rt.finish().await.remove(0);
     assert_eq!(state.params["eta"], Value::Text("tomorrow".into()));
     let (request, _) = &fake.calls()[0];
-    assert_eq!(request.task, "request");
+    assert_eq!(
+        request.task,
+        agentc::runtime::effects::ExecutorTask::Request
+    );
     assert_eq!(
         Value::Record(request.args.clone()).to_json(),
         serde_json::json!({"method": "GET", "path": "/orders/A-42", "query": {"lang": "en"}})
@@ -1429,7 +1432,7 @@ async fn a_dry_run_lets_reads_of_an_in_process_target_through_and_holds_back_sid
         .unwrap();
     rt.send(ev("c1", "conversation_started", serde_json::json!({})));
     rt.finish().await;
-    let sent: Vec<String> = fake.calls().iter().map(|(r, _)| r.task.clone()).collect();
+    let sent: Vec<&str> = fake.calls().iter().map(|(r, _)| r.task.name()).collect();
     assert_eq!(sent, ["get", "request"], "the two reads went through");
     let held: Vec<(String, bool)> = trace
         .records()

@@ -11,11 +11,13 @@
 //!   - `api_key(header, value)` → `{ scheme: "api_key", header, value }`
 //!
 //! Task arguments arrive by parameter name in [`TaskRequest::args`] (`null` = not given).
-//! Declared tasks of an `http`, `zendesk` or `salesforce` target are sent as the generic
-//! task `request` with the args `{ method, path, query?, body?, headers? }`, built by
-//! `http::outgoing` under the target's base URL or API root, with its auth (on `http` any
-//! other task name carrying a `method` argument is treated the same way); the runtime
-//! applies the declared `result` mapping to the `{ status, headers, body }` answer.
+//! [`TaskRequest::task`] is typed: each executor matches its kind's catalogue tasks
+//! exhaustively and refuses another kind's. Declared tasks of an `http`, `zendesk` or
+//! `salesforce` target are sent as the generic task `request`
+//! ([`ExecutorTask::Request`](crate::runtime::effects::ExecutorTask)) with the args
+//! `{ method, path, query?, body?, headers? }`, built by `http::outgoing` under the
+//! target's base URL or API root, with its auth; the runtime applies the declared `result`
+//! mapping to the `{ status, headers, body }` answer.
 //!
 //! Every HTTP-based kind (`http`, `zendesk`, `salesforce`, `sms`) shares one guarded client
 //! (`client.rs`): the SSRF guard (`guard.rs`), a response size cap
@@ -80,7 +82,7 @@ pub use guard::is_forbidden_ip;
 
 use crate::catalogue::Kind;
 use crate::ir::{self, Value};
-use crate::runtime::effects::{Executor, TaskRequest};
+use crate::runtime::effects::{Executor, ExecutorTask, TaskRequest};
 use indexmap::IndexMap;
 use std::sync::Arc;
 
@@ -171,12 +173,18 @@ fn concurrency(fields: &args::Fields) -> Result<usize, String> {
     }
 }
 
-/// The error for a task name the executor does not know (the checker normally stops it).
+/// The error for a task the executor does not run: another kind's (an IR file edited by
+/// hand; the checker and the plan normally stop it), or a `request` without its method.
 fn unknown_task(request: &TaskRequest, kind: &str) -> crate::runtime::effects::TaskError {
-    crate::runtime::effects::TaskError::fatal(format!(
-        "target `{}` ({kind}) has no task `{}`",
-        request.target, request.task
-    ))
+    let target = &request.target;
+    crate::runtime::effects::TaskError::fatal(match request.task {
+        ExecutorTask::Builtin(task) => format!(
+            "target `{target}` ({kind}) cannot run `{}`, a task of {} targets",
+            task.name(),
+            task.kind()
+        ),
+        ExecutorTask::Request => format!("target `{target}` ({kind}) has no task `request`"),
+    })
 }
 
 /// describe() for a request that cannot be built: the task and why, so a dry run still

@@ -12,9 +12,10 @@ use super::args::{self, Fields};
 use super::client::{self, Auth, GuardedClient, Outgoing};
 use super::rest::JsonApi;
 use super::ExecutorOptions;
-use crate::catalogue::soql;
+use crate::catalogue::tasks::Salesforce;
+use crate::catalogue::{soql, BuiltinTask};
 use crate::ir::Value;
-use crate::runtime::effects::{Executor, TaskError, TaskRequest};
+use crate::runtime::effects::{Executor, ExecutorTask, TaskError, TaskRequest};
 use futures::future::BoxFuture;
 use indexmap::IndexMap;
 use reqwest::Method;
@@ -49,8 +50,13 @@ impl SalesforceExecutor {
     }
 
     fn outgoing(&self, request: &TaskRequest) -> Result<Outgoing, TaskError> {
-        let (method, path, body) = match request.task.as_str() {
-            "create_case" => {
+        let task = match request.task {
+            ExecutorTask::Builtin(BuiltinTask::Salesforce(task)) => task,
+            ExecutorTask::Request => return self.api.declared(request, "salesforce"),
+            ExecutorTask::Builtin(_) => return Err(super::unknown_task(request, "salesforce")),
+        };
+        let (method, path, body) = match task {
+            Salesforce::CreateCase => {
                 let mut case = json!({
                     "Subject": args::required_text(request, "subject")?,
                     "Description": args::required_text(request, "description")?,
@@ -62,7 +68,7 @@ impl SalesforceExecutor {
                 }
                 (Method::POST, "/sobjects/Case".to_string(), Some(case))
             }
-            "update_case" => {
+            Salesforce::UpdateCase => {
                 let fields = args::record_arg(request, "fields")?.ok_or_else(|| {
                     TaskError::fatal("task `update_case` needs the argument `fields`")
                 })?;
@@ -73,7 +79,7 @@ impl SalesforceExecutor {
                     Some(Value::Record(fields.clone()).to_json()),
                 )
             }
-            "add_case_comment" => {
+            Salesforce::AddCaseComment => {
                 let comment = json!({
                     "ParentId": args::required_text(request, "case_id")?,
                     "CommentBody": args::required_text(request, "body")?,
@@ -84,14 +90,14 @@ impl SalesforceExecutor {
                     Some(comment),
                 )
             }
-            "find_contact" => {
+            Salesforce::FindContact => {
                 let soql = contact_query(
                     args::text_arg(request, "email")?,
                     args::text_arg(request, "phone")?,
                 )?;
                 (Method::GET, query_path(&soql), None)
             }
-            "query" => {
+            Salesforce::Query => {
                 let soql = args::required_text(request, "soql")?;
                 let values = args::record_arg(request, "values")?
                     .cloned()
@@ -101,12 +107,10 @@ impl SalesforceExecutor {
                 })?;
                 (Method::GET, query_path(&soql), None)
             }
-            "get_case" => {
+            Salesforce::GetCase => {
                 let path = format!("/sobjects/Case/{}", args::path_segment(request, "case_id")?);
                 (Method::GET, path, None)
             }
-            "request" => return self.api.declared(request, "salesforce"),
-            _ => return Err(super::unknown_task(request, "salesforce")),
         };
         self.api.request(request, method, &path, body)
     }
@@ -167,15 +171,15 @@ impl Executor for SalesforceExecutor {
     fn execute<'a>(&'a self, request: &'a TaskRequest) -> BoxFuture<'a, Result<Value, TaskError>> {
         Box::pin(async move {
             let out = self.outgoing(request)?;
-            if request.task == "request" {
+            let ExecutorTask::Builtin(BuiltinTask::Salesforce(task)) = request.task else {
                 return self.api.send_whole(out).await;
-            }
+            };
             let body = self.api.send(out).await?;
-            Ok(match request.task.as_str() {
-                "find_contact" => records(body).into_iter().next().unwrap_or_default(),
-                "query" => Value::List(records(body)),
-                "get_case" => without_attributes(body),
-                "update_case" if body == Value::Null => Value::Record(IndexMap::from([
+            Ok(match task {
+                Salesforce::FindContact => records(body).into_iter().next().unwrap_or_default(),
+                Salesforce::Query => Value::List(records(body)),
+                Salesforce::GetCase => without_attributes(body),
+                Salesforce::UpdateCase if body == Value::Null => Value::Record(IndexMap::from([
                     (
                         "id".to_string(),
                         args::required(request, "case_id")?.clone(),
