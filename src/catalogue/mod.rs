@@ -1,6 +1,9 @@
-//! The built-in catalogue: events, target kinds with their fields and tasks, and functions.
-//! This is the one place to add a task: the checker, the runtime, the REPL's completion and
-//! `agentc explain` all read these tables.
+//! The built-in catalogue: events, target kinds with their fields and tasks, scope roots,
+//! and functions. The checker, the runtime, the REPL's completion and `agentc explain` all
+//! read these tables. Kinds and tasks are identities as well as entries: a task is its
+//! variant in `tasks.rs` and its entry in its kind's `tasks` (tied by
+//! `tasks::tests::every_task_has_its_entry`), and every exhaustive match on its kind's enum
+//! (the plan, the executors) then asks for its implementation.
 
 mod events;
 mod functions;

@@ -38,7 +38,6 @@ impl Conversation {
         let action = &shared.plan.actions[index];
         let ActionKind::External {
             target,
-            kind,
             task: planned,
             args,
             rest,
@@ -48,7 +47,7 @@ impl Conversation {
         };
         let prepared = match planned {
             ExternalTask::Declared(task) => self.declared_request(task, args, ev),
-            ExternalTask::Builtin(task) => self.catalogue_request(*task, args, rest, *kind, ev),
+            ExternalTask::Builtin(task) => self.catalogue_request(*task, args, rest, ev),
         };
         let (task, args, rest, task_args) = match prepared {
             Ok(prepared) => prepared,
@@ -143,7 +142,6 @@ impl Conversation {
         builtin: BuiltinTask,
         args: &[(String, Expr)],
         rest: &[Expr],
-        kind: Kind,
         ev: &EventCtx,
     ) -> Result<TaskParts, String> {
         let (spec, task) = (builtin.spec(), builtin.name());
@@ -153,7 +151,7 @@ impl Conversation {
                 self.eval(expr, ev)
                     .map_err(|e| format!("argument `{name}`: {e}"))
             };
-            let value = if kind == Kind::Http && name == "path" {
+            let value = if builtin.kind() == Kind::Http && name == "path" {
                 eval_path(expr, task, eval)?
             } else {
                 eval(expr)?

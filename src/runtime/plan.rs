@@ -51,7 +51,6 @@ pub(crate) enum ActionKind {
     External {
         /// Index into `Plan::targets`.
         target: usize,
-        kind: Kind,
         task: ExternalTask,
         args: Vec<(String, Expr)>,
         rest: Vec<Expr>,
@@ -263,7 +262,6 @@ fn plan_action(
             };
             ActionKind::External {
                 target: index,
-                kind,
                 task,
                 args: action.task.args.clone(),
                 rest: action.task.rest.clone(),
