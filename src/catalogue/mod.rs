@@ -1,19 +1,27 @@
-//! The built-in catalogue: events, target kinds with their fields and tasks, and functions.
-//! This is the one place to add a task: the checker, the runtime, the REPL's completion and
-//! `agentc explain` all read these tables.
+//! The built-in catalogue: events, target kinds with their fields and tasks, scope roots,
+//! and functions. The checker, the runtime, the REPL's completion and `agentc explain` all
+//! read these tables. Kinds and tasks are identities as well as entries: a task is its
+//! variant in `tasks.rs` and its entry in its kind's `tasks` (tied by
+//! `tasks::tests::every_task_has_its_entry`), and every exhaustive match on its kind's enum
+//! (the plan, the executors) then asks for its implementation.
 
 mod events;
 mod functions;
+mod kinds;
 pub mod locales;
+pub mod scope;
 pub mod soql;
 mod targets;
+pub mod tasks;
 
 pub use events::{EventSpec, Moment, EVENTS};
 pub use functions::{FunctionSpec, FUNCTIONS};
+pub use kinds::Kind;
 pub use targets::{
     helo_name_problem, hold_music_problem, ArgSpec, Combination, Endpoint, FieldSpec, Protocol,
     TargetKind, TaskSpec, TARGET_KINDS,
 };
+pub use tasks::BuiltinTask;
 
 use serde::{Deserialize, Serialize};
 
@@ -211,7 +219,7 @@ pub fn event(name: &str) -> Option<&'static EventSpec> {
 }
 
 pub fn target_kind(name: &str) -> Option<&'static TargetKind> {
-    TARGET_KINDS.iter().find(|k| k.name == name)
+    Kind::parse(name).map(Kind::spec)
 }
 
 pub fn function(name: &str) -> Option<&'static FunctionSpec> {

@@ -1,6 +1,7 @@
 //! The target kinds (docs/language.md, "Catalogue"), their fields and their tasks.
 
-use super::{Channel, Moment, Ty};
+use super::tasks::{self, BuiltinTask};
+use super::{Channel, Kind, Moment, Ty};
 
 #[derive(Debug)]
 pub struct FieldSpec {
@@ -116,7 +117,7 @@ const fn dflt(name: &'static str, ty: Ty, default: &'static str) -> ArgSpec {
 
 #[derive(Debug)]
 pub struct TaskSpec {
-    pub name: &'static str,
+    pub task: BuiltinTask,
     pub args: &'static [ArgSpec],
     /// Extra positional arguments after `args` are accepted (`sql.execute(statement, args...)`).
     pub variadic: bool,
@@ -161,14 +162,14 @@ const fn sends(
 }
 
 const fn task(
-    name: &'static str,
+    task: BuiltinTask,
     args: &'static [ArgSpec],
     result: Ty,
     side_effect: bool,
     doc: &'static str,
 ) -> TaskSpec {
     TaskSpec {
-        name,
+        task,
         args,
         variadic: false,
         named_params: false,
@@ -182,7 +183,7 @@ const fn task(
 
 #[derive(Debug)]
 pub struct TargetKind {
-    pub name: &'static str,
+    pub kind: Kind,
     pub fields: &'static [FieldSpec],
     pub tasks: &'static [TaskSpec],
     /// Built-in targets (`conversation`, `call`) are never declared.
@@ -213,9 +214,18 @@ pub enum Protocol {
     InProcess,
 }
 
+impl TaskSpec {
+    pub fn name(&self) -> &'static str {
+        self.task.name()
+    }
+}
+
 impl TargetKind {
+    pub fn name(&self) -> &'static str {
+        self.kind.name()
+    }
     pub fn task(&self, name: &str) -> Option<&'static TaskSpec> {
-        self.tasks.iter().find(|t| t.name == name)
+        self.tasks.iter().find(|t| t.name() == name)
     }
     pub fn field(&self, name: &str) -> Option<&'static FieldSpec> {
         self.fields.iter().find(|f| f.name == name)
@@ -283,7 +293,7 @@ const TIMEOUT_FIELD: FieldSpec = FieldSpec::optional(
 
 pub const TARGET_KINDS: &[TargetKind] = &[
     TargetKind {
-        name: "conversation",
+        kind: Kind::Conversation,
         protocol: Protocol::InProcess,
         builtin: true,
         channels: &[],
@@ -295,7 +305,7 @@ pub const TARGET_KINDS: &[TargetKind] = &[
             TaskSpec {
                 named_params: true,
                 ..task(
-                    "set",
+                    BuiltinTask::Conversation(tasks::Conversation::Set),
                     &[],
                     Ty::Any,
                     false,
@@ -303,35 +313,35 @@ pub const TARGET_KINDS: &[TargetKind] = &[
                 )
             },
             task(
-                "unset",
+                BuiltinTask::Conversation(tasks::Conversation::Unset),
                 &[arg("name", Ty::Param)],
                 Ty::Any,
                 false,
                 "Reset a parameter to its default (or null).",
             ),
             task(
-                "increment",
+                BuiltinTask::Conversation(tasks::Conversation::Increment),
                 &[arg("name", Ty::Param), dflt("by", Ty::Number, "1")],
                 Ty::Number,
                 false,
                 "Add to a number parameter.",
             ),
             task(
-                "push",
+                BuiltinTask::Conversation(tasks::Conversation::Push),
                 &[arg("name", Ty::Param), arg("value", Ty::Any)],
                 Ty::List,
                 false,
                 "Append to a list parameter.",
             ),
             task(
-                "add_label",
+                BuiltinTask::Conversation(tasks::Conversation::AddLabel),
                 &[arg("label", Ty::Text)],
                 Ty::Any,
                 false,
                 "Tag the conversation.",
             ),
             task(
-                "remove_label",
+                BuiltinTask::Conversation(tasks::Conversation::RemoveLabel),
                 &[arg("label", Ty::Text)],
                 Ty::Any,
                 false,
@@ -340,7 +350,7 @@ pub const TARGET_KINDS: &[TargetKind] = &[
             TaskSpec {
                 not_at: NOT_AFTER,
                 ..task(
-                    "reply",
+                    BuiltinTask::Conversation(tasks::Conversation::Reply),
                     &[opt("reply", Ty::ReplyRef), opt("text", Ty::Text)],
                     Ty::Text,
                     false,
@@ -350,7 +360,7 @@ pub const TARGET_KINDS: &[TargetKind] = &[
             TaskSpec {
                 not_at: NOT_AFTER,
                 ..task(
-                    "escalate",
+                    BuiltinTask::Conversation(tasks::Conversation::Escalate),
                     &[opt("queue", Ty::Text), opt("reason", Ty::Text)],
                     Ty::Any,
                     false,
@@ -360,7 +370,7 @@ pub const TARGET_KINDS: &[TargetKind] = &[
             TaskSpec {
                 not_at: NOT_AFTER,
                 ..task(
-                    "end",
+                    BuiltinTask::Conversation(tasks::Conversation::End),
                     &[opt("reason", Ty::Text)],
                     Ty::Any,
                     false,
@@ -368,14 +378,14 @@ pub const TARGET_KINDS: &[TargetKind] = &[
                 )
             },
             task(
-                "set_language",
+                BuiltinTask::Conversation(tasks::Conversation::SetLanguage),
                 &[arg("code", Ty::Text)],
                 Ty::Any,
                 false,
                 "Switch the conversation's language.",
             ),
             task(
-                "verify",
+                BuiltinTask::Conversation(tasks::Conversation::Verify),
                 &[arg("condition", Ty::Bool), opt("message", Ty::Text)],
                 Ty::Bool,
                 false,
@@ -384,7 +394,7 @@ pub const TARGET_KINDS: &[TargetKind] = &[
             TaskSpec {
                 not_at: UNDER_WAY,
                 ..task(
-                    "start_usecase",
+                    BuiltinTask::Conversation(tasks::Conversation::StartUsecase),
                     &[arg("usecase", Ty::UsecaseRef)],
                     Ty::Any,
                     false,
@@ -394,7 +404,7 @@ pub const TARGET_KINDS: &[TargetKind] = &[
             TaskSpec {
                 not_at: UNDER_WAY,
                 ..task(
-                    "goto_block",
+                    BuiltinTask::Conversation(tasks::Conversation::GotoBlock),
                     &[arg("block", Ty::BlockRef)],
                     Ty::Any,
                     false,
@@ -404,7 +414,7 @@ pub const TARGET_KINDS: &[TargetKind] = &[
         ],
     },
     TargetKind {
-        name: "call",
+        kind: Kind::Call,
         protocol: Protocol::InProcess,
         builtin: true,
         channels: &[Channel::Voice],
@@ -416,7 +426,7 @@ pub const TARGET_KINDS: &[TargetKind] = &[
             TaskSpec {
                 not_at: LIVE_CALL,
                 ..task(
-                    "transfer",
+                    BuiltinTask::Call(tasks::Call::Transfer),
                     &[
                         arg("to", Ty::Text),
                         dflt("mode", Ty::Word(&["warm", "cold"]), "cold"),
@@ -430,7 +440,7 @@ pub const TARGET_KINDS: &[TargetKind] = &[
             TaskSpec {
                 not_at: &[AFTER_CALL, AFTER],
                 ..task(
-                    "hangup",
+                    BuiltinTask::Call(tasks::Call::Hangup),
                     &[opt("reason", Ty::Text)],
                     Ty::Any,
                     false,
@@ -440,7 +450,7 @@ pub const TARGET_KINDS: &[TargetKind] = &[
             TaskSpec {
                 not_at: LIVE_CALL,
                 ..task(
-                    "send_dtmf",
+                    BuiltinTask::Call(tasks::Call::SendDtmf),
                     &[arg("digits", Ty::Text)],
                     Ty::Any,
                     false,
@@ -450,7 +460,7 @@ pub const TARGET_KINDS: &[TargetKind] = &[
             TaskSpec {
                 not_at: LIVE_CALL,
                 ..task(
-                    "hold",
+                    BuiltinTask::Call(tasks::Call::Hold),
                     &[opt("message", Ty::Text), opt("music", Ty::Text)],
                     Ty::Any,
                     false,
@@ -460,7 +470,7 @@ pub const TARGET_KINDS: &[TargetKind] = &[
             TaskSpec {
                 not_at: LIVE_CALL,
                 ..task(
-                    "say",
+                    BuiltinTask::Call(tasks::Call::Say),
                     &[arg("text", Ty::Text)],
                     Ty::Any,
                     false,
@@ -470,7 +480,7 @@ pub const TARGET_KINDS: &[TargetKind] = &[
         ],
     },
     TargetKind {
-        name: "http",
+        kind: Kind::Http,
         protocol: Protocol::Http { api_prefix: "" },
         builtin: false,
         channels: &[],
@@ -492,35 +502,35 @@ pub const TARGET_KINDS: &[TargetKind] = &[
         ],
         tasks: &[
             task(
-                "get",
+                BuiltinTask::Http(tasks::Http::Get),
                 HTTP_ARGS,
                 Ty::Record,
                 false,
                 "GET path; returns { status, headers, body }.",
             ),
             task(
-                "post",
+                BuiltinTask::Http(tasks::Http::Post),
                 HTTP_ARGS,
                 Ty::Record,
                 true,
                 "POST path; returns { status, headers, body }.",
             ),
             task(
-                "put",
+                BuiltinTask::Http(tasks::Http::Put),
                 HTTP_ARGS,
                 Ty::Record,
                 true,
                 "PUT path; returns { status, headers, body }.",
             ),
             task(
-                "patch",
+                BuiltinTask::Http(tasks::Http::Patch),
                 HTTP_ARGS,
                 Ty::Record,
                 true,
                 "PATCH path; returns { status, headers, body }.",
             ),
             task(
-                "delete",
+                BuiltinTask::Http(tasks::Http::Delete),
                 HTTP_ARGS,
                 Ty::Record,
                 true,
@@ -529,7 +539,7 @@ pub const TARGET_KINDS: &[TargetKind] = &[
         ],
     },
     TargetKind {
-        name: "zendesk",
+        kind: Kind::Zendesk,
         protocol: Protocol::Http { api_prefix: "/api/v2" },
         builtin: false,
         channels: &[],
@@ -569,7 +579,7 @@ pub const TARGET_KINDS: &[TargetKind] = &[
                     "the answer's `ticket`",
                 ),
                 ..task(
-                    "create_ticket",
+                    BuiltinTask::Zendesk(tasks::Zendesk::CreateTicket),
                     &[
                         arg("subject", Ty::Text),
                         arg("comment", Ty::Text),
@@ -590,7 +600,7 @@ pub const TARGET_KINDS: &[TargetKind] = &[
                     "the answer's `ticket`",
                 ),
                 ..task(
-                    "update_ticket",
+                    BuiltinTask::Zendesk(tasks::Zendesk::UpdateTicket),
                     &[arg("ticket_id", Ty::Any), arg("fields", Ty::Record)],
                     Ty::Record,
                     true,
@@ -605,7 +615,7 @@ pub const TARGET_KINDS: &[TargetKind] = &[
                     "the answer (`{ tags }`)",
                 ),
                 ..task(
-                    "add_tags",
+                    BuiltinTask::Zendesk(tasks::Zendesk::AddTags),
                     &[arg("ticket_id", Ty::Any), arg("tags", Ty::List)],
                     Ty::Record,
                     true,
@@ -620,7 +630,7 @@ pub const TARGET_KINDS: &[TargetKind] = &[
                     "the answer's `ticket`",
                 ),
                 ..task(
-                    "add_internal_note",
+                    BuiltinTask::Zendesk(tasks::Zendesk::AddInternalNote),
                     &[arg("ticket_id", Ty::Any), arg("body", Ty::Text)],
                     Ty::Record,
                     true,
@@ -630,7 +640,7 @@ pub const TARGET_KINDS: &[TargetKind] = &[
             TaskSpec {
                 endpoint: sends("GET", "/users/{user_id}.json", "", "the answer's `user`"),
                 ..task(
-                    "get_user",
+                    BuiltinTask::Zendesk(tasks::Zendesk::GetUser),
                     &[arg("user_id", Ty::Any)],
                     Ty::Record,
                     false,
@@ -645,7 +655,7 @@ pub const TARGET_KINDS: &[TargetKind] = &[
                     "the answer's `ticket`",
                 ),
                 ..task(
-                    "get_ticket",
+                    BuiltinTask::Zendesk(tasks::Zendesk::GetTicket),
                     &[arg("ticket_id", Ty::Any)],
                     Ty::Record,
                     false,
@@ -660,7 +670,7 @@ pub const TARGET_KINDS: &[TargetKind] = &[
                     "the answer's `tags` list",
                 ),
                 ..task(
-                    "get_ticket_tags",
+                    BuiltinTask::Zendesk(tasks::Zendesk::GetTicketTags),
                     &[arg("ticket_id", Ty::Any)],
                     Ty::List,
                     false,
@@ -675,7 +685,7 @@ pub const TARGET_KINDS: &[TargetKind] = &[
                     "the answer's `job_status`",
                 ),
                 ..task(
-                    "merge_tickets",
+                    BuiltinTask::Zendesk(tasks::Zendesk::MergeTickets),
                     &[arg("ids", Ty::List), arg("into", Ty::Any)],
                     Ty::Record,
                     true,
@@ -690,7 +700,7 @@ pub const TARGET_KINDS: &[TargetKind] = &[
                     "the answer's `organization`",
                 ),
                 ..task(
-                    "get_organization",
+                    BuiltinTask::Zendesk(tasks::Zendesk::GetOrganization),
                     &[arg("org_id", Ty::Any)],
                     Ty::Record,
                     false,
@@ -705,7 +715,7 @@ pub const TARGET_KINDS: &[TargetKind] = &[
                     "the last answer's `ticket`",
                 ),
                 ..task(
-                    "apply_macro",
+                    BuiltinTask::Zendesk(tasks::Zendesk::ApplyMacro),
                     &[arg("ticket_id", Ty::Any), arg("macro_id", Ty::Any)],
                     Ty::Record,
                     true,
@@ -720,7 +730,7 @@ pub const TARGET_KINDS: &[TargetKind] = &[
                     "the answer's `results` list",
                 ),
                 ..task(
-                    "search",
+                    BuiltinTask::Zendesk(tasks::Zendesk::Search),
                     &[
                         arg("query", Ty::Text),
                         opt(
@@ -743,7 +753,7 @@ pub const TARGET_KINDS: &[TargetKind] = &[
                     "the answer's `user`",
                 ),
                 ..task(
-                    "create_or_update_user",
+                    BuiltinTask::Zendesk(tasks::Zendesk::CreateOrUpdateUser),
                     &[
                         arg("name", Ty::Text),
                         arg("email", Ty::Text),
@@ -763,7 +773,7 @@ pub const TARGET_KINDS: &[TargetKind] = &[
                     "the answer's `user`",
                 ),
                 ..task(
-                    "update_user",
+                    BuiltinTask::Zendesk(tasks::Zendesk::UpdateUser),
                     &[arg("user_id", Ty::Any), arg("fields", Ty::Record)],
                     Ty::Record,
                     true,
@@ -773,7 +783,7 @@ pub const TARGET_KINDS: &[TargetKind] = &[
         ],
     },
     TargetKind {
-        name: "salesforce",
+        kind: Kind::Salesforce,
         protocol: Protocol::Http { api_prefix: "/services/data/v*" },
         builtin: false,
         channels: &[],
@@ -839,7 +849,7 @@ pub const TARGET_KINDS: &[TargetKind] = &[
                     "the answer `{ id, success, errors }`",
                 ),
                 ..task(
-                    "create_case",
+                    BuiltinTask::Salesforce(tasks::Salesforce::CreateCase),
                     &[
                         arg("subject", Ty::Text),
                         arg("description", Ty::Text),
@@ -859,7 +869,7 @@ pub const TARGET_KINDS: &[TargetKind] = &[
                     "`{ id, success: true }` (the answer is empty)",
                 ),
                 ..task(
-                    "update_case",
+                    BuiltinTask::Salesforce(tasks::Salesforce::UpdateCase),
                     &[arg("case_id", Ty::Text), arg("fields", Ty::Record)],
                     Ty::Record,
                     true,
@@ -874,7 +884,7 @@ pub const TARGET_KINDS: &[TargetKind] = &[
                     "the answer `{ id, success, errors }`",
                 ),
                 ..task(
-                    "add_case_comment",
+                    BuiltinTask::Salesforce(tasks::Salesforce::AddCaseComment),
                     &[arg("case_id", Ty::Text), arg("body", Ty::Text)],
                     Ty::Record,
                     true,
@@ -889,7 +899,7 @@ pub const TARGET_KINDS: &[TargetKind] = &[
                     "the first of `records`, or null",
                 ),
                 ..task(
-                    "find_contact",
+                    BuiltinTask::Salesforce(tasks::Salesforce::FindContact),
                     &[opt("email", Ty::Text), opt("phone", Ty::Text)],
                     Ty::Record,
                     false,
@@ -904,7 +914,7 @@ pub const TARGET_KINDS: &[TargetKind] = &[
                     "the answer's `records` list",
                 ),
                 ..task(
-                    "query",
+                    BuiltinTask::Salesforce(tasks::Salesforce::Query),
                     &[arg("soql", Ty::Text), opt("values", Ty::Record)],
                     Ty::List,
                     false,
@@ -915,7 +925,7 @@ pub const TARGET_KINDS: &[TargetKind] = &[
             TaskSpec {
                 endpoint: sends("GET", "/sobjects/Case/{case_id}", "", "the Case record"),
                 ..task(
-                    "get_case",
+                    BuiltinTask::Salesforce(tasks::Salesforce::GetCase),
                     &[arg("case_id", Ty::Text)],
                     Ty::Record,
                     false,
@@ -925,7 +935,7 @@ pub const TARGET_KINDS: &[TargetKind] = &[
         ],
     },
     TargetKind {
-        name: "smtp",
+        kind: Kind::Smtp,
         protocol: Protocol::Smtp,
         builtin: false,
         channels: &[],
@@ -962,7 +972,7 @@ pub const TARGET_KINDS: &[TargetKind] = &[
             CONCURRENCY_FIELD,
         ],
         tasks: &[task(
-            "send_email",
+            BuiltinTask::Smtp(tasks::Smtp::SendEmail),
             &[
                 arg("to", Ty::Text),
                 arg("subject", Ty::Text),
@@ -976,7 +986,7 @@ pub const TARGET_KINDS: &[TargetKind] = &[
         )],
     },
     TargetKind {
-        name: "sms",
+        kind: Kind::Sms,
         protocol: Protocol::Http { api_prefix: "/2010-04-01/Accounts/*" },
         builtin: false,
         channels: &[],
@@ -1033,7 +1043,7 @@ pub const TARGET_KINDS: &[TargetKind] = &[
             ALLOW_HOSTS_FIELD,
         ],
         tasks: &[task(
-            "send_sms",
+            BuiltinTask::Sms(tasks::Sms::SendSms),
             &[
                 arg("to", Ty::Text),
                 arg("body", Ty::Text),
@@ -1045,7 +1055,7 @@ pub const TARGET_KINDS: &[TargetKind] = &[
         )],
     },
     TargetKind {
-        name: "sql",
+        kind: Kind::Sql,
         protocol: Protocol::Sql,
         builtin: false,
         channels: &[],
@@ -1066,7 +1076,7 @@ pub const TARGET_KINDS: &[TargetKind] = &[
             TaskSpec {
                 variadic: true,
                 ..task(
-                    "execute",
+                    BuiltinTask::Sql(tasks::Sql::Execute),
                     &[arg("statement", Ty::Text)],
                     Ty::Record,
                     true,
@@ -1076,7 +1086,7 @@ pub const TARGET_KINDS: &[TargetKind] = &[
             TaskSpec {
                 variadic: true,
                 ..task(
-                    "query",
+                    BuiltinTask::Sql(tasks::Sql::Query),
                     &[arg("statement", Ty::Text)],
                     Ty::List,
                     false,
@@ -1084,7 +1094,7 @@ pub const TARGET_KINDS: &[TargetKind] = &[
                 )
             },
             task(
-                "insert",
+                BuiltinTask::Sql(tasks::Sql::Insert),
                 &[arg("table", Ty::Text), arg("record", Ty::Record)],
                 Ty::Record,
                 true,

@@ -9,7 +9,7 @@ use super::scope::{Access, EventScope, Scope};
 use super::security::{self, task_arg_sink, Sink};
 use super::types::Type;
 use super::unknown_help;
-use crate::catalogue::{self, TargetKind, TaskSpec, Ty};
+use crate::catalogue::{self, tasks, BuiltinTask, Kind, TargetKind, TaskSpec, Ty};
 use crate::diagnostics::{Code, Diagnostic, Span};
 use crate::ir::{self, Value};
 use crate::syntax::ast::{self, BinOp, ExprKind, StrPart};
@@ -37,7 +37,7 @@ struct Sig<'x> {
 impl Sig<'_> {
     fn builtin(spec: &'static TaskSpec) -> Sig<'static> {
         Sig {
-            name: spec.name.to_string(),
+            name: spec.name().to_string(),
             params: spec
                 .args
                 .iter()
@@ -158,11 +158,11 @@ impl<'a> Checker<'a> {
         info.not_at = call.not_at;
         info.task_label = call.label.clone();
         info.task_span = call.span;
-        info.starts = super::starts::started(target.kind, &call.call);
+        info.starts = super::starts::started(&call.call);
         Some(ir::Action {
             name: a.name.name.clone(),
             target: target.name,
-            target_kind: target.kind.name.to_string(),
+            target_kind: target.kind.kind,
             task: call.call,
             when,
             save,
@@ -320,11 +320,13 @@ impl<'a> Checker<'a> {
         };
         let sig = self.resolve_task(target, callee)?;
         let (args, rest) = self.bind_args(&sig, target, args, value.span, scope, reads)?;
-        let label = format!("{}.{}", target.kind.name, sig.name);
+        let label = format!("{}.{}", target.kind.name(), sig.name);
         Some(CallInfo {
             call: ir::TaskCall {
-                name: sig.name.clone(),
-                declared: sig.declared.is_some(),
+                task: match sig.spec {
+                    Some(spec) => ir::TaskRef::Builtin(spec.task),
+                    None => ir::TaskRef::Declared(sig.name.clone()),
+                },
                 args,
                 rest,
             },
@@ -336,7 +338,7 @@ impl<'a> Checker<'a> {
     }
 
     fn task_names(&self, target: &ActionTarget) -> Vec<&'a str> {
-        let mut names: Vec<&str> = target.kind.tasks.iter().map(|t| t.name).collect();
+        let mut names: Vec<&str> = target.kind.tasks.iter().map(|t| t.name()).collect();
         if let Some(j) = target.decl {
             names.extend(
                 self.p
@@ -404,7 +406,8 @@ impl<'a> Checker<'a> {
                 Code::UnknownTask,
                 format!(
                     "`{}` ({} target) has no task `{name}`",
-                    target.name, target.kind.name
+                    target.name,
+                    target.kind.name()
                 ),
                 callee.span,
             )
@@ -564,7 +567,7 @@ impl<'a> Checker<'a> {
             );
             ok = false;
         }
-        if target.kind.name == "salesforce" && sig.declared.is_none() && sig.name == "query" {
+        if sig.spec.map(|s| s.task) == Some(BuiltinTask::Salesforce(tasks::Salesforce::Query)) {
             let slot = |name: &str| {
                 let at = sig.params.iter().position(|p| p.name == name)?;
                 slots[at].map(|a| &a.value)
@@ -677,10 +680,10 @@ impl<'a> Checker<'a> {
             Ty::BlockRef => return self.block_arg(value),
             _ => {}
         }
-        if target.kind.name == "sql" && param == "statement" {
+        if target.kind.kind == Kind::Sql && param == "statement" {
             self.sql_statement(&sig.name, target, value)?;
         }
-        if target.kind.name == "call" && param == "music" {
+        if target.kind.kind == Kind::Call && param == "music" {
             self.music_url(value)?;
         }
         let what = format!("argument `{param}` of `{}`", sig.name);
@@ -691,7 +694,9 @@ impl<'a> Checker<'a> {
                 Some(j) if self.tasks[j].url_params.iter().any(|p| p == param) => Sink::Url,
                 Some(j) if self.tasks[j].shown_params.iter().any(|p| p == param) => Sink::Shown,
                 Some(_) => Sink::Sent,
-                None => task_arg_sink(target.kind.name, &sig.name, param),
+                None => sig
+                    .spec
+                    .map_or(Sink::Shown, |s| task_arg_sink(s.task, param)),
             };
             let slot = format!("argument `{param}` of `{}`", sig.name);
             let insecure = target.decl.and_then(|j| self.targets[j].insecure.clone());

@@ -12,7 +12,6 @@ use super::security::{self, insecure_host, task_arg_sink, Sink};
 use crate::catalogue;
 use crate::diagnostics::{Code, Diagnostic, Span};
 use crate::ir::{self, Expr, Value};
-use crate::syntax::ast::BinOp;
 use std::collections::BTreeMap;
 
 /// A rule a compiled program breaks.
@@ -65,14 +64,9 @@ fn carries_secret(expr: &Expr) -> bool {
             catalogue::function(name).is_some_and(|f| security::call_carries(f.result))
                 && args.iter().any(carries_secret)
         }
-        Expr::Binary(op, a, b) => !yields_bool(*op) && (carries_secret(a) || carries_secret(b)),
+        Expr::Binary(op, a, b) => !op.yields_bool() && (carries_secret(a) || carries_secret(b)),
         other => other.children().into_iter().any(carries_secret),
     }
-}
-
-fn yields_bool(op: BinOp) -> bool {
-    use BinOp::*;
-    matches!(op, Eq | Ne | Lt | Le | Gt | Ge | And | Or | In)
 }
 
 /// Each target's plain-http, non-loopback host, if its address is one.
@@ -154,10 +148,14 @@ impl Walk<'_> {
         for action in self.program.actions.values() {
             let place = format!("action `{}`", action.name);
             let call = &action.task;
-            let spec = catalogue::target_kind(&action.target_kind).and_then(|k| k.task(&call.name));
+            let spec = call.task.builtin().map(|task| task.spec());
             // A declared task's arguments go where the task puts them.
             let (mut url_params, mut shown_params) = (Vec::new(), Vec::new());
-            if let Some(task) = self.program.tasks.get(&call.name).filter(|_| call.declared) {
+            if let Some(task) = call
+                .task
+                .declared()
+                .and_then(|name| self.program.tasks.get(name))
+            {
                 for expr in [Some(&task.path), task.query.as_ref()]
                     .into_iter()
                     .flatten()
@@ -174,21 +172,18 @@ impl Walk<'_> {
                 let (sink, slot) = if named {
                     (Sink::Shown, format!("parameter `{arg}`"))
                 } else {
-                    let sink = if call.declared {
-                        match () {
-                            _ if url_params.contains(arg) => Sink::Url,
-                            _ if shown_params.contains(arg) => Sink::Shown,
-                            _ => Sink::Sent,
-                        }
-                    } else {
-                        task_arg_sink(&action.target_kind, &call.name, arg)
+                    let sink = match call.task.builtin() {
+                        Some(task) => task_arg_sink(task, arg),
+                        None if url_params.contains(arg) => Sink::Url,
+                        None if shown_params.contains(arg) => Sink::Shown,
+                        None => Sink::Sent,
                     };
-                    (sink, format!("argument `{arg}` of `{}`", call.name))
+                    (sink, format!("argument `{arg}` of `{}`", call.task.name()))
                 };
                 self.check(&place, expr, sink, &slot, &action.target);
             }
             for expr in &call.rest {
-                let slot = format!("an argument of `{}`", call.name);
+                let slot = format!("an argument of `{}`", call.task.name());
                 self.check(&place, expr, Sink::Shown, &slot, &action.target);
             }
             if let Some(key) = &action.idempotency_key {

@@ -365,7 +365,7 @@ impl<'a> Checker<'a> {
                 let kinds = catalogue::TARGET_KINDS
                     .iter()
                     .filter(|k| !k.builtin)
-                    .map(|k| k.name);
+                    .map(|k| k.name());
                 let help = match found {
                     Some(_) => format!(
                         "`{}` is built in and never declared; declare one of: {}",
@@ -390,7 +390,7 @@ impl<'a> Checker<'a> {
             }
         };
         self.targets[i].kind = Some(kind);
-        let owner = format!("target `{}` ({})", t.name.name, kind.name);
+        let owner = format!("target `{}` ({})", t.name.name, kind.name());
         let fields = Fields::index(&t.fields, kind.fields, &owner, t.name.span, &mut self.diags);
         for group in kind.one_of {
             if group.iter().all(|name| fields.get(name).is_none()) {
@@ -409,7 +409,7 @@ impl<'a> Checker<'a> {
         self.field_combinations(kind, &fields, &owner);
         let mut out = ir::Target {
             name: t.name.name.clone(),
-            kind: kind.name.to_string(),
+            kind: kind.kind,
             fields: BTreeMap::new(),
             timeout_ms: None,
             retry: None,
@@ -711,18 +711,18 @@ impl<'a> Checker<'a> {
             let takes: Vec<&str> = catalogue::TARGET_KINDS
                 .iter()
                 .filter(|k| k.declared_tasks)
-                .map(|k| k.name)
+                .map(|k| k.name())
                 .collect();
             self.diags.push(
                 Diagnostic::new(
                     Code::TaskOnWrongKind,
-                    format!("`{}` is a {} target, which takes no declared tasks", t.target.name, kind.name),
+                    format!("`{}` is a {} target, which takes no declared tasks", t.target.name, kind.name()),
                     t.target.span,
                 )
-                .with_secondary(self.p.targets[target].kind.span, format!("its kind is {}", kind.name))
+                .with_secondary(self.p.targets[target].kind.span, format!("its kind is {}", kind.name()))
                 .with_help(format!(
                     "use one of its built-in tasks ({}), or declare the task on a target of kind {}",
-                    kind.tasks.iter().map(|t| t.name).collect::<Vec<_>>().join(", "),
+                    kind.tasks.iter().map(|t| t.name()).collect::<Vec<_>>().join(", "),
                     takes.join(", ")
                 )),
             );
@@ -734,7 +734,8 @@ impl<'a> Checker<'a> {
                     Code::DuplicateName,
                     format!(
                         "`{}` is already a built-in task of {} targets",
-                        t.name.name, kind.name
+                        t.name.name,
+                        kind.name()
                     ),
                     t.name.span,
                 )

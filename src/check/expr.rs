@@ -120,7 +120,8 @@ impl<'s, 'd> ExprChecker<'s, 'd> {
                 let b = self.word(right, words, what);
                 let ty = self.join(&a, &b, left.span, right.span, "the two sides of `??`");
                 let secret = a.secret.or(b.secret);
-                let lowered = ir::Expr::Binary(BinOp::Coalesce, Box::new(a.expr), Box::new(b.expr));
+                let lowered =
+                    ir::Expr::Binary(ir::BinOp::Coalesce, Box::new(a.expr), Box::new(b.expr));
                 Some(Typed::new(lowered, ty).tainted(secret))
             }
             _ => None,
@@ -693,7 +694,7 @@ impl<'s, 'd> ExprChecker<'s, 'd> {
                 return Typed::error();
             }
         };
-        Typed::new(ir::Expr::Unary(op, Box::new(t.expr)), ty).tainted(t.secret)
+        Typed::new(ir::Expr::Unary(super::ops::unary(op), Box::new(t.expr)), ty).tainted(t.secret)
     }
 
     fn binary(&mut self, op: BinOp, left: &ast::Expr, right: &ast::Expr, span: Span) -> Typed {
@@ -758,7 +759,11 @@ impl<'s, 'd> ExprChecker<'s, 'd> {
             Type::Bool => None,
             _ => a.secret.or(b.secret),
         };
-        Typed::new(ir::Expr::Binary(op, Box::new(a.expr), Box::new(b.expr)), ty).tainted(secret)
+        Typed::new(
+            ir::Expr::Binary(super::ops::binary(op), Box::new(a.expr), Box::new(b.expr)),
+            ty,
+        )
+        .tainted(secret)
     }
 
     fn bad_operands(
@@ -852,8 +857,7 @@ fn arithmetic(op: BinOp, x: Type, y: Type) -> Option<Type> {
 }
 
 fn readable_roots(scope: &Scope) -> Vec<String> {
-    super::scope::ROOT_NAMES
-        .iter()
+    super::scope::root_names()
         .filter(|r| scope.root_available(r) == Some(true))
         .map(|r| format!("`{r}`"))
         .collect()

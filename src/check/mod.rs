@@ -31,6 +31,7 @@ mod expr;
 mod fields;
 mod load;
 mod mocks;
+mod ops;
 mod program;
 mod replies;
 mod scope;
@@ -365,7 +366,7 @@ pub fn check_mock(
         declared: program
             .targets
             .iter()
-            .map(|(name, t)| (name.as_str(), catalogue::target_kind(&t.kind)))
+            .map(|(name, t)| (name.as_str(), Some(t.kind.spec())))
             .collect(),
         other: &other,
     };

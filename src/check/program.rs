@@ -4,7 +4,7 @@
 //! parameter, and a field or argument that names a declaration (`target:`, `on_failure:`,
 //! `reply(..)`, a task call) never reads a parameter, so the two cannot be confused.
 
-use super::scope::ROOT_NAMES;
+use super::scope::root_names;
 use crate::diagnostics::{Code, Diagnostic, FileId, Span};
 use crate::syntax::ast::{self, AgentEntry, Item};
 use std::collections::HashMap;
@@ -236,7 +236,7 @@ fn reserved(name: &str, decl: Decl) -> Option<String> {
     if matches!(name, "conversation" | "call") && !matches!(decl, Decl::Param) {
         return Some(format!("`{name}` is the name of a built-in target"));
     }
-    if decl == Decl::Param && ROOT_NAMES.contains(&name) {
+    if decl == Decl::Param && root_names().any(|root| root == name) {
         return Some(format!(
             "a parameter cannot be called `{name}`: that name is built in"
         ));

@@ -1,42 +1,13 @@
 //! Which names an expression may read (docs/language.md, "Names in scope"), depending on where it is written.
 
 use super::types::Type;
-use crate::catalogue::EventSpec;
+use crate::catalogue::{self, EventSpec};
 use std::collections::HashMap;
 
-/// The built-in roots every conversation has, with their fields.
-pub const USER_FIELDS: &[(&str, Type)] = &[
-    ("id", Type::Text),
-    ("name", Type::Text),
-    ("email", Type::Text),
-    ("phone", Type::Text),
-    ("locale", Type::Text),
-];
-pub const CALLER_FIELDS: &[(&str, Type)] = &[("phone", Type::Text), ("name", Type::Text)];
-pub const CONVERSATION_FIELDS: &[(&str, Type)] = &[
-    ("id", Type::Text),
-    ("channel", Type::Text),
-    ("language", Type::Text),
-    ("labels", Type::List),
-    ("status", Type::Text),
-];
-pub const NAME_FIELD: &[(&str, Type)] = &[("name", Type::Text)];
-pub const RESPONSE_FIELDS: &[(&str, Type)] = &[
-    ("status", Type::Number),
-    ("headers", Type::Record),
-    ("body", Type::Any),
-];
-
 /// Names that are never parameters: the scope roots (docs/language.md, "Names in scope").
-pub const ROOT_NAMES: &[&str] = &[
-    "event",
-    "user",
-    "caller",
-    "conversation",
-    "usecase",
-    "block",
-    "response",
-];
+pub fn root_names() -> impl Iterator<Item = &'static str> {
+    catalogue::scope::ROOTS.iter().map(|r| r.name)
+}
 
 /// The answer to [`Scope::root_field`].
 pub enum RootField {
@@ -128,25 +99,20 @@ impl<'a> Scope<'a> {
 
     /// Looks up `root.field` for the roots whose fields are known here.
     pub fn root_field(&self, root: &str, field: &str) -> RootField {
-        let table: &[(&'static str, Type)] = match root {
-            "user" => USER_FIELDS,
-            "caller" => CALLER_FIELDS,
-            "conversation" => CONVERSATION_FIELDS,
-            "usecase" | "block" => NAME_FIELD,
-            "response" => RESPONSE_FIELDS,
-            "event" => {
-                let EventScope::Known(spec) = self.event else {
-                    return RootField::Unchecked;
-                };
-                return match spec.payload.iter().find(|(name, _)| *name == field) {
-                    Some(&(_, ty)) => RootField::Found(Type::from_catalogue(ty)),
-                    None => RootField::Missing(spec.payload.iter().map(|(n, _)| *n).collect()),
-                };
-            }
-            _ => return RootField::Unchecked,
+        if root == "event" {
+            let EventScope::Known(spec) = self.event else {
+                return RootField::Unchecked;
+            };
+            return match spec.payload.iter().find(|(name, _)| *name == field) {
+                Some(&(_, ty)) => RootField::Found(Type::from_catalogue(ty)),
+                None => RootField::Missing(spec.payload.iter().map(|(n, _)| *n).collect()),
+            };
+        }
+        let Some(table) = catalogue::scope::scope_root(root).and_then(|r| r.fields) else {
+            return RootField::Unchecked;
         };
         match table.iter().find(|(name, _)| *name == field) {
-            Some(&(_, ty)) => RootField::Found(ty),
+            Some(&(_, ty)) => RootField::Found(Type::from_catalogue(ty)),
             None => RootField::Missing(table.iter().map(|(n, _)| *n).collect()),
         }
     }
@@ -173,9 +139,7 @@ impl<'a> Scope<'a> {
 
     /// Every name readable here, for "did you mean".
     pub fn visible_names(&self) -> Vec<&str> {
-        let mut names: Vec<&str> = ROOT_NAMES
-            .iter()
-            .copied()
+        let mut names: Vec<&str> = root_names()
             .filter(|n| self.root_available(n) == Some(true))
             .collect();
         for map in [self.task_params, self.params].into_iter().flatten() {

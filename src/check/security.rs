@@ -2,7 +2,7 @@
 //! store would see them. Secrets belong in target fields, `auth` and headers.
 
 use super::types::Type;
-use crate::catalogue::Ty;
+use crate::catalogue::{tasks, BuiltinTask, Ty};
 use crate::diagnostics::{Code, Diagnostic, Span};
 
 /// What happens to a value put in some slot.
@@ -18,16 +18,16 @@ pub enum Sink {
 }
 
 /// The sink of a catalogue task's argument.
-pub fn task_arg_sink(kind: &str, task: &str, arg: &str) -> Sink {
-    match (kind, task, arg) {
-        ("http", _, "path" | "query") => Sink::Url,
-        ("http", _, "headers" | "body") => Sink::Sent,
+pub fn task_arg_sink(task: BuiltinTask, arg: &str) -> Sink {
+    match (task, arg) {
+        (BuiltinTask::Http(_), "path" | "query") => Sink::Url,
+        (BuiltinTask::Http(_), "headers" | "body") => Sink::Sent,
         // Bound into the query string of `/query?q=…`.
-        ("salesforce", "query", _) => Sink::Url,
+        (BuiltinTask::Salesforce(tasks::Salesforce::Query), _) => Sink::Url,
         // Digits typed into a phone menu: not displayed.
-        ("call", "send_dtmf", _) => Sink::Sent,
+        (BuiltinTask::Call(tasks::Call::SendDtmf), _) => Sink::Sent,
         // Fetched by the telephony platform: a URL that ends up in its logs.
-        ("call", "hold", "music") => Sink::Url,
+        (BuiltinTask::Call(tasks::Call::Hold), "music") => Sink::Url,
         _ => Sink::Shown,
     }
 }

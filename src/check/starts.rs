@@ -3,7 +3,7 @@
 //! loops they could make (E0409).
 
 use super::checker::Checker;
-use crate::catalogue::{TargetKind, Ty};
+use crate::catalogue::Ty;
 use crate::diagnostics::{Code, Diagnostic, Span};
 use crate::ir::{self, Value};
 use crate::syntax::ast::{self, ExprKind, Trigger};
@@ -181,11 +181,8 @@ impl<'a> Checker<'a> {
 }
 
 /// What an action's task starts, when it is `start_usecase` or `goto_block`: `u` or `u.b`.
-pub fn started(kind: &TargetKind, call: &ir::TaskCall) -> Option<String> {
-    if call.declared {
-        return None;
-    }
-    let spec = kind.task(&call.name)?;
+pub fn started(call: &ir::TaskCall) -> Option<String> {
+    let spec = call.task.builtin()?.spec();
     let first = spec.args.first()?;
     if !matches!(first.ty, Ty::UsecaseRef | Ty::BlockRef) {
         return None;

@@ -7,7 +7,7 @@ use super::mocks;
 use super::scope::{EventScope, Scope};
 use super::types::Type;
 use super::unknown_help;
-use crate::catalogue::{self, TargetKind};
+use crate::catalogue::{self, Kind, TargetKind};
 use crate::diagnostics::{Code, Diagnostic, Span};
 use crate::ir::{self, Value};
 use crate::syntax::ast::{self, Expectation, ExprKind, SendWhat, TestStep};
@@ -181,14 +181,14 @@ impl<'a> Checker<'a> {
                 }
             }
             Expectation::Email { target, fields } => {
-                self.target_of_kind(target, "smtp", "expect email")?;
+                self.target_of_kind(target, Kind::Smtp, "expect email")?;
                 ir::Expectation::Email {
                     target: target.name.clone(),
                     fields: self.step_fields(fields)?,
                 }
             }
             Expectation::Sms { target, fields } => {
-                self.target_of_kind(target, "sms", "expect sms")?;
+                self.target_of_kind(target, Kind::Sms, "expect sms")?;
                 ir::Expectation::Sms {
                     target: target.name.clone(),
                     fields: self.step_fields(fields)?,
@@ -199,7 +199,7 @@ impl<'a> Checker<'a> {
                 table,
                 fields,
             } => {
-                self.target_of_kind(target, "sql", "expect row")?;
+                self.target_of_kind(target, Kind::Sql, "expect row")?;
                 ir::Expectation::Row {
                     target: target.name.clone(),
                     table: self.step_text(table, "a table name")?,
@@ -344,9 +344,9 @@ impl<'a> Checker<'a> {
         mocks::external_target(&targets, name, &mut self.diags)
     }
 
-    fn target_of_kind(&mut self, name: &ast::Ident, kind: &str, step: &str) -> Option<()> {
+    fn target_of_kind(&mut self, name: &ast::Ident, kind: Kind, step: &str) -> Option<()> {
         let found = self.external_target(name)?;
-        if found.name == kind {
+        if found.kind == kind {
             return Some(());
         }
         self.diags.push(
@@ -354,7 +354,8 @@ impl<'a> Checker<'a> {
                 Code::BadTestStep,
                 format!(
                     "`{step}` needs a {kind} target, but `{}` is {}",
-                    name.name, found.name
+                    name.name,
+                    found.name()
                 ),
                 name.span,
             )

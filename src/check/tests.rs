@@ -105,7 +105,7 @@ fn usecase_name_lowers_in_a_usecase_binding() {
     assert_eq!(
         ir.bindings[0].when,
         Some(ir::Expr::Binary(
-            ast::BinOp::Eq,
+            ir::BinOp::Eq,
             Box::new(usecase_name),
             Box::new(ir::Expr::Lit(ir::Value::Text("u".into())))
         ))
@@ -211,7 +211,7 @@ fn soql_values_lower_as_bound_arguments() {
     let ir = clean(&query(
         "query(\"SELECT Id FROM Case WHERE SuppliedEmail = :email AND Subject LIKE %:word%\", { email: user.email, word: note })",
     ));
-    assert_eq!(ir.actions["q"].task.name, "query");
+    assert_eq!(ir.actions["q"].task.task.name(), "query");
 }
 
 // ---- tests -------------------------------------------------------------------------------
@@ -319,7 +319,7 @@ fn lowering_resolves_arguments_by_name_with_defaults() {
          on call_started do t\nbefore call do c, r\n",
     ));
     let t = &ir.actions["t"];
-    assert_eq!(t.target_kind, "call");
+    assert_eq!(t.target_kind, catalogue::Kind::Call);
     let names: Vec<&str> = t.task.args.iter().map(|(n, _)| n.as_str()).collect();
     assert_eq!(names, ["to", "mode", "whisper"]);
     assert_eq!(
@@ -372,7 +372,7 @@ fn lowering_declared_tasks_and_retry_defaults() {
     );
     assert!(task.params[1].optional);
     let x = &ir.actions["x"];
-    assert!(x.task.declared);
+    assert!(x.task.task.declared().is_some());
     assert_eq!(x.task.args.len(), 2, "the default is filled in");
     assert_eq!(
         ir.targets["api"].retry,

@@ -450,9 +450,8 @@ fn load_ir(path: &Path) -> Option<ir::Program> {
 /// The rules on sql targets (`mock DB SQL "statement"`, the only form the checker lets
 /// through): statements to run before the events.
 fn take_sql_seeds(rules: &mut Vec<MockRule>, program: &ir::Program) -> Vec<(String, String)> {
-    let is_seed = |rule: &MockRule| {
-        program.targets.get(&rule.target).and_then(protocol) == Some(Protocol::Sql)
-    };
+    let is_seed =
+        |rule: &MockRule| program.targets.get(&rule.target).map(protocol) == Some(Protocol::Sql);
     let seeds = rules
         .iter()
         .filter(|r| is_seed(r))

@@ -3,23 +3,25 @@
 //! ordered by name, bindings and tests keep source order). Documented in `docs/ir.md`.
 
 mod expected;
+mod ops;
 mod read;
 mod value;
 mod walk;
 
 pub use expected::Expected;
+pub use ops::{BinOp, UnOp};
 pub use read::{from_json, MAX_NESTING};
 pub use value::{
     duration_text, mebibytes, readable, Breach, Measure, ParseError, Value, ValueBounds,
 };
 
-use crate::catalogue::Channel;
+use crate::catalogue::{BuiltinTask, Channel, Kind};
 use crate::diagnostics::Span;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// Bumped on every incompatible change to the IR's shape.
-pub const IR_VERSION: u32 = 3;
+pub const IR_VERSION: u32 = 4;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Program {
@@ -101,7 +103,7 @@ pub struct Param {
 pub struct Target {
     pub name: String,
     /// A kind from the catalogue: `http`, `zendesk`, `sql`, ...
-    pub kind: String,
+    pub kind: Kind,
     /// The remaining fields, evaluated at run time (they may read `secret`/`env`).
     pub fields: BTreeMap<String, Expr>,
     pub timeout_ms: Option<u64>,
@@ -148,7 +150,7 @@ pub struct Action {
     pub name: String,
     pub target: String,
     /// The target's kind, copied here so the runtime needs no look-up.
-    pub target_kind: String,
+    pub target_kind: Kind,
     pub task: TaskCall,
     pub when: Option<Expr>,
     /// The parameter that receives the task's result.
@@ -163,9 +165,9 @@ pub struct Action {
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TaskCall {
-    /// A catalogue task of the target's kind, or a declared task (`declared` is true).
-    pub name: String,
-    pub declared: bool,
+    /// A catalogue task of the target's kind, or a declared task.
+    #[serde(flatten)]
+    pub task: TaskRef,
     /// Arguments by parameter name, in the task's parameter order. Catalogue arguments that
     /// name a parameter or a reply (`increment(attempts)`) are lowered to `Lit(Text(name))`;
     /// defaults from the catalogue are filled in.
@@ -176,6 +178,39 @@ pub struct TaskCall {
     pub args: Vec<(String, Expr)>,
     /// Extra positional arguments of variadic tasks (`sql.query(statement, a, b)`).
     pub rest: Vec<Expr>,
+}
+
+/// The task an action runs: `{ "builtin": { "http": "get" } }` or `{ "declared": "get_order" }`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TaskRef {
+    Builtin(BuiltinTask),
+    /// A `task NAME(..) on TARGET` of the program, by name.
+    Declared(String),
+}
+
+impl TaskRef {
+    /// The name the program calls it by (`get`, `get_order`).
+    pub fn name(&self) -> &str {
+        match self {
+            TaskRef::Builtin(task) => task.name(),
+            TaskRef::Declared(name) => name,
+        }
+    }
+
+    pub fn builtin(&self) -> Option<BuiltinTask> {
+        match self {
+            TaskRef::Builtin(task) => Some(*task),
+            TaskRef::Declared(_) => None,
+        }
+    }
+
+    pub fn declared(&self) -> Option<&str> {
+        match self {
+            TaskRef::Builtin(_) => None,
+            TaskRef::Declared(name) => Some(name),
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -276,8 +311,8 @@ pub enum Expr {
     Var(Scope),
     Field(Box<Expr>, String),
     Index(Box<Expr>, Box<Expr>),
-    Unary(crate::syntax::ast::UnOp, Box<Expr>),
-    Binary(crate::syntax::ast::BinOp, Box<Expr>, Box<Expr>),
+    Unary(UnOp, Box<Expr>),
+    Binary(BinOp, Box<Expr>, Box<Expr>),
     If(Box<Expr>, Box<Expr>, Box<Expr>),
     /// A built-in function from the catalogue, by name.
     Call(String, Vec<Expr>),

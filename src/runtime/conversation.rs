@@ -316,6 +316,11 @@ impl Scopes for ConversationState {
     }
 }
 
+/// What `usecase` and `block` hold (`catalogue::scope::NAME_FIELD`).
+fn named(name: &str) -> Value {
+    record([("name", Value::Text(name.to_string()))])
+}
+
 pub(super) fn record<const N: usize>(fields: [(&str, Value); N]) -> Value {
     Value::Record(
         fields
@@ -499,15 +504,12 @@ impl Conversation {
                 self.run_bindings(TriggerKey::Event(name), &mut ev).await;
             }
             EventKind::Usecase(usecase) => {
-                let name = record([("name", Value::Text(usecase.clone()))]);
-                let mut ev = self.begin_event(event, Some(name), None);
+                let mut ev = self.begin_event(event, Some(named(usecase)), None);
                 self.run_bindings(TriggerKey::Usecase(usecase), &mut ev)
                     .await;
             }
             EventKind::Block { usecase, block } => {
-                let u = record([("name", Value::Text(usecase.clone()))]);
-                let b = record([("name", Value::Text(block.clone()))]);
-                let mut ev = self.begin_event(event, Some(u), Some(b));
+                let mut ev = self.begin_event(event, Some(named(usecase)), Some(named(block)));
                 self.run_bindings(TriggerKey::Block(usecase, block), &mut ev)
                     .await;
             }
@@ -1291,6 +1293,22 @@ mod tests {
 
     fn read(scopes: &dyn Scopes, scope: Scope) -> Option<serde_json::Value> {
         scopes.scope(&scope).map(|value| value.to_json())
+    }
+
+    /// `conversation`, `usecase` and `block` are built here; the checker types their fields
+    /// by `catalogue::scope`, so the two must name the same keys.
+    #[test]
+    fn the_records_the_runtime_builds_have_the_fields_the_scope_table_names() {
+        use crate::catalogue::scope::field_names;
+        let keys = |value: Value| match value {
+            Value::Record(fields) => fields.keys().cloned().collect::<Vec<_>>(),
+            other => panic!("not a record: {other:?}"),
+        };
+        let state = ConversationState::initial("c-1", &agent());
+        let conversation = state.scope(&Scope::Conversation).unwrap().into_owned();
+        assert_eq!(keys(conversation), field_names("conversation"));
+        assert_eq!(keys(super::named("u")), field_names("usecase"));
+        assert_eq!(keys(super::named("b")), field_names("block"));
     }
 
     #[test]

@@ -4,10 +4,10 @@
 
 use super::clock::show_duration as show;
 use super::conversation::{Conversation, EventCtx, Outcome};
-use super::effects::{TaskError, TaskRequest};
-use super::plan::ActionKind;
+use super::effects::{ExecutorTask, TaskError, TaskRequest};
+use super::plan::{ActionKind, ExternalTask};
 use super::retry::backoff_delay;
-use crate::catalogue::{self, ArgSpec, Ty};
+use crate::catalogue::{self, tasks, ArgSpec, BuiltinTask, Kind, Ty};
 use crate::ir::{self, Expr, TaskDef, Value};
 use futures::FutureExt;
 use indexmap::IndexMap;
@@ -17,7 +17,7 @@ use std::panic::AssertUnwindSafe;
 /// What a task sends: the task's name, its arguments by name, its extra positional
 /// arguments, and a declared task's own arguments (for its `result` mapping).
 type TaskParts = (
-    String,
+    ExecutorTask,
     IndexMap<String, Value>,
     Vec<Value>,
     Option<IndexMap<String, Value>>,
@@ -39,23 +39,16 @@ impl Conversation {
         let action = &shared.plan.actions[index];
         let ActionKind::External {
             target,
-            declared,
+            task: planned,
             args,
             rest,
-            ..
         } = &action.kind
         else {
             return not_sent("internal error: not an external action".into());
         };
-        let kind = shared
-            .plan
-            .program
-            .targets
-            .get(&action.target)
-            .map_or("", |t| t.kind.as_str());
-        let prepared = match declared {
-            Some(task) => self.declared_request(task, args, ev),
-            None => self.catalogue_request(&action.task, args, rest, kind, ev),
+        let prepared = match planned {
+            ExternalTask::Declared(task) => self.declared_request(task, args, ev),
+            ExternalTask::Builtin(task) => self.catalogue_request(*task, args, rest, ev),
         };
         let (task, args, rest, task_args) = match prepared {
             Ok(prepared) => prepared,
@@ -74,11 +67,9 @@ impl Conversation {
             timeout: action.timeout,
         };
         let executor = shared.executors[*target].clone();
-        let side_effect = match declared {
-            Some(task) => catalogue::method_has_side_effect(&task.method),
-            None => catalogue::target_kind(kind)
-                .and_then(|k| k.task(&action.task))
-                .is_none_or(|t| t.side_effect),
+        let side_effect = match planned {
+            ExternalTask::Declared(task) => catalogue::method_has_side_effect(&task.method),
+            ExternalTask::Builtin(task) => task.spec().side_effect,
         };
         if shared.dry_run && (side_effect || !shared.in_process[*target]) {
             return Outcome {
@@ -127,7 +118,11 @@ impl Conversation {
             };
             self.sleep(delay).await;
         };
-        let result = match (result, declared.as_ref().and_then(|t| t.result.as_ref())) {
+        let mapping = match planned {
+            ExternalTask::Declared(task) => task.result.as_ref(),
+            ExternalTask::Builtin(_) => None,
+        };
+        let result = match (result, mapping) {
             (Ok(response), Some(mapping)) => self
                 .eval_in(mapping, ev, Some(&response), task_args.as_ref())
                 .map_err(|e| format!("the task's `result` failed: {e}")),
@@ -145,38 +140,36 @@ impl Conversation {
     /// [`sendable`]), plus variadic ones (an `http` task's `path` read by [`eval_path`]).
     fn catalogue_request(
         &self,
-        task: &str,
+        builtin: BuiltinTask,
         args: &[(String, Expr)],
         rest: &[Expr],
-        kind: &str,
         ev: &EventCtx,
     ) -> Result<TaskParts, String> {
-        let spec = catalogue::target_kind(kind).and_then(|k| k.task(task));
+        let (spec, task) = (builtin.spec(), builtin.name());
         let mut values = IndexMap::with_capacity(args.len());
         for (name, expr) in args {
             let eval = |expr: &Expr| {
                 self.eval(expr, ev)
                     .map_err(|e| format!("argument `{name}`: {e}"))
             };
-            let value = if kind == "http" && name == "path" {
+            let value = if builtin.kind() == Kind::Http && name == "path" {
                 eval_path(expr, task, eval)?
             } else {
                 eval(expr)?
             };
-            let arg = spec.and_then(|s| s.args.iter().find(|a| a.name == name));
-            if let Some(arg) = arg {
+            if let Some(arg) = spec.args.iter().find(|a| a.name == name) {
                 sendable(arg, task, &value)?;
             }
             values.insert(name.clone(), value);
         }
-        if kind == "salesforce" && task == "query" {
+        if builtin == BuiltinTask::Salesforce(tasks::Salesforce::Query) {
             soql_bindable(&values)?;
         }
         let rest = rest
             .iter()
             .map(|expr| self.eval(expr, ev).map_err(|e| format!("argument: {e}")))
             .collect::<Result<_, _>>()?;
-        Ok((task.to_string(), values, rest, None))
+        Ok((ExecutorTask::Builtin(builtin), values, rest, None))
     }
 
     /// A declared task becomes the agreed `request` task:
@@ -228,7 +221,7 @@ impl Conversation {
                 request.insert(name.to_string(), field(name, expr)?);
             }
         }
-        Ok(("request".to_string(), request, Vec::new(), Some(task_args)))
+        Ok((ExecutorTask::Request, request, Vec::new(), Some(task_args)))
     }
 
     /// `conversation/instance/seq/action`, with `#n` when the action runs again for the same

@@ -1,6 +1,7 @@
 //! The seam between the interpreter and the outside world. Every side effect goes through an
 //! [`Executor`]; the interpreter owns ordering, `when`, retries, timeouts and tracing.
 
+use crate::catalogue::BuiltinTask;
 use crate::ir::Value;
 use futures::future::BoxFuture;
 use indexmap::IndexMap;
@@ -11,8 +12,7 @@ use std::time::Duration;
 pub struct TaskRequest {
     /// The declared target's name (`orders`).
     pub target: String,
-    /// The catalogue task (`post`, `create_ticket`) or the declared task's name.
-    pub task: String,
+    pub task: ExecutorTask,
     pub args: IndexMap<String, Value>,
     /// Extra positional arguments of variadic tasks.
     pub rest: Vec<Value>,
@@ -20,6 +20,30 @@ pub struct TaskRequest {
     pub idempotency_key: String,
     /// The time one attempt may take.
     pub timeout: Duration,
+}
+
+/// What an executor is asked to run: a catalogue task, or the generic `request` a declared
+/// task is sent as (`{ method, path, query?, body?, headers? }`). An executor matches the
+/// tasks of its kind exhaustively and refuses another kind's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExecutorTask {
+    Builtin(BuiltinTask),
+    Request,
+}
+
+impl ExecutorTask {
+    pub fn name(self) -> &'static str {
+        match self {
+            ExecutorTask::Builtin(task) => task.name(),
+            ExecutorTask::Request => "request",
+        }
+    }
+}
+
+impl std::fmt::Display for ExecutorTask {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
 }
 
 /// Why a task failed, and whether trying again may help.

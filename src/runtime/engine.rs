@@ -8,13 +8,14 @@ use super::clock::{Clock, ClockMode};
 use super::conversation::{
     came_after_the_end, off_channel, unknown_names, Conversation, ConversationState, Handled,
 };
-use super::effects::{Executor, TaskError, TaskRequest};
+use super::effects::{Executor, ExecutorTask, TaskError, TaskRequest};
 use super::ended::Ended;
 use super::eval::{eval_constant, Limits};
 use super::event::Event;
 use super::plan::Plan;
 use super::secrets::{Environment, ProcessEnv, Redactor};
 use super::trace::{TraceRecord, TraceSink, Tracer};
+use crate::catalogue::BuiltinTask;
 use crate::ir::{self, Value};
 use futures::future::BoxFuture;
 use futures::FutureExt;
@@ -527,16 +528,21 @@ impl Runtime {
             .iter()
             .position(|t| t == target)
             .ok_or_else(|| format!("`{target}` is not a declared target"))?;
-        let timeout = shared.plan.program.targets[target]
+        let declared = &shared.plan.program.targets[target];
+        let kind = declared.kind;
+        let task = BuiltinTask::parse(kind, task)
+            .ok_or_else(|| format!("`{kind}` targets have no task `{task}`"))?;
+        let timeout = declared
             .timeout_ms
             .map_or(super::plan::DEFAULT_TIMEOUT, Duration::from_millis);
         let request = TaskRequest {
             target: target.to_string(),
-            task: task.to_string(),
+            task: ExecutorTask::Builtin(task),
             args,
             rest,
             idempotency_key: format!(
-                "setup/{target}/{task}/{}",
+                "setup/{target}/{}/{}",
+                task.name(),
                 shared.setup_runs.fetch_add(1, Ordering::SeqCst)
             ),
             timeout,

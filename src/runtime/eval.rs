@@ -11,8 +11,7 @@
 
 use super::functions;
 use super::secrets::{Environment, Redactor};
-use crate::ir::{Expr, Measure, Scope, Value, ValueBounds};
-use crate::syntax::ast::{BinOp, UnOp};
+use crate::ir::{BinOp, Expr, Measure, Scope, UnOp, Value, ValueBounds};
 use std::borrow::Cow;
 use std::fmt;
 

@@ -2,7 +2,8 @@
 //! does no look-up by name and no allocation it can avoid.
 
 use super::event::EventKind;
-use crate::ir::{self, Expr, Program, Scope, Value};
+use crate::catalogue::{tasks, BuiltinTask, Kind};
+use crate::ir::{self, Expr, Program, Scope, TaskRef, Value};
 use std::collections::HashMap;
 use std::time::Duration;
 
@@ -34,6 +35,13 @@ pub(crate) struct ActionPlan {
     pub timeout: Duration,
 }
 
+/// The task of an external action.
+pub(crate) enum ExternalTask {
+    Builtin(BuiltinTask),
+    /// A declared task (`task get_order(..) on orders`).
+    Declared(Box<ir::TaskDef>),
+}
+
 pub(crate) enum ActionKind {
     Conversation(ConversationTask),
     /// `conversation.start_usecase(U)` or `goto_block(U.B)`: the use case or block event it
@@ -43,8 +51,7 @@ pub(crate) enum ActionKind {
     External {
         /// Index into `Plan::targets`.
         target: usize,
-        /// A declared task (`task get_order(..) on orders`).
-        declared: Option<Box<ir::TaskDef>>,
+        task: ExternalTask,
         args: Vec<(String, Expr)>,
         rest: Vec<Expr>,
     },
@@ -217,13 +224,22 @@ fn plan_action(
         None => None,
     };
     let target = program.targets.get(&action.target);
-    let kind = match action.target_kind.as_str() {
-        "conversation" => match started(program, action)? {
-            Some(event) => ActionKind::Start(event),
-            None => ActionKind::Conversation(conversation_task(program, action)?),
-        },
-        "call" => ActionKind::Call(call_task(action)?),
-        kind => {
+    let kind = match (action.target_kind, &action.task.task) {
+        (Kind::Conversation, TaskRef::Builtin(BuiltinTask::Conversation(task))) => {
+            conversation_action(program, action, *task)?
+        }
+        (Kind::Call, TaskRef::Builtin(BuiltinTask::Call(task))) => {
+            ActionKind::Call(call_task(action, *task)?)
+        }
+        (
+            kind @ (Kind::Http
+            | Kind::Zendesk
+            | Kind::Salesforce
+            | Kind::Smtp
+            | Kind::Sms
+            | Kind::Sql),
+            task,
+        ) => {
             let index = targets
                 .iter()
                 .position(|t| *t == action.target)
@@ -233,32 +249,25 @@ fn plan_action(
                         action.target
                     )
                 })?;
-            let declared = if action.task.declared {
-                let task = program.tasks.get(&action.task.name).ok_or_else(|| {
-                    format!(
-                        "action `{name}`: task `{}` is not declared",
-                        action.task.name
-                    )
-                })?;
-                Some(Box::new(task.clone()))
-            } else {
-                None
+            let task = match task {
+                TaskRef::Declared(task) => {
+                    let found = program
+                        .tasks
+                        .get(task)
+                        .ok_or_else(|| format!("action `{name}`: task `{task}` is not declared"))?;
+                    ExternalTask::Declared(Box::new(found.clone()))
+                }
+                TaskRef::Builtin(task) if task.kind() == kind => ExternalTask::Builtin(*task),
+                TaskRef::Builtin(task) => return Err(no_such_task(name, kind, task.name())),
             };
-            let known = crate::catalogue::target_kind(kind)
-                .is_some_and(|k| k.task(&action.task.name).is_some());
-            if declared.is_none() && !known {
-                return Err(format!(
-                    "action `{name}`: `{kind}` targets have no task `{}`",
-                    action.task.name
-                ));
-            }
             ActionKind::External {
                 target: index,
-                declared,
+                task,
                 args: action.task.args.clone(),
                 rest: action.task.rest.clone(),
             }
         }
+        (kind, task) => return Err(no_such_task(name, kind, task.name())),
     };
     let retry = action
         .retry
@@ -276,7 +285,7 @@ fn plan_action(
     Ok(ActionPlan {
         name: name.clone(),
         target: action.target.clone(),
-        task: action.task.name.clone(),
+        task: action.task.task.name().to_string(),
         when: action.when.clone(),
         save,
         on_failure,
@@ -285,6 +294,12 @@ fn plan_action(
         retry,
         timeout,
     })
+}
+
+/// An IR file may pair a kind with another kind's task, or a built-in target with a
+/// declared task.
+fn no_such_task(action: &str, kind: Kind, task: &str) -> String {
+    format!("action `{action}`: `{kind}` targets have no task `{task}`")
 }
 
 fn param_index(program: &Program, action: &str, param: &str) -> Result<usize, String> {
@@ -310,7 +325,8 @@ fn required<'a>(action: &'a ir::Action, name: &str) -> Result<&'a Expr, String> 
     arg(action, name).ok_or_else(|| {
         format!(
             "action `{}`: task `{}` needs the argument `{name}`",
-            action.name, action.task.name
+            action.name,
+            action.task.task.name()
         )
     })
 }
@@ -323,17 +339,21 @@ fn bare_name<'a>(action: &'a ir::Action, arg_name: &str) -> Result<&'a str, Stri
         Expr::Var(Scope::Param(name)) => Ok(name),
         _ => Err(format!(
             "action `{}`: the `{arg_name}` of `{}` must be a bare name",
-            action.name, action.task.name
+            action.name,
+            action.task.task.name()
         )),
     }
 }
 
-/// The use case or block a `start_usecase` or `goto_block` action starts, checked against the
-/// program (an IR file may name one it lacks); `None` for the other conversation tasks.
-fn started(program: &Program, action: &ir::Action) -> Result<Option<EventKind>, String> {
-    let (usecase, block) = match action.task.name.as_str() {
-        "start_usecase" => (bare_name(action, "usecase")?, None),
-        "goto_block" => {
+/// The use case (`start_usecase`) or block (`goto_block`) an action starts, checked against
+/// the program (an IR file may name one it lacks).
+fn started(
+    program: &Program,
+    action: &ir::Action,
+    task: tasks::Conversation,
+) -> Result<EventKind, String> {
+    let (usecase, block) = match task {
+        tasks::Conversation::GotoBlock => {
             let path = bare_name(action, "block")?;
             let (usecase, block) = path.split_once('.').ok_or_else(|| {
                 format!(
@@ -343,7 +363,7 @@ fn started(program: &Program, action: &ir::Action) -> Result<Option<EventKind>, 
             })?;
             (usecase, Some(block))
         }
-        _ => return Ok(None),
+        _ => (bare_name(action, "usecase")?, None),
     };
     let known = program
         .usecases
@@ -363,7 +383,7 @@ fn started(program: &Program, action: &ir::Action) -> Result<Option<EventKind>, 
             started_name(&event)
         ));
     }
-    Ok(Some(event))
+    Ok(event)
 }
 
 /// `use case `u`` or `block `u.b``, for messages.
@@ -375,11 +395,19 @@ pub(crate) fn started_name(event: &EventKind) -> String {
     }
 }
 
-fn conversation_task(program: &Program, action: &ir::Action) -> Result<ConversationTask, String> {
+fn conversation_action(
+    program: &Program,
+    action: &ir::Action,
+    task: tasks::Conversation,
+) -> Result<ActionKind, String> {
+    use tasks::Conversation as T;
     let param = |arg_name| param_index(program, &action.name, bare_name(action, arg_name)?);
     let opt = |n| arg(action, n).cloned();
-    Ok(match action.task.name.as_str() {
-        "set" => ConversationTask::Set(
+    let task = match task {
+        T::StartUsecase | T::GotoBlock => {
+            return Ok(ActionKind::Start(started(program, action, task)?))
+        }
+        T::Set => ConversationTask::Set(
             action
                 .task
                 .args
@@ -387,18 +415,18 @@ fn conversation_task(program: &Program, action: &ir::Action) -> Result<Conversat
                 .map(|(p, e)| Ok((param_index(program, &action.name, p)?, e.clone())))
                 .collect::<Result<_, String>>()?,
         ),
-        "unset" => ConversationTask::Unset(param("name")?),
-        "increment" => ConversationTask::Increment(
+        T::Unset => ConversationTask::Unset(param("name")?),
+        T::Increment => ConversationTask::Increment(
             param("name")?,
             opt("by").unwrap_or(Expr::Lit(Value::Number(1.0))),
         ),
-        "push" => ConversationTask::Push(param("name")?, required(action, "value")?.clone()),
-        "add_label" => ConversationTask::AddLabel(required(action, "label")?.clone()),
-        "remove_label" => ConversationTask::RemoveLabel(required(action, "label")?.clone()),
-        "reply" if arg(action, "text").is_some() => {
+        T::Push => ConversationTask::Push(param("name")?, required(action, "value")?.clone()),
+        T::AddLabel => ConversationTask::AddLabel(required(action, "label")?.clone()),
+        T::RemoveLabel => ConversationTask::RemoveLabel(required(action, "label")?.clone()),
+        T::Reply if arg(action, "text").is_some() => {
             ConversationTask::ReplyText(required(action, "text")?.clone())
         }
-        "reply" => {
+        T::Reply => {
             let reply = bare_name(action, "reply")?;
             if !program.replies.contains_key(reply) {
                 return Err(format!(
@@ -408,49 +436,39 @@ fn conversation_task(program: &Program, action: &ir::Action) -> Result<Conversat
             }
             ConversationTask::Reply(reply.to_string())
         }
-        "escalate" => ConversationTask::Escalate {
+        T::Escalate => ConversationTask::Escalate {
             queue: opt("queue"),
             reason: opt("reason"),
         },
-        "end" => ConversationTask::End {
+        T::End => ConversationTask::End {
             reason: opt("reason"),
         },
-        "set_language" => ConversationTask::SetLanguage(required(action, "code")?.clone()),
-        "verify" => ConversationTask::Verify {
+        T::SetLanguage => ConversationTask::SetLanguage(required(action, "code")?.clone()),
+        T::Verify => ConversationTask::Verify {
             condition: required(action, "condition")?.clone(),
             message: opt("message"),
         },
-        other => {
-            return Err(format!(
-                "action `{}`: the conversation has no task `{other}`",
-                action.name
-            ))
-        }
-    })
+    };
+    Ok(ActionKind::Conversation(task))
 }
 
-fn call_task(action: &ir::Action) -> Result<CallTask, String> {
+fn call_task(action: &ir::Action, task: tasks::Call) -> Result<CallTask, String> {
+    use tasks::Call as T;
     let opt = |n| arg(action, n).cloned();
-    Ok(match action.task.name.as_str() {
-        "transfer" => CallTask::Transfer {
+    Ok(match task {
+        T::Transfer => CallTask::Transfer {
             to: required(action, "to")?.clone(),
             mode: opt("mode"),
             whisper: opt("whisper"),
         },
-        "hangup" => CallTask::Hangup {
+        T::Hangup => CallTask::Hangup {
             reason: opt("reason"),
         },
-        "send_dtmf" => CallTask::SendDtmf(required(action, "digits")?.clone()),
-        "hold" => CallTask::Hold {
+        T::SendDtmf => CallTask::SendDtmf(required(action, "digits")?.clone()),
+        T::Hold => CallTask::Hold {
             message: opt("message"),
             music: opt("music"),
         },
-        "say" => CallTask::Say(required(action, "text")?.clone()),
-        other => {
-            return Err(format!(
-                "action `{}`: the call has no task `{other}`",
-                action.name
-            ))
-        }
+        T::Say => CallTask::Say(required(action, "text")?.clone()),
     })
 }

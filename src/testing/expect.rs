@@ -6,12 +6,11 @@ use super::matching::{matches, show};
 use super::world::{describe_request, start_time, World, CONVERSATION};
 use super::Failure;
 use crate::diagnostics::Span;
-use crate::ir::{Effect, Expectation, Expected, Expr, Value};
+use crate::ir::{BinOp, Effect, Expectation, Expected, Expr, Value};
 use crate::runtime::mock::{api_prefix, path_matches, RecordedRequest};
 use crate::runtime::{
     ActionStatus, Context, ConversationState, Evaluator, Limits, Redactor, TraceRecord,
 };
-use crate::syntax::ast::BinOp;
 use indexmap::IndexMap;
 
 /// What an expectation found: whether it holds, and the words for a failure either way.

@@ -123,7 +123,7 @@ impl<'p> World<'p> {
         else {
             return None;
         };
-        let speaks = self.program.targets.get(target).and_then(protocol);
+        let speaks = self.program.targets.get(target).map(protocol);
         if speaks == Some(Protocol::Sql) {
             return run_sql(&self.runtime, target, path).await.err().map(|e| {
                 Failure::new(*span, format!("the SQL of this mock failed on `{target}`")).actual(e)

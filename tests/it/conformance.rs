@@ -9,6 +9,7 @@
 //!   "Query") and the Case / CaseComment / Contact object references for field names.
 //! - Twilio: `twilio-oai`'s `twilio_api_v2010.json`, operation `CreateMessage`.
 
+use agentc::catalogue::Kind;
 use agentc::ir::{self, Value};
 use agentc::runtime::effects::{Executor, TaskRequest};
 use agentc::runtime::executors::{build, ExecutorOptions};
@@ -278,7 +279,7 @@ fn executor(kind: &str, server: &MockServer) -> Arc<dyn Executor> {
     };
     let target = ir::Target {
         name: "t".into(),
-        kind: kind.into(),
+        kind: Kind::parse(kind).unwrap(),
         fields: Default::default(),
         timeout_ms: None,
         retry: None,
@@ -286,13 +287,13 @@ fn executor(kind: &str, server: &MockServer) -> Arc<dyn Executor> {
     build(&target, fields, &ExecutorOptions::default()).unwrap()
 }
 
-fn request(task: &str, args: serde_json::Value) -> TaskRequest {
+fn request(kind: &str, task: &str, args: serde_json::Value) -> TaskRequest {
     let Value::Record(args) = Value::from_json(&args) else {
         unreachable!()
     };
     TaskRequest {
         target: "t".into(),
-        task: task.into(),
+        task: crate::executor_task(Kind::parse(kind), task),
         args,
         rest: Vec::new(),
         idempotency_key: "c-1/0123456789abcdef0123456789abcdef/1/a".into(),
@@ -331,7 +332,7 @@ async fn every_service_request_is_what_the_services_own_description_says() {
             .await;
         let what = format!("{}.{} ({})", row.kind, row.task, row.source);
         executor(row.kind, &server)
-            .execute(&request(row.task, (row.args)()))
+            .execute(&request(row.kind, row.task, (row.args)()))
             .await
             .unwrap_or_else(|e| panic!("{what}: {}", e.message));
         let received = server.received_requests().await.unwrap();
@@ -391,7 +392,7 @@ async fn every_service_request_is_what_the_services_own_description_says() {
     // Every task of these kinds has its row.
     for (kind, seen) in tasks_seen {
         let spec = agentc::catalogue::target_kind(kind).unwrap();
-        let all: Vec<&str> = spec.tasks.iter().map(|t| t.name).collect();
+        let all: Vec<&str> = spec.tasks.iter().map(|t| t.name()).collect();
         assert_eq!(
             seen, all,
             "{kind}: one row per catalogue task, in catalogue order"

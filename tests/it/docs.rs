@@ -92,7 +92,7 @@ fn target_kind(out: &mut String, kind: &TargetKind) {
     } else {
         ""
     };
-    writeln!(out, "### `{}`{builtin}\n\n{}", kind.name, kind.doc).unwrap();
+    writeln!(out, "### `{}`{builtin}\n\n{}", kind.name(), kind.doc).unwrap();
     if !kind.channels.is_empty() {
         writeln!(out, "\nOnly for agents on: {}.", channels(kind.channels)).unwrap();
     }
@@ -135,7 +135,7 @@ fn target_kind(out: &mut String, kind: &TargetKind) {
         writeln!(
             out,
             "| `{}({})` | {} | {} | {} |{endpoint} {} |",
-            task.name,
+            task.name(),
             signature(task.args, task.variadic, task.named_params),
             ty_name(task.result),
             if task.side_effect { "yes" } else { "" },
@@ -160,7 +160,7 @@ fn common_fields(out: &mut String) {
             let kinds: Vec<&str> = TARGET_KINDS
                 .iter()
                 .filter(|k| k.declared_tasks)
-                .map(|k| k.name)
+                .map(|k| k.name())
                 .collect();
             format!("task (declared, on {})", kinds.join(", "))
         } else {

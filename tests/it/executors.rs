@@ -18,7 +18,7 @@ const KEY: &str = "c-42:3:open_ticket";
 fn target(name: &str, kind: &str) -> ir::Target {
     ir::Target {
         name: name.into(),
-        kind: kind.into(),
+        kind: agentc::catalogue::Kind::parse(kind).expect("a target kind"),
         fields: Default::default(),
         timeout_ms: None,
         retry: None,
@@ -44,7 +44,7 @@ fn executor(kind: &str, fields: serde_json::Value) -> Arc<dyn Executor> {
 fn task(name: &str, args: serde_json::Value) -> TaskRequest {
     TaskRequest {
         target: "t".into(),
-        task: name.into(),
+        task: crate::executor_task(None, name),
         args: record(args),
         rest: Vec::new(),
         idempotency_key: KEY.into(),
@@ -865,6 +865,29 @@ fn salesforce(server: &MockServer) -> Arc<dyn Executor> {
     )
 }
 
+/// A task is typed by its kind: `sql.query` sent to a salesforce target is refused, not run
+/// as salesforce's `query` of the same name, and nothing is sent.
+#[tokio::test]
+async fn an_executor_refuses_a_task_of_another_kind_even_of_the_same_name() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"records": []})))
+        .expect(0)
+        .mount(&server)
+        .await;
+    let mut query = task(
+        "query",
+        json!({"soql": "SELECT Id FROM Case", "statement": "SELECT 1"}),
+    );
+    query.task = crate::executor_task(Some(agentc::catalogue::Kind::Sql), "query");
+    let error = run(&salesforce(&server), &query).await.unwrap_err();
+    assert!(!error.retryable);
+    assert_eq!(
+        error.message,
+        "target `t` (salesforce) cannot run `query`, a task of sql targets"
+    );
+}
+
 #[tokio::test]
 async fn salesforce_case_tasks_speak_the_rest_api() {
     let server = MockServer::start().await;
@@ -1352,7 +1375,7 @@ async fn every_zendesk_and_salesforce_task_calls_the_endpoint_the_catalogue_name
             let endpoint = t
                 .endpoint
                 .as_ref()
-                .unwrap_or_else(|| panic!("{kind}.{} names no endpoint", t.name));
+                .unwrap_or_else(|| panic!("{kind}.{} names no endpoint", t.name()));
             let server = MockServer::start().await;
             // A record's `updated_at`: what `apply_macro` guards its update with.
             Mock::given(method("GET"))
@@ -1382,25 +1405,30 @@ async fn every_zendesk_and_salesforce_task_calls_the_endpoint_the_catalogue_name
                 wanted = wanted.replace(&format!("{{{}}}", a.name), &text);
             }
             let (wanted_path, wanted_query) = wanted.split_once('?').unwrap_or((&wanted, ""));
-            run(&executor, &task(t.name, serde_json::Value::Object(args)))
+            run(&executor, &task(t.name(), serde_json::Value::Object(args)))
                 .await
-                .unwrap_or_else(|e| panic!("{kind}.{}: {e:?}", t.name));
+                .unwrap_or_else(|e| panic!("{kind}.{}: {e:?}", t.name()));
             let requests = received(&server).await;
             let first = &requests[0];
-            assert_eq!(first.method.as_str(), endpoint.method, "{kind}.{}", t.name);
-            assert_eq!(first.url.path(), wanted_path, "{kind}.{}", t.name);
+            assert_eq!(
+                first.method.as_str(),
+                endpoint.method,
+                "{kind}.{}",
+                t.name()
+            );
+            assert_eq!(first.url.path(), wanted_path, "{kind}.{}", t.name());
             for key in wanted_query.split('&').filter_map(|p| p.strip_suffix('=')) {
                 assert!(
                     first.url.query_pairs().any(|(k, _)| k == key),
                     "{kind}.{} sends no `{key}` in {}",
-                    t.name,
+                    t.name(),
                     first.url
                 );
             }
             let keyed = requests
                 .iter()
                 .any(|r| r.headers.contains_key("idempotency-key"));
-            assert_eq!(keyed, t.side_effect, "{kind}.{}: idempotency key", t.name);
+            assert_eq!(keyed, t.side_effect, "{kind}.{}: idempotency key", t.name());
         }
     }
 }
@@ -2023,7 +2051,7 @@ async fn mock_services_capture_email_and_sms() {
 /// What a probe of a kind sends: its fields, one task with its arguments, and the mock
 /// rule (method, path without the API prefix) that should answer it.
 fn probe(kind: &agentc::catalogue::TargetKind) -> (serde_json::Value, TaskRequest, MockRule) {
-    let fields = match kind.name {
+    let fields = match kind.name() {
         "http" => json!({"base_url": "https://api.example"}),
         "zendesk" => json!({"subdomain": "acme", "email": "a@b.example", "token": "t"}),
         "salesforce" => json!({"instance_url": "https://acme.my.salesforce.com", "token": "t"}),
@@ -2042,7 +2070,7 @@ fn probe(kind: &agentc::catalogue::TargetKind) -> (serde_json::Value, TaskReques
         MockRule::new("t", method, path, Some(200), Some(body))
     };
     let spec_task = kind.tasks.iter().find(|t| t.endpoint.is_some());
-    match (kind.name, spec_task) {
+    match (kind.name(), spec_task) {
         ("http", _) => (
             fields,
             task("get", json!({"path": "/probe"})),
@@ -2063,7 +2091,7 @@ fn probe(kind: &agentc::catalogue::TargetKind) -> (serde_json::Value, TaskReques
             let path = endpoint.path.split('?').next().unwrap();
             (
                 fields,
-                task(t.name, serde_json::Value::Object(args)),
+                task(t.name(), serde_json::Value::Object(args)),
                 rule(endpoint.method, path),
             )
         }
@@ -2091,11 +2119,11 @@ fn probe(kind: &agentc::catalogue::TargetKind) -> (serde_json::Value, TaskReques
 async fn every_kinds_protocol_is_what_its_executor_speaks() {
     use agentc::catalogue::{Protocol, TARGET_KINDS};
     for kind in TARGET_KINDS {
-        let t = target("t", kind.name);
+        let t = target("t", kind.name());
         if kind.builtin {
-            assert_eq!(kind.protocol, Protocol::InProcess, "{}", kind.name);
+            assert_eq!(kind.protocol, Protocol::InProcess, "{}", kind.name());
             let mocks = MockServices::start(Vec::new()).await.unwrap();
-            assert!(mocks.redirect(&t).is_none(), "{}", kind.name);
+            assert!(mocks.redirect(&t).is_none(), "{}", kind.name());
             continue;
         }
         let (fields, request, rule) = probe(kind);
@@ -2105,15 +2133,15 @@ async fn every_kinds_protocol_is_what_its_executor_speaks() {
         let pointed = redirect.is_some();
         fields.extend(redirect.unwrap_or_default());
         let executor = build(&t, fields, &ExecutorOptions::default())
-            .unwrap_or_else(|e| panic!("{}: {e}", kind.name));
+            .unwrap_or_else(|e| panic!("{}: {e}", kind.name()));
         let result = run(&executor, &request).await;
         let answered = !mocks.requests().is_empty() && mocks.unmocked().is_empty();
         let http = matches!(kind.protocol, Protocol::Http { .. });
         let smtp = kind.protocol == Protocol::Smtp;
-        assert_eq!(answered, http, "{}: {:?}", kind.name, mocks.requests());
-        assert_eq!(mocks.emails().len() == 1, smtp, "{}", kind.name);
-        assert_eq!(pointed, http || smtp, "{}", kind.name);
-        assert!(result.is_ok(), "{}: {result:?}", kind.name);
+        assert_eq!(answered, http, "{}: {:?}", kind.name(), mocks.requests());
+        assert_eq!(mocks.emails().len() == 1, smtp, "{}", kind.name());
+        assert_eq!(pointed, http || smtp, "{}", kind.name());
+        assert!(result.is_ok(), "{}: {result:?}", kind.name());
     }
 }
 
@@ -2121,6 +2149,7 @@ async fn every_kinds_protocol_is_what_its_executor_speaks() {
 
 fn sql_task(name: &str, statement: &str, rest: serde_json::Value) -> TaskRequest {
     let mut request = task(name, json!({ "statement": statement }));
+    request.task = crate::executor_task(Some(agentc::catalogue::Kind::Sql), name);
     request.rest = match Value::from_json(&rest) {
         Value::List(items) => items,
         _ => panic!("rest must be a list"),

@@ -3,13 +3,12 @@
 
 use agentc::catalogue::Channel;
 use agentc::diagnostics::Span;
-use agentc::ir::{self, Expr, Program, Scope, Type, Value};
+use agentc::ir::{self, BinOp, Expr, Program, Scope, Type, Value};
 use agentc::runtime::effects::{Executor, TaskError, TaskRequest};
 use agentc::runtime::{
     ActionStatus, ClockMode, ConversationStatus, Event, EventKind, MapEnv, Runtime, TraceBuffer,
     TraceRecord,
 };
-use agentc::syntax::ast::BinOp;
 use futures::future::BoxFuture;
 use indexmap::IndexMap;
 use std::collections::{BTreeMap, VecDeque};
@@ -44,10 +43,12 @@ fn action(name: &str, target: &str, kind: &str, task: &str, args: Vec<(&str, Exp
     ir::Action {
         name: name.into(),
         target: target.into(),
-        target_kind: kind.into(),
+        target_kind: agentc::catalogue::Kind::parse(kind).expect("a target kind"),
         task: ir::TaskCall {
-            name: task.into(),
-            declared: false,
+            // A name the kind has no built-in task of is a declared task.
+            task: agentc::catalogue::Kind::parse(kind)
+                .and_then(|kind| agentc::catalogue::BuiltinTask::parse(kind, task))
+                .map_or_else(|| ir::TaskRef::Declared(task.into()), ir::TaskRef::Builtin),
             args: args.into_iter().map(|(n, e)| (n.to_string(), e)).collect(),
             rest: Vec::new(),
         },
@@ -120,7 +121,7 @@ impl Ir {
             name.into(),
             ir::Target {
                 name: name.into(),
-                kind: kind.into(),
+                kind: agentc::catalogue::Kind::parse(kind).expect("a target kind"),
                 fields: fields
                     .into_iter()
                     .map(|(n, e)| (n.to_string(), e))
@@ -242,7 +243,7 @@ impl Executor for Fake {
             .map(|p| p.to_string())
             .unwrap_or_default();
         let leak = self.describe_leaks.clone().unwrap_or_default();
-        format!("{} {}{leak}", request.task.to_uppercase(), path)
+        format!("{} {}{leak}", request.task.name().to_uppercase(), path)
     }
 }
 
@@ -1327,7 +1328,7 @@ async fn declared_tasks_send_a_request_and_map_the_response() {
         "order_eta",
         vec![("id", path(Scope::Event, &["text"]))],
     );
-    eta.task.declared = true;
+    eta.task.task = ir::TaskRef::Declared("order_eta".into());
     eta.save = Some("eta".into());
     let ir = ir.action(eta).on("message_received", &["eta"]);
     let fake = Fake::new(vec![ok_body(
@@ -1342,7 +1343,10 @@ async fn declared_tasks_send_a_request_and_map_the_response() {
     let state = rt.finish().await.remove(0);
     assert_eq!(state.params["eta"], Value::Text("tomorrow".into()));
     let (request, _) = &fake.calls()[0];
-    assert_eq!(request.task, "request");
+    assert_eq!(
+        request.task,
+        agentc::runtime::effects::ExecutorTask::Request
+    );
     assert_eq!(
         Value::Record(request.args.clone()).to_json(),
         serde_json::json!({"method": "GET", "path": "/orders/A-42", "query": {"lang": "en"}})
@@ -1508,7 +1512,7 @@ async fn a_dry_run_lets_reads_of_an_in_process_target_through_and_holds_back_sid
     ));
     for name in ["fetch", "cancel"] {
         let mut run = action(name, "orders", "http", name, vec![]);
-        run.task.declared = true;
+        run.task.task = ir::TaskRef::Declared(name.into());
         ir = ir.action(run);
     }
     let ir = ir.on(
@@ -1530,7 +1534,7 @@ async fn a_dry_run_lets_reads_of_an_in_process_target_through_and_holds_back_sid
         .unwrap();
     rt.send(ev("c1", "conversation_started", serde_json::json!({})));
     rt.finish().await;
-    let sent: Vec<String> = fake.calls().iter().map(|(r, _)| r.task.clone()).collect();
+    let sent: Vec<&str> = fake.calls().iter().map(|(r, _)| r.task.name()).collect();
     assert_eq!(sent, ["get", "request"], "the two reads went through");
     let held: Vec<(String, bool)> = trace
         .records()
@@ -1655,6 +1659,26 @@ async fn an_inconsistent_ir_is_refused_not_panicked_on() {
     let ir = Ir::new(&[Channel::Chat]).on("conversation_started", &["ghost"]);
     let error = Runtime::builder(ir.0).build().err().unwrap();
     assert_eq!(error, "a binding runs `ghost`, which is not an action");
+}
+
+/// A task is typed by its kind: an IR file edited to run another kind's task, or a
+/// declared task on a built-in target, is refused by name.
+#[tokio::test]
+async fn an_ir_pairing_a_kind_with_another_kinds_task_is_refused() {
+    use agentc::catalogue::{tasks, BuiltinTask};
+    let mut query = action("q", "orders", "http", "get", vec![("path", text("/x"))]);
+    query.task.task = ir::TaskRef::Builtin(BuiltinTask::Sql(tasks::Sql::Query));
+    let ir = http_target(Ir::new(&[Channel::Chat]), None, None).action(query);
+    let error = Runtime::builder(ir.0).build().err().unwrap();
+    assert_eq!(error, "action `q`: `http` targets have no task `query`");
+    let mut label = action("l", "conversation", "conversation", "add_label", vec![]);
+    label.task.task = ir::TaskRef::Declared("add_label".into());
+    let ir = Ir::new(&[Channel::Chat]).action(label);
+    let error = Runtime::builder(ir.0).build().err().unwrap();
+    assert_eq!(
+        error,
+        "action `l`: `conversation` targets have no task `add_label`"
+    );
 }
 
 // ---------- `agentc run` end to end, against a real local server ----------

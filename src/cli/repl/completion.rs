@@ -24,34 +24,24 @@ pub enum Offer {
 const EXPRESSION_WORDS: &[&str] = &[
     "true", "false", "null", "if", "then", "else", "and", "or", "not",
 ];
-const SCOPE_ROOTS: &[&str] = &[
-    "event",
-    "user",
-    "caller",
-    "conversation",
-    "usecase",
-    "block",
-];
 const METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE"];
 
-/// The fields of the scope roots (docs/language.md, "Names in scope").
+/// The fields of a scope root (`catalogue::scope`) a conversation reads; an event's are
+/// every event's payload.
 fn scope_fields(root: &str) -> Vec<&'static str> {
-    match root {
-        "user" => vec!["id", "name", "email", "phone", "locale"],
-        "caller" => vec!["phone", "name"],
-        "conversation" => vec!["id", "channel", "language", "labels", "status"],
-        "usecase" | "block" => vec!["name"],
-        "event" => {
-            let mut fields: Vec<&str> = catalogue::EVENTS
-                .iter()
-                .flat_map(|e| e.payload.iter().map(|(n, _)| *n))
-                .collect();
-            fields.sort_unstable();
-            fields.dedup();
-            fields
-        }
-        _ => Vec::new(),
+    match catalogue::scope::scope_root(root) {
+        Some(r) if r.task_result_only => return Vec::new(),
+        Some(r) if r.name != "event" => return catalogue::scope::field_names(root),
+        Some(_) => {}
+        None => return Vec::new(),
     }
+    let mut fields: Vec<&str> = catalogue::EVENTS
+        .iter()
+        .flat_map(|e| e.payload.iter().map(|(n, _)| *n))
+        .collect();
+    fields.sort_unstable();
+    fields.dedup();
+    fields
 }
 
 pub fn complete(names: &Names, buffer: &str, pos: usize) -> Offer {
@@ -192,7 +182,12 @@ fn expression(names: &Names, source: &str, context: &[Token]) -> Vec<String> {
         };
     }
     let mut words: Vec<String> = names.params.clone();
-    words.extend(SCOPE_ROOTS.iter().map(|w| w.to_string()));
+    words.extend(
+        catalogue::scope::ROOTS
+            .iter()
+            .filter(|r| !r.task_result_only)
+            .map(|r| r.name.to_string()),
+    );
     words.extend(EXPRESSION_WORDS.iter().map(|w| w.to_string()));
     words.extend(catalogue::FUNCTIONS.iter().map(|f| format!("{}(", f.name)));
     words
@@ -202,7 +197,7 @@ fn expression(names: &Names, source: &str, context: &[Token]) -> Vec<String> {
 fn tasks_of(names: &Names, target: &str) -> Vec<String> {
     let kind = names.target_kind(target).and_then(catalogue::target_kind);
     let mut tasks: Vec<String> = kind
-        .map(|k| k.tasks.iter().map(|t| format!("{}(", t.name)).collect())
+        .map(|k| k.tasks.iter().map(|t| format!("{}(", t.name())).collect())
         .unwrap_or_default();
     tasks.extend(
         names
@@ -371,7 +366,7 @@ fn field_value(
         ("action", "target") => {
             let mut targets: Vec<String> = names.targets.iter().map(|(n, _)| n.clone()).collect();
             let builtins = catalogue::TARGET_KINDS.iter().filter(|k| k.builtin);
-            targets.extend(builtins.map(|k| k.name.to_string()));
+            targets.extend(builtins.map(|k| k.name().to_string()));
             targets
         }
         ("action", "task") => {
@@ -380,7 +375,7 @@ fn field_value(
                 Some(target) if names.target_kind(target).is_some() => tasks_of(names, target),
                 _ => catalogue::TARGET_KINDS
                     .iter()
-                    .flat_map(|k| k.tasks.iter().map(|t| format!("{}(", t.name)))
+                    .flat_map(|k| k.tasks.iter().map(|t| format!("{}(", t.name())))
                     .chain(names.tasks.iter().map(|(t, _)| format!("{t}(")))
                     .collect(),
             }
@@ -442,7 +437,7 @@ fn top_level(names: &Names, source: &str, context: &[Token]) -> Vec<String> {
         "target" if context.len() == 3 && last == ":" => catalogue::TARGET_KINDS
             .iter()
             .filter(|k| !k.builtin)
-            .map(|k| k.name.to_string())
+            .map(|k| k.name().to_string())
             .collect(),
         "on" | "in" | "at" | "before" | "after" => match (previous, last) {
             (None, "on") => events(names),

@@ -6,6 +6,7 @@
 //! starts a new interpreter that resumes the conversation where the old one left it.
 
 use super::program::Compiled;
+
 use crate::ir::{self, Value};
 use crate::runtime::mock::{run_sql, MockRule, MockedWorld, RecordedRequest, SqlTargets};
 use crate::runtime::{

@@ -60,7 +60,7 @@ impl Names {
     /// The kind of the target called `name`: declared, or one of the two built-ins.
     pub fn target_kind<'a>(&'a self, name: &'a str) -> Option<&'a str> {
         match crate::catalogue::target_kind(name).filter(|k| k.builtin) {
-            Some(builtin) => Some(builtin.name),
+            Some(builtin) => Some(builtin.name()),
             None => self
                 .targets
                 .iter()

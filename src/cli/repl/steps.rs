@@ -77,7 +77,7 @@ impl Session {
             return;
         };
         let target = &rule.target;
-        if protocol(&program.targets[target]) == Some(catalogue::Protocol::Sql) {
+        if protocol(&program.targets[target]) == catalogue::Protocol::Sql {
             return match self.live.seed_sql(&compiled, target, &rule.path) {
                 Ok(()) => out.note(format!("ran the SQL on `{target}`")),
                 Err(message) => out.error(message),

@@ -556,6 +556,22 @@ pub fn parse_base(raw: &str, field: &str) -> Result<url::Url, String> {
 mod tests {
     use super::*;
 
+    /// `response` in a declared task's `result` is this record; the checker types its
+    /// fields by `catalogue::scope`.
+    #[test]
+    fn an_answer_has_the_fields_the_scope_table_names_for_response() {
+        let answer = Answer {
+            status: 200,
+            headers: IndexMap::new(),
+            body: Value::Null,
+        };
+        let Value::Record(fields) = answer.into_value() else {
+            panic!("an answer is a record");
+        };
+        let keys: Vec<&str> = fields.keys().map(String::as_str).collect();
+        assert_eq!(keys, crate::catalogue::scope::field_names("response"));
+    }
+
     #[test]
     fn joins_paths_under_the_base() {
         let base = url::Url::parse("https://h.example/v2/").unwrap();

@@ -5,8 +5,10 @@
 use super::args::{self, Fields};
 use super::client::{self, Auth, Body, GuardedClient, Outgoing};
 use super::ExecutorOptions;
+use crate::catalogue::tasks::Http;
+use crate::catalogue::BuiltinTask;
 use crate::ir::Value;
-use crate::runtime::effects::{Executor, TaskError, TaskRequest};
+use crate::runtime::effects::{Executor, ExecutorTask, TaskError, TaskRequest};
 use futures::future::BoxFuture;
 use reqwest::header::HeaderMap;
 use reqwest::Method;
@@ -89,18 +91,18 @@ pub fn outgoing(
 
 /// The catalogue tasks name their method; `request` and declared tasks carry it.
 fn method_of(request: &TaskRequest) -> Result<Method, TaskError> {
-    let named = match request.task.as_str() {
-        "get" => Some(Method::GET),
-        "post" => Some(Method::POST),
-        "put" => Some(Method::PUT),
-        "patch" => Some(Method::PATCH),
-        "delete" => Some(Method::DELETE),
-        _ => None,
+    let task = match request.task {
+        ExecutorTask::Builtin(BuiltinTask::Http(task)) => task,
+        ExecutorTask::Request => return declared_method(request, "http"),
+        ExecutorTask::Builtin(_) => return Err(super::unknown_task(request, "http")),
     };
-    match named {
-        Some(method) => Ok(method),
-        None => declared_method(request, "http"),
-    }
+    Ok(match task {
+        Http::Get => Method::GET,
+        Http::Post => Method::POST,
+        Http::Put => Method::PUT,
+        Http::Patch => Method::PATCH,
+        Http::Delete => Method::DELETE,
+    })
 }
 
 /// The `method` a declared task's request carries (`request { method, path, ... }`).

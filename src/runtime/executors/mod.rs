@@ -11,11 +11,13 @@
 //!   - `api_key(header, value)` → `{ scheme: "api_key", header, value }`
 //!
 //! Task arguments arrive by parameter name in [`TaskRequest::args`] (`null` = not given).
-//! Declared tasks of an `http`, `zendesk` or `salesforce` target are sent as the generic
-//! task `request` with the args `{ method, path, query?, body?, headers? }`, built by
-//! `http::outgoing` under the target's base URL or API root, with its auth (on `http` any
-//! other task name carrying a `method` argument is treated the same way); the runtime
-//! applies the declared `result` mapping to the `{ status, headers, body }` answer.
+//! [`TaskRequest::task`] is typed: each executor matches its kind's catalogue tasks
+//! exhaustively and refuses another kind's. Declared tasks of an `http`, `zendesk` or
+//! `salesforce` target are sent as the generic task `request`
+//! ([`ExecutorTask::Request`](crate::runtime::effects::ExecutorTask)) with the args
+//! `{ method, path, query?, body?, headers? }`, built by `http::outgoing` under the
+//! target's base URL or API root, with its auth; the runtime applies the declared `result`
+//! mapping to the `{ status, headers, body }` answer.
 //!
 //! Every HTTP-based kind (`http`, `zendesk`, `salesforce`, `sms`) shares one guarded client
 //! (`client.rs`): the SSRF guard (`guard.rs`), a response size cap
@@ -79,8 +81,9 @@ mod zendesk;
 pub use args::encode_interpolated;
 pub use guard::is_forbidden_ip;
 
+use crate::catalogue::Kind;
 use crate::ir::{self, Value};
-use crate::runtime::effects::{Executor, TaskRequest};
+use crate::runtime::effects::{Executor, ExecutorTask, TaskRequest};
 use indexmap::IndexMap;
 use std::sync::Arc;
 
@@ -140,14 +143,15 @@ pub fn build(
     let fields = args::Fields::new(target, fields);
     catalogue_rules(&fields)?;
     let limit = concurrency(&fields)?;
-    let executor: Arc<dyn Executor> = match target.kind.as_str() {
-        "http" => Arc::new(http::HttpExecutor::new(&fields, options)?),
-        "zendesk" => Arc::new(zendesk::ZendeskExecutor::new(&fields, options)?),
-        "salesforce" => Arc::new(salesforce::SalesforceExecutor::new(&fields, options)?),
-        "sms" => Arc::new(sms::SmsExecutor::new(&fields, options)?),
-        "smtp" => Arc::new(smtp::SmtpExecutor::new(&fields)?),
-        "sql" => Arc::new(sql::SqlExecutor::new(&fields, options)?),
-        other => {
+    let executor: Arc<dyn Executor> = match target.kind {
+        Kind::Http => Arc::new(http::HttpExecutor::new(&fields, options)?),
+        Kind::Zendesk => Arc::new(zendesk::ZendeskExecutor::new(&fields, options)?),
+        Kind::Salesforce => Arc::new(salesforce::SalesforceExecutor::new(&fields, options)?),
+        Kind::Sms => Arc::new(sms::SmsExecutor::new(&fields, options)?),
+        Kind::Smtp => Arc::new(smtp::SmtpExecutor::new(&fields)?),
+        Kind::Sql => Arc::new(sql::SqlExecutor::new(&fields, options)?),
+        // The built-in targets run in process: an IR file that declares one is refused here.
+        other @ (Kind::Conversation | Kind::Call) => {
             return Err(format!(
                 "target `{}`: kind `{other}` has no external executor",
                 target.name
@@ -160,9 +164,7 @@ pub fn build(
 /// The catalogue's rules on fields (`FieldSpec::check`, `needs`, `excludes`), applied again
 /// to the evaluated values: `env(..)` hides them from the checker.
 fn catalogue_rules(fields: &args::Fields) -> Result<(), String> {
-    let Some(kind) = crate::catalogue::target_kind(&fields.target.kind) else {
-        return Ok(());
-    };
+    let kind = fields.target.kind.spec();
     if let Some(problem) = kind
         .combination_problems(|name| fields.get(name).is_some())
         .first()
@@ -193,12 +195,18 @@ fn concurrency(fields: &args::Fields) -> Result<usize, String> {
     }
 }
 
-/// The error for a task name the executor does not know (the checker normally stops it).
+/// The error for a task the executor does not run: another kind's (an IR file edited by
+/// hand; the checker and the plan normally stop it), or a `request` without its method.
 fn unknown_task(request: &TaskRequest, kind: &str) -> crate::runtime::effects::TaskError {
-    crate::runtime::effects::TaskError::fatal(format!(
-        "target `{}` ({kind}) has no task `{}`",
-        request.target, request.task
-    ))
+    let target = &request.target;
+    crate::runtime::effects::TaskError::fatal(match request.task {
+        ExecutorTask::Builtin(task) => format!(
+            "target `{target}` ({kind}) cannot run `{}`, a task of {} targets",
+            task.name(),
+            task.kind()
+        ),
+        ExecutorTask::Request => format!("target `{target}` ({kind}) has no task `request`"),
+    })
 }
 
 /// describe() for a request that cannot be built: the task and why, so a dry run still

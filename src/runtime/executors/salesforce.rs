@@ -14,9 +14,10 @@ use super::client::{self, Auth, GuardedClient, Outgoing};
 use super::oauth::Tokens;
 use super::rest::JsonApi;
 use super::ExecutorOptions;
-use crate::catalogue::soql;
+use crate::catalogue::tasks::Salesforce;
+use crate::catalogue::{soql, BuiltinTask};
 use crate::ir::Value;
-use crate::runtime::effects::{Executor, TaskError, TaskRequest};
+use crate::runtime::effects::{Executor, ExecutorTask, TaskError, TaskRequest};
 use futures::future::BoxFuture;
 use indexmap::IndexMap;
 use reqwest::Method;
@@ -58,8 +59,13 @@ impl SalesforceExecutor {
     }
 
     fn outgoing(&self, request: &TaskRequest) -> Result<Outgoing, TaskError> {
-        let (method, path, body) = match request.task.as_str() {
-            "create_case" => {
+        let task = match request.task {
+            ExecutorTask::Builtin(BuiltinTask::Salesforce(task)) => task,
+            ExecutorTask::Request => return self.api.declared(request, "salesforce"),
+            ExecutorTask::Builtin(_) => return Err(super::unknown_task(request, "salesforce")),
+        };
+        let (method, path, body) = match task {
+            Salesforce::CreateCase => {
                 let mut case = json!({
                     "Subject": args::required_text(request, "subject")?,
                     "Description": args::required_text(request, "description")?,
@@ -71,7 +77,7 @@ impl SalesforceExecutor {
                 }
                 (Method::POST, "/sobjects/Case".to_string(), Some(case))
             }
-            "update_case" => {
+            Salesforce::UpdateCase => {
                 let fields = args::record_arg(request, "fields")?.ok_or_else(|| {
                     TaskError::fatal("task `update_case` needs the argument `fields`")
                 })?;
@@ -82,7 +88,7 @@ impl SalesforceExecutor {
                     Some(Value::Record(fields.clone()).to_json()),
                 )
             }
-            "add_case_comment" => {
+            Salesforce::AddCaseComment => {
                 let comment = json!({
                     "ParentId": args::required_text(request, "case_id")?,
                     "CommentBody": args::required_text(request, "body")?,
@@ -93,11 +99,11 @@ impl SalesforceExecutor {
                     Some(comment),
                 )
             }
-            "find_contact" => {
+            Salesforce::FindContact => {
                 let (first, _) = contact_queries(request)?;
                 (Method::GET, query_path(&first), None)
             }
-            "query" => {
+            Salesforce::Query => {
                 let soql = args::required_text(request, "soql")?;
                 let values = args::record_arg(request, "values")?
                     .cloned()
@@ -107,12 +113,10 @@ impl SalesforceExecutor {
                 })?;
                 (Method::GET, query_path(&soql), None)
             }
-            "get_case" => {
+            Salesforce::GetCase => {
                 let path = format!("/sobjects/Case/{}", args::path_segment(request, "case_id")?);
                 (Method::GET, path, None)
             }
-            "request" => return self.api.declared(request, "salesforce"),
-            _ => return Err(super::unknown_task(request, "salesforce")),
         };
         self.api.request(request, method, &path, body)
     }
@@ -181,12 +185,12 @@ impl Executor for SalesforceExecutor {
     fn execute<'a>(&'a self, request: &'a TaskRequest) -> BoxFuture<'a, Result<Value, TaskError>> {
         Box::pin(async move {
             let out = self.outgoing(request)?;
-            if request.task == "request" {
+            let ExecutorTask::Builtin(BuiltinTask::Salesforce(task)) = request.task else {
                 return Ok(self.send(out).await?.into_value());
-            }
+            };
             let body = self.send(out).await?.body;
-            Ok(match request.task.as_str() {
-                "find_contact" => match records(body).into_iter().next() {
+            Ok(match task {
+                Salesforce::FindContact => match records(body).into_iter().next() {
                     Some(contact) => contact,
                     None => match contact_queries(request)?.1 {
                         Some(by_phone) => {
@@ -202,9 +206,9 @@ impl Executor for SalesforceExecutor {
                         None => Value::Null,
                     },
                 },
-                "query" => Value::List(records(body)),
-                "get_case" => without_attributes(body),
-                "update_case" if body == Value::Null => Value::Record(IndexMap::from([
+                Salesforce::Query => Value::List(records(body)),
+                Salesforce::GetCase => without_attributes(body),
+                Salesforce::UpdateCase if body == Value::Null => Value::Record(IndexMap::from([
                     (
                         "id".to_string(),
                         args::required(request, "case_id")?.clone(),
@@ -239,7 +243,7 @@ mod tests {
     fn escapes_soql_literals() {
         let request = TaskRequest {
             target: "crm".into(),
-            task: "find_contact".into(),
+            task: ExecutorTask::Builtin(BuiltinTask::Salesforce(Salesforce::FindContact)),
             args: IndexMap::from([("email".to_string(), Value::Text("a'@b.c".into()))]),
             rest: Vec::new(),
             idempotency_key: "k".into(),

@@ -8,8 +8,9 @@
 use super::args::{self, Fields};
 use super::client::{self, Auth, Body, GuardedClient, Outgoing};
 use super::ExecutorOptions;
+use crate::catalogue::{tasks, BuiltinTask};
 use crate::ir::Value;
-use crate::runtime::effects::{Executor, TaskError, TaskRequest};
+use crate::runtime::effects::{Executor, ExecutorTask, TaskError, TaskRequest};
 use futures::future::BoxFuture;
 use reqwest::header::HeaderMap;
 use reqwest::Method;
@@ -54,7 +55,7 @@ impl SmsExecutor {
     }
 
     fn outgoing(&self, request: &TaskRequest) -> Result<Outgoing, TaskError> {
-        if request.task != "send_sms" {
+        if request.task != ExecutorTask::Builtin(BuiltinTask::Sms(tasks::Sms::SendSms)) {
             return Err(super::unknown_task(request, "sms"));
         }
         let mut form = vec![

@@ -17,8 +17,9 @@
 
 use super::args::{self, Fields};
 use super::guard::{self, AllowHosts};
+use crate::catalogue::{tasks, BuiltinTask};
 use crate::ir::Value;
-use crate::runtime::effects::{Executor, TaskError, TaskRequest};
+use crate::runtime::effects::{Executor, ExecutorTask, TaskError, TaskRequest};
 use futures::future::BoxFuture;
 use indexmap::IndexMap;
 use lettre::message::header::{ContentType, MIME_VERSION_1_0};
@@ -161,7 +162,7 @@ impl SmtpExecutor {
     }
 
     fn message(&self, request: &TaskRequest) -> Result<(Message, String, Vec<String>), TaskError> {
-        if request.task != "send_email" {
+        if request.task != ExecutorTask::Builtin(BuiltinTask::Smtp(tasks::Smtp::SendEmail)) {
             return Err(super::unknown_task(request, "smtp"));
         }
         let to = args::texts_arg(request, "to")?;

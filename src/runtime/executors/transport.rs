@@ -60,7 +60,7 @@ mod tests {
     fn target(fields: Vec<(&str, Expr)>) -> ir::Target {
         ir::Target {
             name: "t".into(),
-            kind: "http".into(),
+            kind: crate::catalogue::Kind::Http,
             fields: fields
                 .into_iter()
                 .map(|(k, v)| (k.to_string(), v))

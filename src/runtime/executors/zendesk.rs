@@ -12,8 +12,13 @@ use super::args::{self, Fields};
 use super::client::{self, Auth, GuardedClient, Outgoing};
 use super::rest::{self, JsonApi};
 use super::ExecutorOptions;
+use crate::catalogue::tasks::Zendesk;
+use crate::catalogue::BuiltinTask;
 use crate::ir::Value;
-use crate::runtime::effects::{Executor, TaskError, TaskRequest};
+use crate::runtime::effects::{Executor, ExecutorTask, TaskError, TaskRequest};
+
+/// The task that sends a second request (`ZendeskExecutor::save_macro_result`).
+const APPLY_MACRO: ExecutorTask = ExecutorTask::Builtin(BuiltinTask::Zendesk(Zendesk::ApplyMacro));
 use futures::future::BoxFuture;
 use reqwest::Method;
 use serde_json::json;
@@ -81,8 +86,18 @@ impl ZendeskExecutor {
     /// The request a task sends first (`apply_macro` sends a second one, see `execute`).
     fn plan(&self, request: &TaskRequest) -> Result<Call, TaskError> {
         let id = |name| args::path_segment(request, name);
-        match request.task.as_str() {
-            "create_ticket" => {
+        let task = match request.task {
+            ExecutorTask::Builtin(BuiltinTask::Zendesk(task)) => task,
+            ExecutorTask::Request => {
+                return Ok(Call {
+                    out: self.api.declared(request, "zendesk")?,
+                    take: Take::Whole,
+                })
+            }
+            ExecutorTask::Builtin(_) => return Err(super::unknown_task(request, "zendesk")),
+        };
+        match task {
+            Zendesk::CreateTicket => {
                 let mut ticket = json!({
                     "subject": args::required_text(request, "subject")?,
                     "comment": { "body": args::required_text(request, "comment")? },
@@ -106,7 +121,7 @@ impl ZendeskExecutor {
                     Some("ticket"),
                 )
             }
-            "update_ticket" => {
+            Zendesk::UpdateTicket => {
                 let fields = args::record_arg(request, "fields")?
                     .map(|f| Value::Record(f.clone()).to_json())
                     .ok_or_else(|| missing(request, "fields"))?;
@@ -114,30 +129,30 @@ impl ZendeskExecutor {
                 let body = json!({ "ticket": fields });
                 self.call(request, Method::PUT, &path, Some(body), Some("ticket"))
             }
-            "add_tags" => {
+            Zendesk::AddTags => {
                 let path = format!("/tickets/{}/tags.json", id("ticket_id")?);
                 let body = json!({ "tags": args::texts_arg(request, "tags")? });
                 self.call(request, Method::PUT, &path, Some(body), None)
             }
-            "add_internal_note" => {
+            Zendesk::AddInternalNote => {
                 let path = format!("/tickets/{}.json", id("ticket_id")?);
                 let note = args::required_text(request, "body")?;
                 let body = json!({ "ticket": { "comment": { "body": note, "public": false } } });
                 self.call(request, Method::PUT, &path, Some(body), Some("ticket"))
             }
-            "get_user" => {
+            Zendesk::GetUser => {
                 let path = format!("/users/{}.json", id("user_id")?);
                 self.call(request, Method::GET, &path, None, Some("user"))
             }
-            "get_ticket" => {
+            Zendesk::GetTicket => {
                 let path = format!("/tickets/{}.json", id("ticket_id")?);
                 self.call(request, Method::GET, &path, None, Some("ticket"))
             }
-            "get_ticket_tags" => {
+            Zendesk::GetTicketTags => {
                 let path = format!("/tickets/{}/tags.json", id("ticket_id")?);
                 self.call(request, Method::GET, &path, None, Some("tags"))
             }
-            "merge_tickets" => {
+            Zendesk::MergeTickets => {
                 let ids = match args::required(request, "ids")? {
                     Value::List(items) => items.iter().map(Value::to_json).collect::<Vec<_>>(),
                     other => return Err(args::wrong_type(request, "ids", "a list", other)),
@@ -146,16 +161,16 @@ impl ZendeskExecutor {
                 let body = json!({ "ids": ids });
                 self.call(request, Method::POST, &path, Some(body), Some("job_status"))
             }
-            "get_organization" => {
+            Zendesk::GetOrganization => {
                 let path = format!("/organizations/{}.json", id("org_id")?);
                 self.call(request, Method::GET, &path, None, Some("organization"))
             }
-            "apply_macro" => {
+            Zendesk::ApplyMacro => {
                 // "Show Changes to Ticket": what the macro changes, not the whole ticket.
                 let path = format!("/macros/{}/apply.json", id("macro_id")?);
                 self.call(request, Method::GET, &path, None, Some("result"))
             }
-            "search" => {
+            Zendesk::Search => {
                 let mut query = url::form_urlencoded::Serializer::new(String::new());
                 query.append_pair("query", &args::required_text(request, "query")?);
                 for name in ["sort_by", "sort_order"] {
@@ -166,7 +181,7 @@ impl ZendeskExecutor {
                 let path = format!("/search.json?{}", query.finish());
                 self.call(request, Method::GET, &path, None, Some("results"))
             }
-            "create_or_update_user" => {
+            Zendesk::CreateOrUpdateUser => {
                 let mut user = serde_json::Map::new();
                 if let Some(fields) = args::record_arg(request, "fields")? {
                     user.extend(fields.iter().map(|(k, v)| (k.clone(), v.to_json())));
@@ -178,7 +193,7 @@ impl ZendeskExecutor {
                 let path = "/users/create_or_update.json";
                 self.call(request, Method::POST, path, Some(body), Some("user"))
             }
-            "update_user" => {
+            Zendesk::UpdateUser => {
                 let fields = args::record_arg(request, "fields")?
                     .map(|f| Value::Record(f.clone()).to_json())
                     .ok_or_else(|| missing(request, "fields"))?;
@@ -186,11 +201,6 @@ impl ZendeskExecutor {
                 let body = json!({ "user": fields });
                 self.call(request, Method::PUT, &path, Some(body), Some("user"))
             }
-            "request" => Ok(Call {
-                out: self.api.declared(request, "zendesk")?,
-                take: Take::Whole,
-            }),
-            _ => Err(super::unknown_task(request, "zendesk")),
         }
     }
 
@@ -294,7 +304,7 @@ impl Executor for ZendeskExecutor {
         Box::pin(async move {
             let call = self.plan(request)?;
             let result = self.run(call).await?;
-            if request.task == "apply_macro" {
+            if request.task == APPLY_MACRO {
                 self.save_macro_result(request, result).await
             } else {
                 Ok(result)
@@ -304,7 +314,7 @@ impl Executor for ZendeskExecutor {
 
     fn describe(&self, request: &TaskRequest) -> String {
         match self.plan(request) {
-            Ok(call) if request.task == "apply_macro" => {
+            Ok(call) if request.task == APPLY_MACRO => {
                 format!(
                     "{}, then GET and PUT the ticket with the macro's changes (safe_update)",
                     call.out.describe()

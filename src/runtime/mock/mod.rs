@@ -49,7 +49,7 @@ mod world;
 
 pub use world::{run_sql, MockSecrets, MockedWorld, SqlTargets};
 
-use crate::catalogue::{self, Protocol};
+use crate::catalogue::{Kind, Protocol};
 use crate::ir::{self, Value};
 use indexmap::IndexMap;
 use std::collections::HashMap;
@@ -248,7 +248,7 @@ impl MockServices {
     /// `None` for kinds they do not stand in for (SQL, in-process).
     pub fn redirect(&self, target: &ir::Target) -> Option<IndexMap<String, Value>> {
         let text = |s: String| Value::Text(s);
-        let mut fields = match protocol(target)? {
+        let mut fields = match protocol(target) {
             Protocol::Http { api_prefix } => {
                 self.shared
                     .lock()
@@ -282,7 +282,7 @@ impl MockServices {
         };
         // A kind that renews its credentials against the real service (Salesforce's OAuth)
         // gets a dummy token instead: no real credential reaches the mock.
-        if target.kind == "salesforce" {
+        if target.kind == Kind::Salesforce {
             fields.insert("token".to_string(), text("mock".into()));
             for oauth in ["client_id", "client_secret", "refresh_token"] {
                 fields.insert(oauth.to_string(), Value::Null);
@@ -382,14 +382,14 @@ impl Book {
 }
 
 /// What a target's kind speaks (`None` for a kind the catalogue does not know).
-pub fn protocol(target: &ir::Target) -> Option<Protocol> {
-    catalogue::target_kind(&target.kind).map(|kind| kind.protocol)
+pub fn protocol(target: &ir::Target) -> Protocol {
+    target.kind.spec().protocol
 }
 
 /// The API prefix of a target of an HTTP kind (empty for others and for plain `http`).
 pub fn api_prefix(target: &ir::Target) -> &'static str {
     match protocol(target) {
-        Some(Protocol::Http { api_prefix }) => api_prefix,
+        Protocol::Http { api_prefix } => api_prefix,
         _ => "",
     }
 }
@@ -451,7 +451,7 @@ mod tests {
     fn matches(kind: &str, rule: &str, path: &str) -> bool {
         let target = ir::Target {
             name: "t".into(),
-            kind: kind.into(),
+            kind: Kind::parse(kind).unwrap(),
             fields: Default::default(),
             timeout_ms: None,
             retry: None,

@@ -71,8 +71,8 @@ impl MockedWorld {
             .executor_factory(executors::factory(&self.redactor));
         for target in &targets {
             let fields = match protocol(target) {
-                Some(Protocol::Sql) if sql == SqlTargets::AsDeclared => None,
-                Some(Protocol::Sql) => Some(IndexMap::from([(
+                Protocol::Sql if sql == SqlTargets::AsDeclared => None,
+                Protocol::Sql => Some(IndexMap::from([(
                     "url".to_string(),
                     Value::Text(MEMORY_DATABASE.into()),
                 )])),

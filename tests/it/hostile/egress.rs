@@ -18,7 +18,7 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 fn target(kind: &str, fields: Vec<(&str, Expr)>) -> ir::Target {
     ir::Target {
         name: "t".into(),
-        kind: kind.into(),
+        kind: agentc::catalogue::Kind::parse(kind).expect("a target kind"),
         fields: fields
             .into_iter()
             .map(|(k, v)| (k.to_string(), v))
@@ -50,7 +50,7 @@ fn executor(kind: &str, fields: serde_json::Value) -> Arc<dyn Executor> {
 fn task(name: &str, args: serde_json::Value, timeout: Duration) -> TaskRequest {
     TaskRequest {
         target: "t".into(),
-        task: name.into(),
+        task: crate::executor_task(None, name),
         args: record(args),
         rest: Vec::new(),
         idempotency_key: "c-1/1/a".into(),
@@ -370,7 +370,9 @@ fn a_value_in_a_zendesk_or_salesforce_declared_path_stays_under_the_api_root() {
 // ------------------------------------------------------------- 11. SQL and concurrency
 
 fn sql(statement: &str, timeout: Duration) -> TaskRequest {
-    task("query", json!({ "statement": statement }), timeout)
+    let mut request = task("query", json!({ "statement": statement }), timeout);
+    request.task = crate::executor_task(Some(agentc::catalogue::Kind::Sql), "query");
+    request
 }
 
 const FOREVER: &str =

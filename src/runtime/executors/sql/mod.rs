@@ -16,8 +16,10 @@ mod dialect;
 
 use super::args::{self, Fields};
 use super::ExecutorOptions;
+use crate::catalogue::tasks::Sql;
+use crate::catalogue::BuiltinTask;
 use crate::ir::Value;
-use crate::runtime::effects::{Executor, TaskError, TaskRequest};
+use crate::runtime::effects::{Executor, ExecutorTask, TaskError, TaskRequest};
 use dialect::Dialect;
 use futures::future::BoxFuture;
 use futures::TryStreamExt;
@@ -90,12 +92,15 @@ impl SqlExecutor {
 
     /// The statement and its bound values.
     fn statement(&self, request: &TaskRequest) -> Result<(String, Vec<Value>), TaskError> {
-        match request.task.as_str() {
-            "execute" | "query" => Ok((
+        let ExecutorTask::Builtin(BuiltinTask::Sql(task)) = request.task else {
+            return Err(super::unknown_task(request, "sql"));
+        };
+        match task {
+            Sql::Execute | Sql::Query => Ok((
                 args::required_text(request, "statement")?,
                 request.rest.clone(),
             )),
-            "insert" => {
+            Sql::Insert => {
                 let table = args::required_text(request, "table")?;
                 let record = args::record_arg(request, "record")?
                     .filter(|r| !r.is_empty())
@@ -117,13 +122,12 @@ impl SqlExecutor {
                 );
                 Ok((statement, record.values().cloned().collect()))
             }
-            _ => Err(super::unknown_task(request, "sql")),
         }
     }
 
     async fn run(&self, request: &TaskRequest) -> Result<Value, TaskError> {
         let (statement, values) = self.statement(request)?;
-        let rows = request.task == "query";
+        let rows = request.task == ExecutorTask::Builtin(BuiltinTask::Sql(Sql::Query));
         let request = (statement.as_str(), values.as_slice(), rows, request.timeout);
         match &self.pool {
             Pool::Sqlite(pool, folder) => {
