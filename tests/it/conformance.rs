@@ -10,9 +10,7 @@
 //! - Twilio: `twilio-oai`'s `twilio_api_v2010.json`, operation `CreateMessage`.
 
 use agentc::catalogue::Kind;
-use agentc::ir::{self, Value};
-use agentc::runtime::effects::{Executor, TaskRequest};
-use agentc::runtime::executors::{build, ExecutorOptions};
+use agentc::runtime::effects::Executor;
 use indexmap::IndexMap;
 use serde_json::json;
 use std::sync::Arc;
@@ -274,31 +272,7 @@ fn executor(kind: &str, server: &MockServer) -> Arc<dyn Executor> {
                     "from": "+15550100", "base_url": server.uri(),
                     "allow_hosts": ["127.0.0.1"]}),
     };
-    let Value::Record(fields) = Value::from_json(&fields) else {
-        unreachable!()
-    };
-    let target = ir::Target {
-        name: "t".into(),
-        kind: Kind::parse(kind).unwrap(),
-        fields: Default::default(),
-        timeout_ms: None,
-        retry: None,
-    };
-    build(&target, fields, &ExecutorOptions::default()).unwrap()
-}
-
-fn request(kind: &str, task: &str, args: serde_json::Value) -> TaskRequest {
-    let Value::Record(args) = Value::from_json(&args) else {
-        unreachable!()
-    };
-    TaskRequest {
-        target: "t".into(),
-        task: crate::executor_task(Kind::parse(kind), task),
-        args,
-        rest: Vec::new(),
-        idempotency_key: "c-1/0123456789abcdef0123456789abcdef/1/a".into(),
-        timeout: Duration::from_secs(5),
-    }
+    crate::support::executor(kind, fields)
 }
 
 fn authorization(auth: Auth) -> String {
@@ -332,7 +306,13 @@ async fn every_service_request_is_what_the_services_own_description_says() {
             .await;
         let what = format!("{}.{} ({})", row.kind, row.task, row.source);
         executor(row.kind, &server)
-            .execute(&request(row.kind, row.task, (row.args)()))
+            .execute(&crate::support::request(
+                Kind::parse(row.kind),
+                row.task,
+                (row.args)(),
+                "c-1/0123456789abcdef0123456789abcdef/1/a",
+                Duration::from_secs(5),
+            ))
             .await
             .unwrap_or_else(|e| panic!("{what}: {}", e.message));
         let received = server.received_requests().await.unwrap();

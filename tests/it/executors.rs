@@ -2,11 +2,11 @@
 //! independent SMTP server (aiosmtpd) and the mock capture server, a SQLite file and the
 //! PostgreSQL of `.ci/run`. Each test asserts what the server received and how often.
 
-use agentc::ir::{self, Value};
+use crate::support::{executor, record, request, target};
+use agentc::ir::Value;
 use agentc::runtime::effects::{Executor, TaskError, TaskRequest};
 use agentc::runtime::executors::{build, ExecutorOptions};
 use agentc::runtime::mock::{MockRule, MockServices};
-use indexmap::IndexMap;
 use serde_json::json;
 use std::sync::Arc;
 use std::time::Duration;
@@ -15,41 +15,8 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 
 const KEY: &str = "c-42:3:open_ticket";
 
-fn target(name: &str, kind: &str) -> ir::Target {
-    ir::Target {
-        name: name.into(),
-        kind: agentc::catalogue::Kind::parse(kind).expect("a target kind"),
-        fields: Default::default(),
-        timeout_ms: None,
-        retry: None,
-    }
-}
-
-fn record(json: serde_json::Value) -> IndexMap<String, Value> {
-    match Value::from_json(&json) {
-        Value::Record(map) => map,
-        other => panic!("not a record: {other:?}"),
-    }
-}
-
-fn executor(kind: &str, fields: serde_json::Value) -> Arc<dyn Executor> {
-    build(
-        &target("t", kind),
-        record(fields),
-        &ExecutorOptions::default(),
-    )
-    .unwrap_or_else(|e| panic!("cannot build: {e}"))
-}
-
 fn task(name: &str, args: serde_json::Value) -> TaskRequest {
-    TaskRequest {
-        target: "t".into(),
-        task: crate::executor_task(None, name),
-        args: record(args),
-        rest: Vec::new(),
-        idempotency_key: KEY.into(),
-        timeout: Duration::from_secs(5),
-    }
+    request(None, name, args, KEY, Duration::from_secs(5))
 }
 
 async fn run(executor: &Arc<dyn Executor>, request: &TaskRequest) -> Result<Value, TaskError> {
@@ -879,7 +846,7 @@ async fn an_executor_refuses_a_task_of_another_kind_even_of_the_same_name() {
         "query",
         json!({"soql": "SELECT Id FROM Case", "statement": "SELECT 1"}),
     );
-    query.task = crate::executor_task(Some(agentc::catalogue::Kind::Sql), "query");
+    query.task = crate::support::executor_task(Some(agentc::catalogue::Kind::Sql), "query");
     let error = run(&salesforce(&server), &query).await.unwrap_err();
     assert!(!error.retryable);
     assert_eq!(
@@ -2149,7 +2116,7 @@ async fn every_kinds_protocol_is_what_its_executor_speaks() {
 
 fn sql_task(name: &str, statement: &str, rest: serde_json::Value) -> TaskRequest {
     let mut request = task(name, json!({ "statement": statement }));
-    request.task = crate::executor_task(Some(agentc::catalogue::Kind::Sql), name);
+    request.task = crate::support::executor_task(Some(agentc::catalogue::Kind::Sql), name);
     request.rest = match Value::from_json(&rest) {
         Value::List(items) => items,
         _ => panic!("rest must be a list"),

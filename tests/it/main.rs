@@ -14,21 +14,5 @@ mod fmt;
 mod hostile;
 mod repl;
 mod runtime;
+mod support;
 mod syntax_props;
-
-use agentc::catalogue::{BuiltinTask, Kind};
-use agentc::runtime::effects::ExecutorTask;
-
-/// The task a test's request names: `request` (a declared task), or the built-in task of
-/// that name of `kind`, or of the first kind that has one (`query` is salesforce's then).
-pub fn executor_task(kind: Option<Kind>, name: &str) -> ExecutorTask {
-    if name == "request" {
-        return ExecutorTask::Request;
-    }
-    let kinds: Vec<Kind> = kind.map_or_else(|| Kind::ALL.to_vec(), |k| vec![k]);
-    kinds
-        .into_iter()
-        .find_map(|kind| BuiltinTask::parse(kind, name))
-        .map(ExecutorTask::Builtin)
-        .unwrap_or_else(|| panic!("no built-in task `{name}`"))
-}

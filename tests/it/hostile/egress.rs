@@ -3,10 +3,10 @@
 //! path, addresses that are not globally reachable, credentials over plain text, a burst of
 //! conversations, a runaway or huge SQL query. Servers run on 127.0.0.1 only.
 
-use agentc::ir::{self, Expr, Value};
+use crate::support::{executor, record, request, target, try_executor};
+use agentc::ir::{Expr, Value};
 use agentc::runtime::effects::{Executor, TaskError, TaskRequest};
 use agentc::runtime::executors::{build, is_forbidden_ip, ExecutorOptions};
-use indexmap::IndexMap;
 use serde_json::json;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -15,47 +15,8 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-fn target(kind: &str, fields: Vec<(&str, Expr)>) -> ir::Target {
-    ir::Target {
-        name: "t".into(),
-        kind: agentc::catalogue::Kind::parse(kind).expect("a target kind"),
-        fields: fields
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), v))
-            .collect(),
-        timeout_ms: None,
-        retry: None,
-    }
-}
-
-fn record(json: serde_json::Value) -> IndexMap<String, Value> {
-    match Value::from_json(&json) {
-        Value::Record(map) => map,
-        other => panic!("not a record: {other:?}"),
-    }
-}
-
-fn try_executor(kind: &str, fields: serde_json::Value) -> Result<Arc<dyn Executor>, String> {
-    build(
-        &target(kind, Vec::new()),
-        record(fields),
-        &ExecutorOptions::default(),
-    )
-}
-
-fn executor(kind: &str, fields: serde_json::Value) -> Arc<dyn Executor> {
-    try_executor(kind, fields).unwrap_or_else(|e| panic!("cannot build: {e}"))
-}
-
 fn task(name: &str, args: serde_json::Value, timeout: Duration) -> TaskRequest {
-    TaskRequest {
-        target: "t".into(),
-        task: crate::executor_task(None, name),
-        args: record(args),
-        rest: Vec::new(),
-        idempotency_key: "c-1/1/a".into(),
-        timeout,
-    }
+    request(None, name, args, "c-1/1/a", timeout)
 }
 
 fn get(path: &str) -> TaskRequest {
@@ -371,7 +332,7 @@ fn a_value_in_a_zendesk_or_salesforce_declared_path_stays_under_the_api_root() {
 
 fn sql(statement: &str, timeout: Duration) -> TaskRequest {
     let mut request = task("query", json!({ "statement": statement }), timeout);
-    request.task = crate::executor_task(Some(agentc::catalogue::Kind::Sql), "query");
+    request.task = crate::support::executor_task(Some(agentc::catalogue::Kind::Sql), "query");
     request
 }
 
@@ -530,10 +491,13 @@ fn a_secret_header_over_plain_http_is_refused_when_the_target_is_built() {
         "secret".into(),
         vec![Expr::Lit(Value::Text("TEAM_TOKEN".into()))],
     );
-    let declared = target(
-        "http",
-        vec![("headers", Expr::Record(vec![("X-Team".into(), secret)]))],
-    );
+    let mut declared = target("t", "http");
+    declared.fields = [(
+        "headers".to_string(),
+        Expr::Record(vec![("X-Team".into(), secret)]),
+    )]
+    .into_iter()
+    .collect();
     let fields =
         record(json!({ "base_url": "http://10.1.2.3:8080/", "headers": { "X-Team": "t-1" } }));
     let error = build(&declared, fields, &ExecutorOptions::default())
