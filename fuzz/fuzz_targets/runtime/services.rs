@@ -104,9 +104,9 @@ impl Executor for Service {
                     retryable,
                     retry_after,
                 } => Err(TaskError {
-                    message: message.clone(),
                     retryable: *retryable,
                     retry_after: *retry_after,
+                    ..TaskError::fatal(message.clone())
                 }),
                 Answer::Late(delay, text) => {
                     tokio::time::sleep(*delay).await;
