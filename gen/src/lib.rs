@@ -4,3 +4,4 @@
 pub mod layout;
 pub mod programs;
 pub mod scenarios;
+pub mod shapes;
