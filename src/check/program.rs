@@ -58,6 +58,9 @@ impl<'a> Program<'a> {
     /// extra agents (E0103/E0104).
     pub fn collect(files: &[&'a ast::File], root: FileId, diags: &mut Vec<Diagnostic>) -> Self {
         let mut p = Program::default();
+        // One name per item at most: the namespace is sized once, not rehashed as it grows.
+        p.names
+            .reserve(files.iter().map(|file| file.items.len()).sum());
         for file in files {
             for item in &file.items {
                 match item {
@@ -66,6 +69,7 @@ impl<'a> Program<'a> {
                         p.agents.push(a);
                         for entry in &a.entries {
                             if let AgentEntry::Params { params, .. } = entry {
+                                p.param_spans.reserve(params.len());
                                 for param in params {
                                     p.declare(&param.name, Decl::Param, diags);
                                     p.params.push(param);
