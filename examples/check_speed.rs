@@ -1,128 +1,103 @@
-//! Measures parse + check + lower on a generated program of about 10 MB:
-//! `cargo run --release --example check_speed [MEGABYTES]`.
+//! `agentc check` as a user runs it, on a generated program of each shape
+//! (`agentc_gen::shapes`): wall time, MB/s of source and peak resident memory (also as a
+//! multiple of the source's size), medians of several runs. The files are written under
+//! `target/bench/<shape>/`.
+//!
+//! ```text
+//! cargo build --release && cargo run --release --example check_speed [MEGABYTES] [RUNS]
+//! ```
+//!
+//! (10 MB and 5 runs by default.) It runs the `agentc` binary next to it
+//! (`target/release/agentc`; `AGENTC=PATH` runs another, to compare builds) under
+//! `/usr/bin/time`, which gives the peak RSS.
+//! Numbers vary with the machine's load: compare runs taken together.
 
-use agentc::check::{check_program, MemoryLoader};
-use agentc::diagnostics::SourceMap;
-use std::fmt::Write;
+use agentc_gen::shapes::SHAPES;
+use std::path::{Path, PathBuf};
+use std::process::Command;
 use std::time::Instant;
 
-#[path = "../src/allocator.rs"]
-mod allocator;
-
-/// A realistic program: every unit declares a target, a task, two actions, a reply, a use
-/// case and three bindings that reference each other.
-fn generate(bytes: usize) -> String {
-    let mut src = String::from(
-        "agent bench {\n  name: \"Bench\"\n  channels: [chat, voice]\n  inactivity: 3m\n  params: {\n    order_id: text\n    order: record\n    attempts: number = 0\n  }\n}\n\n",
-    );
-    let mut i = 0;
-    while src.len() < bytes {
-        write!(
-            src,
-            r#"target api_{i}: http {{
-  base_url: "https://api{i}.example/v2"
-  auth: bearer(secret("TOKEN_{i}"))
-  timeout: 5s
-  retry: {{ attempts: 3, backoff: 200ms }}
-}}
-
-task get_order_{i}(id: text, verbose: bool = false) on api_{i} {{
-  method: GET
-  path: "/orders/{{id}}"
-  result: {{ status: response.body.status, eta: response.body.delivery.eta }}
-}}
-
-action check_{i} {{
-  target: api_{i}
-  task: get_order_{i}(order_id)
-  when: order_id != null and attempts < 3
-  save: order
-  on_failure: sorry_{i}
-}}
-
-action sorry_{i} {{ target: conversation, task: reply(reply_{i}) }}
-
-reply reply_{i} {{ text: "Hi {{user.name ?? "there"}}, order {{order_id}} is {{order.status ?? "unknown"}}" }}
-
-usecase uc_{i} {{ description: "Use case number {i}", blocks: [ask, show] }}
-
-in usecase uc_{i} when contains(lower(event.text ?? ""), "order") do check_{i}
-at block uc_{i}.show do sorry_{i}
-on message_received when attempts > {i} do check_{i}
-
-"#
-        )
-        .unwrap();
-        i += 1;
-    }
-    src
-}
-
-/// CPU time of this process in seconds (Linux), so a busy machine skews the figure less
-/// than wall time does; `None` elsewhere.
-fn cpu_seconds() -> Option<f64> {
-    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
-    // Fields after the parenthesised command name; utime and stime are the 12th and 13th.
-    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
-    let ticks: f64 = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
-    Some(ticks / 100.0)
-}
-
-/// Runs `f`, returning (wall seconds, CPU seconds).
-fn timed<T>(f: impl FnOnce() -> T) -> (T, f64, f64) {
-    let cpu = cpu_seconds();
+/// One run of `agentc check`: wall seconds and peak resident kilobytes.
+fn check_once(agentc: &Path, root: &Path) -> (f64, u64) {
     let start = Instant::now();
-    let out = f();
+    let output = Command::new("/usr/bin/time")
+        .args(["-f", "%M"])
+        .arg(agentc)
+        .arg("check")
+        .arg(root)
+        .output()
+        .expect("run /usr/bin/time (GNU time) with agentc");
     let wall = start.elapsed().as_secs_f64();
-    let cpu = cpu.zip(cpu_seconds()).map_or(wall, |(a, b)| b - a);
-    (out, wall, cpu)
+    // A program with warnings would measure less than the whole pipeline.
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success() && stdout.ends_with(": no problems\n"),
+        "agentc check {} is not clean:\n{stdout}{}",
+        root.display(),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    // `time` writes its line last, after anything agentc wrote to stderr.
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let line = stderr.lines().last().unwrap_or_default();
+    let rss: u64 = line.trim().parse().expect("maximum RSS from time");
+    (wall, rss)
+}
+
+fn median<T: PartialOrd + Copy>(mut values: Vec<T>) -> T {
+    values.sort_by(|a, b| a.partial_cmp(b).expect("comparable figures"));
+    values[values.len() / 2]
+}
+
+/// Writes a shape's files under `dir`, returning the root's path and the total size.
+fn write_program(dir: &Path, files: &[(String, String)]) -> (PathBuf, usize) {
+    let _ = std::fs::remove_dir_all(dir);
+    let mut bytes = 0;
+    for (path, text) in files {
+        let path = dir.join(path);
+        std::fs::create_dir_all(path.parent().expect("a file in a directory"))
+            .expect("create target/bench");
+        std::fs::write(&path, text).expect("write a generated file");
+        bytes += text.len();
+    }
+    (dir.join(&files[0].0), bytes)
 }
 
 fn main() {
-    allocator::use_huge_pages();
-    let megabytes: f64 = std::env::args()
-        .nth(1)
-        .and_then(|a| a.parse().ok())
-        .unwrap_or(10.0);
-    let src = generate((megabytes * 1_000_000.0) as usize);
-    let size = src.len() as f64 / 1e6;
-    let (mut parse_wall, mut parse_cpu, mut wall, mut cpu) =
-        (f64::MAX, f64::MAX, f64::MAX, f64::MAX);
-    for _ in 0..3 {
-        let (parsed, w, c) = timed(|| agentc::syntax::parse(agentc::diagnostics::FileId(0), &src));
-        assert!(parsed.diagnostics.is_empty());
-        drop(parsed);
-        (parse_wall, parse_cpu) = (parse_wall.min(w), parse_cpu.min(c));
-
-        let mut sources = SourceMap::new();
-        let root = sources.add("bench.agent", src.clone());
-        let (checked, w, c) = timed(|| check_program(&mut sources, root, &mut MemoryLoader::new()));
-        (wall, cpu) = (wall.min(w), cpu.min(c));
-        let errors = checked.diagnostics.iter().filter(|d| d.is_error()).count();
-        assert_eq!(errors, 0, "{:?}", checked.diagnostics.first());
-        assert!(checked.program.is_some());
+    let mut args = std::env::args().skip(1);
+    let megabytes: f64 = args.next().and_then(|a| a.parse().ok()).unwrap_or(10.0);
+    let runs: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(5).max(1);
+    let exe = std::env::current_exe().expect("the example's own path");
+    // target/release/examples/check_speed → target/release/agentc
+    let release = exe.parent().and_then(Path::parent).expect("target/release");
+    let agentc = std::env::var_os("AGENTC").map_or_else(|| release.join("agentc"), PathBuf::from);
+    assert!(
+        agentc.exists(),
+        "{} is missing: run `cargo build --release` first (or set AGENTC)",
+        agentc.display()
+    );
+    let bench = release.parent().expect("target").join("bench");
+    println!("agentc check, median of {runs} runs (wall clock, process start included)");
+    println!(
+        "  {:<12} {:>8} {:>9} {:>9} {:>10} {:>9}",
+        "shape", "MB", "ms", "MB/s", "peak MB", "×source"
+    );
+    for shape in SHAPES {
+        let files = shape.files((megabytes * 1024.0 * 1024.0) as usize);
+        let (root, bytes) = write_program(&bench.join(shape.name()), &files);
+        check_once(&agentc, &root); // warm the page cache
+        let (walls, rss): (Vec<f64>, Vec<u64>) =
+            (0..runs).map(|_| check_once(&agentc, &root)).unzip();
+        let (wall, rss) = (median(walls), median(rss));
+        let mb = bytes as f64 / (1024.0 * 1024.0);
+        let peak = rss as f64 / 1024.0;
+        println!(
+            "  {:<12} {:>8.1} {:>9.0} {:>9.1} {:>10.0} {:>9.1}",
+            shape.name(),
+            mb,
+            wall * 1e3,
+            mb / wall,
+            peak,
+            peak / mb
+        );
     }
-    let rate = |s: f64| size / s;
-    println!("{size:.1} MB program (best of 3; wall clock, then CPU time)");
-    println!(
-        "  parse:              {:6.0} ms {:6.1} MB/s | cpu {:6.0} ms {:6.1} MB/s",
-        parse_wall * 1e3,
-        rate(parse_wall),
-        parse_cpu * 1e3,
-        rate(parse_cpu)
-    );
-    println!(
-        "  parse+check+lower:  {:6.0} ms {:6.1} MB/s | cpu {:6.0} ms {:6.1} MB/s",
-        wall * 1e3,
-        rate(wall),
-        cpu * 1e3,
-        rate(cpu)
-    );
-    println!(
-        "  check+lower alone:  {:6.0} ms {:6.1} MB/s | cpu {:6.0} ms {:6.1} MB/s",
-        (wall - parse_wall) * 1e3,
-        rate(wall - parse_wall),
-        (cpu - parse_cpu) * 1e3,
-        rate(cpu - parse_cpu)
-    );
 }

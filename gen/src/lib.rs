@@ -5,3 +5,4 @@ pub mod forms;
 pub mod layout;
 pub mod programs;
 pub mod scenarios;
+pub mod shapes;

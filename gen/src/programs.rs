@@ -40,6 +40,34 @@ pub fn program_with_seed(target_bytes: usize, seed: u64) -> String {
     out
 }
 
+/// The same program spread over `files` imported files of about equal size, plus a root
+/// holding the `agent` block and one `import` per file: `(path, text)`, root first, paths
+/// relative to the root's directory. Checks clean like [`program`].
+pub fn program_in_files(target_bytes: usize, files: usize) -> Vec<(String, String)> {
+    let mut rng = StdRng::seed_from_u64(DEFAULT_SEED);
+    let per_file = target_bytes / files.max(1);
+    let mut params = Vec::new();
+    let mut imported: Vec<(String, String)> = Vec::new();
+    let mut index = 0;
+    for file in 0..files.max(1) {
+        let mut body = String::with_capacity(per_file + 4096);
+        while body.is_empty() || body.len() < per_file {
+            Unit::new(index, &mut rng).write(&mut body, &mut params, &mut rng);
+            index += 1;
+        }
+        imported.push((format!("units/unit_{file:04}.agent"), body));
+    }
+    let mut root = String::new();
+    for (path, _) in &imported {
+        writeln!(root, "import \"{path}\"").unwrap();
+    }
+    root.push('\n');
+    write_header(&mut root, &params);
+    let mut all = vec![("generated.agent".to_string(), root)];
+    all.extend(imported);
+    all
+}
+
 /// A program of `units` units (for property tests that want small, varied programs).
 pub fn program_of_units(units: usize, seed: u64) -> String {
     let mut rng = StdRng::seed_from_u64(seed);

@@ -60,6 +60,9 @@ impl<'a> Program<'a> {
     /// extra agents (E0103/E0104).
     pub fn collect(files: &[&'a ast::File], root: FileId, diags: &mut Vec<Diagnostic>) -> Self {
         let mut p = Program::default();
+        // One name per item at most: the namespace is sized once, not rehashed as it grows.
+        p.names
+            .reserve(files.iter().map(|file| file.items.len()).sum());
         for file in files {
             p.broken_agent |= file.unparsed.iter().any(|word| word.name == "agent");
             for item in &file.items {
@@ -69,6 +72,7 @@ impl<'a> Program<'a> {
                         p.agents.push(a);
                         for entry in &a.entries {
                             if let AgentEntry::Params { params, .. } = entry {
+                                p.param_spans.reserve(params.len());
                                 for param in params {
                                     p.declare(&param.name, Decl::Param, diags);
                                     p.params.push(param);

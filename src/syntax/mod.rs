@@ -228,9 +228,11 @@ fn parse_in_chunks(source: &Source, starts: &[usize]) -> Option<(Vec<ast::Item>,
             parts
         })
     };
-    let mut items = Vec::new();
+    let parts = parts.into_iter().collect::<Option<Vec<_>>>()?;
+    // Items are large: sized once, the joined list is not copied again as it grows.
+    let mut items = Vec::with_capacity(parts.iter().map(|(items, _)| items.len()).sum());
     let mut diagnostics: Vec<Diagnostic> = Vec::new();
-    for (chunk_items, chunk_diagnostics) in parts.into_iter().collect::<Option<Vec<_>>>()? {
+    for (chunk_items, chunk_diagnostics) in parts {
         items.extend(chunk_items);
         // The builder reports "nested too deep" once per parse, not once per chunk.
         let seen_deep = diagnostics.iter().any(|d| d.code == Code::TooDeep);

@@ -111,6 +111,28 @@ fn a_broken_agent_block_is_reported_once() {
     assert_eq!(codes, ["E0001"], "{}", r.stdout);
 }
 
+/// The bench's programs (`agentc_gen::shapes`) check clean, imports and all: a bench that
+/// stopped at the first error would flatter the checker.
+#[test]
+fn every_bench_shape_checks_clean() {
+    for shape in agentc_gen::shapes::SHAPES {
+        let files = shape.files(120 * 1024);
+        let files: Vec<(&str, &[u8])> = files
+            .iter()
+            .map(|(path, text)| (path.as_str(), text.as_bytes()))
+            .collect();
+        let d = dir(&files);
+        let r = run(d.path(), &["check", files[0].0]);
+        assert_eq!(r.code, 0, "{}: {}", shape.name(), r.stdout);
+        assert!(
+            r.stdout.starts_with("ok: checked ") && r.stdout.ends_with(": no problems\n"),
+            "{}: {}",
+            shape.name(),
+            r.stdout
+        );
+    }
+}
+
 #[test]
 fn errors_give_status_1_and_a_readable_report() {
     let d = dir(&[("main.agent", BROKEN.as_bytes())]);
