@@ -7,7 +7,7 @@ use crate::catalogue::Ty;
 use crate::diagnostics::{Code, Diagnostic, Span};
 use crate::ir::{self, Value};
 use crate::syntax::ast::{self, ExprKind, Trigger};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 impl<'a> Checker<'a> {
     /// `start_usecase(rebook_flight)`: the bare name of a declared use case.
@@ -69,10 +69,11 @@ impl<'a> Checker<'a> {
         let edges = self.start_edges();
         let mut nodes: Vec<&str> = edges.keys().map(String::as_str).collect();
         nodes.sort_unstable();
-        let mut done: Vec<&str> = Vec::new();
+        // A set: a program of thousands of use cases and blocks made a list here quadratic.
+        let mut done: HashSet<&str> = HashSet::new();
         let mut cycles = Vec::new();
         for &start in &nodes {
-            if done.contains(&start) {
+            if done.contains(start) {
                 continue;
             }
             // Depth first: (node, how many of its edges were followed).
@@ -80,7 +81,7 @@ impl<'a> Checker<'a> {
             while let Some((node, next)) = path.last_mut() {
                 let node = *node;
                 let Some((to, _)) = edges.get(node).and_then(|e| e.get(*next)) else {
-                    done.push(node);
+                    done.insert(node);
                     path.pop();
                     continue;
                 };
@@ -91,7 +92,7 @@ impl<'a> Checker<'a> {
                         .map(|&(n, taken)| (n.to_string(), edges[n][taken - 1].1))
                         .collect();
                     cycles.push(cycle);
-                } else if !done.contains(&to.as_str()) {
+                } else if !done.contains(to.as_str()) {
                     path.push((to, 0));
                 }
             }
