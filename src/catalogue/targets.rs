@@ -205,7 +205,13 @@ pub struct TargetKind {
 pub enum Protocol {
     /// HTTP under the target's base address, and under `api_prefix` there (empty: none). A
     /// prefix segment `*` is any one segment, `v*` any one starting with `v`.
-    Http { api_prefix: &'static str },
+    /// `renews_token` names the fields of a flow that renews the access token against the
+    /// service itself (Salesforce's OAuth): a mocked target drops them and gets a dummy
+    /// `token`, so no real credential reaches the mock and no token endpoint needs one.
+    Http {
+        api_prefix: &'static str,
+        renews_token: &'static [&'static str],
+    },
     /// Email submitted over SMTP.
     Smtp,
     /// SQL on the database the target's `url` names.
@@ -481,7 +487,10 @@ pub const TARGET_KINDS: &[TargetKind] = &[
     },
     TargetKind {
         kind: Kind::Http,
-        protocol: Protocol::Http { api_prefix: "" },
+        protocol: Protocol::Http {
+            api_prefix: "",
+            renews_token: &[],
+        },
         builtin: false,
         channels: &[],
         declared_tasks: true,
@@ -540,7 +549,10 @@ pub const TARGET_KINDS: &[TargetKind] = &[
     },
     TargetKind {
         kind: Kind::Zendesk,
-        protocol: Protocol::Http { api_prefix: "/api/v2" },
+        protocol: Protocol::Http {
+            api_prefix: "/api/v2",
+            renews_token: &[],
+        },
         builtin: false,
         channels: &[],
         declared_tasks: true,
@@ -784,7 +796,10 @@ pub const TARGET_KINDS: &[TargetKind] = &[
     },
     TargetKind {
         kind: Kind::Salesforce,
-        protocol: Protocol::Http { api_prefix: "/services/data/v*" },
+        protocol: Protocol::Http {
+            api_prefix: "/services/data/v*",
+            renews_token: &["client_id", "client_secret", "refresh_token"],
+        },
         builtin: false,
         channels: &[],
         declared_tasks: true,
@@ -987,7 +1002,10 @@ pub const TARGET_KINDS: &[TargetKind] = &[
     },
     TargetKind {
         kind: Kind::Sms,
-        protocol: Protocol::Http { api_prefix: "/2010-04-01/Accounts/*" },
+        protocol: Protocol::Http {
+            api_prefix: "/2010-04-01/Accounts/*",
+            renews_token: &[],
+        },
         builtin: false,
         channels: &[],
         declared_tasks: false,

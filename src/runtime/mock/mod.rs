@@ -39,9 +39,9 @@
 //! `sql` targets ([`Protocol::Sql`]) are not redirected: a [`MockedWorld`] gives each an
 //! in-memory SQLite database, or keeps the declared one ([`SqlTargets`]).
 //!
-//! A `salesforce` target gets a dummy `token` and loses its OAuth client (`client_id`,
-//! `client_secret`, `refresh_token`): no real credential reaches the mock, and no mock is
-//! needed for the token endpoint.
+//! A kind whose protocol renews its token against the service (`renews_token`: Salesforce's
+//! OAuth client) gets a dummy `token` and loses those fields: no real credential reaches the
+//! mock, and no mock is needed for the token endpoint.
 
 mod http_server;
 mod smtp_server;
@@ -49,7 +49,7 @@ mod world;
 
 pub use world::{run_sql, MockSecrets, MockedWorld, SqlTargets};
 
-use crate::catalogue::{Kind, Protocol};
+use crate::catalogue::Protocol;
 use crate::ir::{self, Value};
 use indexmap::IndexMap;
 use std::collections::HashMap;
@@ -248,13 +248,16 @@ impl MockServices {
     /// `None` for kinds they do not stand in for (SQL, in-process).
     pub fn redirect(&self, target: &ir::Target) -> Option<IndexMap<String, Value>> {
         let text = |s: String| Value::Text(s);
-        let mut fields = match protocol(target) {
-            Protocol::Http { api_prefix } => {
+        let fields = match protocol(target) {
+            Protocol::Http {
+                api_prefix,
+                renews_token,
+            } => {
                 self.shared
                     .lock()
                     .api_prefixes
                     .insert(target.name.clone(), api_prefix);
-                IndexMap::from([
+                let mut fields = IndexMap::from([
                     (
                         "base_url".to_string(),
                         text(format!("http://{}/{}", self.http, target.name)),
@@ -263,7 +266,14 @@ impl MockServices {
                         "allow_hosts".to_string(),
                         Value::List(vec![text(self.http.ip().to_string())]),
                     ),
-                ])
+                ]);
+                if !renews_token.is_empty() {
+                    fields.insert("token".to_string(), text("mock".into()));
+                    for name in renews_token {
+                        fields.insert(name.to_string(), Value::Null);
+                    }
+                }
+                fields
             }
             Protocol::Smtp => IndexMap::from([
                 (
@@ -280,14 +290,6 @@ impl MockServices {
             ]),
             Protocol::Sql | Protocol::InProcess => return None,
         };
-        // A kind that renews its credentials against the real service (Salesforce's OAuth)
-        // gets a dummy token instead: no real credential reaches the mock.
-        if target.kind == Kind::Salesforce {
-            fields.insert("token".to_string(), text("mock".into()));
-            for oauth in ["client_id", "client_secret", "refresh_token"] {
-                fields.insert(oauth.to_string(), Value::Null);
-            }
-        }
         Some(fields)
     }
 
@@ -389,7 +391,7 @@ pub fn protocol(target: &ir::Target) -> Protocol {
 /// The API prefix of a target of an HTTP kind (empty for others and for plain `http`).
 pub fn api_prefix(target: &ir::Target) -> &'static str {
     match protocol(target) {
-        Protocol::Http { api_prefix } => api_prefix,
+        Protocol::Http { api_prefix, .. } => api_prefix,
         _ => "",
     }
 }
@@ -451,7 +453,7 @@ mod tests {
     fn matches(kind: &str, rule: &str, path: &str) -> bool {
         let target = ir::Target {
             name: "t".into(),
-            kind: Kind::parse(kind).unwrap(),
+            kind: crate::catalogue::Kind::parse(kind).unwrap(),
             fields: Default::default(),
             timeout_ms: None,
             retry: None,
