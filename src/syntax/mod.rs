@@ -136,10 +136,7 @@ struct Recovered<'o> {
 
 /// The declaration keyword `chunk` starts with, as an identifier at `at`.
 fn first_word(chunk: &str, file: FileId, at: usize) -> Option<ast::Ident> {
-    let len = chunk
-        .bytes()
-        .take_while(|b| b.is_ascii_alphanumeric() || *b == b'_')
-        .count();
+    let len = lexer::word_len(chunk.as_bytes(), 0);
     let word = &chunk[..len];
     keywords::starts_declaration(word).then(|| ast::Ident {
         name: word.to_string(),
