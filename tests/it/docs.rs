@@ -7,6 +7,7 @@
 //! (`docs/outputs.rs`).
 
 mod agent_blocks;
+mod editor_configs;
 mod markdown;
 mod outputs;
 

@@ -9,6 +9,7 @@ mod cli;
 mod conformance;
 mod diagnostics;
 mod docs;
+mod editors;
 mod executors;
 mod fmt;
 mod hostile;
