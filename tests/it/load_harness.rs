@@ -1,0 +1,98 @@
+//! The rasa-sdk load comparison (benches/load/) is too slow for CI, but its pieces must
+//! stay coherent: the agentc program checks, the wrk body is a Rasa call of its use case,
+//! and run against the answer nginx gives, the program answers what rasa-sdk's action
+//! does (the script checks both servers against the same answer before loading them).
+
+use agentc::check::{check_program, MemoryLoader};
+use agentc::diagnostics::SourceMap;
+use agentc::runtime::{executors, ConversationState, MapEnv, Redactor, Runtime, TraceBuffer};
+use agentc::serve::rasa::{webhook, Limits, Outcome, Ran, Run};
+use assert_cmd::Command;
+use serde_json::json;
+use std::path::Path;
+use std::sync::Arc;
+
+const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/load");
+
+fn read(name: &str) -> String {
+    std::fs::read_to_string(Path::new(DIR).join(name)).unwrap()
+}
+
+#[test]
+fn the_load_program_checks_and_is_formatted() {
+    let program = format!("{DIR}/order_status.agent");
+    for args in [["check", "--deny-warnings"], ["fmt", "--check"]] {
+        Command::cargo_bin("agentc")
+            .unwrap()
+            .args(args)
+            .arg(&program)
+            .assert()
+            .success();
+    }
+}
+
+/// The fixed JSON nginx.conf answers with.
+fn nginx_answer() -> String {
+    let conf = read("nginx.conf");
+    let line = conf.lines().find(|l| l.contains("return 200")).unwrap();
+    let start = line.find('\'').unwrap() + 1;
+    let end = line.rfind('\'').unwrap();
+    line[start..end].to_string()
+}
+
+#[tokio::test]
+async fn the_load_body_runs_the_use_case_and_answers_as_the_python_action_does() {
+    let mut sources = SourceMap::new();
+    let root = sources.add("order_status.agent", read("order_status.agent"));
+    let program = check_program(&mut sources, root, &mut MemoryLoader::new())
+        .program
+        .unwrap();
+    let body = read("webhook.json").replace("@SENDER@", "c-load");
+    let call = webhook(body.as_bytes(), None, &Limits::default(), &program).unwrap();
+    assert_eq!(call.run, Run::Usecase("order_status".into()));
+    assert!(
+        read("actions.py").contains(r#"return "order_status""#),
+        "the Python action has the use case's name"
+    );
+
+    // nginx's answer, from a real local server.
+    let answer = nginx_answer();
+    let app = axum::Router::new().route(
+        "/orders/:id",
+        axum::routing::get(move || {
+            let answer = answer.clone();
+            async move { ([("content-type", "application/json")], answer) }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let orders = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+
+    let trace = TraceBuffer::new();
+    let redactor = Redactor::default();
+    let runtime = Runtime::builder(program.clone())
+        .redactor(redactor.clone())
+        .executor_factory(executors::factory(&redactor))
+        .trace(Arc::new(trace.clone()))
+        .env(MapEnv::new([("ORDERS_URL", orders.as_str())]))
+        .build()
+        .unwrap();
+    let before = ConversationState::initial(&call.conversation, &program.agent).params;
+    runtime.send(call.event().unwrap());
+    runtime.settle().await;
+    let after = runtime.snapshot(&call.conversation).await.unwrap().params;
+    let ran = Ran::from_step(&trace.take(), &before, &after, runtime.redactor());
+    let answer = call.answer(&Outcome::Ran(ran));
+    // What rasa_vs_agentc.sh's check_answer asks of both servers.
+    assert_eq!(
+        answer.body["events"],
+        json!([
+            { "event": "slot", "timestamp": null, "name": "status", "value": "shipped" },
+            { "event": "slot", "timestamp": null, "name": "eta", "value": "2026-11-24" },
+        ])
+    );
+    assert_eq!(
+        answer.body["responses"][0]["text"],
+        "Order A-1001 is shipped."
+    );
+}
