@@ -10,7 +10,7 @@ pub enum RasaError {
     TooLarge {
         limit: usize,
     },
-    /// A `Content-Encoding` other than identity.
+    /// A `Content-Encoding` other than identity and deflate.
     Encoding(String),
     TooMany {
         what: &'static str,
@@ -74,8 +74,8 @@ impl fmt::Display for RasaError {
             }
             RasaError::Encoding(encoding) => write!(
                 f,
-                "Content-Encoding `{encoding}` is not accepted: send the JSON uncompressed \
-                 (unset COMPRESS_ACTION_SERVER_REQUEST in Rasa)"
+                "Content-Encoding `{encoding}` is not accepted: send the JSON as it is or \
+                 `deflate` (zlib), as Rasa does"
             ),
             RasaError::TooMany { what, count, limit } => write!(
                 f,

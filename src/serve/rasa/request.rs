@@ -110,22 +110,30 @@ pub struct Domain {
 }
 
 impl Request {
-    /// Reads a webhook body. `content_encoding` is the request's header: rasa-sdk also takes
-    /// `deflate` (Rasa's `COMPRESS_ACTION_SERVER_REQUEST`), which is refused here with a
-    /// clear error rather than misread as JSON.
+    /// Reads a webhook body. `content_encoding` is the request's header: `deflate` is a
+    /// zlib stream, as Rasa sends with `COMPRESS_ACTION_SERVER_REQUEST` and rasa-sdk reads,
+    /// inflated within the same body limit.
     pub fn parse(
         body: &[u8],
         content_encoding: Option<&str>,
         limits: &Limits,
     ) -> Result<Request, RasaError> {
-        if let Some(encoding) = content_encoding.filter(|e| !e.eq_ignore_ascii_case("identity")) {
-            return Err(RasaError::Encoding(encoding.chars().take(40).collect()));
-        }
+        let too_large = RasaError::TooLarge {
+            limit: limits.body_bytes,
+        };
         if body.len() > limits.body_bytes {
-            return Err(RasaError::TooLarge {
-                limit: limits.body_bytes,
-            });
+            return Err(too_large);
         }
+        let inflated;
+        let body = match content_encoding.map(str::trim) {
+            None | Some("") => body,
+            Some(e) if e.eq_ignore_ascii_case("identity") => body,
+            Some(e) if e.eq_ignore_ascii_case("deflate") => {
+                inflated = inflate(body, limits.body_bytes).ok_or(too_large)??;
+                &inflated[..]
+            }
+            Some(other) => return Err(RasaError::Encoding(other.chars().take(40).collect())),
+        };
         // serde reads a struct from an array too, by position: not what Rasa sends.
         if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
             return Err(RasaError::Malformed(
@@ -164,5 +172,18 @@ impl Request {
             Some(name) if !name.is_empty() => Ok(name),
             _ => Err(RasaError::NoAction),
         }
+    }
+}
+
+/// A zlib stream inflated to at most `limit` bytes: `None` past it (a small body may
+/// inflate to gigabytes), an error when it is no zlib stream.
+fn inflate(body: &[u8], limit: usize) -> Option<Result<Vec<u8>, RasaError>> {
+    use miniz_oxide::inflate::{decompress_to_vec_zlib_with_limit, TINFLStatus};
+    match decompress_to_vec_zlib_with_limit(body, limit) {
+        Ok(bytes) => Some(Ok(bytes)),
+        Err(e) if e.status == TINFLStatus::HasMoreOutput => None,
+        Err(e) => Some(Err(RasaError::Malformed(format!(
+            "the body is marked `Content-Encoding: deflate` but is no zlib stream ({e})"
+        )))),
     }
 }

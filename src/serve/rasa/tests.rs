@@ -332,13 +332,7 @@ fn sizes_and_encodings_are_bounded() {
         answer.body["error"],
         "the tracker holds 5 slots, more than the 2 accepted"
     );
-    let answer = webhook(
-        CALL.as_bytes(),
-        Some("deflate"),
-        &Limits::default(),
-        &program,
-    )
-    .unwrap_err();
+    let answer = webhook(CALL.as_bytes(), Some("gzip"), &Limits::default(), &program).unwrap_err();
     assert_eq!((answer.status, answer.code), (415, Some("rasa_encoding")));
     assert!(webhook(
         CALL.as_bytes(),
@@ -526,4 +520,37 @@ async fn a_call_runs_through_the_runtime_and_answers_what_it_did() {
             { "title": "Talk to a person", "payload": "human" },
         ])
     );
+}
+
+#[test]
+fn a_deflated_body_is_read_as_rasa_sends_it_within_the_limit() {
+    // Python's `zlib.compress` of the call, as Rasa's COMPRESS_ACTION_SERVER_REQUEST sends.
+    let deflated = include_bytes!("testdata/order_status_call.json.zlib");
+    let program = program();
+    let limits = Limits::default();
+    let call = webhook(deflated, Some("deflate"), &limits, &program).unwrap();
+    let plain = webhook(CALL.as_bytes(), None, &limits, &program).unwrap();
+    assert_eq!(call, plain);
+    // It inflates within the body limit: a small body may not swell past it.
+    let snug = Limits {
+        body_bytes: CALL.len() - 1,
+        ..limits
+    };
+    let answer = webhook(deflated, Some("deflate"), &snug, &program).unwrap_err();
+    assert_eq!((answer.status, answer.code), (413, Some("rasa_too_large")));
+    let bomb = miniz_oxide::deflate::compress_to_vec_zlib(&vec![b' '; 4 << 20], 6);
+    assert!(bomb.len() < 64 << 10, "{}", bomb.len());
+    let roomy = Limits {
+        body_bytes: 1 << 20,
+        ..limits
+    };
+    let answer = webhook(&bomb, Some("deflate"), &roomy, &program).unwrap_err();
+    assert_eq!(answer.code, Some("rasa_too_large"));
+    // Plain JSON marked deflate is no zlib stream.
+    let answer = webhook(CALL.as_bytes(), Some("deflate"), &limits, &program).unwrap_err();
+    assert_eq!(answer.code, Some("rasa_malformed"));
+    assert!(answer.body["error"]
+        .as_str()
+        .unwrap()
+        .contains("is no zlib stream"));
 }
