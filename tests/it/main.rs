@@ -12,7 +12,7 @@ mod docs;
 mod executors;
 mod fmt;
 mod hostile;
-mod load_harness;
+mod rasa;
 mod repl;
 mod runtime;
 mod support;
