@@ -503,12 +503,15 @@ impl Conversation {
                 let mut ev = self.begin_event(event, None, None);
                 self.run_bindings(TriggerKey::Event(name), &mut ev).await;
             }
+            // A platform starting a use case or block sends the slots it filled with it.
             EventKind::Usecase(usecase) => {
+                self.apply_payload_scopes("usecase", &event.payload);
                 let mut ev = self.begin_event(event, Some(named(usecase)), None);
                 self.run_bindings(TriggerKey::Usecase(usecase), &mut ev)
                     .await;
             }
             EventKind::Block { usecase, block } => {
+                self.apply_payload_scopes("block", &event.payload);
                 let mut ev = self.begin_event(event, Some(named(usecase)), Some(named(block)));
                 self.run_bindings(TriggerKey::Block(usecase, block), &mut ev)
                     .await;

@@ -13,6 +13,7 @@ mod editors;
 mod executors;
 mod fmt;
 mod hostile;
+mod rasa;
 mod repl;
 mod runtime;
 mod support;

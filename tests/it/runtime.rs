@@ -2278,3 +2278,57 @@ on message_received do wait_computed
         "{line}"
     );
 }
+
+#[tokio::test]
+async fn a_use_case_or_block_event_fills_params_from_its_payload_as_any_event_does() {
+    let (rt, trace) = start(
+        from_source(
+            r#"
+agent a { channels: [chat], params: { order_id: text, step: text } }
+usecase order_status { blocks: [show] }
+in usecase order_status do tell
+at block order_status.show do tell
+action tell { target: conversation, task: reply("{order_id} at {step}") }
+"#,
+        ),
+        vec![],
+    );
+    let payload = |json: serde_json::Value| Value::from_json(&json);
+    rt.send(Event::new(
+        "c1",
+        EventKind::Usecase("order_status".into()),
+        payload(serde_json::json!({ "name": "order_status", "params": { "order_id": "A-1", "step": "start" } })),
+    ));
+    rt.send(Event::new(
+        "c1",
+        EventKind::Block {
+            usecase: "order_status".into(),
+            block: "show".into(),
+        },
+        payload(serde_json::json!({ "params": { "step": "show" } })),
+    ));
+    // A wrong type is refused as on any event: the param keeps its value.
+    rt.send(Event::new(
+        "c1",
+        EventKind::Usecase("order_status".into()),
+        payload(serde_json::json!({ "params": { "step": 3 } })),
+    ));
+    rt.settle().await;
+    let texts: Vec<String> = reply_records(&trace, "c1")
+        .into_iter()
+        .map(|(_, text, _)| text)
+        .collect();
+    assert_eq!(texts, ["A-1 at start", "A-1 at show", "A-1 at show"]);
+    let errors: Vec<String> = trace
+        .records()
+        .into_iter()
+        .filter_map(|r| match r {
+            TraceRecord::Error { message, .. } => Some(message),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        errors,
+        ["cannot store a number in `step`, a text parameter"]
+    );
+}
