@@ -11,5 +11,6 @@ pub mod fmt;
 pub mod ir;
 pub mod printable;
 pub mod runtime;
+pub mod serve;
 pub mod syntax;
 pub mod testing;
