@@ -14,5 +14,6 @@ mod fmt;
 mod hostile;
 mod repl;
 mod runtime;
+mod serve;
 mod support;
 mod syntax_props;
