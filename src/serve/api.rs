@@ -13,7 +13,7 @@ use axum::http::{header, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{get, post, MethodRouter};
 use axum::{Json, Router};
 use serde_json::{json, Value as JsonValue};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -42,19 +42,44 @@ pub struct App {
     pub stop: watch::Receiver<bool>,
 }
 
+/// Every route, as OpenAPI writes its path (`{id}`); [`router`] serves exactly these, and
+/// a test holds them to `openapi.json`.
+pub const ROUTES: &[(&str, &str)] = &[
+    ("post", "/v1/events"),
+    ("get", "/v1/conversations/{id}"),
+    ("get", "/v1/conversations/{id}/trace"),
+    ("get", "/healthz"),
+    ("get", "/readyz"),
+    ("get", "/openapi.json"),
+];
+
+/// A route's handler; `/v1` routes pass [`guard`] first.
+fn handler(path: &str) -> MethodRouter<Arc<App>> {
+    match path {
+        "/v1/events" => post(post_event),
+        "/v1/conversations/{id}" => get(get_conversation),
+        "/v1/conversations/{id}/trace" => get(get_trace),
+        "/healthz" => get(healthz),
+        "/readyz" => get(readyz),
+        "/openapi.json" => get(openapi),
+        _ => unreachable!("`{path}` is in ROUTES without a handler"),
+    }
+}
+
 pub fn router(app: Arc<App>) -> Router {
-    let v1 = Router::new()
-        .route("/v1/events", post(post_event))
-        .route("/v1/conversations/:id", get(get_conversation))
-        .route("/v1/conversations/:id/trace", get(get_trace))
-        .route_layer(middleware::from_fn_with_state(app.clone(), guard));
-    Router::new()
-        .merge(v1)
-        .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
-        .route("/openapi.json", get(openapi))
-        .fallback(not_found)
-        .with_state(app)
+    let mut open = Router::new();
+    let mut v1 = Router::new();
+    for (_, path) in ROUTES {
+        // axum 0.7 writes a path parameter `:id`.
+        let axum_path = path.replace("{id}", ":id");
+        if path.starts_with("/v1/") {
+            v1 = v1.route(&axum_path, handler(path));
+        } else {
+            open = open.route(&axum_path, handler(path));
+        }
+    }
+    let v1 = v1.route_layer(middleware::from_fn_with_state(app.clone(), guard));
+    open.merge(v1).fallback(not_found).with_state(app)
 }
 
 async fn guard(State(app): State<Arc<App>>, request: Request, next: Next) -> Response {
@@ -345,4 +370,37 @@ async fn not_found(request: Request) -> ApiError {
             crate::printable::escape(request.uri().path())
         ),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::serve::errors::ErrorCode;
+
+    #[test]
+    fn the_openapi_document_has_every_route_and_every_error_code() {
+        let document: JsonValue = serde_json::from_str(OPENAPI).unwrap();
+        let mut documented: Vec<(String, String)> = Vec::new();
+        for (path, methods) in document["paths"].as_object().unwrap() {
+            for method in methods.as_object().unwrap().keys() {
+                documented.push((method.clone(), path.clone()));
+            }
+        }
+        let mut served: Vec<(String, String)> = ROUTES
+            .iter()
+            .map(|(m, p)| (m.to_string(), p.to_string()))
+            .collect();
+        documented.sort();
+        served.sort();
+        assert_eq!(documented, served);
+        let codes: Vec<&str> = document["components"]["schemas"]["Error"]["properties"]["error"]
+            ["properties"]["code"]["enum"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c.as_str().unwrap())
+            .collect();
+        let all: Vec<&str> = ErrorCode::ALL.iter().map(|c| c.code()).collect();
+        assert_eq!(codes, all);
+    }
 }

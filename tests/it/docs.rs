@@ -9,6 +9,7 @@
 mod agent_blocks;
 mod markdown;
 mod outputs;
+mod serve;
 
 use agentc::catalogue::{
     self, ArgSpec, Channel, FieldSpec, Moment, TargetKind, Ty, EVENTS, FUNCTIONS, TARGET_KINDS,

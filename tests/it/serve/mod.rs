@@ -1,7 +1,7 @@
 //! `agentc serve`: the real binary, a real SQLite journal and a counting local service.
 
 mod crash;
-mod support;
+pub mod support;
 
 use serde_json::json;
 use std::time::Duration;

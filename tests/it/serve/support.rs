@@ -134,8 +134,13 @@ impl Server {
     /// Starts `agentc serve PROGRAM --listen 127.0.0.1:0 --store sqlite://DIR/journal.sqlite`
     /// plus `args`, and waits for the address it prints.
     pub fn start(dir: &Path, args: &[&str]) -> Server {
+        Server::start_with_env(dir, args, &[])
+    }
+
+    pub fn start_with_env(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Server {
         let mut child = Command::new(assert_cmd::cargo::cargo_bin("agentc"))
             .current_dir(dir)
+            .envs(env.iter().copied())
             .args(["serve", "desk.agent", "--listen", "127.0.0.1:0"])
             .args(["--store", "sqlite://journal.sqlite"])
             .args(args)
