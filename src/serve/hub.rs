@@ -377,8 +377,10 @@ impl Actor {
         let Inbound {
             delivery,
             event,
-            body,
+            mut body,
         } = inbound;
+        // No secret in a stored row, even one a user typed.
+        redact_json(&mut body, &self.hub.redactor);
         if let Some(problem) = self.hub.current().runtime.refusal(&event) {
             return Err(ApiError::new(ErrorCode::RefusedEvent, problem));
         }

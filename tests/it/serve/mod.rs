@@ -1,6 +1,7 @@
 //! `agentc serve`: the real binary, a real SQLite journal and a counting local service.
 
 mod crash;
+mod limits;
 pub mod support;
 
 use serde_json::json;
