@@ -31,7 +31,7 @@ async fn an_event_is_answered_with_what_it_produced_and_a_delivery_seen_before_r
         answer["actions"],
         json!([{"name": "open_ticket", "status": "ok", "attempts": 1, "error": null}])
     );
-    assert_eq!(answer["params"]["ticket"]["body"], json!({"id": "T-1"}));
+    assert_eq!(answer["params"]["ticket"]["body"]["id"], "T-1");
     // Sent again: the first answer, and the service sees nothing more.
     let (status, again) = post(&http, &server.url, MESSAGE).await.unwrap();
     assert_eq!((status, &again), (200, &answer));
@@ -39,10 +39,7 @@ async fn an_event_is_answered_with_what_it_produced_and_a_delivery_seen_before_r
 
     let (status, conversation) = get(&http, &format!("{}/v1/conversations/c-1", server.url)).await;
     assert_eq!(status, 200);
-    assert_eq!(
-        conversation["params"]["ticket"]["body"],
-        json!({"id": "T-1"})
-    );
+    assert_eq!(conversation["params"]["ticket"], answer["params"]["ticket"]);
     assert_eq!(conversation["seq"], 2);
     let (_, trace) = get(&http, &format!("{}/v1/conversations/c-1/trace", server.url)).await;
     let kinds: Vec<_> = trace["records"]
@@ -252,7 +249,7 @@ async fn past_the_deadline_the_answer_says_what_still_runs_and_the_event_goes_on
     for _ in 0..100 {
         let (status, again) = post(&http, &server.url, MESSAGE).await.unwrap();
         if status == 200 {
-            assert_eq!(again["params"]["ticket"]["body"], json!({"id": "T-1"}));
+            assert_eq!(again["params"]["ticket"]["body"]["id"], "T-1");
             return;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -275,7 +272,7 @@ async fn sigterm_finishes_the_request_in_flight_and_exits_0() {
     server.signal("TERM");
     let (status, answer) = in_flight.await.unwrap().unwrap();
     assert_eq!(status, 200, "{answer}");
-    assert_eq!(answer["params"]["ticket"]["body"], json!({"id": "T-1"}));
+    assert_eq!(answer["params"]["ticket"]["body"]["id"], "T-1");
     assert_eq!(
         server.wait(Duration::from_secs(10)),
         Some(0),
@@ -368,4 +365,55 @@ async fn logs_are_json_lines_with_log_format_json() {
         lines.iter().any(|l| l["fields"]["message"] == "listening"),
         "{logs}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_secret_a_service_echoes_reaches_no_answer_log_or_stored_row() {
+    const CANARY: &str = "canary-5ecret-4417";
+    let dir = tempfile::tempdir().unwrap();
+    let (service, _, _) = counting_service();
+    let source = format!(
+        r#"agent desk {{
+  channels: [chat]
+  params: {{ ticket: record }}
+}}
+
+target api: http {{
+  base_url: "http://{service}"
+  allow_hosts: ["127.0.0.1"]
+  auth: bearer(secret("API_TOKEN"))
+}}
+
+on message_received do open_ticket
+
+action open_ticket {{
+  target: api
+  task: post("/tickets", body: {{ subject: event.text }})
+  save: ticket
+}}
+"#
+    );
+    std::fs::write(dir.path().join("desk.agent"), source).unwrap();
+    let server = Server::start_with_env(dir.path(), &[], &[("API_TOKEN", CANARY)]);
+    let http = client();
+    let typed = format!(
+        r#"{{"conversation":"c-1","event":"message_received","payload":{{"text":"my key is {CANARY}"}}}}"#
+    );
+    let (status, answer) = post(&http, &server.url, &typed).await.unwrap();
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(
+        answer["params"]["ticket"]["body"]["echo"],
+        "Bearer [redacted]"
+    );
+    let (_, trace) = get(&http, &format!("{}/v1/conversations/c-1/trace", server.url)).await;
+    let (_, state) = get(&http, &format!("{}/v1/conversations/c-1", server.url)).await;
+    let logs = server.stderr();
+    drop(server);
+    let mut seen = answer.to_string() + &trace.to_string() + &state.to_string() + &logs;
+    for file in ["journal.sqlite", "journal.sqlite-wal"] {
+        let bytes = std::fs::read(dir.path().join(file)).unwrap_or_default();
+        seen += &String::from_utf8_lossy(&bytes);
+    }
+    assert!(seen.contains("[redacted]"));
+    assert!(!seen.contains(CANARY), "the secret was stored or shown");
 }

@@ -114,7 +114,13 @@ pub fn counting_service() -> (SocketAddr, Counts, Behaviour) {
                     }
                     let delay = *b.delay.lock().unwrap();
                     tokio::time::sleep(delay).await;
-                    axum::Json(serde_json::json!({ "id": format!("T-{n}") }))
+                    // A service that echoes what it was sent: the test of redaction.
+                    let echo = request
+                        .headers()
+                        .get("authorization")
+                        .and_then(|v| v.to_str().ok())
+                        .map(str::to_string);
+                    axum::Json(serde_json::json!({ "id": format!("T-{n}"), "echo": echo }))
                 }
             });
             axum::serve(listener, app).await.unwrap();
