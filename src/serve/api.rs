@@ -6,9 +6,10 @@ use super::auth::Auth;
 use super::errors::{ApiError, ErrorCode};
 use super::hub::{Admission, Hub};
 use super::inbound;
+use super::metrics::Metrics;
 use super::store::Store;
 use axum::body::{Body, Bytes};
-use axum::extract::{Path, Query, Request, State};
+use axum::extract::{MatchedPath, Path, Query, Request, State};
 use axum::http::{header, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
@@ -40,6 +41,7 @@ pub struct App {
     pub stopping: AtomicBool,
     /// Becomes `true` when the server stops: followers end their streams.
     pub stop: watch::Receiver<bool>,
+    pub metrics: Arc<Metrics>,
 }
 
 /// Every route, as OpenAPI writes its path (`{id}`); [`router`] serves exactly these, and
@@ -51,6 +53,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("get", "/healthz"),
     ("get", "/readyz"),
     ("get", "/openapi.json"),
+    ("get", "/metrics"),
 ];
 
 /// A route's handler; `/v1` routes pass [`guard`] first.
@@ -62,6 +65,7 @@ fn handler(path: &str) -> MethodRouter<Arc<App>> {
         "/healthz" => get(healthz),
         "/readyz" => get(readyz),
         "/openapi.json" => get(openapi),
+        "/metrics" => get(metrics),
         _ => unreachable!("`{path}` is in ROUTES without a handler"),
     }
 }
@@ -79,7 +83,21 @@ pub fn router(app: Arc<App>) -> Router {
         }
     }
     let v1 = v1.route_layer(middleware::from_fn_with_state(app.clone(), guard));
-    open.merge(v1).fallback(not_found).with_state(app)
+    open.merge(v1)
+        .route_layer(middleware::from_fn_with_state(app.clone(), count))
+        .fallback(not_found)
+        .with_state(app)
+}
+
+/// Counts every routed request by its route's pattern and its status.
+async fn count(State(app): State<Arc<App>>, request: Request, next: Next) -> Response {
+    let route = request.extensions().get::<MatchedPath>().map_or_else(
+        || "unmatched".to_string(),
+        |p| p.as_str().replace(":id", "{id}"),
+    );
+    let response = next.run(request).await;
+    app.metrics.request(&route, response.status().as_u16());
+    response
 }
 
 async fn guard(State(app): State<Arc<App>>, request: Request, next: Next) -> Response {
@@ -154,11 +172,34 @@ async fn admit(
 }
 
 async fn post_event(State(app): State<Arc<App>>, body: Bytes) -> Result<Response, ApiError> {
+    let arrived = tokio::time::Instant::now();
+    let _in_flight = app.metrics.running();
+    let answer = answer_event(&app, body).await;
+    if let Ok((outcome, _)) = &answer {
+        app.metrics.event(outcome);
+        app.metrics.event_latency.observe(arrived.elapsed());
+    }
+    answer.map(|(_, response)| response)
+}
+
+/// What an action-status counter learns from an answer.
+fn count_actions(metrics: &Metrics, answer: &JsonValue) {
+    for action in answer["actions"].as_array().into_iter().flatten() {
+        let status = action["status"].as_str().unwrap_or("failed");
+        metrics.action(status, action["attempts"].as_u64().unwrap_or(0));
+    }
+}
+
+/// The event's outcome (`done`, `running`, `duplicate`) and the response.
+async fn answer_event(app: &App, body: Bytes) -> Result<(&'static str, Response), ApiError> {
     let inbound = inbound::parse(&body)?;
     match app.hub.submit(inbound).await? {
         Admission::Running(admitted, answer) => {
             match tokio::time::timeout(app.deadline, answer).await {
-                Ok(Ok(answer)) => Ok(Json(answer).into_response()),
+                Ok(Ok(answer)) => {
+                    count_actions(&app.metrics, &answer);
+                    Ok(("done", Json(answer).into_response()))
+                }
                 Ok(Err(_)) => Err(ApiError::new(
                     ErrorCode::ShuttingDown,
                     "the event was journaled; the server stopped before it finished, and \
@@ -172,7 +213,7 @@ async fn post_event(State(app): State<Arc<App>>, body: Bytes) -> Result<Response
                         .into_iter()
                         .map(|(key, r)| json!({"target": r.target, "task": r.task, "key": key}))
                         .collect();
-                    Ok(still_running(&admitted.conversation, running))
+                    Ok(("running", still_running(&admitted.conversation, running)))
                 }
             }
         }
@@ -183,11 +224,11 @@ async fn post_event(State(app): State<Arc<App>>, body: Bytes) -> Result<Response
         } => {
             let answer = match answer {
                 Some(answer) => Some(answer),
-                None => wait_for_answer(&app, &conversation, n).await?,
+                None => wait_for_answer(app, &conversation, n).await?,
             };
             match answer {
-                Some(answer) => Ok(Json(answer).into_response()),
-                None => Ok(still_running(&conversation, Vec::new())),
+                Some(answer) => Ok(("duplicate", Json(answer).into_response())),
+                None => Ok(("running", still_running(&conversation, Vec::new()))),
             }
         }
     }
@@ -357,11 +398,17 @@ async fn readyz(State(app): State<Arc<App>>) -> Response {
     }
 }
 
+async fn metrics(State(app): State<Arc<App>>) -> Response {
+    let text = app.metrics.render(app.hub.workers());
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
+}
+
 async fn openapi() -> Response {
     ([(header::CONTENT_TYPE, "application/json")], OPENAPI).into_response()
 }
 
-async fn not_found(request: Request) -> ApiError {
+async fn not_found(State(app): State<Arc<App>>, request: Request) -> ApiError {
+    app.metrics.request("unmatched", 404);
     ApiError::new(
         ErrorCode::NotFound,
         format!(

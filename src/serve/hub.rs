@@ -146,6 +146,11 @@ impl Hub {
             .clone()
     }
 
+    /// How many conversations have an actor now.
+    pub fn workers(&self) -> usize {
+        lock(&self.actors).len()
+    }
+
     pub fn journal(&self) -> &Journal {
         &self.journal
     }

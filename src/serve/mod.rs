@@ -12,6 +12,7 @@ mod hub;
 mod inbound;
 mod journal;
 mod listen;
+mod metrics;
 pub mod store;
 
 pub use api::OPENAPI;
@@ -19,6 +20,7 @@ pub use auth::{signature, Auth, SIGNATURE_HEADER, TIMESTAMP_HEADER};
 pub use errors::ErrorCode;
 
 use crate::ir;
+use metrics::Metrics;
 use std::net::SocketAddr;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
@@ -65,7 +67,7 @@ pub fn validate(settings: &Settings) -> Result<(), String> {
 }
 
 /// Opens the store a URL names.
-pub async fn open_store(url: &str) -> Result<Arc<dyn Store>, String> {
+pub async fn open_store(url: &str, metrics: Arc<Metrics>) -> Result<Arc<dyn Store>, String> {
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         return Err(
             "a PostgreSQL store is not available in this build yet: use sqlite://PATH".into(),
@@ -78,7 +80,7 @@ pub async fn open_store(url: &str) -> Result<Arc<dyn Store>, String> {
             crate::printable::escape(url)
         ));
     }
-    let store = store::sqlite::Sqlite::open(path)
+    let store = store::sqlite::Sqlite::open(path, metrics)
         .await
         .map_err(|e| e.to_string())?;
     Ok(Arc::new(store))
@@ -88,7 +90,7 @@ pub async fn open_store(url: &str) -> Result<Arc<dyn Store>, String> {
 pub async fn check(settings: &Settings, load: &Loader) -> Result<(), String> {
     validate(settings)?;
     load()?;
-    let store = open_store(&settings.store).await?;
+    let store = open_store(&settings.store, Arc::default()).await?;
     store.ping().await.map_err(|e| e.to_string())
 }
 
@@ -103,7 +105,8 @@ pub async fn run(
     let mut interrupt = signal(SignalKind::interrupt()).map_err(|e| e.to_string())?;
     let mut hangup = signal(SignalKind::hangup()).map_err(|e| e.to_string())?;
     let program = load()?;
-    let store = open_store(&settings.store).await?;
+    let metrics = Arc::new(Metrics::default());
+    let store = open_store(&settings.store, metrics.clone()).await?;
     let (hub, replayed) = hub::Hub::start(program, store.clone()).await?;
     if replayed > 0 {
         tracing::info!(replayed, "finished the events accepted before the restart");
@@ -128,6 +131,7 @@ pub async fn run(
         permits: Arc::new(Semaphore::new(settings.max_concurrent)),
         stopping: AtomicBool::new(false),
         stop: stop.clone(),
+        metrics,
     });
     let server = tokio::spawn(listen::serve(
         listener,

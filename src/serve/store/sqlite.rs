@@ -5,6 +5,7 @@
 use super::{
     Accept, Accepted, Durable, PendingEvent, Recovery, Step, Store, StoreError, StoredConversation,
 };
+use crate::serve::metrics::Metrics;
 use futures::future::BoxFuture;
 use serde_json::Value as Json;
 use sqlx::sqlite::{
@@ -12,6 +13,7 @@ use sqlx::sqlite::{
 };
 use sqlx::{Connection, Row, SqlitePool};
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 
@@ -73,7 +75,8 @@ pub fn path_of(url: &str) -> Option<&str> {
 
 impl Sqlite {
     /// Opens (creating if missing) the file and its tables, and starts the writer.
-    pub async fn open(path: &str) -> Result<Sqlite, StoreError> {
+    /// Each group commit's duration goes to `metrics`.
+    pub async fn open(path: &str, metrics: Arc<Metrics>) -> Result<Sqlite, StoreError> {
         let failed = |e: sqlx::Error| StoreError(format!("cannot open the store `{path}`: {e}"));
         let options = SqliteConnectOptions::from_str(&format!("sqlite://{path}"))
             .map_err(failed)?
@@ -97,7 +100,7 @@ impl Sqlite {
             .await
             .map_err(failed)?;
         let (writes, queue) = mpsc::unbounded_channel();
-        tokio::spawn(write_loop(writer, queue));
+        tokio::spawn(write_loop(writer, queue, metrics));
         Ok(Sqlite { writes, reader })
     }
 
@@ -269,7 +272,11 @@ impl Store for Sqlite {
 }
 
 /// Takes what is queued, commits it as one transaction, then answers each write.
-async fn write_loop(mut conn: SqliteConnection, mut queue: mpsc::UnboundedReceiver<Write>) {
+async fn write_loop(
+    mut conn: SqliteConnection,
+    mut queue: mpsc::UnboundedReceiver<Write>,
+    metrics: Arc<Metrics>,
+) {
     let mut group = Vec::new();
     while let Some(first) = queue.recv().await {
         group.push(first);
@@ -279,7 +286,9 @@ async fn write_loop(mut conn: SqliteConnection, mut queue: mpsc::UnboundedReceiv
                 Err(_) => break,
             }
         }
+        let began = std::time::Instant::now();
         commit(&mut conn, std::mem::take(&mut group)).await;
+        metrics.store_commit.observe(began.elapsed());
     }
 }
 

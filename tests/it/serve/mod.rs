@@ -417,3 +417,41 @@ action open_ticket {{
     assert!(seen.contains("[redacted]"));
     assert!(!seen.contains(CANARY), "the secret was stored or shown");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_count_requests_events_actions_and_commits() {
+    let dir = tempfile::tempdir().unwrap();
+    let (service, _, _) = counting_service();
+    program(dir.path(), service, "Hello");
+    let server = Server::start(dir.path(), &[]);
+    let http = client();
+    post(&http, &server.url, STARTED).await.unwrap();
+    post(&http, &server.url, MESSAGE).await.unwrap();
+    post(&http, &server.url, MESSAGE).await.unwrap();
+    post(&http, &server.url, "{").await.unwrap();
+    let text = http
+        .get(format!("{}/metrics", server.url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for line in [
+        "agentc_http_requests_total{route=\"/v1/events\",status=\"200\"} 3",
+        "agentc_http_requests_total{route=\"/v1/events\",status=\"400\"} 1",
+        "agentc_events_total{outcome=\"done\"} 2",
+        "agentc_events_total{outcome=\"duplicate\"} 1",
+        "agentc_actions_total{status=\"ok\"} 1",
+        "agentc_event_duration_seconds_count 3",
+        "agentc_events_in_flight 0",
+        "agentc_conversation_workers 1",
+    ] {
+        assert!(text.lines().any(|l| l == line), "no `{line}` in:\n{text}");
+    }
+    let commits = text
+        .lines()
+        .find_map(|l| l.strip_prefix("agentc_store_commit_duration_seconds_count "))
+        .unwrap();
+    assert!(commits.parse::<u64>().unwrap() >= 2, "{text}");
+}
