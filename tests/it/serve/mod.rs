@@ -455,3 +455,52 @@ async fn metrics_count_requests_events_actions_and_commits() {
         .unwrap();
     assert!(commits.parse::<u64>().unwrap() >= 2, "{text}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn follow_streams_the_trace_as_server_sent_events_until_the_end() {
+    use futures::StreamExt;
+    let dir = tempfile::tempdir().unwrap();
+    let (service, _, _) = counting_service();
+    program(dir.path(), service, "Hello");
+    let server = Server::start(dir.path(), &[]);
+    let http = client();
+    post(&http, &server.url, STARTED).await.unwrap();
+    let response = http
+        .get(format!(
+            "{}/v1/conversations/c-1/trace?follow=true",
+            server.url
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.headers()["content-type"], "text/event-stream");
+    let reading = tokio::spawn(async move {
+        let mut text = String::new();
+        let mut stream = response.bytes_stream();
+        while let Some(Ok(chunk)) = stream.next().await {
+            text.push_str(&String::from_utf8_lossy(&chunk));
+        }
+        text
+    });
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let end = r#"{"conversation":"c-1","event":"conversation_ended","payload":{"reason":"bye"}}"#;
+    assert_eq!(post(&http, &server.url, end).await.unwrap().0, 200);
+    let text = tokio::time::timeout(Duration::from_secs(10), reading)
+        .await
+        .expect("the stream ends after the end record")
+        .unwrap();
+    let records: Vec<serde_json::Value> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("data: "))
+        .map(|d| serde_json::from_str(d).unwrap())
+        .collect();
+    let kinds: Vec<&str> = records
+        .iter()
+        .map(|r| r["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["event", "reply", "event", "end"], "{text}");
+    assert!(
+        text.contains("event: record\n") && text.contains("id: 1\n"),
+        "{text}"
+    );
+}
