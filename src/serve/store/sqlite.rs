@@ -473,3 +473,87 @@ async fn stepped(conn: &mut SqliteConnection, step: Step) -> Result<(), StoreErr
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn accept(conversation: &str, delivery: Option<&str>) -> Accept {
+        Accept {
+            conversation: conversation.into(),
+            delivery: delivery.map(str::to_string),
+            body: json!({"conversation": conversation, "event": "message_received"}),
+            initial: json!({"seq": 0}),
+            only_duplicate: false,
+        }
+    }
+
+    #[tokio::test]
+    async fn events_are_numbered_deduplicated_and_recovered_until_answered() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("j.sqlite");
+        let store = Sqlite::open(path.to_str().unwrap(), Arc::default())
+            .await
+            .unwrap();
+        // Queued together: one group, each answered in order.
+        let first = store.accept(accept("c", Some("d-1")));
+        let second = store.accept(accept("c", Some("d-2")));
+        let again = store.accept(accept("c", Some("d-1")));
+        assert_eq!(first.await, Ok(Accepted::New { n: 1 }));
+        assert_eq!(second.await, Ok(Accepted::New { n: 2 }));
+        let duplicate = Accepted::Duplicate {
+            conversation: "c".into(),
+            n: 1,
+            answer: None,
+        };
+        assert_eq!(again.await, Ok(duplicate));
+        let refused = Accept {
+            only_duplicate: true,
+            ..accept("c", Some("d-3"))
+        };
+        assert_eq!(store.accept(refused).await, Ok(Accepted::Refused));
+        store.attempt_started("k-1".into()).await.unwrap();
+        store
+            .attempt_ended("k-2".into(), json!({"ok": 1}))
+            .await
+            .unwrap();
+        store
+            .stepped(Step {
+                conversation: "c".into(),
+                event: Some(1),
+                state: json!({"seq": 1}),
+                status: "active".into(),
+                retired: false,
+                records: vec![json!({"type": "event"})],
+                answer: Some(json!({"done": true})),
+            })
+            .await
+            .unwrap();
+        let recovery = store.recover().await.unwrap();
+        assert_eq!(recovery.live, vec![("c".to_string(), json!({"seq": 1}))]);
+        let pending: Vec<u64> = recovery.pending.iter().map(|p| p.n).collect();
+        assert_eq!(pending, [2]);
+        let mut attempts = recovery.attempts;
+        attempts.sort_by(|a, b| a.0.cmp(&b.0));
+        assert_eq!(
+            attempts,
+            [
+                ("k-1".to_string(), None),
+                ("k-2".to_string(), Some(json!({"ok": 1})))
+            ]
+        );
+        assert_eq!(store.answer("c", 1).await, Ok(Some(json!({"done": true}))));
+        assert_eq!(store.answer("c", 2).await, Ok(None));
+        let trace = store.trace("c", 0, 10).await.unwrap();
+        assert_eq!(trace.len(), 1);
+        // Reopened (a restart): the same journal.
+        drop(store);
+        let store = Sqlite::open(path.to_str().unwrap(), Arc::default())
+            .await
+            .unwrap();
+        assert_eq!(store.recover().await.unwrap().pending.len(), 1);
+        assert!(store.conversation("c").await.unwrap().is_some());
+        assert_eq!(store.conversation("nobody").await, Ok(None));
+    }
+}
