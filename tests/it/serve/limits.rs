@@ -55,7 +55,7 @@ fn a_slow_client_is_cut_off() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn past_the_concurrency_limit_a_request_gets_503_and_retry_after() {
     let dir = tempfile::tempdir().unwrap();
-    let (service, _, behaviour) = counting_service();
+    let (service, counts, behaviour) = counting_service();
     program(dir.path(), service, "Hello");
     let server = Server::start(dir.path(), &["--max-concurrent", "1"]);
     let http = client();
@@ -63,7 +63,7 @@ async fn past_the_concurrency_limit_a_request_gets_503_and_retry_after() {
     *behaviour.delay.lock().unwrap() = Duration::from_millis(1000);
     let url = server.url.clone();
     let slow = tokio::spawn(async move { post(&client(), &url, MESSAGE).await });
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    counts.wait_for(1).await; // the request is in flight at the service
     let response = http
         .post(format!("{}/v1/events", server.url))
         .body(r#"{"conversation":"c-2","event":"conversation_started"}"#)

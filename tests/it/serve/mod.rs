@@ -260,7 +260,7 @@ async fn past_the_deadline_the_answer_says_what_still_runs_and_the_event_goes_on
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_finishes_the_request_in_flight_and_exits_0() {
     let dir = tempfile::tempdir().unwrap();
-    let (service, _, behaviour) = counting_service();
+    let (service, counts, behaviour) = counting_service();
     program(dir.path(), service, "Hello");
     let mut server = Server::start(dir.path(), &[]);
     let http = client();
@@ -268,7 +268,7 @@ async fn sigterm_finishes_the_request_in_flight_and_exits_0() {
     *behaviour.delay.lock().unwrap() = Duration::from_millis(800);
     let url = server.url.clone();
     let in_flight = tokio::spawn(async move { post(&client(), &url, MESSAGE).await });
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    counts.wait_for(1).await; // the request is in flight at the service
     server.signal("TERM");
     let (status, answer) = in_flight.await.unwrap().unwrap();
     assert_eq!(status, 200, "{answer}");

@@ -71,6 +71,16 @@ impl Counts {
     pub fn all(&self) -> HashMap<String, u32> {
         self.0.lock().unwrap().clone()
     }
+    /// Waits (bounded) until the service has received `n` requests.
+    pub async fn wait_for(&self, n: u32) {
+        for _ in 0..400 {
+            if self.all().values().sum::<u32>() >= n {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        panic!("the service received {:?}", self.all());
+    }
 }
 
 /// How the counting service answers: after `delay`; `hang` never (until the test ends).
