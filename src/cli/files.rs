@@ -233,7 +233,7 @@ pub fn check_all(
 
 /// Where imports may be read from: `--import-root DIR` widens the directories a program's
 /// imports are confined to.
-#[derive(clap::Args, Debug, Default)]
+#[derive(clap::Args, Clone, Debug, Default)]
 pub struct ImportRoots {
     /// A directory imports may also be read from (repeatable). Without it, imports stay
     /// inside the directory given or the directory of the file given.

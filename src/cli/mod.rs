@@ -25,6 +25,7 @@ pub mod files;
 mod fmt;
 mod repl;
 mod run;
+mod serve;
 mod shutdown;
 mod test;
 
@@ -54,6 +55,8 @@ pub enum Command {
     Run(run::Args),
     /// Run the `test` blocks of programs.
     Test(test::Args),
+    /// Run a program behind a durable HTTP API.
+    Serve(serve::Args),
     /// Format .agent files in the canonical layout.
     Fmt(fmt::Args),
     /// Explore a program interactively.
@@ -68,6 +71,7 @@ pub fn main() -> ExitCode {
         Command::Compile(args) => compile::run(args),
         Command::Run(args) => run::run(args),
         Command::Test(args) => test::run(args),
+        Command::Serve(args) => serve::run(args),
         Command::Fmt(args) => fmt::run(args),
         Command::Repl(args) => repl::run(args),
     }

@@ -315,7 +315,7 @@ impl Environment for DryRunSecrets {
 }
 
 /// The program from an IR file or from `.agent` sources (checked; diagnostics printed).
-fn load_program(paths: &[PathBuf], imports: &files::ImportRoots) -> Option<ir::Program> {
+pub(super) fn load_program(paths: &[PathBuf], imports: &files::ImportRoots) -> Option<ir::Program> {
     if let [path] = paths {
         if path.extension().is_some_and(|e| e == "json") {
             return load_ir(path);

@@ -24,8 +24,9 @@ const MAX_ON_FAILURE_DEPTH: usize = 8;
 /// How many fallbacks one failed action may set off in all: lists that fan out stay small.
 const MAX_ON_FAILURE_RUNS: usize = 64;
 
-/// What a conversation holds; returned by `Runtime::snapshot` and `Runtime::finish`.
-#[derive(Clone, Debug, PartialEq)]
+/// What a conversation holds; returned by `Runtime::snapshot` and `Runtime::finish`, and
+/// journaled by `agentc serve` after every step (hence serde).
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ConversationState {
     pub id: String,
     /// This conversation's own identity (128 random bits, hex), made when it first appears

@@ -12,6 +12,7 @@ use super::effects::{Executor, ExecutorTask, TaskError, TaskRequest};
 use super::ended::Ended;
 use super::eval::{eval_constant, Limits};
 use super::event::Event;
+use super::observer::{StepCause, StepObserver};
 use super::plan::Plan;
 use super::secrets::{Environment, ProcessEnv, Redactor};
 use super::trace::{TraceRecord, TraceSink, Tracer};
@@ -39,6 +40,7 @@ pub(crate) struct Shared {
     /// One per declared target, in `Plan::targets` order.
     pub executors: Vec<Arc<dyn Executor>>,
     pub tracer: Tracer,
+    observer: Option<Arc<dyn StepObserver>>,
     pub redactor: Redactor,
     pub env: Arc<dyn Environment>,
     pub clock: Clock,
@@ -142,6 +144,7 @@ pub struct RuntimeBuilder {
     factory: Option<ExecutorFactory>,
     overrides: HashMap<String, IndexMap<String, Value>>,
     trace: Option<Arc<dyn TraceSink>>,
+    observer: Option<Arc<dyn StepObserver>>,
     redactor: Redactor,
     clock: ClockMode,
     start_time: Option<jiff::Timestamp>,
@@ -181,6 +184,11 @@ impl RuntimeBuilder {
     /// Where trace records go (default: nowhere, and tracing costs nothing).
     pub fn trace(mut self, sink: Arc<dyn TraceSink>) -> Self {
         self.trace = Some(sink);
+        self
+    }
+    /// Told of every step each conversation takes (see [`StepObserver`]).
+    pub fn observer(mut self, observer: Arc<dyn StepObserver>) -> Self {
+        self.observer = Some(observer);
         self
     }
     /// Shares a redactor (the CLI passes its own to redact what it prints).
@@ -284,6 +292,7 @@ impl RuntimeBuilder {
             plan,
             executors,
             tracer,
+            observer: self.observer,
             redactor: self.redactor,
             env: self.env,
             clock: Clock::new(self.clock, start),
@@ -390,6 +399,7 @@ impl Runtime {
             factory: None,
             overrides: HashMap::new(),
             trace: None,
+            observer: None,
             redactor: Redactor::default(),
             clock: ClockMode::Tokio,
             start_time: None,
@@ -418,10 +428,7 @@ impl Runtime {
     pub fn send(&self, event: Event) {
         let shared = &self.shared;
         let id = &event.conversation;
-        let program = &shared.plan.program;
-        if let Some(problem) =
-            unknown_names(program, &event.kind).or_else(|| off_channel(program, &event))
-        {
+        if let Some(problem) = self.refusal(&event) {
             return shared.report_fault(id, problem);
         }
         // Sent under the lock, so a conversation that ends (and leaves the map under the
@@ -436,6 +443,32 @@ impl Runtime {
         if let Err(mpsc::error::SendError(_)) = queue.send(Command::Event(event)) {
             // The conversation's task is gone: nothing will handle it.
             shared.pending.done();
+        }
+    }
+
+    /// Why [`Self::send`] would refuse `event` whatever the conversation's state: it names a
+    /// use case or block the program lacks, or a channel the agent does not speak.
+    pub fn refusal(&self, event: &Event) -> Option<String> {
+        let program = &self.shared.plan.program;
+        unknown_names(program, &event.kind).or_else(|| off_channel(program, event))
+    }
+
+    /// Like [`RuntimeBuilder::resume`], on a running runtime: the conversation `state.id`
+    /// goes on from `state` when it first gets an event (or is [woken](Self::wake)). Ignored
+    /// for a conversation already running.
+    pub fn resume(&self, state: ConversationState) {
+        let mut conversations = self.shared.conversations();
+        if !conversations.live.contains_key(&state.id) {
+            conversations.resumed.insert(state.id.clone(), state);
+        }
+    }
+
+    /// Starts the task of a resumed conversation without an event, so its timers run
+    /// (`conversation_inactive` survives a restart).
+    pub fn wake(&self, id: &str) {
+        let mut conversations = self.shared.conversations();
+        if !conversations.ended.contains(id) {
+            self.queue(&mut conversations, id);
         }
     }
 
@@ -683,6 +716,7 @@ async fn conversation_loop(
                 command = queue.recv() => command,
                 () = tokio::time::sleep_until(at) => {
                     step(&mut conversation, None).await;
+                    observe(&conversation, StepCause::Timer);
                     continue;
                 }
             },
@@ -696,10 +730,12 @@ async fn conversation_loop(
                 } else {
                     step(&mut conversation, Some(event)).await
                 };
-                conversation.shared.pending.done();
                 if handled == Handled::Ended {
+                    conversation.shared.pending.done();
                     return retire(conversation, queue);
                 }
+                observe(&conversation, StepCause::Event);
+                conversation.shared.pending.done();
             }
             Some(Command::Snapshot(reply)) => {
                 let _ = reply.send(conversation.snapshot());
@@ -757,12 +793,22 @@ async fn step(conversation: &mut Conversation, event: Option<Event>) -> Handled 
     }
 }
 
+/// Tells the runtime's observer, if any, of the step just taken.
+fn observe(conversation: &Conversation, cause: StepCause) {
+    if let Some(observer) = &conversation.shared.observer {
+        observer.stepped(&conversation.snapshot(), cause, false);
+    }
+}
+
 /// A conversation that ended: its `end` record, then it leaves the runtime, which remembers
 /// only that it ended. Events that were already queued behind its last are reported.
 fn retire(conversation: Conversation, mut queue: mpsc::UnboundedReceiver<Command>) {
     let shared = conversation.shared.clone();
     let state = conversation.finish();
     drop(conversation);
+    if let Some(observer) = &shared.observer {
+        observer.stepped(&state, StepCause::Event, true);
+    }
     let id = state.id.clone();
     let kept = {
         let mut conversations = shared.conversations();

@@ -26,6 +26,7 @@ pub mod executors;
 mod format;
 mod functions;
 pub mod mock;
+mod observer;
 mod plan;
 mod retry;
 mod secrets;
@@ -39,6 +40,7 @@ pub(crate) use engine::panic_message;
 pub use engine::{ExecutorFactory, Runtime, RuntimeBuilder};
 pub use eval::{eval_constant, Context, EvalError, Evaluator, Limits, Scopes};
 pub use event::{Event, EventKind};
+pub use observer::{StepCause, StepObserver};
 pub use plan::DEFAULT_TIMEOUT;
 pub use secrets::{Environment, MapEnv, ProcessEnv, Redactor, REDACTED};
 pub use trace::{

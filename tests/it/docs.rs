@@ -10,6 +10,7 @@ mod agent_blocks;
 mod editor_configs;
 mod markdown;
 mod outputs;
+mod serve;
 
 use agentc::catalogue::{
     self, ArgSpec, Channel, FieldSpec, Moment, TargetKind, Ty, EVENTS, FUNCTIONS, TARGET_KINDS,

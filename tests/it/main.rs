@@ -16,5 +16,6 @@ mod hostile;
 mod rasa;
 mod repl;
 mod runtime;
+mod serve;
 mod support;
 mod syntax_props;

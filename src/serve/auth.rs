@@ -1,0 +1,151 @@
+//! Who may call `/v1`: a bearer token (`Authorization: Bearer …`), or an HMAC-SHA256
+//! signature over `TIMESTAMP.BODY` (`X-Agentc-Timestamp`: Unix seconds,
+//! `X-Agentc-Signature: sha256=HEX`) within a tolerance window. With neither configured
+//! the API is open (allowed on loopback only).
+
+use super::errors::{ApiError, ErrorCode};
+use axum::http::HeaderMap;
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+use std::time::Duration;
+
+pub const TIMESTAMP_HEADER: &str = "x-agentc-timestamp";
+pub const SIGNATURE_HEADER: &str = "x-agentc-signature";
+
+#[derive(Clone, Default)]
+pub struct Auth {
+    pub token: Option<String>,
+    pub signing_secret: Option<String>,
+    pub tolerance: Duration,
+}
+
+impl std::fmt::Debug for Auth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never the values.
+        f.debug_struct("Auth")
+            .field("token", &self.token.is_some())
+            .field("signing_secret", &self.signing_secret.is_some())
+            .finish()
+    }
+}
+
+/// Equal without saying where two texts differ.
+fn same(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// `sha256=HEX` of `timestamp.body` under `secret`.
+pub fn signature(secret: &str, timestamp: &str, body: &[u8]) -> String {
+    let mut mac =
+        Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes keys of any size");
+    mac.update(timestamp.as_bytes());
+    mac.update(b".");
+    mac.update(body);
+    format!("sha256={}", hex(&mac.finalize().into_bytes()))
+}
+
+impl Auth {
+    pub fn is_open(&self) -> bool {
+        self.token.is_none() && self.signing_secret.is_none()
+    }
+
+    /// Whether the request may go on; `now` in Unix seconds.
+    pub fn check(&self, headers: &HeaderMap, body: &[u8], now: i64) -> Result<(), ApiError> {
+        if self.is_open() {
+            return Ok(());
+        }
+        let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+        if let Some(token) = &self.token {
+            if let Some(given) = text("authorization").and_then(|v| v.strip_prefix("Bearer ")) {
+                return match same(given.trim().as_bytes(), token.as_bytes()) {
+                    true => Ok(()),
+                    false => Err(ApiError::new(ErrorCode::Unauthorized, "the token is wrong")),
+                };
+            }
+        }
+        let Some(secret) = &self.signing_secret else {
+            return Err(ApiError::new(
+                ErrorCode::Unauthorized,
+                "this server needs `Authorization: Bearer <token>`",
+            ));
+        };
+        let bad = |message: &str| ApiError::new(ErrorCode::BadSignature, message);
+        let (Some(timestamp), Some(given)) = (text(TIMESTAMP_HEADER), text(SIGNATURE_HEADER))
+        else {
+            return Err(bad(
+                "this server needs `X-Agentc-Timestamp` and `X-Agentc-Signature` headers \
+                 (or a bearer token, when one is configured)",
+            ));
+        };
+        let at: i64 = timestamp
+            .parse()
+            .map_err(|_| bad("`X-Agentc-Timestamp` must be whole Unix seconds"))?;
+        let tolerance = self.tolerance.as_secs() as i64;
+        if (now - at).abs() > tolerance {
+            return Err(ApiError::new(
+                ErrorCode::StaleSignature,
+                format!(
+                    "the signature's timestamp is more than {tolerance} s from the server's clock"
+                ),
+            ));
+        }
+        match same(
+            given.as_bytes(),
+            signature(secret, timestamp, body).as_bytes(),
+        ) {
+            true => Ok(()),
+            false => Err(bad("the signature does not match the body")),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+
+    fn headers(pairs: &[(&'static str, String)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value) in pairs {
+            map.insert(*name, HeaderValue::from_str(value).unwrap());
+        }
+        map
+    }
+
+    #[test]
+    fn a_signature_is_checked_against_body_and_time() {
+        let auth = Auth {
+            token: None,
+            signing_secret: Some("s3cret".into()),
+            tolerance: Duration::from_secs(300),
+        };
+        let body = br#"{"a":1}"#;
+        let good = headers(&[
+            (TIMESTAMP_HEADER, "1000".into()),
+            (SIGNATURE_HEADER, signature("s3cret", "1000", body)),
+        ]);
+        assert_eq!(auth.check(&good, body, 1100), Ok(()));
+        let code = |h: &HeaderMap, body: &[u8], now| auth.check(h, body, now).unwrap_err().code;
+        assert_eq!(code(&good, b"{}", 1100), ErrorCode::BadSignature);
+        assert_eq!(code(&good, body, 2000), ErrorCode::StaleSignature);
+        assert_eq!(code(&HeaderMap::new(), body, 1100), ErrorCode::BadSignature);
+    }
+
+    #[test]
+    fn a_token_must_be_the_one_configured() {
+        let auth = Auth {
+            token: Some("tok".into()),
+            ..Auth::default()
+        };
+        let with = |v: &str| headers(&[("authorization", v.to_string())]);
+        assert_eq!(auth.check(&with("Bearer tok"), b"", 0), Ok(()));
+        let code = |h: &HeaderMap| auth.check(h, b"", 0).unwrap_err().code;
+        assert_eq!(code(&with("Bearer to")), ErrorCode::Unauthorized);
+        assert_eq!(code(&HeaderMap::new()), ErrorCode::Unauthorized);
+        assert!(!format!("{auth:?}").contains("tok\""));
+    }
+}

@@ -1,0 +1,146 @@
+//! The journal `agentc serve` keeps: events accepted, each external attempt's start and
+//! outcome, each conversation's state and trace after every step, and the answer given for
+//! each event. [`Store`] is what the server needs of it; [`sqlite`] is the embedded one (a
+//! PostgreSQL store shared by several nodes fits behind the same trait).
+//!
+//! Writes are queued at once, in the order called, and answered when durable: an
+//! implementation commits them in groups ("group commit"), so many conversations share one
+//! disk flush, and a write called after another is never durable before it.
+
+pub mod sqlite;
+
+use futures::future::BoxFuture;
+use serde_json::Value as Json;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use tokio::sync::oneshot;
+
+/// A store failure: the store cannot be reached or refused a statement.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoreError(pub String);
+
+impl std::fmt::Display for StoreError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A queued write; resolves once it is durable.
+pub struct Durable<T>(oneshot::Receiver<Result<T, StoreError>>);
+
+impl<T> Durable<T> {
+    /// The write, and the sender its writer answers on.
+    pub fn channel() -> (oneshot::Sender<Result<T, StoreError>>, Self) {
+        let (tx, rx) = oneshot::channel();
+        (tx, Durable(rx))
+    }
+}
+
+impl<T> Future for Durable<T> {
+    type Output = Result<T, StoreError>;
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        Pin::new(&mut self.0).poll(cx).map(|answer| {
+            answer.unwrap_or_else(|_| Err(StoreError("the journal writer stopped".into())))
+        })
+    }
+}
+
+/// An event to journal before it is handled.
+#[derive(Clone, Debug)]
+pub struct Accept {
+    pub conversation: String,
+    /// The platform's delivery id: an event whose id was seen before is not accepted again.
+    pub delivery: Option<String>,
+    /// The event line, without its `id`.
+    pub body: Json,
+    /// The state a conversation the store does not know starts from (its `instance` fixes
+    /// the idempotency keys of its actions, so a replay after a crash sends the same ones).
+    pub initial: Json,
+    /// Journal nothing new: only a delivery seen before is answered (the conversation
+    /// ended, and a platform may still re-send its last event).
+    pub only_duplicate: bool,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Accepted {
+    /// Journaled as the conversation's `n`th event.
+    New { n: u64 },
+    /// The delivery id was seen before: its answer, once it has one.
+    Duplicate {
+        conversation: String,
+        n: u64,
+        answer: Option<Json>,
+    },
+    /// Not a duplicate, and `only_duplicate` was asked: nothing was journaled.
+    Refused,
+}
+
+/// One step a conversation took: its state after it, the trace records it emitted and,
+/// for an event, the answer given for it.
+#[derive(Clone, Debug)]
+pub struct Step {
+    pub conversation: String,
+    /// The event (`Accepted::New`'s `n`) the step handled; `None` for a timer.
+    pub event: Option<u64>,
+    pub state: Json,
+    pub status: String,
+    /// The conversation ended and takes no more events.
+    pub retired: bool,
+    pub records: Vec<Json>,
+    pub answer: Option<Json>,
+}
+
+/// What the store holds of a conversation.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StoredConversation {
+    pub state: Json,
+    pub retired: bool,
+}
+
+/// What a restart needs: the conversations still running, the events accepted but not
+/// finished (in order per conversation) and the attempts journaled since the oldest of them.
+#[derive(Clone, Debug, Default)]
+pub struct Recovery {
+    pub live: Vec<(String, Json)>,
+    pub pending: Vec<PendingEvent>,
+    /// By idempotency key: the outcome, or `None` for an attempt started and never finished.
+    pub attempts: Vec<(String, Option<Json>)>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct PendingEvent {
+    pub conversation: String,
+    pub n: u64,
+    pub body: Json,
+}
+
+pub trait Store: Send + Sync {
+    fn accept(&self, event: Accept) -> Durable<Accepted>;
+    /// An attempt of a task with a side effect is about to be sent.
+    fn attempt_started(&self, key: String) -> Durable<()>;
+    /// An attempt's outcome (already redacted).
+    fn attempt_ended(&self, key: String, outcome: Json) -> Durable<()>;
+    fn stepped(&self, step: Step) -> Durable<()>;
+    /// Resolves once every write queued before it is durable.
+    fn flush(&self) -> Durable<()>;
+
+    fn conversation(
+        &self,
+        id: &str,
+    ) -> BoxFuture<'_, Result<Option<StoredConversation>, StoreError>>;
+    /// The conversation's trace records after position `after`, at most `limit`, each with
+    /// its position.
+    fn trace(
+        &self,
+        id: &str,
+        after: i64,
+        limit: u32,
+    ) -> BoxFuture<'_, Result<Vec<(i64, Json)>, StoreError>>;
+    /// The answer journaled for a conversation's `n`th event, once there is one.
+    fn answer(&self, conversation: &str, n: u64)
+        -> BoxFuture<'_, Result<Option<Json>, StoreError>>;
+    fn recover(&self) -> BoxFuture<'_, Result<Recovery, StoreError>>;
+    /// Whether the store answers (`/readyz`).
+    fn ping(&self) -> BoxFuture<'_, Result<(), StoreError>>;
+}

@@ -1,0 +1,141 @@
+//! What a client cannot make the server do: hold it with a slow request, take more than
+//! its share, or send to a conversation that ended; and what a restart keeps: timers.
+
+use super::support::{client, counting_service, get, post, program, Server};
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
+const STARTED: &str = r#"{"conversation":"c-1","event":"conversation_started"}"#;
+const MESSAGE: &str =
+    r#"{"conversation":"c-1","event":"message_received","payload":{"text":"late"}}"#;
+
+fn address(server: &Server) -> String {
+    server.url.trim_start_matches("http://").to_string()
+}
+
+/// Sends `bytes`, then reads what comes back until the server closes (bounded).
+fn exchange(server: &Server, bytes: &[u8]) -> (String, Duration) {
+    let mut stream = TcpStream::connect(address(server)).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let started = Instant::now();
+    stream.write_all(bytes).unwrap();
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer);
+    (
+        String::from_utf8_lossy(&answer).into_owned(),
+        started.elapsed(),
+    )
+}
+
+#[test]
+fn a_slow_client_is_cut_off() {
+    let dir = tempfile::tempdir().unwrap();
+    program(dir.path(), "127.0.0.1:9".parse().unwrap(), "Hello");
+    let server = Server::start(
+        dir.path(),
+        &["--header-timeout", "300ms", "--body-timeout", "300ms"],
+    );
+    let (answer, took) = exchange(&server, b"POST /v1/events HTTP/1.1\r\nHost: x\r\n");
+    assert!(
+        !answer.contains("200 OK") && took < Duration::from_secs(5),
+        "{answer} {took:?}"
+    );
+    let (answer, took) = exchange(
+        &server,
+        b"POST /v1/events HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{",
+    );
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.contains("body_timeout"), "{answer}");
+    assert!(took < Duration::from_secs(5), "{took:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn past_the_concurrency_limit_a_request_gets_503_and_retry_after() {
+    let dir = tempfile::tempdir().unwrap();
+    let (service, counts, behaviour) = counting_service();
+    program(dir.path(), service, "Hello");
+    let server = Server::start(dir.path(), &["--max-concurrent", "1"]);
+    let http = client();
+    post(&http, &server.url, STARTED).await.unwrap();
+    *behaviour.delay.lock().unwrap() = Duration::from_millis(1000);
+    let url = server.url.clone();
+    let slow = tokio::spawn(async move { post(&client(), &url, MESSAGE).await });
+    counts.wait_for(1).await; // the request is in flight at the service
+    let response = http
+        .post(format!("{}/v1/events", server.url))
+        .body(r#"{"conversation":"c-2","event":"conversation_started"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 503);
+    assert_eq!(response.headers()["retry-after"], "1");
+    let answer: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(answer["error"]["code"], "overloaded");
+    assert_eq!(slow.await.unwrap().unwrap().0, 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_conversation_that_ended_takes_no_more_events_but_its_last_is_answered_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let (service, _, _) = counting_service();
+    program(dir.path(), service, "Hello");
+    let mut server = Server::start(dir.path(), &[]);
+    let http = client();
+    post(&http, &server.url, STARTED).await.unwrap();
+    let end = r#"{"id":"e-1","conversation":"c-1","event":"conversation_ended","payload":{"reason":"done"}}"#;
+    let (status, first) = post(&http, &server.url, end).await.unwrap();
+    assert_eq!(
+        (status, &first["ended"]),
+        (200, &serde_json::json!(true)),
+        "{first}"
+    );
+    // After a restart too: the store knows it ended.
+    drop(server);
+    server = Server::start(dir.path(), &[]);
+    let (status, answer) = post(&http, &server.url, MESSAGE).await.unwrap();
+    assert_eq!(
+        (status, answer["error"]["code"].as_str()),
+        (409, Some("conversation_ended"))
+    );
+    assert_eq!(post(&http, &server.url, end).await.unwrap(), (200, first));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_inactivity_timer_survives_a_kill() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = r#"agent idle {
+  channels: [chat]
+  inactivity: 1s
+}
+
+reply nudge { text: "Still there?" }
+
+on conversation_inactive reply nudge
+"#;
+    std::fs::write(dir.path().join("desk.agent"), source).unwrap();
+    let server = Server::start(dir.path(), &[]);
+    let http = client();
+    assert_eq!(post(&http, &server.url, STARTED).await.unwrap().0, 200);
+    drop(server); // SIGKILL before the timer is due
+    let server = Server::start(dir.path(), &[]);
+    let trace = format!("{}/v1/conversations/c-1/trace", server.url);
+    for _ in 0..100 {
+        let (_, page) = get(&http, &trace).await;
+        let records = page["records"].as_array().cloned().unwrap_or_default();
+        if records
+            .iter()
+            .any(|r| r["event"] == "conversation_inactive")
+        {
+            assert!(
+                records.iter().any(|r| r["text"] == "Still there?"),
+                "{records:?}"
+            );
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("conversation_inactive never fired after the restart");
+}

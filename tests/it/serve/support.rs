@@ -1,0 +1,247 @@
+//! What the `agentc serve` tests share: the real binary started on a free loopback port
+//! with its own SQLite file, and a counting HTTP service (requests per idempotency key).
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// A program whose `message_received` opens a ticket (a POST with a side effect) on the
+/// counting service, and whose `usecase lookup` reads one (a GET).
+pub fn program(dir: &Path, service: SocketAddr, hello: &str) -> PathBuf {
+    let source = format!(
+        r#"agent desk {{
+  channels: [chat]
+  params: {{ ticket: record, found: record }}
+}}
+
+target api: http {{
+  base_url: "http://{service}"
+  allow_hosts: ["127.0.0.1"]
+  timeout: 30s
+}}
+
+reply hello {{ text: "{hello} {{user.name ?? "there"}}" }}
+reply sorry {{ text: "Sorry!" }}
+
+on conversation_started reply hello
+on message_received do open_ticket
+
+usecase lookup {{
+  description: "Looks a ticket up"
+}}
+
+in usecase lookup do find_ticket
+
+action open_ticket {{
+  target: api
+  task: post("/tickets", body: {{ subject: event.text ?? "" }})
+  save: ticket
+  on_failure: apologise
+}}
+
+action find_ticket {{
+  target: api
+  task: get("/tickets/T-1")
+  save: found
+}}
+
+action apologise {{
+  target: conversation
+  task: reply(sorry)
+}}
+"#
+    );
+    let file = dir.join("desk.agent");
+    std::fs::write(&file, source).unwrap();
+    file
+}
+
+/// Requests the counting service received, by idempotency key (GETs by path).
+#[derive(Clone, Default)]
+pub struct Counts(Arc<Mutex<HashMap<String, u32>>>);
+
+impl Counts {
+    pub fn get(&self, key: &str) -> u32 {
+        self.0.lock().unwrap().get(key).copied().unwrap_or(0)
+    }
+    pub fn all(&self) -> HashMap<String, u32> {
+        self.0.lock().unwrap().clone()
+    }
+    /// Waits (bounded) until the service has received `n` requests.
+    pub async fn wait_for(&self, n: u32) {
+        for _ in 0..400 {
+            if self.all().values().sum::<u32>() >= n {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        panic!("the service received {:?}", self.all());
+    }
+}
+
+/// How the counting service answers: after `delay`; `hang` never (until the test ends).
+#[derive(Clone, Default)]
+pub struct Behaviour {
+    pub delay: Arc<Mutex<Duration>>,
+    pub hang: Arc<std::sync::atomic::AtomicBool>,
+}
+
+/// Starts the counting service on its own thread's runtime; it lives as long as the test.
+pub fn counting_service() -> (SocketAddr, Counts, Behaviour) {
+    let counts = Counts::default();
+    let behaviour = Behaviour::default();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let (c, b) = (counts.clone(), behaviour.clone());
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async move {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            tx.send(listener.local_addr().unwrap()).unwrap();
+            let app = axum::Router::new().fallback(move |request: axum::extract::Request| {
+                let (c, b) = (c.clone(), b.clone());
+                async move {
+                    let key = request
+                        .headers()
+                        .get("idempotency-key")
+                        .and_then(|v| v.to_str().ok())
+                        .map(str::to_string)
+                        .unwrap_or_else(|| format!("GET {}", request.uri().path()));
+                    let n = {
+                        let mut counts = c.0.lock().unwrap();
+                        let n = counts.entry(key).or_default();
+                        *n += 1;
+                        counts.values().sum::<u32>()
+                    };
+                    if b.hang.load(std::sync::atomic::Ordering::SeqCst) {
+                        tokio::time::sleep(Duration::from_secs(3600)).await;
+                    }
+                    let delay = *b.delay.lock().unwrap();
+                    tokio::time::sleep(delay).await;
+                    // A service that echoes what it was sent: the test of redaction.
+                    let echo = request
+                        .headers()
+                        .get("authorization")
+                        .and_then(|v| v.to_str().ok())
+                        .map(str::to_string);
+                    axum::Json(serde_json::json!({ "id": format!("T-{n}"), "echo": echo }))
+                }
+            });
+            axum::serve(listener, app).await.unwrap();
+        });
+    });
+    (rx.recv().unwrap(), counts, behaviour)
+}
+
+/// A running `agentc serve`, killed when dropped.
+pub struct Server {
+    pub child: Child,
+    pub url: String,
+    pub stderr: Arc<Mutex<String>>,
+}
+
+impl Server {
+    /// Starts `agentc serve PROGRAM --listen 127.0.0.1:0 --store sqlite://DIR/journal.sqlite`
+    /// plus `args`, and waits for the address it prints.
+    pub fn start(dir: &Path, args: &[&str]) -> Server {
+        Server::start_with_env(dir, args, &[])
+    }
+
+    pub fn start_with_env(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Server {
+        let mut child = Command::new(assert_cmd::cargo::cargo_bin("agentc"))
+            .current_dir(dir)
+            .envs(env.iter().copied())
+            .args(["serve", "desk.agent", "--listen", "127.0.0.1:0"])
+            .args(["--store", "sqlite://journal.sqlite"])
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stderr = Arc::new(Mutex::new(String::new()));
+        let mut errors = BufReader::new(child.stderr.take().unwrap());
+        let sink = stderr.clone();
+        std::thread::spawn(move || {
+            let mut line = String::new();
+            while errors.read_line(&mut line).map(|n| n > 0).unwrap_or(false) {
+                sink.lock().unwrap().push_str(&line);
+                line.clear();
+            }
+        });
+        let mut out = BufReader::new(child.stdout.take().unwrap());
+        let mut line = String::new();
+        out.read_line(&mut line).unwrap();
+        let url = line
+            .trim()
+            .strip_prefix("agentc serve: listening on ")
+            .unwrap_or_else(|| panic!("no address in {line:?}: {}", stderr.lock().unwrap()))
+            .to_string();
+        Server { child, url, stderr }
+    }
+
+    pub fn signal(&self, name: &str) {
+        let status = Command::new("kill")
+            .args([format!("-{name}"), self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+
+    /// Waits (bounded) for the process to exit; its status code.
+    pub fn wait(&mut self, within: Duration) -> Option<i32> {
+        let until = std::time::Instant::now() + within;
+        while std::time::Instant::now() < until {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status.code();
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        None
+    }
+
+    pub fn stderr(&self) -> String {
+        self.stderr.lock().unwrap().clone()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap()
+}
+
+/// POSTs an event; the status and the JSON answer.
+pub async fn post(
+    client: &reqwest::Client,
+    server: &str,
+    body: &str,
+) -> reqwest::Result<(u16, serde_json::Value)> {
+    let response = client
+        .post(format!("{server}/v1/events"))
+        .header("content-type", "application/json")
+        .body(body.to_string())
+        .send()
+        .await?;
+    let status = response.status().as_u16();
+    Ok((status, response.json().await.unwrap_or_default()))
+}
+
+pub async fn get(client: &reqwest::Client, url: &str) -> (u16, serde_json::Value) {
+    let response = client.get(url).send().await.unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or_default())
+}
