@@ -13,6 +13,7 @@ mod executors;
 mod fmt;
 mod hostile;
 mod repl;
+mod retries;
 mod runtime;
 mod support;
 mod syntax_props;
