@@ -211,7 +211,8 @@ pub fn task_rule(task: BuiltinTask) -> Option<RetryRule> {
         BuiltinTask::Sql(task) => match task {
             Sql::Query => rule(
                 RetryClass::Safe,
-                "a query reads (a statement that writes belongs in `execute`)",
+                "a SELECT reads; a statement that writes (INSERT … RETURNING) would run again: \
+                 it belongs in `execute`",
                 "SQL: SELECT changes no data",
             ),
             Sql::Execute => rule(
