@@ -63,6 +63,11 @@ impl Respond for &'static SlowFirst {
 }
 
 fn program(sms: &str, salesforce: &str, zendesk: &str, retry: &str) -> String {
+    program_with(sms, salesforce, zendesk, retry, "")
+}
+
+/// The program, with `more` declarations after it.
+fn program_with(sms: &str, salesforce: &str, zendesk: &str, retry: &str, more: &str) -> String {
     format!(
         r#"
 agent desk {{
@@ -112,7 +117,7 @@ action open_ticket {{
 }}
 
 on message_received do text, open_case, open_ticket
-"#
+{more}"#
     )
 }
 
@@ -226,26 +231,44 @@ async fn a_slow_first_answer_sends_one_sms_one_case_and_one_ticket_whatever_the_
     }
 }
 
-/// A refused connection provably sent nothing: even an SMS is tried again.
+/// A refused connection provably sent nothing: even an SMS and an email are tried again.
 #[tokio::test(flavor = "multi_thread")]
-async fn a_refused_connection_is_tried_again_even_for_an_sms() {
-    let closed = {
+async fn a_refused_connection_is_tried_again_even_for_an_sms_or_an_email() {
+    let port = {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        format!("http://{}", listener.local_addr().unwrap())
+        listener.local_addr().unwrap().port()
     };
-    let source = program(
-        &closed,
-        &closed,
-        &closed,
-        "retry: { attempts: 3, backoff: 10ms, max_backoff: 20ms }",
+    let closed = format!("http://127.0.0.1:{port}");
+    let retry = "retry: { attempts: 3, backoff: 10ms, max_backoff: 20ms }";
+    let mail = format!(
+        r#"
+target mail: smtp {{
+  base_url: "smtp://127.0.0.1:{port}"
+  tls: none
+  from: "bot@example.com"
+  allow_hosts: ["127.0.0.1"]
+  timeout: 400ms
+  {retry}
+}}
+
+action email {{
+  target: mail
+  task: send_email(to: "ana@example.com", subject: "Your order", body: "On its way")
+}}
+
+on message_received do email
+"#
     );
+    let source = program_with(&closed, &closed, &closed, retry, &mail);
     let actions = tokio::task::spawn_blocking(move || run(source))
         .await
         .unwrap();
-    let record = &actions["text"];
-    assert_eq!(record["status"], "failed", "{record}");
-    assert_eq!(record["attempts"], 3, "{record}");
-    assert!(record.get("error_kind").is_none(), "{record}");
-    let error = record["error"].as_str().unwrap();
-    assert!(error.contains("cannot connect"), "{error}");
+    for name in ["text", "email"] {
+        let record = &actions[name];
+        assert_eq!(record["status"], "failed", "{record}");
+        assert_eq!(record["attempts"], 3, "{record}");
+        assert!(record.get("error_kind").is_none(), "{record}");
+        let error = record["error"].as_str().unwrap();
+        assert!(error.contains("connect"), "{error}");
+    }
 }

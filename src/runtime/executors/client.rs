@@ -652,6 +652,25 @@ mod tests {
         ));
     }
 
+    /// A 429, a 408 and a 503 naming a `Retry-After` say nothing was done; another 5xx may
+    /// come after the work.
+    #[test]
+    fn answers_that_say_nothing_was_done_are_not_sent() {
+        let error = |status: u16, retry_after: Option<Duration>| {
+            let status = reqwest::StatusCode::from_u16(status).unwrap();
+            let e = status_error("POST /x", status, "", retry_after);
+            (e.retryable, e.delivery)
+        };
+        let later = Some(Duration::from_secs(1));
+        assert_eq!(error(429, None), (true, Delivery::NotSent));
+        assert_eq!(error(408, None), (true, Delivery::NotSent));
+        assert_eq!(error(503, later), (true, Delivery::NotSent));
+        assert_eq!(error(503, None), (true, Delivery::MaybeSent));
+        assert_eq!(error(500, later), (true, Delivery::MaybeSent));
+        assert_eq!(error(502, None), (true, Delivery::MaybeSent));
+        assert!(!error(404, None).0);
+    }
+
     #[test]
     fn reads_retry_after() {
         let mut headers = HeaderMap::new();
