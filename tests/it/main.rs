@@ -15,6 +15,7 @@ mod fmt;
 mod hostile;
 mod rasa;
 mod repl;
+mod retries;
 mod runtime;
 mod serve;
 mod support;
