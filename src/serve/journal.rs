@@ -132,9 +132,8 @@ fn has_side_effect(request: &TaskRequest) -> bool {
 /// its task's retry class (`catalogue::retry`), a request's by its method.
 fn retry_safe(request: &TaskRequest) -> bool {
     let rule = match request.task {
-        ExecutorTask::Builtin(task) => {
-            catalogue::retry::task_rule(task).unwrap_or_else(|| catalogue::retry::method_rule("GET"))
-        }
+        ExecutorTask::Builtin(task) => catalogue::retry::task_rule(task)
+            .unwrap_or_else(|| catalogue::retry::method_rule("GET")),
         ExecutorTask::Request => match request.args.get("method") {
             Some(Value::Text(method)) => catalogue::retry::method_rule(method),
             _ => catalogue::retry::method_rule("POST"),
@@ -159,9 +158,8 @@ impl Executor for Journaled {
                 Some(None) if !retry_safe(request) => {
                     // Retryable and maybe sent: the runtime's retry rule ends an unsafe task
                     // here as "outcome unknown" and runs its `on_failure`.
-                    let error = TaskError::retryable(
-                        "the server stopped while this request was in flight",
-                    );
+                    let error =
+                        TaskError::retryable("the server stopped while this request was in flight");
                     let outcome = journal.outcome_json(&Err(error.clone()));
                     drop(journal.store.attempt_ended(key.clone(), outcome));
                     return Err(error);
