@@ -1,7 +1,7 @@
-//! The names a session declares, by kind: what completion and highlighting offer. Built from
+//! The names a program declares, by kind: what completion and highlighting offer. Built from
 //! the parsed declarations, so it is there even while the program has errors.
 
-use super::program::Decl;
+use super::highlight::NameKind;
 use crate::syntax::ast;
 
 #[derive(Debug, Default)]
@@ -21,10 +21,10 @@ pub struct Names {
 }
 
 impl Names {
-    pub fn of(decls: Vec<Decl<'_>>) -> Names {
+    pub fn of<'a>(items: impl IntoIterator<Item = &'a ast::Item>) -> Names {
         let mut names = Names::default();
-        for decl in decls {
-            match decl.item {
+        for item in items {
+            match item {
                 ast::Item::Target(t) => names
                     .targets
                     .push((t.name.name.clone(), t.kind.name.clone())),
@@ -57,6 +57,26 @@ impl Names {
         }
     }
 
+    /// A program with a little of everything, for completion tests.
+    #[cfg(test)]
+    pub fn sample() -> Names {
+        Names {
+            targets: vec![
+                ("orders".into(), "http".into()),
+                ("mail".into(), "smtp".into()),
+            ],
+            tasks: vec![("get_order".into(), "orders".into())],
+            actions: vec!["check_order".into(), "tag_vip".into()],
+            replies: vec!["welcome".into()],
+            usecases: vec![(
+                "order_status".into(),
+                vec!["ask_order_id".into(), "show_status".into()],
+            )],
+            params: vec!["order_id".into(), "attempts".into()],
+            channels: vec!["chat".into()],
+        }
+    }
+
     /// The kind of the target called `name`: declared, or one of the two built-ins.
     pub fn target_kind<'a>(&'a self, name: &'a str) -> Option<&'a str> {
         match crate::catalogue::target_kind(name).filter(|k| k.builtin) {
@@ -69,14 +89,24 @@ impl Names {
         }
     }
 
-    /// Every declared name, for highlighting.
-    pub fn contains(&self, name: &str) -> bool {
-        self.targets.iter().any(|(n, _)| n == name)
-            || self.tasks.iter().any(|(n, _)| n == name)
-            || self.actions.iter().any(|n| n == name)
-            || self.replies.iter().any(|n| n == name)
-            || self.usecases.iter().any(|(n, _)| n == name)
-            || self.params.iter().any(|n| n == name)
+    /// What `name` is declared as, if anything (the first kind found).
+    pub fn kind_of(&self, name: &str) -> Option<NameKind> {
+        let is = |found: bool, kind| found.then_some(kind);
+        is(
+            self.targets.iter().any(|(n, _)| n == name),
+            NameKind::Target,
+        )
+        .or(is(
+            self.tasks.iter().any(|(n, _)| n == name),
+            NameKind::Task,
+        ))
+        .or(is(self.actions.iter().any(|n| n == name), NameKind::Action))
+        .or(is(self.replies.iter().any(|n| n == name), NameKind::Reply))
+        .or(is(
+            self.usecases.iter().any(|(n, _)| n == name),
+            NameKind::Usecase,
+        ))
+        .or(is(self.params.iter().any(|n| n == name), NameKind::Param))
     }
 }
 
