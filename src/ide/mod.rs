@@ -147,6 +147,12 @@ impl World {
         self.files[id.0 as usize].text.as_deref()
     }
 
+    /// The path and text of a file the world holds (diagnostics name files by id).
+    pub fn file(&self, id: FileId) -> Option<(&str, &str)> {
+        let slot = self.files.get(id.0 as usize)?;
+        Some((slot.path.as_str(), slot.text.as_deref()?))
+    }
+
     /// Every file's path, in the order they were added.
     pub fn paths(&self) -> impl Iterator<Item = &str> {
         self.files

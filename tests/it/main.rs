@@ -12,6 +12,7 @@ mod docs;
 mod executors;
 mod fmt;
 mod hostile;
+mod lsp;
 mod repl;
 mod runtime;
 mod support;
