@@ -36,7 +36,10 @@ fn world(text: &str) -> World {
 /// An offset in the middle of the text just after `marker`.
 fn middle(text: &str, marker: &str) -> usize {
     let half = text.len() / 2;
-    half + text[half..].find(marker).expect("the marker is in the second half") + marker.len()
+    half + text[half..]
+        .find(marker)
+        .expect("the marker is in the second half")
+        + marker.len()
 }
 
 fn bench(c: &mut Criterion, name: &str, text: &str) {
@@ -49,7 +52,14 @@ fn bench(c: &mut Criterion, name: &str, text: &str) {
     group.bench_function("diagnostics after a one-character edit", |b| {
         b.iter(|| {
             flip = !flip;
-            world.set_file(PATH, if flip { edited.clone() } else { text.to_string() });
+            world.set_file(
+                PATH,
+                if flip {
+                    edited.clone()
+                } else {
+                    text.to_string()
+                },
+            );
             black_box(world.diagnostics());
         })
     });
@@ -104,15 +114,20 @@ fn server_memory(text: &str) -> u64 {
         "params": { "processId": null, "rootUri": null, "capabilities": {} } }));
     read_message(&mut stdout);
     send(json!({ "jsonrpc": "2.0", "method": "initialized", "params": {} }));
-    send(json!({ "jsonrpc": "2.0", "method": "textDocument/didOpen", "params": {
+    send(
+        json!({ "jsonrpc": "2.0", "method": "textDocument/didOpen", "params": {
         "textDocument": { "uri": "file:///bench/generated.agent", "languageId": "agent",
-            "version": 1, "text": text } } }));
+            "version": 1, "text": text } } }),
+    );
     // Asked after the push: by then the text is checked, indexed and its diagnostics sent.
     while read_message(&mut stdout)["method"] != "textDocument/publishDiagnostics" {}
-    send(json!({ "jsonrpc": "2.0", "id": 2, "method": "textDocument/documentSymbol",
-        "params": { "textDocument": { "uri": "file:///bench/generated.agent" } } }));
+    send(
+        json!({ "jsonrpc": "2.0", "id": 2, "method": "textDocument/documentSymbol",
+        "params": { "textDocument": { "uri": "file:///bench/generated.agent" } } }),
+    );
     while read_message(&mut stdout)["id"] != 2 {}
-    let status = std::fs::read_to_string(format!("/proc/{}/status", child.id())).unwrap_or_default();
+    let status =
+        std::fs::read_to_string(format!("/proc/{}/status", child.id())).unwrap_or_default();
     let _ = child.kill();
     let _ = child.wait();
     status

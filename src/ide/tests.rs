@@ -367,3 +367,37 @@ fn highlighting_classes_the_programs_names() {
         .collect();
     assert_eq!(names, vec!["welcome", "sorry"]);
 }
+
+/// The layer is plain data in, plain data out: no file, network, process or terminal, and
+/// no protocol's types (the language server converts at its edge, `cli/lsp/convert.rs`).
+#[test]
+fn the_ide_layer_does_no_io_and_knows_no_protocol() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/ide");
+    let forbidden = [
+        "std::fs",
+        "std::io",
+        "std::net",
+        "std::process",
+        "std::env",
+        "tokio",
+        "lsp_types",
+        "lsp_server",
+        "crate::cli",
+        "crate::runtime",
+        "println!",
+        "eprintln!",
+    ];
+    let mut read = 0;
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "rs") || path.ends_with("tests.rs") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
+        for word in forbidden {
+            assert!(!text.contains(word), "{} uses {word}", path.display());
+        }
+        read += 1;
+    }
+    assert!(read >= 8, "the layer's files were not found");
+}
