@@ -316,6 +316,9 @@ fn field_value(
         }
         ("action", "task") => {
             let target = value_of(source, context, block.open, "target");
+            if last_open_depth(context, block.open) > 0 {
+                return task_arguments(names, source, context, target);
+            }
             match target {
                 Some(target) if names.target_kind(target).is_some() => tasks_of(names, target),
                 _ => catalogue::TARGET_KINDS
@@ -343,6 +346,95 @@ fn field_value(
             _ => expression(names, source, context),
         },
     }
+}
+
+/// Inside `task: name(…)`: the arguments not given yet (`name: `), and for a positional
+/// argument the names its catalogue type asks for (a reply, a use case, a block, a param)
+/// or an expression.
+fn task_arguments(
+    names: &Names,
+    source: &str,
+    context: &[Token],
+    target: Option<&str>,
+) -> Vec<String> {
+    // The innermost `(` still open, and what was written since.
+    let mut open = Vec::new();
+    for (i, t) in context.iter().enumerate() {
+        match t.kind {
+            Kind::Punct('(' | '[' | '{') => open.push(i),
+            Kind::Punct(')' | ']' | '}') => {
+                open.pop();
+            }
+            _ => {}
+        }
+    }
+    let expression_words = || expression(names, source, context);
+    let Some(&paren) = open.last() else {
+        return expression_words();
+    };
+    let callee = match paren.checked_sub(1).map(|i| &context[i]) {
+        Some(t) if t.kind == Kind::Word && context[paren].kind == Kind::Punct('(') => {
+            t.text(source)
+        }
+        _ => return expression_words(),
+    };
+    let args = &context[paren + 1..];
+    let given: Vec<&str> = args
+        .windows(2)
+        .filter(|w| w[0].kind == Kind::Word && w[1].kind == Kind::Punct(':'))
+        .map(|w| w[0].text(source))
+        .collect();
+    let positional = args.iter().filter(|t| t.kind == Kind::Punct(',')).count();
+    let after_name = args.last().map(|t| t.kind) == Some(Kind::Punct(':'));
+    let kind = target
+        .and_then(|t| names.target_kind(t))
+        .and_then(catalogue::target_kind);
+    let mut words = Vec::new();
+    match kind.and_then(|k| k.task(callee)) {
+        Some(spec) => {
+            let ty = match after_name {
+                true => args
+                    .len()
+                    .checked_sub(2)
+                    .and_then(|i| spec.args.iter().find(|a| a.name == args[i].text(source)))
+                    .map(|a| a.ty),
+                false => spec.args.get(positional).map(|a| a.ty),
+            };
+            match ty {
+                Some(Ty::ReplyRef) => words.extend(names.replies.iter().cloned()),
+                Some(Ty::UsecaseRef) => words.extend(names.usecases.iter().map(|(u, _)| u.clone())),
+                Some(Ty::Param) => words.extend(names.params.iter().cloned()),
+                Some(Ty::BlockRef) => words.extend(
+                    names
+                        .usecases
+                        .iter()
+                        .flat_map(|(u, blocks)| blocks.iter().map(move |b| format!("{u}.{b}"))),
+                ),
+                Some(Ty::Word(list)) => words.extend(list.iter().map(|w| w.to_string())),
+                _ => words.extend(expression_words()),
+            }
+            if !after_name {
+                // The arguments before the cursor that were not named took the first places.
+                let by_position = positional.saturating_sub(given.len());
+                let unnamed = spec.args[by_position.min(spec.args.len())..]
+                    .iter()
+                    .filter(|a| !given.contains(&a.name));
+                words.extend(unnamed.map(|a| format!("{}: ", a.name)));
+                if spec.named_params {
+                    words.extend(names.params.iter().map(|p| format!("{p}: ")));
+                }
+            }
+        }
+        None => {
+            words.extend(expression_words());
+            let declared = names.task_params.iter().find(|(t, _)| t == callee);
+            if let (Some((_, params)), false) = (declared, after_name) {
+                let unnamed = params.iter().filter(|p| !given.contains(&p.as_str()));
+                words.extend(unnamed.map(|p| format!("{p}: ")));
+            }
+        }
+    }
+    words
 }
 
 /// The single word given for `key` in the block (`target: orders` → `orders`).
@@ -466,6 +558,30 @@ mod tests {
         assert_eq!(
             offer("action a { target: conversation, task: add_"),
             vec!["add_label("]
+        );
+    }
+
+    #[test]
+    fn arguments_of_the_task_being_called() {
+        assert_eq!(
+            offer("action a { target: conversation, task: reply(w"),
+            vec!["welcome"]
+        );
+        assert_eq!(
+            offer("action a { target: conversation, task: increment(a"),
+            vec!["attempts"]
+        );
+        let second = offer("action a { target: conversation, task: reply(welcome, ");
+        assert!(second.contains(&"text: ".to_string()), "{second:?}");
+        assert!(!second.contains(&"reply: ".to_string()), "named already by position");
+        assert!(second.contains(&"order_id".to_string()), "an expression");
+        assert_eq!(
+            offer("action a { target: orders, task: get_order(i"),
+            vec!["id: ", "if"]
+        );
+        assert_eq!(
+            offer("action a { target: conversation, task: start_usecase(o"),
+            vec!["order_status"]
         );
     }
 

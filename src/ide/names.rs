@@ -10,6 +10,8 @@ pub struct Names {
     pub targets: Vec<(String, String)>,
     /// Declared tasks with the target they are on.
     pub tasks: Vec<(String, String)>,
+    /// Declared tasks with their parameters' names.
+    pub task_params: Vec<(String, Vec<String>)>,
     pub actions: Vec<String>,
     pub replies: Vec<String>,
     /// Use cases with their blocks.
@@ -28,9 +30,13 @@ impl Names {
                 ast::Item::Target(t) => names
                     .targets
                     .push((t.name.name.clone(), t.kind.name.clone())),
-                ast::Item::Task(t) => names
-                    .tasks
-                    .push((t.name.name.clone(), t.target.name.clone())),
+                ast::Item::Task(t) => {
+                    names
+                        .tasks
+                        .push((t.name.name.clone(), t.target.name.clone()));
+                    let params = t.params.iter().map(|p| p.name.name.clone()).collect();
+                    names.task_params.push((t.name.name.clone(), params));
+                }
                 ast::Item::Action(a) => names.actions.push(a.name.name.clone()),
                 ast::Item::Reply(r) => names.replies.push(r.name.name.clone()),
                 ast::Item::Usecase(u) => names
@@ -66,6 +72,7 @@ impl Names {
                 ("mail".into(), "smtp".into()),
             ],
             tasks: vec![("get_order".into(), "orders".into())],
+            task_params: vec![("get_order".into(), vec!["id".into()])],
             actions: vec!["check_order".into(), "tag_vip".into()],
             replies: vec!["welcome".into()],
             usecases: vec![(
