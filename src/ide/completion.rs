@@ -573,7 +573,10 @@ mod tests {
         );
         let second = offer("action a { target: conversation, task: reply(welcome, ");
         assert!(second.contains(&"text: ".to_string()), "{second:?}");
-        assert!(!second.contains(&"reply: ".to_string()), "named already by position");
+        assert!(
+            !second.contains(&"reply: ".to_string()),
+            "named already by position"
+        );
         assert!(second.contains(&"order_id".to_string()), "an expression");
         assert_eq!(
             offer("action a { target: orders, task: get_order(i"),

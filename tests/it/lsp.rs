@@ -271,6 +271,24 @@ fn an_editor_session_from_open_to_shutdown() {
         client.shown(&diagnostics)
     ));
 
+    let typo = MAIN.find("apologize").unwrap();
+    let uri = client.uri("main.agent");
+    let answer = client.request(
+        "textDocument/codeAction",
+        json!({
+            "textDocument": { "uri": uri },
+            "range": { "start": position(MAIN, typo), "end": position(MAIN, typo) },
+            "context": { "diagnostics": [] },
+        }),
+    );
+    let actions: Vec<String> = answer["result"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| format!("{} (preferred: {})", a["title"], a["isPreferred"]))
+        .collect();
+    transcript.push(format!("quick fixes at the typo:\n{}", actions.join("\n")));
+
     // Fix the misspelt action where it is used: one character changed.
     let at = MAIN.find("apologize").unwrap() + "apologi".len();
     let uri = client.uri("main.agent");
@@ -337,6 +355,31 @@ fn an_editor_session_from_open_to_shutdown() {
         client.shown(&answer["result"])
     ));
 
+    let uri = client.uri("main.agent");
+    let tokens = client.request(
+        "textDocument/semanticTokens/full",
+        json!({ "textDocument": { "uri": uri } }),
+    );
+    let data = tokens["result"]["data"].as_array().unwrap();
+    assert!(!data.is_empty() && data.len() % 5 == 0, "{tokens}");
+    let symbols = client.request(
+        "textDocument/documentSymbol",
+        json!({ "textDocument": { "uri": uri } }),
+    );
+    let outline: Vec<String> = symbols["result"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            format!(
+                "{} {}",
+                s["detail"].as_str().unwrap(),
+                s["name"].as_str().unwrap()
+            )
+        })
+        .collect();
+    transcript.push(format!("outline:\n{}", outline.join("\n")));
+
     client.open("loose.agent", "agent  loose {channels: [chat]}");
     let uri = client.uri("loose.agent");
     let answer = client.request(
@@ -345,6 +388,51 @@ fn an_editor_session_from_open_to_shutdown() {
     );
     transcript.push(format!("formatting:\n{}", client.shown(&answer["result"])));
     insta::assert_snapshot!(transcript.join("\n\n"));
+    client.shutdown();
+}
+
+#[test]
+fn a_workspace_folder_added_later_is_read_and_checked_apart() {
+    let mut client = Client::start(
+        &[("main.agent", MAIN), ("replies.agent", REPLIES)],
+        json!({}),
+    );
+    // The first folder's program has one error and one warning (the misspelt action).
+    assert_eq!(
+        client.diagnostics("main.agent").as_array().unwrap().len(),
+        2
+    );
+    let other = tempfile::tempdir().unwrap();
+    let file = other.path().join("other.agent");
+    std::fs::write(
+        &file,
+        "agent other { channels: [chat] }\non conversation_started reply hello\n",
+    )
+    .unwrap();
+    let uri = url::Url::from_directory_path(other.path())
+        .unwrap()
+        .to_string();
+    client.notify(
+        "workspace/didChangeWorkspaceFolders",
+        json!({ "event": { "added": [{ "uri": uri, "name": "other" }], "removed": [] } }),
+    );
+    let file_uri = url::Url::from_file_path(&file).unwrap().to_string();
+    let deadline = Instant::now() + WAIT;
+    let found = loop {
+        let message = client.next(deadline);
+        if message["method"] == "textDocument/publishDiagnostics"
+            && message["params"]["uri"] == file_uri
+        {
+            break message["params"]["diagnostics"].clone();
+        }
+    };
+    let codes: Vec<&Value> = found
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| &d["code"])
+        .collect();
+    assert_eq!(codes, vec!["E0211"], "{found:#}");
     client.shutdown();
 }
 

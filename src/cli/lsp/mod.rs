@@ -101,6 +101,13 @@ fn capabilities() -> lsp::ServerCapabilities {
                 },
             ),
         ),
+        workspace: Some(lsp::WorkspaceServerCapabilities {
+            workspace_folders: Some(lsp::WorkspaceFoldersServerCapabilities {
+                supported: Some(true),
+                change_notifications: Some(lsp::OneOf::Left(true)),
+            }),
+            file_operations: None,
+        }),
         diagnostic_provider: Some(lsp::DiagnosticServerCapabilities::Options(
             lsp::DiagnosticOptions {
                 identifier: Some("agentc".into()),
@@ -119,6 +126,8 @@ type Failure = (ErrorCode, String);
 struct Server {
     connection: Connection,
     world: World,
+    /// The workspace folders, as paths.
+    roots: Vec<String>,
     /// The files the editor has open: their text is the editor's, not the disk's.
     open: HashSet<String>,
     /// The client pulls diagnostics, so none are pushed.
@@ -135,25 +144,20 @@ impl Server {
             .workspace_folders
             .iter()
             .flatten()
-            .map(|f| convert::path_of(&f.uri))
+            .map(|f| root_path(&f.uri))
             .collect();
         #[allow(deprecated)] // Older clients send only `rootUri`.
         if roots.is_empty() {
-            roots.extend(params.root_uri.iter().map(convert::path_of));
+            roots.extend(params.root_uri.iter().map(root_path));
         }
         roots.retain(|r| r.starts_with('/'));
-        for root in &mut roots {
-            while root.len() > 1 && root.ends_with('/') {
-                root.pop();
-            }
-        }
         let dirs: Vec<PathBuf> = roots.iter().map(PathBuf::from).collect();
         let loader: Box<dyn Loader> = match files::FsLoader::new(&dirs, &Default::default()) {
             Ok(loader) if !dirs.is_empty() => Box::new(loader),
             _ => Box::new(ide::NoFiles),
         };
         let mut world = World::new(loader);
-        world.set_roots(roots);
+        world.set_roots(roots.clone());
         let pulls = params
             .capabilities
             .text_document
@@ -162,6 +166,7 @@ impl Server {
         let mut server = Server {
             connection,
             world,
+            roots,
             open: HashSet::new(),
             pulls,
             pending: None,
@@ -344,6 +349,26 @@ impl Server {
                     let path = convert::path_of(&change.uri);
                     if path.ends_with(".agent") && !self.open.contains(&path) {
                         self.read_from_disk(&path);
+                    }
+                }
+                self.edited();
+            }
+            note::DidChangeWorkspaceFolders::METHOD => {
+                let Ok(p) =
+                    serde_json::from_value::<lsp::DidChangeWorkspaceFoldersParams>(n.params)
+                else {
+                    return;
+                };
+                let removed: Vec<String> =
+                    p.event.removed.iter().map(|f| root_path(&f.uri)).collect();
+                let added: Vec<String> = p.event.added.iter().map(|f| root_path(&f.uri)).collect();
+                self.roots.retain(|r| !removed.contains(r));
+                self.roots.extend(added.iter().cloned());
+                self.world.set_roots(self.roots.clone());
+                let dirs: Vec<PathBuf> = added.iter().map(PathBuf::from).collect();
+                for path in files::discover(&dirs).unwrap_or_default() {
+                    if let Some(path) = path.to_str() {
+                        self.read_from_disk(path);
                     }
                 }
                 self.edited();
@@ -651,6 +676,15 @@ impl Server {
             },
         ))
     }
+}
+
+/// A workspace folder's path, without a trailing `/`.
+fn root_path(uri: &lsp::Url) -> String {
+    let mut path = convert::path_of(uri);
+    while path.len() > 1 && path.ends_with('/') {
+        path.pop();
+    }
+    path
 }
 
 fn symbol_kind(kind: ide::index::SymbolKind) -> lsp::SymbolKind {
