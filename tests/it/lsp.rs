@@ -361,7 +361,7 @@ fn an_editor_session_from_open_to_shutdown() {
         json!({ "textDocument": { "uri": uri } }),
     );
     let data = tokens["result"]["data"].as_array().unwrap();
-    assert!(!data.is_empty() && data.len() % 5 == 0, "{tokens}");
+    assert!(!data.is_empty() && data.len().is_multiple_of(5), "{tokens}");
     let symbols = client.request(
         "textDocument/documentSymbol",
         json!({ "textDocument": { "uri": uri } }),
