@@ -122,6 +122,8 @@ pub fn expression(names: &Names, source: &str, context: &[Token]) -> Vec<String>
             .map(|i| context[i].text(source));
         return match root {
             Some(root) if names.target_kind(root).is_some() => tasks_of(names, root),
+            // `goto_block(order_status.`: the use case's blocks.
+            Some(root) if names.usecases.iter().any(|(u, _)| u == root) => blocks(names, root),
             Some(root) => scope_fields(root).into_iter().map(String::from).collect(),
             None => Vec::new(),
         };
@@ -585,6 +587,10 @@ mod tests {
         assert_eq!(
             offer("action a { target: conversation, task: start_usecase(o"),
             vec!["order_status"]
+        );
+        assert_eq!(
+            offer("action a { target: conversation, task: goto_block(order_status.s"),
+            vec!["show_status"]
         );
     }
 

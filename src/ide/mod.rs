@@ -58,7 +58,7 @@ pub struct World {
     sources: SourceMap,
     /// Each file's index, kept until its text changes.
     indexes: HashMap<FileId, FileIndex>,
-    /// The text changed since the last parse and index.
+    /// A text changed since the source map was built.
     stale: bool,
     /// The diagnostics of the last check, by file; `None` once anything changed.
     checked: Option<HashMap<FileId, Vec<Diagnostic>>>,
@@ -161,7 +161,7 @@ impl World {
             .map(|s| s.path.as_str())
     }
 
-    /// The source map of the current texts, every file parsed and indexed.
+    /// The source map of the current texts.
     fn refresh(&mut self) {
         if !self.stale {
             return;
@@ -175,6 +175,12 @@ impl World {
             };
         }
         self.sources = sources;
+        self.stale = false;
+    }
+
+    /// Every file parsed and indexed (only those changed since are done again).
+    fn index(&mut self) {
+        self.refresh();
         for (i, slot) in self.files.iter().enumerate() {
             let id = FileId(i as u32);
             if slot.text.is_none() || self.indexes.contains_key(&id) {
@@ -185,7 +191,6 @@ impl World {
             self.indexes
                 .insert(id, FileIndex::of(&slot.path, text, &parsed.file));
         }
-        self.stale = false;
     }
 
     /// Every file's diagnostics, by path (an empty list for a file that has none), checked
@@ -249,7 +254,6 @@ impl World {
         }
         if self.sources.len() != self.files.len() {
             self.stale = true;
-            self.refresh();
         }
         self.checked = Some(found);
     }
@@ -269,7 +273,7 @@ impl World {
 
     /// What the language services read: the current texts, parsed and indexed.
     pub fn analysis(&mut self) -> Analysis<'_> {
-        self.refresh();
+        self.index();
         Analysis { world: self }
     }
 }
