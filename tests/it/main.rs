@@ -13,6 +13,7 @@ mod editors;
 mod executors;
 mod fmt;
 mod hostile;
+mod lsp;
 mod rasa;
 mod repl;
 mod retries;
