@@ -122,6 +122,7 @@ pub fn check_program(sources: &mut SourceMap, root: FileId, loader: &mut dyn Loa
         loader,
         &mut ParseCache::default(),
         Tests::Checked,
+        Keep::Program,
     )
     .0
 }
@@ -140,6 +141,7 @@ pub fn check_program_to_run(
         loader,
         &mut ParseCache::default(),
         Tests::Left,
+        Keep::Program,
     )
     .0
 }
@@ -149,6 +151,17 @@ pub fn check_program_to_run(
 enum Tests {
     Checked,
     Left,
+}
+
+/// What a check keeps besides its diagnostics.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Keep {
+    /// The lowered program ([`Checked::program`]), for what runs, tests or writes it.
+    Program,
+    /// Only the diagnostics (`agentc check`): each declaration's IR is dropped as soon as it
+    /// is lowered, so the whole IR is never held beside the whole tree (a third of the
+    /// peak memory of a large check, and the time the kernel takes to hand out its pages).
+    Diagnostics,
 }
 
 /// [`check_program`] keeping parses in `cache` across calls (the REPL checks the program
@@ -161,7 +174,7 @@ pub fn check_program_cached(
     cache: &mut ParseCache,
 ) -> Checked {
     cache.new_sources();
-    check_with_cache(sources, root, loader, cache, Tests::Checked).0
+    check_with_cache(sources, root, loader, cache, Tests::Checked, Keep::Program).0
 }
 
 /// Also returns the program's files, root first.
@@ -171,6 +184,7 @@ fn check_with_cache(
     loader: &mut dyn Loader,
     cache: &mut ParseCache,
     tests: Tests,
+    keep: Keep,
 ) -> (Checked, Vec<FileId>) {
     let loaded = load::load(sources, root, loader, cache);
     let mut diagnostics = Vec::new();
@@ -202,7 +216,7 @@ fn check_with_cache(
         .iter()
         .map(|id| (*id, sources.get(*id).path.clone()))
         .collect();
-    let lowered = checker::check_and_lower(&program, &paths, &mut diagnostics);
+    let lowered = checker::check_and_lower(&program, &paths, &mut diagnostics, keep);
     sort(&mut diagnostics, &loaded.files);
     let checked = Checked {
         program: lowered,
@@ -253,13 +267,38 @@ pub fn check_workspace(
     files: &[FileId],
     loader: &mut dyn Loader,
 ) -> Workspace {
+    workspace(sources, files, loader, Keep::Program)
+}
+
+/// The diagnostics of [`check_workspace`] (programs first), without lowering a program
+/// that is not kept: what `agentc check` reports.
+pub fn workspace_diagnostics(
+    sources: &mut SourceMap,
+    files: &[FileId],
+    loader: &mut dyn Loader,
+) -> Vec<Diagnostic> {
+    let workspace = workspace(sources, files, loader, Keep::Diagnostics);
+    workspace.all_diagnostics().cloned().collect()
+}
+
+fn workspace(
+    sources: &mut SourceMap,
+    files: &[FileId],
+    loader: &mut dyn Loader,
+    keep: Keep,
+) -> Workspace {
     let mut cache = ParseCache::default();
     let roots: Vec<FileId> = files
         .iter()
         .copied()
         .filter(|id| has_agent(&mut cache, sources, *id))
         .collect();
-    let mut found = Found::default();
+    let mut found = Found {
+        keep,
+        workspace: Workspace::default(),
+        reached: HashSet::new(),
+        reported: HashSet::new(),
+    };
     for root in &roots {
         found.add(sources, *root, loader, &mut cache);
     }
@@ -312,8 +351,8 @@ pub fn check_workspace(
 }
 
 /// The programs of a workspace as they are checked.
-#[derive(Default)]
 struct Found {
+    keep: Keep,
     workspace: Workspace,
     /// Every file of a program checked so far.
     reached: HashSet<FileId>,
@@ -330,7 +369,7 @@ impl Found {
         cache: &mut ParseCache,
     ) {
         let (mut checked, program_files) =
-            check_with_cache(sources, root, loader, cache, Tests::Checked);
+            check_with_cache(sources, root, loader, cache, Tests::Checked, self.keep);
         self.reached.extend(program_files);
         checked
             .diagnostics

@@ -226,8 +226,7 @@ pub fn check_all(
             Read::NotText(_, diagnostic) => diagnostics.push(diagnostic),
         }
     }
-    let workspace = check::check_workspace(sources, &texts, loader);
-    diagnostics.extend(workspace.all_diagnostics().cloned());
+    diagnostics.extend(check::workspace_diagnostics(sources, &texts, loader));
     diagnostics
 }
 
