@@ -186,7 +186,11 @@ pub const MAX_SOURCE_FILE: u64 = 16 << 20;
 /// past it); the error says why in words.
 pub fn read_source(path: &Path) -> Result<Vec<u8>, String> {
     let file = std::fs::File::open(path).map_err(|e| describe(&e))?;
-    let mut bytes = Vec::new();
+    // Sized from the file's length, so a large file is not copied as the buffer grows.
+    let size = file
+        .metadata()
+        .map_or(0, |m| m.len().min(MAX_SOURCE_FILE + 1));
+    let mut bytes = Vec::with_capacity(size as usize + 1);
     io::Read::take(file, MAX_SOURCE_FILE + 1)
         .read_to_end(&mut bytes)
         .map_err(|e| describe(&e))?;
