@@ -267,17 +267,25 @@ pub fn check_workspace(
     files: &[FileId],
     loader: &mut dyn Loader,
 ) -> Workspace {
-    workspace(sources, files, loader, Keep::Program)
+    workspace(
+        sources,
+        files,
+        loader,
+        &mut ParseCache::default(),
+        Keep::Program,
+    )
 }
 
-/// The diagnostics of [`check_workspace`] (programs first), without lowering a program
-/// that is not kept: what `agentc check` reports.
+/// The diagnostics of [`check_workspace`] (programs first), without keeping any program's
+/// IR: what `agentc check` reports. The files' trees stay in `parses`, whose owner decides
+/// when they are freed.
 pub fn workspace_diagnostics(
     sources: &mut SourceMap,
     files: &[FileId],
     loader: &mut dyn Loader,
+    parses: &mut ParseCache,
 ) -> Vec<Diagnostic> {
-    let workspace = workspace(sources, files, loader, Keep::Diagnostics);
+    let workspace = workspace(sources, files, loader, parses, Keep::Diagnostics);
     workspace.all_diagnostics().cloned().collect()
 }
 
@@ -285,13 +293,13 @@ fn workspace(
     sources: &mut SourceMap,
     files: &[FileId],
     loader: &mut dyn Loader,
+    cache: &mut ParseCache,
     keep: Keep,
 ) -> Workspace {
-    let mut cache = ParseCache::default();
     let roots: Vec<FileId> = files
         .iter()
         .copied()
-        .filter(|id| has_agent(&mut cache, sources, *id))
+        .filter(|id| has_agent(cache, sources, *id))
         .collect();
     let mut found = Found {
         keep,
@@ -300,18 +308,18 @@ fn workspace(
         reported: HashSet::new(),
     };
     for root in &roots {
-        found.add(sources, *root, loader, &mut cache);
+        found.add(sources, *root, loader, cache);
     }
     for id in files {
         if found.reached.contains(id) {
             continue;
         }
-        let imported = load::load(sources, *id, loader, &mut cache).files;
+        let imported = load::load(sources, *id, loader, cache).files;
         if imported[1..]
             .iter()
-            .any(|file| has_agent(&mut cache, sources, *file))
+            .any(|file| has_agent(cache, sources, *file))
         {
-            found.add(sources, *id, loader, &mut cache);
+            found.add(sources, *id, loader, cache);
         }
     }
     let Found {

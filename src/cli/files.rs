@@ -216,7 +216,8 @@ pub fn add(sources: &mut SourceMap, name: impl Into<String>, bytes: &[u8]) -> Re
 }
 
 /// Checks every program among the files read (see [`check::check_workspace`]): the
-/// diagnostics of files that are not text first, then those of each program.
+/// diagnostics of files that are not text first, then those of each program. For a
+/// command that ends once it has reported (`check`, `explain`): the trees are not freed.
 pub fn check_all(
     sources: &mut SourceMap,
     reads: Vec<Read>,
@@ -230,7 +231,16 @@ pub fn check_all(
             Read::NotText(_, diagnostic) => diagnostics.push(diagnostic),
         }
     }
-    diagnostics.extend(check::workspace_diagnostics(sources, &texts, loader));
+    let mut parses = check::ParseCache::default();
+    diagnostics.extend(check::workspace_diagnostics(
+        sources,
+        &texts,
+        loader,
+        &mut parses,
+    ));
+    // The command ends once it has reported: the trees are left for the process's exit to
+    // take back, not freed node by node (an eighth of a large check's time).
+    std::mem::forget(parses);
     diagnostics
 }
 

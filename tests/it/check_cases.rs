@@ -127,7 +127,7 @@ fn unkept_ir_disagrees(case: &Case) -> Option<String> {
     let kept = check_workspace(&mut sources, &[root], &mut loader);
     let kept: Vec<Diagnostic> = kept.all_diagnostics().cloned().collect();
     let (mut sources, root, mut loader) = program(case);
-    let unkept = workspace_diagnostics(&mut sources, &[root], &mut loader);
+    let unkept = workspace_diagnostics(&mut sources, &[root], &mut loader, &mut <_>::default());
     (kept != unkept).then(|| {
         format!("without its IR kept, the workspace reports {unkept:?}\ninstead of {kept:?}")
     })
