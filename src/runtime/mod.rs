@@ -38,7 +38,7 @@ pub use conversation::ConversationState;
 pub(crate) use engine::panic_message;
 pub use engine::{ExecutorFactory, Runtime, RuntimeBuilder};
 pub use eval::{eval_constant, Context, EvalError, Evaluator, Limits, Scopes};
-pub use event::{Event, EventKind};
+pub use event::{Event, EventError, EventKind};
 pub use plan::DEFAULT_TIMEOUT;
 pub use secrets::{Environment, MapEnv, ProcessEnv, Redactor, REDACTED};
 pub use trace::{
