@@ -28,6 +28,8 @@ pub enum ReadError {
     Version { found: u32 },
 }
 
+impl std::error::Error for ReadError {}
+
 impl std::fmt::Display for ReadError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {

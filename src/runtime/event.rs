@@ -78,6 +78,8 @@ pub enum EventError {
     },
 }
 
+impl std::error::Error for EventError {}
+
 impl std::fmt::Display for EventError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {

@@ -1,7 +1,7 @@
 //! The async interpreter: runs a compiled [`crate::ir::Program`] against events (docs/language.md, "Run-time behaviour").
 //!
 //! ```no_run
-//! # async fn demo(program: agentc::ir::Program) -> Result<(), String> {
+//! # async fn demo(program: agentc::ir::Program) -> Result<(), Box<dyn std::error::Error>> {
 //! use agentc::runtime::{Event, Runtime, TraceBuffer};
 //! use std::sync::Arc;
 //! let trace = TraceBuffer::new();
