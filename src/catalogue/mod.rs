@@ -101,10 +101,63 @@ impl Ty {
     }
 }
 
-/// The names of the value types a `params` entry or a task parameter may declare.
-pub const VALUE_TYPES: &[&str] = &[
-    "text", "number", "bool", "duration", "list", "record", "any",
-];
+/// The value types a `params` entry or a declared task's parameter may declare: the names
+/// written there (and in messages), and the IR's `ty` words (`ir::Type` is this type).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ValueType {
+    Text,
+    Number,
+    Bool,
+    Duration,
+    List,
+    Record,
+    Any,
+}
+
+impl ValueType {
+    pub const ALL: [ValueType; 7] = [
+        ValueType::Text,
+        ValueType::Number,
+        ValueType::Bool,
+        ValueType::Duration,
+        ValueType::List,
+        ValueType::Record,
+        ValueType::Any,
+    ];
+
+    /// The name written in `params` and task parameters (and in messages).
+    pub fn name(self) -> &'static str {
+        match self {
+            ValueType::Text => "text",
+            ValueType::Number => "number",
+            ValueType::Bool => "bool",
+            ValueType::Duration => "duration",
+            ValueType::List => "list",
+            ValueType::Record => "record",
+            ValueType::Any => "any",
+        }
+    }
+
+    /// The type a name written in `params` or a task's parameters stands for.
+    pub fn parse(name: &str) -> Option<ValueType> {
+        ValueType::ALL.into_iter().find(|ty| ty.name() == name)
+    }
+
+    /// The catalogue type of an argument of this type (a declared task's parameter is
+    /// checked as a catalogue task's argument is).
+    pub fn ty(self) -> Ty {
+        match self {
+            ValueType::Text => Ty::Text,
+            ValueType::Number => Ty::Number,
+            ValueType::Bool => Ty::Bool,
+            ValueType::Duration => Ty::Duration,
+            ValueType::List => Ty::List,
+            ValueType::Record => Ty::Record,
+            ValueType::Any => Ty::Any,
+        }
+    }
+}
 
 /// The fields every `action` accepts.
 pub const ACTION_FIELDS: &[FieldSpec] = &[

@@ -6,7 +6,7 @@ use super::expr::ExprChecker;
 use super::program::{Decl, Program};
 use super::scope::{EventScope, Scope};
 use super::types::Type;
-use super::unknown_help;
+use super::{unknown_help, Keep};
 use crate::catalogue::{Channel, Moment};
 use crate::diagnostics::{Code, Diagnostic, FileId, Span};
 use crate::ir;
@@ -117,11 +117,14 @@ pub struct Checker<'a> {
     file_index: HashMap<FileId, u32>,
 }
 
-/// Checks a gathered program and lowers it; the IR is `None` when there were errors.
+/// Checks a gathered program and lowers it; the IR is `None` when there were errors, or
+/// when only the diagnostics are kept (each declaration is lowered all the same, since
+/// lowering is where it is checked, and dropped at once).
 pub fn check_and_lower<'a>(
     p: &'a Program<'a>,
     files: &[(FileId, String)],
     diags: &mut Vec<Diagnostic>,
+    keep: Keep,
 ) -> Option<ir::Program> {
     let (env, agent) = super::decls::agent(p, diags);
     let mut c = Checker {
@@ -145,18 +148,26 @@ pub fn check_and_lower<'a>(
             .map(|(i, (id, _))| (*id, i as u32))
             .collect(),
     };
-    let targets = collect_named(&p.targets, |t| &t.name.name, |i| c.target(i));
-    let tasks = collect_named(&p.tasks, |t| &t.name.name, |i| c.task_decl(i));
-    let replies = collect_named(&p.replies, |r| &r.name.name, |i| c.reply(i));
-    let usecases = collect_named(&p.usecases, |u| &u.name.name, |i| c.usecase(i));
-    let actions = collect_named(&p.actions, |a| &a.name.name, |i| c.action(i));
+    let kept = keep == Keep::Program;
+    let targets = collect_named(&p.targets, |t| &t.name.name, |i| c.target(i), kept);
+    let tasks = collect_named(&p.tasks, |t| &t.name.name, |i| c.task_decl(i), kept);
+    let replies = collect_named(&p.replies, |r| &r.name.name, |i| c.reply(i), kept);
+    let usecases = collect_named(&p.usecases, |u| &u.name.name, |i| c.usecase(i), kept);
+    let actions = collect_named(&p.actions, |a| &a.name.name, |i| c.action(i), kept);
     c.failure_cycles();
     c.start_cycles();
-    let bindings: Vec<_> = (0..p.bindings.len()).flat_map(|i| c.binding(i)).collect();
-    let tests: Vec<_> = (0..p.tests.len()).filter_map(|i| c.test(i)).collect();
+    // `filter` after the lowering: each is lowered (and checked), then dropped or kept.
+    let bindings: Vec<_> = (0..p.bindings.len())
+        .flat_map(|i| c.binding(i))
+        .filter(|_| kept)
+        .collect();
+    let tests: Vec<_> = (0..p.tests.len())
+        .filter_map(|i| c.test(i))
+        .filter(|_| kept)
+        .collect();
     c.unused();
     *diags = c.diags;
-    if diags.iter().any(Diagnostic::is_error) {
+    if diags.iter().any(Diagnostic::is_error) || !kept {
         return None;
     }
     Some(ir::Program {
@@ -174,15 +185,16 @@ pub fn check_and_lower<'a>(
 }
 
 /// Lowers each declaration of one kind into a map by name (the first of duplicates wins;
-/// duplicates are errors anyway).
+/// duplicates are errors anyway); when not `kept`, each is dropped once lowered.
 fn collect_named<'a, D, T>(
     decls: &[&'a D],
     name: impl Fn(&'a D) -> &'a String,
     mut lower: impl FnMut(usize) -> Option<T>,
+    kept: bool,
 ) -> BTreeMap<String, T> {
     let mut out = BTreeMap::new();
     for (i, decl) in decls.iter().enumerate() {
-        if let Some(lowered) = lower(i) {
+        if let Some(lowered) = lower(i).filter(|_| kept) {
             out.entry(name(decl).clone()).or_insert(lowered);
         }
     }

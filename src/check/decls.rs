@@ -190,8 +190,11 @@ fn value_type(ty: &ast::Ident, diags: &mut Vec<Diagnostic>) -> Option<ir::Type> 
             )
             .with_help(unknown_help(
                 &ty.name,
-                catalogue::VALUE_TYPES.iter().copied(),
-                format!("the types are: {}", catalogue::VALUE_TYPES.join(", ")),
+                ir::Type::ALL.map(ir::Type::name),
+                format!(
+                    "the types are: {}",
+                    ir::Type::ALL.map(ir::Type::name).join(", ")
+                ),
             )),
         );
     }
@@ -550,7 +553,7 @@ impl<'a> Checker<'a> {
             params.insert(param.name.name.as_str(), Type::from_ir(ty));
             sig.push(SigParam {
                 name: &param.name.name,
-                ty: catalogue_ty(ty),
+                ty: ty.ty(),
                 required: !param.optional && param.default.is_none(),
                 default: default.clone(),
             });
@@ -806,19 +809,6 @@ impl<'a> Checker<'a> {
         };
         self.blocks[i] = blocks;
         Some(out)
-    }
-}
-
-/// The catalogue type standing for a declared parameter type.
-fn catalogue_ty(ty: ir::Type) -> Ty {
-    match ty {
-        ir::Type::Text => Ty::Text,
-        ir::Type::Number => Ty::Number,
-        ir::Type::Bool => Ty::Bool,
-        ir::Type::Duration => Ty::Duration,
-        ir::Type::List => Ty::List,
-        ir::Type::Record => Ty::Record,
-        ir::Type::Any => Ty::Any,
     }
 }
 

@@ -11,9 +11,13 @@ use std::collections::HashMap;
 /// kept across checks by [`super::check_program_cached`].
 #[derive(Default)]
 pub struct ParseCache {
-    /// Each file's parse with the text it was parsed from: a parse depends only on the
-    /// file's id (its spans) and its text, so it stays valid while both are the same.
-    parsed: HashMap<FileId, (String, Parsed)>,
+    /// Each file's parse: it depends only on the file's id (its spans) and its text, so it
+    /// stays valid while both are the same. A source map never changes a file's text, so
+    /// the text is kept to compare only once the cache serves several maps (`across_maps`):
+    /// a large check does not hold a second copy of its sources.
+    parsed: HashMap<FileId, (Option<String>, Parsed)>,
+    /// Set by [`Self::new_sources`]: the next check may bring another source map.
+    across_maps: bool,
     /// Normalized path → file, for every file in the source map.
     by_path: HashMap<String, FileId>,
     known: usize,
@@ -27,15 +31,21 @@ impl ParseCache {
     /// Parses `id` unless it already is, with the same text.
     pub fn parse(&mut self, sources: &SourceMap, id: FileId) -> &Parsed {
         let text = &sources.get(id).text;
-        if !matches!(self.parsed.get(&id), Some((parsed_text, _)) if parsed_text == text) {
-            self.parsed
-                .insert(id, (text.clone(), syntax::parse(id, text)));
+        let valid = match self.parsed.get(&id) {
+            Some((Some(parsed_text), _)) => parsed_text == text,
+            Some((None, _)) => !self.across_maps,
+            None => false,
+        };
+        if !valid {
+            let kept = self.across_maps.then(|| text.clone());
+            self.parsed.insert(id, (kept, syntax::parse(id, text)));
         }
         &self.parsed[&id].1
     }
 
     /// Forgets which path is which file: the next check may use another source map.
     pub fn new_sources(&mut self) {
+        self.across_maps = true;
         self.by_path.clear();
         self.known = 0;
     }

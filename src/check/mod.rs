@@ -122,6 +122,7 @@ pub fn check_program(sources: &mut SourceMap, root: FileId, loader: &mut dyn Loa
         loader,
         &mut ParseCache::default(),
         Tests::Checked,
+        Keep::Program,
     )
     .0
 }
@@ -140,6 +141,7 @@ pub fn check_program_to_run(
         loader,
         &mut ParseCache::default(),
         Tests::Left,
+        Keep::Program,
     )
     .0
 }
@@ -149,6 +151,17 @@ pub fn check_program_to_run(
 enum Tests {
     Checked,
     Left,
+}
+
+/// What a check keeps besides its diagnostics.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Keep {
+    /// The lowered program ([`Checked::program`]), for what runs, tests or writes it.
+    Program,
+    /// Only the diagnostics (`agentc check`): each declaration's IR is dropped as soon as it
+    /// is lowered, so the whole IR is never held beside the whole tree (a third of the
+    /// peak memory of a large check, and the time the kernel takes to hand out its pages).
+    Diagnostics,
 }
 
 /// [`check_program`] keeping parses in `cache` across calls (the REPL checks the program
@@ -161,7 +174,7 @@ pub fn check_program_cached(
     cache: &mut ParseCache,
 ) -> Checked {
     cache.new_sources();
-    check_with_cache(sources, root, loader, cache, Tests::Checked).0
+    check_with_cache(sources, root, loader, cache, Tests::Checked, Keep::Program).0
 }
 
 /// Also returns the program's files, root first.
@@ -171,6 +184,7 @@ fn check_with_cache(
     loader: &mut dyn Loader,
     cache: &mut ParseCache,
     tests: Tests,
+    keep: Keep,
 ) -> (Checked, Vec<FileId>) {
     let loaded = load::load(sources, root, loader, cache);
     let mut diagnostics = Vec::new();
@@ -202,7 +216,7 @@ fn check_with_cache(
         .iter()
         .map(|id| (*id, sources.get(*id).path.clone()))
         .collect();
-    let lowered = checker::check_and_lower(&program, &paths, &mut diagnostics);
+    let lowered = checker::check_and_lower(&program, &paths, &mut diagnostics, keep);
     sort(&mut diagnostics, &loaded.files);
     let checked = Checked {
         program: lowered,
@@ -253,7 +267,13 @@ pub fn check_workspace(
     files: &[FileId],
     loader: &mut dyn Loader,
 ) -> Workspace {
-    check_workspace_cached(sources, files, loader, &mut ParseCache::default())
+    workspace(
+        sources,
+        files,
+        loader,
+        &mut ParseCache::default(),
+        Keep::Program,
+    )
 }
 
 /// [`check_workspace`] keeping parses in `cache` across calls (the language server checks
@@ -265,12 +285,40 @@ pub fn check_workspace_cached(
     cache: &mut ParseCache,
 ) -> Workspace {
     cache.new_sources();
+    workspace(sources, files, loader, cache, Keep::Program)
+}
+
+/// The diagnostics of [`check_workspace`] (programs first), without keeping any program's
+/// IR: what `agentc check` reports. The files' trees stay in `parses`, whose owner decides
+/// when they are freed.
+pub fn workspace_diagnostics(
+    sources: &mut SourceMap,
+    files: &[FileId],
+    loader: &mut dyn Loader,
+    parses: &mut ParseCache,
+) -> Vec<Diagnostic> {
+    let workspace = workspace(sources, files, loader, parses, Keep::Diagnostics);
+    workspace.all_diagnostics().cloned().collect()
+}
+
+fn workspace(
+    sources: &mut SourceMap,
+    files: &[FileId],
+    loader: &mut dyn Loader,
+    cache: &mut ParseCache,
+    keep: Keep,
+) -> Workspace {
     let roots: Vec<FileId> = files
         .iter()
         .copied()
         .filter(|id| has_agent(cache, sources, *id))
         .collect();
-    let mut found = Found::default();
+    let mut found = Found {
+        keep,
+        workspace: Workspace::default(),
+        reached: HashSet::new(),
+        reported: HashSet::new(),
+    };
     for root in &roots {
         found.add(sources, *root, loader, cache);
     }
@@ -323,8 +371,8 @@ pub fn check_workspace_cached(
 }
 
 /// The programs of a workspace as they are checked.
-#[derive(Default)]
 struct Found {
+    keep: Keep,
     workspace: Workspace,
     /// Every file of a program checked so far.
     reached: HashSet<FileId>,
@@ -341,7 +389,7 @@ impl Found {
         cache: &mut ParseCache,
     ) {
         let (mut checked, program_files) =
-            check_with_cache(sources, root, loader, cache, Tests::Checked);
+            check_with_cache(sources, root, loader, cache, Tests::Checked, self.keep);
         self.reached.extend(program_files);
         checked
             .diagnostics

@@ -50,7 +50,10 @@ impl<R: AsyncRead + Unpin> EventLines<R> {
             };
             match text {
                 Ok(text) if text.trim().is_empty() => continue,
-                Ok(text) => return Ok(Some((self.number, Event::parse_line(text)))),
+                Ok(text) => {
+                    let event = Event::parse_line(text).map_err(|e| e.to_string());
+                    return Ok(Some((self.number, event)));
+                }
                 Err(problem) => return Ok(Some((self.number, Err(problem)))),
             }
         }

@@ -418,7 +418,7 @@ fn load_ir(path: &Path) -> Option<ir::Program> {
     let program = match ir::from_json(&text) {
         Ok(program) => program,
         Err(e) => {
-            note!("error: `{shown}` {}", escape(&e));
+            note!("error: `{shown}` {}", escape(&e.to_string()));
             return None;
         }
     };

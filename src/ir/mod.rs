@@ -10,7 +10,7 @@ mod walk;
 
 pub use expected::Expected;
 pub use ops::{BinOp, UnOp};
-pub use read::{from_json, MAX_NESTING};
+pub use read::{from_json, ReadError, MAX_NESTING};
 pub use value::{
     duration_text, mebibytes, readable, Breach, Measure, ParseError, Value, ValueBounds,
 };
@@ -49,48 +49,9 @@ pub struct Agent {
     pub params: Vec<Param>,
 }
 
-/// The value types a parameter or a declared task's argument may have.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Type {
-    Text,
-    Number,
-    Bool,
-    Duration,
-    List,
-    Record,
-    Any,
-}
-
-impl Type {
-    const ALL: [Type; 7] = [
-        Type::Text,
-        Type::Number,
-        Type::Bool,
-        Type::Duration,
-        Type::List,
-        Type::Record,
-        Type::Any,
-    ];
-
-    /// The name written in `params` and task parameters (and in messages).
-    pub fn name(self) -> &'static str {
-        match self {
-            Type::Text => "text",
-            Type::Number => "number",
-            Type::Bool => "bool",
-            Type::Duration => "duration",
-            Type::List => "list",
-            Type::Record => "record",
-            Type::Any => "any",
-        }
-    }
-
-    /// The type a name written in `params` or a task's parameters stands for.
-    pub fn parse(name: &str) -> Option<Type> {
-        Type::ALL.into_iter().find(|ty| ty.name() == name)
-    }
-}
+/// The value types a parameter or a declared task's argument may have: the catalogue's
+/// one list of them, written by their names (`"text"`, `"number"`, …).
+pub use crate::catalogue::ValueType as Type;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Param {
@@ -489,6 +450,33 @@ impl Effect {
             Effect::Escalation => &["queue", "reason"],
             // `rebook_flight` or `rebook_flight.confirm`, and the action that started it.
             Effect::Start => &["name", "by"],
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Type;
+
+    /// The `ty` words docs/ir.md lists, which are also the names written in `params`:
+    /// changing one is an IR change (bump `IR_VERSION`) and a language change.
+    #[test]
+    fn every_value_type_has_its_ir_word() {
+        let words = [
+            (Type::Text, "text"),
+            (Type::Number, "number"),
+            (Type::Bool, "bool"),
+            (Type::Duration, "duration"),
+            (Type::List, "list"),
+            (Type::Record, "record"),
+            (Type::Any, "any"),
+        ];
+        assert_eq!(words.map(|(ty, _)| ty), Type::ALL);
+        for (ty, word) in words {
+            let json = serde_json::to_string(&ty).unwrap();
+            assert_eq!(json, format!("\"{word}\""));
+            assert_eq!(serde_json::from_str::<Type>(&json).unwrap(), ty);
+            assert_eq!((ty.name(), Type::parse(word)), (word, Some(ty)));
         }
     }
 }

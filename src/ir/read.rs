@@ -14,41 +14,70 @@ pub const MAX_NESTING: usize = 1024;
 /// The stack of the thread that parses (and, on an error, drops) a program.
 const STACK: usize = 256 << 20;
 
-/// The program in `text`, or why it is not one this agentc can run, as a sentence after the
-/// file's name ("`prog.json` is IR version 2, ...").
-pub fn from_json(text: &str) -> Result<Program, String> {
+/// Why a text is not a program this agentc can run. Its `Display` is a sentence that
+/// follows the file's name ("`prog.json` is IR version 2, ...").
+#[derive(Debug)]
+pub enum ReadError {
+    /// Brackets nested past [`MAX_NESTING`]: `depth` is where reading stopped.
+    TooDeep { depth: usize },
+    /// The reader's thread could not start, or failed.
+    Reader(String),
+    /// Not JSON, or not the shape of a program.
+    NotIr(serde_json::Error),
+    /// A program of another IR version.
+    Version { found: u32 },
+}
+
+impl std::error::Error for ReadError {}
+
+impl std::fmt::Display for ReadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ReadError::TooDeep { depth } => write!(
+                f,
+                "nests more than {MAX_NESTING} levels deep ({depth} or more), deeper than any \
+                 program `agentc compile` writes"
+            ),
+            ReadError::Reader(why) => write!(f, "cannot be read: {why}"),
+            ReadError::NotIr(e) => write!(f, "is not a compiled program: {e}"),
+            ReadError::Version { found } => write!(
+                f,
+                "is IR version {found}, this agentc reads version {IR_VERSION}: compile the \
+                 program again"
+            ),
+        }
+    }
+}
+
+/// The program in `text`, or why it is not one this agentc can run.
+pub fn from_json(text: &str) -> Result<Program, ReadError> {
     if let Some(depth) = deeper_than(text, MAX_NESTING) {
-        return Err(format!(
-            "nests more than {MAX_NESTING} levels deep ({depth} or more), deeper than any \
-             program `agentc compile` writes"
-        ));
+        return Err(ReadError::TooDeep { depth });
     }
     let parsed = std::thread::scope(|scope| {
         std::thread::Builder::new()
             .name("ir-reader".into())
             .stack_size(STACK)
             .spawn_scoped(scope, || parse(text))
-            .map_err(|e| format!("cannot be read: {e}"))?
+            .map_err(|e| ReadError::Reader(e.to_string()))?
             .join()
-            .map_err(|_| "cannot be read: the reader failed".to_string())?
+            .map_err(|_| ReadError::Reader("the reader failed".into()))?
     })?;
     if parsed.version != IR_VERSION {
-        return Err(format!(
-            "is IR version {}, this agentc reads version {IR_VERSION}: compile the program again",
-            parsed.version
-        ));
+        return Err(ReadError::Version {
+            found: parsed.version,
+        });
     }
     Ok(parsed)
 }
 
-fn parse(text: &str) -> Result<Program, String> {
+fn parse(text: &str) -> Result<Program, ReadError> {
     use serde::Deserialize;
     let mut deserializer = serde_json::Deserializer::from_str(text);
     // Bounded by `deeper_than` instead.
     deserializer.disable_recursion_limit();
-    let not_ir = |e: serde_json::Error| format!("is not a compiled program: {e}");
-    let program = Program::deserialize(&mut deserializer).map_err(not_ir)?;
-    deserializer.end().map_err(not_ir)?;
+    let program = Program::deserialize(&mut deserializer).map_err(ReadError::NotIr)?;
+    deserializer.end().map_err(ReadError::NotIr)?;
     Ok(program)
 }
 
@@ -88,6 +117,8 @@ mod tests {
             "[".repeat(MAX_NESTING + 1),
             "]".repeat(MAX_NESTING + 1)
         );
-        assert!(from_json(&deep).unwrap_err().contains("levels deep"));
+        let error = from_json(&deep).unwrap_err();
+        assert!(matches!(error, ReadError::TooDeep { depth } if depth == MAX_NESTING + 1));
+        assert!(error.to_string().contains("levels deep"));
     }
 }

@@ -47,6 +47,72 @@ impl EventKind {
     }
 }
 
+/// What is wrong with an event (a JSON Lines event or a test's `send`). Its `Display` is a
+/// sentence without the line number (the caller knows it).
+#[derive(Clone, Debug, PartialEq)]
+pub enum EventError {
+    /// Not JSON, or a key named twice: the parser's sentence, with its column.
+    Json(String),
+    NotAnObject,
+    /// `conversation` or `event` is missing.
+    Missing(&'static str),
+    /// `conversation` or `event` is not a non-empty string.
+    NotText(&'static str),
+    PayloadNotAnObject,
+    /// A `usecase` or `block` event without its names in the payload.
+    PayloadNeedsText {
+        event: &'static str,
+        key: &'static str,
+    },
+    WaitNeedsFor,
+    UnknownEvent {
+        name: String,
+        close: Option<&'static str>,
+    },
+    UnknownChannel(String),
+    ChannelNotText,
+    /// A payload field the catalogue types as a duration holds something else (as JSON).
+    NotADuration {
+        key: String,
+        value: String,
+    },
+}
+
+impl std::error::Error for EventError {}
+
+impl std::fmt::Display for EventError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            EventError::Json(sentence) => f.write_str(sentence),
+            EventError::NotAnObject => f.write_str("an event must be a JSON object"),
+            EventError::Missing(field) => write!(f, "missing `{field}`"),
+            EventError::NotText(field) => write!(f, "`{field}` must be a non-empty string"),
+            EventError::PayloadNotAnObject => f.write_str("`payload` must be a JSON object"),
+            EventError::PayloadNeedsText { event, key } => {
+                write!(f, "a `{event}` event needs a string `payload.{key}`")
+            }
+            EventError::WaitNeedsFor => {
+                f.write_str("a `wait` event needs `payload.for`, such as \"5m\"")
+            }
+            EventError::UnknownEvent { name, close } => {
+                write!(f, "unknown event `{name}`")?;
+                match close {
+                    Some(close) => write!(f, " (did you mean `{close}`?)"),
+                    None => Ok(()),
+                }
+            }
+            EventError::UnknownChannel(channel) => {
+                write!(f, "unknown channel `{channel}` (chat, voice or email)")
+            }
+            EventError::ChannelNotText => f.write_str("`channel` must be a string"),
+            EventError::NotADuration { key, value } => write!(
+                f,
+                "`payload.{key}` is not a duration: {value} (write \"4m\", \"30s\", \"250ms\" or whole milliseconds)"
+            ),
+        }
+    }
+}
+
 impl Event {
     pub fn new(conversation: impl Into<String>, kind: EventKind, payload: Value) -> Self {
         Event {
@@ -63,7 +129,7 @@ impl Event {
         conversation: &str,
         send: &SendEvent,
         payload: Option<Value>,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, EventError> {
         let kind = match send {
             SendEvent::Event { event } => EventKind::Named(event.clone()),
             SendEvent::Usecase { usecase } => EventKind::Usecase(usecase.clone()),
@@ -80,16 +146,16 @@ impl Event {
 
     /// Parses one JSON Lines event. The error says what is wrong, without the line number
     /// (the caller knows it).
-    pub fn parse_line(line: &str) -> Result<Event, String> {
-        let json = unique_keys::parse(line)?;
+    pub fn parse_line(line: &str) -> Result<Event, EventError> {
+        let json = unique_keys::parse(line).map_err(EventError::Json)?;
         let Json::Object(fields) = &json else {
-            return Err("an event must be a JSON object".into());
+            return Err(EventError::NotAnObject);
         };
-        let text_field = |name: &str| -> Result<&str, String> {
+        let text_field = |name: &'static str| -> Result<&str, EventError> {
             match fields.get(name) {
                 Some(Json::String(s)) if !s.is_empty() => Ok(s),
-                Some(_) => Err(format!("`{name}` must be a non-empty string")),
-                None => Err(format!("missing `{name}`")),
+                Some(_) => Err(EventError::NotText(name)),
+                None => Err(EventError::Missing(name)),
             }
         };
         let conversation = text_field("conversation")?;
@@ -97,23 +163,23 @@ impl Event {
         let payload = match fields.get("payload") {
             None | Some(Json::Null) => Json::Null,
             Some(p @ Json::Object(_)) => p.clone(),
-            Some(_) => return Err("`payload` must be a JSON object".into()),
+            Some(_) => return Err(EventError::PayloadNotAnObject),
         };
-        let payload_text = |key: &str| -> Result<String, String> {
+        let payload_text = |event: &'static str, key: &'static str| -> Result<String, EventError> {
             match payload.get(key) {
                 Some(Json::String(s)) if !s.is_empty() => Ok(s.clone()),
-                _ => Err(format!("a `{name}` event needs a string `payload.{key}`")),
+                _ => Err(EventError::PayloadNeedsText { event, key }),
             }
         };
         let kind = match name {
-            "usecase" => EventKind::Usecase(payload_text("name")?),
+            "usecase" => EventKind::Usecase(payload_text("usecase", "name")?),
             "block" => EventKind::Block {
-                usecase: payload_text("usecase")?,
-                block: payload_text("block")?,
+                usecase: payload_text("block", "usecase")?,
+                block: payload_text("block", "block")?,
             },
             "wait" => EventKind::Wait(match payload.get("for") {
                 Some(json) => Duration::from_millis(duration("for", &Value::from_json(json))?),
-                None => return Err("a `wait` event needs `payload.for`, such as \"5m\"".into()),
+                None => return Err(EventError::WaitNeedsFor),
             }),
             _ if catalogue::event(name).is_some() => EventKind::Named(name.to_string()),
             _ => {
@@ -121,19 +187,18 @@ impl Event {
                     .iter()
                     .map(|e| e.name)
                     .chain(["usecase", "block", "wait"]);
-                let hint = crate::diagnostics::suggest(name, known)
-                    .map(|s| format!(" (did you mean `{s}`?)"))
-                    .unwrap_or_default();
-                return Err(format!("unknown event `{name}`{hint}"));
+                return Err(EventError::UnknownEvent {
+                    name: name.to_string(),
+                    close: crate::diagnostics::suggest(name, known),
+                });
             }
         };
         let channel = match fields.get("channel").or_else(|| payload.get("channel")) {
             None => None,
-            Some(Json::String(c)) => Some(
-                Channel::parse(c)
-                    .ok_or_else(|| format!("unknown channel `{c}` (chat, voice or email)"))?,
-            ),
-            Some(_) => return Err("`channel` must be a string".into()),
+            Some(Json::String(c)) => {
+                Some(Channel::parse(c).ok_or_else(|| EventError::UnknownChannel(c.clone()))?)
+            }
+            Some(_) => return Err(EventError::ChannelNotText),
         };
         let mut payload = Value::from_json(&payload);
         type_durations(&kind, &mut payload)?;
@@ -148,7 +213,7 @@ impl Event {
 
 /// Turns the payload fields the catalogue types as durations (`call_ended`'s `duration`,
 /// `idle`), given as text ("4m") or milliseconds, into duration values.
-fn type_durations(kind: &EventKind, payload: &mut Value) -> Result<(), String> {
+fn type_durations(kind: &EventKind, payload: &mut Value) -> Result<(), EventError> {
     let (EventKind::Named(name), Value::Record(fields)) = (kind, payload) else {
         return Ok(());
     };
@@ -166,7 +231,7 @@ fn type_durations(kind: &EventKind, payload: &mut Value) -> Result<(), String> {
 }
 
 /// Milliseconds from a duration written as text ("4m", "250ms") or whole milliseconds.
-fn duration(key: &str, value: &Value) -> Result<u64, String> {
+fn duration(key: &str, value: &Value) -> Result<u64, EventError> {
     let parsed = match value {
         Value::Duration(ms) => Some(*ms),
         Value::Text(text) => parse_duration(text).and_then(|d| u64::try_from(d.as_millis()).ok()),
@@ -174,11 +239,9 @@ fn duration(key: &str, value: &Value) -> Result<u64, String> {
         Value::Number(n) if *n >= 0.0 && n.fract() == 0.0 && *n < 2f64.powi(53) => Some(*n as u64),
         _ => None,
     };
-    parsed.ok_or_else(|| {
-        format!(
-            "`payload.{key}` is not a duration: {} (write \"4m\", \"30s\", \"250ms\" or whole milliseconds)",
-            value.to_json()
-        )
+    parsed.ok_or_else(|| EventError::NotADuration {
+        key: key.to_string(),
+        value: value.to_json().to_string(),
     })
 }
 
@@ -264,7 +327,13 @@ mod tests {
         let bad = Value::from_json(&serde_json::json!({"duration": "long"}));
         let error = Event::from_send("c", &send, Some(bad)).unwrap_err();
         assert!(
-            error.contains("`payload.duration` is not a duration"),
+            matches!(&error, EventError::NotADuration { key, .. } if key == "duration"),
+            "{error}"
+        );
+        assert!(
+            error
+                .to_string()
+                .contains("`payload.duration` is not a duration"),
             "{error}"
         );
     }
@@ -298,7 +367,7 @@ mod tests {
             ),
         ];
         for (line, expected) in cases {
-            let error = Event::parse_line(line).unwrap_err();
+            let error = Event::parse_line(line).unwrap_err().to_string();
             assert!(error.contains(expected), "{line}: {error}");
         }
     }

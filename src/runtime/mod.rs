@@ -1,7 +1,7 @@
 //! The async interpreter: runs a compiled [`crate::ir::Program`] against events (docs/language.md, "Run-time behaviour").
 //!
 //! ```no_run
-//! # async fn demo(program: agentc::ir::Program) -> Result<(), String> {
+//! # async fn demo(program: agentc::ir::Program) -> Result<(), Box<dyn std::error::Error>> {
 //! use agentc::runtime::{Event, Runtime, TraceBuffer};
 //! use std::sync::Arc;
 //! let trace = TraceBuffer::new();
@@ -39,7 +39,7 @@ pub use conversation::ConversationState;
 pub(crate) use engine::panic_message;
 pub use engine::{ExecutorFactory, Runtime, RuntimeBuilder};
 pub use eval::{eval_constant, Context, EvalError, Evaluator, Limits, Scopes};
-pub use event::{Event, EventKind};
+pub use event::{Event, EventError, EventKind};
 pub use observer::{StepCause, StepObserver};
 pub use plan::DEFAULT_TIMEOUT;
 pub use secrets::{Environment, MapEnv, ProcessEnv, Redactor, REDACTED};

@@ -3,7 +3,7 @@
 
 use super::errors::{ApiError, ErrorCode};
 use crate::catalogue::{self, Ty};
-use crate::runtime::{Event, EventKind};
+use crate::runtime::{Event, EventError, EventKind};
 use serde_json::Value as Json;
 
 /// The longest conversation or delivery id accepted, in bytes.
@@ -54,17 +54,17 @@ pub fn parse(bytes: &[u8]) -> Result<Inbound, ApiError> {
     if let Some(spec) = catalogue::event(name) {
         check_payload(spec, fields.get("payload"))?;
     }
-    let event = Event::parse_line(text).map_err(|message| {
-        let code = if message.starts_with("duplicate key") || message.contains("not valid JSON") {
-            ErrorCode::MalformedJson
-        } else if !name.is_empty() && !known {
-            ErrorCode::UnknownEvent
-        } else if message.contains("payload") {
-            ErrorCode::InvalidPayload
-        } else {
-            ErrorCode::InvalidEvent
+    let event = Event::parse_line(text).map_err(|error| {
+        let code = match &error {
+            EventError::Json(_) => ErrorCode::MalformedJson,
+            EventError::UnknownEvent { .. } => ErrorCode::UnknownEvent,
+            EventError::PayloadNotAnObject
+            | EventError::PayloadNeedsText { .. }
+            | EventError::NotADuration { .. } => ErrorCode::InvalidPayload,
+            _ if !name.is_empty() && !known => ErrorCode::UnknownEvent,
+            _ => ErrorCode::InvalidEvent,
         };
-        ApiError::new(code, message)
+        ApiError::new(code, error.to_string())
     })?;
     debug_assert!(!matches!(event.kind, EventKind::Wait(_)));
     Ok(Inbound {

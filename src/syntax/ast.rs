@@ -326,14 +326,15 @@ pub enum ExprKind {
     Record(Vec<RecordEntry>),
     /// A bare identifier: a name in scope, or a word of a fixed set (`GET`, `warm`).
     Name(String),
-    /// `expr.field`
-    Field(Box<Expr>, Ident),
+    /// `expr.field` (the name boxed too, like the callee below: an `Expr` is one of the
+    /// most numerous things a parse makes, and no form should make every one larger).
+    Field(Box<Expr>, Box<Ident>),
     /// `expr[index]`
     Index(Box<Expr>, Box<Expr>),
     /// `callee(args)`: built-in functions, `secret`, `env`, auth helpers, and task calls.
     Call {
-        callee: Ident,
-        args: Vec<Arg>,
+        callee: Box<Ident>,
+        args: Box<[Arg]>,
     },
     Unary(UnOp, Box<Expr>),
     Binary(BinOp, Box<Expr>, Box<Expr>),

@@ -542,7 +542,7 @@ impl<'d> Builder<'d> {
             Rule::member => {
                 let field = self.key(&inner);
                 self.node(
-                    ExprKind::Field(Box::new(lhs.expr), field),
+                    ExprKind::Field(Box::new(lhs.expr), Box::new(field)),
                     span,
                     lhs.depth + 1,
                 )
@@ -709,7 +709,14 @@ impl<'d> Builder<'d> {
                                 }
                             })
                             .collect();
-                        self.node(ExprKind::Call { callee, args }, span, depth + 1)
+                        self.node(
+                            ExprKind::Call {
+                                callee: Box::new(callee),
+                                args,
+                            },
+                            span,
+                            depth + 1,
+                        )
                     }
                 }
             }

@@ -245,7 +245,7 @@ impl StrParts {
             trim_triple_edges(&mut self.parts);
         }
         StrLit {
-            parts: self.parts,
+            parts: super::exact(self.parts),
             triple: self.triple,
         }
     }

@@ -72,6 +72,19 @@ pub fn test_block_ranges(text: &str) -> Vec<std::ops::Range<usize>> {
         .collect()
 }
 
+/// `items` without spare room. A list grows to room for four at its first element, and a
+/// tree keeps its lists for life: a call's one argument or a string's one part would hold
+/// three more (a third of a parsed expression-heavy program was such room).
+pub(crate) fn exact<T>(items: Vec<T>) -> Vec<T> {
+    if items.capacity() == items.len() {
+        return items;
+    }
+    // Not `shrink_to_fit`: the allocator may keep a block in place that is still half used.
+    let mut exact = Vec::with_capacity(items.len());
+    exact.extend(items);
+    exact
+}
+
 /// Which parser reads clean text first.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Engine {

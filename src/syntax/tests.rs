@@ -677,3 +677,12 @@ fn spans_exclude_trailing_blanks_and_comments() {
     assert_eq!(span_text(text, a.fields[0].span), "target: x");
     assert_eq!(span_text(text, a.fields[1].span), "task: y");
 }
+
+/// A parse makes more expressions than anything else, and every one is as large as the
+/// largest form: a form that needs more room keeps it behind a `Box` (as `Call`'s callee
+/// and `Field`'s name do), or a large program's tree grows by as much (`check_speed`).
+#[test]
+fn an_expression_stays_small() {
+    assert!(std::mem::size_of::<ast::Expr>() <= 48);
+    assert!(std::mem::size_of::<ast::ExprKind>() <= 32);
+}

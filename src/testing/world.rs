@@ -144,7 +144,7 @@ impl<'p> World<'p> {
     ) -> Option<Failure> {
         let mut event = match Event::from_send(CONVERSATION, event, payload.cloned()) {
             Ok(event) => event,
-            Err(message) => return Some(Failure::new(span, message)),
+            Err(error) => return Some(Failure::new(span, error.to_string())),
         };
         if let Some(Value::Record(fields)) = payload {
             if let Some(Value::Text(channel)) = fields.get("channel") {

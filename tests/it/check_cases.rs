@@ -4,7 +4,7 @@
 //! diagnostics, rendered as `agentc check` prints them, are snapshotted beside it in
 //! `<area>/snapshots/<name>.snap`. tests/check/README.md says how to add one.
 
-use agentc::check::{check_program, MemoryLoader};
+use agentc::check::{check_program, check_workspace, workspace_diagnostics, MemoryLoader};
 use agentc::diagnostics::render::{self, HumanOptions};
 use agentc::diagnostics::{Diagnostic, SourceMap};
 use std::collections::BTreeMap;
@@ -56,6 +56,9 @@ fn run(case: &Case, snapshots: &Path) -> Option<String> {
     }
     if let Some(d) = diagnostics.iter().find(|d| d.help.is_none()) {
         return Some(format!("{id}: {} has no help line", d.code));
+    }
+    if let Some(wrong) = unkept_ir_disagrees(case) {
+        return Some(format!("{id}: {wrong}"));
     }
     let errors = diagnostics.iter().any(Diagnostic::is_error);
     if lowered == errors {
@@ -112,14 +115,33 @@ fn disagreement(expected: &[String], diagnostics: &[Diagnostic]) -> Option<Strin
 }
 
 fn check(case: &Case) -> (SourceMap, Vec<Diagnostic>, bool) {
+    let (mut sources, root, mut loader) = program(case);
+    let checked = check_program(&mut sources, root, &mut loader);
+    (sources, checked.diagnostics, checked.program.is_some())
+}
+
+/// `agentc check` drops each declaration's IR as soon as it is lowered: a difference in
+/// what it then reports from a check that keeps the IR.
+fn unkept_ir_disagrees(case: &Case) -> Option<String> {
+    let (mut sources, root, mut loader) = program(case);
+    let kept = check_workspace(&mut sources, &[root], &mut loader);
+    let kept: Vec<Diagnostic> = kept.all_diagnostics().cloned().collect();
+    let (mut sources, root, mut loader) = program(case);
+    let unkept = workspace_diagnostics(&mut sources, &[root], &mut loader, &mut <_>::default());
+    (kept != unkept).then(|| {
+        format!("without its IR kept, the workspace reports {unkept:?}\ninstead of {kept:?}")
+    })
+}
+
+/// A case's root in a source map of its own, and its other files behind a loader.
+fn program(case: &Case) -> (SourceMap, agentc::diagnostics::FileId, MemoryLoader) {
     let mut sources = SourceMap::new();
     let root = sources.add(case.root.as_str(), case.files[&case.root].as_str());
     let mut loader = MemoryLoader::new();
     for (path, text) in case.files.iter().filter(|(path, _)| **path != case.root) {
         loader = loader.with(path, text);
     }
-    let checked = check_program(&mut sources, root, &mut loader);
-    (sources, checked.diagnostics, checked.program.is_some())
+    (sources, root, loader)
 }
 
 /// Every case under `dir`, in path order: `<area>/<name>.agent`, or `<area>/<name>/` with

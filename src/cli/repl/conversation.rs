@@ -127,7 +127,7 @@ impl Live {
     ) -> Result<Fired, String> {
         self.ensure_running(compiled)?;
         let running = self.running.as_ref().expect("started above");
-        let sent = Event::from_send(CONVERSATION, event, payload)?;
+        let sent = Event::from_send(CONVERSATION, event, payload).map_err(|e| e.to_string())?;
         let payload = sent.payload.clone();
         let name = match event {
             ir::SendEvent::Event { event } => Some(event.clone()),

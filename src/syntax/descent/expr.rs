@@ -105,7 +105,7 @@ impl Parser<'_> {
             let field = self.key()?;
             let span = lhs.expr.span.to(self.span(start));
             return self.node(
-                ExprKind::Field(Box::new(lhs.expr), field),
+                ExprKind::Field(Box::new(lhs.expr), Box::new(field)),
                 span,
                 lhs.depth + 1,
             );
@@ -307,6 +307,13 @@ impl Parser<'_> {
             name: word.to_string(),
             span: callee_span,
         };
-        self.node(ExprKind::Call { callee, args }, self.span(start), depth + 1)
+        self.node(
+            ExprKind::Call {
+                callee: Box::new(callee),
+                args: args.into_boxed_slice(),
+            },
+            self.span(start),
+            depth + 1,
+        )
     }
 }

@@ -243,7 +243,7 @@ impl Parser<'_> {
         loop {
             let mark = self.mark();
             if !self.eat(b',') {
-                return Some(actions);
+                return Some(crate::syntax::exact(actions));
             }
             self.blank_lines();
             match self.name() {
@@ -251,7 +251,7 @@ impl Parser<'_> {
                 None if self.gave_up => return None,
                 None => {
                     self.reset(mark);
-                    return Some(actions);
+                    return Some(crate::syntax::exact(actions));
                 }
             }
         }

@@ -234,12 +234,12 @@ impl<'t> Parser<'t> {
         self.blank_lines();
         loop {
             if self.eat(close) {
-                return Some(out);
+                return Some(crate::syntax::exact(out));
             }
             out.push(elem(self)?);
             if !self.sep() {
                 self.expect(close)?;
-                return Some(out);
+                return Some(crate::syntax::exact(out));
             }
         }
     }
