@@ -27,6 +27,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot, watch, Notify};
+use tokio::time::Instant;
 
 /// Builds the executor of a declared target from its evaluated fields (`secret(..)` and
 /// `env(..)` already read). `agentc run` passes `runtime::executors::build`.
@@ -358,6 +359,9 @@ enum Command {
     Snapshot(oneshot::Sender<ConversationState>),
     Eval(ir::Expr, oneshot::Sender<Result<Value, String>>),
     Finish(oneshot::Sender<ConversationState>),
+    /// Leave memory (the caller keeps the state elsewhere); answers when the conversation's
+    /// inactivity timer is due, if it has one.
+    Evict(oneshot::Sender<Option<Instant>>),
 }
 
 #[derive(Default)]
@@ -627,6 +631,17 @@ impl Runtime {
         self.shared.conversations().ended.state(id).cloned()
     }
 
+    /// Drops a conversation from memory between its events, its state being journaled
+    /// elsewhere (`agentc serve` evicts idle ones); it comes back by [`Self::resume`].
+    /// Returns when its `conversation_inactive` timer is due, if it has one (`None` also
+    /// for a conversation not in memory).
+    pub async fn evict(&self, id: &str) -> Option<Instant> {
+        let queue = self.live_queue(id)?;
+        let (tx, rx) = oneshot::channel();
+        queue.send(Command::Evict(tx)).ok()?;
+        rx.await.ok().flatten()
+    }
+
     fn live_queue(&self, id: &str) -> Option<mpsc::UnboundedSender<Command>> {
         let conversations = self.shared.conversations();
         conversations.live.get(id).map(|l| l.queue.clone())
@@ -747,6 +762,15 @@ async fn conversation_loop(
                 let _ = reply.send(conversation.finish());
                 return;
             }
+            Some(Command::Evict(reply)) => {
+                conversation
+                    .shared
+                    .conversations()
+                    .live
+                    .remove(&conversation.state.id);
+                let _ = reply.send(timer);
+                return;
+            }
             None => return,
         }
     }
@@ -831,6 +855,7 @@ fn retire(conversation: Conversation, mut queue: mpsc::UnboundedReceiver<Command
             Command::Eval(_, reply) => {
                 let _ = reply.send(Err("the conversation has ended".into()));
             }
+            Command::Evict(reply) => drop(reply.send(None)),
         }
     }
 }
