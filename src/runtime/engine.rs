@@ -355,9 +355,10 @@ impl Executor for Unavailable {
 }
 
 enum Command {
-    Event(Event),
+    /// Boxed: a queue's memory is blocks of commands, held by every idle conversation.
+    Event(Box<Event>),
     Snapshot(oneshot::Sender<ConversationState>),
-    Eval(ir::Expr, oneshot::Sender<Result<Value, String>>),
+    Eval(Box<ir::Expr>, oneshot::Sender<Result<Value, String>>),
     Finish(oneshot::Sender<ConversationState>),
     /// Leave memory (the caller keeps the state elsewhere); answers when the conversation's
     /// inactivity timer is due, if it has one.
@@ -444,7 +445,7 @@ impl Runtime {
         }
         shared.pending.add();
         let queue = self.queue(&mut conversations, id);
-        if let Err(mpsc::error::SendError(_)) = queue.send(Command::Event(event)) {
+        if let Err(mpsc::error::SendError(_)) = queue.send(Command::Event(Box::new(event))) {
             // The conversation's task is gone: nothing will handle it.
             shared.pending.done();
         }
@@ -660,7 +661,9 @@ impl Runtime {
             }
             self.queue(&mut conversations, conversation)
         };
-        queue.send(Command::Eval(expr, tx)).map_err(|_| gone())?;
+        queue
+            .send(Command::Eval(Box::new(expr), tx))
+            .map_err(|_| gone())?;
         rx.await.map_err(|_| gone())?
     }
 
@@ -730,7 +733,7 @@ async fn conversation_loop(
                 biased;
                 command = queue.recv() => command,
                 () = tokio::time::sleep_until(at) => {
-                    step(&mut conversation, None).await;
+                    Box::pin(step(&mut conversation, None)).await;
                     observe(&conversation, StepCause::Timer);
                     continue;
                 }
@@ -743,7 +746,9 @@ async fn conversation_loop(
                     conversation.interrupted.not_handled += 1;
                     Handled::Continue
                 } else {
-                    step(&mut conversation, Some(event)).await
+                    // Boxed: an idle conversation's task keeps only the loop's small state,
+                    // not room for a step's (idle ones are most of a server's memory).
+                    Box::pin(step(&mut conversation, Some(*event))).await
                 };
                 if handled == Handled::Ended {
                     conversation.shared.pending.done();

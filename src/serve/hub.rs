@@ -87,7 +87,8 @@ pub struct Hub {
 impl Hub {
     /// Recovers from the store (events accepted and not finished are run again, with the
     /// outcomes journaled for their attempts), then starts every conversation still running
-    /// so its timers run. Returns how many events were replayed.
+    /// whose inactivity timer is pending, so it runs; the others stay in the store until
+    /// their next event. Returns how many events were replayed.
     pub async fn start(
         program: ir::Program,
         store: Arc<dyn Store>,
@@ -98,9 +99,11 @@ impl Hub {
         let journal = Journal::new(store.clone(), redactor.clone());
         let recovery = store.recover().await.map_err(|e| e.to_string())?;
         journal.recovered(recovery.attempts);
+        let timers = program.agent.inactivity_ms.is_some();
         let states: Vec<ConversationState> = recovery
             .live
             .into_iter()
+            .filter(|(_, state)| timers && waits_for_inactivity(state))
             .filter_map(|(id, state)| match serde_json::from_value(state) {
                 Ok(state) => Some(state),
                 Err(e) => {
@@ -256,6 +259,11 @@ impl Hub {
     }
 }
 
+/// Whether a journaled state has an inactivity timer running: active, and idle since.
+fn waits_for_inactivity(state: &Json) -> bool {
+    state["status"] == "active" && !state["idle_since"].is_null()
+}
+
 /// A runtime of `program` whose executors are journaled, going on from `states`.
 fn build(
     program: ir::Program,
@@ -347,7 +355,8 @@ impl Actor {
                     }
                 }
             };
-            self.handle(job).await;
+            // Boxed: an idle actor's task keeps only the loop's state, not a job's.
+            Box::pin(self.handle(job)).await;
             if queue.is_empty() {
                 // Another node may take the conversation now (nothing to do on SQLite).
                 if let Err(e) = self.hub.store.release(&self.id).await {
@@ -390,6 +399,10 @@ impl Actor {
                 let _ = done.send(answer.ok().flatten().unwrap_or(Json::Null));
             }
             Job::Replay { n, event, done } => {
+                if let Err(e) = self.know().await {
+                    tracing::error!(conversation = %self.id, n, "not replayed: {}", e.message);
+                    return;
+                }
                 let answer = self.run_event(n, *event).await;
                 let _ = done.send(answer);
             }
