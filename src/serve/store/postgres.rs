@@ -12,8 +12,9 @@ use futures::future::BoxFuture;
 use serde_json::Value as Json;
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPoolOptions};
 use sqlx::{ConnectOptions, Connection, PgPool, Row};
+use std::collections::HashSet;
 use std::str::FromStr;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 
@@ -67,6 +68,23 @@ pub fn is_url(url: &str) -> bool {
     url.starts_with("postgres://") || url.starts_with("postgresql://")
 }
 
+/// What the writer fences writes with: this node, and how long a lease it takes.
+struct Fence {
+    node: String,
+    lease: Duration,
+}
+
+/// Takes the lease of a conversation if it is free, expired or this node's: the statement
+/// `lease` runs, and what fences a timer's step.
+const TAKE_LEASE: &str = "INSERT INTO leases (conversation, owner, expires_at, epoch)
+     VALUES ($1, $2, now() + $3 * interval '1 millisecond', 1)
+     ON CONFLICT (conversation) DO UPDATE SET owner = excluded.owner,
+       expires_at = excluded.expires_at,
+       epoch = CASE WHEN leases.owner = excluded.owner THEN leases.epoch
+                    ELSE leases.epoch + 1 END
+     WHERE leases.owner = excluded.owner OR leases.expires_at <= now()
+     RETURNING epoch";
+
 enum Write {
     Accept(Accept, oneshot::Sender<Result<Accepted, StoreError>>),
     Started(String, oneshot::Sender<Result<(), StoreError>>),
@@ -81,6 +99,9 @@ pub struct Postgres {
     /// This process: a random name, so a node restarted on the same machine is another node.
     node: String,
     lease: Duration,
+    /// The conversations this node's actors hold now: only these are renewed (a lease a
+    /// timer's step took lapses by itself).
+    held: Arc<Mutex<HashSet<String>>>,
 }
 
 impl Postgres {
@@ -106,13 +127,24 @@ impl Postgres {
             .map_err(failed)?;
         let node = format!("{:016x}", rand::random::<u64>());
         let (writes, queue) = mpsc::unbounded_channel();
-        tokio::spawn(write_loop(writer, queue, node.clone(), metrics));
-        tokio::spawn(renew_loop(pool.clone(), node.clone(), lease));
+        let fence = Fence {
+            node: node.clone(),
+            lease,
+        };
+        tokio::spawn(write_loop(writer, queue, fence, metrics));
+        let held = Arc::default();
+        tokio::spawn(renew_loop(
+            pool.clone(),
+            node.clone(),
+            lease,
+            Arc::clone(&held),
+        ));
         Ok(Postgres {
             writes,
             pool,
             node,
             lease,
+            held,
         })
     }
 
@@ -151,24 +183,38 @@ async fn migrate(conn: &mut PgConnection) -> Result<(), sqlx::Error> {
     tx.commit().await
 }
 
-/// Every third of the lease, this node's leases are extended; a node that stops renewing
-/// (killed, cut off) loses them once they expire.
-async fn renew_loop(pool: PgPool, node: String, lease: Duration) {
+/// Every third of the lease, the leases this node's actors hold are extended; a node that
+/// stops renewing (killed, cut off) loses them once they expire.
+async fn renew_loop(
+    pool: PgPool,
+    node: String,
+    lease: Duration,
+    held: Arc<Mutex<HashSet<String>>>,
+) {
     let mut tick = tokio::time::interval(lease / 3);
     loop {
         tick.tick().await;
+        let held: Vec<String> = lock(&held).iter().cloned().collect();
+        if held.is_empty() {
+            continue;
+        }
         let renewed = sqlx::query(
             "UPDATE leases SET expires_at = now() + $2 * interval '1 millisecond'
-             WHERE owner = $1 AND expires_at > now()",
+             WHERE owner = $1 AND expires_at > now() AND conversation = ANY($3)",
         )
         .bind(&node)
         .bind(lease.as_millis() as f64)
+        .bind(held)
         .execute(&pool)
         .await;
         if let Err(e) = renewed {
             tracing::warn!("the conversation leases were not renewed: {e}");
         }
     }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 fn now_ms() -> i64 {
@@ -209,28 +255,24 @@ impl Store for Postgres {
         Box::pin(async move {
             // Taken when free, expired, or already ours; the epoch moves when the owner
             // changes, so a node sees whether someone else ran the conversation meanwhile.
-            sqlx::query_scalar(
-                "INSERT INTO leases (conversation, owner, expires_at, epoch)
-                 VALUES ($1, $2, now() + $3 * interval '1 millisecond', 1)
-                 ON CONFLICT (conversation) DO UPDATE SET owner = excluded.owner,
-                   expires_at = excluded.expires_at,
-                   epoch = CASE WHEN leases.owner = excluded.owner THEN leases.epoch
-                                ELSE leases.epoch + 1 END
-                 WHERE leases.owner = excluded.owner OR leases.expires_at <= now()
-                 RETURNING epoch",
-            )
-            .bind(&conversation)
-            .bind(&self.node)
-            .bind(self.lease.as_millis() as f64)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(store_error)
+            let epoch = sqlx::query_scalar(TAKE_LEASE)
+                .bind(&conversation)
+                .bind(&self.node)
+                .bind(self.lease.as_millis() as f64)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(store_error)?;
+            if epoch.is_some() {
+                lock(&self.held).insert(conversation);
+            }
+            Ok(epoch)
         })
     }
 
     fn release(&self, conversation: &str) -> BoxFuture<'_, Result<(), StoreError>> {
         let conversation = conversation.to_string();
         Box::pin(async move {
+            lock(&self.held).remove(&conversation);
             // Expired, not deleted: the owner stays, so taking it back keeps the epoch.
             sqlx::query(
                 "UPDATE leases SET expires_at = now() WHERE conversation = $1 AND owner = $2",
@@ -430,7 +472,7 @@ async fn pending_of(
 async fn write_loop(
     mut conn: PgConnection,
     mut queue: mpsc::UnboundedReceiver<Write>,
-    node: String,
+    fence: Fence,
     metrics: Arc<Metrics>,
 ) {
     let mut group = Vec::new();
@@ -443,7 +485,7 @@ async fn write_loop(
             }
         }
         let began = std::time::Instant::now();
-        commit(&mut conn, &node, std::mem::take(&mut group)).await;
+        commit(&mut conn, &fence, std::mem::take(&mut group)).await;
         metrics.store_commit.observe(began.elapsed());
     }
 }
@@ -460,7 +502,7 @@ enum Answer {
     ),
 }
 
-async fn commit(conn: &mut PgConnection, node: &str, group: Vec<Write>) {
+async fn commit(conn: &mut PgConnection, fence: &Fence, group: Vec<Write>) {
     if let Err(e) = sqlx::query("BEGIN").execute(&mut *conn).await {
         let failed = store_error(e);
         for write in group {
@@ -470,7 +512,7 @@ async fn commit(conn: &mut PgConnection, node: &str, group: Vec<Write>) {
     }
     let mut answers = Vec::with_capacity(group.len());
     for write in group {
-        answers.push(apply(conn, node, write).await);
+        answers.push(apply(conn, fence, write).await);
     }
     let committed = sqlx::query("COMMIT")
         .execute(&mut *conn)
@@ -504,15 +546,15 @@ fn refuse(write: Write, error: &StoreError) {
 }
 
 /// Applies one write inside its own savepoint.
-async fn apply(conn: &mut PgConnection, node: &str, write: Write) -> Answer {
+async fn apply(conn: &mut PgConnection, fence: &Fence, write: Write) -> Answer {
     let _ = sqlx::query("SAVEPOINT one").execute(&mut *conn).await;
     let answer = match write {
-        Write::Accept(event, tx) => Answer::Accepted(tx, accept(conn, node, event).await),
+        Write::Accept(event, tx) => Answer::Accepted(tx, accept(conn, &fence.node, event).await),
         Write::Started(key, tx) => Answer::Done(tx, attempt(conn, &key, None).await),
         Write::Ended(key, outcome, tx) => {
             Answer::Done(tx, attempt(conn, &key, Some(&outcome)).await)
         }
-        Write::Stepped(step, tx) => Answer::Done(tx, stepped(conn, *step).await),
+        Write::Stepped(step, tx) => Answer::Done(tx, stepped(conn, fence, *step).await),
         Write::Flush(tx) => Answer::Done(tx, Ok(())),
     };
     let failed = match &answer {
@@ -617,7 +659,25 @@ async fn attempt(
     .map_err(store_error)
 }
 
-async fn stepped(conn: &mut PgConnection, step: Step) -> Result<(), StoreError> {
+async fn stepped(conn: &mut PgConnection, fence: &Fence, step: Step) -> Result<(), StoreError> {
+    if step.event.is_none() {
+        // A timer fired: its step counts only if no other node holds the conversation (two
+        // nodes that both woke it after a restart: the first to journal wins, and the
+        // other reads the state again when it next takes the lease, its epoch having moved).
+        let taken: Option<i64> = sqlx::query_scalar(TAKE_LEASE)
+            .bind(&step.conversation)
+            .bind(&fence.node)
+            .bind(fence.lease.as_millis() as f64)
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(store_error)?;
+        if taken.is_none() {
+            return Err(StoreError(format!(
+                "another node holds the conversation `{}`: this timer's step is not journaled",
+                crate::printable::escape(&step.conversation)
+            )));
+        }
+    }
     sqlx::query(
         "INSERT INTO conversations (id, state, status, retired, updated_at)
          VALUES ($1, $2, $3, $4, $5)
