@@ -715,3 +715,107 @@ async fn stepped(conn: &mut PgConnection, fence: &Fence, step: Step) -> Result<(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// A fresh database on `AGENTC_TEST_POSTGRES_URL`'s server (see .ci/postgres.sh).
+    async fn fresh() -> Option<String> {
+        let Ok(url) = std::env::var("AGENTC_TEST_POSTGRES_URL") else {
+            assert!(
+                std::env::var("AGENTC_REQUIRE_POSTGRES").as_deref() != Ok("1"),
+                "AGENTC_REQUIRE_POSTGRES=1 but AGENTC_TEST_POSTGRES_URL is not set"
+            );
+            eprintln!("note: skipping the PostgreSQL test (set AGENTC_TEST_POSTGRES_URL)");
+            return None;
+        };
+        let mut admin = PgConnection::connect(&url).await.unwrap();
+        let name = format!("agentc_store_{:016x}", rand::random::<u64>());
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(&mut admin)
+            .await
+            .unwrap();
+        let (base, _) = url.rsplit_once('/').unwrap();
+        Some(format!("{base}/{name}"))
+    }
+
+    fn accept(delivery: &str) -> Accept {
+        Accept {
+            conversation: "c".into(),
+            delivery: Some(delivery.into()),
+            body: json!({"conversation": "c", "event": "message_received"}),
+            initial: json!({"instance": "i-1"}),
+            only_duplicate: false,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_lease_is_one_nodes_at_a_time_its_epoch_moves_with_the_owner_and_it_fences() {
+        let Some(url) = fresh().await else {
+            return;
+        };
+        let lease = Duration::from_secs(30);
+        let a = Postgres::open(&url, lease, Arc::default()).await.unwrap();
+        // A second node on a migrated database: the schema is left as it is.
+        let b = Postgres::open(&url, lease, Arc::default()).await.unwrap();
+        assert_eq!(a.lease("c").await, Ok(Some(1)));
+        assert_eq!(a.lease("c").await, Ok(Some(1)), "renewed, same epoch");
+        assert_eq!(b.lease("c").await, Ok(None), "held by a");
+        assert_eq!(a.accept(accept("d-1")).await, Ok(Accepted::New { n: 1 }));
+        a.release("c").await.unwrap();
+        assert_eq!(b.lease("c").await, Ok(Some(2)), "passed to b");
+        // a no longer holds it: what it journals for the conversation is refused.
+        assert!(a.accept(accept("d-2")).await.is_err());
+        assert_eq!(b.accept(accept("d-2")).await, Ok(Accepted::New { n: 2 }));
+        let duplicate = b.accept(accept("d-1")).await.unwrap();
+        assert!(
+            matches!(duplicate, Accepted::Duplicate { n: 1, .. }),
+            "{duplicate:?}"
+        );
+        // b dies holding it (its event 2 unanswered); once expired, a takes it over.
+        b.attempt_started("k/i-1/2/open".into()).await.unwrap();
+        sqlx::query("UPDATE leases SET expires_at = now() - interval '1 second'")
+            .execute(&a.pool)
+            .await
+            .unwrap();
+        assert_eq!(a.lease("c").await, Ok(Some(3)));
+        a.stepped(Step {
+            conversation: "c".into(),
+            event: Some(1),
+            state: json!({"instance": "i-1", "seq": 1}),
+            status: "active".into(),
+            retired: false,
+            records: vec![json!({"type": "event"}), json!({"type": "reply"})],
+            answer: Some(json!({"done": 1})),
+        })
+        .await
+        .unwrap();
+        let takeover = a.takeover("c").await.unwrap();
+        let pending: Vec<u64> = takeover.pending.iter().map(|p| p.n).collect();
+        assert_eq!(pending, [2]);
+        assert_eq!(takeover.attempts, [("k/i-1/2/open".to_string(), None)]);
+        assert_eq!(a.answer("c", 1).await, Ok(Some(json!({"done": 1}))));
+        let trace = a.trace("c", 0, 10).await.unwrap();
+        assert_eq!(trace.len(), 2);
+        assert!(trace[0].0 < trace[1].0, "in order");
+        // A timer's step of a conversation another node holds is not journaled.
+        let timer = Step {
+            conversation: "c".into(),
+            event: None,
+            state: json!({"seq": 99}),
+            status: "active".into(),
+            retired: false,
+            records: Vec::new(),
+            answer: None,
+        };
+        assert!(b.stepped(timer.clone()).await.is_err());
+        assert!(a.stepped(timer).await.is_ok());
+        // Recovery leaves a conversation another node holds to it.
+        assert!(b.recover().await.unwrap().pending.is_empty());
+        a.release("c").await.unwrap();
+        assert_eq!(b.recover().await.unwrap().pending.len(), 1);
+        assert!(b.ping().await.is_ok());
+    }
+}
