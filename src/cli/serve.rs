@@ -26,13 +26,23 @@ pub struct Args {
     /// The address to listen on; one off loopback needs --token or --signing-secret.
     #[arg(long, env = "AGENTC_LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
-    /// Where events, outcomes and states are journaled: sqlite://PATH (created if missing).
+    /// Where events, outcomes and states are journaled: sqlite://PATH (created if missing),
+    /// or postgres://USER@HOST/DB, which several nodes may share.
     #[arg(
         long,
         env = "AGENTC_STORE",
-        default_value = "sqlite://agentc-serve.sqlite"
+        default_value = "sqlite://agentc-serve.sqlite",
+        hide_env_values = true
     )]
     pub store: String,
+    /// On PostgreSQL, how long a node's hold on a conversation lasts unless renewed; a
+    /// node that dies loses its conversations to the others after it.
+    #[arg(long, env = "AGENTC_LEASE", default_value = "10s", value_parser = duration)]
+    pub lease: Duration,
+    /// How long a conversation with nothing to do stays in memory; it is read back from
+    /// the store on its next event.
+    #[arg(long, env = "AGENTC_EVICT_AFTER", default_value = "30s", value_parser = duration)]
+    pub evict_after: Duration,
     /// Every /v1 request must carry `Authorization: Bearer TOKEN`.
     #[arg(long, env = "AGENTC_TOKEN", hide_env_values = true)]
     pub token: Option<String>,
@@ -87,6 +97,8 @@ pub fn run(args: Args) -> ExitCode {
     let settings = Settings {
         listen: args.listen,
         store: args.store.clone(),
+        lease: args.lease,
+        evict_after: args.evict_after,
         auth: Auth {
             token: args.token.clone().filter(|t| !t.is_empty()),
             signing_secret: args.signing_secret.clone().filter(|s| !s.is_empty()),

@@ -27,6 +27,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot, watch, Notify};
+use tokio::time::Instant;
 
 /// Builds the executor of a declared target from its evaluated fields (`secret(..)` and
 /// `env(..)` already read). `agentc run` passes `runtime::executors::build`.
@@ -354,10 +355,14 @@ impl Executor for Unavailable {
 }
 
 enum Command {
-    Event(Event),
+    /// Boxed: a queue's memory is blocks of commands, held by every idle conversation.
+    Event(Box<Event>),
     Snapshot(oneshot::Sender<ConversationState>),
-    Eval(ir::Expr, oneshot::Sender<Result<Value, String>>),
+    Eval(Box<ir::Expr>, oneshot::Sender<Result<Value, String>>),
     Finish(oneshot::Sender<ConversationState>),
+    /// Leave memory (the caller keeps the state elsewhere); answers when the conversation's
+    /// inactivity timer is due, if it has one.
+    Evict(oneshot::Sender<Option<Instant>>),
 }
 
 #[derive(Default)]
@@ -440,7 +445,7 @@ impl Runtime {
         }
         shared.pending.add();
         let queue = self.queue(&mut conversations, id);
-        if let Err(mpsc::error::SendError(_)) = queue.send(Command::Event(event)) {
+        if let Err(mpsc::error::SendError(_)) = queue.send(Command::Event(Box::new(event))) {
             // The conversation's task is gone: nothing will handle it.
             shared.pending.done();
         }
@@ -627,6 +632,17 @@ impl Runtime {
         self.shared.conversations().ended.state(id).cloned()
     }
 
+    /// Drops a conversation from memory between its events, its state being journaled
+    /// elsewhere (`agentc serve` evicts idle ones); it comes back by [`Self::resume`].
+    /// Returns when its `conversation_inactive` timer is due, if it has one (`None` also
+    /// for a conversation not in memory).
+    pub async fn evict(&self, id: &str) -> Option<Instant> {
+        let queue = self.live_queue(id)?;
+        let (tx, rx) = oneshot::channel();
+        queue.send(Command::Evict(tx)).ok()?;
+        rx.await.ok().flatten()
+    }
+
     fn live_queue(&self, id: &str) -> Option<mpsc::UnboundedSender<Command>> {
         let conversations = self.shared.conversations();
         conversations.live.get(id).map(|l| l.queue.clone())
@@ -645,7 +661,9 @@ impl Runtime {
             }
             self.queue(&mut conversations, conversation)
         };
-        queue.send(Command::Eval(expr, tx)).map_err(|_| gone())?;
+        queue
+            .send(Command::Eval(Box::new(expr), tx))
+            .map_err(|_| gone())?;
         rx.await.map_err(|_| gone())?
     }
 
@@ -715,7 +733,7 @@ async fn conversation_loop(
                 biased;
                 command = queue.recv() => command,
                 () = tokio::time::sleep_until(at) => {
-                    step(&mut conversation, None).await;
+                    Box::pin(step(&mut conversation, None)).await;
                     observe(&conversation, StepCause::Timer);
                     continue;
                 }
@@ -728,7 +746,9 @@ async fn conversation_loop(
                     conversation.interrupted.not_handled += 1;
                     Handled::Continue
                 } else {
-                    step(&mut conversation, Some(event)).await
+                    // Boxed: an idle conversation's task keeps only the loop's small state,
+                    // not room for a step's (idle ones are most of a server's memory).
+                    Box::pin(step(&mut conversation, Some(*event))).await
                 };
                 if handled == Handled::Ended {
                     conversation.shared.pending.done();
@@ -745,6 +765,15 @@ async fn conversation_loop(
             }
             Some(Command::Finish(reply)) => {
                 let _ = reply.send(conversation.finish());
+                return;
+            }
+            Some(Command::Evict(reply)) => {
+                conversation
+                    .shared
+                    .conversations()
+                    .live
+                    .remove(&conversation.state.id);
+                let _ = reply.send(timer);
                 return;
             }
             None => return,
@@ -831,6 +860,7 @@ fn retire(conversation: Conversation, mut queue: mpsc::UnboundedReceiver<Command
             Command::Eval(_, reply) => {
                 let _ = reply.send(Err("the conversation has ended".into()));
             }
+            Command::Evict(reply) => drop(reply.send(None)),
         }
     }
 }

@@ -57,6 +57,8 @@ codes! {
         "The signature's timestamp is outside `--signature-tolerance`.";
     Overloaded = "overloaded", SERVICE_UNAVAILABLE,
         "More requests than `--max-concurrent` are being handled; retry after `Retry-After` seconds.";
+    ConversationBusy = "conversation_busy", SERVICE_UNAVAILABLE,
+        "Another node (sharing a PostgreSQL store) holds the conversation and did not let go within `--lease`; retry.";
     ShuttingDown = "shutting_down", SERVICE_UNAVAILABLE,
         "The server is stopping; send the event to another node or again after it restarts.";
     StoreUnavailable = "store_unavailable", SERVICE_UNAVAILABLE,

@@ -1,8 +1,11 @@
 //! One writer per conversation: each conversation with work has an actor (a tokio task and
 //! its queue) that journals an event, hands it to the runtime, waits for its step, journals
 //! the step and answers, one event at a time, so the journal's order is the order events
-//! ran in. The hub also recovers after a crash (the journal replayed) and swaps the program
-//! on reload.
+//! ran in. An actor works only while its node holds the conversation's lease (always, on
+//! SQLite); taking it over from a node that died, it first finishes what that node accepted.
+//! An actor idle for `evict_after` leaves, and its conversation leaves memory (reloaded from
+//! the store on its next event; a pending `conversation_inactive` timer wakes it). The hub
+//! also recovers after a crash (the journal replayed) and swaps the program on reload.
 
 use super::answer;
 use super::errors::{ApiError, ErrorCode};
@@ -19,8 +22,8 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 
-/// How long an actor with nothing to do stays.
-const ACTOR_IDLE: Duration = Duration::from_secs(30);
+/// How often an actor asks again for a lease another node holds.
+const LEASE_POLL: Duration = Duration::from_millis(25);
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|p| p.into_inner())
@@ -64,6 +67,8 @@ enum Job {
         event: Box<Event>,
         done: oneshot::Sender<Json>,
     },
+    /// An evicted conversation's inactivity timer is due: back into memory, so it fires.
+    Wake,
 }
 
 pub struct Hub {
@@ -74,23 +79,31 @@ pub struct Hub {
     actors: Mutex<HashMap<String, mpsc::UnboundedSender<Job>>>,
     /// Held shared by every event step, exclusively by a reload.
     gate: tokio::sync::RwLock<()>,
+    evict_after: Duration,
+    /// How long an event waits for a lease another node holds (past it, 503).
+    lease_wait: Duration,
 }
 
 impl Hub {
     /// Recovers from the store (events accepted and not finished are run again, with the
     /// outcomes journaled for their attempts), then starts every conversation still running
-    /// so its timers run. Returns how many events were replayed.
+    /// whose inactivity timer is pending, so it runs; the others stay in the store until
+    /// their next event. Returns how many events were replayed.
     pub async fn start(
         program: ir::Program,
         store: Arc<dyn Store>,
+        evict_after: Duration,
+        lease_wait: Duration,
     ) -> Result<(Arc<Hub>, usize), String> {
         let redactor = Redactor::default();
         let journal = Journal::new(store.clone(), redactor.clone());
         let recovery = store.recover().await.map_err(|e| e.to_string())?;
         journal.recovered(recovery.attempts);
+        let timers = program.agent.inactivity_ms.is_some();
         let states: Vec<ConversationState> = recovery
             .live
             .into_iter()
+            .filter(|(_, state)| timers && waits_for_inactivity(state))
             .filter_map(|(id, state)| match serde_json::from_value(state) {
                 Ok(state) => Some(state),
                 Err(e) => {
@@ -107,6 +120,8 @@ impl Hub {
             redactor,
             actors: Mutex::default(),
             gate: tokio::sync::RwLock::new(()),
+            evict_after,
+            lease_wait,
         });
         let mut replays = Vec::new();
         for pending in recovery.pending {
@@ -132,9 +147,8 @@ impl Hub {
             let _ = answer.await;
         }
         hub.journal.forget_recovered();
-        let runtime = &hub.current().runtime;
-        for state in &states {
-            runtime.wake(&state.id);
+        for state in states {
+            hub.adopt(state);
         }
         Ok((hub, replayed))
     }
@@ -170,6 +184,23 @@ impl Hub {
                 "the conversation's worker stopped",
             ))
         })
+    }
+
+    /// A conversation recovered into the runtime gets its actor, so its timers run and it
+    /// leaves memory once idle like any other.
+    fn adopt(self: &Arc<Self>, state: ConversationState) {
+        let mut actors = lock(&self.actors);
+        if !actors.contains_key(&state.id) {
+            let (tx, rx) = mpsc::unbounded_channel();
+            let mut actor = Actor::new(self.clone(), state.id.clone());
+            actor.known = Known::Running {
+                instance: state.instance.clone(),
+            };
+            tokio::spawn(actor.run(rx));
+            actors.insert(state.id.clone(), tx);
+        }
+        drop(actors);
+        self.current().runtime.wake(&state.id);
     }
 
     fn send(self: &Arc<Self>, id: &str, mut job: Job) {
@@ -228,6 +259,11 @@ impl Hub {
     }
 }
 
+/// Whether a journaled state has an inactivity timer running: active, and idle since.
+fn waits_for_inactivity(state: &Json) -> bool {
+    state["status"] == "active" && !state["idle_since"].is_null()
+}
+
 /// A runtime of `program` whose executors are journaled, going on from `states`.
 fn build(
     program: ir::Program,
@@ -279,6 +315,11 @@ struct Actor {
     hub: Arc<Hub>,
     id: String,
     known: Known,
+    /// The epoch of the lease this actor last held (0: none; a store only this process
+    /// opens keeps 0). Another epoch means another node ran the conversation meanwhile.
+    epoch: i64,
+    /// Events up to this one were finished when the conversation was taken over.
+    finished: u64,
 }
 
 impl Actor {
@@ -287,15 +328,19 @@ impl Actor {
             hub,
             id,
             known: Known::Unknown,
+            epoch: 0,
+            finished: 0,
         }
     }
 
     async fn run(mut self, mut queue: mpsc::UnboundedReceiver<Job>) {
         loop {
-            let job = match tokio::time::timeout(ACTOR_IDLE, queue.recv()).await {
+            let job = match tokio::time::timeout(self.hub.evict_after, queue.recv()).await {
                 Ok(Some(job)) => job,
                 Ok(None) => return,
                 Err(_idle) => {
+                    // Out of memory first: an actor started after this one loads the store.
+                    self.evict().await;
                     // Leave under the lock the hub hands queues out under, unless a job came.
                     let mut actors = lock(&self.hub.actors);
                     match queue.try_recv() {
@@ -310,31 +355,144 @@ impl Actor {
                     }
                 }
             };
-            match job {
-                Job::Event { inbound, admitted } => match self.admit(*inbound).await {
-                    Err(error) => drop(admitted.send(Err(error))),
-                    Ok(Admit::Duplicate {
-                        conversation,
-                        n,
-                        answer,
-                    }) => drop(admitted.send(Ok(Admission::Duplicate {
-                        conversation,
-                        n,
-                        answer,
-                    }))),
-                    Ok(Admit::New(info, event)) => {
-                        let (done, answer) = oneshot::channel();
-                        let n = info.n;
-                        let _ = admitted.send(Ok(Admission::Running(info, answer)));
-                        let answer = self.run_event(n, event).await;
-                        let _ = done.send(answer);
-                    }
-                },
-                Job::Replay { n, event, done } => {
-                    let answer = self.run_event(n, *event).await;
-                    let _ = done.send(answer);
+            // Boxed: an idle actor's task keeps only the loop's state, not a job's.
+            Box::pin(self.handle(job)).await;
+            if queue.is_empty() {
+                // Another node may take the conversation now (nothing to do on SQLite).
+                if let Err(e) = self.hub.store.release(&self.id).await {
+                    tracing::warn!(conversation = %self.id, "the lease was not released: {e}");
                 }
             }
+        }
+    }
+
+    async fn handle(&mut self, job: Job) {
+        if let Err(error) = self.hold().await {
+            // A replay left undone stays journaled for whoever holds the conversation.
+            if let Job::Event { admitted, .. } = job {
+                let _ = admitted.send(Err(error));
+            }
+            return;
+        }
+        match job {
+            Job::Event { inbound, admitted } => match self.admit(*inbound).await {
+                Err(error) => drop(admitted.send(Err(error))),
+                Ok(Admit::Duplicate {
+                    conversation,
+                    n,
+                    answer,
+                }) => drop(admitted.send(Ok(Admission::Duplicate {
+                    conversation,
+                    n,
+                    answer,
+                }))),
+                Ok(Admit::New(info, event)) => {
+                    let (done, answer) = oneshot::channel();
+                    let n = info.n;
+                    let _ = admitted.send(Ok(Admission::Running(info, answer)));
+                    let answer = self.run_event(n, event).await;
+                    let _ = done.send(answer);
+                }
+            },
+            Job::Replay { n, done, .. } if n <= self.finished => {
+                let answer = self.hub.store.answer(&self.id, n).await;
+                let _ = done.send(answer.ok().flatten().unwrap_or(Json::Null));
+            }
+            Job::Replay { n, event, done } => {
+                if let Err(e) = self.know().await {
+                    tracing::error!(conversation = %self.id, n, "not replayed: {}", e.message);
+                    return;
+                }
+                let answer = self.run_event(n, *event).await;
+                let _ = done.send(answer);
+            }
+            Job::Wake => {
+                if self.know().await.is_ok() {
+                    self.hub.current().runtime.wake(&self.id);
+                }
+            }
+        }
+    }
+
+    /// Takes the conversation's lease, waiting while another node holds it; if another
+    /// node ran the conversation since this actor last held it, takes it over.
+    async fn hold(&mut self) -> Result<(), ApiError> {
+        let began = tokio::time::Instant::now();
+        let unavailable = |e: super::store::StoreError| {
+            ApiError::new(
+                ErrorCode::StoreUnavailable,
+                format!("the event was not accepted: {e}"),
+            )
+        };
+        let epoch = loop {
+            match self.hub.store.lease(&self.id).await.map_err(unavailable)? {
+                Some(epoch) => break epoch,
+                None if began.elapsed() < self.hub.lease_wait => {
+                    tokio::time::sleep(LEASE_POLL).await
+                }
+                None => {
+                    return Err(ApiError::new(
+                        ErrorCode::ConversationBusy,
+                        format!(
+                            "another node holds the conversation `{}` and did not let go; \
+                             retry",
+                            crate::printable::escape(&self.id)
+                        ),
+                    ))
+                }
+            }
+        };
+        if epoch != self.epoch {
+            self.take_over().await.map_err(unavailable)?;
+            self.epoch = epoch;
+        }
+        Ok(())
+    }
+
+    /// What this node holds of the conversation may be older than what another node
+    /// journaled: it leaves memory and is read again; events the other node accepted and
+    /// did not finish (it died) are finished first, with its journaled attempts.
+    async fn take_over(&mut self) -> Result<(), super::store::StoreError> {
+        self.hub.current().runtime.evict(&self.id).await;
+        self.known = Known::Unknown;
+        let recovery = self.hub.store.takeover(&self.id).await?;
+        self.hub.journal.recovered(recovery.attempts);
+        for pending in recovery.pending {
+            let event = match Event::parse_line(&pending.body.to_string()) {
+                Ok(event) => event,
+                Err(e) => {
+                    tracing::error!(conversation = %self.id, n = pending.n,
+                        "a journaled event cannot be read: {e}");
+                    continue;
+                }
+            };
+            self.know()
+                .await
+                .map_err(|e| super::store::StoreError(e.message))?;
+            self.run_event(pending.n, event).await;
+            self.finished = pending.n;
+        }
+        if matches!(self.know().await, Ok(None)) && matches!(self.known, Known::Running { .. }) {
+            // Its inactivity timer runs here now.
+            self.hub.current().runtime.wake(&self.id);
+        }
+        Ok(())
+    }
+
+    /// Leaves memory (the store has every step); a due inactivity timer brings it back.
+    async fn evict(&mut self) {
+        let timer = self.hub.current().runtime.evict(&self.id).await;
+        self.known = Known::Unknown;
+        // A timer's step queued before it left is durable before anyone reads the store.
+        if let Err(e) = self.hub.store.flush().await {
+            tracing::warn!(conversation = %self.id, "the journal was not flushed: {e}");
+        }
+        if let Some(at) = timer {
+            let (hub, id) = (self.hub.clone(), self.id.clone());
+            tokio::spawn(async move {
+                tokio::time::sleep_until(at).await;
+                hub.send(&id, Job::Wake);
+            });
         }
     }
 

@@ -34,8 +34,13 @@ use tokio::sync::{watch, Semaphore};
 #[derive(Clone, Debug)]
 pub struct Settings {
     pub listen: SocketAddr,
-    /// `sqlite://PATH` (or a bare path).
+    /// `sqlite://PATH` (or a bare path), or `postgres://…` (shared by several nodes).
     pub store: String,
+    /// On PostgreSQL, how long a node's hold on a conversation lasts unless renewed: a node
+    /// that dies loses its conversations after it.
+    pub lease: Duration,
+    /// How long a conversation with nothing to do stays in memory.
+    pub evict_after: Duration,
     pub auth: Auth,
     /// How long `POST /v1/events` waits for the event's answer.
     pub deadline: Duration,
@@ -61,6 +66,9 @@ pub fn validate(settings: &Settings) -> Result<(), String> {
             settings.listen
         ));
     }
+    if settings.lease < Duration::from_millis(300) {
+        return Err("--lease must be at least 300ms (it is renewed every third of it)".into());
+    }
     if settings.max_concurrent == 0 {
         return Err("--max-concurrent must be at least 1".into());
     }
@@ -68,11 +76,16 @@ pub fn validate(settings: &Settings) -> Result<(), String> {
 }
 
 /// Opens the store a URL names.
-pub async fn open_store(url: &str, metrics: Arc<Metrics>) -> Result<Arc<dyn Store>, String> {
-    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        return Err(
-            "a PostgreSQL store is not available in this build yet: use sqlite://PATH".into(),
-        );
+pub async fn open_store(
+    url: &str,
+    lease: Duration,
+    metrics: Arc<Metrics>,
+) -> Result<Arc<dyn Store>, String> {
+    if store::postgres::is_url(url) {
+        let store = store::postgres::Postgres::open(url, lease, metrics)
+            .await
+            .map_err(|e| e.to_string())?;
+        return Ok(Arc::new(store));
     }
     let path = store::sqlite::path_of(url).unwrap_or(url);
     if path.contains("://") {
@@ -91,7 +104,7 @@ pub async fn open_store(url: &str, metrics: Arc<Metrics>) -> Result<Arc<dyn Stor
 pub async fn check(settings: &Settings, load: &Loader) -> Result<(), String> {
     validate(settings)?;
     load()?;
-    let store = open_store(&settings.store, Arc::default()).await?;
+    let store = open_store(&settings.store, settings.lease, Arc::default()).await?;
     store.ping().await.map_err(|e| e.to_string())
 }
 
@@ -107,8 +120,11 @@ pub async fn run(
     let mut hangup = signal(SignalKind::hangup()).map_err(|e| e.to_string())?;
     let program = load()?;
     let metrics = Arc::new(Metrics::default());
-    let store = open_store(&settings.store, metrics.clone()).await?;
-    let (hub, replayed) = hub::Hub::start(program, store.clone()).await?;
+    let store = open_store(&settings.store, settings.lease, metrics.clone()).await?;
+    // Waiting one lease (and a little) is enough for a dead node's hold to pass.
+    let lease_wait = settings.lease + Duration::from_secs(1);
+    let (hub, replayed) =
+        hub::Hub::start(program, store.clone(), settings.evict_after, lease_wait).await?;
     if replayed > 0 {
         tracing::info!(replayed, "finished the events accepted before the restart");
     }

@@ -1,12 +1,13 @@
 //! The journal `agentc serve` keeps: events accepted, each external attempt's start and
 //! outcome, each conversation's state and trace after every step, and the answer given for
-//! each event. [`Store`] is what the server needs of it; [`sqlite`] is the embedded one (a
-//! PostgreSQL store shared by several nodes fits behind the same trait).
+//! each event. [`Store`] is what the server needs of it; [`sqlite`] is the embedded one,
+//! [`postgres`] the one several nodes share (with a lease per conversation).
 //!
 //! Writes are queued at once, in the order called, and answered when durable: an
 //! implementation commits them in groups ("group commit"), so many conversations share one
 //! disk flush, and a write called after another is never durable before it.
 
+pub mod postgres;
 pub mod sqlite;
 
 use futures::future::BoxFuture;
@@ -143,4 +144,20 @@ pub trait Store: Send + Sync {
     fn recover(&self) -> BoxFuture<'_, Result<Recovery, StoreError>>;
     /// Whether the store answers (`/readyz`).
     fn ping(&self) -> BoxFuture<'_, Result<(), StoreError>>;
+
+    /// Takes (or renews) this node's lease on a conversation: `None` while another node
+    /// holds it, else the lease's epoch, which changes whenever another node held it since.
+    /// A store only one process opens (SQLite) has one epoch for ever.
+    fn lease(&self, _conversation: &str) -> BoxFuture<'_, Result<Option<i64>, StoreError>> {
+        Box::pin(async { Ok(Some(0)) })
+    }
+    /// Lets another node take the conversation's lease at once.
+    fn release(&self, _conversation: &str) -> BoxFuture<'_, Result<(), StoreError>> {
+        Box::pin(async { Ok(()) })
+    }
+    /// What a node taking a conversation over must finish first: its events accepted and
+    /// not answered (by a node that died) and their journaled attempts; `live` is empty.
+    fn takeover(&self, _conversation: &str) -> BoxFuture<'_, Result<Recovery, StoreError>> {
+        Box::pin(async { Ok(Recovery::default()) })
+    }
 }

@@ -2,6 +2,8 @@
 
 mod crash;
 mod limits;
+mod memory;
+mod nodes;
 pub mod support;
 
 use serde_json::json;

@@ -154,11 +154,16 @@ impl Server {
     }
 
     pub fn start_with_env(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Server {
+        Server::start_on(dir, "sqlite://journal.sqlite", args, env)
+    }
+
+    /// Like [`Self::start_with_env`], journaling in `store`.
+    pub fn start_on(dir: &Path, store: &str, args: &[&str], env: &[(&str, &str)]) -> Server {
         let mut child = Command::new(assert_cmd::cargo::cargo_bin("agentc"))
             .current_dir(dir)
             .envs(env.iter().copied())
             .args(["serve", "desk.agent", "--listen", "127.0.0.1:0"])
-            .args(["--store", "sqlite://journal.sqlite"])
+            .args(["--store", store])
             .args(args)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -238,6 +243,28 @@ pub async fn post(
         .await?;
     let status = response.status().as_u16();
     Ok((status, response.json().await.unwrap_or_default()))
+}
+
+/// A fresh database on the PostgreSQL server of `AGENTC_TEST_POSTGRES_URL` (.ci/postgres.sh),
+/// its URL; `None` (the test is skipped) without one, unless `AGENTC_REQUIRE_POSTGRES=1`.
+pub async fn fresh_postgres() -> Option<String> {
+    let Ok(url) = std::env::var("AGENTC_TEST_POSTGRES_URL") else {
+        assert!(
+            std::env::var("AGENTC_REQUIRE_POSTGRES").as_deref() != Ok("1"),
+            "AGENTC_REQUIRE_POSTGRES=1 but AGENTC_TEST_POSTGRES_URL is not set"
+        );
+        eprintln!("note: skipping the PostgreSQL test (set AGENTC_TEST_POSTGRES_URL, see .ci/postgres.sh)");
+        return None;
+    };
+    use sqlx::Connection;
+    let mut admin = sqlx::PgConnection::connect(&url).await.unwrap();
+    let name = format!("agentc_serve_{:016x}", rand::random::<u64>());
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    let (base, _) = url.rsplit_once('/').unwrap();
+    Some(format!("{base}/{name}"))
 }
 
 pub async fn get(client: &reqwest::Client, url: &str) -> (u16, serde_json::Value) {

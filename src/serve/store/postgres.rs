@@ -1,0 +1,821 @@
+//! The shared store: PostgreSQL, for several `agentc serve` nodes on one database. Like the
+//! SQLite store, one writer task owns one connection and commits whatever is queued in one
+//! transaction (each write in its own savepoint); reads use a pool. On top, each
+//! conversation has a lease row (owner, expiry, epoch): a node handles a conversation's
+//! events only while it holds the lease, and every event it journals is fenced by it.
+
+use super::{
+    Accept, Accepted, Durable, PendingEvent, Recovery, Step, Store, StoreError, StoredConversation,
+};
+use crate::serve::metrics::Metrics;
+use futures::future::BoxFuture;
+use serde_json::Value as Json;
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgPoolOptions};
+use sqlx::{ConnectOptions, Connection, PgPool, Row};
+use std::collections::HashSet;
+use std::str::FromStr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::{mpsc, oneshot};
+
+/// At most this many writes share one commit: a bound on one transaction's size.
+const MAX_GROUP: usize = 1024;
+
+/// The schema, one migration per version; a database records the last one applied in
+/// `agentc_schema`. Append, never edit: a database made by an older agentc is upgraded.
+const MIGRATIONS: &[&str] = &["
+    CREATE TABLE events (
+        conversation TEXT NOT NULL,
+        n BIGINT NOT NULL,
+        delivery TEXT UNIQUE,
+        body TEXT NOT NULL,
+        accepted_at BIGINT NOT NULL,
+        answer TEXT,
+        PRIMARY KEY (conversation, n));
+    CREATE INDEX events_pending ON events (accepted_at) WHERE answer IS NULL;
+    CREATE TABLE attempts (
+        key TEXT PRIMARY KEY,
+        outcome TEXT,
+        at BIGINT NOT NULL);
+    CREATE INDEX attempts_at ON attempts (at);
+    CREATE TABLE conversations (
+        id TEXT PRIMARY KEY,
+        state TEXT NOT NULL,
+        status TEXT NOT NULL,
+        retired BOOLEAN NOT NULL,
+        updated_at BIGINT NOT NULL);
+    CREATE TABLE trace (
+        position BIGSERIAL PRIMARY KEY,
+        conversation TEXT NOT NULL,
+        record TEXT NOT NULL);
+    CREATE INDEX trace_by_conversation ON trace (conversation, position);
+    CREATE TABLE leases (
+        conversation TEXT PRIMARY KEY,
+        owner TEXT NOT NULL,
+        expires_at TIMESTAMPTZ NOT NULL,
+        epoch BIGINT NOT NULL);
+    CREATE INDEX leases_owner ON leases (owner);
+"];
+
+/// Any key of `pg_advisory_xact_lock` works; nodes starting together migrate one at a time.
+const MIGRATION_LOCK: i64 = 0x6167_656e_7463;
+
+/// How far before the oldest unfinished event attempts are still read back on recovery.
+const RECOVERY_MARGIN_MS: i64 = 60_000;
+
+/// Whether a URL names a PostgreSQL store.
+pub fn is_url(url: &str) -> bool {
+    url.starts_with("postgres://") || url.starts_with("postgresql://")
+}
+
+/// What the writer fences writes with: this node, and how long a lease it takes.
+struct Fence {
+    node: String,
+    lease: Duration,
+}
+
+/// Takes the lease of a conversation if it is free, expired or this node's: the statement
+/// `lease` runs, and what fences a timer's step.
+const TAKE_LEASE: &str = "INSERT INTO leases (conversation, owner, expires_at, epoch)
+     VALUES ($1, $2, now() + $3 * interval '1 millisecond', 1)
+     ON CONFLICT (conversation) DO UPDATE SET owner = excluded.owner,
+       expires_at = excluded.expires_at,
+       epoch = CASE WHEN leases.owner = excluded.owner THEN leases.epoch
+                    ELSE leases.epoch + 1 END
+     WHERE leases.owner = excluded.owner OR leases.expires_at <= now()
+     RETURNING epoch";
+
+enum Write {
+    Accept(Accept, oneshot::Sender<Result<Accepted, StoreError>>),
+    Started(String, oneshot::Sender<Result<(), StoreError>>),
+    Ended(String, Json, oneshot::Sender<Result<(), StoreError>>),
+    Stepped(Box<Step>, oneshot::Sender<Result<(), StoreError>>),
+    Flush(oneshot::Sender<Result<(), StoreError>>),
+}
+
+pub struct Postgres {
+    writes: mpsc::UnboundedSender<Write>,
+    pool: PgPool,
+    /// This process: a random name, so a node restarted on the same machine is another node.
+    node: String,
+    lease: Duration,
+    /// The conversations this node's actors hold now: only these are renewed (a lease a
+    /// timer's step took lapses by itself).
+    held: Arc<Mutex<HashSet<String>>>,
+}
+
+impl Postgres {
+    /// Connects, brings the schema up to date and starts the writer and the lease renewer.
+    /// A lease not renewed for `lease` passes to the next node that asks.
+    pub async fn open(
+        url: &str,
+        lease: Duration,
+        metrics: Arc<Metrics>,
+    ) -> Result<Postgres, StoreError> {
+        // The URL may hold a password: errors name the host only.
+        let failed = |e: sqlx::Error| StoreError(format!("cannot open the PostgreSQL store: {e}"));
+        let options = PgConnectOptions::from_str(url)
+            .map_err(failed)?
+            .disable_statement_logging();
+        let mut writer = PgConnection::connect_with(&options).await.map_err(failed)?;
+        migrate(&mut writer).await.map_err(failed)?;
+        let pool = PgPoolOptions::new()
+            .max_connections(4)
+            .acquire_timeout(Duration::from_secs(5))
+            .connect_with(options)
+            .await
+            .map_err(failed)?;
+        let node = format!("{:016x}", rand::random::<u64>());
+        let (writes, queue) = mpsc::unbounded_channel();
+        let fence = Fence {
+            node: node.clone(),
+            lease,
+        };
+        tokio::spawn(write_loop(writer, queue, fence, metrics));
+        let held = Arc::default();
+        tokio::spawn(renew_loop(
+            pool.clone(),
+            node.clone(),
+            lease,
+            Arc::clone(&held),
+        ));
+        Ok(Postgres {
+            writes,
+            pool,
+            node,
+            lease,
+            held,
+        })
+    }
+
+    fn queue<T>(
+        &self,
+        write: impl FnOnce(oneshot::Sender<Result<T, StoreError>>) -> Write,
+    ) -> Durable<T> {
+        let (tx, durable) = Durable::channel();
+        // A writer that stopped drops the write, and `Durable` says so.
+        let _ = self.writes.send(write(tx));
+        durable
+    }
+}
+
+/// Applies the migrations this database lacks, under a lock held to the commit.
+async fn migrate(conn: &mut PgConnection) -> Result<(), sqlx::Error> {
+    let mut tx = conn.begin().await?;
+    sqlx::query("SELECT pg_advisory_xact_lock($1)")
+        .bind(MIGRATION_LOCK)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("CREATE TABLE IF NOT EXISTS agentc_schema (version INTEGER NOT NULL)")
+        .execute(&mut *tx)
+        .await?;
+    let version: Option<i32> = sqlx::query_scalar("SELECT MAX(version) FROM agentc_schema")
+        .fetch_one(&mut *tx)
+        .await?;
+    let version = version.unwrap_or(0) as usize;
+    for (i, migration) in MIGRATIONS.iter().enumerate().skip(version) {
+        sqlx::raw_sql(migration).execute(&mut *tx).await?;
+        sqlx::query("INSERT INTO agentc_schema (version) VALUES ($1)")
+            .bind(i as i32 + 1)
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await
+}
+
+/// Every third of the lease, the leases this node's actors hold are extended; a node that
+/// stops renewing (killed, cut off) loses them once they expire.
+async fn renew_loop(
+    pool: PgPool,
+    node: String,
+    lease: Duration,
+    held: Arc<Mutex<HashSet<String>>>,
+) {
+    let mut tick = tokio::time::interval(lease / 3);
+    loop {
+        tick.tick().await;
+        let held: Vec<String> = lock(&held).iter().cloned().collect();
+        if held.is_empty() {
+            continue;
+        }
+        let renewed = sqlx::query(
+            "UPDATE leases SET expires_at = now() + $2 * interval '1 millisecond'
+             WHERE owner = $1 AND expires_at > now() AND conversation = ANY($3)",
+        )
+        .bind(&node)
+        .bind(lease.as_millis() as f64)
+        .bind(held)
+        .execute(&pool)
+        .await;
+        if let Err(e) = renewed {
+            tracing::warn!("the conversation leases were not renewed: {e}");
+        }
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+fn now_ms() -> i64 {
+    jiff::Timestamp::now().as_millisecond()
+}
+
+fn text(json: &Json) -> String {
+    json.to_string()
+}
+
+fn parse(text: &str) -> Json {
+    serde_json::from_str(text).unwrap_or(Json::Null)
+}
+
+fn store_error(e: sqlx::Error) -> StoreError {
+    StoreError(format!("the store failed: {e}"))
+}
+
+impl Store for Postgres {
+    fn accept(&self, event: Accept) -> Durable<Accepted> {
+        self.queue(|tx| Write::Accept(event, tx))
+    }
+    fn attempt_started(&self, key: String) -> Durable<()> {
+        self.queue(|tx| Write::Started(key, tx))
+    }
+    fn attempt_ended(&self, key: String, outcome: Json) -> Durable<()> {
+        self.queue(|tx| Write::Ended(key, outcome, tx))
+    }
+    fn stepped(&self, step: Step) -> Durable<()> {
+        self.queue(|tx| Write::Stepped(Box::new(step), tx))
+    }
+    fn flush(&self) -> Durable<()> {
+        self.queue(Write::Flush)
+    }
+
+    fn lease(&self, conversation: &str) -> BoxFuture<'_, Result<Option<i64>, StoreError>> {
+        let conversation = conversation.to_string();
+        Box::pin(async move {
+            // Taken when free, expired, or already ours; the epoch moves when the owner
+            // changes, so a node sees whether someone else ran the conversation meanwhile.
+            let epoch = sqlx::query_scalar(TAKE_LEASE)
+                .bind(&conversation)
+                .bind(&self.node)
+                .bind(self.lease.as_millis() as f64)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(store_error)?;
+            if epoch.is_some() {
+                lock(&self.held).insert(conversation);
+            }
+            Ok(epoch)
+        })
+    }
+
+    fn release(&self, conversation: &str) -> BoxFuture<'_, Result<(), StoreError>> {
+        let conversation = conversation.to_string();
+        Box::pin(async move {
+            lock(&self.held).remove(&conversation);
+            // Expired, not deleted: the owner stays, so taking it back keeps the epoch.
+            sqlx::query(
+                "UPDATE leases SET expires_at = now() WHERE conversation = $1 AND owner = $2",
+            )
+            .bind(&conversation)
+            .bind(&self.node)
+            .execute(&self.pool)
+            .await
+            .map(drop)
+            .map_err(store_error)
+        })
+    }
+
+    fn takeover(&self, conversation: &str) -> BoxFuture<'_, Result<Recovery, StoreError>> {
+        let conversation = conversation.to_string();
+        Box::pin(async move {
+            let pending = pending_of(&self.pool, Some(&conversation)).await?;
+            let state: Option<String> =
+                sqlx::query_scalar("SELECT state FROM conversations WHERE id = $1")
+                    .bind(&conversation)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(store_error)?;
+            let instance = state
+                .as_deref()
+                .map(parse)
+                .and_then(|s| s["instance"].as_str().map(str::to_string));
+            let attempts = match (&instance, pending.is_empty()) {
+                (Some(instance), false) => {
+                    // Idempotency keys hold `/INSTANCE/`; LIKE's own characters are escaped.
+                    let pattern = format!("%/{}/%", instance.replace(['%', '_', '\\'], ""));
+                    sqlx::query("SELECT key, outcome FROM attempts WHERE key LIKE $1")
+                        .bind(pattern)
+                        .fetch_all(&self.pool)
+                        .await
+                        .map_err(store_error)?
+                        .iter()
+                        .map(|row| {
+                            let outcome: Option<String> = row.get(1);
+                            (row.get(0), outcome.map(|o| parse(&o)))
+                        })
+                        .collect()
+                }
+                _ => Vec::new(),
+            };
+            Ok(Recovery {
+                live: Vec::new(),
+                pending,
+                attempts,
+            })
+        })
+    }
+
+    fn conversation(
+        &self,
+        id: &str,
+    ) -> BoxFuture<'_, Result<Option<StoredConversation>, StoreError>> {
+        let id = id.to_string();
+        Box::pin(async move {
+            let row = sqlx::query("SELECT state, retired FROM conversations WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(store_error)?;
+            Ok(row.map(|row| StoredConversation {
+                state: parse(row.get::<&str, _>(0)),
+                retired: row.get::<bool, _>(1),
+            }))
+        })
+    }
+
+    fn trace(
+        &self,
+        id: &str,
+        after: i64,
+        limit: u32,
+    ) -> BoxFuture<'_, Result<Vec<(i64, Json)>, StoreError>> {
+        let id = id.to_string();
+        Box::pin(async move {
+            let rows = sqlx::query(
+                "SELECT position, record FROM trace WHERE conversation = $1 AND position > $2
+                 ORDER BY position LIMIT $3",
+            )
+            .bind(id)
+            .bind(after)
+            .bind(limit as i64)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(store_error)?;
+            Ok(rows
+                .iter()
+                .map(|row| (row.get::<i64, _>(0), parse(row.get::<&str, _>(1))))
+                .collect())
+        })
+    }
+
+    fn answer(
+        &self,
+        conversation: &str,
+        n: u64,
+    ) -> BoxFuture<'_, Result<Option<Json>, StoreError>> {
+        let conversation = conversation.to_string();
+        Box::pin(async move {
+            let row = sqlx::query("SELECT answer FROM events WHERE conversation = $1 AND n = $2")
+                .bind(conversation)
+                .bind(n as i64)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(store_error)?;
+            Ok(row
+                .and_then(|row| row.get::<Option<String>, _>(0))
+                .map(|answer| parse(&answer)))
+        })
+    }
+
+    fn recover(&self) -> BoxFuture<'_, Result<Recovery, StoreError>> {
+        Box::pin(async move {
+            // Conversations another node holds now are its to run; the rest are this one's
+            // until someone asks (their leases are taken as their events run).
+            let live = sqlx::query(
+                "SELECT id, state FROM conversations c WHERE NOT retired AND NOT EXISTS
+                 (SELECT 1 FROM leases l WHERE l.conversation = c.id AND l.expires_at > now())",
+            )
+            .fetch_all(&self.pool)
+            .await
+            .map_err(store_error)?
+            .iter()
+            .map(|row| (row.get::<String, _>(0), parse(row.get::<&str, _>(1))))
+            .collect();
+            let pending = pending_of(&self.pool, None).await?;
+            let oldest: Option<i64> =
+                sqlx::query_scalar("SELECT MIN(accepted_at) FROM events WHERE answer IS NULL")
+                    .fetch_one(&self.pool)
+                    .await
+                    .map_err(store_error)?;
+            let attempts = match oldest {
+                None => Vec::new(),
+                Some(oldest) => sqlx::query("SELECT key, outcome FROM attempts WHERE at >= $1")
+                    .bind(oldest - RECOVERY_MARGIN_MS)
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(store_error)?
+                    .iter()
+                    .map(|row| {
+                        let outcome: Option<String> = row.get(1);
+                        (row.get(0), outcome.map(|o| parse(&o)))
+                    })
+                    .collect(),
+            };
+            Ok(Recovery {
+                live,
+                pending,
+                attempts,
+            })
+        })
+    }
+
+    fn ping(&self) -> BoxFuture<'_, Result<(), StoreError>> {
+        Box::pin(async move {
+            sqlx::query("SELECT 1")
+                .execute(&self.pool)
+                .await
+                .map(drop)
+                .map_err(store_error)
+        })
+    }
+}
+
+/// Events accepted and not answered (of one conversation, or of those no node holds now),
+/// in order per conversation.
+async fn pending_of(
+    pool: &PgPool,
+    conversation: Option<&str>,
+) -> Result<Vec<PendingEvent>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT conversation, n, body FROM events e WHERE answer IS NULL
+         AND ($1::TEXT IS NULL AND NOT EXISTS (SELECT 1 FROM leases l
+                WHERE l.conversation = e.conversation AND l.expires_at > now())
+              OR e.conversation = $1)
+         ORDER BY conversation, n",
+    )
+    .bind(conversation)
+    .fetch_all(pool)
+    .await
+    .map_err(store_error)?;
+    Ok(rows
+        .iter()
+        .map(|row| PendingEvent {
+            conversation: row.get(0),
+            n: row.get::<i64, _>(1) as u64,
+            body: parse(row.get::<&str, _>(2)),
+        })
+        .collect())
+}
+
+/// Takes what is queued, commits it as one transaction, then answers each write.
+async fn write_loop(
+    mut conn: PgConnection,
+    mut queue: mpsc::UnboundedReceiver<Write>,
+    fence: Fence,
+    metrics: Arc<Metrics>,
+) {
+    let mut group = Vec::new();
+    while let Some(first) = queue.recv().await {
+        group.push(first);
+        while group.len() < MAX_GROUP {
+            match queue.try_recv() {
+                Ok(write) => group.push(write),
+                Err(_) => break,
+            }
+        }
+        let began = std::time::Instant::now();
+        commit(&mut conn, &fence, std::mem::take(&mut group)).await;
+        metrics.store_commit.observe(began.elapsed());
+    }
+}
+
+/// One answer to send once the group is committed.
+enum Answer {
+    Accepted(
+        oneshot::Sender<Result<Accepted, StoreError>>,
+        Result<Accepted, StoreError>,
+    ),
+    Done(
+        oneshot::Sender<Result<(), StoreError>>,
+        Result<(), StoreError>,
+    ),
+}
+
+async fn commit(conn: &mut PgConnection, fence: &Fence, group: Vec<Write>) {
+    if let Err(e) = sqlx::query("BEGIN").execute(&mut *conn).await {
+        let failed = store_error(e);
+        for write in group {
+            refuse(write, &failed);
+        }
+        return;
+    }
+    let mut answers = Vec::with_capacity(group.len());
+    for write in group {
+        answers.push(apply(conn, fence, write).await);
+    }
+    let committed = sqlx::query("COMMIT")
+        .execute(&mut *conn)
+        .await
+        .map(drop)
+        .map_err(store_error);
+    if committed.is_err() {
+        let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
+    }
+    for answer in answers {
+        match answer {
+            Answer::Accepted(tx, result) => {
+                let _ = tx.send(committed.clone().and(result));
+            }
+            Answer::Done(tx, result) => {
+                let _ = tx.send(committed.clone().and(result));
+            }
+        }
+    }
+}
+
+/// Answers a write that was not applied.
+fn refuse(write: Write, error: &StoreError) {
+    match write {
+        Write::Accept(_, tx) => drop(tx.send(Err(error.clone()))),
+        Write::Started(_, tx)
+        | Write::Ended(_, _, tx)
+        | Write::Stepped(_, tx)
+        | Write::Flush(tx) => drop(tx.send(Err(error.clone()))),
+    }
+}
+
+/// Applies one write inside its own savepoint.
+async fn apply(conn: &mut PgConnection, fence: &Fence, write: Write) -> Answer {
+    let _ = sqlx::query("SAVEPOINT one").execute(&mut *conn).await;
+    let answer = match write {
+        Write::Accept(event, tx) => Answer::Accepted(tx, accept(conn, &fence.node, event).await),
+        Write::Started(key, tx) => Answer::Done(tx, attempt(conn, &key, None).await),
+        Write::Ended(key, outcome, tx) => {
+            Answer::Done(tx, attempt(conn, &key, Some(&outcome)).await)
+        }
+        Write::Stepped(step, tx) => Answer::Done(tx, stepped(conn, fence, *step).await),
+        Write::Flush(tx) => Answer::Done(tx, Ok(())),
+    };
+    let failed = match &answer {
+        Answer::Accepted(_, result) => result.is_err(),
+        Answer::Done(_, result) => result.is_err(),
+    };
+    let end = if failed {
+        "ROLLBACK TO SAVEPOINT one"
+    } else {
+        "RELEASE SAVEPOINT one"
+    };
+    let _ = sqlx::query(end).execute(&mut *conn).await;
+    if failed {
+        let _ = sqlx::query("RELEASE SAVEPOINT one")
+            .execute(&mut *conn)
+            .await;
+    }
+    answer
+}
+
+async fn accept(
+    conn: &mut PgConnection,
+    node: &str,
+    event: Accept,
+) -> Result<Accepted, StoreError> {
+    if let Some(delivery) = &event.delivery {
+        let seen = sqlx::query("SELECT conversation, n, answer FROM events WHERE delivery = $1")
+            .bind(delivery)
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(store_error)?;
+        if let Some(row) = seen {
+            let answer: Option<String> = row.get(2);
+            return Ok(Accepted::Duplicate {
+                conversation: row.get(0),
+                n: row.get::<i64, _>(1) as u64,
+                answer: answer.map(|a| parse(&a)),
+            });
+        }
+    }
+    if event.only_duplicate {
+        return Ok(Accepted::Refused);
+    }
+    // The fence: a node whose lease passed to another (it stalled past the expiry) journals
+    // nothing more for the conversation.
+    let held: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM leases WHERE conversation = $1 AND owner = $2
+         AND expires_at > now())",
+    )
+    .bind(&event.conversation)
+    .bind(node)
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(store_error)?;
+    if !held {
+        return Err(StoreError(format!(
+            "this node no longer holds the conversation `{}`",
+            crate::printable::escape(&event.conversation)
+        )));
+    }
+    let now = now_ms();
+    sqlx::query(
+        "INSERT INTO conversations (id, state, status, retired, updated_at)
+         VALUES ($1, $2, 'active', FALSE, $3) ON CONFLICT (id) DO NOTHING",
+    )
+    .bind(&event.conversation)
+    .bind(text(&event.initial))
+    .bind(now)
+    .execute(&mut *conn)
+    .await
+    .map_err(store_error)?;
+    let n: i64 = sqlx::query_scalar(
+        "INSERT INTO events (conversation, n, delivery, body, accepted_at)
+         SELECT $1, COALESCE(MAX(n), 0) + 1, $2, $3, $4 FROM events WHERE conversation = $1
+         RETURNING n",
+    )
+    .bind(&event.conversation)
+    .bind(&event.delivery)
+    .bind(text(&event.body))
+    .bind(now)
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(store_error)?;
+    Ok(Accepted::New { n: n as u64 })
+}
+
+async fn attempt(
+    conn: &mut PgConnection,
+    key: &str,
+    outcome: Option<&Json>,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO attempts (key, outcome, at) VALUES ($1, $2, $3)
+         ON CONFLICT (key) DO UPDATE SET outcome = excluded.outcome, at = excluded.at",
+    )
+    .bind(key)
+    .bind(outcome.map(text))
+    .bind(now_ms())
+    .execute(&mut *conn)
+    .await
+    .map(drop)
+    .map_err(store_error)
+}
+
+async fn stepped(conn: &mut PgConnection, fence: &Fence, step: Step) -> Result<(), StoreError> {
+    if step.event.is_none() {
+        // A timer fired: its step counts only if no other node holds the conversation (two
+        // nodes that both woke it after a restart: the first to journal wins, and the
+        // other reads the state again when it next takes the lease, its epoch having moved).
+        let taken: Option<i64> = sqlx::query_scalar(TAKE_LEASE)
+            .bind(&step.conversation)
+            .bind(&fence.node)
+            .bind(fence.lease.as_millis() as f64)
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(store_error)?;
+        if taken.is_none() {
+            return Err(StoreError(format!(
+                "another node holds the conversation `{}`: this timer's step is not journaled",
+                crate::printable::escape(&step.conversation)
+            )));
+        }
+    }
+    sqlx::query(
+        "INSERT INTO conversations (id, state, status, retired, updated_at)
+         VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (id) DO UPDATE SET state = excluded.state, status = excluded.status,
+         retired = excluded.retired, updated_at = excluded.updated_at",
+    )
+    .bind(&step.conversation)
+    .bind(text(&step.state))
+    .bind(&step.status)
+    .bind(step.retired)
+    .bind(now_ms())
+    .execute(&mut *conn)
+    .await
+    .map_err(store_error)?;
+    if !step.records.is_empty() {
+        let records: Vec<String> = step.records.iter().map(text).collect();
+        sqlx::query(
+            "INSERT INTO trace (conversation, record) SELECT $1, r FROM UNNEST($2::TEXT[])
+             WITH ORDINALITY AS t(r, i) ORDER BY i",
+        )
+        .bind(&step.conversation)
+        .bind(records)
+        .execute(&mut *conn)
+        .await
+        .map_err(store_error)?;
+    }
+    if let (Some(n), Some(answer)) = (step.event, &step.answer) {
+        sqlx::query("UPDATE events SET answer = $1 WHERE conversation = $2 AND n = $3")
+            .bind(text(answer))
+            .bind(&step.conversation)
+            .bind(n as i64)
+            .execute(&mut *conn)
+            .await
+            .map_err(store_error)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// A fresh database on `AGENTC_TEST_POSTGRES_URL`'s server (see .ci/postgres.sh).
+    async fn fresh() -> Option<String> {
+        let Ok(url) = std::env::var("AGENTC_TEST_POSTGRES_URL") else {
+            assert!(
+                std::env::var("AGENTC_REQUIRE_POSTGRES").as_deref() != Ok("1"),
+                "AGENTC_REQUIRE_POSTGRES=1 but AGENTC_TEST_POSTGRES_URL is not set"
+            );
+            eprintln!("note: skipping the PostgreSQL test (set AGENTC_TEST_POSTGRES_URL)");
+            return None;
+        };
+        let mut admin = PgConnection::connect(&url).await.unwrap();
+        let name = format!("agentc_store_{:016x}", rand::random::<u64>());
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(&mut admin)
+            .await
+            .unwrap();
+        let (base, _) = url.rsplit_once('/').unwrap();
+        Some(format!("{base}/{name}"))
+    }
+
+    fn accept(delivery: &str) -> Accept {
+        Accept {
+            conversation: "c".into(),
+            delivery: Some(delivery.into()),
+            body: json!({"conversation": "c", "event": "message_received"}),
+            initial: json!({"instance": "i-1"}),
+            only_duplicate: false,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_lease_is_one_nodes_at_a_time_its_epoch_moves_with_the_owner_and_it_fences() {
+        let Some(url) = fresh().await else {
+            return;
+        };
+        let lease = Duration::from_secs(30);
+        let a = Postgres::open(&url, lease, Arc::default()).await.unwrap();
+        // A second node on a migrated database: the schema is left as it is.
+        let b = Postgres::open(&url, lease, Arc::default()).await.unwrap();
+        assert_eq!(a.lease("c").await, Ok(Some(1)));
+        assert_eq!(a.lease("c").await, Ok(Some(1)), "renewed, same epoch");
+        assert_eq!(b.lease("c").await, Ok(None), "held by a");
+        assert_eq!(a.accept(accept("d-1")).await, Ok(Accepted::New { n: 1 }));
+        a.release("c").await.unwrap();
+        assert_eq!(b.lease("c").await, Ok(Some(2)), "passed to b");
+        // a no longer holds it: what it journals for the conversation is refused.
+        assert!(a.accept(accept("d-2")).await.is_err());
+        assert_eq!(b.accept(accept("d-2")).await, Ok(Accepted::New { n: 2 }));
+        let duplicate = b.accept(accept("d-1")).await.unwrap();
+        assert!(
+            matches!(duplicate, Accepted::Duplicate { n: 1, .. }),
+            "{duplicate:?}"
+        );
+        // b dies holding it (its event 2 unanswered); once expired, a takes it over.
+        b.attempt_started("k/i-1/2/open".into()).await.unwrap();
+        sqlx::query("UPDATE leases SET expires_at = now() - interval '1 second'")
+            .execute(&a.pool)
+            .await
+            .unwrap();
+        assert_eq!(a.lease("c").await, Ok(Some(3)));
+        a.stepped(Step {
+            conversation: "c".into(),
+            event: Some(1),
+            state: json!({"instance": "i-1", "seq": 1}),
+            status: "active".into(),
+            retired: false,
+            records: vec![json!({"type": "event"}), json!({"type": "reply"})],
+            answer: Some(json!({"done": 1})),
+        })
+        .await
+        .unwrap();
+        let takeover = a.takeover("c").await.unwrap();
+        let pending: Vec<u64> = takeover.pending.iter().map(|p| p.n).collect();
+        assert_eq!(pending, [2]);
+        assert_eq!(takeover.attempts, [("k/i-1/2/open".to_string(), None)]);
+        assert_eq!(a.answer("c", 1).await, Ok(Some(json!({"done": 1}))));
+        let trace = a.trace("c", 0, 10).await.unwrap();
+        assert_eq!(trace.len(), 2);
+        assert!(trace[0].0 < trace[1].0, "in order");
+        // A timer's step of a conversation another node holds is not journaled.
+        let timer = Step {
+            conversation: "c".into(),
+            event: None,
+            state: json!({"seq": 99}),
+            status: "active".into(),
+            retired: false,
+            records: Vec::new(),
+            answer: None,
+        };
+        assert!(b.stepped(timer.clone()).await.is_err());
+        assert!(a.stepped(timer).await.is_ok());
+        // Recovery leaves a conversation another node holds to it.
+        assert!(b.recover().await.unwrap().pending.is_empty());
+        a.release("c").await.unwrap();
+        assert_eq!(b.recover().await.unwrap().pending.len(), 1);
+        assert!(b.ping().await.is_ok());
+    }
+}
