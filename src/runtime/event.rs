@@ -31,6 +31,9 @@ pub enum EventKind {
         usecase: String,
         block: String,
     },
+    /// Runs one action of the program by name (with its `on_failure`), as a platform that
+    /// picks the action itself asks (Rasa's `next_action`).
+    Action(String),
     /// Moves the conversation's clock forward.
     Wait(Duration),
 }
@@ -42,6 +45,7 @@ impl EventKind {
             EventKind::Named(name) => name,
             EventKind::Usecase(_) => "usecase",
             EventKind::Block { .. } => "block",
+            EventKind::Action(_) => "action",
             EventKind::Wait(_) => "wait",
         }
     }
@@ -111,6 +115,7 @@ impl Event {
                 usecase: payload_text("usecase")?,
                 block: payload_text("block")?,
             },
+            "action" => EventKind::Action(payload_text("name")?),
             "wait" => EventKind::Wait(match payload.get("for") {
                 Some(json) => Duration::from_millis(duration("for", &Value::from_json(json))?),
                 None => return Err("a `wait` event needs `payload.for`, such as \"5m\"".into()),
@@ -120,7 +125,7 @@ impl Event {
                 let known = catalogue::EVENTS
                     .iter()
                     .map(|e| e.name)
-                    .chain(["usecase", "block", "wait"]);
+                    .chain(["usecase", "block", "action", "wait"]);
                 let hint = crate::diagnostics::suggest(name, known)
                     .map(|s| format!(" (did you mean `{s}`?)"))
                     .unwrap_or_default();

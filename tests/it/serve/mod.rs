@@ -2,6 +2,7 @@
 
 mod crash;
 mod limits;
+mod rasa;
 pub mod support;
 
 use serde_json::json;
