@@ -436,13 +436,13 @@ action email_{id}_summary {{
   account_sid: "AC{i:032x}"
   auth_token: secret("TWILIO_{i}_TOKEN")
   from: "+1555{from:07}"
+  retry: {{ attempts: 3, backoff: 1s, max_backoff: 10s }}
 }}
 
 action text_{id}_update {{
   target: {id}_sms
   task: send_sms(user.phone ?? caller.phone ?? "+15550100", "Acme: your {noun} {{{id}_id ?? ""}} was updated. Reply STOP to opt out.")
   when: {when}
-  retry: {{ attempts: 3, backoff: 1s, max_backoff: 10s }}
 }}
 
 "#,

@@ -9,6 +9,7 @@ mod events;
 mod functions;
 mod kinds;
 pub mod locales;
+pub mod retry;
 pub mod scope;
 pub mod soql;
 mod targets;
@@ -17,6 +18,7 @@ pub mod tasks;
 pub use events::{EventSpec, Moment, EVENTS};
 pub use functions::{FunctionSpec, FUNCTIONS};
 pub use kinds::Kind;
+pub use retry::{RetryClass, RetryRule};
 pub use targets::{
     helo_name_problem, hold_music_problem, ArgSpec, Combination, Endpoint, FieldSpec, Protocol,
     TargetKind, TaskSpec, TARGET_KINDS,

@@ -9,7 +9,9 @@ use super::scope::{Access, EventScope, Scope};
 use super::security::{self, task_arg_sink, Sink};
 use super::types::Type;
 use super::unknown_help;
-use crate::catalogue::{self, tasks, BuiltinTask, Kind, TargetKind, TaskSpec, Ty};
+use crate::catalogue::{
+    self, tasks, BuiltinTask, Kind, RetryClass, RetryRule, TargetKind, TaskSpec, Ty,
+};
 use crate::diagnostics::{Code, Diagnostic, Span};
 use crate::ir::{self, Value};
 use crate::syntax::ast::{self, BinOp, ExprKind, StrPart};
@@ -89,6 +91,8 @@ type LoweredArgs = (Vec<(String, ir::Expr)>, Vec<ir::Expr>);
 /// What the binding pass needs of a lowered task call.
 struct CallInfo {
     call: ir::TaskCall,
+    /// How the task may be tried again (`None`: in process, never retried).
+    retry: Option<RetryRule>,
     result: Type,
     not_at: &'static [(catalogue::Moment, &'static str)],
     label: String,
@@ -133,6 +137,9 @@ impl<'a> Checker<'a> {
         let retry = fields
             .value("retry")
             .and_then(|v| retry(v, &mut self.diags));
+        if let (Some(value), Some(policy), Some(call)) = (fields.value("retry"), &retry, &call) {
+            self.retry_of_unsafe_task(&a.name.name, value.span, policy, call);
+        }
         let on_failure = fields
             .value("on_failure")
             .map_or_else(Vec::new, |v| self.fallbacks(v));
@@ -172,6 +179,46 @@ impl<'a> Checker<'a> {
             idempotency_key,
             span: self.ir_span(a.span),
         })
+    }
+
+    /// W0608: an action's own `retry` on a task a second try could do twice. The runtime
+    /// tries such a task again only when its request provably did not leave; a target's
+    /// `retry` is a default for reads and writes alike, and is not warned about.
+    fn retry_of_unsafe_task(
+        &mut self,
+        action: &str,
+        span: Span,
+        policy: &ir::Retry,
+        call: &CallInfo,
+    ) {
+        let Some(RetryRule {
+            class: RetryClass::Unsafe { twice },
+            why,
+            ..
+        }) = call.retry
+        else {
+            return;
+        };
+        if policy.attempts <= 1 {
+            return;
+        }
+        self.diags.push(
+            Diagnostic::new(
+                Code::RetryOnUnsafeTask,
+                format!(
+                    "action `{action}` retries `{}`, which a second try could do twice",
+                    call.label
+                ),
+                span,
+            )
+            .with_label_message(format!("after a timeout this could mean {twice}"))
+            .with_help(format!(
+                "{why}, so agentc tries it again only when the request provably did not \
+                 leave (a refused connection, a 429); after a timeout the action fails as \
+                 `outcome unknown` and runs its `on_failure`. Remove `retry`, or use a task \
+                 that is safe to repeat (docs/language.md, \"Retry classes\")"
+            )),
+        );
     }
 
     /// `on_failure: A` or `on_failure: [A, B]`: the actions to run, in order, with the span
@@ -321,7 +368,16 @@ impl<'a> Checker<'a> {
         let sig = self.resolve_task(target, callee)?;
         let (args, rest) = self.bind_args(&sig, target, args, value.span, scope, reads)?;
         let label = format!("{}.{}", target.kind.name(), sig.name);
+        let retry = match (sig.spec, sig.declared) {
+            (Some(spec), _) => catalogue::retry::task_rule(spec.task),
+            (None, Some(j)) => self.tasks[j]
+                .method
+                .as_deref()
+                .map(catalogue::retry::method_rule),
+            (None, None) => None,
+        };
         Some(CallInfo {
+            retry,
             call: ir::TaskCall {
                 task: match sig.spec {
                     Some(spec) => ir::TaskRef::Builtin(spec.task),

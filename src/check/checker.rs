@@ -63,6 +63,8 @@ pub struct TaskInfo<'a> {
     pub url_params: Vec<String>,
     /// Parameters that go into `result` (saved, hence shown).
     pub shown_params: Vec<String>,
+    /// Its HTTP method, once known: how it may be retried.
+    pub method: Option<String>,
 }
 
 /// One parameter of a task, declared or built in.

@@ -643,6 +643,7 @@ impl<'a> Checker<'a> {
             }
             None => return None,
         };
+        self.tasks[i].method = Some(method.clone());
         Some(ir::TaskDef {
             name: t.name.name.clone(),
             target: t.target.name.clone(),

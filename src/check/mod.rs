@@ -4,7 +4,7 @@
 //! - [`check_program`]: one program (a root file and everything it imports);
 //!   [`check_program_cached`] keeps the parses of unchanged files across calls.
 //! - [`check_workspace`]: every program among a set of files (`agentc check DIR`), with
-//!   warnings for files no program imports.
+//!   warnings for files no program imports; [`check_workspace_cached`] keeps parses.
 //! - [`check_expr`]: one expression against a checked program's scope (the REPL).
 //!
 //! Choices where the spec is silent:
@@ -253,26 +253,37 @@ pub fn check_workspace(
     files: &[FileId],
     loader: &mut dyn Loader,
 ) -> Workspace {
-    let mut cache = ParseCache::default();
+    check_workspace_cached(sources, files, loader, &mut ParseCache::default())
+}
+
+/// [`check_workspace`] keeping parses in `cache` across calls (the language server checks
+/// again after each edit): only files whose text changed are parsed again.
+pub fn check_workspace_cached(
+    sources: &mut SourceMap,
+    files: &[FileId],
+    loader: &mut dyn Loader,
+    cache: &mut ParseCache,
+) -> Workspace {
+    cache.new_sources();
     let roots: Vec<FileId> = files
         .iter()
         .copied()
-        .filter(|id| has_agent(&mut cache, sources, *id))
+        .filter(|id| has_agent(cache, sources, *id))
         .collect();
     let mut found = Found::default();
     for root in &roots {
-        found.add(sources, *root, loader, &mut cache);
+        found.add(sources, *root, loader, cache);
     }
     for id in files {
         if found.reached.contains(id) {
             continue;
         }
-        let imported = load::load(sources, *id, loader, &mut cache).files;
+        let imported = load::load(sources, *id, loader, cache).files;
         if imported[1..]
             .iter()
-            .any(|file| has_agent(&mut cache, sources, *file))
+            .any(|file| has_agent(cache, sources, *file))
         {
-            found.add(sources, *id, loader, &mut cache);
+            found.add(sources, *id, loader, cache);
         }
     }
     let Found {

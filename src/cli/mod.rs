@@ -23,6 +23,7 @@ mod events;
 pub mod explain;
 pub mod files;
 mod fmt;
+mod lsp;
 mod repl;
 mod run;
 mod serve;
@@ -61,6 +62,8 @@ pub enum Command {
     Fmt(fmt::Args),
     /// Explore a program interactively.
     Repl(repl::Args),
+    /// Serve editors over the Language Server Protocol on standard input and output.
+    Lsp(lsp::Args),
 }
 
 pub fn main() -> ExitCode {
@@ -74,5 +77,6 @@ pub fn main() -> ExitCode {
         Command::Serve(args) => serve::run(args),
         Command::Fmt(args) => fmt::run(args),
         Command::Repl(args) => repl::run(args),
+        Command::Lsp(args) => lsp::run(args),
     }
 }

@@ -95,6 +95,7 @@ codes! {
     OrphanFile = "W0605", Warning, "file not imported by any program";
     UnusedTask = "W0606", Warning, "unused task";
     NullArgument = "W0607", Warning, "null where a value is required";
+    RetryOnUnsafeTask = "W0608", Warning, "retry on a task a second try could do twice";
 }
 
 impl std::fmt::Display for Code {

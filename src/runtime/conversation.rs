@@ -7,7 +7,7 @@ use super::engine::Shared;
 use super::eval::{Context, EvalError, Evaluator, Scopes};
 use super::event::{Event, EventKind};
 use super::plan::{BindingBody, TriggerKey};
-use super::trace::{ActionStatus, ChoiceRecord, ConversationStatus, TraceRecord};
+use super::trace::{ActionStatus, ChoiceRecord, ConversationStatus, ErrorKind, TraceRecord};
 use crate::catalogue::{self, locales, Channel};
 use crate::ir::{self, Expr, Scope, Text, Type, Value};
 use indexmap::IndexMap;
@@ -100,6 +100,8 @@ pub(super) struct EventCtx {
 /// The outcome of running one action's task.
 pub(super) struct Outcome {
     pub result: Result<Value, String>,
+    /// Set when the failure is one of those the trace tells apart.
+    pub error_kind: Option<ErrorKind>,
     pub attempts: u32,
     pub request: Option<String>,
     pub dry_run: bool,
@@ -109,6 +111,7 @@ impl Outcome {
     pub fn local(result: Result<Value, String>) -> Self {
         Outcome {
             result,
+            error_kind: None,
             attempts: 1,
             request: None,
             dry_run: false,
@@ -987,6 +990,7 @@ impl Conversation {
         };
         let Outcome {
             result,
+            error_kind,
             attempts,
             request,
             dry_run,
@@ -1011,6 +1015,7 @@ impl Conversation {
                 .map(|p| shared.plan.params()[p].name.clone());
             let trace = ActionTrace {
                 attempts,
+                error_kind: error.as_ref().and(error_kind),
                 error,
                 request,
                 saved,
@@ -1037,6 +1042,7 @@ impl Conversation {
             attempts: trace.attempts,
             duration_ms: trace.started.map_or(0, |s| s.elapsed().as_millis() as u64),
             error: trace.error,
+            error_kind: trace.error_kind,
             request: trace.request,
             saved: trace.saved,
             value: trace.value,
@@ -1269,6 +1275,7 @@ struct ActionTrace {
     attempts: u32,
     started: Option<Instant>,
     error: Option<String>,
+    error_kind: Option<ErrorKind>,
     request: Option<String>,
     saved: Option<String>,
     value: Option<serde_json::Value>,
@@ -1282,6 +1289,7 @@ impl ActionTrace {
             attempts: 0,
             started,
             error: None,
+            error_kind: None,
             request: None,
             saved: None,
             value: None,

@@ -6,7 +6,8 @@ use super::clock::show_duration as show;
 use super::conversation::{Conversation, EventCtx, Outcome};
 use super::effects::{ExecutorTask, TaskError, TaskRequest};
 use super::plan::{ActionKind, ExternalTask};
-use super::retry::backoff_delay;
+use super::retry::{self, Stop};
+use super::trace::ErrorKind;
 use crate::catalogue::{self, tasks, ArgSpec, BuiltinTask, Kind, Ty};
 use crate::ir::{self, Expr, TaskDef, Value};
 use futures::FutureExt;
@@ -27,6 +28,7 @@ type TaskParts = (
 fn not_sent(error: String) -> Outcome {
     Outcome {
         result: Err(error),
+        error_kind: None,
         attempts: 0,
         request: None,
         dry_run: false,
@@ -74,6 +76,7 @@ impl Conversation {
         if shared.dry_run && (side_effect || !shared.in_process[*target]) {
             return Outcome {
                 result: Ok(Value::Null),
+                error_kind: None,
                 attempts: 0,
                 request: Some(executor.preview(&request)),
                 dry_run: true,
@@ -84,8 +87,10 @@ impl Conversation {
             return not_sent(reason.to_string());
         }
 
+        let rule = planned.retry_rule();
         let max_attempts = action.retry.attempts.max(1);
         let mut attempts = 0;
+        let mut error_kind = None;
         let result = loop {
             attempts += 1;
             let attempt = AssertUnwindSafe(executor.execute(&request)).catch_unwind();
@@ -97,8 +102,13 @@ impl Conversation {
                     TaskError::retryable(format!("timed out after {}", show(action.timeout)))
                 }
             };
-            if !error.retryable || attempts >= max_attempts {
-                break Err(error.message);
+            match retry::stop(&error, &rule, attempts, max_attempts) {
+                Some(Stop::Failed(message)) => break Err(message),
+                Some(Stop::OutcomeUnknown(message)) => {
+                    error_kind = Some(ErrorKind::OutcomeUnknown);
+                    break Err(message);
+                }
+                None => {}
             }
             let delay = match error.retry_after {
                 Some(wait) if wait > shared.max_retry_after => {
@@ -113,7 +123,7 @@ impl Conversation {
                 None => {
                     let manual = shared.clock.mode() == super::clock::ClockMode::Manual;
                     let mut rng = rand::thread_rng();
-                    backoff_delay(&action.retry, attempts, (!manual).then_some(&mut rng))
+                    retry::backoff_delay(&action.retry, attempts, (!manual).then_some(&mut rng))
                 }
             };
             self.sleep(delay).await;
@@ -130,6 +140,7 @@ impl Conversation {
         };
         Outcome {
             result,
+            error_kind,
             attempts,
             request: described,
             dry_run: false,

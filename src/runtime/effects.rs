@@ -46,11 +46,13 @@ impl std::fmt::Display for ExecutorTask {
     }
 }
 
-/// Why a task failed, and whether trying again may help.
+/// Why a task failed, whether trying again may help, and whether the request may have
+/// reached the service (which decides whether an unsafe task may be tried again).
 #[derive(Clone, Debug, PartialEq)]
 pub struct TaskError {
     pub message: String,
     pub retryable: bool,
+    pub delivery: Delivery,
     /// From a `Retry-After` header.
     pub retry_after: Option<Duration>,
     /// The service's HTTP status, when it answered with an error (a 409 is a conflict
@@ -58,21 +60,39 @@ pub struct TaskError {
     pub status: Option<u16>,
 }
 
+/// Whether a failed try may have been acted on by the service.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Delivery {
+    /// Provably not: the connection was refused, the name did not resolve, the TLS handshake
+    /// failed before the request was written, or the service answered that it did nothing
+    /// (429, 503 with `Retry-After`, an SMTP 4xx reply, a rolled-back transaction).
+    NotSent,
+    /// Perhaps: a timeout or a lost connection after the request was written, a 5xx.
+    MaybeSent,
+}
+
 impl TaskError {
     pub fn fatal(message: impl Into<String>) -> Self {
         TaskError {
             message: message.into(),
             retryable: false,
+            delivery: Delivery::MaybeSent,
             retry_after: None,
             status: None,
         }
     }
+    /// A failure that may pass, after which the request may have been processed.
     pub fn retryable(message: impl Into<String>) -> Self {
         TaskError {
-            message: message.into(),
             retryable: true,
-            retry_after: None,
-            status: None,
+            ..TaskError::fatal(message)
+        }
+    }
+    /// A failure that may pass, before anything reached the service.
+    pub fn not_sent(message: impl Into<String>) -> Self {
+        TaskError {
+            delivery: Delivery::NotSent,
+            ..TaskError::retryable(message)
         }
     }
 }

@@ -44,6 +44,6 @@ pub use observer::{StepCause, StepObserver};
 pub use plan::DEFAULT_TIMEOUT;
 pub use secrets::{Environment, MapEnv, ProcessEnv, Redactor, REDACTED};
 pub use trace::{
-    redact_json, ActionStatus, ChoiceRecord, ConversationStatus, TraceBuffer, TraceRecord,
-    TraceSink,
+    redact_json, ActionStatus, ChoiceRecord, ConversationStatus, ErrorKind, TraceBuffer,
+    TraceRecord, TraceSink,
 };

@@ -2,7 +2,7 @@
 //! does no look-up by name and no allocation it can avoid.
 
 use super::event::EventKind;
-use crate::catalogue::{tasks, BuiltinTask, Kind};
+use crate::catalogue::{self, tasks, BuiltinTask, Kind, RetryRule};
 use crate::ir::{self, Expr, Program, Scope, TaskRef, Value};
 use std::collections::HashMap;
 use std::time::Duration;
@@ -40,6 +40,19 @@ pub(crate) enum ExternalTask {
     Builtin(BuiltinTask),
     /// A declared task (`task get_order(..) on orders`).
     Declared(Box<ir::TaskDef>),
+}
+
+impl ExternalTask {
+    /// How the task may be tried again: a built-in task's catalogue rule, a declared task's
+    /// by its method.
+    pub fn retry_rule(&self) -> RetryRule {
+        match self {
+            // An in-process task has no rule, and never reaches an executor.
+            ExternalTask::Builtin(task) => catalogue::retry::task_rule(*task)
+                .unwrap_or_else(|| catalogue::retry::method_rule("GET")),
+            ExternalTask::Declared(task) => catalogue::retry::method_rule(&task.method),
+        }
+    }
 }
 
 pub(crate) enum ActionKind {

@@ -364,6 +364,7 @@ mod tests {
             attempts: 3,
             duration_ms: 1200,
             error: Some("HTTP 500".into()),
+            error_kind: None,
             request: Some("GET https://orders.example/orders/1".into()),
             saved: None,
             value: None,

@@ -17,6 +17,16 @@ pub enum ActionStatus {
     Failed,
 }
 
+/// A failure a program or a platform must tell apart from the others, in an action
+/// record's `error_kind`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorKind {
+    /// The request of an unsafe task may have been processed (a timeout or a lost
+    /// connection after it was written, a 5xx): it was not tried again.
+    OutcomeUnknown,
+}
+
 /// Where a conversation stands.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -77,6 +87,8 @@ pub enum TraceRecord {
         duration_ms: u64,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         error: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        error_kind: Option<ErrorKind>,
         /// One-line summary of what was sent (`POST https://…/tickets`).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         request: Option<String>,
@@ -246,7 +258,15 @@ impl TraceRecord {
 /// The fields of records whose values the runtime itself computes: the kind, statuses and
 /// counters are never a secret, and must keep their form (a short secret `t` would turn
 /// `"action"` into something that is no record).
-const OWN_FIELDS: [&str; 6] = ["type", "status", "seq", "attempts", "duration_ms", "line"];
+const OWN_FIELDS: [&str; 7] = [
+    "type",
+    "status",
+    "error_kind",
+    "seq",
+    "attempts",
+    "duration_ms",
+    "line",
+];
 
 /// Redacts the texts of a JSON value in place (a number that holds a secret becomes the
 /// text `[redacted]`); tells whether anything changed.

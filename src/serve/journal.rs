@@ -7,7 +7,7 @@
 use super::store::{Step, Store};
 use crate::catalogue;
 use crate::ir::Value;
-use crate::runtime::effects::{Executor, ExecutorTask, TaskError, TaskRequest};
+use crate::runtime::effects::{Delivery, Executor, ExecutorTask, TaskError, TaskRequest};
 use crate::runtime::{
     redact_json, ConversationState, Redactor, StepCause, StepObserver, TraceRecord, TraceSink,
 };
@@ -85,6 +85,7 @@ impl Journal {
                 "message": error.message,
                 "retryable": error.retryable,
                 "status": error.status,
+                "not_sent": error.delivery == Delivery::NotSent,
             }}),
         };
         redact_json(&mut json, &self.redactor);
@@ -107,6 +108,11 @@ fn from_outcome(outcome: &Json) -> Result<Value, TaskError> {
         retryable: error["retryable"].as_bool().unwrap_or(false),
         retry_after: None,
         status: error["status"].as_u64().and_then(|s| u16::try_from(s).ok()),
+        delivery: if error["not_sent"].as_bool() == Some(true) {
+            Delivery::NotSent
+        } else {
+            Delivery::MaybeSent
+        },
     })
 }
 
@@ -122,11 +128,18 @@ fn has_side_effect(request: &TaskRequest) -> bool {
     }
 }
 
-/// Whether an attempt cut off by a crash may be sent again with the same idempotency key.
-// Retry classes: until the catalogue says which tasks a service deduplicates by their
-// idempotency key (the `retry` work), every task with a side effect counts as unsafe.
+/// Whether an attempt cut off by a crash may be sent again with the same idempotency key:
+/// its task's retry class (`catalogue::retry`), a request's by its method.
 fn retry_safe(request: &TaskRequest) -> bool {
-    !has_side_effect(request)
+    let rule = match request.task {
+        ExecutorTask::Builtin(task) => catalogue::retry::task_rule(task)
+            .unwrap_or_else(|| catalogue::retry::method_rule("GET")),
+        ExecutorTask::Request => match request.args.get("method") {
+            Some(Value::Text(method)) => catalogue::retry::method_rule(method),
+            _ => catalogue::retry::method_rule("POST"),
+        },
+    };
+    rule.class.repeatable()
 }
 
 struct Journaled {
@@ -143,10 +156,10 @@ impl Executor for Journaled {
             match recovered {
                 Some(Some(outcome)) => return from_outcome(&outcome),
                 Some(None) if !retry_safe(request) => {
-                    let error = TaskError::fatal(
-                        "outcome unknown: the server stopped while this action ran, and its \
-                         task has a side effect, so it is not sent again",
-                    );
+                    // Retryable and maybe sent: the runtime's retry rule ends an unsafe task
+                    // here as "outcome unknown" and runs its `on_failure`.
+                    let error =
+                        TaskError::retryable("the server stopped while this request was in flight");
                     let outcome = journal.outcome_json(&Err(error.clone()));
                     drop(journal.store.attempt_ended(key.clone(), outcome));
                     return Err(error);

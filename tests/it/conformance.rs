@@ -52,29 +52,36 @@ struct Row {
 const ZENDESK_AUTH: Auth = Auth::Basic("bot@acme.example/token", "zd-tok");
 const SALESFORCE_AUTH: Auth = Auth::Bearer("sf-tok");
 
+/// Makes the rows of one service: the rest of a [`Row`], in order.
+type RowsOf = Box<
+    dyn Fn(
+        &'static str,
+        fn() -> serde_json::Value,
+        &'static str,
+        &'static str,
+        &'static [&'static str],
+        Body,
+        &'static str,
+    ) -> Row,
+>;
+
+fn service(kind: &'static str, auth: Auth) -> RowsOf {
+    Box::new(move |task, args, method, path, query, body, source| Row {
+        kind,
+        task,
+        args,
+        method,
+        path,
+        query,
+        body,
+        auth,
+        source,
+    })
+}
+
 fn rows() -> Vec<Row> {
-    let zendesk = |task, args, method, path, query, body, source| Row {
-        kind: "zendesk",
-        task,
-        args,
-        method,
-        path,
-        query,
-        body,
-        auth: ZENDESK_AUTH,
-        source,
-    };
-    let salesforce = |task, args, method, path, query, body, source| Row {
-        kind: "salesforce",
-        task,
-        args,
-        method,
-        path,
-        query,
-        body,
-        auth: SALESFORCE_AUTH,
-        source,
-    };
+    let zendesk = service("zendesk", ZENDESK_AUTH);
+    let salesforce = service("salesforce", SALESFORCE_AUTH);
     vec![
         zendesk(
             "create_ticket",

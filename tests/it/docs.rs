@@ -49,6 +49,7 @@ fn catalogue_markdown() -> String {
     for kind in TARGET_KINDS {
         target_kind(&mut out, kind);
     }
+    retry_classes(&mut out);
     common_fields(&mut out);
     functions(&mut out);
     out
@@ -145,6 +146,41 @@ fn target_kind(out: &mut String, kind: &TargetKind) {
             task.doc
         )
         .unwrap();
+    }
+    out.push('\n');
+}
+
+/// Every task that leaves the process, and a declared task by its method: how it may be
+/// tried again (`catalogue::retry`).
+fn retry_classes(out: &mut String) {
+    out.push_str(
+        "### Retry classes\n\nHow a task may be tried again after a failure that leaves its \
+         outcome unknown (see [run-time behaviour](#run-time-behaviour)): *safe* and *keyed* \
+         tasks are tried again, an *unsafe* one only when its request provably did not \
+         leave.\n\n| task | class | why | source |\n|---|---|---|---|\n",
+    );
+    let mut row = |task: &str, rule: catalogue::RetryRule| {
+        writeln!(
+            out,
+            "| {task} | {} | {} | {} |",
+            rule.class.label(),
+            rule.why,
+            rule.source
+        )
+        .unwrap();
+    };
+    for kind in TARGET_KINDS {
+        for task in kind.tasks {
+            if let Some(rule) = catalogue::retry::task_rule(task.task) {
+                row(&format!("`{}.{}`", kind.name(), task.name()), rule);
+            }
+        }
+    }
+    for method in ["GET", "PUT", "DELETE", "POST", "PATCH"] {
+        row(
+            &format!("a declared task, `method: {method}`"),
+            catalogue::retry::method_rule(method),
+        );
     }
     out.push('\n');
 }

@@ -1057,7 +1057,8 @@ async fn idempotency_keys_are_stable_across_retries_and_distinct_otherwise() {
         ))
         .action(keyed)
         .on("message_received", &["create", "create", "keyed"]);
-    let fake = Fake::new(vec![Err(TaskError::retryable("HTTP 503"))]);
+    // A 429 says nothing was done: even a POST is tried again, with the same key.
+    let fake = Fake::new(vec![Err(TaskError::not_sent("HTTP 429"))]);
     let (rt, _) = start(ir, vec![("orders", fake.clone())]);
     for c in ["a", "b"] {
         for text in ["x", "y"] {
@@ -1624,6 +1625,7 @@ fn the_timeline_keeps_one_line_per_record() {
         attempts,
         duration_ms,
         error: Some(error),
+        error_kind: None,
         request: Some(url.into()),
         saved: None,
         value: None,
@@ -1764,12 +1766,16 @@ action apologise {{
     );
 
     #[tokio::test(flavor = "multi_thread")]
-    async fn a_500_then_201_is_retried_and_the_secret_never_shows() {
+    async fn a_503_with_retry_after_then_201_is_retried_and_the_secret_never_shows() {
         let server = MockServer::start().await;
         Mock::given(method("POST"))
             .and(path("/tickets"))
             .and(header("authorization", format!("Bearer {CANARY}").as_str()))
-            .respond_with(ResponseTemplate::new(500).set_body_string(format!("bad token {CANARY}")))
+            .respond_with(
+                ResponseTemplate::new(503)
+                    .insert_header("retry-after", "0")
+                    .set_body_string(format!("bad token {CANARY}")),
+            )
             .up_to_n_times(1)
             .mount(&server)
             .await;
@@ -1801,7 +1807,7 @@ action apologise {{
         let server = MockServer::start().await;
         Mock::given(method("POST"))
             .respond_with(
-                ResponseTemplate::new(503).set_body_string(format!("token {CANARY} rejected")),
+                ResponseTemplate::new(429).set_body_string(format!("token {CANARY} rejected")),
             )
             .mount(&server)
             .await;
@@ -1820,6 +1826,39 @@ action apologise {{
             !stdout.contains(CANARY) && !stderr.contains(CANARY),
             "{stdout}{stderr}"
         );
+    }
+
+    /// A 500 may come after the POST was acted on: it is not sent again, whatever the
+    /// target's `retry`, and the action fails as `outcome_unknown` and runs its `on_failure`.
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_500_to_a_post_is_an_unknown_outcome_not_tried_again() {
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .respond_with(ResponseTemplate::new(500))
+            .mount(&server)
+            .await;
+        let dir = tempfile::tempdir().unwrap();
+        program(dir.path(), &server.uri());
+        let (stdout, stderr, code) =
+            tokio::task::spawn_blocking(move || run(&["--trace", "json"], dir.path(), EVENTS))
+                .await
+                .unwrap();
+        assert_eq!(code, 0, "{stderr}");
+        assert_eq!(server.received_requests().await.unwrap().len(), 1);
+        let records = records(&stdout);
+        let action = records.iter().find(|r| r["type"] == "action").unwrap();
+        assert_eq!(action["status"], "failed");
+        assert_eq!(action["attempts"], 1);
+        assert_eq!(action["error_kind"], "outcome_unknown");
+        let error = action["error"].as_str().unwrap();
+        assert!(
+            error.starts_with("outcome unknown: the request may have been processed (POST ")
+                && error.ends_with("answered 500 Internal Server Error); it is not tried again, as a second try could mean a second resource or a second effect"),
+            "{error}"
+        );
+        assert!(records
+            .iter()
+            .any(|r| r["type"] == "action" && r["on_failure_of"] == "open_ticket"));
     }
 
     #[tokio::test(flavor = "multi_thread")]

@@ -1,28 +1,25 @@
 //! Colours for what is being typed: keywords, strings, numbers, comments, `:commands` and
 //! the names the session declares.
 
-use super::names::Names;
 use super::render::{paint, palette};
-use super::scan::{self, Kind};
+use crate::ide::highlight::{self, Class};
+use crate::ide::Names;
 
 pub fn highlight(names: &Names, line: &str) -> String {
-    let tokens = scan::tokens(line);
     let mut out = String::with_capacity(line.len() * 2);
     let mut at = 0;
-    for (i, token) in tokens.iter().enumerate() {
-        let text = token.text(line);
-        let style = match token.kind {
-            Kind::Command => palette::COMMAND,
-            Kind::Str { .. } => palette::STRING,
-            Kind::Number => palette::NUMBER,
-            Kind::Comment => palette::COMMENT,
-            Kind::Word if scan::is_keyword(line, &tokens, i) => palette::KEYWORD,
-            Kind::Word if names.contains(text) => palette::NAME,
-            Kind::Word | Kind::Punct(_) => continue,
+    for (range, class) in highlight::highlight(names, line) {
+        let style = match class {
+            Class::Command => palette::COMMAND,
+            Class::String => palette::STRING,
+            Class::Number => palette::NUMBER,
+            Class::Comment => palette::COMMENT,
+            Class::Keyword => palette::KEYWORD,
+            Class::Name(_) => palette::NAME,
         };
-        out.push_str(&line[at..token.range.start]);
-        out.push_str(&paint(true, style, text));
-        at = token.range.end;
+        out.push_str(&line[at..range.start]);
+        out.push_str(&paint(true, style, &line[range.clone()]));
+        at = range.end;
     }
     out.push_str(&line[at..]);
     out
@@ -33,6 +30,7 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
+    use crate::ide::scan::Kind;
     use crate::syntax::lexer;
 
     /// The plain text of `painted` and the ranges of it that were painted.

@@ -11,16 +11,14 @@ mod conversation;
 mod evaluate;
 mod highlighting;
 mod history;
-mod names;
 mod program;
 mod render;
-mod scan;
 mod session;
 mod steps;
 mod validator;
 
+use crate::ide::Names;
 use commands::Flow;
-use names::Names;
 use render::{palette, Printer};
 use rustyline::completion::{Completer, FilenameCompleter, Pair};
 use rustyline::error::ReadlineError;

@@ -7,9 +7,9 @@
 //! that text still points at the right place). The checker starts from a generated root
 //! that imports the loaded files, then the typed entries, in order.
 
-use super::names::Names;
 use crate::check::{self, Checked, LoadError, Loader};
 use crate::diagnostics::{Diagnostic, FileId, SourceMap};
+use crate::ide::Names;
 use crate::ir;
 use crate::syntax::{self, ast};
 use indexmap::IndexMap;
@@ -248,7 +248,7 @@ impl Program {
         if !imported.is_empty() || after.errors() > before.errors() {
             // Undo: the entry and any file it pulled in leave; the program is as it was.
             self.sources.truncate(snapshot);
-            self.names = Rc::new(Names::of(self.decls()));
+            self.names = Rc::new(Names::of(self.decls().iter().map(|d| d.item)));
             self.compiled = Some(before.clone());
             if !imported.is_empty() {
                 return Declared::Syntax(imported);
@@ -356,7 +356,7 @@ impl Program {
     fn changed(&mut self) {
         self.compiled = None;
         self.scope = None;
-        self.names = Rc::new(Names::of(self.decls()));
+        self.names = Rc::new(Names::of(self.decls().iter().map(|d| d.item)));
     }
 
     /// Parses `text` as the current version of the file `path`.

@@ -4,13 +4,13 @@
 
 use super::commands::{self, Flow, LIST_KINDS};
 use super::conversation::Live;
-use super::names::field;
 use super::program::{self, Declared, Program};
 use super::render::{palette, Printer};
-use super::scan;
 use crate::catalogue;
 use crate::check::Loader;
 use crate::diagnostics::{suggest, FileId};
+use crate::ide::names::field;
+use crate::ide::scan;
 use crate::syntax::{self, ast};
 
 /// What an entry is, by its first token.

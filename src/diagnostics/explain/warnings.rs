@@ -228,4 +228,41 @@ on message_received do load_booking
         ),
         fixed: Fixed::Edits(&[("task: get_booking(null)", "task: get_booking(pnr)")]),
     },
+    Explanation {
+        code: Code::RetryOnUnsafeTask,
+        summary: "An action configures `retry` on a task that a second try could do twice: \
+                  an SMS, an email, a Salesforce record, an `http` POST or PATCH, a SQL \
+                  insert (the \"Retry classes\" table of docs/language.md lists every task's \
+                  class). When such a request times out or its connection breaks after it \
+                  was written, the service may have acted on it: agentc does not send it \
+                  again, the action fails with `outcome unknown` and its `on_failure` runs. \
+                  The retry happens only when the request provably did not leave (a refused \
+                  connection, a name that does not resolve, a 429), so most of what it asks \
+                  for never happens.",
+        fix: "Remove `retry` from the action, or use a task that is safe to repeat (a read, a \
+              PUT, an upsert) or keyed (Zendesk's `create_ticket`); for a declared task, a \
+              method that is idempotent.",
+        wrong: Example::One(
+            r#"agent shop {
+  channels: [chat]
+  params: { phone: text }
+}
+
+target texts: sms {
+  account_sid: "AC0123456789abcdef0123456789abcdef"
+  auth_token: secret("TWILIO_AUTH_TOKEN")
+  from: "+15550100"
+}
+
+action text_link {
+  target: texts
+  task: send_sms(to: phone, body: "Your order is on its way")
+  retry: { attempts: 3 }
+}
+
+on message_received do text_link
+"#,
+        ),
+        fixed: Fixed::Edits(&[("  retry: { attempts: 3 }\n", "")]),
+    },
 ];

@@ -5,7 +5,7 @@ use super::args::Fields;
 use super::guard::{self, AllowHosts, GuardedResolver, Refused};
 use super::ExecutorOptions;
 use crate::ir::{ParseError, Value, ValueBounds};
-use crate::runtime::effects::TaskError;
+use crate::runtime::effects::{Delivery, TaskError};
 use indexmap::IndexMap;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use reqwest::Method;
@@ -419,14 +419,17 @@ fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     )
 }
 
-/// A non-2xx answer: 5xx, 408 and 429 may succeed later; other 4xx will not. `answer` is
-/// the body, already scrubbed: it is cut to 200 characters here.
+/// A non-2xx answer: 5xx, 408 and 429 may succeed later; other 4xx will not. A 429, a 408
+/// and a 503 that names a `Retry-After` say that nothing was done (RFC 9110 §15.5.9,
+/// §15.6.4; RFC 6585 §4); any other 5xx may come after the work was done. `answer` is the
+/// body, already scrubbed: it is cut to 200 characters here.
 fn status_error(
     summary: &str,
     status: reqwest::StatusCode,
     answer: &str,
     retry_after: Option<Duration>,
 ) -> TaskError {
+    use reqwest::StatusCode;
     let mut message = format!("{summary} answered {status}");
     if !answer.is_empty() {
         let short: String = answer.chars().take(200).collect();
@@ -437,19 +440,27 @@ fn status_error(
         };
         message.push_str(&format!(": {short}{ellipsis}"));
     }
-    let retryable = status.is_server_error()
-        || status == reqwest::StatusCode::REQUEST_TIMEOUT
-        || status == reqwest::StatusCode::TOO_MANY_REQUESTS;
+    let nothing_done = status == StatusCode::TOO_MANY_REQUESTS
+        || status == StatusCode::REQUEST_TIMEOUT
+        || (status == StatusCode::SERVICE_UNAVAILABLE && retry_after.is_some());
+    let retryable = status.is_server_error() || nothing_done;
     TaskError {
         message,
         retryable,
+        delivery: if nothing_done {
+            Delivery::NotSent
+        } else {
+            Delivery::MaybeSent
+        },
         retry_after,
         status: Some(status.as_u16()),
     }
 }
 
-/// A failure before a complete answer: refused by the guard (fatal), timed out or
-/// unreachable (retryable).
+/// A failure before a complete answer: refused by the guard (fatal); unreachable before the
+/// request was written (a refused connection, a name that does not resolve, a failed TLS
+/// handshake: reqwest's connect errors), not sent; timed out or cut off, perhaps sent (a
+/// timeout cannot tell whether it struck while connecting).
 fn transport_error(summary: &str, error: &reqwest::Error) -> TaskError {
     let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
     while let Some(current) = source {
@@ -464,12 +475,13 @@ fn transport_error(summary: &str, error: &reqwest::Error) -> TaskError {
     if error.is_builder() {
         return TaskError::fatal(format!("{summary}: {}", innermost(error)));
     }
-    let what = if error.is_connect() {
-        "cannot connect"
-    } else {
-        "the connection failed"
-    };
-    TaskError::retryable(format!("{summary}: {what}: {}", innermost(error)))
+    if error.is_connect() {
+        return TaskError::not_sent(format!("{summary}: cannot connect: {}", innermost(error)));
+    }
+    TaskError::retryable(format!(
+        "{summary}: the connection failed: {}",
+        innermost(error)
+    ))
 }
 
 /// The root cause's text (reqwest's own top-level text repeats the URL).
@@ -638,6 +650,25 @@ mod tests {
             parse_body(None, wide.as_bytes(), &BOUNDS),
             Err(ParseError::Breach(_))
         ));
+    }
+
+    /// A 429, a 408 and a 503 naming a `Retry-After` say nothing was done; another 5xx may
+    /// come after the work.
+    #[test]
+    fn answers_that_say_nothing_was_done_are_not_sent() {
+        let error = |status: u16, retry_after: Option<Duration>| {
+            let status = reqwest::StatusCode::from_u16(status).unwrap();
+            let e = status_error("POST /x", status, "", retry_after);
+            (e.retryable, e.delivery)
+        };
+        let later = Some(Duration::from_secs(1));
+        assert_eq!(error(429, None), (true, Delivery::NotSent));
+        assert_eq!(error(408, None), (true, Delivery::NotSent));
+        assert_eq!(error(503, later), (true, Delivery::NotSent));
+        assert_eq!(error(503, None), (true, Delivery::MaybeSent));
+        assert_eq!(error(500, later), (true, Delivery::MaybeSent));
+        assert_eq!(error(502, None), (true, Delivery::MaybeSent));
+        assert!(!error(404, None).0);
     }
 
     #[test]

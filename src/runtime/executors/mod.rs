@@ -27,9 +27,11 @@
 //!
 //! | what happened | [`TaskError`](crate::runtime::effects::TaskError) |
 //! |---|---|
-//! | 5xx, 408, 429 | retryable; `retry_after` from `Retry-After` (seconds or HTTP date) |
+//! | 429, 408, 503 with `Retry-After` | retryable, not sent; `retry_after` from `Retry-After` (seconds or HTTP date) |
+//! | other 5xx | retryable, maybe sent |
 //! | other 4xx, 3xx not followed | final |
-//! | timed out (`TaskRequest::timeout`), connection refused or reset | retryable |
+//! | cannot connect (refused, DNS, TLS handshake: reqwest's `is_connect`) | retryable, not sent |
+//! | timed out (`TaskRequest::timeout`), connection reset or cut off | retryable, maybe sent |
 //! | refused by the SSRF guard (address or redirect) | final, says to use `allow_hosts` |
 //! | redirected to another origin, or https → http | final |
 //! | answer larger than the cap (streamed: never held whole) | final |
@@ -55,11 +57,16 @@
 //! `tests/it/executors.rs::every_zendesk_and_salesforce_task_calls_the_endpoint_the_catalogue_names`
 //! holds them to it.
 //!
-//! SMTP: a 5xx reply (a rejected recipient) is final with the server's text, a 4xx or a
-//! lost connection retryable; the host passes the same address guard. SQL: constraint
-//! violations and SQL errors are final; a lost connection, a deadlock, a serialization
-//! failure or a statement stopped at the timeout retryable; more rows than
-//! [`ExecutorOptions::max_rows`] final.
+//! *Not sent* and *maybe sent* are [`Delivery`](crate::runtime::effects::Delivery): whether
+//! an unsafe task may be tried again.
+//!
+//! SMTP: a 5xx reply (a rejected recipient) is final with the server's text; a 4xx reply, a
+//! refused connection or a failed TLS handshake retryable and not sent; a timeout or a lost
+//! connection retryable and maybe sent; the host passes the same address guard. SQL:
+//! constraint violations and SQL errors are final; a deadlock, a serialization failure, a
+//! locked database, a statement stopped at the timeout, a busy pool or a refused connection
+//! retryable and not sent; a connection lost midway retryable and maybe sent; more rows
+//! than [`ExecutorOptions::max_rows`] final.
 //!
 //! Building an executor opens no connection and needs no running tokio runtime; a zero
 //! `TaskRequest::timeout` means "no limit of the executor's own".

@@ -126,10 +126,10 @@ impl SmtpExecutor {
             .await
             .map_err(|e| match e.downcast_ref::<guard::Refused>() {
                 Some(refused) => TaskError::fatal(refused.to_string()),
-                None => TaskError::retryable(format!("{}: cannot resolve: {e}", self.server)),
+                None => TaskError::not_sent(format!("{}: cannot resolve: {e}", self.server)),
             })?;
         let address = addresses.first().ok_or_else(|| {
-            TaskError::retryable(format!("{}: the host has no address", self.server))
+            TaskError::not_sent(format!("{}: the host has no address", self.server))
         })?;
         let mut builder =
             AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(address.ip().to_string())
@@ -248,6 +248,11 @@ fn local_address(server: &SocketAddr) -> IpAddr {
         })
 }
 
+/// A 5xx reply is final. A 4xx reply, a refused connection and a failed TLS handshake are
+/// retryable and sent nothing: a 4yz reply means the command was not accepted and its action
+/// did not happen (RFC 5321 §4.2.1), and TLS is negotiated before the envelope. A timeout or
+/// a connection lost midway may come after the final dot, when the server has taken the
+/// message (RFC 1047).
 fn classify(server: &str, error: lettre::transport::smtp::Error) -> TaskError {
     let message = format!("the SMTP server refused the email: {error}");
     if error.is_client() && error.to_string().contains("STARTTLS") {
@@ -262,10 +267,27 @@ fn classify(server: &str, error: lettre::transport::smtp::Error) -> TaskError {
     } else if error.is_timeout() {
         TaskError::retryable(format!("the SMTP server timed out: {error}"))
     } else if error.is_transient() {
-        TaskError::retryable(message)
+        TaskError::not_sent(message)
+    } else if error.is_tls() || refused(&error) {
+        TaskError::not_sent(format!("cannot connect to {server}: {error}"))
     } else {
         TaskError::retryable(format!("cannot send the email: {error}"))
     }
+}
+
+/// Whether the connection was refused: that happens only before anything is written.
+fn refused(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut source = Some(error);
+    while let Some(current) = source {
+        if current
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::ConnectionRefused)
+        {
+            return true;
+        }
+        source = current.source();
+    }
+    false
 }
 
 impl Executor for SmtpExecutor {

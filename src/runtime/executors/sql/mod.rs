@@ -201,7 +201,10 @@ impl SqlExecutor {
     }
 
     /// Constraint violations and SQL errors are final; a lost connection, a busy pool, a
-    /// deadlock or a serialization failure may pass.
+    /// deadlock or a serialization failure may pass. What the database refused or undid (a
+    /// deadlock, a serialization failure, a locked SQLite file, a statement it stopped at
+    /// the timeout), no connection and a refused one left nothing done; a connection lost
+    /// midway may have committed.
     fn error(&self, error: sqlx::Error) -> TaskError {
         match &error {
             sqlx::Error::Database(db) => {
@@ -216,18 +219,24 @@ impl SqlExecutor {
                 };
                 let message = self.on_database(format_args!("{what}{}", db.message()));
                 if dialect::stopped_at_timeout(db.as_ref()) {
-                    return TaskError::retryable(self.on_database("timed out"));
+                    return TaskError::not_sent(self.on_database("timed out"));
                 }
                 let transient = matches!(db.code().as_deref(), Some("40001" | "40P01"))
                     || db.message().contains("database is locked");
-                TaskError {
-                    retryable: transient,
-                    ..TaskError::fatal(message)
+                if transient {
+                    return TaskError::not_sent(message);
                 }
+                TaskError::fatal(message)
             }
-            sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::Tls(_) => {
-                TaskError::retryable(self.on_database(format_args!("cannot connect: {error}")))
+            sqlx::Error::PoolTimedOut | sqlx::Error::Tls(_) => {
+                TaskError::not_sent(self.on_database(format_args!("cannot connect: {error}")))
             }
+            sqlx::Error::Io(io) if io.kind() == std::io::ErrorKind::ConnectionRefused => {
+                TaskError::not_sent(self.on_database(format_args!("cannot connect: {error}")))
+            }
+            sqlx::Error::Io(_) => TaskError::retryable(
+                self.on_database(format_args!("the connection failed: {error}")),
+            ),
             _ => TaskError::fatal(self.on_database(&error)),
         }
     }

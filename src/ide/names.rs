@@ -1,7 +1,7 @@
-//! The names a session declares, by kind: what completion and highlighting offer. Built from
+//! The names a program declares, by kind: what completion and highlighting offer. Built from
 //! the parsed declarations, so it is there even while the program has errors.
 
-use super::program::Decl;
+use super::highlight::NameKind;
 use crate::syntax::ast;
 
 #[derive(Debug, Default)]
@@ -10,6 +10,8 @@ pub struct Names {
     pub targets: Vec<(String, String)>,
     /// Declared tasks with the target they are on.
     pub tasks: Vec<(String, String)>,
+    /// Declared tasks with their parameters' names.
+    pub task_params: Vec<(String, Vec<String>)>,
     pub actions: Vec<String>,
     pub replies: Vec<String>,
     /// Use cases with their blocks.
@@ -21,16 +23,20 @@ pub struct Names {
 }
 
 impl Names {
-    pub fn of(decls: Vec<Decl<'_>>) -> Names {
+    pub fn of<'a>(items: impl IntoIterator<Item = &'a ast::Item>) -> Names {
         let mut names = Names::default();
-        for decl in decls {
-            match decl.item {
+        for item in items {
+            match item {
                 ast::Item::Target(t) => names
                     .targets
                     .push((t.name.name.clone(), t.kind.name.clone())),
-                ast::Item::Task(t) => names
-                    .tasks
-                    .push((t.name.name.clone(), t.target.name.clone())),
+                ast::Item::Task(t) => {
+                    names
+                        .tasks
+                        .push((t.name.name.clone(), t.target.name.clone()));
+                    let params = t.params.iter().map(|p| p.name.name.clone()).collect();
+                    names.task_params.push((t.name.name.clone(), params));
+                }
                 ast::Item::Action(a) => names.actions.push(a.name.name.clone()),
                 ast::Item::Reply(r) => names.replies.push(r.name.name.clone()),
                 ast::Item::Usecase(u) => names
@@ -57,6 +63,27 @@ impl Names {
         }
     }
 
+    /// A program with a little of everything, for completion tests.
+    #[cfg(test)]
+    pub fn sample() -> Names {
+        Names {
+            targets: vec![
+                ("orders".into(), "http".into()),
+                ("mail".into(), "smtp".into()),
+            ],
+            tasks: vec![("get_order".into(), "orders".into())],
+            task_params: vec![("get_order".into(), vec!["id".into()])],
+            actions: vec!["check_order".into(), "tag_vip".into()],
+            replies: vec!["welcome".into()],
+            usecases: vec![(
+                "order_status".into(),
+                vec!["ask_order_id".into(), "show_status".into()],
+            )],
+            params: vec!["order_id".into(), "attempts".into()],
+            channels: vec!["chat".into()],
+        }
+    }
+
     /// The kind of the target called `name`: declared, or one of the two built-ins.
     pub fn target_kind<'a>(&'a self, name: &'a str) -> Option<&'a str> {
         match crate::catalogue::target_kind(name).filter(|k| k.builtin) {
@@ -69,14 +96,24 @@ impl Names {
         }
     }
 
-    /// Every declared name, for highlighting.
-    pub fn contains(&self, name: &str) -> bool {
-        self.targets.iter().any(|(n, _)| n == name)
-            || self.tasks.iter().any(|(n, _)| n == name)
-            || self.actions.iter().any(|n| n == name)
-            || self.replies.iter().any(|n| n == name)
-            || self.usecases.iter().any(|(n, _)| n == name)
-            || self.params.iter().any(|n| n == name)
+    /// What `name` is declared as, if anything (the first kind found).
+    pub fn kind_of(&self, name: &str) -> Option<NameKind> {
+        let is = |found: bool, kind| found.then_some(kind);
+        is(
+            self.targets.iter().any(|(n, _)| n == name),
+            NameKind::Target,
+        )
+        .or(is(
+            self.tasks.iter().any(|(n, _)| n == name),
+            NameKind::Task,
+        ))
+        .or(is(self.actions.iter().any(|n| n == name), NameKind::Action))
+        .or(is(self.replies.iter().any(|n| n == name), NameKind::Reply))
+        .or(is(
+            self.usecases.iter().any(|(n, _)| n == name),
+            NameKind::Usecase,
+        ))
+        .or(is(self.params.iter().any(|n| n == name), NameKind::Param))
     }
 }
 
