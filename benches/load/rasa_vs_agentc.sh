@@ -103,6 +103,8 @@ if [ -z "$agentc" ]; then
     (cd "$repo" && cargo build --release -q --bin agentc)
     agentc=$repo/target/release/agentc
 fi
+# Started from the journal's directory: a relative AGENTC is made absolute first.
+agentc=$(cd "$(dirname "$agentc")" && pwd)/$(basename "$agentc")
 agentc_rps=- agentc_p99=-
 if "$agentc" serve --help >/dev/null 2>&1; then
     echo "agentc serve ($agentc), SQLite journal in $tmp"
