@@ -57,7 +57,7 @@ wait_for() {
 
 # One call, checked before the load: both servers must give the same answer.
 check_answer() {
-    sed 's/@SENDER@/c-check/g' "$here/webhook.json" |
+    sed 's/@SENDER@/c-check/g; s/@CALL@/1/g' "$here/webhook.json" |
         curl -fs -H 'Content-Type: application/json' --data-binary @- "$1/webhook" |
         python3 -c '
 import json, sys
@@ -103,13 +103,16 @@ if [ -z "$agentc" ]; then
     (cd "$repo" && cargo build --release -q --bin agentc)
     agentc=$repo/target/release/agentc
 fi
+# Started from the journal's directory: a relative AGENTC is made absolute first.
+agentc=$(cd "$(dirname "$agentc")" && pwd)/$(basename "$agentc")
 agentc_rps=- agentc_p99=-
 if "$agentc" serve --help >/dev/null 2>&1; then
     echo "agentc serve ($agentc), SQLite journal in $tmp"
     (
         cd "$tmp"
         ORDERS_URL=$orders exec "$agentc" serve "$here/order_status.agent" \
-            --listen "127.0.0.1:$agentc_port" >"$tmp/agentc.log" 2>&1
+            --listen "127.0.0.1:$agentc_port" --store "sqlite://$tmp/journal.sqlite" \
+            >"$tmp/agentc.log" 2>&1
     ) &
     pids+=("$!")
     wait_for "http://127.0.0.1:$agentc_port/health"

@@ -1,6 +1,9 @@
 -- wrk script: POSTs the same Rasa webhook body (webhook.json, given after `--`) to
 -- rasa-sdk and to agentc. Each request is for one of 1,024 conversations per wrk thread,
--- as an assistant serves many at once (agentc handles one conversation's calls in order).
+-- as an assistant serves many at once (agentc handles one conversation's calls in order),
+-- and is a new call: Rasa's tracker grows with every event, so no two calls carry the same
+-- body (`@CALL@` in `latest_event_time` is the request's number), and agentc, which
+-- answers a body it has seen from its journal, cannot win by running less.
 -- An answer without the two slots and the reply counts as bad: a server that fails fast
 -- must not look fast.
 
@@ -13,22 +16,14 @@ function setup(thread)
     table.insert(threads, thread)
 end
 
-local parts = {}
+local template
 local counter = 0
 bad = 0
 
 function init(args)
     local file = assert(io.open(args[1] or "webhook.json", "rb"))
-    local body = file:read("*a")
+    template = file:read("*a")
     file:close()
-    local from = 1
-    while true do
-        local s, e = body:find("@SENDER@", from, true)
-        if not s then break end
-        table.insert(parts, body:sub(from, s - 1))
-        from = e + 1
-    end
-    table.insert(parts, body:sub(from))
     wrk.method = "POST"
     wrk.path = "/webhook"
     wrk.headers["Content-Type"] = "application/json"
@@ -37,7 +32,8 @@ end
 function request()
     counter = counter + 1
     local sender = "c-" .. id .. "-" .. (counter % 1024)
-    return wrk.format(nil, nil, nil, table.concat(parts, sender))
+    local body = template:gsub("@SENDER@", sender):gsub("@CALL@", id .. counter)
+    return wrk.format(nil, nil, nil, body)
 end
 
 function response(status, headers, body)

@@ -207,6 +207,16 @@ pub(super) fn unknown_names(program: &ir::Program, kind: &EventKind) -> Option<S
     let (usecase, block) = match kind {
         EventKind::Usecase(usecase) => (usecase, None),
         EventKind::Block { usecase, block } => (usecase, Some(block)),
+        EventKind::Action(action) if program.actions.contains_key(action) => return None,
+        EventKind::Action(action) => {
+            let hint =
+                crate::diagnostics::suggest(action, program.actions.keys().map(String::as_str))
+                    .map(|s| format!(" (did you mean `{s}`?)"))
+                    .unwrap_or_default();
+            return Some(format!(
+                "the program has no action `{action}`{hint}: the event is not handled"
+            ));
+        }
         EventKind::Named(_) | EventKind::Wait(_) => return None,
     };
     let hint = |name: &str, known: &mut dyn Iterator<Item = &str>| {
@@ -519,6 +529,18 @@ impl Conversation {
                 let mut ev = self.begin_event(event, Some(named(usecase)), Some(named(block)));
                 self.run_bindings(TriggerKey::Block(usecase, block), &mut ev)
                     .await;
+            }
+            EventKind::Action(action) => {
+                self.apply_payload_scopes("action", &event.payload);
+                let mut ev = self.begin_event(event, None, None);
+                let index = self.shared.plan.action_index(action);
+                // `refusal` turned away an action the program lacks; a hand-edited IR
+                // file may still send one, and it runs nothing.
+                if let Some(index) = index {
+                    if !self.stop_before_starting(&ev) {
+                        self.run_action_chain(index, &mut ev).await;
+                    }
+                }
             }
         }
     }

@@ -31,6 +31,9 @@ pub enum EventKind {
         usecase: String,
         block: String,
     },
+    /// Runs one action of the program by name (with its `on_failure`), as a platform that
+    /// picks the action itself asks (Rasa's `next_action`).
+    Action(String),
     /// Moves the conversation's clock forward.
     Wait(Duration),
 }
@@ -42,6 +45,7 @@ impl EventKind {
             EventKind::Named(name) => name,
             EventKind::Usecase(_) => "usecase",
             EventKind::Block { .. } => "block",
+            EventKind::Action(_) => "action",
             EventKind::Wait(_) => "wait",
         }
     }
@@ -177,6 +181,7 @@ impl Event {
                 usecase: payload_text("block", "usecase")?,
                 block: payload_text("block", "block")?,
             },
+            "action" => EventKind::Action(payload_text("action", "name")?),
             "wait" => EventKind::Wait(match payload.get("for") {
                 Some(json) => Duration::from_millis(duration("for", &Value::from_json(json))?),
                 None => return Err(EventError::WaitNeedsFor),
@@ -186,7 +191,7 @@ impl Event {
                 let known = catalogue::EVENTS
                     .iter()
                     .map(|e| e.name)
-                    .chain(["usecase", "block", "wait"]);
+                    .chain(["usecase", "block", "action", "wait"]);
                 return Err(EventError::UnknownEvent {
                     name: name.to_string(),
                     close: crate::diagnostics::suggest(name, known),

@@ -211,6 +211,11 @@ impl Plan {
         found.map_or(&[], Vec::as_slice)
     }
 
+    /// Where the action `name` is in [`Plan::actions`] (the program's order of actions).
+    pub fn action_index(&self, name: &str) -> Option<usize> {
+        self.program.actions.keys().position(|known| known == name)
+    }
+
     pub fn params(&self) -> &[ir::Param] {
         &self.program.agent.params
     }

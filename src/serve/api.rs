@@ -1,12 +1,14 @@
 //! The HTTP API (docs/serve.md; the OpenAPI document is `openapi.json` beside this file).
-//! Every `/v1` request passes [`guard`]: not stopping, under the concurrency limit, its
-//! body read within the size and time limits, and authorised.
+//! Every `/v1` request, and every call of the Rasa action-server protocol (docs/rasa.md),
+//! passes [`guard`]: not stopping, under the concurrency limit, its body read within the
+//! size and time limits, and authorised.
 
 use super::auth::Auth;
 use super::errors::{ApiError, ErrorCode};
 use super::hub::{Admission, Hub};
 use super::inbound;
 use super::metrics::Metrics;
+use super::rasa;
 use super::store::Store;
 use axum::body::{Body, Bytes};
 use axum::extract::{MatchedPath, Path, Query, Request, State};
@@ -54,7 +56,21 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("get", "/readyz"),
     ("get", "/openapi.json"),
     ("get", "/metrics"),
+    ("post", "/webhook"),
+    ("get", "/actions"),
+    ("get", "/health"),
 ];
+
+/// Rasa's routes: its `action_endpoint` may carry the token as the query parameter `token`,
+/// and a webhook body (the whole tracker) may be as large as [`rasa::Limits`] says.
+fn is_rasa(path: &str) -> bool {
+    matches!(path, "/webhook" | "/actions")
+}
+
+/// The routes [`guard`] admits: all but the probes, the metrics and the document.
+fn is_guarded(path: &str) -> bool {
+    path.starts_with("/v1/") || is_rasa(path)
+}
 
 /// A route's handler; `/v1` routes pass [`guard`] first.
 fn handler(path: &str) -> MethodRouter<Arc<App>> {
@@ -66,24 +82,27 @@ fn handler(path: &str) -> MethodRouter<Arc<App>> {
         "/readyz" => get(readyz),
         "/openapi.json" => get(openapi),
         "/metrics" => get(metrics),
+        "/webhook" => post(post_webhook),
+        "/actions" => get(get_actions),
+        "/health" => get(|| async { rasa_response(rasa::health()) }),
         _ => unreachable!("`{path}` is in ROUTES without a handler"),
     }
 }
 
 pub fn router(app: Arc<App>) -> Router {
     let mut open = Router::new();
-    let mut v1 = Router::new();
+    let mut guarded = Router::new();
     for (_, path) in ROUTES {
         // axum 0.7 writes a path parameter `:id`.
         let axum_path = path.replace("{id}", ":id");
-        if path.starts_with("/v1/") {
-            v1 = v1.route(&axum_path, handler(path));
+        if is_guarded(path) {
+            guarded = guarded.route(&axum_path, handler(path));
         } else {
             open = open.route(&axum_path, handler(path));
         }
     }
-    let v1 = v1.route_layer(middleware::from_fn_with_state(app.clone(), guard));
-    open.merge(v1)
+    let guarded = guarded.route_layer(middleware::from_fn_with_state(app.clone(), guard));
+    open.merge(guarded)
         .route_layer(middleware::from_fn_with_state(app.clone(), count))
         .fallback(not_found)
         .with_state(app)
@@ -127,59 +146,151 @@ async fn admit(
             "too many requests at once; retry after the `Retry-After` seconds",
         )
     })?;
+    let (parts, body) = request.into_parts();
+    let rasa = is_rasa(parts.uri.path());
+    let limit = match rasa {
+        true => rasa::Limits::default().body_bytes,
+        false => app.max_body,
+    };
     let too_large = || {
         ApiError::new(
             ErrorCode::BodyTooLarge,
-            format!("the body is longer than {} bytes", app.max_body),
+            format!("the body is longer than {limit} bytes"),
         )
     };
-    let (parts, body) = request.into_parts();
     let declared = parts
         .headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|length| length > app.max_body as u64) {
+    if declared.is_some_and(|length| length > limit as u64) {
         return Err(too_large());
     }
-    let bytes = match tokio::time::timeout(
-        app.body_timeout,
-        axum::body::to_bytes(body, app.max_body),
-    )
-    .await
-    {
-        Ok(Ok(bytes)) => bytes,
-        Ok(Err(e)) if format!("{e:?}").contains("LengthLimit") => return Err(too_large()),
-        Ok(Err(_)) => {
-            return Err(ApiError::new(
-                ErrorCode::MalformedJson,
-                "the body could not be read",
-            ))
-        }
-        Err(_) => {
-            return Err(ApiError::new(
-                ErrorCode::BodyTimeout,
-                format!(
-                    "the body did not arrive within {}",
-                    crate::runtime::show_duration(app.body_timeout)
-                ),
-            ))
-        }
-    };
+    let bytes =
+        match tokio::time::timeout(app.body_timeout, axum::body::to_bytes(body, limit)).await {
+            Ok(Ok(bytes)) => bytes,
+            Ok(Err(e)) if format!("{e:?}").contains("LengthLimit") => return Err(too_large()),
+            Ok(Err(_)) => {
+                return Err(ApiError::new(
+                    ErrorCode::MalformedJson,
+                    "the body could not be read",
+                ))
+            }
+            Err(_) => {
+                return Err(ApiError::new(
+                    ErrorCode::BodyTimeout,
+                    format!(
+                        "the body did not arrive within {}",
+                        crate::runtime::show_duration(app.body_timeout)
+                    ),
+                ))
+            }
+        };
     let now = jiff::Timestamp::now().as_second();
-    app.auth.check(&parts.headers, &bytes, now)?;
+    let query = match rasa {
+        true => Query::<QueryToken>::try_from_uri(&parts.uri).ok(),
+        false => None,
+    };
+    let query_token = query.as_ref().and_then(|q| q.token.as_deref());
+    app.auth.check(&parts.headers, query_token, &bytes, now)?;
     Ok((Request::from_parts(parts, Body::from(bytes)), permit))
 }
 
+/// `?token=`: how Rasa's `action_endpoint` sends its `token`.
+#[derive(serde::Deserialize)]
+struct QueryToken {
+    token: Option<String>,
+}
+
 async fn post_event(State(app): State<Arc<App>>, body: Bytes) -> Result<Response, ApiError> {
+    let inbound = inbound::parse(&body)?;
+    Ok(match handle(&app, inbound).await? {
+        Handled::Answered(_, answer) => Json(answer).into_response(),
+        Handled::Running {
+            conversation,
+            running,
+        } => still_running(&conversation, running),
+    })
+}
+
+/// `POST /webhook`: a Rasa call, run as an event of its conversation (journaled, and
+/// answered from the journal when the same body comes again), answered in Rasa's shapes.
+async fn post_webhook(
+    State(app): State<Arc<App>>,
+    headers: header::HeaderMap,
+    body: Bytes,
+) -> Response {
+    let encoding = headers
+        .get(header::CONTENT_ENCODING)
+        .and_then(|v| v.to_str().ok());
+    let limits = rasa::Limits::default();
+    let read = app
+        .hub
+        .with_program(|program| rasa::webhook(&body, encoding, &limits, program));
+    let call = match read {
+        Ok(call) => call,
+        Err(answer) => return rasa_response(answer),
+    };
+    let event = call.event();
+    let inbound = inbound::Inbound {
+        delivery: Some(rasa::delivery(&body)),
+        body: rasa::line(&event),
+        event,
+    };
+    let outcome = match handle(&app, inbound).await {
+        Ok(Handled::Answered(_, answer)) => rasa::Outcome::Ran(rasa::Ran::from_answer(&answer)),
+        Ok(Handled::Running { .. }) => rasa::Outcome::Unfinished(format!(
+            "the action is still running after {}; it goes on, and the same call sent \
+             again gets its answer once it is there",
+            crate::runtime::show_duration(app.deadline)
+        )),
+        Err(error)
+            if matches!(
+                error.code,
+                ErrorCode::ConversationEnded | ErrorCode::RefusedEvent
+            ) =>
+        {
+            rasa::Outcome::Refused(error.message)
+        }
+        Err(error) => return error.into_response(),
+    };
+    rasa_response(call.answer(&outcome))
+}
+
+async fn get_actions(State(app): State<Arc<App>>) -> Response {
+    rasa_response(app.hub.with_program(rasa::actions))
+}
+
+fn rasa_response(answer: rasa::Answer) -> Response {
+    let status = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::BAD_REQUEST);
+    (status, Json(answer.body)).into_response()
+}
+
+/// What became of an event.
+enum Handled {
+    /// Its answer: `done`, or `duplicate` (the first answer of a delivery seen before).
+    Answered(&'static str, JsonValue),
+    /// Past the deadline: it goes on, and these attempts still run.
+    Running {
+        conversation: String,
+        running: Vec<JsonValue>,
+    },
+}
+
+/// Journals and runs an event (or finds its delivery seen before), counted in the metrics.
+async fn handle(app: &App, inbound: inbound::Inbound) -> Result<Handled, ApiError> {
     let arrived = tokio::time::Instant::now();
     let _in_flight = app.metrics.running();
-    let answer = answer_event(&app, body).await;
-    if let Ok((outcome, _)) = &answer {
+    let handled = run_event(app, inbound).await;
+    if let Ok(handled) = &handled {
+        let outcome = match handled {
+            Handled::Answered(outcome, _) => outcome,
+            Handled::Running { .. } => "running",
+        };
         app.metrics.event(outcome);
         app.metrics.event_latency.observe(arrived.elapsed());
     }
-    answer.map(|(_, response)| response)
+    handled
 }
 
 /// What an action-status counter learns from an answer.
@@ -190,15 +301,13 @@ fn count_actions(metrics: &Metrics, answer: &JsonValue) {
     }
 }
 
-/// The event's outcome (`done`, `running`, `duplicate`) and the response.
-async fn answer_event(app: &App, body: Bytes) -> Result<(&'static str, Response), ApiError> {
-    let inbound = inbound::parse(&body)?;
+async fn run_event(app: &App, inbound: inbound::Inbound) -> Result<Handled, ApiError> {
     match app.hub.submit(inbound).await? {
         Admission::Running(admitted, answer) => {
             match tokio::time::timeout(app.deadline, answer).await {
                 Ok(Ok(answer)) => {
                     count_actions(&app.metrics, &answer);
-                    Ok(("done", Json(answer).into_response()))
+                    Ok(Handled::Answered("done", answer))
                 }
                 Ok(Err(_)) => Err(ApiError::new(
                     ErrorCode::ShuttingDown,
@@ -206,14 +315,17 @@ async fn answer_event(app: &App, body: Bytes) -> Result<(&'static str, Response)
                      finishes it when it starts again",
                 )),
                 Err(_) => {
-                    let running: Vec<_> = app
+                    let running = app
                         .hub
                         .journal()
                         .running_in(&admitted.instance)
                         .into_iter()
                         .map(|(key, r)| json!({"target": r.target, "task": r.task, "key": key}))
                         .collect();
-                    Ok(("running", still_running(&admitted.conversation, running)))
+                    Ok(Handled::Running {
+                        conversation: admitted.conversation,
+                        running,
+                    })
                 }
             }
         }
@@ -226,10 +338,13 @@ async fn answer_event(app: &App, body: Bytes) -> Result<(&'static str, Response)
                 Some(answer) => Some(answer),
                 None => wait_for_answer(app, &conversation, n).await?,
             };
-            match answer {
-                Some(answer) => Ok(("duplicate", Json(answer).into_response())),
-                None => Ok(("running", still_running(&conversation, Vec::new()))),
-            }
+            Ok(match answer {
+                Some(answer) => Handled::Answered("duplicate", answer),
+                None => Handled::Running {
+                    conversation,
+                    running: Vec::new(),
+                },
+            })
         }
     }
 }

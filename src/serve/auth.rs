@@ -1,5 +1,6 @@
-//! Who may call `/v1`: a bearer token (`Authorization: Bearer …`), or an HMAC-SHA256
-//! signature over `TIMESTAMP.BODY` (`X-Agentc-Timestamp`: Unix seconds,
+//! Who may call `/v1` and the Rasa webhook: a bearer token (`Authorization: Bearer …`;
+//! Rasa's `action_endpoint` sends its `token` as the query parameter `token` instead), or
+//! an HMAC-SHA256 signature over `TIMESTAMP.BODY` (`X-Agentc-Timestamp`: Unix seconds,
 //! `X-Agentc-Signature: sha256=HEX`) within a tolerance window. With neither configured
 //! the API is open (allowed on loopback only).
 
@@ -53,14 +54,22 @@ impl Auth {
         self.token.is_none() && self.signing_secret.is_none()
     }
 
-    /// Whether the request may go on; `now` in Unix seconds.
-    pub fn check(&self, headers: &HeaderMap, body: &[u8], now: i64) -> Result<(), ApiError> {
+    /// Whether the request may go on; `now` in Unix seconds. `query_token` is the token
+    /// the URL carries, on the routes that take one there (Rasa's).
+    pub fn check(
+        &self,
+        headers: &HeaderMap,
+        query_token: Option<&str>,
+        body: &[u8],
+        now: i64,
+    ) -> Result<(), ApiError> {
         if self.is_open() {
             return Ok(());
         }
         let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
         if let Some(token) = &self.token {
-            if let Some(given) = text("authorization").and_then(|v| v.strip_prefix("Bearer ")) {
+            let bearer = text("authorization").and_then(|v| v.strip_prefix("Bearer "));
+            if let Some(given) = bearer.or(query_token) {
                 return match same(given.trim().as_bytes(), token.as_bytes()) {
                     true => Ok(()),
                     false => Err(ApiError::new(ErrorCode::Unauthorized, "the token is wrong")),
@@ -128,8 +137,9 @@ mod tests {
             (TIMESTAMP_HEADER, "1000".into()),
             (SIGNATURE_HEADER, signature("s3cret", "1000", body)),
         ]);
-        assert_eq!(auth.check(&good, body, 1100), Ok(()));
-        let code = |h: &HeaderMap, body: &[u8], now| auth.check(h, body, now).unwrap_err().code;
+        assert_eq!(auth.check(&good, None, body, 1100), Ok(()));
+        let code =
+            |h: &HeaderMap, body: &[u8], now| auth.check(h, None, body, now).unwrap_err().code;
         assert_eq!(code(&good, b"{}", 1100), ErrorCode::BadSignature);
         assert_eq!(code(&good, body, 2000), ErrorCode::StaleSignature);
         assert_eq!(code(&HeaderMap::new(), body, 1100), ErrorCode::BadSignature);
@@ -142,10 +152,12 @@ mod tests {
             ..Auth::default()
         };
         let with = |v: &str| headers(&[("authorization", v.to_string())]);
-        assert_eq!(auth.check(&with("Bearer tok"), b"", 0), Ok(()));
-        let code = |h: &HeaderMap| auth.check(h, b"", 0).unwrap_err().code;
-        assert_eq!(code(&with("Bearer to")), ErrorCode::Unauthorized);
-        assert_eq!(code(&HeaderMap::new()), ErrorCode::Unauthorized);
+        assert_eq!(auth.check(&with("Bearer tok"), None, b"", 0), Ok(()));
+        assert_eq!(auth.check(&HeaderMap::new(), Some("tok"), b"", 0), Ok(()));
+        let code = |h: &HeaderMap, query| auth.check(h, query, b"", 0).unwrap_err().code;
+        assert_eq!(code(&with("Bearer to"), None), ErrorCode::Unauthorized);
+        assert_eq!(code(&HeaderMap::new(), None), ErrorCode::Unauthorized);
+        assert_eq!(code(&HeaderMap::new(), Some("to")), ErrorCode::Unauthorized);
         assert!(!format!("{auth:?}").contains("tok\""));
     }
 }

@@ -160,6 +160,11 @@ impl Hub {
             .clone()
     }
 
+    /// Reads the running program (a reload swaps it between two calls, never during one).
+    pub fn with_program<R>(&self, read: impl FnOnce(&ir::Program) -> R) -> R {
+        read(self.current().runtime.program())
+    }
+
     /// How many conversations have an actor now.
     pub fn workers(&self) -> usize {
         lock(&self.actors).len()

@@ -44,7 +44,8 @@ pub fn parse(bytes: &[u8]) -> Result<Inbound, ApiError> {
         }
     }
     let name = fields.get("event").and_then(Json::as_str).unwrap_or("");
-    let known = matches!(name, "usecase" | "block" | "wait") || catalogue::event(name).is_some();
+    let known =
+        matches!(name, "usecase" | "block" | "action" | "wait") || catalogue::event(name).is_some();
     if name == "wait" {
         return Err(ApiError::new(
             ErrorCode::RefusedEvent,

@@ -1,4 +1,4 @@
-//! The Rasa webhook through the real runtime: docs/rasa.md's example answers what the page
+//! The Rasa webhook on the real binary: docs/rasa.md's example answers what the page
 //! shows, and the rasa-sdk load comparison (benches/load/, too slow for CI) stays coherent:
 //! its program checks, the wrk body is a Rasa call of its use case, and run against the
 //! answer nginx gives, the program answers what rasa-sdk's action does (the script checks
@@ -7,12 +7,12 @@
 use agentc::check::{check_program, MemoryLoader};
 use agentc::diagnostics::SourceMap;
 use agentc::ir::Program;
-use agentc::runtime::{executors, ConversationState, MapEnv, Redactor, Runtime, TraceBuffer};
-use agentc::serve::rasa::{webhook, Answer, Call, Limits, Outcome, Ran, Run};
+use agentc::serve::rasa::{webhook, Limits, Run};
 use assert_cmd::Command;
 use serde_json::{json, Value as Json};
 use std::path::Path;
-use std::sync::Arc;
+
+use crate::serve::support::Server;
 
 const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/load");
 
@@ -42,24 +42,21 @@ fn checked(source: &str) -> Program {
         .unwrap_or_else(|| panic!("{:?}", checked.diagnostics))
 }
 
-/// Runs the call as `agentc serve` does: its event on a runtime with the real executors,
-/// then the step's records and params turned into Rasa's answer.
-async fn run(program: &Program, call: &Call, env: &[(&str, &str)]) -> Answer {
-    let trace = TraceBuffer::new();
-    let redactor = Redactor::default();
-    let runtime = Runtime::builder(program.clone())
-        .redactor(redactor.clone())
-        .executor_factory(executors::factory(&redactor))
-        .trace(Arc::new(trace.clone()))
-        .env(MapEnv::new(env.iter().copied()))
-        .build()
+/// Posts the body to `agentc serve PROGRAM`'s `/webhook` (the real binary, its SQLite
+/// journal in a fresh directory): Rasa's answer.
+async fn run(source: &str, body: &str, env: &[(&str, &str)]) -> Json {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("desk.agent"), source).unwrap();
+    let server = Server::start_with_env(dir.path(), &[], env);
+    let response = reqwest::Client::new()
+        .post(format!("{}/webhook", server.url))
+        .header("content-type", "application/json")
+        .body(body.to_string())
+        .send()
+        .await
         .unwrap();
-    let before = ConversationState::initial(&call.conversation, &program.agent).params;
-    runtime.send(call.event().unwrap());
-    runtime.settle().await;
-    let after = runtime.snapshot(&call.conversation).await.unwrap().params;
-    let ran = Ran::from_step(&trace.take(), &before, &after, runtime.redactor());
-    call.answer(&Outcome::Ran(ran))
+    assert_eq!(response.status().as_u16(), 200, "{}", server.stderr());
+    response.json().await.unwrap()
 }
 
 /// The text of the first fenced block of `info` in `doc`.
@@ -74,7 +71,8 @@ fn block<'d>(doc: &'d str, info: &str) -> &'d str {
 async fn the_rasa_page_answers_what_it_shows() {
     let doc =
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/rasa.md")).unwrap();
-    let program = checked(block(&doc, "agent"));
+    let source = block(&doc, "agent");
+    let program = checked(source);
     let body = json!({
         "next_action": "order_status",
         "sender_id": "c-doc",
@@ -88,9 +86,10 @@ async fn the_rasa_page_answers_what_it_shows() {
         &program,
     )
     .unwrap();
-    let answer = run(&program, &call, &[]).await;
+    assert_eq!(call.run, Run::Usecase("order_status".into()));
+    let answer = run(source, &body.to_string(), &[]).await;
     let shown: Json = serde_json::from_str(block(&doc, "json")).unwrap();
-    assert_eq!(answer.body, shown);
+    assert_eq!(answer, shown);
 }
 
 /// The fixed JSON nginx.conf answers with.
@@ -104,8 +103,11 @@ fn nginx_answer() -> String {
 
 #[tokio::test]
 async fn the_load_body_runs_the_use_case_and_answers_as_the_python_action_does() {
-    let program = checked(&read("order_status.agent"));
-    let body = read("webhook.json").replace("@SENDER@", "c-load");
+    let source = read("order_status.agent");
+    let program = checked(&source);
+    let body = read("webhook.json")
+        .replace("@SENDER@", "c-load")
+        .replace("@CALL@", "1");
     let call = webhook(body.as_bytes(), None, &Limits::default(), &program).unwrap();
     assert_eq!(call.run, Run::Usecase("order_status".into()));
     assert!(
@@ -126,17 +128,14 @@ async fn the_load_body_runs_the_use_case_and_answers_as_the_python_action_does()
     let orders = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, app).await });
 
-    let answer = run(&program, &call, &[("ORDERS_URL", &orders)]).await;
+    let answer = run(&source, &body, &[("ORDERS_URL", &orders)]).await;
     // What rasa_vs_agentc.sh's check_answer asks of both servers.
     assert_eq!(
-        answer.body["events"],
+        answer["events"],
         json!([
             { "event": "slot", "timestamp": null, "name": "status", "value": "shipped" },
             { "event": "slot", "timestamp": null, "name": "eta", "value": "2026-11-24" },
         ])
     );
-    assert_eq!(
-        answer.body["responses"][0]["text"],
-        "Order A-1001 is shipped."
-    );
+    assert_eq!(answer["responses"][0]["text"], "Order A-1001 is shipped.");
 }

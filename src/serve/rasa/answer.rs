@@ -5,9 +5,8 @@
 
 use super::call::{action_names, Call};
 use super::RasaError;
-use crate::ir::{self, Value};
-use crate::runtime::{redact_json, ChoiceRecord, Redactor, TraceRecord};
-use indexmap::IndexMap;
+use crate::ir;
+use crate::runtime::ChoiceRecord;
 use serde_json::{json, Value as Json};
 
 /// An HTTP answer: the host sends `body` as JSON with `status`. `code` names the error
@@ -45,6 +44,8 @@ pub enum Outcome {
     Ran(Ran),
     /// It could not run: the message says why (the conversation has ended, …).
     Refused(String),
+    /// It runs on past the host's deadline: the message says so.
+    Unfinished(String),
 }
 
 /// What the run produced that Rasa can carry.
@@ -52,7 +53,7 @@ pub enum Outcome {
 pub struct Ran {
     /// What was said to the user, in order.
     pub replies: Vec<SentReply>,
-    /// The parameters the run changed, with their values as plain JSON, secrets redacted.
+    /// The parameters after the run, as plain JSON, secrets redacted.
     pub params: Vec<(String, Json)>,
 }
 
@@ -63,38 +64,30 @@ pub struct SentReply {
 }
 
 impl Ran {
-    /// From the trace records one step emitted (already redacted on their way out of the
-    /// runtime) and the conversation's params before and after it.
-    pub fn from_step(
-        records: &[TraceRecord],
-        before: &IndexMap<String, Value>,
-        after: &IndexMap<String, Value>,
-        redactor: &Redactor,
-    ) -> Ran {
-        let replies = records
+    /// From the answer `agentc serve` gives an event (docs/serve.md, "The answer"; it is
+    /// redacted already, and it is what a call sent again gets back from the journal):
+    /// its replies, then what it `say`s, and the params after the event.
+    pub fn from_answer(answer: &Json) -> Ran {
+        let list = |key: &str| answer[key].as_array().map_or(&[][..], Vec::as_slice);
+        let replies = list("replies").iter().map(|reply| SentReply {
+            text: reply["text"].as_str().unwrap_or_default().to_string(),
+            choices: serde_json::from_value(reply["choices"].clone()).unwrap_or_default(),
+        });
+        let says = list("commands")
             .iter()
-            .filter_map(|record| match record {
-                TraceRecord::Reply { text, choices, .. } => Some(SentReply {
-                    text: text.clone(),
-                    choices: choices.clone(),
-                }),
-                TraceRecord::Say { text, .. } => Some(SentReply {
-                    text: text.clone(),
-                    choices: Vec::new(),
-                }),
-                _ => None,
-            })
-            .collect();
-        let params = after
-            .iter()
-            .filter(|(name, value)| before.get(*name) != Some(*value))
-            .map(|(name, value)| {
-                let mut json = value.to_json();
-                redact_json(&mut json, redactor);
-                (name.clone(), json)
-            })
-            .collect();
-        Ran { replies, params }
+            .filter(|command| command["type"] == "say")
+            .map(|say| SentReply {
+                text: say["text"].as_str().unwrap_or_default().to_string(),
+                choices: Vec::new(),
+            });
+        let params = answer["params"]
+            .as_object()
+            .map(|params| params.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+            .unwrap_or_default();
+        Ran {
+            replies: replies.chain(says).collect(),
+            params,
+        }
     }
 }
 
@@ -106,12 +99,17 @@ impl Call {
             Outcome::Refused(why) => {
                 return Answer::error(&RasaError::Refused(why.clone()), Some(&self.action))
             }
+            Outcome::Unfinished(why) => {
+                return Answer::error(&RasaError::Deadline(why.clone()), Some(&self.action))
+            }
         };
         let events: Vec<Json> = ran
             .params
             .iter()
             .filter(|(name, _)| self.domain_slots.as_ref().is_none_or(|s| s.contains(name)))
             .filter(|(name, value)| self.tracker_slots.get(name) != Some(value))
+            // A parameter unset, for which Rasa holds nothing, tells Rasa nothing.
+            .filter(|(name, value)| !value.is_null() || self.tracker_slots.contains_key(name))
             .map(|(name, value)| slot_set(name, value))
             .collect();
         let responses: Vec<Json> = ran.replies.iter().map(response).collect();

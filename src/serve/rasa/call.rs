@@ -7,7 +7,7 @@ use super::RasaError;
 use crate::ir::{self, Type, Value};
 use crate::runtime::{parse_duration, Event, EventKind};
 use indexmap::IndexMap;
-use serde_json::Value as Json;
+use serde_json::{json, Value as Json};
 use std::collections::HashSet;
 
 /// What `next_action` names.
@@ -18,7 +18,7 @@ pub enum Run {
         usecase: String,
         block: String,
     },
-    /// One action, run by name: no event of the language does that, so the host runs it.
+    /// One action, run by name (the `action` event).
     Action(String),
 }
 
@@ -61,9 +61,9 @@ impl Call {
         })
     }
 
-    /// The agentc event that runs a use case or a block, its payload carrying the params
-    /// and the user's text (`event.text`); `None` for an action, which no event runs.
-    pub fn event(&self) -> Option<Event> {
+    /// The agentc event that runs the use case, block or action, its payload carrying the
+    /// params and the user's text (`event.text`).
+    pub fn event(&self) -> Event {
         let mut payload = IndexMap::new();
         let kind = match &self.run {
             Run::Usecase(usecase) => {
@@ -78,18 +78,35 @@ impl Call {
                     block: block.clone(),
                 }
             }
-            Run::Action(_) => return None,
+            Run::Action(action) => {
+                payload.insert("name".to_string(), Value::Text(action.clone()));
+                EventKind::Action(action.clone())
+            }
         };
         if let Some(text) = &self.text {
             payload.insert("text".to_string(), Value::Text(text.clone()));
         }
         payload.insert("params".to_string(), Value::Record(self.params.clone()));
-        Some(Event::new(
-            self.conversation.clone(),
-            kind,
-            Value::Record(payload),
-        ))
+        Event::new(self.conversation.clone(), kind, Value::Record(payload))
     }
+}
+
+/// The event as an `agentc run` line: what the journal keeps, and replays after a crash.
+pub fn line(event: &Event) -> Json {
+    json!({
+        "conversation": event.conversation,
+        "event": event.kind.name(),
+        "payload": event.payload.to_json(),
+    })
+}
+
+/// The delivery id of a call: Rasa sends none, but every call carries the whole tracker,
+/// which grows with each event, so the same body again is the same call sent again.
+pub fn delivery(body: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(body);
+    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    format!("rasa-{hex}")
 }
 
 /// Every name `next_action` may take, in the order `GET /actions` lists them: use cases,

@@ -34,6 +34,8 @@ pub enum RasaError {
     },
     /// The call was understood but not run (the conversation has ended, …).
     Refused(String),
+    /// The run is journaled and goes on, but did not finish within the server's deadline.
+    Deadline(String),
 }
 
 impl RasaError {
@@ -50,16 +52,19 @@ impl RasaError {
             RasaError::UnknownAction { .. } => "rasa_unknown_action",
             RasaError::SlotType { .. } => "rasa_slot_type",
             RasaError::Refused(_) => "rasa_refused",
+            RasaError::Deadline(_) => "rasa_deadline",
         }
     }
 
     /// As rasa-sdk answers: 404 for an unknown action, 400 (Rasa reads it as the action
-    /// rejecting the call, and predicts another) for a call that cannot run.
+    /// rejecting the call, and predicts another) for a call that cannot run; 504 when the
+    /// run outlasts the deadline (Rasa reports the action as failed and goes on).
     pub fn status(&self) -> u16 {
         match self {
             RasaError::UnknownAction { .. } => 404,
             RasaError::TooLarge { .. } => 413,
             RasaError::Encoding(_) => 415,
+            RasaError::Deadline(_) => 504,
             _ => 400,
         }
     }
@@ -109,7 +114,7 @@ impl fmt::Display for RasaError {
                 "slot `{slot}` holds a {found}, but the parameter `{slot}` is a {expected}: \
                  set the slot to a {expected}, or declare the parameter `{slot}: any`"
             ),
-            RasaError::Refused(why) => write!(f, "{why}"),
+            RasaError::Refused(why) | RasaError::Deadline(why) => write!(f, "{why}"),
         }
     }
 }

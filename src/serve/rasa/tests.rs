@@ -6,9 +6,7 @@ use super::*;
 use crate::check::{check_program, MemoryLoader};
 use crate::diagnostics::SourceMap;
 use crate::ir::{self, Value};
-use crate::runtime::{
-    ChoiceRecord, ConversationState, Redactor, Runtime, TraceBuffer, TraceRecord, REDACTED,
-};
+use crate::runtime::{ChoiceRecord, Runtime, TraceBuffer, REDACTED};
 use indexmap::IndexMap;
 use serde_json::{json, Value as Json};
 use std::sync::Arc;
@@ -102,7 +100,7 @@ fn a_rasa_call_becomes_a_use_case_run_in_the_senders_conversation() {
     .collect();
     assert_eq!(call.params, params);
     assert_eq!(call.text.as_deref(), Some("where is my A-1001?"));
-    let event = call.event().expect("a use case runs by an event");
+    let event = call.event();
     assert_eq!(event.conversation, "c-42");
     assert_eq!(
         event.payload.to_json(),
@@ -155,11 +153,43 @@ fn rasa_sdks_minimal_test_bodies_are_read() {
     assert_eq!(call.conversation, "1");
     assert_eq!(call.run, Run::Action("tell".into()));
     assert!(call.params.is_empty());
-    assert_eq!(
-        call.event(),
+    let event = call.event();
+    assert_eq!(event.kind, crate::runtime::EventKind::Action("tell".into()));
+    // The line the journal keeps is the event again.
+    let line = line(&event).to_string();
+    assert_eq!(crate::runtime::Event::parse_line(&line), Ok(event));
+}
+
+/// `next_action` naming an action runs that action alone, with its `on_failure`.
+#[tokio::test]
+async fn an_action_named_runs_alone() {
+    let program = program();
+    let body = edited(|b| b["next_action"] = json!("note_status"));
+    let call = webhook(
+        body.to_string().as_bytes(),
         None,
-        "an action runs by name, not by an event"
-    );
+        &Limits::default(),
+        &program,
+    )
+    .unwrap();
+    let answer = run_call(&program, &call).await;
+    assert_eq!(answer.status, 200, "{:?}", answer.body);
+    assert_eq!(answer.body["responses"], json!([]));
+    let names: Vec<&str> = answer.body["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["status", "eta"]);
+}
+
+#[test]
+fn the_same_body_is_the_same_delivery() {
+    let other = edited(|b| b["tracker"]["latest_event_time"] = json!(1.5)).to_string();
+    assert_eq!(delivery(CALL.as_bytes()), delivery(CALL.as_bytes()));
+    assert_ne!(delivery(CALL.as_bytes()), delivery(other.as_bytes()));
+    assert!(delivery(b"").len() <= crate::serve::inbound::MAX_ID_BYTES);
 }
 
 #[test]
@@ -173,7 +203,7 @@ fn next_action_may_name_a_block() {
             block: "show_status".into()
         }
     );
-    let payload = call.event().unwrap().payload.to_json();
+    let payload = call.event().payload.to_json();
     assert_eq!(payload["usecase"], "order_status");
     assert_eq!(payload["block"], "show_status");
 }
@@ -440,42 +470,28 @@ fn health_and_the_action_list() {
 }
 
 #[test]
-fn a_step_gives_its_replies_and_the_parameters_it_changed_redacted() {
-    let redactor = Redactor::default();
-    redactor.register("tok-S3CRET");
-    let before: IndexMap<String, Value> = [
-        ("status".to_string(), Value::Null),
-        ("eta".to_string(), Value::Text("today".into())),
-        ("extra".to_string(), Value::Null),
-    ]
-    .into_iter()
-    .collect();
-    let mut after = before.clone();
-    after["status"] = Value::Text("shipped".into());
-    after["extra"] = Value::Text("token tok-S3CRET".into());
-    let records = [
-        TraceRecord::Reply {
-            conversation: "c".into(),
-            seq: 1,
-            reply: Some("found".into()),
-            text: "Order A-1001 is shipped.".into(),
-            choices: Vec::new(),
-        },
-        TraceRecord::Label {
-            conversation: "c".into(),
-            seq: 1,
-            label: "vip".into(),
-            added: true,
-        },
-        TraceRecord::Say {
-            conversation: "c".into(),
-            seq: 1,
-            text: "One moment.".into(),
-        },
-    ];
-    let ran = Ran::from_step(&records, &before, &after, &redactor);
+fn the_answer_of_an_event_gives_its_replies_its_says_and_the_params() {
+    let answer = json!({
+        "replies": [
+            { "name": "found", "text": "Order A-1001 is shipped.",
+              "choices": [{ "id": "human", "label": "Talk to a person" }] },
+        ],
+        "commands": [
+            { "type": "hold", "message": null, "music": null },
+            { "type": "say", "text": "One moment." },
+        ],
+        "params": { "status": "shipped", "extra": format!("token {REDACTED}") },
+    });
+    let ran = Ran::from_answer(&answer);
     let texts: Vec<&str> = ran.replies.iter().map(|r| r.text.as_str()).collect();
     assert_eq!(texts, ["Order A-1001 is shipped.", "One moment."]);
+    assert_eq!(
+        ran.replies[0].choices,
+        [ChoiceRecord {
+            id: "human".into(),
+            label: "Talk to a person".into()
+        }]
+    );
     assert_eq!(
         ran.params,
         [
@@ -483,25 +499,34 @@ fn a_step_gives_its_replies_and_the_parameters_it_changed_redacted() {
             ("extra".to_string(), json!(format!("token {REDACTED}"))),
         ]
     );
+    // An answer of another shape gives nothing rather than failing.
+    assert_eq!(Ran::from_answer(&json!(null)), Ran::default());
 }
 
-/// The whole path through the real runtime: the call's event runs the use case with the
-/// slots in its params, and what the step did is Rasa's answer.
-#[tokio::test]
-async fn a_call_runs_through_the_runtime_and_answers_what_it_did() {
-    let program = program();
-    let call = webhook(CALL.as_bytes(), None, &Limits::default(), &program).unwrap();
+/// The whole path through the real runtime: the call's event runs with the slots in its
+/// params, the step's answer is what `agentc serve` gives, and that is Rasa's answer.
+async fn run_call(program: &ir::Program, call: &Call) -> Answer {
     let trace = TraceBuffer::new();
     let runtime = Runtime::builder(program.clone())
         .trace(Arc::new(trace.clone()))
         .build()
         .unwrap();
-    let before = ConversationState::initial(&call.conversation, &program.agent).params;
-    runtime.send(call.event().unwrap());
+    runtime.send(call.event());
     runtime.settle().await;
-    let after = runtime.snapshot(&call.conversation).await.unwrap().params;
-    let ran = Ran::from_step(&trace.take(), &before, &after, runtime.redactor());
-    let answer = call.answer(&Outcome::Ran(ran));
+    let stepped = crate::serve::journal::Stepped {
+        state: runtime.snapshot(&call.conversation).await.unwrap(),
+        records: trace.take(),
+        retired: false,
+    };
+    let answer = crate::serve::answer::answer(&call.conversation, &stepped);
+    call.answer(&Outcome::Ran(Ran::from_answer(&answer)))
+}
+
+#[tokio::test]
+async fn a_call_runs_through_the_runtime_and_answers_what_it_did() {
+    let program = program();
+    let call = webhook(CALL.as_bytes(), None, &Limits::default(), &program).unwrap();
+    let answer = run_call(&program, &call).await;
     assert_eq!(
         answer.body["events"],
         json!([

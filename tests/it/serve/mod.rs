@@ -4,6 +4,7 @@ mod crash;
 mod limits;
 mod memory;
 mod nodes;
+mod rasa;
 pub mod support;
 
 use serde_json::json;
