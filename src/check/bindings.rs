@@ -9,7 +9,7 @@ use super::unknown_help;
 use crate::catalogue::{self, Moment, REPLY_EVENTS};
 use crate::diagnostics::{Code, Diagnostic, Span};
 use crate::ir;
-use crate::syntax::ast::{self, BindingBody, Trigger};
+use crate::syntax::ast::{self, BindingBody, ExprKind, Trigger};
 
 /// A resolved trigger.
 pub struct TriggerInfo {
@@ -250,6 +250,15 @@ impl<'a> Checker<'a> {
             return Some(());
         }
         let u = self.p.usecases[usecase];
+        let broken = |f: &&ast::Field| matches!(f.value.kind, ExprKind::Error);
+        if u.fields
+            .iter()
+            .filter(broken)
+            .any(|f| f.key.name == "blocks")
+        {
+            // Its `blocks` did not parse: its syntax error is the report.
+            return Some(());
+        }
         let help = unknown_help(
             &block.name,
             blocks.iter().copied(),

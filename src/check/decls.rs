@@ -77,10 +77,10 @@ pub fn agent<'a>(p: &'a Program<'a>, diags: &mut Vec<Diagnostic>) -> (Env<'a>, O
         agent.name.span,
         diags,
     );
-    if let Some(field) = fields.get("channels") {
-        env.channels = channels(&field.value, diags);
+    if let Some(value) = fields.value("channels") {
+        env.channels = channels(value, diags);
         if !env.channels.is_empty() {
-            env.channels_span = Some(field.value.span);
+            env.channels_span = Some(value.span);
         }
     }
     let text = |name: &str, diags: &mut Vec<Diagnostic>| match fields

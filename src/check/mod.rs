@@ -344,7 +344,10 @@ impl Found {
 fn has_agent(cache: &mut ParseCache, sources: &SourceMap, id: FileId) -> bool {
     let file = &cache.parse(sources, id).file;
     file.items.iter().any(|i| matches!(i, Item::Agent(_)))
-        || file.unparsed.iter().any(|word| word.name == "agent")
+        || file
+            .unparsed
+            .iter()
+            .any(|broken| broken.keyword.name == "agent" && !broken.member)
 }
 
 /// A `mock` step outside a `test` block (a `--mocks` file, the REPL's `:mock`), checked
@@ -369,6 +372,7 @@ pub fn check_mock(
             .map(|(name, t)| (name.as_str(), Some(t.kind.spec())))
             .collect(),
         other: &other,
+        any_may_be_declared: false,
     };
     let mut diagnostics = Vec::new();
     mocks::lower(&targets, mock, mock.span, value, &mut diagnostics).ok_or(diagnostics)

@@ -12,6 +12,7 @@ mod docs;
 mod executors;
 mod fmt;
 mod hostile;
+mod recovery;
 mod repl;
 mod runtime;
 mod support;
