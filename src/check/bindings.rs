@@ -250,13 +250,16 @@ impl<'a> Checker<'a> {
             return Some(());
         }
         let u = self.p.usecases[usecase];
-        let broken = |f: &&ast::Field| matches!(f.value.kind, ExprKind::Error);
-        if u.fields
-            .iter()
-            .filter(broken)
-            .any(|f| f.key.name == "blocks")
-        {
-            // Its `blocks` did not parse: its syntax error is the report.
+        let broken = |f: &ast::Field| matches!(f.value.kind, ExprKind::Error);
+        let unknown = |f: &ast::Field| {
+            catalogue::USECASE_FIELDS
+                .iter()
+                .all(|s| s.name != f.key.name)
+        };
+        let blocks_unsure = |f: &ast::Field| (f.key.name == "blocks" && broken(f)) || unknown(f);
+        if u.fields.iter().any(blocks_unsure) {
+            // Its `blocks` did not parse, or may be the field misspelt (E0204): that error
+            // is the report.
             return Some(());
         }
         let help = unknown_help(

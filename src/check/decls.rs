@@ -180,6 +180,10 @@ fn channels(value: &ast::Expr, diags: &mut Vec<Diagnostic>) -> Vec<Channel> {
 
 /// A type name of `params` or a task's parameter.
 fn value_type(ty: &ast::Ident, diags: &mut Vec<Diagnostic>) -> Option<ir::Type> {
+    if ty.name.is_empty() {
+        // A parameter that did not parse (`syntax::recover`): its syntax error is the report.
+        return Some(ir::Type::Any);
+    }
     let parsed = ir::Type::parse(&ty.name);
     if parsed.is_none() {
         diags.push(

@@ -194,6 +194,9 @@ fn check_with_cache(
     diagnostics.extend(loaded.diagnostics);
     let files: Vec<&ast::File> = loaded.files.iter().map(|id| &cache.get(*id).file).collect();
     let mut program = program::Program::collect(&files, root, &mut diagnostics);
+    // An import that could not be read declares names nobody knows: none is unknown.
+    program.broken_import |= diagnostics.iter().any(|d| d.code == Code::ImportNotFound);
+    program.incomplete |= program.broken_import;
     if tests == Tests::Left {
         program.tests.clear();
     }

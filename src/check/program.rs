@@ -42,7 +42,8 @@ pub struct Program<'a> {
     /// The names of declarations that did not parse (`action greet` with a broken
     /// header): not reported unknown where they are used.
     pub unparsed: std::collections::HashSet<&'a str>,
-    /// An `import` did not parse: the names of the file it would read are unknown.
+    /// An `import` did not parse or could not be read: the names of the file it would
+    /// read are unknown.
     pub broken_import: bool,
     /// Something in the program did not parse: what it would have used is unknown, so
     /// nothing is reported unused.
@@ -77,8 +78,10 @@ impl<'a> Program<'a> {
         for file in files {
             for broken in &file.unparsed {
                 p.incomplete = true;
-                p.broken_agent |=
-                    broken.keyword.name == "agent" && (!broken.member || broken.name.is_some());
+                // A parameter that did not parse is kept, of no type; a broken `params`
+                // entry or agent leaves the params unknown.
+                let params = broken.name.as_ref().is_some_and(|n| n.name == "params");
+                p.broken_agent |= broken.keyword.name == "agent" && (!broken.member || params);
                 if let (false, Some(name)) = (broken.member, &broken.name) {
                     p.unparsed.insert(&name.name);
                 }

@@ -387,7 +387,10 @@ pub fn describe(error: &Error<Rule>, file: FileId, text: &str, base: usize) -> D
     if expected.tokens.contains(":") && !expected.expression {
         let after = context.previous_word;
         let record = innermost_open(text, pos, "}").map(|(_, what)| what);
-        let help = if record.as_deref() == Some("`params` record") {
+        let help = if context.line_head == "on_failure" {
+            // `on_failure: a, b`: the comma ended the field, and `b` reads as the next one.
+            "several fallbacks are written as a list: `on_failure: [apologise, open_ticket]`"
+        } else if record.as_deref() == Some("`params` record") {
             "each parameter is written `name: type` or `name: type = default`"
         } else if record.is_some_and(|what| what.ends_with("record")) {
             "record entries are written `key: value`, separated by commas or new lines"
@@ -538,7 +541,11 @@ fn mistake<'t>(text: &'t str, pos: usize, expected: &Expected) -> Option<Mistake
             },
         });
     }
-    if rest.starts_with('=') && !rest.starts_with("==") && !rest.starts_with("=>") {
+    // Where a value should start (`expect reply = hi`), `=` is no comparison: the usual
+    // "expected an expression" says it.
+    let after_a_value = !expected.expression || expected.tokens.contains(":");
+    if rest.starts_with('=') && !rest.starts_with("==") && !rest.starts_with("=>") && after_a_value
+    {
         // `key = value` in a block: the key's `:` was wanted.
         if expected.tokens.contains(":") && !expected.expression {
             return Some(Mistake {

@@ -85,6 +85,10 @@ enum Place {
     /// On a line of its own after the declaration ended: text the scanner did not see
     /// start a declaration (`acton greet {`).
     After { line_start: usize },
+    /// After the declaration's block was closed, but not on a line of its own at column 0,
+    /// with a `}` still to come: the block went on, and the closer at this offset ended it
+    /// too early (`task t() on api {}`, then its fields).
+    ClosedEarly { closer: usize },
     /// On the opener of one of its lists.
     ListOpener,
 }
@@ -155,6 +159,13 @@ impl<'s, 't> Declaration<'s, 't> {
                 Err(error) => error,
             };
             let at = errors::stopped_at(&error).min(self.text.len());
+            let stray_to_come = !strays.is_empty();
+            if let (true, Place::ClosedEarly { closer }) = (stray_to_come, self.place(at)) {
+                // Not a mistake of its own: the `}` still to come (a stray closer, which
+                // the scanner reports) is where the block ends.
+                self.blank(closer, closer + 1);
+                continue;
+            }
             let quoted = if self.changed {
                 &self.text
             } else {
@@ -170,8 +181,13 @@ impl<'s, 't> Declaration<'s, 't> {
                 None => described,
             };
             let deep = explained.code == Code::TooDeep;
-            out.diagnostics.push(explained);
-            if deep || out.diagnostics.len() > MAX_ERRORS || !self.leave_out_at(at) {
+            let left_out = !deep && self.leave_out_at(at);
+            // Once something was left out, an error nothing more can be left out for is
+            // its consequence (the block's end swallowed with it), not a mistake of its own.
+            if left_out || self.left_out.is_empty() {
+                out.diagnostics.push(explained);
+            }
+            if !left_out || out.diagnostics.len() > MAX_ERRORS {
                 break;
             }
         }
@@ -233,7 +249,7 @@ impl<'s, 't> Declaration<'s, 't> {
         match self.place(at) {
             Place::Member(member) => self.leave_out(member),
             Place::After { line_start } => self.leave_out_after(line_start),
-            Place::Header | Place::ListOpener => false,
+            Place::ClosedEarly { .. } | Place::Header | Place::ListOpener => false,
         }
     }
 
@@ -247,6 +263,10 @@ impl<'s, 't> Declaration<'s, 't> {
                 self.leave_out(member)
             }
             Place::After { line_start } => self.leave_out_after(line_start),
+            Place::ClosedEarly { closer } => {
+                self.blank(closer, closer + 1);
+                true
+            }
             Place::Header | Place::ListOpener => false,
         }
     }
@@ -280,7 +300,9 @@ impl<'s, 't> Declaration<'s, 't> {
         if self.text[member.start..member.end].trim().is_empty() {
             return false;
         }
-        self.blank(member.start, member.end);
+        // The comma after it goes too, so that what is left is still a list.
+        let comma = self.text.as_bytes().get(member.end) == Some(&b',');
+        self.blank(member.start, member.end + comma as usize);
         self.left_out.push(member);
         true
     }
@@ -352,6 +374,12 @@ impl<'s, 't> Declaration<'s, 't> {
                         insert_field(item, field);
                     }
                 }
+                if holds == Holds::Params && !head.name.is_empty() {
+                    let items = &mut out.items[first..];
+                    if let Some(item) = items.iter_mut().find(|i| contains(i.span(), span)) {
+                        insert_param(item, head.clone(), span);
+                    }
+                }
                 // A parameter, or an agent's whole `params` entry, declares names.
                 let declares = holds == Holds::Params || head.name == "params";
                 out.unparsed.push(ast::Unparsed {
@@ -370,6 +398,24 @@ impl<'s, 't> Declaration<'s, 't> {
     fn heads(&self, member: &Member) -> Vec<(usize, usize)> {
         let written = self.written();
         let (start, end) = trimmed(written, member.start, member.end);
+        // A character typed before the key (`(blocks: […]`, `1blocks: […]`) does not
+        // hide it: the first `key:` of the line is the key.
+        let bytes = written.as_bytes();
+        let line_end = written[start..end].find('\n').map_or(end, |n| start + n);
+        let keyed = |at: usize| {
+            let word = lexer::word_len(bytes, at);
+            word > 0
+                && written[at + word..end]
+                    .trim_start_matches(' ')
+                    .starts_with(':')
+        };
+        let start = if lexer::word_len(bytes, start) > 0 {
+            start
+        } else {
+            (start..line_end)
+                .find(|&at| !lexer::is_word_char(bytes[at.max(1) - 1]) && keyed(at))
+                .unwrap_or(start)
+        };
         let mut starts = vec![start];
         let mut line = start;
         while let Some(n) = written[line..end].find('\n') {
@@ -454,13 +500,16 @@ impl<'s, 't> Declaration<'s, 't> {
             // `a{ction greet {`, `action{ greet {`: the name is the word before the block.
             // (`task{ t(…) on api {`: the word before its parameters.)
             let line = written[start..line_end].trim_end();
-            let before = match line.find('(') {
-                Some(paren) => Some(&line[..paren]),
-                None => line.strip_suffix('{'),
-            };
-            if let Some(before) = before.map(str::trim_end) {
+            let word_before = |before: &str| {
+                let before = before.trim_end();
                 let at = start + lexer::word_chars_start(before.as_bytes(), before.len());
-                name = word_at(written, at, self.source.file, self.base());
+                Some(word_at(written, at, self.source.file, self.base()))
+                    .filter(|w| !w.name.is_empty() && !keywords::is_keyword(&w.name))
+            };
+            let before_params = line.find('(').and_then(|paren| word_before(&line[..paren]));
+            let before_block = line.strip_suffix('{').and_then(word_before);
+            if let Some(found) = before_params.or(before_block) {
+                name = found;
             }
         }
         let declares = misspelt
@@ -506,6 +555,46 @@ fn insert_field(item: &mut Item, field: Field) -> bool {
     let at = fields.partition_point(|f| f.span.start < field.span.start);
     fields.insert(at, field);
     true
+}
+
+/// Puts a parameter that did not parse into its list, as its name alone: of no type
+/// (`ast::Ident` empty: any value, nothing to report) and optional, so that neither its
+/// uses nor the calls that pass it or leave it out are reported.
+fn insert_param(item: &mut Item, name: Ident, span: Span) {
+    let no_type = Ident {
+        name: String::new(),
+        span: Span::new(span.file, span.end as usize, span.end as usize),
+    };
+    match item {
+        Item::Task(t) => {
+            let at = t.params.partition_point(|p| p.span.start < span.start);
+            let param = ast::TaskParam {
+                name,
+                ty: no_type,
+                optional: true,
+                default: None,
+                span,
+            };
+            t.params.insert(at, param);
+        }
+        Item::Agent(a) => {
+            let params = a.entries.iter_mut().find_map(|e| match e {
+                AgentEntry::Params { params, span: list } if contains(*list, span) => Some(params),
+                _ => None,
+            });
+            if let Some(params) = params {
+                let at = params.partition_point(|p| p.span.start < span.start);
+                let param = ast::ParamDecl {
+                    name,
+                    ty: no_type,
+                    default: None,
+                    span,
+                };
+                params.insert(at, param);
+            }
+        }
+        _ => {}
+    }
 }
 
 fn entry_start(entry: &AgentEntry) -> u32 {
@@ -569,6 +658,8 @@ struct Walk<'t> {
     /// … and closed again, before this offset.
     closed: bool,
     closed_at: usize,
+    /// Where the last parameter list closed, at its `}` or `)`.
+    params_closed_at: Option<usize>,
 }
 
 impl<'t> Walk<'t> {
@@ -580,6 +671,7 @@ impl<'t> Walk<'t> {
             opened: false,
             closed: false,
             closed_at: 0,
+            params_closed_at: None,
         }
     }
 
@@ -610,6 +702,7 @@ impl<'t> Walk<'t> {
         else {
             return Place::Header;
         };
+        let params_closed = self.params_closed_at.filter(|&c| self.text[c] == b'}');
         let mut end = self.text.len();
         while i < self.text.len() {
             let b = self.text[i];
@@ -621,6 +714,17 @@ impl<'t> Walk<'t> {
             if self.stack.len() <= list {
                 end = i - 1;
                 break;
+            }
+        }
+        // `params: {}` or `x: text}` with parameters after it: a `}` that is not alone on
+        // its line closed the list too early.
+        if let Some(closer) = params_closed.filter(|&c| c < at && holds == Holds::Fields) {
+            let line_start = self.text[..closer]
+                .iter()
+                .rposition(|&b| b == b'\n')
+                .map_or(0, |n| n + 1);
+            if self.text[line_start..closer].iter().any(|&b| b != b' ') {
+                return Place::ClosedEarly { closer };
             }
         }
         Place::Member(Member {
@@ -658,6 +762,14 @@ impl<'t> Walk<'t> {
             // Text after the closed block: its own line, or the rest of the block's
             // (`action a { … }}`).
             let own_line = line_start >= self.closed_at;
+            let indented = self.text.get(line_start) == Some(&b' ');
+            let stray_later = self.text[at..].contains(&b'}');
+            let glued_declaration = own_line && !indented;
+            if !glued_declaration && stray_later && self.text[self.closed_at - 1] == b'}' {
+                return Place::ClosedEarly {
+                    closer: self.closed_at - 1,
+                };
+            }
             return Place::After {
                 line_start: if own_line { line_start } else { at },
             };
@@ -799,11 +911,30 @@ impl<'t> Walk<'t> {
             }
         }
         let opener = opener_of(b);
-        let matching = self
+        // Inside an interpolation a closer closes only what the interpolation opened.
+        let floor = self
             .stack
             .iter()
-            .rposition(|f| matches!(f, Frame::Bracket { byte, .. } if *byte == opener));
+            .rposition(|f| matches!(f, Frame::Interp))
+            .map_or(0, |pos| pos + 1);
+        let matching = self.stack[floor..]
+            .iter()
+            .rposition(|f| matches!(f, Frame::Bracket { byte, .. } if *byte == opener))
+            .map(|pos| floor + pos);
+        if matching.is_none() && b == b'}' && floor > 0 {
+            self.stack.truncate(floor - 1);
+            return;
+        }
         if let Some(pos) = matching {
+            if matches!(
+                self.stack[pos],
+                Frame::Bracket {
+                    list: Some(Holds::Params),
+                    ..
+                }
+            ) {
+                self.params_closed_at = Some(i);
+            }
             let main = pos == 0
                 && matches!(
                     self.stack[0],

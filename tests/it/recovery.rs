@@ -48,10 +48,21 @@ fn check(files: &BTreeMap<String, String>) -> Vec<Diagnostic> {
     check_program(&mut sources, root, &mut loader).diagnostics
 }
 
-/// Whether some file declares `name` (`action name`, `reply name`, …), as written.
-fn declared(files: &BTreeMap<String, String>, name: &str) -> bool {
+/// Whether some file declares `name` (`action name`, `reply name`, …, or a block in a
+/// `blocks: […]` list), as written.
+fn declared(files: &BTreeMap<String, String>, (name, block): (&str, bool)) -> bool {
+    let word = |w: &str| w == name;
     files.values().any(|text| {
         text.lines().any(|line| {
+            if let Some(blocks) = line.trim_start().strip_prefix("blocks:") {
+                return block
+                    && blocks
+                        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                        .any(word);
+            }
+            if block {
+                return false;
+            }
             let mut words = line.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'));
             matches!(
                 words.next(),
@@ -64,6 +75,9 @@ fn declared(files: &BTreeMap<String, String>, name: &str) -> bool {
 /// What a person should never read: pest's look-ahead characters and empty wishes.
 fn grammar_internals(message: &str) -> Option<&'static str> {
     // What was found is the user's text; what was expected is the parser's.
+    if message.starts_with("unexpected ") {
+        return None;
+    }
     let wished = message.split(", found ").next().unwrap_or(message);
     // `after `p``: the word the user wrote before the error.
     let wished = wished.split(" after `").next().unwrap_or(wished);
@@ -109,7 +123,7 @@ fn judge(edited: &BTreeMap<String, String>, diagnostics: &[Diagnostic]) -> Resul
         if let Some(internals) = grammar_internals(&d.message).filter(|_| syntax) {
             return Err(format!("{internals} in `{}`", d.message));
         }
-        if let Some(name) = unknown_name(d).filter(|name| declared(edited, name)) {
+        if let Some((name, _)) = unknown_name(d).filter(|name| declared(edited, *name)) {
             return Err(format!(
                 "`{name}` is still declared, yet reported unknown:\n{}",
                 listing()
@@ -119,9 +133,17 @@ fn judge(edited: &BTreeMap<String, String>, diagnostics: &[Diagnostic]) -> Resul
     Ok(())
 }
 
-/// The name an "unknown action `x`" (target, reply, …) diagnostic reports.
-fn unknown_name(d: &Diagnostic) -> Option<&str> {
-    d.message.strip_prefix("unknown ")?.split('`').nth(1)
+/// The name an "unknown action `x`" (target, reply, …) or "use case `u` has no block
+/// `x`" diagnostic reports.
+/// `true` with it for a block.
+fn unknown_name(d: &Diagnostic) -> Option<(&str, bool)> {
+    if d.message.contains(" has no block `") {
+        return Some((d.message.split('`').nth(3)?, true));
+    }
+    Some((
+        d.message.strip_prefix("unknown ")?.split('`').nth(1)?,
+        false,
+    ))
 }
 
 /// One keystroke: a character deleted, or one inserted, at a character boundary.
