@@ -260,6 +260,7 @@ impl<'s, 't> Declaration<'s, 't> {
                 if self.separate_at(member, at) {
                     return true;
                 }
+                let member = self.with_dangling_operator(member);
                 self.leave_out(member)
             }
             Place::After { line_start } => self.leave_out_after(line_start),
@@ -268,6 +269,24 @@ impl<'s, 't> Declaration<'s, 't> {
                 true
             }
             Place::Header | Place::ListOpener => false,
+        }
+    }
+
+    /// `member` and the one before it when that one ends with an infix operator (`x -`):
+    /// a line may break after one, so it read on into `member`, and leaving out `member`
+    /// alone would let it read on into the next.
+    fn with_dangling_operator(&self, member: Member) -> Member {
+        let before = self.text[..member.start].trim_end_matches([' ', '\n', ',']);
+        let dangling = before.ends_with(['+', '-', '*', '/', '%', '<', '>', '=', '?'])
+            || [" and", " or", " in", " not"]
+                .iter()
+                .any(|w| before.ends_with(w));
+        match self.place(before.len().saturating_sub(1)) {
+            Place::Member(previous) if dangling && previous.holds == member.holds => Member {
+                start: previous.start,
+                ..member
+            },
+            _ => member,
         }
     }
 
@@ -716,14 +735,17 @@ impl<'t> Walk<'t> {
                 break;
             }
         }
-        // `params: {}` or `x: text}` with parameters after it: a `}` that is not alone on
-        // its line closed the list too early.
+        // `params: {}`, `x: text}` or `} y: text` with parameters after it: a `}` that is
+        // not alone on its line closed the list too early.
         if let Some(closer) = params_closed.filter(|&c| c < at && holds == Holds::Fields) {
             let line_start = self.text[..closer]
                 .iter()
                 .rposition(|&b| b == b'\n')
                 .map_or(0, |n| n + 1);
-            if self.text[line_start..closer].iter().any(|&b| b != b' ') {
+            let line_end = lexer::line_end(self.text, closer);
+            let not_alone =
+                |range: std::ops::Range<usize>| self.text[range].iter().any(|&b| b != b' ');
+            if not_alone(line_start..closer) || not_alone(closer + 1..line_end) {
                 return Place::ClosedEarly { closer };
             }
         }
