@@ -163,7 +163,7 @@ impl<'s, 't> Declaration<'s, 't> {
             if let (true, Place::ClosedEarly { closer }) = (stray_to_come, self.place(at)) {
                 // Not a mistake of its own: the `}` still to come (a stray closer, which
                 // the scanner reports) is where the block ends.
-                self.blank(closer, closer + 1);
+                self.reopen(closer);
                 continue;
             }
             let quoted = if self.changed {
@@ -265,7 +265,7 @@ impl<'s, 't> Declaration<'s, 't> {
             }
             Place::After { line_start } => self.leave_out_after(line_start),
             Place::ClosedEarly { closer } => {
-                self.blank(closer, closer + 1);
+                self.reopen(closer);
                 true
             }
             Place::Header | Place::ListOpener => false,
@@ -313,6 +313,18 @@ impl<'s, 't> Declaration<'s, 't> {
             self.changed = true;
         }
         starts_member && written_before
+    }
+
+    /// Takes out a closer that ended a list too early. It counts as left out, so that what
+    /// the list seems to lack or have too many of is not reported (the checker's
+    /// `incomplete_declarations`).
+    fn reopen(&mut self, closer: usize) {
+        self.blank(closer, closer + 1);
+        self.left_out.push(Member {
+            start: closer,
+            end: closer + 1,
+            holds: Some(Holds::Steps),
+        });
     }
 
     fn leave_out(&mut self, member: Member) -> bool {
@@ -786,7 +798,11 @@ impl<'t> Walk<'t> {
             let own_line = line_start >= self.closed_at;
             let indented = self.text.get(line_start) == Some(&b' ');
             let stray_later = self.text[at..].contains(&b'}');
-            let glued_declaration = own_line && !indented;
+            let starts_word = self
+                .text
+                .get(line_start)
+                .is_some_and(|&b| lexer::is_word_start(b));
+            let glued_declaration = own_line && !indented && starts_word;
             if !glued_declaration && stray_later && self.text[self.closed_at - 1] == b'}' {
                 return Place::ClosedEarly {
                     closer: self.closed_at - 1,
