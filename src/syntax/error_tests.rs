@@ -137,6 +137,14 @@ const CASES: &[(&str, &str)] = &[
     ("misspelt_keyword", "acton a { target: x }\n"),
     ("keyword_in_expression", "action a { when: x == then }\n"),
     ("interpolated_import", "import \"{x}.agent\"\n"),
+    (
+        "quote_before_a_step_with_a_block",
+        "test \"t\" {\n\"  mock api GET \"/x\" -> 200 {\n    a: 1,\n  }\n  send hi {}\n}\n",
+    ),
+    (
+        "brace_before_a_target_name",
+        "target a: sql { url: \"x\" }\n\ntarget {mail: smtp {\n  host: \"h\"\n}\n",
+    ),
 ];
 
 #[test]

@@ -527,6 +527,15 @@ impl<'s, 't> Declaration<'s, 't> {
         let name_at = after + rest.len() - rest.trim_start_matches(' ').len();
         let mut name = word_at(written, name_at, self.source.file, self.base());
         let misspelt = !keywords::starts_declaration(&keyword.name);
+        if name.name.is_empty() && !misspelt {
+            // `target{ mail: smtp {`, `target {mail: smtp {`: a character typed before
+            // the name does not hide it.
+            let mut after_slip = written[name_at.min(line_end)..line_end].chars();
+            after_slip.next();
+            let rest = after_slip.as_str();
+            let at = line_end - rest.len() + rest.len() - rest.trim_start_matches(' ').len();
+            name = word_at(written, at, self.source.file, self.base());
+        }
         if name.name.is_empty() {
             // `a{ction greet {`, `action{ greet {`: the name is the word before the block.
             // (`task{ t(…) on api {`: the word before its parameters.)
@@ -920,7 +929,19 @@ impl<'t> Walk<'t> {
             .iter()
             .position(|f| matches!(f, Frame::Str(Quote::Plain)))
         {
+            // As the scanner reads it: an interpolation opened last on the line, with
+            // nothing in it, is a block the string swallowed, and stays open.
+            let swallowed_block = self.stack.len() == pos + 2
+                && matches!(self.stack[pos + 1], Frame::Interp)
+                && self.text[..i].trim_ascii_end().ends_with(b"{");
             self.stack.truncate(pos);
+            if swallowed_block {
+                self.stack.push(Frame::Bracket {
+                    byte: b'{',
+                    list: None,
+                    member_start: i + 1,
+                });
+            }
         }
         self.separator(i);
     }

@@ -372,6 +372,16 @@ impl Scanner<'_> {
                 .iter()
                 .find(|o| o.frame == Frame::Interp)
                 .copied();
+            // `mock api GET "/x" -> 200 {` with a `"` typed before it: an interpolation
+            // opened last on its line, with nothing in it, is code's `{` the slip turned
+            // into a string. The string is what is wrong; the `{` stays open, to be closed
+            // where the code closes it.
+            let swallowed_block = interp.filter(|interp| {
+                self.stack.len() == pos + 2
+                    && self.stack[pos + 1].at == interp.at
+                    && content_end(self.text, end) == interp.at + 1
+            });
+            let interp = interp.filter(|_| swallowed_block.is_none());
             let diagnostic = match interp {
                 Some(interp) => Diagnostic::new(
                     Code::Unclosed,
@@ -386,6 +396,12 @@ impl Scanner<'_> {
             };
             self.out.problems.push(diagnostic);
             self.stack.truncate(pos);
+            if let Some(block) = swallowed_block {
+                self.stack.push(Open {
+                    frame: Frame::Delim(b'{'),
+                    at: block.at,
+                });
+            }
             self.string_broke = true;
             self.out.broken = true;
         }
