@@ -145,6 +145,10 @@ const CASES: &[(&str, &str)] = &[
         "brace_before_a_target_name",
         "target a: sql { url: \"x\" }\n\ntarget {mail: smtp {\n  host: \"h\"\n}\n",
     ),
+    (
+        "params_without_brace",
+        "agent a {\n  params: \n    x: text\n    n: number = 2\n  }\n}\n",
+    ),
 ];
 
 #[test]

@@ -172,6 +172,12 @@ impl<'s, 't> Declaration<'s, 't> {
                 self.original()
             };
             let described = errors::describe(&error, self.source.file, quoted, self.base());
+            if let Some(stray) = self.open_params(at, &strays) {
+                // The `}` the scanner found stray closes the `{` that was left out.
+                strays.remove(stray);
+                out.diagnostics.push(described);
+                continue;
+            }
             // A stray closer is the better explanation unless pest stopped before it.
             let explained = match strays
                 .iter()
@@ -192,6 +198,39 @@ impl<'s, 't> Declaration<'s, 't> {
             }
         }
         self.give_up(&[], out);
+    }
+
+    /// `params:` with nothing after it on its line, in an agent, and a stray `}` to come:
+    /// its `{` was left out (the parameters below it read as fields, and their `}` closed
+    /// the agent). Puts the `{` in the blank after the `:`; the stray closer it pairs with.
+    fn open_params(&mut self, at: usize, strays: &[&Diagnostic]) -> Option<usize> {
+        if self.keyword.name != "agent" || at >= self.text.len() {
+            return None;
+        }
+        let line_start = self.text[..at].rfind('\n').map_or(0, |n| n + 1);
+        let line_end = lexer::line_end(self.text.as_bytes(), at);
+        let head = self.text[line_start..at].trim();
+        if head != "params:" || !self.text[at..line_end].trim().is_empty() {
+            return None;
+        }
+        if !matches!(
+            self.place(at),
+            Place::Member(Member {
+                holds: Some(Holds::Fields),
+                ..
+            })
+        ) {
+            return None;
+        }
+        let stray = strays
+            .iter()
+            .position(|s| (s.span().start as usize).saturating_sub(self.base()) > at)?;
+        let colon = line_start + self.text[line_start..at].find(':')?;
+        let blank = (colon + 1..=line_end.min(self.text.len() - 1))
+            .find(|&i| matches!(self.text.as_bytes()[i], b' ' | b'\n'))?;
+        self.text.replace_range(blank..blank + 1, "{");
+        self.changed = true;
+        Some(stray)
     }
 
     /// Leaves out what a scanner problem spoils; `false` when that is the header.
