@@ -149,6 +149,10 @@ const CASES: &[(&str, &str)] = &[
         "params_without_brace",
         "agent a {\n  params: \n    x: text\n    n: number = 2\n  }\n}\n",
     ),
+    (
+        "space_in_an_argument_name",
+        "action a {\n  target: t\n  task: f(\n    x: 1,\n    l ength: 2,\n  )\n}\n",
+    ),
 ];
 
 #[test]

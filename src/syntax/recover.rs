@@ -347,6 +347,12 @@ impl<'s, 't> Declaration<'s, 't> {
             }
         };
         let written_before = !self.text[member.start..at].trim().is_empty();
+        // Inside a bracket of the member (`f(l ength: 1)`) a `key:` is not a member of
+        // the list.
+        let nested = open_brackets(&bytes[member.start..at]) > 0;
+        if nested {
+            return false;
+        }
         if starts_member && written_before {
             self.text.replace_range(at - 1..at, "\n");
             self.changed = true;
@@ -486,6 +492,9 @@ impl<'s, 't> Declaration<'s, 't> {
                 .find(|&at| !lexer::is_word_char(bytes[at.max(1) - 1]) && keyed(at))
                 .unwrap_or(start)
         };
+        // A bracket the member closes holds what is written inside it (`f(\n x: 1\n)`):
+        // only one it leaves open runs on into other fields.
+        let runs_on = open_brackets(&bytes[start..end]) > 0;
         let mut starts = vec![start];
         let mut line = start;
         while let Some(n) = written[line..end].find('\n') {
@@ -497,7 +506,8 @@ impl<'s, 't> Declaration<'s, 't> {
                 && written[at + word..end]
                     .trim_start_matches(' ')
                     .starts_with(':');
-            if keyed {
+            let own_level = open_brackets(&bytes[start..line]) == 0;
+            if keyed && (runs_on || own_level) {
                 starts.push(at);
             }
         }
@@ -681,6 +691,26 @@ fn entry_start(entry: &AgentEntry) -> u32 {
         AgentEntry::Field(f) => f.span.start,
         AgentEntry::Params { span, .. } => span.start,
     }
+}
+
+/// How many brackets `text` leaves open, outside its `"` strings (a rough count: it only
+/// tells a member's own level from what is nested in it).
+fn open_brackets(text: &[u8]) -> usize {
+    let mut depth = 0usize;
+    let mut in_string = false;
+    let mut i = 0;
+    while i < text.len() {
+        match text[i] {
+            b'\\' if in_string => i += 1,
+            b'"' => in_string = !in_string,
+            b'(' | b'[' | b'{' if !in_string => depth += 1,
+            b')' | b']' | b'}' if !in_string => depth = depth.saturating_sub(1),
+            b'\n' => in_string = false,
+            _ => {}
+        }
+        i += 1;
+    }
+    depth
 }
 
 fn opener_of(closer: u8) -> u8 {
