@@ -313,6 +313,10 @@ impl<'a> Checker<'a> {
                 decl: Some(j),
             });
         }
+        if self.p.maybe_declared(name) {
+            // Declared by a declaration that did not parse: its syntax error is the report.
+            return None;
+        }
         let help = match self.p.names.get(name.as_str()) {
             Some((decl, _)) => format!("`{name}` is {}, not a target", decl.describe()),
             None => {
@@ -447,8 +451,9 @@ impl<'a> Checker<'a> {
             );
             return None;
         }
-        if self.p.tasks.iter().any(|t| t.name.name == name) {
-            // A task whose name an earlier declaration took: E0105 already says so.
+        if self.p.tasks.iter().any(|t| t.name.name == name) || self.p.maybe_declared(name) {
+            // A task whose name an earlier declaration took: E0105 already says so; or
+            // one whose declaration did not parse: its syntax error does.
             return None;
         }
         let names = self.task_names(target);
@@ -827,6 +832,10 @@ impl<'a> Checker<'a> {
     fn param_ref_by_name(&mut self, name: &str, span: Span) -> Option<Type> {
         if let Some(&ty) = self.env.params.get(name) {
             return Some(ty);
+        }
+        if self.p.broken_agent {
+            // The params did not parse: their syntax error is the report.
+            return Some(Type::Any);
         }
         let help = unknown_help(
             name,

@@ -9,7 +9,7 @@ use super::unknown_help;
 use crate::catalogue::{self, Moment, REPLY_EVENTS};
 use crate::diagnostics::{Code, Diagnostic, Span};
 use crate::ir;
-use crate::syntax::ast::{self, BindingBody, Trigger};
+use crate::syntax::ast::{self, BindingBody, ExprKind, Trigger};
 
 /// A resolved trigger.
 pub struct TriggerInfo {
@@ -250,6 +250,18 @@ impl<'a> Checker<'a> {
             return Some(());
         }
         let u = self.p.usecases[usecase];
+        let broken = |f: &ast::Field| matches!(f.value.kind, ExprKind::Error);
+        let unknown = |f: &ast::Field| {
+            catalogue::USECASE_FIELDS
+                .iter()
+                .all(|s| s.name != f.key.name)
+        };
+        let blocks_unsure = |f: &ast::Field| (f.key.name == "blocks" && broken(f)) || unknown(f);
+        if u.fields.iter().any(blocks_unsure) {
+            // Its `blocks` did not parse, or may be the field misspelt (E0204): that error
+            // is the report.
+            return Some(());
+        }
         let help = unknown_help(
             &block.name,
             blocks.iter().copied(),

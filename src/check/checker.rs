@@ -165,7 +165,10 @@ pub fn check_and_lower<'a>(
         .filter_map(|i| c.test(i))
         .filter(|_| kept)
         .collect();
-    c.unused();
+    if !p.incomplete {
+        c.unused();
+    }
+    c.diags.retain(|d| !follows_a_syntax_error(p, d));
     *diags = c.diags;
     if diags.iter().any(Diagnostic::is_error) || !kept {
         return None;
@@ -182,6 +185,20 @@ pub fn check_and_lower<'a>(
         bindings,
         tests,
     })
+}
+
+/// A field or argument reported missing, unknown or doubled in a declaration that parsed
+/// without one of its members: the member's syntax error is the report.
+fn follows_a_syntax_error(p: &Program, d: &Diagnostic) -> bool {
+    let about_fields = matches!(
+        d.code,
+        Code::UnknownField | Code::MissingField | Code::MissingArgument | Code::DuplicateField
+    );
+    let at = d.span();
+    about_fields
+        && p.incomplete_declarations
+            .iter()
+            .any(|s| s.file == at.file && s.start <= at.start && at.end <= s.end)
 }
 
 /// Lowers each declaration of one kind into a map by name (the first of duplicates wins;
@@ -238,6 +255,10 @@ impl<'a> Checker<'a> {
         is: fn(Decl) -> bool,
         declare: String,
     ) {
+        if self.p.maybe_declared(name) {
+            // Declared by a declaration that did not parse: its syntax error is the report.
+            return;
+        }
         let declared = self.p.names.get(name).map(|(decl, _)| *decl);
         let param = self.p.param_spans.contains_key(name).then_some(Decl::Param);
         let help = match declared.or(param) {

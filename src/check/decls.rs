@@ -77,10 +77,10 @@ pub fn agent<'a>(p: &'a Program<'a>, diags: &mut Vec<Diagnostic>) -> (Env<'a>, O
         agent.name.span,
         diags,
     );
-    if let Some(field) = fields.get("channels") {
-        env.channels = channels(&field.value, diags);
+    if let Some(value) = fields.value("channels") {
+        env.channels = channels(value, diags);
         if !env.channels.is_empty() {
-            env.channels_span = Some(field.value.span);
+            env.channels_span = Some(value.span);
         }
     }
     let text = |name: &str, diags: &mut Vec<Diagnostic>| match fields
@@ -180,6 +180,10 @@ fn channels(value: &ast::Expr, diags: &mut Vec<Diagnostic>) -> Vec<Channel> {
 
 /// A type name of `params` or a task's parameter.
 fn value_type(ty: &ast::Ident, diags: &mut Vec<Diagnostic>) -> Option<ir::Type> {
+    if ty.name.is_empty() {
+        // A parameter that did not parse (`syntax::recover`): its syntax error is the report.
+        return Some(ir::Type::Any);
+    }
     let parsed = ir::Type::parse(&ty.name);
     if parsed.is_none() {
         diags.push(

@@ -787,12 +787,19 @@ impl<'s, 'd> ExprChecker<'s, 'd> {
             ),
             _ => format!("`{sym}` works on two numbers{}", op_extra(op)),
         };
+        // The picture: each operand labelled with its type, the operator between them.
+        let operator = if left.span.end < right.span.start {
+            Span::new(span.file, left.span.end as usize, right.span.start as usize)
+        } else {
+            span
+        };
         self.diags.push(
             Diagnostic::new(
                 Code::TypeMismatch,
                 format!("`{sym}` cannot combine {} and {}", a.ty.name(), b.ty.name()),
-                span,
+                operator,
             )
+            .with_label_message(format!("`{sym}`"))
             .with_secondary(left.span, format!("this is {}", a.ty.name()))
             .with_secondary(right.span, format!("this is {}", b.ty.name()))
             .with_help(help),

@@ -4,7 +4,7 @@
 use super::unknown_help;
 use crate::catalogue::FieldSpec;
 use crate::diagnostics::{Code, Diagnostic, Span};
-use crate::syntax::ast::{Expr, Field};
+use crate::syntax::ast::{Expr, ExprKind, Field};
 
 /// The fields of one block, by their spec.
 pub struct Fields<'f> {
@@ -25,6 +25,10 @@ impl<'f> Fields<'f> {
         for field in fields {
             let key = field.key.name.as_str();
             let Some(i) = specs.iter().position(|s| s.name == key) else {
+                if is_broken(&field.value) {
+                    // A key half written before a syntax error: the error is the report.
+                    continue;
+                }
                 let known: Vec<&str> = specs.iter().map(|s| s.name).collect();
                 diags.push(
                     Diagnostic::new(
@@ -41,6 +45,8 @@ impl<'f> Fields<'f> {
                 continue;
             };
             match given[i] {
+                // One of them did not parse: it may not be this field at all.
+                Some(first) if is_broken(&first.value) || is_broken(&field.value) => {}
                 Some(first) => diags.push(
                     Diagnostic::new(
                         Code::DuplicateField,
@@ -62,22 +68,30 @@ impl<'f> Fields<'f> {
         fields
     }
 
+    /// The field as given, its value broken or not (a broken field counts as written).
     pub fn get(&self, name: &str) -> Option<&'f Field> {
         let i = self.specs.iter().position(|s| s.name == name)?;
         self.given[i]
     }
 
+    /// The field's value, unless it did not parse (its syntax error is the report, so
+    /// nothing is checked about it).
     pub fn value(&self, name: &str) -> Option<&'f Expr> {
-        self.get(name).map(|f| &f.value)
+        self.get(name).map(|f| &f.value).filter(|v| !is_broken(v))
     }
 
-    /// The given fields with their specs, in the catalogue's order.
+    /// The given fields whose values parsed, with their specs, in the catalogue's order.
     pub fn iter(&self) -> impl Iterator<Item = (&'static FieldSpec, &'f Field)> + '_ {
         self.specs
             .iter()
             .zip(&self.given)
             .filter_map(|(s, f)| f.map(|f| (s, f)))
+            .filter(|(_, f)| !is_broken(&f.value))
     }
+}
+
+fn is_broken(value: &Expr) -> bool {
+    matches!(value.kind, ExprKind::Error)
 }
 
 /// E0205 for a required field that is absent.

@@ -17,6 +17,8 @@ pub(crate) struct Targets<'s> {
     pub declared: Vec<(&'s str, Option<&'static TargetKind>)>,
     /// What a declared name that is not a target is ("an action").
     pub other: &'s dyn Fn(&str) -> Option<&'static str>,
+    /// A file that did not parse may declare any name (a broken `import`): none is unknown.
+    pub any_may_be_declared: bool,
 }
 
 /// Checks and evaluates one value of a step (its path, status or body).
@@ -144,6 +146,7 @@ pub(crate) fn external_target(
     }
     match targets.declared.iter().find(|(n, _)| *n == name.name) {
         Some((_, kind)) => *kind,
+        None if targets.any_may_be_declared => None,
         None => {
             let help = match (targets.other)(&name.name) {
                 Some(what) => format!("`{}` is {what}, not a target", name.name),

@@ -208,6 +208,9 @@ fn check_with_cache(
     diagnostics.extend(loaded.diagnostics);
     let files: Vec<&ast::File> = loaded.files.iter().map(|id| &cache.get(*id).file).collect();
     let mut program = program::Program::collect(&files, root, &mut diagnostics);
+    // An import that could not be read declares names nobody knows: none is unknown.
+    program.broken_import |= diagnostics.iter().any(|d| d.code == Code::ImportNotFound);
+    program.incomplete |= program.broken_import;
     if tests == Tests::Left {
         program.tests.clear();
     }
@@ -403,7 +406,10 @@ impl Found {
 fn has_agent(cache: &mut ParseCache, sources: &SourceMap, id: FileId) -> bool {
     let file = &cache.parse(sources, id).file;
     file.items.iter().any(|i| matches!(i, Item::Agent(_)))
-        || file.unparsed.iter().any(|word| word.name == "agent")
+        || file
+            .unparsed
+            .iter()
+            .any(|broken| broken.keyword.name == "agent" && !broken.member)
 }
 
 /// A `mock` step outside a `test` block (a `--mocks` file, the REPL's `:mock`), checked
@@ -428,6 +434,7 @@ pub fn check_mock(
             .map(|(name, t)| (name.as_str(), Some(t.kind.spec())))
             .collect(),
         other: &other,
+        any_may_be_declared: false,
     };
     let mut diagnostics = Vec::new();
     mocks::lower(&targets, mock, mock.span, value, &mut diagnostics).ok_or(diagnostics)

@@ -5,7 +5,7 @@
 //! `reply(..)`, a task call) never reads a parameter, so the two cannot be confused.
 
 use super::scope::root_names;
-use crate::diagnostics::{Code, Diagnostic, FileId, Span};
+use crate::diagnostics::{suggest, Code, Diagnostic, FileId, Span};
 use crate::syntax::ast::{self, AgentEntry, Item};
 use std::collections::HashMap;
 
@@ -37,8 +37,20 @@ impl Decl {
 #[derive(Default)]
 pub struct Program<'a> {
     pub agents: Vec<&'a ast::Agent>,
-    /// An `agent` block that did not parse: its params are unknown.
+    /// An `agent` block that did not parse, or its `params`: its params are unknown.
     pub broken_agent: bool,
+    /// The names of declarations that did not parse (`action greet` with a broken
+    /// header): not reported unknown where they are used.
+    pub unparsed: std::collections::HashSet<&'a str>,
+    /// An `import` did not parse or could not be read: the names of the file it would
+    /// read are unknown.
+    pub broken_import: bool,
+    /// Something in the program did not parse: what it would have used is unknown, so
+    /// nothing is reported unused.
+    pub incomplete: bool,
+    /// The declarations that parsed without one of their members: what they lack or have
+    /// too many of (fields, arguments) may be the syntax error's doing.
+    pub incomplete_declarations: Vec<Span>,
     pub params: Vec<&'a ast::ParamDecl>,
     pub targets: Vec<&'a ast::Target>,
     pub tasks: Vec<&'a ast::TaskDecl>,
@@ -64,7 +76,28 @@ impl<'a> Program<'a> {
         p.names
             .reserve(files.iter().map(|file| file.items.len()).sum());
         for file in files {
-            p.broken_agent |= file.unparsed.iter().any(|word| word.name == "agent");
+            for broken in &file.unparsed {
+                p.incomplete = true;
+                // A parameter that did not parse is kept, of no type; a broken `params`
+                // entry or agent leaves the params unknown.
+                let params = broken.name.as_ref().is_some_and(|n| n.name == "params");
+                p.broken_agent |= broken.keyword.name == "agent" && (!broken.member || params);
+                if let (false, Some(name)) = (broken.member, &broken.name) {
+                    p.unparsed.insert(&name.name);
+                }
+                let keyword = broken.keyword.name.as_str();
+                p.broken_import |= !broken.member
+                    && (keyword == "import" || suggest(keyword, ["import"]).is_some());
+            }
+            let members = file.unparsed.iter().filter(|u| u.member);
+            for broken in members {
+                let within = |item: &&Item| {
+                    let span = item.span();
+                    span.start <= broken.span.start && broken.span.end <= span.end
+                };
+                p.incomplete_declarations
+                    .extend(file.items.iter().find(within).map(Item::span));
+            }
             for item in &file.items {
                 match item {
                     Item::Import(_) => {}
@@ -192,6 +225,12 @@ impl<'a> Program<'a> {
                 }
             }
         }
+    }
+
+    /// Whether `name` may be declared by something that did not parse, so that it is not
+    /// reported unknown.
+    pub fn maybe_declared(&self, name: &str) -> bool {
+        self.broken_import || self.unparsed.contains(name)
     }
 
     pub fn action(&self, name: &str) -> Option<usize> {

@@ -128,12 +128,15 @@ impl<'a> Checker<'a> {
                 label: self.step_text(l, "a label")?,
             },
             Expectation::Param(check) => {
-                let scope = Scope::conversation(
-                    "an `expect param`",
-                    &self.env.params,
-                    self.env.voice(),
-                    EventScope::None,
-                );
+                let scope = Scope {
+                    params_unknown: self.p.broken_agent,
+                    ..Scope::conversation(
+                        "an `expect param`",
+                        &self.env.params,
+                        self.env.voice(),
+                        EventScope::None,
+                    )
+                };
                 let (typed, _) =
                     self.with_expr(scope, |ex| ex.expect(check, Type::Bool, "`expect param`"));
                 ir::Expectation::Param { check: typed.expr }
@@ -332,8 +335,14 @@ impl<'a> Checker<'a> {
             .iter()
             .zip(&self.targets)
             .map(|(t, info)| (t.name.name.as_str(), info.kind))
+            // A declaration that did not parse may be the target named: of unknown kind.
+            .chain(self.p.unparsed.iter().map(|name| (*name, None)))
             .collect();
-        mocks::Targets { declared, other }
+        mocks::Targets {
+            declared,
+            other,
+            any_may_be_declared: self.p.broken_import,
+        }
     }
 
     /// A declared target (the built-in ones have no service to mock).

@@ -17,11 +17,28 @@ pub struct File {
     pub id: FileId,
     pub items: Vec<Item>,
     pub comments: Vec<Comment>,
-    /// The first word of each declaration that did not parse (its syntax error is reported),
-    /// so that later stages do not also report it missing: a broken `agent` block is not
-    /// "no `agent` block".
+    /// What did not parse (its syntax error is reported), so that later stages do not
+    /// also report it missing: a broken `agent` block is not "no `agent` block", and a
+    /// broken `action greet` is not an unknown action.
     #[serde(default)]
-    pub unparsed: Vec<Ident>,
+    pub unparsed: Vec<Unparsed>,
+}
+
+/// A stretch of a file that did not parse: a whole declaration of which only the first
+/// words could be read, or one member (a field, a parameter, a test step) of a declaration
+/// that is in the tree without it. A broken field whose key could be read is also in the
+/// tree, with an [`ExprKind::Error`] value.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Unparsed {
+    /// The first word of the declaration (`agent`, `action`, `on`, …; empty when it does
+    /// not start with a word).
+    pub keyword: Ident,
+    /// The name it would declare: a declaration's, a parameter's, or `params` for an
+    /// agent's broken `params` entry.
+    pub name: Option<Ident>,
+    /// Only a member of the declaration is left out.
+    pub member: bool,
+    pub span: Span,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -27,7 +27,56 @@ fn render(text: &str) -> String {
         }
     }
     out.push_str(&format!("items kept: {}\n", parsed.file.items.len()));
+    for item in &parsed.file.items {
+        if let Some(kept) = kept(item) {
+            out.push_str(&format!("  {kept}\n"));
+        }
+    }
+    for broken in &parsed.file.unparsed {
+        out.push_str(&format!(
+            "unparsed {}{}: {:?}{}\n",
+            if broken.member { "member of " } else { "" },
+            broken.keyword.name,
+            &text[broken.span.range()],
+            broken
+                .name
+                .as_ref()
+                .map_or(String::new(), |n| format!(", declares `{}`", n.name)),
+        ));
+    }
     out
+}
+
+/// A declaration with fields, as `action a: target task!` (`!`: a field whose value did
+/// not parse).
+fn kept(item: &ast::Item) -> Option<String> {
+    let (keyword, name, fields): (&str, &ast::Ident, Vec<&ast::Field>) = match item {
+        ast::Item::Action(a) => ("action", &a.name, a.fields.iter().collect()),
+        ast::Item::Reply(r) => ("reply", &r.name, r.fields.iter().collect()),
+        ast::Item::Usecase(u) => ("usecase", &u.name, u.fields.iter().collect()),
+        ast::Item::Target(t) => ("target", &t.name, t.fields.iter().collect()),
+        ast::Item::Task(t) => ("task", &t.name, t.fields.iter().collect()),
+        ast::Item::Agent(a) => (
+            "agent",
+            &a.name,
+            a.entries
+                .iter()
+                .filter_map(|e| match e {
+                    ast::AgentEntry::Field(f) => Some(f),
+                    ast::AgentEntry::Params { .. } => None,
+                })
+                .collect(),
+        ),
+        _ => return None,
+    };
+    let fields: Vec<String> = fields
+        .iter()
+        .map(|f| {
+            let broken = matches!(f.value.kind, ast::ExprKind::Error);
+            format!("{}{}", f.key.name, if broken { "!" } else { "" })
+        })
+        .collect();
+    Some(format!("{keyword} {}: {}", name.name, fields.join(" ")))
 }
 
 /// Each case: a name and a broken program.
@@ -88,6 +137,22 @@ const CASES: &[(&str, &str)] = &[
     ("misspelt_keyword", "acton a { target: x }\n"),
     ("keyword_in_expression", "action a { when: x == then }\n"),
     ("interpolated_import", "import \"{x}.agent\"\n"),
+    (
+        "quote_before_a_step_with_a_block",
+        "test \"t\" {\n\"  mock api GET \"/x\" -> 200 {\n    a: 1,\n  }\n  send hi {}\n}\n",
+    ),
+    (
+        "brace_before_a_target_name",
+        "target a: sql { url: \"x\" }\n\ntarget {mail: smtp {\n  host: \"h\"\n}\n",
+    ),
+    (
+        "params_without_brace",
+        "agent a {\n  params: \n    x: text\n    n: number = 2\n  }\n}\n",
+    ),
+    (
+        "space_in_an_argument_name",
+        "action a {\n  target: t\n  task: f(\n    x: 1,\n    l ength: 2,\n  )\n}\n",
+    ),
 ];
 
 #[test]

@@ -101,7 +101,12 @@ impl Expected {
             "\"" | "\"\"\"" => self.string = true,
             "if" => self.expression = true,
             "_" => self.name = true,
-            _ if token.contains("..") => self.name = true,
+            "a..z" | "A..Z" | "0..9" => self.name = true,
+            // The grammar's one-character look-aheads before an operator (`'<'..'?'`,
+            // `!` of `!=`, `a` of `and`, `n` of `not`): never what a person should write.
+            _ if token.contains("..") => {}
+            "!" => {}
+            _ if token.len() == 1 && token.as_bytes()[0].is_ascii_alphabetic() => {}
             "agent" | "target" | "task" | "action" | "import" | "test" | "before" | "after"
             | "at" => self.declaration = true,
             "/*" | "//" | " " | "\t" | "\r" | "\u{c}" | "BUILTIN_RULE" => {}
@@ -175,7 +180,7 @@ impl Expected {
         }
     }
 
-    /// "a name, `do`, or `when`"
+    /// "a name, `do`, or `when`"; empty when pest wanted nothing a person would write.
     fn phrase(&self) -> String {
         let mut parts: Vec<String> = Vec::new();
         if self.declaration {
@@ -205,7 +210,7 @@ impl Expected {
             parts.push("a new line".into());
         }
         match parts.len() {
-            0 => "something else".into(),
+            0 => String::new(),
             1 => parts.remove(0),
             _ => {
                 let last = parts.pop().unwrap_or_default();
@@ -324,6 +329,17 @@ pub fn stopped_at(error: &Error<Rule>) -> usize {
 
 pub fn describe(error: &Error<Rule>, file: FileId, text: &str, base: usize) -> Diagnostic {
     let pos = floor_boundary(text, stopped_at(error).min(text.len()));
+    // pest stops after the first character of an operator it could not finish (`=` of
+    // `==`, `!` of `!=`): what was found starts at that character.
+    let before = &text.as_bytes()[..pos];
+    let pos = match before {
+        [.., b'=' | b'<' | b'>' | b'!', b'='] => pos,
+        [.., b'=' | b'!'] => pos - 1,
+        _ => pos,
+    };
+    // pest may stop before blanks it would have skipped: what was found is after them.
+    let rest = &text[pos..];
+    let pos = pos + (rest.len() - rest.trim_start_matches([' ', '\t']).len());
     if let ErrorVariant::CustomError { message } = &error.variant {
         if message.contains("limit") {
             return Diagnostic::new(
@@ -345,6 +361,13 @@ pub fn describe(error: &Error<Rule>, file: FileId, text: &str, base: usize) -> D
             .with_label_message(format!("unexpected {found}"))
     };
 
+    if let Some(mistake) = mistake(text, pos, &expected) {
+        let span = Span::new(file, base + pos, base + pos + mistake.written.len());
+        return Diagnostic::new(Code::Syntax, mistake.message, span)
+            .with_label_message(mistake.label)
+            .with_help(mistake.help);
+    }
+
     if found_len > 0
         && is_keyword(word)
         && (expected.name || expected.field)
@@ -364,7 +387,10 @@ pub fn describe(error: &Error<Rule>, file: FileId, text: &str, base: usize) -> D
     if expected.tokens.contains(":") && !expected.expression {
         let after = context.previous_word;
         let record = innermost_open(text, pos, "}").map(|(_, what)| what);
-        let help = if record.as_deref() == Some("`params` record") {
+        let help = if context.line_head == "on_failure" {
+            // `on_failure: a, b`: the comma ended the field, and `b` reads as the next one.
+            "several fallbacks are written as a list: `on_failure: [apologise, open_ticket]`"
+        } else if record.as_deref() == Some("`params` record") {
             "each parameter is written `name: type` or `name: type = default`"
         } else if record.is_some_and(|what| what.ends_with("record")) {
             "record entries are written `key: value`, separated by commas or new lines"
@@ -403,7 +429,7 @@ pub fn describe(error: &Error<Rule>, file: FileId, text: &str, base: usize) -> D
             } else if field {
                 format!("expected a field like `name: value`, or `{closer}` to close the {what}, found {found}")
             } else {
-                format!("expected {}, found {found}", expected.phrase())
+                expected_found(&expected, &found)
             };
             let help = if expected.step {
                 "each line of a test is a step: `mock ...`, `send ...` or `expect ...`".to_string()
@@ -453,8 +479,92 @@ pub fn describe(error: &Error<Rule>, file: FileId, text: &str, base: usize) -> D
         return syntax(format!("expected a new line, found {found}"))
             .with_help("start each declaration, field and test step on its own line, or separate fields with commas");
     }
-    syntax(format!("expected {}, found {found}", expected.phrase())).with_help(context.help())
+    syntax(expected_found(&expected, &found)).with_help(context.help())
 }
+/// "expected X, found Y", or "unexpected Y" when what pest wanted is nothing to say.
+fn expected_found(expected: &Expected, found: &str) -> String {
+    match expected.phrase() {
+        phrase if phrase.is_empty() => format!("unexpected {found}"),
+        phrase => format!("expected {phrase}, found {found}"),
+    }
+}
+
+/// A mistake people make, said in their words.
+struct Mistake<'t> {
+    /// What was written.
+    written: &'t str,
+    message: String,
+    label: String,
+    help: String,
+}
+
+/// The mistake at `pos`, if it is a common one: other languages' operators and quotes,
+/// and `=` where `==` or `:` was meant.
+fn mistake<'t>(text: &'t str, pos: usize, expected: &Expected) -> Option<Mistake<'t>> {
+    let rest = &text[pos..];
+    let operator = |written: &'t str, word: &str, example: &str| {
+        Some(Mistake {
+            written,
+            message: format!("`{written}` is written `{word}` here"),
+            label: format!("write `{word}`"),
+            help: format!("conditions combine with `and`, `or` and `not`, e.g. `{example}`"),
+        })
+    };
+    if rest.starts_with("&&") {
+        return operator("&&", "and", "tier == \"gold\" and total > 100");
+    }
+    if rest.starts_with("||") {
+        return operator("||", "or", "tier == \"gold\" or total > 100");
+    }
+    if rest.starts_with('!') && !rest.starts_with("!=") {
+        return operator("!", "not", "not (tier == \"gold\")");
+    }
+    if rest.starts_with('^') {
+        return Some(Mistake {
+            written: "^",
+            message: "there is no `^` operator".into(),
+            label: "not an operator".into(),
+            help: "raise to a power with the function `pow`, e.g. `pow(2, 10)`".into(),
+        });
+    }
+    if let Some(quoted) = rest.strip_prefix('\'') {
+        let closed = quoted
+            .find(['\'', '\n'])
+            .filter(|&end| quoted.as_bytes()[end] == b'\'');
+        return Some(Mistake {
+            written: closed.map_or("'", |end| &rest[..end + 2]),
+            message: "strings are written in double quotes".into(),
+            label: "single quotes".into(),
+            help: match closed {
+                Some(end) => format!("write `\"{}\"`", &quoted[..end]),
+                None => "write the text between `\"` and `\"`".into(),
+            },
+        });
+    }
+    // Where a value should start (`expect reply = hi`), `=` is no comparison: the usual
+    // "expected an expression" says it.
+    let after_a_value = !expected.expression || expected.tokens.contains(":");
+    if rest.starts_with('=') && !rest.starts_with("==") && !rest.starts_with("=>") && after_a_value
+    {
+        // `key = value` in a block: the key's `:` was wanted.
+        if expected.tokens.contains(":") && !expected.expression {
+            return Some(Mistake {
+                written: "=",
+                message: "a field is written `name: value`, with `:`".into(),
+                label: "write `:`".into(),
+                help: "write `:` instead of `=`".into(),
+            });
+        }
+        return Some(Mistake {
+            written: "=",
+            message: "`=` does not compare values".into(),
+            label: "write `==` to compare".into(),
+            help: "to compare two values write `==`, e.g. `tier == \"gold\"`".into(),
+        });
+    }
+    None
+}
+
 /// Where the innermost bracket still open at `pos` was opened, if `closer` would close it.
 fn innermost_open(text: &str, pos: usize, closer: &str) -> Option<(usize, String)> {
     let (at, opener) = scan::innermost_open(&text[..pos])?;

@@ -16,6 +16,7 @@ mod incomplete;
 mod keywords;
 pub mod lexer;
 mod literal;
+mod recover;
 mod scan;
 
 use std::borrow::Cow;
@@ -25,6 +26,7 @@ use pest::Parser as _;
 use crate::diagnostics::{Code, Diagnostic, FileId, Span};
 use build::Builder;
 use grammar::{AgentParser, Rule};
+use recover::Recovered;
 
 pub use decode::{decode, DecodeError, DecodeErrorKind};
 pub use incomplete::{is_incomplete, Entry};
@@ -124,7 +126,7 @@ fn parse_on(file: FileId, text: &str, threads: usize, engine: Engine) -> Parsed 
             diagnostics: &mut diagnostics,
             unparsed: &mut unparsed,
         };
-        parse_each_item(&source, &scanned, &mut out);
+        recover::parse_each_item(&source, &scanned, &mut out);
         (items, diagnostics)
     });
     cap_errors(&mut diagnostics, file, text.len());
@@ -137,24 +139,6 @@ fn parse_on(file: FileId, text: &str, threads: usize, engine: Engine) -> Parsed 
         },
         diagnostics,
     }
-}
-
-/// What the recovery path makes of a file.
-struct Recovered<'o> {
-    items: &'o mut Vec<ast::Item>,
-    diagnostics: &'o mut Vec<Diagnostic>,
-    /// The first word of each declaration that did not parse.
-    unparsed: &'o mut Vec<ast::Ident>,
-}
-
-/// The declaration keyword `chunk` starts with, as an identifier at `at`.
-fn first_word(chunk: &str, file: FileId, at: usize) -> Option<ast::Ident> {
-    let len = lexer::word_len(chunk.as_bytes(), 0);
-    let word = &chunk[..len];
-    keywords::starts_declaration(word).then(|| ast::Ident {
-        name: word.to_string(),
-        span: Span::new(file, at, at + len),
-    })
 }
 
 /// The text of a file as written and as pest sees it (same offsets).
@@ -278,78 +262,6 @@ fn parse_whole(
     let chunk = &source.original[start..end];
     Builder::new(source.file, source.base + start, chunk, &mut diagnostics).items(pair, &mut items);
     Some((items, diagnostics))
-}
-
-/// The recovery path: every declaration (from one column-0 keyword to the next) is parsed
-/// alone, and every one that parses is kept.
-fn parse_each_item(source: &Source, scanned: &scan::Scan, out: &mut Recovered) {
-    let Recovered {
-        items,
-        diagnostics,
-        unparsed,
-    } = out;
-    let Source {
-        file,
-        original,
-        blanked,
-        base,
-        ..
-    } = *source;
-    let starts = &scanned.item_starts;
-    let in_chunk = |d: &&Diagnostic, end: usize| (d.span().start as usize) < base + end;
-    let mut problems = scanned.problems.iter().peekable();
-    let mut strays = scanned.stray_closers.iter().peekable();
-    for (k, &start) in starts.iter().enumerate() {
-        let end = starts.get(k + 1).copied().unwrap_or(original.len());
-        let mut first_problem = None;
-        while let Some(problem) = problems.next_if(|p| in_chunk(p, end)) {
-            first_problem.get_or_insert(problem.span().start as usize - base);
-            diagnostics.push(problem.clone());
-        }
-        let stray = strays.next_if(|p| in_chunk(p, end));
-        while strays.next_if(|p| in_chunk(p, end)).is_some() {}
-        if diagnostics.len() > MAX_ERRORS {
-            break;
-        }
-        let chunk = &original[start..end];
-        let mut build =
-            |pair| Builder::new(file, base + start, chunk, diagnostics).items(pair, items);
-        match first_problem {
-            // pest would only repeat the scanner's error; still keep the declarations
-            // that end before the line where it starts.
-            Some(at) => {
-                unparsed.extend(first_word(chunk, file, base + start));
-                let line_start = original[..at.max(start)]
-                    .rfind('\n')
-                    .map_or(start, |n| (n + 1).max(start));
-                if let Ok(Some(pair)) = AgentParser::parse(Rule::file, &blanked[start..line_start])
-                    .map(|mut p| p.next())
-                {
-                    build(pair);
-                }
-            }
-            None => {
-                let error = match errors::parse_detailed(Rule::file, &blanked[start..end]) {
-                    Ok(pair) => {
-                        build(pair);
-                        None
-                    }
-                    Err(error) => {
-                        unparsed.extend(first_word(chunk, file, base + start));
-                        Some(errors::describe(&error, file, chunk, base + start))
-                    }
-                };
-                // A stray closer is the better explanation unless pest stopped before it.
-                let explained = match (error, stray) {
-                    (Some(e), Some(s)) if s.span().start <= e.span().start => s.clone(),
-                    (Some(e), _) => e,
-                    (None, Some(s)) => s.clone(),
-                    (None, None) => continue,
-                };
-                diagnostics.push(explained);
-            }
-        }
-    }
 }
 
 fn cap_errors(diagnostics: &mut Vec<Diagnostic>, file: FileId, len: usize) {

@@ -256,11 +256,40 @@ impl Scanner<'_> {
             self.stack.pop();
             return;
         }
-        let matching = self
+        // Inside an interpolation a closer closes only what the interpolation opened.
+        let floor = self
             .stack
             .iter()
-            .rposition(|o| o.frame == Frame::Delim(opener));
+            .rposition(|o| o.frame == Frame::Interp)
+            .map_or(0, |pos| pos + 1);
+        let matching = self.stack[floor..]
+            .iter()
+            .rposition(|o| o.frame == Frame::Delim(opener))
+            .map(|pos| floor + pos);
+        if matching.is_none() && b == b'}' && floor > 0 {
+            // `"{(a}"`: the interpolation ends, with what it left open.
+            if let Some(inner) = self.stack.get(floor).copied() {
+                self.report_unclosed(inner, i);
+                self.out.broken = true;
+            }
+            self.stack.truncate(floor - 1);
+            return;
+        }
+        let inner_closes_later = |inner: Open| match inner.frame {
+            Frame::Delim(open) => closes_later(self.text, i + 1, open),
+            _ => false,
+        };
         match matching {
+            // `{ a: 1 ) b: 2 }`: the bracket left open closes later on this line, so this
+            // closer is the stray one, not the end of what is around it.
+            Some(pos)
+                if self
+                    .stack
+                    .get(pos + 1)
+                    .is_some_and(|&inner| inner_closes_later(inner)) =>
+            {
+                self.stray(b, opener, i);
+            }
             Some(pos) => {
                 if let Some(inner) = self.stack.get(pos + 1).copied() {
                     // The innermost unclosed bracket above the match is the likely culprit.
@@ -269,22 +298,25 @@ impl Scanner<'_> {
                 }
                 self.stack.truncate(pos);
             }
-            None => {
-                self.out.broken = true;
-                self.out.stray_closers.push(
-                    Diagnostic::new(
-                        Code::Unclosed,
-                        format!("unexpected `{}`", b as char),
-                        self.span(i, i + 1),
-                    )
-                    .with_label_message("nothing is open here")
-                    .with_help(format!(
-                        "remove it, or add the matching `{}` before it",
-                        opener as char
-                    )),
-                );
-            }
+            None => self.stray(b, opener, i),
         }
+    }
+
+    /// A closing bracket that closes nothing.
+    fn stray(&mut self, b: u8, opener: u8, i: usize) {
+        self.out.broken = true;
+        self.out.stray_closers.push(
+            Diagnostic::new(
+                Code::Unclosed,
+                format!("unexpected `{}`", b as char),
+                self.span(i, i + 1),
+            )
+            .with_label_message("nothing is open here")
+            .with_help(format!(
+                "remove it, or add the matching `{}` before it",
+                opener as char
+            )),
+        );
     }
 
     fn report_unclosed(&mut self, open: Open, at: usize) {
@@ -340,6 +372,16 @@ impl Scanner<'_> {
                 .iter()
                 .find(|o| o.frame == Frame::Interp)
                 .copied();
+            // `mock api GET "/x" -> 200 {` with a `"` typed before it: an interpolation
+            // opened last on its line, with nothing in it, is code's `{` the slip turned
+            // into a string. The string is what is wrong; the `{` stays open, to be closed
+            // where the code closes it.
+            let swallowed_block = interp.filter(|interp| {
+                self.stack.len() == pos + 2
+                    && self.stack[pos + 1].at == interp.at
+                    && content_end(self.text, end) == interp.at + 1
+            });
+            let interp = interp.filter(|_| swallowed_block.is_none());
             let diagnostic = match interp {
                 Some(interp) => Diagnostic::new(
                     Code::Unclosed,
@@ -354,6 +396,12 @@ impl Scanner<'_> {
             };
             self.out.problems.push(diagnostic);
             self.stack.truncate(pos);
+            if let Some(block) = swallowed_block {
+                self.stack.push(Open {
+                    frame: Frame::Delim(b'{'),
+                    at: block.at,
+                });
+            }
             self.string_broke = true;
             self.out.broken = true;
         }
@@ -479,6 +527,27 @@ pub fn last_word(text: &str) -> &str {
 
 /// Whether a line (given from its first byte) starts a declaration: a keyword at column 0
 /// followed by a blank and then a name or a string (not a `:`, which makes it a field).
+/// Whether a bracket `opener` still open at `from` is closed later in its declaration
+/// (before a line that starts another): then a closer at `from` that would skip it is
+/// stray, not the end of what is around it (`{ a: 1 ) }`, `f(x: 1 }, y: 2)`). Strings and
+/// comments are not told apart: this only chooses between two explanations of an error.
+pub fn closes_later(text: &[u8], from: usize, opener: u8) -> bool {
+    let closer = closer_of(opener) as u8;
+    let mut depth = 0usize;
+    let mut i = from;
+    while i < text.len() {
+        match text[i] {
+            b'\n' if starts_item(&text[i + 1..]) => return false,
+            b if b == opener => depth += 1,
+            b if b == closer && depth == 0 => return true,
+            b if b == closer => depth -= 1,
+            _ => {}
+        }
+        i += 1;
+    }
+    false
+}
+
 fn starts_item(line: &[u8]) -> bool {
     super::keywords::declaration_starts().any(|kw| {
         let kw = kw.as_bytes();

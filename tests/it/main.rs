@@ -15,6 +15,7 @@ mod fmt;
 mod hostile;
 mod lsp;
 mod rasa;
+mod recovery;
 mod repl;
 mod retries;
 mod runtime;

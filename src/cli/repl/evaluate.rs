@@ -50,7 +50,10 @@ impl Session {
         text: &str,
     ) -> Option<CheckedExpr> {
         let file = self.program.add_input(text);
-        let (expr, diagnostics) = syntax::parse_expr(file, text);
+        let (expr, mut diagnostics) = syntax::parse_expr(file, text);
+        for d in &mut diagnostics {
+            in_the_repls_words(d, text);
+        }
         let Some(expr) = expr.filter(|_| !diagnostics.iter().any(|d| d.is_error())) else {
             out.diagnostics(self.program.sources(), &diagnostics);
             return None;
@@ -120,4 +123,30 @@ impl Scopes for StateScopes<'_> {
             _ => self.state.scope(scope),
         }
     }
+}
+
+/// An entry that reads as no expression gets help about entries, not about files: a
+/// misspelt declaration keyword is named (`acton x {` → `action`).
+fn in_the_repls_words(d: &mut crate::diagnostics::Diagnostic, text: &str) {
+    let about_files = d
+        .help
+        .as_deref()
+        .is_some_and(|help| help.starts_with("start each declaration"));
+    if !about_files {
+        return;
+    }
+    let first = text
+        .trim_start()
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'));
+    let keyword = first.take(1).find_map(|word| {
+        crate::diagnostics::suggest(word, syntax::DECLARATIONS.iter().map(|(w, _)| *w))
+    });
+    d.help = Some(match keyword {
+        Some(keyword) => {
+            format!("did you mean `{keyword}`? An entry is one expression or one declaration")
+        }
+        None => "an entry is one expression (`order.total * 2`), one declaration (`action …`, \
+                 `on …`), or a command (`:help` lists them)"
+            .to_string(),
+    });
 }
