@@ -401,15 +401,9 @@ impl Found {
     }
 }
 
-/// Whether the file holds an `agent` block, parsed or not (a broken one still makes it a
-/// root, whose syntax error is then reported once, not as "no `agent` block").
+/// Whether the file holds an `agent` block ([`ast::File::has_agent`]).
 fn has_agent(cache: &mut ParseCache, sources: &SourceMap, id: FileId) -> bool {
-    let file = &cache.parse(sources, id).file;
-    file.items.iter().any(|i| matches!(i, Item::Agent(_)))
-        || file
-            .unparsed
-            .iter()
-            .any(|broken| broken.keyword.name == "agent" && !broken.member)
+    cache.parse(sources, id).file.has_agent()
 }
 
 /// A `mock` step outside a `test` block (a `--mocks` file, the REPL's `:mock`), checked

@@ -133,12 +133,7 @@ impl FileIndex {
         for item in &file.items {
             walk.item(path, item);
         }
-        walk.index.has_agent = walk
-            .index
-            .symbols
-            .iter()
-            .any(|s| s.kind == SymbolKind::Agent)
-            || file.unparsed.iter().any(|w| w.name == "agent");
+        walk.index.has_agent = file.has_agent();
         walk.index
             .occurrences
             .sort_by_key(|o| (o.range.start, o.range.end));

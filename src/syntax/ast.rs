@@ -24,6 +24,19 @@ pub struct File {
     pub unparsed: Vec<Unparsed>,
 }
 
+impl File {
+    /// Whether the file holds an `agent` block, parsed or not (a broken one still makes the
+    /// file a program's root, whose syntax error is then reported once, not as "no `agent`
+    /// block").
+    pub fn has_agent(&self) -> bool {
+        self.items.iter().any(|i| matches!(i, Item::Agent(_)))
+            || self
+                .unparsed
+                .iter()
+                .any(|broken| broken.keyword.name == "agent" && !broken.member)
+    }
+}
+
 /// A stretch of a file that did not parse: a whole declaration of which only the first
 /// words could be read, or one member (a field, a parameter, a test step) of a declaration
 /// that is in the tree without it. A broken field whose key could be read is also in the
