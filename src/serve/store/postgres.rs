@@ -225,6 +225,12 @@ fn text(json: &Json) -> String {
     json.to_string()
 }
 
+/// A row of `SELECT key, outcome FROM attempts`: the key and its outcome, if it ended.
+fn attempt_row(row: &sqlx::postgres::PgRow) -> (String, Option<Json>) {
+    let outcome: Option<String> = row.get(1);
+    (row.get(0), outcome.map(|o| parse(&o)))
+}
+
 fn parse(text: &str) -> Json {
     serde_json::from_str(text).unwrap_or(Json::Null)
 }
@@ -302,7 +308,7 @@ impl Store for Postgres {
                 .and_then(|s| s["instance"].as_str().map(str::to_string));
             let attempts = match (&instance, pending.is_empty()) {
                 (Some(instance), false) => {
-                    // Idempotency keys hold `/INSTANCE/`; LIKE's own characters are escaped.
+                    // Idempotency keys hold `/INSTANCE/`; LIKE's own characters are left out of it.
                     let pattern = format!("%/{}/%", instance.replace(['%', '_', '\\'], ""));
                     sqlx::query("SELECT key, outcome FROM attempts WHERE key LIKE $1")
                         .bind(pattern)
@@ -310,10 +316,7 @@ impl Store for Postgres {
                         .await
                         .map_err(store_error)?
                         .iter()
-                        .map(|row| {
-                            let outcome: Option<String> = row.get(1);
-                            (row.get(0), outcome.map(|o| parse(&o)))
-                        })
+                        .map(attempt_row)
                         .collect()
                 }
                 _ => Vec::new(),
@@ -416,10 +419,7 @@ impl Store for Postgres {
                     .await
                     .map_err(store_error)?
                     .iter()
-                    .map(|row| {
-                        let outcome: Option<String> = row.get(1);
-                        (row.get(0), outcome.map(|o| parse(&o)))
-                    })
+                    .map(attempt_row)
                     .collect(),
             };
             Ok(Recovery {
