@@ -247,7 +247,7 @@ impl RuntimeBuilder {
     /// one that fails every task with the reason: the conversations still run.
     pub fn build(self) -> Result<Runtime, String> {
         self.redactor.register_program(&self.program, &*self.env);
-        let plan = Plan::new(self.program)?;
+        let plan = Plan::new(self.program).map_err(|e| e.to_string())?;
         let tracer = Tracer::new(self.trace, self.redactor.clone());
         let mut executors = Vec::with_capacity(plan.targets.len());
         let mut given = self.executors;

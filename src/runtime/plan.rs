@@ -10,6 +10,121 @@ use std::time::Duration;
 /// Used when neither the action nor its target sets a timeout.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// Why a program cannot be prepared: an IR file names something it does not declare.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PlanError {
+    BindingRunsUnknown(String),
+    BindingReplyUnknown(String),
+    OnFailureUnknown {
+        action: String,
+        other: String,
+    },
+    UnknownTarget {
+        action: String,
+        target: String,
+    },
+    UnknownTask {
+        action: String,
+        task: String,
+    },
+    /// A kind paired with another kind's task, or a built-in target with a declared task.
+    NoSuchTask {
+        action: String,
+        kind: Kind,
+        task: String,
+    },
+    NotAParameter {
+        action: String,
+        param: String,
+    },
+    MissingArgument {
+        action: String,
+        task: String,
+        arg: String,
+    },
+    NotABareName {
+        action: String,
+        task: String,
+        arg: String,
+    },
+    NotUsecaseBlock {
+        action: String,
+        path: String,
+    },
+    StartsUndeclared {
+        action: String,
+        started: EventKind,
+    },
+    ReplyUnknown {
+        action: String,
+        reply: String,
+    },
+}
+
+impl std::error::Error for PlanError {}
+
+impl std::fmt::Display for PlanError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PlanError::BindingRunsUnknown(n) => {
+                write!(f, "a binding runs `{n}`, which is not an action")
+            }
+            PlanError::BindingReplyUnknown(reply) => {
+                write!(f, "a binding sends reply `{reply}`, which is not declared")
+            }
+            PlanError::OnFailureUnknown { action, other } => write!(
+                f,
+                "action `{action}`: on_failure names `{other}`, which is not an action"
+            ),
+            PlanError::UnknownTarget { action, target } => {
+                write!(f, "action `{action}`: target `{target}` is not declared")
+            }
+            PlanError::UnknownTask { action, task } => {
+                write!(f, "action `{action}`: task `{task}` is not declared")
+            }
+            PlanError::NoSuchTask { action, kind, task } => {
+                write!(
+                    f,
+                    "action `{action}`: `{kind}` targets have no task `{task}`"
+                )
+            }
+            PlanError::NotAParameter { action, param } => {
+                write!(
+                    f,
+                    "action `{action}` uses `{param}`, which is not a parameter"
+                )
+            }
+            PlanError::MissingArgument { action, task, arg } => {
+                write!(
+                    f,
+                    "action `{action}`: task `{task}` needs the argument `{arg}`"
+                )
+            }
+            PlanError::NotABareName { action, task, arg } => {
+                write!(
+                    f,
+                    "action `{action}`: the `{arg}` of `{task}` must be a bare name"
+                )
+            }
+            PlanError::NotUsecaseBlock { action, path } => write!(
+                f,
+                "action `{action}`: `goto_block` names `{path}`, not USECASE.BLOCK"
+            ),
+            PlanError::StartsUndeclared { action, started } => write!(
+                f,
+                "action `{action}` starts {}, which the program does not declare",
+                started_name(started)
+            ),
+            PlanError::ReplyUnknown { action, reply } => {
+                write!(
+                    f,
+                    "action `{action}` sends reply `{reply}`, which is not declared"
+                )
+            }
+        }
+    }
+}
+
 pub(crate) struct Plan {
     pub program: Program,
     pub actions: Vec<ActionPlan>,
@@ -133,7 +248,7 @@ pub(crate) enum TriggerKey<'a> {
 impl Plan {
     /// Prepares a program. A compiled IR file may have been edited by hand, so every name is
     /// checked again: an inconsistent program is an error here, never a panic later.
-    pub fn new(program: Program) -> Result<Plan, String> {
+    pub fn new(program: Program) -> Result<Plan, PlanError> {
         let action_index: HashMap<&str, usize> = program
             .actions
             .keys()
@@ -155,17 +270,16 @@ impl Plan {
                     names
                         .iter()
                         .map(|n| {
-                            action_index.get(n.as_str()).copied().ok_or_else(|| {
-                                format!("a binding runs `{n}`, which is not an action")
-                            })
+                            action_index
+                                .get(n.as_str())
+                                .copied()
+                                .ok_or_else(|| PlanError::BindingRunsUnknown(n.clone()))
                         })
                         .collect::<Result<_, _>>()?,
                 ),
                 ir::BindingBody::Reply(reply) => {
                     if !program.replies.contains_key(reply) {
-                        return Err(format!(
-                            "a binding sends reply `{reply}`, which is not declared"
-                        ));
+                        return Err(PlanError::BindingReplyUnknown(reply.clone()));
                     }
                     BindingBody::Reply(reply.clone())
                 }
@@ -226,17 +340,21 @@ fn plan_action(
     action: &ir::Action,
     action_index: &HashMap<&str, usize>,
     targets: &[String],
-) -> Result<ActionPlan, String> {
+) -> Result<ActionPlan, PlanError> {
     let name = &action.name;
     let on_failure = action
         .on_failure
         .iter()
         .map(|other| {
-            action_index.get(other.as_str()).copied().ok_or_else(|| {
-                format!("action `{name}`: on_failure names `{other}`, which is not an action")
-            })
+            action_index
+                .get(other.as_str())
+                .copied()
+                .ok_or_else(|| PlanError::OnFailureUnknown {
+                    action: name.clone(),
+                    other: other.clone(),
+                })
         })
-        .collect::<Result<_, String>>()?;
+        .collect::<Result<_, _>>()?;
     let save = match &action.save {
         Some(param) => Some(param_index(program, name, param)?),
         None => None,
@@ -261,18 +379,19 @@ fn plan_action(
             let index = targets
                 .iter()
                 .position(|t| *t == action.target)
-                .ok_or_else(|| {
-                    format!(
-                        "action `{name}`: target `{}` is not declared",
-                        action.target
-                    )
+                .ok_or_else(|| PlanError::UnknownTarget {
+                    action: name.clone(),
+                    target: action.target.clone(),
                 })?;
             let task = match task {
                 TaskRef::Declared(task) => {
                     let found = program
                         .tasks
                         .get(task)
-                        .ok_or_else(|| format!("action `{name}`: task `{task}` is not declared"))?;
+                        .ok_or_else(|| PlanError::UnknownTask {
+                            action: name.clone(),
+                            task: task.clone(),
+                        })?;
                     ExternalTask::Declared(Box::new(found.clone()))
                 }
                 TaskRef::Builtin(task) if task.kind() == kind => ExternalTask::Builtin(*task),
@@ -314,19 +433,24 @@ fn plan_action(
     })
 }
 
-/// An IR file may pair a kind with another kind's task, or a built-in target with a
-/// declared task.
-fn no_such_task(action: &str, kind: Kind, task: &str) -> String {
-    format!("action `{action}`: `{kind}` targets have no task `{task}`")
+fn no_such_task(action: &str, kind: Kind, task: &str) -> PlanError {
+    PlanError::NoSuchTask {
+        action: action.to_string(),
+        kind,
+        task: task.to_string(),
+    }
 }
 
-fn param_index(program: &Program, action: &str, param: &str) -> Result<usize, String> {
+fn param_index(program: &Program, action: &str, param: &str) -> Result<usize, PlanError> {
     program
         .agent
         .params
         .iter()
         .position(|p| p.name == param)
-        .ok_or_else(|| format!("action `{action}` uses `{param}`, which is not a parameter"))
+        .ok_or_else(|| PlanError::NotAParameter {
+            action: action.to_string(),
+            param: param.to_string(),
+        })
 }
 
 /// The argument `name` of an action's task.
@@ -339,27 +463,25 @@ fn arg<'a>(action: &'a ir::Action, name: &str) -> Option<&'a Expr> {
         .map(|(_, e)| e)
 }
 
-fn required<'a>(action: &'a ir::Action, name: &str) -> Result<&'a Expr, String> {
-    arg(action, name).ok_or_else(|| {
-        format!(
-            "action `{}`: task `{}` needs the argument `{name}`",
-            action.name,
-            action.task.task.name()
-        )
+fn required<'a>(action: &'a ir::Action, name: &str) -> Result<&'a Expr, PlanError> {
+    arg(action, name).ok_or_else(|| PlanError::MissingArgument {
+        action: action.name.clone(),
+        task: action.task.task.name().to_string(),
+        arg: name.to_string(),
     })
 }
 
 /// A bare name the checker lowered to a text literal (`increment(attempts)`).
-fn bare_name<'a>(action: &'a ir::Action, arg_name: &str) -> Result<&'a str, String> {
+fn bare_name<'a>(action: &'a ir::Action, arg_name: &str) -> Result<&'a str, PlanError> {
     match required(action, arg_name)? {
         Expr::Lit(Value::Text(name)) => Ok(name),
         // A param written as a variable also names it.
         Expr::Var(Scope::Param(name)) => Ok(name),
-        _ => Err(format!(
-            "action `{}`: the `{arg_name}` of `{}` must be a bare name",
-            action.name,
-            action.task.task.name()
-        )),
+        _ => Err(PlanError::NotABareName {
+            action: action.name.clone(),
+            task: action.task.task.name().to_string(),
+            arg: arg_name.to_string(),
+        }),
     }
 }
 
@@ -369,16 +491,16 @@ fn started(
     program: &Program,
     action: &ir::Action,
     task: tasks::Conversation,
-) -> Result<EventKind, String> {
+) -> Result<EventKind, PlanError> {
     let (usecase, block) = match task {
         tasks::Conversation::GotoBlock => {
             let path = bare_name(action, "block")?;
-            let (usecase, block) = path.split_once('.').ok_or_else(|| {
-                format!(
-                    "action `{}`: `goto_block` names `{path}`, not USECASE.BLOCK",
-                    action.name
-                )
-            })?;
+            let (usecase, block) =
+                path.split_once('.')
+                    .ok_or_else(|| PlanError::NotUsecaseBlock {
+                        action: action.name.clone(),
+                        path: path.to_string(),
+                    })?;
             (usecase, Some(block))
         }
         _ => (bare_name(action, "usecase")?, None),
@@ -395,11 +517,10 @@ fn started(
         None => EventKind::Usecase(usecase.to_string()),
     };
     if !known {
-        return Err(format!(
-            "action `{}` starts {}, which the program does not declare",
-            action.name,
-            started_name(&event)
-        ));
+        return Err(PlanError::StartsUndeclared {
+            action: action.name.clone(),
+            started: event,
+        });
     }
     Ok(event)
 }
@@ -417,7 +538,7 @@ fn conversation_action(
     program: &Program,
     action: &ir::Action,
     task: tasks::Conversation,
-) -> Result<ActionKind, String> {
+) -> Result<ActionKind, PlanError> {
     use tasks::Conversation as T;
     let param = |arg_name| param_index(program, &action.name, bare_name(action, arg_name)?);
     let opt = |n| arg(action, n).cloned();
@@ -431,7 +552,7 @@ fn conversation_action(
                 .args
                 .iter()
                 .map(|(p, e)| Ok((param_index(program, &action.name, p)?, e.clone())))
-                .collect::<Result<_, String>>()?,
+                .collect::<Result<_, PlanError>>()?,
         ),
         T::Unset => ConversationTask::Unset(param("name")?),
         T::Increment => ConversationTask::Increment(
@@ -447,10 +568,10 @@ fn conversation_action(
         T::Reply => {
             let reply = bare_name(action, "reply")?;
             if !program.replies.contains_key(reply) {
-                return Err(format!(
-                    "action `{}` sends reply `{reply}`, which is not declared",
-                    action.name
-                ));
+                return Err(PlanError::ReplyUnknown {
+                    action: action.name.clone(),
+                    reply: reply.to_string(),
+                });
             }
             ConversationTask::Reply(reply.to_string())
         }
@@ -470,7 +591,7 @@ fn conversation_action(
     Ok(ActionKind::Conversation(task))
 }
 
-fn call_task(action: &ir::Action, task: tasks::Call) -> Result<CallTask, String> {
+fn call_task(action: &ir::Action, task: tasks::Call) -> Result<CallTask, PlanError> {
     use tasks::Call as T;
     let opt = |n| arg(action, n).cloned();
     Ok(match task {
@@ -489,4 +610,55 @@ fn call_task(action: &ir::Action, task: tasks::Call) -> Result<CallTask, String>
         },
         T::Say => CallTask::Say(required(action, "text")?.clone()),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    fn program(bindings: Vec<ir::Binding>) -> Program {
+        Program {
+            version: ir::IR_VERSION,
+            files: vec!["main.agent".into()],
+            agent: ir::Agent {
+                name: "acme".into(),
+                display_name: None,
+                channels: vec![catalogue::Channel::Chat],
+                language: None,
+                inactivity_ms: None,
+                params: Vec::new(),
+            },
+            targets: BTreeMap::new(),
+            tasks: BTreeMap::new(),
+            actions: BTreeMap::new(),
+            replies: BTreeMap::new(),
+            usecases: BTreeMap::new(),
+            bindings,
+            tests: Vec::new(),
+        }
+    }
+
+    /// Callers tell the cases apart by variant; the sentence stays the one users saw.
+    #[test]
+    fn an_undeclared_name_is_a_typed_error() {
+        let binding = |body| ir::Binding {
+            trigger: ir::Trigger::Event {
+                event: "conversation_started".into(),
+            },
+            when: None,
+            body,
+            span: Default::default(),
+        };
+        let ghost = binding(ir::BindingBody::Actions(vec!["ghost".into()]));
+        let error = Plan::new(program(vec![ghost])).err().unwrap();
+        assert_eq!(error, PlanError::BindingRunsUnknown("ghost".into()));
+        let hello = binding(ir::BindingBody::Reply("hello".into()));
+        let error = Plan::new(program(vec![hello])).err().unwrap();
+        assert_eq!(error, PlanError::BindingReplyUnknown("hello".into()));
+        assert_eq!(
+            error.to_string(),
+            "a binding sends reply `hello`, which is not declared"
+        );
+    }
 }
