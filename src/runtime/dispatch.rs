@@ -5,6 +5,7 @@
 use super::clock::show_duration as show;
 use super::conversation::{Conversation, EventCtx, Outcome};
 use super::effects::{ExecutorTask, TaskError, TaskRequest};
+use super::eval::EvalError;
 use super::plan::{ActionKind, ExternalTask};
 use super::retry::{self, Stop};
 use super::trace::ErrorKind;
@@ -23,6 +24,82 @@ type TaskParts = (
     Vec<Value>,
     Option<IndexMap<String, Value>>,
 );
+
+/// Why a task was not sent: an argument, a declared task's field or the idempotency key
+/// could not be computed, or holds what cannot be sent.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) enum DispatchError {
+    /// An argument failed to evaluate; `None` for a positional one.
+    Argument {
+        name: Option<String>,
+        error: EvalError,
+    },
+    NullArgument {
+        name: String,
+        task: String,
+    },
+    NotAWord {
+        name: &'static str,
+        task: String,
+        text: String,
+        words: &'static [&'static str],
+    },
+    Soql(String),
+    ArgumentType {
+        name: String,
+        task: String,
+        found: &'static str,
+    },
+    TaskField {
+        field: String,
+        error: EvalError,
+    },
+    NullPlaceholder {
+        placeholder: String,
+        task: String,
+    },
+    IdempotencyKey(EvalError),
+    IdempotencyKeyNotText(&'static str),
+}
+
+impl std::error::Error for DispatchError {}
+
+impl std::fmt::Display for DispatchError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DispatchError::Argument { name: Some(name), error } => {
+                write!(f, "argument `{name}`: {error}")
+            }
+            DispatchError::Argument { name: None, error } => write!(f, "argument: {error}"),
+            DispatchError::NullArgument { name, task } => {
+                write!(f, "argument `{name}` of `{task}` is null: nothing was sent")
+            }
+            DispatchError::NotAWord { name, task, text, words } => write!(
+                f,
+                "argument `{name}` of `{task}` is {text:?}, which is not one of {}: nothing was sent",
+                words.join(" | ")
+            ),
+            DispatchError::Soql(error) => write!(f, "`query`: {error}: nothing was sent"),
+            DispatchError::ArgumentType { name, task, found } => {
+                write!(f, "argument `{name}` of task `{task}` cannot be a {found}")
+            }
+            DispatchError::TaskField { field, error } => {
+                write!(f, "the task's `{field}` failed: {error}")
+            }
+            DispatchError::NullPlaceholder { placeholder, task } => write!(
+                f,
+                "`{{{placeholder}}}` in the path of `{task}` is null: nothing was sent"
+            ),
+            DispatchError::IdempotencyKey(error) => {
+                write!(f, "`idempotency_key` failed: {error}")
+            }
+            DispatchError::IdempotencyKeyNotText(found) => write!(
+                f,
+                "`idempotency_key` must be a non-empty text, found {found}"
+            ),
+        }
+    }
+}
 
 /// Fails before any try: the arguments could not be evaluated.
 fn not_sent(error: String) -> Outcome {
@@ -54,11 +131,11 @@ impl Conversation {
         };
         let (task, args, rest, task_args) = match prepared {
             Ok(prepared) => prepared,
-            Err(error) => return not_sent(error),
+            Err(error) => return not_sent(error.to_string()),
         };
         let idempotency_key = match self.idempotency_key(index, ev) {
             Ok(key) => key,
-            Err(error) => return not_sent(error),
+            Err(error) => return not_sent(error.to_string()),
         };
         let request = TaskRequest {
             target: action.target.clone(),
@@ -155,13 +232,16 @@ impl Conversation {
         args: &[(String, Expr)],
         rest: &[Expr],
         ev: &EventCtx,
-    ) -> Result<TaskParts, String> {
+    ) -> Result<TaskParts, DispatchError> {
         let (spec, task) = (builtin.spec(), builtin.name());
         let mut values = IndexMap::with_capacity(args.len());
         for (name, expr) in args {
             let eval = |expr: &Expr| {
                 self.eval(expr, ev)
-                    .map_err(|e| format!("argument `{name}`: {e}"))
+                    .map_err(|error| DispatchError::Argument {
+                        name: Some(name.clone()),
+                        error,
+                    })
             };
             let value = if builtin.kind() == Kind::Http && name == "path" {
                 eval_path(expr, task, eval)?
@@ -178,7 +258,10 @@ impl Conversation {
         }
         let rest = rest
             .iter()
-            .map(|expr| self.eval(expr, ev).map_err(|e| format!("argument: {e}")))
+            .map(|expr| {
+                self.eval(expr, ev)
+                    .map_err(|error| DispatchError::Argument { name: None, error })
+            })
             .collect::<Result<_, _>>()?;
         Ok((ExecutorTask::Builtin(builtin), values, rest, None))
     }
@@ -190,31 +273,37 @@ impl Conversation {
         task: &TaskDef,
         args: &[(String, Expr)],
         ev: &EventCtx,
-    ) -> Result<TaskParts, String> {
+    ) -> Result<TaskParts, DispatchError> {
         let mut task_args = IndexMap::with_capacity(task.params.len());
         for param in &task.params {
             let value = match args.iter().find(|(n, _)| *n == param.name) {
-                Some((_, expr)) => self
-                    .eval(expr, ev)
-                    .map_err(|e| format!("argument `{}`: {e}", param.name))?,
+                Some((_, expr)) => {
+                    self.eval(expr, ev)
+                        .map_err(|error| DispatchError::Argument {
+                            name: Some(param.name.clone()),
+                            error,
+                        })?
+                }
                 None => param.default.clone().unwrap_or_default(),
             };
             if value == Value::Null && !param.optional && param.default.is_none() {
                 return Err(null_argument(&param.name, &task.name));
             }
             if !super::conversation::fits(param.ty, &value) {
-                return Err(format!(
-                    "argument `{}` of task `{}` cannot be a {}",
-                    param.name,
-                    task.name,
-                    value.type_name()
-                ));
+                return Err(DispatchError::ArgumentType {
+                    name: param.name.clone(),
+                    task: task.name.clone(),
+                    found: value.type_name(),
+                });
             }
             task_args.insert(param.name.clone(), value);
         }
         let field = |name: &str, expr: &Expr| {
             self.eval_in(expr, ev, None, Some(&task_args))
-                .map_err(|e| format!("the task's `{name}` failed: {e}"))
+                .map_err(|error| DispatchError::TaskField {
+                    field: name.to_string(),
+                    error,
+                })
         };
         let mut request = IndexMap::new();
         request.insert(
@@ -237,18 +326,12 @@ impl Conversation {
 
     /// `conversation/instance/seq/action`, with `#n` when the action runs again for the same
     /// event; or the action's own `idempotency_key`. Always ASCII (a header value).
-    fn idempotency_key(&self, index: usize, ev: &mut EventCtx) -> Result<String, String> {
+    fn idempotency_key(&self, index: usize, ev: &mut EventCtx) -> Result<String, DispatchError> {
         let action = &self.shared.plan.actions[index];
         if let Some(expr) = &action.idempotency_key {
-            return match self
-                .eval(expr, ev)
-                .map_err(|e| format!("`idempotency_key` failed: {e}"))?
-            {
+            return match self.eval(expr, ev).map_err(DispatchError::IdempotencyKey)? {
                 Value::Text(key) if !key.is_empty() => Ok(key_text(&key, KEY_TEXT).into()),
-                other => Err(format!(
-                    "`idempotency_key` must be a non-empty text, found {}",
-                    other.type_name()
-                )),
+                other => Err(DispatchError::IdempotencyKeyNotText(other.type_name())),
             };
         }
         let runs = match ev.runs.iter_mut().find(|(a, _)| *a == index) {
@@ -290,21 +373,24 @@ fn key_text<'t>(text: &'t str, set: &'static AsciiSet) -> std::borrow::Cow<'t, s
 /// Whether a catalogue argument's value can be sent: a required one is not null (it would
 /// go out as `null`: `GET /bookings/null`), a word of a fixed set is one of the set (a
 /// computed `priority` the checker could not see). Nothing is sent otherwise.
-fn sendable(arg: &ArgSpec, task: &str, value: &Value) -> Result<(), String> {
+fn sendable(arg: &ArgSpec, task: &str, value: &Value) -> Result<(), DispatchError> {
     match (arg.ty, value) {
         (_, Value::Null) if arg.required => Err(null_argument(arg.name, task)),
-        (Ty::Word(words), Value::Text(text)) if !words.contains(&text.as_str()) => Err(format!(
-            "argument `{}` of `{task}` is {text:?}, which is not one of {}: nothing was sent",
-            arg.name,
-            words.join(" | ")
-        )),
+        (Ty::Word(words), Value::Text(text)) if !words.contains(&text.as_str()) => {
+            Err(DispatchError::NotAWord {
+                name: arg.name,
+                task: task.to_string(),
+                text: text.clone(),
+                words,
+            })
+        }
         _ => Ok(()),
     }
 }
 
 /// Whether `salesforce.query`'s values bind to its placeholders (each given, none null,
 /// none left over), so a query that cannot be sent fails before the first try.
-fn soql_bindable(values: &IndexMap<String, Value>) -> Result<(), String> {
+fn soql_bindable(values: &IndexMap<String, Value>) -> Result<(), DispatchError> {
     let Some(Value::Text(soql)) = values.get("soql") else {
         return Ok(());
     };
@@ -314,11 +400,14 @@ fn soql_bindable(values: &IndexMap<String, Value>) -> Result<(), String> {
     };
     catalogue::soql::bind(soql, &bound)
         .map(drop)
-        .map_err(|e| format!("`query`: {e}: nothing was sent"))
+        .map_err(DispatchError::Soql)
 }
 
-fn null_argument(name: &str, task: &str) -> String {
-    format!("argument `{name}` of `{task}` is null: nothing was sent")
+fn null_argument(name: &str, task: &str) -> DispatchError {
+    DispatchError::NullArgument {
+        name: name.to_string(),
+        task: task.to_string(),
+    }
 }
 
 /// An http path: each value interpolated into a path string (`"/orders/{id}"`) is
@@ -328,8 +417,8 @@ fn null_argument(name: &str, task: &str) -> String {
 fn eval_path(
     path: &Expr,
     task: &str,
-    eval: impl Fn(&Expr) -> Result<Value, String>,
-) -> Result<Value, String> {
+    eval: impl Fn(&Expr) -> Result<Value, DispatchError>,
+) -> Result<Value, DispatchError> {
     let Expr::Interp(parts) = path else {
         return eval(path);
     };
@@ -339,10 +428,10 @@ fn eval_path(
             Expr::Lit(Value::Text(literal)) => out.push_str(literal),
             value => match eval(value)? {
                 Value::Null => {
-                    return Err(format!(
-                        "`{{{}}}` in the path of `{task}` is null: nothing was sent",
-                        placeholder_name(value)
-                    ))
+                    return Err(DispatchError::NullPlaceholder {
+                        placeholder: placeholder_name(value),
+                        task: task.to_string(),
+                    })
                 }
                 value => out.push_str(&super::executors::encode_interpolated(&value)),
             },
@@ -367,5 +456,31 @@ fn placeholder_name(expr: &Expr) -> String {
         .to_string(),
         Expr::Field(base, field) => format!("{}.{field}", placeholder_name(base)),
         _ => "…".to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A null placeholder is told apart by variant, and reads as it always did.
+    #[test]
+    fn a_null_path_placeholder_is_a_typed_error() {
+        let path = Expr::Interp(vec![
+            Expr::Lit(Value::Text("/orders/".into())),
+            Expr::Var(ir::Scope::Param("pnr".into())),
+        ]);
+        let error = eval_path(&path, "get", |_| Ok(Value::Null)).unwrap_err();
+        assert_eq!(
+            error,
+            DispatchError::NullPlaceholder {
+                placeholder: "pnr".into(),
+                task: "get".into(),
+            }
+        );
+        assert_eq!(
+            error.to_string(),
+            "`{pnr}` in the path of `get` is null: nothing was sent"
+        );
     }
 }
