@@ -23,6 +23,45 @@ use std::time::{Duration, Instant};
 
 pub type Query<'q, DB> = sqlx::query::Query<'q, DB, <DB as Database>::Arguments<'q>>;
 
+/// Why a column of a row could not be read as a value.
+#[derive(Debug)]
+pub enum ColumnError {
+    /// sqlx could not reach the column's raw value.
+    Raw(sqlx::Error),
+    Decode {
+        column: String,
+        error: sqlx::Error,
+    },
+    OutOfRange {
+        column: String,
+        why: &'static str,
+    },
+    /// A PostgreSQL type agentc does not read.
+    Unreadable {
+        column: String,
+        ty: String,
+    },
+}
+
+impl std::error::Error for ColumnError {}
+
+impl std::fmt::Display for ColumnError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ColumnError::Raw(error) => write!(f, "{error}"),
+            ColumnError::Decode { column, error } => write!(f, "column `{column}`: {error}"),
+            ColumnError::OutOfRange { column, why } => {
+                write!(f, "column `{column}`: the value is {why}")
+            }
+            ColumnError::Unreadable { column: name, ty } => write!(
+                f,
+                "column `{name}` has type {ty}, which agentc does not read: cast it in \
+                 the query (`{name}::text`, `{name}::float8`)"
+            ),
+        }
+    }
+}
+
 /// One of the databases a `sql` target speaks: what sqlx does differently for it.
 pub trait Dialect: Database {
     /// Binds a NULL whose type the database infers from where it is used.
@@ -30,7 +69,7 @@ pub trait Dialect: Database {
     /// Binds a list or a record, as JSON.
     fn bind_json(query: Query<'_, Self>, json: serde_json::Value) -> Query<'_, Self>;
     /// Reads column `i` of a row, known not to be NULL.
-    fn read(row: &Self::Row, i: usize) -> Result<Value, String>;
+    fn read(row: &Self::Row, i: usize) -> Result<Value, ColumnError>;
     fn rows_affected(done: &Self::QueryResult) -> u64;
     /// Makes the database stop the connection's next statement after `timeout` (zero: no
     /// limit), so an abandoned statement does not keep the connection busy.
@@ -73,13 +112,13 @@ fn whole(n: f64) -> Option<i64> {
 }
 
 /// One row as a record of its columns, in order.
-pub fn record<DB: Dialect>(row: &DB::Row) -> Result<Value, String>
+pub fn record<DB: Dialect>(row: &DB::Row) -> Result<Value, ColumnError>
 where
     usize: ColumnIndex<DB::Row>,
 {
     let mut record = IndexMap::new();
     for (i, column) in row.columns().iter().enumerate() {
-        let raw = row.try_get_raw(i).map_err(|e| e.to_string())?;
+        let raw = row.try_get_raw(i).map_err(ColumnError::Raw)?;
         let value = if raw.is_null() {
             Value::Null
         } else {
@@ -91,14 +130,17 @@ where
 }
 
 /// Decodes column `i`, reporting a decoding failure as text.
-fn get<'r, R, T>(row: &'r R, i: usize) -> Result<T, String>
+fn get<'r, R, T>(row: &'r R, i: usize) -> Result<T, ColumnError>
 where
     R: Row,
     T: Decode<'r, R::Database> + Type<R::Database>,
     usize: ColumnIndex<R>,
 {
     row.try_get_unchecked::<T, usize>(i)
-        .map_err(|e| format!("column `{}`: {e}", row.columns()[i].name()))
+        .map_err(|error| ColumnError::Decode {
+            column: row.columns()[i].name().to_string(),
+            error,
+        })
 }
 
 impl Dialect for Sqlite {
@@ -127,8 +169,8 @@ impl Dialect for Sqlite {
         })
     }
 
-    fn read(row: &SqliteRow, i: usize) -> Result<Value, String> {
-        let raw = row.try_get_raw(i).map_err(|e| e.to_string())?;
+    fn read(row: &SqliteRow, i: usize) -> Result<Value, ColumnError> {
+        let raw = row.try_get_raw(i).map_err(ColumnError::Raw)?;
         let storage = raw.type_info().name().to_string();
         // SQLite stores booleans as integers; a column declared BOOLEAN reads back as one.
         let declared_bool = row.columns()[i].type_info().name() == "BOOLEAN";
@@ -172,7 +214,7 @@ impl Dialect for Postgres {
         })
     }
 
-    fn read(row: &PgRow, i: usize) -> Result<Value, String> {
+    fn read(row: &PgRow, i: usize) -> Result<Value, ColumnError> {
         let text = Value::Text;
         Ok(match row.columns()[i].type_info().name() {
             "BOOL" => Value::Bool(get(row, i)?),
@@ -195,11 +237,10 @@ impl Dialect for Postgres {
             "DATE" => text(date(get(row, i)?).ok_or_else(|| out_of_range(row, i, YEARS))?),
             "JSON" | "JSONB" => Value::from_json(&get::<_, serde_json::Value>(row, i)?),
             other => {
-                let name = row.columns()[i].name();
-                return Err(format!(
-                    "column `{name}` has type {other}, which agentc does not read: cast it in \
-                     the query (`{name}::text`, `{name}::float8`)"
-                ));
+                return Err(ColumnError::Unreadable {
+                    column: row.columns()[i].name().to_string(),
+                    ty: other.to_string(),
+                });
             }
         })
     }
@@ -257,7 +298,7 @@ fn decimal(value: &BigDecimal) -> Option<f64> {
 
 /// A float column's value: both databases' floats hold NaN and infinity, which are not
 /// numbers agentc holds.
-fn finite<R: Row>(row: &R, i: usize, n: f64) -> Result<Value, String> {
+fn finite<R: Row>(row: &R, i: usize, n: f64) -> Result<Value, ColumnError> {
     if n.is_finite() {
         Ok(Value::Number(n))
     } else {
@@ -269,8 +310,11 @@ fn finite<R: Row>(row: &R, i: usize, n: f64) -> Result<Value, String> {
     }
 }
 
-fn out_of_range<R: Row>(row: &R, i: usize, why: &str) -> String {
-    format!("column `{}`: the value is {why}", row.columns()[i].name())
+fn out_of_range<R: Row>(row: &R, i: usize, why: &'static str) -> ColumnError {
+    ColumnError::OutOfRange {
+        column: row.columns()[i].name().to_string(),
+        why,
+    }
 }
 
 /// A NULL sent with type OID 0, "unspecified": PostgreSQL infers the column's type, where a
@@ -333,5 +377,19 @@ mod tests {
             Some(1.2345678901234568e29)
         );
         assert_eq!(number("1e400"), None);
+    }
+
+    /// The sentence names the column and says how to cast it, as one line.
+    #[test]
+    fn an_unreadable_column_type_says_how_to_cast_it() {
+        let error = ColumnError::Unreadable {
+            column: "at".into(),
+            ty: "INTERVAL".into(),
+        };
+        assert_eq!(
+            error.to_string(),
+            "column `at` has type INTERVAL, which agentc does not read: cast it in the query \
+             (`at::text`, `at::float8`)"
+        );
     }
 }

@@ -175,7 +175,8 @@ impl SqlExecutor {
         let mut stream = query.fetch(&mut *conn);
         let (mut records, mut bytes) = (Vec::new(), 0);
         while let Some(row) = stream.try_next().await.map_err(|e| self.error(e))? {
-            let record = dialect::record::<DB>(&row).map_err(TaskError::fatal)?;
+            let record =
+                dialect::record::<DB>(&row).map_err(|e| TaskError::fatal(e.to_string()))?;
             bytes += weight(&record);
             if records.len() == self.max_rows || bytes > self.max_bytes {
                 return Err(self.too_large());
