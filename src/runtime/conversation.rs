@@ -345,6 +345,40 @@ pub(super) fn record<const N: usize>(fields: [(&str, Value); N]) -> Value {
 }
 
 /// Whether a value may be stored in a parameter of type `ty`; `null` fits every type.
+/// Reads `payload.params.<name>` for the program's `params`: its index and the value as
+/// stored, or why it is refused. The runtime and the server's intake share this reading.
+pub fn payload_param(
+    params: &[ir::Param],
+    name: &str,
+    value: &Value,
+) -> Result<(usize, Value), String> {
+    let Some(index) = params.iter().position(|p| p.name == name) else {
+        let hint = crate::diagnostics::suggest(name, params.iter().map(|p| p.name.as_str()))
+            .map(|s| format!(" (did you mean `{s}`?)"))
+            .unwrap_or_default();
+        return Err(format!(
+            "the payload sets `{name}`, which is not a parameter{hint}: ignored"
+        ));
+    };
+    let param = &params[index];
+    // JSON has no durations: accept "5m" or milliseconds.
+    let value = match (param.ty, value) {
+        (Type::Duration, Value::Text(t)) => super::clock::parse_duration(t)
+            .map_or_else(|| value.clone(), |d| Value::Duration(d.as_millis() as u64)),
+        (Type::Duration, Value::Number(ms)) if *ms >= 0.0 => Value::Duration(*ms as u64),
+        _ => value.clone(),
+    };
+    if !fits(param.ty, &value) {
+        return Err(format!(
+            "cannot store a {} in `{}`, a {} parameter",
+            value.type_name(),
+            param.name,
+            param.ty.name()
+        ));
+    }
+    Ok((index, value))
+}
+
 pub(super) fn fits(ty: Type, value: &Value) -> bool {
     matches!(
         (ty, value),
@@ -682,25 +716,7 @@ impl Conversation {
     }
 
     fn set_param_from_payload(&mut self, name: &str, value: &Value) -> Result<(), String> {
-        let Some(index) = self
-            .shared
-            .plan
-            .params()
-            .iter()
-            .position(|p| p.name == name)
-        else {
-            return Err(format!(
-                "the payload sets `{name}`, which is not a parameter: ignored"
-            ));
-        };
-        let ty = self.shared.plan.params()[index].ty;
-        // JSON has no durations: accept "5m" or milliseconds.
-        let value = match (ty, value) {
-            (Type::Duration, Value::Text(t)) => super::clock::parse_duration(t)
-                .map_or_else(|| value.clone(), |d| Value::Duration(d.as_millis() as u64)),
-            (Type::Duration, Value::Number(ms)) if *ms >= 0.0 => Value::Duration(*ms as u64),
-            _ => value.clone(),
-        };
+        let (index, value) = payload_param(self.shared.plan.params(), name, value)?;
         self.store_param(index, value)
     }
 

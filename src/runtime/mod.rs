@@ -35,7 +35,7 @@ pub mod timeline;
 mod trace;
 
 pub use clock::{parse_duration, show_duration, ClockMode};
-pub use conversation::ConversationState;
+pub use conversation::{payload_param, ConversationState};
 pub(crate) use engine::panic_message;
 pub use engine::{ExecutorFactory, Runtime, RuntimeBuilder};
 pub use eval::{eval_constant, Context, EvalError, Evaluator, Limits, Scopes};

@@ -204,6 +204,8 @@ struct QueryToken {
 
 async fn post_event(State(app): State<Arc<App>>, body: Bytes) -> Result<Response, ApiError> {
     let inbound = inbound::parse(&body)?;
+    app.hub
+        .with_program(|program| inbound::check_params(program, &inbound.event))?;
     Ok(match handle(&app, inbound).await? {
         Handled::Answered(_, answer) => Json(answer).into_response(),
         Handled::Running {

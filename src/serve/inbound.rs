@@ -75,6 +75,27 @@ pub fn parse(bytes: &[u8]) -> Result<Inbound, ApiError> {
     })
 }
 
+/// `payload.params` against the program's declared params, as the runtime would store
+/// them: a wrong type or an unknown name is refused before anything is journaled.
+pub fn check_params(program: &crate::ir::Program, event: &Event) -> Result<(), ApiError> {
+    let crate::ir::Value::Record(fields) = &event.payload else {
+        return Ok(());
+    };
+    let Some(crate::ir::Value::Record(params)) = fields.get("params") else {
+        return Ok(());
+    };
+    for (name, value) in params {
+        crate::runtime::payload_param(&program.agent.params, name, value).map_err(|message| {
+            let message = message.trim_end_matches(": ignored");
+            ApiError::new(
+                ErrorCode::InvalidPayload,
+                format!("`payload.params.{name}`: {message}"),
+            )
+        })?;
+    }
+    Ok(())
+}
+
 /// The payload fields the catalogue types, each of its type (durations are read, and
 /// reported, by the event parser).
 fn check_payload(spec: &catalogue::EventSpec, payload: Option<&Json>) -> Result<(), ApiError> {

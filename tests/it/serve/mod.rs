@@ -86,6 +86,16 @@ async fn bad_requests_get_a_coded_error_and_store_nothing() {
             "invalid_payload",
         ),
         (
+            r#"{"conversation":"c-9","event":"message_received","payload":{"params":{"ticket":"abc"}}}"#,
+            422,
+            "invalid_payload",
+        ),
+        (
+            r#"{"conversation":"c-9","event":"message_received","payload":{"params":{"tickt":{}}}}"#,
+            422,
+            "invalid_payload",
+        ),
+        (
             r#"{"conversation":"c-9","event":"usecase","payload":{"name":"refunds"}}"#,
             422,
             "refused_event",
@@ -114,6 +124,28 @@ async fn bad_requests_get_a_coded_error_and_store_nothing() {
         .as_str()
         .unwrap()
         .contains("did you mean `message_received`"));
+    let (_, wrong) = post(
+        &http,
+        &server.url,
+        r#"{"conversation":"c","event":"message_received","payload":{"params":{"ticket":"abc"}}}"#,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        wrong["error"]["message"],
+        "`payload.params.ticket`: cannot store a text in `ticket`, a record parameter"
+    );
+    let (_, unknown) = post(
+        &http,
+        &server.url,
+        r#"{"conversation":"c","event":"message_received","payload":{"params":{"tickt":{}}}}"#,
+    )
+    .await
+    .unwrap();
+    assert!(unknown["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("did you mean `ticket`"));
     let (status, answer) = get(&http, &format!("{}/v1/conversations/c-9", server.url)).await;
     assert_eq!(
         (status, answer["error"]["code"].as_str()),
