@@ -36,7 +36,7 @@ codes! {
     UnknownEvent = "unknown_event", UNPROCESSABLE_ENTITY,
         "`event` is no event of the catalogue; the message suggests the closest.";
     InvalidPayload = "invalid_payload", UNPROCESSABLE_ENTITY,
-        "A payload field has the wrong type for its event (`message_received`'s `text` must be a text).";
+        "A payload field has the wrong type for its event (`message_received`'s `text` must be a text), or `payload.params` names a param the program does not declare or gives one a value not of its declared type. Nothing is journaled. (`agentc run` ignores such a param and reports it in the trace.)";
     RefusedEvent = "refused_event", UNPROCESSABLE_ENTITY,
         "The program cannot handle the event: a use case or block it lacks, a channel its agent does not speak, or a `wait`.";
     ConversationEnded = "conversation_ended", CONFLICT,
