@@ -369,12 +369,7 @@ pub fn payload_param(
         _ => value.clone(),
     };
     if !fits(param.ty, &value) {
-        return Err(format!(
-            "cannot store a {} in `{}`, a {} parameter",
-            value.type_name(),
-            param.name,
-            param.ty.name()
-        ));
+        return Err(does_not_fit(param, &value));
     }
     Ok((index, value))
 }
@@ -744,12 +739,7 @@ impl Conversation {
         let shared = Arc::clone(&self.shared);
         let param = &shared.plan.params()[index];
         if !fits(param.ty, &value) {
-            return Err(format!(
-                "cannot store a {} in `{}`, a {} parameter",
-                value.type_name(),
-                param.name,
-                param.ty.name()
-            ));
+            return Err(does_not_fit(param, &value));
         }
         let bytes = self
             .within_limits(Slot::Param(index), &value)
@@ -1312,6 +1302,16 @@ impl ActionTrace {
             dry_run: false,
         }
     }
+}
+
+/// What a value of the wrong type for a parameter is told, wherever it is stored from.
+fn does_not_fit(param: &crate::ir::Param, value: &Value) -> String {
+    format!(
+        "cannot store a {} in `{}`, a {} parameter",
+        value.type_name(),
+        param.name,
+        param.ty.name()
+    )
 }
 
 #[cfg(test)]
