@@ -2,7 +2,7 @@
 //! and run as an event of its conversation, the same body again runs nothing, an action
 //! may be named alone, and the routes take the same token as `/v1` (Rasa's `?token=` too).
 
-use super::support::{client, counting_service, get, program, Server};
+use super::support::{client, counting_service, get, post_to, program, Server};
 use serde_json::{json, Value as Json};
 
 fn body(action: &str, sender: &str) -> String {
@@ -23,15 +23,7 @@ fn body(action: &str, sender: &str) -> String {
 }
 
 async fn webhook(http: &reqwest::Client, url: &str, body: &str) -> (u16, Json) {
-    let response = http
-        .post(format!("{url}/webhook"))
-        .header("content-type", "application/json")
-        .body(body.to_string())
-        .send()
-        .await
-        .unwrap();
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or_default())
+    post_to(http, url, "/webhook", body).await.unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
