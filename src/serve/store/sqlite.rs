@@ -174,14 +174,16 @@ impl Store for Sqlite {
     ) -> BoxFuture<'_, Result<Option<StoredConversation>, StoreError>> {
         let id = id.to_string();
         Box::pin(async move {
-            let row = sqlx::query("SELECT state, retired FROM conversations WHERE id = ?")
-                .bind(id)
-                .fetch_optional(&self.reader)
-                .await
-                .map_err(store_error)?;
+            let row =
+                sqlx::query("SELECT state, retired, updated_at FROM conversations WHERE id = ?")
+                    .bind(id)
+                    .fetch_optional(&self.reader)
+                    .await
+                    .map_err(store_error)?;
             Ok(row.map(|row| StoredConversation {
                 state: parse(row.get::<&str, _>(0)),
                 retired: row.get::<i64, _>(1) != 0,
+                age: Duration::from_millis((now_ms() - row.get::<i64, _>(2)).max(0) as u64),
             }))
         })
     }
@@ -543,6 +545,7 @@ mod tests {
                 retired: false,
                 records: vec![json!({"type": "event"})],
                 answer: Some(json!({"done": true})),
+                due_in: None,
             })
             .await
             .unwrap();
