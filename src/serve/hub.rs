@@ -13,7 +13,7 @@ use super::answer;
 use super::errors::{ApiError, ErrorCode};
 use super::inbound::Inbound;
 use super::journal::{Collector, Journal, Stepped};
-use super::store::{Accept, Accepted, Store};
+use super::store::{Accept, Accepted, Store, StoredConversation};
 use crate::ir;
 use crate::runtime::{
     executors, redact_json, ConversationState, Event, ExecutorFactory, Redactor, Runtime,
@@ -115,8 +115,8 @@ impl Hub {
         let states: Vec<ConversationState> = recovery
             .live
             .into_iter()
-            .filter(|(_, state)| timers && waits_for_inactivity(state))
-            .filter_map(|(id, state)| match serde_json::from_value(state) {
+            .filter(|(_, stored)| timers && waits_for_inactivity(&stored.state))
+            .filter_map(|(id, stored)| match read_state(stored) {
                 Ok(state) => Some(state),
                 Err(e) => {
                     tracing::error!(conversation = %id, "its journaled state cannot be read: {e}");
@@ -290,6 +290,14 @@ impl Hub {
 /// Whether a journaled state has an inactivity timer running: active, and idle since.
 fn waits_for_inactivity(state: &Json) -> bool {
     state["status"] == "active" && !state["idle_since"].is_null()
+}
+
+/// A state read back from the store. Its time went on while it was there, so its
+/// inactivity timer is due as long after its last activity whoever reads it back, and when.
+fn read_state(stored: StoredConversation) -> Result<ConversationState, serde_json::Error> {
+    let mut state: ConversationState = serde_json::from_value(stored.state)?;
+    state.time = state.time.saturating_add(stored.age);
+    Ok(state)
 }
 
 /// Hands each due timer a runtime reports to its conversation's actor.
@@ -606,11 +614,8 @@ impl Actor {
                 Ok(None)
             }
             Some(stored) => {
-                let mut state: ConversationState = serde_json::from_value(stored.state)
+                let state = read_state(stored)
                     .map_err(|e| unavailable(super::store::StoreError(e.to_string())))?;
-                // Its time went on while it was in the store, so its inactivity timer is
-                // due as long after its last activity whichever node reads it back.
-                state.time = state.time.saturating_add(stored.age);
                 self.known = Known::Running {
                     instance: state.instance.clone(),
                 };

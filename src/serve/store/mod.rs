@@ -108,7 +108,7 @@ pub struct StoredConversation {
 /// finished (in order per conversation) and the attempts journaled since the oldest of them.
 #[derive(Clone, Debug, Default)]
 pub struct Recovery {
-    pub live: Vec<(String, Json)>,
+    pub live: Vec<(String, StoredConversation)>,
     pub pending: Vec<PendingEvent>,
     /// By idempotency key: the outcome, or `None` for an attempt started and never finished.
     pub attempts: Vec<(String, Option<Json>)>,

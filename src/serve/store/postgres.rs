@@ -65,7 +65,15 @@ const MIGRATIONS: &[&str] = &[
 
 /// The database's clock in Unix milliseconds: what `updated_at` and `due_at` are written
 /// and compared in, so the nodes' clocks do not matter.
-const DB_NOW_MS: &str = "(extract(epoch FROM now()) * 1000)::BIGINT";
+macro_rules! db_now_ms {
+    () => {
+        "(extract(epoch FROM now()) * 1000)::BIGINT"
+    };
+}
+const DB_NOW_MS: &str = db_now_ms!();
+
+/// How long ago a conversation's state was journaled, in milliseconds.
+const AGE_MS: &str = concat!("GREATEST(", db_now_ms!(), " - updated_at, 0)");
 
 /// Any key of `pg_advisory_xact_lock` works; nodes starting together migrate one at a time.
 const MIGRATION_LOCK: i64 = 0x6167_656e_7463;
@@ -361,8 +369,7 @@ impl Store for Postgres {
         let id = id.to_string();
         Box::pin(async move {
             let row = sqlx::query(&format!(
-                "SELECT state, retired, GREATEST({DB_NOW_MS} - updated_at, 0) FROM conversations
-                 WHERE id = $1"
+                "SELECT state, retired, {AGE_MS} FROM conversations WHERE id = $1"
             ))
             .bind(id)
             .fetch_optional(&self.pool)
@@ -424,15 +431,22 @@ impl Store for Postgres {
         Box::pin(async move {
             // Conversations another node holds now are its to run; the rest are this one's
             // until someone asks (their leases are taken as their events run).
-            let live = sqlx::query(
-                "SELECT id, state FROM conversations c WHERE NOT retired AND NOT EXISTS
-                 (SELECT 1 FROM leases l WHERE l.conversation = c.id AND l.expires_at > now())",
-            )
+            let live = sqlx::query(&format!(
+                "SELECT id, state, {AGE_MS} FROM conversations c WHERE NOT retired AND NOT EXISTS
+                 (SELECT 1 FROM leases l WHERE l.conversation = c.id AND l.expires_at > now())"
+            ))
             .fetch_all(&self.pool)
             .await
             .map_err(store_error)?
             .iter()
-            .map(|row| (row.get::<String, _>(0), parse(row.get::<&str, _>(1))))
+            .map(|row| {
+                let stored = StoredConversation {
+                    state: parse(row.get::<&str, _>(1)),
+                    retired: false,
+                    age: Duration::from_millis(row.get::<i64, _>(2) as u64),
+                };
+                (row.get::<String, _>(0), stored)
+            })
             .collect();
             let pending = pending_of(&self.pool, None).await?;
             let oldest: Option<i64> =
