@@ -77,6 +77,15 @@ impl ConversationState {
         }
     }
 
+    /// How long after this state was taken its `conversation_inactive` is due, if one is
+    /// pending (an agent `inactivity_ms` idle; zero once due).
+    pub fn inactive_in(&self, inactivity_ms: Option<u64>) -> Option<Duration> {
+        let deadline = self
+            .idle_since?
+            .saturating_add(Duration::from_millis(inactivity_ms?));
+        (self.status == ConversationStatus::Active).then(|| deadline.saturating_sub(self.time))
+    }
+
     /// The params as plain JSON.
     pub fn params_json(&self) -> serde_json::Value {
         self.params

@@ -4,26 +4,31 @@
 //! ran in. An actor works only while its node holds the conversation's lease (always, on
 //! SQLite); taking it over from a node that died, it first finishes what that node accepted.
 //! An actor idle for `evict_after` leaves, and its conversation leaves memory (reloaded from
-//! the store on its next event; a pending `conversation_inactive` timer wakes it). The hub
+//! the store on its next event; a pending `conversation_inactive` timer wakes it). A due
+//! timer fires through its actor too, only once the node holds the lease, and a sweep of the
+//! store takes over the due timers of conversations no node holds (their node died). The hub
 //! also recovers after a crash (the journal replayed) and swaps the program on reload.
 
 use super::answer;
 use super::errors::{ApiError, ErrorCode};
 use super::inbound::Inbound;
 use super::journal::{Collector, Journal, Stepped};
-use super::store::{Accept, Accepted, Step, Store};
+use super::store::{Accept, Accepted, Store, StoredConversation};
 use crate::ir;
 use crate::runtime::{
     executors, redact_json, ConversationState, Event, ExecutorFactory, Redactor, Runtime,
 };
 use serde_json::Value as Json;
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex, RwLock, Weak};
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 
 /// How often an actor asks again for a lease another node holds.
 const LEASE_POLL: Duration = Duration::from_millis(25);
+
+/// At most this many overdue timers are taken over per sweep.
+const SWEEP_LIMIT: u32 = 100;
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|p| p.into_inner())
@@ -67,8 +72,11 @@ enum Job {
         event: Box<Event>,
         done: oneshot::Sender<Json>,
     },
-    /// An evicted conversation's inactivity timer is due: back into memory, so it fires.
+    /// An evicted conversation's inactivity timer is due, or a sweep found it due in the
+    /// store: back into memory, so it fires.
     Wake,
+    /// The runtime's inactivity timer is due: it fires once this node holds the lease.
+    Timer,
 }
 
 pub struct Hub {
@@ -82,18 +90,22 @@ pub struct Hub {
     evict_after: Duration,
     /// How long an event waits for a lease another node holds (past it, 503).
     lease_wait: Duration,
+    /// What each generation's collector tells of due timers.
+    due: mpsc::UnboundedSender<String>,
 }
 
 impl Hub {
     /// Recovers from the store (events accepted and not finished are run again, with the
     /// outcomes journaled for their attempts), then starts every conversation still running
     /// whose inactivity timer is pending, so it runs; the others stay in the store until
-    /// their next event. Returns how many events were replayed.
+    /// their next event. Every `sweep_every` it takes over the store's overdue timers.
+    /// Returns how many events were replayed.
     pub async fn start(
         program: ir::Program,
         store: Arc<dyn Store>,
         evict_after: Duration,
         lease_wait: Duration,
+        sweep_every: Duration,
     ) -> Result<(Arc<Hub>, usize), String> {
         let redactor = Redactor::default();
         let journal = Journal::new(store.clone(), redactor.clone());
@@ -103,8 +115,8 @@ impl Hub {
         let states: Vec<ConversationState> = recovery
             .live
             .into_iter()
-            .filter(|(_, state)| timers && waits_for_inactivity(state))
-            .filter_map(|(id, state)| match serde_json::from_value(state) {
+            .filter(|(_, stored)| timers && waits_for_inactivity(&stored.state))
+            .filter_map(|(id, stored)| match read_state(stored) {
                 Ok(state) => Some(state),
                 Err(e) => {
                     tracing::error!(conversation = %id, "its journaled state cannot be read: {e}");
@@ -112,7 +124,8 @@ impl Hub {
                 }
             })
             .collect();
-        let generation = build(program, &store, &journal, &redactor, &states)?;
+        let (due, due_timers) = mpsc::unbounded_channel();
+        let generation = build(program, &store, &journal, &redactor, &due, &states)?;
         let hub = Arc::new(Hub {
             generation: RwLock::new(Arc::new(generation)),
             store,
@@ -122,7 +135,9 @@ impl Hub {
             gate: tokio::sync::RwLock::new(()),
             evict_after,
             lease_wait,
+            due,
         });
+        tokio::spawn(fire_due(Arc::downgrade(&hub), due_timers));
         let mut replays = Vec::new();
         for pending in recovery.pending {
             let event = match Event::parse_line(&pending.body.to_string()) {
@@ -150,6 +165,7 @@ impl Hub {
         for state in states {
             hub.adopt(state);
         }
+        tokio::spawn(sweep(Arc::downgrade(&hub), sweep_every));
         Ok((hub, replayed))
     }
 
@@ -245,7 +261,14 @@ impl Hub {
         for id in old.runtime.conversation_ids() {
             states.extend(old.runtime.snapshot(&id).await);
         }
-        let new = build(program, &self.store, &self.journal, &self.redactor, &states)?;
+        let new = build(
+            program,
+            &self.store,
+            &self.journal,
+            &self.redactor,
+            &self.due,
+            &states,
+        )?;
         old.collector.retire();
         for state in &states {
             new.runtime.wake(&state.id);
@@ -269,15 +292,55 @@ fn waits_for_inactivity(state: &Json) -> bool {
     state["status"] == "active" && !state["idle_since"].is_null()
 }
 
+/// A state read back from the store. Its time went on while it was there, so its
+/// inactivity timer is due as long after its last activity whoever reads it back, and when.
+fn read_state(stored: StoredConversation) -> Result<ConversationState, serde_json::Error> {
+    let mut state: ConversationState = serde_json::from_value(stored.state)?;
+    state.time = state.time.saturating_add(stored.age);
+    Ok(state)
+}
+
+/// Hands each due timer a runtime reports to its conversation's actor.
+async fn fire_due(hub: Weak<Hub>, mut due: mpsc::UnboundedReceiver<String>) {
+    while let Some(id) = due.recv().await {
+        let Some(hub) = hub.upgrade() else { return };
+        hub.send(&id, Job::Timer);
+    }
+}
+
+/// Every `every`, wakes here the conversations whose inactivity timer is due in the store
+/// and that no node holds, so a timer whose node died still fires (once: through the lease).
+async fn sweep(hub: Weak<Hub>, every: Duration) {
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let Some(hub) = hub.upgrade() else { return };
+        if hub.with_program(|p| p.agent.inactivity_ms.is_none()) {
+            continue;
+        }
+        match hub.store.due(SWEEP_LIMIT).await {
+            Ok(due) => due.iter().for_each(|id| hub.send(id, Job::Wake)),
+            Err(e) => tracing::warn!("the store's due timers were not read: {e}"),
+        }
+    }
+}
+
 /// A runtime of `program` whose executors are journaled, going on from `states`.
 fn build(
     program: ir::Program,
     store: &Arc<dyn Store>,
     journal: &Arc<Journal>,
     redactor: &Redactor,
+    due: &mpsc::UnboundedSender<String>,
     states: &[ConversationState],
 ) -> Result<Generation, String> {
-    let collector = Collector::new(store.clone(), redactor.clone());
+    let collector = Collector::new(
+        store.clone(),
+        redactor.clone(),
+        program.agent.inactivity_ms,
+        due.clone(),
+    );
     let inner = executors::factory(redactor);
     let journal = journal.clone();
     let factory: ExecutorFactory =
@@ -372,10 +435,23 @@ impl Actor {
     }
 
     async fn handle(&mut self, job: Job) {
-        if let Err(error) = self.hold().await {
-            // A replay left undone stays journaled for whoever holds the conversation.
-            if let Job::Event { admitted, .. } = job {
-                let _ = admitted.send(Err(error));
+        // A timer does not wait: a node holding the conversation ran an event since, and
+        // its timer is that node's.
+        let wait = match job {
+            Job::Timer => Duration::ZERO,
+            _ => self.hub.lease_wait,
+        };
+        if let Err(error) = self.hold(wait).await {
+            match job {
+                Job::Event { admitted, .. } => drop(admitted.send(Err(error))),
+                // What this node holds is stale (or the store failed, and a sweep finds the
+                // timer): it leaves memory, and is read again when next held.
+                Job::Timer => {
+                    self.hub.current().runtime.evict(&self.id).await;
+                    self.known = Known::Unknown;
+                }
+                // A replay left undone stays journaled for whoever holds the conversation.
+                Job::Replay { .. } | Job::Wake => {}
             }
             return;
         }
@@ -416,12 +492,27 @@ impl Actor {
                     self.hub.current().runtime.wake(&self.id);
                 }
             }
+            Job::Timer => self.fire().await,
+        }
+    }
+
+    /// Fires the due inactivity timer now that this node holds the conversation, and
+    /// journals its step before the lease can pass to another node.
+    async fn fire(&mut self) {
+        let hub = self.hub.clone();
+        let _shared = hub.gate.read().await;
+        let generation = self.hub.current();
+        let step = generation.collector.wait_for_step(&self.id);
+        if generation.runtime.fire(&self.id).await {
+            if let Ok(stepped) = step.await {
+                self.journal(&generation, None, stepped).await;
+            }
         }
     }
 
     /// Takes the conversation's lease, waiting while another node holds it; if another
     /// node ran the conversation since this actor last held it, takes it over.
-    async fn hold(&mut self) -> Result<(), ApiError> {
+    async fn hold(&mut self, wait: Duration) -> Result<(), ApiError> {
         let began = tokio::time::Instant::now();
         let unavailable = |e: super::store::StoreError| {
             ApiError::new(
@@ -432,9 +523,7 @@ impl Actor {
         let epoch = loop {
             match self.hub.store.lease(&self.id).await.map_err(unavailable)? {
                 Some(epoch) => break epoch,
-                None if began.elapsed() < self.hub.lease_wait => {
-                    tokio::time::sleep(LEASE_POLL).await
-                }
+                None if began.elapsed() < wait => tokio::time::sleep(LEASE_POLL).await,
                 None => {
                     return Err(ApiError::new(
                         ErrorCode::ConversationBusy,
@@ -525,7 +614,7 @@ impl Actor {
                 Ok(None)
             }
             Some(stored) => {
-                let state: ConversationState = serde_json::from_value(stored.state)
+                let state = read_state(stored)
                     .map_err(|e| unavailable(super::store::StoreError(e.to_string())))?;
                 self.known = Known::Running {
                     instance: state.instance.clone(),
@@ -615,7 +704,8 @@ impl Actor {
     /// Hands a journaled event to the runtime, waits for its step, journals the step with
     /// the answer, and returns the answer.
     async fn run_event(&mut self, n: u64, event: Event) -> Json {
-        let _shared = self.hub.gate.read().await;
+        let hub = self.hub.clone();
+        let _shared = hub.gate.read().await;
         let generation = self.hub.current();
         let step = generation.collector.wait_for_step(&self.id);
         generation.runtime.send(event);
@@ -633,27 +723,26 @@ impl Actor {
                 retired: false,
             },
         };
-        let mut answer = answer::answer(&self.id, &stepped);
-        redact_json(&mut answer, &self.hub.redactor);
-        let journaled = self
-            .hub
-            .store
-            .stepped(Step {
-                conversation: self.id.clone(),
-                event: Some(n),
-                state: generation.collector.state_json(&stepped.state),
-                status: stepped.state.status.name().to_string(),
-                retired: stepped.retired,
-                records: stepped
-                    .records
-                    .iter()
-                    .map(super::journal::record_json)
-                    .collect(),
-                answer: Some(answer.clone()),
-            })
-            .await;
-        if let Err(e) = journaled {
-            tracing::error!(conversation = %self.id, n, "the step was not journaled: {e}");
+        let answer = self.journal(&generation, Some(n), stepped).await;
+        answer.unwrap_or_default()
+    }
+
+    /// Journals a step (an event's `n` with its answer, returned; `None` a timer's) and
+    /// waits until it is durable.
+    async fn journal(
+        &mut self,
+        generation: &Generation,
+        n: Option<u64>,
+        stepped: Stepped,
+    ) -> Option<Json> {
+        let answer = n.map(|_| {
+            let mut answer = answer::answer(&self.id, &stepped);
+            redact_json(&mut answer, &self.hub.redactor);
+            answer
+        });
+        let step = generation.collector.step(&stepped, n, answer.clone());
+        if let Err(e) = self.hub.store.stepped(step).await {
+            tracing::error!(conversation = %self.id, ?n, "the step was not journaled: {e}");
         }
         self.known = match stepped.retired {
             true => Known::Retired,
