@@ -686,10 +686,11 @@ impl<'a> Checker<'a> {
             let ir::Expr::Var(ir::Scope::Param(name)) = part else {
                 continue;
             };
-            let optional = t
-                .params
-                .iter()
-                .any(|p| p.name.name == *name && p.optional && p.default.is_none());
+            // A parameter of no type did not parse (`syntax::recover`): it is optional only
+            // so that nothing follows from its syntax error.
+            let optional = t.params.iter().any(|p| {
+                p.name.name == *name && p.optional && p.default.is_none() && !p.ty.name.is_empty()
+            });
             if optional {
                 self.diags.push(
                     Diagnostic::new(
