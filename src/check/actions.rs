@@ -1,7 +1,7 @@
 //! Actions: their target, their task call (arguments resolved by name, typed, defaults
 //! filled), `when`, `save`, `timeout`, `retry`, `on_failure` and `idempotency_key`.
 
-use super::checker::{Checker, Reads, SigParam};
+use super::checker::{Checker, Reads, Referred, SigParam};
 use super::decls::{default_value, retry, timeout};
 use super::fields::Fields;
 use super::program::Decl;
@@ -281,6 +281,7 @@ impl<'a> Checker<'a> {
         }
         if let Some(j) = self.p.target(name) {
             self.used.targets[j] = true;
+            self.referred(Referred::Target(j));
             return Some(ActionTarget {
                 name: name.clone(),
                 kind: self.targets[j].kind?,
@@ -392,6 +393,7 @@ impl<'a> Checker<'a> {
             return Some(Sig::builtin(spec));
         }
         if let Some(j) = self.p.task(name) {
+            self.referred(Referred::Task(j));
             let info = &self.tasks[j];
             if self.p.tasks[j].target.name == target.name {
                 // A declaration on a target that cannot take it is reported there.

@@ -1,7 +1,7 @@
 //! Bindings: their trigger (event, use case, block), channel and moment rules for every
 //! action they run (through `on_failure` too), the reply rule, and `on_failure` cycles.
 
-use super::checker::Checker;
+use super::checker::{Checker, Referred};
 use super::program::Decl;
 use super::scope::{Access, EventScope, Scope};
 use super::types::Type;
@@ -245,6 +245,7 @@ impl<'a> Checker<'a> {
     }
 
     pub fn block_ref(&mut self, usecase: usize, block: &ast::Ident) -> Option<()> {
+        self.referred(Referred::Usecase(usecase));
         let blocks = &self.blocks[usecase];
         if blocks.contains(&block.name.as_str()) {
             return Some(());

@@ -2,11 +2,11 @@
 //! sibling modules (`decls`, `actions`, `bindings`, `test_blocks`, `unused`) as `impl`
 //! blocks on [`Checker`]; each checks one kind of declaration and lowers it to the IR.
 
-use super::expr::ExprChecker;
+use super::expr::{ExprChecker, Probe};
 use super::program::{Decl, Program};
 use super::scope::{EventScope, Scope};
 use super::types::Type;
-use super::{unknown_help, Keep};
+use super::{unknown_help, ExprType, Keep};
 use crate::catalogue::{Channel, Moment};
 use crate::diagnostics::{Code, Diagnostic, FileId, SourceMap, Span};
 use crate::ir;
@@ -18,7 +18,8 @@ pub struct Env<'a> {
     pub channels: Vec<Channel>,
     /// The `channels` field, for secondary labels.
     pub channels_span: Option<Span>,
-    pub kinds: &'a HashMap<&'a str, &'static str>,
+    /// Each declared name, for "`orders` is a target, not a value".
+    pub names: &'a HashMap<&'a str, (Decl, Span)>,
 }
 
 impl Env<'_> {
@@ -117,6 +118,76 @@ pub struct Checker<'a> {
     pub sources: &'a SourceMap,
     /// Source-map file → index in the IR's `files`.
     file_index: HashMap<FileId, u32>,
+    /// Set by [`type_at`]: every expression checked offers its type to it.
+    probe: Option<Probe>,
+    /// Set by [`type_at`]; `None` when every declaration is checked in order.
+    unchecked: Option<Unchecked>,
+}
+
+/// The type the checker gives the smallest expression around `at` (an empty span) in a
+/// gathered program ([`ExprType`]). Only the declaration holding `at` is checked, and what
+/// it refers to as that is met ([`Checker::referred`]): one declaration's check, not the
+/// program's.
+pub fn type_at<'a>(
+    p: &'a Program<'a>,
+    files: &[FileId],
+    sources: &'a SourceMap,
+    at: Span,
+) -> Option<ExprType> {
+    fn holding<T>(decls: &[&T], span: fn(&T) -> Span, at: Span) -> Option<usize> {
+        decls.iter().position(|d| span(d).holds(at))
+    }
+    let targets = holding(&p.targets, |t| t.span, at);
+    let tasks = holding(&p.tasks, |t| t.span, at);
+    let usecases = holding(&p.usecases, |u| u.span, at);
+    let actions = holding(&p.actions, |a| a.span, at);
+    let replies = holding(&p.replies, |r| r.span, at);
+    let bindings = holding(&p.bindings, |b| b.span, at);
+    let tests = holding(&p.tests, |t| t.span, at);
+    let mut diags = Vec::new();
+    let (env, _) = super::decls::agent(p, &mut diags);
+    let mut c = Checker::new(p, &env, diags, files, sources);
+    c.probe = Some(Probe { at, found: None });
+    c.unchecked = Some(Unchecked {
+        targets: vec![true; p.targets.len()],
+        tasks: vec![true; p.tasks.len()],
+        usecases: vec![true; p.usecases.len()],
+    });
+    if let Some(i) = targets {
+        c.referred(Referred::Target(i));
+    } else if let Some(i) = tasks {
+        c.referred(Referred::Task(i));
+    } else if let Some(i) = usecases {
+        c.referred(Referred::Usecase(i));
+    } else if let Some(i) = actions {
+        c.action(i);
+    } else if let Some(i) = replies {
+        c.reply(i);
+    } else if let Some(i) = bindings {
+        c.binding(i);
+    } else if let Some(i) = tests {
+        // A test's steps read every target's kind at once (its mocks).
+        for j in 0..p.targets.len() {
+            c.referred(Referred::Target(j));
+        }
+        c.test(i);
+    }
+    c.probe?.found
+}
+
+/// A declaration others refer to, checked on demand under [`type_at`].
+#[derive(Clone, Copy)]
+pub enum Referred {
+    Target(usize),
+    Task(usize),
+    Usecase(usize),
+}
+
+/// Under [`type_at`], the declarations others refer to that are not checked yet.
+struct Unchecked {
+    targets: Vec<bool>,
+    tasks: Vec<bool>,
+    usecases: Vec<bool>,
 }
 
 /// Checks a gathered program and lowers it; the IR is `None` when there were errors, or
@@ -130,28 +201,7 @@ pub fn check_and_lower<'a>(
     keep: Keep,
 ) -> Option<ir::Program> {
     let (env, agent) = super::decls::agent(p, diags);
-    let mut c = Checker {
-        p,
-        env: &env,
-        diags: std::mem::take(diags),
-        targets: vec![TargetInfo::default(); p.targets.len()],
-        tasks: vec![TaskInfo::default(); p.tasks.len()],
-        actions: vec![ActionInfo::default(); p.actions.len()],
-        blocks: vec![Vec::new(); p.usecases.len()],
-        used: Used {
-            targets: vec![false; p.targets.len()],
-            tasks: vec![false; p.tasks.len()],
-            actions: vec![false; p.actions.len()],
-            replies: vec![false; p.replies.len()],
-        },
-        walked: HashSet::new(),
-        sources,
-        file_index: files
-            .iter()
-            .enumerate()
-            .map(|(i, id)| (*id, i as u32))
-            .collect(),
-    };
+    let mut c = Checker::new(p, &env, std::mem::take(diags), files, sources);
     let kept = keep == Keep::Program;
     let targets = collect_named(&p.targets, |t| &t.name.name, |i| c.target(i), kept);
     let tasks = collect_named(&p.tasks, |t| &t.name.name, |i| c.task_decl(i), kept);
@@ -226,6 +276,66 @@ fn collect_named<'a, D, T>(
 }
 
 impl<'a> Checker<'a> {
+    fn new(
+        p: &'a Program<'a>,
+        env: &'a Env<'a>,
+        diags: Vec<Diagnostic>,
+        files: &[FileId],
+        sources: &'a SourceMap,
+    ) -> Self {
+        Checker {
+            p,
+            env,
+            diags,
+            targets: vec![TargetInfo::default(); p.targets.len()],
+            tasks: vec![TaskInfo::default(); p.tasks.len()],
+            actions: vec![ActionInfo::default(); p.actions.len()],
+            blocks: vec![Vec::new(); p.usecases.len()],
+            used: Used {
+                targets: vec![false; p.targets.len()],
+                tasks: vec![false; p.tasks.len()],
+                actions: vec![false; p.actions.len()],
+                replies: vec![false; p.replies.len()],
+            },
+            walked: HashSet::new(),
+            sources,
+            file_index: files
+                .iter()
+                .enumerate()
+                .map(|(i, id)| (*id, i as u32))
+                .collect(),
+            probe: None,
+            unchecked: None,
+        }
+    }
+
+    /// Called where a declaration's info (`targets`, `tasks`, `blocks`) is about to be read:
+    /// under [`type_at`], which skips the passes that fill them, it is checked now.
+    pub fn referred(&mut self, decl: Referred) {
+        let Some(unchecked) = &mut self.unchecked else {
+            return;
+        };
+        let pending = match decl {
+            Referred::Target(i) => &mut unchecked.targets[i],
+            Referred::Task(i) => &mut unchecked.tasks[i],
+            Referred::Usecase(i) => &mut unchecked.usecases[i],
+        };
+        if std::mem::take(pending) {
+            // Only their infos are wanted here, not their IR.
+            match decl {
+                Referred::Target(i) => {
+                    self.target(i);
+                }
+                Referred::Task(i) => {
+                    self.task_decl(i);
+                }
+                Referred::Usecase(i) => {
+                    self.usecase(i);
+                }
+            }
+        }
+    }
+
     /// A span as the IR records it: `file` indexes the IR's `files`.
     pub fn ir_span(&self, span: Span) -> Span {
         Span {
@@ -241,6 +351,7 @@ impl<'a> Checker<'a> {
         f: impl FnOnce(&mut ExprChecker<'s, '_>) -> R,
     ) -> (R, Reads) {
         let mut ex = ExprChecker::new(scope, &mut self.diags);
+        ex.probe = self.probe.as_mut();
         let result = f(&mut ex);
         let reads = Reads {
             usecase: ex.read_usecase,
@@ -280,7 +391,7 @@ impl<'a> Checker<'a> {
     pub fn conversation_scope(&self, place: &'static str, event: EventScope) -> Scope<'a> {
         let env = self.env;
         Scope {
-            declared: Some(env.kinds),
+            declared: Some(env.names),
             params_unknown: self.p.broken_agent,
             ..Scope::conversation(place, &env.params, env.voice(), event)
         }

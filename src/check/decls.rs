@@ -1,6 +1,6 @@
 //! The agent, targets, declared tasks, replies and use cases.
 
-use super::checker::{Checker, Env, SigParam, TaskInfo};
+use super::checker::{Checker, Env, Referred, SigParam, TaskInfo};
 use super::consts;
 use super::fields::Fields;
 use super::program::{Decl, Program};
@@ -49,7 +49,7 @@ pub fn agent<'a>(p: &'a Program<'a>, diags: &mut Vec<Diagnostic>) -> (Env<'a>, O
         params,
         channels: Vec::new(),
         channels_span: None,
-        kinds: &p.kinds,
+        names: &p.names,
     };
     let Some(agent) = p.agents.first() else {
         return (env, None);
@@ -727,6 +727,7 @@ impl<'a> Checker<'a> {
             return None;
         };
         self.used.targets[target] = true;
+        self.referred(Referred::Target(target));
         let kind = catalogue::target_kind(&self.p.targets[target].kind.name)?;
         if !kind.declared_tasks {
             let takes: Vec<&str> = catalogue::TARGET_KINDS

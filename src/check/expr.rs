@@ -3,7 +3,7 @@
 
 use super::scope::{Access, EventScope, RootField, Scope};
 use super::types::Type;
-use super::unknown_help;
+use super::{unknown_help, ExprType};
 use crate::catalogue::{self, Ty};
 use crate::diagnostics::{Code, Diagnostic, Span};
 use crate::ir::{self, Value};
@@ -42,9 +42,27 @@ impl Typed {
     }
 }
 
+/// Asks for the type of the smallest expression around one position (hover).
+#[derive(Debug)]
+pub struct Probe {
+    pub at: Span,
+    pub found: Option<ExprType>,
+}
+
+impl Probe {
+    fn offer(&mut self, span: Span, ty: Option<Type>) {
+        if self.found.is_none_or(|best| span.len() < best.span.len()) {
+            self.found = Some(ExprType { span, ty });
+        }
+    }
+}
+
 pub struct ExprChecker<'s, 'd> {
     pub scope: Scope<'s>,
     pub diags: &'d mut Vec<Diagnostic>,
+    pub probe: Option<&'d mut Probe>,
+    /// Expressions that did not parse met so far (reported by the parser, not here).
+    unparsed: u32,
     /// Where `usecase` was read when the scope defers that check to the bindings.
     pub read_usecase: Option<Span>,
     /// Where `block` was read, likewise.
@@ -57,6 +75,8 @@ impl<'s, 'd> ExprChecker<'s, 'd> {
         ExprChecker {
             scope,
             diags,
+            probe: None,
+            unparsed: 0,
             read_usecase: None,
             read_block: None,
             depth: 0,
@@ -227,8 +247,14 @@ impl<'s, 'd> ExprChecker<'s, 'd> {
             return Typed::error();
         }
         self.depth += 1;
+        let mark = (self.diags.len(), self.unparsed);
         let typed = self.check_inner(expr);
         self.depth -= 1;
+        if let Some(probe) = self.probe.as_deref_mut().filter(|p| expr.span.holds(p.at)) {
+            let broken =
+                self.unparsed > mark.1 || self.diags[mark.0..].iter().any(Diagnostic::is_error);
+            probe.offer(expr.span, (!broken).then_some(typed.ty));
+        }
         typed
     }
 
@@ -265,7 +291,10 @@ impl<'s, 'd> ExprChecker<'s, 'd> {
                 otherwise,
             } => self.if_expr(cond, then, otherwise, Self::check),
             // The parser already reported it.
-            ExprKind::Error => Typed::error(),
+            ExprKind::Error => {
+                self.unparsed += 1;
+                Typed::error()
+            }
         }
     }
 
@@ -354,8 +383,9 @@ impl<'s, 'd> ExprChecker<'s, 'd> {
             _ if catalogue::function(name).is_some() => {
                 format!("`{name}` is a function: call it, e.g. `{name}(…)`")
             }
-            Some(kind) => format!(
-                "`{name}` is {kind}, not a value; {} can read {}",
+            Some((decl, _)) => format!(
+                "`{name}` is {}, not a value; {} can read {}",
+                decl.describe(),
                 scope.place,
                 readable(&scope)
             ),

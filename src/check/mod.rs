@@ -6,6 +6,7 @@
 //! - [`check_workspace`]: every program among a set of files (`agentc check DIR`), with
 //!   warnings for files no program imports; [`check_workspace_cached`] keeps parses.
 //! - [`check_expr`]: one expression against a checked program's scope (the REPL).
+//! - [`type_at`]: the type of the expression at a position of a program (hover).
 //!
 //! Choices where the spec is silent:
 //! - Program order is the root, then its imports depth-first in the order written; bindings
@@ -514,6 +515,54 @@ pub fn check_expr(
         ty: typed.ty.name().to_string(),
         carries_secret: typed.secret.is_some(),
     })
+}
+
+/// The type the checker gives an expression of a program (hover): the smallest expression
+/// around a position and what checking it found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ExprType {
+    /// The smallest expression holding the position asked about.
+    pub span: Span,
+    /// `None` when checking it found a mistake: its type would only stand in for it.
+    pub ty: Option<Type>,
+}
+
+/// The type of the smallest expression around `offset` in `file`, checked as part of the
+/// program of `files` (root first, every one parsed in `parses`); `None` when no
+/// expression the checker types holds `offset`.
+pub fn type_at(
+    sources: &SourceMap,
+    parses: &ParseCache,
+    files: &[FileId],
+    file: FileId,
+    offset: usize,
+) -> Option<ExprType> {
+    let at = Span::new(file, offset, offset);
+    // Where no expression is written (a field's key, a keyword), nothing is checked.
+    let values = |fields: &[ast::Field]| fields.iter().any(|f| f.value.span.holds(at));
+    let item = parses
+        .get(file)
+        .file
+        .items
+        .iter()
+        .find(|i| i.span().holds(at))?;
+    let written = match item {
+        Item::Target(t) => values(&t.fields),
+        Item::Task(t) => values(&t.fields),
+        Item::Action(a) => values(&a.fields),
+        Item::Reply(r) => values(&r.fields),
+        Item::Usecase(u) => values(&u.fields),
+        Item::Binding(b) => b.when.as_ref().is_some_and(|w| w.span.holds(at)),
+        Item::Test(_) => true,
+        // Defaults and the agent's fields are constants, not typed expressions.
+        Item::Import(_) | Item::Agent(_) => false,
+    };
+    if !written {
+        return None;
+    }
+    let trees: Vec<&ast::File> = files.iter().map(|id| &parses.get(*id).file).collect();
+    let program = program::Program::collect(&trees, *files.first()?, &mut Vec::new());
+    checker::type_at(&program, files, sources, at)
 }
 
 /// The help line of an unknown name: "did you mean `x`?" when one is close, else `fallback`.

@@ -63,8 +63,6 @@ pub struct Program<'a> {
     pub names: HashMap<&'a str, (Decl, Span)>,
     /// The first declaration of each parameter.
     pub param_spans: HashMap<&'a str, Span>,
-    /// Each name and what it is, for "`orders` is a target, not a value".
-    pub kinds: HashMap<&'a str, &'static str>,
 }
 
 impl<'a> Program<'a> {
@@ -139,11 +137,6 @@ impl<'a> Program<'a> {
             }
         }
         p.check_agent_count(root, diags);
-        p.kinds = p
-            .names
-            .iter()
-            .map(|(n, (d, _))| (*n, d.describe()))
-            .collect();
         p
     }
 

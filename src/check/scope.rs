@@ -1,7 +1,9 @@
 //! Which names an expression may read (docs/language.md, "Names in scope"), depending on where it is written.
 
+use super::program::Decl;
 use super::types::Type;
 use crate::catalogue::{self, EventSpec};
+use crate::diagnostics::Span;
 use std::collections::HashMap;
 
 /// Names that are never parameters: the scope roots (docs/language.md, "Names in scope").
@@ -59,8 +61,8 @@ pub struct Scope<'a> {
     pub block: Access,
     /// Inside a declared task's `result`.
     pub response: bool,
-    /// Every declared name and what it is ("a target"), to explain why it cannot be read.
-    pub declared: Option<&'a HashMap<&'a str, &'static str>>,
+    /// Every declared name and what it is, to explain why it cannot be read.
+    pub declared: Option<&'a HashMap<&'a str, (Decl, Span)>>,
 }
 
 impl<'a> Scope<'a> {

@@ -38,6 +38,11 @@ impl Span {
     pub fn is_empty(self) -> bool {
         self.start == self.end
     }
+    /// Whether the character at `at.start` lies inside this span (hover, where a position
+    /// is the character under the pointer).
+    pub fn holds(self, at: Span) -> bool {
+        self.file == at.file && self.start <= at.start && at.start < self.end
+    }
     pub fn range(self) -> std::ops::Range<usize> {
         self.start as usize..self.end as usize
     }

@@ -1,17 +1,20 @@
 //! What hovering a name shows, as Markdown: a declaration as written, a param's
 //! declaration and type, a task's signature and docs, an event's payload, a function's
 //! signature and example, a scope field's type. Built-ins come from the catalogue.
+//! Anywhere else in an expression (an operator, a literal, a call's parentheses) it shows
+//! the type the checker gives the smallest expression there.
 
 use super::index::{Key, Symbol};
 use super::signature;
 use super::Analysis;
 use crate::catalogue;
+use crate::check::{self, Type};
 use crate::diagnostics::FileId;
 use std::ops::Range;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Hover {
-    /// The name hovered.
+    /// The name or expression hovered.
     pub range: Range<usize>,
     pub markdown: String,
 }
@@ -25,10 +28,34 @@ fn code(text: &str) -> String {
 
 impl Analysis<'_> {
     pub fn hover(&self, path: &str, offset: usize) -> Option<Hover> {
-        let (id, at) = self.occurrence(path, offset)?;
-        let markdown = self.describe(id, &at.key)?;
+        // The character hovered is at `offset`: one just after a name is not the name's.
+        let name = self.occurrence(path, offset);
+        if let Some((id, at)) = name.filter(|(_, at)| offset < at.range.end) {
+            if let Some(markdown) = self.describe(id, &at.key) {
+                return Some(Hover {
+                    range: at.range.clone(),
+                    markdown,
+                });
+            }
+        }
+        self.expression_type(path, offset)
+    }
+
+    /// The checker's type for the smallest expression around `offset`; nothing where it
+    /// found a mistake (its diagnostic says what is wrong).
+    fn expression_type(&self, path: &str, offset: usize) -> Option<Hover> {
+        let id = self.id(path)?;
+        let offset = super::floor(self.text(id), offset);
+        let world = self.world;
+        let files = self.program_of(id);
+        let found = check::type_at(&world.sources, &world.cache, &files, id, offset)?;
+        let ty = found.ty?;
+        let mut markdown = code(ty.name());
+        if ty == Type::Any {
+            markdown.push_str("\n\nKnown only when the program runs.");
+        }
         Some(Hover {
-            range: at.range.clone(),
+            range: found.span.range(),
             markdown,
         })
     }

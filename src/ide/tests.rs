@@ -232,6 +232,130 @@ fn hover_shows_declarations_tasks_events_and_fields() {
     insta::assert_snapshot!(out.join("\n\n"));
 }
 
+/// A program whose expressions hover shows the types of.
+const TYPED: &str = r#"agent desk {
+    channels: [chat, voice]
+    params: {
+        attempts: number = 0
+        items: list
+    }
+}
+
+on message_received when conversation.channel == "voice" do count
+
+action count {
+    target: conversation
+    task: increment(attempts)
+    when: len(items) > (attempts + 1) * 2
+}
+
+on conversation_started reply welcome
+
+reply welcome {
+    text: "You have {len(items)} items, {event.params.size}"
+}
+
+target shop: http {
+    base_url: "https://shop.example"
+}
+
+task find(id: text) on shop {
+    method: GET
+    path: "/items/{id}"
+}
+
+usecase browse {
+    blocks: [search]
+}
+
+at block browse.search when block.name != "search" do look
+
+action look {
+    target: shop
+    task: find(id: "x" + text(attempts))
+}
+"#;
+
+/// Each hover on `text` at `marker` (`skip` bytes into it): the range it covers and what it shows.
+fn hovers(text: &str, cases: &[(&str, usize)]) -> String {
+    let mut out = Vec::new();
+    for &(marker, skip) in cases {
+        let (mut world, path, offset) = world_with_cursor(&mark(text, marker, skip), "");
+        let shown = match world.analysis().hover(&path, offset) {
+            Some(h) => format!("{:?}\n{}", &text[h.range], h.markdown),
+            None => "(nothing)".to_string(),
+        };
+        out.push(format!("## {marker} @{skip}\n{shown}"));
+    }
+    out.join("\n\n")
+}
+
+#[test]
+fn hover_shows_the_type_the_checker_gives_an_expression() {
+    let mut world = World::default();
+    world.set_file("main.agent", TYPED.into());
+    for (path, found) in world.diagnostics() {
+        assert!(found.iter().all(|d| !d.is_error()), "{path}: {found:#?}");
+    }
+    let cases = [
+        // Operators, literals, parentheses, a call's parentheses.
+        ("+ 1", 0),
+        ("1)", 0),
+        ("(attempts + 1)", 0),
+        ("* 2", 0),
+        ("(items) >", 0),
+        ("> (attempts", 0),
+        // A comparison in a binding's `when`, and its literal.
+        ("== \"voice\"", 1),
+        ("\"voice\"", 3),
+        // Field paths: a known field, and one known only when it runs.
+        (".channel ==", 0),
+        (".size}", 0),
+        // A string, a call inside its interpolation.
+        ("You have", 2),
+        ("(items)} items", 6),
+        // A declared task's argument, a block's `when`, a task's path.
+        ("+ text(", 0),
+        ("!= \"search\"", 0),
+        ("\"/items", 2),
+        // Names keep their own hover; a field's key and a keyword are no expression.
+        ("len(items) >", 1),
+        ("task: increment", 1),
+        ("when conversation", 1),
+    ];
+    insta::assert_snapshot!(hovers(TYPED, &cases));
+}
+
+#[test]
+fn hover_on_a_broken_expression_shows_nothing_of_the_mistake() {
+    let broken = TYPED
+        .replace("(attempts + 1) * 2", "(attempts + \"a\") * 2")
+        .replace("== \"voice\"", "== ")
+        .replace("{len(items)}", "{len(items, 2, 3)}");
+    let cases = [
+        // The mistake itself, and what holds it: types that only stand in.
+        ("+ \"a\"", 0),
+        ("* 2", 0),
+        ("== ", 0),
+        ("(items, 2", 0),
+        // Inside it, what the checker still typed, and arguments it never got to.
+        ("\"a\"", 1),
+        ("2, 3", 0),
+    ];
+    insta::assert_snapshot!(hovers(&broken, &cases));
+    // Nowhere in a half-typed program does hover fail or point outside the text.
+    for cut in (0..TYPED.len()).step_by(7) {
+        let mut world = World::default();
+        world.set_file("main.agent", TYPED[..cut].to_string());
+        let analysis = world.analysis();
+        for offset in [0, cut / 2, cut.saturating_sub(1), cut, cut + 5] {
+            if let Some(h) = analysis.hover("main.agent", offset) {
+                assert!(h.range.end <= cut, "{cut} {offset}: {h:?}");
+            }
+        }
+    }
+}
+
 #[test]
 fn completion_in_a_file_sees_the_programs_names() {
     let (mut world, path, offset) = at_main("reply welcome", 6);

@@ -312,6 +312,11 @@ fn an_editor_session_from_open_to_shutdown() {
             client.at("main.agent", &fixed, "message_received", 3),
         ),
         (
+            "textDocument/hover",
+            "hover on an expression",
+            client.at("main.agent", &fixed, "\"/orders/{id}\"", 1),
+        ),
+        (
             "textDocument/definition",
             "definition of a reply in another file",
             client.at("main.agent", &fixed, "reply welcome", 7),
