@@ -658,4 +658,70 @@ mod tests {
         assert!(store.conversation("c").await.unwrap().is_some());
         assert_eq!(store.conversation("nobody").await, Ok(None));
     }
+
+    fn step(conversation: &str, n: u64, retired: bool) -> Step {
+        Step {
+            conversation: conversation.into(),
+            event: Some(n),
+            state: json!({"seq": n}),
+            status: if retired { "ended" } else { "active" }.into(),
+            retired,
+            records: vec![json!({"type": "event"})],
+            answer: Some(json!({"n": n})),
+            due_in: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_prune_is_one_bounded_batch_of_finished_work_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("j.sqlite");
+        let store = Sqlite::open(path.to_str().unwrap(), Arc::default())
+            .await
+            .unwrap();
+        for (conversation, delivery) in [("c", "d-1"), ("c", "d-2"), ("ended", "e-1")] {
+            store
+                .accept(accept(conversation, Some(delivery)))
+                .await
+                .unwrap();
+        }
+        store.stepped(step("c", 1, false)).await.unwrap();
+        store.stepped(step("c", 2, false)).await.unwrap();
+        store.stepped(step("ended", 1, true)).await.unwrap();
+        // Unanswered: kept, and so is the attempt journaled just before it.
+        store.accept(accept("c", Some("d-3"))).await.unwrap();
+        store.attempt_started("k/c/3/open".into()).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        let one = Batch {
+            rows: 1,
+            conversations: 1,
+        };
+        let first = store.prune(Duration::ZERO, one).await.unwrap();
+        let expected = Pruned {
+            // One of `c`'s, and the ended conversation's with it.
+            events: 2,
+            attempts: 0,
+            conversations: 1,
+            trace: 1,
+        };
+        assert_eq!(first, expected);
+        let second = store.prune(Duration::ZERO, one).await.unwrap();
+        assert_eq!(second.events, 1);
+        assert_eq!(
+            store.prune(Duration::ZERO, one).await,
+            Ok(Pruned::default())
+        );
+        let recovery = store.recover().await.unwrap();
+        let pending: Vec<u64> = recovery.pending.iter().map(|p| p.n).collect();
+        assert_eq!(pending, [3]);
+        assert_eq!(recovery.attempts, [("k/c/3/open".to_string(), None)]);
+        let kept = store.conversation("c").await.unwrap().unwrap();
+        assert_eq!(kept.state, json!({"seq": 2}));
+        assert_eq!(store.trace("c", 0, 10).await.unwrap().len(), 2);
+        assert_eq!(store.conversation("ended").await, Ok(None));
+        // Kept for an hour, nothing goes.
+        store.stepped(step("c", 3, false)).await.unwrap();
+        let hour = Duration::from_secs(3600);
+        assert_eq!(store.prune(hour, one).await, Ok(Pruned::default()));
+    }
 }
