@@ -39,6 +39,11 @@ pub struct Args {
     /// node that dies loses its conversations to the others after it.
     #[arg(long, env = "AGENTC_LEASE", default_value = "10s", value_parser = duration)]
     pub lease: Duration,
+    /// How long the journal of finished work is kept: answered events (and so the window
+    /// in which a delivery id is deduplicated), their attempts, ended conversations. 0
+    /// keeps everything.
+    #[arg(long, env = "AGENTC_RETAIN", default_value = "7d", value_parser = duration)]
+    pub retain: Duration,
     /// How long a conversation with nothing to do stays in memory; it is read back from
     /// the store on its next event.
     #[arg(long, env = "AGENTC_EVICT_AFTER", default_value = "30s", value_parser = duration)]
@@ -98,6 +103,7 @@ pub fn run(args: Args) -> ExitCode {
         listen: args.listen,
         store: args.store.clone(),
         lease: args.lease,
+        retain: args.retain,
         evict_after: args.evict_after,
         auth: Auth {
             token: args.token.clone().filter(|t| !t.is_empty()),

@@ -2,6 +2,7 @@
 //! atomics (no lock on the request path). Every label value is one the server chose (a
 //! route, a status, an action status), never text from a request.
 
+use super::store::prune::Pruned;
 use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
@@ -71,6 +72,7 @@ pub struct Metrics {
     events: Labelled,
     actions: Labelled,
     retries: AtomicU64,
+    pruned: Labelled,
     pub event_latency: Histogram,
     pub store_commit: Histogram,
     in_flight: AtomicI64,
@@ -93,6 +95,13 @@ impl Metrics {
         self.actions.add(format!("status=\"{status}\""), 1);
         self.retries
             .fetch_add(attempts.saturating_sub(1), Ordering::Relaxed);
+    }
+
+    /// Rows the retention sweep deleted, by table.
+    pub fn pruned(&self, pruned: &Pruned) {
+        for (table, rows) in pruned.by_table().into_iter().filter(|(_, rows)| *rows > 0) {
+            self.pruned.add(format!("table=\"{table}\""), rows);
+        }
     }
 
     /// Counts an event running from now until the guard is dropped.
@@ -148,6 +157,11 @@ impl Metrics {
             "gauge",
             conversations as i64,
         );
+        self.pruned.render(
+            &mut out,
+            "agentc_store_pruned_rows_total",
+            "Journal rows deleted past --retain, by table.",
+        );
         self.event_latency.render(
             &mut out,
             "agentc_event_duration_seconds",
@@ -180,10 +194,19 @@ mod tests {
         metrics.request("/v1/events", 200);
         metrics.event("done");
         metrics.action("ok", 3);
+        metrics.pruned(&Pruned {
+            events: 2,
+            ..Pruned::default()
+        });
         metrics.event_latency.observe(Duration::from_millis(7));
         let text = metrics.render(1);
         assert!(text.contains("agentc_http_requests_total{route=\"/v1/events\",status=\"200\"} 1"));
         assert!(text.contains("agentc_action_retries_total 2"));
+        assert!(text.contains("agentc_store_pruned_rows_total{table=\"events\"} 2"));
+        assert!(
+            !text.contains("table=\"trace\""),
+            "only tables rows went from"
+        );
         assert!(text.contains("agentc_event_duration_seconds_bucket{le=\"0.005\"} 0"));
         assert!(text.contains("agentc_event_duration_seconds_bucket{le=\"0.01\"} 1"));
         assert!(text.contains("agentc_event_duration_seconds_count 1"));

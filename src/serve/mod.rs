@@ -39,6 +39,8 @@ pub struct Settings {
     /// On PostgreSQL, how long a node's hold on a conversation lasts unless renewed: a node
     /// that dies loses its conversations after it.
     pub lease: Duration,
+    /// How long the journal of finished work is kept (`store::prune`); zero keeps it all.
+    pub retain: Duration,
     /// How long a conversation with nothing to do stays in memory.
     pub evict_after: Duration,
     pub auth: Auth,
@@ -136,6 +138,12 @@ pub async fn run(
     if replayed > 0 {
         tracing::info!(replayed, "finished the events accepted before the restart");
     }
+    // Only once recovery has read what it needs.
+    tokio::spawn(store::prune::sweep(
+        store.clone(),
+        settings.retain,
+        metrics.clone(),
+    ));
     let listener = tokio::net::TcpListener::bind(settings.listen)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", settings.listen))?;

@@ -8,13 +8,16 @@
 //! disk flush, and a write called after another is never durable before it.
 
 pub mod postgres;
+pub mod prune;
 pub mod sqlite;
 
 use futures::future::BoxFuture;
+use prune::{Batch, Pruned};
 use serde_json::Value as Json;
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
+use std::time::Duration;
 use tokio::sync::oneshot;
 
 /// A store failure: the store cannot be reached or refused a statement.
@@ -149,6 +152,9 @@ pub trait Store: Send + Sync {
     fn recover(&self) -> BoxFuture<'_, Result<Recovery, StoreError>>;
     /// Whether the store answers (`/readyz`).
     fn ping(&self) -> BoxFuture<'_, Result<(), StoreError>>;
+    /// Deletes one batch of the journal of work finished longer than `retain` ago
+    /// ([`prune`] says what may go and what never does).
+    fn prune(&self, retain: Duration, batch: Batch) -> BoxFuture<'_, Result<Pruned, StoreError>>;
 
     /// Takes (or renews) this node's lease on a conversation: `None` while another node
     /// holds it, else the lease's epoch, which changes whenever another node held it since.

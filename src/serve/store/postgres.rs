@@ -4,6 +4,7 @@
 //! conversation has a lease row (owner, expiry, epoch): a node handles a conversation's
 //! events only while it holds the lease, and every event it journals is fenced by it.
 
+use super::prune::{Batch, Pruned};
 use super::{
     Accept, Accepted, Durable, PendingEvent, Recovery, Step, Store, StoreError, StoredConversation,
 };
@@ -60,6 +61,11 @@ const MIGRATIONS: &[&str] = &[
     "
     ALTER TABLE conversations ADD COLUMN due_at BIGINT;
     CREATE INDEX conversations_due ON conversations (due_at) WHERE due_at IS NOT NULL;
+",
+    // What the retention sweep finds old finished work by.
+    "
+    CREATE INDEX events_answered ON events (accepted_at) WHERE answer IS NOT NULL;
+    CREATE INDEX conversations_ended ON conversations (updated_at) WHERE retired;
 ",
 ];
 
@@ -482,6 +488,109 @@ impl Store for Postgres {
                 .map_err(store_error)
         })
     }
+
+    fn prune(&self, retain: Duration, batch: Batch) -> BoxFuture<'_, Result<Pruned, StoreError>> {
+        Box::pin(async move {
+            let mut tx = self.pool.begin().await.map_err(store_error)?;
+            let pruned = prune(&mut tx, retain, batch).await?;
+            tx.commit().await.map_err(store_error)?;
+            Ok(pruned)
+        })
+    }
+}
+
+/// One batch of the retention sweep (`super::prune` says what may go), on the database's
+/// clock. Rows another node's sweep is deleting are skipped, not waited for.
+async fn prune(
+    conn: &mut PgConnection,
+    retain: Duration,
+    batch: Batch,
+) -> Result<Pruned, StoreError> {
+    let retain_ms = i64::try_from(retain.as_millis()).unwrap_or(i64::MAX);
+    let (before, oldest): (i64, Option<i64>) = sqlx::query_as(&format!(
+        "SELECT {DB_NOW_MS} - $1, (SELECT MIN(accepted_at) FROM events WHERE answer IS NULL)"
+    ))
+    .bind(retain_ms)
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(store_error)?;
+    let attempts_before = oldest.map_or(before, |oldest| before.min(oldest - RECOVERY_MARGIN_MS));
+    let rows = i64::from(batch.rows);
+    let attempts = sqlx::query(
+        "DELETE FROM attempts WHERE key IN (SELECT key FROM attempts WHERE at < $1
+         LIMIT $2 FOR UPDATE SKIP LOCKED)",
+    )
+    .bind(attempts_before)
+    .bind(rows)
+    .execute(&mut *conn)
+    .await
+    .map_err(store_error)?
+    .rows_affected();
+    let events = sqlx::query(
+        "DELETE FROM events WHERE (conversation, n) IN (SELECT conversation, n FROM events
+         WHERE answer IS NOT NULL AND accepted_at < $1 LIMIT $2 FOR UPDATE SKIP LOCKED)",
+    )
+    .bind(before)
+    .bind(rows)
+    .execute(&mut *conn)
+    .await
+    .map_err(store_error)?
+    .rows_affected();
+    let ended: Vec<String> = sqlx::query_scalar(
+        "SELECT id FROM conversations c WHERE retired AND updated_at < $1
+         AND NOT EXISTS (SELECT 1 FROM events e WHERE e.conversation = c.id AND e.answer IS NULL)
+         AND NOT EXISTS (SELECT 1 FROM leases l WHERE l.conversation = c.id AND l.expires_at > now())
+         LIMIT $2 FOR UPDATE SKIP LOCKED",
+    )
+    .bind(before)
+    .bind(i64::from(batch.conversations))
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(store_error)?;
+    let mut pruned = Pruned {
+        events,
+        attempts,
+        conversations: ended.len() as u64,
+        trace: 0,
+    };
+    if ended.is_empty() {
+        return Ok(pruned);
+    }
+    // Its rows first, the conversation last.
+    pruned.trace = of_ended(
+        conn,
+        "DELETE FROM trace WHERE conversation = ANY($1)",
+        &ended,
+    )
+    .await?;
+    pruned.events += of_ended(
+        conn,
+        "DELETE FROM events WHERE conversation = ANY($1)",
+        &ended,
+    )
+    .await?;
+    of_ended(
+        conn,
+        "DELETE FROM leases WHERE conversation = ANY($1)",
+        &ended,
+    )
+    .await?;
+    of_ended(conn, "DELETE FROM conversations WHERE id = ANY($1)", &ended).await?;
+    Ok(pruned)
+}
+
+/// Runs a `DELETE` of the conversations `ended`; how many rows went.
+async fn of_ended(
+    conn: &mut PgConnection,
+    statement: &str,
+    ended: &[String],
+) -> Result<u64, StoreError> {
+    sqlx::query(statement)
+        .bind(ended)
+        .execute(conn)
+        .await
+        .map(|done| done.rows_affected())
+        .map_err(store_error)
 }
 
 /// Events accepted and not answered (of one conversation, or of those no node holds now),

@@ -8,6 +8,7 @@
 //! (with NORMAL a commit would survive `kill -9` only, the OS holding it; the group commit
 //! already shares one fsync among every write of the group, so FULL costs little).
 
+use super::prune::{Batch, Pruned};
 use super::{
     Accept, Accepted, Durable, PendingEvent, Recovery, Step, Store, StoreError, StoredConversation,
 };
@@ -51,6 +52,9 @@ const SCHEMA: &[&str] = &[
         conversation TEXT NOT NULL,
         record TEXT NOT NULL)",
     "CREATE INDEX IF NOT EXISTS trace_by_conversation ON trace (conversation, position)",
+    // What the retention sweep finds old finished work by.
+    "CREATE INDEX IF NOT EXISTS events_answered ON events (accepted_at) WHERE answer IS NOT NULL",
+    "CREATE INDEX IF NOT EXISTS conversations_ended ON conversations (updated_at) WHERE retired = 1",
 ];
 
 /// How far before the oldest unfinished event attempts are still read back on recovery:
@@ -63,6 +67,7 @@ enum Write {
     Ended(String, Json, oneshot::Sender<Result<(), StoreError>>),
     Stepped(Box<Step>, oneshot::Sender<Result<(), StoreError>>),
     Flush(oneshot::Sender<Result<(), StoreError>>),
+    Prune(Duration, Batch, oneshot::Sender<Result<Pruned, StoreError>>),
 }
 
 pub struct Sqlite {
@@ -171,6 +176,10 @@ impl Store for Sqlite {
     }
     fn flush(&self) -> Durable<()> {
         self.queue(Write::Flush)
+    }
+    fn prune(&self, retain: Duration, batch: Batch) -> BoxFuture<'_, Result<Pruned, StoreError>> {
+        // Through the writer, the only connection that writes: no lock contention with it.
+        Box::pin(self.queue(|tx| Write::Prune(retain, batch, tx)))
     }
 
     fn conversation(
@@ -338,6 +347,10 @@ enum Answer {
         oneshot::Sender<Result<(), StoreError>>,
         Result<(), StoreError>,
     ),
+    Pruned(
+        oneshot::Sender<Result<Pruned, StoreError>>,
+        Result<Pruned, StoreError>,
+    ),
 }
 
 impl Answer {
@@ -346,6 +359,7 @@ impl Answer {
         match self {
             Answer::Accepted(tx, result) => drop(tx.send(committed.clone().and(result))),
             Answer::Done(tx, result) => drop(tx.send(committed.clone().and(result))),
+            Answer::Pruned(tx, result) => drop(tx.send(committed.clone().and(result))),
         }
     }
 
@@ -353,6 +367,7 @@ impl Answer {
         match self {
             Answer::Accepted(_, result) => result.is_err(),
             Answer::Done(_, result) => result.is_err(),
+            Answer::Pruned(_, result) => result.is_err(),
         }
     }
 }
@@ -365,6 +380,7 @@ fn unapplied(write: Write, error: StoreError) -> Answer {
         | Write::Ended(_, _, tx)
         | Write::Stepped(_, tx)
         | Write::Flush(tx) => Answer::Done(tx, Err(error)),
+        Write::Prune(_, _, tx) => Answer::Pruned(tx, Err(error)),
     }
 }
 
@@ -404,6 +420,7 @@ fn apply(transaction: &mut rusqlite::Transaction<'_>, write: Write) -> Answer {
         }
         Write::Stepped(step, tx) => Answer::Done(tx, stepped(&savepoint, *step)),
         Write::Flush(tx) => Answer::Done(tx, Ok(())),
+        Write::Prune(retain, batch, tx) => Answer::Pruned(tx, prune(&savepoint, retain, batch)),
     };
     // Dropped, a savepoint rolls back.
     if answer.failed() {
@@ -414,6 +431,7 @@ fn apply(transaction: &mut rusqlite::Transaction<'_>, write: Write) -> Answer {
         Err(e) => match answer {
             Answer::Accepted(tx, _) => Answer::Accepted(tx, Err(write_error(e))),
             Answer::Done(tx, _) => Answer::Done(tx, Err(write_error(e))),
+            Answer::Pruned(tx, _) => Answer::Pruned(tx, Err(write_error(e))),
         },
     }
 }
@@ -505,6 +523,57 @@ fn stepped(conn: &Connection, step: Step) -> Result<(), StoreError> {
     run().map_err(write_error)
 }
 
+/// One batch of the retention sweep (`super::prune` says what may go).
+fn prune(conn: &Connection, retain: Duration, batch: Batch) -> Result<Pruned, StoreError> {
+    let run = || -> rusqlite::Result<Pruned> {
+        let before = now_ms().saturating_sub(i64::try_from(retain.as_millis()).unwrap_or(i64::MAX));
+        let oldest: Option<i64> = conn
+            .prepare_cached("SELECT MIN(accepted_at) FROM events WHERE answer IS NULL")?
+            .query_row([], |row| row.get(0))?;
+        let attempts_before =
+            oldest.map_or(before, |oldest| before.min(oldest - RECOVERY_MARGIN_MS));
+        let attempts = conn
+            .prepare_cached(
+                "DELETE FROM attempts WHERE key IN
+                 (SELECT key FROM attempts WHERE at < ?1 LIMIT ?2)",
+            )?
+            .execute(params![attempts_before, batch.rows])?;
+        let events = conn
+            .prepare_cached(
+                "DELETE FROM events WHERE rowid IN (SELECT rowid FROM events
+                 WHERE answer IS NOT NULL AND accepted_at < ?1 LIMIT ?2)",
+            )?
+            .execute(params![before, batch.rows])?;
+        let ended: Vec<String> = conn
+            .prepare_cached(
+                "SELECT id FROM conversations c WHERE retired = 1 AND updated_at < ?1
+                 AND NOT EXISTS (SELECT 1 FROM events e
+                   WHERE e.conversation = c.id AND e.answer IS NULL)
+                 LIMIT ?2",
+            )?
+            .query_map(params![before, batch.conversations], |row| row.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        let mut pruned = Pruned {
+            events: events as u64,
+            attempts: attempts as u64,
+            conversations: ended.len() as u64,
+            trace: 0,
+        };
+        for id in &ended {
+            pruned.trace += conn
+                .prepare_cached("DELETE FROM trace WHERE conversation = ?1")?
+                .execute([id])? as u64;
+            pruned.events += conn
+                .prepare_cached("DELETE FROM events WHERE conversation = ?1")?
+                .execute([id])? as u64;
+            conn.prepare_cached("DELETE FROM conversations WHERE id = ?1")?
+                .execute([id])?;
+        }
+        Ok(pruned)
+    };
+    run().map_err(write_error)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -588,5 +657,71 @@ mod tests {
         assert_eq!(store.recover().await.unwrap().pending.len(), 1);
         assert!(store.conversation("c").await.unwrap().is_some());
         assert_eq!(store.conversation("nobody").await, Ok(None));
+    }
+
+    fn step(conversation: &str, n: u64, retired: bool) -> Step {
+        Step {
+            conversation: conversation.into(),
+            event: Some(n),
+            state: json!({"seq": n}),
+            status: if retired { "ended" } else { "active" }.into(),
+            retired,
+            records: vec![json!({"type": "event"})],
+            answer: Some(json!({"n": n})),
+            due_in: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_prune_is_one_bounded_batch_of_finished_work_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("j.sqlite");
+        let store = Sqlite::open(path.to_str().unwrap(), Arc::default())
+            .await
+            .unwrap();
+        for (conversation, delivery) in [("c", "d-1"), ("c", "d-2"), ("ended", "e-1")] {
+            store
+                .accept(accept(conversation, Some(delivery)))
+                .await
+                .unwrap();
+        }
+        store.stepped(step("c", 1, false)).await.unwrap();
+        store.stepped(step("c", 2, false)).await.unwrap();
+        store.stepped(step("ended", 1, true)).await.unwrap();
+        // Unanswered: kept, and so is the attempt journaled just before it.
+        store.accept(accept("c", Some("d-3"))).await.unwrap();
+        store.attempt_started("k/c/3/open".into()).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        let one = Batch {
+            rows: 1,
+            conversations: 1,
+        };
+        let first = store.prune(Duration::ZERO, one).await.unwrap();
+        let expected = Pruned {
+            // One of `c`'s, and the ended conversation's with it.
+            events: 2,
+            attempts: 0,
+            conversations: 1,
+            trace: 1,
+        };
+        assert_eq!(first, expected);
+        let second = store.prune(Duration::ZERO, one).await.unwrap();
+        assert_eq!(second.events, 1);
+        assert_eq!(
+            store.prune(Duration::ZERO, one).await,
+            Ok(Pruned::default())
+        );
+        let recovery = store.recover().await.unwrap();
+        let pending: Vec<u64> = recovery.pending.iter().map(|p| p.n).collect();
+        assert_eq!(pending, [3]);
+        assert_eq!(recovery.attempts, [("k/c/3/open".to_string(), None)]);
+        let kept = store.conversation("c").await.unwrap().unwrap();
+        assert_eq!(kept.state, json!({"seq": 2}));
+        assert_eq!(store.trace("c", 0, 10).await.unwrap().len(), 2);
+        assert_eq!(store.conversation("ended").await, Ok(None));
+        // Kept for an hour, nothing goes.
+        store.stepped(step("c", 3, false)).await.unwrap();
+        let hour = Duration::from_secs(3600);
+        assert_eq!(store.prune(hour, one).await, Ok(Pruned::default()));
     }
 }

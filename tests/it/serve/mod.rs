@@ -5,6 +5,7 @@ mod limits;
 mod memory;
 mod nodes;
 mod rasa;
+mod retain;
 pub mod support;
 
 use serde_json::json;
