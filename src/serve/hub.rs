@@ -11,7 +11,7 @@ use super::answer;
 use super::errors::{ApiError, ErrorCode};
 use super::inbound::Inbound;
 use super::journal::{Collector, Journal, Stepped};
-use super::store::{Accept, Accepted, Step, Store};
+use super::store::{Accept, Accepted, Step, Store, StoreError};
 use crate::ir;
 use crate::runtime::{
     executors, redact_json, ConversationState, Event, ExecutorFactory, Redactor, Runtime,
@@ -24,6 +24,19 @@ use tokio::sync::{mpsc, oneshot};
 
 /// How often an actor asks again for a lease another node holds.
 const LEASE_POLL: Duration = Duration::from_millis(25);
+/// How often an actor tries again to journal a step the store did not take.
+const OWED_RETRY: Duration = Duration::from_millis(500);
+/// No lease has this epoch: the next event takes the conversation over, reading what the
+/// store holds of it (after a write whose fate is unknown).
+const UNSURE: i64 = -1;
+
+/// An event refused because the store failed.
+fn unavailable(e: StoreError) -> ApiError {
+    ApiError::new(
+        ErrorCode::StoreUnavailable,
+        format!("the event was not accepted: {e}"),
+    )
+}
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|p| p.into_inner())
@@ -316,10 +329,19 @@ enum Known {
     Retired,
 }
 
+/// A step the store did not take (it was away): journaled, and its answer given, once it
+/// is back. Until then the conversation takes no other event.
+struct Owed {
+    step: Step,
+    answer: Json,
+    done: Option<oneshot::Sender<Json>>,
+}
+
 struct Actor {
     hub: Arc<Hub>,
     id: String,
     known: Known,
+    owed: Option<Owed>,
     /// The epoch of the lease this actor last held (0: none; a store only this process
     /// opens keeps 0). Another epoch means another node ran the conversation meanwhile.
     epoch: i64,
@@ -333,6 +355,7 @@ impl Actor {
             hub,
             id,
             known: Known::Unknown,
+            owed: None,
             epoch: 0,
             finished: 0,
         }
@@ -340,9 +363,17 @@ impl Actor {
 
     async fn run(mut self, mut queue: mpsc::UnboundedReceiver<Job>) {
         loop {
-            let job = match tokio::time::timeout(self.hub.evict_after, queue.recv()).await {
+            let wait = match self.owed {
+                Some(_) => OWED_RETRY,
+                None => self.hub.evict_after,
+            };
+            let job = match tokio::time::timeout(wait, queue.recv()).await {
                 Ok(Some(job)) => job,
                 Ok(None) => return,
+                Err(_) if self.owed.is_some() => {
+                    let _ = self.settle().await;
+                    continue;
+                }
                 Err(_idle) => {
                     // Out of memory first: an actor started after this one loads the store.
                     self.evict().await;
@@ -362,7 +393,7 @@ impl Actor {
             };
             // Boxed: an idle actor's task keeps only the loop's state, not a job's.
             Box::pin(self.handle(job)).await;
-            if queue.is_empty() {
+            if queue.is_empty() && self.owed.is_none() {
                 // Another node may take the conversation now (nothing to do on SQLite).
                 if let Err(e) = self.hub.store.release(&self.id).await {
                     tracing::warn!(conversation = %self.id, "the lease was not released: {e}");
@@ -372,7 +403,11 @@ impl Actor {
     }
 
     async fn handle(&mut self, job: Job) {
-        if let Err(error) = self.hold().await {
+        let ready = match self.settle().await {
+            Ok(()) => self.hold().await,
+            Err(error) => Err(error),
+        };
+        if let Err(error) = ready {
             // A replay left undone stays journaled for whoever holds the conversation.
             if let Job::Event { admitted, .. } = job {
                 let _ = admitted.send(Err(error));
@@ -395,8 +430,7 @@ impl Actor {
                     let (done, answer) = oneshot::channel();
                     let n = info.n;
                     let _ = admitted.send(Ok(Admission::Running(info, answer)));
-                    let answer = self.run_event(n, event).await;
-                    let _ = done.send(answer);
+                    self.run_event(n, event, Some(done)).await;
                 }
             },
             Job::Replay { n, done, .. } if n <= self.finished => {
@@ -408,8 +442,7 @@ impl Actor {
                     tracing::error!(conversation = %self.id, n, "not replayed: {}", e.message);
                     return;
                 }
-                let answer = self.run_event(n, *event).await;
-                let _ = done.send(answer);
+                self.run_event(n, *event, Some(done)).await;
             }
             Job::Wake => {
                 if self.know().await.is_ok() {
@@ -423,12 +456,6 @@ impl Actor {
     /// node ran the conversation since this actor last held it, takes it over.
     async fn hold(&mut self) -> Result<(), ApiError> {
         let began = tokio::time::Instant::now();
-        let unavailable = |e: super::store::StoreError| {
-            ApiError::new(
-                ErrorCode::StoreUnavailable,
-                format!("the event was not accepted: {e}"),
-            )
-        };
         let epoch = loop {
             match self.hub.store.lease(&self.id).await.map_err(unavailable)? {
                 Some(epoch) => break epoch,
@@ -457,7 +484,7 @@ impl Actor {
     /// What this node holds of the conversation may be older than what another node
     /// journaled: it leaves memory and is read again; events the other node accepted and
     /// did not finish (it died) are finished first, with its journaled attempts.
-    async fn take_over(&mut self) -> Result<(), super::store::StoreError> {
+    async fn take_over(&mut self) -> Result<(), StoreError> {
         self.hub.current().runtime.evict(&self.id).await;
         self.known = Known::Unknown;
         let recovery = self.hub.store.takeover(&self.id).await?;
@@ -471,10 +498,16 @@ impl Actor {
                     continue;
                 }
             };
-            self.know()
-                .await
-                .map_err(|e| super::store::StoreError(e.message))?;
-            self.run_event(pending.n, event).await;
+            self.know().await.map_err(|e| StoreError(e.message))?;
+            self.run_event(pending.n, event, None).await;
+            if self.owed.take().is_some() {
+                // What ran is forgotten: the next event takes the conversation over again.
+                return Err(StoreError(
+                    "the store failed while this node finished the events of the \
+                     conversation it took over"
+                        .into(),
+                ));
+            }
             self.finished = pending.n;
         }
         if matches!(self.know().await, Ok(None)) && matches!(self.known, Known::Running { .. }) {
@@ -506,12 +539,6 @@ impl Actor {
         if !matches!(self.known, Known::Unknown) {
             return Ok(None);
         }
-        let unavailable = |e: super::store::StoreError| {
-            ApiError::new(
-                ErrorCode::StoreUnavailable,
-                format!("the event was not accepted: {e}"),
-            )
-        };
         let stored = self
             .hub
             .store
@@ -526,7 +553,7 @@ impl Actor {
             }
             Some(stored) => {
                 let state: ConversationState = serde_json::from_value(stored.state)
-                    .map_err(|e| unavailable(super::store::StoreError(e.to_string())))?;
+                    .map_err(|e| unavailable(StoreError(e.to_string())))?;
                 self.known = Known::Running {
                     instance: state.instance.clone(),
                 };
@@ -567,13 +594,16 @@ impl Actor {
                 initial: initial_json,
                 only_duplicate: matches!(self.known, Known::Retired),
             })
-            .await
-            .map_err(|e| {
-                ApiError::new(
-                    ErrorCode::StoreUnavailable,
-                    format!("the event was not accepted: {e}"),
-                )
-            })?;
+            .await;
+        let accepted = match accepted {
+            Ok(accepted) => accepted,
+            Err(e) => {
+                // It may have been committed all the same (the store stopped answering
+                // while committing): taken over, the conversation runs it if it was.
+                self.epoch = UNSURE;
+                return Err(unavailable(e));
+            }
+        };
         match accepted {
             Accepted::Duplicate {
                 conversation,
@@ -613,8 +643,8 @@ impl Actor {
     }
 
     /// Hands a journaled event to the runtime, waits for its step, journals the step with
-    /// the answer, and returns the answer.
-    async fn run_event(&mut self, n: u64, event: Event) -> Json {
+    /// the answer, and gives the answer on `done`; a step the store does not take is owed.
+    async fn run_event(&mut self, n: u64, event: Event, done: Option<oneshot::Sender<Json>>) {
         let _shared = self.hub.gate.read().await;
         let generation = self.hub.current();
         let step = generation.collector.wait_for_step(&self.id);
@@ -635,25 +665,32 @@ impl Actor {
         };
         let mut answer = answer::answer(&self.id, &stepped);
         redact_json(&mut answer, &self.hub.redactor);
-        let journaled = self
-            .hub
-            .store
-            .stepped(Step {
-                conversation: self.id.clone(),
-                event: Some(n),
-                state: generation.collector.state_json(&stepped.state),
-                status: stepped.state.status.name().to_string(),
-                retired: stepped.retired,
-                records: stepped
-                    .records
-                    .iter()
-                    .map(super::journal::record_json)
-                    .collect(),
-                answer: Some(answer.clone()),
-            })
-            .await;
-        if let Err(e) = journaled {
-            tracing::error!(conversation = %self.id, n, "the step was not journaled: {e}");
+        let step = |answer: &Json| Step {
+            conversation: self.id.clone(),
+            event: Some(n),
+            state: generation.collector.state_json(&stepped.state),
+            status: stepped.state.status.name().to_string(),
+            retired: stepped.retired,
+            records: stepped
+                .records
+                .iter()
+                .map(super::journal::record_json)
+                .collect(),
+            answer: Some(answer.clone()),
+        };
+        match self.hub.store.stepped(step(&answer)).await {
+            Ok(()) => {
+                if let Some(done) = done {
+                    let _ = done.send(answer);
+                }
+            }
+            Err(e) => {
+                tracing::warn!(conversation = %self.id, n,
+                    "the step is not journaled yet ({e}); it is, and the event answered, once \
+                     the store takes it");
+                let step = step(&answer);
+                self.owed = Some(Owed { step, answer, done });
+            }
         }
         self.known = match stepped.retired {
             true => Known::Retired,
@@ -661,6 +698,35 @@ impl Actor {
                 instance: stepped.state.instance.clone(),
             },
         };
-        answer
+    }
+
+    /// Journals the step still owed and gives its answer, once this node holds the
+    /// conversation again; if another node held it meanwhile, that node finished the event
+    /// from the journal, and the owed step is dropped (the next event takes it over).
+    async fn settle(&mut self) -> Result<(), ApiError> {
+        let Some(owed) = self.owed.take() else {
+            return Ok(());
+        };
+        match self.hub.store.lease(&self.id).await {
+            Ok(Some(epoch)) if epoch == self.epoch => {}
+            Ok(_) => return Ok(()),
+            Err(e) => {
+                self.owed = Some(owed);
+                return Err(unavailable(e));
+            }
+        }
+        match self.hub.store.stepped(owed.step.clone()).await {
+            Ok(()) => {
+                tracing::info!(conversation = %self.id, "the step owed is journaled");
+                if let Some(done) = owed.done {
+                    let _ = done.send(owed.answer);
+                }
+                Ok(())
+            }
+            Err(e) => {
+                self.owed = Some(owed);
+                Err(unavailable(e))
+            }
+        }
     }
 }

@@ -1,0 +1,132 @@
+//! The store going away and coming back: `agentc serve` reaches PostgreSQL through a proxy
+//! the test cuts. While cut nothing hangs and nothing is accepted; once back, every event
+//! acknowledged is there and its side effect was done once.
+
+use super::support::{
+    address_of, client, counting_service, fresh_postgres, get, post, program, Proxy, Server,
+};
+use serde_json::{json, Value};
+use std::time::{Duration, Instant};
+
+/// Longer than the store's timeout (2 s) for a read and a write, shorter than a hang.
+const PROMPT: Duration = Duration::from_secs(6);
+
+fn message(id: &str, text: &str) -> String {
+    format!(
+        r#"{{"id":"{id}","conversation":"c-1","event":"message_received","payload":{{"text":"{text}"}}}}"#
+    )
+}
+
+/// Asks `/readyz` until it answers `status` (bounded); its answer.
+async fn readyz_becomes(http: &reqwest::Client, server: &str, status: u16) -> Value {
+    let began = Instant::now();
+    loop {
+        let (got, answer) = get(http, &format!("{server}/readyz")).await;
+        if got == status {
+            return answer;
+        }
+        assert!(began.elapsed() < PROMPT, "/readyz still {got}: {answer}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_store_cut_off_refuses_events_at_once_and_once_back_nothing_acknowledged_is_lost() {
+    let Some(store) = fresh_postgres().await else {
+        return;
+    };
+    let proxy = Proxy::start(address_of(&store)).await;
+    let dir = tempfile::tempdir().unwrap();
+    let (service, counts, behaviour) = counting_service();
+    program(dir.path(), service, "Hello");
+    let http = client();
+    let server = Server::start_on(dir.path(), &proxy.url(&store), &["--deadline", "3s"], &[]);
+    let started = r#"{"id":"d-1","conversation":"c-1","event":"conversation_started"}"#;
+    assert_eq!(post(&http, &server.url, started).await.unwrap().0, 200);
+    let (status, first) = post(&http, &server.url, &message("d-2", "one"))
+        .await
+        .unwrap();
+    assert_eq!(status, 200, "{first}");
+
+    // An event is journaled and its ticket is being opened when the store goes away.
+    *behaviour.delay.lock().unwrap() = Duration::from_secs(1);
+    let url = server.url.clone();
+    let in_flight =
+        tokio::spawn(async move { post(&client(), &url, &message("d-3", "two")).await });
+    counts.wait_for(2).await;
+    proxy.cut();
+    let began = Instant::now();
+    let (status, ready) = get(&http, &format!("{}/readyz", server.url)).await;
+    assert_eq!(
+        (status, &ready["error"]["code"]),
+        (503, &json!("not_ready"))
+    );
+    assert!(began.elapsed() < PROMPT, "{:?}", began.elapsed());
+    // Its answer waits for its step to be journaled: past the deadline, it is still running.
+    let (status, running) = in_flight.await.unwrap().unwrap();
+    assert_eq!(
+        (status, &running["done"]),
+        (202, &json!(false)),
+        "{running}"
+    );
+    // New events, of that conversation or another, are refused promptly: not accepted.
+    let new = r#"{"id":"e-1","conversation":"c-2","event":"conversation_started"}"#;
+    for event in [message("d-4", "three").as_str(), new] {
+        let began = Instant::now();
+        let (status, refused) = post(&http, &server.url, event).await.unwrap();
+        assert_eq!(
+            (status, &refused["error"]["code"]),
+            (503, &json!("store_unavailable")),
+            "{refused}"
+        );
+        assert!(began.elapsed() < PROMPT, "{:?}", began.elapsed());
+    }
+    assert_eq!(counts.all().values().sum::<u32>(), 2, "{:?}", counts.all());
+
+    proxy.restore();
+    readyz_becomes(&http, &server.url, 200).await;
+    *behaviour.delay.lock().unwrap() = Duration::ZERO;
+    // The event in flight was acknowledged (202): its answer is there, its ticket opened once.
+    let (status, answer) = post(&http, &server.url, &message("d-3", "two"))
+        .await
+        .unwrap();
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["actions"][0]["status"], "ok", "{answer}");
+    assert_eq!(answer["params"]["ticket"]["body"]["id"], "T-2", "{answer}");
+    // The events refused were not journaled: sent again, they run now.
+    let (status, third) = post(&http, &server.url, &message("d-4", "three"))
+        .await
+        .unwrap();
+    assert_eq!(status, 200, "{third}");
+    assert_eq!(third["params"]["ticket"]["body"]["id"], "T-3", "{third}");
+    assert_eq!(post(&http, &server.url, new).await.unwrap().0, 200);
+    // What was answered before the cut is kept.
+    assert_eq!(
+        post(&http, &server.url, &message("d-2", "one"))
+            .await
+            .unwrap(),
+        (200, first)
+    );
+
+    // A restart finds nothing left to finish: every step was journaled, each event once.
+    drop(server);
+    let server = Server::start_on(dir.path(), &store, &[], &[]);
+    assert_eq!(
+        post(&http, &server.url, &message("d-4", "three"))
+            .await
+            .unwrap(),
+        (200, third)
+    );
+    let (_, trace) = get(&http, &format!("{}/v1/conversations/c-1/trace", server.url)).await;
+    let seqs: Vec<&Value> = trace["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["type"] == "event")
+        .map(|r| &r["seq"])
+        .collect();
+    assert_eq!(seqs, [1, 2, 3, 4], "{trace}");
+    let all = counts.all();
+    assert!(all.values().all(|&n| n == 1), "each key sent once: {all:?}");
+    assert_eq!(all.len(), 3, "{all:?}");
+}
