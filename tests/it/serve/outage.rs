@@ -130,3 +130,71 @@ async fn a_store_cut_off_refuses_events_at_once_and_once_back_nothing_acknowledg
     assert!(all.values().all(|&n| n == 1), "each key sent once: {all:?}");
     assert_eq!(all.len(), 3, "{all:?}");
 }
+
+/// A SQLite journal does not go away (the server holds the file open), but its writes can
+/// fail: here another process holds the file's write lock past the writer's 5 s wait.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sqlite_journal_locked_by_another_process_refuses_events_and_owes_the_step_in_flight() {
+    let dir = tempfile::tempdir().unwrap();
+    let (service, counts, behaviour) = counting_service();
+    program(dir.path(), service, "Hello");
+    let http = client();
+    let server = Server::start(dir.path(), &["--deadline", "3s"]);
+    let started = r#"{"id":"d-1","conversation":"c-1","event":"conversation_started"}"#;
+    assert_eq!(post(&http, &server.url, started).await.unwrap().0, 200);
+    *behaviour.delay.lock().unwrap() = Duration::from_secs(1);
+    let url = server.url.clone();
+    let in_flight =
+        tokio::spawn(async move { post(&client(), &url, &message("d-2", "one")).await });
+    counts.wait_for(1).await;
+    let lock = rusqlite::Connection::open(dir.path().join("journal.sqlite")).unwrap();
+    lock.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let (status, running) = in_flight.await.unwrap().unwrap();
+    assert_eq!(
+        (status, &running["done"]),
+        (202, &json!(false)),
+        "{running}"
+    );
+    let new = r#"{"id":"e-1","conversation":"c-2","event":"conversation_started"}"#;
+    let (status, refused) = post(&http, &server.url, new).await.unwrap();
+    assert_eq!(
+        (status, &refused["error"]["code"]),
+        (503, &json!("store_unavailable")),
+        "{refused}"
+    );
+    // `/readyz` writes nothing, so it does not see the lock.
+    assert_eq!(get(&http, &format!("{}/readyz", server.url)).await.0, 200);
+    lock.execute_batch("ROLLBACK").unwrap();
+    // The step owed is journaled within a retry; until then the event is not answered.
+    let began = Instant::now();
+    let answer = loop {
+        match post(&http, &server.url, &message("d-2", "one"))
+            .await
+            .unwrap()
+        {
+            (200, answer) => break answer,
+            (status, answer) => {
+                assert!(began.elapsed() < PROMPT, "{status}: {answer}");
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        }
+    };
+    assert_eq!(answer["actions"][0]["status"], "ok", "{answer}");
+    assert_eq!(post(&http, &server.url, new).await.unwrap().0, 200);
+    drop(server);
+    let server = Server::start(dir.path(), &[]);
+    assert_eq!(
+        post(&http, &server.url, &message("d-2", "one"))
+            .await
+            .unwrap(),
+        (200, answer)
+    );
+    let (_, trace) = get(&http, &format!("{}/v1/conversations/c-1/trace", server.url)).await;
+    let events = trace["records"].as_array().unwrap().iter();
+    let seqs: Vec<&Value> = events
+        .filter(|r| r["type"] == "event")
+        .map(|r| &r["seq"])
+        .collect();
+    assert_eq!(seqs, [1, 2], "{trace}");
+    assert_eq!(counts.all().values().sum::<u32>(), 1, "{:?}", counts.all());
+}
