@@ -73,6 +73,7 @@ enum Job {
     Event {
         inbound: Box<Inbound>,
         admitted: oneshot::Sender<Result<Admission, ApiError>>,
+        queued: tokio::time::Instant,
     },
     /// An event journaled before a restart and not finished.
     Replay {
@@ -194,6 +195,7 @@ impl Hub {
         let job = Job::Event {
             inbound: Box::new(inbound),
             admitted,
+            queued: tokio::time::Instant::now(),
         };
         self.send(&id, job);
         admission.await.unwrap_or_else(|_| {
@@ -335,6 +337,8 @@ struct Owed {
     step: Step,
     answer: Json,
     done: Option<oneshot::Sender<Json>>,
+    /// The store's last failure to take it, and when.
+    failed: (StoreError, tokio::time::Instant),
 }
 
 struct Actor {
@@ -372,6 +376,7 @@ impl Actor {
                 Ok(None) => return,
                 Err(_) if self.owed.is_some() => {
                     let _ = self.settle().await;
+                    self.release_if_idle(&queue).await;
                     continue;
                 }
                 Err(_idle) => {
@@ -393,19 +398,31 @@ impl Actor {
             };
             // Boxed: an idle actor's task keeps only the loop's state, not a job's.
             Box::pin(self.handle(job)).await;
-            if queue.is_empty() && self.owed.is_none() {
-                // Another node may take the conversation now (nothing to do on SQLite).
-                if let Err(e) = self.hub.store.release(&self.id).await {
-                    tracing::warn!(conversation = %self.id, "the lease was not released: {e}");
-                }
+            self.release_if_idle(&queue).await;
+        }
+    }
+
+    /// With nothing queued or owed, another node may take the conversation now (nothing to
+    /// do on SQLite).
+    async fn release_if_idle(&self, queue: &mpsc::UnboundedReceiver<Job>) {
+        if queue.is_empty() && self.owed.is_none() {
+            if let Err(e) = self.hub.store.release(&self.id).await {
+                tracing::warn!(conversation = %self.id, "the lease was not released: {e}");
             }
         }
     }
 
     async fn handle(&mut self, job: Job) {
-        let ready = match self.settle().await {
-            Ok(()) => self.hold().await,
-            Err(error) => Err(error),
+        let ready = match (&self.owed, &job) {
+            // It waited through the store's last failure: refused at once, so the events
+            // queued behind a failing try are refused together, not one try each.
+            (Some(owed), Job::Event { queued, .. }) if *queued <= owed.failed.1 => {
+                Err(unavailable(owed.failed.0.clone()))
+            }
+            _ => match self.settle().await {
+                Ok(()) => self.hold().await,
+                Err(error) => Err(error),
+            },
         };
         if let Err(error) = ready {
             // A replay left undone stays journaled for whoever holds the conversation.
@@ -415,7 +432,9 @@ impl Actor {
             return;
         }
         match job {
-            Job::Event { inbound, admitted } => match self.admit(*inbound).await {
+            Job::Event {
+                inbound, admitted, ..
+            } => match self.admit(*inbound).await {
                 Err(error) => drop(admitted.send(Err(error))),
                 Ok(Admit::Duplicate {
                     conversation,
@@ -689,7 +708,13 @@ impl Actor {
                     "the step is not journaled yet ({e}); it is, and the event answered, once \
                      the store takes it");
                 let step = step(&answer);
-                self.owed = Some(Owed { step, answer, done });
+                let failed = (e, tokio::time::Instant::now());
+                self.owed = Some(Owed {
+                    step,
+                    answer,
+                    done,
+                    failed,
+                });
             }
         }
         self.known = match stepped.retired {
@@ -704,13 +729,19 @@ impl Actor {
     /// conversation again; if another node held it meanwhile, that node finished the event
     /// from the journal, and the owed step is dropped (the next event takes it over).
     async fn settle(&mut self) -> Result<(), ApiError> {
-        let Some(owed) = self.owed.take() else {
+        let Some(mut owed) = self.owed.take() else {
             return Ok(());
         };
         match self.hub.store.lease(&self.id).await {
             Ok(Some(epoch)) if epoch == self.epoch => {}
-            Ok(_) => return Ok(()),
+            Ok(_) => {
+                // What this node holds is older than the journal now.
+                self.hub.current().runtime.evict(&self.id).await;
+                self.known = Known::Unknown;
+                return Ok(());
+            }
             Err(e) => {
+                owed.failed = (e.clone(), tokio::time::Instant::now());
                 self.owed = Some(owed);
                 return Err(unavailable(e));
             }
@@ -724,6 +755,7 @@ impl Actor {
                 Ok(())
             }
             Err(e) => {
+                owed.failed = (e.clone(), tokio::time::Instant::now());
                 self.owed = Some(owed);
                 Err(unavailable(e))
             }

@@ -206,18 +206,31 @@ fn unanswered() -> StoreError {
     ))
 }
 
-/// Runs `read` on a pooled connection, each bounded by [`TIMEOUT`]; a connection that did
-/// not answer in time is closed, not handed out again.
-async fn read<T>(
+/// Runs `statements` on a pooled connection, taking it and running them within [`TIMEOUT`]
+/// in all; a connection that did not answer in time is closed, not handed out again. One
+/// the store closed (it restarted, or the network broke) is replaced once: every caller's
+/// statements can run twice (reads, and lease updates by this node).
+async fn pooled<T>(
     pool: &PgPool,
-    read: impl AsyncFnOnce(&mut PgConnection) -> Result<T, sqlx::Error>,
+    statements: impl AsyncFnOnce(&mut PgConnection) -> Result<T, sqlx::Error> + Clone,
 ) -> Result<T, StoreError> {
-    let mut conn = pool.acquire().await.map_err(store_error)?;
-    match tokio::time::timeout(TIMEOUT, read(&mut conn)).await {
-        Ok(result) => result.map_err(store_error),
-        Err(_) => {
-            conn.close_on_drop();
-            Err(unanswered())
+    let until = tokio::time::Instant::now() + TIMEOUT;
+    let mut replaced = false;
+    loop {
+        let mut conn = match tokio::time::timeout_at(until, pool.acquire()).await {
+            Ok(conn) => conn.map_err(store_error)?,
+            Err(_) => return Err(unanswered()),
+        };
+        match tokio::time::timeout_at(until, statements.clone()(&mut conn)).await {
+            Ok(Err(sqlx::Error::Io(_))) if !replaced => {
+                conn.close_on_drop();
+                replaced = true;
+            }
+            Ok(result) => return result.map_err(store_error),
+            Err(_) => {
+                conn.close_on_drop();
+                return Err(unanswered());
+            }
         }
     }
 }
@@ -237,14 +250,14 @@ async fn renew_loop(
         if held.is_empty() {
             continue;
         }
-        let renewed = read(&pool, async |conn| {
+        let renewed = pooled(&pool, async |conn| {
             sqlx::query(
                 "UPDATE leases SET expires_at = now() + $2 * interval '1 millisecond'
                  WHERE owner = $1 AND expires_at > now() AND conversation = ANY($3)",
             )
             .bind(&node)
             .bind(lease.as_millis() as f64)
-            .bind(held)
+            .bind(&held)
             .execute(conn)
             .await
         })
@@ -303,7 +316,7 @@ impl Store for Postgres {
         Box::pin(async move {
             // Taken when free, expired, or already ours; the epoch moves when the owner
             // changes, so a node sees whether someone else ran the conversation meanwhile.
-            let epoch = read(&self.pool, async |conn| {
+            let epoch = pooled(&self.pool, async |conn| {
                 sqlx::query_scalar(TAKE_LEASE)
                     .bind(&conversation)
                     .bind(&self.node)
@@ -324,7 +337,7 @@ impl Store for Postgres {
         Box::pin(async move {
             lock(&self.held).remove(&conversation);
             // Expired, not deleted: the owner stays, so taking it back keeps the epoch.
-            read(&self.pool, async |conn| {
+            pooled(&self.pool, async |conn| {
                 sqlx::query(
                     "UPDATE leases SET expires_at = now() WHERE conversation = $1 AND owner = $2",
                 )
@@ -342,7 +355,7 @@ impl Store for Postgres {
         let conversation = conversation.to_string();
         Box::pin(async move {
             let pending = pending_of(&self.pool, Some(&conversation)).await?;
-            let state: Option<String> = read(&self.pool, async |conn| {
+            let state: Option<String> = pooled(&self.pool, async |conn| {
                 sqlx::query_scalar("SELECT state FROM conversations WHERE id = $1")
                     .bind(&conversation)
                     .fetch_optional(conn)
@@ -357,7 +370,7 @@ impl Store for Postgres {
                 (Some(instance), false) => {
                     // Idempotency keys hold `/INSTANCE/`; LIKE's own characters are left out of it.
                     let pattern = format!("%/{}/%", instance.replace(['%', '_', '\\'], ""));
-                    read(&self.pool, async |conn| {
+                    pooled(&self.pool, async |conn| {
                         sqlx::query("SELECT key, outcome FROM attempts WHERE key LIKE $1")
                             .bind(pattern)
                             .fetch_all(conn)
@@ -384,7 +397,7 @@ impl Store for Postgres {
     ) -> BoxFuture<'_, Result<Option<StoredConversation>, StoreError>> {
         let id = id.to_string();
         Box::pin(async move {
-            let row = read(&self.pool, async |conn| {
+            let row = pooled(&self.pool, async |conn| {
                 sqlx::query("SELECT state, retired FROM conversations WHERE id = $1")
                     .bind(id)
                     .fetch_optional(conn)
@@ -406,7 +419,7 @@ impl Store for Postgres {
     ) -> BoxFuture<'_, Result<Vec<(i64, Json)>, StoreError>> {
         let id = id.to_string();
         Box::pin(async move {
-            let rows = read(&self.pool, async |conn| {
+            let rows = pooled(&self.pool, async |conn| {
                 sqlx::query(
                     "SELECT position, record FROM trace WHERE conversation = $1 AND position > $2
                      ORDER BY position LIMIT $3",
@@ -432,7 +445,7 @@ impl Store for Postgres {
     ) -> BoxFuture<'_, Result<Option<Json>, StoreError>> {
         let conversation = conversation.to_string();
         Box::pin(async move {
-            let row = read(&self.pool, async |conn| {
+            let row = pooled(&self.pool, async |conn| {
                 sqlx::query("SELECT answer FROM events WHERE conversation = $1 AND n = $2")
                     .bind(conversation)
                     .bind(n as i64)
@@ -450,7 +463,7 @@ impl Store for Postgres {
         Box::pin(async move {
             // Conversations another node holds now are its to run; the rest are this one's
             // until someone asks (their leases are taken as their events run).
-            let live = read(&self.pool, async |conn| {
+            let live = pooled(&self.pool, async |conn| {
                 sqlx::query(
                     "SELECT id, state FROM conversations c WHERE NOT retired AND NOT EXISTS
                      (SELECT 1 FROM leases l WHERE l.conversation = c.id AND l.expires_at > now())",
@@ -463,7 +476,7 @@ impl Store for Postgres {
             .map(|row| (row.get::<String, _>(0), parse(row.get::<&str, _>(1))))
             .collect();
             let pending = pending_of(&self.pool, None).await?;
-            let oldest: Option<i64> = read(&self.pool, async |conn| {
+            let oldest: Option<i64> = pooled(&self.pool, async |conn| {
                 sqlx::query_scalar("SELECT MIN(accepted_at) FROM events WHERE answer IS NULL")
                     .fetch_one(conn)
                     .await
@@ -471,7 +484,7 @@ impl Store for Postgres {
             .await?;
             let attempts = match oldest {
                 None => Vec::new(),
-                Some(oldest) => read(&self.pool, async |conn| {
+                Some(oldest) => pooled(&self.pool, async |conn| {
                     sqlx::query("SELECT key, outcome FROM attempts WHERE at >= $1")
                         .bind(oldest - RECOVERY_MARGIN_MS)
                         .fetch_all(conn)
@@ -492,7 +505,7 @@ impl Store for Postgres {
 
     fn ping(&self) -> BoxFuture<'_, Result<(), StoreError>> {
         Box::pin(async move {
-            read(&self.pool, async |conn| {
+            pooled(&self.pool, async |conn| {
                 sqlx::query("SELECT 1").execute(conn).await.map(drop)
             })
             .await
@@ -506,7 +519,7 @@ async fn pending_of(
     pool: &PgPool,
     conversation: Option<&str>,
 ) -> Result<Vec<PendingEvent>, StoreError> {
-    let rows = read(pool, async |conn| {
+    let rows = pooled(pool, async |conn| {
         sqlx::query(
             "SELECT conversation, n, body FROM events e WHERE answer IS NULL
              AND ($1::TEXT IS NULL AND NOT EXISTS (SELECT 1 FROM leases l
@@ -550,19 +563,26 @@ async fn write_loop(
             }
         }
         let began = std::time::Instant::now();
-        let group = std::mem::take(&mut group);
-        let conn = match writer.take() {
-            Some(conn) => Ok(conn),
-            None => connect(&options).await,
-        };
-        match conn {
-            Ok(mut conn) => {
-                if commit(&mut conn, &fence, group).await {
-                    writer = Some(conn);
+        let mut unsent = std::mem::take(&mut group);
+        if let Some(mut conn) = writer.take() {
+            match commit(&mut conn, &fence, unsent).await {
+                Ok(usable) => {
+                    writer = usable.then_some(conn);
+                    unsent = Vec::new();
                 }
+                // Lost while idle (the database restarted): once more, on a new connection.
+                Err((back, _)) => unsent = back,
             }
-            Err(error) => {
-                for write in group {
+        }
+        if !unsent.is_empty() {
+            let committed = match connect(&options).await {
+                Ok(mut conn) => commit(&mut conn, &fence, unsent)
+                    .await
+                    .map(|usable| writer = usable.then_some(conn)),
+                Err(error) => Err((unsent, error)),
+            };
+            if let Err((unsent, error)) = committed {
+                for write in unsent {
                     unapplied(write, error.clone()).send(&Err(error.clone()));
                 }
             }
@@ -645,14 +665,16 @@ async fn statement(conn: &mut PgConnection, sql: &'static str) -> Result<(), Sto
 }
 
 /// Commits the group and answers each write; `false` when the connection is not to be used
-/// again (it failed or stopped answering, and the commit's fate is then unknown).
-async fn commit(conn: &mut PgConnection, fence: &Fence, group: Vec<Write>) -> bool {
+/// again (it failed or stopped answering, and the commit's fate is then unknown). A group
+/// whose transaction could not begin comes back unsent.
+async fn commit(
+    conn: &mut PgConnection,
+    fence: &Fence,
+    group: Vec<Write>,
+) -> Result<bool, (Vec<Write>, StoreError)> {
     let mut deadline = Deadline::default();
     if let Err(error) = deadline.within(statement(conn, "BEGIN")).await {
-        for write in group {
-            unapplied(write, error.clone()).send(&Err(error.clone()));
-        }
-        return false;
+        return Err((group, error));
     }
     let mut answers = Vec::with_capacity(group.len());
     for write in group {
@@ -662,7 +684,7 @@ async fn commit(conn: &mut PgConnection, fence: &Fence, group: Vec<Write>) -> bo
     for answer in answers {
         answer.send(&committed);
     }
-    committed.is_ok()
+    Ok(committed.is_ok())
 }
 
 /// Applies one write inside its own savepoint.

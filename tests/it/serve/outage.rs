@@ -108,6 +108,16 @@ async fn a_store_cut_off_refuses_events_at_once_and_once_back_nothing_acknowledg
         (200, first)
     );
 
+    // A cut while nothing is written (as a database restarting) costs no event: the
+    // connections it closed are opened again.
+    proxy.cut();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    proxy.restore();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let other = r#"{"id":"f-1","conversation":"c-3","event":"conversation_started"}"#;
+    let (status, answer) = post(&http, &server.url, other).await.unwrap();
+    assert_eq!(status, 200, "{answer}");
+
     // A restart finds nothing left to finish: every step was journaled, each event once.
     drop(server);
     let server = Server::start_on(dir.path(), &store, &[], &[]);
