@@ -27,6 +27,10 @@ const MAX_GROUP: usize = 1024;
 /// `503 store_unavailable`, and a connection that did not answer is not used again.
 pub const TIMEOUT: Duration = Duration::from_secs(2);
 
+/// The bound of the reads that scan (a restart's recovery, a takeover's events and
+/// attempts): their time grows with the journal, and only a start or a takeover waits.
+const SCAN_TIMEOUT: Duration = Duration::from_secs(60);
+
 /// The schema, one migration per version; a database records the last one applied in
 /// `agentc_schema`. Append, never edit: a database made by an older agentc is upgraded.
 const MIGRATIONS: &[&str] = &["
@@ -195,31 +199,32 @@ async fn connect(options: &PgConnectOptions) -> Result<PgConnection, StoreError>
     let failed = |e: sqlx::Error| StoreError(format!("cannot reach the PostgreSQL store: {e}"));
     match tokio::time::timeout(TIMEOUT, PgConnection::connect_with(options)).await {
         Ok(connected) => connected.map_err(failed),
-        Err(_) => Err(unanswered()),
+        Err(_) => Err(unanswered(TIMEOUT)),
     }
 }
 
-fn unanswered() -> StoreError {
+fn unanswered(bound: Duration) -> StoreError {
     StoreError(format!(
         "the store did not answer within {}",
-        crate::runtime::show_duration(TIMEOUT)
+        crate::runtime::show_duration(bound)
     ))
 }
 
-/// Runs `statements` on a pooled connection, taking it and running them within [`TIMEOUT`]
-/// in all; a connection that did not answer in time is closed, not handed out again. One
+/// Runs `statements` on a pooled connection, taking it and running them within `bound` in
+/// all; a connection that did not answer in time is closed, not handed out again. One
 /// the store closed (it restarted, or the network broke) is replaced once: every caller's
 /// statements can run twice (reads, and lease updates by this node).
 async fn pooled<T>(
     pool: &PgPool,
+    bound: Duration,
     statements: impl AsyncFnOnce(&mut PgConnection) -> Result<T, sqlx::Error> + Clone,
 ) -> Result<T, StoreError> {
-    let until = tokio::time::Instant::now() + TIMEOUT;
+    let until = tokio::time::Instant::now() + bound;
     let mut replaced = false;
     loop {
         let mut conn = match tokio::time::timeout_at(until, pool.acquire()).await {
             Ok(conn) => conn.map_err(store_error)?,
-            Err(_) => return Err(unanswered()),
+            Err(_) => return Err(unanswered(bound)),
         };
         match tokio::time::timeout_at(until, statements.clone()(&mut conn)).await {
             Ok(Err(sqlx::Error::Io(_))) if !replaced => {
@@ -229,7 +234,7 @@ async fn pooled<T>(
             Ok(result) => return result.map_err(store_error),
             Err(_) => {
                 conn.close_on_drop();
-                return Err(unanswered());
+                return Err(unanswered(bound));
             }
         }
     }
@@ -250,7 +255,7 @@ async fn renew_loop(
         if held.is_empty() {
             continue;
         }
-        let renewed = pooled(&pool, async |conn| {
+        let renewed = pooled(&pool, TIMEOUT, async |conn| {
             sqlx::query(
                 "UPDATE leases SET expires_at = now() + $2 * interval '1 millisecond'
                  WHERE owner = $1 AND expires_at > now() AND conversation = ANY($3)",
@@ -316,7 +321,7 @@ impl Store for Postgres {
         Box::pin(async move {
             // Taken when free, expired, or already ours; the epoch moves when the owner
             // changes, so a node sees whether someone else ran the conversation meanwhile.
-            let epoch = pooled(&self.pool, async |conn| {
+            let epoch = pooled(&self.pool, TIMEOUT, async |conn| {
                 sqlx::query_scalar(TAKE_LEASE)
                     .bind(&conversation)
                     .bind(&self.node)
@@ -337,7 +342,7 @@ impl Store for Postgres {
         Box::pin(async move {
             lock(&self.held).remove(&conversation);
             // Expired, not deleted: the owner stays, so taking it back keeps the epoch.
-            pooled(&self.pool, async |conn| {
+            pooled(&self.pool, TIMEOUT, async |conn| {
                 sqlx::query(
                     "UPDATE leases SET expires_at = now() WHERE conversation = $1 AND owner = $2",
                 )
@@ -355,7 +360,7 @@ impl Store for Postgres {
         let conversation = conversation.to_string();
         Box::pin(async move {
             let pending = pending_of(&self.pool, Some(&conversation)).await?;
-            let state: Option<String> = pooled(&self.pool, async |conn| {
+            let state: Option<String> = pooled(&self.pool, TIMEOUT, async |conn| {
                 sqlx::query_scalar("SELECT state FROM conversations WHERE id = $1")
                     .bind(&conversation)
                     .fetch_optional(conn)
@@ -370,7 +375,7 @@ impl Store for Postgres {
                 (Some(instance), false) => {
                     // Idempotency keys hold `/INSTANCE/`; LIKE's own characters are left out of it.
                     let pattern = format!("%/{}/%", instance.replace(['%', '_', '\\'], ""));
-                    pooled(&self.pool, async |conn| {
+                    pooled(&self.pool, SCAN_TIMEOUT, async |conn| {
                         sqlx::query("SELECT key, outcome FROM attempts WHERE key LIKE $1")
                             .bind(pattern)
                             .fetch_all(conn)
@@ -397,7 +402,7 @@ impl Store for Postgres {
     ) -> BoxFuture<'_, Result<Option<StoredConversation>, StoreError>> {
         let id = id.to_string();
         Box::pin(async move {
-            let row = pooled(&self.pool, async |conn| {
+            let row = pooled(&self.pool, TIMEOUT, async |conn| {
                 sqlx::query("SELECT state, retired FROM conversations WHERE id = $1")
                     .bind(id)
                     .fetch_optional(conn)
@@ -419,7 +424,7 @@ impl Store for Postgres {
     ) -> BoxFuture<'_, Result<Vec<(i64, Json)>, StoreError>> {
         let id = id.to_string();
         Box::pin(async move {
-            let rows = pooled(&self.pool, async |conn| {
+            let rows = pooled(&self.pool, TIMEOUT, async |conn| {
                 sqlx::query(
                     "SELECT position, record FROM trace WHERE conversation = $1 AND position > $2
                      ORDER BY position LIMIT $3",
@@ -445,7 +450,7 @@ impl Store for Postgres {
     ) -> BoxFuture<'_, Result<Option<Json>, StoreError>> {
         let conversation = conversation.to_string();
         Box::pin(async move {
-            let row = pooled(&self.pool, async |conn| {
+            let row = pooled(&self.pool, TIMEOUT, async |conn| {
                 sqlx::query("SELECT answer FROM events WHERE conversation = $1 AND n = $2")
                     .bind(conversation)
                     .bind(n as i64)
@@ -463,7 +468,7 @@ impl Store for Postgres {
         Box::pin(async move {
             // Conversations another node holds now are its to run; the rest are this one's
             // until someone asks (their leases are taken as their events run).
-            let live = pooled(&self.pool, async |conn| {
+            let live = pooled(&self.pool, SCAN_TIMEOUT, async |conn| {
                 sqlx::query(
                     "SELECT id, state FROM conversations c WHERE NOT retired AND NOT EXISTS
                      (SELECT 1 FROM leases l WHERE l.conversation = c.id AND l.expires_at > now())",
@@ -476,7 +481,7 @@ impl Store for Postgres {
             .map(|row| (row.get::<String, _>(0), parse(row.get::<&str, _>(1))))
             .collect();
             let pending = pending_of(&self.pool, None).await?;
-            let oldest: Option<i64> = pooled(&self.pool, async |conn| {
+            let oldest: Option<i64> = pooled(&self.pool, TIMEOUT, async |conn| {
                 sqlx::query_scalar("SELECT MIN(accepted_at) FROM events WHERE answer IS NULL")
                     .fetch_one(conn)
                     .await
@@ -484,7 +489,7 @@ impl Store for Postgres {
             .await?;
             let attempts = match oldest {
                 None => Vec::new(),
-                Some(oldest) => pooled(&self.pool, async |conn| {
+                Some(oldest) => pooled(&self.pool, SCAN_TIMEOUT, async |conn| {
                     sqlx::query("SELECT key, outcome FROM attempts WHERE at >= $1")
                         .bind(oldest - RECOVERY_MARGIN_MS)
                         .fetch_all(conn)
@@ -505,7 +510,7 @@ impl Store for Postgres {
 
     fn ping(&self) -> BoxFuture<'_, Result<(), StoreError>> {
         Box::pin(async move {
-            pooled(&self.pool, async |conn| {
+            pooled(&self.pool, TIMEOUT, async |conn| {
                 sqlx::query("SELECT 1").execute(conn).await.map(drop)
             })
             .await
@@ -519,7 +524,7 @@ async fn pending_of(
     pool: &PgPool,
     conversation: Option<&str>,
 ) -> Result<Vec<PendingEvent>, StoreError> {
-    let rows = pooled(pool, async |conn| {
+    let rows = pooled(pool, SCAN_TIMEOUT, async |conn| {
         sqlx::query(
             "SELECT conversation, n, body FROM events e WHERE answer IS NULL
              AND ($1::TEXT IS NULL AND NOT EXISTS (SELECT 1 FROM leases l
@@ -644,13 +649,13 @@ impl Deadline {
         statement: impl std::future::Future<Output = Result<T, StoreError>>,
     ) -> Result<T, StoreError> {
         if self.missed {
-            return Err(unanswered());
+            return Err(unanswered(TIMEOUT));
         }
         match tokio::time::timeout(TIMEOUT, statement).await {
             Ok(result) => result,
             Err(_) => {
                 self.missed = true;
-                Err(unanswered())
+                Err(unanswered(TIMEOUT))
             }
         }
     }
