@@ -85,6 +85,7 @@ async fn through_the_store(store: Arc<Sqlite>, round: usize) -> Duration {
                             retired: false,
                             records: records(&id, seq),
                             answer: Some(answer(&id)),
+                            due_in: None,
                         })
                         .await
                         .unwrap();

@@ -11,6 +11,7 @@ mod kinds;
 pub mod locales;
 pub mod retry;
 pub mod scope;
+pub mod signature;
 pub mod soql;
 mod targets;
 pub mod tasks;
@@ -19,6 +20,7 @@ pub use events::{EventSpec, Moment, EVENTS};
 pub use functions::{FunctionSpec, FUNCTIONS};
 pub use kinds::Kind;
 pub use retry::{RetryClass, RetryRule};
+pub use signature::Signature;
 pub use targets::{
     helo_name_problem, hold_music_problem, ArgSpec, Combination, Endpoint, FieldSpec, Protocol,
     TargetKind, TaskSpec, TARGET_KINDS,

@@ -57,32 +57,6 @@ impl Sig<'_> {
             spec: Some(spec),
         }
     }
-
-    /// `create_ticket(subject: text, comment: text, priority: …?)`
-    fn signature(&self) -> String {
-        let mut params: Vec<String> = self
-            .params
-            .iter()
-            .map(|p| {
-                let ty = match p.ty {
-                    Ty::Word(words) => words.join("|"),
-                    Ty::Param => "PARAM".into(),
-                    Ty::ReplyRef => "REPLY".into(),
-                    Ty::UsecaseRef => "USECASE".into(),
-                    Ty::BlockRef => "USECASE.BLOCK".into(),
-                    other => Type::from_catalogue(other).name().into(),
-                };
-                format!("{}: {ty}{}", p.name, if p.required { "" } else { "?" })
-            })
-            .collect();
-        if self.variadic {
-            params.push("args...".into());
-        }
-        if self.named_params {
-            params.push("PARAM: value, ...".into());
-        }
-        format!("{}({})", self.name, params.join(", "))
-    }
 }
 
 /// A task call's arguments by parameter name, and the extra ones of a variadic task.
@@ -477,6 +451,19 @@ impl<'a> Checker<'a> {
         None
     }
 
+    /// `create_ticket(subject: text, …)`, without the result: only `save` would read it.
+    fn signature(&self, sig: &Sig) -> String {
+        match (sig.spec, sig.declared) {
+            (Some(spec), _) => spec.signature().call().to_string(),
+            (None, Some(j)) => {
+                let decl = self.p.tasks[j];
+                let text = &self.sources.get(decl.span.file).text;
+                super::decls::declared_signature(decl, text).label
+            }
+            (None, None) => sig.name.clone(),
+        }
+    }
+
     /// Matches arguments to parameters (positional first, then named), checks and lowers
     /// them in the task's parameter order, with defaults filled in.
     fn bind_args(
@@ -506,7 +493,7 @@ impl<'a> Checker<'a> {
                         .with_secondary(named_span, "named argument given before it")
                         .with_help(format!(
                             "put positional arguments first: {}",
-                            sig.signature()
+                            self.signature(sig)
                         )),
                     );
                     ok = false;
@@ -528,7 +515,7 @@ impl<'a> Checker<'a> {
                             arg.value.span,
                         )
                         .with_label_message("extra argument")
-                        .with_help(format!("call it as {}", sig.signature())),
+                        .with_help(format!("call it as {}", self.signature(sig))),
                     );
                     ok = false;
                 }
@@ -581,7 +568,7 @@ impl<'a> Checker<'a> {
                     .with_help(unknown_help(
                         &name.name,
                         names,
-                        format!("call it as {}", sig.signature()),
+                        format!("call it as {}", self.signature(sig)),
                     )),
                 );
                 ok = false;
@@ -612,7 +599,7 @@ impl<'a> Checker<'a> {
                         call_span,
                     )
                     .with_label_message(format!("`{}` is missing", param.name))
-                    .with_help(format!("call it as {}", sig.signature())),
+                    .with_help(format!("call it as {}", self.signature(sig))),
                 );
                 ok = false;
             }

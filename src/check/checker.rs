@@ -8,7 +8,7 @@ use super::scope::{EventScope, Scope};
 use super::types::Type;
 use super::{unknown_help, Keep};
 use crate::catalogue::{Channel, Moment};
-use crate::diagnostics::{Code, Diagnostic, FileId, Span};
+use crate::diagnostics::{Code, Diagnostic, FileId, SourceMap, Span};
 use crate::ir;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -113,6 +113,8 @@ pub struct Checker<'a> {
     /// (action, moment, usecase set, block set) already checked by the binding pass: each
     /// `on_failure` chain is walked once per kind of trigger, keeping the pass linear.
     pub walked: HashSet<(usize, Moment, bool, bool)>,
+    /// The program's files, for declarations as written.
+    pub sources: &'a SourceMap,
     /// Source-map file → index in the IR's `files`.
     file_index: HashMap<FileId, u32>,
 }
@@ -122,7 +124,8 @@ pub struct Checker<'a> {
 /// lowering is where it is checked, and dropped at once).
 pub fn check_and_lower<'a>(
     p: &'a Program<'a>,
-    files: &[(FileId, String)],
+    files: &[FileId],
+    sources: &'a SourceMap,
     diags: &mut Vec<Diagnostic>,
     keep: Keep,
 ) -> Option<ir::Program> {
@@ -142,10 +145,11 @@ pub fn check_and_lower<'a>(
             replies: vec![false; p.replies.len()],
         },
         walked: HashSet::new(),
+        sources,
         file_index: files
             .iter()
             .enumerate()
-            .map(|(i, (id, _))| (*id, i as u32))
+            .map(|(i, id)| (*id, i as u32))
             .collect(),
     };
     let kept = keep == Keep::Program;
@@ -175,7 +179,10 @@ pub fn check_and_lower<'a>(
     }
     Some(ir::Program {
         version: ir::IR_VERSION,
-        files: files.iter().map(|(_, path)| path.clone()).collect(),
+        files: files
+            .iter()
+            .map(|id| sources.get(*id).path.clone())
+            .collect(),
         agent: agent?,
         targets,
         tasks,

@@ -363,6 +363,18 @@ pub fn default_value(ty: Ty, text: &str) -> Value {
     }
 }
 
+/// A declared task's signature, as the catalogue writes a built-in task's, with its
+/// defaults as written (`text`: the file it is declared in). The checker's messages and
+/// the IDE show it.
+pub fn declared_signature(t: &ast::TaskDecl, text: &str) -> catalogue::Signature {
+    let params = t.params.iter().map(|p| {
+        let default = p.default.as_ref().and_then(|d| text.get(d.span.range()));
+        let required = !p.optional && p.default.is_none();
+        catalogue::signature::param(&p.name.name, &p.ty.name, required, default)
+    });
+    catalogue::Signature::new(&t.name.name, params, None)
+}
+
 impl<'a> Checker<'a> {
     pub fn target(&mut self, i: usize) -> Option<ir::Target> {
         let t = self.p.targets[i];
@@ -674,10 +686,11 @@ impl<'a> Checker<'a> {
             let ir::Expr::Var(ir::Scope::Param(name)) = part else {
                 continue;
             };
-            let optional = t
-                .params
-                .iter()
-                .any(|p| p.name.name == *name && p.optional && p.default.is_none());
+            // A parameter of no type did not parse (`syntax::recover`): it is optional only
+            // so that nothing follows from its syntax error.
+            let optional = t.params.iter().any(|p| {
+                p.name.name == *name && p.optional && p.default.is_none() && !p.ty.name.is_empty()
+            });
             if optional {
                 self.diags.push(
                     Diagnostic::new(

@@ -524,7 +524,7 @@ impl<'s, 'd> ExprChecker<'s, 'd> {
             );
             return Typed::error();
         };
-        let signature = function_signature(spec);
+        let signature = spec.signature().label;
         if let Some(named) = args.iter().find_map(|a| a.name.as_ref()) {
             self.diags.push(
                 Diagnostic::new(
@@ -898,29 +898,6 @@ fn conversion_help(want: &str, found: Type) -> String {
         }
         _ => format!("give a {want} value here"),
     }
-}
-
-/// `lower(text) -> text`
-pub fn function_signature(spec: &catalogue::FunctionSpec) -> String {
-    let params: Vec<String> = spec
-        .params
-        .iter()
-        .enumerate()
-        .map(|(i, ty)| {
-            let name = Type::from_catalogue(*ty).name();
-            if i >= spec.min_args {
-                format!("{name}?")
-            } else {
-                name.to_string()
-            }
-        })
-        .collect();
-    format!(
-        "{}({}) -> {}",
-        spec.name,
-        params.join(", "),
-        Type::from_catalogue(spec.result).name()
-    )
 }
 
 /// E0304 for a regular expression that does not compile (`span`: where it is written).

@@ -54,7 +54,7 @@ pub use load::{LoadError, ParseCache};
 pub use mocks::Evaluate;
 use std::collections::{HashMap, HashSet};
 
-pub use decls::{DEFAULT_ATTEMPTS, DEFAULT_BACKOFF_MS, DEFAULT_MAX_BACKOFF_MS};
+pub use decls::{declared_signature, DEFAULT_ATTEMPTS, DEFAULT_BACKOFF_MS, DEFAULT_MAX_BACKOFF_MS};
 pub use types::Type;
 
 /// Reads imported files. The CLI implements it on the file system; tests and the REPL in
@@ -214,12 +214,8 @@ fn check_with_cache(
     if tests == Tests::Left {
         program.tests.clear();
     }
-    let paths: Vec<(FileId, String)> = loaded
-        .files
-        .iter()
-        .map(|id| (*id, sources.get(*id).path.clone()))
-        .collect();
-    let lowered = checker::check_and_lower(&program, &paths, &mut diagnostics, keep);
+    let lowered =
+        checker::check_and_lower(&program, &loaded.files, sources, &mut diagnostics, keep);
     sort(&mut diagnostics, &loaded.files);
     let checked = Checked {
         program: lowered,

@@ -3,7 +3,7 @@
 //! signature and example, a scope field's type. Built-ins come from the catalogue.
 
 use super::index::{Key, Symbol};
-use super::signature::{self, ty_name};
+use super::signature;
 use super::Analysis;
 use crate::catalogue;
 use crate::diagnostics::FileId;
@@ -51,7 +51,7 @@ impl Analysis<'_> {
                 let payload: Vec<String> = spec
                     .payload
                     .iter()
-                    .map(|(field, ty)| format!("- `event.{field}`: {}", ty_name(*ty)))
+                    .map(|(field, ty)| format!("- `event.{field}`: {}", ty.written()))
                     .collect();
                 let channels = match spec.channels {
                     [] => "every channel".to_string(),
@@ -91,7 +91,7 @@ impl Analysis<'_> {
                 let fields = match root.fields {
                     Some(fields) => fields
                         .iter()
-                        .map(|(f, ty)| format!("- `{name}.{f}`: {}", ty_name(*ty)))
+                        .map(|(f, ty)| format!("- `{name}.{f}`: {}", ty.written()))
                         .collect::<Vec<_>>()
                         .join("\n"),
                     None => "The payload of the event being handled.".to_string(),
@@ -106,7 +106,7 @@ impl Analysis<'_> {
                         .find_map(|e| e.payload.iter().find(|(f, _)| f == field))
                         .map(|(_, ty)| *ty)?,
                 };
-                code(&format!("{root}.{field}: {}", ty_name(ty)))
+                code(&format!("{root}.{field}: {}", ty.written()))
             }
             Key::Import(target) => {
                 let found = match self.id(target) {

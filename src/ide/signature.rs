@@ -4,7 +4,8 @@
 
 use super::scan::{self, Kind};
 use super::Analysis;
-use crate::catalogue::{self, ArgSpec, FunctionSpec, TaskSpec, Ty};
+use crate::catalogue::{self, FunctionSpec, TaskSpec};
+use crate::check;
 use crate::syntax::ast;
 use std::ops::Range;
 
@@ -18,101 +19,34 @@ pub struct Signature {
     pub doc: String,
 }
 
-/// A catalogue type as a call writes it.
-pub fn ty_name(ty: Ty) -> String {
-    match ty {
-        Ty::Word(words) if words.len() > 8 => "word".into(),
-        Ty::Word(words) => words.join(" | "),
-        Ty::Param => "PARAM".into(),
-        Ty::ReplyRef => "REPLY".into(),
-        Ty::UsecaseRef => "USECASE".into(),
-        Ty::BlockRef => "USECASE.BLOCK".into(),
-        Ty::Auth => "auth".into(),
-        Ty::Retry => "retry".into(),
-        Ty::Seq => "text | list".into(),
-        Ty::Zone => "zone".into(),
-        other => other.describe(),
-    }
-}
-
-struct Builder {
-    label: String,
-    params: Vec<Range<usize>>,
-}
-
-impl Builder {
-    fn new(name: &str) -> Builder {
-        Builder {
-            label: format!("{name}("),
-            params: Vec::new(),
-        }
-    }
-    fn param(&mut self, text: &str) {
-        if !self.params.is_empty() {
-            self.label.push_str(", ");
-        }
-        let start = self.label.len();
-        self.label.push_str(text);
-        self.params.push(start..self.label.len());
-    }
-    fn end(mut self, result: Option<String>, doc: String) -> Signature {
-        self.label.push(')');
-        if let Some(result) = result {
-            self.label.push_str(" -> ");
-            self.label.push_str(&result);
-        }
+impl Signature {
+    fn new(sig: catalogue::Signature, doc: String) -> Signature {
         Signature {
-            label: self.label,
-            params: self.params,
+            label: sig.label,
+            params: sig.params,
             active: None,
             doc,
         }
     }
 }
 
-fn arg_text(a: &ArgSpec) -> String {
-    let ty = ty_name(a.ty);
-    match (a.required, a.default) {
-        (true, _) => format!("{}: {ty}", a.name),
-        (false, Some(d)) => format!("{}: {ty} = {d}", a.name),
-        (false, None) => format!("{}: {ty}?", a.name),
-    }
-}
-
 pub fn task(spec: &TaskSpec) -> Signature {
-    let mut b = Builder::new(spec.name());
-    for a in spec.args {
-        b.param(&arg_text(a));
-    }
-    if spec.variadic {
-        b.param("args…");
-    }
-    if spec.named_params {
-        b.param("PARAM: value, …");
-    }
-    b.end(Some(ty_name(spec.result)), spec.doc.to_string())
+    Signature::new(spec.signature(), spec.doc.to_string())
 }
 
 pub fn function(spec: &FunctionSpec) -> Signature {
-    let mut b = Builder::new(spec.name);
-    for (i, ty) in spec.params.iter().enumerate() {
-        let optional = if i >= spec.min_args { "?" } else { "" };
-        b.param(&format!("{}{optional}", ty_name(*ty)));
-    }
     let mut doc = spec.doc.to_string();
     if let Some((call, shows)) = spec.example {
         doc.push_str(&format!("\n\n`{call}` → `{shows}`"));
     }
-    b.end(Some(ty_name(spec.result)), doc)
+    Signature::new(spec.signature(), doc)
 }
 
-/// A declared task's signature, its parameters as written.
 pub fn declared(decl: &ast::TaskDecl, text: &str) -> Signature {
-    let mut b = Builder::new(&decl.name.name);
-    for p in &decl.params {
-        b.param(text.get(p.span.range()).unwrap_or(&p.name.name));
-    }
-    b.end(None, format!("A task declared on `{}`.", decl.target.name))
+    Signature::new(
+        check::declared_signature(decl, text),
+        format!("A task declared on `{}`.", decl.target.name),
+    )
 }
 
 impl Analysis<'_> {

@@ -259,6 +259,24 @@ fn signature_help_names_the_argument_being_typed() {
     "#);
 }
 
+/// A declared task's parameters read as the catalogue's do, with their defaults as written.
+#[test]
+fn signature_help_writes_a_declared_tasks_parameters_as_the_catalogues() {
+    let source = MAIN
+        .replace(
+            "get_order(id: text)",
+            "get_order(id:text, note: text?, page: number = 1)",
+        )
+        .replace("get_order(id: order_id)", "get_order(order_id, $0");
+    let (mut world, path, offset) = world_with_cursor(&source, REPLIES);
+    let help = world.analysis().signature_help(&path, offset).unwrap();
+    let active = help.active.map(|i| &help.label[help.params[i].clone()]);
+    insta::assert_snapshot!(format!("{}\nactive: {active:?}", help.label), @r#"
+    get_order(id: text, note: text?, page: number = 1)
+    active: Some("note: text?")
+    "#);
+}
+
 #[test]
 fn symbols_outline_the_file_and_the_workspace() {
     let (mut world, _, _) = at_main("agent", 0);

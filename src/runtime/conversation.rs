@@ -6,6 +6,7 @@ use super::clock::millis;
 use super::engine::Shared;
 use super::eval::{Context, EvalError, Evaluator, Scopes};
 use super::event::{Event, EventKind};
+use super::param_error::ParamError;
 use super::plan::{BindingBody, TriggerKey};
 use super::trace::{ActionStatus, ChoiceRecord, ConversationStatus, ErrorKind, TraceRecord};
 use crate::catalogue::{self, locales, Channel};
@@ -74,6 +75,15 @@ impl ConversationState {
             time: Duration::ZERO,
             idle_since: None,
         }
+    }
+
+    /// How long after this state was taken its `conversation_inactive` is due, if one is
+    /// pending (an agent `inactivity_ms` idle; zero once due).
+    pub fn inactive_in(&self, inactivity_ms: Option<u64>) -> Option<Duration> {
+        let deadline = self
+            .idle_since?
+            .saturating_add(Duration::from_millis(inactivity_ms?));
+        (self.status == ConversationStatus::Active).then(|| deadline.saturating_sub(self.time))
     }
 
     /// The params as plain JSON.
@@ -351,14 +361,13 @@ pub fn payload_param(
     params: &[ir::Param],
     name: &str,
     value: &Value,
-) -> Result<(usize, Value), String> {
+) -> Result<(usize, Value), ParamError> {
     let Some(index) = params.iter().position(|p| p.name == name) else {
-        let hint = crate::diagnostics::suggest(name, params.iter().map(|p| p.name.as_str()))
-            .map(|s| format!(" (did you mean `{s}`?)"))
-            .unwrap_or_default();
-        return Err(format!(
-            "the payload sets `{name}`, which is not a parameter{hint}: ignored"
-        ));
+        return Err(ParamError::Unknown {
+            name: name.to_string(),
+            suggestion: crate::diagnostics::suggest(name, params.iter().map(|p| p.name.as_str()))
+                .map(str::to_string),
+        });
     };
     let param = &params[index];
     // JSON has no durations: accept "5m" or milliseconds.
@@ -698,7 +707,12 @@ impl Conversation {
         }
         if let Some(Value::Record(params)) = fields.get("params") {
             for (name, value) in params {
-                if let Err(message) = self.set_param_from_payload(name, value) {
+                if let Err(error) = self.set_param_from_payload(name, value) {
+                    // A param the program lacks is dropped; the others are left as they were.
+                    let message = match error {
+                        ParamError::Unknown { .. } => format!("{error}: ignored"),
+                        _ => error.to_string(),
+                    };
                     let conversation = self.state.id.clone();
                     self.shared.tracer.emit(|| TraceRecord::Error {
                         conversation: Some(conversation),
@@ -710,7 +724,7 @@ impl Conversation {
         }
     }
 
-    fn set_param_from_payload(&mut self, name: &str, value: &Value) -> Result<(), String> {
+    fn set_param_from_payload(&mut self, name: &str, value: &Value) -> Result<(), ParamError> {
         let (index, value) = payload_param(self.shared.plan.params(), name, value)?;
         self.store_param(index, value)
     }
@@ -735,7 +749,7 @@ impl Conversation {
 
     /// Stores a value in a parameter after checking its type and that the value, and the
     /// state with it, stay within the limits.
-    pub fn store_param(&mut self, index: usize, value: Value) -> Result<(), String> {
+    pub fn store_param(&mut self, index: usize, value: Value) -> Result<(), ParamError> {
         let shared = Arc::clone(&self.shared);
         let param = &shared.plan.params()[index];
         if !fits(param.ty, &value) {
@@ -743,7 +757,10 @@ impl Conversation {
         }
         let bytes = self
             .within_limits(Slot::Param(index), &value)
-            .map_err(|message| format!("cannot store it in `{}`: {message}", param.name))?;
+            .map_err(|limit| ParamError::OverLimit {
+                param: param.name.clone(),
+                limit,
+            })?;
         self.keep(Slot::Param(index), value, bytes);
         Ok(())
     }
@@ -1004,7 +1021,9 @@ impl Conversation {
         let result = match (result, action.save) {
             (Ok(value), Some(param)) if !dry_run => {
                 let shown = shared.tracer.enabled().then(|| value.to_json());
-                self.store_param(param, value).map(|()| shown)
+                self.store_param(param, value)
+                    .map(|()| shown)
+                    .map_err(String::from)
             }
             (Ok(_), _) => Ok(None),
             (Err(error), _) => Err(error),
@@ -1305,13 +1324,12 @@ impl ActionTrace {
 }
 
 /// What a value of the wrong type for a parameter is told, wherever it is stored from.
-fn does_not_fit(param: &crate::ir::Param, value: &Value) -> String {
-    format!(
-        "cannot store a {} in `{}`, a {} parameter",
-        value.type_name(),
-        param.name,
-        param.ty.name()
-    )
+fn does_not_fit(param: &crate::ir::Param, value: &Value) -> ParamError {
+    ParamError::DoesNotFit {
+        param: param.name.clone(),
+        value: value.type_name(),
+        ty: param.ty.name(),
+    }
 }
 
 #[cfg(test)]
@@ -1359,6 +1377,29 @@ mod tests {
         assert_eq!(keys(conversation), field_names("conversation"));
         assert_eq!(keys(super::named("u")), field_names("usecase"));
         assert_eq!(keys(super::named("b")), field_names("block"));
+    }
+
+    /// The server refuses either kind; only the runtime's trace says "ignored", and only
+    /// for a name the program lacks, so the two must be told apart by kind.
+    #[test]
+    fn a_payload_param_is_refused_by_kind() {
+        let params = agent().params;
+        assert_eq!(
+            payload_param(&params, "order_ix", &Value::Text("A1".into())),
+            Err(ParamError::Unknown {
+                name: "order_ix".into(),
+                suggestion: Some("order_id".into()),
+            })
+        );
+        let wrong = payload_param(&params, "attempts", &Value::Text("two".into())).unwrap_err();
+        assert_eq!(
+            wrong.to_string(),
+            "cannot store a text in `attempts`, a number parameter"
+        );
+        assert_eq!(
+            payload_param(&params, "attempts", &Value::Number(2.0)),
+            Ok((1, Value::Number(2.0)))
+        );
     }
 
     #[test]

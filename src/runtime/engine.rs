@@ -363,6 +363,9 @@ enum Command {
     /// Leave memory (the caller keeps the state elsewhere); answers when the conversation's
     /// inactivity timer is due, if it has one.
     Evict(oneshot::Sender<Option<Instant>>),
+    /// Fire the inactivity timer the host was told is due, if it still is; answers whether
+    /// it fired.
+    Fire(oneshot::Sender<bool>),
 }
 
 #[derive(Default)]
@@ -643,6 +646,20 @@ impl Runtime {
         rx.await.ok().flatten()
     }
 
+    /// Fires a conversation's `conversation_inactive` timer that its observer chose to fire
+    /// itself ([`StepObserver::timer_due`]), if it is still due; returns once its step was
+    /// observed, with whether it fired.
+    pub async fn fire(&self, id: &str) -> bool {
+        let Some(queue) = self.live_queue(id) else {
+            return false;
+        };
+        let (tx, rx) = oneshot::channel();
+        if queue.send(Command::Fire(tx)).is_err() {
+            return false;
+        }
+        rx.await.unwrap_or(false)
+    }
+
     fn live_queue(&self, id: &str) -> Option<mpsc::UnboundedSender<Command>> {
         let conversations = self.shared.conversations();
         conversations.live.get(id).map(|l| l.queue.clone())
@@ -717,6 +734,8 @@ async fn conversation_loop(
     mut conversation: Conversation,
     mut queue: mpsc::UnboundedReceiver<Command>,
 ) {
+    // The observer was told the timer is due and fires it itself: it is not armed meanwhile.
+    let mut told = false;
     loop {
         let timer = match conversation.shared.clock.mode() {
             ClockMode::Tokio => conversation.inactivity_deadline().map(|at| {
@@ -728,13 +747,22 @@ async fn conversation_loop(
             // A manual clock moves only with `wait` events, which check the timer themselves.
             ClockMode::Manual => None,
         };
-        let command = match timer {
+        let command = match timer.filter(|_| !told) {
             Some(at) => tokio::select! {
                 biased;
                 command = queue.recv() => command,
                 () = tokio::time::sleep_until(at) => {
-                    Box::pin(step(&mut conversation, None)).await;
-                    observe(&conversation, StepCause::Timer);
+                    let fires_here = conversation
+                        .shared
+                        .observer
+                        .as_ref()
+                        .is_none_or(|o| o.timer_due(&conversation.state.id));
+                    if fires_here {
+                        Box::pin(step(&mut conversation, None)).await;
+                        observe(&conversation, StepCause::Timer);
+                    } else {
+                        told = true;
+                    }
                     continue;
                 }
             },
@@ -742,6 +770,7 @@ async fn conversation_loop(
         };
         match command {
             Some(Command::Event(event)) => {
+                told = false;
                 let handled = if conversation.shared.stopping() {
                     conversation.interrupted.not_handled += 1;
                     Handled::Continue
@@ -775,6 +804,17 @@ async fn conversation_loop(
                     .remove(&conversation.state.id);
                 let _ = reply.send(timer);
                 return;
+            }
+            Some(Command::Fire(reply)) => {
+                told = false;
+                let due = conversation
+                    .inactivity_deadline()
+                    .is_some_and(|at| at <= conversation.now());
+                if due {
+                    Box::pin(step(&mut conversation, None)).await;
+                    observe(&conversation, StepCause::Timer);
+                }
+                let _ = reply.send(due);
             }
             None => return,
         }
@@ -861,6 +901,7 @@ fn retire(conversation: Conversation, mut queue: mpsc::UnboundedReceiver<Command
                 let _ = reply.send(Err("the conversation has ended".into()));
             }
             Command::Evict(reply) => drop(reply.send(None)),
+            Command::Fire(reply) => drop(reply.send(false)),
         }
     }
 }

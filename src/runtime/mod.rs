@@ -27,6 +27,7 @@ mod format;
 mod functions;
 pub mod mock;
 mod observer;
+mod param_error;
 mod plan;
 mod retry;
 mod secrets;
@@ -41,6 +42,7 @@ pub use engine::{ExecutorFactory, Runtime, RuntimeBuilder};
 pub use eval::{eval_constant, Context, EvalError, Evaluator, Limits, Scopes};
 pub use event::{Event, EventError, EventKind};
 pub use observer::{StepCause, StepObserver};
+pub use param_error::ParamError;
 pub use plan::DEFAULT_TIMEOUT;
 pub use secrets::{Environment, MapEnv, ProcessEnv, Redactor, REDACTED};
 pub use trace::{

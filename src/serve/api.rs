@@ -3,7 +3,7 @@
 //! passes [`guard`]: not stopping, under the concurrency limit, its body read within the
 //! size and time limits, and authorised.
 
-use super::auth::Auth;
+use super::auth::{self, Auth};
 use super::errors::{ApiError, ErrorCode};
 use super::hub::{Admission, Hub};
 use super::inbound;
@@ -187,12 +187,15 @@ async fn admit(
             }
         };
     let now = jiff::Timestamp::now().as_second();
-    let query = match rasa {
-        true => Query::<QueryToken>::try_from_uri(&parts.uri).ok(),
+    let route_token = match rasa {
+        true => Query::<QueryToken>::try_from_uri(&parts.uri)
+            .ok()
+            .and_then(|q| q.0.token)
+            .or_else(|| auth::basic_password(&parts.headers)),
         false => None,
     };
-    let query_token = query.as_ref().and_then(|q| q.token.as_deref());
-    app.auth.check(&parts.headers, query_token, &bytes, now)?;
+    app.auth
+        .check(&parts.headers, route_token.as_deref(), &bytes, now)?;
     Ok((Request::from_parts(parts, Body::from(bytes)), permit))
 }
 

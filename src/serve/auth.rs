@@ -1,5 +1,6 @@
 //! Who may call `/v1` and the Rasa webhook: a bearer token (`Authorization: Bearer …`;
-//! Rasa's `action_endpoint` sends its `token` as the query parameter `token` instead), or
+//! Rasa's `action_endpoint` sends its `token` as the query parameter `token` instead, or
+//! its `basic_auth` as `Authorization: Basic`, whose password is then the token), or
 //! an HMAC-SHA256 signature over `TIMESTAMP.BODY` (`X-Agentc-Timestamp`: Unix seconds,
 //! `X-Agentc-Signature: sha256=HEX`) within a tolerance window. With neither configured
 //! the API is open (allowed on loopback only).
@@ -39,6 +40,22 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// The password of `Authorization: Basic BASE64(USER:PASSWORD)`, which Rasa's
+/// `basic_auth` sends; the user is not read.
+pub fn basic_password(headers: &HeaderMap) -> Option<String> {
+    use base64::Engine as _;
+    let encoded = headers
+        .get("authorization")?
+        .to_str()
+        .ok()?
+        .strip_prefix("Basic ")?;
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(encoded.trim())
+        .ok()?;
+    let (_, password) = std::str::from_utf8(&decoded).ok()?.split_once(':')?;
+    Some(password.to_string())
+}
+
 /// `sha256=HEX` of `timestamp.body` under `secret`.
 pub fn signature(secret: &str, timestamp: &str, body: &[u8]) -> String {
     let mut mac =
@@ -54,12 +71,12 @@ impl Auth {
         self.token.is_none() && self.signing_secret.is_none()
     }
 
-    /// Whether the request may go on; `now` in Unix seconds. `query_token` is the token
-    /// the URL carries, on the routes that take one there (Rasa's).
+    /// Whether the request may go on; `now` in Unix seconds. `route_token` is the token
+    /// given in the ways only Rasa's routes take (`?token=`, Basic auth's password).
     pub fn check(
         &self,
         headers: &HeaderMap,
-        query_token: Option<&str>,
+        route_token: Option<&str>,
         body: &[u8],
         now: i64,
     ) -> Result<(), ApiError> {
@@ -69,7 +86,7 @@ impl Auth {
         let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
         if let Some(token) = &self.token {
             let bearer = text("authorization").and_then(|v| v.strip_prefix("Bearer "));
-            if let Some(given) = bearer.or(query_token) {
+            if let Some(given) = bearer.or(route_token) {
                 return match same(given.trim().as_bytes(), token.as_bytes()) {
                     true => Ok(()),
                     false => Err(ApiError::new(ErrorCode::Unauthorized, "the token is wrong")),
@@ -159,5 +176,21 @@ mod tests {
         assert_eq!(code(&HeaderMap::new(), None), ErrorCode::Unauthorized);
         assert_eq!(code(&HeaderMap::new(), Some("to")), ErrorCode::Unauthorized);
         assert!(!format!("{auth:?}").contains("tok\""));
+    }
+
+    #[test]
+    fn basic_auth_gives_its_password_whatever_the_user() {
+        // "rasa:tok" and "any:t:k" in base64.
+        let with = |v: &str| headers(&[("authorization", v.to_string())]);
+        assert_eq!(
+            basic_password(&with("Basic cmFzYTp0b2s=")).as_deref(),
+            Some("tok")
+        );
+        assert_eq!(
+            basic_password(&with("Basic YW55OnQ6aw==")).as_deref(),
+            Some("t:k")
+        );
+        assert_eq!(basic_password(&with("Basic !!!")), None);
+        assert_eq!(basic_password(&with("Bearer tok")), None);
     }
 }

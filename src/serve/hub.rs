@@ -4,21 +4,23 @@
 //! ran in. An actor works only while its node holds the conversation's lease (always, on
 //! SQLite); taking it over from a node that died, it first finishes what that node accepted.
 //! An actor idle for `evict_after` leaves, and its conversation leaves memory (reloaded from
-//! the store on its next event; a pending `conversation_inactive` timer wakes it). The hub
+//! the store on its next event; a pending `conversation_inactive` timer wakes it). A due
+//! timer fires through its actor too, only once the node holds the lease, and a sweep of the
+//! store takes over the due timers of conversations no node holds (their node died). The hub
 //! also recovers after a crash (the journal replayed) and swaps the program on reload.
 
 use super::answer;
 use super::errors::{ApiError, ErrorCode};
 use super::inbound::Inbound;
 use super::journal::{Collector, Journal, Stepped};
-use super::store::{Accept, Accepted, Step, Store, StoreError};
+use super::store::{Accept, Accepted, Step, Store, StoreError, StoredConversation};
 use crate::ir;
 use crate::runtime::{
     executors, redact_json, ConversationState, Event, ExecutorFactory, Redactor, Runtime,
 };
 use serde_json::Value as Json;
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex, RwLock, Weak};
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 
@@ -29,6 +31,8 @@ const OWED_RETRY: Duration = Duration::from_millis(500);
 /// No lease has this epoch: the next event takes the conversation over, reading what the
 /// store holds of it (after a write whose fate is unknown).
 const UNSURE: i64 = -1;
+/// At most this many overdue timers are taken over per sweep.
+const SWEEP_LIMIT: u32 = 100;
 
 /// An event refused because the store failed.
 fn unavailable(e: StoreError) -> ApiError {
@@ -81,8 +85,11 @@ enum Job {
         event: Box<Event>,
         done: oneshot::Sender<Json>,
     },
-    /// An evicted conversation's inactivity timer is due: back into memory, so it fires.
+    /// An evicted conversation's inactivity timer is due, or a sweep found it due in the
+    /// store: back into memory, so it fires.
     Wake,
+    /// The runtime's inactivity timer is due: it fires once this node holds the lease.
+    Timer,
 }
 
 pub struct Hub {
@@ -96,18 +103,22 @@ pub struct Hub {
     evict_after: Duration,
     /// How long an event waits for a lease another node holds (past it, 503).
     lease_wait: Duration,
+    /// What each generation's collector tells of due timers.
+    due: mpsc::UnboundedSender<String>,
 }
 
 impl Hub {
     /// Recovers from the store (events accepted and not finished are run again, with the
     /// outcomes journaled for their attempts), then starts every conversation still running
     /// whose inactivity timer is pending, so it runs; the others stay in the store until
-    /// their next event. Returns how many events were replayed.
+    /// their next event. Every `sweep_every` it takes over the store's overdue timers.
+    /// Returns how many events were replayed.
     pub async fn start(
         program: ir::Program,
         store: Arc<dyn Store>,
         evict_after: Duration,
         lease_wait: Duration,
+        sweep_every: Duration,
     ) -> Result<(Arc<Hub>, usize), String> {
         let redactor = Redactor::default();
         let journal = Journal::new(store.clone(), redactor.clone());
@@ -117,8 +128,8 @@ impl Hub {
         let states: Vec<ConversationState> = recovery
             .live
             .into_iter()
-            .filter(|(_, state)| timers && waits_for_inactivity(state))
-            .filter_map(|(id, state)| match serde_json::from_value(state) {
+            .filter(|(_, stored)| timers && waits_for_inactivity(&stored.state))
+            .filter_map(|(id, stored)| match read_state(stored) {
                 Ok(state) => Some(state),
                 Err(e) => {
                     tracing::error!(conversation = %id, "its journaled state cannot be read: {e}");
@@ -126,7 +137,8 @@ impl Hub {
                 }
             })
             .collect();
-        let generation = build(program, &store, &journal, &redactor, &states)?;
+        let (due, due_timers) = mpsc::unbounded_channel();
+        let generation = build(program, &store, &journal, &redactor, &due, &states)?;
         let hub = Arc::new(Hub {
             generation: RwLock::new(Arc::new(generation)),
             store,
@@ -136,7 +148,9 @@ impl Hub {
             gate: tokio::sync::RwLock::new(()),
             evict_after,
             lease_wait,
+            due,
         });
+        tokio::spawn(fire_due(Arc::downgrade(&hub), due_timers));
         let mut replays = Vec::new();
         for pending in recovery.pending {
             let event = match Event::parse_line(&pending.body.to_string()) {
@@ -164,6 +178,7 @@ impl Hub {
         for state in states {
             hub.adopt(state);
         }
+        tokio::spawn(sweep(Arc::downgrade(&hub), sweep_every));
         Ok((hub, replayed))
     }
 
@@ -260,7 +275,14 @@ impl Hub {
         for id in old.runtime.conversation_ids() {
             states.extend(old.runtime.snapshot(&id).await);
         }
-        let new = build(program, &self.store, &self.journal, &self.redactor, &states)?;
+        let new = build(
+            program,
+            &self.store,
+            &self.journal,
+            &self.redactor,
+            &self.due,
+            &states,
+        )?;
         old.collector.retire();
         for state in &states {
             new.runtime.wake(&state.id);
@@ -284,15 +306,55 @@ fn waits_for_inactivity(state: &Json) -> bool {
     state["status"] == "active" && !state["idle_since"].is_null()
 }
 
+/// A state read back from the store. Its time went on while it was there, so its
+/// inactivity timer is due as long after its last activity whoever reads it back, and when.
+fn read_state(stored: StoredConversation) -> Result<ConversationState, serde_json::Error> {
+    let mut state: ConversationState = serde_json::from_value(stored.state)?;
+    state.time = state.time.saturating_add(stored.age);
+    Ok(state)
+}
+
+/// Hands each due timer a runtime reports to its conversation's actor.
+async fn fire_due(hub: Weak<Hub>, mut due: mpsc::UnboundedReceiver<String>) {
+    while let Some(id) = due.recv().await {
+        let Some(hub) = hub.upgrade() else { return };
+        hub.send(&id, Job::Timer);
+    }
+}
+
+/// Every `every`, wakes here the conversations whose inactivity timer is due in the store
+/// and that no node holds, so a timer whose node died still fires (once: through the lease).
+async fn sweep(hub: Weak<Hub>, every: Duration) {
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let Some(hub) = hub.upgrade() else { return };
+        if hub.with_program(|p| p.agent.inactivity_ms.is_none()) {
+            continue;
+        }
+        match hub.store.due(SWEEP_LIMIT).await {
+            Ok(due) => due.iter().for_each(|id| hub.send(id, Job::Wake)),
+            Err(e) => tracing::warn!("the store's due timers were not read: {e}"),
+        }
+    }
+}
+
 /// A runtime of `program` whose executors are journaled, going on from `states`.
 fn build(
     program: ir::Program,
     store: &Arc<dyn Store>,
     journal: &Arc<Journal>,
     redactor: &Redactor,
+    due: &mpsc::UnboundedSender<String>,
     states: &[ConversationState],
 ) -> Result<Generation, String> {
-    let collector = Collector::new(store.clone(), redactor.clone());
+    let collector = Collector::new(
+        store.clone(),
+        redactor.clone(),
+        program.agent.inactivity_ms,
+        due.clone(),
+    );
     let inner = executors::factory(redactor);
     let journal = journal.clone();
     let factory: ExecutorFactory =
@@ -332,13 +394,22 @@ enum Known {
 }
 
 /// A step the store did not take (it was away): journaled, and its answer given, once it
-/// is back. Until then the conversation takes no other event.
+/// is back. Until then the conversation takes no other event and fires no timer.
 struct Owed {
+    /// An event's step holds the answer to give on `done`; a timer's holds none.
     step: Step,
-    answer: Json,
     done: Option<oneshot::Sender<Json>>,
+    /// Its inactivity timer fell due meanwhile: it fires once the step is journaled.
+    timer: bool,
     /// The store's last failure to take it, and when.
     failed: (StoreError, tokio::time::Instant),
+}
+
+/// Gives an event's answer once its step is durable.
+fn answered(done: Option<oneshot::Sender<Json>>, answer: Option<Json>) {
+    if let (Some(done), Some(answer)) = (done, answer) {
+        let _ = done.send(answer);
+    }
 }
 
 struct Actor {
@@ -413,6 +484,12 @@ impl Actor {
     }
 
     async fn handle(&mut self, job: Job) {
+        // A timer does not wait: a node holding the conversation ran an event since, and
+        // its timer is that node's.
+        let wait = match job {
+            Job::Timer => Duration::ZERO,
+            _ => self.hub.lease_wait,
+        };
         let ready = match (&self.owed, &job) {
             // It waited through the store's last failure: refused at once, so the events
             // queued behind a failing try are refused together, not one try each.
@@ -420,14 +497,29 @@ impl Actor {
                 Err(unavailable(owed.failed.0.clone()))
             }
             _ => match self.settle().await {
-                Ok(()) => self.hold().await,
+                Ok(()) => self.hold(wait).await,
                 Err(error) => Err(error),
             },
         };
         if let Err(error) = ready {
-            // A replay left undone stays journaled for whoever holds the conversation.
-            if let Job::Event { admitted, .. } = job {
-                let _ = admitted.send(Err(error));
+            match job {
+                Job::Event { admitted, .. } => drop(admitted.send(Err(error))),
+                Job::Timer => match &mut self.owed {
+                    // Behind a step still owed: it fires once that step is journaled.
+                    Some(owed) => {
+                        tracing::info!(conversation = %self.id,
+                            "its inactivity timer fires once the step owed is journaled");
+                        owed.timer = true;
+                    }
+                    // What this node holds is stale (or the store failed, and a sweep finds
+                    // the timer): it leaves memory, and is read again when next held.
+                    None => {
+                        self.hub.current().runtime.evict(&self.id).await;
+                        self.known = Known::Unknown;
+                    }
+                },
+                // A replay left undone stays journaled for whoever holds the conversation.
+                Job::Replay { .. } | Job::Wake => {}
             }
             return;
         }
@@ -468,19 +560,32 @@ impl Actor {
                     self.hub.current().runtime.wake(&self.id);
                 }
             }
+            Job::Timer => self.fire().await,
+        }
+    }
+
+    /// Fires the due inactivity timer now that this node holds the conversation, and
+    /// journals its step before the lease can pass to another node.
+    async fn fire(&mut self) {
+        let hub = self.hub.clone();
+        let _shared = hub.gate.read().await;
+        let generation = self.hub.current();
+        let step = generation.collector.wait_for_step(&self.id);
+        if generation.runtime.fire(&self.id).await {
+            if let Ok(stepped) = step.await {
+                self.journal(&generation, None, stepped, None).await;
+            }
         }
     }
 
     /// Takes the conversation's lease, waiting while another node holds it; if another
     /// node ran the conversation since this actor last held it, takes it over.
-    async fn hold(&mut self) -> Result<(), ApiError> {
+    async fn hold(&mut self, wait: Duration) -> Result<(), ApiError> {
         let began = tokio::time::Instant::now();
         let epoch = loop {
             match self.hub.store.lease(&self.id).await.map_err(unavailable)? {
                 Some(epoch) => break epoch,
-                None if began.elapsed() < self.hub.lease_wait => {
-                    tokio::time::sleep(LEASE_POLL).await
-                }
+                None if began.elapsed() < wait => tokio::time::sleep(LEASE_POLL).await,
                 None => {
                     return Err(ApiError::new(
                         ErrorCode::ConversationBusy,
@@ -571,8 +676,8 @@ impl Actor {
                 Ok(None)
             }
             Some(stored) => {
-                let state: ConversationState = serde_json::from_value(stored.state)
-                    .map_err(|e| unavailable(StoreError(e.to_string())))?;
+                let state =
+                    read_state(stored).map_err(|e| unavailable(StoreError(e.to_string())))?;
                 self.known = Known::Running {
                     instance: state.instance.clone(),
                 };
@@ -662,9 +767,10 @@ impl Actor {
     }
 
     /// Hands a journaled event to the runtime, waits for its step, journals the step with
-    /// the answer, and gives the answer on `done`; a step the store does not take is owed.
+    /// the answer, and gives the answer on `done`.
     async fn run_event(&mut self, n: u64, event: Event, done: Option<oneshot::Sender<Json>>) {
-        let _shared = self.hub.gate.read().await;
+        let hub = self.hub.clone();
+        let _shared = hub.gate.read().await;
         let generation = self.hub.current();
         let step = generation.collector.wait_for_step(&self.id);
         generation.runtime.send(event);
@@ -682,38 +788,35 @@ impl Actor {
                 retired: false,
             },
         };
-        let mut answer = answer::answer(&self.id, &stepped);
-        redact_json(&mut answer, &self.hub.redactor);
-        let step = |answer: &Json| Step {
-            conversation: self.id.clone(),
-            event: Some(n),
-            state: generation.collector.state_json(&stepped.state),
-            status: stepped.state.status.name().to_string(),
-            retired: stepped.retired,
-            records: stepped
-                .records
-                .iter()
-                .map(super::journal::record_json)
-                .collect(),
-            answer: Some(answer.clone()),
-        };
-        match self.hub.store.stepped(step(&answer)).await {
-            Ok(()) => {
-                if let Some(done) = done {
-                    let _ = done.send(answer);
-                }
-            }
+        self.journal(&generation, Some(n), stepped, done).await;
+    }
+
+    /// Journals a step (an event's `n`, with its answer given on `done` once durable; `None`
+    /// a timer's) and waits until it is durable; a step the store does not take is owed.
+    async fn journal(
+        &mut self,
+        generation: &Generation,
+        n: Option<u64>,
+        stepped: Stepped,
+        done: Option<oneshot::Sender<Json>>,
+    ) {
+        let answer = n.map(|_| {
+            let mut answer = answer::answer(&self.id, &stepped);
+            redact_json(&mut answer, &self.hub.redactor);
+            answer
+        });
+        let step = || generation.collector.step(&stepped, n, answer.clone());
+        match self.hub.store.stepped(step()).await {
+            Ok(()) => answered(done, answer),
             Err(e) => {
-                tracing::warn!(conversation = %self.id, n,
-                    "the step is not journaled yet ({e}); it is, and the event answered, once \
+                tracing::warn!(conversation = %self.id, ?n,
+                    "the step is not journaled yet ({e}); it is, and its event answered, once \
                      the store takes it");
-                let step = step(&answer);
-                let failed = (e, tokio::time::Instant::now());
                 self.owed = Some(Owed {
-                    step,
-                    answer,
+                    step: step(),
                     done,
-                    failed,
+                    timer: false,
+                    failed: (e, tokio::time::Instant::now()),
                 });
             }
         }
@@ -726,8 +829,9 @@ impl Actor {
     }
 
     /// Journals the step still owed and gives its answer, once this node holds the
-    /// conversation again; if another node held it meanwhile, that node finished the event
-    /// from the journal, and the owed step is dropped (the next event takes it over).
+    /// conversation again, then fires the timer that fell due meanwhile; if another node
+    /// held it meanwhile, that node went on from the journal (finishing the event, firing
+    /// the timer), and the owed step is dropped (the next event takes it over).
     async fn settle(&mut self) -> Result<(), ApiError> {
         let Some(mut owed) = self.owed.take() else {
             return Ok(());
@@ -749,10 +853,15 @@ impl Actor {
         match self.hub.store.stepped(owed.step.clone()).await {
             Ok(()) => {
                 tracing::info!(conversation = %self.id, "the step owed is journaled");
-                if let Some(done) = owed.done {
-                    let _ = done.send(owed.answer);
+                answered(owed.done, owed.step.answer);
+                if owed.timer {
+                    self.fire().await;
                 }
-                Ok(())
+                match &self.owed {
+                    // The timer's step is owed in turn.
+                    Some(again) => Err(unavailable(again.failed.0.clone())),
+                    None => Ok(()),
+                }
             }
             Err(e) => {
                 owed.failed = (e.clone(), tokio::time::Instant::now());

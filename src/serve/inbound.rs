@@ -85,11 +85,10 @@ pub fn check_params(program: &crate::ir::Program, event: &Event) -> Result<(), A
         return Ok(());
     };
     for (name, value) in params {
-        crate::runtime::payload_param(&program.agent.params, name, value).map_err(|message| {
-            let message = message.trim_end_matches(": ignored");
+        crate::runtime::payload_param(&program.agent.params, name, value).map_err(|error| {
             ApiError::new(
                 ErrorCode::InvalidPayload,
-                format!("`payload.params.{name}`: {message}"),
+                format!("`payload.params.{name}`: {error}"),
             )
         })?;
     }

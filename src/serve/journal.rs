@@ -2,7 +2,8 @@
 //! (an attempt with a side effect is journaled as started before it is sent, every outcome
 //! after; on recovery, journaled outcomes are handed back instead of sending again), and
 //! [`Collector`] gathers each conversation's trace records and hands them, with the state,
-//! to whoever waits for the step (or journals a timer's step itself).
+//! to whoever waits for the step, and passes a due timer on to the hub, which fires it once
+//! it holds the conversation.
 
 use super::store::{Step, Store};
 use crate::catalogue;
@@ -16,7 +17,7 @@ use serde_json::{json, Value as Json};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use tokio::sync::oneshot;
+use tokio::sync::{mpsc, oneshot};
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|p| p.into_inner())
@@ -227,16 +228,48 @@ pub struct Collector {
     store: Arc<dyn Store>,
     redactor: Redactor,
     retired: AtomicBool,
+    /// The program's `inactivity`, for when a journaled state's timer is due.
+    inactivity_ms: Option<u64>,
+    /// Conversations whose inactivity timer is due, to the hub.
+    due: mpsc::UnboundedSender<String>,
 }
 
 impl Collector {
-    pub fn new(store: Arc<dyn Store>, redactor: Redactor) -> Arc<Collector> {
+    pub fn new(
+        store: Arc<dyn Store>,
+        redactor: Redactor,
+        inactivity_ms: Option<u64>,
+        due: mpsc::UnboundedSender<String>,
+    ) -> Arc<Collector> {
         Arc::new(Collector {
             slots: Mutex::default(),
             store,
             redactor,
             retired: AtomicBool::new(false),
+            inactivity_ms,
+            due,
         })
+    }
+
+    /// The journal's row of a step: its state (secrets a service echoed redacted), its
+    /// records, and when its inactivity timer is due.
+    pub fn step(&self, stepped: &Stepped, event: Option<u64>, answer: Option<Json>) -> Step {
+        let state = &stepped.state;
+        let due_in = state
+            .inactive_in(self.inactivity_ms)
+            .map(|left| u64::try_from(left.as_millis()).unwrap_or(u64::MAX));
+        let mut json = serde_json::to_value(state).unwrap_or(Json::Null);
+        redact_json(&mut json, &self.redactor);
+        Step {
+            conversation: state.id.clone(),
+            event,
+            state: json,
+            status: state.status.name().to_string(),
+            retired: stepped.retired,
+            records: stepped.records.iter().map(record_json).collect(),
+            answer,
+            due_in,
+        }
     }
 
     /// The next event step of `conversation` is answered on the receiver.
@@ -251,13 +284,6 @@ impl Collector {
 
     pub fn retire(&self) {
         self.retired.store(true, Ordering::SeqCst);
-    }
-
-    /// A step's state as journaled: secrets a service echoed are redacted.
-    pub fn state_json(&self, state: &ConversationState) -> Json {
-        let mut json = serde_json::to_value(state).unwrap_or(Json::Null);
-        redact_json(&mut json, &self.redactor);
-        json
     }
 }
 
@@ -298,7 +324,7 @@ impl StepObserver for Collector {
                     .map(|slot| (slot.records, slot.waiter))
                     .unwrap_or_default(),
                 StepCause::Timer => match slots.get_mut(&state.id) {
-                    Some(slot) => (std::mem::take(&mut slot.records), None),
+                    Some(slot) => (std::mem::take(&mut slot.records), slot.waiter.take()),
                     None => Default::default(),
                 },
             }
@@ -315,15 +341,16 @@ impl StepObserver for Collector {
             },
             None => stepped,
         };
-        // Nobody waits (a timer fired): journal the step here, in the conversation's order.
-        drop(self.store.stepped(Step {
-            conversation: state.id.clone(),
-            event: None,
-            state: self.state_json(&stepped.state),
-            status: stepped.state.status.name().to_string(),
-            retired,
-            records: stepped.records.iter().map(record_json).collect(),
-            answer: None,
-        }));
+        // Nobody waits any more: journal the step here, in the conversation's order.
+        drop(self.store.stepped(self.step(&stepped, None, None)));
+    }
+
+    /// The hub fires it once this node holds the conversation (so its actions run on one
+    /// node only); a retired runtime's conversations fire nothing.
+    fn timer_due(&self, conversation: &str) -> bool {
+        if !self.retired.load(Ordering::SeqCst) {
+            let _ = self.due.send(conversation.to_string());
+        }
+        false
     }
 }

@@ -123,8 +123,16 @@ pub async fn run(
     let store = open_store(&settings.store, settings.lease, metrics.clone()).await?;
     // Waiting one lease (and a little) is enough for a dead node's hold to pass.
     let lease_wait = settings.lease + Duration::from_secs(1);
-    let (hub, replayed) =
-        hub::Hub::start(program, store.clone(), settings.evict_after, lease_wait).await?;
+    // A dead node's timers are taken over about as often as leases are renewed.
+    let sweep_every = settings.lease / 3;
+    let (hub, replayed) = hub::Hub::start(
+        program,
+        store.clone(),
+        settings.evict_after,
+        lease_wait,
+        sweep_every,
+    )
+    .await?;
     if replayed > 0 {
         tracing::info!(replayed, "finished the events accepted before the restart");
     }

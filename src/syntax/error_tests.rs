@@ -153,6 +153,18 @@ const CASES: &[(&str, &str)] = &[
         "space_in_an_argument_name",
         "action a {\n  target: t\n  task: f(\n    x: 1,\n    l ength: 2,\n  )\n}\n",
     ),
+    (
+        "space_in_a_task_parameter_name",
+        "task t(patient _id: text, n: number) on api {}\n",
+    ),
+    (
+        "brace_in_a_parameter_name",
+        "agent a {\n  params: {\n    pati}ent: record\n    n: number = 0\n  }\n}\n",
+    ),
+    (
+        "brace_after_a_parameter",
+        "agent a {\n  params: {\n    x: list = []}\n    n: number = 0\n  }\n}\n",
+    ),
 ];
 
 #[test]

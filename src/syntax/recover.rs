@@ -150,6 +150,25 @@ impl<'s, 't> Declaration<'s, 't> {
             }
         }
         let mut strays: Vec<&Diagnostic> = strays.to_vec();
+        let mut reopened = None;
+        let early = Walk::new(&self.text, &self.keyword.name).params_closer_not_alone();
+        let stray = early.and_then(|closer| self.stray_after(closer, &strays));
+        if let (Some(closer), Some(stray)) = (early, stray) {
+            // A `}` typed into the parameters closed them: theirs then closed the agent, and
+            // the agent's is the stray one the scanner found. The mistake is the first.
+            strays.remove(stray);
+            self.reopen(closer);
+            reopened = Some(closer);
+            out.diagnostics.push(
+                Diagnostic::new(
+                    Code::Unclosed,
+                    "unexpected `}`",
+                    self.span(closer, closer + 1),
+                )
+                .with_label_message("this closes `params` too early")
+                .with_help("remove it: the parameters go on after it"),
+            );
+        }
         for _ in 0..TRIES_PER_DECLARATION {
             let error = match errors::parse_detailed(Rule::file, &self.text) {
                 Ok(pair) => {
@@ -160,11 +179,32 @@ impl<'s, 't> Declaration<'s, 't> {
             };
             let at = errors::stopped_at(&error).min(self.text.len());
             let stray_to_come = !strays.is_empty();
-            if let (true, Place::ClosedEarly { closer }) = (stray_to_come, self.place(at)) {
+            let place = self.place(at);
+            if let (true, Place::ClosedEarly { closer }) = (stray_to_come, &place) {
+                let closer = *closer;
                 // Not a mistake of its own: the `}` still to come (a stray closer, which
                 // the scanner reports) is where the block ends.
                 self.reopen(closer);
+                reopened = Some(closer);
                 continue;
+            }
+            if let (Some(closer), Place::Member(member)) = (reopened.take(), place) {
+                // Without the closer the rest of its line may not read (`pati ent: record`,
+                // `/ /` of a comment): that is the closer's doing too.
+                let bytes = self.text.as_bytes();
+                let line_end = lexer::line_end(bytes, closer);
+                let rest = bytes.get(member.end..line_end).unwrap_or_default();
+                let member = Member {
+                    end: if closes_nothing(rest) {
+                        member.end.max(line_end)
+                    } else {
+                        member.end
+                    },
+                    ..member
+                };
+                if (member.start..=member.end).contains(&closer) && self.leave_out(member) {
+                    continue;
+                }
             }
             let quoted = if self.changed {
                 &self.text
@@ -200,6 +240,13 @@ impl<'s, 't> Declaration<'s, 't> {
         self.give_up(&[], out);
     }
 
+    /// The first of `strays` after `at`.
+    fn stray_after(&self, at: usize, strays: &[&Diagnostic]) -> Option<usize> {
+        strays
+            .iter()
+            .position(|s| (s.span().start as usize).saturating_sub(self.base()) > at)
+    }
+
     /// `params:` with nothing after it on its line, in an agent, and a stray `}` to come:
     /// its `{` was left out (the parameters below it read as fields, and their `}` closed
     /// the agent). Puts the `{` in the blank after the `:`; the stray closer it pairs with.
@@ -222,9 +269,7 @@ impl<'s, 't> Declaration<'s, 't> {
         ) {
             return None;
         }
-        let stray = strays
-            .iter()
-            .position(|s| (s.span().start as usize).saturating_sub(self.base()) > at)?;
+        let stray = self.stray_after(at, strays)?;
         let colon = line_start + self.text[line_start..at].find(':')?;
         let blank = (colon + 1..=line_end.min(self.text.len() - 1))
             .find(|&i| matches!(self.text.as_bytes()[i], b' ' | b'\n'))?;
@@ -316,7 +361,11 @@ impl<'s, 't> Declaration<'s, 't> {
     /// alone would let it read on into the next.
     fn with_dangling_operator(&self, member: Member) -> Member {
         let before = self.text[..member.start].trim_end_matches([' ', '\n', ',']);
-        let dangling = before.ends_with(['+', '-', '*', '/', '%', '<', '>', '=', '?'])
+        // Among parameters a lone `?` ends a type (`text?`): only `??` is an operator.
+        let question = before.ends_with('?')
+            && (member.holds != Some(Holds::Params) || before.ends_with("??"));
+        let dangling = question
+            || before.ends_with(['+', '-', '*', '/', '%', '<', '>', '='])
             || [" and", " or", " in", " not"]
                 .iter()
                 .any(|w| before.ends_with(w));
@@ -346,11 +395,14 @@ impl<'s, 't> Declaration<'s, 't> {
                         .starts_with(':')
             }
         };
-        let written_before = !self.text[member.start..at].trim().is_empty();
+        let before = self.text[member.start..at].trim();
+        let written_before = !before.is_empty();
         // Inside a bracket of the member (`f(l ength: 1)`) a `key:` is not a member of
-        // the list.
+        // the list; after a lone word (`patient _id: text`) it is the rest of a name a
+        // space was typed into.
         let nested = open_brackets(&bytes[member.start..at]) > 0;
-        if nested {
+        let in_name = member.holds != Some(Holds::Steps) && lexer::is_word(before);
+        if nested || in_name {
             return false;
         }
         if starts_member && written_before {
@@ -433,9 +485,10 @@ impl<'s, 't> Declaration<'s, 't> {
             };
             for (start, end) in self.heads(member) {
                 let span = self.span(start, end);
-                let head = word_at(self.original(), start, self.source.file, self.base());
+                let head = head_at(self.original(), start, end, self.source.file, self.base());
                 if holds == Holds::Fields && !head.name.is_empty() && head.name != "params" {
-                    let value_start = self.value_start(start + head.name.len(), end);
+                    let key_end = head.span.end as usize - self.base();
+                    let value_start = self.value_start(key_end, end);
                     let field = Field {
                         key: head.clone(),
                         value: Expr {
@@ -574,7 +627,7 @@ impl<'s, 't> Declaration<'s, 't> {
         let after = start + keyword.name.len();
         let rest = &written[after..end];
         let name_at = after + rest.len() - rest.trim_start_matches(' ').len();
-        let mut name = word_at(written, name_at, self.source.file, self.base());
+        let mut name = head_at(written, name_at, end, self.source.file, self.base());
         let misspelt = !keywords::starts_declaration(&keyword.name);
         if name.name.is_empty() && !misspelt {
             // `target{ mail: smtp {`, `target {mail: smtp {`: a character typed before
@@ -713,6 +766,31 @@ fn open_brackets(text: &[u8]) -> usize {
     depth
 }
 
+/// Whether `text` closes no bracket it did not open (a rough count, as `open_brackets`).
+fn closes_nothing(text: &[u8]) -> bool {
+    let mut depth = 0usize;
+    for &b in text {
+        match b {
+            b'(' | b'[' | b'{' => depth += 1,
+            b')' | b']' | b'}' if depth == 0 => return false,
+            b')' | b']' | b'}' => depth -= 1,
+            _ => {}
+        }
+    }
+    true
+}
+
+/// Whether the bracket at `at` is the only thing on its line (blanks aside).
+fn alone_on_its_line(text: &[u8], at: usize) -> bool {
+    let line_start = text[..at]
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |n| n + 1);
+    let line_end = lexer::line_end(text, at);
+    let blank = |range: std::ops::Range<usize>| text[range].iter().all(|&b| b == b' ');
+    blank(line_start..at) && blank(at + 1..line_end)
+}
+
 fn opener_of(closer: u8) -> u8 {
     match closer {
         b')' => b'(',
@@ -742,6 +820,30 @@ fn word_at(text: &str, at: usize, file: FileId, base: usize) -> Ident {
     }
 }
 
+/// The key or parameter name a member left out starts with at `at`: its first word, or,
+/// when a space or a `}` was typed inside it (`patient _id: text`, `pati}ent: record`), the
+/// two pieces before its `:` joined, the name that was meant (so that its uses are not
+/// reported unknown).
+fn head_at(text: &str, at: usize, end: usize, file: FileId, base: usize) -> Ident {
+    let first = word_at(text, at, file, base);
+    let bytes = text.as_bytes();
+    let gap = at + first.name.len();
+    if first.name.is_empty() || gap >= end || !matches!(bytes[gap], b' ' | b'}') {
+        return first;
+    }
+    let rest = gap + 1 + lexer::word_chars(bytes, gap + 1);
+    let keyed = text
+        .get(rest..end)
+        .is_some_and(|after| after.trim_start_matches(' ').starts_with(':'));
+    if rest == gap + 1 || !keyed {
+        return first;
+    }
+    Ident {
+        name: format!("{}{}", first.name, &text[gap + 1..rest]),
+        span: Span::new(file, base + at, base + rest),
+    }
+}
+
 /// Something open while walking a declaration.
 #[derive(Clone, Copy, Debug)]
 enum Frame {
@@ -767,7 +869,8 @@ struct Walk<'t> {
     /// … and closed again, before this offset.
     closed: bool,
     closed_at: usize,
-    /// Where the last parameter list closed, at its `}` or `)`.
+    /// Where the last parameter list opened and closed, at its brackets.
+    params_opened_at: Option<usize>,
     params_closed_at: Option<usize>,
 }
 
@@ -780,6 +883,7 @@ impl<'t> Walk<'t> {
             opened: false,
             closed: false,
             closed_at: 0,
+            params_opened_at: None,
             params_closed_at: None,
         }
     }
@@ -828,14 +932,7 @@ impl<'t> Walk<'t> {
         // `params: {}`, `x: text}` or `} y: text` with parameters after it: a `}` that is
         // not alone on its line closed the list too early.
         if let Some(closer) = params_closed.filter(|&c| c < at && holds == Holds::Fields) {
-            let line_start = self.text[..closer]
-                .iter()
-                .rposition(|&b| b == b'\n')
-                .map_or(0, |n| n + 1);
-            let line_end = lexer::line_end(self.text, closer);
-            let not_alone =
-                |range: std::ops::Range<usize>| self.text[range].iter().any(|&b| b != b' ');
-            if not_alone(line_start..closer) || not_alone(closer + 1..line_end) {
+            if !alone_on_its_line(self.text, closer) {
                 return Place::ClosedEarly { closer };
             }
         }
@@ -844,6 +941,22 @@ impl<'t> Walk<'t> {
             end: end.max(member_start),
             holds: Some(holds),
         })
+    }
+
+    /// The `}` that closed an agent's `params`, written over several lines, when it is not
+    /// alone on its line (`pati}ent: record`, `x: list = []}`).
+    fn params_closer_not_alone(mut self) -> Option<usize> {
+        let mut i = 0;
+        while i < self.text.len() {
+            i = self.step(i);
+        }
+        let (opener, closer) = (self.params_opened_at?, self.params_closed_at?);
+        let over_lines = self
+            .text
+            .get(opener..closer)
+            .is_some_and(|list| list.contains(&b'\n'));
+        (self.text[closer] == b'}' && over_lines && !alone_on_its_line(self.text, closer))
+            .then_some(closer)
     }
 
     /// The opener of the declaration's main list, when it is still open at the end.
@@ -973,6 +1086,9 @@ impl<'t> Walk<'t> {
                 }
                 if self.stack.is_empty() && b == b'(' && list.is_some() {
                     self.opened = true;
+                }
+                if list == Some(Holds::Params) {
+                    self.params_opened_at = Some(i);
                 }
                 self.stack.push(Frame::Bracket {
                     byte: b,

@@ -13,7 +13,7 @@ mod outputs;
 mod serve;
 
 use agentc::catalogue::{
-    self, ArgSpec, Channel, FieldSpec, Moment, TargetKind, Ty, EVENTS, FUNCTIONS, TARGET_KINDS,
+    self, Channel, FieldSpec, Moment, TargetKind, Ty, EVENTS, FUNCTIONS, TARGET_KINDS,
 };
 use std::fmt::Write;
 
@@ -137,9 +137,8 @@ fn target_kind(out: &mut String, kind: &TargetKind) {
         };
         writeln!(
             out,
-            "| `{}({})` | {} | {} | {} |{endpoint} {} |",
-            task.name(),
-            signature(task.args, task.variadic, task.named_params),
+            "| `{}` | {} | {} | {} |{endpoint} {} |",
+            cell(task.signature().call()),
             ty_name(task.result),
             if task.side_effect { "yes" } else { "" },
             not_at,
@@ -231,24 +230,14 @@ fn field_rows(out: &mut String, fields: &[FieldSpec]) {
 fn functions(out: &mut String) {
     out.push_str("### Functions\n\n| function | result | meaning | example |\n|---|---|---|---|\n");
     for f in FUNCTIONS {
-        let params = f
-            .params
-            .iter()
-            .enumerate()
-            .map(|(i, ty)| {
-                let optional = if i >= f.min_args { "?" } else { "" };
-                format!("{}{optional}", ty_name(*ty))
-            })
-            .collect::<Vec<_>>()
-            .join(", ");
         let example = match f.example {
             Some((call, shows)) => format!("`{call}` → `{shows}`"),
             None => "—".into(),
         };
         writeln!(
             out,
-            "| `{}({params})` | {} | {} | {example} |",
-            f.name,
+            "| `{}` | {} | {} | {example} |",
+            cell(f.signature().call()),
             ty_name(f.result),
             f.doc
         )
@@ -256,43 +245,14 @@ fn functions(out: &mut String) {
     }
 }
 
-fn signature(args: &[ArgSpec], variadic: bool, named_params: bool) -> String {
-    let mut parts: Vec<String> = args
-        .iter()
-        .map(|a| {
-            let ty = ty_name(a.ty);
-            match (a.required, a.default) {
-                (true, _) => format!("{}: {ty}", a.name),
-                (false, Some(d)) => format!("{}: {ty} = {d}", a.name),
-                (false, None) => format!("{}: {ty}?", a.name),
-            }
-        })
-        .collect();
-    if variadic {
-        parts.push("args…".into());
-    }
-    if named_params {
-        parts.push("PARAM: value, …".into());
-    }
-    parts.join(", ")
+/// Types as a signature writes them, in a Markdown table.
+fn ty_name(ty: Ty) -> String {
+    cell(&ty.written())
 }
 
-/// Types as a reader writes them; `|` is escaped for the Markdown table.
-fn ty_name(ty: Ty) -> String {
-    use catalogue::locales::{CURRENCY_CODES, LOCALE_NAMES};
-    match ty {
-        // Listed in the section on numbers and money.
-        Ty::Word(words) if words == LOCALE_NAMES => "locale".into(),
-        Ty::Word(words) if words == CURRENCY_CODES => "currency".into(),
-        Ty::Word(words) => words.join(" \\| "),
-        Ty::Param => "PARAM".into(),
-        Ty::ReplyRef => "REPLY".into(),
-        Ty::UsecaseRef => "USECASE".into(),
-        Ty::BlockRef => "USECASE.BLOCK".into(),
-        Ty::Auth => "auth".into(),
-        Ty::Retry => "retry".into(),
-        other => other.describe(),
-    }
+/// Text for a Markdown table cell: `|` would end it.
+fn cell(text: &str) -> String {
+    text.replace('|', "\\|")
 }
 
 fn channels(list: &[Channel]) -> String {

@@ -1,6 +1,7 @@
 //! `agentc lsp` spoken to over JSON-RPC, as an editor does: the real binary on pipes, a
 //! workspace of real files in a temporary directory. Every wait is bounded.
 
+use crate::support::exit_within;
 use proptest::prelude::*;
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader, Write};
@@ -214,15 +215,8 @@ impl Client {
         let answer = self.request("shutdown", Value::Null);
         assert_eq!(answer["result"], Value::Null);
         self.notify("exit", Value::Null);
-        let deadline = Instant::now() + WAIT;
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                assert!(status.success(), "agentc lsp exited with {status}");
-                return;
-            }
-            assert!(Instant::now() < deadline, "agentc lsp did not exit");
-            std::thread::sleep(Duration::from_millis(10));
-        }
+        let status = exit_within(&mut self.child, WAIT).expect("agentc lsp exits");
+        assert!(status.success(), "agentc lsp exited with {status}");
     }
 }
 

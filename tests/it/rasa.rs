@@ -12,7 +12,7 @@ use assert_cmd::Command;
 use serde_json::{json, Value as Json};
 use std::path::Path;
 
-use crate::serve::support::Server;
+use crate::serve::support::{client, post_to, Server};
 
 const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/load");
 
@@ -48,15 +48,11 @@ async fn run(source: &str, body: &str, env: &[(&str, &str)]) -> Json {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("desk.agent"), source).unwrap();
     let server = Server::start_with_env(dir.path(), &[], env);
-    let response = reqwest::Client::new()
-        .post(format!("{}/webhook", server.url))
-        .header("content-type", "application/json")
-        .body(body.to_string())
-        .send()
+    let (status, answer) = post_to(&client(), &server.url, "/webhook", body)
         .await
         .unwrap();
-    assert_eq!(response.status().as_u16(), 200, "{}", server.stderr());
-    response.json().await.unwrap()
+    assert_eq!(status, 200, "{}", server.stderr());
+    answer
 }
 
 /// The text of the first fenced block of `info` in `doc`.

@@ -225,3 +225,67 @@ fn the_examples_check_clean_as_the_property_assumes() {
         assert!(errors.is_empty(), "{errors:?}");
     }
 }
+
+/// Where each parameter of `text` could be slipped into: the middle of its name, and for an
+/// agent's `params` the end of its line, with whether the `params` block holds it.
+fn parameters(text: &str) -> Vec<(usize, usize, bool)> {
+    use agentc::syntax::ast::{AgentEntry, Item};
+    let parsed = agentc::syntax::parse(agentc::diagnostics::FileId(0), text);
+    let mut found = Vec::new();
+    for item in &parsed.file.items {
+        match item {
+            Item::Task(task) => {
+                found.extend(task.params.iter().map(|p| (p.name.span, p.span, false)));
+            }
+            Item::Agent(agent) => {
+                for entry in &agent.entries {
+                    if let AgentEntry::Params { params, .. } = entry {
+                        found.extend(params.iter().map(|p| (p.name.span, p.span, true)));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    found
+        .into_iter()
+        .map(|(name, param, in_block)| {
+            let name = name.range();
+            (name.start + name.len() / 2, param.end as usize, in_block)
+        })
+        .collect()
+}
+
+/// Issue #13: a space typed inside a parameter's name, a `}` typed inside an agent's
+/// `params` (in a name or after a parameter), at every parameter of the examples, is one
+/// mistake: one error, and nothing that follows from it.
+#[test]
+fn a_slip_inside_a_parameter_gives_one_error() {
+    for original in examples() {
+        for (name, text) in &original {
+            for (middle, end, in_block) in parameters(text) {
+                let mut slips = vec![(middle, ' ')];
+                if in_block {
+                    slips.extend([(middle, '}'), (end, '}')]);
+                }
+                for (at, slip) in slips {
+                    let mut edited = original.clone();
+                    let mut slipped = text.clone();
+                    slipped.insert(at, slip);
+                    edited.insert(name.clone(), slipped);
+                    let errors: Vec<String> = check(&edited)
+                        .into_iter()
+                        .filter(Diagnostic::is_error)
+                        .map(|d| format!("  {} {}", d.code, d.message))
+                        .collect();
+                    assert_eq!(
+                        errors.len(),
+                        1,
+                        "{name} with {slip:?} at {at}:\n{}",
+                        errors.join("\n")
+                    );
+                }
+            }
+        }
+    }
+}

@@ -933,6 +933,50 @@ async fn inactivity_fires_on_the_paused_clock_once_per_idle_period() {
     assert_eq!(idle.unwrap()["idle"], 180_000);
 }
 
+/// A host that fires due timers itself: it hears of each, and fires none by itself.
+#[derive(Default)]
+struct FiresItself(Mutex<Vec<String>>);
+
+impl agentc::runtime::StepObserver for FiresItself {
+    fn stepped(
+        &self,
+        _: &agentc::runtime::ConversationState,
+        _: agentc::runtime::StepCause,
+        _: bool,
+    ) {
+    }
+    fn timer_due(&self, conversation: &str) -> bool {
+        self.0.lock().unwrap().push(conversation.to_string());
+        false
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_host_that_fires_due_timers_itself_is_told_once_and_fires_them_with_fire() {
+    let trace = TraceBuffer::new();
+    let host = Arc::new(FiresItself::default());
+    let rt = Runtime::builder(inactive_program().0)
+        .trace(Arc::new(trace.clone()))
+        .observer(host.clone())
+        .build()
+        .unwrap();
+    rt.send(ev("c1", "conversation_started", serde_json::json!({})));
+    rt.settle().await;
+    assert!(!rt.fire("c1").await, "not due yet");
+    tokio::time::advance(Duration::from_secs(600)).await;
+    rt.settle().await;
+    assert_eq!(
+        *host.0.lock().unwrap(),
+        ["c1"],
+        "told once, not armed again"
+    );
+    assert!(replies(&trace, "c1").is_empty(), "left to the host");
+    assert!(rt.fire("c1").await);
+    assert_eq!(replies(&trace, "c1"), ["Are you still there?"]);
+    assert!(!rt.fire("c1").await, "once per idle period");
+    assert!(!rt.fire("nobody").await);
+}
+
 #[tokio::test]
 async fn wait_events_advance_one_conversation_clock_on_a_manual_clock() {
     let trace = TraceBuffer::new();

@@ -1,13 +1,14 @@
-//! What the executor tests of several areas build the same way: targets, evaluated fields,
-//! executors and task requests.
+//! What the tests of several areas do the same way: build targets, evaluated fields,
+//! executors and task requests; signal a child process and wait for it to exit.
 
 use agentc::catalogue::{BuiltinTask, Kind};
 use agentc::ir::{self, Value};
 use agentc::runtime::effects::{Executor, ExecutorTask, TaskRequest};
 use agentc::runtime::executors::{build, ExecutorOptions};
 use indexmap::IndexMap;
+use std::process::{Child, Command, ExitStatus};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// A target named `name` of `kind` with no declared fields (the evaluated ones come apart).
 pub fn target(name: &str, kind: &str) -> ir::Target {
@@ -70,5 +71,28 @@ pub fn request(
         rest: Vec::new(),
         idempotency_key: idempotency_key.into(),
         timeout,
+    }
+}
+
+/// Sends the signal `name` (`TERM`, `HUP`) to `child`.
+pub fn signal(child: &Child, name: &str) {
+    let status = Command::new("kill")
+        .args([format!("-{name}"), child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+/// Waits (bounded) for `child` to exit: how it did, or `None` if it is still running.
+pub fn exit_within(child: &mut Child, within: Duration) -> Option<ExitStatus> {
+    let until = Instant::now() + within;
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return Some(status);
+        }
+        if Instant::now() >= until {
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
     }
 }

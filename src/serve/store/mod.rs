@@ -91,6 +91,9 @@ pub struct Step {
     pub retired: bool,
     pub records: Vec<Json>,
     pub answer: Option<Json>,
+    /// In how many milliseconds its `conversation_inactive` timer is due, if one is pending:
+    /// what a store several nodes share finds a dead node's timers by ([`Store::due`]).
+    pub due_in: Option<u64>,
 }
 
 /// What the store holds of a conversation.
@@ -98,13 +101,15 @@ pub struct Step {
 pub struct StoredConversation {
     pub state: Json,
     pub retired: bool,
+    /// How long ago the state was journaled.
+    pub age: std::time::Duration,
 }
 
 /// What a restart needs: the conversations still running, the events accepted but not
 /// finished (in order per conversation) and the attempts journaled since the oldest of them.
 #[derive(Clone, Debug, Default)]
 pub struct Recovery {
-    pub live: Vec<(String, Json)>,
+    pub live: Vec<(String, StoredConversation)>,
     pub pending: Vec<PendingEvent>,
     /// By idempotency key: the outcome, or `None` for an attempt started and never finished.
     pub attempts: Vec<(String, Option<Json>)>,
@@ -160,5 +165,12 @@ pub trait Store: Send + Sync {
     /// not answered (by a node that died) and their journaled attempts; `live` is empty.
     fn takeover(&self, _conversation: &str) -> BoxFuture<'_, Result<Recovery, StoreError>> {
         Box::pin(async { Ok(Recovery::default()) })
+    }
+    /// At most `limit` conversations whose inactivity timer is due and that no node holds,
+    /// most overdue first: the node that ran them last may have died (if not, the lease
+    /// settles which node fires it). A store only one process opens has none: that process
+    /// fires its own.
+    fn due(&self, _limit: u32) -> BoxFuture<'_, Result<Vec<String>, StoreError>> {
+        Box::pin(async { Ok(Vec::new()) })
     }
 }

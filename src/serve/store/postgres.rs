@@ -33,7 +33,8 @@ const SCAN_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// The schema, one migration per version; a database records the last one applied in
 /// `agentc_schema`. Append, never edit: a database made by an older agentc is upgraded.
-const MIGRATIONS: &[&str] = &["
+const MIGRATIONS: &[&str] = &[
+    "
     CREATE TABLE events (
         conversation TEXT NOT NULL,
         n BIGINT NOT NULL,
@@ -65,7 +66,24 @@ const MIGRATIONS: &[&str] = &["
         expires_at TIMESTAMPTZ NOT NULL,
         epoch BIGINT NOT NULL);
     CREATE INDEX leases_owner ON leases (owner);
-"];
+",
+    "
+    ALTER TABLE conversations ADD COLUMN due_at BIGINT;
+    CREATE INDEX conversations_due ON conversations (due_at) WHERE due_at IS NOT NULL;
+",
+];
+
+/// The database's clock in Unix milliseconds: what `updated_at` and `due_at` are written
+/// and compared in, so the nodes' clocks do not matter.
+macro_rules! db_now_ms {
+    () => {
+        "(extract(epoch FROM now()) * 1000)::BIGINT"
+    };
+}
+const DB_NOW_MS: &str = db_now_ms!();
+
+/// How long ago a conversation's state was journaled, in milliseconds.
+const AGE_MS: &str = concat!("GREATEST(", db_now_ms!(), " - updated_at, 0)");
 
 /// Any key of `pg_advisory_xact_lock` works; nodes starting together migrate one at a time.
 const MIGRATION_LOCK: i64 = 0x6167_656e_7463;
@@ -396,22 +414,40 @@ impl Store for Postgres {
         })
     }
 
+    fn due(&self, limit: u32) -> BoxFuture<'_, Result<Vec<String>, StoreError>> {
+        Box::pin(async move {
+            // By the partial index on `due_at`, at most `limit` rows: no scan, so the bound
+            // of one statement. The leases are looked up by their key.
+            let sql = format!(
+                "SELECT id FROM conversations c WHERE due_at <= {DB_NOW_MS} AND NOT EXISTS
+                 (SELECT 1 FROM leases l WHERE l.conversation = c.id AND l.expires_at > now())
+                 ORDER BY due_at LIMIT $1"
+            );
+            pooled(&self.pool, TIMEOUT, async |conn| {
+                sqlx::query_scalar(&sql)
+                    .bind(i64::from(limit))
+                    .fetch_all(conn)
+                    .await
+            })
+            .await
+        })
+    }
+
     fn conversation(
         &self,
         id: &str,
     ) -> BoxFuture<'_, Result<Option<StoredConversation>, StoreError>> {
         let id = id.to_string();
         Box::pin(async move {
+            let sql = format!("SELECT state, retired, {AGE_MS} FROM conversations WHERE id = $1");
             let row = pooled(&self.pool, TIMEOUT, async |conn| {
-                sqlx::query("SELECT state, retired FROM conversations WHERE id = $1")
-                    .bind(id)
-                    .fetch_optional(conn)
-                    .await
+                sqlx::query(&sql).bind(id).fetch_optional(conn).await
             })
             .await?;
             Ok(row.map(|row| StoredConversation {
                 state: parse(row.get::<&str, _>(0)),
                 retired: row.get::<bool, _>(1),
+                age: Duration::from_millis(row.get::<i64, _>(2) as u64),
             }))
         })
     }
@@ -468,17 +504,23 @@ impl Store for Postgres {
         Box::pin(async move {
             // Conversations another node holds now are its to run; the rest are this one's
             // until someone asks (their leases are taken as their events run).
+            let sql = format!(
+                "SELECT id, state, {AGE_MS} FROM conversations c WHERE NOT retired AND NOT EXISTS
+                 (SELECT 1 FROM leases l WHERE l.conversation = c.id AND l.expires_at > now())"
+            );
             let live = pooled(&self.pool, SCAN_TIMEOUT, async |conn| {
-                sqlx::query(
-                    "SELECT id, state FROM conversations c WHERE NOT retired AND NOT EXISTS
-                     (SELECT 1 FROM leases l WHERE l.conversation = c.id AND l.expires_at > now())",
-                )
-                .fetch_all(conn)
-                .await
+                sqlx::query(&sql).fetch_all(conn).await
             })
             .await?
             .iter()
-            .map(|row| (row.get::<String, _>(0), parse(row.get::<&str, _>(1))))
+            .map(|row| {
+                let stored = StoredConversation {
+                    state: parse(row.get::<&str, _>(1)),
+                    retired: false,
+                    age: Duration::from_millis(row.get::<i64, _>(2) as u64),
+                };
+                (row.get::<String, _>(0), stored)
+            })
             .collect();
             let pending = pending_of(&self.pool, None).await?;
             let oldest: Option<i64> = pooled(&self.pool, TIMEOUT, async |conn| {
@@ -770,13 +812,12 @@ async fn accept(
         )));
     }
     let now = now_ms();
-    sqlx::query(
+    sqlx::query(&format!(
         "INSERT INTO conversations (id, state, status, retired, updated_at)
-         VALUES ($1, $2, 'active', FALSE, $3) ON CONFLICT (id) DO NOTHING",
-    )
+         VALUES ($1, $2, 'active', FALSE, {DB_NOW_MS}) ON CONFLICT (id) DO NOTHING"
+    ))
     .bind(&event.conversation)
     .bind(text(&event.initial))
-    .bind(now)
     .execute(&mut *conn)
     .await
     .map_err(store_error)?;
@@ -815,9 +856,8 @@ async fn attempt(
 
 async fn stepped(conn: &mut PgConnection, fence: &Fence, step: Step) -> Result<(), StoreError> {
     if step.event.is_none() {
-        // A timer fired: its step counts only if no other node holds the conversation (two
-        // nodes that both woke it after a restart: the first to journal wins, and the
-        // other reads the state again when it next takes the lease, its epoch having moved).
+        // A timer fires only where the lease is held (the hub takes it first); its step
+        // counts only if this node still holds it, or can take it again.
         let taken: Option<i64> = sqlx::query_scalar(TAKE_LEASE)
             .bind(&step.conversation)
             .bind(&fence.node)
@@ -832,17 +872,20 @@ async fn stepped(conn: &mut PgConnection, fence: &Fence, step: Step) -> Result<(
             )));
         }
     }
-    sqlx::query(
-        "INSERT INTO conversations (id, state, status, retired, updated_at)
-         VALUES ($1, $2, $3, $4, $5)
+    sqlx::query(&format!(
+        "INSERT INTO conversations (id, state, status, retired, updated_at, due_at)
+         VALUES ($1, $2, $3, $4, {DB_NOW_MS}, {DB_NOW_MS} + $5)
          ON CONFLICT (id) DO UPDATE SET state = excluded.state, status = excluded.status,
-         retired = excluded.retired, updated_at = excluded.updated_at",
-    )
+         retired = excluded.retired, updated_at = excluded.updated_at, due_at = excluded.due_at"
+    ))
     .bind(&step.conversation)
     .bind(text(&step.state))
     .bind(&step.status)
     .bind(step.retired)
-    .bind(now_ms())
+    .bind(
+        step.due_in
+            .map(|ms| i64::try_from(ms).unwrap_or(i64::MAX / 2)),
+    )
     .execute(&mut *conn)
     .await
     .map_err(store_error)?;
@@ -943,6 +986,7 @@ mod tests {
             retired: false,
             records: vec![json!({"type": "event"}), json!({"type": "reply"})],
             answer: Some(json!({"done": 1})),
+            due_in: None,
         })
         .await
         .unwrap();
@@ -963,6 +1007,7 @@ mod tests {
             retired: false,
             records: Vec::new(),
             answer: None,
+            due_in: None,
         };
         assert!(b.stepped(timer.clone()).await.is_err());
         assert!(a.stepped(timer).await.is_ok());
@@ -971,5 +1016,38 @@ mod tests {
         a.release("c").await.unwrap();
         assert_eq!(b.recover().await.unwrap().pending.len(), 1);
         assert!(b.ping().await.is_ok());
+    }
+
+    #[tokio::test]
+    async fn a_due_timer_is_found_once_overdue_and_while_no_node_holds_its_conversation() {
+        let Some(url) = fresh().await else {
+            return;
+        };
+        let lease = Duration::from_secs(30);
+        let a = Postgres::open(&url, lease, Arc::default()).await.unwrap();
+        let step = |id: &str, due_in| Step {
+            conversation: id.into(),
+            event: None,
+            state: json!({}),
+            status: "active".into(),
+            retired: false,
+            records: Vec::new(),
+            answer: None,
+            due_in,
+        };
+        for (id, due_in) in [("later", Some(60_000)), ("due", Some(0)), ("none", None)] {
+            a.stepped(step(id, due_in)).await.unwrap();
+        }
+        assert_eq!(a.due(10).await, Ok(Vec::new()), "a holds `due`");
+        a.release("due").await.unwrap();
+        assert_eq!(a.due(10).await, Ok(vec!["due".to_string()]));
+        assert_eq!(a.due(0).await, Ok(Vec::new()), "bounded");
+        // Its timer fired: nothing is due any more.
+        a.lease("due").await.unwrap();
+        a.stepped(step("due", None)).await.unwrap();
+        a.release("due").await.unwrap();
+        assert_eq!(a.due(10).await, Ok(Vec::new()));
+        let stored = a.conversation("due").await.unwrap().unwrap();
+        assert!(stored.age < Duration::from_secs(5), "{:?}", stored.age);
     }
 }

@@ -116,6 +116,11 @@ impl Sqlite {
     }
 }
 
+/// How long ago `updated_at` was.
+fn age(updated_at: i64) -> Duration {
+    Duration::from_millis(u64::try_from(now_ms() - updated_at).unwrap_or(0))
+}
+
 fn now_ms() -> i64 {
     jiff::Timestamp::now().as_millisecond()
 }
@@ -174,14 +179,16 @@ impl Store for Sqlite {
     ) -> BoxFuture<'_, Result<Option<StoredConversation>, StoreError>> {
         let id = id.to_string();
         Box::pin(async move {
-            let row = sqlx::query("SELECT state, retired FROM conversations WHERE id = ?")
-                .bind(id)
-                .fetch_optional(&self.reader)
-                .await
-                .map_err(store_error)?;
+            let row =
+                sqlx::query("SELECT state, retired, updated_at FROM conversations WHERE id = ?")
+                    .bind(id)
+                    .fetch_optional(&self.reader)
+                    .await
+                    .map_err(store_error)?;
             Ok(row.map(|row| StoredConversation {
                 state: parse(row.get::<&str, _>(0)),
                 retired: row.get::<i64, _>(1) != 0,
+                age: age(row.get::<i64, _>(2)),
             }))
         })
     }
@@ -232,13 +239,21 @@ impl Store for Sqlite {
 
     fn recover(&self) -> BoxFuture<'_, Result<Recovery, StoreError>> {
         Box::pin(async move {
-            let live = sqlx::query("SELECT id, state FROM conversations WHERE retired = 0")
-                .fetch_all(&self.reader)
-                .await
-                .map_err(store_error)?
-                .iter()
-                .map(|row| (row.get::<String, _>(0), parse(row.get::<&str, _>(1))))
-                .collect();
+            let live =
+                sqlx::query("SELECT id, state, updated_at FROM conversations WHERE retired = 0")
+                    .fetch_all(&self.reader)
+                    .await
+                    .map_err(store_error)?
+                    .iter()
+                    .map(|row| {
+                        let stored = StoredConversation {
+                            state: parse(row.get::<&str, _>(1)),
+                            retired: false,
+                            age: age(row.get::<i64, _>(2)),
+                        };
+                        (row.get::<String, _>(0), stored)
+                    })
+                    .collect();
             let pending: Vec<PendingEvent> = sqlx::query(
                 "SELECT conversation, n, body FROM events WHERE answer IS NULL
                  ORDER BY conversation, n",
@@ -543,11 +558,13 @@ mod tests {
                 retired: false,
                 records: vec![json!({"type": "event"})],
                 answer: Some(json!({"done": true})),
+                due_in: None,
             })
             .await
             .unwrap();
         let recovery = store.recover().await.unwrap();
-        assert_eq!(recovery.live, vec![("c".to_string(), json!({"seq": 1}))]);
+        let live: Vec<_> = recovery.live.iter().map(|(id, c)| (id, &c.state)).collect();
+        assert_eq!(live, [(&"c".to_string(), &json!({"seq": 1}))]);
         let pending: Vec<u64> = recovery.pending.iter().map(|p| p.n).collect();
         assert_eq!(pending, [2]);
         let mut attempts = recovery.attempts;

@@ -20,6 +20,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tempfile::TempDir;
 
+use crate::support::{exit_within, signal};
+
 const CHAT: &str = r#"
 agent shop {
     channels: [chat]
@@ -440,34 +442,17 @@ fn wait_until(what: &str, limit: Duration, done: impl Fn() -> bool) {
     }
 }
 
-fn terminate(child: &Child) {
-    let status = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-}
-
-/// Waits for the run to exit (killing it past `limit`), and returns how, with its output.
+/// Waits for the run to exit (killing it past `limit`), and returns how, with its output
+/// (its records: none if the test took its standard output).
 fn exit_of(mut child: Child, limit: Duration) -> (ExitStatus, Vec<Json>, String) {
-    let started = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if started.elapsed() > limit {
-            let _ = child.kill();
-            panic!("the run did not stop within {limit:?}");
-        }
-        std::thread::sleep(Duration::from_millis(20));
+    let Some(status) = exit_within(&mut child, limit) else {
+        let _ = child.kill();
+        panic!("the run did not stop within {limit:?}");
     };
     let mut stdout = Vec::new();
-    child
-        .stdout
-        .take()
-        .unwrap()
-        .read_to_end(&mut stdout)
-        .unwrap();
+    if let Some(mut out) = child.stdout.take() {
+        out.read_to_end(&mut stdout).unwrap();
+    }
     let mut stderr = String::new();
     child
         .stderr
@@ -491,7 +476,7 @@ fn sigterm_lets_the_running_action_finish_then_ends_every_conversation() {
     wait_until("the first request", Duration::from_secs(30), || {
         requests.load(Ordering::SeqCst) == 1
     });
-    terminate(&child);
+    signal(&child, "TERM");
     // Standard input stays open: the run must stop reading by itself.
     let (status, records, stderr) = exit_of(child, Duration::from_secs(20));
     drop(stdin);
@@ -524,7 +509,7 @@ fn an_action_still_running_after_the_grace_period_is_abandoned() {
         requests.load(Ordering::SeqCst) == 1
     });
     let sent = Instant::now();
-    terminate(&child);
+    signal(&child, "TERM");
     let (status, records, stderr) = exit_of(child, Duration::from_secs(20));
     drop(stdin);
     assert!(
@@ -553,24 +538,7 @@ fn a_reader_that_goes_away_stops_the_run() {
     let mut first = String::new();
     stdout.read_line(&mut first).unwrap();
     drop(stdout);
-    let started = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if started.elapsed() > Duration::from_secs(60) {
-            let _ = child.kill();
-            panic!("the run went on without a reader");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    let mut stderr = String::new();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut stderr)
-        .unwrap();
+    let (status, _, stderr) = exit_of(child, Duration::from_secs(60));
     assert_eq!(status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("standard output was closed"), "{stderr}");
     let sent = requests.load(Ordering::SeqCst);

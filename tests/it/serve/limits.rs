@@ -103,39 +103,68 @@ async fn a_conversation_that_ended_takes_no_more_events_but_its_last_is_answered
     assert_eq!(post(&http, &server.url, end).await.unwrap(), (200, first));
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_inactivity_timer_survives_a_kill() {
-    let dir = tempfile::tempdir().unwrap();
-    let source = r#"agent idle {
+/// A program that nudges a conversation idle for `inactivity`.
+fn nudging(dir: &std::path::Path, inactivity: &str) {
+    let source = format!(
+        r#"agent idle {{
   channels: [chat]
-  inactivity: 1s
-}
+  inactivity: {inactivity}
+}}
 
-reply nudge { text: "Still there?" }
+reply nudge {{ text: "Still there?" }}
 
 on conversation_inactive reply nudge
-"#;
-    std::fs::write(dir.path().join("desk.agent"), source).unwrap();
-    let server = Server::start(dir.path(), &[]);
-    let http = client();
-    assert_eq!(post(&http, &server.url, STARTED).await.unwrap().0, 200);
-    drop(server); // SIGKILL before the timer is due
-    let server = Server::start(dir.path(), &[]);
+"#
+    );
+    std::fs::write(dir.join("desk.agent"), source).unwrap();
+}
+
+/// Waits (bounded) until `conversation_inactive` fired; how long that took.
+async fn until_inactive(http: &reqwest::Client, server: &Server, within: Duration) -> Duration {
+    let began = Instant::now();
     let trace = format!("{}/v1/conversations/c-1/trace", server.url);
-    for _ in 0..100 {
-        let (_, page) = get(&http, &trace).await;
+    while began.elapsed() < within {
+        let (_, page) = get(http, &trace).await;
         let records = page["records"].as_array().cloned().unwrap_or_default();
         if records
             .iter()
             .any(|r| r["event"] == "conversation_inactive")
         {
-            assert!(
-                records.iter().any(|r| r["text"] == "Still there?"),
-                "{records:?}"
-            );
-            return;
+            return began.elapsed();
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    panic!("conversation_inactive never fired after the restart");
+    panic!("conversation_inactive did not fire within {within:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_inactivity_timer_that_fell_due_while_the_server_was_down_fires_as_it_starts() {
+    let dir = tempfile::tempdir().unwrap();
+    nudging(dir.path(), "3s");
+    let server = Server::start(dir.path(), &[]);
+    let http = client();
+    assert_eq!(post(&http, &server.url, STARTED).await.unwrap().0, 200);
+    drop(server); // SIGKILL before the timer is due
+    tokio::time::sleep(Duration::from_millis(3500)).await;
+    let server = Server::start(dir.path(), &[]);
+    let took = until_inactive(&http, &server, Duration::from_secs(10)).await;
+    assert!(took < Duration::from_millis(1500), "{took:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_inactivity_timer_survives_a_kill() {
+    let dir = tempfile::tempdir().unwrap();
+    nudging(dir.path(), "1s");
+    let server = Server::start(dir.path(), &[]);
+    let http = client();
+    assert_eq!(post(&http, &server.url, STARTED).await.unwrap().0, 200);
+    drop(server); // SIGKILL before the timer is due
+    let server = Server::start(dir.path(), &[]);
+    until_inactive(&http, &server, Duration::from_secs(5)).await;
+    let (_, page) = get(&http, &format!("{}/v1/conversations/c-1/trace", server.url)).await;
+    let records = page["records"].as_array().cloned().unwrap_or_default();
+    assert!(
+        records.iter().any(|r| r["text"] == "Still there?"),
+        "{records:?}"
+    );
 }

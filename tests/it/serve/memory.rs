@@ -1,7 +1,9 @@
 //! Idle conversations leave memory and come back from the store; what one costs in memory;
 //! how fast a server with 10,000 live conversations serves again after `kill -9`.
 
-use super::support::{client, counting_service, fresh_postgres, get, post, program, Server};
+use super::support::{
+    client, counting_service, fresh_postgres, get, metrics, post, program, Server,
+};
 use serde_json::json;
 use std::time::{Duration, Instant};
 
@@ -13,14 +15,7 @@ const LOOKUP: &str =
 
 /// The `agentc_conversation_workers` gauge: conversations held in memory.
 async fn in_memory(http: &reqwest::Client, server: &Server) -> u64 {
-    let text = http
-        .get(format!("{}/metrics", server.url))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = metrics(http, &server.url).await;
     text.lines()
         .find_map(|l| l.strip_prefix("agentc_conversation_workers "))
         .and_then(|v| v.trim().parse().ok())

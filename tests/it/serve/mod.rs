@@ -10,7 +10,7 @@ pub mod support;
 
 use serde_json::json;
 use std::time::Duration;
-use support::{client, counting_service, get, post, program, Server};
+use support::{client, counting_service, get, metrics, post, program, Server};
 
 const STARTED: &str = r#"{"id":"d-1","conversation":"c-1","event":"conversation_started","payload":{"user":{"name":"Ana"}}}"#;
 const MESSAGE: &str = r#"{"id":"d-2","conversation":"c-1","event":"message_received","payload":{"text":"my order is late"}}"#;
@@ -465,14 +465,7 @@ async fn metrics_count_requests_events_actions_and_commits() {
     post(&http, &server.url, MESSAGE).await.unwrap();
     post(&http, &server.url, MESSAGE).await.unwrap();
     post(&http, &server.url, "{").await.unwrap();
-    let text = http
-        .get(format!("{}/metrics", server.url))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = metrics(&http, &server.url).await;
     for line in [
         "agentc_http_requests_total{route=\"/v1/events\",status=\"200\"} 3",
         "agentc_http_requests_total{route=\"/v1/events\",status=\"400\"} 1",

@@ -155,3 +155,112 @@ async fn two_nodes_share_a_conversation_in_order_and_one_killed_mid_way_is_taken
         tickets.last().unwrap()
     );
 }
+
+/// A program whose `conversation_inactive`, a second after the last message, sends a nudge
+/// (a POST with a side effect) to the counting service.
+fn nudging(dir: &std::path::Path, service: std::net::SocketAddr) {
+    let source = format!(
+        r#"agent desk {{
+  channels: [chat]
+  inactivity: 1s
+  params: {{ nudge: record }}
+}}
+
+target api: http {{
+  base_url: "http://{service}"
+  allow_hosts: ["127.0.0.1"]
+}}
+
+reply hello {{ text: "Hello" }}
+
+on conversation_started reply hello
+on conversation_inactive do nudge
+
+action nudge {{
+  target: api
+  task: post("/nudges", body: {{ text: "Still there?" }})
+  save: nudge
+}}
+"#
+    );
+    std::fs::write(dir.join("desk.agent"), source).unwrap();
+}
+
+/// How many times `conversation` fired `conversation_inactive`, as journaled.
+async fn inactive_events(http: &reqwest::Client, node: &Server, conversation: &str) -> usize {
+    let url = format!("{}/v1/conversations/{conversation}/trace", node.url);
+    let (_, trace) = get(http, &url).await;
+    let records = trace["records"].as_array().cloned().unwrap_or_default();
+    records
+        .iter()
+        .filter(|r| r["type"] == "event" && r["event"] == "conversation_inactive")
+        .count()
+}
+
+/// Waits (bounded) for the service's first request; how long it took.
+async fn first_request(counts: &super::support::Counts, within: Duration) -> Duration {
+    let began = Instant::now();
+    while counts.all().is_empty() {
+        assert!(began.elapsed() < within, "no request within {within:?}");
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    began.elapsed()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_timer_of_two_nodes_that_both_ran_the_conversation_fires_once() {
+    let Some(store) = fresh_postgres().await else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (service, counts, _) = counting_service();
+    nudging(dir.path(), service);
+    let http = client();
+    let lease = ["--lease", "1s"];
+    let nodes = [
+        Server::start_on(dir.path(), &store, &lease, &[]),
+        Server::start_on(dir.path(), &store, &lease, &[]),
+    ];
+    // Each node holds the conversation in memory, each with the timer it armed.
+    let started = r#"{"id":"t-1","conversation":"idle","event":"conversation_started"}"#;
+    let message =
+        r#"{"id":"t-2","conversation":"idle","event":"message_received","payload":{"text":"hi"}}"#;
+    assert_eq!(post(&http, &nodes[0].url, started).await.unwrap().0, 200);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(post(&http, &nodes[1].url, message).await.unwrap().0, 200);
+    first_request(&counts, Duration::from_secs(5)).await;
+    // Both nodes' timers are long past due, and sweeps have run.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let all = counts.all();
+    assert_eq!(all.values().sum::<u32>(), 1, "{all:?}");
+    assert_eq!(inactive_events(&http, &nodes[0], "idle").await, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_timer_whose_node_died_fires_once_on_another_node() {
+    let Some(store) = fresh_postgres().await else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (service, counts, _) = counting_service();
+    nudging(dir.path(), service);
+    let http = client();
+    let lease = ["--lease", "1s"];
+    let mut dying = Server::start_on(dir.path(), &store, &lease, &[]);
+    let alive = Server::start_on(dir.path(), &store, &lease, &[]);
+    let started = r#"{"id":"t-1","conversation":"idle","event":"conversation_started"}"#;
+    assert_eq!(post(&http, &dying.url, started).await.unwrap().0, 200);
+    // Killed before its timer is due: only the store knows the timer now.
+    let _ = dying.child.kill(); // SIGKILL
+    let _ = dying.child.wait();
+    let took = first_request(&counts, Duration::from_secs(5)).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let all = counts.all();
+    assert_eq!(all.values().sum::<u32>(), 1, "{all:?}, after {took:?}");
+    assert_eq!(inactive_events(&http, &alive, "idle").await, 1);
+    let (_, conversation) = get(&http, &format!("{}/v1/conversations/idle", alive.url)).await;
+    assert!(
+        conversation["params"]["nudge"]["body"]["id"].is_string(),
+        "{conversation}"
+    );
+}

@@ -209,3 +209,100 @@ async fn a_sqlite_journal_locked_by_another_process_refuses_events_and_owes_the_
     assert_eq!(seqs, [1, 2], "{trace}");
     assert_eq!(counts.all().values().sum::<u32>(), 1, "{:?}", counts.all());
 }
+
+/// `program`, whose `conversation_inactive`, a second after the last event, replies (no
+/// side effect: its step needs the journal only).
+fn inactive_program(dir: &std::path::Path, service: std::net::SocketAddr) {
+    let file = program(dir, service, "Hello");
+    let source = std::fs::read_to_string(&file).unwrap().replacen(
+        "channels: [chat]",
+        "channels: [chat]\n  inactivity: 1s",
+        1,
+    ) + "\non conversation_inactive reply sorry\n";
+    std::fs::write(&file, source).unwrap();
+}
+
+/// The events journaled in `conversation`'s trace, by name.
+async fn journaled_events(
+    http: &reqwest::Client,
+    server: &Server,
+    conversation: &str,
+) -> Vec<String> {
+    let url = format!("{}/v1/conversations/{conversation}/trace", server.url);
+    let (_, trace) = get(http, &url).await;
+    let records = trace["records"].as_array().cloned().unwrap_or_default();
+    records
+        .iter()
+        .filter(|r| r["type"] == "event")
+        .map(|r| r["event"].as_str().unwrap_or_default().to_string())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_timer_that_falls_due_while_the_journal_is_locked_fires_and_its_step_is_owed_not_lost() {
+    let dir = tempfile::tempdir().unwrap();
+    let (service, counts, behaviour) = counting_service();
+    inactive_program(dir.path(), service);
+    let http = client();
+    let server = Server::start(dir.path(), &["--deadline", "3s"]);
+    for conversation in ["c-1", "c-2"] {
+        let started = format!(
+            r#"{{"id":"{conversation}","conversation":"{conversation}","event":"conversation_started"}}"#
+        );
+        assert_eq!(post(&http, &server.url, &started).await.unwrap().0, 200);
+    }
+    // c-2 has an event in flight when the journal is locked: its step is owed, and its timer
+    // falls due behind it. c-1's timer fires meanwhile: its step is owed.
+    *behaviour.delay.lock().unwrap() = Duration::from_secs(1);
+    let message =
+        r#"{"id":"m-1","conversation":"c-2","event":"message_received","payload":{"text":"one"}}"#;
+    let url = server.url.clone();
+    let in_flight = tokio::spawn(async move { post(&client(), &url, message).await });
+    counts.wait_for(1).await;
+    let lock = rusqlite::Connection::open(dir.path().join("journal.sqlite")).unwrap();
+    lock.execute_batch("BEGIN IMMEDIATE").unwrap();
+    assert_eq!(in_flight.await.unwrap().unwrap().0, 202);
+    let began = Instant::now();
+    let owed = |logs: &str, conversation: &str, what: &str| {
+        logs.lines()
+            .any(|l| l.contains(&format!("conversation={conversation}")) && l.contains(what))
+    };
+    loop {
+        let logs = server.stderr();
+        if owed(&logs, "c-1", "n=None") && owed(&logs, "c-2", "its inactivity timer fires") {
+            break;
+        }
+        assert!(began.elapsed() < Duration::from_secs(60), "{logs}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    lock.execute_batch("ROLLBACK").unwrap();
+    // Once the journal takes the steps owed, each timer fires once, after what it waited for.
+    let began = Instant::now();
+    let expected = [
+        ("c-1", vec!["conversation_started", "conversation_inactive"]),
+        (
+            "c-2",
+            vec![
+                "conversation_started",
+                "message_received",
+                "conversation_inactive",
+            ],
+        ),
+    ];
+    for (conversation, events) in &expected {
+        while journaled_events(&http, &server, conversation).await != *events {
+            assert!(began.elapsed() < PROMPT, "{}", server.stderr());
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+    drop(server);
+    // Journaled, their timers do not fire again after a restart.
+    let server = Server::start(dir.path(), &[]);
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    for (conversation, events) in &expected {
+        assert_eq!(
+            journaled_events(&http, &server, conversation).await,
+            *events
+        );
+    }
+}

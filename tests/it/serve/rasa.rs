@@ -2,7 +2,7 @@
 //! and run as an event of its conversation, the same body again runs nothing, an action
 //! may be named alone, and the routes take the same token as `/v1` (Rasa's `?token=` too).
 
-use super::support::{client, counting_service, get, program, Server};
+use super::support::{client, counting_service, get, post_to, program, Server};
 use serde_json::{json, Value as Json};
 
 fn body(action: &str, sender: &str) -> String {
@@ -23,15 +23,7 @@ fn body(action: &str, sender: &str) -> String {
 }
 
 async fn webhook(http: &reqwest::Client, url: &str, body: &str) -> (u16, Json) {
-    let response = http
-        .post(format!("{url}/webhook"))
-        .header("content-type", "application/json")
-        .body(body.to_string())
-        .send()
-        .await
-        .unwrap();
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or_default())
+    post_to(http, url, "/webhook", body).await.unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -98,7 +90,7 @@ async fn a_rasa_call_runs_once_and_answers_slot_events() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_rasa_routes_take_the_token_as_a_header_or_as_rasas_query_parameter() {
+async fn the_rasa_routes_take_the_token_as_a_header_rasas_query_parameter_or_basic_auth() {
     let dir = tempfile::tempdir().unwrap();
     let (service, _, _) = counting_service();
     program(dir.path(), service, "Hello");
@@ -132,6 +124,14 @@ async fn the_rasa_routes_take_the_token_as_a_header_or_as_rasas_query_parameter(
         .await
         .unwrap();
     assert_eq!(response.status().as_u16(), 200);
+    // Rasa's `basic_auth`: the password is the token, the user anything.
+    let basic = |password: &str| {
+        http.post(format!("{}/webhook", server.url))
+            .basic_auth("rasa", Some(password))
+            .body(call.clone())
+    };
+    assert_eq!(basic("nope").send().await.unwrap().status().as_u16(), 401);
+    assert_eq!(basic(token).send().await.unwrap().status().as_u16(), 200);
     // Health needs none; /v1 takes no token in the URL.
     assert_eq!(get(&http, &format!("{}/health", server.url)).await.0, 200);
     let (status, _) = get(
@@ -143,4 +143,7 @@ async fn the_rasa_routes_take_the_token_as_a_header_or_as_rasas_query_parameter(
     let journal = std::fs::read(dir.path().join("journal.sqlite")).unwrap_or_default();
     let text = String::from_utf8_lossy(&journal).into_owned() + &server.stderr();
     assert!(!text.contains(token));
+    use base64::Engine as _;
+    let basic = base64::engine::general_purpose::STANDARD.encode(format!("rasa:{token}"));
+    assert!(!text.contains(&basic));
 }

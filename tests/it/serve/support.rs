@@ -191,23 +191,12 @@ impl Server {
     }
 
     pub fn signal(&self, name: &str) {
-        let status = Command::new("kill")
-            .args([format!("-{name}"), self.child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(status.success());
+        crate::support::signal(&self.child, name);
     }
 
     /// Waits (bounded) for the process to exit; its status code.
     pub fn wait(&mut self, within: Duration) -> Option<i32> {
-        let until = std::time::Instant::now() + within;
-        while std::time::Instant::now() < until {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return status.code();
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        None
+        crate::support::exit_within(&mut self.child, within)?.code()
     }
 
     pub fn stderr(&self) -> String {
@@ -235,8 +224,18 @@ pub async fn post(
     server: &str,
     body: &str,
 ) -> reqwest::Result<(u16, serde_json::Value)> {
+    post_to(client, server, "/v1/events", body).await
+}
+
+/// POSTs a JSON body to `route` (`/webhook`); the status and the JSON answer.
+pub async fn post_to(
+    client: &reqwest::Client,
+    server: &str,
+    route: &str,
+    body: &str,
+) -> reqwest::Result<(u16, serde_json::Value)> {
     let response = client
-        .post(format!("{server}/v1/events"))
+        .post(format!("{server}{route}"))
         .header("content-type", "application/json")
         .body(body.to_string())
         .send()
@@ -265,6 +264,16 @@ pub async fn fresh_postgres() -> Option<String> {
         .unwrap();
     let (base, _) = url.rsplit_once('/').unwrap();
     Some(format!("{base}/{name}"))
+}
+
+/// The text of `/metrics`.
+pub async fn metrics(client: &reqwest::Client, server: &str) -> String {
+    let response = client
+        .get(format!("{server}/metrics"))
+        .send()
+        .await
+        .unwrap();
+    response.text().await.unwrap()
 }
 
 pub async fn get(client: &reqwest::Client, url: &str) -> (u16, serde_json::Value) {

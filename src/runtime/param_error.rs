@@ -1,0 +1,50 @@
+//! Why a value is not stored in a parameter. One type for the runtime's stores and the
+//! server's intake, so each reads the kind of refusal rather than its words.
+
+use std::fmt;
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum ParamError {
+    /// `payload.params` names a parameter the program does not declare.
+    Unknown {
+        name: String,
+        suggestion: Option<String>,
+    },
+    /// The value is of another type than the parameter's.
+    DoesNotFit {
+        param: String,
+        value: &'static str,
+        ty: &'static str,
+    },
+    /// The value, or the conversation's state with it, would break a limit.
+    OverLimit { param: String, limit: String },
+}
+
+impl fmt::Display for ParamError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ParamError::Unknown { name, suggestion } => {
+                write!(f, "the payload sets `{name}`, which is not a parameter")?;
+                match suggestion {
+                    Some(s) => write!(f, " (did you mean `{s}`?)"),
+                    None => Ok(()),
+                }
+            }
+            ParamError::DoesNotFit { param, value, ty } => {
+                write!(f, "cannot store a {value} in `{param}`, a {ty} parameter")
+            }
+            ParamError::OverLimit { param, limit } => {
+                write!(f, "cannot store it in `{param}`: {limit}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for ParamError {}
+
+/// Where the runtime is still on strings (a task's failure message).
+impl From<ParamError> for String {
+    fn from(error: ParamError) -> String {
+        error.to_string()
+    }
+}
