@@ -13,7 +13,7 @@ use super::answer;
 use super::errors::{ApiError, ErrorCode};
 use super::inbound::Inbound;
 use super::journal::{Collector, Journal, Stepped};
-use super::store::{Accept, Accepted, Store, StoredConversation};
+use super::store::{Accept, Accepted, Step, Store, StoreError, StoredConversation};
 use crate::ir;
 use crate::runtime::{
     executors, redact_json, ConversationState, Event, ExecutorFactory, Redactor, Runtime,
@@ -26,9 +26,21 @@ use tokio::sync::{mpsc, oneshot};
 
 /// How often an actor asks again for a lease another node holds.
 const LEASE_POLL: Duration = Duration::from_millis(25);
-
+/// How often an actor tries again to journal a step the store did not take.
+const OWED_RETRY: Duration = Duration::from_millis(500);
+/// No lease has this epoch: the next event takes the conversation over, reading what the
+/// store holds of it (after a write whose fate is unknown).
+const UNSURE: i64 = -1;
 /// At most this many overdue timers are taken over per sweep.
 const SWEEP_LIMIT: u32 = 100;
+
+/// An event refused because the store failed.
+fn unavailable(e: StoreError) -> ApiError {
+    ApiError::new(
+        ErrorCode::StoreUnavailable,
+        format!("the event was not accepted: {e}"),
+    )
+}
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|p| p.into_inner())
@@ -65,6 +77,7 @@ enum Job {
     Event {
         inbound: Box<Inbound>,
         admitted: oneshot::Sender<Result<Admission, ApiError>>,
+        queued: tokio::time::Instant,
     },
     /// An event journaled before a restart and not finished.
     Replay {
@@ -197,6 +210,7 @@ impl Hub {
         let job = Job::Event {
             inbound: Box::new(inbound),
             admitted,
+            queued: tokio::time::Instant::now(),
         };
         self.send(&id, job);
         admission.await.unwrap_or_else(|_| {
@@ -379,10 +393,30 @@ enum Known {
     Retired,
 }
 
+/// A step the store did not take (it was away): journaled, and its answer given, once it
+/// is back. Until then the conversation takes no other event and fires no timer.
+struct Owed {
+    /// An event's step holds the answer to give on `done`; a timer's holds none.
+    step: Step,
+    done: Option<oneshot::Sender<Json>>,
+    /// Its inactivity timer fell due meanwhile: it fires once the step is journaled.
+    timer: bool,
+    /// The store's last failure to take it, and when.
+    failed: (StoreError, tokio::time::Instant),
+}
+
+/// Gives an event's answer once its step is durable.
+fn answered(done: Option<oneshot::Sender<Json>>, answer: Option<Json>) {
+    if let (Some(done), Some(answer)) = (done, answer) {
+        let _ = done.send(answer);
+    }
+}
+
 struct Actor {
     hub: Arc<Hub>,
     id: String,
     known: Known,
+    owed: Option<Owed>,
     /// The epoch of the lease this actor last held (0: none; a store only this process
     /// opens keeps 0). Another epoch means another node ran the conversation meanwhile.
     epoch: i64,
@@ -396,6 +430,7 @@ impl Actor {
             hub,
             id,
             known: Known::Unknown,
+            owed: None,
             epoch: 0,
             finished: 0,
         }
@@ -403,9 +438,18 @@ impl Actor {
 
     async fn run(mut self, mut queue: mpsc::UnboundedReceiver<Job>) {
         loop {
-            let job = match tokio::time::timeout(self.hub.evict_after, queue.recv()).await {
+            let wait = match self.owed {
+                Some(_) => OWED_RETRY,
+                None => self.hub.evict_after,
+            };
+            let job = match tokio::time::timeout(wait, queue.recv()).await {
                 Ok(Some(job)) => job,
                 Ok(None) => return,
+                Err(_) if self.owed.is_some() => {
+                    let _ = self.settle().await;
+                    self.release_if_idle(&queue).await;
+                    continue;
+                }
                 Err(_idle) => {
                     // Out of memory first: an actor started after this one loads the store.
                     self.evict().await;
@@ -425,11 +469,16 @@ impl Actor {
             };
             // Boxed: an idle actor's task keeps only the loop's state, not a job's.
             Box::pin(self.handle(job)).await;
-            if queue.is_empty() {
-                // Another node may take the conversation now (nothing to do on SQLite).
-                if let Err(e) = self.hub.store.release(&self.id).await {
-                    tracing::warn!(conversation = %self.id, "the lease was not released: {e}");
-                }
+            self.release_if_idle(&queue).await;
+        }
+    }
+
+    /// With nothing queued or owed, another node may take the conversation now (nothing to
+    /// do on SQLite).
+    async fn release_if_idle(&self, queue: &mpsc::UnboundedReceiver<Job>) {
+        if queue.is_empty() && self.owed.is_none() {
+            if let Err(e) = self.hub.store.release(&self.id).await {
+                tracing::warn!(conversation = %self.id, "the lease was not released: {e}");
             }
         }
     }
@@ -441,22 +490,43 @@ impl Actor {
             Job::Timer => Duration::ZERO,
             _ => self.hub.lease_wait,
         };
-        if let Err(error) = self.hold(wait).await {
+        let ready = match (&self.owed, &job) {
+            // It waited through the store's last failure: refused at once, so the events
+            // queued behind a failing try are refused together, not one try each.
+            (Some(owed), Job::Event { queued, .. }) if *queued <= owed.failed.1 => {
+                Err(unavailable(owed.failed.0.clone()))
+            }
+            _ => match self.settle().await {
+                Ok(()) => self.hold(wait).await,
+                Err(error) => Err(error),
+            },
+        };
+        if let Err(error) = ready {
             match job {
                 Job::Event { admitted, .. } => drop(admitted.send(Err(error))),
-                // What this node holds is stale (or the store failed, and a sweep finds the
-                // timer): it leaves memory, and is read again when next held.
-                Job::Timer => {
-                    self.hub.current().runtime.evict(&self.id).await;
-                    self.known = Known::Unknown;
-                }
+                Job::Timer => match &mut self.owed {
+                    // Behind a step still owed: it fires once that step is journaled.
+                    Some(owed) => {
+                        tracing::info!(conversation = %self.id,
+                            "its inactivity timer fires once the step owed is journaled");
+                        owed.timer = true;
+                    }
+                    // What this node holds is stale (or the store failed, and a sweep finds
+                    // the timer): it leaves memory, and is read again when next held.
+                    None => {
+                        self.hub.current().runtime.evict(&self.id).await;
+                        self.known = Known::Unknown;
+                    }
+                },
                 // A replay left undone stays journaled for whoever holds the conversation.
                 Job::Replay { .. } | Job::Wake => {}
             }
             return;
         }
         match job {
-            Job::Event { inbound, admitted } => match self.admit(*inbound).await {
+            Job::Event {
+                inbound, admitted, ..
+            } => match self.admit(*inbound).await {
                 Err(error) => drop(admitted.send(Err(error))),
                 Ok(Admit::Duplicate {
                     conversation,
@@ -471,8 +541,7 @@ impl Actor {
                     let (done, answer) = oneshot::channel();
                     let n = info.n;
                     let _ = admitted.send(Ok(Admission::Running(info, answer)));
-                    let answer = self.run_event(n, event).await;
-                    let _ = done.send(answer);
+                    self.run_event(n, event, Some(done)).await;
                 }
             },
             Job::Replay { n, done, .. } if n <= self.finished => {
@@ -484,8 +553,7 @@ impl Actor {
                     tracing::error!(conversation = %self.id, n, "not replayed: {}", e.message);
                     return;
                 }
-                let answer = self.run_event(n, *event).await;
-                let _ = done.send(answer);
+                self.run_event(n, *event, Some(done)).await;
             }
             Job::Wake => {
                 if self.know().await.is_ok() {
@@ -505,7 +573,7 @@ impl Actor {
         let step = generation.collector.wait_for_step(&self.id);
         if generation.runtime.fire(&self.id).await {
             if let Ok(stepped) = step.await {
-                self.journal(&generation, None, stepped).await;
+                self.journal(&generation, None, stepped, None).await;
             }
         }
     }
@@ -514,12 +582,6 @@ impl Actor {
     /// node ran the conversation since this actor last held it, takes it over.
     async fn hold(&mut self, wait: Duration) -> Result<(), ApiError> {
         let began = tokio::time::Instant::now();
-        let unavailable = |e: super::store::StoreError| {
-            ApiError::new(
-                ErrorCode::StoreUnavailable,
-                format!("the event was not accepted: {e}"),
-            )
-        };
         let epoch = loop {
             match self.hub.store.lease(&self.id).await.map_err(unavailable)? {
                 Some(epoch) => break epoch,
@@ -546,7 +608,7 @@ impl Actor {
     /// What this node holds of the conversation may be older than what another node
     /// journaled: it leaves memory and is read again; events the other node accepted and
     /// did not finish (it died) are finished first, with its journaled attempts.
-    async fn take_over(&mut self) -> Result<(), super::store::StoreError> {
+    async fn take_over(&mut self) -> Result<(), StoreError> {
         self.hub.current().runtime.evict(&self.id).await;
         self.known = Known::Unknown;
         let recovery = self.hub.store.takeover(&self.id).await?;
@@ -560,10 +622,16 @@ impl Actor {
                     continue;
                 }
             };
-            self.know()
-                .await
-                .map_err(|e| super::store::StoreError(e.message))?;
-            self.run_event(pending.n, event).await;
+            self.know().await.map_err(|e| StoreError(e.message))?;
+            self.run_event(pending.n, event, None).await;
+            if self.owed.take().is_some() {
+                // What ran is forgotten: the next event takes the conversation over again.
+                return Err(StoreError(
+                    "the store failed while this node finished the events of the \
+                     conversation it took over"
+                        .into(),
+                ));
+            }
             self.finished = pending.n;
         }
         if matches!(self.know().await, Ok(None)) && matches!(self.known, Known::Running { .. }) {
@@ -595,12 +663,6 @@ impl Actor {
         if !matches!(self.known, Known::Unknown) {
             return Ok(None);
         }
-        let unavailable = |e: super::store::StoreError| {
-            ApiError::new(
-                ErrorCode::StoreUnavailable,
-                format!("the event was not accepted: {e}"),
-            )
-        };
         let stored = self
             .hub
             .store
@@ -614,8 +676,8 @@ impl Actor {
                 Ok(None)
             }
             Some(stored) => {
-                let state = read_state(stored)
-                    .map_err(|e| unavailable(super::store::StoreError(e.to_string())))?;
+                let state =
+                    read_state(stored).map_err(|e| unavailable(StoreError(e.to_string())))?;
                 self.known = Known::Running {
                     instance: state.instance.clone(),
                 };
@@ -656,13 +718,16 @@ impl Actor {
                 initial: initial_json,
                 only_duplicate: matches!(self.known, Known::Retired),
             })
-            .await
-            .map_err(|e| {
-                ApiError::new(
-                    ErrorCode::StoreUnavailable,
-                    format!("the event was not accepted: {e}"),
-                )
-            })?;
+            .await;
+        let accepted = match accepted {
+            Ok(accepted) => accepted,
+            Err(e) => {
+                // It may have been committed all the same (the store stopped answering
+                // while committing): taken over, the conversation runs it if it was.
+                self.epoch = UNSURE;
+                return Err(unavailable(e));
+            }
+        };
         match accepted {
             Accepted::Duplicate {
                 conversation,
@@ -702,8 +767,8 @@ impl Actor {
     }
 
     /// Hands a journaled event to the runtime, waits for its step, journals the step with
-    /// the answer, and returns the answer.
-    async fn run_event(&mut self, n: u64, event: Event) -> Json {
+    /// the answer, and gives the answer on `done`.
+    async fn run_event(&mut self, n: u64, event: Event, done: Option<oneshot::Sender<Json>>) {
         let hub = self.hub.clone();
         let _shared = hub.gate.read().await;
         let generation = self.hub.current();
@@ -723,26 +788,37 @@ impl Actor {
                 retired: false,
             },
         };
-        let answer = self.journal(&generation, Some(n), stepped).await;
-        answer.unwrap_or_default()
+        self.journal(&generation, Some(n), stepped, done).await;
     }
 
-    /// Journals a step (an event's `n` with its answer, returned; `None` a timer's) and
-    /// waits until it is durable.
+    /// Journals a step (an event's `n`, with its answer given on `done` once durable; `None`
+    /// a timer's) and waits until it is durable; a step the store does not take is owed.
     async fn journal(
         &mut self,
         generation: &Generation,
         n: Option<u64>,
         stepped: Stepped,
-    ) -> Option<Json> {
+        done: Option<oneshot::Sender<Json>>,
+    ) {
         let answer = n.map(|_| {
             let mut answer = answer::answer(&self.id, &stepped);
             redact_json(&mut answer, &self.hub.redactor);
             answer
         });
-        let step = generation.collector.step(&stepped, n, answer.clone());
-        if let Err(e) = self.hub.store.stepped(step).await {
-            tracing::error!(conversation = %self.id, ?n, "the step was not journaled: {e}");
+        let step = || generation.collector.step(&stepped, n, answer.clone());
+        match self.hub.store.stepped(step()).await {
+            Ok(()) => answered(done, answer),
+            Err(e) => {
+                tracing::warn!(conversation = %self.id, ?n,
+                    "the step is not journaled yet ({e}); it is, and its event answered, once \
+                     the store takes it");
+                self.owed = Some(Owed {
+                    step: step(),
+                    done,
+                    timer: false,
+                    failed: (e, tokio::time::Instant::now()),
+                });
+            }
         }
         self.known = match stepped.retired {
             true => Known::Retired,
@@ -750,6 +826,48 @@ impl Actor {
                 instance: stepped.state.instance.clone(),
             },
         };
-        answer
+    }
+
+    /// Journals the step still owed and gives its answer, once this node holds the
+    /// conversation again, then fires the timer that fell due meanwhile; if another node
+    /// held it meanwhile, that node went on from the journal (finishing the event, firing
+    /// the timer), and the owed step is dropped (the next event takes it over).
+    async fn settle(&mut self) -> Result<(), ApiError> {
+        let Some(mut owed) = self.owed.take() else {
+            return Ok(());
+        };
+        match self.hub.store.lease(&self.id).await {
+            Ok(Some(epoch)) if epoch == self.epoch => {}
+            Ok(_) => {
+                // What this node holds is older than the journal now.
+                self.hub.current().runtime.evict(&self.id).await;
+                self.known = Known::Unknown;
+                return Ok(());
+            }
+            Err(e) => {
+                owed.failed = (e.clone(), tokio::time::Instant::now());
+                self.owed = Some(owed);
+                return Err(unavailable(e));
+            }
+        }
+        match self.hub.store.stepped(owed.step.clone()).await {
+            Ok(()) => {
+                tracing::info!(conversation = %self.id, "the step owed is journaled");
+                answered(owed.done, owed.step.answer);
+                if owed.timer {
+                    self.fire().await;
+                }
+                match &self.owed {
+                    // The timer's step is owed in turn.
+                    Some(again) => Err(unavailable(again.failed.0.clone())),
+                    None => Ok(()),
+                }
+            }
+            Err(e) => {
+                owed.failed = (e.clone(), tokio::time::Instant::now());
+                self.owed = Some(owed);
+                Err(unavailable(e))
+            }
+        }
     }
 }

@@ -183,8 +183,12 @@ impl Executor for Journaled {
             lock(&journal.running).insert(key.clone(), running);
             let result = self.inner.execute(request).await;
             lock(&journal.running).remove(key);
-            // Queued, not awaited: the step that follows is journaled after it, and that is
-            // what an answer waits for.
+            // Queued, not awaited: writes become durable in the order queued, so the next
+            // side effect's start and the step (what the answer waits for) are durable only
+            // after it. Awaiting it would cost every attempt a commit and close no gap: a
+            // crash between the service's answer and this commit reads as "outcome unknown"
+            // either way. Lost to a store that went away, it matters only to a replay: the
+            // event's step, owed until journaled, holds the outcome.
             drop(
                 journal
                     .store

@@ -3,9 +3,10 @@
 //! each event. [`Store`] is what the server needs of it; [`sqlite`] is the embedded one,
 //! [`postgres`] the one several nodes share (with a lease per conversation).
 //!
-//! Writes are queued at once, in the order called, and answered when durable: an
-//! implementation commits them in groups ("group commit"), so many conversations share one
-//! disk flush, and a write called after another is never durable before it.
+//! Writes are queued at once, in the order called, and answered when durable (or failed):
+//! an implementation commits them in groups ("group commit"), so many conversations share
+//! one disk flush, and a write called after another is never durable before it, unless that
+//! one failed.
 
 pub mod postgres;
 pub mod prune;

@@ -22,6 +22,16 @@ use tokio::sync::{mpsc, oneshot};
 /// At most this many writes share one commit: a bound on one transaction's size.
 const MAX_GROUP: usize = 1024;
 
+/// How long the store may take to connect, to hand out a pooled connection, or to answer
+/// one statement. Past it the store counts as unreachable (a network that drops packets
+/// never answers): the read or write fails, so `/readyz` says `not_ready` and an event gets
+/// `503 store_unavailable`, and a connection that did not answer is not used again.
+pub const TIMEOUT: Duration = Duration::from_secs(2);
+
+/// The bound of the reads that scan (a restart's recovery, a takeover's events and
+/// attempts): their time grows with the journal, and only a start or a takeover waits.
+const SCAN_TIMEOUT: Duration = Duration::from_secs(60);
+
 /// The schema, one migration per version; a database records the last one applied in
 /// `agentc_schema`. Append, never edit: a database made by an older agentc is upgraded.
 const MIGRATIONS: &[&str] = &[
@@ -141,12 +151,12 @@ impl Postgres {
         let options = PgConnectOptions::from_str(url)
             .map_err(failed)?
             .disable_statement_logging();
-        let mut writer = PgConnection::connect_with(&options).await.map_err(failed)?;
+        let mut writer = connect(&options).await?;
         migrate(&mut writer).await.map_err(failed)?;
         let pool = PgPoolOptions::new()
             .max_connections(4)
-            .acquire_timeout(Duration::from_secs(5))
-            .connect_with(options)
+            .acquire_timeout(TIMEOUT)
+            .connect_with(options.clone())
             .await
             .map_err(failed)?;
         let node = format!("{:016x}", rand::random::<u64>());
@@ -155,7 +165,7 @@ impl Postgres {
             node: node.clone(),
             lease,
         };
-        tokio::spawn(write_loop(writer, queue, fence, metrics));
+        tokio::spawn(write_loop(options, writer, queue, fence, metrics));
         let held = Arc::default();
         tokio::spawn(renew_loop(
             pool.clone(),
@@ -207,6 +217,53 @@ async fn migrate(conn: &mut PgConnection) -> Result<(), sqlx::Error> {
     tx.commit().await
 }
 
+/// A connection of its own (the writer's), within [`TIMEOUT`].
+async fn connect(options: &PgConnectOptions) -> Result<PgConnection, StoreError> {
+    // The URL may hold a password: errors name the host only.
+    let failed = |e: sqlx::Error| StoreError(format!("cannot reach the PostgreSQL store: {e}"));
+    match tokio::time::timeout(TIMEOUT, PgConnection::connect_with(options)).await {
+        Ok(connected) => connected.map_err(failed),
+        Err(_) => Err(unanswered(TIMEOUT)),
+    }
+}
+
+fn unanswered(bound: Duration) -> StoreError {
+    StoreError(format!(
+        "the store did not answer within {}",
+        crate::runtime::show_duration(bound)
+    ))
+}
+
+/// Runs `statements` on a pooled connection, taking it and running them within `bound` in
+/// all; a connection that did not answer in time is closed, not handed out again. One
+/// the store closed (it restarted, or the network broke) is replaced once: every caller's
+/// statements can run twice (reads, and lease updates by this node).
+async fn pooled<T>(
+    pool: &PgPool,
+    bound: Duration,
+    statements: impl AsyncFnOnce(&mut PgConnection) -> Result<T, sqlx::Error> + Clone,
+) -> Result<T, StoreError> {
+    let until = tokio::time::Instant::now() + bound;
+    let mut replaced = false;
+    loop {
+        let mut conn = match tokio::time::timeout_at(until, pool.acquire()).await {
+            Ok(conn) => conn.map_err(store_error)?,
+            Err(_) => return Err(unanswered(bound)),
+        };
+        match tokio::time::timeout_at(until, statements.clone()(&mut conn)).await {
+            Ok(Err(sqlx::Error::Io(_))) if !replaced => {
+                conn.close_on_drop();
+                replaced = true;
+            }
+            Ok(result) => return result.map_err(store_error),
+            Err(_) => {
+                conn.close_on_drop();
+                return Err(unanswered(bound));
+            }
+        }
+    }
+}
+
 /// Every third of the lease, the leases this node's actors hold are extended; a node that
 /// stops renewing (killed, cut off) loses them once they expire.
 async fn renew_loop(
@@ -222,14 +279,17 @@ async fn renew_loop(
         if held.is_empty() {
             continue;
         }
-        let renewed = sqlx::query(
-            "UPDATE leases SET expires_at = now() + $2 * interval '1 millisecond'
-             WHERE owner = $1 AND expires_at > now() AND conversation = ANY($3)",
-        )
-        .bind(&node)
-        .bind(lease.as_millis() as f64)
-        .bind(held)
-        .execute(&pool)
+        let renewed = pooled(&pool, TIMEOUT, async |conn| {
+            sqlx::query(
+                "UPDATE leases SET expires_at = now() + $2 * interval '1 millisecond'
+                 WHERE owner = $1 AND expires_at > now() AND conversation = ANY($3)",
+            )
+            .bind(&node)
+            .bind(lease.as_millis() as f64)
+            .bind(&held)
+            .execute(conn)
+            .await
+        })
         .await;
         if let Err(e) = renewed {
             tracing::warn!("the conversation leases were not renewed: {e}");
@@ -285,13 +345,15 @@ impl Store for Postgres {
         Box::pin(async move {
             // Taken when free, expired, or already ours; the epoch moves when the owner
             // changes, so a node sees whether someone else ran the conversation meanwhile.
-            let epoch = sqlx::query_scalar(TAKE_LEASE)
-                .bind(&conversation)
-                .bind(&self.node)
-                .bind(self.lease.as_millis() as f64)
-                .fetch_optional(&self.pool)
-                .await
-                .map_err(store_error)?;
+            let epoch = pooled(&self.pool, TIMEOUT, async |conn| {
+                sqlx::query_scalar(TAKE_LEASE)
+                    .bind(&conversation)
+                    .bind(&self.node)
+                    .bind(self.lease.as_millis() as f64)
+                    .fetch_optional(conn)
+                    .await
+            })
+            .await?;
             if epoch.is_some() {
                 lock(&self.held).insert(conversation);
             }
@@ -304,15 +366,17 @@ impl Store for Postgres {
         Box::pin(async move {
             lock(&self.held).remove(&conversation);
             // Expired, not deleted: the owner stays, so taking it back keeps the epoch.
-            sqlx::query(
-                "UPDATE leases SET expires_at = now() WHERE conversation = $1 AND owner = $2",
-            )
-            .bind(&conversation)
-            .bind(&self.node)
-            .execute(&self.pool)
+            pooled(&self.pool, TIMEOUT, async |conn| {
+                sqlx::query(
+                    "UPDATE leases SET expires_at = now() WHERE conversation = $1 AND owner = $2",
+                )
+                .bind(&conversation)
+                .bind(&self.node)
+                .execute(conn)
+                .await
+                .map(drop)
+            })
             .await
-            .map(drop)
-            .map_err(store_error)
         })
     }
 
@@ -320,12 +384,13 @@ impl Store for Postgres {
         let conversation = conversation.to_string();
         Box::pin(async move {
             let pending = pending_of(&self.pool, Some(&conversation)).await?;
-            let state: Option<String> =
+            let state: Option<String> = pooled(&self.pool, TIMEOUT, async |conn| {
                 sqlx::query_scalar("SELECT state FROM conversations WHERE id = $1")
                     .bind(&conversation)
-                    .fetch_optional(&self.pool)
+                    .fetch_optional(conn)
                     .await
-                    .map_err(store_error)?;
+            })
+            .await?;
             let instance = state
                 .as_deref()
                 .map(parse)
@@ -334,14 +399,16 @@ impl Store for Postgres {
                 (Some(instance), false) => {
                     // Idempotency keys hold `/INSTANCE/`; LIKE's own characters are left out of it.
                     let pattern = format!("%/{}/%", instance.replace(['%', '_', '\\'], ""));
-                    sqlx::query("SELECT key, outcome FROM attempts WHERE key LIKE $1")
-                        .bind(pattern)
-                        .fetch_all(&self.pool)
-                        .await
-                        .map_err(store_error)?
-                        .iter()
-                        .map(attempt_row)
-                        .collect()
+                    pooled(&self.pool, SCAN_TIMEOUT, async |conn| {
+                        sqlx::query("SELECT key, outcome FROM attempts WHERE key LIKE $1")
+                            .bind(pattern)
+                            .fetch_all(conn)
+                            .await
+                    })
+                    .await?
+                    .iter()
+                    .map(attempt_row)
+                    .collect()
                 }
                 _ => Vec::new(),
             };
@@ -355,16 +422,20 @@ impl Store for Postgres {
 
     fn due(&self, limit: u32) -> BoxFuture<'_, Result<Vec<String>, StoreError>> {
         Box::pin(async move {
-            // By the partial index on `due_at`; the leases are looked up by their key.
-            sqlx::query_scalar(&format!(
+            // By the partial index on `due_at`, at most `limit` rows: no scan, so the bound
+            // of one statement. The leases are looked up by their key.
+            let sql = format!(
                 "SELECT id FROM conversations c WHERE due_at <= {DB_NOW_MS} AND NOT EXISTS
                  (SELECT 1 FROM leases l WHERE l.conversation = c.id AND l.expires_at > now())
                  ORDER BY due_at LIMIT $1"
-            ))
-            .bind(i64::from(limit))
-            .fetch_all(&self.pool)
+            );
+            pooled(&self.pool, TIMEOUT, async |conn| {
+                sqlx::query_scalar(&sql)
+                    .bind(i64::from(limit))
+                    .fetch_all(conn)
+                    .await
+            })
             .await
-            .map_err(store_error)
         })
     }
 
@@ -374,13 +445,11 @@ impl Store for Postgres {
     ) -> BoxFuture<'_, Result<Option<StoredConversation>, StoreError>> {
         let id = id.to_string();
         Box::pin(async move {
-            let row = sqlx::query(&format!(
-                "SELECT state, retired, {AGE_MS} FROM conversations WHERE id = $1"
-            ))
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(store_error)?;
+            let sql = format!("SELECT state, retired, {AGE_MS} FROM conversations WHERE id = $1");
+            let row = pooled(&self.pool, TIMEOUT, async |conn| {
+                sqlx::query(&sql).bind(id).fetch_optional(conn).await
+            })
+            .await?;
             Ok(row.map(|row| StoredConversation {
                 state: parse(row.get::<&str, _>(0)),
                 retired: row.get::<bool, _>(1),
@@ -397,16 +466,18 @@ impl Store for Postgres {
     ) -> BoxFuture<'_, Result<Vec<(i64, Json)>, StoreError>> {
         let id = id.to_string();
         Box::pin(async move {
-            let rows = sqlx::query(
-                "SELECT position, record FROM trace WHERE conversation = $1 AND position > $2
-                 ORDER BY position LIMIT $3",
-            )
-            .bind(id)
-            .bind(after)
-            .bind(limit as i64)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(store_error)?;
+            let rows = pooled(&self.pool, TIMEOUT, async |conn| {
+                sqlx::query(
+                    "SELECT position, record FROM trace WHERE conversation = $1 AND position > $2
+                     ORDER BY position LIMIT $3",
+                )
+                .bind(id)
+                .bind(after)
+                .bind(limit as i64)
+                .fetch_all(conn)
+                .await
+            })
+            .await?;
             Ok(rows
                 .iter()
                 .map(|row| (row.get::<i64, _>(0), parse(row.get::<&str, _>(1))))
@@ -421,12 +492,14 @@ impl Store for Postgres {
     ) -> BoxFuture<'_, Result<Option<Json>, StoreError>> {
         let conversation = conversation.to_string();
         Box::pin(async move {
-            let row = sqlx::query("SELECT answer FROM events WHERE conversation = $1 AND n = $2")
-                .bind(conversation)
-                .bind(n as i64)
-                .fetch_optional(&self.pool)
-                .await
-                .map_err(store_error)?;
+            let row = pooled(&self.pool, TIMEOUT, async |conn| {
+                sqlx::query("SELECT answer FROM events WHERE conversation = $1 AND n = $2")
+                    .bind(conversation)
+                    .bind(n as i64)
+                    .fetch_optional(conn)
+                    .await
+            })
+            .await?;
             Ok(row
                 .and_then(|row| row.get::<Option<String>, _>(0))
                 .map(|answer| parse(&answer)))
@@ -437,13 +510,14 @@ impl Store for Postgres {
         Box::pin(async move {
             // Conversations another node holds now are its to run; the rest are this one's
             // until someone asks (their leases are taken as their events run).
-            let live = sqlx::query(&format!(
+            let sql = format!(
                 "SELECT id, state, {AGE_MS} FROM conversations c WHERE NOT retired AND NOT EXISTS
                  (SELECT 1 FROM leases l WHERE l.conversation = c.id AND l.expires_at > now())"
-            ))
-            .fetch_all(&self.pool)
-            .await
-            .map_err(store_error)?
+            );
+            let live = pooled(&self.pool, SCAN_TIMEOUT, async |conn| {
+                sqlx::query(&sql).fetch_all(conn).await
+            })
+            .await?
             .iter()
             .map(|row| {
                 let stored = StoredConversation {
@@ -455,21 +529,24 @@ impl Store for Postgres {
             })
             .collect();
             let pending = pending_of(&self.pool, None).await?;
-            let oldest: Option<i64> =
+            let oldest: Option<i64> = pooled(&self.pool, TIMEOUT, async |conn| {
                 sqlx::query_scalar("SELECT MIN(accepted_at) FROM events WHERE answer IS NULL")
-                    .fetch_one(&self.pool)
+                    .fetch_one(conn)
                     .await
-                    .map_err(store_error)?;
+            })
+            .await?;
             let attempts = match oldest {
                 None => Vec::new(),
-                Some(oldest) => sqlx::query("SELECT key, outcome FROM attempts WHERE at >= $1")
-                    .bind(oldest - RECOVERY_MARGIN_MS)
-                    .fetch_all(&self.pool)
-                    .await
-                    .map_err(store_error)?
-                    .iter()
-                    .map(attempt_row)
-                    .collect(),
+                Some(oldest) => pooled(&self.pool, SCAN_TIMEOUT, async |conn| {
+                    sqlx::query("SELECT key, outcome FROM attempts WHERE at >= $1")
+                        .bind(oldest - RECOVERY_MARGIN_MS)
+                        .fetch_all(conn)
+                        .await
+                })
+                .await?
+                .iter()
+                .map(attempt_row)
+                .collect(),
             };
             Ok(Recovery {
                 live,
@@ -481,20 +558,23 @@ impl Store for Postgres {
 
     fn ping(&self) -> BoxFuture<'_, Result<(), StoreError>> {
         Box::pin(async move {
-            sqlx::query("SELECT 1")
-                .execute(&self.pool)
-                .await
-                .map(drop)
-                .map_err(store_error)
+            pooled(&self.pool, TIMEOUT, async |conn| {
+                sqlx::query("SELECT 1").execute(conn).await.map(drop)
+            })
+            .await
         })
     }
 
     fn prune(&self, retain: Duration, batch: Batch) -> BoxFuture<'_, Result<Pruned, StoreError>> {
         Box::pin(async move {
-            let mut tx = self.pool.begin().await.map_err(store_error)?;
-            let pruned = prune(&mut tx, retain, batch).await?;
-            tx.commit().await.map_err(store_error)?;
-            Ok(pruned)
+            // Bounded as a scan is: a sweep never hangs on a store that went away.
+            pooled(&self.pool, SCAN_TIMEOUT, async |conn| {
+                let mut tx = conn.begin().await?;
+                let pruned = prune(&mut tx, retain, batch).await?;
+                tx.commit().await?;
+                Ok(pruned)
+            })
+            .await
         })
     }
 }
@@ -505,15 +585,14 @@ async fn prune(
     conn: &mut PgConnection,
     retain: Duration,
     batch: Batch,
-) -> Result<Pruned, StoreError> {
+) -> Result<Pruned, sqlx::Error> {
     let retain_ms = i64::try_from(retain.as_millis()).unwrap_or(i64::MAX);
     let (before, oldest): (i64, Option<i64>) = sqlx::query_as(&format!(
         "SELECT {DB_NOW_MS} - $1, (SELECT MIN(accepted_at) FROM events WHERE answer IS NULL)"
     ))
     .bind(retain_ms)
     .fetch_one(&mut *conn)
-    .await
-    .map_err(store_error)?;
+    .await?;
     let attempts_before = oldest.map_or(before, |oldest| before.min(oldest - RECOVERY_MARGIN_MS));
     let rows = i64::from(batch.rows);
     let attempts = sqlx::query(
@@ -523,8 +602,7 @@ async fn prune(
     .bind(attempts_before)
     .bind(rows)
     .execute(&mut *conn)
-    .await
-    .map_err(store_error)?
+    .await?
     .rows_affected();
     let events = sqlx::query(
         "DELETE FROM events WHERE (conversation, n) IN (SELECT conversation, n FROM events
@@ -533,8 +611,7 @@ async fn prune(
     .bind(before)
     .bind(rows)
     .execute(&mut *conn)
-    .await
-    .map_err(store_error)?
+    .await?
     .rows_affected();
     let ended: Vec<String> = sqlx::query_scalar(
         "SELECT id FROM conversations c WHERE retired AND updated_at < $1
@@ -545,8 +622,7 @@ async fn prune(
     .bind(before)
     .bind(i64::from(batch.conversations))
     .fetch_all(&mut *conn)
-    .await
-    .map_err(store_error)?;
+    .await?;
     let mut pruned = Pruned {
         events,
         attempts,
@@ -584,13 +660,12 @@ async fn of_ended(
     conn: &mut PgConnection,
     statement: &str,
     ended: &[String],
-) -> Result<u64, StoreError> {
+) -> Result<u64, sqlx::Error> {
     sqlx::query(statement)
         .bind(ended)
         .execute(conn)
         .await
         .map(|done| done.rows_affected())
-        .map_err(store_error)
 }
 
 /// Events accepted and not answered (of one conversation, or of those no node holds now),
@@ -599,17 +674,19 @@ async fn pending_of(
     pool: &PgPool,
     conversation: Option<&str>,
 ) -> Result<Vec<PendingEvent>, StoreError> {
-    let rows = sqlx::query(
-        "SELECT conversation, n, body FROM events e WHERE answer IS NULL
-         AND ($1::TEXT IS NULL AND NOT EXISTS (SELECT 1 FROM leases l
-                WHERE l.conversation = e.conversation AND l.expires_at > now())
-              OR e.conversation = $1)
-         ORDER BY conversation, n",
-    )
-    .bind(conversation)
-    .fetch_all(pool)
-    .await
-    .map_err(store_error)?;
+    let rows = pooled(pool, SCAN_TIMEOUT, async |conn| {
+        sqlx::query(
+            "SELECT conversation, n, body FROM events e WHERE answer IS NULL
+             AND ($1::TEXT IS NULL AND NOT EXISTS (SELECT 1 FROM leases l
+                    WHERE l.conversation = e.conversation AND l.expires_at > now())
+                  OR e.conversation = $1)
+             ORDER BY conversation, n",
+        )
+        .bind(conversation)
+        .fetch_all(conn)
+        .await
+    })
+    .await?;
     Ok(rows
         .iter()
         .map(|row| PendingEvent {
@@ -620,13 +697,17 @@ async fn pending_of(
         .collect())
 }
 
-/// Takes what is queued, commits it as one transaction, then answers each write.
+/// Takes what is queued, commits it as one transaction, then answers each write. A
+/// connection lost, or one that stopped answering, is opened again for the next group: a
+/// group finding the store unreachable is refused at once.
 async fn write_loop(
-    mut conn: PgConnection,
+    options: PgConnectOptions,
+    writer: PgConnection,
     mut queue: mpsc::UnboundedReceiver<Write>,
     fence: Fence,
     metrics: Arc<Metrics>,
 ) {
+    let mut writer = Some(writer);
     let mut group = Vec::new();
     while let Some(first) = queue.recv().await {
         group.push(first);
@@ -637,7 +718,30 @@ async fn write_loop(
             }
         }
         let began = std::time::Instant::now();
-        commit(&mut conn, &fence, std::mem::take(&mut group)).await;
+        let mut unsent = std::mem::take(&mut group);
+        if let Some(mut conn) = writer.take() {
+            match commit(&mut conn, &fence, unsent).await {
+                Ok(usable) => {
+                    writer = usable.then_some(conn);
+                    unsent = Vec::new();
+                }
+                // Lost while idle (the database restarted): once more, on a new connection.
+                Err((back, _)) => unsent = back,
+            }
+        }
+        if !unsent.is_empty() {
+            let committed = match connect(&options).await {
+                Ok(mut conn) => commit(&mut conn, &fence, unsent)
+                    .await
+                    .map(|usable| writer = usable.then_some(conn)),
+                Err(error) => Err((unsent, error)),
+            };
+            if let Err((unsent, error)) = committed {
+                for write in unsent {
+                    unapplied(write, error.clone()).send(&Err(error.clone()));
+                }
+            }
+        }
         metrics.store_commit.observe(began.elapsed());
     }
 }
@@ -654,76 +758,124 @@ enum Answer {
     ),
 }
 
-async fn commit(conn: &mut PgConnection, fence: &Fence, group: Vec<Write>) {
-    if let Err(e) = sqlx::query("BEGIN").execute(&mut *conn).await {
-        let failed = store_error(e);
-        for write in group {
-            refuse(write, &failed);
+impl Answer {
+    /// Sends the write's result once its group's commit is known.
+    fn send(self, committed: &Result<(), StoreError>) {
+        match self {
+            Answer::Accepted(tx, result) => drop(tx.send(committed.clone().and(result))),
+            Answer::Done(tx, result) => drop(tx.send(committed.clone().and(result))),
         }
-        return;
     }
-    let mut answers = Vec::with_capacity(group.len());
-    for write in group {
-        answers.push(apply(conn, fence, write).await);
-    }
-    let committed = sqlx::query("COMMIT")
-        .execute(&mut *conn)
-        .await
-        .map(drop)
-        .map_err(store_error);
-    if committed.is_err() {
-        let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
-    }
-    for answer in answers {
-        match answer {
-            Answer::Accepted(tx, result) => {
-                let _ = tx.send(committed.clone().and(result));
-            }
-            Answer::Done(tx, result) => {
-                let _ = tx.send(committed.clone().and(result));
-            }
+
+    fn failed(&self) -> bool {
+        match self {
+            Answer::Accepted(_, result) => result.is_err(),
+            Answer::Done(_, result) => result.is_err(),
         }
     }
 }
 
-/// Answers a write that was not applied.
-fn refuse(write: Write, error: &StoreError) {
+/// A write that was not applied, answered with `error`.
+fn unapplied(write: Write, error: StoreError) -> Answer {
     match write {
-        Write::Accept(_, tx) => drop(tx.send(Err(error.clone()))),
+        Write::Accept(_, tx) => Answer::Accepted(tx, Err(error)),
         Write::Started(_, tx)
         | Write::Ended(_, _, tx)
         | Write::Stepped(_, tx)
-        | Write::Flush(tx) => drop(tx.send(Err(error.clone()))),
+        | Write::Flush(tx) => Answer::Done(tx, Err(error)),
     }
 }
 
-/// Applies one write inside its own savepoint.
-async fn apply(conn: &mut PgConnection, fence: &Fence, write: Write) -> Answer {
-    let _ = sqlx::query("SAVEPOINT one").execute(&mut *conn).await;
-    let answer = match write {
-        Write::Accept(event, tx) => Answer::Accepted(tx, accept(conn, &fence.node, event).await),
-        Write::Started(key, tx) => Answer::Done(tx, attempt(conn, &key, None).await),
-        Write::Ended(key, outcome, tx) => {
-            Answer::Done(tx, attempt(conn, &key, Some(&outcome)).await)
+/// Bounds each statement of a group by [`TIMEOUT`]; once one is missed, the connection is
+/// in an unknown state and nothing more is sent on it.
+#[derive(Default)]
+struct Deadline {
+    missed: bool,
+}
+
+impl Deadline {
+    async fn within<T>(
+        &mut self,
+        statement: impl std::future::Future<Output = Result<T, StoreError>>,
+    ) -> Result<T, StoreError> {
+        if self.missed {
+            return Err(unanswered(TIMEOUT));
         }
-        Write::Stepped(step, tx) => Answer::Done(tx, stepped(conn, fence, *step).await),
+        match tokio::time::timeout(TIMEOUT, statement).await {
+            Ok(result) => result,
+            Err(_) => {
+                self.missed = true;
+                Err(unanswered(TIMEOUT))
+            }
+        }
+    }
+}
+
+async fn statement(conn: &mut PgConnection, sql: &'static str) -> Result<(), StoreError> {
+    sqlx::query(sql)
+        .execute(conn)
+        .await
+        .map(drop)
+        .map_err(store_error)
+}
+
+/// Commits the group and answers each write; `false` when the connection is not to be used
+/// again (it failed or stopped answering, and the commit's fate is then unknown). A group
+/// whose transaction could not begin comes back unsent.
+async fn commit(
+    conn: &mut PgConnection,
+    fence: &Fence,
+    group: Vec<Write>,
+) -> Result<bool, (Vec<Write>, StoreError)> {
+    let mut deadline = Deadline::default();
+    if let Err(error) = deadline.within(statement(conn, "BEGIN")).await {
+        return Err((group, error));
+    }
+    let mut answers = Vec::with_capacity(group.len());
+    for write in group {
+        answers.push(apply(conn, fence, write, &mut deadline).await);
+    }
+    let committed = deadline.within(statement(conn, "COMMIT")).await;
+    for answer in answers {
+        answer.send(&committed);
+    }
+    Ok(committed.is_ok())
+}
+
+/// Applies one write inside its own savepoint.
+async fn apply(
+    conn: &mut PgConnection,
+    fence: &Fence,
+    write: Write,
+    deadline: &mut Deadline,
+) -> Answer {
+    if let Err(error) = deadline.within(statement(conn, "SAVEPOINT one")).await {
+        return unapplied(write, error);
+    }
+    let answer = match write {
+        Write::Accept(event, tx) => {
+            Answer::Accepted(tx, deadline.within(accept(conn, &fence.node, event)).await)
+        }
+        Write::Started(key, tx) => {
+            Answer::Done(tx, deadline.within(attempt(conn, &key, None)).await)
+        }
+        Write::Ended(key, outcome, tx) => Answer::Done(
+            tx,
+            deadline.within(attempt(conn, &key, Some(&outcome))).await,
+        ),
+        Write::Stepped(step, tx) => {
+            Answer::Done(tx, deadline.within(stepped(conn, fence, *step)).await)
+        }
         Write::Flush(tx) => Answer::Done(tx, Ok(())),
     };
-    let failed = match &answer {
-        Answer::Accepted(_, result) => result.is_err(),
-        Answer::Done(_, result) => result.is_err(),
-    };
-    let end = if failed {
-        "ROLLBACK TO SAVEPOINT one"
-    } else {
-        "RELEASE SAVEPOINT one"
-    };
-    let _ = sqlx::query(end).execute(&mut *conn).await;
-    if failed {
-        let _ = sqlx::query("RELEASE SAVEPOINT one")
-            .execute(&mut *conn)
+    if answer.failed() {
+        let _ = deadline
+            .within(statement(conn, "ROLLBACK TO SAVEPOINT one"))
             .await;
     }
+    let _ = deadline
+        .within(statement(conn, "RELEASE SAVEPOINT one"))
+        .await;
     answer
 }
 

@@ -4,6 +4,7 @@ mod crash;
 mod limits;
 mod memory;
 mod nodes;
+mod outage;
 mod rasa;
 mod retain;
 pub mod support;

@@ -281,3 +281,78 @@ pub async fn get(client: &reqwest::Client, url: &str) -> (u16, serde_json::Value
     let status = response.status().as_u16();
     (status, response.json().await.unwrap_or_default())
 }
+
+/// A TCP proxy to `upstream` (a PostgreSQL server) that a test cuts and restores. Cut,
+/// it forwards nothing, as across a network partition: the connections through it stall,
+/// and a new one is accepted but never answered. Restored, the stalled connections are
+/// closed (as a partition's end finds them) and new ones go through.
+pub struct Proxy {
+    pub address: SocketAddr,
+    cut: tokio::sync::watch::Sender<bool>,
+}
+
+impl Proxy {
+    pub async fn start(upstream: SocketAddr) -> Proxy {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        let (cut, state) = tokio::sync::watch::channel(false);
+        tokio::spawn(async move {
+            while let Ok((client, _)) = listener.accept().await {
+                tokio::spawn(pipe(client, upstream, state.clone()));
+            }
+        });
+        Proxy { address, cut }
+    }
+
+    pub fn cut(&self) {
+        self.cut.send_replace(true);
+    }
+
+    pub fn restore(&self) {
+        self.cut.send_replace(false);
+    }
+
+    /// `url` (`postgres://USER@HOST:PORT/DATABASE`) through this proxy.
+    pub fn url(&self, url: &str) -> String {
+        let (scheme, rest) = url.split_once("://").unwrap();
+        let (authority, path) = rest.split_once('/').unwrap();
+        let user = authority
+            .rsplit_once('@')
+            .map(|(user, _)| format!("{user}@"));
+        format!(
+            "{scheme}://{}{}/{path}",
+            user.unwrap_or_default(),
+            self.address
+        )
+    }
+}
+
+/// The host and port of a `postgres://` URL.
+pub fn address_of(url: &str) -> SocketAddr {
+    let (_, rest) = url.split_once("://").unwrap();
+    let authority = rest.split('/').next().unwrap();
+    let host = authority.rsplit('@').next().unwrap();
+    host.parse().unwrap()
+}
+
+async fn pipe(
+    mut client: tokio::net::TcpStream,
+    upstream: SocketAddr,
+    mut cut: tokio::sync::watch::Receiver<bool>,
+) {
+    if *cut.borrow() {
+        let _ = cut.wait_for(|cut| !cut).await;
+        return;
+    }
+    let Ok(mut server) = tokio::net::TcpStream::connect(upstream).await else {
+        return;
+    };
+    let stalled = tokio::select! {
+        _ = tokio::io::copy_bidirectional(&mut client, &mut server) => false,
+        _ = cut.wait_for(|cut| *cut) => true,
+    };
+    if stalled {
+        // Both ends stay open, silent, until the proxy is restored.
+        let _ = cut.wait_for(|cut| !cut).await;
+    }
+}
