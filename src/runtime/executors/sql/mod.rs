@@ -324,7 +324,12 @@ fn redact(raw: &str) -> String {
             url.set_query(None);
             url.to_string()
         }
-        Err(_) => raw.split(['?', '@']).next().unwrap_or("").to_string(),
+        // Where a URL that does not parse keeps its password cannot be told (it may hold a
+        // `/`, `?` or `@`): show only the scheme.
+        Err(_) => match raw.split_once("://") {
+            Some((scheme, _)) => format!("{scheme}://…"),
+            None => "…".to_string(),
+        },
     }
 }
 
@@ -390,5 +395,12 @@ mod tests {
             "postgres://db.example/crm"
         );
         assert_eq!(redact("sqlite://acme.db"), "sqlite://acme.db");
+        for unparsed in [
+            "postgres://bot:s3cret@db.example:port/crm",
+            "postgres://bot:s3/cret@db.example/crm",
+            "postgres://bot@db.example:port/crm?password=s3@cret",
+        ] {
+            assert_eq!(redact(unparsed), "postgres://…", "{unparsed}");
+        }
     }
 }
