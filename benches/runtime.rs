@@ -183,7 +183,11 @@ fn http_actions(c: &mut Criterion) {
         Runtime::builder(program)
             .env(MapEnv::default())
             .executor_factory(Arc::new(|target, fields| {
-                executors::build(target, fields, &ExecutorOptions::default())
+                Ok(executors::build(
+                    target,
+                    fields,
+                    &ExecutorOptions::default(),
+                )?)
             }))
             .build()
             .unwrap()

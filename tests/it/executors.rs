@@ -443,7 +443,8 @@ async fn bad_target_fields_are_reported_without_values() {
     for (kind, fields, expected) in cases {
         let error = build(&target("t", kind), record(fields), &options)
             .err()
-            .unwrap_or_else(|| panic!("{kind} should fail"));
+            .unwrap_or_else(|| panic!("{kind} should fail"))
+            .to_string();
         assert!(error.contains(expected), "{kind}: {error}");
         assert!(error.starts_with("target `t`: "), "{error}");
         assert!(!error.contains("s3cret"), "{error}");
@@ -1528,6 +1529,7 @@ fn sms_fields_are_checked_when_the_target_is_built() {
             &ExecutorOptions::default(),
         )
         .err()
+        .map(String::from)
     };
     for (fields, wanted) in [
         (
@@ -1768,7 +1770,8 @@ fn smtp_helo_name_must_be_a_domain_or_an_address_literal() {
             &ExecutorOptions::default(),
         )
         .err()
-        .unwrap_or_else(|| panic!("{bad} was accepted"));
+        .unwrap_or_else(|| panic!("{bad} was accepted"))
+        .to_string();
         assert!(
             error.contains("`helo_name` must be a domain") && !error.contains(bad),
             "{error}"

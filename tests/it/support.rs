@@ -31,11 +31,11 @@ pub fn record(json: serde_json::Value) -> IndexMap<String, Value> {
 
 /// The executor of a target `t` of `kind` with these evaluated fields.
 pub fn try_executor(kind: &str, fields: serde_json::Value) -> Result<Arc<dyn Executor>, String> {
-    build(
+    Ok(build(
         &target("t", kind),
         record(fields),
         &ExecutorOptions::default(),
-    )
+    )?)
 }
 
 pub fn executor(kind: &str, fields: serde_json::Value) -> Arc<dyn Executor> {

@@ -5,6 +5,45 @@ use crate::ir::{self, Value};
 use crate::runtime::effects::{TaskError, TaskRequest};
 use indexmap::IndexMap;
 
+/// Why a target's field cannot be read as what its executor needs. Names the field, never
+/// its value (it may be a secret).
+#[derive(Debug, Clone, PartialEq)]
+pub enum FieldError {
+    /// `expected` is `text`, `a record`, `a number` or `a list`.
+    WrongType {
+        field: &'static str,
+        expected: &'static str,
+        found: &'static str,
+    },
+    /// A list that holds something other than texts.
+    NotTexts {
+        field: &'static str,
+        found: &'static str,
+    },
+    Required(&'static str),
+}
+
+impl std::error::Error for FieldError {}
+
+impl std::fmt::Display for FieldError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            FieldError::WrongType {
+                field,
+                expected,
+                found,
+            } => write!(f, "field `{field}` must be {expected}, not {found}"),
+            FieldError::NotTexts { field, found } => {
+                write!(
+                    f,
+                    "field `{field}` must be a list of texts, it holds a {found}"
+                )
+            }
+            FieldError::Required(field) => write!(f, "field `{field}` is required and empty"),
+        }
+    }
+}
+
 /// A target's evaluated fields, with its declaration (its name for error messages, its
 /// fields' expressions for the transport rules).
 pub struct Fields<'t> {
@@ -22,68 +61,63 @@ impl<'t> Fields<'t> {
         self.values.get(name).filter(|v| !matches!(v, Value::Null))
     }
 
-    pub fn error(&self, message: impl std::fmt::Display) -> String {
-        format!("target `{}`: {message}", self.target.name)
-    }
-
-    pub fn text(&self, name: &str) -> Result<Option<String>, String> {
+    pub fn text(&self, name: &'static str) -> Result<Option<String>, FieldError> {
         match self.get(name) {
             None => Ok(None),
             Some(Value::Text(s)) => Ok(Some(s.clone())),
-            Some(other) => Err(self.error(format_args!(
-                "field `{name}` must be text, not {}",
-                other.type_name()
-            ))),
+            Some(other) => Err(wrong_field_type(name, "text", other)),
         }
     }
 
-    pub fn required_text(&self, name: &str) -> Result<String, String> {
+    pub fn required_text(&self, name: &'static str) -> Result<String, FieldError> {
         self.text(name)?
             .filter(|s| !s.is_empty())
-            .ok_or_else(|| self.error(format_args!("field `{name}` is required and empty")))
+            .ok_or(FieldError::Required(name))
     }
 
     /// A list of texts (`allow_hosts`).
-    pub fn texts(&self, name: &str) -> Result<Vec<String>, String> {
+    pub fn texts(&self, name: &'static str) -> Result<Vec<String>, FieldError> {
         match self.get(name) {
             None => Ok(Vec::new()),
             Some(Value::List(items)) => items
                 .iter()
                 .map(|item| match item {
                     Value::Text(s) => Ok(s.clone()),
-                    other => Err(self.error(format_args!(
-                        "field `{name}` must be a list of texts, it holds a {}",
-                        other.type_name()
-                    ))),
+                    other => Err(FieldError::NotTexts {
+                        field: name,
+                        found: other.type_name(),
+                    }),
                 })
                 .collect(),
-            Some(other) => Err(self.error(format_args!(
-                "field `{name}` must be a list, not {}",
-                other.type_name()
-            ))),
+            Some(other) => Err(wrong_field_type(name, "a list", other)),
         }
     }
 
-    pub fn record(&self, name: &str) -> Result<Option<&IndexMap<String, Value>>, String> {
+    pub fn record(
+        &self,
+        name: &'static str,
+    ) -> Result<Option<&IndexMap<String, Value>>, FieldError> {
         match self.get(name) {
             None => Ok(None),
             Some(Value::Record(map)) => Ok(Some(map)),
-            Some(other) => Err(self.error(format_args!(
-                "field `{name}` must be a record, not {}",
-                other.type_name()
-            ))),
+            Some(other) => Err(wrong_field_type(name, "a record", other)),
         }
     }
 
-    pub fn number(&self, name: &str) -> Result<Option<f64>, String> {
+    pub fn number(&self, name: &'static str) -> Result<Option<f64>, FieldError> {
         match self.get(name) {
             None => Ok(None),
             Some(Value::Number(n)) => Ok(Some(*n)),
-            Some(other) => Err(self.error(format_args!(
-                "field `{name}` must be a number, not {}",
-                other.type_name()
-            ))),
+            Some(other) => Err(wrong_field_type(name, "a number", other)),
         }
+    }
+}
+
+fn wrong_field_type(field: &'static str, expected: &'static str, found: &Value) -> FieldError {
+    FieldError::WrongType {
+        field,
+        expected,
+        found: found.type_name(),
     }
 }
 

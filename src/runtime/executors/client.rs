@@ -12,6 +12,95 @@ use reqwest::Method;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
+/// Why a target's auth, headers or URLs cannot be used, or a task's path or headers cannot
+/// be sent. Never holds a credential or a header's value.
+#[derive(Debug)]
+pub enum ClientError {
+    /// `auth` is not one of the records `bearer(..)`, `basic(..)`, `api_key(..)` write.
+    AuthShape,
+    AuthPart(&'static str),
+    AuthHeaderName,
+    ApiKeyValue,
+    HeaderName(String),
+    HeaderType {
+        name: String,
+        found: &'static str,
+    },
+    HeaderValue(String),
+    /// A path that names a scheme or a host of its own.
+    NotRelative(String),
+    DotSegment(String),
+    InvalidPath {
+        path: String,
+        error: url::ParseError,
+    },
+    LeavesBase(String),
+    NotAUrl {
+        field: &'static str,
+        error: url::ParseError,
+    },
+    NotHttp(&'static str),
+    /// reqwest could not build its client (its TLS backend, say).
+    Build(reqwest::Error),
+}
+
+impl std::error::Error for ClientError {}
+
+impl std::fmt::Display for ClientError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ClientError::AuthShape => {
+                write!(
+                    f,
+                    "field `auth` must be bearer(..), basic(..) or api_key(..)"
+                )
+            }
+            ClientError::AuthPart(key) => write!(f, "`auth`: `{key}` is missing or not text"),
+            ClientError::AuthHeaderName => {
+                write!(f, "`auth`: api_key's header is not a valid header name")
+            }
+            ClientError::ApiKeyValue => write!(f, "the api_key value is not a valid header value"),
+            ClientError::HeaderName(name) => write!(f, "`{name}` is not a valid header name"),
+            ClientError::HeaderType { name, found } => write!(
+                f,
+                "header `{name}` must be text, a number or a bool, not {found}"
+            ),
+            ClientError::HeaderValue(name) => {
+                write!(f, "header `{name}` has a value that cannot be sent")
+            }
+            ClientError::NotRelative(path) => write!(
+                f,
+                "the path `{path}` must be relative to the target's base_url"
+            ),
+            ClientError::DotSegment(path) => write!(
+                f,
+                "the path `{path}` has a `.` or `..` segment, which would change the resource \
+                 it names"
+            ),
+            ClientError::InvalidPath { path, error } => {
+                write!(f, "the path `{path}` is not valid: {error}")
+            }
+            ClientError::LeavesBase(path) => {
+                write!(f, "the path `{path}` leaves the target's base_url")
+            }
+            ClientError::NotAUrl { field, error } => {
+                write!(f, "field `{field}` is not a URL: {error}")
+            }
+            ClientError::NotHttp(field) => {
+                write!(f, "field `{field}` must be an http:// or https:// URL")
+            }
+            ClientError::Build(error) => write!(f, "cannot build the HTTP client: {error}"),
+        }
+    }
+}
+
+/// A task's errors are still text.
+impl From<ClientError> for String {
+    fn from(error: ClientError) -> String {
+        error.to_string()
+    }
+}
+
 /// A request body.
 #[derive(Clone)]
 pub enum Body {
@@ -69,16 +158,16 @@ pub enum Auth {
 
 impl Auth {
     /// Reads the `{ scheme, ... }` record documented in [`super`].
-    pub fn from_value(value: Option<&Value>) -> Result<Auth, String> {
+    pub fn from_value(value: Option<&Value>) -> Result<Auth, ClientError> {
         let Some(value) = value else {
             return Ok(Auth::None);
         };
         let Value::Record(map) = value else {
-            return Err("field `auth` must be bearer(..), basic(..) or api_key(..)".into());
+            return Err(ClientError::AuthShape);
         };
-        let text = |key: &str| match map.get(key) {
+        let text = |key: &'static str| match map.get(key) {
             Some(Value::Text(s)) => Ok(s.clone()),
-            _ => Err(format!("`auth`: `{key}` is missing or not text")),
+            _ => Err(ClientError::AuthPart(key)),
         };
         match map.get("scheme") {
             Some(Value::Text(s)) if s == "bearer" => Ok(Auth::Bearer(text("token")?)),
@@ -87,10 +176,10 @@ impl Auth {
             }
             Some(Value::Text(s)) if s == "api_key" => {
                 let header = HeaderName::try_from(text("header")?)
-                    .map_err(|_| "`auth`: api_key's header is not a valid header name")?;
+                    .map_err(|_| ClientError::AuthHeaderName)?;
                 Ok(Auth::ApiKey(header, text("value")?))
             }
-            _ => Err("field `auth` must be bearer(..), basic(..) or api_key(..)".into()),
+            _ => Err(ClientError::AuthShape),
         }
     }
 
@@ -110,14 +199,17 @@ impl Auth {
         secrets.into_iter().filter(|s| !s.is_empty()).collect()
     }
 
-    fn apply(&self, builder: reqwest::RequestBuilder) -> Result<reqwest::RequestBuilder, String> {
+    fn apply(
+        &self,
+        builder: reqwest::RequestBuilder,
+    ) -> Result<reqwest::RequestBuilder, ClientError> {
         Ok(match self {
             Auth::None => builder,
             Auth::Bearer(token) => builder.bearer_auth(token),
             Auth::Basic(user, pass) => builder.basic_auth(user, Some(pass)),
             Auth::ApiKey(header, value) => {
-                let mut value = HeaderValue::from_str(value)
-                    .map_err(|_| "the api_key value is not a valid header value".to_string())?;
+                let mut value =
+                    HeaderValue::from_str(value).map_err(|_| ClientError::ApiKeyValue)?;
                 value.set_sensitive(true);
                 builder.header(header.clone(), value)
             }
@@ -145,13 +237,12 @@ impl GuardedClient {
         fields: &Fields,
         base: &url::Url,
         auth: Auth,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, super::Problem> {
         super::transport::refuse_credentials_in_clear(
             fields.target,
             base,
             !matches!(auth, Auth::None),
-        )
-        .map_err(|e| fields.error(e))?;
+        )?;
         let allow = AllowHosts::new(&fields.texts("allow_hosts")?);
         let client = reqwest::Client::builder()
             .user_agent(options.user_agent.clone())
@@ -165,7 +256,7 @@ impl GuardedClient {
             // The URL a redirect came from is nobody else's business (it may name a customer).
             .referer(false)
             .build()
-            .map_err(|e| fields.error(format_args!("cannot build the HTTP client: {e}")))?;
+            .map_err(ClientError::Build)?;
         Ok(GuardedClient {
             client,
             allow,
@@ -494,22 +585,20 @@ fn innermost(error: &(dyn std::error::Error + 'static)) -> String {
 }
 
 /// Builds a header map from a record of scalar values (`headers:` of a target or a task).
-pub fn header_map(record: Option<&IndexMap<String, Value>>) -> Result<HeaderMap, String> {
+pub fn header_map(record: Option<&IndexMap<String, Value>>) -> Result<HeaderMap, ClientError> {
     let mut map = HeaderMap::new();
     for (name, value) in record.into_iter().flatten() {
         let header = HeaderName::try_from(name.as_str())
-            .map_err(|_| format!("`{name}` is not a valid header name"))?;
+            .map_err(|_| ClientError::HeaderName(name.clone()))?;
         if matches!(value, Value::Null) {
             continue;
         }
-        let text = super::args::scalar_text(value).ok_or_else(|| {
-            format!(
-                "header `{name}` must be text, a number or a bool, not {}",
-                value.type_name()
-            )
+        let text = super::args::scalar_text(value).ok_or_else(|| ClientError::HeaderType {
+            name: name.clone(),
+            found: value.type_name(),
         })?;
-        let value = HeaderValue::from_str(&text)
-            .map_err(|_| format!("header `{name}` has a value that cannot be sent"))?;
+        let value =
+            HeaderValue::from_str(&text).map_err(|_| ClientError::HeaderValue(name.clone()))?;
         map.insert(header, value);
     }
     Ok(map)
@@ -518,28 +607,25 @@ pub fn header_map(record: Option<&IndexMap<String, Value>>) -> Result<HeaderMap,
 /// `base` followed by `path` (`https://h/v2` + `/orders/1` → `https://h/v2/orders/1`),
 /// refusing a path that would leave `base`'s host or climb out of its prefix with a `.` or
 /// `..` segment (a URL parser resolves those, `%2e%2e` included).
-pub fn join(base: &url::Url, path: &str) -> Result<url::Url, String> {
+pub fn join(base: &url::Url, path: &str) -> Result<url::Url, ClientError> {
     let path_part = path.split(['?', '#']).next().unwrap_or_default();
     if path_part.contains("://") || path.starts_with("//") {
-        return Err(format!(
-            "the path `{path}` must be relative to the target's base_url"
-        ));
+        return Err(ClientError::NotRelative(path.to_string()));
     }
     if path_part.split('/').any(is_dot_segment) {
-        return Err(format!(
-            "the path `{path}` has a `.` or `..` segment, which would change the resource it \
-             names"
-        ));
+        return Err(ClientError::DotSegment(path.to_string()));
     }
     let joined = format!(
         "{}/{}",
         base.as_str().trim_end_matches('/'),
         path.trim_start_matches('/')
     );
-    let url =
-        url::Url::parse(&joined).map_err(|e| format!("the path `{path}` is not valid: {e}"))?;
+    let url = url::Url::parse(&joined).map_err(|error| ClientError::InvalidPath {
+        path: path.to_string(),
+        error,
+    })?;
     if url.host() != base.host() || url.port_or_known_default() != base.port_or_known_default() {
-        return Err(format!("the path `{path}` leaves the target's base_url"));
+        return Err(ClientError::LeavesBase(path.to_string()));
     }
     Ok(url)
 }
@@ -551,12 +637,10 @@ fn is_dot_segment(segment: &str) -> bool {
 }
 
 /// Parses a `base_url`-like field: an absolute http(s) URL.
-pub fn parse_base(raw: &str, field: &str) -> Result<url::Url, String> {
-    let url = url::Url::parse(raw).map_err(|e| format!("field `{field}` is not a URL: {e}"))?;
+pub fn parse_base(raw: &str, field: &'static str) -> Result<url::Url, ClientError> {
+    let url = url::Url::parse(raw).map_err(|error| ClientError::NotAUrl { field, error })?;
     if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
-        return Err(format!(
-            "field `{field}` must be an http:// or https:// URL"
-        ));
+        return Err(ClientError::NotHttp(field));
     }
     let mut url = url;
     url.set_query(None);
@@ -591,8 +675,14 @@ mod tests {
             join(&base, "/orders/1?x=1").unwrap().as_str(),
             "https://h.example/v2/orders/1?x=1"
         );
-        assert!(join(&base, "https://evil.example/").is_err());
-        assert!(join(&base, "//evil.example/").is_err());
+        assert!(matches!(
+            join(&base, "https://evil.example/"),
+            Err(ClientError::NotRelative(_))
+        ));
+        assert!(matches!(
+            join(&base, "//evil.example/"),
+            Err(ClientError::NotRelative(_))
+        ));
         assert!(join(&base, "@evil.example/").is_ok_and(|u| u.host_str() == Some("h.example")));
         for climbing in [
             "/a/../admin",
@@ -602,7 +692,10 @@ mod tests {
             "/.%2e",
             "/x/%2e",
         ] {
-            assert!(join(&base, climbing).is_err(), "{climbing}");
+            assert!(
+                matches!(join(&base, climbing), Err(ClientError::DotSegment(_))),
+                "{climbing}"
+            );
         }
         assert!(join(&base, "/a/...b/..c").is_ok());
         assert_eq!(

@@ -4,7 +4,7 @@
 
 use super::args::{self, Fields};
 use super::client::{self, Auth, Body, GuardedClient, Outgoing};
-use super::ExecutorOptions;
+use super::{ExecutorOptions, Problem};
 use crate::catalogue::tasks::Http;
 use crate::catalogue::BuiltinTask;
 use crate::ir::Value;
@@ -20,11 +20,10 @@ pub struct HttpExecutor {
 }
 
 impl HttpExecutor {
-    pub fn new(fields: &Fields, options: &ExecutorOptions) -> Result<Self, String> {
-        let base = client::parse_base(&fields.required_text("base_url")?, "base_url")
-            .map_err(|e| fields.error(e))?;
-        let auth = Auth::from_value(fields.get("auth")).map_err(|e| fields.error(e))?;
-        let headers = client::header_map(fields.record("headers")?).map_err(|e| fields.error(e))?;
+    pub fn new(fields: &Fields, options: &ExecutorOptions) -> Result<Self, Problem> {
+        let base = client::parse_base(&fields.required_text("base_url")?, "base_url")?;
+        let auth = Auth::from_value(fields.get("auth"))?;
+        let headers = client::header_map(fields.record("headers")?)?;
         let client = GuardedClient::new(options, fields, &base, auth)?;
         Ok(HttpExecutor {
             client,

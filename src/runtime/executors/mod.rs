@@ -85,10 +85,17 @@ mod sql;
 mod transport;
 mod zendesk;
 
-pub use args::encode_interpolated;
+pub use args::{encode_interpolated, FieldError};
+pub use client::ClientError;
 pub use guard::is_forbidden_ip;
+pub use oauth::OauthError;
+pub use salesforce::SalesforceError;
+pub use smtp::SmtpError;
+pub use sql::SqlError;
+pub use transport::CleartextError;
+pub use zendesk::ZendeskError;
 
-use crate::catalogue::Kind;
+use crate::catalogue::{Combination, Kind};
 use crate::ir::{self, Value};
 use crate::runtime::effects::{Executor, ExecutorTask, TaskRequest};
 use indexmap::IndexMap;
@@ -129,6 +136,96 @@ impl Default for ExecutorOptions {
     }
 }
 
+/// Why a target's executor cannot be built: which target, and what is wrong with it.
+#[derive(Debug)]
+pub struct BuildError {
+    pub target: String,
+    pub problem: Problem,
+}
+
+/// What is wrong with a target's fields, by the module that found it. Never holds a
+/// field's value.
+#[derive(Debug)]
+pub enum Problem {
+    Field(FieldError),
+    Client(ClientError),
+    Cleartext(CleartextError),
+    /// The catalogue's `needs` or `excludes`.
+    Combination(Combination),
+    /// The catalogue's check of a field's text (`FieldSpec::check`).
+    Check {
+        field: &'static str,
+        problem: String,
+    },
+    Concurrency,
+    Smtp(SmtpError),
+    Zendesk(ZendeskError),
+    Salesforce(SalesforceError),
+    Oauth(OauthError),
+    Sql(SqlError),
+    /// A built-in kind, run in process (an IR file that declares one).
+    NoExecutor(Kind),
+}
+
+impl std::error::Error for BuildError {}
+
+impl std::fmt::Display for BuildError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "target `{}`: {}", self.target, self.problem)
+    }
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Problem::Field(error) => write!(f, "{error}"),
+            Problem::Client(error) => write!(f, "{error}"),
+            Problem::Cleartext(error) => write!(f, "{error}"),
+            Problem::Combination(problem) => write!(f, "{problem}"),
+            Problem::Check { field, problem } => write!(f, "field `{field}` {problem}"),
+            Problem::Concurrency => write!(
+                f,
+                "field `concurrency` must be a whole number from 1 to {}",
+                limit::MAX_CONCURRENCY
+            ),
+            Problem::Smtp(error) => write!(f, "{error}"),
+            Problem::Zendesk(error) => write!(f, "{error}"),
+            Problem::Salesforce(error) => write!(f, "{error}"),
+            Problem::Oauth(error) => write!(f, "{error}"),
+            Problem::Sql(error) => write!(f, "{error}"),
+            Problem::NoExecutor(kind) => write!(f, "kind `{kind}` has no external executor"),
+        }
+    }
+}
+
+macro_rules! problem_from {
+    ($($variant:ident($error:ty)),* $(,)?) => {$(
+        impl From<$error> for Problem {
+            fn from(error: $error) -> Problem {
+                Problem::$variant(error)
+            }
+        }
+    )*};
+}
+
+problem_from!(
+    Field(FieldError),
+    Client(ClientError),
+    Cleartext(CleartextError),
+    Smtp(SmtpError),
+    Zendesk(ZendeskError),
+    Salesforce(SalesforceError),
+    Oauth(OauthError),
+    Sql(SqlError),
+);
+
+/// [`ExecutorFactory`](crate::runtime::ExecutorFactory) is still on strings.
+impl From<BuildError> for String {
+    fn from(error: BuildError) -> String {
+        error.to_string()
+    }
+}
+
 /// The factory a runtime builds its targets' executors with ([`build`] with the default
 /// options), quoting services' errors redacted with `redactor`: give the runtime's own.
 pub fn factory(redactor: &crate::runtime::Redactor) -> crate::runtime::ExecutorFactory {
@@ -136,7 +233,7 @@ pub fn factory(redactor: &crate::runtime::Redactor) -> crate::runtime::ExecutorF
         redactor: redactor.clone(),
         ..ExecutorOptions::default()
     };
-    Arc::new(move |target, fields| build(target, fields, &options))
+    Arc::new(move |target, fields| Ok(build(target, fields, &options)?))
 }
 
 /// Builds the executor of one declared target. `fields` are the target's evaluated fields
@@ -146,42 +243,51 @@ pub fn build(
     target: &ir::Target,
     fields: IndexMap<String, Value>,
     options: &ExecutorOptions,
-) -> Result<Arc<dyn Executor>, String> {
+) -> Result<Arc<dyn Executor>, BuildError> {
     let fields = args::Fields::new(target, fields);
-    catalogue_rules(&fields)?;
-    let limit = concurrency(&fields)?;
-    let executor: Arc<dyn Executor> = match target.kind {
-        Kind::Http => Arc::new(http::HttpExecutor::new(&fields, options)?),
-        Kind::Zendesk => Arc::new(zendesk::ZendeskExecutor::new(&fields, options)?),
-        Kind::Salesforce => Arc::new(salesforce::SalesforceExecutor::new(&fields, options)?),
-        Kind::Sms => Arc::new(sms::SmsExecutor::new(&fields, options)?),
-        Kind::Smtp => Arc::new(smtp::SmtpExecutor::new(&fields)?),
-        Kind::Sql => Arc::new(sql::SqlExecutor::new(&fields, options)?),
+    executor(&fields, options).map_err(|problem| BuildError {
+        target: target.name.clone(),
+        problem,
+    })
+}
+
+fn executor(
+    fields: &args::Fields,
+    options: &ExecutorOptions,
+) -> Result<Arc<dyn Executor>, Problem> {
+    catalogue_rules(fields)?;
+    let limit = concurrency(fields)?;
+    let executor: Arc<dyn Executor> = match fields.target.kind {
+        Kind::Http => Arc::new(http::HttpExecutor::new(fields, options)?),
+        Kind::Zendesk => Arc::new(zendesk::ZendeskExecutor::new(fields, options)?),
+        Kind::Salesforce => Arc::new(salesforce::SalesforceExecutor::new(fields, options)?),
+        Kind::Sms => Arc::new(sms::SmsExecutor::new(fields, options)?),
+        Kind::Smtp => Arc::new(smtp::SmtpExecutor::new(fields)?),
+        Kind::Sql => Arc::new(sql::SqlExecutor::new(fields, options)?),
         // The built-in targets run in process: an IR file that declares one is refused here.
-        other @ (Kind::Conversation | Kind::Call) => {
-            return Err(format!(
-                "target `{}`: kind `{other}` has no external executor",
-                target.name
-            ))
-        }
+        other @ (Kind::Conversation | Kind::Call) => return Err(Problem::NoExecutor(other)),
     };
     Ok(Arc::new(limit::Limited::new(executor, limit)))
 }
 
 /// The catalogue's rules on fields (`FieldSpec::check`, `needs`, `excludes`), applied again
 /// to the evaluated values: `env(..)` hides them from the checker.
-fn catalogue_rules(fields: &args::Fields) -> Result<(), String> {
+fn catalogue_rules(fields: &args::Fields) -> Result<(), Problem> {
     let kind = fields.target.kind.spec();
     if let Some(problem) = kind
         .combination_problems(|name| fields.get(name).is_some())
-        .first()
+        .into_iter()
+        .next()
     {
-        return Err(fields.error(problem));
+        return Err(Problem::Combination(problem));
     }
     for spec in kind.fields {
         if let (Some(check), Some(Value::Text(text))) = (spec.check, fields.get(spec.name)) {
             if let Some(problem) = check(text) {
-                return Err(fields.error(format_args!("field `{}` {problem}", spec.name)));
+                return Err(Problem::Check {
+                    field: spec.name,
+                    problem,
+                });
             }
         }
     }
@@ -189,16 +295,13 @@ fn catalogue_rules(fields: &args::Fields) -> Result<(), String> {
 }
 
 /// The target's `concurrency`: a whole number from 1 to [`limit::MAX_CONCURRENCY`].
-fn concurrency(fields: &args::Fields) -> Result<usize, String> {
+fn concurrency(fields: &args::Fields) -> Result<usize, Problem> {
     match fields.number("concurrency")? {
         None => Ok(limit::DEFAULT_CONCURRENCY),
         Some(n) if n.fract() == 0.0 && (1.0..=limit::MAX_CONCURRENCY as f64).contains(&n) => {
             Ok(n as usize)
         }
-        Some(_) => Err(fields.error(format_args!(
-            "field `concurrency` must be a whole number from 1 to {}",
-            limit::MAX_CONCURRENCY
-        ))),
+        Some(_) => Err(Problem::Concurrency),
     }
 }
 
@@ -220,4 +323,132 @@ fn unknown_task(request: &TaskRequest, kind: &str) -> crate::runtime::effects::T
 /// shows the action.
 fn describe_invalid(request: &TaskRequest, error: &crate::runtime::effects::TaskError) -> String {
     format!("{} (invalid: {})", request.task, error.message)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What is wrong with a target `t` of `kind` with these evaluated fields.
+    fn problem(kind: Kind, fields: serde_json::Value) -> Problem {
+        let target = ir::Target {
+            name: "t".into(),
+            kind,
+            fields: Default::default(),
+            timeout_ms: None,
+            retry: None,
+        };
+        let Value::Record(fields) = Value::from_json(&fields) else {
+            panic!("fields are a record");
+        };
+        match build(&target, fields, &ExecutorOptions::default()) {
+            Ok(_) => panic!("{kind} was built"),
+            Err(error) => {
+                assert_eq!(error.target, "t");
+                error.problem
+            }
+        }
+    }
+
+    #[test]
+    fn a_field_of_the_wrong_type_is_a_field_error() {
+        let error = problem(Kind::Http, serde_json::json!({"base_url": 5}));
+        assert!(
+            matches!(
+                error,
+                Problem::Field(FieldError::WrongType {
+                    field: "base_url",
+                    expected: "text",
+                    found: "number"
+                })
+            ),
+            "{error:?}"
+        );
+    }
+
+    #[test]
+    fn the_build_error_names_the_target_and_what_is_wrong() {
+        let error = problem(Kind::Http, serde_json::json!({"concurrency": 0}));
+        assert!(matches!(error, Problem::Concurrency), "{error:?}");
+        let error = problem(Kind::Conversation, serde_json::json!({}));
+        assert!(
+            matches!(error, Problem::NoExecutor(Kind::Conversation)),
+            "{error:?}"
+        );
+    }
+
+    #[test]
+    fn a_bad_base_url_is_a_client_error() {
+        let error = problem(Kind::Http, serde_json::json!({"base_url": "ftp://x"}));
+        assert!(
+            matches!(error, Problem::Client(ClientError::NotHttp("base_url"))),
+            "{error:?}"
+        );
+    }
+
+    #[test]
+    fn credentials_in_clear_are_a_cleartext_error() {
+        let fields = serde_json::json!({
+            "base_url": "http://10.1.2.3/",
+            "auth": {"scheme": "bearer", "token": "s3cret"},
+        });
+        let error = problem(Kind::Http, fields);
+        assert!(
+            matches!(&error, Problem::Cleartext(CleartextError { host }) if host == "10.1.2.3"),
+            "{error:?}"
+        );
+    }
+
+    #[test]
+    fn a_port_out_of_range_is_an_smtp_error() {
+        let fields = serde_json::json!({"host": "h", "from": "a@b.example", "port": 70000});
+        let error = problem(Kind::Smtp, fields);
+        assert!(matches!(error, Problem::Smtp(SmtpError::Port)), "{error:?}");
+    }
+
+    #[test]
+    fn zendesk_without_an_address_is_a_zendesk_error() {
+        let fields = serde_json::json!({"email": "a@b.example", "token": "s3cret"});
+        let error = problem(Kind::Zendesk, fields);
+        assert!(
+            matches!(error, Problem::Zendesk(ZendeskError::NoRoot)),
+            "{error:?}"
+        );
+    }
+
+    #[test]
+    fn a_malformed_api_version_is_a_salesforce_error() {
+        let fields = serde_json::json!({
+            "instance_url": "https://acme.example", "token": "s3cret", "api_version": "latest",
+        });
+        let error = problem(Kind::Salesforce, fields);
+        assert!(
+            matches!(error, Problem::Salesforce(SalesforceError::ApiVersion)),
+            "{error:?}"
+        );
+    }
+
+    #[test]
+    fn salesforce_without_a_credential_is_an_oauth_error() {
+        let fields = serde_json::json!({"instance_url": "https://acme.example"});
+        let error = problem(Kind::Salesforce, fields);
+        assert!(
+            matches!(error, Problem::Oauth(OauthError::NoCredential)),
+            "{error:?}"
+        );
+    }
+
+    #[test]
+    fn a_bad_database_url_is_an_sql_error() {
+        let error = problem(Kind::Sql, serde_json::json!({"url": "mysql://h/db"}));
+        assert!(matches!(error, Problem::Sql(SqlError::Scheme)), "{error:?}");
+        let error = problem(
+            Kind::Sql,
+            serde_json::json!({"url": "postgres://h:port/db"}),
+        );
+        assert!(
+            matches!(error, Problem::Sql(SqlError::Postgres(_))),
+            "{error:?}"
+        );
+    }
 }

@@ -15,6 +15,24 @@ use crate::runtime::Redactor;
 use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION};
 use reqwest::Method;
 
+/// Why a `salesforce` target has no access token to send.
+#[derive(Debug, Clone, PartialEq)]
+pub enum OauthError {
+    NoCredential,
+}
+
+impl std::error::Error for OauthError {}
+
+impl std::fmt::Display for OauthError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            OauthError::NoCredential => {
+                write!(f, "needs `token` or `client_id` and `client_secret`")
+            }
+        }
+    }
+}
+
 pub struct Tokens {
     /// The access token in use; `None` until the first renewal when no `token` is given.
     current: tokio::sync::Mutex<Option<String>>,
@@ -31,7 +49,11 @@ struct Renewal {
 impl Tokens {
     /// From the target's `token`, `client_id`, `client_secret` and `refresh_token`
     /// (the catalogue has checked which go together); renewed at `root`'s token endpoint.
-    pub fn new(fields: &Fields, root: &url::Url, redactor: &Redactor) -> Result<Self, String> {
+    pub fn new(
+        fields: &Fields,
+        root: &url::Url,
+        redactor: &Redactor,
+    ) -> Result<Self, super::Problem> {
         let token = fields.text("token")?;
         let renewal = match fields.text("client_id")? {
             None => None,
@@ -51,13 +73,12 @@ impl Tokens {
                     }
                 }
                 redactor.register(&secret);
-                let url = super::client::join(root, "/services/oauth2/token")
-                    .map_err(|e| fields.error(e))?;
+                let url = super::client::join(root, "/services/oauth2/token")?;
                 Some(Renewal { url, form })
             }
         };
         if token.is_none() && renewal.is_none() {
-            return Err(fields.error("needs `token` or `client_id` and `client_secret`"));
+            return Err(OauthError::NoCredential.into());
         }
         if let Some(token) = &token {
             redactor.register(token);

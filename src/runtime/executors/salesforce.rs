@@ -13,7 +13,7 @@ use super::args::{self, Fields};
 use super::client::{self, Auth, GuardedClient, Outgoing};
 use super::oauth::Tokens;
 use super::rest::JsonApi;
-use super::ExecutorOptions;
+use super::{ExecutorOptions, Problem};
 use crate::catalogue::tasks::Salesforce;
 use crate::catalogue::{soql, BuiltinTask};
 use crate::ir::Value;
@@ -23,6 +23,24 @@ use indexmap::IndexMap;
 use reqwest::Method;
 use serde_json::json;
 
+/// Why a `salesforce` target names no API.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SalesforceError {
+    ApiVersion,
+}
+
+impl std::error::Error for SalesforceError {}
+
+impl std::fmt::Display for SalesforceError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SalesforceError::ApiVersion => {
+                write!(f, "field `api_version` must look like \"59.0\"")
+            }
+        }
+    }
+}
+
 pub struct SalesforceExecutor {
     /// Under `https://acme.my.salesforce.com/services/data/v59.0`.
     api: JsonApi,
@@ -31,24 +49,22 @@ pub struct SalesforceExecutor {
 }
 
 impl SalesforceExecutor {
-    pub fn new(fields: &Fields, options: &ExecutorOptions) -> Result<Self, String> {
+    pub fn new(fields: &Fields, options: &ExecutorOptions) -> Result<Self, Problem> {
         let root = match fields.text("base_url")? {
             Some(base) => base,
             None => fields.required_text("instance_url")?,
         };
-        let root = client::parse_base(&root, "instance_url").map_err(|e| fields.error(e))?;
+        let root = client::parse_base(&root, "instance_url")?;
         let version = fields
             .text("api_version")?
             .unwrap_or_else(|| "59.0".to_string());
         let version = version.trim_start_matches(['v', 'V']);
         if version.is_empty() || !version.chars().all(|c| c.is_ascii_digit() || c == '.') {
-            return Err(fields.error("field `api_version` must look like \"59.0\""));
+            return Err(SalesforceError::ApiVersion.into());
         }
-        let api = client::join(&root, &format!("/services/data/v{version}"))
-            .map_err(|e| fields.error(e))?;
+        let api = client::join(&root, &format!("/services/data/v{version}"))?;
         // The token travels as a header the executor sets, renewed as it expires.
-        super::transport::refuse_credentials_in_clear(fields.target, &api, true)
-            .map_err(|e| fields.error(e))?;
+        super::transport::refuse_credentials_in_clear(fields.target, &api, true)?;
         let tokens = Tokens::new(fields, &root, &options.redactor)?;
         let client = GuardedClient::new(options, fields, &api, Auth::None)?;
         Ok(SalesforceExecutor {

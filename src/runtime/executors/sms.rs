@@ -7,7 +7,7 @@
 
 use super::args::{self, Fields};
 use super::client::{self, Auth, Body, GuardedClient, Outgoing};
-use super::ExecutorOptions;
+use super::{ExecutorOptions, Problem};
 use crate::catalogue::{tasks, BuiltinTask};
 use crate::ir::Value;
 use crate::runtime::effects::{Executor, ExecutorTask, TaskError, TaskRequest};
@@ -27,15 +27,14 @@ pub struct SmsExecutor {
 const MAX_MEDIA: usize = 10;
 
 impl SmsExecutor {
-    pub fn new(fields: &Fields, options: &ExecutorOptions) -> Result<Self, String> {
+    pub fn new(fields: &Fields, options: &ExecutorOptions) -> Result<Self, Problem> {
         // Its shape (AC + 32 hex digits, safe in a path) is the catalogue's check.
         let sid = fields.required_text("account_sid")?;
         let base = fields
             .text("base_url")?
             .unwrap_or_else(|| "https://api.twilio.com".to_string());
-        let base = client::parse_base(&base, "base_url").map_err(|e| fields.error(e))?;
-        let messages = client::join(&base, &format!("/2010-04-01/Accounts/{sid}/Messages.json"))
-            .map_err(|e| fields.error(e))?;
+        let base = client::parse_base(&base, "base_url")?;
+        let messages = client::join(&base, &format!("/2010-04-01/Accounts/{sid}/Messages.json"))?;
         // The catalogue's `needs`/`excludes` were checked before: one credential, one sender.
         let auth = match fields.text("api_key_sid")? {
             Some(key) => Auth::Basic(key, fields.required_text("api_key_secret")?),

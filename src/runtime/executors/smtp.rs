@@ -16,7 +16,9 @@
 //! unless the host is loopback: the password would cross the network in clear.
 
 use super::args::{self, Fields};
+use super::client::ClientError;
 use super::guard::{self, AllowHosts};
+use super::Problem;
 use crate::catalogue::{tasks, BuiltinTask};
 use crate::ir::Value;
 use crate::runtime::effects::{Executor, ExecutorTask, TaskError, TaskRequest};
@@ -29,6 +31,43 @@ use lettre::transport::smtp::client::{Tls, TlsParameters};
 use lettre::transport::smtp::extension::ClientId;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+
+/// Why an `smtp` target's fields name no server, sender or login that can be used.
+#[derive(Debug)]
+pub enum SmtpError {
+    Scheme,
+    NoHost,
+    Port,
+    Tls {
+        host: String,
+        error: lettre::transport::smtp::Error,
+    },
+    TlsMode,
+    HalfLogin,
+    LoginInClear(String),
+    From(lettre::address::AddressError),
+}
+
+impl std::error::Error for SmtpError {}
+
+impl std::fmt::Display for SmtpError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SmtpError::Scheme => write!(f, "field `base_url` must be smtp://host:port"),
+            SmtpError::NoHost => write!(f, "field `base_url` has no host"),
+            SmtpError::Port => write!(f, "field `port` must be 1 to 65535"),
+            SmtpError::Tls { host, error } => write!(f, "cannot set up TLS for {host}: {error}"),
+            SmtpError::TlsMode => write!(f, "field `tls` must be starttls, tls or none"),
+            SmtpError::HalfLogin => write!(f, "`username` and `password` go together"),
+            SmtpError::LoginInClear(host) => write!(
+                f,
+                "refusing to log in to {host} with `tls: none`: the password would cross the \
+                 network in clear; use `tls: starttls` or `tls: tls`"
+            ),
+            SmtpError::From(error) => write!(f, "field `from` is not an email address: {error}"),
+        }
+    }
+}
 
 pub struct SmtpExecutor {
     host: String,
@@ -45,20 +84,21 @@ pub struct SmtpExecutor {
 }
 
 impl SmtpExecutor {
-    pub fn new(fields: &Fields) -> Result<Self, String> {
+    pub fn new(fields: &Fields) -> Result<Self, Problem> {
         let (host, port, implicit_tls) = match fields.text("base_url")? {
             Some(raw) => {
-                let url = url::Url::parse(&raw).map_err(|e| {
-                    fields.error(format_args!("field `base_url` is not a URL: {e}"))
+                let url = url::Url::parse(&raw).map_err(|error| ClientError::NotAUrl {
+                    field: "base_url",
+                    error,
                 })?;
                 let implicit = match url.scheme() {
                     "smtp" => false,
                     "smtps" => true,
-                    _ => return Err(fields.error("field `base_url` must be smtp://host:port")),
+                    _ => return Err(SmtpError::Scheme.into()),
                 };
                 let host = url
                     .host_str()
-                    .ok_or_else(|| fields.error("field `base_url` has no host"))?
+                    .ok_or(SmtpError::NoHost)?
                     .trim_start_matches('[')
                     .trim_end_matches(']')
                     .to_string();
@@ -69,7 +109,7 @@ impl SmtpExecutor {
                 let port = match fields.number("port")? {
                     None => 587,
                     Some(n) if n.fract() == 0.0 && (1.0..=65535.0).contains(&n) => n as u16,
-                    Some(_) => return Err(fields.error("field `port` must be 1 to 65535")),
+                    Some(_) => return Err(SmtpError::Port.into()),
                 };
                 (fields.required_text("host")?, port, false)
             }
@@ -80,33 +120,32 @@ impl SmtpExecutor {
             None => "starttls".to_string(),
         };
         let tls_parameters = || {
-            TlsParameters::new(host.clone())
-                .map_err(|e| fields.error(format_args!("cannot set up TLS for {host}: {e}")))
+            TlsParameters::new(host.clone()).map_err(|error| SmtpError::Tls {
+                host: host.clone(),
+                error,
+            })
         };
         let tls = match tls.as_str() {
             "starttls" => Tls::Required(tls_parameters()?),
             "tls" => Tls::Wrapper(tls_parameters()?),
             "none" => Tls::None,
-            _ => return Err(fields.error("field `tls` must be starttls, tls or none")),
+            _ => return Err(SmtpError::TlsMode.into()),
         };
         let credentials = match (fields.text("username")?, fields.text("password")?) {
             (Some(user), Some(pass)) => Some(Credentials::new(user, pass)),
             (None, None) => None,
-            _ => return Err(fields.error("`username` and `password` go together")),
+            _ => return Err(SmtpError::HalfLogin.into()),
         };
         if matches!(tls, Tls::None)
             && credentials.is_some()
             && !super::transport::is_loopback(&host)
         {
-            return Err(fields.error(format_args!(
-                "refusing to log in to {host} with `tls: none`: the password would cross the \
-                 network in clear; use `tls: starttls` or `tls: tls`"
-            )));
+            return Err(SmtpError::LoginInClear(host).into());
         }
         let from = fields
             .required_text("from")?
             .parse::<Mailbox>()
-            .map_err(|e| fields.error(format_args!("field `from` is not an email address: {e}")))?;
+            .map_err(SmtpError::From)?;
         Ok(SmtpExecutor {
             server: format!("smtp://{host}:{port}"),
             allow: AllowHosts::new(&fields.texts("allow_hosts")?),

@@ -17,6 +17,25 @@ pub fn is_loopback(host: &str) -> bool {
     security::is_loopback_host(&host)
 }
 
+/// A target refused for sending credentials over plain http:// to `host`, not loopback.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CleartextError {
+    pub host: String,
+}
+
+impl std::error::Error for CleartextError {}
+
+impl std::fmt::Display for CleartextError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let host = &self.host;
+        write!(
+            f,
+            "refusing to send credentials over plain http:// to `{host}`: use \
+             https://{host}/… (plain http:// is only allowed to loopback)"
+        )
+    }
+}
+
 /// Refuses a target that would send credentials (`credentials`: an `auth`, or the kind's
 /// own token) or any field read with `secret(..)` over plain http:// to a host that is not
 /// loopback.
@@ -24,15 +43,12 @@ pub fn refuse_credentials_in_clear(
     target: &ir::Target,
     base: &url::Url,
     credentials: bool,
-) -> Result<(), String> {
+) -> Result<(), CleartextError> {
     let Some(host) = security::insecure_host(base.as_str()) else {
         return Ok(());
     };
     if credentials || target.fields.values().any(reads_secret) {
-        return Err(format!(
-            "refusing to send credentials over plain http:// to `{host}`: use \
-             https://{host}/… (plain http:// is only allowed to loopback)"
-        ));
+        return Err(CleartextError { host });
     }
     Ok(())
 }
@@ -82,7 +98,12 @@ mod tests {
         let plain = target(vec![]);
         let url = |s: &str| url::Url::parse(s).unwrap();
         let remote = url("http://api.example/v1");
-        assert!(refuse_credentials_in_clear(&secret_header, &remote, false).is_err());
+        assert_eq!(
+            refuse_credentials_in_clear(&secret_header, &remote, false),
+            Err(CleartextError {
+                host: "api.example".into()
+            })
+        );
         assert!(refuse_credentials_in_clear(&plain, &remote, true).is_err());
         assert!(refuse_credentials_in_clear(&plain, &remote, false).is_ok());
         for fine in [

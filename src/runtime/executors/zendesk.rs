@@ -11,7 +11,7 @@
 use super::args::{self, Fields};
 use super::client::{self, Auth, GuardedClient, Outgoing};
 use super::rest::{self, JsonApi};
-use super::ExecutorOptions;
+use super::{ExecutorOptions, Problem};
 use crate::catalogue::tasks::Zendesk;
 use crate::catalogue::BuiltinTask;
 use crate::ir::Value;
@@ -22,6 +22,24 @@ const APPLY_MACRO: ExecutorTask = ExecutorTask::Builtin(BuiltinTask::Zendesk(Zen
 use futures::future::BoxFuture;
 use reqwest::Method;
 use serde_json::json;
+
+/// Why a `zendesk` target names no API.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ZendeskError {
+    Subdomain,
+    NoRoot,
+}
+
+impl std::error::Error for ZendeskError {}
+
+impl std::fmt::Display for ZendeskError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            ZendeskError::Subdomain => "field `subdomain` may hold only letters, digits and -",
+            ZendeskError::NoRoot => "needs `subdomain` or `base_url`",
+        })
+    }
+}
 
 pub struct ZendeskExecutor {
     /// Under `https://acme.zendesk.com/api/v2`.
@@ -44,21 +62,19 @@ enum Take {
 }
 
 impl ZendeskExecutor {
-    pub fn new(fields: &Fields, options: &ExecutorOptions) -> Result<Self, String> {
+    pub fn new(fields: &Fields, options: &ExecutorOptions) -> Result<Self, Problem> {
         let root = match (fields.text("base_url")?, fields.text("subdomain")?) {
             (Some(base), _) => base,
             (None, Some(sub)) if valid_subdomain(&sub) => format!("https://{sub}.zendesk.com"),
-            (None, Some(_)) => {
-                return Err(fields.error("field `subdomain` may hold only letters, digits and -"))
-            }
-            (None, None) => return Err(fields.error("needs `subdomain` or `base_url`")),
+            (None, Some(_)) => return Err(ZendeskError::Subdomain.into()),
+            (None, None) => return Err(ZendeskError::NoRoot.into()),
         };
-        let root = client::parse_base(&root, "base_url").map_err(|e| fields.error(e))?;
+        let root = client::parse_base(&root, "base_url")?;
         // A base_url that already ends in /api/v2 is not extended twice.
         let api = if root.path().trim_end_matches('/').ends_with("/api/v2") {
             root
         } else {
-            client::join(&root, "/api/v2").map_err(|e| fields.error(e))?
+            client::join(&root, "/api/v2")?
         };
         let email = fields.required_text("email")?;
         let token = fields.required_text("token")?;

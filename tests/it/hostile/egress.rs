@@ -502,7 +502,8 @@ fn a_secret_header_over_plain_http_is_refused_when_the_target_is_built() {
         record(json!({ "base_url": "http://10.1.2.3:8080/", "headers": { "X-Team": "t-1" } }));
     let error = build(&declared, fields, &ExecutorOptions::default())
         .err()
-        .unwrap();
+        .unwrap()
+        .to_string();
     assert!(error.contains("plain http://"), "{error}");
 }
 

@@ -15,7 +15,7 @@
 mod dialect;
 
 use super::args::{self, Fields};
-use super::ExecutorOptions;
+use super::{ExecutorOptions, Problem};
 use crate::catalogue::tasks::Sql;
 use crate::catalogue::BuiltinTask;
 use crate::ir::Value;
@@ -27,6 +27,34 @@ use indexmap::IndexMap;
 use sqlx::postgres::PgPoolOptions;
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
 use std::str::FromStr;
+
+/// Why a `sql` target's `url` names no database. Holds the URL without its password.
+#[derive(Debug)]
+pub enum SqlError {
+    Sqlite {
+        shown_url: String,
+        error: sqlx::Error,
+    },
+    Postgres(String),
+    Scheme,
+}
+
+impl std::error::Error for SqlError {}
+
+impl std::fmt::Display for SqlError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SqlError::Sqlite { shown_url, error } => {
+                write!(f, "field `url` ({shown_url}): {error}")
+            }
+            SqlError::Postgres(shown_url) => write!(f, "field `url` ({shown_url}) is not valid"),
+            SqlError::Scheme => write!(
+                f,
+                "field `url` must start with sqlite:// , sqlite::memory: or postgres://"
+            ),
+        }
+    }
+}
 
 enum Pool {
     /// With the folder the database file lives in, made on first use (not at build time,
@@ -44,14 +72,17 @@ pub struct SqlExecutor {
 }
 
 impl SqlExecutor {
-    pub fn new(fields: &Fields, options: &ExecutorOptions) -> Result<Self, String> {
+    pub fn new(fields: &Fields, options: &ExecutorOptions) -> Result<Self, Problem> {
         let raw = fields.required_text("url")?;
         let shown_url = redact(&raw);
         // No reaper tasks: building needs no running runtime, and an in-memory database
         // lives as long as its one connection.
         let pool = if raw.starts_with("sqlite:") {
             let options = SqliteConnectOptions::from_str(&raw)
-                .map_err(|e| fields.error(format_args!("field `url` ({shown_url}): {e}")))?
+                .map_err(|error| SqlError::Sqlite {
+                    shown_url: shown_url.clone(),
+                    error,
+                })?
                 .create_if_missing(true)
                 .foreign_keys(true);
             let in_memory = raw.contains(":memory:") || raw.contains("mode=memory");
@@ -68,9 +99,8 @@ impl SqlExecutor {
                 folder,
             )
         } else if raw.starts_with("postgres://") || raw.starts_with("postgresql://") {
-            let options = sqlx::postgres::PgConnectOptions::from_str(&raw).map_err(|_| {
-                fields.error(format_args!("field `url` ({shown_url}) is not valid"))
-            })?;
+            let options = sqlx::postgres::PgConnectOptions::from_str(&raw)
+                .map_err(|_| SqlError::Postgres(shown_url.clone()))?;
             Pool::Postgres(
                 PgPoolOptions::new()
                     .max_connections(8)
@@ -79,8 +109,7 @@ impl SqlExecutor {
                     .connect_lazy_with(options),
             )
         } else {
-            return Err(fields
-                .error("field `url` must start with sqlite:// , sqlite::memory: or postgres://"));
+            return Err(SqlError::Scheme.into());
         };
         Ok(SqlExecutor {
             pool,
@@ -295,7 +324,12 @@ fn redact(raw: &str) -> String {
             url.set_query(None);
             url.to_string()
         }
-        Err(_) => raw.split(['?', '@']).next().unwrap_or("").to_string(),
+        // Where a URL that does not parse keeps its password cannot be told (it may hold a
+        // `/`, `?` or `@`): show only the scheme.
+        Err(_) => match raw.split_once("://") {
+            Some((scheme, _)) => format!("{scheme}://…"),
+            None => "…".to_string(),
+        },
     }
 }
 
@@ -361,5 +395,12 @@ mod tests {
             "postgres://db.example/crm"
         );
         assert_eq!(redact("sqlite://acme.db"), "sqlite://acme.db");
+        for unparsed in [
+            "postgres://bot:s3cret@db.example:port/crm",
+            "postgres://bot:s3/cret@db.example/crm",
+            "postgres://bot@db.example:port/crm?password=s3@cret",
+        ] {
+            assert_eq!(redact(unparsed), "postgres://…", "{unparsed}");
+        }
     }
 }
