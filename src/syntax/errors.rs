@@ -384,23 +384,25 @@ pub fn describe(error: &Error<Rule>, file: FileId, text: &str, base: usize) -> D
         .with_help(format!("pick another name, e.g. `{word}_`"));
     }
 
-    if expected.tokens.contains(":") && !expected.expression {
-        if let Some((start, first, rest)) = space_in_name(text, pos) {
-            let joined = format!("{first}{rest}");
-            let help = if first.ends_with('_') || rest.starts_with('_') {
-                format!("write `{joined}`")
-            } else {
-                format!("write `{joined}` or `{first}_{rest}`")
-            };
-            let end = pos + rest.len();
-            return Diagnostic::new(
-                Code::Syntax,
-                format!("`{first} {rest}` has a space in it"),
-                Span::new(file, base + start, base + end),
-            )
-            .with_label_message("a name is one word")
-            .with_help(help);
-        }
+    let wants_key = expected.tokens.contains(":") && !expected.expression;
+    if let Some((start, first, rest)) = space_in_name(text, pos, wants_key) {
+        let joined = format!("{first}{rest}");
+        let help = if first.ends_with('_') || rest.starts_with('_') {
+            format!("write `{joined}`")
+        } else {
+            format!("write `{joined}` or `{first}_{rest}`")
+        };
+        let end = pos + rest.len();
+        return Diagnostic::new(
+            Code::Syntax,
+            format!("`{first} {rest}` has a space in it"),
+            Span::new(file, base + start, base + end),
+        )
+        .with_label_message("a name is one word")
+        .with_help(help);
+    }
+
+    if wants_key {
         let after = context.previous_word;
         let record = innermost_open(text, pos, "}").map(|(_, what)| what);
         let help = if context.line_head == "on_failure" {
@@ -505,24 +507,31 @@ fn expected_found(expected: &Expected, found: &str) -> String {
     }
 }
 
-/// `patient _id: text`: a space typed inside a name that a `:` should follow, as where it
-/// starts and its two pieces. Only a lone word before the space counts (`x: 1 y: 2` is a
-/// missing separator) and only with the `:` after it (`x text` is a missing `:`).
-fn space_in_name(text: &str, pos: usize) -> Option<(usize, &str, &str)> {
+/// `patient _id: text`, `action gre et {`: a space typed inside a name, as where it starts
+/// and its two pieces, with pest stopped at the second. Only a lone word before the space
+/// counts (`x: 1 y: 2` is a missing separator), and only with after it what follows the
+/// name: a key's `:` where one is wanted (`wants_key`; `x text` is a missing `:`), or
+/// after a declaration's first word what follows the name it declares (`{`, a task's
+/// `(`, a target's `:`).
+pub fn space_in_name(text: &str, pos: usize, wants_key: bool) -> Option<(usize, &str, &str)> {
     let bytes = text.as_bytes();
     let gap = pos.checked_sub(1).filter(|&gap| bytes[gap] == b' ')?;
     let start = lexer::word_chars_start(bytes, gap);
     let first = &text[start..gap];
     let rest = &text[pos..pos + lexer::word_chars(bytes, pos)];
-    let keyed = text[pos + rest.len()..]
-        .trim_start_matches(' ')
-        .starts_with(':');
+    let after = text[pos + rest.len()..].trim_start_matches(' ');
     let opens = text[..start].trim_end_matches(' ');
     let line = &opens[opens.rfind('\n').map_or(0, |n| n + 1)..];
-    let name_position =
-        opens.is_empty() || opens.ends_with(['\n', '(', ',', '{']) || line == "target";
-    (lexer::is_word(first) && !rest.is_empty() && keyed && name_position)
-        .then_some((start, first, rest))
+    let key = wants_key
+        && after.starts_with(':')
+        && (opens.is_empty() || opens.ends_with(['\n', '(', ',', '{']));
+    let follows_name = match line {
+        "target" => ":",
+        "task" => "(",
+        _ => "{",
+    };
+    let declared = keywords::NAMED.contains(&line) && after.starts_with(follows_name);
+    (lexer::is_word(first) && !rest.is_empty() && (key || declared)).then_some((start, first, rest))
 }
 
 /// A mistake people make, said in their words.

@@ -34,6 +34,9 @@ pub const DECLARATIONS: &[(&str, Option<&str>)] = &[
     ("test", None),
 ];
 
+/// The declarations that declare a name, written after their first word (`action NAME`).
+pub const NAMED: &[&str] = &["agent", "target", "task", "action", "reply", "usecase"];
+
 /// Whether `word` is the first word of a declaration.
 pub fn starts_declaration(word: &str) -> bool {
     DECLARATIONS.iter().any(|(first, _)| *first == word)

@@ -6,10 +6,13 @@
 //! nor anything its value would have said.
 //!
 //! pest stays the judge and the voice: every message is pest's failure (or the scanner's
-//! problem) explained by `errors`, and a text counts as parsed only when pest accepts it.
-//! Recovery only decides what to leave out before asking pest again: the member around
-//! where pest stopped is turned into blanks (offsets unchanged), until the declaration
-//! parses or what is wrong is its header.
+//! problem) explained by `errors`, and a text counts as parsed only when pest accepts it;
+//! only a `}` that closed a block too early is told here, where it was typed, instead of
+//! the block's own `}` the scanner then found stray. Recovery only decides what to leave
+//! out before asking pest again: the member around where pest stopped is turned into
+//! blanks (offsets unchanged), until the declaration parses or what is wrong is its
+//! header; a declaration's name a space was typed into (`action gre et {`) is read joined,
+//! the space moved after it.
 
 use pest::Parser as _;
 
@@ -87,8 +90,9 @@ enum Place {
     After { line_start: usize },
     /// After the declaration's block was closed, but not on a line of its own at column 0,
     /// with a `}` still to come: the block went on, and the closer at this offset ended it
-    /// too early (`task t() on api {}`, then its fields).
-    ClosedEarly { closer: usize },
+    /// too early (`task t() on api {}`, then its fields); or an agent's `params` list did
+    /// (`params: {}`, then parameters).
+    ClosedEarly { closer: usize, params: bool },
     /// On the opener of one of its lists.
     ListOpener,
 }
@@ -103,6 +107,9 @@ struct Declaration<'s, 't> {
     /// The declaration's first word (`action`, `on`, …) and where it starts.
     keyword: Ident,
     left_out: Vec<Member>,
+    /// The name it declares, when a space was typed into it (`action gre et {`): joined,
+    /// as it was meant, over the two pieces.
+    joined: Option<Ident>,
     /// `text` differs from the blanked source: messages then quote `text`, where what was
     /// left out no longer stands.
     changed: bool,
@@ -119,6 +126,7 @@ impl<'s, 't> Declaration<'s, 't> {
             text,
             keyword,
             left_out: Vec::new(),
+            joined: None,
             changed: false,
         }
     }
@@ -159,15 +167,7 @@ impl<'s, 't> Declaration<'s, 't> {
             strays.remove(stray);
             self.reopen(closer);
             reopened = Some(closer);
-            out.diagnostics.push(
-                Diagnostic::new(
-                    Code::Unclosed,
-                    "unexpected `}`",
-                    self.span(closer, closer + 1),
-                )
-                .with_label_message("this closes `params` too early")
-                .with_help("remove it: the parameters go on after it"),
-            );
+            out.diagnostics.push(self.closed_too_early(closer, true));
         }
         for _ in 0..TRIES_PER_DECLARATION {
             let error = match errors::parse_detailed(Rule::file, &self.text) {
@@ -180,10 +180,22 @@ impl<'s, 't> Declaration<'s, 't> {
             let at = errors::stopped_at(&error).min(self.text.len());
             let stray_to_come = !strays.is_empty();
             let place = self.place(at);
-            if let (true, Place::ClosedEarly { closer }) = (stray_to_come, &place) {
+            let in_header = matches!(place, Place::Header);
+            if let (true, Place::ClosedEarly { closer, params }) = (stray_to_come, &place) {
                 let closer = *closer;
-                // Not a mistake of its own: the `}` still to come (a stray closer, which
-                // the scanner reports) is where the block ends.
+                // The `}` still to come (a stray closer, which the scanner reports) is where
+                // the block ends. The mistake is the first, typed into the block, when
+                // something was written between the two or only the second is on a line of
+                // its own; else (`}}`) either could be.
+                let typed = self.stray_after(closer, &strays).filter(|&k| {
+                    let (text, stray) = (self.text.as_bytes(), self.offset(strays[k]));
+                    !self.text[closer + 1..stray].trim().is_empty()
+                        || (alone_on_its_line(text, stray) && !alone_on_its_line(text, closer))
+                });
+                if let Some(stray) = typed {
+                    strays.remove(stray);
+                    out.diagnostics.push(self.closed_too_early(closer, *params));
+                }
                 self.reopen(closer);
                 reopened = Some(closer);
                 continue;
@@ -212,6 +224,10 @@ impl<'s, 't> Declaration<'s, 't> {
                 self.original()
             };
             let described = errors::describe(&error, self.source.file, quoted, self.base());
+            if in_header && self.join_name(at) {
+                out.diagnostics.push(described);
+                continue;
+            }
             if let Some(stray) = self.open_params(at, &strays) {
                 // The `}` the scanner found stray closes the `{` that was left out.
                 strays.remove(stray);
@@ -240,11 +256,57 @@ impl<'s, 't> Declaration<'s, 't> {
         self.give_up(&[], out);
     }
 
+    /// `action gre et {`, with pest stopped at `et`: the name is read joined (`greet` and
+    /// the space after it, offsets after it unchanged), and declared as it was meant.
+    fn join_name(&mut self, at: usize) -> bool {
+        let pos = at + self.text[at..].len() - self.text[at..].trim_start_matches(' ').len();
+        let Some((start, first, rest)) = errors::space_in_name(&self.text, pos, false) else {
+            return false;
+        };
+        let name = format!("{first}{rest}");
+        if self.joined.is_some() || keywords::is_keyword(&name) {
+            return false;
+        }
+        let end = pos + rest.len();
+        self.text.replace_range(start..end, &format!("{name} "));
+        self.changed = true;
+        self.joined = Some(Ident {
+            name,
+            span: self.span(start, end),
+        });
+        true
+    }
+
     /// The first of `strays` after `at`.
     fn stray_after(&self, at: usize, strays: &[&Diagnostic]) -> Option<usize> {
-        strays
-            .iter()
-            .position(|s| (s.span().start as usize).saturating_sub(self.base()) > at)
+        strays.iter().position(|s| self.offset(s) > at)
+    }
+
+    /// Where a diagnostic starts in the declaration's text.
+    fn offset(&self, d: &Diagnostic) -> usize {
+        (d.span().start as usize)
+            .saturating_sub(self.base())
+            .min(self.text.len())
+    }
+
+    /// The `}` at `closer`, typed into the declaration's block (or an agent's `params`),
+    /// closed it: the block's own closer is then stray.
+    fn closed_too_early(&self, closer: usize, params: bool) -> Diagnostic {
+        let (what, rest) = if params {
+            ("`params`".to_string(), "the parameters go")
+        } else {
+            (
+                format!("the `{}` block", self.keyword.name),
+                "the block goes",
+            )
+        };
+        Diagnostic::new(
+            Code::Unclosed,
+            "unexpected `}`",
+            self.span(closer, closer + 1),
+        )
+        .with_label_message(format!("this closes {what} too early"))
+        .with_help(format!("remove it: {rest} on after it"))
     }
 
     /// `params:` with nothing after it on its line, in an agent, and a stray `}` to come:
@@ -348,7 +410,7 @@ impl<'s, 't> Declaration<'s, 't> {
                 self.leave_out(member)
             }
             Place::After { line_start } => self.leave_out_after(line_start),
-            Place::ClosedEarly { closer } => {
+            Place::ClosedEarly { closer, .. } => {
                 self.reopen(closer);
                 true
             }
@@ -477,6 +539,14 @@ impl<'s, 't> Declaration<'s, 't> {
             out.diagnostics,
         )
         .items(pair, out.items);
+        if let Some(joined) = &self.joined {
+            let declared = out.items[first..]
+                .iter_mut()
+                .find_map(|item| name_of(item).filter(|name| name.span.start == joined.span.start));
+            if let Some(name) = declared {
+                *name = joined.clone();
+            }
+        }
         for member in &self.left_out {
             let Some(holds) = member.holds else {
                 let (start, end) = trimmed(self.original(), member.start, member.end);
@@ -627,7 +697,10 @@ impl<'s, 't> Declaration<'s, 't> {
         let after = start + keyword.name.len();
         let rest = &written[after..end];
         let name_at = after + rest.len() - rest.trim_start_matches(' ').len();
-        let mut name = head_at(written, name_at, end, self.source.file, self.base());
+        let mut name = match &self.joined {
+            Some(joined) => joined.clone(),
+            None => head_at(written, name_at, end, self.source.file, self.base()),
+        };
         let misspelt = !keywords::starts_declaration(&keyword.name);
         if name.name.is_empty() && !misspelt {
             // `target{ mail: smtp {`, `target {mail: smtp {`: a character typed before
@@ -654,11 +727,7 @@ impl<'s, 't> Declaration<'s, 't> {
                 name = found;
             }
         }
-        let declares = misspelt
-            || matches!(
-                keyword.name.as_str(),
-                "agent" | "target" | "task" | "action" | "reply" | "usecase"
-            );
+        let declares = misspelt || keywords::NAMED.contains(&keyword.name.as_str());
         ast::Unparsed {
             span: self.span(start, end),
             name: (declares
@@ -674,6 +743,19 @@ impl<'s, 't> Declaration<'s, 't> {
     /// Where `at` is: walks the declaration's brackets and strings from its start.
     fn place(&self, at: usize) -> Place {
         Walk::new(&self.text, &self.keyword.name).place(at)
+    }
+}
+
+/// The name a declaration declares.
+fn name_of(item: &mut Item) -> Option<&mut Ident> {
+    match item {
+        Item::Agent(a) => Some(&mut a.name),
+        Item::Target(t) => Some(&mut t.name),
+        Item::Task(t) => Some(&mut t.name),
+        Item::Action(a) => Some(&mut a.name),
+        Item::Reply(r) => Some(&mut r.name),
+        Item::Usecase(u) => Some(&mut u.name),
+        Item::Import(_) | Item::Binding(_) | Item::Test(_) => None,
     }
 }
 
@@ -933,7 +1015,10 @@ impl<'t> Walk<'t> {
         // not alone on its line closed the list too early.
         if let Some(closer) = params_closed.filter(|&c| c < at && holds == Holds::Fields) {
             if !alone_on_its_line(self.text, closer) {
-                return Place::ClosedEarly { closer };
+                return Place::ClosedEarly {
+                    closer,
+                    params: true,
+                };
             }
         }
         Place::Member(Member {
@@ -997,6 +1082,7 @@ impl<'t> Walk<'t> {
             if !glued_declaration && stray_later && self.text[self.closed_at - 1] == b'}' {
                 return Place::ClosedEarly {
                     closer: self.closed_at - 1,
+                    params: false,
                 };
             }
             return Place::After {

@@ -289,3 +289,104 @@ fn a_slip_inside_a_parameter_gives_one_error() {
         }
     }
 }
+
+/// The middle of the name of each declaration of `text` that declares one.
+fn declaration_names(text: &str) -> Vec<usize> {
+    use agentc::syntax::ast::Item;
+    let parsed = agentc::syntax::parse(agentc::diagnostics::FileId(0), text);
+    parsed
+        .file
+        .items
+        .iter()
+        .filter_map(|item| match item {
+            Item::Agent(i) => Some(&i.name),
+            Item::Target(i) => Some(&i.name),
+            Item::Task(i) => Some(&i.name),
+            Item::Action(i) => Some(&i.name),
+            Item::Reply(i) => Some(&i.name),
+            Item::Usecase(i) => Some(&i.name),
+            Item::Import(_) | Item::Binding(_) | Item::Test(_) => None,
+        })
+        .map(|name| {
+            let name = name.span.range();
+            name.start + name.len() / 2
+        })
+        .collect()
+}
+
+/// Issue #13: a space typed inside the name of a declaration (`action gre et {`), at every
+/// declaration of the examples, is one mistake: one error, and no use of the name reported
+/// unknown.
+#[test]
+fn a_space_inside_a_declarations_name_gives_one_error() {
+    for original in examples() {
+        for (name, text) in &original {
+            for middle in declaration_names(text) {
+                let mut edited = original.clone();
+                let mut slipped = text.clone();
+                slipped.insert(middle, ' ');
+                edited.insert(name.clone(), slipped);
+                let errors: Vec<String> = check(&edited)
+                    .into_iter()
+                    .filter(Diagnostic::is_error)
+                    .map(|d| format!("  {} {}", d.code, d.message))
+                    .collect();
+                assert!(
+                    errors.len() == 1 && errors[0].ends_with("has a space in it"),
+                    "{name} with a space at {middle}:\n{}",
+                    errors.join("\n")
+                );
+            }
+        }
+    }
+}
+
+/// Where each declaration of `text` with a block has its first field end.
+fn first_fields(text: &str) -> Vec<usize> {
+    use agentc::syntax::ast::{AgentEntry, Item};
+    let parsed = agentc::syntax::parse(agentc::diagnostics::FileId(0), text);
+    parsed
+        .file
+        .items
+        .iter()
+        .filter_map(|item| match item {
+            Item::Agent(i) => i.entries.first().map(|e| match e {
+                AgentEntry::Field(f) => f.span,
+                AgentEntry::Params { span, .. } => *span,
+            }),
+            Item::Target(i) => i.fields.first().map(|f| f.span),
+            Item::Task(i) => i.fields.first().map(|f| f.span),
+            Item::Action(i) => i.fields.first().map(|f| f.span),
+            Item::Reply(i) => i.fields.first().map(|f| f.span),
+            Item::Usecase(i) => i.fields.first().map(|f| f.span),
+            Item::Import(_) | Item::Binding(_) | Item::Test(_) => None,
+        })
+        .map(|field| field.end as usize)
+        .collect()
+}
+
+/// A `}` typed after the first field of each declaration of the examples closes its block
+/// too early: one error, where the `}` was typed (not at the block's own `}`, then stray).
+#[test]
+fn a_brace_that_closes_a_block_early_is_reported_where_it_was_typed() {
+    for original in examples() {
+        for (name, text) in &original {
+            for end in first_fields(text) {
+                let mut edited = original.clone();
+                let mut slipped = text.clone();
+                slipped.insert(end, '}');
+                edited.insert(name.clone(), slipped);
+                let errors: Vec<Diagnostic> = check(&edited)
+                    .into_iter()
+                    .filter(Diagnostic::is_error)
+                    .collect();
+                let at = errors.iter().map(|d| d.span().start as usize);
+                assert_eq!(
+                    at.collect::<Vec<_>>(),
+                    [end],
+                    "{name} with `}}` at {end}:\n{errors:#?}"
+                );
+            }
+        }
+    }
+}
