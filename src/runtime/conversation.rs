@@ -449,7 +449,7 @@ impl Conversation {
     pub fn inactivity_deadline(&self) -> Option<Duration> {
         let inactivity = self.shared.plan.program.agent.inactivity_ms?;
         let since = self.idle_since?;
-        (self.state.status == ConversationStatus::Active && self.after_end.is_empty())
+        (self.state.status == ConversationStatus::Active)
             .then(|| since.saturating_add(Duration::from_millis(inactivity)))
     }
 
@@ -529,7 +529,7 @@ impl Conversation {
     pub(super) async fn dispatch(&mut self, event: &Event) {
         if self.state.channel.is_none() {
             self.state.channel = Some(self.infer_channel(event));
-            self.idle_since = Some(self.now());
+            self.arm_inactivity();
         }
         match &event.kind {
             EventKind::Wait(by) => {
@@ -545,12 +545,11 @@ impl Conversation {
                     _ => {}
                 }
                 self.apply_payload_scopes(name, &event.payload);
-                match name.as_str() {
-                    "message_received" => self.idle_since = Some(self.now()),
-                    "conversation_ended" | "call_ended" => {
-                        self.state.status = ConversationStatus::Ended
-                    }
-                    _ => {}
+                if name == "message_received" {
+                    self.arm_inactivity();
+                } else if catalogue::event(name).is_some_and(after_the_end) {
+                    // Over: its bindings read `ended`, and no timer is due for it again.
+                    self.state.status = ConversationStatus::Ended;
                 }
                 let mut ev = self.begin_event(event, None, None);
                 self.run_bindings(TriggerKey::Event(name), &mut ev).await;
@@ -600,6 +599,15 @@ impl Conversation {
         let mut ev = self.begin_event(&event, None, None);
         self.run_bindings(TriggerKey::Event("conversation_started"), &mut ev)
             .await;
+    }
+
+    /// Starts an idle period, on the channels `conversation_inactive` comes on (not email):
+    /// a state without one has no timer to run, here or in a host that reads it back.
+    fn arm_inactivity(&mut self) {
+        let timed = self.state.channel.is_some_and(|channel| {
+            catalogue::event("conversation_inactive").is_some_and(|e| e.allows(channel))
+        });
+        self.idle_since = timed.then(|| self.now());
     }
 
     /// Fires `conversation_inactive` if its deadline has passed on this conversation's clock.
