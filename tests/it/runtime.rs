@@ -968,6 +968,14 @@ async fn an_ended_session_says_so_and_its_timer_fires_neither_there_nor_resumed(
         "{:?}",
         resumed.records()
     );
+    // It is still over: a message is reported, not handled.
+    rt.send(ev(
+        "c1",
+        "message_received",
+        serde_json::json!({"text": "hi"}),
+    ));
+    rt.settle().await;
+    assert_eq!(rt.faults(), 1, "{:?}", resumed.records());
 }
 
 /// A host that fires due timers itself: it hears of each, and fires none by itself.

@@ -208,4 +208,12 @@ on conversation_ended do mark
     assert!(!inactive(&http, &server).await);
     let (_, state) = get(&http, &format!("{}/v1/conversations/c-1", server.url)).await;
     assert_eq!(state["status"], "ended", "{state}");
+    // Still over when read back: a message is not handled.
+    let (_, answer) = post(&http, &server.url, MESSAGE).await.unwrap();
+    assert!(
+        answer["errors"]
+            .to_string()
+            .contains("came after the conversation ended"),
+        "{answer}"
+    );
 }
