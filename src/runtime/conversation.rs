@@ -52,6 +52,10 @@ pub struct ConversationState {
     /// goes on from both, so its `wait`s and `idle` add up across runtimes.
     pub time: Duration,
     pub idle_since: Option<Duration>,
+    /// The after-the-end events handled so far: from the first one the conversation is
+    /// over, and takes only the others (kept with the state, so it stays so when resumed).
+    #[serde(default)]
+    pub after_end: Vec<String>,
 }
 
 impl ConversationState {
@@ -74,6 +78,7 @@ impl ConversationState {
             seq: 0,
             time: Duration::ZERO,
             idle_since: None,
+            after_end: Vec::new(),
         }
     }
 
@@ -142,8 +147,6 @@ pub(super) struct Conversation {
     effects: Vec<TraceRecord>,
     /// The last event's payload: what `event` reads in `Runtime::eval`.
     last_payload: Value,
-    /// The after-the-end events handled so far; from the first one the conversation is over.
-    after_end: Vec<&'static str>,
     /// What stopping the runtime left undone, reported with the `end` record.
     pub interrupted: Interrupted,
     /// `conversation_started` has been handled (sent, or fired by an answered call).
@@ -407,7 +410,6 @@ impl Conversation {
             idle_since: None,
             effects: Vec::new(),
             last_payload: Value::Null,
-            after_end: Vec::new(),
             interrupted: Interrupted::default(),
             started: false,
             sizes: Vec::new(),
@@ -417,7 +419,7 @@ impl Conversation {
 
     /// Takes over the state another runtime left: the params this program declares keep
     /// their values (new ones keep their defaults); labels, status, scopes, the event count,
-    /// the conversation's time and its idle period go on.
+    /// the after-the-end events had, the conversation's time and its idle period go on.
     pub fn resume(&mut self, previous: ConversationState) {
         for (name, value) in previous.params {
             if let Some(slot) = self.state.params.get_mut(&name) {
@@ -449,7 +451,7 @@ impl Conversation {
     pub fn inactivity_deadline(&self) -> Option<Duration> {
         let inactivity = self.shared.plan.program.agent.inactivity_ms?;
         let since = self.idle_since?;
-        (self.state.status == ConversationStatus::Active && self.after_end.is_empty())
+        (self.state.status == ConversationStatus::Active)
             .then(|| since.saturating_add(Duration::from_millis(inactivity)))
     }
 
@@ -490,7 +492,7 @@ impl Conversation {
         };
         match after_end {
             Some(spec) => {
-                self.after_end.push(spec.name);
+                self.state.after_end.push(spec.name.to_string());
                 if self.awaits_after_end_events() {
                     Handled::Continue
                 } else {
@@ -503,10 +505,10 @@ impl Conversation {
 
     /// Once over, a conversation takes only the after-the-end events it has not had yet.
     fn refusal_after_end(&self, event: &Event) -> Option<String> {
-        self.after_end.first()?;
+        self.state.after_end.first()?;
         if let EventKind::Named(name) = &event.kind {
             let pending = catalogue::event(name).is_some_and(after_the_end)
-                && !self.after_end.contains(&name.as_str());
+                && !self.state.after_end.contains(name);
             if pending {
                 return None;
             }
@@ -520,7 +522,7 @@ impl Conversation {
         let plan = &self.shared.plan;
         catalogue::EVENTS.iter().any(|e| {
             after_the_end(e)
-                && !self.after_end.contains(&e.name)
+                && !self.state.after_end.iter().any(|had| had == e.name)
                 && self.state.channel.is_none_or(|c| e.allows(c))
                 && !plan.bindings_for(TriggerKey::Event(e.name)).is_empty()
         })
@@ -529,7 +531,7 @@ impl Conversation {
     pub(super) async fn dispatch(&mut self, event: &Event) {
         if self.state.channel.is_none() {
             self.state.channel = Some(self.infer_channel(event));
-            self.idle_since = Some(self.now());
+            self.arm_inactivity();
         }
         match &event.kind {
             EventKind::Wait(by) => {
@@ -545,12 +547,11 @@ impl Conversation {
                     _ => {}
                 }
                 self.apply_payload_scopes(name, &event.payload);
-                match name.as_str() {
-                    "message_received" => self.idle_since = Some(self.now()),
-                    "conversation_ended" | "call_ended" => {
-                        self.state.status = ConversationStatus::Ended
-                    }
-                    _ => {}
+                if name == "message_received" {
+                    self.arm_inactivity();
+                } else if catalogue::event(name).is_some_and(after_the_end) {
+                    // Over: its bindings read `ended`, and no timer is due for it again.
+                    self.state.status = ConversationStatus::Ended;
                 }
                 let mut ev = self.begin_event(event, None, None);
                 self.run_bindings(TriggerKey::Event(name), &mut ev).await;
@@ -600,6 +601,15 @@ impl Conversation {
         let mut ev = self.begin_event(&event, None, None);
         self.run_bindings(TriggerKey::Event("conversation_started"), &mut ev)
             .await;
+    }
+
+    /// Starts an idle period, on the channels `conversation_inactive` comes on (not email):
+    /// a state without one has no timer to run, here or in a host that reads it back.
+    fn arm_inactivity(&mut self) {
+        let timed = self.state.channel.is_some_and(|channel| {
+            catalogue::event("conversation_inactive").is_some_and(|e| e.allows(channel))
+        });
+        self.idle_since = timed.then(|| self.now());
     }
 
     /// Fires `conversation_inactive` if its deadline has passed on this conversation's clock.

@@ -37,7 +37,8 @@ pub enum ConversationStatus {
     Escalated,
     /// The call was transferred cold: the agent is out of it.
     Transferred,
-    /// `conversation.end`, `call.hangup`, or a `conversation_ended`/`call_ended` event.
+    /// `conversation.end`, `call.hangup`, or an event that comes after the end
+    /// (`conversation_ended`, `session_ended`, `ticket_processed`, `call_ended`).
     Ended,
 }
 

@@ -933,6 +933,51 @@ async fn inactivity_fires_on_the_paused_clock_once_per_idle_period() {
     assert_eq!(idle.unwrap()["idle"], 180_000);
 }
 
+#[tokio::test(start_paused = true)]
+async fn an_ended_session_says_so_and_its_timer_fires_neither_there_nor_resumed() {
+    let trace = TraceBuffer::new();
+    let rt = Runtime::builder(inactive_program().0)
+        .trace(Arc::new(trace.clone()))
+        .keep_ended_states(true)
+        .build()
+        .unwrap();
+    rt.send(ev("c1", "conversation_started", serde_json::json!({})));
+    rt.send(ev(
+        "c1",
+        "session_ended",
+        serde_json::json!({"resolved": true}),
+    ));
+    rt.settle().await;
+    let state = rt.snapshot("c1").await.unwrap();
+    assert_eq!(state.status, ConversationStatus::Ended);
+    tokio::time::advance(Duration::from_secs(600)).await;
+    rt.settle().await;
+    // Taken over by another runtime (a restarted server reads the state back).
+    let resumed = TraceBuffer::new();
+    let rt = Runtime::builder(inactive_program().0)
+        .trace(Arc::new(resumed.clone()))
+        .build()
+        .unwrap();
+    rt.resume(state);
+    rt.wake("c1");
+    tokio::time::advance(Duration::from_secs(600)).await;
+    rt.settle().await;
+    assert!(replies(&trace, "c1").is_empty());
+    assert!(
+        replies(&resumed, "c1").is_empty(),
+        "{:?}",
+        resumed.records()
+    );
+    // It is still over: a message is reported, not handled.
+    rt.send(ev(
+        "c1",
+        "message_received",
+        serde_json::json!({"text": "hi"}),
+    ));
+    rt.settle().await;
+    assert_eq!(rt.faults(), 1, "{:?}", resumed.records());
+}
+
 /// A host that fires due timers itself: it hears of each, and fires none by itself.
 #[derive(Default)]
 struct FiresItself(Mutex<Vec<String>>);

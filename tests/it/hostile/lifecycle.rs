@@ -350,6 +350,54 @@ fn after_the_end_a_conversation_still_takes_the_after_the_end_events_it_listens_
 }
 
 #[test]
+fn a_conversation_over_says_so_and_only_chat_and_voice_go_inactive() {
+    let source = CHAT.replace("channels: [chat]", "channels: [chat, email]")
+        + "on session_ended, conversation_ended do mark\n";
+    let dir = program_dir(&source);
+    let wait = serde_json::json!({"for": "10m"});
+    let events = [
+        line("c-1", "message_received", serde_json::json!({"text": "hi"})),
+        line("c-1", "wait", wait.clone()),
+        line(
+            "c-1",
+            "session_ended",
+            serde_json::json!({"resolved": true}),
+        ),
+        line(
+            "e-1",
+            "ticket_received",
+            serde_json::json!({"ticket_id": "T-1"}),
+        ),
+        line("e-1", "wait", wait),
+        line(
+            "e-1",
+            "ticket_processed",
+            serde_json::json!({"ticket_id": "T-1"}),
+        ),
+    ]
+    .concat();
+    let (records, status) = run(dir.path(), events);
+    let inactive: Vec<&Json> = records
+        .iter()
+        .filter(|r| r["event"] == "conversation_inactive")
+        .collect();
+    // The chat went idle before its session ended; an email conversation never does.
+    assert_eq!(inactive.len(), 1, "{records:#?}");
+    assert_eq!(inactive[0]["conversation"], "c-1");
+    let ends: Vec<(&str, &str)> = of_type(&records, "end")
+        .iter()
+        .map(|r| {
+            (
+                r["conversation"].as_str().unwrap(),
+                r["status"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(ends, [("c-1", "ended"), ("e-1", "ended")], "{records:#?}");
+    assert_eq!(status, 0, "{records:#?}");
+}
+
+#[test]
 fn a_test_that_sends_an_event_after_the_end_fails() {
     let source = CHAT.to_string()
         + r#"

@@ -119,17 +119,21 @@ on conversation_inactive reply nudge
     std::fs::write(dir.join("desk.agent"), source).unwrap();
 }
 
+/// Whether `conversation_inactive` fired in `c-1`.
+async fn inactive(http: &reqwest::Client, server: &Server) -> bool {
+    let trace = format!("{}/v1/conversations/c-1/trace", server.url);
+    let (_, page) = get(http, &trace).await;
+    let records = page["records"].as_array().cloned().unwrap_or_default();
+    records
+        .iter()
+        .any(|r| r["event"] == "conversation_inactive")
+}
+
 /// Waits (bounded) until `conversation_inactive` fired; how long that took.
 async fn until_inactive(http: &reqwest::Client, server: &Server, within: Duration) -> Duration {
     let began = Instant::now();
-    let trace = format!("{}/v1/conversations/c-1/trace", server.url);
     while began.elapsed() < within {
-        let (_, page) = get(http, &trace).await;
-        let records = page["records"].as_array().cloned().unwrap_or_default();
-        if records
-            .iter()
-            .any(|r| r["event"] == "conversation_inactive")
-        {
+        if inactive(http, server).await {
             return began.elapsed();
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -166,5 +170,50 @@ async fn an_inactivity_timer_survives_a_kill() {
     assert!(
         records.iter().any(|r| r["text"] == "Still there?"),
         "{records:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_ended_session_has_no_inactivity_timer_evicted_or_restarted() {
+    let dir = tempfile::tempdir().unwrap();
+    nudging(dir.path(), "1s");
+    // Listening for `conversation_ended` keeps the conversation after `session_ended`.
+    let program = dir.path().join("desk.agent");
+    let source = std::fs::read_to_string(&program).unwrap()
+        + r#"
+action mark {
+  target: conversation
+  task: add_label("closed")
+}
+
+on conversation_ended do mark
+"#;
+    std::fs::write(&program, source).unwrap();
+    let server = Server::start(dir.path(), &["--evict-after", "100ms"]);
+    let http = client();
+    assert_eq!(post(&http, &server.url, STARTED).await.unwrap().0, 200);
+    let session = r#"{"conversation":"c-1","event":"session_ended","payload":{"resolved":true}}"#;
+    let (status, answer) = post(&http, &server.url, session).await.unwrap();
+    assert_eq!(
+        (status, &answer["status"]),
+        (200, &"ended".into()),
+        "{answer}"
+    );
+    // Evicted meanwhile, and past the time its timer was due.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert!(!inactive(&http, &server).await);
+    drop(server);
+    let server = Server::start(dir.path(), &[]);
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert!(!inactive(&http, &server).await);
+    let (_, state) = get(&http, &format!("{}/v1/conversations/c-1", server.url)).await;
+    assert_eq!(state["status"], "ended", "{state}");
+    // Still over when read back: a message is not handled.
+    let (_, answer) = post(&http, &server.url, MESSAGE).await.unwrap();
+    assert!(
+        answer["errors"]
+            .to_string()
+            .contains("came after the conversation ended"),
+        "{answer}"
     );
 }
