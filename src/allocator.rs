@@ -14,3 +14,32 @@ pub fn use_huge_pages() {
     // SAFETY: sets a plain integer option, before any other thread exists.
     unsafe { libmimalloc_sys::mi_option_set(libmimalloc_sys::mi_option_large_os_pages, 1) }
 }
+
+/// mimalloc's number for its purge delay (`mi_option_t` in its v2 `mimalloc.h`), which
+/// `libmimalloc-sys` does not name; `tests::the_purge_delay_is_mimallocs` holds it.
+const PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
+
+/// For `agentc lsp`, which lives for hours holding a workspace: pages freed after a check go
+/// back to the kernel at once (mimalloc would purge them only once the thread allocates
+/// again, and an idle server does not), and no transparent huge pages, of which a partly
+/// used one is resident whole. `cargo bench --bench ide` reports the server's memory.
+#[allow(dead_code)] // the benchmarks share this file, and run no server in-process
+pub fn give_memory_back() {
+    // SAFETY: sets a plain integer option, before any other thread exists.
+    unsafe { libmimalloc_sys::mi_option_set(PURGE_DELAY, 0) }
+    // mimalloc reads its own THP option before `main`, so the process asks the kernel.
+    // SAFETY: a flag of this process; no memory is passed.
+    #[cfg(target_os = "linux")]
+    unsafe {
+        libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_purge_delay_is_mimallocs() {
+        // Its documented default: 10 ms.
+        assert_eq!(unsafe { libmimalloc_sys::mi_option_get(super::PURGE_DELAY) }, 10);
+    }
+}

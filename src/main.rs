@@ -1,6 +1,11 @@
 mod allocator;
 
 fn main() -> std::process::ExitCode {
-    allocator::use_huge_pages();
+    // Huge pages speed a one-shot check; the language server lives for hours, and gives
+    // back what a check freed instead.
+    match std::env::args_os().nth(1) {
+        Some(command) if command == "lsp" => allocator::give_memory_back(),
+        _ => allocator::use_huge_pages(),
+    }
     agentc::cli::main()
 }

@@ -6,6 +6,7 @@ use super::{resolve_import, Loader};
 use crate::diagnostics::{Code, Diagnostic, FileId, SourceMap, Span};
 use crate::syntax::{self, ast::Item, Parsed};
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// Parsed files, shared by the programs of one workspace so each file is parsed once, and
 /// kept across checks by [`super::check_program_cached`].
@@ -13,9 +14,9 @@ use std::collections::HashMap;
 pub struct ParseCache {
     /// Each file's parse: it depends only on the file's id (its spans) and its text, so it
     /// stays valid while both are the same. A source map never changes a file's text, so
-    /// the text is kept to compare only once the cache serves several maps (`across_maps`):
-    /// a large check does not hold a second copy of its sources.
-    parsed: HashMap<FileId, (Option<String>, Parsed)>,
+    /// the text is kept to compare only once the cache serves several maps (`across_maps`);
+    /// it is the source map's own, shared, so no second copy of the sources is held.
+    parsed: HashMap<FileId, (Option<Arc<str>>, Parsed)>,
     /// Set by [`Self::new_sources`]: the next check may bring another source map.
     across_maps: bool,
     /// Normalized path → file, for every file in the source map.
@@ -32,7 +33,7 @@ impl ParseCache {
     pub fn parse(&mut self, sources: &SourceMap, id: FileId) -> &Parsed {
         let text = &sources.get(id).text;
         let valid = match self.parsed.get(&id) {
-            Some((Some(parsed_text), _)) => parsed_text == text,
+            Some((Some(parsed_text), _)) => Arc::ptr_eq(parsed_text, text) || parsed_text == text,
             Some((None, _)) => !self.across_maps,
             None => false,
         };

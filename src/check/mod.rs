@@ -277,7 +277,9 @@ pub fn check_workspace(
 }
 
 /// [`check_workspace`] keeping parses in `cache` across calls (the language server checks
-/// again after each edit): only files whose text changed are parsed again.
+/// again after each edit): only files whose text changed are parsed again. No program's IR
+/// is kept, only diagnostics: an editor needs nothing else, and holding the IR of a large
+/// program beside its trees would be most of the check's time and memory peak.
 pub fn check_workspace_cached(
     sources: &mut SourceMap,
     files: &[FileId],
@@ -285,7 +287,7 @@ pub fn check_workspace_cached(
     cache: &mut ParseCache,
 ) -> Workspace {
     cache.new_sources();
-    workspace(sources, files, loader, cache, Keep::Program)
+    workspace(sources, files, loader, cache, Keep::Diagnostics)
 }
 
 /// The diagnostics of [`check_workspace`] (programs first), without keeping any program's

@@ -128,7 +128,7 @@ fn formatted(shown: &str, bytes: &[u8]) -> Option<(String, String)> {
             return None;
         }
     };
-    let source = sources.get(id).text.clone();
+    let source = sources.get(id).text.to_string();
     match crate::fmt::format_source(id, &source) {
         Ok(formatted) => Some((source, formatted)),
         Err(diagnostics) => {

@@ -1,6 +1,7 @@
 //! Where things are: files and byte ranges.
 
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 
 /// Index of a file in a [`crate::diagnostics::SourceMap`].
 #[derive(
@@ -48,11 +49,12 @@ impl Span {
     }
 }
 
-/// One source file known to a run: its display path and its text.
+/// One source file known to a run: its display path and its text. The text is shared:
+/// an editor's world, its source maps and its parse cache hold one copy between them.
 #[derive(Clone, Debug)]
 pub struct SourceFile {
     pub path: String,
-    pub text: String,
+    pub text: Arc<str>,
 }
 
 /// Every file read in one run, addressed by [`FileId`]. The checker adds imported files to it
@@ -66,7 +68,7 @@ impl SourceMap {
     pub fn new() -> Self {
         Self::default()
     }
-    pub fn add(&mut self, path: impl Into<String>, text: impl Into<String>) -> FileId {
+    pub fn add(&mut self, path: impl Into<String>, text: impl Into<Arc<str>>) -> FileId {
         self.files.push(SourceFile {
             path: path.into(),
             text: text.into(),

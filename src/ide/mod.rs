@@ -33,6 +33,7 @@ use crate::syntax::ast;
 use index::FileIndex;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::ops::Range;
+use std::sync::Arc;
 
 /// Replace `range` of a file with `text`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -67,7 +68,7 @@ pub struct World {
 struct Slot {
     path: String,
     /// `None` once removed.
-    text: Option<String>,
+    text: Option<Arc<str>>,
 }
 
 /// A loader that has no files: every import must be among the world's.
@@ -114,14 +115,14 @@ impl World {
                 if slot.text.as_deref() == Some(text.as_str()) {
                     return;
                 }
-                slot.text = Some(text);
+                slot.text = Some(text.into());
                 self.indexes.remove(id);
             }
             None => {
                 let id = FileId(self.files.len() as u32);
                 self.files.push(Slot {
                     path: path.to_string(),
-                    text: Some(text),
+                    text: Some(text.into()),
                 });
                 self.ids.insert(path.to_string(), id);
             }
@@ -239,7 +240,7 @@ impl World {
             }
         }
         // Files the loader read join the world, so their ids stay the same.
-        let loaded: Vec<(String, String)> = sources
+        let loaded: Vec<(String, Arc<str>)> = sources
             .iter()
             .skip(self.files.len())
             .map(|(_, f)| (f.path.clone(), f.text.clone()))
