@@ -15,14 +15,15 @@ pub fn use_huge_pages() {
     unsafe { libmimalloc_sys::mi_option_set(libmimalloc_sys::mi_option_large_os_pages, 1) }
 }
 
-/// mimalloc's number for its purge delay (`mi_option_t` in its v2 `mimalloc.h`), which
-/// `libmimalloc-sys` does not name; `tests::the_purge_delay_is_mimallocs` holds it.
+/// mimalloc's number for its purge delay (`mi_option_t` of the v3 `mimalloc.h` that
+/// `libmimalloc-sys` builds), which the crate does not name;
+/// `tests::the_purge_delay_is_mimallocs` holds it.
 const PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 
 /// For `agentc lsp`, which lives for hours holding a workspace: pages freed after a check go
-/// back to the kernel at once (mimalloc would purge them only once the thread allocates
-/// again, and an idle server does not), and no transparent huge pages, of which a partly
-/// used one is resident whole. `cargo bench --bench ide` reports the server's memory.
+/// back to the kernel at once (mimalloc would purge them a second later, and only once the
+/// thread allocates again, which an idle server does not), and no transparent huge pages,
+/// of which a partly used one is resident whole. `cargo bench --bench ide` reports the server's memory.
 #[allow(dead_code)] // the benchmarks share this file, and run no server in-process
 pub fn give_memory_back() {
     // SAFETY: sets a plain integer option, before any other thread exists.
@@ -39,7 +40,10 @@ pub fn give_memory_back() {
 mod tests {
     #[test]
     fn the_purge_delay_is_mimallocs() {
-        // Its documented default: 10 ms.
-        assert_eq!(unsafe { libmimalloc_sys::mi_option_get(super::PURGE_DELAY) }, 10);
+        // Its default in that version: 1000 ms.
+        assert_eq!(
+            unsafe { libmimalloc_sys::mi_option_get(super::PURGE_DELAY) },
+            1000
+        );
     }
 }

@@ -472,6 +472,32 @@ fn a_client_that_pulls_diagnostics_gets_them_on_request_and_none_pushed() {
     client.shutdown();
 }
 
+/// Symbols and highlighting turn every range of a file into lines and columns: on a large
+/// file that must not count lines from the top for each (seconds, then minutes, as it grew).
+#[test]
+fn a_large_files_symbols_and_tokens_are_answered_promptly() {
+    let text = agentc_gen::programs::program(256 * 1024);
+    let mut client = Client::start(&[("big.agent", &text)], json!({}));
+    client.open("big.agent", &text);
+    assert_eq!(client.diagnostics("big.agent"), json!([]));
+    let document = json!({ "textDocument": { "uri": client.uri("big.agent") } });
+    for (method, items) in [
+        ("textDocument/documentSymbol", "/result"),
+        ("textDocument/semanticTokens/full", "/result/data"),
+    ] {
+        let began = Instant::now();
+        let answer = client.request(method, document.clone());
+        let took = began.elapsed();
+        let found = answer.pointer(items).and_then(Value::as_array);
+        assert!(
+            found.is_some_and(|f| f.len() > 1000),
+            "{method}: {answer:.200}"
+        );
+        assert!(took < Duration::from_secs(2), "{method} took {took:?}");
+    }
+    client.shutdown();
+}
+
 #[test]
 fn a_bad_request_is_answered_with_an_error_and_the_server_goes_on() {
     let mut client = Client::start(

@@ -27,61 +27,76 @@ pub fn uri_of(path: &str) -> Option<lsp::Url> {
     }
 }
 
-/// The byte offset of a protocol position (clamped to the text: a client may be behind).
-pub fn offset(text: &str, position: lsp::Position) -> usize {
-    let mut line_start = 0;
-    for _ in 0..position.line {
-        match text[line_start..].find('\n') {
-            Some(i) => line_start += i + 1,
-            None => return text.len(),
+/// Where each line of a text starts: a request that turns many offsets into positions (a
+/// document's symbols, its semantic tokens, a broken file's diagnostics) searches them
+/// instead of counting lines from the top each time.
+pub struct Lines<'t> {
+    text: &'t str,
+    starts: Vec<usize>,
+}
+
+impl<'t> Lines<'t> {
+    pub fn new(text: &'t str) -> Lines<'t> {
+        let starts = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
+        Lines { text, starts }
+    }
+
+    pub fn position(&self, offset: usize) -> lsp::Position {
+        let text = self.text;
+        let mut offset = offset.min(text.len());
+        while !text.is_char_boundary(offset) {
+            offset -= 1;
+        }
+        let line = self.starts.partition_point(|&start| start <= offset) - 1;
+        lsp::Position {
+            line: line as u32,
+            character: text[self.starts[line]..offset]
+                .chars()
+                .map(|c| c.len_utf16() as u32)
+                .sum(),
         }
     }
-    let line_end = text[line_start..]
-        .find('\n')
-        .map_or(text.len(), |i| line_start + i);
-    let mut units = 0u32;
-    for (i, c) in text[line_start..line_end].char_indices() {
-        if units >= position.character {
-            return line_start + i;
+
+    pub fn range(&self, range: Range<usize>) -> lsp::Range {
+        lsp::Range {
+            start: self.position(range.start),
+            end: self.position(range.end),
         }
-        units += c.len_utf16() as u32;
     }
-    line_end
-}
 
-pub fn position(text: &str, offset: usize) -> lsp::Position {
-    let mut offset = offset.min(text.len());
-    while !text.is_char_boundary(offset) {
-        offset -= 1;
+    /// The byte offset of a protocol position (clamped to the text: a client may be behind).
+    pub fn offset(&self, position: lsp::Position) -> usize {
+        let text = self.text;
+        let Some(&line_start) = self.starts.get(position.line as usize) else {
+            return text.len();
+        };
+        let line_end = self
+            .starts
+            .get(position.line as usize + 1)
+            .map_or(text.len(), |next| next - 1);
+        let mut units = 0u32;
+        for (i, c) in text[line_start..line_end].char_indices() {
+            if units >= position.character {
+                return line_start + i;
+            }
+            units += c.len_utf16() as u32;
+        }
+        line_end
     }
-    let before = &text[..offset];
-    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-    lsp::Position {
-        line: before.bytes().filter(|&b| b == b'\n').count() as u32,
-        character: before[line_start..]
-            .chars()
-            .map(|c| c.len_utf16() as u32)
-            .sum(),
-    }
-}
 
-pub fn range(text: &str, range: Range<usize>) -> lsp::Range {
-    lsp::Range {
-        start: position(text, range.start),
-        end: position(text, range.end),
+    pub fn byte_range(&self, range: lsp::Range) -> Range<usize> {
+        let start = self.offset(range.start);
+        start..self.offset(range.end).max(start)
     }
-}
-
-pub fn byte_range(text: &str, range: lsp::Range) -> Range<usize> {
-    let start = offset(text, range.start);
-    start..offset(text, range.end).max(start)
 }
 
 /// Applies one `didChange` edit; a change without a range replaces the whole text.
 pub fn apply_change(text: &mut String, change: lsp::TextDocumentContentChangeEvent) {
     match change.range {
         Some(at) => {
-            let at = byte_range(text, at);
+            let at = Lines::new(text).byte_range(at);
             text.replace_range(at, &change.text);
         }
         None => *text = change.text,
@@ -92,7 +107,7 @@ pub fn apply_change(text: &mut String, change: lsp::TextDocumentContentChangeEve
 /// point into.
 pub fn diagnostic<'t>(
     d: &diagnostics::Diagnostic,
-    text: &str,
+    lines: &Lines,
     path_of_label: impl Fn(diagnostics::FileId) -> Option<(&'t str, &'t str)>,
 ) -> lsp::Diagnostic {
     let primary = d.span();
@@ -117,14 +132,14 @@ pub fn diagnostic<'t>(
             Some(lsp::DiagnosticRelatedInformation {
                 location: lsp::Location {
                     uri: uri_of(path)?,
-                    range: range(text, l.span.range()),
+                    range: Lines::new(text).range(l.span.range()),
                 },
                 message: l.message.clone().unwrap_or_default(),
             })
         })
         .collect();
     lsp::Diagnostic {
-        range: range(text, primary.range()),
+        range: lines.range(primary.range()),
         severity: Some(match d.severity {
             Severity::Error => lsp::DiagnosticSeverity::ERROR,
             Severity::Warning => lsp::DiagnosticSeverity::WARNING,
@@ -138,10 +153,11 @@ pub fn diagnostic<'t>(
 }
 
 pub fn edits(text: &str, edits: &[ide::TextEdit]) -> Vec<lsp::TextEdit> {
+    let lines = Lines::new(text);
     edits
         .iter()
         .map(|e| lsp::TextEdit {
-            range: range(text, e.range.clone()),
+            range: lines.range(e.range.clone()),
             new_text: e.text.clone(),
         })
         .collect()
@@ -181,6 +197,7 @@ fn token_type(class: Class) -> u32 {
 /// The highlighted stretches as relative semantic tokens, one per line of a stretch that
 /// spans several (a triple-quoted string, a block comment).
 pub fn semantic_tokens(text: &str, stretches: &[(Range<usize>, Class)]) -> Vec<lsp::SemanticToken> {
+    let lines = Lines::new(text);
     let mut tokens = Vec::new();
     let (mut last_line, mut last_start) = (0u32, 0u32);
     for (stretch, class) in stretches {
@@ -189,7 +206,7 @@ pub fn semantic_tokens(text: &str, stretches: &[(Range<usize>, Class)]) -> Vec<l
             let end = text[start..stretch.end]
                 .find('\n')
                 .map_or(stretch.end, |i| start + i);
-            let at = position(text, start);
+            let at = lines.position(start);
             let length: u32 = text[start..end].chars().map(|c| c.len_utf16() as u32).sum();
             if length > 0 {
                 let delta_line = at.line - last_line;
@@ -220,13 +237,19 @@ mod tests {
     #[test]
     fn positions_count_utf16_units_and_round_trip() {
         let text = "a\néé𝄞x\n";
+        let lines = Lines::new(text);
         let x = text.find('x').unwrap();
-        let at = position(text, x);
+        let at = lines.position(x);
         assert_eq!((at.line, at.character), (1, 4));
-        assert_eq!(offset(text, at), x);
+        assert_eq!(lines.offset(at), x);
+        // Every offset of every line, the last (empty) one too, round-trips.
+        for offset in (0..=text.len()).filter(|&o| text.is_char_boundary(o)) {
+            assert_eq!(lines.offset(lines.position(offset)), offset);
+        }
+        assert_eq!(lines.position(text.len()), lsp::Position::new(2, 0));
         // Past the end of a line or of the text: clamped.
-        assert_eq!(offset(text, lsp::Position::new(0, 99)), 1);
-        assert_eq!(offset(text, lsp::Position::new(9, 0)), text.len());
+        assert_eq!(lines.offset(lsp::Position::new(0, 99)), 1);
+        assert_eq!(lines.offset(lsp::Position::new(9, 0)), text.len());
     }
 
     #[test]

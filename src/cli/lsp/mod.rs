@@ -14,6 +14,7 @@ mod convert;
 use super::files;
 use crate::check::Loader;
 use crate::ide::{self, World};
+use convert::Lines;
 use lsp_server::{Connection, ErrorCode, Message, Notification, Request, Response};
 use lsp_types as lsp;
 use lsp_types::notification::Notification as _;
@@ -296,10 +297,10 @@ impl Server {
         path: &str,
         diagnostics: &[crate::diagnostics::Diagnostic],
     ) -> Vec<lsp::Diagnostic> {
-        let text = self.world.text(path).unwrap_or_default();
+        let lines = Lines::new(self.world.text(path).unwrap_or_default());
         diagnostics
             .iter()
-            .map(|d| convert::diagnostic(d, text, |id| self.world.file(id)))
+            .map(|d| convert::diagnostic(d, &lines, |id| self.world.file(id)))
             .collect()
     }
 
@@ -425,7 +426,7 @@ impl Server {
     /// The path and byte offset of a position.
     fn at(&self, p: &lsp::TextDocumentPositionParams) -> Option<(String, usize)> {
         let path = convert::path_of(&p.text_document.uri);
-        let offset = convert::offset(self.world.text(&path)?, p.position);
+        let offset = Lines::new(self.world.text(&path)?).offset(p.position);
         Some((path, offset))
     }
 
@@ -433,11 +434,25 @@ impl Server {
         self.world.text(path).unwrap_or_default()
     }
 
-    fn location(&self, l: &ide::Location) -> Option<lsp::Location> {
-        Some(lsp::Location {
-            uri: convert::uri_of(&l.path)?,
-            range: convert::range(self.text(&l.path), l.range.clone()),
-        })
+    /// Locations as the protocol has them (`None` for a path no URI names), each file's
+    /// lines found once.
+    fn locations<'l>(
+        &self,
+        found: impl IntoIterator<Item = &'l ide::Location>,
+    ) -> Vec<Option<lsp::Location>> {
+        let mut lines: HashMap<&str, Lines> = HashMap::new();
+        found
+            .into_iter()
+            .map(|l| {
+                let lines = lines
+                    .entry(&l.path)
+                    .or_insert_with(|| Lines::new(self.text(&l.path)));
+                Some(lsp::Location {
+                    uri: convert::uri_of(&l.path)?,
+                    range: lines.range(l.range.clone()),
+                })
+            })
+            .collect()
     }
 
     fn hover(&mut self, p: lsp::HoverParams) -> Option<lsp::Hover> {
@@ -448,14 +463,14 @@ impl Server {
                 kind: lsp::MarkupKind::Markdown,
                 value: hover.markdown,
             }),
-            range: Some(convert::range(self.text(&path), hover.range)),
+            range: Some(Lines::new(self.text(&path)).range(hover.range)),
         })
     }
 
     fn definition(&mut self, p: lsp::GotoDefinitionParams) -> Option<lsp::GotoDefinitionResponse> {
         let (path, offset) = self.at(&p.text_document_position_params)?;
         let found = self.world.analysis().definition(&path, offset);
-        let found: Vec<lsp::Location> = found.iter().filter_map(|l| self.location(l)).collect();
+        let found = self.locations(&found).into_iter().flatten().collect();
         Some(lsp::GotoDefinitionResponse::Array(found))
     }
 
@@ -465,7 +480,7 @@ impl Server {
             .world
             .analysis()
             .references(&path, offset, p.context.include_declaration);
-        Some(found.iter().filter_map(|l| self.location(l)).collect())
+        Some(self.locations(&found).into_iter().flatten().collect())
     }
 
     fn rename(&mut self, p: lsp::RenameParams) -> Result<Option<lsp::WorkspaceEdit>, Failure> {
@@ -502,7 +517,7 @@ impl Server {
         let offer = analysis.completion(&path, offset)?;
         let names = analysis.names(&path);
         let text = self.text(&path);
-        let range = convert::range(text, offer.start..offset);
+        let range = Lines::new(text).range(offer.start..offset);
         let items = offer
             .words
             .into_iter()
@@ -570,7 +585,7 @@ impl Server {
             return Some(Vec::new());
         }
         Some(vec![lsp::TextEdit {
-            range: convert::range(text, 0..text.len()),
+            range: Lines::new(text).range(0..text.len()),
             new_text: formatted,
         }])
     }
@@ -582,7 +597,8 @@ impl Server {
         let path = convert::path_of(&p.text_document.uri);
         let symbols = self.world.analysis().document_symbols(&path);
         let text = self.text(&path);
-        let converted = symbols.iter().map(|s| document_symbol(text, s)).collect();
+        let lines = Lines::new(text);
+        let converted = symbols.iter().map(|s| document_symbol(&lines, s)).collect();
         Some(lsp::DocumentSymbolResponse::Nested(converted))
     }
 
@@ -591,16 +607,18 @@ impl Server {
         p: lsp::WorkspaceSymbolParams,
     ) -> Option<lsp::WorkspaceSymbolResponse> {
         let found = self.world.analysis().workspace_symbols(&p.query);
+        let locations = self.locations(found.iter().map(|(location, _)| location));
         let symbols = found
             .iter()
-            .filter_map(|(location, symbol)| {
+            .zip(locations)
+            .filter_map(|((_, symbol), location)| {
                 #[allow(deprecated)] // `deprecated` is a field every literal must name.
                 Some(lsp::SymbolInformation {
                     name: symbol.name.clone(),
                     kind: symbol_kind(symbol.kind),
                     tags: None,
                     deprecated: None,
-                    location: self.location(location)?,
+                    location: location?,
                     container_name: None,
                 })
             })
@@ -617,19 +635,20 @@ impl Server {
             .find(|(f, _)| *f == path)
             .map(|(_, d)| d)
             .unwrap_or_default();
-        let range = convert::byte_range(self.text(&path), p.range);
+        let range = Lines::new(self.text(&path)).byte_range(p.range);
         let actions = self
             .world
             .analysis()
             .code_actions(&path, range, &diagnostics);
         let text = self.text(&path).to_string();
+        let lines = Lines::new(&text);
         let converted = actions
             .iter()
             .map(|a| {
                 let fixes = a
                     .fixes
                     .as_ref()
-                    .map(|d| vec![convert::diagnostic(d, &text, |id| self.world.file(id))]);
+                    .map(|d| vec![convert::diagnostic(d, &lines, |id| self.world.file(id))]);
                 lsp::CodeActionOrCommand::CodeAction(lsp::CodeAction {
                     title: a.title.clone(),
                     kind: Some(lsp::CodeActionKind::QUICKFIX),
@@ -704,7 +723,7 @@ fn symbol_kind(kind: ide::index::SymbolKind) -> lsp::SymbolKind {
     }
 }
 
-fn document_symbol(text: &str, s: &ide::index::Symbol) -> lsp::DocumentSymbol {
+fn document_symbol(lines: &Lines, s: &ide::index::Symbol) -> lsp::DocumentSymbol {
     #[allow(deprecated)] // `deprecated` is a field every literal must name.
     lsp::DocumentSymbol {
         name: s.name.clone(),
@@ -712,12 +731,12 @@ fn document_symbol(text: &str, s: &ide::index::Symbol) -> lsp::DocumentSymbol {
         kind: symbol_kind(s.kind),
         tags: None,
         deprecated: None,
-        range: convert::range(text, s.range.clone()),
-        selection_range: convert::range(text, s.selection.clone()),
+        range: lines.range(s.range.clone()),
+        selection_range: lines.range(s.selection.clone()),
         children: (!s.children.is_empty()).then(|| {
             s.children
                 .iter()
-                .map(|c| document_symbol(text, c))
+                .map(|c| document_symbol(lines, c))
                 .collect()
         }),
     }
