@@ -154,7 +154,7 @@ async fn run_async(args: Args) -> ExitCode {
     let runtime = match builder.build() {
         Ok(runtime) => runtime,
         Err(e) => {
-            note!("error: the program cannot run: {}", escape(&e));
+            note!("error: the program cannot run: {}", escape(&e.to_string()));
             return ExitCode::FAILURE;
         }
     };

@@ -10,13 +10,14 @@ use super::conversation::{
 };
 use super::effects::{Executor, ExecutorTask, TaskError, TaskRequest};
 use super::ended::Ended;
-use super::eval::{eval_constant, Limits};
+use super::eval::{eval_constant, EvalError, Limits};
 use super::event::Event;
+use super::executors::BuildError;
 use super::observer::{StepCause, StepObserver};
-use super::plan::Plan;
+use super::plan::{Plan, PlanError};
 use super::secrets::{Environment, ProcessEnv, Redactor};
 use super::trace::{TraceRecord, TraceSink, Tracer};
-use crate::catalogue::BuiltinTask;
+use crate::catalogue::{BuiltinTask, Kind};
 use crate::ir::{self, Value};
 use futures::future::BoxFuture;
 use futures::FutureExt;
@@ -32,7 +33,9 @@ use tokio::time::Instant;
 /// Builds the executor of a declared target from its evaluated fields (`secret(..)` and
 /// `env(..)` already read). `agentc run` passes `runtime::executors::build`.
 pub type ExecutorFactory = Arc<
-    dyn Fn(&ir::Target, IndexMap<String, Value>) -> Result<Arc<dyn Executor>, String> + Send + Sync,
+    dyn Fn(&ir::Target, IndexMap<String, Value>) -> Result<Arc<dyn Executor>, BuildError>
+        + Send
+        + Sync,
 >;
 
 /// What the runtime is shared by all its conversations.
@@ -245,9 +248,9 @@ impl RuntimeBuilder {
     /// Prepares the program and builds one executor per declared target. A target whose
     /// fields cannot be evaluated (a missing secret) or whose executor cannot be built gets
     /// one that fails every task with the reason: the conversations still run.
-    pub fn build(self) -> Result<Runtime, String> {
+    pub fn build(self) -> Result<Runtime, PlanError> {
         self.redactor.register_program(&self.program, &*self.env);
-        let plan = Plan::new(self.program).map_err(|e| e.to_string())?;
+        let plan = Plan::new(self.program)?;
         let tracer = Tracer::new(self.trace, self.redactor.clone());
         let mut executors = Vec::with_capacity(plan.targets.len());
         let mut given = self.executors;
@@ -264,20 +267,20 @@ impl RuntimeBuilder {
                             fields
                         })
                         .and_then(|fields| match &self.factory {
-                            Some(factory) => factory(target, fields),
-                            None => Err(format!(
-                                "no executor for `{}` targets in this build",
-                                target.kind
-                            )),
+                            Some(factory) => factory(target, fields).map_err(Unavailable::Build),
+                            None => Err(Unavailable::NoExecutor {
+                                target: name.clone(),
+                                kind: target.kind,
+                            }),
                         });
                     built.unwrap_or_else(|reason| {
-                        let reason = format!("target `{name}` is unavailable: {reason}");
+                        let reason = reason.to_string();
                         tracer.emit(|| TraceRecord::Error {
                             conversation: None,
                             line: None,
                             message: reason.clone(),
                         });
-                        Arc::new(Unavailable(reason))
+                        Arc::new(UnavailableExecutor(reason))
                     })
                 }
             };
@@ -327,22 +330,65 @@ fn evaluate_fields(
     target: &ir::Target,
     env: &dyn Environment,
     redactor: &Redactor,
-) -> Result<IndexMap<String, Value>, String> {
+) -> Result<IndexMap<String, Value>, Unavailable> {
     target
         .fields
         .iter()
         .map(|(name, expr)| {
             eval_constant(expr, env, redactor)
                 .map(|v| (name.clone(), v))
-                .map_err(|e| format!("field `{name}`: {e}"))
+                .map_err(|error| Unavailable::Field {
+                    target: target.name.clone(),
+                    field: name.clone(),
+                    error,
+                })
         })
         .collect()
 }
 
-/// Stands in for a target that could not be set up.
-struct Unavailable(String);
+/// Why a target's executor could not be set up: every task of the target fails with it.
+#[derive(Debug)]
+enum Unavailable {
+    /// A field does not evaluate (a missing secret).
+    Field {
+        target: String,
+        field: String,
+        error: EvalError,
+    },
+    /// The runtime was built without a factory.
+    NoExecutor {
+        target: String,
+        kind: Kind,
+    },
+    Build(BuildError),
+}
 
-impl Executor for Unavailable {
+impl std::fmt::Display for Unavailable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Unavailable::Field {
+                target,
+                field,
+                error,
+            } => write!(
+                f,
+                "target `{target}` is unavailable: field `{field}`: {error}"
+            ),
+            Unavailable::NoExecutor { target, kind } => write!(
+                f,
+                "target `{target}` is unavailable: no executor for `{kind}` targets in this build"
+            ),
+            Unavailable::Build(error) => {
+                write!(f, "target `{}` is unavailable: {error}", error.target)
+            }
+        }
+    }
+}
+
+/// Stands in for a target that could not be set up.
+struct UnavailableExecutor(String);
+
+impl Executor for UnavailableExecutor {
     fn execute<'a>(&'a self, _: &'a TaskRequest) -> BoxFuture<'a, Result<Value, TaskError>> {
         Box::pin(async move { Err(TaskError::fatal(self.0.clone())) })
     }
@@ -903,5 +949,38 @@ fn retire(conversation: Conversation, mut queue: mpsc::UnboundedReceiver<Command
             Command::Evict(reply) => drop(reply.send(None)),
             Command::Fire(reply) => drop(reply.send(false)),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::runtime::secrets::MapEnv;
+
+    #[test]
+    fn a_field_that_does_not_evaluate_makes_its_target_unavailable() {
+        let target = ir::Target {
+            name: "crm".into(),
+            kind: Kind::Http,
+            fields: [(
+                "token".to_string(),
+                ir::Expr::Call(
+                    "secret".into(),
+                    vec![ir::Expr::Lit(Value::Text("T".into()))],
+                ),
+            )]
+            .into(),
+            timeout_ms: None,
+            retry: None,
+        };
+        let error = evaluate_fields(&target, &MapEnv::default(), &Redactor::default()).unwrap_err();
+        assert!(
+            matches!(&error, Unavailable::Field { target, field, .. } if target == "crm" && field == "token"),
+            "{error:?}"
+        );
+        assert_eq!(
+            error.to_string(),
+            "target `crm` is unavailable: field `token`: the secret `T` is not set in the environment"
+        );
     }
 }

@@ -43,7 +43,7 @@ pub use eval::{eval_constant, Context, EvalError, Evaluator, Limits, Scopes};
 pub use event::{Event, EventError, EventKind};
 pub use observer::{StepCause, StepObserver};
 pub use param_error::ParamError;
-pub use plan::DEFAULT_TIMEOUT;
+pub use plan::{PlanError, DEFAULT_TIMEOUT};
 pub use secrets::{Environment, MapEnv, ProcessEnv, Redactor, REDACTED};
 pub use trace::{
     redact_json, ActionStatus, ChoiceRecord, ConversationStatus, ErrorKind, TraceBuffer,
