@@ -2,6 +2,7 @@
 //! handles its events strictly one after the other; the engine runs each conversation on its
 //! own task so conversations never wait for each other.
 
+use super::builtin::BuiltinError;
 use super::clock::millis;
 use super::engine::Shared;
 use super::eval::{Context, EvalError, Evaluator, Scopes};
@@ -1005,9 +1006,11 @@ impl Conversation {
         }
         let outcome = match &action.kind {
             super::plan::ActionKind::Conversation(task) => {
-                Outcome::local(self.conversation_task(task, ev))
+                Outcome::local(self.conversation_task(task, ev).map_err(String::from))
             }
-            super::plan::ActionKind::Call(task) => Outcome::local(self.call_task(task, ev)),
+            super::plan::ActionKind::Call(task) => {
+                Outcome::local(self.call_task(task, ev).map_err(String::from))
+            }
             super::plan::ActionKind::Start(event) => Outcome::local(self.start(event, index)),
             super::plan::ActionKind::External { .. } => self.external(index, ev).await,
         };
@@ -1163,14 +1166,14 @@ impl Conversation {
     /// Renders and sends a declared reply: its voice text on voice conversations, each text
     /// in the conversation's language, its choices where buttons can be shown (not on voice
     /// or email).
-    pub fn send_reply(&mut self, name: &str, ev: &EventCtx) -> Result<Value, String> {
+    pub fn send_reply(&mut self, name: &str, ev: &EventCtx) -> Result<Value, BuiltinError> {
         let shared = self.shared.clone();
         let reply = shared
             .plan
             .program
             .replies
             .get(name)
-            .ok_or_else(|| format!("reply `{name}` is not declared"))?;
+            .ok_or_else(|| BuiltinError::ReplyUnknown(name.to_string()))?;
         let text = match (&reply.voice, self.state.channel) {
             (Some(voice), Some(Channel::Voice)) => voice,
             _ => &reply.text,
@@ -1186,13 +1189,13 @@ impl Conversation {
                     let id = choice.id.clone().unwrap_or_else(|| label.clone());
                     Ok(ChoiceRecord { id, label })
                 })
-                .collect::<Result<_, String>>()?,
+                .collect::<Result<_, BuiltinError>>()?,
         };
         Ok(self.emit_reply(Some(name), text, choices, ev.seq))
     }
 
     /// `reply("Your order {id} is on its way")`: a one-off text, no declaration.
-    pub fn send_text(&mut self, text: &Expr, ev: &EventCtx) -> Result<Value, String> {
+    pub fn send_text(&mut self, text: &Expr, ev: &EventCtx) -> Result<Value, BuiltinError> {
         let text = self.render_expr(text, ev)?;
         Ok(self.emit_reply(None, text, Vec::new(), ev.seq))
     }
@@ -1216,7 +1219,7 @@ impl Conversation {
 
     /// A reply's text; of texts per language, the one for the conversation's language,
     /// else the agent's `language`, else the first written (docs/language.md).
-    fn render(&self, text: &Text, ev: &EventCtx) -> Result<String, String> {
+    fn render(&self, text: &Text, ev: &EventCtx) -> Result<String, BuiltinError> {
         let expr = match text {
             Text::One(expr) => expr,
             Text::ByLanguage(texts) => {
@@ -1230,14 +1233,14 @@ impl Conversation {
                     .flatten()
                     .find_map(|language| locales::pick_language(tags.clone(), language))
                     .unwrap_or(0);
-                &texts.get(at).ok_or("the reply has no text")?.1
+                &texts.get(at).ok_or(BuiltinError::NoText)?.1
             }
         };
         self.render_expr(expr, ev)
     }
 
-    fn render_expr(&self, expr: &Expr, ev: &EventCtx) -> Result<String, String> {
-        Ok(match self.eval(expr, ev).map_err(|e| e.0)? {
+    fn render_expr(&self, expr: &Expr, ev: &EventCtx) -> Result<String, BuiltinError> {
+        Ok(match self.eval(expr, ev)? {
             Value::Text(text) => text,
             other => other.to_string(),
         })
