@@ -40,7 +40,7 @@ pub use conversation::{payload_param, ConversationState};
 pub(crate) use engine::panic_message;
 pub use engine::{ExecutorFactory, Runtime, RuntimeBuilder};
 pub use eval::{eval_constant, Context, EvalError, Evaluator, Limits, Scopes};
-pub use event::{Event, EventError, EventKind};
+pub use event::{Event, EventError, EventKind, JsonError};
 pub use observer::{StepCause, StepObserver};
 pub use param_error::ParamError;
 pub use plan::{PlanError, DEFAULT_TIMEOUT};
