@@ -361,3 +361,41 @@ impl Conversation {
         });
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ir::{self, Type};
+
+    /// A built-in task's failure is told apart by variant; the sentence is the trace's.
+    #[tokio::test]
+    async fn a_built_in_task_fails_with_a_typed_error() {
+        let mut conversation = crate::runtime::engine::test_conversation(vec![ir::Param {
+            name: "attempts".into(),
+            ty: Type::Number,
+            default: None,
+        }]);
+        let ev = EventCtx {
+            seq: 1,
+            payload: Value::Null,
+            usecase: None,
+            block: None,
+            runs: Vec::new(),
+        };
+        let text = |s: &str| Expr::Lit(Value::Text(s.into()));
+        let by_text = ConversationTask::Increment(0, text("two"));
+        let error = conversation.conversation_task(&by_text, &ev).unwrap_err();
+        assert_eq!(error, BuiltinError::IncrementBy("text"));
+        assert_eq!(
+            error.to_string(),
+            "increment needs a number `by`, found text"
+        );
+        let dtmf = CallTask::SendDtmf(text("12x"));
+        let error = conversation.call_task(&dtmf, &ev).unwrap_err();
+        assert_eq!(error, BuiltinError::NotDtmf("12x".into()));
+        assert_eq!(
+            error.to_string(),
+            r#""12x" are not DTMF digits (0-9, *, #, A-D, w)"#
+        );
+    }
+}

@@ -1011,7 +1011,9 @@ impl Conversation {
             super::plan::ActionKind::Call(task) => {
                 Outcome::local(self.call_task(task, ev).map_err(String::from))
             }
-            super::plan::ActionKind::Start(event) => Outcome::local(self.start(event, index)),
+            super::plan::ActionKind::Start(event) => {
+                Outcome::local(self.start(event, index).map_err(String::from))
+            }
             super::plan::ActionKind::External { .. } => self.external(index, ev).await,
         };
         let Outcome {

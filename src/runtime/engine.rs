@@ -952,6 +952,33 @@ fn retire(conversation: Conversation, mut queue: mpsc::UnboundedReceiver<Command
     }
 }
 
+/// A conversation of a program with these params and nothing else, outside any queue: a
+/// unit test runs one task on it.
+#[cfg(test)]
+pub(super) fn test_conversation(params: Vec<ir::Param>) -> Conversation {
+    let program = ir::Program {
+        version: ir::IR_VERSION,
+        files: vec!["main.agent".into()],
+        agent: ir::Agent {
+            name: "acme".into(),
+            display_name: None,
+            channels: vec![crate::catalogue::Channel::Voice],
+            language: None,
+            inactivity_ms: None,
+            params,
+        },
+        targets: Default::default(),
+        tasks: Default::default(),
+        actions: Default::default(),
+        replies: Default::default(),
+        usecases: Default::default(),
+        bindings: Vec::new(),
+        tests: Vec::new(),
+    };
+    let runtime = Runtime::builder(program).build().unwrap();
+    Conversation::new(runtime.shared.clone(), "c-1".into())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -981,61 +1008,6 @@ mod tests {
         assert_eq!(
             error.to_string(),
             "target `crm` is unavailable: field `token`: the secret `T` is not set in the environment"
-        );
-    }
-
-    /// A built-in task's failure is told apart by variant; the sentence is the trace's.
-    #[tokio::test]
-    async fn a_built_in_task_fails_with_a_typed_error() {
-        use crate::runtime::builtin::BuiltinError;
-        use crate::runtime::conversation::EventCtx;
-        use crate::runtime::plan::{CallTask, ConversationTask};
-        let program = ir::Program {
-            version: ir::IR_VERSION,
-            files: vec!["main.agent".into()],
-            agent: ir::Agent {
-                name: "acme".into(),
-                display_name: None,
-                channels: vec![crate::catalogue::Channel::Voice],
-                language: None,
-                inactivity_ms: None,
-                params: vec![ir::Param {
-                    name: "attempts".into(),
-                    ty: ir::Type::Number,
-                    default: None,
-                }],
-            },
-            targets: Default::default(),
-            tasks: Default::default(),
-            actions: Default::default(),
-            replies: Default::default(),
-            usecases: Default::default(),
-            bindings: Vec::new(),
-            tests: Vec::new(),
-        };
-        let runtime = Runtime::builder(program).build().unwrap();
-        let mut conversation = Conversation::new(runtime.shared.clone(), "c-1".into());
-        let ev = EventCtx {
-            seq: 1,
-            payload: Value::Null,
-            usecase: None,
-            block: None,
-            runs: Vec::new(),
-        };
-        let text = |s: &str| ir::Expr::Lit(Value::Text(s.into()));
-        let by_text = ConversationTask::Increment(0, text("two"));
-        let error = conversation.conversation_task(&by_text, &ev).unwrap_err();
-        assert_eq!(error, BuiltinError::IncrementBy("text"));
-        assert_eq!(
-            error.to_string(),
-            "increment needs a number `by`, found text"
-        );
-        let dtmf = CallTask::SendDtmf(text("12x"));
-        let error = conversation.call_task(&dtmf, &ev).unwrap_err();
-        assert_eq!(error, BuiltinError::NotDtmf("12x".into()));
-        assert_eq!(
-            error.to_string(),
-            r#""12x" are not DTMF digits (0-9, *, #, A-D, w)"#
         );
     }
 }
