@@ -385,6 +385,42 @@ impl std::fmt::Display for Unavailable {
     }
 }
 
+/// Why [`Runtime::run_task`] did not run its task, or how the task failed. Every text in
+/// it is redacted.
+#[derive(Clone, Debug, PartialEq)]
+pub enum RunTaskError {
+    UnknownTarget(String),
+    NoSuchTask {
+        kind: Kind,
+        task: String,
+    },
+    /// The executor's message.
+    Failed(String),
+    /// The target's timeout passed.
+    TimedOut(Duration),
+}
+
+impl std::fmt::Display for RunTaskError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RunTaskError::UnknownTarget(target) => {
+                write!(f, "`{target}` is not a declared target")
+            }
+            RunTaskError::NoSuchTask { kind, task } => {
+                write!(f, "`{kind}` targets have no task `{task}`")
+            }
+            RunTaskError::Failed(message) => f.write_str(message),
+            RunTaskError::TimedOut(timeout) => write!(
+                f,
+                "timed out after {}",
+                super::clock::show_duration(*timeout)
+            ),
+        }
+    }
+}
+
+impl std::error::Error for RunTaskError {}
+
 /// Stands in for a target that could not be set up.
 struct UnavailableExecutor(String);
 
@@ -607,18 +643,21 @@ impl Runtime {
         task: &str,
         args: IndexMap<String, Value>,
         rest: Vec<Value>,
-    ) -> Result<Value, String> {
+    ) -> Result<Value, RunTaskError> {
         let shared = &self.shared;
+        let redact = |text: &str| shared.redactor.redact(text).into_owned();
         let index = shared
             .plan
             .targets
             .iter()
             .position(|t| t == target)
-            .ok_or_else(|| format!("`{target}` is not a declared target"))?;
+            .ok_or_else(|| RunTaskError::UnknownTarget(redact(target)))?;
         let declared = &shared.plan.program.targets[target];
         let kind = declared.kind;
-        let task = BuiltinTask::parse(kind, task)
-            .ok_or_else(|| format!("`{kind}` targets have no task `{task}`"))?;
+        let task = BuiltinTask::parse(kind, task).ok_or_else(|| RunTaskError::NoSuchTask {
+            kind,
+            task: redact(task),
+        })?;
         let timeout = declared
             .timeout_ms
             .map_or(super::plan::DEFAULT_TIMEOUT, Duration::from_millis);
@@ -634,15 +673,10 @@ impl Runtime {
             ),
             timeout,
         };
-        let result =
-            match tokio::time::timeout(timeout, shared.executors[index].execute(&request)).await {
-                Ok(result) => result.map_err(|e| e.message),
-                Err(_) => Err(format!(
-                    "timed out after {}",
-                    super::clock::show_duration(timeout)
-                )),
-            };
-        result.map_err(|e| shared.redactor.redact(&e).into_owned())
+        match tokio::time::timeout(timeout, shared.executors[index].execute(&request)).await {
+            Ok(result) => result.map_err(|e| RunTaskError::Failed(redact(&e.message))),
+            Err(_) => Err(RunTaskError::TimedOut(timeout)),
+        }
     }
 
     /// Waits until every event sent so far has been handled.
@@ -956,7 +990,14 @@ fn retire(conversation: Conversation, mut queue: mpsc::UnboundedReceiver<Command
 /// unit test runs one task on it.
 #[cfg(test)]
 pub(super) fn test_conversation(params: Vec<ir::Param>) -> Conversation {
-    let program = ir::Program {
+    let runtime = Runtime::builder(test_program(params)).build().unwrap();
+    Conversation::new(runtime.shared.clone(), "c-1".into())
+}
+
+/// A program with these params and nothing else.
+#[cfg(test)]
+fn test_program(params: Vec<ir::Param>) -> ir::Program {
+    ir::Program {
         version: ir::IR_VERSION,
         files: vec!["main.agent".into()],
         agent: ir::Agent {
@@ -974,9 +1015,7 @@ pub(super) fn test_conversation(params: Vec<ir::Param>) -> Conversation {
         usecases: Default::default(),
         bindings: Vec::new(),
         tests: Vec::new(),
-    };
-    let runtime = Runtime::builder(program).build().unwrap();
-    Conversation::new(runtime.shared.clone(), "c-1".into())
+    }
 }
 
 #[cfg(test)]
@@ -1009,5 +1048,22 @@ mod tests {
             error.to_string(),
             "target `crm` is unavailable: field `token`: the secret `T` is not set in the environment"
         );
+    }
+
+    /// A task run outside any conversation fails by variant, its texts redacted.
+    #[tokio::test]
+    async fn a_task_run_outside_a_conversation_fails_with_a_typed_error() {
+        let redactor = Redactor::default();
+        redactor.register("s3cr3t-name");
+        let runtime = Runtime::builder(test_program(Vec::new()))
+            .redactor(redactor)
+            .build()
+            .unwrap();
+        let error = runtime
+            .run_task("s3cr3t-name", "execute", IndexMap::new(), Vec::new())
+            .await
+            .unwrap_err();
+        assert_eq!(error, RunTaskError::UnknownTarget("[redacted]".into()));
+        assert_eq!(error.to_string(), "`[redacted]` is not a declared target");
     }
 }
