@@ -7,7 +7,7 @@ use super::clock::millis;
 use super::engine::Shared;
 use super::eval::{Context, EvalError, Evaluator, Scopes};
 use super::event::{Event, EventKind};
-use super::param_error::ParamError;
+use super::param_error::{ParamError, StateLimit};
 use super::plan::{BindingBody, TriggerKey};
 use super::trace::{ActionStatus, ChoiceRecord, ConversationStatus, ErrorKind, TraceRecord};
 use crate::catalogue::{self, locales, Channel};
@@ -777,12 +777,12 @@ impl Conversation {
 
     /// Whether `value` may replace what `slot` holds: it is within the value bounds, and
     /// the state with it within the state's budget. Gives what the value takes.
-    fn within_limits(&mut self, slot: Slot, value: &Value) -> Result<usize, String> {
+    fn within_limits(&mut self, slot: Slot, value: &Value) -> Result<usize, StateLimit> {
         let shared = Arc::clone(&self.shared);
         let limits = &shared.limits;
         let bytes = value
             .measure(&limits.value)
-            .map_err(|b| b.to_string())?
+            .map_err(StateLimit::Value)?
             .bytes;
         let slots = self.state.params.len() + 2;
         self.sizes.resize(slots, None);
@@ -804,11 +804,7 @@ impl Conversation {
             };
         }
         if rest + bytes > limits.max_state_bytes {
-            return Err(format!(
-                "the conversation's state would take more than {} of memory (the limit on its \
-                 params, `user` and `caller` together); unset params it no longer needs",
-                ir::mebibytes(limits.max_state_bytes)
-            ));
+            return Err(StateLimit::Total(limits.max_state_bytes));
         }
         Ok(bytes)
     }
@@ -1457,5 +1453,33 @@ mod tests {
         // A declared task's argument hides the conversation's param of the same name.
         assert_eq!(action.param("attempts"), Some(&Value::Number(3.0)));
         assert_eq!(state.param("attempts"), Some(&Value::Number(0.0)));
+    }
+
+    /// A value too deep for the state is refused by the limit it breaks.
+    #[tokio::test]
+    async fn a_value_over_a_limit_is_refused_by_the_limit() {
+        use crate::ir::Breach;
+        let mut conversation = super::super::engine::test_conversation(vec![ir::Param {
+            name: "deep".into(),
+            ty: Type::List,
+            default: None,
+        }]);
+        let deep = (0..100).fold(Value::List(Vec::new()), |inner, _| Value::List(vec![inner]));
+        let error = conversation.store_param(0, deep).unwrap_err();
+        assert!(
+            matches!(
+                &error,
+                ParamError::OverLimit { param, limit: StateLimit::Value(Breach::TooDeep { limit: 64 }) }
+                    if param == "deep"
+            ),
+            "{error:?}"
+        );
+        assert!(
+            error
+                .to_string()
+                .starts_with("cannot store it in `deep`: the value nests more than 64"),
+            "{error}"
+        );
+        assert_eq!(conversation.state.params["deep"], Value::Null);
     }
 }

@@ -42,7 +42,7 @@ pub use engine::{ExecutorFactory, RunTaskError, Runtime, RuntimeBuilder};
 pub use eval::{eval_constant, Context, EvalError, Evaluator, Limits, Scopes};
 pub use event::{Event, EventError, EventKind, JsonError};
 pub use observer::{StepCause, StepObserver};
-pub use param_error::ParamError;
+pub use param_error::{ParamError, StateLimit};
 pub use plan::{PlanError, DEFAULT_TIMEOUT};
 pub use secrets::{Environment, MapEnv, ProcessEnv, Redactor, REDACTED};
 pub use trace::{
