@@ -1149,7 +1149,7 @@ impl Conversation {
 
     /// Evaluates an expression between events (the REPL): `event` is the last event's
     /// payload; `usecase`, `block` and `response` are not available.
-    pub fn eval_between_events(&self, expr: &Expr) -> Result<Value, String> {
+    pub fn eval_between_events(&self, expr: &Expr) -> Result<Value, EvalError> {
         let ev = EventCtx {
             seq: self.state.seq,
             payload: self.last_payload.clone(),
@@ -1158,7 +1158,7 @@ impl Conversation {
             runs: Vec::new(),
         };
         self.eval(expr, &ev)
-            .map_err(|e| self.shared.redactor.redact(&e.0).into_owned())
+            .map_err(|e| EvalError(self.shared.redactor.redact(&e.0).into_owned()))
     }
 
     /// Renders and sends a declared reply: its voice text on voice conversations, each text

@@ -421,6 +421,29 @@ impl std::fmt::Display for RunTaskError {
 
 impl std::error::Error for RunTaskError {}
 
+/// Why [`Runtime::eval`] gave no value.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ConversationEvalError {
+    /// The conversation ended: there is nothing left to evaluate in.
+    Ended,
+    /// The conversation stopped before it answered (its input was finished).
+    Finished,
+    /// The expression failed; its message is redacted.
+    Failed(EvalError),
+}
+
+impl std::fmt::Display for ConversationEvalError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ConversationEvalError::Ended => f.write_str("the conversation has ended"),
+            ConversationEvalError::Finished => f.write_str("the conversation has finished"),
+            ConversationEvalError::Failed(error) => write!(f, "{error}"),
+        }
+    }
+}
+
+impl std::error::Error for ConversationEvalError {}
+
 /// Stands in for a target that could not be set up.
 struct UnavailableExecutor(String);
 
@@ -440,7 +463,10 @@ enum Command {
     /// Boxed: a queue's memory is blocks of commands, held by every idle conversation.
     Event(Box<Event>),
     Snapshot(oneshot::Sender<ConversationState>),
-    Eval(Box<ir::Expr>, oneshot::Sender<Result<Value, String>>),
+    Eval(
+        Box<ir::Expr>,
+        oneshot::Sender<Result<Value, ConversationEvalError>>,
+    ),
     Finish(oneshot::Sender<ConversationState>),
     /// Leave memory (the caller keeps the state elsewhere); answers when the conversation's
     /// inactivity timer is due, if it has one.
@@ -748,20 +774,23 @@ impl Runtime {
     /// Evaluates an expression in a conversation's scopes once the events sent to it so far
     /// are handled (the REPL's `:eval`). `event` is the last event's payload. A conversation
     /// that had no event yet is created, with its params' defaults.
-    pub async fn eval(&self, conversation: &str, expr: ir::Expr) -> Result<Value, String> {
+    pub async fn eval(
+        &self,
+        conversation: &str,
+        expr: ir::Expr,
+    ) -> Result<Value, ConversationEvalError> {
         let (tx, rx) = oneshot::channel();
-        let gone = || "the conversation has finished".to_string();
         let queue = {
             let mut conversations = self.shared.conversations();
             if conversations.ended.contains(conversation) {
-                return Err("the conversation has ended".into());
+                return Err(ConversationEvalError::Ended);
             }
             self.queue(&mut conversations, conversation)
         };
         queue
             .send(Command::Eval(Box::new(expr), tx))
-            .map_err(|_| gone())?;
-        rx.await.map_err(|_| gone())?
+            .map_err(|_| ConversationEvalError::Finished)?;
+        rx.await.map_err(|_| ConversationEvalError::Finished)?
     }
 
     /// The ids of the conversations running, in order of their first event.
@@ -870,7 +899,8 @@ async fn conversation_loop(
                 let _ = reply.send(conversation.snapshot());
             }
             Some(Command::Eval(expr, reply)) => {
-                let _ = reply.send(conversation.eval_between_events(&expr));
+                let value = conversation.eval_between_events(&expr);
+                let _ = reply.send(value.map_err(ConversationEvalError::Failed));
             }
             Some(Command::Finish(reply)) => {
                 let _ = reply.send(conversation.finish());
@@ -978,7 +1008,7 @@ fn retire(conversation: Conversation, mut queue: mpsc::UnboundedReceiver<Command
                 }
             }
             Command::Eval(_, reply) => {
-                let _ = reply.send(Err("the conversation has ended".into()));
+                let _ = reply.send(Err(ConversationEvalError::Ended));
             }
             Command::Evict(reply) => drop(reply.send(None)),
             Command::Fire(reply) => drop(reply.send(false)),
@@ -1065,5 +1095,18 @@ mod tests {
             .unwrap_err();
         assert_eq!(error, RunTaskError::UnknownTarget("[redacted]".into()));
         assert_eq!(error.to_string(), "`[redacted]` is not a declared target");
+    }
+
+    #[tokio::test]
+    async fn an_expression_in_an_ended_conversation_is_a_typed_error() {
+        let runtime = Runtime::builder(test_program(Vec::new())).build().unwrap();
+        let ended = ConversationState::initial("c-1", &runtime.program().agent);
+        runtime.shared.conversations().ended.remember(ended);
+        let error = runtime
+            .eval("c-1", ir::Expr::Lit(Value::Null))
+            .await
+            .unwrap_err();
+        assert_eq!(error, ConversationEvalError::Ended);
+        assert_eq!(error.to_string(), "the conversation has ended");
     }
 }

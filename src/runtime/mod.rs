@@ -38,7 +38,7 @@ mod trace;
 pub use clock::{parse_duration, show_duration, ClockMode};
 pub use conversation::{payload_param, ConversationState};
 pub(crate) use engine::panic_message;
-pub use engine::{ExecutorFactory, RunTaskError, Runtime, RuntimeBuilder};
+pub use engine::{ConversationEvalError, ExecutorFactory, RunTaskError, Runtime, RuntimeBuilder};
 pub use eval::{eval_constant, Context, EvalError, Evaluator, Limits, Scopes};
 pub use event::{Event, EventError, EventKind, JsonError};
 pub use observer::{StepCause, StepObserver};

@@ -6,8 +6,8 @@ use agentc::diagnostics::Span;
 use agentc::ir::{self, BinOp, Expr, Program, Scope, Type, Value};
 use agentc::runtime::effects::{Executor, TaskError, TaskRequest};
 use agentc::runtime::{
-    ActionStatus, ClockMode, ConversationStatus, Event, EventKind, MapEnv, PlanError, Runtime,
-    TraceBuffer, TraceRecord,
+    ActionStatus, ClockMode, ConversationEvalError, ConversationStatus, EvalError, Event,
+    EventKind, MapEnv, PlanError, Runtime, TraceBuffer, TraceRecord,
 };
 use futures::future::BoxFuture;
 use indexmap::IndexMap;
@@ -2138,7 +2138,9 @@ async fn expressions_evaluate_in_a_conversation_between_events() {
     let bad = Expr::Field(Box::new(param("attempts")), "x".into());
     assert_eq!(
         rt.eval("c1", bad).await,
-        Err("cannot read field `x` of a number".into())
+        Err(ConversationEvalError::Failed(EvalError(
+            "cannot read field `x` of a number".into()
+        )))
     );
     assert_eq!(
         rt.eval("new", param("attempts")).await,
