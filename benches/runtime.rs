@@ -183,11 +183,7 @@ fn http_actions(c: &mut Criterion) {
         Runtime::builder(program)
             .env(MapEnv::default())
             .executor_factory(Arc::new(|target, fields| {
-                Ok(executors::build(
-                    target,
-                    fields,
-                    &ExecutorOptions::default(),
-                )?)
+                executors::build(target, fields, &ExecutorOptions::default())
             }))
             .build()
             .unwrap()

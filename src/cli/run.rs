@@ -154,14 +154,17 @@ async fn run_async(args: Args) -> ExitCode {
     let runtime = match builder.build() {
         Ok(runtime) => runtime,
         Err(e) => {
-            note!("error: the program cannot run: {}", escape(&e));
+            note!("error: the program cannot run: {}", escape(&e.to_string()));
             return ExitCode::FAILURE;
         }
     };
     // A dry run changes nothing, not even a local database.
     for (target, statement) in seeds.into_iter().filter(|_| !args.dry_run) {
         if let Err(e) = run_sql(&runtime, &target, &statement).await {
-            note!("error: the mocks' SQL on `{target}` failed: {}", escape(&e));
+            note!(
+                "error: the mocks' SQL on `{target}` failed: {}",
+                escape(&e.to_string())
+            );
             return ExitCode::FAILURE;
         }
     }

@@ -3,18 +3,110 @@
 //! reply, transfer the call, ...).
 
 use super::conversation::{Conversation, EventCtx};
-use super::eval::finite;
+use super::eval::{finite, EvalError};
+use super::param_error::ParamError;
 use super::plan::{CallTask, ConversationTask};
 use super::trace::{ConversationStatus, TraceRecord};
 use crate::catalogue::hold_music_problem;
 use crate::ir::{Expr, Value};
+use std::fmt;
+
+/// Why a task of a built-in target (`conversation`, `call`) failed: the action's error.
+#[derive(Debug, PartialEq)]
+pub(super) enum BuiltinError {
+    /// An argument does not evaluate, or a computed number is not finite.
+    Eval(EvalError),
+    Param(ParamError),
+    /// A task needs a text and was given a value of another type.
+    NotText {
+        task: &'static str,
+        found: &'static str,
+    },
+    IncrementBy(&'static str),
+    CannotIncrement(&'static str),
+    CannotPush(&'static str),
+    /// The list already holds as many items as the limits allow.
+    ListFull(usize),
+    /// `verify` found its condition false; its own message, if it has one.
+    Unverified(Option<String>),
+    VerifyNotBool(&'static str),
+    /// A reply the program does not declare (an IR file edited by hand).
+    ReplyUnknown(String),
+    /// A reply with no text in any language (an IR file edited by hand).
+    NoText,
+    TransferMode(String),
+    /// A test said the transfer to this number does not connect.
+    TransferFailed {
+        to: String,
+        reason: String,
+    },
+    NotDtmf(String),
+    HoldMusic(String),
+}
+
+impl fmt::Display for BuiltinError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            BuiltinError::Eval(error) => write!(f, "{error}"),
+            BuiltinError::Param(error) => write!(f, "{error}"),
+            BuiltinError::NotText { task, found } => {
+                write!(f, "{task} needs a text, found {found}")
+            }
+            BuiltinError::IncrementBy(found) => {
+                write!(f, "increment needs a number `by`, found {found}")
+            }
+            BuiltinError::CannotIncrement(found) => write!(f, "cannot increment a {found}"),
+            BuiltinError::CannotPush(found) => write!(f, "cannot push onto a {found}"),
+            BuiltinError::ListFull(items) => write!(f, "the list is full ({items} items)"),
+            BuiltinError::Unverified(message) => {
+                f.write_str(message.as_deref().unwrap_or("verification failed"))
+            }
+            BuiltinError::VerifyNotBool(found) => {
+                write!(f, "verify needs a bool condition, found {found}")
+            }
+            BuiltinError::ReplyUnknown(name) => write!(f, "reply `{name}` is not declared"),
+            BuiltinError::NoText => f.write_str("the reply has no text"),
+            BuiltinError::TransferMode(mode) => {
+                write!(f, "transfer mode must be warm or cold, found {mode:?}")
+            }
+            BuiltinError::TransferFailed { to, reason } => {
+                write!(f, "the transfer to {to} did not connect: {reason}")
+            }
+            BuiltinError::NotDtmf(digits) => {
+                write!(f, "{digits:?} are not DTMF digits (0-9, *, #, A-D, w)")
+            }
+            BuiltinError::HoldMusic(problem) => write!(f, "hold `music` {problem}"),
+        }
+    }
+}
+
+impl std::error::Error for BuiltinError {}
+
+impl From<EvalError> for BuiltinError {
+    fn from(error: EvalError) -> Self {
+        BuiltinError::Eval(error)
+    }
+}
+
+impl From<ParamError> for BuiltinError {
+    fn from(error: ParamError) -> Self {
+        BuiltinError::Param(error)
+    }
+}
+
+/// An action's outcome is still a string.
+impl From<BuiltinError> for String {
+    fn from(error: BuiltinError) -> String {
+        error.to_string()
+    }
+}
 
 impl Conversation {
     pub(super) fn conversation_task(
         &mut self,
         task: &ConversationTask,
         ev: &EventCtx,
-    ) -> Result<Value, String> {
+    ) -> Result<Value, BuiltinError> {
         let seq = ev.seq;
         match task {
             ConversationTask::Set(assignments) if assignments.len() == 1 => {
@@ -28,7 +120,7 @@ impl Conversation {
                 let values = assignments
                     .iter()
                     .map(|(param, expr)| Ok((*param, self.value(expr, ev)?)))
-                    .collect::<Result<Vec<_>, String>>()?;
+                    .collect::<Result<Vec<_>, BuiltinError>>()?;
                 for (param, value) in values {
                     self.store_param(param, value)?;
                 }
@@ -41,17 +133,12 @@ impl Conversation {
             ConversationTask::Increment(param, by) => {
                 let by = match self.value(by, ev)? {
                     Value::Number(n) => n,
-                    other => {
-                        return Err(format!(
-                            "increment needs a number `by`, found {}",
-                            other.type_name()
-                        ))
-                    }
+                    other => return Err(BuiltinError::IncrementBy(other.type_name())),
                 };
                 let next = match self.param(*param) {
                     Value::Null => by,
-                    Value::Number(n) => finite("increment", n + by).map_err(|e| e.0)?,
-                    other => return Err(format!("cannot increment a {}", other.type_name())),
+                    Value::Number(n) => finite("increment", n + by)?,
+                    other => return Err(BuiltinError::CannotIncrement(other.type_name())),
                 };
                 self.store_param(*param, Value::Number(next))?;
                 Ok(Value::Number(next))
@@ -61,10 +148,10 @@ impl Conversation {
                 let mut items = match self.param(*param) {
                     Value::Null => Vec::new(),
                     Value::List(items) => items.clone(),
-                    other => return Err(format!("cannot push onto a {}", other.type_name())),
+                    other => return Err(BuiltinError::CannotPush(other.type_name())),
                 };
                 if items.len() >= self.shared.limits.max_list_items {
-                    return Err(format!("the list is full ({} items)", items.len()));
+                    return Err(BuiltinError::ListFull(items.len()));
                 }
                 items.push(value);
                 self.store_param(*param, Value::List(items))?;
@@ -123,18 +210,19 @@ impl Conversation {
             }
             ConversationTask::Verify { condition, message } => match self.value(condition, ev)? {
                 Value::Bool(true) => Ok(Value::Bool(true)),
-                Value::Bool(false) | Value::Null => Err(self
-                    .optional_text(message, ev, "verify")?
-                    .unwrap_or_else(|| "verification failed".to_string())),
-                other => Err(format!(
-                    "verify needs a bool condition, found {}",
-                    other.type_name()
+                Value::Bool(false) | Value::Null => Err(BuiltinError::Unverified(
+                    self.optional_text(message, ev, "verify")?,
                 )),
+                other => Err(BuiltinError::VerifyNotBool(other.type_name())),
             },
         }
     }
 
-    pub(super) fn call_task(&mut self, task: &CallTask, ev: &EventCtx) -> Result<Value, String> {
+    pub(super) fn call_task(
+        &mut self,
+        task: &CallTask,
+        ev: &EventCtx,
+    ) -> Result<Value, BuiltinError> {
         let seq = ev.seq;
         match task {
             CallTask::Transfer { to, mode, whisper } => {
@@ -143,13 +231,11 @@ impl Conversation {
                     .optional_text(mode, ev, "transfer")?
                     .unwrap_or_else(|| "cold".into());
                 if mode != "warm" && mode != "cold" {
-                    return Err(format!(
-                        "transfer mode must be warm or cold, found {mode:?}"
-                    ));
+                    return Err(BuiltinError::TransferMode(mode));
                 }
                 let whisper = self.optional_text(whisper, ev, "transfer")?;
                 if let Some(reason) = self.shared.transfer_failure(&to) {
-                    return Err(format!("the transfer to {to} did not connect: {reason}"));
+                    return Err(BuiltinError::TransferFailed { to, reason });
                 }
                 // A cold transfer hands the caller over: the agent is out of the call.
                 if mode == "cold" {
@@ -178,9 +264,7 @@ impl Conversation {
                     .chars()
                     .all(|c| c.is_ascii_digit() || "*#ABCDwW".contains(c))
                 {
-                    return Err(format!(
-                        "{digits:?} are not DTMF digits (0-9, *, #, A-D, w)"
-                    ));
+                    return Err(BuiltinError::NotDtmf(digits));
                 }
                 self.effect(|conversation| TraceRecord::Dtmf {
                     conversation: conversation.to_string(),
@@ -192,7 +276,7 @@ impl Conversation {
                 let message = self.optional_text(message, ev, "hold")?;
                 let music = self.optional_text(music, ev, "hold")?;
                 if let Some(problem) = music.as_deref().and_then(hold_music_problem) {
-                    return Err(format!("hold `music` {problem}"));
+                    return Err(BuiltinError::HoldMusic(problem));
                 }
                 self.effect(|conversation| TraceRecord::Hold {
                     conversation: conversation.to_string(),
@@ -213,12 +297,19 @@ impl Conversation {
         Ok(Value::Null)
     }
 
-    fn has_label(&self, expr: &Expr, ev: &EventCtx, task: &str) -> Result<bool, String> {
+    fn has_label(
+        &self,
+        expr: &Expr,
+        ev: &EventCtx,
+        task: &'static str,
+    ) -> Result<bool, BuiltinError> {
         self.eval_with(expr, ev, |value| match value {
             Value::Text(label) => Ok(self.state.labels.iter().any(|l| l == label)),
-            other => Err(format!("{task} needs a text, found {}", other.type_name())),
-        })
-        .map_err(|e| e.0)?
+            other => Err(BuiltinError::NotText {
+                task,
+                found: other.type_name(),
+            }),
+        })?
     }
 
     fn param(&self, index: usize) -> &Value {
@@ -228,14 +319,17 @@ impl Conversation {
             .map_or(&Value::Null, |(_, v)| v)
     }
 
-    fn value(&self, expr: &Expr, ev: &EventCtx) -> Result<Value, String> {
-        self.eval(expr, ev).map_err(|e| e.0)
+    fn value(&self, expr: &Expr, ev: &EventCtx) -> Result<Value, BuiltinError> {
+        Ok(self.eval(expr, ev)?)
     }
 
-    fn text(&self, expr: &Expr, ev: &EventCtx, task: &str) -> Result<String, String> {
+    fn text(&self, expr: &Expr, ev: &EventCtx, task: &'static str) -> Result<String, BuiltinError> {
         match self.value(expr, ev)? {
             Value::Text(text) => Ok(text),
-            other => Err(format!("{task} needs a text, found {}", other.type_name())),
+            other => Err(BuiltinError::NotText {
+                task,
+                found: other.type_name(),
+            }),
         }
     }
 
@@ -243,14 +337,17 @@ impl Conversation {
         &self,
         expr: &Option<Expr>,
         ev: &EventCtx,
-        task: &str,
-    ) -> Result<Option<String>, String> {
+        task: &'static str,
+    ) -> Result<Option<String>, BuiltinError> {
         match expr {
             None => Ok(None),
             Some(expr) => match self.value(expr, ev)? {
                 Value::Null => Ok(None),
                 Value::Text(text) => Ok(Some(text)),
-                other => Err(format!("{task} needs a text, found {}", other.type_name())),
+                other => Err(BuiltinError::NotText {
+                    task,
+                    found: other.type_name(),
+                }),
             },
         }
     }
@@ -262,5 +359,43 @@ impl Conversation {
             label: label.to_string(),
             added,
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ir::{self, Type};
+
+    /// A built-in task's failure is told apart by variant; the sentence is the trace's.
+    #[tokio::test]
+    async fn a_built_in_task_fails_with_a_typed_error() {
+        let mut conversation = crate::runtime::engine::test_conversation(vec![ir::Param {
+            name: "attempts".into(),
+            ty: Type::Number,
+            default: None,
+        }]);
+        let ev = EventCtx {
+            seq: 1,
+            payload: Value::Null,
+            usecase: None,
+            block: None,
+            runs: Vec::new(),
+        };
+        let text = |s: &str| Expr::Lit(Value::Text(s.into()));
+        let by_text = ConversationTask::Increment(0, text("two"));
+        let error = conversation.conversation_task(&by_text, &ev).unwrap_err();
+        assert_eq!(error, BuiltinError::IncrementBy("text"));
+        assert_eq!(
+            error.to_string(),
+            "increment needs a number `by`, found text"
+        );
+        let dtmf = CallTask::SendDtmf(text("12x"));
+        let error = conversation.call_task(&dtmf, &ev).unwrap_err();
+        assert_eq!(error, BuiltinError::NotDtmf("12x".into()));
+        assert_eq!(
+            error.to_string(),
+            r#""12x" are not DTMF digits (0-9, *, #, A-D, w)"#
+        );
     }
 }

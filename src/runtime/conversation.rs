@@ -2,11 +2,12 @@
 //! handles its events strictly one after the other; the engine runs each conversation on its
 //! own task so conversations never wait for each other.
 
+use super::builtin::BuiltinError;
 use super::clock::millis;
 use super::engine::Shared;
 use super::eval::{Context, EvalError, Evaluator, Scopes};
 use super::event::{Event, EventKind};
-use super::param_error::ParamError;
+use super::param_error::{ParamError, StateLimit};
 use super::plan::{BindingBody, TriggerKey};
 use super::trace::{ActionStatus, ChoiceRecord, ConversationStatus, ErrorKind, TraceRecord};
 use crate::catalogue::{self, locales, Channel};
@@ -786,12 +787,12 @@ impl Conversation {
 
     /// Whether `value` may replace what `slot` holds: it is within the value bounds, and
     /// the state with it within the state's budget. Gives what the value takes.
-    fn within_limits(&mut self, slot: Slot, value: &Value) -> Result<usize, String> {
+    fn within_limits(&mut self, slot: Slot, value: &Value) -> Result<usize, StateLimit> {
         let shared = Arc::clone(&self.shared);
         let limits = &shared.limits;
         let bytes = value
             .measure(&limits.value)
-            .map_err(|b| b.to_string())?
+            .map_err(StateLimit::Value)?
             .bytes;
         let slots = self.state.params.len() + 2;
         self.sizes.resize(slots, None);
@@ -813,11 +814,7 @@ impl Conversation {
             };
         }
         if rest + bytes > limits.max_state_bytes {
-            return Err(format!(
-                "the conversation's state would take more than {} of memory (the limit on its \
-                 params, `user` and `caller` together); unset params it no longer needs",
-                ir::mebibytes(limits.max_state_bytes)
-            ));
+            return Err(StateLimit::Total(limits.max_state_bytes));
         }
         Ok(bytes)
     }
@@ -1015,10 +1012,14 @@ impl Conversation {
         }
         let outcome = match &action.kind {
             super::plan::ActionKind::Conversation(task) => {
-                Outcome::local(self.conversation_task(task, ev))
+                Outcome::local(self.conversation_task(task, ev).map_err(String::from))
             }
-            super::plan::ActionKind::Call(task) => Outcome::local(self.call_task(task, ev)),
-            super::plan::ActionKind::Start(event) => Outcome::local(self.start(event, index)),
+            super::plan::ActionKind::Call(task) => {
+                Outcome::local(self.call_task(task, ev).map_err(String::from))
+            }
+            super::plan::ActionKind::Start(event) => {
+                Outcome::local(self.start(event, index).map_err(String::from))
+            }
             super::plan::ActionKind::External { .. } => self.external(index, ev).await,
         };
         let Outcome {
@@ -1158,7 +1159,7 @@ impl Conversation {
 
     /// Evaluates an expression between events (the REPL): `event` is the last event's
     /// payload; `usecase`, `block` and `response` are not available.
-    pub fn eval_between_events(&self, expr: &Expr) -> Result<Value, String> {
+    pub fn eval_between_events(&self, expr: &Expr) -> Result<Value, EvalError> {
         let ev = EventCtx {
             seq: self.state.seq,
             payload: self.last_payload.clone(),
@@ -1167,20 +1168,20 @@ impl Conversation {
             runs: Vec::new(),
         };
         self.eval(expr, &ev)
-            .map_err(|e| self.shared.redactor.redact(&e.0).into_owned())
+            .map_err(|e| EvalError(self.shared.redactor.redact(&e.0).into_owned()))
     }
 
     /// Renders and sends a declared reply: its voice text on voice conversations, each text
     /// in the conversation's language, its choices where buttons can be shown (not on voice
     /// or email).
-    pub fn send_reply(&mut self, name: &str, ev: &EventCtx) -> Result<Value, String> {
+    pub fn send_reply(&mut self, name: &str, ev: &EventCtx) -> Result<Value, BuiltinError> {
         let shared = self.shared.clone();
         let reply = shared
             .plan
             .program
             .replies
             .get(name)
-            .ok_or_else(|| format!("reply `{name}` is not declared"))?;
+            .ok_or_else(|| BuiltinError::ReplyUnknown(name.to_string()))?;
         let text = match (&reply.voice, self.state.channel) {
             (Some(voice), Some(Channel::Voice)) => voice,
             _ => &reply.text,
@@ -1196,13 +1197,13 @@ impl Conversation {
                     let id = choice.id.clone().unwrap_or_else(|| label.clone());
                     Ok(ChoiceRecord { id, label })
                 })
-                .collect::<Result<_, String>>()?,
+                .collect::<Result<_, BuiltinError>>()?,
         };
         Ok(self.emit_reply(Some(name), text, choices, ev.seq))
     }
 
     /// `reply("Your order {id} is on its way")`: a one-off text, no declaration.
-    pub fn send_text(&mut self, text: &Expr, ev: &EventCtx) -> Result<Value, String> {
+    pub fn send_text(&mut self, text: &Expr, ev: &EventCtx) -> Result<Value, BuiltinError> {
         let text = self.render_expr(text, ev)?;
         Ok(self.emit_reply(None, text, Vec::new(), ev.seq))
     }
@@ -1226,7 +1227,7 @@ impl Conversation {
 
     /// A reply's text; of texts per language, the one for the conversation's language,
     /// else the agent's `language`, else the first written (docs/language.md).
-    fn render(&self, text: &Text, ev: &EventCtx) -> Result<String, String> {
+    fn render(&self, text: &Text, ev: &EventCtx) -> Result<String, BuiltinError> {
         let expr = match text {
             Text::One(expr) => expr,
             Text::ByLanguage(texts) => {
@@ -1240,14 +1241,14 @@ impl Conversation {
                     .flatten()
                     .find_map(|language| locales::pick_language(tags.clone(), language))
                     .unwrap_or(0);
-                &texts.get(at).ok_or("the reply has no text")?.1
+                &texts.get(at).ok_or(BuiltinError::NoText)?.1
             }
         };
         self.render_expr(expr, ev)
     }
 
-    fn render_expr(&self, expr: &Expr, ev: &EventCtx) -> Result<String, String> {
-        Ok(match self.eval(expr, ev).map_err(|e| e.0)? {
+    fn render_expr(&self, expr: &Expr, ev: &EventCtx) -> Result<String, BuiltinError> {
+        Ok(match self.eval(expr, ev)? {
             Value::Text(text) => text,
             other => other.to_string(),
         })
@@ -1462,5 +1463,33 @@ mod tests {
         // A declared task's argument hides the conversation's param of the same name.
         assert_eq!(action.param("attempts"), Some(&Value::Number(3.0)));
         assert_eq!(state.param("attempts"), Some(&Value::Number(0.0)));
+    }
+
+    /// A value too deep for the state is refused by the limit it breaks.
+    #[tokio::test]
+    async fn a_value_over_a_limit_is_refused_by_the_limit() {
+        use crate::ir::Breach;
+        let mut conversation = super::super::engine::test_conversation(vec![ir::Param {
+            name: "deep".into(),
+            ty: Type::List,
+            default: None,
+        }]);
+        let deep = (0..100).fold(Value::List(Vec::new()), |inner, _| Value::List(vec![inner]));
+        let error = conversation.store_param(0, deep).unwrap_err();
+        assert!(
+            matches!(
+                &error,
+                ParamError::OverLimit { param, limit: StateLimit::Value(Breach::TooDeep { limit: 64 }) }
+                    if param == "deep"
+            ),
+            "{error:?}"
+        );
+        assert!(
+            error
+                .to_string()
+                .starts_with("cannot store it in `deep`: the value nests more than 64"),
+            "{error}"
+        );
+        assert_eq!(conversation.state.params["deep"], Value::Null);
     }
 }

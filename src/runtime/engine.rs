@@ -10,13 +10,14 @@ use super::conversation::{
 };
 use super::effects::{Executor, ExecutorTask, TaskError, TaskRequest};
 use super::ended::Ended;
-use super::eval::{eval_constant, Limits};
+use super::eval::{eval_constant, EvalError, Limits};
 use super::event::Event;
+use super::executors::BuildError;
 use super::observer::{StepCause, StepObserver};
-use super::plan::Plan;
+use super::plan::{Plan, PlanError};
 use super::secrets::{Environment, ProcessEnv, Redactor};
 use super::trace::{TraceRecord, TraceSink, Tracer};
-use crate::catalogue::BuiltinTask;
+use crate::catalogue::{BuiltinTask, Kind};
 use crate::ir::{self, Value};
 use futures::future::BoxFuture;
 use futures::FutureExt;
@@ -32,7 +33,9 @@ use tokio::time::Instant;
 /// Builds the executor of a declared target from its evaluated fields (`secret(..)` and
 /// `env(..)` already read). `agentc run` passes `runtime::executors::build`.
 pub type ExecutorFactory = Arc<
-    dyn Fn(&ir::Target, IndexMap<String, Value>) -> Result<Arc<dyn Executor>, String> + Send + Sync,
+    dyn Fn(&ir::Target, IndexMap<String, Value>) -> Result<Arc<dyn Executor>, BuildError>
+        + Send
+        + Sync,
 >;
 
 /// What the runtime is shared by all its conversations.
@@ -245,9 +248,9 @@ impl RuntimeBuilder {
     /// Prepares the program and builds one executor per declared target. A target whose
     /// fields cannot be evaluated (a missing secret) or whose executor cannot be built gets
     /// one that fails every task with the reason: the conversations still run.
-    pub fn build(self) -> Result<Runtime, String> {
+    pub fn build(self) -> Result<Runtime, PlanError> {
         self.redactor.register_program(&self.program, &*self.env);
-        let plan = Plan::new(self.program).map_err(|e| e.to_string())?;
+        let plan = Plan::new(self.program)?;
         let tracer = Tracer::new(self.trace, self.redactor.clone());
         let mut executors = Vec::with_capacity(plan.targets.len());
         let mut given = self.executors;
@@ -264,20 +267,20 @@ impl RuntimeBuilder {
                             fields
                         })
                         .and_then(|fields| match &self.factory {
-                            Some(factory) => factory(target, fields),
-                            None => Err(format!(
-                                "no executor for `{}` targets in this build",
-                                target.kind
-                            )),
+                            Some(factory) => factory(target, fields).map_err(Unavailable::Build),
+                            None => Err(Unavailable::NoExecutor {
+                                target: name.clone(),
+                                kind: target.kind,
+                            }),
                         });
                     built.unwrap_or_else(|reason| {
-                        let reason = format!("target `{name}` is unavailable: {reason}");
+                        let reason = reason.to_string();
                         tracer.emit(|| TraceRecord::Error {
                             conversation: None,
                             line: None,
                             message: reason.clone(),
                         });
-                        Arc::new(Unavailable(reason))
+                        Arc::new(UnavailableExecutor(reason))
                     })
                 }
             };
@@ -327,22 +330,124 @@ fn evaluate_fields(
     target: &ir::Target,
     env: &dyn Environment,
     redactor: &Redactor,
-) -> Result<IndexMap<String, Value>, String> {
+) -> Result<IndexMap<String, Value>, Unavailable> {
     target
         .fields
         .iter()
         .map(|(name, expr)| {
             eval_constant(expr, env, redactor)
                 .map(|v| (name.clone(), v))
-                .map_err(|e| format!("field `{name}`: {e}"))
+                .map_err(|error| Unavailable::Field {
+                    target: target.name.clone(),
+                    field: name.clone(),
+                    error,
+                })
         })
         .collect()
 }
 
-/// Stands in for a target that could not be set up.
-struct Unavailable(String);
+/// Why a target's executor could not be set up: every task of the target fails with it.
+#[derive(Debug)]
+enum Unavailable {
+    /// A field does not evaluate (a missing secret).
+    Field {
+        target: String,
+        field: String,
+        error: EvalError,
+    },
+    /// The runtime was built without a factory.
+    NoExecutor {
+        target: String,
+        kind: Kind,
+    },
+    Build(BuildError),
+}
 
-impl Executor for Unavailable {
+impl std::fmt::Display for Unavailable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Unavailable::Field {
+                target,
+                field,
+                error,
+            } => write!(
+                f,
+                "target `{target}` is unavailable: field `{field}`: {error}"
+            ),
+            Unavailable::NoExecutor { target, kind } => write!(
+                f,
+                "target `{target}` is unavailable: no executor for `{kind}` targets in this build"
+            ),
+            Unavailable::Build(error) => {
+                write!(f, "target `{}` is unavailable: {error}", error.target)
+            }
+        }
+    }
+}
+
+/// Why [`Runtime::run_task`] did not run its task, or how the task failed. Every text in
+/// it is redacted.
+#[derive(Clone, Debug, PartialEq)]
+pub enum RunTaskError {
+    UnknownTarget(String),
+    NoSuchTask {
+        kind: Kind,
+        task: String,
+    },
+    /// The executor's message.
+    Failed(String),
+    /// The target's timeout passed.
+    TimedOut(Duration),
+}
+
+impl std::fmt::Display for RunTaskError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RunTaskError::UnknownTarget(target) => {
+                write!(f, "`{target}` is not a declared target")
+            }
+            RunTaskError::NoSuchTask { kind, task } => {
+                write!(f, "`{kind}` targets have no task `{task}`")
+            }
+            RunTaskError::Failed(message) => f.write_str(message),
+            RunTaskError::TimedOut(timeout) => write!(
+                f,
+                "timed out after {}",
+                super::clock::show_duration(*timeout)
+            ),
+        }
+    }
+}
+
+impl std::error::Error for RunTaskError {}
+
+/// Why [`Runtime::eval`] gave no value.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ConversationEvalError {
+    /// The conversation ended: there is nothing left to evaluate in.
+    Ended,
+    /// The conversation stopped before it answered (its input was finished).
+    Finished,
+    /// The expression failed; its message is redacted.
+    Failed(EvalError),
+}
+
+impl std::fmt::Display for ConversationEvalError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ConversationEvalError::Ended => f.write_str("the conversation has ended"),
+            ConversationEvalError::Finished => f.write_str("the conversation has finished"),
+            ConversationEvalError::Failed(error) => write!(f, "{error}"),
+        }
+    }
+}
+
+impl std::error::Error for ConversationEvalError {}
+
+/// Stands in for a target that could not be set up.
+struct UnavailableExecutor(String);
+
+impl Executor for UnavailableExecutor {
     fn execute<'a>(&'a self, _: &'a TaskRequest) -> BoxFuture<'a, Result<Value, TaskError>> {
         Box::pin(async move { Err(TaskError::fatal(self.0.clone())) })
     }
@@ -358,7 +463,10 @@ enum Command {
     /// Boxed: a queue's memory is blocks of commands, held by every idle conversation.
     Event(Box<Event>),
     Snapshot(oneshot::Sender<ConversationState>),
-    Eval(Box<ir::Expr>, oneshot::Sender<Result<Value, String>>),
+    Eval(
+        Box<ir::Expr>,
+        oneshot::Sender<Result<Value, ConversationEvalError>>,
+    ),
     Finish(oneshot::Sender<ConversationState>),
     /// Leave memory (the caller keeps the state elsewhere); answers when the conversation's
     /// inactivity timer is due, if it has one.
@@ -561,18 +669,21 @@ impl Runtime {
         task: &str,
         args: IndexMap<String, Value>,
         rest: Vec<Value>,
-    ) -> Result<Value, String> {
+    ) -> Result<Value, RunTaskError> {
         let shared = &self.shared;
+        let redact = |text: &str| shared.redactor.redact(text).into_owned();
         let index = shared
             .plan
             .targets
             .iter()
             .position(|t| t == target)
-            .ok_or_else(|| format!("`{target}` is not a declared target"))?;
+            .ok_or_else(|| RunTaskError::UnknownTarget(redact(target)))?;
         let declared = &shared.plan.program.targets[target];
         let kind = declared.kind;
-        let task = BuiltinTask::parse(kind, task)
-            .ok_or_else(|| format!("`{kind}` targets have no task `{task}`"))?;
+        let task = BuiltinTask::parse(kind, task).ok_or_else(|| RunTaskError::NoSuchTask {
+            kind,
+            task: redact(task),
+        })?;
         let timeout = declared
             .timeout_ms
             .map_or(super::plan::DEFAULT_TIMEOUT, Duration::from_millis);
@@ -588,15 +699,10 @@ impl Runtime {
             ),
             timeout,
         };
-        let result =
-            match tokio::time::timeout(timeout, shared.executors[index].execute(&request)).await {
-                Ok(result) => result.map_err(|e| e.message),
-                Err(_) => Err(format!(
-                    "timed out after {}",
-                    super::clock::show_duration(timeout)
-                )),
-            };
-        result.map_err(|e| shared.redactor.redact(&e).into_owned())
+        match tokio::time::timeout(timeout, shared.executors[index].execute(&request)).await {
+            Ok(result) => result.map_err(|e| RunTaskError::Failed(redact(&e.message))),
+            Err(_) => Err(RunTaskError::TimedOut(timeout)),
+        }
     }
 
     /// Waits until every event sent so far has been handled.
@@ -668,20 +774,23 @@ impl Runtime {
     /// Evaluates an expression in a conversation's scopes once the events sent to it so far
     /// are handled (the REPL's `:eval`). `event` is the last event's payload. A conversation
     /// that had no event yet is created, with its params' defaults.
-    pub async fn eval(&self, conversation: &str, expr: ir::Expr) -> Result<Value, String> {
+    pub async fn eval(
+        &self,
+        conversation: &str,
+        expr: ir::Expr,
+    ) -> Result<Value, ConversationEvalError> {
         let (tx, rx) = oneshot::channel();
-        let gone = || "the conversation has finished".to_string();
         let queue = {
             let mut conversations = self.shared.conversations();
             if conversations.ended.contains(conversation) {
-                return Err("the conversation has ended".into());
+                return Err(ConversationEvalError::Ended);
             }
             self.queue(&mut conversations, conversation)
         };
         queue
             .send(Command::Eval(Box::new(expr), tx))
-            .map_err(|_| gone())?;
-        rx.await.map_err(|_| gone())?
+            .map_err(|_| ConversationEvalError::Finished)?;
+        rx.await.map_err(|_| ConversationEvalError::Finished)?
     }
 
     /// The ids of the conversations running, in order of their first event.
@@ -790,7 +899,8 @@ async fn conversation_loop(
                 let _ = reply.send(conversation.snapshot());
             }
             Some(Command::Eval(expr, reply)) => {
-                let _ = reply.send(conversation.eval_between_events(&expr));
+                let value = conversation.eval_between_events(&expr);
+                let _ = reply.send(value.map_err(ConversationEvalError::Failed));
             }
             Some(Command::Finish(reply)) => {
                 let _ = reply.send(conversation.finish());
@@ -898,10 +1008,105 @@ fn retire(conversation: Conversation, mut queue: mpsc::UnboundedReceiver<Command
                 }
             }
             Command::Eval(_, reply) => {
-                let _ = reply.send(Err("the conversation has ended".into()));
+                let _ = reply.send(Err(ConversationEvalError::Ended));
             }
             Command::Evict(reply) => drop(reply.send(None)),
             Command::Fire(reply) => drop(reply.send(false)),
         }
+    }
+}
+
+/// A conversation of a program with these params and nothing else, outside any queue: a
+/// unit test runs one task on it.
+#[cfg(test)]
+pub(super) fn test_conversation(params: Vec<ir::Param>) -> Conversation {
+    let runtime = Runtime::builder(test_program(params)).build().unwrap();
+    Conversation::new(runtime.shared.clone(), "c-1".into())
+}
+
+/// A program with these params and nothing else.
+#[cfg(test)]
+fn test_program(params: Vec<ir::Param>) -> ir::Program {
+    ir::Program {
+        version: ir::IR_VERSION,
+        files: vec!["main.agent".into()],
+        agent: ir::Agent {
+            name: "acme".into(),
+            display_name: None,
+            channels: vec![crate::catalogue::Channel::Voice],
+            language: None,
+            inactivity_ms: None,
+            params,
+        },
+        targets: Default::default(),
+        tasks: Default::default(),
+        actions: Default::default(),
+        replies: Default::default(),
+        usecases: Default::default(),
+        bindings: Vec::new(),
+        tests: Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::runtime::secrets::MapEnv;
+
+    #[test]
+    fn a_field_that_does_not_evaluate_makes_its_target_unavailable() {
+        let target = ir::Target {
+            name: "crm".into(),
+            kind: Kind::Http,
+            fields: [(
+                "token".to_string(),
+                ir::Expr::Call(
+                    "secret".into(),
+                    vec![ir::Expr::Lit(Value::Text("T".into()))],
+                ),
+            )]
+            .into(),
+            timeout_ms: None,
+            retry: None,
+        };
+        let error = evaluate_fields(&target, &MapEnv::default(), &Redactor::default()).unwrap_err();
+        assert!(
+            matches!(&error, Unavailable::Field { target, field, .. } if target == "crm" && field == "token"),
+            "{error:?}"
+        );
+        assert_eq!(
+            error.to_string(),
+            "target `crm` is unavailable: field `token`: the secret `T` is not set in the environment"
+        );
+    }
+
+    /// A task run outside any conversation fails by variant, its texts redacted.
+    #[tokio::test]
+    async fn a_task_run_outside_a_conversation_fails_with_a_typed_error() {
+        let redactor = Redactor::default();
+        redactor.register("s3cr3t-name");
+        let runtime = Runtime::builder(test_program(Vec::new()))
+            .redactor(redactor)
+            .build()
+            .unwrap();
+        let error = runtime
+            .run_task("s3cr3t-name", "execute", IndexMap::new(), Vec::new())
+            .await
+            .unwrap_err();
+        assert_eq!(error, RunTaskError::UnknownTarget("[redacted]".into()));
+        assert_eq!(error.to_string(), "`[redacted]` is not a declared target");
+    }
+
+    #[tokio::test]
+    async fn an_expression_in_an_ended_conversation_is_a_typed_error() {
+        let runtime = Runtime::builder(test_program(Vec::new())).build().unwrap();
+        let ended = ConversationState::initial("c-1", &runtime.program().agent);
+        runtime.shared.conversations().ended.remember(ended);
+        let error = runtime
+            .eval("c-1", ir::Expr::Lit(Value::Null))
+            .await
+            .unwrap_err();
+        assert_eq!(error, ConversationEvalError::Ended);
+        assert_eq!(error.to_string(), "the conversation has ended");
     }
 }

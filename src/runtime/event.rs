@@ -3,6 +3,8 @@
 
 mod unique_keys;
 
+pub use unique_keys::JsonError;
+
 use super::clock::parse_duration;
 use crate::catalogue::{self, Channel, Ty};
 use crate::ir::{SendEvent, Value};
@@ -55,8 +57,8 @@ impl EventKind {
 /// sentence without the line number (the caller knows it).
 #[derive(Clone, Debug, PartialEq)]
 pub enum EventError {
-    /// Not JSON, or a key named twice: the parser's sentence, with its column.
-    Json(String),
+    /// Not JSON, or a key named twice.
+    Json(JsonError),
     NotAnObject,
     /// `conversation` or `event` is missing.
     Missing(&'static str),
@@ -87,7 +89,7 @@ impl std::error::Error for EventError {}
 impl std::fmt::Display for EventError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            EventError::Json(sentence) => f.write_str(sentence),
+            EventError::Json(error) => write!(f, "{error}"),
             EventError::NotAnObject => f.write_str("an event must be a JSON object"),
             EventError::Missing(field) => write!(f, "missing `{field}`"),
             EventError::NotText(field) => write!(f, "`{field}` must be a non-empty string"),

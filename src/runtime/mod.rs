@@ -38,12 +38,12 @@ mod trace;
 pub use clock::{parse_duration, show_duration, ClockMode};
 pub use conversation::{payload_param, ConversationState};
 pub(crate) use engine::panic_message;
-pub use engine::{ExecutorFactory, Runtime, RuntimeBuilder};
+pub use engine::{ConversationEvalError, ExecutorFactory, RunTaskError, Runtime, RuntimeBuilder};
 pub use eval::{eval_constant, Context, EvalError, Evaluator, Limits, Scopes};
-pub use event::{Event, EventError, EventKind};
+pub use event::{Event, EventError, EventKind, JsonError};
 pub use observer::{StepCause, StepObserver};
-pub use param_error::ParamError;
-pub use plan::DEFAULT_TIMEOUT;
+pub use param_error::{ParamError, StateLimit};
+pub use plan::{PlanError, DEFAULT_TIMEOUT};
 pub use secrets::{Environment, MapEnv, ProcessEnv, Redactor, REDACTED};
 pub use trace::{
     redact_json, ActionStatus, ChoiceRecord, ConversationStatus, ErrorKind, TraceBuffer,

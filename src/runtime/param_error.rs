@@ -1,6 +1,7 @@
 //! Why a value is not stored in a parameter. One type for the runtime's stores and the
 //! server's intake, so each reads the kind of refusal rather than its words.
 
+use crate::ir::{mebibytes, Breach};
 use std::fmt;
 
 #[derive(Clone, Debug, PartialEq)]
@@ -17,7 +18,30 @@ pub enum ParamError {
         ty: &'static str,
     },
     /// The value, or the conversation's state with it, would break a limit.
-    OverLimit { param: String, limit: String },
+    OverLimit { param: String, limit: StateLimit },
+}
+
+/// Which limit a value kept in the conversation's state would break.
+#[derive(Clone, Debug, PartialEq)]
+pub enum StateLimit {
+    /// The value itself is too deep or too large.
+    Value(Breach),
+    /// The state with it would take more than this many bytes.
+    Total(usize),
+}
+
+impl fmt::Display for StateLimit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StateLimit::Value(breach) => write!(f, "{breach}"),
+            StateLimit::Total(max_bytes) => write!(
+                f,
+                "the conversation's state would take more than {} of memory (the limit on its \
+                 params, `user` and `caller` together); unset params it no longer needs",
+                mebibytes(*max_bytes)
+            ),
+        }
+    }
 }
 
 impl fmt::Display for ParamError {

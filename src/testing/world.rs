@@ -126,7 +126,8 @@ impl<'p> World<'p> {
         let speaks = self.program.targets.get(target).map(protocol);
         if speaks == Some(Protocol::Sql) {
             return run_sql(&self.runtime, target, path).await.err().map(|e| {
-                Failure::new(*span, format!("the SQL of this mock failed on `{target}`")).actual(e)
+                Failure::new(*span, format!("the SQL of this mock failed on `{target}`"))
+                    .actual(e.to_string())
             });
         }
         if let Some(rule) = MockRule::from_step(step) {

@@ -1529,7 +1529,7 @@ fn sms_fields_are_checked_when_the_target_is_built() {
             &ExecutorOptions::default(),
         )
         .err()
-        .map(String::from)
+        .map(|e| e.to_string())
     };
     for (fields, wanted) in [
         (

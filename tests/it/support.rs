@@ -31,11 +31,12 @@ pub fn record(json: serde_json::Value) -> IndexMap<String, Value> {
 
 /// The executor of a target `t` of `kind` with these evaluated fields.
 pub fn try_executor(kind: &str, fields: serde_json::Value) -> Result<Arc<dyn Executor>, String> {
-    Ok(build(
+    build(
         &target("t", kind),
         record(fields),
         &ExecutorOptions::default(),
-    )?)
+    )
+    .map_err(|e| e.to_string())
 }
 
 pub fn executor(kind: &str, fields: serde_json::Value) -> Arc<dyn Executor> {

@@ -10,7 +10,7 @@ use super::program::Compiled;
 use crate::ir::{self, Value};
 use crate::runtime::mock::{run_sql, MockRule, MockedWorld, RecordedRequest, SqlTargets};
 use crate::runtime::{
-    timeline, ClockMode, ConversationState, Event, Redactor, Runtime, TraceBuffer,
+    timeline, ClockMode, ConversationState, Event, Redactor, RunTaskError, Runtime, TraceBuffer,
 };
 use std::rc::Rc;
 use std::sync::Arc;
@@ -214,7 +214,7 @@ impl Live {
     }
 }
 
-fn sql_failed(target: &str, error: &str) -> String {
+fn sql_failed(target: &str, error: &RunTaskError) -> String {
     format!("the SQL failed on `{target}`: {error}")
 }
 

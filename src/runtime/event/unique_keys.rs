@@ -6,21 +6,48 @@ use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visit
 use serde_json::{error::Category, Map, Number, Value as Json};
 use std::fmt;
 
-/// Parses one line of JSON. The error says what is wrong and at which column.
-pub fn parse(line: &str) -> Result<Json, String> {
+/// Why a line is not taken as JSON, and at which column (one line is always JSON's line 1).
+#[derive(Clone, Debug, PartialEq)]
+pub enum JsonError {
+    /// An object names a key twice; the key by its path (`payload.user.id`).
+    DuplicateKey { path: String, column: usize },
+    /// Not JSON: serde_json's sentence.
+    Syntax { message: String, column: usize },
+}
+
+impl fmt::Display for JsonError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            JsonError::DuplicateKey { path, column } => {
+                write!(f, "duplicate key `{path}` (column {column})")
+            }
+            JsonError::Syntax { message, column } => {
+                write!(f, "not valid JSON: {message} (column {column})")
+            }
+        }
+    }
+}
+
+impl std::error::Error for JsonError {}
+
+/// Parses one line of JSON.
+pub fn parse(line: &str) -> Result<Json, JsonError> {
     let mut deserializer = serde_json::Deserializer::from_str(line);
     let parsed = Unique(&Path::Root)
         .deserialize(&mut deserializer)
         .and_then(|json| deserializer.end().map(|()| json));
     parsed.map_err(|error| {
-        // One line is always JSON's line 1: only the column says something.
         let full = error.to_string();
         let suffix = format!(" at line {} column {}", error.line(), error.column());
-        let message = full.strip_suffix(&suffix).unwrap_or(&full);
+        let message = full.strip_suffix(&suffix).unwrap_or(&full).to_string();
         let column = error.column();
         match error.classify() {
-            Category::Data => format!("{message} (column {column})"),
-            _ => format!("not valid JSON: {message} (column {column})"),
+            // The visitor takes every value: its own refusal is the only data error.
+            Category::Data => JsonError::DuplicateKey {
+                path: message,
+                column,
+            },
+            _ => JsonError::Syntax { message, column },
         }
     })
 }
@@ -95,7 +122,7 @@ impl<'de> Visitor<'de> for Unique<'_> {
         while let Some(key) = map.next_key::<String>()? {
             let path = Path::Key(self.0, &key);
             if fields.contains_key(&key) {
-                return Err(de::Error::custom(format!("duplicate key `{path}`")));
+                return Err(de::Error::custom(path));
             }
             let value = map.next_value_seed(Unique(&path))?;
             fields.insert(key, value);
@@ -106,7 +133,7 @@ impl<'de> Visitor<'de> for Unique<'_> {
 
 #[cfg(test)]
 mod tests {
-    use super::parse;
+    use super::{parse, JsonError};
 
     #[test]
     fn parses_what_serde_json_parses() {
@@ -131,19 +158,26 @@ mod tests {
             (r#"{"p":[{},{"k":1,"k":1}]}"#, "duplicate key `p[1].k`"),
         ];
         for (line, expected) in cases {
-            let error = parse(line).unwrap_err();
+            let error = parse(line).unwrap_err().to_string();
             assert!(error.starts_with(expected), "{line}: {error}");
         }
+        assert_eq!(
+            parse(r#"{"event":"a","event":"b"}"#),
+            Err(JsonError::DuplicateKey {
+                path: "event".into(),
+                column: 20
+            })
+        );
     }
 
     #[test]
     fn syntax_errors_give_the_column_only() {
         assert_eq!(
-            parse("{").unwrap_err(),
+            parse("{").unwrap_err().to_string(),
             "not valid JSON: EOF while parsing an object (column 1)"
         );
         assert_eq!(
-            parse("{} x").unwrap_err(),
+            parse("{} x").unwrap_err().to_string(),
             "not valid JSON: trailing characters (column 4)"
         );
     }

@@ -219,13 +219,6 @@ problem_from!(
     Sql(SqlError),
 );
 
-/// [`ExecutorFactory`](crate::runtime::ExecutorFactory) is still on strings.
-impl From<BuildError> for String {
-    fn from(error: BuildError) -> String {
-        error.to_string()
-    }
-}
-
 /// The factory a runtime builds its targets' executors with ([`build`] with the default
 /// options), quoting services' errors redacted with `redactor`: give the runtime's own.
 pub fn factory(redactor: &crate::runtime::Redactor) -> crate::runtime::ExecutorFactory {
@@ -233,7 +226,7 @@ pub fn factory(redactor: &crate::runtime::Redactor) -> crate::runtime::ExecutorF
         redactor: redactor.clone(),
         ..ExecutorOptions::default()
     };
-    Arc::new(move |target, fields| Ok(build(target, fields, &options)?))
+    Arc::new(move |target, fields| build(target, fields, &options))
 }
 
 /// Builds the executor of one declared target. `fields` are the target's evaluated fields

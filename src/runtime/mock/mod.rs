@@ -47,7 +47,7 @@ mod http_server;
 mod smtp_server;
 mod world;
 
-pub use world::{run_sql, MockSecrets, MockedWorld, SqlTargets};
+pub use world::{run_sql, MockSecrets, MockedWorld, ServicesDown, SqlTargets};
 
 use crate::catalogue::Protocol;
 use crate::ir::{self, Value};

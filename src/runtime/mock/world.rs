@@ -5,8 +5,9 @@
 use super::{protocol, MockRule, MockServices};
 use crate::catalogue::Protocol;
 use crate::ir::{self, Value};
-use crate::runtime::{executors, Environment, Redactor, Runtime, RuntimeBuilder};
+use crate::runtime::{executors, Environment, Redactor, RunTaskError, Runtime, RuntimeBuilder};
 use indexmap::IndexMap;
+use std::fmt;
 
 /// The url of an in-memory `sql` target: a database of its own, empty at first.
 const MEMORY_DATABASE: &str = "sqlite::memory:";
@@ -39,6 +40,25 @@ pub enum SqlTargets {
     AsDeclared,
 }
 
+/// The mock services could not start (no loopback port to listen on).
+#[derive(Debug)]
+pub struct ServicesDown(pub std::io::Error);
+
+impl fmt::Display for ServicesDown {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "cannot start the mock services: {}", self.0)
+    }
+}
+
+impl std::error::Error for ServicesDown {}
+
+/// `agentc test` and the REPL are still on strings.
+impl From<ServicesDown> for String {
+    fn from(error: ServicesDown) -> String {
+        error.to_string()
+    }
+}
+
 /// The running mock services and the redactor every runtime of the world shares; dropping
 /// it stops the services. Each program gets its runtime from [`MockedWorld::runtime`].
 pub struct MockedWorld {
@@ -48,10 +68,8 @@ pub struct MockedWorld {
 
 impl MockedWorld {
     /// Starts the mock services with these rules. Needs a running tokio runtime.
-    pub async fn start(rules: Vec<MockRule>, redactor: Redactor) -> Result<Self, String> {
-        let services = MockServices::start(rules)
-            .await
-            .map_err(|e| format!("cannot start the mock services: {e}"))?;
+    pub async fn start(rules: Vec<MockRule>, redactor: Redactor) -> Result<Self, ServicesDown> {
+        let services = MockServices::start(rules).await.map_err(ServicesDown)?;
         Ok(MockedWorld { services, redactor })
     }
 
@@ -90,10 +108,30 @@ impl MockedWorld {
 
 /// Runs a `mock DB SQL "statement"` on a sql target's database, as every mocked world
 /// seeds one; the error is the database's.
-pub async fn run_sql(runtime: &Runtime, target: &str, statement: &str) -> Result<(), String> {
+pub async fn run_sql(runtime: &Runtime, target: &str, statement: &str) -> Result<(), RunTaskError> {
     let args = IndexMap::from([("statement".to_string(), Value::Text(statement.into()))]);
     runtime
         .run_task(target, "execute", args, Vec::new())
         .await
         .map(|_| ())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn services_that_cannot_start_say_why() {
+        let error = ServicesDown(std::io::Error::new(
+            std::io::ErrorKind::AddrNotAvailable,
+            "no loopback address",
+        ));
+        assert!(
+            matches!(&error, ServicesDown(e) if e.kind() == std::io::ErrorKind::AddrNotAvailable)
+        );
+        assert_eq!(
+            error.to_string(),
+            "cannot start the mock services: no loopback address"
+        );
+    }
 }
