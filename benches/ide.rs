@@ -1,8 +1,9 @@
 //! How fast the language services answer an editor, on generated programs of ~20 KB and
 //! ~1 MB (`agentc_gen::programs`): diagnostics after a one-character edit (targets: ≤ 10 ms
-//! and ≤ 100 ms), completion and hover in the middle of the file (≤ 5 ms). After criterion's
-//! report, with `--bench`, the resident memory of the real `agentc lsp` holding the 1 MB
-//! program open, as a multiple of the source (target: ≤ 20×).
+//! and ≤ 100 ms), completion and hover (of a name, and of an expression) in the middle of
+//! the file (≤ 5 ms). After criterion's report, with `--bench`, the resident memory of the
+//! real `agentc lsp` holding the 1 MB program open, as a multiple of the source (target:
+//! ≤ 20×).
 //!
 //! Run with `cargo bench --bench ide`.
 
@@ -70,6 +71,11 @@ fn bench(c: &mut Criterion, name: &str, text: &str) {
     let task = middle(text, "task: ") + 1;
     group.bench_function("hover", |b| {
         b.iter(|| black_box(world.analysis().hover(PATH, task)))
+    });
+    // The `+` of `x_count + 1`: no name there, so hover types the expression.
+    let operator = middle(text, "_count + ") - 2;
+    group.bench_function("hover on an expression", |b| {
+        b.iter(|| black_box(world.analysis().hover(PATH, operator)))
     });
     group.bench_function("definition", |b| {
         b.iter(|| black_box(world.analysis().definition(PATH, target)))
