@@ -79,18 +79,25 @@ impl Analysis<'_> {
 
     /// The edits that rename the name at `offset` to `new_name` everywhere the program
     /// writes it; an error says why it cannot be.
-    pub fn rename(
-        &self,
-        path: &str,
-        offset: usize,
-        new_name: &str,
-    ) -> Result<WorkspaceEdit, String> {
+    /// The name at `offset`, if it can be renamed (what an editor selects before it asks
+    /// for the new name), or why not.
+    pub fn renamable(&self, path: &str, offset: usize) -> Result<Range<usize>, String> {
         let Some((_, at)) = self.occurrence(path, offset) else {
             return Err("there is no name here to rename".into());
         };
         if !at.key.is_declared() {
             return Err("only what the program declares can be renamed: this is built in".into());
         }
+        Ok(at.range.clone())
+    }
+
+    pub fn rename(
+        &self,
+        path: &str,
+        offset: usize,
+        new_name: &str,
+    ) -> Result<WorkspaceEdit, String> {
+        self.renamable(path, offset)?;
         let word = lexer::word_len(new_name.as_bytes(), 0);
         if new_name.is_empty() || word != new_name.len() {
             return Err(format!(

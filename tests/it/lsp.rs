@@ -346,6 +346,14 @@ fn an_editor_session_from_open_to_shutdown() {
         "references of an action:\n{}",
         client.shown(&answer["result"])
     ));
+    let prepare = client.request(
+        "textDocument/prepareRename",
+        client.at("replies.agent", REPLIES, "sorry {", 2),
+    );
+    transcript.push(format!(
+        "prepare to rename a reply (the whole name, from inside it):\n{}",
+        client.shown(&prepare["result"])
+    ));
     let mut rename = client.at("replies.agent", REPLIES, "sorry {", 0);
     rename["newName"] = json!("not_found");
     let answer = client.request("textDocument/rename", rename);
@@ -515,16 +523,23 @@ fn a_bad_request_is_answered_with_an_error_and_the_server_goes_on() {
         json!({ "textDocument": { "uri": uri }, "position": { "line": 9999, "character": 9999 } }),
     );
     assert!(answer.get("result").is_some(), "{answer}");
-    let mut rename = client.at("main.agent", MAIN, "conversation_started", 2);
+    let at = client.at("main.agent", MAIN, "conversation_started", 2);
+    let mut rename = at.clone();
     rename["newName"] = json!("x");
-    let answer = client.request("textDocument/rename", rename);
-    assert!(
-        answer["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("built in"),
-        "{answer}"
-    );
+    // A built-in name is refused before the editor asks for a new one, and if asked anyway.
+    for (method, params) in [
+        ("textDocument/prepareRename", at),
+        ("textDocument/rename", rename),
+    ] {
+        let answer = client.request(method, params);
+        assert!(
+            answer["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("built in"),
+            "{method}: {answer}"
+        );
+    }
     client.shutdown();
 }
 

@@ -77,7 +77,10 @@ fn capabilities() -> lsp::ServerCapabilities {
         hover_provider: Some(lsp::HoverProviderCapability::Simple(true)),
         definition_provider: Some(lsp::OneOf::Left(true)),
         references_provider: Some(lsp::OneOf::Left(true)),
-        rename_provider: Some(lsp::OneOf::Left(true)),
+        rename_provider: Some(lsp::OneOf::Right(lsp::RenameOptions {
+            prepare_provider: Some(true),
+            work_done_progress_options: Default::default(),
+        })),
         completion_provider: Some(lsp::CompletionOptions {
             trigger_characters: Some(vec![".".into(), ":".into(), " ".into()]),
             ..Default::default()
@@ -407,6 +410,7 @@ impl Server {
             req::HoverRequest::METHOD => json(self.hover(parse(params)?)),
             req::GotoDefinition::METHOD => json(self.definition(parse(params)?)),
             req::References::METHOD => json(self.references(parse(params)?)),
+            req::PrepareRenameRequest::METHOD => json(self.prepare_rename(parse(params)?)?),
             req::Rename::METHOD => json(self.rename(parse(params)?)?),
             req::Completion::METHOD => json(self.completion(parse(params)?)),
             req::SignatureHelpRequest::METHOD => json(self.signature_help(parse(params)?)),
@@ -481,6 +485,24 @@ impl Server {
             .analysis()
             .references(&path, offset, p.context.include_declaration);
         Some(self.locations(&found).into_iter().flatten().collect())
+    }
+
+    /// The name an editor selects for renaming; a place with none is refused with why, which
+    /// the editor shows instead of asking for a new name.
+    fn prepare_rename(
+        &mut self,
+        p: lsp::TextDocumentPositionParams,
+    ) -> Result<Option<lsp::PrepareRenameResponse>, Failure> {
+        let Some((path, offset)) = self.at(&p) else {
+            return Ok(None);
+        };
+        let range = self
+            .world
+            .analysis()
+            .renamable(&path, offset)
+            .map_err(|why| (ErrorCode::RequestFailed, why))?;
+        let range = Lines::new(self.text(&path)).range(range);
+        Ok(Some(lsp::PrepareRenameResponse::Range(range)))
     }
 
     fn rename(&mut self, p: lsp::RenameParams) -> Result<Option<lsp::WorkspaceEdit>, Failure> {
