@@ -49,6 +49,31 @@ fn check(files: &BTreeMap<String, String>) -> Vec<Diagnostic> {
     check_program(&mut sources, root, &mut loader).diagnostics
 }
 
+/// The errors of `program` once `slip` is typed at `at` in its file `name`.
+fn errors_after_slip(
+    program: &BTreeMap<String, String>,
+    name: &str,
+    at: usize,
+    slip: char,
+) -> Vec<Diagnostic> {
+    let mut edited = program.clone();
+    let mut slipped = program[name].clone();
+    slipped.insert(at, slip);
+    edited.insert(name.to_string(), slipped);
+    check(&edited)
+        .into_iter()
+        .filter(Diagnostic::is_error)
+        .collect()
+}
+
+/// One line per diagnostic, for a failing assertion's message.
+fn listed(errors: &[Diagnostic]) -> Vec<String> {
+    errors
+        .iter()
+        .map(|d| format!("  {} {}", d.code, d.message))
+        .collect()
+}
+
 /// Whether some file declares `name` (`action name`, `reply name`, …, or a block in a
 /// `blocks: […]` list), as written.
 fn declared(files: &BTreeMap<String, String>, (name, block): (&str, bool)) -> bool {
@@ -269,15 +294,7 @@ fn a_slip_inside_a_parameter_gives_one_error() {
                     slips.extend([(middle, '}'), (end, '}')]);
                 }
                 for (at, slip) in slips {
-                    let mut edited = original.clone();
-                    let mut slipped = text.clone();
-                    slipped.insert(at, slip);
-                    edited.insert(name.clone(), slipped);
-                    let errors: Vec<String> = check(&edited)
-                        .into_iter()
-                        .filter(Diagnostic::is_error)
-                        .map(|d| format!("  {} {}", d.code, d.message))
-                        .collect();
+                    let errors = listed(&errors_after_slip(&original, name, at, slip));
                     assert_eq!(
                         errors.len(),
                         1,
@@ -322,15 +339,7 @@ fn a_space_inside_a_declarations_name_gives_one_error() {
     for original in examples() {
         for (name, text) in &original {
             for middle in declaration_names(text) {
-                let mut edited = original.clone();
-                let mut slipped = text.clone();
-                slipped.insert(middle, ' ');
-                edited.insert(name.clone(), slipped);
-                let errors: Vec<String> = check(&edited)
-                    .into_iter()
-                    .filter(Diagnostic::is_error)
-                    .map(|d| format!("  {} {}", d.code, d.message))
-                    .collect();
+                let errors = listed(&errors_after_slip(&original, name, middle, ' '));
                 assert!(
                     errors.len() == 1 && errors[0].ends_with("has a space in it"),
                     "{name} with a space at {middle}:\n{}",
@@ -372,14 +381,7 @@ fn a_brace_that_closes_a_block_early_is_reported_where_it_was_typed() {
     for original in examples() {
         for (name, text) in &original {
             for end in first_fields(text) {
-                let mut edited = original.clone();
-                let mut slipped = text.clone();
-                slipped.insert(end, '}');
-                edited.insert(name.clone(), slipped);
-                let errors: Vec<Diagnostic> = check(&edited)
-                    .into_iter()
-                    .filter(Diagnostic::is_error)
-                    .collect();
+                let errors = errors_after_slip(&original, name, end, '}');
                 let at = errors.iter().map(|d| d.span().start as usize);
                 assert_eq!(
                     at.collect::<Vec<_>>(),
