@@ -1,6 +1,6 @@
 //! `kill -9` and restart: nothing acknowledged is lost, nothing is done twice.
 
-use super::support::{client, counting_service, get, post, program, Server};
+use super::support::{client, counting_service, get, in_flight, post, program, Server};
 use serde_json::json;
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;
@@ -20,10 +20,7 @@ async fn a_side_effect_cut_off_by_a_crash_is_not_sent_again_and_ends_as_outcome_
     let server = Server::start(dir.path(), &[]);
     let http = client();
     post(&http, &server.url, STARTED).await.unwrap();
-    behaviour.hang.store(true, Ordering::SeqCst);
-    let url = server.url.clone();
-    let cut = tokio::spawn(async move { post(&client(), &url, MESSAGE).await });
-    counts.wait_for(1).await;
+    let cut = in_flight(&behaviour, &counts, &server.url, MESSAGE, 1).await;
     drop(server); // SIGKILL
     assert!(cut.await.unwrap().is_err(), "no answer was given");
     behaviour.hang.store(false, Ordering::SeqCst);
@@ -63,10 +60,7 @@ async fn a_read_cut_off_by_a_crash_is_sent_again_and_a_finished_step_is_not() {
     let http = client();
     post(&http, &server.url, STARTED).await.unwrap();
     let (_, opened) = post(&http, &server.url, MESSAGE).await.unwrap();
-    behaviour.hang.store(true, Ordering::SeqCst);
-    let url = server.url.clone();
-    let cut = tokio::spawn(async move { post(&client(), &url, LOOKUP).await });
-    counts.wait_for(2).await;
+    let cut = in_flight(&behaviour, &counts, &server.url, LOOKUP, 2).await;
     drop(server);
     assert!(cut.await.unwrap().is_err());
     behaviour.hang.store(false, Ordering::SeqCst);

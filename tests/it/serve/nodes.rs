@@ -1,7 +1,9 @@
 //! Several `agentc serve` nodes on one PostgreSQL database: one conversation handled by one
 //! node at a time, in order, and taken over when its node dies.
 
-use super::support::{client, counting_service, fresh_postgres, get, post, program, Server};
+use super::support::{
+    client, counting_service, fresh_postgres, get, in_flight, post, program, Server,
+};
 use serde_json::json;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
@@ -71,10 +73,7 @@ async fn two_nodes_share_a_conversation_in_order_and_one_killed_mid_way_is_taken
         let node = m % 2;
         if m == KILLED_AT {
             // This event is journaled and its ticket is being opened when its node dies.
-            behaviour.hang.store(true, Ordering::SeqCst);
-            let (url, event) = (nodes[node].url.clone(), message(m));
-            let cut = tokio::spawn(async move { post(&client(), &url, &event).await });
-            counts.wait_for(m as u32).await;
+            let cut = in_flight(&behaviour, &counts, &nodes[node].url, &message(m), m as u32).await;
             let _ = nodes[node].child.kill(); // SIGKILL
             let _ = nodes[node].child.wait();
             assert!(cut.await.unwrap().is_err(), "no answer was given");

@@ -2,7 +2,7 @@
 //! PostgreSQL, and nothing a running conversation or a restart needs goes with it.
 
 use super::support::{
-    client, counting_service, fresh_postgres, get, metrics, post, program, Server,
+    client, counting_service, fresh_postgres, get, in_flight, metrics, post, program, Server,
 };
 use serde_json::json;
 use std::path::Path;
@@ -122,10 +122,7 @@ async fn an_event_cut_off_by_a_crash_keeps_its_attempts_past_the_retention_and_r
         let server = Server::start_on(dir, &store, &args, &[]);
         let http = client();
         post(&http, &server.url, STARTED).await.unwrap();
-        behaviour.hang.store(true, Ordering::SeqCst);
-        let url = server.url.clone();
-        let cut = tokio::spawn(async move { post(&client(), &url, MESSAGE).await });
-        counts.wait_for(1).await;
+        let cut = in_flight(&behaviour, &counts, &server.url, MESSAGE, 1).await;
         // The answered event goes; the unanswered one, older than the retention too, and
         // the attempt it started stay.
         until_counts(dir, &store, "SELECT COUNT(*) FROM events", 1).await;

@@ -90,6 +90,25 @@ pub struct Behaviour {
     pub hang: Arc<std::sync::atomic::AtomicBool>,
 }
 
+/// An event POSTed while the service holds its answers, once the service has its request
+/// (`counts` reaching `n`): a side effect in flight, for a test that kills the server next.
+/// The task ends with the server's answer, or with its failure once the server is gone.
+pub async fn in_flight(
+    behaviour: &Behaviour,
+    counts: &Counts,
+    url: &str,
+    event: &str,
+    n: u32,
+) -> tokio::task::JoinHandle<reqwest::Result<(u16, serde_json::Value)>> {
+    behaviour
+        .hang
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    let (url, event) = (url.to_string(), event.to_string());
+    let cut = tokio::spawn(async move { post(&client(), &url, &event).await });
+    counts.wait_for(n).await;
+    cut
+}
+
 /// Starts the counting service on its own thread's runtime; it lives as long as the test.
 pub fn counting_service() -> (SocketAddr, Counts, Behaviour) {
     let counts = Counts::default();
