@@ -378,9 +378,12 @@ impl std::fmt::Display for Unavailable {
                 f,
                 "target `{target}` is unavailable: no executor for `{kind}` targets in this build"
             ),
-            Unavailable::Build(error) => {
-                write!(f, "target `{}` is unavailable: {error}", error.target)
-            }
+            // The error's own text names the target too (`target `t`: …`): named once here.
+            Unavailable::Build(error) => write!(
+                f,
+                "target `{}` is unavailable: {}",
+                error.target, error.problem
+            ),
         }
     }
 }

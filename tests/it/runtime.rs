@@ -7,7 +7,7 @@ use agentc::ir::{self, BinOp, Expr, Program, Scope, Type, Value};
 use agentc::runtime::effects::{Executor, TaskError, TaskRequest};
 use agentc::runtime::{
     ActionStatus, ClockMode, ConversationEvalError, ConversationStatus, EvalError, Event,
-    EventKind, MapEnv, PlanError, Runtime, TraceBuffer, TraceRecord,
+    EventKind, MapEnv, PlanError, Redactor, Runtime, TraceBuffer, TraceRecord,
 };
 use futures::future::BoxFuture;
 use indexmap::IndexMap;
@@ -1643,6 +1643,53 @@ async fn a_dry_run_lets_reads_of_an_in_process_target_through_and_holds_back_sid
         ("cancel", true),
     ];
     assert_eq!(held, expected.map(|(a, d)| (a.to_string(), d)));
+}
+
+/// A target whose executor cannot be built (a field's value the executor refuses) fails
+/// its actions with a sentence that names the target once.
+#[tokio::test]
+async fn a_target_whose_executor_cannot_be_built_is_named_once() {
+    let ir = Ir::new(&[Channel::Chat])
+        .target(
+            "crm",
+            "http",
+            vec![("base_url", text("ftp://crm"))],
+            None,
+            None,
+        )
+        .action(action(
+            "lookup",
+            "crm",
+            "http",
+            "get",
+            vec![("path", text("/x"))],
+        ))
+        .on("conversation_started", &["lookup"]);
+    let trace = TraceBuffer::new();
+    let redactor = Redactor::default();
+    let rt = Runtime::builder(ir.0)
+        .trace(Arc::new(trace.clone()))
+        .env(MapEnv::default())
+        .executor_factory(agentc::runtime::executors::factory(&redactor))
+        .redactor(redactor)
+        .build()
+        .unwrap();
+    rt.send(ev("c1", "conversation_started", serde_json::json!({})));
+    rt.finish().await;
+    let error = trace
+        .records()
+        .into_iter()
+        .find_map(|r| match r {
+            TraceRecord::Action {
+                error: Some(error), ..
+            } => Some(error),
+            _ => None,
+        })
+        .unwrap();
+    assert_eq!(
+        error,
+        "target `crm` is unavailable: field `base_url` must be an http:// or https:// URL"
+    );
 }
 
 #[tokio::test]
