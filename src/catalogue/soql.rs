@@ -9,6 +9,7 @@
 
 use crate::ir::Value;
 use indexmap::IndexMap;
+use std::fmt;
 use std::ops::Range;
 
 /// One `:name` in a query.
@@ -23,8 +24,62 @@ pub struct Placeholder {
     pub wild_after: bool,
 }
 
+/// Why a query's values do not bind to its placeholders: nothing is sent. Each variant
+/// names its placeholder.
+#[derive(Clone, Debug, PartialEq)]
+pub enum SoqlError {
+    /// A `%` written against a placeholder that no LIKE comparison takes.
+    Wildcard(String),
+    /// A value whose name no placeholder has.
+    Unused(String),
+    /// A placeholder with no value.
+    NoValue(String),
+    Null(String),
+    /// A placeholder after LIKE whose value is not a text.
+    LikeNotText(String),
+    /// A list that holds a list.
+    NestedList(String),
+    EmptyList(String),
+    /// A value of a type SOQL has no literal for (a record, a time).
+    Unsupported {
+        name: String,
+        found: &'static str,
+    },
+}
+
+impl fmt::Display for SoqlError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SoqlError::Wildcard(name) => write!(
+                f,
+                "a `%` beside `:{name}` is a wildcard, which only a LIKE comparison takes"
+            ),
+            SoqlError::Unused(name) => {
+                write!(f, "the query has no placeholder `:{name}` for its value")
+            }
+            SoqlError::NoValue(name) => write!(f, "placeholder `:{name}` has no value"),
+            SoqlError::Null(name) => write!(f, "the value of `:{name}` is null"),
+            SoqlError::LikeNotText(name) => {
+                write!(f, "the value of `:{name}` after LIKE must be a text")
+            }
+            SoqlError::NestedList(name) => write!(f, "the value of `:{name}` nests lists"),
+            SoqlError::EmptyList(name) => write!(
+                f,
+                "the value of `:{name}` is an empty list, which SOQL cannot compare with"
+            ),
+            SoqlError::Unsupported { name, found } => write!(
+                f,
+                "the value of `:{name}` is a {found}; a query takes texts, numbers, bools and \
+                 lists of them"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for SoqlError {}
+
 /// The placeholders of `soql`, in order, or what is wrong with one.
-pub fn placeholders(soql: &str) -> Result<Vec<Placeholder>, String> {
+pub fn placeholders(soql: &str) -> Result<Vec<Placeholder>, SoqlError> {
     let bytes = soql.as_bytes();
     let mut found = Vec::new();
     let mut i = 0;
@@ -49,9 +104,7 @@ pub fn placeholders(soql: &str) -> Result<Vec<Placeholder>, String> {
                     .next()
                     .is_some_and(|word| word.eq_ignore_ascii_case("like"));
                 if (wild_before || wild_after) && !like {
-                    return Err(format!(
-                        "a `%` beside `:{name}` is a wildcard, which only a LIKE comparison takes"
-                    ));
+                    return Err(SoqlError::Wildcard(name));
                 }
                 found.push(Placeholder {
                     name,
@@ -102,12 +155,10 @@ fn name_end(bytes: &[u8], start: usize) -> usize {
 /// `soql` with each placeholder replaced by the SOQL literal of its value. Every placeholder
 /// needs a value and every value a placeholder; a null value is refused (it would compare
 /// with `null`, matching the records that lack the field).
-pub fn bind(soql: &str, values: &IndexMap<String, Value>) -> Result<String, String> {
+pub fn bind(soql: &str, values: &IndexMap<String, Value>) -> Result<String, SoqlError> {
     let found = placeholders(soql)?;
     if let Some(unused) = values.keys().find(|k| !found.iter().any(|p| &p.name == *k)) {
-        return Err(format!(
-            "the query has no placeholder `:{unused}` for its value"
-        ));
+        return Err(SoqlError::Unused(unused.clone()));
     }
     let mut out = String::with_capacity(soql.len());
     let mut at = 0;
@@ -115,7 +166,7 @@ pub fn bind(soql: &str, values: &IndexMap<String, Value>) -> Result<String, Stri
         out.push_str(&soql[at..p.range.start]);
         let value = values
             .get(&p.name)
-            .ok_or_else(|| format!("placeholder `:{}` has no value", p.name))?;
+            .ok_or_else(|| SoqlError::NoValue(p.name.clone()))?;
         out.push_str(&literal(p, value)?);
         at = p.range.end;
     }
@@ -125,10 +176,10 @@ pub fn bind(soql: &str, values: &IndexMap<String, Value>) -> Result<String, Stri
 
 /// The SOQL literal of a placeholder's value: quoted text, a number, `true`/`false`, or a
 /// parenthesised list of them (for `IN`).
-fn literal(p: &Placeholder, value: &Value) -> Result<String, String> {
-    let name = &p.name;
+fn literal(p: &Placeholder, value: &Value) -> Result<String, SoqlError> {
+    let name = || p.name.clone();
     match value {
-        Value::Null => Err(format!("the value of `:{name}` is null")),
+        Value::Null => Err(SoqlError::Null(name())),
         Value::Text(text) if p.like => {
             let wild = |on: bool| if on { "%" } else { "" };
             let escaped = escape(text, true);
@@ -138,26 +189,24 @@ fn literal(p: &Placeholder, value: &Value) -> Result<String, String> {
                 wild(p.wild_after)
             ))
         }
-        _ if p.like => Err(format!("the value of `:{name}` after LIKE must be a text")),
+        _ if p.like => Err(SoqlError::LikeNotText(name())),
         Value::Text(text) => Ok(format!("'{}'", escape(text, false))),
         Value::Number(_) | Value::Bool(_) => Ok(value.to_json().to_string()),
         Value::List(items) if !items.is_empty() => {
             let items = items
                 .iter()
                 .map(|item| match item {
-                    Value::List(_) => Err(format!("the value of `:{name}` nests lists")),
+                    Value::List(_) => Err(SoqlError::NestedList(name())),
                     item => literal(p, item),
                 })
                 .collect::<Result<Vec<_>, _>>()?;
             Ok(format!("({})", items.join(", ")))
         }
-        Value::List(_) => Err(format!(
-            "the value of `:{name}` is an empty list, which SOQL cannot compare with"
-        )),
-        other => Err(format!(
-            "the value of `:{name}` is a {}; a query takes texts, numbers, bools and lists of them",
-            other.type_name()
-        )),
+        Value::List(_) => Err(SoqlError::EmptyList(name())),
+        other => Err(SoqlError::Unsupported {
+            name: name(),
+            found: other.type_name(),
+        }),
     }
 }
 
@@ -229,7 +278,10 @@ mod tests {
             bound,
             r"SELECT Id FROM Account WHERE Name LIKE '50\%\_off%' OR Site like '%a'"
         );
-        assert!(placeholders("WHERE Email = :email%").is_err());
+        assert_eq!(
+            placeholders("WHERE Email = :email%"),
+            Err(SoqlError::Wildcard("email".into()))
+        );
     }
 
     #[test]
@@ -246,13 +298,20 @@ mod tests {
     #[test]
     fn a_missing_unused_or_null_value_is_refused() {
         let q = "SELECT Id FROM Case WHERE Email = :email";
-        assert!(bind(q, &values(&[])).unwrap_err().contains(":email"));
-        assert!(
-            bind(q, &values(&[("email", text("a")), ("mail", text("b"))]))
-                .unwrap_err()
-                .contains(":mail")
+        let no_value = bind(q, &values(&[])).unwrap_err();
+        assert_eq!(no_value, SoqlError::NoValue("email".into()));
+        assert_eq!(no_value.to_string(), "placeholder `:email` has no value");
+        assert_eq!(
+            bind(q, &values(&[("email", text("a")), ("mail", text("b"))])),
+            Err(SoqlError::Unused("mail".into()))
         );
-        assert!(bind(q, &values(&[("email", Value::Null)])).is_err());
-        assert!(bind(q, &values(&[("email", Value::List(vec![]))])).is_err());
+        assert_eq!(
+            bind(q, &values(&[("email", Value::Null)])),
+            Err(SoqlError::Null("email".into()))
+        );
+        assert_eq!(
+            bind(q, &values(&[("email", Value::List(vec![]))])),
+            Err(SoqlError::EmptyList("email".into()))
+        );
     }
 }

@@ -44,7 +44,7 @@ pub(super) enum DispatchError {
         text: String,
         words: &'static [&'static str],
     },
-    Soql(String),
+    Soql(catalogue::soql::SoqlError),
     ArgumentType {
         name: String,
         task: String,
