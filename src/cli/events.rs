@@ -2,11 +2,43 @@
 //! its own so that a bad line (too long, not UTF-8, not an event) is reported with its
 //! number and skipped, and memory stays bounded by one line's cap whatever the input.
 
-use crate::runtime::Event;
+use crate::runtime::{Event, EventError};
+use std::fmt;
 use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
 
 /// The longest event line read, in bytes (newline excluded); a longer one is skipped.
 pub const MAX_EVENT_LINE: usize = 1 << 20;
+
+/// Why a line of the stream is skipped.
+#[derive(Debug, PartialEq)]
+pub enum LineError {
+    /// Longer than [`MAX_EVENT_LINE`].
+    TooLong,
+    /// The first byte that is not UTF-8, and its column (from 1).
+    NotUtf8 { byte: u8, column: usize },
+    /// Text, but not an event.
+    Event(EventError),
+}
+
+impl fmt::Display for LineError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LineError::TooLong => write!(
+                f,
+                "the line is longer than {} MiB, the limit for an event line; it is skipped",
+                MAX_EVENT_LINE >> 20
+            ),
+            LineError::NotUtf8 { byte, column } => write!(
+                f,
+                "the line is not UTF-8 text: byte 0x{byte:02X} at column {column} cannot be \
+                 decoded; send the events as UTF-8"
+            ),
+            LineError::Event(error) => write!(f, "{error}"),
+        }
+    }
+}
+
+impl std::error::Error for LineError {}
 
 /// The events of a JSON Lines stream, with their line numbers.
 pub struct EventLines<R> {
@@ -35,23 +67,20 @@ impl<R: AsyncRead + Unpin> EventLines<R> {
 
     /// The next non-blank line's number and its event, or what is wrong with the line.
     /// `None` at the end of the input; an error when the input cannot be read.
-    pub async fn next(&mut self) -> std::io::Result<Option<(u64, Result<Event, String>)>> {
+    pub async fn next(&mut self) -> std::io::Result<Option<(u64, Result<Event, LineError>)>> {
         loop {
             let Some(fits) = self.read_line().await? else {
                 return Ok(None);
             };
             let text = if !fits {
-                Err(format!(
-                    "the line is longer than {} MiB, the limit for an event line; it is skipped",
-                    MAX_EVENT_LINE >> 20
-                ))
+                Err(LineError::TooLong)
             } else {
                 decode(&self.line)
             };
             match text {
                 Ok(text) if text.trim().is_empty() => continue,
                 Ok(text) => {
-                    let event = Event::parse_line(text).map_err(|e| e.to_string());
+                    let event = Event::parse_line(text).map_err(LineError::Event);
                     return Ok(Some((self.number, event)));
                 }
                 Err(problem) => return Ok(Some((self.number, Err(problem)))),
@@ -109,15 +138,13 @@ impl<R: AsyncRead + Unpin> EventLines<R> {
 }
 
 /// The line as text, or which byte is not UTF-8.
-fn decode(line: &[u8]) -> Result<&str, String> {
+fn decode(line: &[u8]) -> Result<&str, LineError> {
     std::str::from_utf8(line).map_err(|e| {
         let at = e.valid_up_to();
-        format!(
-            "the line is not UTF-8 text: byte 0x{:02X} at column {} cannot be decoded; \
-             send the events as UTF-8",
-            line[at],
-            at + 1
-        )
+        LineError::NotUtf8 {
+            byte: line[at],
+            column: at + 1,
+        }
     })
 }
 
@@ -127,7 +154,7 @@ mod tests {
     use tokio::io::AsyncWriteExt;
 
     /// Every line's number and either its event's conversation or its problem.
-    async fn read_all(input: &[u8]) -> Vec<(u64, Result<String, String>)> {
+    async fn read_all(input: &[u8]) -> Vec<(u64, Result<String, LineError>)> {
         let mut lines = EventLines::new(input);
         let mut all = Vec::new();
         while let Some((number, event)) = lines.next().await.unwrap() {
@@ -152,7 +179,17 @@ mod tests {
         let all = read_all(&input).await;
         assert_eq!(all.len(), 2);
         let problem = all[0].1.as_ref().unwrap_err();
-        assert!(problem.contains("byte 0xFF at column 19"), "{problem}");
+        assert_eq!(
+            problem,
+            &LineError::NotUtf8 {
+                byte: 0xFF,
+                column: 19
+            }
+        );
+        assert!(
+            problem.to_string().contains("byte 0xFF at column 19"),
+            "{problem}"
+        );
         assert_eq!(all[1], (2, Ok("c".into())));
     }
 
@@ -163,7 +200,9 @@ mod tests {
         input.extend_from_slice(STARTED.as_bytes());
         let all = read_all(&input).await;
         assert_eq!(all.len(), 2);
-        assert!(all[0].1.as_ref().unwrap_err().contains("longer than 1 MiB"));
+        let problem = all[0].1.as_ref().unwrap_err();
+        assert_eq!(problem, &LineError::TooLong);
+        assert!(problem.to_string().contains("longer than 1 MiB"));
         assert_eq!(all[1], (2, Ok("c".into())));
         // A line exactly at the cap is read.
         let mut at_cap = STARTED.as_bytes().to_vec();
@@ -185,7 +224,7 @@ mod tests {
             .expect("reported before the line ends");
         let (number, event) = next.unwrap().unwrap();
         assert_eq!(number, 1);
-        assert!(event.unwrap_err().contains("longer than 1 MiB"));
+        assert_eq!(event.unwrap_err(), LineError::TooLong);
         drop(lines);
         endless.await.unwrap();
     }

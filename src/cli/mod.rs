@@ -32,6 +32,14 @@ mod test;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
+use std::time::Duration;
+
+/// A duration option's value (`10s`, `500ms`). The error has one cause and clap only
+/// prints it, after naming the option: a sentence is all it needs.
+fn duration_arg(text: &str) -> Result<Duration, String> {
+    crate::runtime::parse_duration(text)
+        .ok_or_else(|| format!("`{text}` is not a duration such as 10s or 500ms"))
+}
 
 #[derive(Parser, Debug)]
 #[command(

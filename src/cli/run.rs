@@ -13,8 +13,8 @@ use crate::printable::escape;
 use crate::runtime::executors;
 use crate::runtime::mock::{protocol, run_sql, MockRule, MockSecrets, MockedWorld, SqlTargets};
 use crate::runtime::{
-    eval_constant, parse_duration, show_duration, timeline, Environment, ProcessEnv, Redactor,
-    Runtime, TraceRecord, TraceSink,
+    eval_constant, show_duration, timeline, Environment, ProcessEnv, Redactor, Runtime,
+    TraceRecord, TraceSink,
 };
 use crate::syntax::{self, ast};
 use std::io::{IsTerminal, Write};
@@ -53,12 +53,8 @@ pub struct Args {
     pub imports: files::ImportRoots,
     /// On SIGINT or SIGTERM (or when standard output closes), how long the actions running
     /// may take to finish before they are dropped (`10s`, `500ms`).
-    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = grace)]
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = super::duration_arg)]
     pub grace: Duration,
-}
-
-fn grace(text: &str) -> Result<Duration, String> {
-    parse_duration(text).ok_or_else(|| format!("`{text}` is not a duration such as 10s or 500ms"))
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -247,10 +243,10 @@ async fn feed(runtime: &Runtime, input: Box<dyn AsyncRead + Unpin + Send>, sink:
                 runtime.room().await;
                 runtime.send(event)
             }
-            Err(message) => sink.record(TraceRecord::Error {
+            Err(error) => sink.record(TraceRecord::Error {
                 conversation: None,
                 line: Some(number),
-                message: runtime.redactor().redact(&message).into_owned(),
+                message: runtime.redactor().redact(&error.to_string()).into_owned(),
             }),
         }
     }

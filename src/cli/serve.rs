@@ -4,7 +4,6 @@
 
 use super::files;
 use super::run::load_program;
-use crate::runtime::parse_duration;
 use crate::serve::{self, Auth, Loader, Settings};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -37,16 +36,16 @@ pub struct Args {
     pub store: String,
     /// On PostgreSQL, how long a node's hold on a conversation lasts unless renewed; a
     /// node that dies loses its conversations to the others after it.
-    #[arg(long, env = "AGENTC_LEASE", default_value = "10s", value_parser = duration)]
+    #[arg(long, env = "AGENTC_LEASE", default_value = "10s", value_parser = super::duration_arg)]
     pub lease: Duration,
     /// How long the journal of finished work is kept: answered events (and so the window
     /// in which a delivery id is deduplicated), their attempts, ended conversations. 0
     /// keeps everything.
-    #[arg(long, env = "AGENTC_RETAIN", default_value = "7d", value_parser = duration)]
+    #[arg(long, env = "AGENTC_RETAIN", default_value = "7d", value_parser = super::duration_arg)]
     pub retain: Duration,
     /// How long a conversation with nothing to do stays in memory; it is read back from
     /// the store on its next event.
-    #[arg(long, env = "AGENTC_EVICT_AFTER", default_value = "30s", value_parser = duration)]
+    #[arg(long, env = "AGENTC_EVICT_AFTER", default_value = "30s", value_parser = super::duration_arg)]
     pub evict_after: Duration,
     /// Every /v1 request must carry `Authorization: Bearer TOKEN`.
     #[arg(long, env = "AGENTC_TOKEN", hide_env_values = true)]
@@ -56,26 +55,26 @@ pub struct Args {
     #[arg(long, env = "AGENTC_SIGNING_SECRET", hide_env_values = true)]
     pub signing_secret: Option<String>,
     /// How far a signature's timestamp may be from the server's clock.
-    #[arg(long, env = "AGENTC_SIGNATURE_TOLERANCE", default_value = "5m", value_parser = duration)]
+    #[arg(long, env = "AGENTC_SIGNATURE_TOLERANCE", default_value = "5m", value_parser = super::duration_arg)]
     pub signature_tolerance: Duration,
     /// How long `POST /v1/events` waits for the event's answer; past it the answer says
     /// what still runs, and the event goes on.
-    #[arg(long, env = "AGENTC_DEADLINE", default_value = "10s", value_parser = duration)]
+    #[arg(long, env = "AGENTC_DEADLINE", default_value = "10s", value_parser = super::duration_arg)]
     pub deadline: Duration,
     /// The longest request body, in bytes.
     #[arg(long, env = "AGENTC_MAX_BODY", default_value_t = 1 << 20)]
     pub max_body: usize,
     /// How long a client may take to send a request's headers.
-    #[arg(long, env = "AGENTC_HEADER_TIMEOUT", default_value = "10s", value_parser = duration)]
+    #[arg(long, env = "AGENTC_HEADER_TIMEOUT", default_value = "10s", value_parser = super::duration_arg)]
     pub header_timeout: Duration,
     /// How long a client may take to send a request's body.
-    #[arg(long, env = "AGENTC_BODY_TIMEOUT", default_value = "10s", value_parser = duration)]
+    #[arg(long, env = "AGENTC_BODY_TIMEOUT", default_value = "10s", value_parser = super::duration_arg)]
     pub body_timeout: Duration,
     /// Requests handled at once; past it, 503 with `Retry-After`.
     #[arg(long, env = "AGENTC_MAX_CONCURRENT", default_value_t = 256)]
     pub max_concurrent: usize,
     /// On SIGTERM, how long the requests in flight may take to finish.
-    #[arg(long, env = "AGENTC_DRAIN", default_value = "10s", value_parser = duration)]
+    #[arg(long, env = "AGENTC_DRAIN", default_value = "10s", value_parser = super::duration_arg)]
     pub drain: Duration,
     /// How logs are written to standard error.
     #[arg(long, env = "AGENTC_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
@@ -91,10 +90,6 @@ pub struct Args {
 pub enum LogFormat {
     Text,
     Json,
-}
-
-fn duration(text: &str) -> Result<Duration, String> {
-    parse_duration(text).ok_or_else(|| format!("`{text}` is not a duration such as 10s or 500ms"))
 }
 
 pub fn run(args: Args) -> ExitCode {
