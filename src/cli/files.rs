@@ -171,9 +171,9 @@ pub enum Read {
 
 /// Reads `path` into `sources` under its display name.
 pub fn read(sources: &mut SourceMap, path: &Path) -> Result<Read, PathError> {
-    let bytes = read_source(path).map_err(|reason| PathError {
+    let bytes = read_source(path).map_err(|error| PathError {
         path: display(path),
-        reason,
+        reason: error.to_string(),
     })?;
     Ok(add(sources, display(path), &bytes))
 }
@@ -182,10 +182,40 @@ pub fn read(sources: &mut SourceMap, path: &Path) -> Result<Read, PathError> {
 /// link to `/dev/zero` must not exhaust memory.
 pub const MAX_SOURCE_FILE: u64 = 16 << 20;
 
+/// Why a source file's bytes were not read.
+#[derive(Debug)]
+pub enum SourceError {
+    Io(io::Error),
+    /// Larger than [`MAX_SOURCE_FILE`].
+    TooLarge,
+}
+
+impl fmt::Display for SourceError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SourceError::Io(error) => f.write_str(&describe(error)),
+            SourceError::TooLarge => write!(
+                f,
+                "it is larger than {} MiB, the limit for a source file; split it into files \
+                 that import each other",
+                MAX_SOURCE_FILE >> 20
+            ),
+        }
+    }
+}
+
+impl std::error::Error for SourceError {}
+
+impl From<SourceError> for LoadError {
+    fn from(error: SourceError) -> LoadError {
+        LoadError::Unreadable(error.to_string())
+    }
+}
+
 /// A file's bytes, reading no more than [`MAX_SOURCE_FILE`] (and one byte to know it is
-/// past it); the error says why in words.
-pub fn read_source(path: &Path) -> Result<Vec<u8>, String> {
-    let file = std::fs::File::open(path).map_err(|e| describe(&e))?;
+/// past it).
+pub fn read_source(path: &Path) -> Result<Vec<u8>, SourceError> {
+    let file = std::fs::File::open(path).map_err(SourceError::Io)?;
     // Sized from the file's length, so a large file is not copied as the buffer grows.
     let size = file
         .metadata()
@@ -193,13 +223,9 @@ pub fn read_source(path: &Path) -> Result<Vec<u8>, String> {
     let mut bytes = Vec::with_capacity(size as usize + 1);
     io::Read::take(file, MAX_SOURCE_FILE + 1)
         .read_to_end(&mut bytes)
-        .map_err(|e| describe(&e))?;
+        .map_err(SourceError::Io)?;
     if bytes.len() as u64 > MAX_SOURCE_FILE {
-        return Err(format!(
-            "it is larger than {} MiB, the limit for a source file; split it into files \
-             that import each other",
-            MAX_SOURCE_FILE >> 20
-        ));
+        return Err(SourceError::TooLarge);
     }
     Ok(bytes)
 }
