@@ -24,7 +24,7 @@ pub use actions::CodeAction;
 pub use completion::Offer;
 pub use hover::Hover;
 pub use names::Names;
-pub use navigate::Location;
+pub use navigate::{Location, RenameError};
 pub use signature::Signature;
 
 use crate::check::{self, LoadError, Loader, ParseCache};

@@ -7,6 +7,40 @@ use crate::diagnostics::FileId;
 use crate::syntax::{lexer, KEYWORDS};
 use std::ops::Range;
 
+/// Why a name cannot be renamed (the editor shows it instead of renaming).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RenameError {
+    /// The cursor is on no name.
+    NoName,
+    /// A name of the language or the catalogue, not of the program.
+    BuiltIn,
+    /// The new name is not one word.
+    NotAName(String),
+    Keyword(String),
+    /// Nothing in the program declares or writes the name.
+    DeclaredNowhere,
+}
+
+impl std::fmt::Display for RenameError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RenameError::NoName => f.write_str("there is no name here to rename"),
+            RenameError::BuiltIn => {
+                f.write_str("only what the program declares can be renamed: this is built in")
+            }
+            RenameError::NotAName(name) => {
+                write!(f, "`{name}` is not a name: use letters, digits and `_`")
+            }
+            RenameError::Keyword(name) => write!(f, "`{name}` is a keyword"),
+            RenameError::DeclaredNowhere => {
+                f.write_str("this name is declared nowhere in the program")
+            }
+        }
+    }
+}
+
+impl std::error::Error for RenameError {}
+
 /// A stretch of a file.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Location {
@@ -77,35 +111,33 @@ impl Analysis<'_> {
         found.into_iter().map(|(_, l)| l).collect()
     }
 
-    /// The edits that rename the name at `offset` to `new_name` everywhere the program
-    /// writes it; an error says why it cannot be.
     /// The name at `offset`, if it can be renamed (what an editor selects before it asks
     /// for the new name), or why not.
-    pub fn renamable(&self, path: &str, offset: usize) -> Result<Range<usize>, String> {
+    pub fn renamable(&self, path: &str, offset: usize) -> Result<Range<usize>, RenameError> {
         let Some((_, at)) = self.occurrence(path, offset) else {
-            return Err("there is no name here to rename".into());
+            return Err(RenameError::NoName);
         };
         if !at.key.is_declared() {
-            return Err("only what the program declares can be renamed: this is built in".into());
+            return Err(RenameError::BuiltIn);
         }
         Ok(at.range.clone())
     }
 
+    /// The edits that rename the name at `offset` to `new_name` everywhere the program
+    /// writes it; an error says why it cannot be.
     pub fn rename(
         &self,
         path: &str,
         offset: usize,
         new_name: &str,
-    ) -> Result<WorkspaceEdit, String> {
+    ) -> Result<WorkspaceEdit, RenameError> {
         self.renamable(path, offset)?;
         let word = lexer::word_len(new_name.as_bytes(), 0);
         if new_name.is_empty() || word != new_name.len() {
-            return Err(format!(
-                "`{new_name}` is not a name: use letters, digits and `_`"
-            ));
+            return Err(RenameError::NotAName(new_name.to_string()));
         }
         if KEYWORDS.contains(&new_name) {
-            return Err(format!("`{new_name}` is a keyword"));
+            return Err(RenameError::Keyword(new_name.to_string()));
         }
         let mut edits = WorkspaceEdit::new();
         for location in self.references(path, offset, true) {
@@ -115,7 +147,7 @@ impl Analysis<'_> {
             });
         }
         if edits.is_empty() {
-            return Err("this name is declared nowhere in the program".into());
+            return Err(RenameError::DeclaredNowhere);
         }
         Ok(edits)
     }

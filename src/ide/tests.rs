@@ -199,14 +199,19 @@ fn rename_edits_every_file_and_the_result_checks() {
 fn rename_refuses_built_ins_keywords_and_non_words() {
     let (mut world, path, offset) = at_main("conversation_started", 3);
     let analysis = world.analysis();
-    assert!(analysis.rename(&path, offset, "x").is_err());
+    assert_eq!(
+        analysis.rename(&path, offset, "x"),
+        Err(RenameError::BuiltIn)
+    );
     let (mut world, path, offset) = at_main("apologise {", 0);
     let analysis = world.analysis();
+    let keyword = analysis.rename(&path, offset, "action").unwrap_err();
+    assert_eq!(keyword, RenameError::Keyword("action".into()));
+    assert_eq!(keyword.to_string(), "`action` is a keyword");
     assert_eq!(
-        analysis.rename(&path, offset, "action").unwrap_err(),
-        "`action` is a keyword"
+        analysis.rename(&path, offset, "two words"),
+        Err(RenameError::NotAName("two words".into()))
     );
-    assert!(analysis.rename(&path, offset, "two words").is_err());
 }
 
 #[test]

@@ -15,7 +15,7 @@ use super::files;
 use crate::check::Loader;
 use crate::ide::{self, World};
 use convert::Lines;
-use lsp_server::{Connection, ErrorCode, Message, Notification, Request, Response};
+use lsp_server::{Connection, ErrorCode, Message, Notification, ProtocolError, Request, Response};
 use lsp_types as lsp;
 use lsp_types::notification::Notification as _;
 use lsp_types::request::Request as _;
@@ -50,9 +50,10 @@ pub fn run(_args: Args) -> ExitCode {
     }
 }
 
-/// Answers on `connection` until the client says `exit` or goes away.
-pub fn serve(connection: Connection) -> Result<(), String> {
-    let (id, params) = connection.initialize_start().map_err(|e| e.to_string())?;
+/// Answers on `connection` until the client says `exit` or goes away; the error is the
+/// protocol broken (no `initialize` first, a message after `shutdown` …).
+pub fn serve(connection: Connection) -> Result<(), ProtocolError> {
+    let (id, params) = connection.initialize_start()?;
     let params: lsp::InitializeParams = serde_json::from_value(params).unwrap_or_default();
     let result = lsp::InitializeResult {
         capabilities: capabilities(),
@@ -62,9 +63,7 @@ pub fn serve(connection: Connection) -> Result<(), String> {
         }),
     };
     let result = serde_json::to_value(result).expect("capabilities serialise");
-    connection
-        .initialize_finish(id, result)
-        .map_err(|e| e.to_string())?;
+    connection.initialize_finish(id, result)?;
     let mut server = Server::new(connection, &params);
     server.main_loop()
 }
@@ -198,7 +197,7 @@ impl Server {
         }
     }
 
-    fn main_loop(&mut self) -> Result<(), String> {
+    fn main_loop(&mut self) -> Result<(), ProtocolError> {
         loop {
             let message = match self.pending {
                 None => self
@@ -215,11 +214,7 @@ impl Server {
             };
             match message {
                 Ok(Message::Request(request)) => {
-                    if self
-                        .connection
-                        .handle_shutdown(&request)
-                        .map_err(|e| e.to_string())?
-                    {
+                    if self.connection.handle_shutdown(&request)? {
                         return Ok(());
                     }
                     self.request(request);
@@ -500,7 +495,7 @@ impl Server {
             .world
             .analysis()
             .renamable(&path, offset)
-            .map_err(|why| (ErrorCode::RequestFailed, why))?;
+            .map_err(|why| (ErrorCode::RequestFailed, why.to_string()))?;
         let range = Lines::new(self.text(&path)).range(range);
         Ok(Some(lsp::PrepareRenameResponse::Range(range)))
     }
@@ -513,7 +508,7 @@ impl Server {
             .world
             .analysis()
             .rename(&path, offset, &p.new_name)
-            .map_err(|why| (ErrorCode::RequestFailed, why))?;
+            .map_err(|why| (ErrorCode::RequestFailed, why.to_string()))?;
         Ok(Some(self.workspace_edit(&edits)))
     }
 
