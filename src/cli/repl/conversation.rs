@@ -8,10 +8,14 @@
 use super::program::Compiled;
 
 use crate::ir::{self, Value};
-use crate::runtime::mock::{run_sql, MockRule, MockedWorld, RecordedRequest, SqlTargets};
-use crate::runtime::{
-    timeline, ClockMode, ConversationState, Event, Redactor, RunTaskError, Runtime, TraceBuffer,
+use crate::runtime::mock::{
+    run_sql, MockRule, MockedWorld, RecordedRequest, ServicesDown, SqlTargets,
 };
+use crate::runtime::{
+    timeline, ClockMode, ConversationState, Event, EventError, PlanError, Redactor, RunTaskError,
+    Runtime, TraceBuffer,
+};
+use std::fmt;
 use std::rc::Rc;
 use std::sync::Arc;
 
@@ -42,6 +46,41 @@ pub struct Live {
     sql_seeds: Vec<(String, String)>,
 }
 
+/// Why an event was not fired or a mock not added: the REPL prints it as an error.
+#[derive(Debug)]
+pub enum LiveError {
+    /// The program does not check: there is nothing to run.
+    HasErrors,
+    ServicesDown(ServicesDown),
+    /// The interpreter could not be built for the program.
+    Plan(PlanError),
+    /// The event's payload is malformed (a duration field).
+    Event(EventError),
+    /// A `:mock DB SQL "…"` statement failed, now or when a new interpreter ran it again.
+    Sql {
+        target: String,
+        error: RunTaskError,
+    },
+}
+
+impl fmt::Display for LiveError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LiveError::HasErrors => {
+                f.write_str("the program has errors, so it cannot run; `:check` shows them")
+            }
+            LiveError::ServicesDown(error) => write!(f, "{error}"),
+            LiveError::Plan(error) => write!(f, "{error}"),
+            LiveError::Event(error) => write!(f, "{error}"),
+            LiveError::Sql { target, error } => {
+                write!(f, "the SQL failed on `{target}`: {error}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for LiveError {}
+
 /// What one `:send` printed.
 pub struct Fired {
     pub lines: Vec<String>,
@@ -71,7 +110,7 @@ impl Live {
     }
 
     /// Adds a mock rule; it answers after the rules given before for the same request.
-    pub fn mock(&mut self, rule: MockRule) -> Result<(), String> {
+    pub fn mock(&mut self, rule: MockRule) -> Result<(), LiveError> {
         self.mocked_world()?.services().add_rule(rule);
         Ok(())
     }
@@ -83,21 +122,25 @@ impl Live {
         compiled: &Rc<Compiled>,
         target: &str,
         statement: &str,
-    ) -> Result<(), String> {
+    ) -> Result<(), LiveError> {
         self.ensure_running(compiled)?;
         let running = self.running.as_ref().expect("started above");
         self.tokio
             .block_on(run_sql(&running.runtime, target, statement))
-            .map_err(|e| sql_failed(target, &e))?;
+            .map_err(|error| sql_failed(target, error))?;
         self.sql_seeds
             .push((target.to_string(), statement.to_string()));
         Ok(())
     }
 
-    fn mocked_world(&mut self) -> Result<&MockedWorld, String> {
+    fn mocked_world(&mut self) -> Result<&MockedWorld, LiveError> {
         if self.mocked.is_none() {
             let started = MockedWorld::start(Vec::new(), self.redactor.clone());
-            self.mocked = Some(self.tokio.block_on(started)?);
+            let mocked = self
+                .tokio
+                .block_on(started)
+                .map_err(LiveError::ServicesDown)?;
+            self.mocked = Some(mocked);
         }
         Ok(self.mocked.as_ref().expect("just started"))
     }
@@ -124,10 +167,10 @@ impl Live {
         event: &ir::SendEvent,
         payload: Option<Value>,
         color: bool,
-    ) -> Result<Fired, String> {
+    ) -> Result<Fired, LiveError> {
         self.ensure_running(compiled)?;
         let running = self.running.as_ref().expect("started above");
-        let sent = Event::from_send(CONVERSATION, event, payload).map_err(|e| e.to_string())?;
+        let sent = Event::from_send(CONVERSATION, event, payload).map_err(LiveError::Event)?;
         let payload = sent.payload.clone();
         let name = match event {
             ir::SendEvent::Event { event } => Some(event.clone()),
@@ -163,12 +206,12 @@ impl Live {
 
     /// An interpreter for `compiled`: the one running, or a new one. A program changed
     /// since the last event runs in a new interpreter, which resumes the conversation.
-    fn ensure_running(&mut self, compiled: &Rc<Compiled>) -> Result<(), String> {
+    fn ensure_running(&mut self, compiled: &Rc<Compiled>) -> Result<(), LiveError> {
         let program = compiled
             .checked
             .program
             .as_ref()
-            .ok_or("the program has errors, so it cannot run; `:check` shows them")?;
+            .ok_or(LiveError::HasErrors)?;
         if self
             .running
             .as_ref()
@@ -184,7 +227,7 @@ impl Live {
 
     /// Builds an interpreter for `program` in the session's mocked world: paused clock,
     /// trace kept.
-    fn start(&mut self, compiled: &Rc<Compiled>, program: ir::Program) -> Result<(), String> {
+    fn start(&mut self, compiled: &Rc<Compiled>, program: ir::Program) -> Result<(), LiveError> {
         let trace = TraceBuffer::new();
         let resume = self.state.clone().filter(|s| s.seq > 0);
         let dry_run = self.dry_run;
@@ -199,11 +242,11 @@ impl Live {
             builder = builder.resume(state);
         }
         let _context = self.tokio.enter();
-        let runtime = builder.build()?;
+        let runtime = builder.build().map_err(LiveError::Plan)?;
         for (target, statement) in &self.sql_seeds {
             self.tokio
                 .block_on(run_sql(&runtime, target, statement))
-                .map_err(|e| sql_failed(target, &e))?;
+                .map_err(|error| sql_failed(target, error))?;
         }
         self.running = Some(Running {
             compiled: compiled.clone(),
@@ -214,8 +257,11 @@ impl Live {
     }
 }
 
-fn sql_failed(target: &str, error: &RunTaskError) -> String {
-    format!("the SQL failed on `{target}`: {error}")
+fn sql_failed(target: &str, error: RunTaskError) -> LiveError {
+    LiveError::Sql {
+        target: target.to_string(),
+        error,
+    }
 }
 
 /// The conversation as an expression sees it before any event: the params' defaults.

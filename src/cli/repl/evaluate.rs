@@ -6,7 +6,7 @@ use super::render::Printer;
 use super::session::Session;
 use crate::check::{self, CheckedExpr, ExprContext};
 use crate::ir::{self, Scope, Value};
-use crate::runtime::{Context, ConversationState, Evaluator, Limits, Scopes, REDACTED};
+use crate::runtime::{Context, ConversationState, EvalError, Evaluator, Limits, Scopes, REDACTED};
 use crate::syntax;
 use indexmap::IndexMap;
 use std::borrow::Cow;
@@ -29,7 +29,7 @@ impl Session {
                 let shown = super::render::show_value(&value);
                 out.value(&redactor.redact(&shown), &checked.ty);
             }
-            Err(message) => out.error(redactor.redact(&message)),
+            Err(error) => out.error(redactor.redact(&error.to_string())),
         }
     }
 
@@ -73,7 +73,7 @@ impl Session {
     }
 
     /// Evaluates a checked expression in the conversation as it stands.
-    pub(super) fn value(&mut self, expr: &ir::Expr) -> Result<Value, String> {
+    pub(super) fn value(&mut self, expr: &ir::Expr) -> Result<Value, EvalError> {
         let fallback;
         let state = match &self.live.state {
             Some(state) => state,
@@ -95,9 +95,7 @@ impl Session {
             now: &now,
             limits: &limits,
         };
-        Evaluator::new(&context)
-            .eval_owned(expr, &scopes)
-            .map_err(|e| e.to_string())
+        Evaluator::new(&context).eval_owned(expr, &scopes)
     }
 }
 

@@ -32,6 +32,21 @@ struct Source {
     entry: Option<usize>,
 }
 
+/// A file `:load` or `:reload` named that cannot be read.
+#[derive(Debug)]
+pub struct Unreadable {
+    pub path: String,
+    pub error: LoadError,
+}
+
+impl std::fmt::Display for Unreadable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "cannot read `{}`: {}", self.path, self.error)
+    }
+}
+
+impl std::error::Error for Unreadable {}
+
 /// What makes two declarations the same one: typing it again is a redefinition.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Key {
@@ -182,11 +197,11 @@ impl Program {
 
     /// Reads `path` and the files it imports. Syntax errors are returned (the file is kept:
     /// what parsed joins the program); a file that cannot be read is an `Err`.
-    pub fn load(&mut self, path: &str) -> Result<Vec<Diagnostic>, String> {
-        let text = self
-            .files
-            .load(path)
-            .map_err(|e| format!("cannot read `{path}`: {e}"))?;
+    pub fn load(&mut self, path: &str) -> Result<Vec<Diagnostic>, Unreadable> {
+        let text = self.files.load(path).map_err(|error| Unreadable {
+            path: path.to_string(),
+            error,
+        })?;
         let mut diagnostics = self.add_file(path, text);
         if !self.roots.iter().any(|r| r == path) {
             self.roots.push(path.to_string());
@@ -197,7 +212,7 @@ impl Program {
     }
 
     /// Reads every file again. Typed declarations stay, and still replace what they replaced.
-    pub fn reload(&mut self) -> (Vec<Diagnostic>, Vec<String>) {
+    pub fn reload(&mut self) -> (Vec<Diagnostic>, Vec<Unreadable>) {
         let files: Vec<String> = self
             .sources
             .iter()
@@ -209,7 +224,7 @@ impl Program {
             match self.files.load(&path) {
                 Ok(text) if text == self.sources[&path].text => {}
                 Ok(text) => diagnostics.extend(self.add_file(&path, text)),
-                Err(e) => failures.push(format!("cannot read `{path}`: {e}")),
+                Err(error) => failures.push(Unreadable { path, error }),
             }
         }
         let paths: Vec<String> = self.sources.keys().cloned().collect();

@@ -88,14 +88,14 @@ impl Session {
                 }
                 out.note(format!("loaded {path}"));
             }
-            Err(message) => out.error(message),
+            Err(error) => out.error(error.to_string()),
         }
     }
 
     pub fn reload(&mut self, out: &mut Printer) {
         let (diagnostics, failures) = self.program.reload();
         out.diagnostics(self.program.sources(), &diagnostics);
-        failures.iter().for_each(|f| out.error(f));
+        failures.iter().for_each(|f| out.error(f.to_string()));
         let compiled = self.program.compiled();
         let errors = compiled.errors();
         out.note(match errors {
@@ -300,7 +300,7 @@ impl Session {
                     syntax_errors |= !diagnostics.is_empty();
                     out.diagnostics(self.program.sources(), &diagnostics);
                 }
-                Err(message) => out.error(message),
+                Err(error) => out.error(error.to_string()),
             }
         }
         let compiled = self.program.compiled();

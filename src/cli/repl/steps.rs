@@ -47,7 +47,7 @@ impl Session {
                     ));
                 }
             }
-            Err(message) => out.error(message),
+            Err(error) => out.error(error.to_string()),
         }
     }
 
@@ -66,8 +66,13 @@ impl Session {
         let (scope, _) = self.program.scope();
         let mut value = |expr: &ast::Expr| {
             let checked = check::check_expr(&scope, &Default::default(), expr)?;
-            self.value(&checked.expr)
-                .map_err(|message| vec![Diagnostic::new(Code::NotConstant, message, expr.span)])
+            self.value(&checked.expr).map_err(|error| {
+                vec![Diagnostic::new(
+                    Code::NotConstant,
+                    error.to_string(),
+                    expr.span,
+                )]
+            })
         };
         let step = match check::check_mock(program, &mock, &mut value) {
             Ok(step) => step,
@@ -80,7 +85,7 @@ impl Session {
         if protocol(&program.targets[target]) == catalogue::Protocol::Sql {
             return match self.live.seed_sql(&compiled, target, &rule.path) {
                 Ok(()) => out.note(format!("ran the SQL on `{target}`")),
-                Err(message) => out.error(message),
+                Err(error) => out.error(error.to_string()),
             };
         }
         let summary = format!(
@@ -89,7 +94,7 @@ impl Session {
         );
         match self.live.mock(rule) {
             Ok(()) => out.note(format!("mocked {summary}")),
-            Err(message) => out.error(message),
+            Err(error) => out.error(error.to_string()),
         }
     }
 
@@ -243,8 +248,8 @@ impl Session {
         match typed {
             Ok(checked) => match self.value(&checked.expr) {
                 Ok(value) => Some(value),
-                Err(message) => {
-                    out.error(message);
+                Err(error) => {
+                    out.error(error.to_string());
                     None
                 }
             },
