@@ -129,8 +129,10 @@ pub fn run(args: Args) -> ExitCode {
 
     if let Some(path) = &args.junit {
         let report = junit_cases(&printer, &broken, &cases, &outcomes);
-        let written = junit::report(&report)
-            .and_then(|xml| std::fs::write(path, xml).map_err(|e| files::describe(&e)));
+        let written = match junit::report(&report) {
+            Ok(xml) => std::fs::write(path, xml).map_err(|e| files::describe(&e)),
+            Err(error) => Err(error.to_string()),
+        };
         if let Err(error) = written {
             return files::fail(&format!("cannot write `{}`: {error}", path.display()));
         }

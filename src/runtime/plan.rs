@@ -63,7 +63,7 @@ pub enum PlanError {
 
 impl std::error::Error for PlanError {}
 
-/// The server's generations and the REPL are still on strings.
+/// The server's generations are still on strings.
 impl From<PlanError> for String {
     fn from(error: PlanError) -> String {
         error.to_string()

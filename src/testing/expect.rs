@@ -9,9 +9,39 @@ use crate::diagnostics::Span;
 use crate::ir::{BinOp, Effect, Expectation, Expected, Expr, Value};
 use crate::runtime::mock::{api_prefix, path_matches, RecordedRequest};
 use crate::runtime::{
-    ActionStatus, Context, ConversationState, Evaluator, Limits, Redactor, TraceRecord,
+    ActionStatus, Context, ConversationState, EvalError, Evaluator, Limits, Redactor, RunTaskError,
+    TraceRecord,
 };
 use indexmap::IndexMap;
+use std::fmt;
+
+/// Why an expectation could not be looked at: the test fails with it.
+#[derive(Debug)]
+enum ExpectError {
+    /// `expect param`'s condition does not evaluate.
+    Condition(EvalError),
+    /// `expect row`'s table could not be read.
+    Table {
+        target: String,
+        table: String,
+        error: RunTaskError,
+    },
+}
+
+impl fmt::Display for ExpectError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ExpectError::Condition(error) => {
+                write!(f, "the condition cannot be evaluated: {error}")
+            }
+            ExpectError::Table {
+                target,
+                table,
+                error,
+            } => write!(f, "cannot read table {table:?} of `{target}`: {error}"),
+        }
+    }
+}
 
 /// What an expectation found: whether it holds, and the words for a failure either way.
 struct Finding {
@@ -56,7 +86,7 @@ pub(super) async fn check(
 ) -> Option<Failure> {
     let finding = match find(world, expectation).await {
         Ok(finding) => finding,
-        Err(message) => return Some(Failure::new(span, message)),
+        Err(error) => return Some(Failure::new(span, error.to_string())),
     };
     if finding.holds != negated && !finding.neither {
         return None;
@@ -72,7 +102,7 @@ pub(super) async fn check(
     Some(failure)
 }
 
-async fn find(world: &World<'_>, expectation: &Expectation) -> Result<Finding, String> {
+async fn find(world: &World<'_>, expectation: &Expectation) -> Result<Finding, ExpectError> {
     let trace = || world.recent_trace();
     Ok(match expectation {
         Expectation::Ran { action } => outcome(&trace(), action, ActionStatus::Ok),
@@ -383,13 +413,13 @@ fn reply_value(record: &TraceRecord) -> Value {
 }
 
 /// `expect param`: the condition, evaluated on the conversation's state.
-async fn param(world: &World<'_>, check: &Expr) -> Result<Finding, String> {
+async fn param(world: &World<'_>, check: &Expr) -> Result<Finding, ExpectError> {
     let state = world
         .state()
         .await
         .unwrap_or_else(|| ConversationState::initial(CONVERSATION, &world.program.agent));
     let eval = |expr: &Expr| evaluate(expr, &state);
-    let value = eval(check).map_err(|e| format!("the condition cannot be evaluated: {e}"))?;
+    let value = eval(check).map_err(ExpectError::Condition)?;
     // For a comparison, show both sides: that is what the reader needs to fix the test.
     let actual = match check {
         Expr::Binary(op, left, right) if is_comparison(*op) => match (eval(left), eval(right)) {
@@ -413,7 +443,7 @@ fn is_comparison(op: BinOp) -> bool {
     )
 }
 
-fn evaluate(expr: &Expr, state: &ConversationState) -> Result<Value, String> {
+fn evaluate(expr: &Expr, state: &ConversationState) -> Result<Value, EvalError> {
     let env = crate::runtime::MapEnv::default();
     let redactor = Redactor::default();
     let now = start_time;
@@ -424,9 +454,7 @@ fn evaluate(expr: &Expr, state: &ConversationState) -> Result<Value, String> {
         now: &now,
         limits: &limits,
     };
-    Evaluator::new(&context)
-        .eval_owned(expr, state)
-        .map_err(|e| e.to_string())
+    Evaluator::new(&context).eval_owned(expr, state)
 }
 
 /// What was received, cut down to the keys the test gave (a request's headers and the
@@ -559,14 +587,18 @@ async fn row(
     target: &str,
     table: &str,
     fields: Option<&Expected>,
-) -> Result<Finding, String> {
+) -> Result<Finding, ExpectError> {
     let statement = format!("SELECT * FROM \"{}\"", table.replace('"', "\"\""));
     let args = IndexMap::from([("statement".to_string(), Value::Text(statement))]);
     let rows = world
         .runtime
         .run_task(target, "query", args, Vec::new())
         .await
-        .map_err(|e| format!("cannot read table {table:?} of `{target}`: {e}"))?;
+        .map_err(|error| ExpectError::Table {
+            target: target.to_string(),
+            table: table.to_string(),
+            error,
+        })?;
     let rows = match rows {
         Value::List(rows) => rows,
         other => vec![other],

@@ -1,7 +1,7 @@
 //! JUnit XML for CI (`agentc test --junit FILE`): one test suite per file, one test case per
 //! `test` block (class name: the file), a failure with its message and details.
 
-use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
+use quick_junit::{NonSuccessKind, Report, SerializeError, TestCase, TestCaseStatus, TestSuite};
 use std::time::Duration;
 
 /// One test as the report shows it.
@@ -16,7 +16,7 @@ pub struct JunitCase {
 }
 
 /// The XML document, suites in the order their files first appear.
-pub fn report(cases: &[JunitCase]) -> Result<String, String> {
+pub fn report(cases: &[JunitCase]) -> Result<String, SerializeError> {
     let mut suites: Vec<TestSuite> = Vec::new();
     for case in cases {
         let position = match suites.iter().position(|s| s.name.as_str() == case.file) {
@@ -36,7 +36,7 @@ pub fn report(cases: &[JunitCase]) -> Result<String, String> {
     }
     let total = cases.iter().map(|c| c.duration).sum();
     report.set_time(total);
-    report.to_string().map_err(|e| e.to_string())
+    report.to_string()
 }
 
 fn test_case(case: &JunitCase) -> TestCase {

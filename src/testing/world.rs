@@ -6,12 +6,31 @@ use super::{expect, Failure};
 use crate::catalogue::{Channel, Protocol};
 use crate::ir::{self, TestStep, Value};
 use crate::runtime::mock::{
-    protocol, run_sql, MockRule, MockedWorld, RecordedEmail, RecordedRequest, SqlTargets,
+    protocol, run_sql, MockRule, MockedWorld, RecordedEmail, RecordedRequest, ServicesDown,
+    SqlTargets,
 };
 use crate::runtime::{
-    ClockMode, ConversationState, Event, Redactor, Runtime, TraceBuffer, TraceRecord,
+    ClockMode, ConversationState, Event, PlanError, Redactor, Runtime, TraceBuffer, TraceRecord,
 };
+use std::fmt;
 use std::sync::Arc;
+
+/// Why a test's world did not start: the test fails with it before its first step.
+#[derive(Debug)]
+enum StartError {
+    ServicesDown(ServicesDown),
+    /// The program cannot be prepared to run (an IR the checker would refuse).
+    Plan(PlanError),
+}
+
+impl fmt::Display for StartError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StartError::ServicesDown(error) => write!(f, "{error}"),
+            StartError::Plan(error) => write!(f, "the program cannot run: {error}"),
+        }
+    }
+}
 
 /// The id of the one conversation a test drives.
 pub(super) const CONVERSATION: &str = "test";
@@ -54,14 +73,16 @@ pub(super) async fn run_test(
     let trace = TraceBuffer::new();
     let failure = match World::start(program, trace.clone()).await {
         Ok(mut world) => world.play(&test.steps).await,
-        Err(message) => Some(Failure::new(test.span, message)),
+        Err(error) => Some(Failure::new(test.span, error.to_string())),
     };
     (failure, trace.take())
 }
 
 impl<'p> World<'p> {
-    async fn start(program: &'p ir::Program, trace: TraceBuffer) -> Result<World<'p>, String> {
-        let mocked = MockedWorld::start(Vec::new(), Redactor::default()).await?;
+    async fn start(program: &'p ir::Program, trace: TraceBuffer) -> Result<World<'p>, StartError> {
+        let mocked = MockedWorld::start(Vec::new(), Redactor::default())
+            .await
+            .map_err(StartError::ServicesDown)?;
         let runtime = mocked
             .runtime(program.clone(), SqlTargets::InMemory)
             .clock(ClockMode::Manual)
@@ -69,7 +90,7 @@ impl<'p> World<'p> {
             .trace(Arc::new(trace.clone()))
             .keep_ended_states(true)
             .build()
-            .map_err(|e| format!("the program cannot run: {e}"))?;
+            .map_err(StartError::Plan)?;
         Ok(World {
             program,
             runtime,

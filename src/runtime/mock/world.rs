@@ -52,13 +52,6 @@ impl fmt::Display for ServicesDown {
 
 impl std::error::Error for ServicesDown {}
 
-/// `agentc test` and the REPL are still on strings.
-impl From<ServicesDown> for String {
-    fn from(error: ServicesDown) -> String {
-        error.to_string()
-    }
-}
-
 /// The running mock services and the redactor every runtime of the world shares; dropping
 /// it stops the services. Each program gets its runtime from [`MockedWorld::runtime`].
 pub struct MockedWorld {
