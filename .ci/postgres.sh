@@ -12,5 +12,6 @@ pg_dir=$(mktemp -d /tmp/agentc-pg.XXXXXX)
 chown postgres "$pg_dir"
 su postgres -c "$pg_bin/initdb -D $pg_dir/data -U postgres --auth=trust -E UTF8" >/dev/null
 su postgres -c "$pg_bin/pg_ctl -D $pg_dir/data -o '-p $pg_port -k $pg_dir -c listen_addresses=127.0.0.1' -l $pg_dir/log -w start" >/dev/null
-trap 'su postgres -c "$pg_bin/pg_ctl -D $pg_dir/data -m immediate stop" >/dev/null 2>&1 || true' EXIT
+pg_stop() { su postgres -c "$pg_bin/pg_ctl -D $pg_dir/data -m immediate stop" >/dev/null 2>&1 || true; }
+trap pg_stop EXIT
 AGENTC_TEST_POSTGRES_URL="postgres://postgres@127.0.0.1:$pg_port/postgres"
