@@ -3,7 +3,7 @@
 //! here until it is coloured), and its own tests — the grammar's scope assertions and
 //! snapshots over `examples/`, the extension's unit tests, `vsce package` — pass. Those
 //! need Node.js and `npm ci` in `editors/vscode`: without them they are skipped with a
-//! note, unless AGENTC_REQUIRE_NPM=1 (`.ci/deps.sh` installs them and sets it).
+//! note, unless AGENTC_REQUIRE_NPM=1 (`.ci/deps.sh` installs them, `.ci/run` sets it).
 
 use agentc::catalogue::scope::ROOTS;
 use agentc::syntax::ast::EFFECTS;
