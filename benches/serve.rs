@@ -5,8 +5,14 @@
 //! many conversations at once, so writes share group commits. Beside it, the floor: the
 //! same rows inserted by raw SQLite in one transaction, one commit, with the same pragmas.
 //!
+//! With `AGENTC_BENCH_POSTGRES_URL` set (a server the bench may write to; each run uses
+//! conversation ids of its own), the same events through the PostgreSQL store too (≥ 2,000
+//! events/s), each event's lease taken before it and released after, as the hub does.
+//!
 //! `cargo bench --bench serve`
+//! `AGENTC_BENCH_POSTGRES_URL=postgres://postgres@127.0.0.1:54342/postgres cargo bench --bench serve`
 
+use agentc::serve::store::postgres::Postgres;
 use agentc::serve::store::sqlite::Sqlite;
 use agentc::serve::store::{Accept, Accepted, Step, Store};
 use criterion::{criterion_group, Criterion, Throughput};
@@ -50,15 +56,19 @@ fn answer(conversation: &str) -> Json {
            "params": {"status": "shipped", "eta": "2026-11-24"}})
 }
 
-/// Every event of every conversation through the store; the time it took.
-async fn through_the_store(store: Arc<Sqlite>, round: usize) -> Duration {
+/// Every event of every conversation through the store; the time it took. `run` keeps
+/// the ids of one bench run apart from another's in a store that outlives it.
+async fn through_the_store(store: Arc<dyn Store>, run: u64, round: usize) -> Duration {
     let began = Instant::now();
     let writers: Vec<_> = (0..CONVERSATIONS)
         .map(|c| {
             let store = store.clone();
             tokio::spawn(async move {
-                let id = format!("c-{round}-{c}");
+                let id = format!("c-{run:x}-{round}-{c}");
                 for seq in 1..=EVENTS_PER_CONVERSATION {
+                    // Free on SQLite (one node); a statement each on PostgreSQL.
+                    let held = store.lease(&id).await.unwrap();
+                    assert!(held.is_some(), "no other node holds {id}");
                     let accepted = store
                         .accept(Accept {
                             conversation: id.clone(),
@@ -89,6 +99,7 @@ async fn through_the_store(store: Arc<Sqlite>, round: usize) -> Duration {
                         })
                         .await
                         .unwrap();
+                    store.release(&id).await.unwrap();
                 }
             })
         })
@@ -146,7 +157,18 @@ fn journal(c: &mut Criterion) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("journal.sqlite");
     let path = path.to_str().unwrap().to_string();
-    let store = Arc::new(tokio.block_on(Sqlite::open(&path, Arc::default())).unwrap());
+    let store: Arc<dyn Store> =
+        Arc::new(tokio.block_on(Sqlite::open(&path, Arc::default())).unwrap());
+    let postgres: Option<Arc<dyn Store>> =
+        std::env::var("AGENTC_BENCH_POSTGRES_URL").ok().map(|url| {
+            let lease = Duration::from_secs(10);
+            let opened = tokio.block_on(Postgres::open(&url, lease, Arc::default()));
+            Arc::new(opened.expect("AGENTC_BENCH_POSTGRES_URL names no usable server")) as _
+        });
+    if postgres.is_none() {
+        eprintln!("note: no PostgreSQL case (set AGENTC_BENCH_POSTGRES_URL)");
+    }
+    let run: u64 = rand::random();
     let mut raw = rusqlite::Connection::open(dir.path().join("raw.sqlite")).unwrap();
     raw.execute_batch(
         "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;
@@ -170,11 +192,23 @@ fn journal(c: &mut Criterion) {
             (0..iterations)
                 .map(|_| {
                     round += 1;
-                    tokio.block_on(through_the_store(store.clone(), round))
+                    tokio.block_on(through_the_store(store.clone(), run, round))
                 })
                 .sum()
         })
     });
+    if let Some(postgres) = &postgres {
+        group.bench_function("events through the PostgreSQL store, group commit", |b| {
+            b.iter_custom(|iterations| {
+                (0..iterations)
+                    .map(|_| {
+                        round += 1;
+                        tokio.block_on(through_the_store(postgres.clone(), run, round))
+                    })
+                    .sum()
+            })
+        });
+    }
     group.bench_function("raw SQLite, one transaction", |b| {
         b.iter_custom(|iterations| {
             (0..iterations)
