@@ -1647,16 +1647,11 @@ async fn a_dry_run_lets_reads_of_an_in_process_target_through_and_holds_back_sid
 
 /// A target whose executor cannot be built (a field's value the executor refuses) fails
 /// its actions with a sentence that names the target once.
-#[tokio::test]
-async fn a_target_whose_executor_cannot_be_built_is_named_once() {
-    let ir = Ir::new(&[Channel::Chat])
-        .target(
-            "crm",
-            "http",
-            vec![("base_url", text("ftp://crm"))],
-            None,
-            None,
-        )
+/// A chat program with the http target `crm` at `base_url` and the action `lookup` on it:
+/// what the tests of a target that cannot be set up start from.
+fn crm_lookup(base_url: Expr) -> Ir {
+    Ir::new(&[Channel::Chat])
+        .target("crm", "http", vec![("base_url", base_url)], None, None)
         .action(action(
             "lookup",
             "crm",
@@ -1664,7 +1659,11 @@ async fn a_target_whose_executor_cannot_be_built_is_named_once() {
             "get",
             vec![("path", text("/x"))],
         ))
-        .on("conversation_started", &["lookup"]);
+}
+
+#[tokio::test]
+async fn a_target_whose_executor_cannot_be_built_is_named_once() {
+    let ir = crm_lookup(text("ftp://crm")).on("conversation_started", &["lookup"]);
     let trace = TraceBuffer::new();
     let redactor = Redactor::default();
     let rt = Runtime::builder(ir.0)
@@ -1694,21 +1693,7 @@ async fn a_target_whose_executor_cannot_be_built_is_named_once() {
 
 #[tokio::test]
 async fn a_target_that_cannot_be_set_up_fails_its_actions_only() {
-    let ir = Ir::new(&[Channel::Chat])
-        .target(
-            "crm",
-            "http",
-            vec![("base_url", call("secret", vec![text("MISSING_URL")]))],
-            None,
-            None,
-        )
-        .action(action(
-            "lookup",
-            "crm",
-            "http",
-            "get",
-            vec![("path", text("/x"))],
-        ))
+    let ir = crm_lookup(call("secret", vec![text("MISSING_URL")]))
         .action(log_action("after"))
         .on("conversation_started", &["lookup", "after"]);
     let trace = TraceBuffer::new();
