@@ -113,9 +113,7 @@ pub fn run(args: Args) -> ExitCode {
         drain: args.drain,
     };
     let (paths, imports) = (args.program.clone(), args.imports.clone());
-    let load: Loader = Arc::new(move || {
-        load_program(&paths, &imports).ok_or_else(|| "the program does not check".to_string())
-    });
+    let load: Loader = Arc::new(move || load_program(&paths, &imports).ok_or(serve::Unchecked));
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -140,7 +138,7 @@ pub fn run(args: Args) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            note!("error: {}", crate::printable::escape(&e));
+            note!("error: {}", crate::printable::escape(&e.to_string()));
             ExitCode::FAILURE
         }
     }

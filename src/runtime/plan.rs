@@ -63,13 +63,6 @@ pub enum PlanError {
 
 impl std::error::Error for PlanError {}
 
-/// The server's generations are still on strings.
-impl From<PlanError> for String {
-    fn from(error: PlanError) -> String {
-        error.to_string()
-    }
-}
-
 impl std::fmt::Display for PlanError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {

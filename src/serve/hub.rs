@@ -14,9 +14,10 @@ use super::errors::{ApiError, ErrorCode};
 use super::inbound::Inbound;
 use super::journal::{Collector, Journal, Stepped};
 use super::store::{Accept, Accepted, Step, Store, StoreError, StoredConversation};
+use super::ServeError;
 use crate::ir;
 use crate::runtime::{
-    executors, redact_json, ConversationState, Event, ExecutorFactory, Redactor, Runtime,
+    executors, redact_json, ConversationState, Event, ExecutorFactory, PlanError, Redactor, Runtime,
 };
 use serde_json::Value as Json;
 use std::collections::HashMap;
@@ -119,10 +120,10 @@ impl Hub {
         evict_after: Duration,
         lease_wait: Duration,
         sweep_every: Duration,
-    ) -> Result<(Arc<Hub>, usize), String> {
+    ) -> Result<(Arc<Hub>, usize), ServeError> {
         let redactor = Redactor::default();
         let journal = Journal::new(store.clone(), redactor.clone());
-        let recovery = store.recover().await.map_err(|e| e.to_string())?;
+        let recovery = store.recover().await?;
         journal.recovered(recovery.attempts);
         let timers = program.agent.inactivity_ms.is_some();
         let states: Vec<ConversationState> = recovery
@@ -268,7 +269,7 @@ impl Hub {
 
     /// Swaps the program: once no event runs, every running conversation moves to a
     /// runtime of the new program with its state. On error the running program stays.
-    pub async fn reload(&self, program: ir::Program) -> Result<usize, String> {
+    pub async fn reload(&self, program: ir::Program) -> Result<usize, PlanError> {
         let _exclusive = self.gate.write().await;
         let old = self.current();
         let mut states = Vec::new();
@@ -296,8 +297,8 @@ impl Hub {
     }
 
     /// Waits until every write queued so far is durable.
-    pub async fn flush(&self) -> Result<(), String> {
-        self.store.flush().await.map_err(|e| e.to_string())
+    pub async fn flush(&self) -> Result<(), StoreError> {
+        self.store.flush().await
     }
 }
 
@@ -348,7 +349,7 @@ fn build(
     redactor: &Redactor,
     due: &mpsc::UnboundedSender<String>,
     states: &[ConversationState],
-) -> Result<Generation, String> {
+) -> Result<Generation, PlanError> {
     let collector = Collector::new(
         store.clone(),
         redactor.clone(),

@@ -21,12 +21,14 @@ pub use auth::{signature, Auth, SIGNATURE_HEADER, TIMESTAMP_HEADER};
 pub use errors::ErrorCode;
 
 use crate::ir;
+use crate::runtime::PlanError;
 use metrics::Metrics;
+use std::fmt;
 use std::net::SocketAddr;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::Duration;
-use store::Store;
+use store::{Store, StoreError};
 use tokio::signal::unix::{signal, SignalKind};
 use tokio::sync::{watch, Semaphore};
 
@@ -55,24 +57,118 @@ pub struct Settings {
 }
 
 /// Loads and checks the program (again on SIGHUP); `Err` says why it cannot run.
-pub type Loader = Arc<dyn Fn() -> Result<ir::Program, String> + Send + Sync>;
+pub type Loader = Arc<dyn Fn() -> Result<ir::Program, Unchecked> + Send + Sync>;
+
+/// The program does not check (the loader printed its diagnostics).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Unchecked;
+
+impl fmt::Display for Unchecked {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("the program does not check")
+    }
+}
+
+impl std::error::Error for Unchecked {}
+
+/// Why `agentc serve` does not start (or `--check` fails, or a stop does not flush).
+#[derive(Debug)]
+pub enum ServeError {
+    /// Open (no token, no signing secret) on an address other machines reach.
+    OpenOffLoopback(SocketAddr),
+    /// `--lease` is under 300ms.
+    LeaseTooShort,
+    /// `--max-concurrent` is 0.
+    NoConcurrency,
+    Unchecked(Unchecked),
+    /// The program checks but cannot be prepared to run.
+    Plan(PlanError),
+    /// Neither `sqlite://PATH`, a bare path nor `postgres://…`.
+    NotAStoreUrl(String),
+    Store(StoreError),
+    /// A stop signal's handler cannot be installed.
+    Signals(std::io::Error),
+    Listen(SocketAddr, std::io::Error),
+    /// The bound socket has no address.
+    Address(std::io::Error),
+}
+
+impl fmt::Display for ServeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ServeError::OpenOffLoopback(listen) => write!(
+                f,
+                "refusing to listen on {listen} without a token or a signing secret: set \
+                 --token (AGENTC_TOKEN) or --signing-secret (AGENTC_SIGNING_SECRET), or \
+                 listen on a loopback address"
+            ),
+            ServeError::LeaseTooShort => {
+                f.write_str("--lease must be at least 300ms (it is renewed every third of it)")
+            }
+            ServeError::NoConcurrency => f.write_str("--max-concurrent must be at least 1"),
+            ServeError::Unchecked(e) => write!(f, "{e}"),
+            ServeError::Plan(e) => write!(f, "{e}"),
+            ServeError::NotAStoreUrl(url) => write!(
+                f,
+                "`{}` is no store URL: write sqlite://PATH",
+                crate::printable::escape(url)
+            ),
+            ServeError::Store(e) => write!(f, "{e}"),
+            ServeError::Signals(e) | ServeError::Address(e) => write!(f, "{e}"),
+            ServeError::Listen(listen, e) => write!(f, "cannot listen on {listen}: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for ServeError {}
+
+impl From<Unchecked> for ServeError {
+    fn from(e: Unchecked) -> Self {
+        ServeError::Unchecked(e)
+    }
+}
+
+impl From<PlanError> for ServeError {
+    fn from(e: PlanError) -> Self {
+        ServeError::Plan(e)
+    }
+}
+
+impl From<StoreError> for ServeError {
+    fn from(e: StoreError) -> Self {
+        ServeError::Store(e)
+    }
+}
+
+/// Why a SIGHUP's reload is refused (the running program stays).
+#[derive(Debug)]
+pub enum ReloadError {
+    Unchecked(Unchecked),
+    Plan(PlanError),
+}
+
+impl fmt::Display for ReloadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ReloadError::Unchecked(e) => write!(f, "{e}"),
+            ReloadError::Plan(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl std::error::Error for ReloadError {}
 
 /// The settings themselves are coherent: a server reachable from other machines needs a
 /// token or a signing secret.
-pub fn validate(settings: &Settings) -> Result<(), String> {
+pub fn validate(settings: &Settings) -> Result<(), ServeError> {
     if settings.auth.is_open() && !settings.listen.ip().is_loopback() {
-        return Err(format!(
-            "refusing to listen on {} without a token or a signing secret: set --token \
-             (AGENTC_TOKEN) or --signing-secret (AGENTC_SIGNING_SECRET), or listen on a \
-             loopback address",
-            settings.listen
-        ));
+        return Err(ServeError::OpenOffLoopback(settings.listen));
     }
     if settings.lease < Duration::from_millis(300) {
-        return Err("--lease must be at least 300ms (it is renewed every third of it)".into());
+        return Err(ServeError::LeaseTooShort);
     }
     if settings.max_concurrent == 0 {
-        return Err("--max-concurrent must be at least 1".into());
+        return Err(ServeError::NoConcurrency);
     }
     Ok(())
 }
@@ -82,32 +178,25 @@ pub async fn open_store(
     url: &str,
     lease: Duration,
     metrics: Arc<Metrics>,
-) -> Result<Arc<dyn Store>, String> {
+) -> Result<Arc<dyn Store>, ServeError> {
     if store::postgres::is_url(url) {
-        let store = store::postgres::Postgres::open(url, lease, metrics)
-            .await
-            .map_err(|e| e.to_string())?;
+        let store = store::postgres::Postgres::open(url, lease, metrics).await?;
         return Ok(Arc::new(store));
     }
     let path = store::sqlite::path_of(url).unwrap_or(url);
     if path.contains("://") {
-        return Err(format!(
-            "`{}` is no store URL: write sqlite://PATH",
-            crate::printable::escape(url)
-        ));
+        return Err(ServeError::NotAStoreUrl(url.to_string()));
     }
-    let store = store::sqlite::Sqlite::open(path, metrics)
-        .await
-        .map_err(|e| e.to_string())?;
+    let store = store::sqlite::Sqlite::open(path, metrics).await?;
     Ok(Arc::new(store))
 }
 
 /// `agentc serve --check`: the settings, the program and the store.
-pub async fn check(settings: &Settings, load: &Loader) -> Result<(), String> {
+pub async fn check(settings: &Settings, load: &Loader) -> Result<(), ServeError> {
     validate(settings)?;
     load()?;
     let store = open_store(&settings.store, settings.lease, Arc::default()).await?;
-    store.ping().await.map_err(|e| e.to_string())
+    Ok(store.ping().await?)
 }
 
 /// Serves until SIGTERM or SIGINT, then drains. `listening` is told the bound address.
@@ -115,11 +204,11 @@ pub async fn run(
     settings: Settings,
     load: Loader,
     listening: impl FnOnce(SocketAddr),
-) -> Result<(), String> {
+) -> Result<(), ServeError> {
     validate(&settings)?;
-    let mut terminate = signal(SignalKind::terminate()).map_err(|e| e.to_string())?;
-    let mut interrupt = signal(SignalKind::interrupt()).map_err(|e| e.to_string())?;
-    let mut hangup = signal(SignalKind::hangup()).map_err(|e| e.to_string())?;
+    let mut terminate = signal(SignalKind::terminate()).map_err(ServeError::Signals)?;
+    let mut interrupt = signal(SignalKind::interrupt()).map_err(ServeError::Signals)?;
+    let mut hangup = signal(SignalKind::hangup()).map_err(ServeError::Signals)?;
     let program = load()?;
     let metrics = Arc::new(Metrics::default());
     let store = open_store(&settings.store, settings.lease, metrics.clone()).await?;
@@ -146,8 +235,8 @@ pub async fn run(
     ));
     let listener = tokio::net::TcpListener::bind(settings.listen)
         .await
-        .map_err(|e| format!("cannot listen on {}: {e}", settings.listen))?;
-    let address = listener.local_addr().map_err(|e| e.to_string())?;
+        .map_err(|e| ServeError::Listen(settings.listen, e))?;
+    let address = listener.local_addr().map_err(ServeError::Address)?;
     if settings.auth.is_open() {
         tracing::warn!(
             "no token or signing secret configured: the API is open to anyone on this machine"
@@ -179,7 +268,10 @@ pub async fn run(
         tokio::select! {
             _ = terminate.recv() => break,
             _ = interrupt.recv() => break,
-            _ = hangup.recv() => reload(&hub, &load).await,
+            _ = hangup.recv() => match reload(&hub, &load).await {
+                Ok(moved) => tracing::info!(conversations = moved, "reloaded the program"),
+                Err(e) => tracing::error!("reload refused, the running program stays: {e}"),
+            },
         }
     }
     tracing::info!("stopping: no new request is accepted; finishing those in flight");
@@ -199,16 +291,83 @@ pub async fn run(
 }
 
 /// SIGHUP: the program is read and checked again; one that does not check is refused.
-async fn reload(hub: &hub::Hub, load: &Loader) {
-    let program = match load() {
-        Ok(program) => program,
-        Err(e) => {
-            tracing::error!("reload refused, the running program stays: {e}");
-            return;
+/// Returns how many conversations moved to it.
+async fn reload(hub: &hub::Hub, load: &Loader) -> Result<usize, ReloadError> {
+    let program = load().map_err(ReloadError::Unchecked)?;
+    hub.reload(program).await.map_err(ReloadError::Plan)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(listen: &str) -> Settings {
+        Settings {
+            listen: listen.parse().expect("an address"),
+            store: "sqlite://unused.sqlite".into(),
+            lease: Duration::from_secs(10),
+            retain: Duration::ZERO,
+            evict_after: Duration::from_secs(30),
+            auth: Auth {
+                token: None,
+                signing_secret: None,
+                tolerance: Duration::from_secs(300),
+            },
+            deadline: Duration::from_secs(10),
+            max_body: 1 << 20,
+            header_timeout: Duration::from_secs(10),
+            body_timeout: Duration::from_secs(10),
+            max_concurrent: 1,
+            drain: Duration::from_secs(10),
         }
-    };
-    match hub.reload(program).await {
-        Ok(moved) => tracing::info!(conversations = moved, "reloaded the program"),
-        Err(e) => tracing::error!("reload refused, the running program stays: {e}"),
+    }
+
+    #[test]
+    fn settings_that_cannot_serve_are_refused_with_a_typed_error_and_the_same_sentence() {
+        let open = settings("0.0.0.0:8080");
+        let Err(error) = validate(&open) else {
+            panic!("an open server off loopback was accepted");
+        };
+        assert!(
+            matches!(error, ServeError::OpenOffLoopback(at) if at == open.listen),
+            "{error:?}"
+        );
+        assert_eq!(
+            error.to_string(),
+            "refusing to listen on 0.0.0.0:8080 without a token or a signing secret: set \
+             --token (AGENTC_TOKEN) or --signing-secret (AGENTC_SIGNING_SECRET), or listen on \
+             a loopback address"
+        );
+        let short = Settings {
+            lease: Duration::from_millis(299),
+            ..settings("127.0.0.1:8080")
+        };
+        assert!(matches!(validate(&short), Err(ServeError::LeaseTooShort)));
+        let none = Settings {
+            max_concurrent: 0,
+            ..settings("127.0.0.1:8080")
+        };
+        assert!(matches!(validate(&none), Err(ServeError::NoConcurrency)));
+        assert!(validate(&settings("127.0.0.1:8080")).is_ok());
+    }
+
+    #[test]
+    fn a_url_of_another_scheme_is_no_store() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("a runtime");
+        let opened = runtime.block_on(open_store(
+            "mysql://db/agentc",
+            Duration::from_secs(10),
+            Arc::default(),
+        ));
+        let Err(error) = opened else {
+            panic!("a MySQL URL opened a store");
+        };
+        assert!(matches!(&error, ServeError::NotAStoreUrl(url) if url == "mysql://db/agentc"));
+        assert_eq!(
+            error.to_string(),
+            "`mysql://db/agentc` is no store URL: write sqlite://PATH"
+        );
     }
 }
