@@ -108,6 +108,20 @@ pub struct StoredConversation {
     pub age: std::time::Duration,
 }
 
+/// A journaled state as read back. One journaled before an after-the-end event made the
+/// status `ended` (`session_ended`, `ticket_processed`, …) says `active` though it holds such
+/// an event: it is `ended`, so no inactivity timer fires for it.
+pub fn state_of(text: &str) -> Json {
+    let mut state: Json = serde_json::from_str(text).unwrap_or(Json::Null);
+    let over = state["after_end"]
+        .as_array()
+        .is_some_and(|had| !had.is_empty());
+    if over && state["status"] == "active" {
+        state["status"] = "ended".into();
+    }
+    state
+}
+
 /// What a restart needs: the conversations still running, the events accepted but not
 /// finished (in order per conversation) and the attempts journaled since the oldest of them.
 #[derive(Clone, Debug, Default)]

@@ -6,7 +6,8 @@
 
 use super::prune::{Batch, Pruned};
 use super::{
-    Accept, Accepted, Durable, PendingEvent, Recovery, Step, Store, StoreError, StoredConversation,
+    state_of, Accept, Accepted, Durable, PendingEvent, Recovery, Step, Store, StoreError,
+    StoredConversation,
 };
 use crate::serve::metrics::Metrics;
 use futures::future::BoxFuture;
@@ -451,7 +452,7 @@ impl Store for Postgres {
             })
             .await?;
             Ok(row.map(|row| StoredConversation {
-                state: parse(row.get::<&str, _>(0)),
+                state: state_of(row.get::<&str, _>(0)),
                 retired: row.get::<bool, _>(1),
                 age: Duration::from_millis(row.get::<i64, _>(2) as u64),
             }))
@@ -521,7 +522,7 @@ impl Store for Postgres {
             .iter()
             .map(|row| {
                 let stored = StoredConversation {
-                    state: parse(row.get::<&str, _>(1)),
+                    state: state_of(row.get::<&str, _>(1)),
                     retired: false,
                     age: Duration::from_millis(row.get::<i64, _>(2) as u64),
                 };

@@ -10,7 +10,8 @@
 
 use super::prune::{Batch, Pruned};
 use super::{
-    Accept, Accepted, Durable, PendingEvent, Recovery, Step, Store, StoreError, StoredConversation,
+    state_of, Accept, Accepted, Durable, PendingEvent, Recovery, Step, Store, StoreError,
+    StoredConversation,
 };
 use crate::serve::metrics::Metrics;
 use futures::future::BoxFuture;
@@ -195,7 +196,7 @@ impl Store for Sqlite {
                     .await
                     .map_err(store_error)?;
             Ok(row.map(|row| StoredConversation {
-                state: parse(row.get::<&str, _>(0)),
+                state: state_of(row.get::<&str, _>(0)),
                 retired: row.get::<i64, _>(1) != 0,
                 age: age(row.get::<i64, _>(2)),
             }))
@@ -256,7 +257,7 @@ impl Store for Sqlite {
                     .iter()
                     .map(|row| {
                         let stored = StoredConversation {
-                            state: parse(row.get::<&str, _>(1)),
+                            state: state_of(row.get::<&str, _>(1)),
                             retired: false,
                             age: age(row.get::<i64, _>(2)),
                         };

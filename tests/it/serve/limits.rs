@@ -173,12 +173,11 @@ async fn an_inactivity_timer_survives_a_kill() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_ended_session_has_no_inactivity_timer_evicted_or_restarted() {
-    let dir = tempfile::tempdir().unwrap();
-    nudging(dir.path(), "1s");
-    // Listening for `conversation_ended` keeps the conversation after `session_ended`.
-    let program = dir.path().join("desk.agent");
+/// A program that nudges after 1s idle and listens for `conversation_ended`, which keeps a
+/// conversation after `session_ended`.
+fn nudging_to_the_end(dir: &std::path::Path) {
+    nudging(dir, "1s");
+    let program = dir.join("desk.agent");
     let source = std::fs::read_to_string(&program).unwrap()
         + r#"
 action mark {
@@ -189,16 +188,27 @@ action mark {
 on conversation_ended do mark
 "#;
     std::fs::write(&program, source).unwrap();
-    let server = Server::start(dir.path(), &["--evict-after", "100ms"]);
-    let http = client();
-    assert_eq!(post(&http, &server.url, STARTED).await.unwrap().0, 200);
+}
+
+/// Starts `c-1` and ends its session.
+async fn end_the_session(http: &reqwest::Client, server: &Server) {
+    assert_eq!(post(http, &server.url, STARTED).await.unwrap().0, 200);
     let session = r#"{"conversation":"c-1","event":"session_ended","payload":{"resolved":true}}"#;
-    let (status, answer) = post(&http, &server.url, session).await.unwrap();
+    let (status, answer) = post(http, &server.url, session).await.unwrap();
     assert_eq!(
         (status, &answer["status"]),
         (200, &"ended".into()),
         "{answer}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_ended_session_has_no_inactivity_timer_evicted_or_restarted() {
+    let dir = tempfile::tempdir().unwrap();
+    nudging_to_the_end(dir.path());
+    let server = Server::start(dir.path(), &["--evict-after", "100ms"]);
+    let http = client();
+    end_the_session(&http, &server).await;
     // Evicted meanwhile, and past the time its timer was due.
     tokio::time::sleep(Duration::from_millis(1500)).await;
     assert!(!inactive(&http, &server).await);
@@ -216,4 +226,39 @@ on conversation_ended do mark
             .contains("came after the conversation ended"),
         "{answer}"
     );
+}
+
+/// A state journaled before an after-the-end event made the status `ended` still says
+/// `active`: read back, it is `ended` all the same, and its inactivity timer does not fire.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_ended_before_ended_was_journaled_fires_no_timer_after_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    nudging_to_the_end(dir.path());
+    let server = Server::start(dir.path(), &[]);
+    let http = client();
+    end_the_session(&http, &server).await;
+    drop(server);
+    // As the agentc of before wrote it: still active, idle since it started.
+    {
+        use sqlx::Connection;
+        let path = dir.path().join("journal.sqlite");
+        let mut db = sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display()))
+            .await
+            .unwrap();
+        let old: (String, String) = sqlx::query_as(
+            "UPDATE conversations SET state = json_set(state, '$.status', 'active'),
+             status = 'active' WHERE id = 'c-1' RETURNING state, status",
+        )
+        .fetch_one(&mut db)
+        .await
+        .unwrap();
+        let state: serde_json::Value = serde_json::from_str(&old.0).unwrap();
+        assert!(!state["idle_since"].is_null(), "{state}");
+        assert_eq!(state["after_end"], serde_json::json!(["session_ended"]));
+    }
+    let server = Server::start(dir.path(), &[]);
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert!(!inactive(&http, &server).await);
+    let (_, state) = get(&http, &format!("{}/v1/conversations/c-1", server.url)).await;
+    assert_eq!(state["status"], "ended", "{state}");
 }
