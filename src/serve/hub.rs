@@ -112,7 +112,8 @@ impl Hub {
     /// Recovers from the store (events accepted and not finished are run again, with the
     /// outcomes journaled for their attempts), then starts every conversation still running
     /// whose inactivity timer is pending, so it runs; the others stay in the store until
-    /// their next event. Every `sweep_every` it takes over the store's overdue timers.
+    /// their next event. On a store several nodes share, every `sweep_every` it takes over
+    /// the overdue timers no node holds.
     /// Returns how many events were replayed.
     pub async fn start(
         program: ir::Program,
@@ -179,7 +180,9 @@ impl Hub {
         for state in states {
             hub.adopt(state);
         }
-        tokio::spawn(sweep(Arc::downgrade(&hub), sweep_every));
+        if hub.store.shared() {
+            tokio::spawn(sweep(Arc::downgrade(&hub), sweep_every));
+        }
         Ok((hub, replayed))
     }
 
@@ -325,6 +328,7 @@ async fn fire_due(hub: Weak<Hub>, mut due: mpsc::UnboundedReceiver<String>) {
 
 /// Every `every`, wakes here the conversations whose inactivity timer is due in the store
 /// and that no node holds, so a timer whose node died still fires (once: through the lease).
+/// Only on a store several nodes share: on one only this process opens, it fires its own.
 async fn sweep(hub: Weak<Hub>, every: Duration) {
     let mut tick = tokio::time::interval(every);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -872,3 +876,6 @@ impl Actor {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -186,6 +186,11 @@ pub trait Store: Send + Sync {
     fn takeover(&self, _conversation: &str) -> BoxFuture<'_, Result<Recovery, StoreError>> {
         Box::pin(async { Ok(Recovery::default()) })
     }
+    /// Whether several nodes share the store: only then can a conversation's inactivity
+    /// timer be a dead node's, for [`Store::due`] to find (and the hub sweeps for them).
+    fn shared(&self) -> bool {
+        false
+    }
     /// At most `limit` conversations whose inactivity timer is due and that no node holds,
     /// most overdue first: the node that ran them last may have died (if not, the lease
     /// settles which node fires it). A store only one process opens has none: that process

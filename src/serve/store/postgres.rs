@@ -421,6 +421,10 @@ impl Store for Postgres {
         })
     }
 
+    fn shared(&self) -> bool {
+        true
+    }
+
     fn due(&self, limit: u32) -> BoxFuture<'_, Result<Vec<String>, StoreError>> {
         Box::pin(async move {
             // By the partial index on `due_at`, at most `limit` rows: no scan, so the bound

@@ -1,0 +1,106 @@
+//! The hub on a real store, wrapped to count what the hub asks of it.
+
+use super::*;
+use crate::check::{check_program, MemoryLoader};
+use crate::diagnostics::SourceMap;
+use crate::serve::metrics::Metrics;
+use crate::serve::store::prune::{Batch, Pruned};
+use crate::serve::store::sqlite::Sqlite;
+use crate::serve::store::{Durable, Recovery};
+use futures::future::BoxFuture;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// A program whose conversations have an inactivity timer.
+fn nudging() -> ir::Program {
+    let mut sources = SourceMap::new();
+    let root = sources.add(
+        "desk.agent",
+        "agent idle {\n  channels: [chat]\n  inactivity: 1s\n}\n\nreply nudge { text: \"Still \
+         there?\" }\n\non conversation_inactive reply nudge\n",
+    );
+    let checked = check_program(&mut sources, root, &mut MemoryLoader::new());
+    checked
+        .program
+        .unwrap_or_else(|| panic!("{:?}", checked.diagnostics))
+}
+
+/// A SQLite store that counts the hub's `due` reads.
+struct Counting {
+    inner: Sqlite,
+    dues: AtomicUsize,
+}
+
+impl Store for Counting {
+    fn accept(&self, event: Accept) -> Durable<Accepted> {
+        self.inner.accept(event)
+    }
+    fn attempt_started(&self, key: String) -> Durable<()> {
+        self.inner.attempt_started(key)
+    }
+    fn attempt_ended(&self, key: String, outcome: Json) -> Durable<()> {
+        self.inner.attempt_ended(key, outcome)
+    }
+    fn stepped(&self, step: Step) -> Durable<()> {
+        self.inner.stepped(step)
+    }
+    fn flush(&self) -> Durable<()> {
+        self.inner.flush()
+    }
+    fn conversation(
+        &self,
+        id: &str,
+    ) -> BoxFuture<'_, Result<Option<StoredConversation>, StoreError>> {
+        self.inner.conversation(id)
+    }
+    fn trace(
+        &self,
+        id: &str,
+        after: i64,
+        limit: u32,
+    ) -> BoxFuture<'_, Result<Vec<(i64, Json)>, StoreError>> {
+        self.inner.trace(id, after, limit)
+    }
+    fn answer(
+        &self,
+        conversation: &str,
+        n: u64,
+    ) -> BoxFuture<'_, Result<Option<Json>, StoreError>> {
+        self.inner.answer(conversation, n)
+    }
+    fn recover(&self) -> BoxFuture<'_, Result<Recovery, StoreError>> {
+        self.inner.recover()
+    }
+    fn ping(&self) -> BoxFuture<'_, Result<(), StoreError>> {
+        self.inner.ping()
+    }
+    fn prune(&self, retain: Duration, batch: Batch) -> BoxFuture<'_, Result<Pruned, StoreError>> {
+        self.inner.prune(retain, batch)
+    }
+    fn shared(&self) -> bool {
+        self.inner.shared()
+    }
+    fn due(&self, limit: u32) -> BoxFuture<'_, Result<Vec<String>, StoreError>> {
+        self.dues.fetch_add(1, Ordering::SeqCst);
+        self.inner.due(limit)
+    }
+}
+
+#[tokio::test]
+async fn on_a_store_only_this_process_opens_no_sweep_reads_due_timers() {
+    let dir = tempfile::tempdir().expect("a directory");
+    let path = dir.path().join("journal.sqlite");
+    let inner = Sqlite::open(&path.to_string_lossy(), Arc::new(Metrics::default()))
+        .await
+        .expect("a store");
+    let store = Arc::new(Counting {
+        inner,
+        dues: AtomicUsize::new(0),
+    });
+    let every = Duration::from_millis(5);
+    let (hub, _) = Hub::start(nudging(), store.clone(), every, every, every)
+        .await
+        .expect("a hub");
+    tokio::time::sleep(every * 20).await;
+    assert_eq!(store.dues.load(Ordering::SeqCst), 0);
+    drop(hub);
+}
