@@ -406,8 +406,25 @@ struct Owed {
     done: Option<oneshot::Sender<Json>>,
     /// Its inactivity timer fell due meanwhile: it fires once the step is journaled.
     timer: bool,
+    /// When the step was taken: the store stamps a step when it commits it.
+    taken: tokio::time::Instant,
     /// The store's last failure to take it, and when.
     failed: (StoreError, tokio::time::Instant),
+}
+
+/// A step journaled `late` after it was taken, as the conversation stands now: its time
+/// went on meanwhile (so its age read back from the store's stamp is right) and its
+/// inactivity timer is due that much sooner.
+fn later(step: &Step, late: Duration) -> Step {
+    let mut step = step.clone();
+    if let Ok(time) = serde_json::from_value::<Duration>(step.state["time"].clone()) {
+        if let Ok(time) = serde_json::to_value(time.saturating_add(late)) {
+            step.state["time"] = time;
+        }
+    }
+    let late_ms = u64::try_from(late.as_millis()).unwrap_or(u64::MAX);
+    step.due_in = step.due_in.map(|ms| ms.saturating_sub(late_ms));
+    step
 }
 
 /// Gives an event's answer once its step is durable.
@@ -821,6 +838,7 @@ impl Actor {
                     step: step(),
                     done,
                     timer: false,
+                    taken: tokio::time::Instant::now(),
                     failed: (e, tokio::time::Instant::now()),
                 });
             }
@@ -855,7 +873,12 @@ impl Actor {
                 return Err(unavailable(e));
             }
         }
-        match self.hub.store.stepped(owed.step.clone()).await {
+        match self
+            .hub
+            .store
+            .stepped(later(&owed.step, owed.taken.elapsed()))
+            .await
+        {
             Ok(()) => {
                 tracing::info!(conversation = %self.id, "the step owed is journaled");
                 answered(owed.done, owed.step.answer);

@@ -104,3 +104,40 @@ async fn on_a_store_only_this_process_opens_no_sweep_reads_due_timers() {
     assert_eq!(store.dues.load(Ordering::SeqCst), 0);
     drop(hub);
 }
+
+/// An owed step journaled after an outage: read back, its age counts from when it was
+/// taken, not from when the store took it, and its timer is not put off by the outage.
+#[test]
+fn a_step_journaled_late_goes_on_by_how_late_it_is() {
+    let program = nudging();
+    let mut state = ConversationState::initial("c-1", &program.agent);
+    state.time = Duration::from_secs(5);
+    state.idle_since = Some(Duration::from_secs(5));
+    let step = Step {
+        conversation: "c-1".into(),
+        event: Some(1),
+        state: serde_json::to_value(&state).expect("a state"),
+        status: "active".into(),
+        retired: false,
+        records: Vec::new(),
+        answer: None,
+        due_in: state
+            .inactive_in(program.agent.inactivity_ms)
+            .map(|d| d.as_millis() as u64),
+    };
+    assert_eq!(step.due_in, Some(1_000));
+    let late = later(&step, Duration::from_millis(700));
+    let stored = StoredConversation {
+        state: late.state.clone(),
+        retired: false,
+        age: Duration::from_millis(100),
+    };
+    let read = read_state(stored).expect("a state");
+    assert_eq!(read.time, Duration::from_millis(5_800));
+    assert_eq!(read.idle_since, state.idle_since);
+    assert_eq!(late.due_in, Some(300));
+    assert_eq!(
+        read.inactive_in(program.agent.inactivity_ms),
+        Some(Duration::from_millis(200))
+    );
+}
