@@ -330,6 +330,9 @@ async fn fire_due(hub: Weak<Hub>, mut due: mpsc::UnboundedReceiver<String>) {
 /// and that no node holds, so a timer whose node died still fires (once: through the lease).
 /// Only on a store several nodes share: on one only this process opens, it fires its own.
 async fn sweep(hub: Weak<Hub>, every: Duration) {
+    if let Some(hub) = hub.upgrade() {
+        date_timers(&hub).await;
+    }
     let mut tick = tokio::time::interval(every);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -342,6 +345,25 @@ async fn sweep(hub: Weak<Hub>, every: Duration) {
             Ok(due) => due.iter().for_each(|id| hub.send(id, Job::Wake)),
             Err(e) => tracing::warn!("the store's due timers were not read: {e}"),
         }
+    }
+}
+
+/// Once, as the sweep starts: the timers pending in states the store has no due time for
+/// (journaled before it kept one, or under a program without inactivity) get one, so the
+/// sweep finds them if their node dies.
+async fn date_timers(hub: &Hub) {
+    let Some(inactivity) = hub.with_program(|p| p.agent.inactivity_ms) else {
+        return;
+    };
+    let due_in = move |stored: StoredConversation| {
+        let state = read_state(stored).ok()?;
+        let left = state.inactive_in(Some(inactivity))?;
+        Some(u64::try_from(left.as_millis()).unwrap_or(u64::MAX))
+    };
+    match hub.store.date_timers(&due_in).await {
+        Ok(0) => {}
+        Ok(dated) => tracing::info!(dated, "dated the inactivity timers journaled without one"),
+        Err(e) => tracing::warn!("the timers journaled without a due time were not dated: {e}"),
     }
 }
 

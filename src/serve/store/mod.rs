@@ -191,6 +191,16 @@ pub trait Store: Send + Sync {
     fn shared(&self) -> bool {
         false
     }
+    /// Dates the inactivity timers the store has no due time for (rows journaled before it
+    /// kept one, or by a program without inactivity): `due_in` says, of a running
+    /// conversation as read back, in how many milliseconds its timer is due, if one is
+    /// pending. Returns how many were dated. A store only one process opens has none.
+    fn date_timers<'a>(
+        &'a self,
+        _due_in: &'a (dyn Fn(StoredConversation) -> Option<u64> + Send + Sync),
+    ) -> BoxFuture<'a, Result<u64, StoreError>> {
+        Box::pin(async { Ok(0) })
+    }
     /// At most `limit` conversations whose inactivity timer is due and that no node holds,
     /// most overdue first: the node that ran them last may have died (if not, the lease
     /// settles which node fires it). A store only one process opens has none: that process

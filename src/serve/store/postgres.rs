@@ -78,6 +78,13 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX events_answered ON events (accepted_at) WHERE answer IS NOT NULL;
     CREATE INDEX conversations_ended ON conversations (updated_at) WHERE retired;
 ",
+    // A state journaled before an after-the-end event made it `ended` still says `active`
+    // (`store::state_of` reads it as ended): no inactivity timer is due for it.
+    "
+    UPDATE conversations SET status = 'ended', due_at = NULL
+    WHERE NOT retired AND status = 'active'
+    AND jsonb_array_length(COALESCE(state::jsonb -> 'after_end', '[]'::jsonb)) > 0;
+",
 ];
 
 /// The database's clock in Unix milliseconds: what `updated_at` and `due_at` are written
@@ -423,6 +430,49 @@ impl Store for Postgres {
 
     fn shared(&self) -> bool {
         true
+    }
+
+    fn date_timers<'a>(
+        &'a self,
+        due_in: &'a (dyn Fn(StoredConversation) -> Option<u64> + Send + Sync),
+    ) -> BoxFuture<'a, Result<u64, StoreError>> {
+        Box::pin(async move {
+            let sql = format!(
+                "SELECT id, state, {AGE_MS}, updated_at FROM conversations
+                 WHERE due_at IS NULL AND NOT retired AND status = 'active'"
+            );
+            let rows = pooled(&self.pool, SCAN_TIMEOUT, async |conn| {
+                sqlx::query(&sql).fetch_all(conn).await
+            })
+            .await?;
+            let mut dated = 0;
+            for row in rows {
+                let stored = StoredConversation {
+                    state: state_of(row.get::<&str, _>(1)),
+                    retired: false,
+                    age: Duration::from_millis(row.get::<i64, _>(2) as u64),
+                };
+                let Some(ms) = due_in(stored) else { continue };
+                let (id, updated_at) = (row.get::<String, _>(0), row.get::<i64, _>(3));
+                let ms = i64::try_from(ms).unwrap_or(i64::MAX / 2);
+                // Unless a step journaled it since (and so dated it, or has no timer).
+                let sql = format!(
+                    "UPDATE conversations SET due_at = {DB_NOW_MS} + $2
+                     WHERE id = $1 AND due_at IS NULL AND updated_at = $3"
+                );
+                let done = pooled(&self.pool, TIMEOUT, async |conn| {
+                    sqlx::query(&sql)
+                        .bind(&id)
+                        .bind(ms)
+                        .bind(updated_at)
+                        .execute(conn)
+                        .await
+                })
+                .await?;
+                dated += done.rows_affected();
+            }
+            Ok(dated)
+        })
     }
 
     fn due(&self, limit: u32) -> BoxFuture<'_, Result<Vec<String>, StoreError>> {

@@ -263,3 +263,55 @@ async fn a_timer_whose_node_died_fires_once_on_another_node() {
         "{conversation}"
     );
 }
+
+/// A conversation journaled before the store kept a due time (`due_at` NULL, as before
+/// migration 2 or under a program without inactivity) whose node died: the node that starts
+/// dates its timer, and its sweep fires it once the dead node's lease passes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_timer_journaled_without_a_due_time_fires_on_another_node_after_its_node_died() {
+    let Some(store) = fresh_postgres().await else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("desk.agent"),
+        "agent idle {\n  channels: [chat]\n  inactivity: 2s\n}\n\nreply nudge { text: \"Still \
+         there?\" }\n\non conversation_inactive reply nudge\n",
+    )
+    .unwrap();
+    let http = client();
+    let lease = ["--lease", "1s"];
+    let first = Server::start_on(dir.path(), &store, &lease, &[]);
+    let started = r#"{"conversation":"c-1","event":"conversation_started"}"#;
+    assert_eq!(post(&http, &first.url, started).await.unwrap().0, 200);
+    drop(first); // SIGKILL before the timer is due
+    {
+        use sqlx::Connection;
+        let mut db = sqlx::PgConnection::connect(&store).await.unwrap();
+        // As an agentc of before journaled it, and still held by the node that died.
+        sqlx::query("UPDATE conversations SET due_at = NULL")
+            .execute(&mut db)
+            .await
+            .unwrap();
+        sqlx::query("UPDATE leases SET expires_at = now() + interval '1500 milliseconds'")
+            .execute(&mut db)
+            .await
+            .unwrap();
+    }
+    let second = Server::start_on(dir.path(), &store, &lease, &[]);
+    let trace = format!("{}/v1/conversations/c-1/trace", second.url);
+    let began = Instant::now();
+    loop {
+        let (_, page) = get(&http, &trace).await;
+        let records = page["records"].as_array().cloned().unwrap_or_default();
+        if records.iter().any(|r| r["text"] == "Still there?") {
+            break;
+        }
+        assert!(
+            began.elapsed() < Duration::from_secs(8),
+            "the timer did not fire: {records:?}\n{}",
+            second.stderr()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
