@@ -1181,6 +1181,46 @@ mod tests {
         assert!(b.ping().await.is_ok());
     }
 
+    /// A database an agentc of migration 3 wrote: an after-the-end event seen, the status
+    /// still `active` and a timer due. Migrated, no sweep finds that timer, and the state
+    /// reads back `ended`.
+    #[tokio::test]
+    async fn a_state_ended_before_ended_was_journaled_is_migrated_out_of_the_sweep() {
+        let Some(url) = fresh().await else {
+            return;
+        };
+        {
+            let mut db = PgConnection::connect(&url).await.unwrap();
+            sqlx::query("CREATE TABLE agentc_schema (version INTEGER NOT NULL)")
+                .execute(&mut db)
+                .await
+                .unwrap();
+            for (i, migration) in MIGRATIONS.iter().take(3).enumerate() {
+                sqlx::raw_sql(migration).execute(&mut db).await.unwrap();
+                sqlx::query("INSERT INTO agentc_schema (version) VALUES ($1)")
+                    .bind(i as i32 + 1)
+                    .execute(&mut db)
+                    .await
+                    .unwrap();
+            }
+            let state = json!({"status": "active", "after_end": ["session_ended"]});
+            sqlx::query(
+                "INSERT INTO conversations (id, state, status, retired, updated_at, due_at)
+                 VALUES ('old', $1, 'active', FALSE, 0, 0)",
+            )
+            .bind(state.to_string())
+            .execute(&mut db)
+            .await
+            .unwrap();
+        }
+        let store = Postgres::open(&url, Duration::from_secs(30), Arc::default())
+            .await
+            .unwrap();
+        assert_eq!(store.due(10).await.unwrap(), Vec::<String>::new());
+        let stored = store.conversation("old").await.unwrap().unwrap();
+        assert_eq!(stored.state["status"], "ended");
+    }
+
     #[tokio::test]
     async fn a_due_timer_is_found_once_overdue_and_while_no_node_holds_its_conversation() {
         let Some(url) = fresh().await else {
