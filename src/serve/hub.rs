@@ -850,6 +850,7 @@ impl Actor {
             answer
         });
         let step = || generation.collector.step(&stepped, n, answer.clone());
+        let taken = tokio::time::Instant::now();
         match self.hub.store.stepped(step()).await {
             Ok(()) => answered(done, answer),
             Err(e) => {
@@ -860,7 +861,7 @@ impl Actor {
                     step: step(),
                     done,
                     timer: false,
-                    taken: tokio::time::Instant::now(),
+                    taken,
                     failed: (e, tokio::time::Instant::now()),
                 });
             }
