@@ -94,13 +94,6 @@ impl From<ParamError> for BuiltinError {
     }
 }
 
-/// An action's outcome is still a string.
-impl From<BuiltinError> for String {
-    fn from(error: BuiltinError) -> String {
-        error.to_string()
-    }
-}
-
 impl Conversation {
     pub(super) fn conversation_task(
         &mut self,

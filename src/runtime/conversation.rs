@@ -2,6 +2,7 @@
 //! handles its events strictly one after the other; the engine runs each conversation on its
 //! own task so conversations never wait for each other.
 
+use super::action_error::ActionError;
 use super::builtin::BuiltinError;
 use super::clock::millis;
 use super::engine::Shared;
@@ -115,19 +116,16 @@ pub(super) struct EventCtx {
 
 /// The outcome of running one action's task.
 pub(super) struct Outcome {
-    pub result: Result<Value, String>,
-    /// Set when the failure is one of those the trace tells apart.
-    pub error_kind: Option<ErrorKind>,
+    pub result: Result<Value, ActionError>,
     pub attempts: u32,
     pub request: Option<String>,
     pub dry_run: bool,
 }
 
 impl Outcome {
-    pub fn local(result: Result<Value, String>) -> Self {
+    pub fn local(result: Result<Value, ActionError>) -> Self {
         Outcome {
             result,
-            error_kind: None,
             attempts: 1,
             request: None,
             dry_run: false,
@@ -1012,19 +1010,18 @@ impl Conversation {
         }
         let outcome = match &action.kind {
             super::plan::ActionKind::Conversation(task) => {
-                Outcome::local(self.conversation_task(task, ev).map_err(String::from))
+                Outcome::local(self.conversation_task(task, ev).map_err(ActionError::from))
             }
             super::plan::ActionKind::Call(task) => {
-                Outcome::local(self.call_task(task, ev).map_err(String::from))
+                Outcome::local(self.call_task(task, ev).map_err(ActionError::from))
             }
             super::plan::ActionKind::Start(event) => {
-                Outcome::local(self.start(event, index).map_err(String::from))
+                Outcome::local(self.start(event, index).map_err(ActionError::from))
             }
             super::plan::ActionKind::External { .. } => self.external(index, ev).await,
         };
         let Outcome {
             result,
-            error_kind,
             attempts,
             request,
             dry_run,
@@ -1034,7 +1031,7 @@ impl Conversation {
                 let shown = shared.tracer.enabled().then(|| value.to_json());
                 self.store_param(param, value)
                     .map(|()| shown)
-                    .map_err(String::from)
+                    .map_err(ActionError::from)
             }
             (Ok(_), _) => Ok(None),
             (Err(error), _) => Err(error),
@@ -1045,14 +1042,15 @@ impl Conversation {
                 Ok(value) => (ActionStatus::Ok, None, value),
                 Err(error) => (ActionStatus::Failed, Some(error), None),
             };
+            let error_kind = error.as_ref().and_then(ActionError::kind);
             let saved = value
                 .as_ref()
                 .and(action.save)
                 .map(|p| shared.plan.params()[p].name.clone());
             let trace = ActionTrace {
                 attempts,
-                error_kind: error.as_ref().and(error_kind),
-                error,
+                error_kind,
+                error: error.map(|e| e.to_string()),
                 request,
                 saved,
                 value,

@@ -2,13 +2,12 @@
 //! call per try with a timeout, retries with back-off, `Retry-After` honoured, and a declared
 //! task's `result` computed from the response.
 
-use super::clock::show_duration as show;
+use super::action_error::ActionError;
 use super::conversation::{Conversation, EventCtx, Outcome};
-use super::effects::{ExecutorTask, TaskError, TaskRequest};
+use super::effects::{Delivery, ExecutorTask, TaskRequest};
 use super::eval::EvalError;
 use super::plan::{ActionKind, ExternalTask};
 use super::retry::{self, Stop};
-use super::trace::ErrorKind;
 use crate::catalogue::{self, tasks, ArgSpec, BuiltinTask, Kind, Ty};
 use crate::ir::{self, Expr, TaskDef, Value};
 use futures::FutureExt;
@@ -102,10 +101,9 @@ impl std::fmt::Display for DispatchError {
 }
 
 /// Fails before any try: the arguments could not be evaluated.
-fn not_sent(error: String) -> Outcome {
+fn not_sent(error: impl Into<ActionError>) -> Outcome {
     Outcome {
-        result: Err(error),
-        error_kind: None,
+        result: Err(error.into()),
         attempts: 0,
         request: None,
         dry_run: false,
@@ -123,7 +121,7 @@ impl Conversation {
             rest,
         } = &action.kind
         else {
-            return not_sent("internal error: not an external action".into());
+            return not_sent(ActionError::NotExternal);
         };
         let prepared = match planned {
             ExternalTask::Declared(task) => self.declared_request(task, args, ev),
@@ -131,11 +129,11 @@ impl Conversation {
         };
         let (task, args, rest, task_args) = match prepared {
             Ok(prepared) => prepared,
-            Err(error) => return not_sent(error.to_string()),
+            Err(error) => return not_sent(error),
         };
         let idempotency_key = match self.idempotency_key(index, ev) {
             Ok(key) => key,
-            Err(error) => return not_sent(error.to_string()),
+            Err(error) => return not_sent(error),
         };
         let request = TaskRequest {
             target: action.target.clone(),
@@ -153,7 +151,6 @@ impl Conversation {
         if shared.dry_run && (side_effect || !shared.in_process[*target]) {
             return Outcome {
                 result: Ok(Value::Null),
-                error_kind: None,
                 attempts: 0,
                 request: Some(executor.preview(&request)),
                 dry_run: true,
@@ -161,40 +158,45 @@ impl Conversation {
         }
         let described = shared.tracer.enabled().then(|| executor.describe(&request));
         if let Some(reason) = executor.unavailable() {
-            return not_sent(reason.to_string());
+            return not_sent(ActionError::Unavailable(reason.to_string()));
         }
 
         let rule = planned.retry_rule();
         let max_attempts = action.retry.attempts.max(1);
         let mut attempts = 0;
-        let mut error_kind = None;
         let result = loop {
             attempts += 1;
             let attempt = AssertUnwindSafe(executor.execute(&request)).catch_unwind();
-            let error = match tokio::time::timeout(action.timeout, attempt).await {
+            // How the try failed, and what that says of retrying it.
+            let (retryable, delivery, error) = match tokio::time::timeout(action.timeout, attempt)
+                .await
+            {
                 Ok(Ok(Ok(value))) => break Ok(value),
-                Ok(Ok(Err(error))) => error,
-                Ok(Err(_panic)) => TaskError::fatal("the executor crashed"),
-                Err(_elapsed) => {
-                    TaskError::retryable(format!("timed out after {}", show(action.timeout)))
-                }
+                Ok(Ok(Err(error))) => (error.retryable, error.delivery, ActionError::Task(error)),
+                Ok(Err(_panic)) => (false, Delivery::MaybeSent, ActionError::Crashed),
+                Err(_elapsed) => (
+                    true,
+                    Delivery::MaybeSent,
+                    ActionError::TimedOut(action.timeout),
+                ),
             };
-            match retry::stop(&error, &rule, attempts, max_attempts) {
-                Some(Stop::Failed(message)) => break Err(message),
-                Some(Stop::OutcomeUnknown(message)) => {
-                    error_kind = Some(ErrorKind::OutcomeUnknown);
-                    break Err(message);
+            match retry::stop(retryable, delivery, &rule, attempts, max_attempts) {
+                Some(Stop::Failed) => break Err(error),
+                Some(Stop::OutcomeUnknown { twice }) => {
+                    break Err(ActionError::OutcomeUnknown {
+                        cause: Box::new(error),
+                        twice,
+                    })
                 }
                 None => {}
             }
-            let delay = match error.retry_after {
+            let delay = match error.retry_after() {
                 Some(wait) if wait > shared.max_retry_after => {
-                    break Err(format!(
-                        "{} (the service asks to retry after {}, more than the {} allowed)",
-                        error.message,
-                        show(wait),
-                        show(shared.max_retry_after)
-                    ))
+                    break Err(ActionError::RetryAfterTooLong {
+                        cause: Box::new(error),
+                        wait,
+                        max: shared.max_retry_after,
+                    })
                 }
                 Some(wait) => wait,
                 None => {
@@ -212,12 +214,11 @@ impl Conversation {
         let result = match (result, mapping) {
             (Ok(response), Some(mapping)) => self
                 .eval_in(mapping, ev, Some(&response), task_args.as_ref())
-                .map_err(|e| format!("the task's `result` failed: {e}")),
+                .map_err(ActionError::Result),
             (result, _) => result,
         };
         Outcome {
             result,
-            error_kind,
             attempts,
             request: described,
             dry_run: false,

@@ -939,7 +939,6 @@ async fn conversation_loop(
 /// the step is dropped where it stands.
 async fn step(conversation: &mut Conversation, event: Option<Event>) -> Handled {
     let shared = conversation.shared.clone();
-    let id = conversation.state.id.clone();
     let seq = conversation.state.seq + 1;
     let mut stop = shared.stop.subscribe();
     let work = AssertUnwindSafe(async {
@@ -965,7 +964,7 @@ async fn step(conversation: &mut Conversation, event: Option<Event>) -> Handled 
                 "internal error while handling event #{seq}: {} (please report it)",
                 panic_message(&*panic)
             );
-            shared.report_fault(&id, message);
+            shared.report_fault(&conversation.state.id, message);
             Handled::Continue
         }
         None => {

@@ -13,6 +13,7 @@
 //! # let _ = (state, finals, trace.records()); Ok(()) }
 //! ```
 
+mod action_error;
 mod builtin;
 mod clock;
 mod conversation;

@@ -65,10 +65,3 @@ impl fmt::Display for ParamError {
 }
 
 impl std::error::Error for ParamError {}
-
-/// Where the runtime is still on strings (a task's failure message).
-impl From<ParamError> for String {
-    fn from(error: ParamError) -> String {
-        error.to_string()
-    }
-}

@@ -2,37 +2,41 @@
 //! exponential from `backoff`, capped by `max_backoff`, with jitter so that many
 //! conversations failing together do not retry in lockstep.
 
-use super::effects::{Delivery, TaskError};
+use super::effects::Delivery;
 use crate::catalogue::{RetryClass, RetryRule};
 use crate::ir::Retry;
 use rand::Rng;
 use std::time::Duration;
 
 /// Why a failed try ends the action rather than waiting for the next one.
+#[derive(Debug, PartialEq)]
 pub enum Stop {
     /// The failure is final, or the tries are used up.
-    Failed(String),
-    /// An unsafe task's request may have been processed: a second try could do it twice.
-    OutcomeUnknown(String),
+    Failed,
+    /// An unsafe task's request may have been processed: a second try could mean `twice`.
+    OutcomeUnknown { twice: &'static str },
 }
 
-/// Whether `error` (after `attempts` tries of at most `max_attempts`) ends the action. An
-/// unsafe task is tried again only after a failure that provably sent nothing; when it may
-/// have been processed, its outcome is unknown, whatever tries are left.
-pub fn stop(error: &TaskError, rule: &RetryRule, attempts: u32, max_attempts: u32) -> Option<Stop> {
-    if !error.retryable {
-        return Some(Stop::Failed(error.message.clone()));
+/// Whether a try that failed so (`retryable`, `delivery`), after `attempts` tries of at
+/// most `max_attempts`, ends the action. An unsafe task is tried again only after a failure
+/// that provably sent nothing; when it may have been processed, its outcome is unknown,
+/// whatever tries are left.
+pub fn stop(
+    retryable: bool,
+    delivery: Delivery,
+    rule: &RetryRule,
+    attempts: u32,
+    max_attempts: u32,
+) -> Option<Stop> {
+    if !retryable {
+        return Some(Stop::Failed);
     }
     if let RetryClass::Unsafe { twice } = rule.class {
-        if error.delivery == Delivery::MaybeSent {
-            return Some(Stop::OutcomeUnknown(format!(
-                "outcome unknown: the request may have been processed ({}); it is not tried \
-                 again, as a second try could mean {twice}",
-                error.message
-            )));
+        if delivery == Delivery::MaybeSent {
+            return Some(Stop::OutcomeUnknown { twice });
         }
     }
-    (attempts >= max_attempts).then(|| Stop::Failed(error.message.clone()))
+    (attempts >= max_attempts).then_some(Stop::Failed)
 }
 
 /// The pause after the `failed`-th failed try (1 for the first): a random time between half
@@ -62,27 +66,27 @@ mod tests {
         let sms = retry::task_rule(BuiltinTask::Sms(tasks::Sms::SendSms)).unwrap();
         let ticket = retry::task_rule(BuiltinTask::Zendesk(tasks::Zendesk::CreateTicket)).unwrap();
         let read = retry::method_rule("GET");
-        let refused = TaskError::not_sent("cannot connect");
-        let timed_out = TaskError::retryable("timed out");
+        // A refused connection; a timeout; a 404.
+        let refused = (true, Delivery::NotSent);
+        let timed_out = (true, Delivery::MaybeSent);
+        let fatal = (false, Delivery::MaybeSent);
+        let stop =
+            |(retryable, delivery), rule, attempts| stop(retryable, delivery, rule, attempts, 3);
         for rule in [&sms, &ticket, &read] {
-            assert!(stop(&refused, rule, 1, 3).is_none());
-            assert!(matches!(stop(&refused, rule, 3, 3), Some(Stop::Failed(_))));
-            assert!(matches!(
-                stop(&TaskError::fatal("404"), rule, 1, 3),
-                Some(Stop::Failed(_))
-            ));
+            assert_eq!(stop(refused, rule, 1), None);
+            assert_eq!(stop(refused, rule, 3), Some(Stop::Failed));
+            assert_eq!(stop(fatal, rule, 1), Some(Stop::Failed));
         }
         for rule in [&ticket, &read] {
-            assert!(stop(&timed_out, rule, 1, 3).is_none());
+            assert_eq!(stop(timed_out, rule, 1), None);
         }
         for attempts in [1, 3] {
-            let Some(Stop::OutcomeUnknown(message)) = stop(&timed_out, &sms, attempts, 3) else {
-                panic!("a timed-out SMS is not tried again");
-            };
             assert_eq!(
-                message,
-                "outcome unknown: the request may have been processed (timed out); it is not \
-                 tried again, as a second try could mean a second SMS"
+                stop(timed_out, &sms, attempts),
+                Some(Stop::OutcomeUnknown {
+                    twice: "a second SMS"
+                }),
+                "a timed-out SMS is not tried again"
             );
         }
     }

@@ -40,13 +40,6 @@ impl fmt::Display for TooManyStarts {
 
 impl std::error::Error for TooManyStarts {}
 
-/// An action's outcome is still a string.
-impl From<TooManyStarts> for String {
-    fn from(error: TooManyStarts) -> String {
-        error.to_string()
-    }
-}
-
 impl Conversation {
     /// `start_usecase` / `goto_block`: queues the use case or block, or fails the action
     /// when this event has started as many as it may.

@@ -307,17 +307,16 @@ impl GuardedClient {
         self.allow
             .check_url(&out.url)
             .map_err(|refused| TaskError::fatal(refused.0))?;
+        // A header of the task's own wins over the derived key.
+        let own_key = out.headers.contains_key("idempotency-key");
         let mut builder = self
             .client
             .request(out.method, out.url)
-            .headers(out.headers.clone());
+            .headers(out.headers);
         if !out.timeout.is_zero() {
             builder = builder.timeout(out.timeout);
         }
-        if let Some(key) = out
-            .idempotency_key
-            .filter(|_| !out.headers.contains_key("idempotency-key"))
-        {
+        if let Some(key) = out.idempotency_key.filter(|_| !own_key) {
             let value = HeaderValue::from_str(&key)
                 .map_err(|_| TaskError::fatal("the idempotency key is not a valid header value"))?;
             builder = builder.header("Idempotency-Key", value);
