@@ -63,15 +63,15 @@ pub struct Comment {
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Item {
-    Import(Import),
-    Agent(Agent),
-    Target(Target),
-    Task(TaskDecl),
-    Action(Action),
-    Reply(Reply),
-    Usecase(Usecase),
-    Binding(Binding),
-    Test(Test),
+    Import(Box<Import>),
+    Agent(Box<Agent>),
+    Target(Box<Target>),
+    Task(Box<TaskDecl>),
+    Action(Box<Action>),
+    Reply(Box<Reply>),
+    Usecase(Box<Usecase>),
+    Binding(Box<Binding>),
+    Test(Box<Test>),
 }
 
 impl Item {

@@ -123,11 +123,11 @@ impl<'d> Builder<'d> {
                     );
                     String::new()
                 });
-                Item::Import(Import {
+                Item::Import(Box::new(Import {
                     path,
                     path_span,
                     span,
-                })
+                }))
             }
             Rule::agent => {
                 let mut inner = pair.into_inner().skip(1);
@@ -142,23 +142,23 @@ impl<'d> Builder<'d> {
                         _ => AgentEntry::Field(self.field(p)),
                     })
                     .collect();
-                Item::Agent(Agent {
+                Item::Agent(Box::new(Agent {
                     name,
                     entries,
                     span,
-                })
+                }))
             }
             Rule::target => {
                 let mut inner = pair.into_inner().skip(1);
                 let name = self.name(inner.next()?);
                 let kind = self.name(inner.next()?);
                 let fields = inner.map(|p| self.field(p)).collect();
-                Item::Target(Target {
+                Item::Target(Box::new(Target {
                     name,
                     kind,
                     fields,
                     span,
-                })
+                }))
             }
             Rule::task => {
                 let mut inner = pair.into_inner().skip(1);
@@ -174,13 +174,13 @@ impl<'d> Builder<'d> {
                         _ => {}
                     }
                 }
-                Item::Task(TaskDecl {
+                Item::Task(Box::new(TaskDecl {
                     name,
                     params,
                     target: target?,
                     fields,
                     span,
-                })
+                }))
             }
             Rule::action | Rule::reply | Rule::usecase => {
                 let rule = pair.as_rule();
@@ -188,24 +188,24 @@ impl<'d> Builder<'d> {
                 let name = self.name(inner.next()?);
                 let fields = inner.map(|p| self.field(p)).collect();
                 match rule {
-                    Rule::action => Item::Action(Action { name, fields, span }),
-                    Rule::reply => Item::Reply(Reply { name, fields, span }),
-                    _ => Item::Usecase(Usecase { name, fields, span }),
+                    Rule::action => Item::Action(Box::new(Action { name, fields, span })),
+                    Rule::reply => Item::Reply(Box::new(Reply { name, fields, span })),
+                    _ => Item::Usecase(Box::new(Usecase { name, fields, span })),
                 }
             }
-            Rule::binding => Item::Binding(self.binding(pair)?),
+            Rule::binding => Item::Binding(Box::new(self.binding(pair)?)),
             Rule::test => {
                 let mut inner = pair.into_inner().skip(1);
                 let name_pair = inner.next()?;
                 let name_span = self.span(&name_pair);
                 let name = self.plain_string(name_pair, "a test name");
                 let steps = inner.filter_map(|p| self.step(p)).collect();
-                Item::Test(Test {
+                Item::Test(Box::new(Test {
                     name,
                     name_span,
                     steps,
                     span,
-                })
+                }))
             }
             _ => return None,
         })

@@ -26,33 +26,33 @@ impl Parser<'_> {
                 let Some(path) = lit.as_plain() else {
                     return self.give_up();
                 };
-                Item::Import(Import {
+                Item::Import(Box::new(Import {
                     path,
                     path_span,
                     span: self.span(start),
-                })
+                }))
             }
             "agent" => {
                 let name = self.name()?;
                 self.expect(b'{')?;
                 let entries = self.delimited(b'}', Self::agent_entry)?;
-                Item::Agent(Agent {
+                Item::Agent(Box::new(Agent {
                     name,
                     entries,
                     span: self.span(start),
-                })
+                }))
             }
             "target" => {
                 let name = self.name()?;
                 self.expect(b':')?;
                 let kind = self.name()?;
                 let fields = self.fields()?;
-                Item::Target(Target {
+                Item::Target(Box::new(Target {
                     name,
                     kind,
                     fields,
                     span: self.span(start),
-                })
+                }))
             }
             "task" => {
                 let name = self.name()?;
@@ -63,22 +63,22 @@ impl Parser<'_> {
                 }
                 let target = self.name()?;
                 let fields = self.fields()?;
-                Item::Task(TaskDecl {
+                Item::Task(Box::new(TaskDecl {
                     name,
                     params,
                     target,
                     fields,
                     span: self.span(start),
-                })
+                }))
             }
             "action" | "reply" | "usecase" => {
                 let name = self.name()?;
                 let fields = self.fields()?;
                 let span = self.span(start);
                 match keyword {
-                    "action" => Item::Action(Action { name, fields, span }),
-                    "reply" => Item::Reply(Reply { name, fields, span }),
-                    _ => Item::Usecase(Usecase { name, fields, span }),
+                    "action" => Item::Action(Box::new(Action { name, fields, span })),
+                    "reply" => Item::Reply(Box::new(Reply { name, fields, span })),
+                    _ => Item::Usecase(Box::new(Usecase { name, fields, span })),
                 }
             }
             "test" => {
@@ -88,14 +88,14 @@ impl Parser<'_> {
                 };
                 self.expect(b'{')?;
                 let steps = self.delimited(b'}', Self::step)?;
-                Item::Test(Test {
+                Item::Test(Box::new(Test {
                     name,
                     name_span,
                     steps,
                     span: self.span(start),
-                })
+                }))
             }
-            _ => Item::Binding(self.binding(start, keyword)?),
+            _ => Item::Binding(Box::new(self.binding(start, keyword)?)),
         })
     }
 
