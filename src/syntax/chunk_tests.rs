@@ -80,3 +80,36 @@ fn too_deep_is_reported_once_across_chunks() {
     assert_eq!(deep_count(&whole), 1);
     assert_same_on_any_split(&text);
 }
+
+/// A chunk is blanked and parsed a piece at a time: the tree, its comments and its
+/// diagnostics are those pest and the builder make of the whole text blanked at once, for a
+/// text of many pieces with comments in each and a too-deep expression in two of them.
+#[test]
+fn pieces_give_what_the_whole_text_gives() {
+    let deep = format!(
+        "// too deep\naction deep {{ when: {}x }}\n\n",
+        "not ".repeat(MAX_DEPTH + 1)
+    );
+    let program = generate::program_of_units(30, 1).replace("\naction ", "\n// a note\naction ");
+    let text = format!("{program}{program}{deep}{program}{program}{deep}{program}");
+    assert!(
+        text.len() > 3 * PIECE_BYTES,
+        "{} bytes: too few pieces",
+        text.len()
+    );
+    let scanned = scan::scan(F, &text, 0);
+    let blanked = blank(&text, 0, &scanned.comments);
+    let pair = AgentParser::parse(Rule::file, &blanked)
+        .unwrap()
+        .next()
+        .unwrap();
+    let (mut items, mut diagnostics) = (Vec::new(), Vec::new());
+    Builder::new(F, 0, &text, &mut diagnostics).items(pair, &mut items);
+    for engine in [Engine::Descent, Engine::Pest] {
+        let pieces = parse_on(F, &text, 1, engine);
+        assert_eq!(pieces.file.items, items, "{engine:?}");
+        assert_eq!(pieces.file.comments, scanned.comments, "{engine:?}");
+        assert_eq!(pieces.diagnostics, diagnostics, "{engine:?}");
+    }
+    assert_same_on_any_split(&text);
+}

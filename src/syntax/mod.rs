@@ -101,25 +101,32 @@ enum Engine {
 fn parse_on(file: FileId, text: &str, threads: usize, engine: Engine) -> Parsed {
     let (body, base) = decode::strip_bom(text);
     let scanned = scan::scan(file, body, base);
-    let blanked = blank(body, base, &scanned.comments);
-    let source = Source {
-        file,
-        original: body,
-        blanked: &blanked,
-        base,
-        engine,
-    };
     let clean = scanned.problems.is_empty() && scanned.stray_closers.is_empty();
     let fast = clean
         .then(|| {
+            let clean = Clean {
+                file,
+                original: body,
+                base,
+                comments: &scanned.comments,
+                item_starts: &scanned.item_starts,
+                engine,
+            };
             parse_in_chunks(
-                &source,
+                &clean,
                 &chunk_starts(body.len(), &scanned.item_starts, threads),
             )
         })
         .flatten();
     let mut unparsed = Vec::new();
     let (items, mut diagnostics) = fast.unwrap_or_else(|| {
+        let blanked = blank(body, base, &scanned.comments);
+        let source = Source {
+            file,
+            original: body,
+            blanked: &blanked,
+            base,
+        };
         let (mut items, mut diagnostics) = (Vec::new(), Vec::new());
         let mut out = Recovered {
             items: &mut items,
@@ -141,13 +148,24 @@ fn parse_on(file: FileId, text: &str, threads: usize, engine: Engine) -> Parsed 
     }
 }
 
-/// The text of a file as written and as pest sees it (same offsets).
+/// The text of a file as written and as pest sees it (same offsets), for recovery.
 struct Source<'t> {
     file: FileId,
     original: &'t str,
     blanked: &'t str,
     /// Where `original` starts in the file (after a BOM).
     base: usize,
+}
+
+/// A file the scan found nothing wrong in, for the fast path: each piece of it is blanked
+/// as it is parsed, so no blanked copy of the whole text is held beside its tree.
+struct Clean<'t> {
+    file: FileId,
+    original: &'t str,
+    /// Where `original` starts in the file (after a BOM).
+    base: usize,
+    comments: &'t [ast::Comment],
+    item_starts: &'t [usize],
     engine: Engine,
 }
 
@@ -198,7 +216,7 @@ fn chunk_starts(len: usize, item_starts: &[usize], threads: usize) -> Vec<usize>
 /// The fast path: pest parses each chunk (whole declarations) in one go, on its own
 /// thread when there are several. `None` when any chunk fails: recovery takes over then.
 /// The result is the one a single parse of the whole text gives, in source order.
-fn parse_in_chunks(source: &Source, starts: &[usize]) -> Option<(Vec<ast::Item>, Vec<Diagnostic>)> {
+fn parse_in_chunks(source: &Clean, starts: &[usize]) -> Option<(Vec<ast::Item>, Vec<Diagnostic>)> {
     let end_of = |k: usize| starts.get(k + 1).copied().unwrap_or(source.original.len());
     let parse_chunk = |k: usize| parse_whole(source, starts[k], end_of(k));
     let parts: Vec<_> = if starts.len() < 2 {
@@ -239,28 +257,69 @@ fn parse_in_chunks(source: &Source, starts: &[usize]) -> Option<(Vec<ast::Item>,
     Some((items, diagnostics))
 }
 
-/// Parses `original[start..end]` (whole declarations): with the descent parser when it
-/// can, else with pest and the builder.
+/// How much text one piece of a chunk has before it is blanked and parsed: large enough that
+/// a piece costs nothing to start, small enough that its blanked copy is nothing to hold.
+const PIECE_BYTES: usize = 64 * 1024;
+
+/// Parses `original[start..end]` (whole declarations) a piece at a time, each piece cut at
+/// a declaration's start.
 fn parse_whole(
-    source: &Source,
+    source: &Clean,
     start: usize,
     end: usize,
 ) -> Option<(Vec<ast::Item>, Vec<Diagnostic>)> {
+    let (mut items, mut diagnostics) = (Vec::new(), Vec::new());
+    let mut from = start;
+    while from < end {
+        let wanted = (from + PIECE_BYTES).min(end);
+        let at = source.item_starts.partition_point(|&s| s < wanted);
+        let to = source
+            .item_starts
+            .get(at)
+            .copied()
+            .filter(|&s| s < end)
+            .unwrap_or(end);
+        let (piece_items, piece_diagnostics) = parse_piece(source, from, to)?;
+        items.extend(piece_items);
+        // The builder reports "nested too deep" once per parse, not once per piece.
+        let seen_deep = diagnostics
+            .iter()
+            .any(|d: &Diagnostic| d.code == Code::TooDeep);
+        diagnostics.extend(
+            piece_diagnostics
+                .into_iter()
+                .filter(|d| !(seen_deep && d.code == Code::TooDeep)),
+        );
+        from = to;
+    }
+    Some((exact(items), diagnostics))
+}
+
+/// Parses `original[start..end]` (whole declarations): with the descent parser when it
+/// can, else with pest and the builder.
+fn parse_piece(
+    source: &Clean,
+    start: usize,
+    end: usize,
+) -> Option<(Vec<ast::Item>, Vec<Diagnostic>)> {
+    let original = &source.original[start..end];
+    let (first, last) = (source.base + start, source.base + end);
+    let comments = &source.comments[source
+        .comments
+        .partition_point(|c| (c.span.start as usize) < first)
+        ..source
+            .comments
+            .partition_point(|c| (c.span.start as usize) < last)];
+    let blanked = blank(original, first, comments);
     if source.engine == Engine::Descent {
-        let (original, blanked) = (&source.original[start..end], &source.blanked[start..end]);
-        if let Some(items) =
-            descent::parse_items(source.file, source.base + start, original, blanked)
-        {
+        if let Some(items) = descent::parse_items(source.file, first, original, &blanked) {
             return Some((items, Vec::new()));
         }
     }
-    let pair = AgentParser::parse(Rule::file, &source.blanked[start..end])
-        .ok()?
-        .next()?;
+    let pair = AgentParser::parse(Rule::file, &blanked).ok()?.next()?;
     let mut items = Vec::new();
     let mut diagnostics = Vec::new();
-    let chunk = &source.original[start..end];
-    Builder::new(source.file, source.base + start, chunk, &mut diagnostics).items(pair, &mut items);
+    Builder::new(source.file, first, original, &mut diagnostics).items(pair, &mut items);
     Some((items, diagnostics))
 }
 
