@@ -108,11 +108,16 @@ pub struct StoredConversation {
     pub age: std::time::Duration,
 }
 
+/// A journaled JSON text as read back (`null` should a row not hold JSON).
+fn parse(text: &str) -> Json {
+    serde_json::from_str(text).unwrap_or(Json::Null)
+}
+
 /// A journaled state as read back. One journaled before an after-the-end event made the
 /// status `ended` (`session_ended`, `ticket_processed`, …) says `active` though it holds such
 /// an event: it is `ended`, so no inactivity timer fires for it.
 pub fn state_of(text: &str) -> Json {
-    let mut state: Json = serde_json::from_str(text).unwrap_or(Json::Null);
+    let mut state = parse(text);
     let over = state["after_end"]
         .as_array()
         .is_some_and(|had| !had.is_empty());

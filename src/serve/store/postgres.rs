@@ -6,7 +6,7 @@
 
 use super::prune::{Batch, Pruned};
 use super::{
-    state_of, Accept, Accepted, Durable, PendingEvent, Recovery, Step, Store, StoreError,
+    parse, state_of, Accept, Accepted, Durable, PendingEvent, Recovery, Step, Store, StoreError,
     StoredConversation,
 };
 use crate::serve::metrics::Metrics;
@@ -321,10 +321,6 @@ fn text(json: &Json) -> String {
 fn attempt_row(row: &sqlx::postgres::PgRow) -> (String, Option<Json>) {
     let outcome: Option<String> = row.get(1);
     (row.get(0), outcome.map(|o| parse(&o)))
-}
-
-fn parse(text: &str) -> Json {
-    serde_json::from_str(text).unwrap_or(Json::Null)
 }
 
 fn store_error(e: sqlx::Error) -> StoreError {

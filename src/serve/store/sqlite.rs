@@ -10,7 +10,7 @@
 
 use super::prune::{Batch, Pruned};
 use super::{
-    state_of, Accept, Accepted, Durable, PendingEvent, Recovery, Step, Store, StoreError,
+    parse, state_of, Accept, Accepted, Durable, PendingEvent, Recovery, Step, Store, StoreError,
     StoredConversation,
 };
 use crate::serve::metrics::Metrics;
@@ -133,10 +133,6 @@ fn now_ms() -> i64 {
 
 fn text(json: &Json) -> String {
     json.to_string()
-}
-
-fn parse(text: &str) -> Json {
-    serde_json::from_str(text).unwrap_or(Json::Null)
 }
 
 fn store_error(e: sqlx::Error) -> StoreError {
