@@ -13,13 +13,14 @@ use super::answer;
 use super::errors::{ApiError, ErrorCode};
 use super::inbound::Inbound;
 use super::journal::{Collector, Journal, Stepped};
-use super::store::{Accept, Accepted, Step, Store, StoreError, StoredConversation};
+use super::store::{Accept, Accepted, Durable, Step, Store, StoreError, StoredConversation};
 use super::ServeError;
 use crate::ir;
 use crate::runtime::{
     executors, redact_json, ConversationState, Event, ExecutorFactory, PlanError, Redactor, Runtime,
 };
 use serde_json::Value as Json;
+use std::future::Future;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock, Weak};
 use std::time::Duration;
@@ -401,7 +402,8 @@ fn build(
 }
 
 enum Admit {
-    New(Admitted, Event),
+    /// Applied, and running while its commit reaches the disk: acknowledged once durable.
+    New(Admitted, Event, Durable<()>),
     Duplicate {
         conversation: String,
         n: u64,
@@ -581,11 +583,18 @@ impl Actor {
                     n,
                     answer,
                 }))),
-                Ok(Admit::New(info, event)) => {
+                Ok(Admit::New(info, event, durable)) => {
                     let (done, answer) = oneshot::channel();
                     let n = info.n;
-                    let _ = admitted.send(Ok(Admission::Running(info, answer)));
-                    self.run_event(n, event, Some(done)).await;
+                    let acknowledged = async move {
+                        let journaled = durable.await;
+                        let _ = admitted.send(match &journaled {
+                            Ok(()) => Ok(Admission::Running(info, answer)),
+                            Err(e) => Err(unavailable(e.clone())),
+                        });
+                        journaled
+                    };
+                    self.run_event(n, event, Some(done), acknowledged).await;
                 }
             },
             Job::Replay { n, done, .. } if n <= self.finished => {
@@ -597,7 +606,7 @@ impl Actor {
                     tracing::error!(conversation = %self.id, n, "not replayed: {}", e.message);
                     return;
                 }
-                self.run_event(n, *event, Some(done)).await;
+                self.run_event(n, *event, Some(done), std::future::ready(Ok(()))).await;
             }
             Job::Wake => {
                 if self.know().await.is_ok() {
@@ -667,7 +676,7 @@ impl Actor {
                 }
             };
             self.know().await.map_err(|e| StoreError(e.message))?;
-            self.run_event(pending.n, event, None).await;
+            self.run_event(pending.n, event, None, std::future::ready(Ok(()))).await;
             if self.owed.take().is_some() {
                 // What ran is forgotten: the next event takes the conversation over again.
                 return Err(StoreError(
@@ -752,24 +761,26 @@ impl Actor {
             Some(state) => serde_json::to_value(state).unwrap_or(Json::Null),
             None => Json::Null,
         };
-        let accepted = self
-            .hub
-            .store
-            .accept(Accept {
-                conversation: self.id.clone(),
-                delivery,
-                body,
-                initial: initial_json,
-                only_duplicate: matches!(self.known, Known::Retired),
-            })
-            .await;
-        let accepted = match accepted {
-            Ok(accepted) => accepted,
-            Err(e) => {
-                // It may have been committed all the same (the store stopped answering
-                // while committing): taken over, the conversation runs it if it was.
-                self.epoch = UNSURE;
-                return Err(unavailable(e));
+        let (accepted, durable) = self.hub.store.accept_early(Accept {
+            conversation: self.id.clone(),
+            delivery,
+            body,
+            initial: initial_json,
+            only_duplicate: matches!(self.known, Known::Retired),
+        });
+        let unsure = |actor: &mut Self, e: StoreError| {
+            // It may have been committed all the same (the store stopped answering while
+            // committing): taken over, the conversation runs it if it was.
+            actor.epoch = UNSURE;
+            unavailable(e)
+        };
+        let accepted = accepted.await.map_err(|e| unsure(self, e))?;
+        let durable = match accepted {
+            Accepted::New { .. } => durable,
+            // Told only once what it was told from is durable.
+            _ => {
+                durable.await.map_err(|e| unsure(self, e))?;
+                Durable::ready(Ok(()))
             }
         };
         match accepted {
@@ -805,20 +816,35 @@ impl Actor {
                     n,
                     instance,
                 };
-                Ok(Admit::New(admitted, event))
+                Ok(Admit::New(admitted, event, durable))
             }
         }
     }
 
-    /// Hands a journaled event to the runtime, waits for its step, journals the step with
-    /// the answer, and gives the answer on `done`.
-    async fn run_event(&mut self, n: u64, event: Event, done: Option<oneshot::Sender<Json>>) {
+    /// Hands an accepted event to the runtime, waits for its step and for the event to be
+    /// `acknowledged` (durable), journals the step with the answer, and gives the answer on
+    /// `done`. An event whose accept did not become durable after all leaves no step: what
+    /// ran in memory is forgotten, and the event, re-sent, runs again from the journal.
+    async fn run_event(
+        &mut self,
+        n: u64,
+        event: Event,
+        done: Option<oneshot::Sender<Json>>,
+        acknowledged: impl Future<Output = Result<(), StoreError>>,
+    ) {
         let hub = self.hub.clone();
         let _shared = hub.gate.read().await;
         let generation = self.hub.current();
         let step = generation.collector.wait_for_step(&self.id);
         generation.runtime.send(event);
-        let stepped = match step.await {
+        let (step, acknowledged) = tokio::join!(step, acknowledged);
+        if acknowledged.is_err() {
+            generation.runtime.evict(&self.id).await;
+            self.known = Known::Unknown;
+            self.epoch = UNSURE;
+            return;
+        }
+        let stepped = match step {
             Ok(stepped) => stepped,
             Err(_) => Stepped {
                 state: generation

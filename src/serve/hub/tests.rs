@@ -24,15 +24,41 @@ fn nudging() -> ir::Program {
         .unwrap_or_else(|| panic!("{:?}", checked.diagnostics))
 }
 
-/// A SQLite store that counts the hub's `due` reads.
+/// A SQLite store that counts the hub's `due` reads, and says of the next
+/// `failing_commits` accepts told early that their commit failed.
 struct Counting {
     inner: Sqlite,
     dues: AtomicUsize,
+    failing_commits: AtomicUsize,
+}
+
+impl Counting {
+    async fn open(path: &std::path::Path, failing_commits: usize) -> Arc<Counting> {
+        let inner = Sqlite::open(&path.to_string_lossy(), Arc::new(Metrics::default()))
+            .await
+            .expect("a store");
+        Arc::new(Counting {
+            inner,
+            dues: AtomicUsize::new(0),
+            failing_commits: AtomicUsize::new(failing_commits),
+        })
+    }
 }
 
 impl Store for Counting {
     fn accept(&self, event: Accept) -> Durable<Accepted> {
         self.inner.accept(event)
+    }
+    fn accept_early(&self, event: Accept) -> (Durable<Accepted>, Durable<()>) {
+        let (applied, durable) = self.inner.accept_early(event);
+        let fail = self
+            .failing_commits
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .is_ok();
+        match fail {
+            true => (applied, Durable::ready(Err(StoreError("the disk is full".into())))),
+            false => (applied, durable),
+        }
     }
     fn attempt_started(&self, key: String) -> Durable<()> {
         self.inner.attempt_started(key)
@@ -88,14 +114,7 @@ impl Store for Counting {
 #[tokio::test]
 async fn on_a_store_only_this_process_opens_no_sweep_reads_due_timers() {
     let dir = tempfile::tempdir().expect("a directory");
-    let path = dir.path().join("journal.sqlite");
-    let inner = Sqlite::open(&path.to_string_lossy(), Arc::new(Metrics::default()))
-        .await
-        .expect("a store");
-    let store = Arc::new(Counting {
-        inner,
-        dues: AtomicUsize::new(0),
-    });
+    let store = Counting::open(&dir.path().join("journal.sqlite"), 0).await;
     let every = Duration::from_millis(5);
     let (hub, _) = Hub::start(nudging(), store.clone(), every, every, every)
         .await
@@ -140,4 +159,36 @@ fn a_step_journaled_late_goes_on_by_how_late_it_is() {
         read.inactive_in(program.agent.inactivity_ms),
         Some(Duration::from_millis(200))
     );
+}
+
+/// An event runs while its accept's commit reaches the disk; one whose commit then fails is
+/// refused (503, not acknowledged), leaves no step, and what it did in memory is forgotten:
+/// sent again, it runs from the journaled state, as the first event.
+#[tokio::test]
+async fn an_event_whose_accept_is_not_durable_after_all_is_refused_and_forgotten() {
+    let dir = tempfile::tempdir().expect("a directory");
+    let store = Counting::open(&dir.path().join("journal.sqlite"), 1).await;
+    let every = Duration::from_secs(60);
+    let (hub, _) = Hub::start(nudging(), store.clone(), every, every, every)
+        .await
+        .expect("a hub");
+    let event = || {
+        let line = br#"{"conversation":"c-1","event":"message_received","payload":{"text":"hi"}}"#;
+        crate::serve::inbound::parse(line).expect("an event")
+    };
+    let seq = || async {
+        store.flush().await.expect("the store commits");
+        let stored = store.conversation("c-1").await.expect("the store answers");
+        stored.expect("the conversation").state["seq"].clone()
+    };
+    match hub.submit(event()).await {
+        Err(error) => assert_eq!(error.code, ErrorCode::StoreUnavailable),
+        Ok(_) => panic!("acknowledged though its commit failed"),
+    }
+    assert_eq!(seq().await, 0, "no step is journaled for it");
+    let Ok(Admission::Running(_, answer)) = hub.submit(event()).await else {
+        panic!("the event sent again is not accepted");
+    };
+    answer.await.expect("an answer");
+    assert_eq!(seq().await, 1, "it ran from the journal, not from what was forgotten");
 }

@@ -40,6 +40,13 @@ impl<T> Durable<T> {
         let (tx, rx) = oneshot::channel();
         (tx, Durable(rx))
     }
+
+    /// A write already answered.
+    pub fn ready(result: Result<T, StoreError>) -> Self {
+        let (tx, durable) = Durable::channel();
+        let _ = tx.send(result);
+        durable
+    }
 }
 
 impl<T> Future for Durable<T> {
@@ -146,6 +153,14 @@ pub struct PendingEvent {
 
 pub trait Store: Send + Sync {
     fn accept(&self, event: Accept) -> Durable<Accepted>;
+    /// [`Store::accept`], told as soon as the store has applied it, ahead of its commit (so
+    /// the event can run while the commit reaches the disk); the second future resolves once
+    /// it is durable (or says it is not). Until then nothing may take it as acknowledged;
+    /// a write queued after it is never durable before it. A store that cannot tell earlier
+    /// tells at its commit.
+    fn accept_early(&self, event: Accept) -> (Durable<Accepted>, Durable<()>) {
+        (self.accept(event), Durable::ready(Ok(())))
+    }
     /// An attempt of a task with a side effect is about to be sent.
     fn attempt_started(&self, key: String) -> Durable<()>;
     /// An attempt's outcome (already redacted).

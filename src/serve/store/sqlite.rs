@@ -63,12 +63,68 @@ const SCHEMA: &[&str] = &[
 const RECOVERY_MARGIN_MS: i64 = 60_000;
 
 enum Write {
-    Accept(Accept, oneshot::Sender<Result<Accepted, StoreError>>),
+    Accept(Box<AcceptRow>, AcceptReply),
     Started(String, oneshot::Sender<Result<(), StoreError>>),
-    Ended(String, Json, oneshot::Sender<Result<(), StoreError>>),
-    Stepped(Box<Step>, oneshot::Sender<Result<(), StoreError>>),
+    Ended(String, String, oneshot::Sender<Result<(), StoreError>>),
+    Stepped(Box<StepRow>, oneshot::Sender<Result<(), StoreError>>),
     Flush(oneshot::Sender<Result<(), StoreError>>),
     Prune(Duration, Batch, oneshot::Sender<Result<Pruned, StoreError>>),
+}
+
+/// Who hears of an accept: once its group is committed, or also as soon as it is applied.
+enum AcceptReply {
+    Committed(oneshot::Sender<Result<Accepted, StoreError>>),
+    Early {
+        applied: oneshot::Sender<Result<Accepted, StoreError>>,
+        committed: oneshot::Sender<Result<(), StoreError>>,
+    },
+}
+
+// The rows of a write, their JSON made text by the caller: the one writer thread spends its
+// time on SQL, and the serialising is shared out among the runtime's workers.
+
+struct AcceptRow {
+    conversation: String,
+    delivery: Option<String>,
+    body: String,
+    initial: String,
+    only_duplicate: bool,
+}
+
+impl AcceptRow {
+    fn of(event: Accept) -> Box<AcceptRow> {
+        Box::new(AcceptRow {
+            body: text(&event.body),
+            initial: text(&event.initial),
+            conversation: event.conversation,
+            delivery: event.delivery,
+            only_duplicate: event.only_duplicate,
+        })
+    }
+}
+
+struct StepRow {
+    conversation: String,
+    event: Option<u64>,
+    state: String,
+    status: String,
+    retired: bool,
+    records: Vec<String>,
+    answer: Option<String>,
+}
+
+impl StepRow {
+    fn of(step: Step) -> Box<StepRow> {
+        Box::new(StepRow {
+            state: text(&step.state),
+            records: step.records.iter().map(text).collect(),
+            answer: step.answer.as_ref().map(text),
+            conversation: step.conversation,
+            event: step.event,
+            status: step.status,
+            retired: step.retired,
+        })
+    }
 }
 
 pub struct Sqlite {
@@ -160,16 +216,27 @@ fn open_writer(path: &str) -> rusqlite::Result<Connection> {
 
 impl Store for Sqlite {
     fn accept(&self, event: Accept) -> Durable<Accepted> {
-        self.queue(|tx| Write::Accept(event, tx))
+        let row = AcceptRow::of(event);
+        self.queue(|tx| Write::Accept(row, AcceptReply::Committed(tx)))
+    }
+    fn accept_early(&self, event: Accept) -> (Durable<Accepted>, Durable<()>) {
+        let row = AcceptRow::of(event);
+        let (applied, accepted) = Durable::channel();
+        let durable = self.queue(|committed| {
+            Write::Accept(row, AcceptReply::Early { applied, committed })
+        });
+        (accepted, durable)
     }
     fn attempt_started(&self, key: String) -> Durable<()> {
         self.queue(|tx| Write::Started(key, tx))
     }
     fn attempt_ended(&self, key: String, outcome: Json) -> Durable<()> {
+        let outcome = text(&outcome);
         self.queue(|tx| Write::Ended(key, outcome, tx))
     }
     fn stepped(&self, step: Step) -> Durable<()> {
-        self.queue(|tx| Write::Stepped(Box::new(step), tx))
+        let row = StepRow::of(step);
+        self.queue(|tx| Write::Stepped(row, tx))
     }
     fn flush(&self) -> Durable<()> {
         self.queue(Write::Flush)
@@ -351,6 +418,19 @@ enum Answer {
 }
 
 impl Answer {
+    /// An accept's answer: one told early hears now what applying it gave, and its commit
+    /// later.
+    fn accepted(reply: AcceptReply, result: Result<Accepted, StoreError>) -> Answer {
+        match reply {
+            AcceptReply::Committed(tx) => Answer::Accepted(tx, result),
+            AcceptReply::Early { applied, committed } => {
+                let done = result.as_ref().map(drop).map_err(Clone::clone);
+                let _ = applied.send(result);
+                Answer::Done(committed, done)
+            }
+        }
+    }
+
     /// Sends the write's result once its group's commit is known.
     fn send(self, committed: &Result<(), StoreError>) {
         match self {
@@ -372,7 +452,7 @@ impl Answer {
 /// A write that was not applied, answered with `error`.
 fn unapplied(write: Write, error: StoreError) -> Answer {
     match write {
-        Write::Accept(_, tx) => Answer::Accepted(tx, Err(error)),
+        Write::Accept(_, reply) => Answer::accepted(reply, Err(error)),
         Write::Started(_, tx)
         | Write::Ended(_, _, tx)
         | Write::Stepped(_, tx)
@@ -410,10 +490,19 @@ fn apply(transaction: &mut rusqlite::Transaction<'_>, write: Write) -> Answer {
         Err(e) => return unapplied(write, write_error(e)),
     };
     let answer = match write {
-        Write::Accept(event, tx) => Answer::Accepted(tx, accept(&savepoint, event)),
+        Write::Accept(event, reply) => {
+            // Applied once its savepoint is released: only then is it told early.
+            let result = accept(&savepoint, *event);
+            let released = match result {
+                Ok(accepted) => savepoint.commit().map(|()| accepted).map_err(write_error),
+                // Dropped, a savepoint rolls back.
+                Err(e) => Err(e),
+            };
+            return Answer::accepted(reply, released);
+        }
         Write::Started(key, tx) => Answer::Done(tx, attempt(&savepoint, &key, None)),
         Write::Ended(key, outcome, tx) => {
-            Answer::Done(tx, attempt(&savepoint, &key, Some(&outcome)))
+            Answer::Done(tx, attempt(&savepoint, &key, Some(outcome.as_str())))
         }
         Write::Stepped(step, tx) => Answer::Done(tx, stepped(&savepoint, *step)),
         Write::Flush(tx) => Answer::Done(tx, Ok(())),
@@ -433,7 +522,7 @@ fn apply(transaction: &mut rusqlite::Transaction<'_>, write: Write) -> Answer {
     }
 }
 
-fn accept(conn: &Connection, event: Accept) -> Result<Accepted, StoreError> {
+fn accept(conn: &Connection, event: AcceptRow) -> Result<Accepted, StoreError> {
     if let Some(delivery) = &event.delivery {
         let seen = conn
             .prepare_cached("SELECT conversation, n, answer FROM events WHERE delivery = ?1")
@@ -461,7 +550,7 @@ fn accept(conn: &Connection, event: Accept) -> Result<Accepted, StoreError> {
             "INSERT OR IGNORE INTO conversations (id, state, status, retired, updated_at)
              VALUES (?1, ?2, 'active', 0, ?3)",
         )?
-        .execute(params![event.conversation, text(&event.initial), now])?;
+        .execute(params![event.conversation, event.initial, now])?;
         let n: i64 = conn
             .prepare_cached("SELECT COALESCE(MAX(n), 0) + 1 FROM events WHERE conversation = ?1")?
             .query_row([&event.conversation], |row| row.get(0))?;
@@ -473,7 +562,7 @@ fn accept(conn: &Connection, event: Accept) -> Result<Accepted, StoreError> {
             event.conversation,
             n,
             event.delivery,
-            text(&event.body),
+            event.body,
             now
         ])?;
         Ok(n)
@@ -482,14 +571,14 @@ fn accept(conn: &Connection, event: Accept) -> Result<Accepted, StoreError> {
     Ok(Accepted::New { n: n as u64 })
 }
 
-fn attempt(conn: &Connection, key: &str, outcome: Option<&Json>) -> Result<(), StoreError> {
+fn attempt(conn: &Connection, key: &str, outcome: Option<&str>) -> Result<(), StoreError> {
     conn.prepare_cached("INSERT OR REPLACE INTO attempts (key, outcome, at) VALUES (?1, ?2, ?3)")
-        .and_then(|mut insert| insert.execute(params![key, outcome.map(text), now_ms()]))
+        .and_then(|mut insert| insert.execute(params![key, outcome, now_ms()]))
         .map(drop)
         .map_err(write_error)
 }
 
-fn stepped(conn: &Connection, step: Step) -> Result<(), StoreError> {
+fn stepped(conn: &Connection, step: StepRow) -> Result<(), StoreError> {
     let run = || -> rusqlite::Result<()> {
         conn.prepare_cached(
             "INSERT INTO conversations (id, state, status, retired, updated_at)
@@ -499,7 +588,7 @@ fn stepped(conn: &Connection, step: Step) -> Result<(), StoreError> {
         )?
         .execute(params![
             step.conversation,
-            text(&step.state),
+            step.state,
             step.status,
             step.retired,
             now_ms()
@@ -507,13 +596,13 @@ fn stepped(conn: &Connection, step: Step) -> Result<(), StoreError> {
         let mut trace =
             conn.prepare_cached("INSERT INTO trace (conversation, record) VALUES (?1, ?2)")?;
         for record in &step.records {
-            trace.execute(params![step.conversation, text(record)])?;
+            trace.execute(params![step.conversation, record])?;
         }
         if let (Some(n), Some(answer)) = (step.event, &step.answer) {
             conn.prepare_cached(
                 "UPDATE events SET answer = ?1 WHERE conversation = ?2 AND n = ?3",
             )?
-            .execute(params![text(answer), step.conversation, n as i64])?;
+            .execute(params![answer, step.conversation, n as i64])?;
         }
         Ok(())
     };
@@ -654,6 +743,23 @@ mod tests {
         assert_eq!(store.recover().await.unwrap().pending.len(), 1);
         assert!(store.conversation("c").await.unwrap().is_some());
         assert_eq!(store.conversation("nobody").await, Ok(None));
+        // Told early, an accept says what applying it gave, then that it is durable.
+        let (again, durable) = store.accept_early(accept("c", Some("d-1")));
+        let answered = Accepted::Duplicate {
+            conversation: "c".into(),
+            n: 1,
+            answer: Some(json!({"done": true})),
+        };
+        assert_eq!(again.await, Ok(answered));
+        assert_eq!(durable.await, Ok(()));
+        let (third, durable) = store.accept_early(accept("c", Some("d-4")));
+        assert_eq!(third.await, Ok(Accepted::New { n: 3 }));
+        assert_eq!(durable.await, Ok(()));
+        drop(store);
+        let store = Sqlite::open(path.to_str().unwrap(), Arc::default())
+            .await
+            .unwrap();
+        assert_eq!(store.recover().await.unwrap().pending.len(), 2);
     }
 
     fn step(conversation: &str, n: u64, retired: bool) -> Step {
