@@ -20,8 +20,8 @@ use crate::runtime::{
     executors, redact_json, ConversationState, Event, ExecutorFactory, PlanError, Redactor, Runtime,
 };
 use serde_json::Value as Json;
-use std::future::Future;
 use std::collections::HashMap;
+use std::future::Future;
 use std::sync::{Arc, Mutex, RwLock, Weak};
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
@@ -606,7 +606,8 @@ impl Actor {
                     tracing::error!(conversation = %self.id, n, "not replayed: {}", e.message);
                     return;
                 }
-                self.run_event(n, *event, Some(done), std::future::ready(Ok(()))).await;
+                self.run_event(n, *event, Some(done), std::future::ready(Ok(())))
+                    .await;
             }
             Job::Wake => {
                 if self.know().await.is_ok() {
@@ -676,7 +677,8 @@ impl Actor {
                 }
             };
             self.know().await.map_err(|e| StoreError(e.message))?;
-            self.run_event(pending.n, event, None, std::future::ready(Ok(()))).await;
+            self.run_event(pending.n, event, None, std::future::ready(Ok(())))
+                .await;
             if self.owed.take().is_some() {
                 // What ran is forgotten: the next event takes the conversation over again.
                 return Err(StoreError(

@@ -56,7 +56,10 @@ impl Store for Counting {
             .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
             .is_ok();
         match fail {
-            true => (applied, Durable::ready(Err(StoreError("the disk is full".into())))),
+            true => (
+                applied,
+                Durable::ready(Err(StoreError("the disk is full".into()))),
+            ),
             false => (applied, durable),
         }
     }
@@ -190,5 +193,9 @@ async fn an_event_whose_accept_is_not_durable_after_all_is_refused_and_forgotten
         panic!("the event sent again is not accepted");
     };
     answer.await.expect("an answer");
-    assert_eq!(seq().await, 1, "it ran from the journal, not from what was forgotten");
+    assert_eq!(
+        seq().await,
+        1,
+        "it ran from the journal, not from what was forgotten"
+    );
 }

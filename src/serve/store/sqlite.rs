@@ -222,9 +222,8 @@ impl Store for Sqlite {
     fn accept_early(&self, event: Accept) -> (Durable<Accepted>, Durable<()>) {
         let row = AcceptRow::of(event);
         let (applied, accepted) = Durable::channel();
-        let durable = self.queue(|committed| {
-            Write::Accept(row, AcceptReply::Early { applied, committed })
-        });
+        let durable =
+            self.queue(|committed| Write::Accept(row, AcceptReply::Early { applied, committed }));
         (accepted, durable)
     }
     fn attempt_started(&self, key: String) -> Durable<()> {
