@@ -1,6 +1,7 @@
 //! The shared store: PostgreSQL, for several `agentc serve` nodes on one database. Like the
 //! SQLite store, one writer task owns one connection and commits whatever is queued in one
-//! transaction (each write in its own savepoint); reads use a pool. On top, each
+//! transaction, by one call of `agentc_journal` (a write that fails is rolled back alone);
+//! reads use a pool. On top, each
 //! conversation has a lease row (owner, expiry, epoch): a node handles a conversation's
 //! events only while it holds the lease, and every event it journals is fenced by it.
 
