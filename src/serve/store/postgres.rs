@@ -1,6 +1,7 @@
 //! The shared store: PostgreSQL, for several `agentc serve` nodes on one database. Like the
 //! SQLite store, one writer task owns one connection and commits whatever is queued in one
-//! transaction (each write in its own savepoint); reads use a pool. On top, each
+//! transaction, by one call of `agentc_journal` (a write that fails is rolled back alone);
+//! reads use a pool. On top, each
 //! conversation has a lease row (owner, expiry, epoch): a node handles a conversation's
 //! events only while it holds the lease, and every event it journals is fenced by it.
 
@@ -32,6 +33,14 @@ pub const TIMEOUT: Duration = Duration::from_secs(2);
 /// The bound of the reads that scan (a restart's recovery, a takeover's events and
 /// attempts): their time grows with the journal, and only a start or a takeover waits.
 const SCAN_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The database's clock in Unix milliseconds: what `updated_at` and `due_at` are written
+/// and compared in, so the nodes' clocks do not matter.
+macro_rules! db_now_ms {
+    () => {
+        "(extract(epoch FROM now()) * 1000)::BIGINT"
+    };
+}
 
 /// The schema, one migration per version; a database records the last one applied in
 /// `agentc_schema`. Append, never edit: a database made by an older agentc is upgraded.
@@ -85,15 +94,114 @@ const MIGRATIONS: &[&str] = &[
     WHERE NOT retired AND status = 'active'
     AND jsonb_array_length(COALESCE(state::jsonb -> 'after_end', '[]'::jsonb)) > 0;
 ",
+    // A group commit's writes applied by one call (`agentc_journal`), so a group is three
+    // round trips (BEGIN, the call, COMMIT), not several per write. The JSON texts arrive
+    // as JSON strings, so a `\u0000` in them is kept as text, as a bound TEXT is.
+    concat!(
+        "
+    CREATE FUNCTION agentc_take_lease(conversation TEXT, node TEXT, lease_ms FLOAT8)
+    RETURNS BIGINT LANGUAGE sql AS $$
+    INSERT INTO leases (conversation, owner, expires_at, epoch)
+    VALUES (conversation, node, now() + lease_ms * interval '1 millisecond', 1)
+    ON CONFLICT (conversation) DO UPDATE SET owner = excluded.owner,
+      expires_at = excluded.expires_at,
+      epoch = CASE WHEN leases.owner = excluded.owner THEN leases.epoch
+                   ELSE leases.epoch + 1 END
+    WHERE leases.owner = excluded.owner OR leases.expires_at <= now()
+    RETURNING epoch
+    $$;
+    CREATE FUNCTION agentc_write(w JSON, node TEXT, lease_ms FLOAT8, at BIGINT)
+    RETURNS JSON LANGUAGE plpgsql AS $$
+    DECLARE
+      c TEXT := w ->> 'conversation';
+      seen RECORD;
+      n BIGINT;
+    BEGIN
+      CASE w ->> 'kind'
+      WHEN 'accept' THEN
+        IF w ->> 'delivery' IS NOT NULL THEN
+          SELECT e.conversation, e.n, e.answer INTO seen FROM events e
+          WHERE e.delivery = w ->> 'delivery';
+          IF FOUND THEN
+            RETURN json_build_object('duplicate', json_build_object(
+              'conversation', seen.conversation, 'n', seen.n, 'answer', seen.answer));
+          END IF;
+        END IF;
+        IF (w ->> 'only_duplicate')::BOOLEAN THEN
+          RETURN to_json('refused'::TEXT);
+        END IF;
+        -- The fence: a node whose lease passed to another journals nothing more for it.
+        IF NOT EXISTS (SELECT 1 FROM leases l WHERE l.conversation = c AND l.owner = node
+                       AND l.expires_at > now()) THEN
+          RETURN to_json('fenced'::TEXT);
+        END IF;
+        INSERT INTO conversations (id, state, status, retired, updated_at)
+        VALUES (c, w ->> 'initial', 'active', FALSE, ",
+        db_now_ms!(),
+        ") ON CONFLICT (id) DO NOTHING;
+        INSERT INTO events (conversation, n, delivery, body, accepted_at)
+        SELECT c, COALESCE(MAX(e.n), 0) + 1, w ->> 'delivery', w ->> 'body', at
+        FROM events e WHERE e.conversation = c
+        RETURNING events.n INTO n;
+        RETURN json_build_object('new', n);
+      WHEN 'attempt' THEN
+        INSERT INTO attempts (key, outcome, at) VALUES (w ->> 'key', w ->> 'outcome', at)
+        ON CONFLICT (key) DO UPDATE SET outcome = excluded.outcome, at = excluded.at;
+      WHEN 'step' THEN
+        -- A timer's step counts only if this node still holds the lease or can take it.
+        IF w ->> 'event' IS NULL AND agentc_take_lease(c, node, lease_ms) IS NULL THEN
+          RETURN to_json('fenced'::TEXT);
+        END IF;
+        INSERT INTO conversations (id, state, status, retired, updated_at, due_at)
+        VALUES (c, w ->> 'state', w ->> 'status', (w ->> 'retired')::BOOLEAN, ",
+        db_now_ms!(),
+        ", ",
+        db_now_ms!(),
+        " + (w ->> 'due_in')::BIGINT)
+        ON CONFLICT (id) DO UPDATE SET state = excluded.state, status = excluded.status,
+        retired = excluded.retired, updated_at = excluded.updated_at, due_at = excluded.due_at;
+        INSERT INTO trace (conversation, record)
+        SELECT c, r FROM json_array_elements_text(w -> 'records') WITH ORDINALITY AS t(r, i)
+        ORDER BY i;
+        IF w ->> 'answer' IS NOT NULL THEN
+          UPDATE events SET answer = w ->> 'answer'
+          WHERE conversation = c AND events.n = (w ->> 'event')::BIGINT;
+        END IF;
+      WHEN 'flush' THEN
+      END CASE;
+      RETURN to_json('done'::TEXT);
+    END
+    $$;
+    -- All writes in one subtransaction; should one fail, each in its own, so only the
+    -- writes that fail are lost (as a savepoint per write would).
+    CREATE FUNCTION agentc_journal(writes JSON, node TEXT, lease_ms FLOAT8, at BIGINT)
+    RETURNS JSON LANGUAGE plpgsql AS $$
+    DECLARE
+      w JSON;
+      results JSON[] := '{}';
+    BEGIN
+      BEGIN
+        FOR w IN SELECT value FROM json_array_elements(writes) LOOP
+          results := results || agentc_write(w, node, lease_ms, at);
+        END LOOP;
+        RETURN array_to_json(results);
+      EXCEPTION WHEN OTHERS THEN
+        results := '{}';
+      END;
+      FOR w IN SELECT value FROM json_array_elements(writes) LOOP
+        BEGIN
+          results := results || agentc_write(w, node, lease_ms, at);
+        EXCEPTION WHEN OTHERS THEN
+          results := results || json_build_object('failed', SQLERRM);
+        END;
+      END LOOP;
+      RETURN array_to_json(results);
+    END
+    $$;
+"
+    ),
 ];
 
-/// The database's clock in Unix milliseconds: what `updated_at` and `due_at` are written
-/// and compared in, so the nodes' clocks do not matter.
-macro_rules! db_now_ms {
-    () => {
-        "(extract(epoch FROM now()) * 1000)::BIGINT"
-    };
-}
 const DB_NOW_MS: &str = db_now_ms!();
 
 /// How long ago a conversation's state was journaled, in milliseconds.
@@ -115,17 +223,6 @@ struct Fence {
     node: String,
     lease: Duration,
 }
-
-/// Takes the lease of a conversation if it is free, expired or this node's: the statement
-/// `lease` runs, and what fences a timer's step.
-const TAKE_LEASE: &str = "INSERT INTO leases (conversation, owner, expires_at, epoch)
-     VALUES ($1, $2, now() + $3 * interval '1 millisecond', 1)
-     ON CONFLICT (conversation) DO UPDATE SET owner = excluded.owner,
-       expires_at = excluded.expires_at,
-       epoch = CASE WHEN leases.owner = excluded.owner THEN leases.epoch
-                    ELSE leases.epoch + 1 END
-     WHERE leases.owner = excluded.owner OR leases.expires_at <= now()
-     RETURNING epoch";
 
 enum Write {
     Accept(Accept, oneshot::Sender<Result<Accepted, StoreError>>),
@@ -349,12 +446,12 @@ impl Store for Postgres {
         Box::pin(async move {
             // Taken when free, expired, or already ours; the epoch moves when the owner
             // changes, so a node sees whether someone else ran the conversation meanwhile.
-            let epoch = pooled(&self.pool, TIMEOUT, async |conn| {
-                sqlx::query_scalar(TAKE_LEASE)
+            let epoch: Option<i64> = pooled(&self.pool, TIMEOUT, async |conn| {
+                sqlx::query_scalar("SELECT agentc_take_lease($1, $2, $3)")
                     .bind(&conversation)
                     .bind(&self.node)
                     .bind(self.lease.as_millis() as f64)
-                    .fetch_optional(conn)
+                    .fetch_one(conn)
                     .await
             })
             .await?;
@@ -817,13 +914,6 @@ impl Answer {
             Answer::Done(tx, result) => drop(tx.send(committed.clone().and(result))),
         }
     }
-
-    fn failed(&self) -> bool {
-        match self {
-            Answer::Accepted(_, result) => result.is_err(),
-            Answer::Done(_, result) => result.is_err(),
-        }
-    }
 }
 
 /// A write that was not applied, answered with `error`.
@@ -882,194 +972,180 @@ async fn commit(
     if let Err(error) = deadline.within(statement(conn, "BEGIN")).await {
         return Err((group, error));
     }
-    let mut answers = Vec::with_capacity(group.len());
-    for write in group {
-        answers.push(apply(conn, fence, write, &mut deadline).await);
-    }
-    let committed = deadline.within(statement(conn, "COMMIT")).await;
-    for answer in answers {
-        answer.send(&committed);
+    // Cannot fail (text keys only); were it to, the call fails and so does every write.
+    let sent =
+        serde_json::to_string(&group.iter().map(Sent::of).collect::<Vec<_>>()).unwrap_or_default();
+    let outcomes = deadline
+        .within(async {
+            let sqlx::types::Json(outcomes): sqlx::types::Json<Vec<Outcome>> =
+                // As text, for JSON (not JSONB) to read: a NUL in one write fails it alone.
+                sqlx::query_scalar("SELECT agentc_journal($1::TEXT::JSON, $2, $3, $4)")
+                    .bind(&sent)
+                    .bind(&fence.node)
+                    .bind(fence.lease.as_millis() as f64)
+                    .bind(now_ms())
+                    .fetch_one(&mut *conn)
+                    .await
+                    .map_err(store_error)?;
+            match outcomes.len() == group.len() {
+                true => Ok(outcomes),
+                false => Err(StoreError(
+                    "the store answered another number of writes".into(),
+                )),
+            }
+        })
+        .await;
+    let committed = match &outcomes {
+        Ok(_) => deadline.within(statement(conn, "COMMIT")).await,
+        Err(error) => {
+            let _ = deadline.within(statement(conn, "ROLLBACK")).await;
+            Err(error.clone())
+        }
+    };
+    match outcomes {
+        Ok(outcomes) => {
+            for (write, outcome) in group.into_iter().zip(outcomes) {
+                answer(write, outcome).send(&committed);
+            }
+        }
+        Err(error) => {
+            for write in group {
+                unapplied(write, error.clone()).send(&committed);
+            }
+        }
     }
     Ok(committed.is_ok())
 }
 
-/// Applies one write inside its own savepoint.
-async fn apply(
-    conn: &mut PgConnection,
-    fence: &Fence,
-    write: Write,
-    deadline: &mut Deadline,
-) -> Answer {
-    if let Err(error) = deadline.within(statement(conn, "SAVEPOINT one")).await {
-        return unapplied(write, error);
+/// A write as `agentc_journal` reads it: JSON values as their texts.
+#[derive(serde::Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+enum Sent<'a> {
+    Accept {
+        conversation: &'a str,
+        delivery: Option<&'a str>,
+        body: String,
+        initial: String,
+        only_duplicate: bool,
+    },
+    Attempt {
+        key: &'a str,
+        outcome: Option<String>,
+    },
+    Step {
+        conversation: &'a str,
+        event: Option<u64>,
+        state: String,
+        status: &'a str,
+        retired: bool,
+        records: Vec<String>,
+        answer: Option<String>,
+        due_in: Option<i64>,
+    },
+    Flush,
+}
+
+impl<'a> Sent<'a> {
+    fn of(write: &'a Write) -> Sent<'a> {
+        match write {
+            Write::Accept(event, _) => Sent::Accept {
+                conversation: &event.conversation,
+                delivery: event.delivery.as_deref(),
+                body: text(&event.body),
+                initial: text(&event.initial),
+                only_duplicate: event.only_duplicate,
+            },
+            Write::Started(key, _) => Sent::Attempt { key, outcome: None },
+            Write::Ended(key, outcome, _) => Sent::Attempt {
+                key,
+                outcome: Some(text(outcome)),
+            },
+            Write::Stepped(step, _) => Sent::Step {
+                conversation: &step.conversation,
+                event: step.event,
+                state: text(&step.state),
+                status: &step.status,
+                retired: step.retired,
+                records: step.records.iter().map(text).collect(),
+                answer: step.answer.as_ref().map(text),
+                due_in: step
+                    .due_in
+                    .map(|ms| i64::try_from(ms).unwrap_or(i64::MAX / 2)),
+            },
+            Write::Flush(_) => Sent::Flush,
+        }
     }
-    let answer = match write {
-        Write::Accept(event, tx) => {
-            Answer::Accepted(tx, deadline.within(accept(conn, &fence.node, event)).await)
-        }
-        Write::Started(key, tx) => {
-            Answer::Done(tx, deadline.within(attempt(conn, &key, None)).await)
-        }
-        Write::Ended(key, outcome, tx) => Answer::Done(
+}
+
+/// What `agentc_journal` answers for one write.
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum Outcome {
+    New(i64),
+    Duplicate {
+        conversation: String,
+        n: i64,
+        answer: Option<String>,
+    },
+    Refused,
+    Done,
+    /// The lease fencing the write is another node's.
+    Fenced,
+    /// The write's statements failed (and were rolled back alone).
+    Failed(String),
+}
+
+/// The answer to send for a write, once its group's commit is known.
+fn answer(write: Write, outcome: Outcome) -> Answer {
+    match write {
+        Write::Accept(event, tx) => Answer::Accepted(
             tx,
-            deadline.within(attempt(conn, &key, Some(&outcome))).await,
+            match outcome {
+                Outcome::New(n) => Ok(Accepted::New { n: n as u64 }),
+                Outcome::Duplicate {
+                    conversation,
+                    n,
+                    answer,
+                } => Ok(Accepted::Duplicate {
+                    conversation,
+                    n: n as u64,
+                    answer: answer.map(|a| parse(&a)),
+                }),
+                Outcome::Refused => Ok(Accepted::Refused),
+                other => Err(failure(other, &event.conversation)),
+            },
         ),
-        Write::Stepped(step, tx) => {
-            Answer::Done(tx, deadline.within(stepped(conn, fence, *step)).await)
-        }
-        Write::Flush(tx) => Answer::Done(tx, Ok(())),
-    };
-    if answer.failed() {
-        let _ = deadline
-            .within(statement(conn, "ROLLBACK TO SAVEPOINT one"))
-            .await;
+        Write::Stepped(step, tx) => Answer::Done(
+            tx,
+            match outcome {
+                Outcome::Done => Ok(()),
+                Outcome::Fenced => Err(StoreError(format!(
+                    "another node holds the conversation `{}`: this timer's step is not journaled",
+                    crate::printable::escape(&step.conversation)
+                ))),
+                other => Err(failure(other, &step.conversation)),
+            },
+        ),
+        Write::Started(_, tx) | Write::Ended(_, _, tx) | Write::Flush(tx) => Answer::Done(
+            tx,
+            match outcome {
+                Outcome::Done => Ok(()),
+                other => Err(failure(other, "")),
+            },
+        ),
     }
-    let _ = deadline
-        .within(statement(conn, "RELEASE SAVEPOINT one"))
-        .await;
-    answer
 }
 
-async fn accept(
-    conn: &mut PgConnection,
-    node: &str,
-    event: Accept,
-) -> Result<Accepted, StoreError> {
-    if let Some(delivery) = &event.delivery {
-        let seen = sqlx::query("SELECT conversation, n, answer FROM events WHERE delivery = $1")
-            .bind(delivery)
-            .fetch_optional(&mut *conn)
-            .await
-            .map_err(store_error)?;
-        if let Some(row) = seen {
-            let answer: Option<String> = row.get(2);
-            return Ok(Accepted::Duplicate {
-                conversation: row.get(0),
-                n: row.get::<i64, _>(1) as u64,
-                answer: answer.map(|a| parse(&a)),
-            });
-        }
-    }
-    if event.only_duplicate {
-        return Ok(Accepted::Refused);
-    }
-    // The fence: a node whose lease passed to another (it stalled past the expiry) journals
-    // nothing more for the conversation.
-    let held: bool = sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM leases WHERE conversation = $1 AND owner = $2
-         AND expires_at > now())",
-    )
-    .bind(&event.conversation)
-    .bind(node)
-    .fetch_one(&mut *conn)
-    .await
-    .map_err(store_error)?;
-    if !held {
-        return Err(StoreError(format!(
+/// What an outcome other than the write's success says.
+fn failure(outcome: Outcome, conversation: &str) -> StoreError {
+    StoreError(match outcome {
+        Outcome::Failed(e) => format!("the store failed: {e}"),
+        Outcome::Fenced => format!(
             "this node no longer holds the conversation `{}`",
-            crate::printable::escape(&event.conversation)
-        )));
-    }
-    let now = now_ms();
-    sqlx::query(&format!(
-        "INSERT INTO conversations (id, state, status, retired, updated_at)
-         VALUES ($1, $2, 'active', FALSE, {DB_NOW_MS}) ON CONFLICT (id) DO NOTHING"
-    ))
-    .bind(&event.conversation)
-    .bind(text(&event.initial))
-    .execute(&mut *conn)
-    .await
-    .map_err(store_error)?;
-    let n: i64 = sqlx::query_scalar(
-        "INSERT INTO events (conversation, n, delivery, body, accepted_at)
-         SELECT $1, COALESCE(MAX(n), 0) + 1, $2, $3, $4 FROM events WHERE conversation = $1
-         RETURNING n",
-    )
-    .bind(&event.conversation)
-    .bind(&event.delivery)
-    .bind(text(&event.body))
-    .bind(now)
-    .fetch_one(&mut *conn)
-    .await
-    .map_err(store_error)?;
-    Ok(Accepted::New { n: n as u64 })
-}
-
-async fn attempt(
-    conn: &mut PgConnection,
-    key: &str,
-    outcome: Option<&Json>,
-) -> Result<(), StoreError> {
-    sqlx::query(
-        "INSERT INTO attempts (key, outcome, at) VALUES ($1, $2, $3)
-         ON CONFLICT (key) DO UPDATE SET outcome = excluded.outcome, at = excluded.at",
-    )
-    .bind(key)
-    .bind(outcome.map(text))
-    .bind(now_ms())
-    .execute(&mut *conn)
-    .await
-    .map(drop)
-    .map_err(store_error)
-}
-
-async fn stepped(conn: &mut PgConnection, fence: &Fence, step: Step) -> Result<(), StoreError> {
-    if step.event.is_none() {
-        // A timer fires only where the lease is held (the hub takes it first); its step
-        // counts only if this node still holds it, or can take it again.
-        let taken: Option<i64> = sqlx::query_scalar(TAKE_LEASE)
-            .bind(&step.conversation)
-            .bind(&fence.node)
-            .bind(fence.lease.as_millis() as f64)
-            .fetch_optional(&mut *conn)
-            .await
-            .map_err(store_error)?;
-        if taken.is_none() {
-            return Err(StoreError(format!(
-                "another node holds the conversation `{}`: this timer's step is not journaled",
-                crate::printable::escape(&step.conversation)
-            )));
-        }
-    }
-    sqlx::query(&format!(
-        "INSERT INTO conversations (id, state, status, retired, updated_at, due_at)
-         VALUES ($1, $2, $3, $4, {DB_NOW_MS}, {DB_NOW_MS} + $5)
-         ON CONFLICT (id) DO UPDATE SET state = excluded.state, status = excluded.status,
-         retired = excluded.retired, updated_at = excluded.updated_at, due_at = excluded.due_at"
-    ))
-    .bind(&step.conversation)
-    .bind(text(&step.state))
-    .bind(&step.status)
-    .bind(step.retired)
-    .bind(
-        step.due_in
-            .map(|ms| i64::try_from(ms).unwrap_or(i64::MAX / 2)),
-    )
-    .execute(&mut *conn)
-    .await
-    .map_err(store_error)?;
-    if !step.records.is_empty() {
-        let records: Vec<String> = step.records.iter().map(text).collect();
-        sqlx::query(
-            "INSERT INTO trace (conversation, record) SELECT $1, r FROM UNNEST($2::TEXT[])
-             WITH ORDINALITY AS t(r, i) ORDER BY i",
-        )
-        .bind(&step.conversation)
-        .bind(records)
-        .execute(&mut *conn)
-        .await
-        .map_err(store_error)?;
-    }
-    if let (Some(n), Some(answer)) = (step.event, &step.answer) {
-        sqlx::query("UPDATE events SET answer = $1 WHERE conversation = $2 AND n = $3")
-            .bind(text(answer))
-            .bind(&step.conversation)
-            .bind(n as i64)
-            .execute(&mut *conn)
-            .await
-            .map_err(store_error)?;
-    }
-    Ok(())
+            crate::printable::escape(conversation)
+        ),
+        _ => "the store answered another kind of write".into(),
+    })
 }
 
 #[cfg(test)]
