@@ -8,11 +8,13 @@
 //! With `AGENTC_BENCH_POSTGRES_URL` set (a server the bench may write to; each run uses
 //! conversation ids of its own), the same events through the PostgreSQL store too (≥ 2,000
 //! events/s), each event's lease taken before it and released after, as the hub does.
-//! Measured at d6b309e on a private PostgreSQL 15 (fsync on, `synchronous_commit = on`,
-//! 127.0.0.1): 569 events/s (515–616), short of 2,000. `pg_stat_wal` counts about 0.11
-//! WAL syncs per event, so fsyncs are not what it waits on: the one writer connection makes
-//! about fourteen round trips per event (a savepoint and its release around each write, the
-//! delivery lookup, the fence, two inserts; the attempt; the step's three statements).
+//! Measured on a private PostgreSQL 15 (fsync on, `synchronous_commit = on`, 127.0.0.1),
+//! base and new alternated: 516 and 497 events/s at 09240ee, where the one writer connection
+//! made about fourteen round trips per event (a savepoint and its release around each
+//! write, the delivery lookup, the fence, two inserts; the attempt; the step's three
+//! statements); 896 and 859 since a group is one call of `agentc_journal` (three round trips
+//! a group). Still short of 2,000: each event's lease and release are two more round trips
+//! on the pool, outside the group.
 //!
 //! `cargo bench --bench serve`
 //! `AGENTC_BENCH_POSTGRES_URL=postgres://postgres@127.0.0.1:54342/postgres cargo bench --bench serve`
