@@ -493,7 +493,7 @@ impl Actor {
                 Ok(None) => return,
                 Err(_) if self.owed.is_some() => {
                     let _ = self.settle().await;
-                    self.release_if_idle(&queue).await;
+                    self.release_if_idle(&queue);
                     continue;
                 }
                 Err(_idle) => {
@@ -515,17 +515,22 @@ impl Actor {
             };
             // Boxed: an idle actor's task keeps only the loop's state, not a job's.
             Box::pin(self.handle(job)).await;
-            self.release_if_idle(&queue).await;
+            self.release_if_idle(&queue);
         }
     }
 
     /// With nothing queued or owed, another node may take the conversation now (nothing to
     /// do on SQLite).
-    async fn release_if_idle(&self, queue: &mpsc::UnboundedReceiver<Job>) {
+    fn release_if_idle(&self, queue: &mpsc::UnboundedReceiver<Job>) {
         if queue.is_empty() && self.owed.is_none() {
-            if let Err(e) = self.hub.store.release(&self.id).await {
-                tracing::warn!(conversation = %self.id, "the lease was not released: {e}");
-            }
+            // Not waited for: the next job's lease is queued behind it.
+            let released = self.hub.store.release(&self.id);
+            let id = self.id.clone();
+            tokio::spawn(async move {
+                if let Err(e) = released.await {
+                    tracing::warn!(conversation = %id, "the lease was not released: {e}");
+                }
+            });
         }
     }
 

@@ -197,9 +197,10 @@ pub trait Store: Send + Sync {
     fn lease(&self, _conversation: &str) -> BoxFuture<'_, Result<Option<i64>, StoreError>> {
         Box::pin(async { Ok(Some(0)) })
     }
-    /// Lets another node take the conversation's lease at once.
-    fn release(&self, _conversation: &str) -> BoxFuture<'_, Result<(), StoreError>> {
-        Box::pin(async { Ok(()) })
+    /// Lets another node take the conversation's lease at once: queued at the call, in
+    /// order with the writes (nothing need wait for it; a lease not released lapses).
+    fn release(&self, _conversation: &str) -> Durable<()> {
+        Durable::ready(Ok(()))
     }
     /// What a node taking a conversation over must finish first: its events accepted and
     /// not answered (by a node that died) and their journaled attempts; `live` is empty.

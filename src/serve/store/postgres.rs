@@ -1,9 +1,9 @@
 //! The shared store: PostgreSQL, for several `agentc serve` nodes on one database. Like the
 //! SQLite store, one writer task owns one connection and commits whatever is queued in one
 //! transaction, by one call of `agentc_journal` (a write that fails is rolled back alone);
-//! reads use a pool. On top, each
-//! conversation has a lease row (owner, expiry, epoch): a node handles a conversation's
-//! events only while it holds the lease, and every event it journals is fenced by it.
+//! reads use a pool. On top, each conversation has a lease row (owner, expiry, epoch),
+//! taken and released in the writer's groups too: a node handles a conversation's events
+//! only while it holds the lease, and every event it journals is fenced by it.
 
 use super::prune::{Batch, Pruned};
 use super::{
@@ -200,6 +200,28 @@ const MIGRATIONS: &[&str] = &[
     $$;
 "
     ),
+    // A lease taken or released in the writer's group too, not by a transaction of its
+    // own: `agentc_journal` calls `agentc_write`, which now takes these two kinds first.
+    "
+    ALTER FUNCTION agentc_write(JSON, TEXT, FLOAT8, BIGINT) RENAME TO agentc_journal_write;
+    CREATE FUNCTION agentc_write(w JSON, node TEXT, lease_ms FLOAT8, at BIGINT)
+    RETURNS JSON LANGUAGE plpgsql AS $$
+    BEGIN
+      CASE w ->> 'kind'
+      WHEN 'lease' THEN
+        RETURN json_build_object('lease',
+          agentc_take_lease(w ->> 'conversation', node, lease_ms));
+      WHEN 'release' THEN
+        -- Expired, not deleted: the owner stays, so taking it back keeps the epoch.
+        UPDATE leases SET expires_at = now()
+        WHERE conversation = w ->> 'conversation' AND owner = node;
+        RETURN to_json('done'::TEXT);
+      ELSE
+        RETURN agentc_journal_write(w, node, lease_ms, at);
+      END CASE;
+    END
+    $$;
+",
 ];
 
 const DB_NOW_MS: &str = db_now_ms!();
@@ -230,14 +252,13 @@ enum Write {
     Ended(String, Json, oneshot::Sender<Result<(), StoreError>>),
     Stepped(Box<Step>, oneshot::Sender<Result<(), StoreError>>),
     Flush(oneshot::Sender<Result<(), StoreError>>),
+    Lease(String, oneshot::Sender<Result<Option<i64>, StoreError>>),
+    Release(String, oneshot::Sender<Result<(), StoreError>>),
 }
 
 pub struct Postgres {
     writes: mpsc::UnboundedSender<Write>,
     pool: PgPool,
-    /// This process: a random name, so a node restarted on the same machine is another node.
-    node: String,
-    lease: Duration,
     /// The conversations this node's actors hold now: only these are renewed (a lease a
     /// timer's step took lapses by itself).
     held: Arc<Mutex<HashSet<String>>>,
@@ -264,6 +285,7 @@ impl Postgres {
             .connect_with(options.clone())
             .await
             .map_err(failed)?;
+        // This process: a random name, so a node restarted on the same machine is another.
         let node = format!("{:016x}", rand::random::<u64>());
         let (writes, queue) = mpsc::unbounded_channel();
         let fence = Fence {
@@ -272,19 +294,8 @@ impl Postgres {
         };
         tokio::spawn(write_loop(options, writer, queue, fence, metrics));
         let held = Arc::default();
-        tokio::spawn(renew_loop(
-            pool.clone(),
-            node.clone(),
-            lease,
-            Arc::clone(&held),
-        ));
-        Ok(Postgres {
-            writes,
-            pool,
-            node,
-            lease,
-            held,
-        })
+        tokio::spawn(renew_loop(pool.clone(), node, lease, Arc::clone(&held)));
+        Ok(Postgres { writes, pool, held })
     }
 
     fn queue<T>(
@@ -342,7 +353,7 @@ fn unanswered(bound: Duration) -> StoreError {
 /// Runs `statements` on a pooled connection, taking it and running them within `bound` in
 /// all; a connection that did not answer in time is closed, not handed out again. One
 /// the store closed (it restarted, or the network broke) is replaced once: every caller's
-/// statements can run twice (reads, and lease updates by this node).
+/// statements can run twice (reads, and the renewal of this node's leases).
 async fn pooled<T>(
     pool: &PgPool,
     bound: Duration,
@@ -441,20 +452,15 @@ impl Store for Postgres {
         self.queue(Write::Flush)
     }
 
+    // Both in the writer's group (the lease is a row like the journal's): no transaction,
+    // and so no flush, of their own.
     fn lease(&self, conversation: &str) -> BoxFuture<'_, Result<Option<i64>, StoreError>> {
         let conversation = conversation.to_string();
+        // Taken when free, expired, or already ours; the epoch moves when the owner
+        // changes, so a node sees whether someone else ran the conversation meanwhile.
+        let epoch = self.queue(|tx| Write::Lease(conversation.clone(), tx));
         Box::pin(async move {
-            // Taken when free, expired, or already ours; the epoch moves when the owner
-            // changes, so a node sees whether someone else ran the conversation meanwhile.
-            let epoch: Option<i64> = pooled(&self.pool, TIMEOUT, async |conn| {
-                sqlx::query_scalar("SELECT agentc_take_lease($1, $2, $3)")
-                    .bind(&conversation)
-                    .bind(&self.node)
-                    .bind(self.lease.as_millis() as f64)
-                    .fetch_one(conn)
-                    .await
-            })
-            .await?;
+            let epoch = epoch.await?;
             if epoch.is_some() {
                 lock(&self.held).insert(conversation);
             }
@@ -462,23 +468,9 @@ impl Store for Postgres {
         })
     }
 
-    fn release(&self, conversation: &str) -> BoxFuture<'_, Result<(), StoreError>> {
-        let conversation = conversation.to_string();
-        Box::pin(async move {
-            lock(&self.held).remove(&conversation);
-            // Expired, not deleted: the owner stays, so taking it back keeps the epoch.
-            pooled(&self.pool, TIMEOUT, async |conn| {
-                sqlx::query(
-                    "UPDATE leases SET expires_at = now() WHERE conversation = $1 AND owner = $2",
-                )
-                .bind(&conversation)
-                .bind(&self.node)
-                .execute(conn)
-                .await
-                .map(drop)
-            })
-            .await
-        })
+    fn release(&self, conversation: &str) -> Durable<()> {
+        lock(&self.held).remove(conversation);
+        self.queue(|tx| Write::Release(conversation.to_string(), tx))
     }
 
     fn takeover(&self, conversation: &str) -> BoxFuture<'_, Result<Recovery, StoreError>> {
@@ -904,6 +896,10 @@ enum Answer {
         oneshot::Sender<Result<(), StoreError>>,
         Result<(), StoreError>,
     ),
+    Leased(
+        oneshot::Sender<Result<Option<i64>, StoreError>>,
+        Result<Option<i64>, StoreError>,
+    ),
 }
 
 impl Answer {
@@ -912,6 +908,7 @@ impl Answer {
         match self {
             Answer::Accepted(tx, result) => drop(tx.send(committed.clone().and(result))),
             Answer::Done(tx, result) => drop(tx.send(committed.clone().and(result))),
+            Answer::Leased(tx, result) => drop(tx.send(committed.clone().and(result))),
         }
     }
 }
@@ -920,9 +917,11 @@ impl Answer {
 fn unapplied(write: Write, error: StoreError) -> Answer {
     match write {
         Write::Accept(_, tx) => Answer::Accepted(tx, Err(error)),
+        Write::Lease(_, tx) => Answer::Leased(tx, Err(error)),
         Write::Started(_, tx)
         | Write::Ended(_, _, tx)
         | Write::Stepped(_, tx)
+        | Write::Release(_, tx)
         | Write::Flush(tx) => Answer::Done(tx, Err(error)),
     }
 }
@@ -1043,6 +1042,12 @@ enum Sent<'a> {
         due_in: Option<i64>,
     },
     Flush,
+    Lease {
+        conversation: &'a str,
+    },
+    Release {
+        conversation: &'a str,
+    },
 }
 
 impl<'a> Sent<'a> {
@@ -1073,6 +1078,8 @@ impl<'a> Sent<'a> {
                     .map(|ms| i64::try_from(ms).unwrap_or(i64::MAX / 2)),
             },
             Write::Flush(_) => Sent::Flush,
+            Write::Lease(conversation, _) => Sent::Lease { conversation },
+            Write::Release(conversation, _) => Sent::Release { conversation },
         }
     }
 }
@@ -1089,6 +1096,8 @@ enum Outcome {
     },
     Refused,
     Done,
+    /// The lease's epoch, if this node holds it now.
+    Lease(Option<i64>),
     /// The lease fencing the write is another node's.
     Fenced,
     /// The write's statements failed (and were rolled back alone).
@@ -1126,7 +1135,17 @@ fn answer(write: Write, outcome: Outcome) -> Answer {
                 other => Err(failure(other, &step.conversation)),
             },
         ),
-        Write::Started(_, tx) | Write::Ended(_, _, tx) | Write::Flush(tx) => Answer::Done(
+        Write::Lease(conversation, tx) => Answer::Leased(
+            tx,
+            match outcome {
+                Outcome::Lease(epoch) => Ok(epoch),
+                other => Err(failure(other, &conversation)),
+            },
+        ),
+        Write::Started(_, tx)
+        | Write::Ended(_, _, tx)
+        | Write::Release(_, tx)
+        | Write::Flush(tx) => Answer::Done(
             tx,
             match outcome {
                 Outcome::Done => Ok(()),
