@@ -72,10 +72,11 @@ async fn through_the_store(store: Arc<dyn Store>, run: u64, round: usize) -> Dur
             let store = store.clone();
             tokio::spawn(async move {
                 let id = format!("c-{run:x}-{round}-{c}");
+                // As the hub does: the lease taken first by an actor that never held
+                // it (free on SQLite: one node), then along with each accept.
+                let epoch = store.lease(&id).await.unwrap();
+                assert!(epoch.is_some(), "no other node holds {id}");
                 for seq in 1..=EVENTS_PER_CONVERSATION {
-                    // Free on SQLite (one node); a statement each on PostgreSQL.
-                    let held = store.lease(&id).await.unwrap();
-                    assert!(held.is_some(), "no other node holds {id}");
                     let accepted = store
                         .accept(Accept {
                             conversation: id.clone(),
@@ -83,6 +84,7 @@ async fn through_the_store(store: Arc<dyn Store>, run: u64, round: usize) -> Dur
                             body: body(&id),
                             initial: state(&id, 0),
                             only_duplicate: false,
+                            epoch: epoch.filter(|&e| e > 0),
                         })
                         .await
                         .unwrap();

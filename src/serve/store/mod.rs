@@ -72,6 +72,11 @@ pub struct Accept {
     /// Journal nothing new: only a delivery seen before is answered (the conversation
     /// ended, and a platform may still re-send its last event).
     pub only_duplicate: bool,
+    /// The epoch of the conversation's lease the caller held last: a store several nodes
+    /// share takes the lease along with the accept, and journals the event only if no
+    /// other node held it since (else [`Accepted::Moved`]); `None` if the caller holds it
+    /// now. A store only one process opens has one epoch and ignores it.
+    pub epoch: Option<i64>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -86,6 +91,9 @@ pub enum Accepted {
     },
     /// Not a duplicate, and `only_duplicate` was asked: nothing was journaled.
     Refused,
+    /// Nothing was journaled: another node held the conversation since `Accept::epoch`.
+    /// It holds it still (`None`), or it let go and this node took it at `Some(epoch)`.
+    Moved(Option<i64>),
 }
 
 /// One step a conversation took: its state after it, the trace records it emitted and,

@@ -200,28 +200,118 @@ const MIGRATIONS: &[&str] = &[
     $$;
 "
     ),
-    // A lease taken or released in the writer's group too, not by a transaction of its
-    // own: `agentc_journal` calls `agentc_write`, which now takes these two kinds first.
-    "
-    ALTER FUNCTION agentc_write(JSON, TEXT, FLOAT8, BIGINT) RENAME TO agentc_journal_write;
-    CREATE FUNCTION agentc_write(w JSON, node TEXT, lease_ms FLOAT8, at BIGINT)
-    RETURNS JSON LANGUAGE plpgsql AS $$
+    // Each write read as JSONB, parsed once (JSON's `->>` parses the whole text again at
+    // every field); a lease taken or released in the writer's group too, not by a
+    // transaction of its own, and taken along with an accept.
+    concat!(
+        "
+    DROP FUNCTION agentc_journal(JSON, TEXT, FLOAT8, BIGINT);
+    DROP FUNCTION agentc_write(JSON, TEXT, FLOAT8, BIGINT);
+    CREATE FUNCTION agentc_write(w JSONB, node TEXT, lease_ms FLOAT8, at BIGINT)
+    RETURNS JSONB LANGUAGE plpgsql AS $$
+    DECLARE
+      c TEXT := w ->> 'conversation';
+      seen RECORD;
+      n BIGINT;
+      held BIGINT;
     BEGIN
       CASE w ->> 'kind'
+      WHEN 'accept' THEN
+        -- The lease taken with the event: journaled only if no other node held it since.
+        IF w ->> 'epoch' IS NOT NULL THEN
+          held := agentc_take_lease(c, node, lease_ms);
+          IF held IS DISTINCT FROM (w ->> 'epoch')::BIGINT THEN
+            RETURN jsonb_build_object('moved', held);
+          END IF;
+        END IF;
+        IF w ->> 'delivery' IS NOT NULL THEN
+          SELECT e.conversation, e.n, e.answer INTO seen FROM events e
+          WHERE e.delivery = w ->> 'delivery';
+          IF FOUND THEN
+            RETURN jsonb_build_object('duplicate', jsonb_build_object(
+              'conversation', seen.conversation, 'n', seen.n, 'answer', seen.answer));
+          END IF;
+        END IF;
+        IF (w ->> 'only_duplicate')::BOOLEAN THEN
+          RETURN to_jsonb('refused'::TEXT);
+        END IF;
+        -- The fence (the lease just taken is one): a node whose lease passed to another
+        -- journals nothing more for it.
+        IF w ->> 'epoch' IS NULL AND NOT EXISTS (SELECT 1 FROM leases l
+            WHERE l.conversation = c AND l.owner = node AND l.expires_at > now()) THEN
+          RETURN to_jsonb('fenced'::TEXT);
+        END IF;
+        INSERT INTO conversations (id, state, status, retired, updated_at)
+        VALUES (c, w ->> 'initial', 'active', FALSE, ",
+        db_now_ms!(),
+        ") ON CONFLICT (id) DO NOTHING;
+        INSERT INTO events (conversation, n, delivery, body, accepted_at)
+        SELECT c, COALESCE(MAX(e.n), 0) + 1, w ->> 'delivery', w ->> 'body', at
+        FROM events e WHERE e.conversation = c
+        RETURNING events.n INTO n;
+        RETURN jsonb_build_object('new', n);
+      WHEN 'attempt' THEN
+        INSERT INTO attempts (key, outcome, at) VALUES (w ->> 'key', w ->> 'outcome', at)
+        ON CONFLICT (key) DO UPDATE SET outcome = excluded.outcome, at = excluded.at;
+      WHEN 'step' THEN
+        -- A timer's step counts only if this node still holds the lease or can take it.
+        IF w ->> 'event' IS NULL AND agentc_take_lease(c, node, lease_ms) IS NULL THEN
+          RETURN to_jsonb('fenced'::TEXT);
+        END IF;
+        INSERT INTO conversations (id, state, status, retired, updated_at, due_at)
+        VALUES (c, w ->> 'state', w ->> 'status', (w ->> 'retired')::BOOLEAN, ",
+        db_now_ms!(),
+        ", ",
+        db_now_ms!(),
+        " + (w ->> 'due_in')::BIGINT)
+        ON CONFLICT (id) DO UPDATE SET state = excluded.state, status = excluded.status,
+        retired = excluded.retired, updated_at = excluded.updated_at, due_at = excluded.due_at;
+        INSERT INTO trace (conversation, record)
+        SELECT c, r FROM jsonb_array_elements_text(w -> 'records') WITH ORDINALITY AS t(r, i)
+        ORDER BY i;
+        IF w ->> 'answer' IS NOT NULL THEN
+          UPDATE events SET answer = w ->> 'answer'
+          WHERE conversation = c AND events.n = (w ->> 'event')::BIGINT;
+        END IF;
       WHEN 'lease' THEN
-        RETURN json_build_object('lease',
-          agentc_take_lease(w ->> 'conversation', node, lease_ms));
+        RETURN jsonb_build_object('lease', agentc_take_lease(c, node, lease_ms));
       WHEN 'release' THEN
         -- Expired, not deleted: the owner stays, so taking it back keeps the epoch.
-        UPDATE leases SET expires_at = now()
-        WHERE conversation = w ->> 'conversation' AND owner = node;
-        RETURN to_json('done'::TEXT);
-      ELSE
-        RETURN agentc_journal_write(w, node, lease_ms, at);
+        UPDATE leases SET expires_at = now() WHERE conversation = c AND owner = node;
+      WHEN 'flush' THEN
       END CASE;
+      RETURN to_jsonb('done'::TEXT);
     END
     $$;
-",
+    -- All writes in one subtransaction; should one fail, each in its own, so only the
+    -- writes that fail are lost (as a savepoint per write would). The group arrives as
+    -- JSON: a NUL escaped in one write (which JSONB refuses) fails that write alone.
+    CREATE FUNCTION agentc_journal(writes JSON, node TEXT, lease_ms FLOAT8, at BIGINT)
+    RETURNS JSON LANGUAGE plpgsql AS $$
+    DECLARE
+      w JSON;
+      results JSONB[] := '{}';
+    BEGIN
+      BEGIN
+        FOR w IN SELECT value FROM json_array_elements(writes) LOOP
+          results := results || agentc_write(w::JSONB, node, lease_ms, at);
+        END LOOP;
+        RETURN array_to_json(results);
+      EXCEPTION WHEN OTHERS THEN
+        results := '{}';
+      END;
+      FOR w IN SELECT value FROM json_array_elements(writes) LOOP
+        BEGIN
+          results := results || agentc_write(w::JSONB, node, lease_ms, at);
+        EXCEPTION WHEN OTHERS THEN
+          results := results || jsonb_build_object('failed', SQLERRM);
+        END;
+      END LOOP;
+      RETURN array_to_json(results);
+    END
+    $$;
+"
+    ),
 ];
 
 const DB_NOW_MS: &str = db_now_ms!();
@@ -437,6 +527,10 @@ fn store_error(e: sqlx::Error) -> StoreError {
 
 impl Store for Postgres {
     fn accept(&self, event: Accept) -> Durable<Accepted> {
+        if event.epoch.is_some() {
+            // Held from now on, unless another node does (renewing then changes nothing).
+            lock(&self.held).insert(event.conversation.clone());
+        }
         self.queue(|tx| Write::Accept(event, tx))
     }
     fn attempt_started(&self, key: String) -> Durable<()> {
@@ -1026,6 +1120,7 @@ enum Sent<'a> {
         body: String,
         initial: String,
         only_duplicate: bool,
+        epoch: Option<i64>,
     },
     Attempt {
         key: &'a str,
@@ -1059,6 +1154,7 @@ impl<'a> Sent<'a> {
                 body: text(&event.body),
                 initial: text(&event.initial),
                 only_duplicate: event.only_duplicate,
+                epoch: event.epoch,
             },
             Write::Started(key, _) => Sent::Attempt { key, outcome: None },
             Write::Ended(key, outcome, _) => Sent::Attempt {
@@ -1098,6 +1194,8 @@ enum Outcome {
     Done,
     /// The lease's epoch, if this node holds it now.
     Lease(Option<i64>),
+    /// An accept's lease: another node held it since the epoch the accept expected.
+    Moved(Option<i64>),
     /// The lease fencing the write is another node's.
     Fenced,
     /// The write's statements failed (and were rolled back alone).
@@ -1121,6 +1219,7 @@ fn answer(write: Write, outcome: Outcome) -> Answer {
                     answer: answer.map(|a| parse(&a)),
                 }),
                 Outcome::Refused => Ok(Accepted::Refused),
+                Outcome::Moved(epoch) => Ok(Accepted::Moved(epoch)),
                 other => Err(failure(other, &event.conversation)),
             },
         ),
@@ -1199,6 +1298,7 @@ mod tests {
             body: json!({"conversation": "c", "event": "message_received"}),
             initial: json!({"instance": "i-1"}),
             only_duplicate: false,
+            epoch: None,
         }
     }
 

@@ -671,6 +671,7 @@ mod tests {
             body: json!({"conversation": conversation, "event": "message_received"}),
             initial: json!({"seq": 0}),
             only_duplicate: false,
+            epoch: None,
         }
     }
 
