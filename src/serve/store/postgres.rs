@@ -1372,6 +1372,35 @@ mod tests {
         assert!(b.ping().await.is_ok());
     }
 
+    #[tokio::test]
+    async fn an_accept_takes_the_lease_along_only_at_the_epoch_its_node_held_last() {
+        let Some(url) = fresh().await else {
+            return;
+        };
+        let lease = Duration::from_secs(30);
+        let a = Postgres::open(&url, lease, Arc::default()).await.unwrap();
+        let b = Postgres::open(&url, lease, Arc::default()).await.unwrap();
+        let at = |epoch: i64, delivery: &str| Accept {
+            epoch: Some(epoch),
+            ..accept(delivery)
+        };
+        assert_eq!(a.lease("c").await, Ok(Some(1)));
+        a.release("c").await.unwrap();
+        // Let go and not taken since: taken back with the event.
+        assert_eq!(a.accept(at(1, "d-1")).await, Ok(Accepted::New { n: 1 }));
+        assert_eq!(b.lease("c").await, Ok(None), "a holds it again");
+        a.release("c").await.unwrap();
+        assert_eq!(b.lease("c").await, Ok(Some(2)));
+        // Held by b: nothing journaled, not even a duplicate's answer.
+        assert_eq!(a.accept(at(1, "d-2")).await, Ok(Accepted::Moved(None)));
+        assert_eq!(a.accept(at(1, "d-1")).await, Ok(Accepted::Moved(None)));
+        b.release("c").await.unwrap();
+        // b held it since: a takes it, at a new epoch, and journals nothing yet.
+        assert_eq!(a.accept(at(1, "d-2")).await, Ok(Accepted::Moved(Some(3))));
+        assert_eq!(a.accept(at(3, "d-2")).await, Ok(Accepted::New { n: 2 }));
+        assert_eq!(b.lease("c").await, Ok(None), "a holds it");
+    }
+
     /// A database an agentc of migration 3 wrote: an after-the-end event seen, the status
     /// still `active` and a timer due. Migrated, no sweep finds that timer, and the state
     /// reads back `ended`.
