@@ -114,6 +114,62 @@ pub struct Step {
     pub due_in: Option<u64>,
 }
 
+// The rows of a write, their JSON made text by the caller: a store's one writer spends its
+// time on SQL, and the serialising is shared out among the runtime's workers.
+
+pub struct AcceptRow {
+    pub conversation: String,
+    pub delivery: Option<String>,
+    pub body: String,
+    pub initial: String,
+    pub only_duplicate: bool,
+    pub epoch: Option<i64>,
+}
+
+impl AcceptRow {
+    pub fn of(event: Accept) -> Box<AcceptRow> {
+        Box::new(AcceptRow {
+            body: text(&event.body),
+            initial: text(&event.initial),
+            conversation: event.conversation,
+            delivery: event.delivery,
+            only_duplicate: event.only_duplicate,
+            epoch: event.epoch,
+        })
+    }
+}
+
+pub struct StepRow {
+    pub conversation: String,
+    pub event: Option<u64>,
+    pub state: String,
+    pub status: String,
+    pub retired: bool,
+    pub records: Vec<String>,
+    pub answer: Option<String>,
+    pub due_in: Option<u64>,
+}
+
+impl StepRow {
+    pub fn of(step: Step) -> Box<StepRow> {
+        Box::new(StepRow {
+            state: text(&step.state),
+            records: step.records.iter().map(text).collect(),
+            answer: step.answer.as_ref().map(text),
+            conversation: step.conversation,
+            event: step.event,
+            status: step.status,
+            retired: step.retired,
+            due_in: step.due_in,
+        })
+    }
+}
+
+/// A JSON value as the text a row holds.
+pub fn text(json: &Json) -> String {
+    json.to_string()
+}
+
 /// What the store holds of a conversation.
 #[derive(Clone, Debug, PartialEq)]
 pub struct StoredConversation {

@@ -7,8 +7,8 @@
 
 use super::prune::{Batch, Pruned};
 use super::{
-    parse, state_of, Accept, Accepted, Durable, PendingEvent, Recovery, Step, Store, StoreError,
-    StoredConversation,
+    parse, state_of, text, Accept, AcceptRow, Accepted, Durable, PendingEvent, Recovery, Step,
+    StepRow, Store, StoreError, StoredConversation,
 };
 use crate::serve::metrics::Metrics;
 use futures::future::BoxFuture;
@@ -337,10 +337,13 @@ struct Fence {
 }
 
 enum Write {
-    Accept(Accept, oneshot::Sender<Result<Accepted, StoreError>>),
+    Accept(
+        Box<AcceptRow>,
+        oneshot::Sender<Result<Accepted, StoreError>>,
+    ),
     Started(String, oneshot::Sender<Result<(), StoreError>>),
-    Ended(String, Json, oneshot::Sender<Result<(), StoreError>>),
-    Stepped(Box<Step>, oneshot::Sender<Result<(), StoreError>>),
+    Ended(String, String, oneshot::Sender<Result<(), StoreError>>),
+    Stepped(Box<StepRow>, oneshot::Sender<Result<(), StoreError>>),
     Flush(oneshot::Sender<Result<(), StoreError>>),
     Lease(String, oneshot::Sender<Result<Option<i64>, StoreError>>),
     Release(String, oneshot::Sender<Result<(), StoreError>>),
@@ -511,10 +514,6 @@ fn now_ms() -> i64 {
     jiff::Timestamp::now().as_millisecond()
 }
 
-fn text(json: &Json) -> String {
-    json.to_string()
-}
-
 /// A row of `SELECT key, outcome FROM attempts`: the key and its outcome, if it ended.
 fn attempt_row(row: &sqlx::postgres::PgRow) -> (String, Option<Json>) {
     let outcome: Option<String> = row.get(1);
@@ -531,16 +530,19 @@ impl Store for Postgres {
             // Held from now on, unless another node does (renewing then changes nothing).
             lock(&self.held).insert(event.conversation.clone());
         }
-        self.queue(|tx| Write::Accept(event, tx))
+        let row = AcceptRow::of(event);
+        self.queue(|tx| Write::Accept(row, tx))
     }
     fn attempt_started(&self, key: String) -> Durable<()> {
         self.queue(|tx| Write::Started(key, tx))
     }
     fn attempt_ended(&self, key: String, outcome: Json) -> Durable<()> {
+        let outcome = text(&outcome);
         self.queue(|tx| Write::Ended(key, outcome, tx))
     }
     fn stepped(&self, step: Step) -> Durable<()> {
-        self.queue(|tx| Write::Stepped(Box::new(step), tx))
+        let row = StepRow::of(step);
+        self.queue(|tx| Write::Stepped(row, tx))
     }
     fn flush(&self) -> Durable<()> {
         self.queue(Write::Flush)
@@ -1110,30 +1112,30 @@ async fn commit(
     Ok(committed.is_ok())
 }
 
-/// A write as `agentc_journal` reads it: JSON values as their texts.
+/// A write as `agentc_journal` reads it: JSON values as their texts (made by the caller).
 #[derive(serde::Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 enum Sent<'a> {
     Accept {
         conversation: &'a str,
         delivery: Option<&'a str>,
-        body: String,
-        initial: String,
+        body: &'a str,
+        initial: &'a str,
         only_duplicate: bool,
         epoch: Option<i64>,
     },
     Attempt {
         key: &'a str,
-        outcome: Option<String>,
+        outcome: Option<&'a str>,
     },
     Step {
         conversation: &'a str,
         event: Option<u64>,
-        state: String,
+        state: &'a str,
         status: &'a str,
         retired: bool,
-        records: Vec<String>,
-        answer: Option<String>,
+        records: &'a [String],
+        answer: Option<&'a str>,
         due_in: Option<i64>,
     },
     Flush,
@@ -1151,24 +1153,24 @@ impl<'a> Sent<'a> {
             Write::Accept(event, _) => Sent::Accept {
                 conversation: &event.conversation,
                 delivery: event.delivery.as_deref(),
-                body: text(&event.body),
-                initial: text(&event.initial),
+                body: &event.body,
+                initial: &event.initial,
                 only_duplicate: event.only_duplicate,
                 epoch: event.epoch,
             },
             Write::Started(key, _) => Sent::Attempt { key, outcome: None },
             Write::Ended(key, outcome, _) => Sent::Attempt {
                 key,
-                outcome: Some(text(outcome)),
+                outcome: Some(outcome),
             },
             Write::Stepped(step, _) => Sent::Step {
                 conversation: &step.conversation,
                 event: step.event,
-                state: text(&step.state),
+                state: &step.state,
                 status: &step.status,
                 retired: step.retired,
-                records: step.records.iter().map(text).collect(),
-                answer: step.answer.as_ref().map(text),
+                records: &step.records,
+                answer: step.answer.as_deref(),
                 due_in: step
                     .due_in
                     .map(|ms| i64::try_from(ms).unwrap_or(i64::MAX / 2)),
