@@ -2,8 +2,8 @@
 //! SQLite store, one writer task owns one connection and commits whatever is queued in one
 //! transaction, by one call of `agentc_journal` (a write that fails is rolled back alone);
 //! reads use a pool. On top, each conversation has a lease row (owner, expiry, epoch),
-//! taken and released in the writer's groups too: a node handles a conversation's events
-//! only while it holds the lease, and every event it journals is fenced by it.
+//! taken, renewed and released in the writer's groups too: a node handles a conversation's
+//! events only while it holds the lease, and every event it journals is fenced by it.
 
 use super::prune::{Batch, Pruned};
 use super::{
@@ -201,7 +201,7 @@ const MIGRATIONS: &[&str] = &[
 "
     ),
     // Each write read as JSONB, parsed once (JSON's `->>` parses the whole text again at
-    // every field); a lease taken or released in the writer's group too, not by a
+    // every field); a lease taken, renewed or released in the writer's group too, not by a
     // transaction of its own, and taken along with an accept.
     concat!(
         "
@@ -278,6 +278,10 @@ const MIGRATIONS: &[&str] = &[
       WHEN 'release' THEN
         -- Expired, not deleted: the owner stays, so taking it back keeps the epoch.
         UPDATE leases SET expires_at = now() WHERE conversation = c AND owner = node;
+      WHEN 'renew' THEN
+        UPDATE leases SET expires_at = now() + lease_ms * interval '1 millisecond'
+        WHERE owner = node AND expires_at > now()
+        AND conversation IN (SELECT jsonb_array_elements_text(w -> 'conversations'));
       WHEN 'flush' THEN
       END CASE;
       RETURN to_jsonb('done'::TEXT);
@@ -347,6 +351,7 @@ enum Write {
     Flush(oneshot::Sender<Result<(), StoreError>>),
     Lease(String, oneshot::Sender<Result<Option<i64>, StoreError>>),
     Release(String, oneshot::Sender<Result<(), StoreError>>),
+    Renew(Vec<String>, oneshot::Sender<Result<(), StoreError>>),
 }
 
 pub struct Postgres {
@@ -387,7 +392,7 @@ impl Postgres {
         };
         tokio::spawn(write_loop(options, writer, queue, fence, metrics));
         let held = Arc::default();
-        tokio::spawn(renew_loop(pool.clone(), node, lease, Arc::clone(&held)));
+        tokio::spawn(renew_loop(writes.downgrade(), lease, Arc::clone(&held)));
         Ok(Postgres { writes, pool, held })
     }
 
@@ -446,7 +451,7 @@ fn unanswered(bound: Duration) -> StoreError {
 /// Runs `statements` on a pooled connection, taking it and running them within `bound` in
 /// all; a connection that did not answer in time is closed, not handed out again. One
 /// the store closed (it restarted, or the network broke) is replaced once: every caller's
-/// statements can run twice (reads, and the renewal of this node's leases).
+/// statements can run twice (reads).
 async fn pooled<T>(
     pool: &PgPool,
     bound: Duration,
@@ -476,8 +481,7 @@ async fn pooled<T>(
 /// Every third of the lease, the leases this node's actors hold are extended; a node that
 /// stops renewing (killed, cut off) loses them once they expire.
 async fn renew_loop(
-    pool: PgPool,
-    node: String,
+    writes: mpsc::WeakUnboundedSender<Write>,
     lease: Duration,
     held: Arc<Mutex<HashSet<String>>>,
 ) {
@@ -488,19 +492,15 @@ async fn renew_loop(
         if held.is_empty() {
             continue;
         }
-        let renewed = pooled(&pool, TIMEOUT, async |conn| {
-            sqlx::query(
-                "UPDATE leases SET expires_at = now() + $2 * interval '1 millisecond'
-                 WHERE owner = $1 AND expires_at > now() AND conversation = ANY($3)",
-            )
-            .bind(&node)
-            .bind(lease.as_millis() as f64)
-            .bind(&held)
-            .execute(conn)
-            .await
-        })
-        .await;
-        if let Err(e) = renewed {
+        // Through the writer, the one connection of this node that writes lease rows: a
+        // transaction of its own would deadlock with the writer's groups.
+        let Some(writes) = writes.upgrade() else {
+            return;
+        };
+        let (tx, renewed) = Durable::channel();
+        let _ = writes.send(Write::Renew(held, tx));
+        drop(writes);
+        if let Err(e) = renewed.await {
             tracing::warn!("the conversation leases were not renewed: {e}");
         }
     }
@@ -1018,6 +1018,7 @@ fn unapplied(write: Write, error: StoreError) -> Answer {
         | Write::Ended(_, _, tx)
         | Write::Stepped(_, tx)
         | Write::Release(_, tx)
+        | Write::Renew(_, tx)
         | Write::Flush(tx) => Answer::Done(tx, Err(error)),
     }
 }
@@ -1145,6 +1146,9 @@ enum Sent<'a> {
     Release {
         conversation: &'a str,
     },
+    Renew {
+        conversations: &'a [String],
+    },
 }
 
 impl<'a> Sent<'a> {
@@ -1178,6 +1182,7 @@ impl<'a> Sent<'a> {
             Write::Flush(_) => Sent::Flush,
             Write::Lease(conversation, _) => Sent::Lease { conversation },
             Write::Release(conversation, _) => Sent::Release { conversation },
+            Write::Renew(conversations, _) => Sent::Renew { conversations },
         }
     }
 }
@@ -1246,6 +1251,7 @@ fn answer(write: Write, outcome: Outcome) -> Answer {
         Write::Started(_, tx)
         | Write::Ended(_, _, tx)
         | Write::Release(_, tx)
+        | Write::Renew(_, tx)
         | Write::Flush(tx) => Answer::Done(
             tx,
             match outcome {
@@ -1372,6 +1378,21 @@ mod tests {
         a.release("c").await.unwrap();
         assert_eq!(b.recover().await.unwrap().pending.len(), 1);
         assert!(b.ping().await.is_ok());
+    }
+
+    #[tokio::test]
+    async fn a_lease_held_is_renewed_until_released() {
+        let Some(url) = fresh().await else {
+            return;
+        };
+        let lease = Duration::from_millis(600);
+        let a = Postgres::open(&url, lease, Arc::default()).await.unwrap();
+        let b = Postgres::open(&url, lease, Arc::default()).await.unwrap();
+        assert_eq!(a.lease("r").await, Ok(Some(1)));
+        tokio::time::sleep(lease * 2).await;
+        assert_eq!(b.lease("r").await, Ok(None), "renewed by a");
+        a.release("r").await.unwrap();
+        assert_eq!(b.lease("r").await, Ok(Some(2)));
     }
 
     #[tokio::test]
