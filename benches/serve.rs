@@ -7,14 +7,18 @@
 //!
 //! With `AGENTC_BENCH_POSTGRES_URL` set (a server the bench may write to; each run uses
 //! conversation ids of its own), the same events through the PostgreSQL store too (≥ 2,000
-//! events/s), each event's lease taken before it and released after, as the hub does.
-//! Measured on a private PostgreSQL 15 (fsync on, `synchronous_commit = on`, 127.0.0.1),
-//! base and new alternated: 516 and 497 events/s at 09240ee, where the one writer connection
-//! made about fourteen round trips per event (a savepoint and its release around each
-//! write, the delivery lookup, the fence, two inserts; the attempt; the step's three
-//! statements); 896 and 859 since a group is one call of `agentc_journal` (three round trips
-//! a group). Still short of 2,000: each event's lease and release are two more round trips
-//! on the pool, outside the group.
+//! events/s), the lease taken before a conversation's first event, then along with each
+//! accept, and released after each event, as the hub does. Measured on a private
+//! PostgreSQL 15 (fsync on, `synchronous_commit = on`, 127.0.0.1), base and new alternated:
+//! 516 and 497 events/s at 09240ee, where the one writer connection made about fourteen
+//! round trips per event; 896 and 859 once a group was one call of `agentc_journal` (three
+//! round trips a group), with each event's lease and release two more transactions on the
+//! pool; 1,346, 1,544 and 1,470 (against 720, 742 and 794 for that base in the same minutes)
+//! once leases are taken, renewed and released in the writer's groups, an event's lease is
+//! taken with its accept, and each write is parsed once (JSONB). Still short of 2,000: the
+//! writer's one PostgreSQL backend is then busy 84% of the time, about 560 µs per event
+//! spread over some nine statements; the next step is set-based SQL, one statement per
+//! table per group.
 //!
 //! `cargo bench --bench serve`
 //! `AGENTC_BENCH_POSTGRES_URL=postgres://postgres@127.0.0.1:54342/postgres cargo bench --bench serve`
@@ -72,10 +76,11 @@ async fn through_the_store(store: Arc<dyn Store>, run: u64, round: usize) -> Dur
             let store = store.clone();
             tokio::spawn(async move {
                 let id = format!("c-{run:x}-{round}-{c}");
+                // As the hub does: the lease taken first by an actor that never held
+                // it (free on SQLite: one node), then along with each accept.
+                let epoch = store.lease(&id).await.unwrap();
+                assert!(epoch.is_some(), "no other node holds {id}");
                 for seq in 1..=EVENTS_PER_CONVERSATION {
-                    // Free on SQLite (one node); a statement each on PostgreSQL.
-                    let held = store.lease(&id).await.unwrap();
-                    assert!(held.is_some(), "no other node holds {id}");
                     let accepted = store
                         .accept(Accept {
                             conversation: id.clone(),
@@ -83,6 +88,7 @@ async fn through_the_store(store: Arc<dyn Store>, run: u64, round: usize) -> Dur
                             body: body(&id),
                             initial: state(&id, 0),
                             only_duplicate: false,
+                            epoch: epoch.filter(|&e| e > 0),
                         })
                         .await
                         .unwrap();
@@ -106,7 +112,7 @@ async fn through_the_store(store: Arc<dyn Store>, run: u64, round: usize) -> Dur
                         })
                         .await
                         .unwrap();
-                    store.release(&id).await.unwrap();
+                    drop(store.release(&id));
                 }
             })
         })

@@ -28,6 +28,8 @@ use tokio::sync::{mpsc, oneshot};
 
 /// How often an actor asks again for a lease another node holds.
 const LEASE_POLL: Duration = Duration::from_millis(25);
+/// How often an event's accept may find the lease moved (and take it) before it is refused.
+const MOVED_TRIES: u32 = 3;
 /// How often an actor tries again to journal a step the store did not take.
 const OWED_RETRY: Duration = Duration::from_millis(500);
 /// No lease has this epoch: the next event takes the conversation over, reading what the
@@ -35,6 +37,17 @@ const OWED_RETRY: Duration = Duration::from_millis(500);
 const UNSURE: i64 = -1;
 /// At most this many overdue timers are taken over per sweep.
 const SWEEP_LIMIT: u32 = 100;
+
+/// An event refused because another node holds its conversation.
+fn busy(conversation: &str) -> ApiError {
+    ApiError::new(
+        ErrorCode::ConversationBusy,
+        format!(
+            "another node holds the conversation `{}` and did not let go; retry",
+            crate::printable::escape(conversation)
+        ),
+    )
+}
 
 /// An event refused because the store failed.
 fn unavailable(e: StoreError) -> ApiError {
@@ -493,7 +506,7 @@ impl Actor {
                 Ok(None) => return,
                 Err(_) if self.owed.is_some() => {
                     let _ = self.settle().await;
-                    self.release_if_idle(&queue).await;
+                    self.release_if_idle(&queue);
                     continue;
                 }
                 Err(_idle) => {
@@ -515,17 +528,22 @@ impl Actor {
             };
             // Boxed: an idle actor's task keeps only the loop's state, not a job's.
             Box::pin(self.handle(job)).await;
-            self.release_if_idle(&queue).await;
+            self.release_if_idle(&queue);
         }
     }
 
     /// With nothing queued or owed, another node may take the conversation now (nothing to
     /// do on SQLite).
-    async fn release_if_idle(&self, queue: &mpsc::UnboundedReceiver<Job>) {
+    fn release_if_idle(&self, queue: &mpsc::UnboundedReceiver<Job>) {
         if queue.is_empty() && self.owed.is_none() {
-            if let Err(e) = self.hub.store.release(&self.id).await {
-                tracing::warn!(conversation = %self.id, "the lease was not released: {e}");
-            }
+            // Not waited for: the next job's lease is queued behind it.
+            let released = self.hub.store.release(&self.id);
+            let id = self.id.clone();
+            tokio::spawn(async move {
+                if let Err(e) = released.await {
+                    tracing::warn!(conversation = %id, "the lease was not released: {e}");
+                }
+            });
         }
     }
 
@@ -543,6 +561,8 @@ impl Actor {
                 Err(unavailable(owed.failed.0.clone()))
             }
             _ => match self.settle().await {
+                // Once this actor held a lease, an event's is taken along with its accept.
+                Ok(()) if matches!(job, Job::Event { .. }) && self.epoch > 0 => Ok(()),
                 Ok(()) => self.hold(wait).await,
                 Err(error) => Err(error),
             },
@@ -640,16 +660,7 @@ impl Actor {
             match self.hub.store.lease(&self.id).await.map_err(unavailable)? {
                 Some(epoch) => break epoch,
                 None if began.elapsed() < wait => tokio::time::sleep(LEASE_POLL).await,
-                None => {
-                    return Err(ApiError::new(
-                        ErrorCode::ConversationBusy,
-                        format!(
-                            "another node holds the conversation `{}` and did not let go; \
-                             retry",
-                            crate::printable::escape(&self.id)
-                        ),
-                    ))
-                }
+                None => return Err(busy(&self.id)),
             }
         };
         if epoch != self.epoch {
@@ -758,25 +769,43 @@ impl Actor {
         if let Some(problem) = self.hub.current().runtime.refusal(&event) {
             return Err(ApiError::new(ErrorCode::RefusedEvent, problem));
         }
-        let initial = self.know().await?;
-        let initial_json = match &initial {
-            Some(state) => serde_json::to_value(state).unwrap_or(Json::Null),
-            None => Json::Null,
-        };
-        let (accepted, durable) = self.hub.store.accept_early(Accept {
-            conversation: self.id.clone(),
-            delivery,
-            body,
-            initial: initial_json,
-            only_duplicate: matches!(self.known, Known::Retired),
-        });
         let unsure = |actor: &mut Self, e: StoreError| {
             // It may have been committed all the same (the store stopped answering while
             // committing): taken over, the conversation runs it if it was.
             actor.epoch = UNSURE;
             unavailable(e)
         };
-        let accepted = accepted.await.map_err(|e| unsure(self, e))?;
+        let mut moved = 0;
+        let (initial, accepted, durable) = loop {
+            let initial = self.know().await?;
+            let initial_json = match &initial {
+                Some(state) => serde_json::to_value(state).unwrap_or(Json::Null),
+                None => Json::Null,
+            };
+            let epoch = (self.epoch > 0).then_some(self.epoch);
+            let (accepted, durable) = self.hub.store.accept_early(Accept {
+                conversation: self.id.clone(),
+                delivery: delivery.clone(),
+                // Kept for a second try only where the lease can be found moved.
+                body: match epoch {
+                    Some(_) => body.clone(),
+                    None => std::mem::take(&mut body),
+                },
+                initial: initial_json,
+                only_duplicate: matches!(self.known, Known::Retired),
+                epoch,
+            });
+            match accepted.await.map_err(|e| unsure(self, e))? {
+                // Another node ran the conversation since: held (and taken over) first,
+                // as by an actor that never held it.
+                Accepted::Moved(_) if moved < MOVED_TRIES => {
+                    moved += 1;
+                    self.hold(self.hub.lease_wait).await?;
+                }
+                Accepted::Moved(_) => return Err(busy(&self.id)),
+                accepted => break (initial, accepted, durable),
+            }
+        };
         let durable = match accepted {
             Accepted::New { .. } => durable,
             // Told only once what it was told from is durable.
@@ -795,6 +824,7 @@ impl Actor {
                 n,
                 answer,
             }),
+            Accepted::Moved(_) => Err(busy(&self.id)),
             Accepted::Refused => Err(ApiError::new(
                 ErrorCode::ConversationEnded,
                 format!(

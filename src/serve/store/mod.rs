@@ -72,6 +72,11 @@ pub struct Accept {
     /// Journal nothing new: only a delivery seen before is answered (the conversation
     /// ended, and a platform may still re-send its last event).
     pub only_duplicate: bool,
+    /// The epoch of the conversation's lease the caller held last: a store several nodes
+    /// share takes the lease along with the accept, and journals the event only if no
+    /// other node held it since (else [`Accepted::Moved`]); `None` if the caller holds it
+    /// now. A store only one process opens has one epoch and ignores it.
+    pub epoch: Option<i64>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -86,6 +91,9 @@ pub enum Accepted {
     },
     /// Not a duplicate, and `only_duplicate` was asked: nothing was journaled.
     Refused,
+    /// Nothing was journaled: another node held the conversation since `Accept::epoch`.
+    /// It holds it still (`None`), or it let go and this node took it at `Some(epoch)`.
+    Moved(Option<i64>),
 }
 
 /// One step a conversation took: its state after it, the trace records it emitted and,
@@ -104,6 +112,62 @@ pub struct Step {
     /// In how many milliseconds its `conversation_inactive` timer is due, if one is pending:
     /// what a store several nodes share finds a dead node's timers by ([`Store::due`]).
     pub due_in: Option<u64>,
+}
+
+// The rows of a write, their JSON made text by the caller: a store's one writer spends its
+// time on SQL, and the serialising is shared out among the runtime's workers.
+
+pub struct AcceptRow {
+    pub conversation: String,
+    pub delivery: Option<String>,
+    pub body: String,
+    pub initial: String,
+    pub only_duplicate: bool,
+    pub epoch: Option<i64>,
+}
+
+impl AcceptRow {
+    pub fn of(event: Accept) -> Box<AcceptRow> {
+        Box::new(AcceptRow {
+            body: text(&event.body),
+            initial: text(&event.initial),
+            conversation: event.conversation,
+            delivery: event.delivery,
+            only_duplicate: event.only_duplicate,
+            epoch: event.epoch,
+        })
+    }
+}
+
+pub struct StepRow {
+    pub conversation: String,
+    pub event: Option<u64>,
+    pub state: String,
+    pub status: String,
+    pub retired: bool,
+    pub records: Vec<String>,
+    pub answer: Option<String>,
+    pub due_in: Option<u64>,
+}
+
+impl StepRow {
+    pub fn of(step: Step) -> Box<StepRow> {
+        Box::new(StepRow {
+            state: text(&step.state),
+            records: step.records.iter().map(text).collect(),
+            answer: step.answer.as_ref().map(text),
+            conversation: step.conversation,
+            event: step.event,
+            status: step.status,
+            retired: step.retired,
+            due_in: step.due_in,
+        })
+    }
+}
+
+/// A JSON value as the text a row holds.
+pub fn text(json: &Json) -> String {
+    json.to_string()
 }
 
 /// What the store holds of a conversation.
@@ -197,9 +261,10 @@ pub trait Store: Send + Sync {
     fn lease(&self, _conversation: &str) -> BoxFuture<'_, Result<Option<i64>, StoreError>> {
         Box::pin(async { Ok(Some(0)) })
     }
-    /// Lets another node take the conversation's lease at once.
-    fn release(&self, _conversation: &str) -> BoxFuture<'_, Result<(), StoreError>> {
-        Box::pin(async { Ok(()) })
+    /// Lets another node take the conversation's lease at once: queued at the call, in
+    /// order with the writes (nothing need wait for it; a lease not released lapses).
+    fn release(&self, _conversation: &str) -> Durable<()> {
+        Durable::ready(Ok(()))
     }
     /// What a node taking a conversation over must finish first: its events accepted and
     /// not answered (by a node that died) and their journaled attempts; `live` is empty.

@@ -1,14 +1,14 @@
 //! The shared store: PostgreSQL, for several `agentc serve` nodes on one database. Like the
 //! SQLite store, one writer task owns one connection and commits whatever is queued in one
 //! transaction, by one call of `agentc_journal` (a write that fails is rolled back alone);
-//! reads use a pool. On top, each
-//! conversation has a lease row (owner, expiry, epoch): a node handles a conversation's
+//! reads use a pool. On top, each conversation has a lease row (owner, expiry, epoch),
+//! taken, renewed and released in the writer's groups too: a node handles a conversation's
 //! events only while it holds the lease, and every event it journals is fenced by it.
 
 use super::prune::{Batch, Pruned};
 use super::{
-    parse, state_of, Accept, Accepted, Durable, PendingEvent, Recovery, Step, Store, StoreError,
-    StoredConversation,
+    parse, state_of, text, Accept, AcceptRow, Accepted, Durable, PendingEvent, Recovery, Step,
+    StepRow, Store, StoreError, StoredConversation,
 };
 use crate::serve::metrics::Metrics;
 use futures::future::BoxFuture;
@@ -200,6 +200,122 @@ const MIGRATIONS: &[&str] = &[
     $$;
 "
     ),
+    // Each write read as JSONB, parsed once (JSON's `->>` parses the whole text again at
+    // every field); a lease taken, renewed or released in the writer's group too, not by a
+    // transaction of its own, and taken along with an accept.
+    concat!(
+        "
+    DROP FUNCTION agentc_journal(JSON, TEXT, FLOAT8, BIGINT);
+    DROP FUNCTION agentc_write(JSON, TEXT, FLOAT8, BIGINT);
+    CREATE FUNCTION agentc_write(w JSONB, node TEXT, lease_ms FLOAT8, at BIGINT)
+    RETURNS JSONB LANGUAGE plpgsql AS $$
+    DECLARE
+      c TEXT := w ->> 'conversation';
+      seen RECORD;
+      n BIGINT;
+      held BIGINT;
+    BEGIN
+      CASE w ->> 'kind'
+      WHEN 'accept' THEN
+        -- The lease taken with the event: journaled only if no other node held it since.
+        IF w ->> 'epoch' IS NOT NULL THEN
+          held := agentc_take_lease(c, node, lease_ms);
+          IF held IS DISTINCT FROM (w ->> 'epoch')::BIGINT THEN
+            RETURN jsonb_build_object('moved', held);
+          END IF;
+        END IF;
+        IF w ->> 'delivery' IS NOT NULL THEN
+          SELECT e.conversation, e.n, e.answer INTO seen FROM events e
+          WHERE e.delivery = w ->> 'delivery';
+          IF FOUND THEN
+            RETURN jsonb_build_object('duplicate', jsonb_build_object(
+              'conversation', seen.conversation, 'n', seen.n, 'answer', seen.answer));
+          END IF;
+        END IF;
+        IF (w ->> 'only_duplicate')::BOOLEAN THEN
+          RETURN to_jsonb('refused'::TEXT);
+        END IF;
+        -- The fence (the lease just taken is one): a node whose lease passed to another
+        -- journals nothing more for it.
+        IF w ->> 'epoch' IS NULL AND NOT EXISTS (SELECT 1 FROM leases l
+            WHERE l.conversation = c AND l.owner = node AND l.expires_at > now()) THEN
+          RETURN to_jsonb('fenced'::TEXT);
+        END IF;
+        INSERT INTO conversations (id, state, status, retired, updated_at)
+        VALUES (c, w ->> 'initial', 'active', FALSE, ",
+        db_now_ms!(),
+        ") ON CONFLICT (id) DO NOTHING;
+        INSERT INTO events (conversation, n, delivery, body, accepted_at)
+        SELECT c, COALESCE(MAX(e.n), 0) + 1, w ->> 'delivery', w ->> 'body', at
+        FROM events e WHERE e.conversation = c
+        RETURNING events.n INTO n;
+        RETURN jsonb_build_object('new', n);
+      WHEN 'attempt' THEN
+        INSERT INTO attempts (key, outcome, at) VALUES (w ->> 'key', w ->> 'outcome', at)
+        ON CONFLICT (key) DO UPDATE SET outcome = excluded.outcome, at = excluded.at;
+      WHEN 'step' THEN
+        -- A timer's step counts only if this node still holds the lease or can take it.
+        IF w ->> 'event' IS NULL AND agentc_take_lease(c, node, lease_ms) IS NULL THEN
+          RETURN to_jsonb('fenced'::TEXT);
+        END IF;
+        INSERT INTO conversations (id, state, status, retired, updated_at, due_at)
+        VALUES (c, w ->> 'state', w ->> 'status', (w ->> 'retired')::BOOLEAN, ",
+        db_now_ms!(),
+        ", ",
+        db_now_ms!(),
+        " + (w ->> 'due_in')::BIGINT)
+        ON CONFLICT (id) DO UPDATE SET state = excluded.state, status = excluded.status,
+        retired = excluded.retired, updated_at = excluded.updated_at, due_at = excluded.due_at;
+        INSERT INTO trace (conversation, record)
+        SELECT c, r FROM jsonb_array_elements_text(w -> 'records') WITH ORDINALITY AS t(r, i)
+        ORDER BY i;
+        IF w ->> 'answer' IS NOT NULL THEN
+          UPDATE events SET answer = w ->> 'answer'
+          WHERE conversation = c AND events.n = (w ->> 'event')::BIGINT;
+        END IF;
+      WHEN 'lease' THEN
+        RETURN jsonb_build_object('lease', agentc_take_lease(c, node, lease_ms));
+      WHEN 'release' THEN
+        -- Expired, not deleted: the owner stays, so taking it back keeps the epoch.
+        UPDATE leases SET expires_at = now() WHERE conversation = c AND owner = node;
+      WHEN 'renew' THEN
+        UPDATE leases SET expires_at = now() + lease_ms * interval '1 millisecond'
+        WHERE owner = node AND expires_at > now()
+        AND conversation IN (SELECT jsonb_array_elements_text(w -> 'conversations'));
+      WHEN 'flush' THEN
+      END CASE;
+      RETURN to_jsonb('done'::TEXT);
+    END
+    $$;
+    -- All writes in one subtransaction; should one fail, each in its own, so only the
+    -- writes that fail are lost (as a savepoint per write would). The group arrives as
+    -- JSON: a NUL escaped in one write (which JSONB refuses) fails that write alone.
+    CREATE FUNCTION agentc_journal(writes JSON, node TEXT, lease_ms FLOAT8, at BIGINT)
+    RETURNS JSON LANGUAGE plpgsql AS $$
+    DECLARE
+      w JSON;
+      results JSONB[] := '{}';
+    BEGIN
+      BEGIN
+        FOR w IN SELECT value FROM json_array_elements(writes) LOOP
+          results := results || agentc_write(w::JSONB, node, lease_ms, at);
+        END LOOP;
+        RETURN array_to_json(results);
+      EXCEPTION WHEN OTHERS THEN
+        results := '{}';
+      END;
+      FOR w IN SELECT value FROM json_array_elements(writes) LOOP
+        BEGIN
+          results := results || agentc_write(w::JSONB, node, lease_ms, at);
+        EXCEPTION WHEN OTHERS THEN
+          results := results || jsonb_build_object('failed', SQLERRM);
+        END;
+      END LOOP;
+      RETURN array_to_json(results);
+    END
+    $$;
+"
+    ),
 ];
 
 const DB_NOW_MS: &str = db_now_ms!();
@@ -225,19 +341,22 @@ struct Fence {
 }
 
 enum Write {
-    Accept(Accept, oneshot::Sender<Result<Accepted, StoreError>>),
+    Accept(
+        Box<AcceptRow>,
+        oneshot::Sender<Result<Accepted, StoreError>>,
+    ),
     Started(String, oneshot::Sender<Result<(), StoreError>>),
-    Ended(String, Json, oneshot::Sender<Result<(), StoreError>>),
-    Stepped(Box<Step>, oneshot::Sender<Result<(), StoreError>>),
+    Ended(String, String, oneshot::Sender<Result<(), StoreError>>),
+    Stepped(Box<StepRow>, oneshot::Sender<Result<(), StoreError>>),
     Flush(oneshot::Sender<Result<(), StoreError>>),
+    Lease(String, oneshot::Sender<Result<Option<i64>, StoreError>>),
+    Release(String, oneshot::Sender<Result<(), StoreError>>),
+    Renew(Vec<String>, oneshot::Sender<Result<(), StoreError>>),
 }
 
 pub struct Postgres {
     writes: mpsc::UnboundedSender<Write>,
     pool: PgPool,
-    /// This process: a random name, so a node restarted on the same machine is another node.
-    node: String,
-    lease: Duration,
     /// The conversations this node's actors hold now: only these are renewed (a lease a
     /// timer's step took lapses by itself).
     held: Arc<Mutex<HashSet<String>>>,
@@ -264,6 +383,7 @@ impl Postgres {
             .connect_with(options.clone())
             .await
             .map_err(failed)?;
+        // This process: a random name, so a node restarted on the same machine is another.
         let node = format!("{:016x}", rand::random::<u64>());
         let (writes, queue) = mpsc::unbounded_channel();
         let fence = Fence {
@@ -272,19 +392,8 @@ impl Postgres {
         };
         tokio::spawn(write_loop(options, writer, queue, fence, metrics));
         let held = Arc::default();
-        tokio::spawn(renew_loop(
-            pool.clone(),
-            node.clone(),
-            lease,
-            Arc::clone(&held),
-        ));
-        Ok(Postgres {
-            writes,
-            pool,
-            node,
-            lease,
-            held,
-        })
+        tokio::spawn(renew_loop(writes.downgrade(), lease, Arc::clone(&held)));
+        Ok(Postgres { writes, pool, held })
     }
 
     fn queue<T>(
@@ -342,7 +451,7 @@ fn unanswered(bound: Duration) -> StoreError {
 /// Runs `statements` on a pooled connection, taking it and running them within `bound` in
 /// all; a connection that did not answer in time is closed, not handed out again. One
 /// the store closed (it restarted, or the network broke) is replaced once: every caller's
-/// statements can run twice (reads, and lease updates by this node).
+/// statements can run twice (reads).
 async fn pooled<T>(
     pool: &PgPool,
     bound: Duration,
@@ -372,8 +481,7 @@ async fn pooled<T>(
 /// Every third of the lease, the leases this node's actors hold are extended; a node that
 /// stops renewing (killed, cut off) loses them once they expire.
 async fn renew_loop(
-    pool: PgPool,
-    node: String,
+    writes: mpsc::WeakUnboundedSender<Write>,
     lease: Duration,
     held: Arc<Mutex<HashSet<String>>>,
 ) {
@@ -384,19 +492,15 @@ async fn renew_loop(
         if held.is_empty() {
             continue;
         }
-        let renewed = pooled(&pool, TIMEOUT, async |conn| {
-            sqlx::query(
-                "UPDATE leases SET expires_at = now() + $2 * interval '1 millisecond'
-                 WHERE owner = $1 AND expires_at > now() AND conversation = ANY($3)",
-            )
-            .bind(&node)
-            .bind(lease.as_millis() as f64)
-            .bind(&held)
-            .execute(conn)
-            .await
-        })
-        .await;
-        if let Err(e) = renewed {
+        // Through the writer, the one connection of this node that writes lease rows: a
+        // transaction of its own would deadlock with the writer's groups.
+        let Some(writes) = writes.upgrade() else {
+            return;
+        };
+        let (tx, renewed) = Durable::channel();
+        let _ = writes.send(Write::Renew(held, tx));
+        drop(writes);
+        if let Err(e) = renewed.await {
             tracing::warn!("the conversation leases were not renewed: {e}");
         }
     }
@@ -408,10 +512,6 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 fn now_ms() -> i64 {
     jiff::Timestamp::now().as_millisecond()
-}
-
-fn text(json: &Json) -> String {
-    json.to_string()
 }
 
 /// A row of `SELECT key, outcome FROM attempts`: the key and its outcome, if it ended.
@@ -426,35 +526,37 @@ fn store_error(e: sqlx::Error) -> StoreError {
 
 impl Store for Postgres {
     fn accept(&self, event: Accept) -> Durable<Accepted> {
-        self.queue(|tx| Write::Accept(event, tx))
+        if event.epoch.is_some() {
+            // Held from now on, unless another node does (renewing then changes nothing).
+            lock(&self.held).insert(event.conversation.clone());
+        }
+        let row = AcceptRow::of(event);
+        self.queue(|tx| Write::Accept(row, tx))
     }
     fn attempt_started(&self, key: String) -> Durable<()> {
         self.queue(|tx| Write::Started(key, tx))
     }
     fn attempt_ended(&self, key: String, outcome: Json) -> Durable<()> {
+        let outcome = text(&outcome);
         self.queue(|tx| Write::Ended(key, outcome, tx))
     }
     fn stepped(&self, step: Step) -> Durable<()> {
-        self.queue(|tx| Write::Stepped(Box::new(step), tx))
+        let row = StepRow::of(step);
+        self.queue(|tx| Write::Stepped(row, tx))
     }
     fn flush(&self) -> Durable<()> {
         self.queue(Write::Flush)
     }
 
+    // Both in the writer's group (the lease is a row like the journal's): no transaction,
+    // and so no flush, of their own.
     fn lease(&self, conversation: &str) -> BoxFuture<'_, Result<Option<i64>, StoreError>> {
         let conversation = conversation.to_string();
+        // Taken when free, expired, or already ours; the epoch moves when the owner
+        // changes, so a node sees whether someone else ran the conversation meanwhile.
+        let epoch = self.queue(|tx| Write::Lease(conversation.clone(), tx));
         Box::pin(async move {
-            // Taken when free, expired, or already ours; the epoch moves when the owner
-            // changes, so a node sees whether someone else ran the conversation meanwhile.
-            let epoch: Option<i64> = pooled(&self.pool, TIMEOUT, async |conn| {
-                sqlx::query_scalar("SELECT agentc_take_lease($1, $2, $3)")
-                    .bind(&conversation)
-                    .bind(&self.node)
-                    .bind(self.lease.as_millis() as f64)
-                    .fetch_one(conn)
-                    .await
-            })
-            .await?;
+            let epoch = epoch.await?;
             if epoch.is_some() {
                 lock(&self.held).insert(conversation);
             }
@@ -462,23 +564,9 @@ impl Store for Postgres {
         })
     }
 
-    fn release(&self, conversation: &str) -> BoxFuture<'_, Result<(), StoreError>> {
-        let conversation = conversation.to_string();
-        Box::pin(async move {
-            lock(&self.held).remove(&conversation);
-            // Expired, not deleted: the owner stays, so taking it back keeps the epoch.
-            pooled(&self.pool, TIMEOUT, async |conn| {
-                sqlx::query(
-                    "UPDATE leases SET expires_at = now() WHERE conversation = $1 AND owner = $2",
-                )
-                .bind(&conversation)
-                .bind(&self.node)
-                .execute(conn)
-                .await
-                .map(drop)
-            })
-            .await
-        })
+    fn release(&self, conversation: &str) -> Durable<()> {
+        lock(&self.held).remove(conversation);
+        self.queue(|tx| Write::Release(conversation.to_string(), tx))
     }
 
     fn takeover(&self, conversation: &str) -> BoxFuture<'_, Result<Recovery, StoreError>> {
@@ -904,6 +992,10 @@ enum Answer {
         oneshot::Sender<Result<(), StoreError>>,
         Result<(), StoreError>,
     ),
+    Leased(
+        oneshot::Sender<Result<Option<i64>, StoreError>>,
+        Result<Option<i64>, StoreError>,
+    ),
 }
 
 impl Answer {
@@ -912,6 +1004,7 @@ impl Answer {
         match self {
             Answer::Accepted(tx, result) => drop(tx.send(committed.clone().and(result))),
             Answer::Done(tx, result) => drop(tx.send(committed.clone().and(result))),
+            Answer::Leased(tx, result) => drop(tx.send(committed.clone().and(result))),
         }
     }
 }
@@ -920,9 +1013,12 @@ impl Answer {
 fn unapplied(write: Write, error: StoreError) -> Answer {
     match write {
         Write::Accept(_, tx) => Answer::Accepted(tx, Err(error)),
+        Write::Lease(_, tx) => Answer::Leased(tx, Err(error)),
         Write::Started(_, tx)
         | Write::Ended(_, _, tx)
         | Write::Stepped(_, tx)
+        | Write::Release(_, tx)
+        | Write::Renew(_, tx)
         | Write::Flush(tx) => Answer::Done(tx, Err(error)),
     }
 }
@@ -1017,32 +1113,42 @@ async fn commit(
     Ok(committed.is_ok())
 }
 
-/// A write as `agentc_journal` reads it: JSON values as their texts.
+/// A write as `agentc_journal` reads it: JSON values as their texts (made by the caller).
 #[derive(serde::Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 enum Sent<'a> {
     Accept {
         conversation: &'a str,
         delivery: Option<&'a str>,
-        body: String,
-        initial: String,
+        body: &'a str,
+        initial: &'a str,
         only_duplicate: bool,
+        epoch: Option<i64>,
     },
     Attempt {
         key: &'a str,
-        outcome: Option<String>,
+        outcome: Option<&'a str>,
     },
     Step {
         conversation: &'a str,
         event: Option<u64>,
-        state: String,
+        state: &'a str,
         status: &'a str,
         retired: bool,
-        records: Vec<String>,
-        answer: Option<String>,
+        records: &'a [String],
+        answer: Option<&'a str>,
         due_in: Option<i64>,
     },
     Flush,
+    Lease {
+        conversation: &'a str,
+    },
+    Release {
+        conversation: &'a str,
+    },
+    Renew {
+        conversations: &'a [String],
+    },
 }
 
 impl<'a> Sent<'a> {
@@ -1051,28 +1157,32 @@ impl<'a> Sent<'a> {
             Write::Accept(event, _) => Sent::Accept {
                 conversation: &event.conversation,
                 delivery: event.delivery.as_deref(),
-                body: text(&event.body),
-                initial: text(&event.initial),
+                body: &event.body,
+                initial: &event.initial,
                 only_duplicate: event.only_duplicate,
+                epoch: event.epoch,
             },
             Write::Started(key, _) => Sent::Attempt { key, outcome: None },
             Write::Ended(key, outcome, _) => Sent::Attempt {
                 key,
-                outcome: Some(text(outcome)),
+                outcome: Some(outcome),
             },
             Write::Stepped(step, _) => Sent::Step {
                 conversation: &step.conversation,
                 event: step.event,
-                state: text(&step.state),
+                state: &step.state,
                 status: &step.status,
                 retired: step.retired,
-                records: step.records.iter().map(text).collect(),
-                answer: step.answer.as_ref().map(text),
+                records: &step.records,
+                answer: step.answer.as_deref(),
                 due_in: step
                     .due_in
                     .map(|ms| i64::try_from(ms).unwrap_or(i64::MAX / 2)),
             },
             Write::Flush(_) => Sent::Flush,
+            Write::Lease(conversation, _) => Sent::Lease { conversation },
+            Write::Release(conversation, _) => Sent::Release { conversation },
+            Write::Renew(conversations, _) => Sent::Renew { conversations },
         }
     }
 }
@@ -1089,6 +1199,10 @@ enum Outcome {
     },
     Refused,
     Done,
+    /// The lease's epoch, if this node holds it now.
+    Lease(Option<i64>),
+    /// An accept's lease: another node held it since the epoch the accept expected.
+    Moved(Option<i64>),
     /// The lease fencing the write is another node's.
     Fenced,
     /// The write's statements failed (and were rolled back alone).
@@ -1112,6 +1226,7 @@ fn answer(write: Write, outcome: Outcome) -> Answer {
                     answer: answer.map(|a| parse(&a)),
                 }),
                 Outcome::Refused => Ok(Accepted::Refused),
+                Outcome::Moved(epoch) => Ok(Accepted::Moved(epoch)),
                 other => Err(failure(other, &event.conversation)),
             },
         ),
@@ -1126,7 +1241,18 @@ fn answer(write: Write, outcome: Outcome) -> Answer {
                 other => Err(failure(other, &step.conversation)),
             },
         ),
-        Write::Started(_, tx) | Write::Ended(_, _, tx) | Write::Flush(tx) => Answer::Done(
+        Write::Lease(conversation, tx) => Answer::Leased(
+            tx,
+            match outcome {
+                Outcome::Lease(epoch) => Ok(epoch),
+                other => Err(failure(other, &conversation)),
+            },
+        ),
+        Write::Started(_, tx)
+        | Write::Ended(_, _, tx)
+        | Write::Release(_, tx)
+        | Write::Renew(_, tx)
+        | Write::Flush(tx) => Answer::Done(
             tx,
             match outcome {
                 Outcome::Done => Ok(()),
@@ -1180,6 +1306,7 @@ mod tests {
             body: json!({"conversation": "c", "event": "message_received"}),
             initial: json!({"instance": "i-1"}),
             only_duplicate: false,
+            epoch: None,
         }
     }
 
@@ -1251,6 +1378,50 @@ mod tests {
         a.release("c").await.unwrap();
         assert_eq!(b.recover().await.unwrap().pending.len(), 1);
         assert!(b.ping().await.is_ok());
+    }
+
+    #[tokio::test]
+    async fn a_lease_held_is_renewed_until_released() {
+        let Some(url) = fresh().await else {
+            return;
+        };
+        let lease = Duration::from_millis(600);
+        let a = Postgres::open(&url, lease, Arc::default()).await.unwrap();
+        let b = Postgres::open(&url, lease, Arc::default()).await.unwrap();
+        assert_eq!(a.lease("r").await, Ok(Some(1)));
+        tokio::time::sleep(lease * 2).await;
+        assert_eq!(b.lease("r").await, Ok(None), "renewed by a");
+        a.release("r").await.unwrap();
+        assert_eq!(b.lease("r").await, Ok(Some(2)));
+    }
+
+    #[tokio::test]
+    async fn an_accept_takes_the_lease_along_only_at_the_epoch_its_node_held_last() {
+        let Some(url) = fresh().await else {
+            return;
+        };
+        let lease = Duration::from_secs(30);
+        let a = Postgres::open(&url, lease, Arc::default()).await.unwrap();
+        let b = Postgres::open(&url, lease, Arc::default()).await.unwrap();
+        let at = |epoch: i64, delivery: &str| Accept {
+            epoch: Some(epoch),
+            ..accept(delivery)
+        };
+        assert_eq!(a.lease("c").await, Ok(Some(1)));
+        a.release("c").await.unwrap();
+        // Let go and not taken since: taken back with the event.
+        assert_eq!(a.accept(at(1, "d-1")).await, Ok(Accepted::New { n: 1 }));
+        assert_eq!(b.lease("c").await, Ok(None), "a holds it again");
+        a.release("c").await.unwrap();
+        assert_eq!(b.lease("c").await, Ok(Some(2)));
+        // Held by b: nothing journaled, not even a duplicate's answer.
+        assert_eq!(a.accept(at(1, "d-2")).await, Ok(Accepted::Moved(None)));
+        assert_eq!(a.accept(at(1, "d-1")).await, Ok(Accepted::Moved(None)));
+        b.release("c").await.unwrap();
+        // b held it since: a takes it, at a new epoch, and journals nothing yet.
+        assert_eq!(a.accept(at(1, "d-2")).await, Ok(Accepted::Moved(Some(3))));
+        assert_eq!(a.accept(at(3, "d-2")).await, Ok(Accepted::New { n: 2 }));
+        assert_eq!(b.lease("c").await, Ok(None), "a holds it");
     }
 
     /// A database an agentc of migration 3 wrote: an after-the-end event seen, the status

@@ -10,8 +10,8 @@
 
 use super::prune::{Batch, Pruned};
 use super::{
-    parse, state_of, Accept, Accepted, Durable, PendingEvent, Recovery, Step, Store, StoreError,
-    StoredConversation,
+    parse, state_of, text, Accept, AcceptRow, Accepted, Durable, PendingEvent, Recovery, Step,
+    StepRow, Store, StoreError, StoredConversation,
 };
 use crate::serve::metrics::Metrics;
 use futures::future::BoxFuture;
@@ -80,53 +80,6 @@ enum AcceptReply {
     },
 }
 
-// The rows of a write, their JSON made text by the caller: the one writer thread spends its
-// time on SQL, and the serialising is shared out among the runtime's workers.
-
-struct AcceptRow {
-    conversation: String,
-    delivery: Option<String>,
-    body: String,
-    initial: String,
-    only_duplicate: bool,
-}
-
-impl AcceptRow {
-    fn of(event: Accept) -> Box<AcceptRow> {
-        Box::new(AcceptRow {
-            body: text(&event.body),
-            initial: text(&event.initial),
-            conversation: event.conversation,
-            delivery: event.delivery,
-            only_duplicate: event.only_duplicate,
-        })
-    }
-}
-
-struct StepRow {
-    conversation: String,
-    event: Option<u64>,
-    state: String,
-    status: String,
-    retired: bool,
-    records: Vec<String>,
-    answer: Option<String>,
-}
-
-impl StepRow {
-    fn of(step: Step) -> Box<StepRow> {
-        Box::new(StepRow {
-            state: text(&step.state),
-            records: step.records.iter().map(text).collect(),
-            answer: step.answer.as_ref().map(text),
-            conversation: step.conversation,
-            event: step.event,
-            status: step.status,
-            retired: step.retired,
-        })
-    }
-}
-
 pub struct Sqlite {
     writes: mpsc::UnboundedSender<Write>,
     reader: SqlitePool,
@@ -185,10 +138,6 @@ fn age(updated_at: i64) -> Duration {
 
 fn now_ms() -> i64 {
     jiff::Timestamp::now().as_millisecond()
-}
-
-fn text(json: &Json) -> String {
-    json.to_string()
 }
 
 fn store_error(e: sqlx::Error) -> StoreError {
@@ -671,6 +620,7 @@ mod tests {
             body: json!({"conversation": conversation, "event": "message_received"}),
             initial: json!({"seq": 0}),
             only_duplicate: false,
+            epoch: None,
         }
     }
 
