@@ -75,16 +75,20 @@ pub enum Admission {
     },
 }
 
+/// An actor's queue. Its jobs are boxed: a tokio queue allocates its first block of 32 slots
+/// with the channel, and every idle actor holds it, so a slot is a pointer.
+type Queue = mpsc::UnboundedSender<Box<Job>>;
+
 enum Job {
     Event {
-        inbound: Box<Inbound>,
+        inbound: Inbound,
         admitted: oneshot::Sender<Result<Admission, ApiError>>,
         queued: tokio::time::Instant,
     },
     /// An event journaled before a restart and not finished.
     Replay {
         n: u64,
-        event: Box<Event>,
+        event: Event,
         done: oneshot::Sender<Json>,
     },
     /// An evicted conversation's inactivity timer is due, or a sweep found it due in the
@@ -99,7 +103,7 @@ pub struct Hub {
     store: Arc<dyn Store>,
     journal: Arc<Journal>,
     redactor: Redactor,
-    actors: Mutex<HashMap<String, mpsc::UnboundedSender<Job>>>,
+    actors: Mutex<HashMap<String, Queue>>,
     /// Held shared by every event step, exclusively by a reload.
     gate: tokio::sync::RwLock<()>,
     evict_after: Duration,
@@ -167,7 +171,7 @@ impl Hub {
             let (done, answer) = oneshot::channel();
             let job = Job::Replay {
                 n: pending.n,
-                event: Box::new(event),
+                event,
                 done,
             };
             hub.send(&pending.conversation, job);
@@ -213,7 +217,7 @@ impl Hub {
         let (admitted, admission) = oneshot::channel();
         let id = inbound.event.conversation.clone();
         let job = Job::Event {
-            inbound: Box::new(inbound),
+            inbound,
             admitted,
             queued: tokio::time::Instant::now(),
         };
@@ -243,7 +247,8 @@ impl Hub {
         self.current().runtime.wake(&state.id);
     }
 
-    fn send(self: &Arc<Self>, id: &str, mut job: Job) {
+    fn send(self: &Arc<Self>, id: &str, job: Job) {
+        let mut job = Box::new(job);
         // An actor that just left closed its queue: the next try starts a new one.
         for _ in 0..3 {
             let queue = {
@@ -482,7 +487,7 @@ impl Actor {
         }
     }
 
-    async fn run(mut self, mut queue: mpsc::UnboundedReceiver<Job>) {
+    async fn run(mut self, mut queue: mpsc::UnboundedReceiver<Box<Job>>) {
         loop {
             let wait = match self.owed {
                 Some(_) => OWED_RETRY,
@@ -514,14 +519,14 @@ impl Actor {
                 }
             };
             // Boxed: an idle actor's task keeps only the loop's state, not a job's.
-            Box::pin(self.handle(job)).await;
+            Box::pin(self.handle(*job)).await;
             self.release_if_idle(&queue).await;
         }
     }
 
     /// With nothing queued or owed, another node may take the conversation now (nothing to
     /// do on SQLite).
-    async fn release_if_idle(&self, queue: &mpsc::UnboundedReceiver<Job>) {
+    async fn release_if_idle(&self, queue: &mpsc::UnboundedReceiver<Box<Job>>) {
         if queue.is_empty() && self.owed.is_none() {
             if let Err(e) = self.hub.store.release(&self.id).await {
                 tracing::warn!(conversation = %self.id, "the lease was not released: {e}");
@@ -572,7 +577,7 @@ impl Actor {
         match job {
             Job::Event {
                 inbound, admitted, ..
-            } => match self.admit(*inbound).await {
+            } => match self.admit(inbound).await {
                 Err(error) => drop(admitted.send(Err(error))),
                 Ok(Admit::Duplicate {
                     conversation,
@@ -606,7 +611,7 @@ impl Actor {
                     tracing::error!(conversation = %self.id, n, "not replayed: {}", e.message);
                     return;
                 }
-                self.run_event(n, *event, Some(done), std::future::ready(Ok(())))
+                self.run_event(n, event, Some(done), std::future::ready(Ok(())))
                     .await;
             }
             Job::Wake => {
