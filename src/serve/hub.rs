@@ -467,7 +467,8 @@ struct Actor {
     hub: Arc<Hub>,
     id: String,
     known: Known,
-    owed: Option<Owed>,
+    /// Boxed: rare, and large beside the rest of an idle actor.
+    owed: Option<Box<Owed>>,
     /// The epoch of the lease this actor last held (0: none; a store only this process
     /// opens keeps 0). Another epoch means another node ran the conversation meanwhile.
     epoch: i64,
@@ -487,40 +488,45 @@ impl Actor {
         }
     }
 
-    async fn run(mut self, mut queue: mpsc::UnboundedReceiver<Box<Job>>) {
-        loop {
-            let wait = match self.owed {
-                Some(_) => OWED_RETRY,
-                None => self.hub.evict_after,
-            };
-            let job = match tokio::time::timeout(wait, queue.recv()).await {
-                Ok(Some(job)) => job,
-                Ok(None) => return,
-                Err(_) if self.owed.is_some() => {
-                    let _ = self.settle().await;
-                    self.release_if_idle(&queue).await;
-                    continue;
-                }
-                Err(_idle) => {
-                    // Out of memory first: an actor started after this one loads the store.
-                    self.evict().await;
-                    // Leave under the lock the hub hands queues out under, unless a job came.
-                    let mut actors = lock(&self.hub.actors);
-                    match queue.try_recv() {
-                        Ok(job) => {
-                            drop(actors);
-                            job
-                        }
-                        Err(_) => {
-                            actors.remove(&self.id);
-                            return;
+    /// The actor's task. An async block, not an `async fn`, whose arguments its future would
+    /// hold twice; what runs between waits is boxed, so an idle actor's task holds the actor
+    /// and its wait, not room for a job's work.
+    #[allow(clippy::manual_async_fn)]
+    fn run(mut self, mut queue: mpsc::UnboundedReceiver<Box<Job>>) -> impl Future<Output = ()> {
+        async move {
+            loop {
+                let wait = match self.owed {
+                    Some(_) => OWED_RETRY,
+                    None => self.hub.evict_after,
+                };
+                let job = match tokio::time::timeout(wait, queue.recv()).await {
+                    Ok(Some(job)) => job,
+                    Ok(None) => return,
+                    Err(_) if self.owed.is_some() => {
+                        let _ = Box::pin(self.settle()).await;
+                        self.release_if_idle(&queue).await;
+                        continue;
+                    }
+                    Err(_idle) => {
+                        // Out of memory first: an actor started after this one loads the store.
+                        Box::pin(self.evict()).await;
+                        // Leave under the lock the hub hands queues out under, unless a job came.
+                        let mut actors = lock(&self.hub.actors);
+                        match queue.try_recv() {
+                            Ok(job) => {
+                                drop(actors);
+                                job
+                            }
+                            Err(_) => {
+                                actors.remove(&self.id);
+                                return;
+                            }
                         }
                     }
-                }
-            };
-            // Boxed: an idle actor's task keeps only the loop's state, not a job's.
-            Box::pin(self.handle(*job)).await;
-            self.release_if_idle(&queue).await;
+                };
+                Box::pin(self.handle(*job)).await;
+                self.release_if_idle(&queue).await;
+            }
         }
     }
 
@@ -890,13 +896,13 @@ impl Actor {
                 tracing::warn!(conversation = %self.id, ?n,
                     "the step is not journaled yet ({e}); it is, and its event answered, once \
                      the store takes it");
-                self.owed = Some(Owed {
+                self.owed = Some(Box::new(Owed {
                     step: step(),
                     done,
                     timer: false,
                     taken,
                     failed: (e, tokio::time::Instant::now()),
-                });
+                }));
             }
         }
         self.known = match stepped.retired {
