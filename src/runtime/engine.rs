@@ -844,94 +844,99 @@ pub(crate) fn panic_message(panic: &(dyn std::any::Any + Send)) -> &str {
         .unwrap_or("a panic without a message")
 }
 
-/// A conversation's task: its events in order, and its inactivity timer.
-async fn conversation_loop(
+/// A conversation's task: its events in order, and its inactivity timer. An async block,
+/// not an `async fn`, whose arguments its future would hold twice (idle conversations are
+/// most of a server's memory).
+#[allow(clippy::manual_async_fn)]
+fn conversation_loop(
     mut conversation: Conversation,
     mut queue: mpsc::UnboundedReceiver<Box<Command>>,
-) {
-    // The observer was told the timer is due and fires it itself: it is not armed meanwhile.
-    let mut told = false;
-    loop {
-        let timer = match conversation.shared.clock.mode() {
-            ClockMode::Tokio => conversation.inactivity_deadline().map(|at| {
-                conversation
-                    .shared
-                    .clock
-                    .instant_at(at, conversation.offset)
-            }),
-            // A manual clock moves only with `wait` events, which check the timer themselves.
-            ClockMode::Manual => None,
-        };
-        let command = match timer.filter(|_| !told) {
-            Some(at) => tokio::select! {
-                biased;
-                command = queue.recv() => command,
-                () = tokio::time::sleep_until(at) => {
-                    let fires_here = conversation
+) -> impl std::future::Future<Output = ()> {
+    async move {
+        // The observer was told the timer is due and fires it itself: it is not armed meanwhile.
+        let mut told = false;
+        loop {
+            let timer = match conversation.shared.clock.mode() {
+                ClockMode::Tokio => conversation.inactivity_deadline().map(|at| {
+                    conversation
                         .shared
-                        .observer
-                        .as_ref()
-                        .is_none_or(|o| o.timer_due(&conversation.state.id));
-                    if fires_here {
+                        .clock
+                        .instant_at(at, conversation.offset)
+                }),
+                // A manual clock moves only with `wait` events, which check the timer themselves.
+                ClockMode::Manual => None,
+            };
+            let command = match timer.filter(|_| !told) {
+                Some(at) => tokio::select! {
+                    biased;
+                    command = queue.recv() => command,
+                    () = tokio::time::sleep_until(at) => {
+                        let fires_here = conversation
+                            .shared
+                            .observer
+                            .as_ref()
+                            .is_none_or(|o| o.timer_due(&conversation.state.id));
+                        if fires_here {
+                            Box::pin(step(&mut conversation, None)).await;
+                            observe(&conversation, StepCause::Timer);
+                        } else {
+                            told = true;
+                        }
+                        continue;
+                    }
+                },
+                None => queue.recv().await,
+            };
+            let Some(command) = command else { return };
+            match *command {
+                Command::Event(event) => {
+                    told = false;
+                    let handled = if conversation.shared.stopping() {
+                        conversation.interrupted.not_handled += 1;
+                        Handled::Continue
+                    } else {
+                        // Boxed: an idle conversation's task keeps only the loop's small state,
+                        // not room for a step's (idle ones are most of a server's memory).
+                        Box::pin(step(&mut conversation, Some(event))).await
+                    };
+                    if handled == Handled::Ended {
+                        conversation.shared.pending.done();
+                        return retire(conversation, queue);
+                    }
+                    observe(&conversation, StepCause::Event);
+                    conversation.shared.pending.done();
+                }
+                Command::Snapshot(reply) => {
+                    let _ = reply.send(conversation.snapshot());
+                }
+                Command::Eval(expr, reply) => {
+                    let value = conversation.eval_between_events(&expr);
+                    let _ = reply.send(value.map_err(ConversationEvalError::Failed));
+                }
+                Command::Finish(reply) => {
+                    let _ = reply.send(conversation.finish());
+                    return;
+                }
+                Command::Evict(reply) => {
+                    conversation
+                        .shared
+                        .conversations()
+                        .live
+                        .remove(&conversation.state.id);
+                    let _ = reply.send(timer);
+                    return;
+                }
+                Command::Fire(reply) => {
+                    told = false;
+                    let due = conversation
+                        .inactivity_deadline()
+                        .is_some_and(|at| at <= conversation.now());
+                    if due {
                         Box::pin(step(&mut conversation, None)).await;
                         observe(&conversation, StepCause::Timer);
-                    } else {
-                        told = true;
                     }
-                    continue;
+                    let _ = reply.send(due);
                 }
-            },
-            None => queue.recv().await,
-        };
-        let Some(command) = command else { return };
-        match *command {
-            Command::Event(event) => {
-                told = false;
-                let handled = if conversation.shared.stopping() {
-                    conversation.interrupted.not_handled += 1;
-                    Handled::Continue
-                } else {
-                    // Boxed: an idle conversation's task keeps only the loop's small state,
-                    // not room for a step's (idle ones are most of a server's memory).
-                    Box::pin(step(&mut conversation, Some(event))).await
-                };
-                if handled == Handled::Ended {
-                    conversation.shared.pending.done();
-                    return retire(conversation, queue);
-                }
-                observe(&conversation, StepCause::Event);
-                conversation.shared.pending.done();
-            }
-            Command::Snapshot(reply) => {
-                let _ = reply.send(conversation.snapshot());
-            }
-            Command::Eval(expr, reply) => {
-                let value = conversation.eval_between_events(&expr);
-                let _ = reply.send(value.map_err(ConversationEvalError::Failed));
-            }
-            Command::Finish(reply) => {
-                let _ = reply.send(conversation.finish());
-                return;
-            }
-            Command::Evict(reply) => {
-                conversation
-                    .shared
-                    .conversations()
-                    .live
-                    .remove(&conversation.state.id);
-                let _ = reply.send(timer);
-                return;
-            }
-            Command::Fire(reply) => {
-                told = false;
-                let due = conversation
-                    .inactivity_deadline()
-                    .is_some_and(|at| at <= conversation.now());
-                if due {
-                    Box::pin(step(&mut conversation, None)).await;
-                    observe(&conversation, StepCause::Timer);
-                }
-                let _ = reply.send(due);
             }
         }
     }
