@@ -462,12 +462,15 @@ impl Executor for UnavailableExecutor {
     }
 }
 
+/// A conversation's queue. Its commands are boxed: a tokio queue allocates its first block of
+/// 32 slots with the channel, and every idle conversation holds it, so a slot is a pointer.
+type Queue = mpsc::UnboundedSender<Box<Command>>;
+
 enum Command {
-    /// Boxed: a queue's memory is blocks of commands, held by every idle conversation.
-    Event(Box<Event>),
+    Event(Event),
     Snapshot(oneshot::Sender<ConversationState>),
     Eval(
-        Box<ir::Expr>,
+        ir::Expr,
         oneshot::Sender<Result<Value, ConversationEvalError>>,
     ),
     Finish(oneshot::Sender<ConversationState>),
@@ -492,7 +495,7 @@ struct Conversations {
 /// A conversation whose task runs.
 struct Live {
     number: u64,
-    queue: mpsc::UnboundedSender<Command>,
+    queue: Queue,
 }
 
 impl Conversations {
@@ -559,7 +562,7 @@ impl Runtime {
         }
         shared.pending.add();
         let queue = self.queue(&mut conversations, id);
-        if let Err(mpsc::error::SendError(_)) = queue.send(Command::Event(Box::new(event))) {
+        if let Err(mpsc::error::SendError(_)) = queue.send(Box::new(Command::Event(event))) {
             // The conversation's task is gone: nothing will handle it.
             shared.pending.done();
         }
@@ -591,7 +594,7 @@ impl Runtime {
         }
     }
 
-    fn queue(&self, conversations: &mut Conversations, id: &str) -> mpsc::UnboundedSender<Command> {
+    fn queue(&self, conversations: &mut Conversations, id: &str) -> Queue {
         if let Some(live) = conversations.live.get(id) {
             return live.queue.clone();
         }
@@ -734,7 +737,7 @@ impl Runtime {
         let queue = self.live_queue(id);
         if let Some(queue) = queue {
             let (tx, rx) = oneshot::channel();
-            if queue.send(Command::Snapshot(tx)).is_ok() {
+            if queue.send(Box::new(Command::Snapshot(tx))).is_ok() {
                 if let Ok(state) = rx.await {
                     return Some(state);
                 }
@@ -751,7 +754,7 @@ impl Runtime {
     pub async fn evict(&self, id: &str) -> Option<Instant> {
         let queue = self.live_queue(id)?;
         let (tx, rx) = oneshot::channel();
-        queue.send(Command::Evict(tx)).ok()?;
+        queue.send(Box::new(Command::Evict(tx))).ok()?;
         rx.await.ok().flatten()
     }
 
@@ -763,13 +766,13 @@ impl Runtime {
             return false;
         };
         let (tx, rx) = oneshot::channel();
-        if queue.send(Command::Fire(tx)).is_err() {
+        if queue.send(Box::new(Command::Fire(tx))).is_err() {
             return false;
         }
         rx.await.unwrap_or(false)
     }
 
-    fn live_queue(&self, id: &str) -> Option<mpsc::UnboundedSender<Command>> {
+    fn live_queue(&self, id: &str) -> Option<Queue> {
         let conversations = self.shared.conversations();
         conversations.live.get(id).map(|l| l.queue.clone())
     }
@@ -791,7 +794,7 @@ impl Runtime {
             self.queue(&mut conversations, conversation)
         };
         queue
-            .send(Command::Eval(Box::new(expr), tx))
+            .send(Box::new(Command::Eval(expr, tx)))
             .map_err(|_| ConversationEvalError::Finished)?;
         rx.await.map_err(|_| ConversationEvalError::Finished)?
     }
@@ -826,9 +829,9 @@ impl Runtime {
     }
 }
 
-async fn finish_one(queue: mpsc::UnboundedSender<Command>) -> Option<ConversationState> {
+async fn finish_one(queue: Queue) -> Option<ConversationState> {
     let (tx, rx) = oneshot::channel();
-    queue.send(Command::Finish(tx)).ok()?;
+    queue.send(Box::new(Command::Finish(tx))).ok()?;
     rx.await.ok()
 }
 
@@ -841,95 +844,100 @@ pub(crate) fn panic_message(panic: &(dyn std::any::Any + Send)) -> &str {
         .unwrap_or("a panic without a message")
 }
 
-/// A conversation's task: its events in order, and its inactivity timer.
-async fn conversation_loop(
+/// A conversation's task: its events in order, and its inactivity timer. An async block,
+/// not an `async fn`, whose arguments its future would hold twice (idle conversations are
+/// most of a server's memory).
+#[allow(clippy::manual_async_fn)]
+fn conversation_loop(
     mut conversation: Conversation,
-    mut queue: mpsc::UnboundedReceiver<Command>,
-) {
-    // The observer was told the timer is due and fires it itself: it is not armed meanwhile.
-    let mut told = false;
-    loop {
-        let timer = match conversation.shared.clock.mode() {
-            ClockMode::Tokio => conversation.inactivity_deadline().map(|at| {
-                conversation
-                    .shared
-                    .clock
-                    .instant_at(at, conversation.offset)
-            }),
-            // A manual clock moves only with `wait` events, which check the timer themselves.
-            ClockMode::Manual => None,
-        };
-        let command = match timer.filter(|_| !told) {
-            Some(at) => tokio::select! {
-                biased;
-                command = queue.recv() => command,
-                () = tokio::time::sleep_until(at) => {
-                    let fires_here = conversation
+    mut queue: mpsc::UnboundedReceiver<Box<Command>>,
+) -> impl std::future::Future<Output = ()> {
+    async move {
+        // The observer was told the timer is due and fires it itself: it is not armed meanwhile.
+        let mut told = false;
+        loop {
+            let timer = match conversation.shared.clock.mode() {
+                ClockMode::Tokio => conversation.inactivity_deadline().map(|at| {
+                    conversation
                         .shared
-                        .observer
-                        .as_ref()
-                        .is_none_or(|o| o.timer_due(&conversation.state.id));
-                    if fires_here {
+                        .clock
+                        .instant_at(at, conversation.offset)
+                }),
+                // A manual clock moves only with `wait` events, which check the timer themselves.
+                ClockMode::Manual => None,
+            };
+            let command = match timer.filter(|_| !told) {
+                Some(at) => tokio::select! {
+                    biased;
+                    command = queue.recv() => command,
+                    () = tokio::time::sleep_until(at) => {
+                        let fires_here = conversation
+                            .shared
+                            .observer
+                            .as_ref()
+                            .is_none_or(|o| o.timer_due(&conversation.state.id));
+                        if fires_here {
+                            Box::pin(step(&mut conversation, None)).await;
+                            observe(&conversation, StepCause::Timer);
+                        } else {
+                            told = true;
+                        }
+                        continue;
+                    }
+                },
+                None => queue.recv().await,
+            };
+            let Some(command) = command else { return };
+            match *command {
+                Command::Event(event) => {
+                    told = false;
+                    let handled = if conversation.shared.stopping() {
+                        conversation.interrupted.not_handled += 1;
+                        Handled::Continue
+                    } else {
+                        // Boxed: an idle conversation's task keeps only the loop's small state,
+                        // not room for a step's (idle ones are most of a server's memory).
+                        Box::pin(step(&mut conversation, Some(event))).await
+                    };
+                    if handled == Handled::Ended {
+                        conversation.shared.pending.done();
+                        return retire(conversation, queue);
+                    }
+                    observe(&conversation, StepCause::Event);
+                    conversation.shared.pending.done();
+                }
+                Command::Snapshot(reply) => {
+                    let _ = reply.send(conversation.snapshot());
+                }
+                Command::Eval(expr, reply) => {
+                    let value = conversation.eval_between_events(&expr);
+                    let _ = reply.send(value.map_err(ConversationEvalError::Failed));
+                }
+                Command::Finish(reply) => {
+                    let _ = reply.send(conversation.finish());
+                    return;
+                }
+                Command::Evict(reply) => {
+                    conversation
+                        .shared
+                        .conversations()
+                        .live
+                        .remove(&conversation.state.id);
+                    let _ = reply.send(timer);
+                    return;
+                }
+                Command::Fire(reply) => {
+                    told = false;
+                    let due = conversation
+                        .inactivity_deadline()
+                        .is_some_and(|at| at <= conversation.now());
+                    if due {
                         Box::pin(step(&mut conversation, None)).await;
                         observe(&conversation, StepCause::Timer);
-                    } else {
-                        told = true;
                     }
-                    continue;
+                    let _ = reply.send(due);
                 }
-            },
-            None => queue.recv().await,
-        };
-        match command {
-            Some(Command::Event(event)) => {
-                told = false;
-                let handled = if conversation.shared.stopping() {
-                    conversation.interrupted.not_handled += 1;
-                    Handled::Continue
-                } else {
-                    // Boxed: an idle conversation's task keeps only the loop's small state,
-                    // not room for a step's (idle ones are most of a server's memory).
-                    Box::pin(step(&mut conversation, Some(*event))).await
-                };
-                if handled == Handled::Ended {
-                    conversation.shared.pending.done();
-                    return retire(conversation, queue);
-                }
-                observe(&conversation, StepCause::Event);
-                conversation.shared.pending.done();
             }
-            Some(Command::Snapshot(reply)) => {
-                let _ = reply.send(conversation.snapshot());
-            }
-            Some(Command::Eval(expr, reply)) => {
-                let value = conversation.eval_between_events(&expr);
-                let _ = reply.send(value.map_err(ConversationEvalError::Failed));
-            }
-            Some(Command::Finish(reply)) => {
-                let _ = reply.send(conversation.finish());
-                return;
-            }
-            Some(Command::Evict(reply)) => {
-                conversation
-                    .shared
-                    .conversations()
-                    .live
-                    .remove(&conversation.state.id);
-                let _ = reply.send(timer);
-                return;
-            }
-            Some(Command::Fire(reply)) => {
-                told = false;
-                let due = conversation
-                    .inactivity_deadline()
-                    .is_some_and(|at| at <= conversation.now());
-                if due {
-                    Box::pin(step(&mut conversation, None)).await;
-                    observe(&conversation, StepCause::Timer);
-                }
-                let _ = reply.send(due);
-            }
-            None => return,
         }
     }
 }
@@ -983,7 +991,7 @@ fn observe(conversation: &Conversation, cause: StepCause) {
 
 /// A conversation that ended: its `end` record, then it leaves the runtime, which remembers
 /// only that it ended. Events that were already queued behind its last are reported.
-fn retire(conversation: Conversation, mut queue: mpsc::UnboundedReceiver<Command>) {
+fn retire(conversation: Conversation, mut queue: mpsc::UnboundedReceiver<Box<Command>>) {
     let shared = conversation.shared.clone();
     let state = conversation.finish();
     drop(conversation);
@@ -999,7 +1007,7 @@ fn retire(conversation: Conversation, mut queue: mpsc::UnboundedReceiver<Command
     };
     queue.close();
     while let Ok(command) = queue.try_recv() {
-        match command {
+        match *command {
             Command::Event(event) => {
                 shared.report_fault(&id, came_after_the_end(&event));
                 shared.pending.done();

@@ -88,16 +88,20 @@ pub enum Admission {
     },
 }
 
+/// An actor's queue. Its jobs are boxed: a tokio queue allocates its first block of 32 slots
+/// with the channel, and every idle actor holds it, so a slot is a pointer.
+type Queue = mpsc::UnboundedSender<Box<Job>>;
+
 enum Job {
     Event {
-        inbound: Box<Inbound>,
+        inbound: Inbound,
         admitted: oneshot::Sender<Result<Admission, ApiError>>,
         queued: tokio::time::Instant,
     },
     /// An event journaled before a restart and not finished.
     Replay {
         n: u64,
-        event: Box<Event>,
+        event: Event,
         done: oneshot::Sender<Json>,
     },
     /// An evicted conversation's inactivity timer is due, or a sweep found it due in the
@@ -112,7 +116,7 @@ pub struct Hub {
     store: Arc<dyn Store>,
     journal: Arc<Journal>,
     redactor: Redactor,
-    actors: Mutex<HashMap<String, mpsc::UnboundedSender<Job>>>,
+    actors: Mutex<HashMap<String, Queue>>,
     /// Held shared by every event step, exclusively by a reload.
     gate: tokio::sync::RwLock<()>,
     evict_after: Duration,
@@ -180,7 +184,7 @@ impl Hub {
             let (done, answer) = oneshot::channel();
             let job = Job::Replay {
                 n: pending.n,
-                event: Box::new(event),
+                event,
                 done,
             };
             hub.send(&pending.conversation, job);
@@ -226,7 +230,7 @@ impl Hub {
         let (admitted, admission) = oneshot::channel();
         let id = inbound.event.conversation.clone();
         let job = Job::Event {
-            inbound: Box::new(inbound),
+            inbound,
             admitted,
             queued: tokio::time::Instant::now(),
         };
@@ -256,7 +260,8 @@ impl Hub {
         self.current().runtime.wake(&state.id);
     }
 
-    fn send(self: &Arc<Self>, id: &str, mut job: Job) {
+    fn send(self: &Arc<Self>, id: &str, job: Job) {
+        let mut job = Box::new(job);
         // An actor that just left closed its queue: the next try starts a new one.
         for _ in 0..3 {
             let queue = {
@@ -475,7 +480,8 @@ struct Actor {
     hub: Arc<Hub>,
     id: String,
     known: Known,
-    owed: Option<Owed>,
+    /// Boxed: rare, and large beside the rest of an idle actor.
+    owed: Option<Box<Owed>>,
     /// The epoch of the lease this actor last held (0: none; a store only this process
     /// opens keeps 0). Another epoch means another node ran the conversation meanwhile.
     epoch: i64,
@@ -495,46 +501,51 @@ impl Actor {
         }
     }
 
-    async fn run(mut self, mut queue: mpsc::UnboundedReceiver<Job>) {
-        loop {
-            let wait = match self.owed {
-                Some(_) => OWED_RETRY,
-                None => self.hub.evict_after,
-            };
-            let job = match tokio::time::timeout(wait, queue.recv()).await {
-                Ok(Some(job)) => job,
-                Ok(None) => return,
-                Err(_) if self.owed.is_some() => {
-                    let _ = self.settle().await;
-                    self.release_if_idle(&queue);
-                    continue;
-                }
-                Err(_idle) => {
-                    // Out of memory first: an actor started after this one loads the store.
-                    self.evict().await;
-                    // Leave under the lock the hub hands queues out under, unless a job came.
-                    let mut actors = lock(&self.hub.actors);
-                    match queue.try_recv() {
-                        Ok(job) => {
-                            drop(actors);
-                            job
-                        }
-                        Err(_) => {
-                            actors.remove(&self.id);
-                            return;
+    /// The actor's task. An async block, not an `async fn`, whose arguments its future would
+    /// hold twice; what runs between waits is boxed, so an idle actor's task holds the actor
+    /// and its wait, not room for a job's work.
+    #[allow(clippy::manual_async_fn)]
+    fn run(mut self, mut queue: mpsc::UnboundedReceiver<Box<Job>>) -> impl Future<Output = ()> {
+        async move {
+            loop {
+                let wait = match self.owed {
+                    Some(_) => OWED_RETRY,
+                    None => self.hub.evict_after,
+                };
+                let job = match tokio::time::timeout(wait, queue.recv()).await {
+                    Ok(Some(job)) => job,
+                    Ok(None) => return,
+                    Err(_) if self.owed.is_some() => {
+                        let _ = Box::pin(self.settle()).await;
+                        self.release_if_idle(&queue);
+                        continue;
+                    }
+                    Err(_idle) => {
+                        // Out of memory first: an actor started after this one loads the store.
+                        Box::pin(self.evict()).await;
+                        // Leave under the lock the hub hands queues out under, unless a job came.
+                        let mut actors = lock(&self.hub.actors);
+                        match queue.try_recv() {
+                            Ok(job) => {
+                                drop(actors);
+                                job
+                            }
+                            Err(_) => {
+                                actors.remove(&self.id);
+                                return;
+                            }
                         }
                     }
-                }
-            };
-            // Boxed: an idle actor's task keeps only the loop's state, not a job's.
-            Box::pin(self.handle(job)).await;
-            self.release_if_idle(&queue);
+                };
+                Box::pin(self.handle(*job)).await;
+                self.release_if_idle(&queue);
+            }
         }
     }
 
     /// With nothing queued or owed, another node may take the conversation now (nothing to
     /// do on SQLite).
-    fn release_if_idle(&self, queue: &mpsc::UnboundedReceiver<Job>) {
+    fn release_if_idle(&self, queue: &mpsc::UnboundedReceiver<Box<Job>>) {
         if queue.is_empty() && self.owed.is_none() {
             // Not waited for: the next job's lease is queued behind it.
             let released = self.hub.store.release(&self.id);
@@ -592,7 +603,7 @@ impl Actor {
         match job {
             Job::Event {
                 inbound, admitted, ..
-            } => match self.admit(*inbound).await {
+            } => match self.admit(inbound).await {
                 Err(error) => drop(admitted.send(Err(error))),
                 Ok(Admit::Duplicate {
                     conversation,
@@ -626,7 +637,7 @@ impl Actor {
                     tracing::error!(conversation = %self.id, n, "not replayed: {}", e.message);
                     return;
                 }
-                self.run_event(n, *event, Some(done), std::future::ready(Ok(())))
+                self.run_event(n, event, Some(done), std::future::ready(Ok(())))
                     .await;
             }
             Job::Wake => {
@@ -915,13 +926,13 @@ impl Actor {
                 tracing::warn!(conversation = %self.id, ?n,
                     "the step is not journaled yet ({e}); it is, and its event answered, once \
                      the store takes it");
-                self.owed = Some(Owed {
+                self.owed = Some(Box::new(Owed {
                     step: step(),
                     done,
                     timer: false,
                     taken,
                     failed: (e, tokio::time::Instant::now()),
-                });
+                }));
             }
         }
         self.known = match stepped.retired {
