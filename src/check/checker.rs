@@ -200,9 +200,11 @@ pub fn check_and_lower<'a>(
     diags: &mut Vec<Diagnostic>,
     keep: Keep,
 ) -> Option<ir::Program> {
-    let (env, agent) = super::decls::agent(p, diags);
-    let mut c = Checker::new(p, &env, std::mem::take(diags), files, sources);
     let kept = keep == Keep::Program;
+    let (env, agent) = super::decls::agent(p, diags);
+    // Not held through the check when it is not kept: one entry per parameter.
+    let agent = agent.filter(|_| kept);
+    let mut c = Checker::new(p, &env, std::mem::take(diags), files, sources);
     let targets = collect_named(&p.targets, |t| &t.name.name, |i| c.target(i), kept);
     let tasks = collect_named(&p.tasks, |t| &t.name.name, |i| c.task_decl(i), kept);
     let replies = collect_named(&p.replies, |r| &r.name.name, |i| c.reply(i), kept);

@@ -70,9 +70,16 @@ impl<'a> Program<'a> {
     /// extra agents (E0103/E0104).
     pub fn collect(files: &[&'a ast::File], root: FileId, diags: &mut Vec<Diagnostic>) -> Self {
         let mut p = Program::default();
-        // One name per item at most: the namespace is sized once, not rehashed as it grows.
-        p.names
-            .reserve(files.iter().map(|file| file.items.len()).sum());
+        // One name per declaring item: the namespace is sized once, not rehashed as it
+        // grows, nor sized for the bindings and tests, which declare none (half the items of
+        // a program of many bindings, and a table that is twice as large).
+        p.names.reserve(
+            files
+                .iter()
+                .flat_map(|file| &file.items)
+                .filter(|item| declares_a_name(item))
+                .count(),
+        );
         for file in files {
             for broken in &file.unparsed {
                 p.incomplete = true;
@@ -264,6 +271,14 @@ impl<'a> Program<'a> {
             .filter(move |(_, (d, _))| kind(*d))
             .map(|(n, _)| *n)
     }
+}
+
+/// Whether the item declares a name of the program's namespace (parameters aside).
+fn declares_a_name(item: &Item) -> bool {
+    !matches!(
+        item,
+        Item::Import(_) | Item::Agent(_) | Item::Binding(_) | Item::Test(_)
+    )
 }
 
 /// Names a declaration may not take: the built-in targets, and for parameters the roots

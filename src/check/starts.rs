@@ -102,14 +102,16 @@ impl<'a> Checker<'a> {
         }
     }
 
-    /// For each use case (`u`) and block (`u.b`) that has bindings: what the actions those
-    /// bindings run (through `on_failure` too) start, with the action that starts it.
+    /// For each use case (`u`) and block (`u.b`) whose bindings run an action that starts
+    /// one (through `on_failure` too): what they start, with the action that starts it. A
+    /// node that starts nothing is left out (it closes no loop), so a program of many
+    /// bindings does not hold a table of them all.
     fn start_edges(&self) -> HashMap<String, Vec<(String, usize)>> {
         let mut edges: HashMap<String, Vec<(String, usize)>> = HashMap::new();
         for b in &self.p.bindings {
-            let node = match &b.trigger {
-                Trigger::Usecase(u) => u.name.clone(),
-                Trigger::Block { usecase, block } => format!("{}.{}", usecase.name, block.name),
+            let (usecase, block) = match &b.trigger {
+                Trigger::Usecase(u) => (u, None),
+                Trigger::Block { usecase, block } => (usecase, Some(block)),
                 _ => continue,
             };
             let ast::BindingBody::Do(names) = &b.body else {
@@ -120,7 +122,7 @@ impl<'a> Checker<'a> {
                 .filter_map(|n| self.p.action(&n.name))
                 .collect();
             let mut seen = Vec::new();
-            let out = edges.entry(node).or_default();
+            let mut found: Vec<(&String, usize)> = Vec::new();
             while let Some(j) = pending.pop() {
                 if seen.contains(&j) {
                     continue;
@@ -128,11 +130,24 @@ impl<'a> Checker<'a> {
                 seen.push(j);
                 let info = &self.actions[j];
                 if let Some(to) = &info.starts {
-                    if !out.iter().any(|(t, a)| t == to && *a == j) {
-                        out.push((to.clone(), j));
+                    if !found.contains(&(to, j)) {
+                        found.push((to, j));
                     }
                 }
                 pending.extend(info.on_failure.iter().map(|&(k, _)| k));
+            }
+            if found.is_empty() {
+                continue;
+            }
+            let node = match block {
+                Some(block) => format!("{}.{}", usecase.name, block.name),
+                None => usecase.name.clone(),
+            };
+            let out = edges.entry(node).or_default();
+            for (to, j) in found {
+                if !out.iter().any(|(t, a)| t == to && *a == j) {
+                    out.push((to.clone(), j));
+                }
             }
         }
         edges

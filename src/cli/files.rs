@@ -232,8 +232,9 @@ pub fn read_source(path: &Path) -> Result<Vec<u8>, SourceError> {
 
 /// Adds a file's bytes to `sources`, decoded as the syntax layer does.
 pub fn add(sources: &mut SourceMap, name: impl Into<String>, bytes: &[u8]) -> Read {
-    match syntax::decode(bytes) {
-        Ok(text) => Read::Text(sources.add(name, text)),
+    match syntax::decoded(bytes) {
+        // Straight into the map's shared text: a `String` first would be a second copy.
+        Ok(text) => Read::Text(sources.add(name, std::sync::Arc::<str>::from(text))),
         Err(error) => {
             let id = sources.add(name, error.text.clone());
             Read::NotText(id, error.diagnostic(id))

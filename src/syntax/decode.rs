@@ -53,10 +53,16 @@ const BOM: &str = "\u{FEFF}";
 
 /// Checks that `bytes` are UTF-8 text and returns it without a leading BOM.
 pub fn decode(bytes: &[u8]) -> Result<String, DecodeError> {
+    decoded(bytes).map(str::to_string)
+}
+
+/// [`decode`], borrowing the text from `bytes`: a caller that keeps it in another form (a
+/// source map's shared text) copies a large file once, not twice.
+pub fn decoded(bytes: &[u8]) -> Result<&str, DecodeError> {
     let bytes = bytes.strip_prefix(BOM.as_bytes()).unwrap_or(bytes);
     match std::str::from_utf8(bytes) {
         Ok(text) => match text.find('\0') {
-            None => Ok(text.to_string()),
+            None => Ok(text),
             Some(offset) => Err(DecodeError {
                 offset,
                 kind: DecodeErrorKind::Nul,

@@ -28,7 +28,7 @@ use build::Builder;
 use grammar::{AgentParser, Rule};
 use recover::Recovered;
 
-pub use decode::{decode, DecodeError, DecodeErrorKind};
+pub use decode::{decode, decoded, DecodeError, DecodeErrorKind};
 pub use incomplete::{is_incomplete, Entry};
 pub use keywords::{is_keyword, starts_declaration, DECLARATIONS, KEYWORDS};
 
