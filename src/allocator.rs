@@ -12,9 +12,15 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 /// pages one by one; with huge pages, 0.02–0.1 s. And gives freed pages back after
 /// [`ONE_SHOT_PURGE_DELAY_MS`]. Call it first thing in `main`.
 pub fn use_huge_pages() {
+    use_huge_pages_only();
+    set_purge_delay(ONE_SHOT_PURGE_DELAY_MS);
+}
+
+/// For `agentc serve`: huge pages, and mimalloc's own purge delay (a server soon reuses
+/// what it frees, and its figures were measured so).
+pub fn use_huge_pages_only() {
     // SAFETY: sets a plain integer option, before any other thread exists.
     unsafe { libmimalloc_sys::mi_option_set(libmimalloc_sys::mi_option_large_os_pages, 1) }
-    set_purge_delay(ONE_SHOT_PURGE_DELAY_MS);
 }
 
 /// mimalloc's number for its purge delay (`mi_option_t` of the v3 `mimalloc.h` that
