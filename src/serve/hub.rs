@@ -546,7 +546,7 @@ impl Actor {
     /// With nothing queued or owed, another node may take the conversation now (nothing to
     /// do on SQLite).
     fn release_if_idle(&self, queue: &mpsc::UnboundedReceiver<Box<Job>>) {
-        if queue.is_empty() && self.owed.is_none() {
+        if self.hub.store.shared() && queue.is_empty() && self.owed.is_none() {
             // Not waited for: the next job's lease is queued behind it.
             let released = self.hub.store.release(&self.id);
             let id = self.id.clone();

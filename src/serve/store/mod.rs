@@ -272,7 +272,8 @@ pub trait Store: Send + Sync {
         Box::pin(async { Ok(Recovery::default()) })
     }
     /// Whether several nodes share the store: only then can a conversation's inactivity
-    /// timer be a dead node's, for [`Store::due`] to find (and the hub sweeps for them).
+    /// timer be a dead node's, for [`Store::due`] to find (and the hub sweeps for them),
+    /// and only then does the hub let a lease go.
     fn shared(&self) -> bool {
         false
     }
