@@ -1380,6 +1380,32 @@ mod tests {
         assert!(b.ping().await.is_ok());
     }
 
+    /// Queued together on a one-thread runtime: one group. The write whose text PostgreSQL
+    /// refuses (a NUL) fails alone; the others are committed.
+    #[tokio::test]
+    async fn a_write_that_fails_in_a_group_fails_alone() {
+        let Some(url) = fresh().await else {
+            return;
+        };
+        let a = Postgres::open(&url, Duration::from_secs(30), Arc::default())
+            .await
+            .unwrap();
+        assert_eq!(a.lease("c").await, Ok(Some(1)));
+        let good = a.accept(accept("d-1"));
+        let bad = a.accept(Accept {
+            conversation: "c\0nul".into(),
+            ..accept("d-2")
+        });
+        let attempt = a.attempt_started("k/i-1/1/open".into());
+        assert_eq!(good.await, Ok(Accepted::New { n: 1 }));
+        let refused = bad.await.unwrap_err();
+        assert!(refused.0.contains("the store failed"), "{refused}");
+        assert_eq!(attempt.await, Ok(()));
+        let takeover = a.takeover("c").await.unwrap();
+        assert_eq!(takeover.pending.len(), 1, "the good accept is journaled");
+        assert_eq!(takeover.attempts, [("k/i-1/1/open".to_string(), None)]);
+    }
+
     #[tokio::test]
     async fn a_lease_held_is_renewed_until_released() {
         let Some(url) = fresh().await else {
