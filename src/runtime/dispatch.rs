@@ -142,6 +142,7 @@ impl Conversation {
             rest,
             idempotency_key,
             timeout: action.timeout,
+            conversation: self.state.id.clone(),
         };
         let executor = shared.executors[*target].clone();
         let side_effect = match planned {

@@ -20,6 +20,9 @@ pub struct TaskRequest {
     pub idempotency_key: String,
     /// The time one attempt may take.
     pub timeout: Duration,
+    /// The conversation it runs for (empty for a target's setup): what a journal shared
+    /// out by conversation files its attempts under.
+    pub conversation: String,
 }
 
 /// What an executor is asked to run: a catalogue task, or the generic `request` a declared

@@ -704,6 +704,7 @@ impl Runtime {
                 shared.setup_runs.fetch_add(1, Ordering::SeqCst)
             ),
             timeout,
+            conversation: String::new(),
         };
         match tokio::time::timeout(timeout, shared.executors[index].execute(&request)).await {
             Ok(result) => result.map_err(|e| RunTaskError::Failed(redact(&e.message))),

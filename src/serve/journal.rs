@@ -162,7 +162,11 @@ impl Executor for Journaled {
                     let error =
                         TaskError::retryable("the server stopped while this request was in flight");
                     let outcome = journal.outcome_json(&Err(error.clone()));
-                    drop(journal.store.attempt_ended(key.clone(), outcome));
+                    drop(
+                        journal
+                            .store
+                            .attempt_ended(&request.conversation, key.clone(), outcome),
+                    );
                     return Err(error);
                 }
                 _ => {}
@@ -170,7 +174,11 @@ impl Executor for Journaled {
             if has_side_effect(request) {
                 // Durable before anything is sent: after a crash, a start without an
                 // outcome is what says the service may have acted.
-                if let Err(e) = journal.store.attempt_started(key.clone()).await {
+                if let Err(e) = journal
+                    .store
+                    .attempt_started(&request.conversation, key.clone())
+                    .await
+                {
                     return Err(TaskError::fatal(format!(
                         "not sent: the journal cannot record it ({e})"
                     )));
@@ -189,11 +197,11 @@ impl Executor for Journaled {
             // crash between the service's answer and this commit reads as "outcome unknown"
             // either way. Lost to a store that went away, it matters only to a replay: the
             // event's step, owed until journaled, holds the outcome.
-            drop(
-                journal
-                    .store
-                    .attempt_ended(key.clone(), journal.outcome_json(&result)),
-            );
+            drop(journal.store.attempt_ended(
+                &request.conversation,
+                key.clone(),
+                journal.outcome_json(&result),
+            ));
             result
         })
     }

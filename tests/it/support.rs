@@ -72,6 +72,7 @@ pub fn request(
         rest: Vec::new(),
         idempotency_key: idempotency_key.into(),
         timeout,
+        conversation: "c".into(),
     }
 }
 

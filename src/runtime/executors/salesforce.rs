@@ -264,6 +264,7 @@ mod tests {
             rest: Vec::new(),
             idempotency_key: "k".into(),
             timeout: std::time::Duration::ZERO,
+            conversation: "c".into(),
         };
         let (q, then) = contact_queries(&request).unwrap();
         assert_eq!(

@@ -63,11 +63,11 @@ impl Store for Counting {
             false => (applied, durable),
         }
     }
-    fn attempt_started(&self, key: String) -> Durable<()> {
-        self.inner.attempt_started(key)
+    fn attempt_started(&self, conversation: &str, key: String) -> Durable<()> {
+        self.inner.attempt_started(conversation, key)
     }
-    fn attempt_ended(&self, key: String, outcome: Json) -> Durable<()> {
-        self.inner.attempt_ended(key, outcome)
+    fn attempt_ended(&self, conversation: &str, key: String, outcome: Json) -> Durable<()> {
+        self.inner.attempt_ended(conversation, key, outcome)
     }
     fn stepped(&self, step: Step) -> Durable<()> {
         self.inner.stepped(step)

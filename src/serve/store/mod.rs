@@ -5,8 +5,8 @@
 //!
 //! Writes are queued at once, in the order called, and answered when durable (or failed):
 //! an implementation commits them in groups ("group commit"), so many conversations share
-//! one disk flush, and a write called after another is never durable before it, unless that
-//! one failed.
+//! one disk flush, and a write called after another of the same conversation (or a flush,
+//! after any) is never durable before it, unless that one failed.
 
 pub mod postgres;
 pub mod prune;
@@ -225,10 +225,11 @@ pub trait Store: Send + Sync {
     fn accept_early(&self, event: Accept) -> (Durable<Accepted>, Durable<()>) {
         (self.accept(event), Durable::ready(Ok(())))
     }
-    /// An attempt of a task with a side effect is about to be sent.
-    fn attempt_started(&self, key: String) -> Durable<()>;
+    /// An attempt of a task with a side effect is about to be sent, for `conversation`
+    /// (whose writes it is ordered with).
+    fn attempt_started(&self, conversation: &str, key: String) -> Durable<()>;
     /// An attempt's outcome (already redacted).
-    fn attempt_ended(&self, key: String, outcome: Json) -> Durable<()>;
+    fn attempt_ended(&self, conversation: &str, key: String, outcome: Json) -> Durable<()>;
     fn stepped(&self, step: Step) -> Durable<()>;
     /// Resolves once every write queued before it is durable.
     fn flush(&self) -> Durable<()>;

@@ -1,6 +1,7 @@
 //! The shared store: PostgreSQL, for several `agentc serve` nodes on one database. Like the
-//! SQLite store, one writer task owns one connection and commits whatever is queued in one
+//! SQLite store, a writer task owns a connection and commits whatever is queued in one
 //! transaction, by one call of `agentc_journal` (a write that fails is rolled back alone);
+//! there are [`WRITERS`], a conversation's writes all on one;
 //! reads use a pool. On top, each conversation has a lease row (owner, expiry, epoch),
 //! taken, renewed and released in the writer's groups too: a node handles a conversation's
 //! events only while it holds the lease, and every event it journals is fenced by it.
@@ -354,8 +355,22 @@ enum Write {
     Renew(Vec<String>, oneshot::Sender<Result<(), StoreError>>),
 }
 
+/// Writer tasks, each on a connection (and a PostgreSQL backend) of its own: a
+/// conversation's writes all go to one, by its id, so they commit in the order called,
+/// while other conversations' groups commit beside them (one backend applying groups is
+/// busy most of the time under load).
+const WRITERS: usize = 2;
+
+/// The writer that takes a conversation's writes.
+fn writer_of(conversation: &str) -> usize {
+    use std::hash::{BuildHasher, BuildHasherDefault};
+    let hash = BuildHasherDefault::<std::collections::hash_map::DefaultHasher>::default()
+        .hash_one(conversation);
+    (hash % WRITERS as u64) as usize
+}
+
 pub struct Postgres {
-    writes: mpsc::UnboundedSender<Write>,
+    writes: Vec<mpsc::UnboundedSender<Write>>,
     pool: PgPool,
     /// The conversations this node's actors hold now: only these are renewed (a lease a
     /// timer's step took lapses by itself).
@@ -375,8 +390,8 @@ impl Postgres {
         let options = PgConnectOptions::from_str(url)
             .map_err(failed)?
             .disable_statement_logging();
-        let mut writer = connect(&options).await?;
-        migrate(&mut writer).await.map_err(failed)?;
+        let mut first = connect(&options).await?;
+        migrate(&mut first).await.map_err(failed)?;
         let pool = PgPoolOptions::new()
             .max_connections(4)
             .acquire_timeout(TIMEOUT)
@@ -385,24 +400,37 @@ impl Postgres {
             .map_err(failed)?;
         // This process: a random name, so a node restarted on the same machine is another.
         let node = format!("{:016x}", rand::random::<u64>());
-        let (writes, queue) = mpsc::unbounded_channel();
-        let fence = Fence {
-            node: node.clone(),
-            lease,
-        };
-        tokio::spawn(write_loop(options, writer, queue, fence, metrics));
+        let mut writes = Vec::with_capacity(WRITERS);
+        let mut first = Some(first);
+        for _ in 0..WRITERS {
+            let writer = match first.take() {
+                Some(conn) => conn,
+                None => connect(&options).await?,
+            };
+            let (tx, queue) = mpsc::unbounded_channel();
+            let fence = Fence {
+                node: node.clone(),
+                lease,
+            };
+            let (options, metrics) = (options.clone(), metrics.clone());
+            tokio::spawn(write_loop(options, writer, queue, fence, metrics));
+            writes.push(tx);
+        }
         let held = Arc::default();
-        tokio::spawn(renew_loop(writes.downgrade(), lease, Arc::clone(&held)));
+        let weak = writes.iter().map(|w| w.downgrade()).collect();
+        tokio::spawn(renew_loop(weak, lease, Arc::clone(&held)));
         Ok(Postgres { writes, pool, held })
     }
 
+    /// Queues a write on writer `writer` (a conversation's is [`writer_of`] it).
     fn queue<T>(
         &self,
+        writer: usize,
         write: impl FnOnce(oneshot::Sender<Result<T, StoreError>>) -> Write,
     ) -> Durable<T> {
         let (tx, durable) = Durable::channel();
         // A writer that stopped drops the write, and `Durable` says so.
-        let _ = self.writes.send(write(tx));
+        let _ = self.writes[writer].send(write(tx));
         durable
     }
 }
@@ -481,27 +509,33 @@ async fn pooled<T>(
 /// Every third of the lease, the leases this node's actors hold are extended; a node that
 /// stops renewing (killed, cut off) loses them once they expire.
 async fn renew_loop(
-    writes: mpsc::WeakUnboundedSender<Write>,
+    writes: Vec<mpsc::WeakUnboundedSender<Write>>,
     lease: Duration,
     held: Arc<Mutex<HashSet<String>>>,
 ) {
     let mut tick = tokio::time::interval(lease / 3);
     loop {
         tick.tick().await;
-        let held: Vec<String> = lock(&held).iter().cloned().collect();
-        if held.is_empty() {
-            continue;
+        let mut each: Vec<Vec<String>> = vec![Vec::new(); writes.len()];
+        for conversation in lock(&held).iter() {
+            each[writer_of(conversation)].push(conversation.clone());
         }
-        // Through the writer, the one connection of this node that writes lease rows: a
-        // transaction of its own would deadlock with the writer's groups.
-        let Some(writes) = writes.upgrade() else {
-            return;
-        };
-        let (tx, renewed) = Durable::channel();
-        let _ = writes.send(Write::Renew(held, tx));
-        drop(writes);
-        if let Err(e) = renewed.await {
-            tracing::warn!("the conversation leases were not renewed: {e}");
+        for (writes, held) in writes.iter().zip(each) {
+            if held.is_empty() {
+                continue;
+            }
+            // Through the conversations' writer, the one connection of this node that
+            // writes their lease rows: a transaction of its own would deadlock with its
+            // groups.
+            let Some(writes) = writes.upgrade() else {
+                return;
+            };
+            let (tx, renewed) = Durable::channel();
+            let _ = writes.send(Write::Renew(held, tx));
+            drop(writes);
+            if let Err(e) = renewed.await {
+                tracing::warn!("the conversation leases were not renewed: {e}");
+            }
         }
     }
 }
@@ -531,21 +565,33 @@ impl Store for Postgres {
             lock(&self.held).insert(event.conversation.clone());
         }
         let row = AcceptRow::of(event);
-        self.queue(|tx| Write::Accept(row, tx))
+        self.queue(writer_of(&row.conversation), |tx| Write::Accept(row, tx))
     }
-    fn attempt_started(&self, key: String) -> Durable<()> {
-        self.queue(|tx| Write::Started(key, tx))
+    fn attempt_started(&self, conversation: &str, key: String) -> Durable<()> {
+        self.queue(writer_of(conversation), |tx| Write::Started(key, tx))
     }
-    fn attempt_ended(&self, key: String, outcome: Json) -> Durable<()> {
+    fn attempt_ended(&self, conversation: &str, key: String, outcome: Json) -> Durable<()> {
         let outcome = text(&outcome);
-        self.queue(|tx| Write::Ended(key, outcome, tx))
+        self.queue(writer_of(conversation), |tx| Write::Ended(key, outcome, tx))
     }
     fn stepped(&self, step: Step) -> Durable<()> {
         let row = StepRow::of(step);
-        self.queue(|tx| Write::Stepped(row, tx))
+        self.queue(writer_of(&row.conversation), |tx| Write::Stepped(row, tx))
     }
     fn flush(&self) -> Durable<()> {
-        self.queue(Write::Flush)
+        // Every writer's: the writes queued before it are on all of them.
+        let flushes: Vec<Durable<()>> = (0..self.writes.len())
+            .map(|writer| self.queue(writer, Write::Flush))
+            .collect();
+        let (tx, all) = Durable::channel();
+        tokio::spawn(async move {
+            let mut flushed = Ok(());
+            for flush in flushes {
+                flushed = flushed.and(flush.await);
+            }
+            let _ = tx.send(flushed);
+        });
+        all
     }
 
     // Both in the writer's group (the lease is a row like the journal's): no transaction,
@@ -554,7 +600,9 @@ impl Store for Postgres {
         let conversation = conversation.to_string();
         // Taken when free, expired, or already ours; the epoch moves when the owner
         // changes, so a node sees whether someone else ran the conversation meanwhile.
-        let epoch = self.queue(|tx| Write::Lease(conversation.clone(), tx));
+        let epoch = self.queue(writer_of(&conversation), |tx| {
+            Write::Lease(conversation.clone(), tx)
+        });
         Box::pin(async move {
             let epoch = epoch.await?;
             if epoch.is_some() {
@@ -566,7 +614,9 @@ impl Store for Postgres {
 
     fn release(&self, conversation: &str) -> Durable<()> {
         lock(&self.held).remove(conversation);
-        self.queue(|tx| Write::Release(conversation.to_string(), tx))
+        self.queue(writer_of(conversation), |tx| {
+            Write::Release(conversation.to_string(), tx)
+        })
     }
 
     fn takeover(&self, conversation: &str) -> BoxFuture<'_, Result<Recovery, StoreError>> {
@@ -1334,7 +1384,7 @@ mod tests {
             "{duplicate:?}"
         );
         // b dies holding it (its event 2 unanswered); once expired, a takes it over.
-        b.attempt_started("k/i-1/2/open".into()).await.unwrap();
+        b.attempt_started("c", "k/i-1/2/open".into()).await.unwrap();
         sqlx::query("UPDATE leases SET expires_at = now() - interval '1 second'")
             .execute(&a.pool)
             .await
@@ -1380,8 +1430,8 @@ mod tests {
         assert!(b.ping().await.is_ok());
     }
 
-    /// Queued together on a one-thread runtime: one group. The write whose text PostgreSQL
-    /// refuses (a NUL) fails alone; the others are committed.
+    /// Queued together on a one-thread runtime, for one conversation: one group. The write
+    /// whose text PostgreSQL refuses (a NUL) fails alone; the others are committed.
     #[tokio::test]
     async fn a_write_that_fails_in_a_group_fails_alone() {
         let Some(url) = fresh().await else {
@@ -1392,11 +1442,8 @@ mod tests {
             .unwrap();
         assert_eq!(a.lease("c").await, Ok(Some(1)));
         let good = a.accept(accept("d-1"));
-        let bad = a.accept(Accept {
-            conversation: "c\0nul".into(),
-            ..accept("d-2")
-        });
-        let attempt = a.attempt_started("k/i-1/1/open".into());
+        let bad = a.attempt_started("c", "k/i-1/1/\0".into());
+        let attempt = a.attempt_started("c", "k/i-1/1/open".into());
         assert_eq!(good.await, Ok(Accepted::New { n: 1 }));
         let refused = bad.await.unwrap_err();
         assert!(refused.0.contains("the store failed"), "{refused}");

@@ -175,10 +175,10 @@ impl Store for Sqlite {
             self.queue(|committed| Write::Accept(row, AcceptReply::Early { applied, committed }));
         (accepted, durable)
     }
-    fn attempt_started(&self, key: String) -> Durable<()> {
+    fn attempt_started(&self, _conversation: &str, key: String) -> Durable<()> {
         self.queue(|tx| Write::Started(key, tx))
     }
-    fn attempt_ended(&self, key: String, outcome: Json) -> Durable<()> {
+    fn attempt_ended(&self, _conversation: &str, key: String, outcome: Json) -> Durable<()> {
         let outcome = text(&outcome);
         self.queue(|tx| Write::Ended(key, outcome, tx))
     }
@@ -648,9 +648,9 @@ mod tests {
             ..accept("c", Some("d-3"))
         };
         assert_eq!(store.accept(refused).await, Ok(Accepted::Refused));
-        store.attempt_started("k-1".into()).await.unwrap();
+        store.attempt_started("c", "k-1".into()).await.unwrap();
         store
-            .attempt_ended("k-2".into(), json!({"ok": 1}))
+            .attempt_ended("c", "k-2".into(), json!({"ok": 1}))
             .await
             .unwrap();
         store
@@ -742,7 +742,10 @@ mod tests {
         store.stepped(step("ended", 1, true)).await.unwrap();
         // Unanswered: kept, and so is the attempt journaled just before it.
         store.accept(accept("c", Some("d-3"))).await.unwrap();
-        store.attempt_started("k/c/3/open".into()).await.unwrap();
+        store
+            .attempt_started("c", "k/c/3/open".into())
+            .await
+            .unwrap();
         tokio::time::sleep(Duration::from_millis(5)).await;
         let one = Batch {
             rows: 1,
