@@ -543,6 +543,13 @@ impl Actor {
         }
     }
 
+    /// The epoch of a shared store's lease this actor held last, if it held one (0 is none,
+    /// and what a store only this process opens keeps; [`UNSURE`] is none either): an
+    /// event's accept takes the lease along at it.
+    fn held_epoch(&self) -> Option<i64> {
+        (self.epoch > 0).then_some(self.epoch)
+    }
+
     /// With nothing queued or owed, another node may take the conversation now (nothing to
     /// do on SQLite).
     fn release_if_idle(&self, queue: &mpsc::UnboundedReceiver<Box<Job>>) {
@@ -573,7 +580,7 @@ impl Actor {
             }
             _ => match self.settle().await {
                 // Once this actor held a lease, an event's is taken along with its accept.
-                Ok(()) if matches!(job, Job::Event { .. }) && self.epoch > 0 => Ok(()),
+                Ok(()) if matches!(job, Job::Event { .. }) && self.held_epoch().is_some() => Ok(()),
                 Ok(()) => self.hold(wait).await,
                 Err(error) => Err(error),
             },
@@ -793,7 +800,7 @@ impl Actor {
                 Some(state) => serde_json::to_value(state).unwrap_or(Json::Null),
                 None => Json::Null,
             };
-            let epoch = (self.epoch > 0).then_some(self.epoch);
+            let epoch = self.held_epoch();
             let (accepted, durable) = self.hub.store.accept_early(Accept {
                 conversation: self.id.clone(),
                 delivery: delivery.clone(),
