@@ -384,12 +384,7 @@ async fn get_conversation(
     State(app): State<Arc<App>>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let stored = app
-        .store
-        .conversation(&id)
-        .await
-        .map_err(|e| ApiError::new(ErrorCode::StoreUnavailable, e.to_string()))?
-        .ok_or_else(|| unknown_conversation(&id))?;
+    let stored = stored_conversation(&app, &id).await?;
     let state = &stored.state;
     let params = state
         .get("params")
@@ -417,6 +412,22 @@ async fn get_conversation(
     .into_response())
 }
 
+/// What the store holds of the conversation `id`, which a URL names (hostile input): an
+/// id no event could have made names no conversation, and is not sent to the store.
+async fn stored_conversation(
+    app: &App,
+    id: &str,
+) -> Result<super::store::StoredConversation, ApiError> {
+    if !super::inbound::usable_id(id) {
+        return Err(unknown_conversation(id));
+    }
+    app.store
+        .conversation(id)
+        .await
+        .map_err(|e| ApiError::new(ErrorCode::StoreUnavailable, e.to_string()))?
+        .ok_or_else(|| unknown_conversation(id))
+}
+
 fn unknown_conversation(id: &str) -> ApiError {
     ApiError::new(
         ErrorCode::UnknownConversation,
@@ -442,10 +453,7 @@ async fn get_trace(
 ) -> Result<Response, ApiError> {
     let store_error =
         |e: super::store::StoreError| ApiError::new(ErrorCode::StoreUnavailable, e.to_string());
-    let stored = app.store.conversation(&id).await.map_err(store_error)?;
-    if stored.is_none() {
-        return Err(unknown_conversation(&id));
-    }
+    stored_conversation(&app, &id).await?;
     if !query.follow {
         let rows = app
             .store

@@ -32,7 +32,7 @@ codes! {
     MalformedJson = "malformed_json", BAD_REQUEST,
         "The body is not a JSON object (or gives a key twice).";
     InvalidEvent = "invalid_event", UNPROCESSABLE_ENTITY,
-        "A field of the event is missing or of the wrong type (`conversation`, `event`, `id`, `payload`, `channel`).";
+        "A field of the event is missing or of the wrong type (`conversation`, `event`, `id`, `payload`, `channel`), or an id (`conversation`, `id`) is longer than 256 bytes or holds a NUL character.";
     UnknownEvent = "unknown_event", UNPROCESSABLE_ENTITY,
         "`event` is no event of the catalogue; the message suggests the closest.";
     InvalidPayload = "invalid_payload", UNPROCESSABLE_ENTITY,

@@ -9,6 +9,13 @@ use serde_json::Value as Json;
 /// The longest conversation or delivery id accepted, in bytes.
 pub const MAX_ID_BYTES: usize = 256;
 
+/// Whether a conversation or delivery id can be journaled by every store: at most
+/// [`MAX_ID_BYTES`], and no NUL, the one character a PostgreSQL text cannot hold (there it
+/// would fail as the store failing, `503`, which a platform retries for ever).
+pub fn usable_id(id: &str) -> bool {
+    id.len() <= MAX_ID_BYTES && !id.contains('\0')
+}
+
 #[derive(Debug)]
 pub struct Inbound {
     pub delivery: Option<String>,
@@ -29,17 +36,18 @@ pub fn parse(bytes: &[u8]) -> Result<Inbound, ApiError> {
     };
     let delivery = match fields.remove("id") {
         None | Some(Json::Null) => None,
-        Some(Json::String(id)) if !id.is_empty() && id.len() <= MAX_ID_BYTES => Some(id),
+        Some(Json::String(id)) if !id.is_empty() && usable_id(&id) => Some(id),
         Some(_) => {
             return Err(invalid(format!(
-                "`id` must be a non-empty string of at most {MAX_ID_BYTES} bytes"
+                "`id` must be a non-empty string of at most {MAX_ID_BYTES} bytes, without a \
+                 NUL character"
             )))
         }
     };
     if let Some(Json::String(id)) = fields.get("conversation") {
-        if id.len() > MAX_ID_BYTES {
+        if !usable_id(id) {
             return Err(invalid(format!(
-                "`conversation` must be at most {MAX_ID_BYTES} bytes"
+                "`conversation` must be at most {MAX_ID_BYTES} bytes, without a NUL character"
             )));
         }
     }
@@ -159,6 +167,15 @@ mod tests {
         );
         assert_eq!(
             code(r#"{"event":"message_received"}"#),
+            ErrorCode::InvalidEvent
+        );
+        // A NUL would fail as the store failing on PostgreSQL: refused as input, everywhere.
+        assert_eq!(
+            code(r#"{"conversation":"a\u0000b","event":"message_received"}"#),
+            ErrorCode::InvalidEvent
+        );
+        assert_eq!(
+            code(r#"{"id":"d\u0000","conversation":"c","event":"message_received"}"#),
             ErrorCode::InvalidEvent
         );
         assert_eq!(

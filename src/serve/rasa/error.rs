@@ -19,6 +19,8 @@ pub enum RasaError {
     },
     NoAction,
     NoSender,
+    /// A `sender_id` no store can journal as a conversation id (`inbound::usable_id`).
+    BadSender,
     /// The top-level `sender_id` and the tracker's differ.
     SenderMismatch,
     /// `next_action` is no use case, block or action of the program.
@@ -48,6 +50,7 @@ impl RasaError {
             RasaError::TooMany { .. } => "rasa_too_many",
             RasaError::NoAction => "rasa_no_action",
             RasaError::NoSender => "rasa_no_sender",
+            RasaError::BadSender => "rasa_bad_sender",
             RasaError::SenderMismatch => "rasa_sender_mismatch",
             RasaError::UnknownAction { .. } => "rasa_unknown_action",
             RasaError::SlotType { .. } => "rasa_slot_type",
@@ -92,6 +95,11 @@ impl fmt::Display for RasaError {
             RasaError::NoSender => write!(
                 f,
                 "the request names no conversation: `sender_id` is missing or empty"
+            ),
+            RasaError::BadSender => write!(
+                f,
+                "`sender_id` must be at most {} bytes, without a NUL character",
+                crate::serve::inbound::MAX_ID_BYTES
             ),
             RasaError::SenderMismatch => write!(
                 f,

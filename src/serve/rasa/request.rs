@@ -3,6 +3,7 @@
 //! Fields Rasa adds in later versions are ignored; a field of the wrong shape is an error.
 
 use super::RasaError;
+use crate::serve::inbound::usable_id;
 use indexmap::IndexMap;
 use serde::Deserialize;
 use serde_json::Value as Json;
@@ -161,7 +162,9 @@ impl Request {
         let given = [self.sender_id.as_deref(), self.tracker.sender_id.as_deref()];
         match given {
             [Some(top), Some(tracker)] if top != tracker => Err(RasaError::SenderMismatch),
-            [Some(id), _] | [None, Some(id)] if !id.is_empty() => Ok(id),
+            [Some(id), _] | [None, Some(id)] if id.is_empty() => Err(RasaError::NoSender),
+            [Some(id), _] | [None, Some(id)] if !usable_id(id) => Err(RasaError::BadSender),
+            [Some(id), _] | [None, Some(id)] => Ok(id),
             _ => Err(RasaError::NoSender),
         }
     }

@@ -314,6 +314,11 @@ fn malformed_bodies_are_refused_with_a_reason() {
             "missing or empty",
         ),
         (
+            br#"{"next_action":"tell","sender_id":"a\u0000b","tracker":{}}"#,
+            "rasa_bad_sender",
+            "without a NUL character",
+        ),
+        (
             br#"{"next_action":"tell","sender_id":"a","tracker":{"sender_id":"b"}}"#,
             "rasa_sender_mismatch",
             "differ",
