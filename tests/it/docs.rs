@@ -8,6 +8,7 @@
 
 mod agent_blocks;
 mod editor_configs;
+mod guards;
 mod markdown;
 mod outputs;
 mod serve;
