@@ -1,12 +1,17 @@
 //! The embedded store: one SQLite file in WAL mode. One writer thread owns the only writing
 //! connection (rusqlite, its statements prepared once) and commits whatever is queued in
 //! one transaction (each write in its own savepoint, so one that fails does not undo its
-//! neighbours): one fsync for the group. Readers use a small sqlx pool.
+//! neighbours); a second thread flushes the WAL file to the disk and only then answers the
+//! writes of every group committed before the flush began. Readers use a small sqlx pool.
 //!
-//! Durability: `synchronous=FULL`, so each commit's WAL frames reach the disk before its
-//! writes are answered. An acknowledged event survives `kill -9` and a power cut alike
-//! (with NORMAL a commit would survive `kill -9` only, the OS holding it; the group commit
-//! already shares one fsync among every write of the group, so FULL costs little).
+//! Durability: every write is on the disk, not only in the OS's cache, before it is
+//! answered, so an acknowledged event survives `kill -9` and a power cut alike. SQLite's
+//! `synchronous=FULL` would flush inside each commit, and the one writer would wait for
+//! the disk before it could apply the next group: an event's accept and, just after, its
+//! step were two flushes in a row. With `synchronous=NORMAL` a commit leaves its WAL frames
+//! in the OS's cache (SQLite still syncs the WAL before each checkpoint, and the database
+//! after it); the flushing thread's `fdatasync` of the WAL makes them durable, while the
+//! writer applies the next group, so one flush covers both.
 
 use super::prune::{Batch, Pruned};
 use super::{
@@ -19,9 +24,10 @@ use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use serde_json::Value as Json;
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
 use sqlx::{Row, SqlitePool};
+use std::fs::File;
 use std::str::FromStr;
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, oneshot};
 
 /// At most this many writes share one commit: a bound on one transaction's size.
@@ -83,6 +89,10 @@ enum AcceptReply {
 pub struct Sqlite {
     writes: mpsc::UnboundedSender<Write>,
     reader: SqlitePool,
+    /// Set once a flush of the WAL failed: what is on the disk is unknown since (the OS may
+    /// have dropped the pages it could not write), so every write after fails, and
+    /// `/readyz` with them, until a restart recovers from what the disk holds.
+    broken: Arc<OnceLock<StoreError>>,
 }
 
 /// The file a `sqlite:` store URL names (`sqlite://journal.db`, `sqlite:journal.db`).
@@ -98,7 +108,7 @@ impl Sqlite {
     /// Each group commit's duration goes to `metrics`.
     pub async fn open(path: &str, metrics: Arc<Metrics>) -> Result<Sqlite, StoreError> {
         let owned = path.to_string();
-        let writer = tokio::task::spawn_blocking(move || open_writer(&owned))
+        let (writer, wal) = tokio::task::spawn_blocking(move || open_writer(&owned))
             .await
             .map_err(|e| StoreError(e.to_string()))?
             .map_err(|e| StoreError(format!("cannot open the store `{path}`: {e}")))?;
@@ -113,11 +123,25 @@ impl Sqlite {
             .await
             .map_err(failed)?;
         let (writes, queue) = mpsc::unbounded_channel();
+        let (committed, to_sync) = std::sync::mpsc::channel();
+        let broken = Arc::new(OnceLock::new());
+        let started =
+            |e: std::io::Error| StoreError(format!("cannot start the journal's writer: {e}"));
+        let flusher_broken = broken.clone();
+        std::thread::Builder::new()
+            .name("agentc-journal-sync".into())
+            .spawn(move || sync_loop(wal, to_sync, metrics, flusher_broken))
+            .map_err(started)?;
+        let writer_broken = broken.clone();
         std::thread::Builder::new()
             .name("agentc-journal".into())
-            .spawn(move || write_loop(writer, queue, metrics))
-            .map_err(|e| StoreError(format!("cannot start the journal's writer: {e}")))?;
-        Ok(Sqlite { writes, reader })
+            .spawn(move || write_loop(writer, queue, committed, writer_broken))
+            .map_err(started)?;
+        Ok(Sqlite {
+            writes,
+            reader,
+            broken,
+        })
     }
 
     fn queue<T>(
@@ -148,19 +172,40 @@ fn write_error(e: rusqlite::Error) -> StoreError {
     StoreError(format!("the store failed: {e}"))
 }
 
-/// The writing connection: the file (created if missing) in WAL mode, its tables.
-fn open_writer(path: &str) -> rusqlite::Result<Connection> {
-    let conn = Connection::open(path)?;
-    conn.busy_timeout(Duration::from_secs(5))?;
+/// The writing connection: the file (created if missing) in WAL mode, its tables; and the
+/// WAL file, for the flushing thread. While this connection is open SQLite never deletes
+/// the WAL (only the last connection to close does), so the file stays the one it writes.
+fn open_writer(path: &str) -> Result<(Connection, File), Box<dyn std::error::Error + Send>> {
+    let boxed = |e: rusqlite::Error| -> Box<dyn std::error::Error + Send> { Box::new(e) };
+    let conn = Connection::open(path).map_err(boxed)?;
+    conn.busy_timeout(Duration::from_secs(5)).map_err(boxed)?;
     // `journal_mode` answers with the mode now set.
-    let _: String = conn.query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))?;
-    // Every commit reaches the disk before the writes it holds are answered.
-    conn.execute_batch("PRAGMA synchronous = FULL")?;
+    let mode: String = conn
+        .query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))
+        .map_err(boxed)?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        let e = std::io::Error::other(format!("it cannot be put in WAL mode (it is in `{mode}`)"));
+        return Err(Box::new(e));
+    }
+    // A commit is not flushed: the flushing thread makes it durable (see the module's doc).
+    conn.execute_batch("PRAGMA synchronous = NORMAL")
+        .map_err(boxed)?;
     conn.set_prepared_statement_cache_capacity(32);
     for statement in SCHEMA {
-        conn.execute_batch(statement)?;
+        conn.execute_batch(statement).map_err(boxed)?;
     }
-    Ok(conn)
+    let io = |e: std::io::Error| -> Box<dyn std::error::Error + Send> { Box::new(e) };
+    // Made by the statements above, if it was not there.
+    let wal = File::open(format!("{path}-wal")).map_err(io)?;
+    // A WAL just made is durable only once its directory entry is (SQLite's FULL syncs
+    // the directory at the WAL's first flush; NORMAL leaves that to its first checkpoint).
+    wal.sync_all().map_err(io)?;
+    let dir = match std::path::Path::new(path).parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => std::path::Path::new("."),
+    };
+    File::open(dir).and_then(|dir| dir.sync_all()).map_err(io)?;
+    Ok((conn, wal))
 }
 
 impl Store for Sqlite {
@@ -318,6 +363,9 @@ impl Store for Sqlite {
 
     fn ping(&self) -> BoxFuture<'_, Result<(), StoreError>> {
         Box::pin(async move {
+            if let Some(e) = self.broken.get() {
+                return Err(e.clone());
+            }
             sqlx::query("SELECT 1")
                 .execute(&self.reader)
                 .await
@@ -327,12 +375,13 @@ impl Store for Sqlite {
     }
 }
 
-/// Takes what is queued, commits it as one transaction, then answers each write; ends
-/// when every sender is gone.
+/// Takes what is queued, commits it as one transaction, then hands its answers to the
+/// flushing thread; ends when every sender is gone.
 fn write_loop(
     mut conn: Connection,
     mut queue: mpsc::UnboundedReceiver<Write>,
-    metrics: Arc<Metrics>,
+    committed: std::sync::mpsc::Sender<Committed>,
+    broken: Arc<OnceLock<StoreError>>,
 ) {
     let mut group = Vec::new();
     while let Some(first) = queue.blocking_recv() {
@@ -343,9 +392,49 @@ fn write_loop(
                 Err(_) => break,
             }
         }
-        let began = std::time::Instant::now();
-        commit(&mut conn, std::mem::take(&mut group));
-        metrics.store_commit.observe(began.elapsed());
+        let group = std::mem::take(&mut group);
+        if let Some(e) = broken.get() {
+            for write in group {
+                unapplied(write, e.clone()).send(&Ok(()));
+            }
+            continue;
+        }
+        let began = Instant::now();
+        if let Some(answers) = commit(&mut conn, group) {
+            let _ = committed.send(Committed { began, answers });
+        }
+    }
+}
+
+/// A group committed, not yet on the disk.
+struct Committed {
+    began: Instant,
+    answers: Vec<Answer>,
+}
+
+/// Flushes the WAL once for every group committed since the last flush, then answers their
+/// writes; each group's time from its commit's start to the disk goes to `metrics`.
+fn sync_loop(
+    wal: File,
+    committed: std::sync::mpsc::Receiver<Committed>,
+    metrics: Arc<Metrics>,
+    broken: Arc<OnceLock<StoreError>>,
+) {
+    while let Ok(first) = committed.recv() {
+        // Every group received here was committed before the flush begins: it covers them.
+        let groups: Vec<Committed> = std::iter::once(first).chain(committed.try_iter()).collect();
+        let synced = wal.sync_data().map_err(|e| {
+            let e = StoreError(format!(
+                "the store failed: its WAL was not flushed to the disk: {e}"
+            ));
+            broken.get_or_init(|| e).clone()
+        });
+        for group in groups {
+            metrics.store_commit.observe(group.began.elapsed());
+            for answer in group.answers {
+                answer.send(&synced);
+            }
+        }
     }
 }
 
@@ -409,7 +498,9 @@ fn unapplied(write: Write, error: StoreError) -> Answer {
     }
 }
 
-fn commit(conn: &mut Connection, group: Vec<Write>) {
+/// Commits the group; its answers, to send once it is on the disk, or `None` if the commit
+/// failed (its writes are answered with the failure here).
+fn commit(conn: &mut Connection, group: Vec<Write>) -> Option<Vec<Answer>> {
     let mut transaction = match conn.transaction_with_behavior(TransactionBehavior::Immediate) {
         Ok(transaction) => transaction,
         Err(e) => {
@@ -417,7 +508,7 @@ fn commit(conn: &mut Connection, group: Vec<Write>) {
             for write in group {
                 unapplied(write, failed.clone()).send(&Ok(()));
             }
-            return;
+            return None;
         }
     };
     let answers: Vec<Answer> = group
@@ -425,9 +516,15 @@ fn commit(conn: &mut Connection, group: Vec<Write>) {
         .map(|write| apply(&mut transaction, write))
         .collect();
     // A commit that fails rolls the whole group back.
-    let committed = transaction.commit().map_err(write_error);
-    for answer in answers {
-        answer.send(&committed);
+    match transaction.commit() {
+        Ok(()) => Some(answers),
+        Err(e) => {
+            let failed = Err(write_error(e));
+            for answer in answers {
+                answer.send(&failed);
+            }
+            None
+        }
     }
 }
 
