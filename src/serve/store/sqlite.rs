@@ -2,7 +2,10 @@
 //! connection (rusqlite, its statements prepared once) and commits whatever is queued in
 //! one transaction (each write in its own savepoint, so one that fails does not undo its
 //! neighbours); a second thread flushes the WAL file to the disk and only then answers the
-//! writes of every group committed before the flush began. Readers use a small sqlx pool.
+//! writes of every group committed before the flush began. While a flush runs, the writer
+//! applies what comes in one open transaction and commits it once the flush is done: a
+//! group is what arrives during one flush, and the next flush covers it. Readers use a
+//! small sqlx pool.
 //!
 //! Durability: every write is on the disk, not only in the OS's cache, before it is
 //! answered, so an acknowledged event survives `kill -9` and a power cut alike. SQLite's
@@ -20,7 +23,7 @@ use super::{
 };
 use crate::serve::metrics::Metrics;
 use futures::future::BoxFuture;
-use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use rusqlite::{params, Connection, OptionalExtension};
 use serde_json::Value as Json;
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
 use sqlx::{Row, SqlitePool};
@@ -77,6 +80,12 @@ enum Write {
     Prune(Duration, Batch, oneshot::Sender<Result<Pruned, StoreError>>),
 }
 
+/// What the writer hears: a write, or that the flush in flight is done.
+enum Message {
+    Write(Write),
+    Flushed,
+}
+
 /// Who hears of an accept: once its group is committed, or also as soon as it is applied.
 enum AcceptReply {
     Committed(oneshot::Sender<Result<Accepted, StoreError>>),
@@ -87,7 +96,7 @@ enum AcceptReply {
 }
 
 pub struct Sqlite {
-    writes: mpsc::UnboundedSender<Write>,
+    writes: mpsc::UnboundedSender<Message>,
     reader: SqlitePool,
     /// Set once a flush of the WAL failed: what is on the disk is unknown since (the OS may
     /// have dropped the pages it could not write), so every write after fails, and
@@ -128,9 +137,11 @@ impl Sqlite {
         let started =
             |e: std::io::Error| StoreError(format!("cannot start the journal's writer: {e}"));
         let flusher_broken = broken.clone();
+        // Weak: the writer ends once the store is dropped.
+        let flushed = writes.downgrade();
         std::thread::Builder::new()
             .name("agentc-journal-sync".into())
-            .spawn(move || sync_loop(wal, to_sync, metrics, flusher_broken))
+            .spawn(move || sync_loop(wal, to_sync, flushed, metrics, flusher_broken))
             .map_err(started)?;
         let writer_broken = broken.clone();
         std::thread::Builder::new()
@@ -150,7 +161,7 @@ impl Sqlite {
     ) -> Durable<T> {
         let (tx, durable) = Durable::channel();
         // A writer that stopped drops the write, and `Durable` says so.
-        let _ = self.writes.send(write(tx));
+        let _ = self.writes.send(Message::Write(write(tx)));
         durable
     }
 }
@@ -375,60 +386,111 @@ impl Store for Sqlite {
     }
 }
 
-/// Takes what is queued, commits it as one transaction, then hands its answers to the
+/// Applies what is queued in one transaction, committed at once unless a flush is in
+/// flight (then once it is done, or once the group is full), and hands the answers to the
 /// flushing thread; ends when every sender is gone.
 fn write_loop(
     mut conn: Connection,
-    mut queue: mpsc::UnboundedReceiver<Write>,
-    committed: std::sync::mpsc::Sender<Committed>,
+    mut queue: mpsc::UnboundedReceiver<Message>,
+    committed: std::sync::mpsc::Sender<Group>,
     broken: Arc<OnceLock<StoreError>>,
 ) {
-    let mut group = Vec::new();
+    let mut open: Option<Group> = None;
+    let mut flushing = false;
     while let Some(first) = queue.blocking_recv() {
-        group.push(first);
-        while group.len() < MAX_GROUP {
-            match queue.try_recv() {
-                Ok(write) => group.push(write),
-                Err(_) => break,
+        let mut next = Some(first);
+        while let Some(message) = next.take() {
+            match message {
+                Message::Flushed => flushing = false,
+                Message::Write(write) => apply_in(&mut conn, &mut open, write, &broken),
+            }
+            if open.as_ref().is_some_and(|g| g.answers.len() >= MAX_GROUP) {
+                break;
+            }
+            next = queue.try_recv().ok();
+        }
+        let full = open.as_ref().is_some_and(|g| g.answers.len() >= MAX_GROUP);
+        if !flushing || full {
+            if let Some(group) = open.take().and_then(|group| commit(&conn, group)) {
+                let _ = committed.send(group);
+                flushing = true;
             }
         }
-        let group = std::mem::take(&mut group);
-        if let Some(e) = broken.get() {
-            for write in group {
-                unapplied(write, e.clone()).send(&Ok(()));
-            }
-            continue;
-        }
-        let began = Instant::now();
-        if let Some(answers) = commit(&mut conn, group) {
-            let _ = committed.send(Committed { began, answers });
-        }
+    }
+    if let Some(group) = open.take().and_then(|group| commit(&conn, group)) {
+        let _ = committed.send(group);
     }
 }
 
-/// A group committed, not yet on the disk.
-struct Committed {
+/// The writes of one transaction, with their answers to send once it is on the disk.
+struct Group {
     began: Instant,
     answers: Vec<Answer>,
 }
 
-/// Flushes the WAL once for every group committed since the last flush, then answers their
-/// writes; each group's time from its commit's start to the disk goes to `metrics`.
+/// Applies a write in the open transaction, beginning one if none is.
+fn apply_in(
+    conn: &mut Connection,
+    open: &mut Option<Group>,
+    write: Write,
+    broken: &OnceLock<StoreError>,
+) {
+    if let Some(e) = broken.get() {
+        return unapplied(write, e.clone()).send(&Ok(()));
+    }
+    let group = match open {
+        Some(group) => group,
+        None => match conn.execute_batch("BEGIN IMMEDIATE") {
+            Ok(()) => open.insert(Group {
+                began: Instant::now(),
+                answers: Vec::new(),
+            }),
+            Err(e) => return unapplied(write, write_error(e)).send(&Ok(())),
+        },
+    };
+    group.answers.push(apply(conn, write));
+}
+
+/// Commits the group: it, to answer once on the disk, or `None` if the commit failed
+/// (then the whole group is rolled back, and its writes are answered with the failure).
+fn commit(conn: &Connection, group: Group) -> Option<Group> {
+    match conn.execute_batch("COMMIT") {
+        Ok(()) => Some(group),
+        Err(e) => {
+            if !conn.is_autocommit() {
+                let _ = conn.execute_batch("ROLLBACK");
+            }
+            let failed = Err(write_error(e));
+            for answer in group.answers {
+                answer.send(&failed);
+            }
+            None
+        }
+    }
+}
+
+/// Flushes the WAL once for every group committed since the last flush, tells the writer,
+/// then answers their writes; each group's time from its first write to the disk goes to
+/// `metrics`.
 fn sync_loop(
     wal: File,
-    committed: std::sync::mpsc::Receiver<Committed>,
+    committed: std::sync::mpsc::Receiver<Group>,
+    writer: mpsc::WeakUnboundedSender<Message>,
     metrics: Arc<Metrics>,
     broken: Arc<OnceLock<StoreError>>,
 ) {
     while let Ok(first) = committed.recv() {
         // Every group received here was committed before the flush begins: it covers them.
-        let groups: Vec<Committed> = std::iter::once(first).chain(committed.try_iter()).collect();
+        let groups: Vec<Group> = std::iter::once(first).chain(committed.try_iter()).collect();
         let synced = wal.sync_data().map_err(|e| {
             let e = StoreError(format!(
                 "the store failed: its WAL was not flushed to the disk: {e}"
             ));
             broken.get_or_init(|| e).clone()
         });
+        if let Some(writer) = writer.upgrade() {
+            let _ = writer.send(Message::Flushed);
+        }
         for group in groups {
             metrics.store_commit.observe(group.began.elapsed());
             for answer in group.answers {
@@ -498,39 +560,9 @@ fn unapplied(write: Write, error: StoreError) -> Answer {
     }
 }
 
-/// Commits the group; its answers, to send once it is on the disk, or `None` if the commit
-/// failed (its writes are answered with the failure here).
-fn commit(conn: &mut Connection, group: Vec<Write>) -> Option<Vec<Answer>> {
-    let mut transaction = match conn.transaction_with_behavior(TransactionBehavior::Immediate) {
-        Ok(transaction) => transaction,
-        Err(e) => {
-            let failed = write_error(e);
-            for write in group {
-                unapplied(write, failed.clone()).send(&Ok(()));
-            }
-            return None;
-        }
-    };
-    let answers: Vec<Answer> = group
-        .into_iter()
-        .map(|write| apply(&mut transaction, write))
-        .collect();
-    // A commit that fails rolls the whole group back.
-    match transaction.commit() {
-        Ok(()) => Some(answers),
-        Err(e) => {
-            let failed = Err(write_error(e));
-            for answer in answers {
-                answer.send(&failed);
-            }
-            None
-        }
-    }
-}
-
 /// Applies one write inside its own savepoint: one that fails leaves nothing behind.
-fn apply(transaction: &mut rusqlite::Transaction<'_>, write: Write) -> Answer {
-    let savepoint = match transaction.savepoint() {
+fn apply(conn: &mut Connection, write: Write) -> Answer {
+    let savepoint = match conn.savepoint() {
         Ok(savepoint) => savepoint,
         Err(e) => return unapplied(write, write_error(e)),
     };
