@@ -114,7 +114,7 @@ pub fn path_of(url: &str) -> Option<&str> {
 
 impl Sqlite {
     /// Opens (creating if missing) the file and its tables, and starts the writer.
-    /// Each group commit's duration goes to `metrics`.
+    /// Each group's time from its first write to the disk goes to `metrics`.
     pub async fn open(path: &str, metrics: Arc<Metrics>) -> Result<Sqlite, StoreError> {
         let owned = path.to_string();
         let (writer, wal) = tokio::task::spawn_blocking(move || open_writer(&owned))
@@ -482,12 +482,17 @@ fn sync_loop(
     while let Ok(first) = committed.recv() {
         // Every group received here was committed before the flush begins: it covers them.
         let groups: Vec<Group> = std::iter::once(first).chain(committed.try_iter()).collect();
-        let synced = wal.sync_data().map_err(|e| {
-            let e = StoreError(format!(
-                "the store failed: its WAL was not flushed to the disk: {e}"
-            ));
-            broken.get_or_init(|| e).clone()
-        });
+        // Past a failed flush, a later one that succeeds proves nothing: the frames it
+        // follows may be lost, and a WAL read back stops at the first one missing.
+        let synced = match broken.get() {
+            Some(e) => Err(e.clone()),
+            None => wal.sync_data().map_err(|e| {
+                let e = StoreError(format!(
+                    "the store failed: its WAL was not flushed to the disk: {e}"
+                ));
+                broken.get_or_init(|| e).clone()
+            }),
+        };
         if let Some(writer) = writer.upgrade() {
             let _ = writer.send(Message::Flushed);
         }
