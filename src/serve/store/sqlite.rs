@@ -1,12 +1,20 @@
 //! The embedded store: one SQLite file in WAL mode. One writer thread owns the only writing
 //! connection (rusqlite, its statements prepared once) and commits whatever is queued in
 //! one transaction (each write in its own savepoint, so one that fails does not undo its
-//! neighbours): one fsync for the group. Readers use a small sqlx pool.
+//! neighbours); a second thread flushes the WAL file to the disk and only then answers the
+//! writes of every group committed before the flush began. While a flush runs, the writer
+//! applies what comes in one open transaction and commits it once the flush is done: a
+//! group is what arrives during one flush, and the next flush covers it. Readers use a
+//! small sqlx pool.
 //!
-//! Durability: `synchronous=FULL`, so each commit's WAL frames reach the disk before its
-//! writes are answered. An acknowledged event survives `kill -9` and a power cut alike
-//! (with NORMAL a commit would survive `kill -9` only, the OS holding it; the group commit
-//! already shares one fsync among every write of the group, so FULL costs little).
+//! Durability: every write is on the disk, not only in the OS's cache, before it is
+//! answered, so an acknowledged event survives `kill -9` and a power cut alike. SQLite's
+//! `synchronous=FULL` would flush inside each commit, and the one writer would wait for
+//! the disk before it could apply the next group: an event's accept and, just after, its
+//! step were two flushes in a row. With `synchronous=NORMAL` a commit leaves its WAL frames
+//! in the OS's cache (SQLite still syncs the WAL before each checkpoint, and the database
+//! after it); the flushing thread's `fdatasync` of the WAL makes them durable, while the
+//! writer applies the next group, so one flush covers both.
 
 use super::prune::{Batch, Pruned};
 use super::{
@@ -15,13 +23,14 @@ use super::{
 };
 use crate::serve::metrics::Metrics;
 use futures::future::BoxFuture;
-use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use rusqlite::{params, Connection, OptionalExtension};
 use serde_json::Value as Json;
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
 use sqlx::{Row, SqlitePool};
+use std::fs::File;
 use std::str::FromStr;
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, oneshot};
 
 /// At most this many writes share one commit: a bound on one transaction's size.
@@ -71,6 +80,12 @@ enum Write {
     Prune(Duration, Batch, oneshot::Sender<Result<Pruned, StoreError>>),
 }
 
+/// What the writer hears: a write, or that the flush in flight is done.
+enum Message {
+    Write(Write),
+    Flushed,
+}
+
 /// Who hears of an accept: once its group is committed, or also as soon as it is applied.
 enum AcceptReply {
     Committed(oneshot::Sender<Result<Accepted, StoreError>>),
@@ -81,8 +96,12 @@ enum AcceptReply {
 }
 
 pub struct Sqlite {
-    writes: mpsc::UnboundedSender<Write>,
+    writes: mpsc::UnboundedSender<Message>,
     reader: SqlitePool,
+    /// Set once a flush of the WAL failed: what is on the disk is unknown since (the OS may
+    /// have dropped the pages it could not write), so every write after fails, and
+    /// `/readyz` with them, until a restart recovers from what the disk holds.
+    broken: Arc<OnceLock<StoreError>>,
 }
 
 /// The file a `sqlite:` store URL names (`sqlite://journal.db`, `sqlite:journal.db`).
@@ -95,10 +114,10 @@ pub fn path_of(url: &str) -> Option<&str> {
 
 impl Sqlite {
     /// Opens (creating if missing) the file and its tables, and starts the writer.
-    /// Each group commit's duration goes to `metrics`.
+    /// Each group's time from its first write to the disk goes to `metrics`.
     pub async fn open(path: &str, metrics: Arc<Metrics>) -> Result<Sqlite, StoreError> {
         let owned = path.to_string();
-        let writer = tokio::task::spawn_blocking(move || open_writer(&owned))
+        let (writer, wal) = tokio::task::spawn_blocking(move || open_writer(&owned))
             .await
             .map_err(|e| StoreError(e.to_string()))?
             .map_err(|e| StoreError(format!("cannot open the store `{path}`: {e}")))?;
@@ -113,11 +132,27 @@ impl Sqlite {
             .await
             .map_err(failed)?;
         let (writes, queue) = mpsc::unbounded_channel();
+        let (committed, to_sync) = std::sync::mpsc::channel();
+        let broken = Arc::new(OnceLock::new());
+        let started =
+            |e: std::io::Error| StoreError(format!("cannot start the journal's writer: {e}"));
+        let flusher_broken = broken.clone();
+        // Weak: the writer ends once the store is dropped.
+        let flushed = writes.downgrade();
+        std::thread::Builder::new()
+            .name("agentc-journal-sync".into())
+            .spawn(move || sync_loop(wal, to_sync, flushed, metrics, flusher_broken))
+            .map_err(started)?;
+        let writer_broken = broken.clone();
         std::thread::Builder::new()
             .name("agentc-journal".into())
-            .spawn(move || write_loop(writer, queue, metrics))
-            .map_err(|e| StoreError(format!("cannot start the journal's writer: {e}")))?;
-        Ok(Sqlite { writes, reader })
+            .spawn(move || write_loop(writer, queue, committed, writer_broken))
+            .map_err(started)?;
+        Ok(Sqlite {
+            writes,
+            reader,
+            broken,
+        })
     }
 
     fn queue<T>(
@@ -126,7 +161,7 @@ impl Sqlite {
     ) -> Durable<T> {
         let (tx, durable) = Durable::channel();
         // A writer that stopped drops the write, and `Durable` says so.
-        let _ = self.writes.send(write(tx));
+        let _ = self.writes.send(Message::Write(write(tx)));
         durable
     }
 }
@@ -148,19 +183,40 @@ fn write_error(e: rusqlite::Error) -> StoreError {
     StoreError(format!("the store failed: {e}"))
 }
 
-/// The writing connection: the file (created if missing) in WAL mode, its tables.
-fn open_writer(path: &str) -> rusqlite::Result<Connection> {
-    let conn = Connection::open(path)?;
-    conn.busy_timeout(Duration::from_secs(5))?;
+/// The writing connection: the file (created if missing) in WAL mode, its tables; and the
+/// WAL file, for the flushing thread. While this connection is open SQLite never deletes
+/// the WAL (only the last connection to close does), so the file stays the one it writes.
+fn open_writer(path: &str) -> Result<(Connection, File), Box<dyn std::error::Error + Send>> {
+    let boxed = |e: rusqlite::Error| -> Box<dyn std::error::Error + Send> { Box::new(e) };
+    let conn = Connection::open(path).map_err(boxed)?;
+    conn.busy_timeout(Duration::from_secs(5)).map_err(boxed)?;
     // `journal_mode` answers with the mode now set.
-    let _: String = conn.query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))?;
-    // Every commit reaches the disk before the writes it holds are answered.
-    conn.execute_batch("PRAGMA synchronous = FULL")?;
+    let mode: String = conn
+        .query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))
+        .map_err(boxed)?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        let e = std::io::Error::other(format!("it cannot be put in WAL mode (it is in `{mode}`)"));
+        return Err(Box::new(e));
+    }
+    // A commit is not flushed: the flushing thread makes it durable (see the module's doc).
+    conn.execute_batch("PRAGMA synchronous = NORMAL")
+        .map_err(boxed)?;
     conn.set_prepared_statement_cache_capacity(32);
     for statement in SCHEMA {
-        conn.execute_batch(statement)?;
+        conn.execute_batch(statement).map_err(boxed)?;
     }
-    Ok(conn)
+    let io = |e: std::io::Error| -> Box<dyn std::error::Error + Send> { Box::new(e) };
+    // Made by the statements above, if it was not there.
+    let wal = File::open(format!("{path}-wal")).map_err(io)?;
+    // A WAL just made is durable only once its directory entry is (SQLite's FULL syncs
+    // the directory at the WAL's first flush; NORMAL leaves that to its first checkpoint).
+    wal.sync_all().map_err(io)?;
+    let dir = match std::path::Path::new(path).parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => std::path::Path::new("."),
+    };
+    File::open(dir).and_then(|dir| dir.sync_all()).map_err(io)?;
+    Ok((conn, wal))
 }
 
 impl Store for Sqlite {
@@ -318,6 +374,9 @@ impl Store for Sqlite {
 
     fn ping(&self) -> BoxFuture<'_, Result<(), StoreError>> {
         Box::pin(async move {
+            if let Some(e) = self.broken.get() {
+                return Err(e.clone());
+            }
             sqlx::query("SELECT 1")
                 .execute(&self.reader)
                 .await
@@ -327,25 +386,122 @@ impl Store for Sqlite {
     }
 }
 
-/// Takes what is queued, commits it as one transaction, then answers each write; ends
-/// when every sender is gone.
+/// Applies what is queued in one transaction, committed at once unless a flush is in
+/// flight (then once it is done, or once the group is full), and hands the answers to the
+/// flushing thread; ends when every sender is gone.
 fn write_loop(
     mut conn: Connection,
-    mut queue: mpsc::UnboundedReceiver<Write>,
-    metrics: Arc<Metrics>,
+    mut queue: mpsc::UnboundedReceiver<Message>,
+    committed: std::sync::mpsc::Sender<Group>,
+    broken: Arc<OnceLock<StoreError>>,
 ) {
-    let mut group = Vec::new();
+    let mut open: Option<Group> = None;
+    let mut flushing = false;
     while let Some(first) = queue.blocking_recv() {
-        group.push(first);
-        while group.len() < MAX_GROUP {
-            match queue.try_recv() {
-                Ok(write) => group.push(write),
-                Err(_) => break,
+        let mut next = Some(first);
+        while let Some(message) = next.take() {
+            match message {
+                Message::Flushed => flushing = false,
+                Message::Write(write) => apply_in(&mut conn, &mut open, write, &broken),
+            }
+            if open.as_ref().is_some_and(|g| g.answers.len() >= MAX_GROUP) {
+                break;
+            }
+            next = queue.try_recv().ok();
+        }
+        let full = open.as_ref().is_some_and(|g| g.answers.len() >= MAX_GROUP);
+        if !flushing || full {
+            if let Some(group) = open.take().and_then(|group| commit(&conn, group)) {
+                let _ = committed.send(group);
+                flushing = true;
             }
         }
-        let began = std::time::Instant::now();
-        commit(&mut conn, std::mem::take(&mut group));
-        metrics.store_commit.observe(began.elapsed());
+    }
+    if let Some(group) = open.take().and_then(|group| commit(&conn, group)) {
+        let _ = committed.send(group);
+    }
+}
+
+/// The writes of one transaction, with their answers to send once it is on the disk.
+struct Group {
+    began: Instant,
+    answers: Vec<Answer>,
+}
+
+/// Applies a write in the open transaction, beginning one if none is.
+fn apply_in(
+    conn: &mut Connection,
+    open: &mut Option<Group>,
+    write: Write,
+    broken: &OnceLock<StoreError>,
+) {
+    if let Some(e) = broken.get() {
+        return unapplied(write, e.clone()).send(&Ok(()));
+    }
+    let group = match open {
+        Some(group) => group,
+        None => match conn.execute_batch("BEGIN IMMEDIATE") {
+            Ok(()) => open.insert(Group {
+                began: Instant::now(),
+                answers: Vec::new(),
+            }),
+            Err(e) => return unapplied(write, write_error(e)).send(&Ok(())),
+        },
+    };
+    group.answers.push(apply(conn, write));
+}
+
+/// Commits the group: it, to answer once on the disk, or `None` if the commit failed
+/// (then the whole group is rolled back, and its writes are answered with the failure).
+fn commit(conn: &Connection, group: Group) -> Option<Group> {
+    match conn.execute_batch("COMMIT") {
+        Ok(()) => Some(group),
+        Err(e) => {
+            if !conn.is_autocommit() {
+                let _ = conn.execute_batch("ROLLBACK");
+            }
+            let failed = Err(write_error(e));
+            for answer in group.answers {
+                answer.send(&failed);
+            }
+            None
+        }
+    }
+}
+
+/// Flushes the WAL once for every group committed since the last flush, tells the writer,
+/// then answers their writes; each group's time from its first write to the disk goes to
+/// `metrics`.
+fn sync_loop(
+    wal: File,
+    committed: std::sync::mpsc::Receiver<Group>,
+    writer: mpsc::WeakUnboundedSender<Message>,
+    metrics: Arc<Metrics>,
+    broken: Arc<OnceLock<StoreError>>,
+) {
+    while let Ok(first) = committed.recv() {
+        // Every group received here was committed before the flush begins: it covers them.
+        let groups: Vec<Group> = std::iter::once(first).chain(committed.try_iter()).collect();
+        // Past a failed flush, a later one that succeeds proves nothing: the frames it
+        // follows may be lost, and a WAL read back stops at the first one missing.
+        let synced = match broken.get() {
+            Some(e) => Err(e.clone()),
+            None => wal.sync_data().map_err(|e| {
+                let e = StoreError(format!(
+                    "the store failed: its WAL was not flushed to the disk: {e}"
+                ));
+                broken.get_or_init(|| e).clone()
+            }),
+        };
+        if let Some(writer) = writer.upgrade() {
+            let _ = writer.send(Message::Flushed);
+        }
+        for group in groups {
+            metrics.store_commit.observe(group.began.elapsed());
+            for answer in group.answers {
+                answer.send(&synced);
+            }
+        }
     }
 }
 
@@ -409,31 +565,9 @@ fn unapplied(write: Write, error: StoreError) -> Answer {
     }
 }
 
-fn commit(conn: &mut Connection, group: Vec<Write>) {
-    let mut transaction = match conn.transaction_with_behavior(TransactionBehavior::Immediate) {
-        Ok(transaction) => transaction,
-        Err(e) => {
-            let failed = write_error(e);
-            for write in group {
-                unapplied(write, failed.clone()).send(&Ok(()));
-            }
-            return;
-        }
-    };
-    let answers: Vec<Answer> = group
-        .into_iter()
-        .map(|write| apply(&mut transaction, write))
-        .collect();
-    // A commit that fails rolls the whole group back.
-    let committed = transaction.commit().map_err(write_error);
-    for answer in answers {
-        answer.send(&committed);
-    }
-}
-
 /// Applies one write inside its own savepoint: one that fails leaves nothing behind.
-fn apply(transaction: &mut rusqlite::Transaction<'_>, write: Write) -> Answer {
-    let savepoint = match transaction.savepoint() {
+fn apply(conn: &mut Connection, write: Write) -> Answer {
+    let savepoint = match conn.savepoint() {
         Ok(savepoint) => savepoint,
         Err(e) => return unapplied(write, write_error(e)),
     };
