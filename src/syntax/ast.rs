@@ -3,6 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
+pub use super::name::Name;
+pub use super::thin::ThinVec;
 pub use crate::diagnostics::{FileId, Span};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -334,6 +336,8 @@ pub const EFFECTS: &[&str] = &[
     "start",
 ];
 
+/// An expression: the most numerous node of a tree, kept at 32 bytes (its kind at 16), so a
+/// form with more to hold keeps it behind one pointer (`syntax::tests::an_expression_stays_small`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Expr {
     pub kind: ExprKind,
@@ -351,37 +355,32 @@ pub enum ExprKind {
     Number(f64),
     /// Milliseconds.
     Duration(u64),
-    Str(StrLit),
-    List(Vec<Expr>),
-    Record(Vec<RecordEntry>),
+    /// A string, and whether it was written as `"""..."""` (beside the literal rather than
+    /// in it: in the kind's spare bytes it costs nothing).
+    Str(StrLit, bool),
+    List(ThinVec<Expr>),
+    Record(ThinVec<RecordEntry>),
     /// A bare identifier: a name in scope, or a word of a fixed set (`GET`, `warm`).
-    Name(String),
-    /// `expr.field` (the name boxed too, like the callee below: an `Expr` is one of the
-    /// most numerous things a parse makes, and no form should make every one larger).
-    Field(Box<Expr>, Box<Ident>),
+    Name(Name),
+    /// `expr.field`
+    Field(Box<(Expr, Ident)>),
     /// `expr[index]`
-    Index(Box<Expr>, Box<Expr>),
+    Index(Box<[Expr; 2]>),
     /// `callee(args)`: built-in functions, `secret`, `env`, auth helpers, and task calls.
-    Call {
-        callee: Box<Ident>,
-        args: Box<[Arg]>,
-    },
+    Call(Box<Call>),
     Unary(UnOp, Box<Expr>),
-    Binary(BinOp, Box<Expr>, Box<Expr>),
-    If {
-        cond: Box<Expr>,
-        then: Box<Expr>,
-        otherwise: Box<Expr>,
-    },
+    /// The operands, left then right, in one allocation.
+    Binary(BinOp, Box<[Expr; 2]>),
+    /// `if cond then a else b`: the condition and the two branches, in that order.
+    If(Box<[Expr; 3]>),
     /// Stands in for an expression that failed to parse, so checking can go on.
     Error,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// A string literal's parts, escapes resolved.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct StrLit {
-    pub parts: Vec<StrPart>,
-    /// Written as `"""..."""`.
-    pub triple: bool,
+    pub parts: ThinVec<StrPart>,
 }
 
 impl StrLit {
@@ -396,6 +395,13 @@ impl StrLit {
         }
         Some(out)
     }
+}
+
+/// `callee(args)`
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Call {
+    pub callee: Ident,
+    pub args: ThinVec<Arg>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -420,10 +426,11 @@ pub struct RecordKey {
     pub span: Span,
 }
 
-/// A call argument: positional (`name == None`) or named (`priority: "high"`).
+/// A call argument: positional (`name == None`) or named (`priority: "high"`). The name is
+/// boxed: most arguments have none, and a call holds its arguments for life.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Arg {
-    pub name: Option<Ident>,
+    pub name: Option<Box<Ident>>,
     pub value: Expr,
 }
 
