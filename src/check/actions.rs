@@ -326,7 +326,7 @@ impl<'a> Checker<'a> {
         scope: Scope<'a>,
         reads: &mut Reads,
     ) -> Option<CallInfo> {
-        let (callee, args): (&ast::Ident, &[ast::Arg]) = match &value.kind {
+        let (callee, args): (&ast::Word, &[ast::Arg]) = match &value.kind {
             ExprKind::Call(call) => (&call.callee, &call.args),
             _ => {
                 self.diags.push(
@@ -387,7 +387,7 @@ impl<'a> Checker<'a> {
         names
     }
 
-    fn resolve_task(&mut self, target: &ActionTarget, callee: &ast::Ident) -> Option<Sig<'a>> {
+    fn resolve_task(&mut self, target: &ActionTarget, callee: &ast::Word) -> Option<Sig<'a>> {
         let name = callee.name.as_str();
         if let Some(spec) = target.kind.task(name) {
             return Some(Sig::builtin(spec));

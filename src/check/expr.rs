@@ -447,7 +447,7 @@ impl<'s, 'd> ExprChecker<'s, 'd> {
         Typed::new(ir::Expr::Var(scope), Type::Record)
     }
 
-    fn field(&mut self, base: &ast::Expr, field: &ast::Ident) -> Typed {
+    fn field(&mut self, base: &ast::Expr, field: &ast::Word) -> Typed {
         let root = match &base.kind {
             ExprKind::Name(name) if self.scope.root_available(name) == Some(true) => {
                 Some(name.as_str())
@@ -500,7 +500,11 @@ impl<'s, 'd> ExprChecker<'s, 'd> {
             );
             return Typed::error();
         }
-        Typed::new(ir::Expr::Field(Box::new(b.expr), field.name.clone()), ty).tainted(b.secret)
+        Typed::new(
+            ir::Expr::Field(Box::new(b.expr), field.name.to_string()),
+            ty,
+        )
+        .tainted(b.secret)
     }
 
     fn index(&mut self, base: &ast::Expr, index: &ast::Expr) -> Typed {
@@ -536,7 +540,7 @@ impl<'s, 'd> ExprChecker<'s, 'd> {
         .tainted(b.secret)
     }
 
-    fn call(&mut self, callee: &ast::Ident, args: &[ast::Arg], span: Span) -> Typed {
+    fn call(&mut self, callee: &ast::Word, args: &[ast::Arg], span: Span) -> Typed {
         let Some(spec) = catalogue::function(&callee.name) else {
             let names = catalogue::FUNCTIONS.iter().map(|f| f.name);
             self.diags.push(

@@ -114,7 +114,7 @@ impl Checker<'_> {
 fn placeholder_name(expr: &ast::Expr, n: usize) -> String {
     match &expr.kind {
         ExprKind::Name(name) => name.to_string(),
-        ExprKind::Field(field) => field.1.name.clone(),
+        ExprKind::Field(field) => field.1.name.to_string(),
         _ => format!("v{n}"),
     }
 }

@@ -40,14 +40,14 @@ impl<'a> Checker<'a> {
                         name: name.to_string(),
                         span: field.0.span,
                     },
-                    &field.1,
+                    field.1.ident(),
                 ),
                 _ => return self.not_a_block(value),
             },
             _ => return self.not_a_block(value),
         };
         let j = self.usecase_ref(&usecase)?;
-        self.block_ref(j, block)?;
+        self.block_ref(j, &block)?;
         Some(text(&format!("{}.{}", usecase.name, block.name)))
     }
 

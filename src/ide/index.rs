@@ -381,7 +381,7 @@ impl Walk<'_> {
         let (callee, args) = (&call.callee, &call.args);
         let key = Key::TaskCall {
             target: target.unwrap_or_default().to_string(),
-            task: callee.name.clone(),
+            task: callee.name.to_string(),
         };
         self.add(key, callee.span, false);
         let spec = target
@@ -399,7 +399,7 @@ impl Walk<'_> {
                     spec.args.iter().find(|a| a.name == name.name).map(|a| a.ty)
                 }
                 (Some(name), None) if target.is_some() => {
-                    let key = Key::TaskParam(callee.name.clone(), name.name.clone());
+                    let key = Key::TaskParam(callee.name.to_string(), name.name.clone());
                     self.add(key, name.span, false);
                     None
                 }
@@ -426,7 +426,7 @@ impl Walk<'_> {
         }
         if let (Some(Ty::BlockRef), ExprKind::Field(field)) = (ty, &value.kind) {
             if let Some(usecase) = self.name_ident(&field.0) {
-                return self.block_ref(&usecase, &field.1);
+                return self.block_ref(&usecase, &field.1.ident());
             }
         }
         self.expr(value, Params::Agent);
@@ -504,7 +504,7 @@ impl Walk<'_> {
             ExprKind::Field(access) => match self.name_ident(&access.0) {
                 Some(root) if catalogue::scope::scope_root(&root.name).is_some() => {
                     let field = &access.1;
-                    let key = Key::Field(root.name.clone(), field.name.clone());
+                    let key = Key::Field(root.name.clone(), field.name.to_string());
                     self.add(Key::Root(root.name.clone()), root.span, false);
                     self.add(key, field.span, false);
                 }
@@ -517,7 +517,7 @@ impl Walk<'_> {
             }
             ExprKind::Call(call) => {
                 let callee = &call.callee;
-                self.add(Key::Function(callee.name.clone()), callee.span, false);
+                self.add(Key::Function(callee.name.to_string()), callee.span, false);
                 for arg in &call.args {
                     self.expr(&arg.value, params);
                 }

@@ -13,6 +13,23 @@ pub struct Ident {
     pub span: Span,
 }
 
+/// A word an expression names something by (a callee, a field): an [`Ident`] whose text is
+/// interned, as expressions are many and their words few.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Word {
+    pub name: Name,
+    pub span: Span,
+}
+
+impl Word {
+    pub fn ident(&self) -> Ident {
+        Ident {
+            name: self.name.to_string(),
+            span: self.span,
+        }
+    }
+}
+
 /// One parsed file: its declarations in source order and its comments (kept for `fmt`).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct File {
@@ -363,7 +380,7 @@ pub enum ExprKind {
     /// A bare identifier: a name in scope, or a word of a fixed set (`GET`, `warm`).
     Name(Name),
     /// `expr.field`
-    Field(Box<(Expr, Ident)>),
+    Field(Box<(Expr, Word)>),
     /// `expr[index]`
     Index(Box<[Expr; 2]>),
     /// `callee(args)`: built-in functions, `secret`, `env`, auth helpers, and task calls.
@@ -378,7 +395,7 @@ pub enum ExprKind {
 }
 
 /// A string literal's parts, escapes resolved.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct StrLit {
     pub parts: ThinVec<StrPart>,
 }
@@ -400,7 +417,7 @@ impl StrLit {
 /// `callee(args)`
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Call {
-    pub callee: Ident,
+    pub callee: Word,
     pub args: ThinVec<Arg>,
 }
 

@@ -240,6 +240,13 @@ impl<'d> Builder<'d> {
         }
     }
 
+    fn word(&self, pair: &Pair<Rule>) -> Word {
+        Word {
+            name: Name::new(self.text(pair)),
+            span: self.span(pair),
+        }
+    }
+
     fn field(&self, pair: Pair<Rule>) -> Field {
         let span = self.span(&pair);
         let mut inner = pair.into_inner();
@@ -540,7 +547,7 @@ impl<'d> Builder<'d> {
         };
         match rule {
             Rule::member => {
-                let field = self.key(&inner);
+                let field = self.word(&inner);
                 self.node(
                     ExprKind::Field(Box::new((lhs.expr, field))),
                     span,
@@ -681,7 +688,7 @@ impl<'d> Builder<'d> {
                 match inner.next() {
                     None => leaf(self.bare_word(&word)),
                     Some(args) => {
-                        let callee = self.key(&word);
+                        let callee = self.word(&word);
                         if callee.name != "reply" && is_keyword(&callee.name) {
                             self.name(word);
                         }

@@ -107,8 +107,7 @@ impl Serialize for Name {
 
 impl<'de> Deserialize<'de> for Name {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Name, D::Error> {
-        let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-        Ok(Name::new(&text))
+        Ok(Name::new(&String::deserialize(deserializer)?))
     }
 }
 

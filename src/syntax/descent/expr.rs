@@ -102,7 +102,11 @@ impl Parser<'_> {
         let start = self.pos;
         self.advance(1);
         if self.text[start] == b'.' {
-            let field = self.key()?;
+            let (name, field_span) = self.word()?;
+            let field = Word {
+                name: Name::new(name),
+                span: field_span,
+            };
             let span = lhs.expr.span.to(self.span(start));
             return self.node(
                 ExprKind::Field(Box::new((lhs.expr, field))),
@@ -303,8 +307,8 @@ impl Parser<'_> {
                 value: value.expr,
             })
         })?;
-        let callee = Ident {
-            name: word.to_string(),
+        let callee = Word {
+            name: Name::new(word),
             span: callee_span,
         };
         self.node(
