@@ -118,10 +118,11 @@ pub struct Import {
     pub span: Span,
 }
 
-/// `key: value` inside a declaration block.
+/// `key: value` inside a declaration block (its key interned: a program has few distinct
+/// keys and a great many fields).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Field {
-    pub key: Ident,
+    pub key: Word,
     pub value: Expr,
     pub span: Span,
 }

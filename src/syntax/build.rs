@@ -250,10 +250,13 @@ impl<'d> Builder<'d> {
     fn field(&self, pair: Pair<Rule>) -> Field {
         let span = self.span(&pair);
         let mut inner = pair.into_inner();
-        let key = inner.next().map(|k| self.key(&k));
+        let key = inner.next().map(|k| self.word(&k));
         let value = inner.next().map(|v| self.expr(v));
         Field {
-            key: key.unwrap_or_else(|| self.missing_ident(span)),
+            key: key.unwrap_or(Word {
+                name: Name::new(""),
+                span,
+            }),
             value: value.unwrap_or_else(|| self.error_expr(span)),
             span,
         }

@@ -80,6 +80,12 @@ impl PartialEq<&str> for Name {
     }
 }
 
+impl PartialEq<Name> for &str {
+    fn eq(&self, other: &Name) -> bool {
+        *self == *other.0
+    }
+}
+
 /// By the text, as the table looks names up by it ([`std::borrow::Borrow`]).
 impl Hash for Name {
     fn hash<H: Hasher>(&self, state: &mut H) {

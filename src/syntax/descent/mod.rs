@@ -235,15 +235,6 @@ impl<'t> Parser<'t> {
         })
     }
 
-    /// A field or record key: keywords are fine there.
-    fn key(&mut self) -> Option<Ident> {
-        let (name, span) = self.word()?;
-        Some(Ident {
-            name: name.to_string(),
-            span,
-        })
-    }
-
     /// `sep`: a comma (line breaks around it allowed) or line breaks.
     fn sep(&mut self) -> bool {
         let mark = self.mark();
