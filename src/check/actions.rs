@@ -274,7 +274,7 @@ impl<'a> Checker<'a> {
                 return None;
             }
             return Some(ActionTarget {
-                name: name.clone(),
+                name: name.to_string(),
                 kind,
                 decl: None,
             });
@@ -283,7 +283,7 @@ impl<'a> Checker<'a> {
             self.used.targets[j] = true;
             self.referred(Referred::Target(j));
             return Some(ActionTarget {
-                name: name.clone(),
+                name: name.to_string(),
                 kind: self.targets[j].kind?,
                 decl: Some(j),
             });
@@ -326,8 +326,8 @@ impl<'a> Checker<'a> {
         scope: Scope<'a>,
         reads: &mut Reads,
     ) -> Option<CallInfo> {
-        let (callee, args): (&ast::Ident, &[ast::Arg]) = match &value.kind {
-            ExprKind::Call { callee, args } => (callee, args),
+        let (callee, args): (&ast::Word, &[ast::Arg]) = match &value.kind {
+            ExprKind::Call(call) => (&call.callee, &call.args),
             _ => {
                 self.diags.push(
                     Diagnostic::new(
@@ -387,7 +387,7 @@ impl<'a> Checker<'a> {
         names
     }
 
-    fn resolve_task(&mut self, target: &ActionTarget, callee: &ast::Ident) -> Option<Sig<'a>> {
+    fn resolve_task(&mut self, target: &ActionTarget, callee: &ast::Word) -> Option<Sig<'a>> {
         let name = callee.name.as_str();
         if let Some(spec) = target.kind.task(name) {
             return Some(Sig::builtin(spec));
@@ -760,7 +760,7 @@ impl<'a> Checker<'a> {
     /// `hold(music: "https://…")`: a literal URL must be one a telephony platform fetches
     /// safely, over https (a computed one is checked at run time).
     fn music_url(&mut self, value: &ast::Expr) -> Option<()> {
-        let ExprKind::Str(literal) = &value.kind else {
+        let ExprKind::Str(literal, _) = &value.kind else {
             return Some(());
         };
         let Some(url) = literal.as_plain() else {
@@ -814,7 +814,7 @@ impl<'a> Checker<'a> {
             );
             return None;
         }
-        Some(ir::Expr::Lit(Value::Text(name.clone())))
+        Some(ir::Expr::Lit(Value::Text(name.to_string())))
     }
 
     /// The type of the agent's parameter `name`, or E0216.
@@ -868,7 +868,7 @@ impl<'a> Checker<'a> {
             return None;
         }
         self.reply_by_name(name, value.span)?;
-        Some(ir::Expr::Lit(Value::Text(name.clone())))
+        Some(ir::Expr::Lit(Value::Text(name.to_string())))
     }
 
     pub fn reply_by_name(&mut self, name: &str, span: Span) -> Option<usize> {
@@ -922,7 +922,7 @@ impl<'a> Checker<'a> {
             self.diags.push(d);
             return None;
         }
-        Some(name.clone())
+        Some(name.to_string())
     }
 
     /// E0405: a statement must be one plain string; values go in as bound arguments.
@@ -938,7 +938,7 @@ impl<'a> Checker<'a> {
         let postgres = target.decl.is_some_and(|j| self.targets[j].postgres);
         let mut values = Vec::new();
         let statement = match &value.kind {
-            ExprKind::Str(s) => Some(with_placeholders(&s.parts, |e, n| {
+            ExprKind::Str(s, _) => Some(with_placeholders(&s.parts, |e, n| {
                 values.push(show(e));
                 placeholder(postgres, n)
             })),
@@ -974,7 +974,7 @@ impl<'a> Checker<'a> {
 /// Whether a statement or query is computed rather than written as one fixed string.
 pub(super) fn built_at_run_time(value: &ast::Expr) -> bool {
     match &value.kind {
-        ExprKind::Str(s) => s.as_plain().is_none(),
+        ExprKind::Str(s, _) => s.as_plain().is_none(),
         ExprKind::Binary(BinOp::Add, ..)
         | ExprKind::Name(_)
         | ExprKind::Call { .. }
@@ -1035,11 +1035,11 @@ pub(super) fn with_placeholders(
 /// A short rendering of a simple expression (`caller.phone`), for help lines.
 pub(super) fn show(expr: &ast::Expr) -> String {
     match &expr.kind {
-        ExprKind::Name(n) => n.clone(),
-        ExprKind::Field(base, field) => format!("{}.{}", show(base), field.name),
-        ExprKind::Index(base, index) => format!("{}[{}]", show(base), show(index)),
+        ExprKind::Name(n) => n.to_string(),
+        ExprKind::Field(field) => format!("{}.{}", show(&field.0), field.1.name),
+        ExprKind::Index(operands) => format!("{}[{}]", show(&operands[0]), show(&operands[1])),
         ExprKind::Number(n) => n.to_string(),
-        ExprKind::Str(s) => s.as_plain().map_or("…".into(), |t| format!("{t:?}")),
+        ExprKind::Str(s, _) => s.as_plain().map_or("…".into(), |t| format!("{t:?}")),
         _ => "…".into(),
     }
 }

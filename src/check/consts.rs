@@ -12,7 +12,7 @@ pub fn value(expr: &Expr) -> Result<Value, crate::diagnostics::Span> {
         ExprKind::Bool(b) => Value::Bool(*b),
         ExprKind::Number(n) => Value::Number(*n),
         ExprKind::Duration(ms) => Value::Duration(*ms),
-        ExprKind::Str(s) => Value::Text(s.as_plain().ok_or(expr.span)?),
+        ExprKind::Str(s, _) => Value::Text(s.as_plain().ok_or(expr.span)?),
         ExprKind::List(items) => Value::List(items.iter().map(value).collect::<Result<_, _>>()?),
         ExprKind::Record(entries) => Value::Record(
             entries
@@ -31,7 +31,7 @@ pub fn value(expr: &Expr) -> Result<Value, crate::diagnostics::Span> {
 /// The text of a plain string literal.
 pub fn text(expr: &Expr) -> Option<String> {
     match &expr.kind {
-        ExprKind::Str(s) => s.as_plain(),
+        ExprKind::Str(s, _) => s.as_plain(),
         _ => None,
     }
 }

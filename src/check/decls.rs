@@ -126,7 +126,7 @@ fn channels(value: &ast::Expr, diags: &mut Vec<Diagnostic>) -> Vec<Channel> {
     let mut out: Vec<Channel> = Vec::new();
     for item in items {
         let word = match &item.kind {
-            ExprKind::Name(n) => Some(n.clone()),
+            ExprKind::Name(n) => Some(n.to_string()),
             _ => consts::text(item),
         };
         let Some(word) = word else {

@@ -71,8 +71,8 @@ pub fn lower(expr: &Expr, want: Type, what: &str, diags: &mut Vec<Diagnostic>) -
 
 /// `contains("…")` or `matches("…")`, as it stands in expected fields.
 pub fn is_matcher(expr: &Expr) -> bool {
-    matches!(&expr.kind, ExprKind::Call { callee, args }
-        if MATCHERS.contains(&callee.name.as_str()) && args.len() == 1 && args[0].name.is_none())
+    matches!(&expr.kind, ExprKind::Call(call)
+        if MATCHERS.contains(&call.callee.name.as_str()) && call.args.len() == 1 && call.args[0].name.is_none())
 }
 
 fn holds_matcher(expr: &Expr) -> bool {
@@ -84,9 +84,10 @@ fn holds_matcher(expr: &Expr) -> bool {
 }
 
 fn matcher(expr: &Expr, diags: &mut Vec<Diagnostic>) -> Option<Expected> {
-    let ExprKind::Call { callee, args } = &expr.kind else {
+    let ExprKind::Call(call) = &expr.kind else {
         return None;
     };
+    let (callee, args) = (&call.callee, &call.args);
     let arg = &args[0].value;
     let what = format!("what `{}` looks for", callee.name);
     let Value::Text(text) = constant(arg, Type::Text, &what, diags)? else {

@@ -128,14 +128,14 @@ impl<'s, 'd> ExprChecker<'s, 'd> {
         what: &str,
     ) -> Option<Typed> {
         match &expr.kind {
-            ExprKind::If {
-                cond,
-                then,
-                otherwise,
-            } => Some(self.if_expr(cond, then, otherwise, |c, branch| {
-                c.word(branch, words, what)
-            })),
-            ExprKind::Binary(BinOp::Coalesce, left, right) => {
+            ExprKind::If(parts) => {
+                let [cond, then, otherwise] = &**parts;
+                Some(self.if_expr(cond, then, otherwise, |c, branch| {
+                    c.word(branch, words, what)
+                }))
+            }
+            ExprKind::Binary(BinOp::Coalesce, operands) => {
+                let [left, right] = &**operands;
                 let a = self.word(left, words, what);
                 let b = self.word(right, words, what);
                 let ty = self.join(&a, &b, left.span, right.span, "the two sides of `??`");
@@ -181,7 +181,7 @@ impl<'s, 'd> ExprChecker<'s, 'd> {
     ) -> Typed {
         if let ExprKind::Name(name) = &expr.kind {
             if words.contains(&name.as_str()) {
-                return Typed::lit(Value::Text(name.clone()), Type::Text);
+                return Typed::lit(Value::Text(name.to_string()), Type::Text);
             }
             if self.scope.root_available(name) != Some(true) && self.scope.param(name).is_none() {
                 self.not_a_word(name, expr.span, words, what);
@@ -265,7 +265,7 @@ impl<'s, 'd> ExprChecker<'s, 'd> {
             ExprKind::Bool(b) => Typed::lit(Value::Bool(*b), Type::Bool),
             ExprKind::Number(n) => Typed::lit(Value::Number(*n), Type::Number),
             ExprKind::Duration(ms) => Typed::lit(Value::Duration(*ms), Type::Duration),
-            ExprKind::Str(s) => self.string(s),
+            ExprKind::Str(s, _) => self.string(s),
             ExprKind::List(items) => {
                 let mut secret = None;
                 let items = items
@@ -280,16 +280,15 @@ impl<'s, 'd> ExprChecker<'s, 'd> {
             }
             ExprKind::Record(entries) => self.record(entries),
             ExprKind::Name(name) => self.name(name, span),
-            ExprKind::Field(base, field) => self.field(base, field),
-            ExprKind::Index(base, index) => self.index(base, index),
-            ExprKind::Call { callee, args } => self.call(callee, args, span),
+            ExprKind::Field(field) => self.field(&field.0, &field.1),
+            ExprKind::Index(operands) => self.index(&operands[0], &operands[1]),
+            ExprKind::Call(call) => self.call(&call.callee, &call.args, span),
             ExprKind::Unary(op, inner) => self.unary(*op, inner),
-            ExprKind::Binary(op, left, right) => self.binary(*op, left, right, span),
-            ExprKind::If {
-                cond,
-                then,
-                otherwise,
-            } => self.if_expr(cond, then, otherwise, Self::check),
+            ExprKind::Binary(op, operands) => self.binary(*op, &operands[0], &operands[1], span),
+            ExprKind::If(parts) => {
+                let [cond, then, otherwise] = &**parts;
+                self.if_expr(cond, then, otherwise, Self::check)
+            }
             // The parser already reported it.
             ExprKind::Error => {
                 self.unparsed += 1;
@@ -448,7 +447,7 @@ impl<'s, 'd> ExprChecker<'s, 'd> {
         Typed::new(ir::Expr::Var(scope), Type::Record)
     }
 
-    fn field(&mut self, base: &ast::Expr, field: &ast::Ident) -> Typed {
+    fn field(&mut self, base: &ast::Expr, field: &ast::Word) -> Typed {
         let root = match &base.kind {
             ExprKind::Name(name) if self.scope.root_available(name) == Some(true) => {
                 Some(name.as_str())
@@ -501,7 +500,11 @@ impl<'s, 'd> ExprChecker<'s, 'd> {
             );
             return Typed::error();
         }
-        Typed::new(ir::Expr::Field(Box::new(b.expr), field.name.clone()), ty).tainted(b.secret)
+        Typed::new(
+            ir::Expr::Field(Box::new(b.expr), field.name.to_string()),
+            ty,
+        )
+        .tainted(b.secret)
     }
 
     fn index(&mut self, base: &ast::Expr, index: &ast::Expr) -> Typed {
@@ -537,7 +540,7 @@ impl<'s, 'd> ExprChecker<'s, 'd> {
         .tainted(b.secret)
     }
 
-    fn call(&mut self, callee: &ast::Ident, args: &[ast::Arg], span: Span) -> Typed {
+    fn call(&mut self, callee: &ast::Word, args: &[ast::Arg], span: Span) -> Typed {
         let Some(spec) = catalogue::function(&callee.name) else {
             let names = catalogue::FUNCTIONS.iter().map(|f| f.name);
             self.diags.push(

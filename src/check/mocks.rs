@@ -102,7 +102,7 @@ fn sql_statement_only(mock: &ast::Mock, diags: &mut Vec<Diagnostic>) -> Option<(
 /// matches any one segment (`"/orders/{id}"`), not an interpolation. Other `{expr}`
 /// (`{env("SHOP")}` in a mocks file) are still evaluated.
 fn with_pattern_segments(path: &ast::Expr) -> ast::Expr {
-    let ast::ExprKind::Str(lit) = &path.kind else {
+    let ast::ExprKind::Str(lit, triple) = &path.kind else {
         return path.clone();
     };
     let parts = lit
@@ -117,10 +117,7 @@ fn with_pattern_segments(path: &ast::Expr) -> ast::Expr {
         })
         .collect();
     ast::Expr {
-        kind: ast::ExprKind::Str(ast::StrLit {
-            parts,
-            triple: lit.triple,
-        }),
+        kind: ast::ExprKind::Str(ast::StrLit { parts }, *triple),
         span: path.span,
         parens: path.parens,
     }

@@ -17,7 +17,7 @@ impl Checker<'_> {
         call_span: Span,
     ) -> bool {
         let text = match &soql.kind {
-            ExprKind::Str(s) => match s.as_plain() {
+            ExprKind::Str(s, _) => match s.as_plain() {
                 Some(text) => text,
                 None => return self.built_query(soql, Some(&s.parts)),
             },
@@ -113,8 +113,8 @@ impl Checker<'_> {
 /// `email`), or `vN`.
 fn placeholder_name(expr: &ast::Expr, n: usize) -> String {
     match &expr.kind {
-        ExprKind::Name(name) => name.clone(),
-        ExprKind::Field(_, field) => field.name.clone(),
+        ExprKind::Name(name) => name.to_string(),
+        ExprKind::Field(field) => field.1.name.to_string(),
         _ => format!("v{n}"),
     }
 }

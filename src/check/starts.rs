@@ -24,7 +24,7 @@ impl<'a> Checker<'a> {
             return None;
         };
         let u = ast::Ident {
-            name: name.clone(),
+            name: name.to_string(),
             span: value.span,
         };
         let j = self.usecase_ref(&u)?;
@@ -34,20 +34,20 @@ impl<'a> Checker<'a> {
     /// `goto_block(rebook_flight.confirm)`: a block of a declared use case.
     pub fn block_arg(&mut self, value: &ast::Expr) -> Option<ir::Expr> {
         let (usecase, block) = match &value.kind {
-            ExprKind::Field(base, block) => match &base.kind {
+            ExprKind::Field(field) => match &field.0.kind {
                 ExprKind::Name(name) => (
                     ast::Ident {
-                        name: name.clone(),
-                        span: base.span,
+                        name: name.to_string(),
+                        span: field.0.span,
                     },
-                    block,
+                    field.1.ident(),
                 ),
                 _ => return self.not_a_block(value),
             },
             _ => return self.not_a_block(value),
         };
         let j = self.usecase_ref(&usecase)?;
-        self.block_ref(j, block)?;
+        self.block_ref(j, &block)?;
         Some(text(&format!("{}.{}", usecase.name, block.name)))
     }
 

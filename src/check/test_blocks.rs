@@ -154,7 +154,7 @@ impl<'a> Checker<'a> {
                         if self.p.reply(name).is_none() {
                             self.reply_by_name(name, r.span)?;
                         }
-                        name.clone()
+                        name.to_string()
                     }
                     ExprKind::Record(entries) => {
                         return Some(ir::Expectation::Reply {
@@ -255,7 +255,7 @@ impl<'a> Checker<'a> {
     /// agent's, as `agentc run` requires of an event that says where it came from.
     fn sent_channel(&mut self, value: &ast::Expr) {
         let written = match &value.kind {
-            ExprKind::Str(lit) => lit.as_plain(),
+            ExprKind::Str(lit, _) => lit.as_plain(),
             _ => None,
         };
         let Some(written) = written else {

@@ -22,12 +22,12 @@ fn operand_precs(op: BinOp) -> (Prec, Prec) {
 fn chain_operands(e: &Expr, op: BinOp) -> Vec<&Expr> {
     let mut operands = Vec::new();
     let mut node = e;
-    while let ExprKind::Binary(node_op, left, right) = &node.kind {
+    while let ExprKind::Binary(node_op, sides) = &node.kind {
         if *node_op != op || (node.parens && !std::ptr::eq(node, e)) {
             break;
         }
-        operands.push(&**right);
-        node = left;
+        operands.push(&sides[1]);
+        node = &sides[0];
     }
     operands.push(node);
     operands.reverse();
@@ -138,17 +138,19 @@ impl Printer<'_> {
                 let items: Vec<Entry> = items.iter().map(Entry::Element).collect();
                 self.flat_sequence(Delims::List, &items)?;
             }
-            ExprKind::Call { callee, args } => {
-                self.write(&callee.name);
-                let args: Vec<Entry> = args.iter().map(Entry::Arg).collect();
+            ExprKind::Call(call) => {
+                self.write(&call.callee.name);
+                let args: Vec<Entry> = call.args.iter().map(Entry::Arg).collect();
                 self.flat_sequence(Delims::Args, &args)?;
             }
-            ExprKind::Field(base, field) => {
+            ExprKind::Field(field) => {
+                let (base, name) = &**field;
                 self.flat(base, Prec::Postfix)?;
                 self.write(".");
-                self.write(&field.name);
+                self.write(&name.name);
             }
-            ExprKind::Index(base, index) => {
+            ExprKind::Index(operands) => {
+                let [base, index] = &**operands;
                 self.flat(base, Prec::Postfix)?;
                 self.write("[");
                 self.flat(index, Prec::Lowest)?;
@@ -158,17 +160,15 @@ impl Printer<'_> {
                 self.unary_op(*op);
                 self.flat(operand, Self::unary_operand_prec(*op, operand))?;
             }
-            ExprKind::Binary(op, left, right) => {
+            ExprKind::Binary(op, operands) => {
+                let [left, right] = &**operands;
                 let (lmin, rmin) = operand_precs(*op);
                 self.flat(left, lmin)?;
                 self.binary_op(*op);
                 self.flat(right, rmin)?;
             }
-            ExprKind::If {
-                cond,
-                then,
-                otherwise,
-            } => {
+            ExprKind::If(parts) => {
+                let [cond, then, otherwise] = &**parts;
                 self.write("if ");
                 self.flat(cond, Prec::Lowest)?;
                 self.write(" then ");
@@ -202,17 +202,19 @@ impl Printer<'_> {
                 let items: Vec<Entry> = items.iter().map(Entry::Element).collect();
                 self.broken_sequence(Delims::List, &items, e.span);
             }
-            ExprKind::Call { callee, args } => {
-                self.write(&callee.name);
-                let args: Vec<Entry> = args.iter().map(Entry::Arg).collect();
+            ExprKind::Call(call) => {
+                self.write(&call.callee.name);
+                let args: Vec<Entry> = call.args.iter().map(Entry::Arg).collect();
                 self.broken_sequence(Delims::Args, &args, e.span);
             }
-            ExprKind::Field(base, field) => {
-                self.expr_at(base, Prec::Postfix, field.name.len() + 1 + suffix);
+            ExprKind::Field(field) => {
+                let (base, name) = &**field;
+                self.expr_at(base, Prec::Postfix, name.name.len() + 1 + suffix);
                 self.write(".");
-                self.write(&field.name);
+                self.write(&name.name);
             }
-            ExprKind::Index(base, index) => {
+            ExprKind::Index(operands) => {
+                let [base, index] = &**operands;
                 self.expr_at(base, Prec::Postfix, 0);
                 self.write("[");
                 self.expr_at(index, Prec::Lowest, 1 + suffix);
@@ -225,18 +227,16 @@ impl Printer<'_> {
             ExprKind::Binary(op @ (BinOp::And | BinOp::Or), ..) if !fits => {
                 self.broken_chain(e, *op, suffix);
             }
-            ExprKind::Binary(op, left, right) => {
+            ExprKind::Binary(op, operands) => {
+                let [left, right] = &**operands;
                 let (lmin, rmin) = operand_precs(*op);
                 self.expr_at(left, lmin, 0);
                 self.binary_op(*op);
                 self.expr_at(right, rmin, suffix);
             }
-            ExprKind::If { .. } if !fits => self.broken_if_chain(e, suffix),
-            ExprKind::If {
-                cond,
-                then,
-                otherwise,
-            } => {
+            ExprKind::If(_) if !fits => self.broken_if_chain(e, suffix),
+            ExprKind::If(parts) => {
+                let [cond, then, otherwise] = &**parts;
                 self.write("if ");
                 self.expr_at(cond, Prec::Lowest, 0);
                 self.write(" then ");
@@ -280,11 +280,8 @@ impl Printer<'_> {
             let mut branch = e;
             loop {
                 match &branch.kind {
-                    ExprKind::If {
-                        cond,
-                        then,
-                        otherwise,
-                    } if std::ptr::eq(branch, e) || !branch.parens => {
+                    ExprKind::If(parts) if std::ptr::eq(branch, e) || !branch.parens => {
+                        let [cond, then, otherwise] = &**parts;
                         p.write("if ");
                         p.expr_at(cond, Prec::Lowest, " then".len());
                         p.write(" then ");

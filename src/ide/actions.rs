@@ -176,7 +176,7 @@ impl Analysis<'_> {
 
 fn plain(expr: &ast::Expr) -> Option<String> {
     match &expr.kind {
-        ast::ExprKind::Str(s) => s.as_plain(),
+        ast::ExprKind::Str(s, _) => s.as_plain(),
         _ => None,
     }
 }

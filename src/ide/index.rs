@@ -342,7 +342,7 @@ impl Walk<'_> {
             .iter()
             .find(|f| f.key.name == "target")
             .and_then(|f| match &f.value.kind {
-                ExprKind::Name(n) => Some(n.clone()),
+                ExprKind::Name(n) => Some(*n),
                 _ => None,
             });
         for f in &a.fields {
@@ -375,12 +375,13 @@ impl Walk<'_> {
     /// `task: name(args)`: the callee is the target's task; an argument the catalogue types
     /// as a reply, use case, block or param names one.
     fn task_call(&mut self, target: Option<&str>, value: &ast::Expr) {
-        let ExprKind::Call { callee, args } = &value.kind else {
+        let ExprKind::Call(call) = &value.kind else {
             return self.expr(value, Params::Agent);
         };
+        let (callee, args) = (&call.callee, &call.args);
         let key = Key::TaskCall {
             target: target.unwrap_or_default().to_string(),
-            task: callee.name.clone(),
+            task: callee.name.to_string(),
         };
         self.add(key, callee.span, false);
         let spec = target
@@ -398,7 +399,7 @@ impl Walk<'_> {
                     spec.args.iter().find(|a| a.name == name.name).map(|a| a.ty)
                 }
                 (Some(name), None) if target.is_some() => {
-                    let key = Key::TaskParam(callee.name.clone(), name.name.clone());
+                    let key = Key::TaskParam(callee.name.to_string(), name.name.clone());
                     self.add(key, name.span, false);
                     None
                 }
@@ -423,9 +424,9 @@ impl Walk<'_> {
                 return self.add(key, name.span, false);
             }
         }
-        if let (Some(Ty::BlockRef), ExprKind::Field(base, block)) = (ty, &value.kind) {
-            if let Some(usecase) = self.name_ident(base) {
-                return self.block_ref(&usecase, block);
+        if let (Some(Ty::BlockRef), ExprKind::Field(field)) = (ty, &value.kind) {
+            if let Some(usecase) = self.name_ident(&field.0) {
+                return self.block_ref(&usecase, &field.1.ident());
             }
         }
         self.expr(value, Params::Agent);
@@ -479,7 +480,7 @@ impl Walk<'_> {
             span.end = span.start + name.len() as u32;
         }
         Some(ast::Ident {
-            name: name.clone(),
+            name: name.to_string(),
             span,
         })
     }
@@ -500,37 +501,32 @@ impl Walk<'_> {
                 };
                 self.add(key, name.span, false);
             }
-            ExprKind::Field(base, field) => match self.name_ident(base) {
+            ExprKind::Field(access) => match self.name_ident(&access.0) {
                 Some(root) if catalogue::scope::scope_root(&root.name).is_some() => {
-                    let key = Key::Field(root.name.clone(), field.name.clone());
+                    let field = &access.1;
+                    let key = Key::Field(root.name.clone(), field.name.to_string());
                     self.add(Key::Root(root.name.clone()), root.span, false);
                     self.add(key, field.span, false);
                 }
-                _ => self.expr(base, params),
+                _ => self.expr(&access.0, params),
             },
-            ExprKind::Index(base, index) => {
-                self.expr(base, params);
-                self.expr(index, params);
+            ExprKind::Index(operands) | ExprKind::Binary(_, operands) => {
+                for operand in operands.iter() {
+                    self.expr(operand, params);
+                }
             }
-            ExprKind::Call { callee, args } => {
-                self.add(Key::Function(callee.name.clone()), callee.span, false);
-                for arg in args {
+            ExprKind::Call(call) => {
+                let callee = &call.callee;
+                self.add(Key::Function(callee.name.to_string()), callee.span, false);
+                for arg in &call.args {
                     self.expr(&arg.value, params);
                 }
             }
             ExprKind::Unary(_, e) => self.expr(e, params),
-            ExprKind::Binary(_, l, r) => {
-                self.expr(l, params);
-                self.expr(r, params);
-            }
-            ExprKind::If {
-                cond,
-                then,
-                otherwise,
-            } => {
-                self.expr(cond, params);
-                self.expr(then, params);
-                self.expr(otherwise, params);
+            ExprKind::If(parts) => {
+                for part in parts.iter() {
+                    self.expr(part, params);
+                }
             }
             ExprKind::List(items) => {
                 for item in items {
@@ -542,7 +538,7 @@ impl Walk<'_> {
                     self.expr(&entry.value, params);
                 }
             }
-            ExprKind::Str(s) => {
+            ExprKind::Str(s, _) => {
                 for part in &s.parts {
                     if let ast::StrPart::Interp(e) = part {
                         self.expr(e, params);

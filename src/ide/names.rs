@@ -127,7 +127,7 @@ fn words(list: Option<&ast::Expr>) -> Vec<String> {
         Some(ast::ExprKind::List(items)) => items
             .iter()
             .filter_map(|e| match &e.kind {
-                ast::ExprKind::Name(n) => Some(n.clone()),
+                ast::ExprKind::Name(n) => Some(n.to_string()),
                 _ => None,
             })
             .collect(),

@@ -3,12 +3,31 @@
 
 use serde::{Deserialize, Serialize};
 
+pub use super::name::Name;
+pub use super::thin::ThinVec;
 pub use crate::diagnostics::{FileId, Span};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Ident {
     pub name: String,
     pub span: Span,
+}
+
+/// A word an expression names something by (a callee, a field): an [`Ident`] whose text is
+/// interned, as expressions are many and their words few.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Word {
+    pub name: Name,
+    pub span: Span,
+}
+
+impl Word {
+    pub fn ident(&self) -> Ident {
+        Ident {
+            name: self.name.to_string(),
+            span: self.span,
+        }
+    }
 }
 
 /// One parsed file: its declarations in source order and its comments (kept for `fmt`).
@@ -99,10 +118,11 @@ pub struct Import {
     pub span: Span,
 }
 
-/// `key: value` inside a declaration block.
+/// `key: value` inside a declaration block (its key interned: a program has few distinct
+/// keys and a great many fields).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Field {
-    pub key: Ident,
+    pub key: Word,
     pub value: Expr,
     pub span: Span,
 }
@@ -334,6 +354,8 @@ pub const EFFECTS: &[&str] = &[
     "start",
 ];
 
+/// An expression: the most numerous node of a tree, kept at 32 bytes (its kind at 16), so a
+/// form with more to hold keeps it behind one pointer (`syntax::tests::an_expression_stays_small`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Expr {
     pub kind: ExprKind,
@@ -351,37 +373,32 @@ pub enum ExprKind {
     Number(f64),
     /// Milliseconds.
     Duration(u64),
-    Str(StrLit),
-    List(Vec<Expr>),
-    Record(Vec<RecordEntry>),
+    /// A string, and whether it was written as `"""..."""` (beside the literal rather than
+    /// in it: in the kind's spare bytes it costs nothing).
+    Str(StrLit, bool),
+    List(ThinVec<Expr>),
+    Record(ThinVec<RecordEntry>),
     /// A bare identifier: a name in scope, or a word of a fixed set (`GET`, `warm`).
-    Name(String),
-    /// `expr.field` (the name boxed too, like the callee below: an `Expr` is one of the
-    /// most numerous things a parse makes, and no form should make every one larger).
-    Field(Box<Expr>, Box<Ident>),
+    Name(Name),
+    /// `expr.field`
+    Field(Box<(Expr, Word)>),
     /// `expr[index]`
-    Index(Box<Expr>, Box<Expr>),
+    Index(Box<[Expr; 2]>),
     /// `callee(args)`: built-in functions, `secret`, `env`, auth helpers, and task calls.
-    Call {
-        callee: Box<Ident>,
-        args: Box<[Arg]>,
-    },
+    Call(Box<Call>),
     Unary(UnOp, Box<Expr>),
-    Binary(BinOp, Box<Expr>, Box<Expr>),
-    If {
-        cond: Box<Expr>,
-        then: Box<Expr>,
-        otherwise: Box<Expr>,
-    },
+    /// The operands, left then right, in one allocation.
+    Binary(BinOp, Box<[Expr; 2]>),
+    /// `if cond then a else b`: the condition and the two branches, in that order.
+    If(Box<[Expr; 3]>),
     /// Stands in for an expression that failed to parse, so checking can go on.
     Error,
 }
 
+/// A string literal's parts, escapes resolved.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct StrLit {
-    pub parts: Vec<StrPart>,
-    /// Written as `"""..."""`.
-    pub triple: bool,
+    pub parts: ThinVec<StrPart>,
 }
 
 impl StrLit {
@@ -396,6 +413,13 @@ impl StrLit {
         }
         Some(out)
     }
+}
+
+/// `callee(args)`
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Call {
+    pub callee: Word,
+    pub args: ThinVec<Arg>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -420,10 +444,11 @@ pub struct RecordKey {
     pub span: Span,
 }
 
-/// A call argument: positional (`name == None`) or named (`priority: "high"`).
+/// A call argument: positional (`name == None`) or named (`priority: "high"`). The name is
+/// boxed: most arguments have none, and a call holds its arguments for life.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Arg {
-    pub name: Option<Ident>,
+    pub name: Option<Box<Ident>>,
     pub value: Expr,
 }
 

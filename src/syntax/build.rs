@@ -12,7 +12,7 @@ use super::ast::*;
 use super::grammar::Rule;
 use super::keywords::is_keyword;
 use super::literal::{self, NumberValue, StrParts};
-use super::MAX_DEPTH;
+use super::{thin, MAX_DEPTH};
 use crate::diagnostics::{Code, Diagnostic};
 
 /// pest's climber: the operators in the order of [`ast::Prec`], loosest first, `true` where
@@ -240,13 +240,23 @@ impl<'d> Builder<'d> {
         }
     }
 
+    fn word(&self, pair: &Pair<Rule>) -> Word {
+        Word {
+            name: Name::new(self.text(pair)),
+            span: self.span(pair),
+        }
+    }
+
     fn field(&self, pair: Pair<Rule>) -> Field {
         let span = self.span(&pair);
         let mut inner = pair.into_inner();
-        let key = inner.next().map(|k| self.key(&k));
+        let key = inner.next().map(|k| self.word(&k));
         let value = inner.next().map(|v| self.expr(v));
         Field {
-            key: key.unwrap_or_else(|| self.missing_ident(span)),
+            key: key.unwrap_or(Word {
+                name: Name::new(""),
+                span,
+            }),
             value: value.unwrap_or_else(|| self.error_expr(span)),
             span,
         }
@@ -540,9 +550,9 @@ impl<'d> Builder<'d> {
         };
         match rule {
             Rule::member => {
-                let field = self.key(&inner);
+                let field = self.word(&inner);
                 self.node(
-                    ExprKind::Field(Box::new(lhs.expr), Box::new(field)),
+                    ExprKind::Field(Box::new((lhs.expr, field))),
                     span,
                     lhs.depth + 1,
                 )
@@ -551,7 +561,7 @@ impl<'d> Builder<'d> {
                 let index = self.climb(inner);
                 let depth = lhs.depth.max(index.depth) + 1;
                 self.node(
-                    ExprKind::Index(Box::new(lhs.expr), Box::new(index.expr)),
+                    ExprKind::Index(Box::new([lhs.expr, index.expr])),
                     span,
                     depth,
                 )
@@ -585,7 +595,7 @@ impl<'d> Builder<'d> {
         }
         let depth = lhs.depth.max(rhs.depth) + 1;
         self.node(
-            ExprKind::Binary(op, Box::new(lhs.expr), Box::new(rhs.expr)),
+            ExprKind::Binary(op, Box::new([lhs.expr, rhs.expr])),
             span,
             depth,
         )
@@ -613,10 +623,11 @@ impl<'d> Builder<'d> {
             },
             Rule::string | Rule::triple => {
                 let mut depth = 1;
+                let triple = pair.as_rule() == Rule::triple;
                 let lit = self.string_with_depth(pair, &mut depth);
                 Built {
                     expr: Expr {
-                        kind: ExprKind::Str(lit),
+                        kind: ExprKind::Str(lit, triple),
                         span,
                         parens: false,
                     },
@@ -642,28 +653,21 @@ impl<'d> Builder<'d> {
                     return self.error_built(span);
                 };
                 let depth = c.depth.max(t.depth).max(o.depth) + 1;
-                let kind = ExprKind::If {
-                    cond: Box::new(c.expr),
-                    then: Box::new(t.expr),
-                    otherwise: Box::new(o.expr),
-                };
+                let kind = ExprKind::If(Box::new([c.expr, t.expr, o.expr]));
                 self.node(kind, span, depth)
             }
             Rule::list => {
                 let mut depth = 0;
-                let items = pair
-                    .into_inner()
-                    .map(|p| {
-                        let b = self.climb(p);
-                        depth = depth.max(b.depth);
-                        b.expr
-                    })
-                    .collect();
+                let items = thin::exact(pair.into_inner().map(|p| {
+                    let b = self.climb(p);
+                    depth = depth.max(b.depth);
+                    b.expr
+                }));
                 self.node(ExprKind::List(items), span, depth + 1)
             }
             Rule::record => {
                 let mut depth = 0;
-                let entries = pair
+                let entries: Vec<_> = pair
                     .into_inner()
                     .filter_map(|entry| {
                         let mut inner = entry.into_inner();
@@ -676,6 +680,7 @@ impl<'d> Builder<'d> {
                         })
                     })
                     .collect();
+                let entries = thin::exact(entries.into_iter());
                 self.node(ExprKind::Record(entries), span, depth + 1)
             }
             Rule::name_or_call => {
@@ -686,34 +691,28 @@ impl<'d> Builder<'d> {
                 match inner.next() {
                     None => leaf(self.bare_word(&word)),
                     Some(args) => {
-                        let callee = self.key(&word);
+                        let callee = self.word(&word);
                         if callee.name != "reply" && is_keyword(&callee.name) {
                             self.name(word);
                         }
                         let mut depth = 0;
-                        let args = args
-                            .into_inner()
-                            .map(|arg| {
-                                let mut parts = arg.into_inner().peekable();
-                                let name = parts
-                                    .next_if(|p| p.as_rule() == Rule::word)
-                                    .map(|p| self.key(&p));
-                                let value = match parts.next() {
-                                    Some(v) => self.climb(v),
-                                    None => self.error_built(span),
-                                };
-                                depth = depth.max(value.depth);
-                                Arg {
-                                    name,
-                                    value: value.expr,
-                                }
-                            })
-                            .collect();
+                        let args = thin::exact(args.into_inner().map(|arg| {
+                            let mut parts = arg.into_inner().peekable();
+                            let name = parts
+                                .next_if(|p| p.as_rule() == Rule::word)
+                                .map(|p| Box::new(self.key(&p)));
+                            let value = match parts.next() {
+                                Some(v) => self.climb(v),
+                                None => self.error_built(span),
+                            };
+                            depth = depth.max(value.depth);
+                            Arg {
+                                name,
+                                value: value.expr,
+                            }
+                        }));
                         self.node(
-                            ExprKind::Call {
-                                callee: Box::new(callee),
-                                args,
-                            },
+                            ExprKind::Call(Box::new(Call { callee, args })),
                             span,
                             depth + 1,
                         )
@@ -757,7 +756,7 @@ impl<'d> Builder<'d> {
     fn string_expr(&self, pair: Pair<Rule>) -> Expr {
         let span = self.span(&pair);
         Expr {
-            kind: ExprKind::Str(self.string(pair)),
+            kind: ExprKind::Str(self.string(pair), false),
             span,
             parens: false,
         }
@@ -811,9 +810,9 @@ pub(super) fn word_value(word: &str) -> Option<ExprKind> {
         "true" => ExprKind::Bool(true),
         "false" => ExprKind::Bool(false),
         "null" => ExprKind::Null,
-        "usecase" => ExprKind::Name(word.to_string()),
+        "usecase" => ExprKind::Name(Name::new(word)),
         _ if is_keyword(word) => return None,
-        _ => ExprKind::Name(word.to_string()),
+        _ => ExprKind::Name(Name::new(word)),
     })
 }
 

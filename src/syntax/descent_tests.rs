@@ -97,7 +97,7 @@ fn reads_the_closing_brace_escape() {
         .fields
         .iter()
         .map(|f| match &f.value.kind {
-            ast::ExprKind::Str(lit) => lit.as_plain(),
+            ast::ExprKind::Str(lit, _) => lit.as_plain(),
             _ => None,
         })
         .collect();
@@ -189,9 +189,12 @@ fn descent_reads_every_rule_of_the_grammar_alone() {
 /// The shape of an expression's operators, `(p + q) * r` as `*(+(p q) r)`.
 fn shape(e: &ast::Expr) -> String {
     match &e.kind {
-        ExprKind::Binary(op, l, r) => format!("{}({} {})", op.symbol(), shape(l), shape(r)),
+        ExprKind::Binary(op, operands) => {
+            let [l, r] = &**operands;
+            format!("{}({} {})", op.symbol(), shape(l), shape(r))
+        }
         ExprKind::Unary(op, x) => format!("{op:?}({})", shape(x)),
-        ExprKind::Name(name) => name.clone(),
+        ExprKind::Name(name) => name.to_string(),
         other => format!("{other:?}"),
     }
 }

@@ -1,6 +1,7 @@
 //! Numbers, durations and string literals: from their source text to values.
 
-use super::ast::{Expr, StrLit, StrPart};
+use super::ast::{Expr, StrLit, StrPart, ThinVec};
+use super::thin;
 use crate::diagnostics::{Code, Diagnostic, FileId, Span};
 
 /// The unit suffixes a duration may carry, with their length in milliseconds.
@@ -238,16 +239,19 @@ impl StrParts {
     }
 
     pub fn finish(mut self) -> StrLit {
-        if !self.text.is_empty() {
-            self.parts.push(StrPart::Lit(self.text));
-        }
+        let last = (!self.text.is_empty()).then_some(StrPart::Lit(self.text));
         if self.triple {
+            self.parts.extend(last);
             trim_triple_edges(&mut self.parts);
+            return StrLit {
+                parts: thin::exact(self.parts.into_iter()),
+            };
         }
-        StrLit {
-            parts: super::exact(self.parts),
-            triple: self.triple,
-        }
+        // Most strings are one run of text: no list is grown for it.
+        let mut parts = ThinVec::with_capacity(self.parts.len() + usize::from(last.is_some()));
+        parts.extend(self.parts);
+        parts.extend(last);
+        StrLit { parts }
     }
 }
 

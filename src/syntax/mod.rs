@@ -16,8 +16,10 @@ mod incomplete;
 mod keywords;
 pub mod lexer;
 mod literal;
+mod name;
 mod recover;
 mod scan;
+pub mod thin;
 
 use std::borrow::Cow;
 

@@ -16,7 +16,7 @@
 
 use pest::Parser as _;
 
-use super::ast::{self, AgentEntry, Expr, ExprKind, Field, Ident, Item};
+use super::ast::{self, AgentEntry, Expr, ExprKind, Field, Ident, Item, Name, Word};
 use super::build::Builder;
 use super::errors;
 use super::grammar::{AgentParser, Rule};
@@ -560,7 +560,10 @@ impl<'s, 't> Declaration<'s, 't> {
                     let key_end = head.span.end as usize - self.base();
                     let value_start = self.value_start(key_end, end);
                     let field = Field {
-                        key: head.clone(),
+                        key: Word {
+                            name: Name::new(&head.name),
+                            span: head.span,
+                        },
                         value: Expr {
                             kind: ExprKind::Error,
                             span: self.span(value_start, end),

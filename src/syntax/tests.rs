@@ -28,7 +28,7 @@ fn sexp(e: &Expr) -> String {
         ExprKind::Bool(b) => b.to_string(),
         ExprKind::Number(n) => n.to_string(),
         ExprKind::Duration(ms) => format!("{ms}ms"),
-        ExprKind::Str(s) => {
+        ExprKind::Str(s, _) => {
             let parts: Vec<String> = s
                 .parts
                 .iter()
@@ -55,13 +55,16 @@ fn sexp(e: &Expr) -> String {
                 .collect::<Vec<_>>()
                 .join(" ")
         ),
-        ExprKind::Name(n) => n.clone(),
-        ExprKind::Field(e, f) => format!("(. {} {})", sexp(e), f.name),
-        ExprKind::Index(e, i) => format!("([] {} {})", sexp(e), sexp(i)),
-        ExprKind::Call { callee, args } => format!(
+        ExprKind::Name(n) => n.to_string(),
+        ExprKind::Field(field) => format!("(. {} {})", sexp(&field.0), field.1.name),
+        ExprKind::Index(operands) => {
+            format!("([] {} {})", sexp(&operands[0]), sexp(&operands[1]))
+        }
+        ExprKind::Call(call) => format!(
             "({}{})",
-            callee.name,
-            args.iter()
+            call.callee.name,
+            call.args
+                .iter()
                 .map(|a| match &a.name {
                     Some(n) => format!(" {}:{}", n.name, sexp(&a.value)),
                     None => format!(" {}", sexp(&a.value)),
@@ -70,12 +73,14 @@ fn sexp(e: &Expr) -> String {
         ),
         ExprKind::Unary(UnOp::Neg, e) => format!("(neg {})", sexp(e)),
         ExprKind::Unary(UnOp::Not, e) => format!("(not {})", sexp(e)),
-        ExprKind::Binary(op, l, r) => format!("({} {} {})", op.symbol(), sexp(l), sexp(r)),
-        ExprKind::If {
-            cond,
-            then,
-            otherwise,
-        } => {
+        ExprKind::Binary(op, operands) => format!(
+            "({} {} {})",
+            op.symbol(),
+            sexp(&operands[0]),
+            sexp(&operands[1])
+        ),
+        ExprKind::If(parts) => {
+            let [cond, then, otherwise] = &**parts;
             format!("(if {} {} {})", sexp(cond), sexp(then), sexp(otherwise))
         }
         ExprKind::Error => "ERROR".into(),
@@ -497,8 +502,10 @@ fn triple_strings_lose_common_indentation() {
     let text = "x: \"\"\"\n    Hello {name},\n      indented\n    bye\n    \"\"\"";
     let f = parse_expr(F, &text[3..]).0.unwrap();
     assert_eq!(sexp(&f), "(str \"Hello \" {name} \",\\n  indented\\nbye\")");
-    let ExprKind::Str(s) = &f.kind else { panic!() };
-    assert!(s.triple);
+    let ExprKind::Str(_, triple) = &f.kind else {
+        panic!()
+    };
+    assert!(triple);
     assert_eq!(expr("\"\"\"one line\"\"\""), "(str \"one line\")");
 }
 
@@ -508,15 +515,17 @@ fn expression_spans() {
     let (e, _) = parse_expr(F, text);
     let e = e.unwrap();
     assert_eq!(span_text(text, e.span), text);
-    let ExprKind::Binary(_, l, r) = &e.kind else {
+    let ExprKind::Binary(_, operands) = &e.kind else {
         panic!()
     };
+    let [l, r] = &**operands;
     assert_eq!(span_text(text, l.span), "a.b");
     assert_eq!(span_text(text, r.span), "f(x, k: \"v\")");
-    let ExprKind::Call { callee, args } = &r.kind else {
+    let ExprKind::Call(call) = &r.kind else {
         panic!()
     };
-    assert_eq!(span_text(text, callee.span), "f");
+    let args = &call.args;
+    assert_eq!(span_text(text, call.callee.span), "f");
     assert_eq!(span_text(text, args[1].name.as_ref().unwrap().span), "k");
     assert_eq!(span_text(text, args[1].value.span), "\"v\"");
     let text = "{ \"X-A\": (1 + 2) }";
@@ -531,15 +540,17 @@ fn expression_spans() {
 fn parentheses_are_marked_on_the_expression_they_wrap() {
     let text = "((a)) + b * (c)";
     let e = parse_expr(F, text).0.unwrap();
-    let ExprKind::Binary(_, a, product) = &e.kind else {
+    let ExprKind::Binary(_, operands) = &e.kind else {
         panic!()
     };
+    let [a, product] = &**operands;
     assert!(!e.parens);
     assert!(a.parens);
     assert_eq!(span_text(text, a.span), "((a))");
-    let ExprKind::Binary(_, b, c) = &product.kind else {
+    let ExprKind::Binary(_, operands) = &product.kind else {
         panic!()
     };
+    let [b, c] = &**operands;
     assert!(!product.parens && !b.parens && c.parens);
 }
 
@@ -679,12 +690,13 @@ fn spans_exclude_trailing_blanks_and_comments() {
 }
 
 /// A parse makes more expressions than anything else, and every one is as large as the
-/// largest form: a form that needs more room keeps it behind a `Box` (as `Call`'s callee
-/// and `Field`'s name do), or a large program's tree grows by as much (`check_speed`).
+/// largest form: a form that needs more room keeps it behind one `Box` (a call, a field's
+/// name, the operands), a list is one pointer and a name an interned one, or a large
+/// program's tree grows by as much (`check_speed`).
 #[test]
 fn an_expression_stays_small() {
-    assert!(std::mem::size_of::<ast::Expr>() <= 48);
-    assert!(std::mem::size_of::<ast::ExprKind>() <= 32);
+    assert_eq!(std::mem::size_of::<ast::Expr>(), 32);
+    assert_eq!(std::mem::size_of::<ast::ExprKind>(), 16);
 }
 
 /// A file's item list is grown by each chunk's parser, joined and cut to length: with each

@@ -91,7 +91,7 @@ impl Parser<'_> {
         let span = lhs.expr.span.to(rhs.expr.span);
         let depth = lhs.depth.max(rhs.depth) + 1;
         self.node(
-            ExprKind::Binary(op, Box::new(lhs.expr), Box::new(rhs.expr)),
+            ExprKind::Binary(op, Box::new([lhs.expr, rhs.expr])),
             span,
             depth,
         )
@@ -102,10 +102,14 @@ impl Parser<'_> {
         let start = self.pos;
         self.advance(1);
         if self.text[start] == b'.' {
-            let field = self.key()?;
+            let (name, field_span) = self.word()?;
+            let field = Word {
+                name: Name::new(name),
+                span: field_span,
+            };
             let span = lhs.expr.span.to(self.span(start));
             return self.node(
-                ExprKind::Field(Box::new(lhs.expr), Box::new(field)),
+                ExprKind::Field(Box::new((lhs.expr, field))),
                 span,
                 lhs.depth + 1,
             );
@@ -117,7 +121,7 @@ impl Parser<'_> {
         let span = lhs.expr.span.to(self.span(start));
         let depth = lhs.depth.max(index.depth) + 1;
         self.node(
-            ExprKind::Index(Box::new(lhs.expr), Box::new(index.expr)),
+            ExprKind::Index(Box::new([lhs.expr, index.expr])),
             span,
             depth,
         )
@@ -157,7 +161,7 @@ impl Parser<'_> {
             b'[' => {
                 self.advance(1);
                 let mut depth = 0;
-                let items = self.delimited(b']', |p| {
+                let items = self.delimited_thin(b']', |p| {
                     let item = p.climb(0)?;
                     depth = depth.max(item.depth);
                     Some(item.expr)
@@ -219,7 +223,7 @@ impl Parser<'_> {
     fn record(&mut self, start: usize) -> Option<Built> {
         self.advance(1);
         let mut depth = 0;
-        let entries = self.delimited(b'}', |p| {
+        let entries = self.delimited_thin(b'}', |p| {
             let key_start = p.start();
             let key = if p.peek() == b'"' {
                 let (lit, span) = p.quoted_string()?;
@@ -266,11 +270,7 @@ impl Parser<'_> {
         let then = branch(self, Some("then"))?;
         let otherwise = branch(self, Some("else"))?;
         let depth = cond.depth.max(then.depth).max(otherwise.depth) + 1;
-        let kind = ExprKind::If {
-            cond: Box::new(cond.expr),
-            then: Box::new(then.expr),
-            otherwise: Box::new(otherwise.expr),
-        };
+        let kind = ExprKind::If(Box::new([cond.expr, then.expr, otherwise.expr]));
         self.node(kind, self.span(start), depth)
     }
 
@@ -287,10 +287,14 @@ impl Parser<'_> {
             return self.give_up();
         }
         let mut depth = 0;
-        let args = self.delimited(b')', |p| {
+        let args = self.delimited_thin(b')', |p| {
             let mark = p.mark();
-            let name = match p.key() {
-                Some(name) if p.eat(b':') => Some(name),
+            // The word is copied only once it is known to be a name.
+            let name = match p.word() {
+                Some((name, span)) if p.eat(b':') => Some(Box::new(Ident {
+                    name: name.to_string(),
+                    span,
+                })),
                 _ => {
                     p.reset(mark);
                     None
@@ -303,15 +307,12 @@ impl Parser<'_> {
                 value: value.expr,
             })
         })?;
-        let callee = Ident {
-            name: word.to_string(),
+        let callee = Word {
+            name: Name::new(word),
             span: callee_span,
         };
         self.node(
-            ExprKind::Call {
-                callee: Box::new(callee),
-                args: args.into_boxed_slice(),
-            },
+            ExprKind::Call(Box::new(Call { callee, args })),
             self.span(start),
             depth + 1,
         )

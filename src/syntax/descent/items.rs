@@ -167,11 +167,14 @@ impl Parser<'_> {
 
     fn field(&mut self) -> Option<Field> {
         let start = self.start();
-        let key = self.key()?;
+        let (key, key_span) = self.word()?;
         self.expect(b':')?;
         let value = self.expr()?;
         Some(Field {
-            key,
+            key: Word {
+                name: Name::new(key),
+                span: key_span,
+            },
             value,
             span: self.span(start),
         })

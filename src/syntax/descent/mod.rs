@@ -16,9 +16,9 @@ mod expr;
 mod items;
 mod string;
 
-use super::ast::{FileId, Ident, Item, Span};
+use super::ast::{Arg, Expr, FileId, Ident, Item, RecordEntry, Span, ThinVec};
 use super::lexer;
-use super::{is_keyword, MAX_DEPTH};
+use super::{is_keyword, thin, MAX_DEPTH};
 
 /// Nesting (of expressions and of operator climbing) at which the fast path gives up: well
 /// below [`MAX_DEPTH`], so that pest, not this parser, decides what is too deep.
@@ -42,6 +42,7 @@ pub(super) fn parse_items(
         end: 0,
         frames: 0,
         gave_up: false,
+        stacks: Stacks::default(),
     };
     parser.file_items()
 }
@@ -60,6 +61,40 @@ struct Parser<'t> {
     /// Set when the pest path must take over whatever happens next: a failure then is not
     /// an alternative that did not match, and no other alternative may be tried.
     gave_up: bool,
+    stacks: Stacks,
+}
+
+/// The elements of the expressions' lists being read, one stack per type: a list's
+/// elements are pushed as they are read (a nested list's above them) and moved at its end
+/// into a list of exactly their number, so no list is grown and then copied to its length.
+#[derive(Default)]
+struct Stacks {
+    exprs: Vec<Expr>,
+    args: Vec<Arg>,
+    entries: Vec<RecordEntry>,
+}
+
+/// An element type with its stack in [`Stacks`].
+trait Stacked: Sized {
+    fn stack(stacks: &mut Stacks) -> &mut Vec<Self>;
+}
+
+impl Stacked for Expr {
+    fn stack(stacks: &mut Stacks) -> &mut Vec<Expr> {
+        &mut stacks.exprs
+    }
+}
+
+impl Stacked for Arg {
+    fn stack(stacks: &mut Stacks) -> &mut Vec<Arg> {
+        &mut stacks.args
+    }
+}
+
+impl Stacked for RecordEntry {
+    fn stack(stacks: &mut Stacks) -> &mut Vec<RecordEntry> {
+        &mut stacks.entries
+    }
 }
 
 /// A place to come back to when an alternative does not match.
@@ -200,15 +235,6 @@ impl<'t> Parser<'t> {
         })
     }
 
-    /// A field or record key: keywords are fine there.
-    fn key(&mut self) -> Option<Ident> {
-        let (name, span) = self.word()?;
-        Some(Ident {
-            name: name.to_string(),
-            span,
-        })
-    }
-
     /// `sep`: a comma (line breaks around it allowed) or line breaks.
     fn sep(&mut self) -> bool {
         let mark = self.mark();
@@ -231,15 +257,41 @@ impl<'t> Parser<'t> {
         mut elem: impl FnMut(&mut Self) -> Option<T>,
     ) -> Option<Vec<T>> {
         let mut out = Vec::new();
+        self.each(close, |p| {
+            out.push(elem(p)?);
+            Some(())
+        })?;
+        Some(crate::syntax::exact(out))
+    }
+
+    /// [`Self::delimited`] for an expression's list, built on its stack.
+    fn delimited_thin<T: Stacked>(
+        &mut self,
+        close: u8,
+        mut elem: impl FnMut(&mut Self) -> Option<T>,
+    ) -> Option<ThinVec<T>> {
+        let base = T::stack(&mut self.stacks).len();
+        let read = self.each(close, |p| {
+            let item = elem(p)?;
+            T::stack(&mut p.stacks).push(item);
+            Some(())
+        });
+        let stack = T::stack(&mut self.stacks);
+        let list = read.map(|()| thin::exact(stack.drain(base..)));
+        stack.truncate(base);
+        list
+    }
+
+    /// Reads the elements of `nl* (elem (sep elem)* sep?)? close`.
+    fn each(&mut self, close: u8, mut elem: impl FnMut(&mut Self) -> Option<()>) -> Option<()> {
         self.blank_lines();
         loop {
             if self.eat(close) {
-                return Some(crate::syntax::exact(out));
+                return Some(());
             }
-            out.push(elem(self)?);
+            elem(self)?;
             if !self.sep() {
-                self.expect(close)?;
-                return Some(crate::syntax::exact(out));
+                return self.expect(close);
             }
         }
     }

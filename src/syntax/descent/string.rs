@@ -18,7 +18,8 @@ impl Parser<'_> {
     /// A string (either kind) as an expression.
     pub(super) fn string(&mut self) -> Option<Built> {
         let start = self.pos;
-        let (lit, depth) = if Quote::at(self.text, self.pos) == Some(Quote::Triple) {
+        let triple = Quote::at(self.text, self.pos) == Some(Quote::Triple);
+        let (lit, depth) = if triple {
             // pest would try `"` next, which cannot end well: `""` then a stray `"`.
             self.triple().or_else(|| self.give_up())?
         } else {
@@ -26,7 +27,7 @@ impl Parser<'_> {
         };
         Some(Built {
             expr: Expr {
-                kind: ExprKind::Str(lit),
+                kind: ExprKind::Str(lit, triple),
                 span: self.span(start),
                 parens: false,
             },
@@ -38,7 +39,7 @@ impl Parser<'_> {
     pub(super) fn string_expr(&mut self) -> Option<Expr> {
         let (lit, span) = self.quoted_string()?;
         Some(Expr {
-            kind: ExprKind::Str(lit),
+            kind: ExprKind::Str(lit, false),
             span,
             parens: false,
         })
