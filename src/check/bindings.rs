@@ -346,6 +346,9 @@ impl<'a> Checker<'a> {
         (moment, usecase, block): WalkKey,
         report: Option<(&str, Span)>,
     ) -> bool {
+        if self.walked.is_empty() {
+            self.walked = vec![0; self.p.actions.len()];
+        }
         let mut reports = false;
         let kind = 1 << (moment as u32 * 4 + u32::from(usecase) * 2 + u32::from(block));
         // (action, the `on_failure` entry it is reached through)

@@ -142,7 +142,9 @@ pub struct Checker<'a> {
     pub used: Used,
     /// For each action, the kinds of trigger (moment, use case set, block set: one bit
     /// each) the binding pass walked its `on_failure` chain for: each chain is walked once
-    /// per kind, keeping the pass linear.
+    /// per kind, keeping the pass linear. A thread of [`super::parallel`] makes its own
+    /// once it walks: only the binding pass walks, and each large allocation of a thread
+    /// raises the peak memory (a thread's pages are its own).
     pub walked: Vec<u32>,
     /// On a thread of [`super::parallel`] past the first: the `on_failure` walks of the
     /// binding pass that report, left for the merge, where earlier bindings' are known.
@@ -374,7 +376,7 @@ impl<'a> Checker<'a> {
             actions: self.actions.clone(),
             blocks: self.blocks.clone(),
             used: Used::none(self.p),
-            walked: vec![0; self.p.actions.len()],
+            walked: Vec::new(),
             deferred: Some(Vec::new()),
             sources: self.sources,
             file_index: self.file_index.clone(),
