@@ -1,7 +1,7 @@
 //! Actions: their target, their task call (arguments resolved by name, typed, defaults
 //! filled), `when`, `save`, `timeout`, `retry`, `on_failure` and `idempotency_key`.
 
-use super::checker::{Checker, Reads, Referred, SigParam};
+use super::checker::{ActionInfo, Checker, Reads, Referred, SigParam};
 use super::decls::{default_value, retry, timeout};
 use super::fields::Fields;
 use super::program::Decl;
@@ -74,7 +74,8 @@ struct CallInfo {
 }
 
 impl<'a> Checker<'a> {
-    pub fn action(&mut self, i: usize) -> Option<ir::Action> {
+    /// Checks action `i` and lowers it; what the binding pass needs of it goes to `info`.
+    pub fn action(&mut self, i: usize, info: &mut ActionInfo) -> Option<ir::Action> {
         let a = self.p.actions[i];
         let owner = format!("action `{}`", a.name.name);
         let fields = Fields::index(
@@ -131,11 +132,10 @@ impl<'a> Checker<'a> {
             .iter()
             .map(|&(j, _)| self.p.actions[j].name.name.clone())
             .collect();
-        self.actions[i].on_failure = on_failure;
-        self.actions[i].reads = reads;
+        info.on_failure = on_failure;
+        info.reads = reads;
         let target = target?;
         let call = call?;
-        let info = &mut self.actions[i];
         info.not_at = call.not_at;
         info.task_label = call.label.clone();
         info.task_span = call.span;
@@ -379,7 +379,7 @@ impl<'a> Checker<'a> {
                 self.p
                     .tasks
                     .iter()
-                    .zip(&self.tasks)
+                    .zip(self.tasks.iter())
                     .filter(|(_, info)| info.target == Some(j))
                     .map(|(t, _)| t.name.name.as_str()),
             );

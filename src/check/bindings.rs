@@ -2,6 +2,7 @@
 //! action they run (through `on_failure` too), the reply rule, and `on_failure` cycles.
 
 use super::checker::{Checker, Referred};
+use super::parallel::{Deferred, WalkKey};
 use super::program::Decl;
 use super::scope::{Access, EventScope, Scope};
 use super::types::Type;
@@ -309,18 +310,54 @@ impl<'a> Checker<'a> {
     /// Checks an action bound to `t`, and every action its `on_failure` lists reach: tasks
     /// that make no sense at that moment (E0403), `usecase`/`block` read where unset (E0201).
     fn reach(&mut self, start: usize, t: &TriggerInfo, bound_at: Span) {
+        let key = (t.moment, t.usecase == Access::Yes, t.block == Access::Yes);
+        if self.deferred.is_none() {
+            self.walk(start, key, Some((&t.label, bound_at)));
+            return;
+        }
+        // On a later thread of `parallel`, walked here to learn whether it reports: what it
+        // reports, and how, depends on earlier bindings' walks, so such a walk is done
+        // again at the merge, in order. One that reports nothing changes nothing there.
+        if self.walk(start, key, None) {
+            let at = self.diags.len();
+            if let Some(deferred) = &mut self.deferred {
+                deferred.push(Deferred {
+                    at,
+                    start,
+                    key,
+                    label: t.label.clone(),
+                    bound_at,
+                });
+            }
+        }
+    }
+
+    /// A walk of [`Self::reach`] that a thread of [`super::parallel`] left for the merge.
+    pub fn reach_deferred(&mut self, d: Deferred) {
+        self.walk(d.start, d.key, Some((&d.label, d.bound_at)));
+    }
+
+    /// The walk of [`Self::reach`] from `start`, for a trigger at `moment` that sets the
+    /// use case and the block or not; reports under the trigger's label and the span of
+    /// the binding when `report` has them. Whether an action it walked first reports.
+    fn walk(
+        &mut self,
+        start: usize,
+        (moment, usecase, block): WalkKey,
+        report: Option<(&str, Span)>,
+    ) -> bool {
+        if self.walked.is_empty() {
+            self.walked = vec![0; self.p.actions.len()];
+        }
+        let mut reports = false;
+        let kind = 1 << (moment as u32 * 4 + u32::from(usecase) * 2 + u32::from(block));
         // (action, the `on_failure` entry it is reached through)
         let mut pending: Vec<(usize, Option<Span>)> = vec![(start, None)];
         while let Some((j, via)) = pending.pop() {
-            let key = (
-                j,
-                t.moment,
-                t.usecase == Access::Yes,
-                t.block == Access::Yes,
-            );
-            if !self.walked.insert(key) {
+            if self.walked[j] & kind != 0 {
                 continue;
             }
+            self.walked[j] |= kind;
             let info = &self.actions[j];
             let (not_at, reads) = (info.not_at, info.reads);
             pending.extend(
@@ -329,38 +366,45 @@ impl<'a> Checker<'a> {
                     .rev()
                     .map(|&(k, span)| (k, Some(span))),
             );
+            let here = not_at.iter().any(|&(not, _)| not == moment)
+                || (reads.usecase.is_some() && !usecase)
+                || (reads.block.is_some() && !block);
+            reports |= here;
+            let Some((label, bound_at)) = report.filter(|_| here) else {
+                continue;
+            };
             let name = &self.p.actions[j].name.name;
-            for &(moment, reason) in not_at {
-                if moment != t.moment {
+            for &(not, reason) in not_at {
+                if not != moment {
                     continue;
                 }
                 let mut d = Diagnostic::new(
                     Code::WrongMoment,
                     format!(
                         "`{}` cannot run on {}: {reason}",
-                        self.actions[j].task_label, t.label
+                        self.actions[j].task_label, label
                     ),
                     self.actions[j].task_span,
                 )
-                .with_secondary(bound_at, format!("`{name}` runs on {} from here", t.label));
+                .with_secondary(bound_at, format!("`{name}` runs on {label} from here"));
                 if let Some(via) = via {
                     d = d.with_secondary(
                         via,
                         format!("`{name}` is reached through this `on_failure`"),
                     );
                 }
-                self.diags.push(d.with_help(moment_help(moment)));
+                self.diags.push(d.with_help(moment_help(not)));
             }
             for (read, root, access) in [
-                (reads.usecase, "usecase", t.usecase),
-                (reads.block, "block", t.block),
+                (reads.usecase, "usecase", usecase),
+                (reads.block, "block", block),
             ] {
-                if let (Some(span), Access::No) = (read, access) {
+                if let (Some(span), false) = (read, access) {
                     let scope = Scope::constant("this action");
                     self.diags.push(
                         Diagnostic::new(
                             Code::UnknownName,
-                            format!("`{root}` is not set when `{name}` runs on {}", t.label),
+                            format!("`{root}` is not set when `{name}` runs on {label}"),
                             span,
                         )
                         .with_secondary(bound_at, "bound here")
@@ -369,6 +413,7 @@ impl<'a> Checker<'a> {
                 }
             }
         }
+        reports
     }
 
     /// E0404: actions whose `on_failure` lists lead back to them. A depth-first walk over

@@ -6,11 +6,12 @@ use super::expr::{ExprChecker, Probe};
 use super::program::{Decl, Program};
 use super::scope::{EventScope, Scope};
 use super::types::Type;
-use super::{unknown_help, ExprType, Keep};
+use super::{parallel, unknown_help, ExprType, Keep};
 use crate::catalogue::{Channel, Moment};
 use crate::diagnostics::{Code, Diagnostic, FileId, SourceMap, Span};
 use crate::ir;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 /// What every expression of a conversation may read, fixed once the agent is checked.
 pub struct Env<'a> {
@@ -101,23 +102,57 @@ pub struct Used {
     pub replies: Vec<bool>,
 }
 
+impl Used {
+    fn none(p: &Program) -> Self {
+        Used {
+            targets: vec![false; p.targets.len()],
+            tasks: vec![false; p.tasks.len()],
+            actions: vec![false; p.actions.len()],
+            replies: vec![false; p.replies.len()],
+        }
+    }
+
+    /// Adds what `other` refers to.
+    pub fn add(&mut self, other: &Used) {
+        for (mine, theirs) in [
+            (&mut self.targets, &other.targets),
+            (&mut self.tasks, &other.tasks),
+            (&mut self.actions, &other.actions),
+            (&mut self.replies, &other.replies),
+        ] {
+            for (m, t) in mine.iter_mut().zip(theirs) {
+                *m |= t;
+            }
+        }
+    }
+}
+
+/// The infos of declarations are shared (`Arc`) with the threads of [`super::parallel`],
+/// which read them; they are written only while no such thread runs.
 pub struct Checker<'a> {
     pub p: &'a Program<'a>,
     pub env: &'a Env<'a>,
     pub diags: Vec<Diagnostic>,
-    pub targets: Vec<TargetInfo>,
-    pub tasks: Vec<TaskInfo<'a>>,
-    pub actions: Vec<ActionInfo>,
+    pub targets: Arc<Vec<TargetInfo>>,
+    pub tasks: Arc<Vec<TaskInfo<'a>>>,
+    /// Filled by the action pass (defaults until then).
+    pub actions: Arc<Vec<ActionInfo>>,
     /// The blocks of each use case.
-    pub blocks: Vec<Vec<&'a str>>,
+    pub blocks: Arc<Vec<Vec<&'a str>>>,
     pub used: Used,
-    /// (action, moment, usecase set, block set) already checked by the binding pass: each
-    /// `on_failure` chain is walked once per kind of trigger, keeping the pass linear.
-    pub walked: HashSet<(usize, Moment, bool, bool)>,
+    /// For each action, the kinds of trigger (moment, use case set, block set: one bit
+    /// each) the binding pass walked its `on_failure` chain for: each chain is walked once
+    /// per kind, keeping the pass linear. A thread of [`super::parallel`] makes its own
+    /// once it walks: only the binding pass walks, and each large allocation of a thread
+    /// raises the peak memory (a thread's pages are its own).
+    pub walked: Vec<u32>,
+    /// On a thread of [`super::parallel`] past the first: the `on_failure` walks of the
+    /// binding pass that report, left for the merge, where earlier bindings' are known.
+    pub deferred: Option<Vec<super::parallel::Deferred>>,
     /// The program's files, for declarations as written.
     pub sources: &'a SourceMap,
     /// Source-map file → index in the IR's `files`.
-    file_index: HashMap<FileId, u32>,
+    file_index: Arc<HashMap<FileId, u32>>,
     /// Set by [`type_at`]: every expression checked offers its type to it.
     probe: Option<Probe>,
     /// Set by [`type_at`]; `None` when every declaration is checked in order.
@@ -147,6 +182,7 @@ pub fn type_at<'a>(
     let mut diags = Vec::new();
     let (env, _) = super::decls::agent(p, &mut diags);
     let mut c = Checker::new(p, &env, diags, files, sources);
+    c.actions = Arc::new(vec![ActionInfo::default(); p.actions.len()]);
     c.probe = Some(Probe { at, found: None });
     c.unchecked = Some(Unchecked {
         targets: vec![true; p.targets.len()],
@@ -160,7 +196,7 @@ pub fn type_at<'a>(
     } else if let Some(i) = usecases {
         c.referred(Referred::Usecase(i));
     } else if let Some(i) = actions {
-        c.action(i);
+        c.action(i, &mut ActionInfo::default());
     } else if let Some(i) = replies {
         c.reply(i);
     } else if let Some(i) = bindings {
@@ -207,20 +243,30 @@ pub fn check_and_lower<'a>(
     let mut c = Checker::new(p, &env, std::mem::take(diags), files, sources);
     let targets = collect_named(&p.targets, |t| &t.name.name, |i| c.target(i), kept);
     let tasks = collect_named(&p.tasks, |t| &t.name.name, |i| c.task_decl(i), kept);
-    let replies = collect_named(&p.replies, |r| &r.name.name, |i| c.reply(i), kept);
+    let replies = parallel::each(&mut c, &mut vec![(); p.replies.len()], |c, i, _| {
+        c.reply(i).filter(|_| kept)
+    });
+    let replies = named(&p.replies, |r| &r.name.name, replies);
     let usecases = collect_named(&p.usecases, |u| &u.name.name, |i| c.usecase(i), kept);
-    let actions = collect_named(&p.actions, |a| &a.name.name, |i| c.action(i), kept);
+    let mut infos = vec![ActionInfo::default(); p.actions.len()];
+    let actions = parallel::each(&mut c, &mut infos, |c, i, info| {
+        c.action(i, info).filter(|_| kept)
+    });
+    let actions = named(&p.actions, |a| &a.name.name, actions);
+    c.actions = Arc::new(infos);
     c.failure_cycles();
     c.start_cycles();
-    // `filter` after the lowering: each is lowered (and checked), then dropped or kept.
-    let bindings: Vec<_> = (0..p.bindings.len())
-        .flat_map(|i| c.binding(i))
-        .filter(|_| kept)
-        .collect();
-    let tests: Vec<_> = (0..p.tests.len())
-        .filter_map(|i| c.test(i))
-        .filter(|_| kept)
-        .collect();
+    // Each is lowered (and checked), then dropped or kept.
+    let bindings: Vec<_> = parallel::each(&mut c, &mut vec![(); p.bindings.len()], |c, i, _| {
+        Some(c.binding(i)).filter(|_| kept)
+    })
+    .flat_map(|(_, lowered)| lowered)
+    .collect();
+    let tests: Vec<_> = parallel::each(&mut c, &mut vec![(); p.tests.len()], |c, i, _| {
+        c.test(i).filter(|_| kept)
+    })
+    .map(|(_, lowered)| lowered)
+    .collect();
     if !p.incomplete {
         c.unused();
     }
@@ -268,11 +314,20 @@ fn collect_named<'a, D, T>(
     mut lower: impl FnMut(usize) -> Option<T>,
     kept: bool,
 ) -> BTreeMap<String, T> {
+    let lowered = (0..decls.len()).filter_map(|i| Some((i, lower(i).filter(|_| kept)?)));
+    named(decls, name, lowered)
+}
+
+/// The lowered declarations `(index, IR)` of one kind into a map by name, as
+/// [`collect_named`] does.
+fn named<'a, D, T>(
+    decls: &[&'a D],
+    name: impl Fn(&'a D) -> &'a String,
+    lowered: impl Iterator<Item = (usize, T)>,
+) -> BTreeMap<String, T> {
     let mut out = BTreeMap::new();
-    for (i, decl) in decls.iter().enumerate() {
-        if let Some(lowered) = lower(i).filter(|_| kept) {
-            out.entry(name(decl).clone()).or_insert(lowered);
-        }
+    for (i, lowered) in lowered {
+        out.entry(name(decls[i]).clone()).or_insert(lowered);
     }
     out
 }
@@ -289,23 +344,42 @@ impl<'a> Checker<'a> {
             p,
             env,
             diags,
-            targets: vec![TargetInfo::default(); p.targets.len()],
-            tasks: vec![TaskInfo::default(); p.tasks.len()],
-            actions: vec![ActionInfo::default(); p.actions.len()],
-            blocks: vec![Vec::new(); p.usecases.len()],
-            used: Used {
-                targets: vec![false; p.targets.len()],
-                tasks: vec![false; p.tasks.len()],
-                actions: vec![false; p.actions.len()],
-                replies: vec![false; p.replies.len()],
-            },
-            walked: HashSet::new(),
+            targets: Arc::new(vec![TargetInfo::default(); p.targets.len()]),
+            tasks: Arc::new(vec![TaskInfo::default(); p.tasks.len()]),
+            actions: Arc::default(),
+            blocks: Arc::new(vec![Vec::new(); p.usecases.len()]),
+            used: Used::none(p),
+            walked: vec![0; p.actions.len()],
+            deferred: None,
             sources,
-            file_index: files
-                .iter()
-                .enumerate()
-                .map(|(i, id)| (*id, i as u32))
-                .collect(),
+            file_index: Arc::new(
+                files
+                    .iter()
+                    .enumerate()
+                    .map(|(i, id)| (*id, i as u32))
+                    .collect(),
+            ),
+            probe: None,
+            unchecked: None,
+        }
+    }
+
+    /// A checker for another thread of [`super::parallel`]: the same program and infos,
+    /// nothing reported or used yet, its `on_failure` walks deferred.
+    pub fn worker(&self) -> Self {
+        Checker {
+            p: self.p,
+            env: self.env,
+            diags: Vec::new(),
+            targets: self.targets.clone(),
+            tasks: self.tasks.clone(),
+            actions: self.actions.clone(),
+            blocks: self.blocks.clone(),
+            used: Used::none(self.p),
+            walked: Vec::new(),
+            deferred: Some(Vec::new()),
+            sources: self.sources,
+            file_index: self.file_index.clone(),
             probe: None,
             unchecked: None,
         }

@@ -13,6 +13,7 @@ use crate::diagnostics::{Code, Diagnostic, Span};
 use crate::ir::{self, Value};
 use crate::syntax::ast::{self, AgentEntry, ExprKind};
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 /// When a `retry` record leaves a key out. `attempts` counts every try, the first included.
 pub const DEFAULT_ATTEMPTS: u32 = 3;
@@ -408,7 +409,7 @@ impl<'a> Checker<'a> {
                 return None;
             }
         };
-        self.targets[i].kind = Some(kind);
+        Arc::make_mut(&mut self.targets)[i].kind = Some(kind);
         let owner = format!("target `{}` ({})", t.name.name, kind.name());
         let fields = Fields::index(&t.fields, kind.fields, &owner, t.name.span, &mut self.diags);
         for group in kind.one_of {
@@ -444,7 +445,7 @@ impl<'a> Checker<'a> {
                     let (typed, _) =
                         self.with_expr(scope, |ex| ex.expect_spec(&field.value, spec.ty, &what));
                     if let (true, ir::Expr::Lit(Value::Text(url))) = (name == "url", &typed.expr) {
-                        self.targets[i].postgres = url.starts_with("postgres");
+                        Arc::make_mut(&mut self.targets)[i].postgres = url.starts_with("postgres");
                     }
                     if let (Some(check), ir::Expr::Lit(Value::Text(text))) =
                         (spec.check, &typed.expr)
@@ -534,7 +535,7 @@ impl<'a> Checker<'a> {
                 "use https://{host}/… (plain http:// is only fine to loopback, e.g. a local test server)"
             )),
         );
-        self.targets[i].insecure = Some((host, value.span));
+        Arc::make_mut(&mut self.targets)[i].insecure = Some((host, value.span));
     }
 
     pub fn task_decl(&mut self, i: usize) -> Option<ir::TaskDef> {
@@ -644,7 +645,7 @@ impl<'a> Checker<'a> {
             }
             lowered.insert(spec.name, typed.expr);
         }
-        self.tasks[i] = info;
+        Arc::make_mut(&mut self.tasks)[i] = info;
         let method = match lowered.remove("method") {
             Some(ir::Expr::Lit(Value::Text(m))) => m,
             Some(_) if method_reported => return None,
@@ -662,7 +663,7 @@ impl<'a> Checker<'a> {
             }
             None => return None,
         };
-        self.tasks[i].method = Some(method.clone());
+        Arc::make_mut(&mut self.tasks)[i].method = Some(method.clone());
         Some(ir::TaskDef {
             name: t.name.name.clone(),
             target: t.target.name.clone(),
@@ -825,7 +826,7 @@ impl<'a> Checker<'a> {
             description,
             blocks: blocks.iter().map(|b| b.to_string()).collect(),
         };
-        self.blocks[i] = blocks;
+        Arc::make_mut(&mut self.blocks)[i] = blocks;
         Some(out)
     }
 }

@@ -33,6 +33,7 @@ mod fields;
 mod load;
 mod mocks;
 mod ops;
+mod parallel;
 mod program;
 mod replies;
 mod scope;

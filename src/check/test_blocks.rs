@@ -333,7 +333,7 @@ impl<'a> Checker<'a> {
             .p
             .targets
             .iter()
-            .zip(&self.targets)
+            .zip(self.targets.iter())
             .map(|(t, info)| (t.name.name.as_str(), info.kind))
             // A declaration that did not parse may be the target named: of unknown kind.
             .chain(self.p.unparsed.iter().map(|name| (*name, None)))

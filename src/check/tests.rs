@@ -3,6 +3,7 @@
 //! program gives is a file under `tests/check/` instead (tests/check/README.md).
 
 use super::*;
+use std::collections::HashSet;
 
 /// An agent with a few params, prepended to the snippets.
 const AGENT: &str = "agent a {
@@ -768,4 +769,59 @@ fn parameters_do_not_collide_with_declarations() {
     assert!(program.tasks.contains_key("refill"));
     assert!(program.replies.contains_key("welcome"));
     assert_eq!(program.agent.params.len(), 2);
+}
+
+/// Large enough for four threads on each pass that may use them, with mistakes found by
+/// each pass, some first met on a late thread and some again on later ones.
+fn many_declarations(mistakes: bool) -> String {
+    let mut src = format!("{AGENT}target api: http {{ base_url: \"https://x.example\" }}\n");
+    for i in 0..4200 {
+        let (late, first) = (i / 1500, i % 7);
+        src.push_str(&format!(
+            "action x_{i} {{ target: api, task: get(\"/{i}\"), on_failure: y_{first} }}\n\
+             action y_{i} {{ target: conversation, task: add_label(\"{i}\") }}\n\
+             reply r_{i} {{ text: \"hi {{n}} {i}\" }}\n\
+             on message_received when n > {i} do x_{i}, y_{i}\n\
+             on conversation_started reply r_{i}\n\
+             test \"t {i}\" {{\n  send message_received {{ text: \"hi\" }}\n  expect ran x_{i}\n}}\n"
+        ));
+        if mistakes {
+            src.push_str(&format!(
+                "action u_{i} {{ target: call, task: say(usecase.name), on_failure: c_{late} }}\n\
+                 action c_{i} {{ target: conversation, task: add_label(\"c\"), on_failure: u_{i} }}\n\
+                 reply bad_{i} {{ text: 1 }}\n\
+                 on call_ringing when n > \"{i}\" do u_{late}\n"
+            ));
+        }
+        // Rare: each looks for a close name among all the declarations.
+        if mistakes && i % 1000 == 999 {
+            src.push_str(&format!(
+                "on message_received do nope_{i}\ntest \"bad {i}\" {{\n  expect ran missing\n}}\n"
+            ));
+        }
+    }
+    src
+}
+
+#[test]
+fn a_program_checked_on_several_threads_is_checked_as_on_one() {
+    let check = |threads: usize, mistakes: bool| {
+        parallel::THREADS.with(|t| t.set(Some(threads)));
+        let (sources, checked) = run(&many_declarations(mistakes));
+        parallel::THREADS.with(|t| t.set(None));
+        (describe(&sources, &checked), checked.program)
+    };
+    let (one, _) = check(1, true);
+    let codes: HashSet<&str> = one
+        .lines()
+        .filter_map(|line| line.split(' ').next())
+        .collect();
+    for code in ["E0201", "E0210", "E0301", "E0403", "E0404", "W0601"] {
+        assert!(codes.contains(code), "no {code} among {codes:?}");
+    }
+    assert_eq!(check(4, true).0, one);
+    let (clean, program) = check(1, false);
+    assert_eq!(clean, "");
+    assert!(program.is_some());
+    assert_eq!(check(4, false).1, program);
 }
