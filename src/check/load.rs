@@ -31,17 +31,79 @@ impl ParseCache {
 
     /// Parses `id` unless it already is, with the same text.
     pub fn parse(&mut self, sources: &SourceMap, id: FileId) -> &Parsed {
+        if !self.is_parsed(sources, id) {
+            let parsed = syntax::parse(id, &sources.get(id).text);
+            self.insert(sources, id, parsed);
+        }
+        &self.parsed[&id].1
+    }
+
+    /// Whether `id` is parsed, with the text it has in `sources`.
+    fn is_parsed(&self, sources: &SourceMap, id: FileId) -> bool {
         let text = &sources.get(id).text;
-        let valid = match self.parsed.get(&id) {
+        match self.parsed.get(&id) {
             Some((Some(parsed_text), _)) => Arc::ptr_eq(parsed_text, text) || parsed_text == text,
             Some((None, _)) => !self.across_maps,
             None => false,
-        };
-        if !valid {
-            let kept = self.across_maps.then(|| text.clone());
-            self.parsed.insert(id, (kept, syntax::parse(id, text)));
         }
-        &self.parsed[&id].1
+    }
+
+    fn insert(&mut self, sources: &SourceMap, id: FileId, parsed: Parsed) {
+        let kept = self.across_maps.then(|| sources.get(id).text.clone());
+        self.parsed.insert(id, (kept, parsed));
+    }
+
+    /// Parses those of `ids` that are not parsed yet side by side, when they are several
+    /// and large enough in all to pay for the threads (a program in many small files,
+    /// each too small to be parsed on several threads itself). The rest are parsed as met.
+    fn parse_side_by_side(&mut self, sources: &SourceMap, ids: &[FileId]) {
+        let mut todo: Vec<FileId> = ids
+            .iter()
+            .copied()
+            .filter(|id| !self.is_parsed(sources, *id))
+            .collect();
+        todo.sort_unstable();
+        todo.dedup();
+        let size = |id: &FileId| sources.get(*id).text.len();
+        let bytes: usize = todo.iter().map(size).sum();
+        let threads = super::parallel::cores().min(todo.len());
+        if threads < 2 || bytes < syntax::PARALLEL_MIN_BYTES {
+            return;
+        }
+        // Runs of consecutive files of about the same size in all, one per thread.
+        let mut runs: Vec<&[FileId]> = Vec::with_capacity(threads);
+        let (mut from, mut sum) = (0, 0);
+        for (k, id) in todo.iter().enumerate() {
+            sum += size(id);
+            if sum * threads >= bytes * (runs.len() + 1) || k + 1 == todo.len() {
+                runs.push(&todo[from..=k]);
+                from = k + 1;
+            }
+        }
+        let parse_run = |run: &[FileId]| -> Vec<(FileId, Parsed)> {
+            run.iter()
+                .map(|&id| (id, syntax::parse(id, &sources.get(id).text)))
+                .collect()
+        };
+        let parsed = std::thread::scope(|scope| {
+            let helpers: Vec<_> = runs[1..]
+                .iter()
+                .map(|run| {
+                    std::thread::Builder::new()
+                        .stack_size(syntax::THREAD_STACK_BYTES)
+                        .spawn_scoped(scope, || parse_run(run))
+                })
+                .collect();
+            let mut parsed = parse_run(runs[0]);
+            // A thread that could not start or that panicked: its files are parsed as met.
+            for helper in helpers {
+                parsed.extend(helper.ok().and_then(|h| h.join().ok()).unwrap_or_default());
+            }
+            parsed
+        });
+        for (id, parsed) in parsed {
+            self.insert(sources, id, parsed);
+        }
     }
 
     /// Forgets which path is which file: the next check may use another source map.
@@ -119,9 +181,22 @@ impl Walk<'_> {
                 _ => None,
             })
             .collect();
-        for (path, span) in imports {
-            let resolved = resolve_import(&self.sources.get(id).path, &path);
-            let Some(target) = self.open(&resolved, &path, span) else {
+        let opened: Vec<(Option<FileId>, Span)> = imports
+            .into_iter()
+            .map(|(path, span)| {
+                let resolved = resolve_import(&self.sources.get(id).path, &path);
+                (self.open(&resolved, &path, span), span)
+            })
+            .collect();
+        // All read before any is visited, so that they are parsed side by side.
+        let unvisited: Vec<FileId> = opened
+            .iter()
+            .filter_map(|(target, _)| *target)
+            .filter(|target| !self.state.contains_key(target))
+            .collect();
+        self.cache.parse_side_by_side(self.sources, &unvisited);
+        for (target, span) in opened {
+            let Some(target) = target else {
                 continue;
             };
             match self.state.get(&target) {

@@ -20,7 +20,7 @@ thread_local! {
 }
 
 /// How many threads the checker may run at once: one per core.
-fn cores() -> usize {
+pub(super) fn cores() -> usize {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     #[cfg(test)]
     let cores = THREADS.with(|t| t.get()).unwrap_or(cores);

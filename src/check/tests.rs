@@ -825,3 +825,74 @@ fn a_program_checked_on_several_threads_is_checked_as_on_one() {
     assert!(program.is_some());
     assert_eq!(check(4, false).1, program);
 }
+
+/// Every diagnostic with the path of its file, for comparing checks of several files.
+fn describe_with_files(sources: &SourceMap, checked: &Checked) -> String {
+    let paths = checked
+        .diagnostics
+        .iter()
+        .map(|d| sources.get(d.span().file).path.clone());
+    let lines = describe(sources, checked);
+    paths
+        .zip(lines.lines())
+        .map(|(path, line)| format!("{path}: {line}\n"))
+        .collect()
+}
+
+#[test]
+fn a_program_of_many_files_parsed_side_by_side_is_checked_as_one_by_one() {
+    // Large enough in all to be parsed side by side, each file too small to be split: with
+    // mistakes in some files, syntax errors, an import nobody can read and import cycles.
+    let mut root = AGENT.to_string();
+    let mut files: Vec<(String, String)> = Vec::new();
+    for f in 0..40 {
+        root.push_str(&format!("import \"units/u{f}.agent\"\n"));
+        let mut text = String::new();
+        if f % 10 == 3 {
+            text.push_str("import \"missing.agent\"\n");
+        }
+        if f % 10 == 5 {
+            text.push_str(&format!("import \"u{}.agent\"\n", f - 1));
+            files[f - 1] = (
+                files[f - 1].0.clone(),
+                format!("import \"u{f}.agent\"\n{}", files[f - 1].1),
+            );
+        }
+        for i in 0..70 {
+            text.push_str(&format!(
+                "action a_{f}_{i} {{ target: conversation, task: add_label(\"{f} {i}\") }}\n\
+                 reply r_{f}_{i} {{ text: \"unit {f}, reply {i}: {{n}}\" }}\n"
+            ));
+        }
+        if f % 7 == 2 {
+            text.push_str(&format!("reply bad_{f} {{ text: 1 }}\n"));
+        }
+        if f % 13 == 6 {
+            text.push_str("reply broken {\n");
+        }
+        files.push((format!("units/u{f}.agent"), text));
+    }
+    let bytes: usize = files.iter().map(|(_, text)| text.len()).sum();
+    assert!(
+        bytes >= crate::syntax::PARALLEL_MIN_BYTES,
+        "only {bytes} bytes"
+    );
+    let check = |threads: usize| {
+        parallel::THREADS.with(|t| t.set(Some(threads)));
+        let mut all = vec![("main.agent", root.as_str())];
+        all.extend(
+            files
+                .iter()
+                .map(|(path, text)| (path.as_str(), text.as_str())),
+        );
+        let (sources, checked) = run_files(&all);
+        parallel::THREADS.with(|t| t.set(None));
+        let order: Vec<String> = sources.iter().map(|(_, file)| file.path.clone()).collect();
+        (describe_with_files(&sources, &checked), order)
+    };
+    let (one, order) = check(1);
+    for code in ["E0002", "E0101", "E0102", "E0205", "E0301"] {
+        assert!(one.contains(code), "no {code} in\n{one}");
+    }
+    assert_eq!(check(4), (one, order));
+}

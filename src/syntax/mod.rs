@@ -195,7 +195,7 @@ fn blank<'t>(text: &'t str, base: usize, comments: &[ast::Comment]) -> Cow<'t, s
 
 /// Inputs at least this large are parsed on several threads; below, spawning costs more
 /// than it saves.
-const PARALLEL_MIN_BYTES: usize = 256 * 1024;
+pub(crate) const PARALLEL_MIN_BYTES: usize = 256 * 1024;
 /// pest, the builder and the checker recurse: give helper threads the stack a main thread
 /// has.
 pub(crate) const THREAD_STACK_BYTES: usize = 8 * 1024 * 1024;
