@@ -112,6 +112,10 @@ pub fn path_of(url: &str) -> Option<&str> {
     (!path.is_empty()).then_some(path)
 }
 
+/// How long a connection waits for a lock another process holds before its statement fails
+/// (the writer's and the readers' alike).
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
 impl Sqlite {
     /// Opens (creating if missing) the file and its tables, and starts the writer.
     /// Each group's time from its first write to the disk goes to `metrics`.
@@ -125,7 +129,7 @@ impl Sqlite {
         let options = SqliteConnectOptions::from_str(&format!("sqlite://{path}"))
             .map_err(failed)?
             .read_only(true)
-            .busy_timeout(Duration::from_secs(5));
+            .busy_timeout(BUSY_TIMEOUT);
         let reader = SqlitePoolOptions::new()
             .max_connections(4)
             .connect_with(options)
@@ -189,7 +193,7 @@ fn write_error(e: rusqlite::Error) -> StoreError {
 fn open_writer(path: &str) -> Result<(Connection, File), Box<dyn std::error::Error + Send>> {
     let boxed = |e: rusqlite::Error| -> Box<dyn std::error::Error + Send> { Box::new(e) };
     let conn = Connection::open(path).map_err(boxed)?;
-    conn.busy_timeout(Duration::from_secs(5)).map_err(boxed)?;
+    conn.busy_timeout(BUSY_TIMEOUT).map_err(boxed)?;
     // `journal_mode` answers with the mode now set.
     let mode: String = conn
         .query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))
