@@ -53,13 +53,15 @@ impl ParseCache {
         self.parsed.insert(id, (kept, parsed));
     }
 
-    /// Parses those of `ids` that are not parsed yet side by side, when they are several
-    /// and large enough in all to pay for the threads (a program in many small files,
-    /// each too small to be parsed on several threads itself). The rest are parsed as met.
+    /// Parses side by side those of `ids` not parsed yet that are too small to be split
+    /// themselves, when they are several and large enough in all to pay for the threads (a
+    /// program in many small files). The rest are parsed as met.
     fn parse_side_by_side(&mut self, sources: &SourceMap, ids: &[FileId]) {
         let mut todo: Vec<FileId> = ids
             .iter()
             .copied()
+            // A large file is parsed in chunks side by side itself, as it is met.
+            .filter(|id| sources.get(*id).text.len() < syntax::PARALLEL_MIN_BYTES)
             .filter(|id| !self.is_parsed(sources, *id))
             .collect();
         todo.sort_unstable();
@@ -80,27 +82,15 @@ impl ParseCache {
                 from = k + 1;
             }
         }
-        let parse_run = |run: &[FileId]| -> Vec<(FileId, Parsed)> {
-            run.iter()
+        let parse_run = |k: usize| -> Vec<(FileId, Parsed)> {
+            runs[k]
+                .iter()
                 .map(|&id| (id, syntax::parse(id, &sources.get(id).text)))
                 .collect()
         };
-        let parsed = std::thread::scope(|scope| {
-            let helpers: Vec<_> = runs[1..]
-                .iter()
-                .map(|run| {
-                    std::thread::Builder::new()
-                        .stack_size(syntax::THREAD_STACK_BYTES)
-                        .spawn_scoped(scope, || parse_run(run))
-                })
-                .collect();
-            let mut parsed = parse_run(runs[0]);
-            // A thread that could not start or that panicked: its files are parsed as met.
-            for helper in helpers {
-                parsed.extend(helper.ok().and_then(|h| h.join().ok()).unwrap_or_default());
-            }
-            parsed
-        });
+        let parsed = syntax::side_by_side(runs.len(), parse_run)
+            .into_iter()
+            .flatten();
         for (id, parsed) in parsed {
             self.insert(sources, id, parsed);
         }

@@ -200,6 +200,32 @@ pub(crate) const PARALLEL_MIN_BYTES: usize = 256 * 1024;
 /// has.
 pub(crate) const THREAD_STACK_BYTES: usize = 8 * 1024 * 1024;
 
+/// `job(0)` here and each of `job(1)`, …, `job(n - 1)` on a thread of its own, their
+/// results in that order. A thread that could not start or that panicked has its job run
+/// here, so the outcome is the same as without threads.
+pub(crate) fn side_by_side<T: Send>(n: usize, job: impl Fn(usize) -> T + Sync) -> Vec<T> {
+    if n < 2 {
+        return (0..n).map(job).collect();
+    }
+    let job = &job;
+    std::thread::scope(|scope| {
+        let helpers: Vec<_> = (1..n)
+            .map(|k| {
+                std::thread::Builder::new()
+                    .stack_size(THREAD_STACK_BYTES)
+                    .spawn_scoped(scope, move || job(k))
+            })
+            .collect();
+        let mut done = Vec::with_capacity(n);
+        done.push(job(0));
+        for (k, helper) in helpers.into_iter().enumerate() {
+            let part = helper.ok().and_then(|h| h.join().ok());
+            done.push(part.unwrap_or_else(|| job(k + 1)));
+        }
+        done
+    })
+}
+
 /// Where the chunks parsed side by side start: about `threads` chunks of equal size, each
 /// starting at a declaration, so no chunk cuts one.
 fn chunk_starts(len: usize, item_starts: &[usize], threads: usize) -> Vec<usize> {
@@ -222,27 +248,7 @@ fn chunk_starts(len: usize, item_starts: &[usize], threads: usize) -> Vec<usize>
 fn parse_in_chunks(source: &Clean, starts: &[usize]) -> Option<(Vec<ast::Item>, Vec<Diagnostic>)> {
     let end_of = |k: usize| starts.get(k + 1).copied().unwrap_or(source.original.len());
     let parse_chunk = |k: usize| parse_whole(source, starts[k], end_of(k));
-    let parts: Vec<_> = if starts.len() < 2 {
-        vec![parse_chunk(0)]
-    } else {
-        std::thread::scope(|scope| {
-            let helpers: Vec<_> = (1..starts.len())
-                .map(|k| {
-                    std::thread::Builder::new()
-                        .stack_size(THREAD_STACK_BYTES)
-                        .spawn_scoped(scope, move || parse_chunk(k))
-                })
-                .collect();
-            let mut parts = vec![parse_chunk(0)];
-            for (k, helper) in helpers.into_iter().enumerate() {
-                // A thread that could not start or that panicked: parse its chunk here, so
-                // the outcome is the same as without threads.
-                let part = helper.ok().and_then(|h| h.join().ok());
-                parts.push(part.unwrap_or_else(|| parse_chunk(k + 1)));
-            }
-            parts
-        })
-    };
+    let parts = side_by_side(starts.len(), parse_chunk);
     let parts = parts.into_iter().collect::<Option<Vec<_>>>()?;
     // Items are large: sized once, the joined list is not copied again as it grows.
     let mut items = Vec::with_capacity(parts.iter().map(|(items, _)| items.len()).sum());
