@@ -75,7 +75,9 @@ enum Write {
     Accept(Box<AcceptRow>, AcceptReply),
     Started(String, oneshot::Sender<Result<(), StoreError>>),
     Ended(String, String, oneshot::Sender<Result<(), StoreError>>),
-    Stepped(Box<StepRow>, oneshot::Sender<Result<(), StoreError>>),
+    /// With when it was taken (Unix ms): the row's stamp, which its age is read back from,
+    /// even when the write then waited out another process's lock.
+    Stepped(Box<StepRow>, i64, oneshot::Sender<Result<(), StoreError>>),
     Flush(oneshot::Sender<Result<(), StoreError>>),
     Prune(Duration, Batch, oneshot::Sender<Result<Pruned, StoreError>>),
 }
@@ -244,7 +246,8 @@ impl Store for Sqlite {
     }
     fn stepped(&self, step: Step) -> Durable<()> {
         let row = StepRow::of(step);
-        self.queue(|tx| Write::Stepped(row, tx))
+        let taken = now_ms();
+        self.queue(|tx| Write::Stepped(row, taken, tx))
     }
     fn flush(&self) -> Durable<()> {
         self.queue(Write::Flush)
@@ -563,7 +566,7 @@ fn unapplied(write: Write, error: StoreError) -> Answer {
         Write::Accept(_, reply) => Answer::accepted(reply, Err(error)),
         Write::Started(_, tx)
         | Write::Ended(_, _, tx)
-        | Write::Stepped(_, tx)
+        | Write::Stepped(_, _, tx)
         | Write::Flush(tx) => Answer::Done(tx, Err(error)),
         Write::Prune(_, _, tx) => Answer::Pruned(tx, Err(error)),
     }
@@ -590,7 +593,7 @@ fn apply(conn: &mut Connection, write: Write) -> Answer {
         Write::Ended(key, outcome, tx) => {
             Answer::Done(tx, attempt(&savepoint, &key, Some(outcome.as_str())))
         }
-        Write::Stepped(step, tx) => Answer::Done(tx, stepped(&savepoint, *step)),
+        Write::Stepped(step, taken, tx) => Answer::Done(tx, stepped(&savepoint, *step, taken)),
         Write::Flush(tx) => Answer::Done(tx, Ok(())),
         Write::Prune(retain, batch, tx) => Answer::Pruned(tx, prune(&savepoint, retain, batch)),
     };
@@ -664,7 +667,7 @@ fn attempt(conn: &Connection, key: &str, outcome: Option<&str>) -> Result<(), St
         .map_err(write_error)
 }
 
-fn stepped(conn: &Connection, step: StepRow) -> Result<(), StoreError> {
+fn stepped(conn: &Connection, step: StepRow, taken: i64) -> Result<(), StoreError> {
     let run = || -> rusqlite::Result<()> {
         conn.prepare_cached(
             "INSERT INTO conversations (id, state, status, retired, updated_at)
@@ -677,7 +680,7 @@ fn stepped(conn: &Connection, step: StepRow) -> Result<(), StoreError> {
             step.state,
             step.status,
             step.retired,
-            now_ms()
+            taken
         ])?;
         let mut trace =
             conn.prepare_cached("INSERT INTO trace (conversation, record) VALUES (?1, ?2)")?;
@@ -860,6 +863,29 @@ mod tests {
             answer: Some(json!({"n": n})),
             due_in: None,
         }
+    }
+
+    /// A step's stamp is when it was taken, not when another process's lock let it commit:
+    /// its age read back counts the wait, so its conversation's clock and inactivity timer
+    /// do not lose it after a restart.
+    #[tokio::test]
+    async fn a_step_that_waited_out_a_lock_is_as_old_as_the_step() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("j.sqlite");
+        let store = Sqlite::open(path.to_str().unwrap(), Arc::default())
+            .await
+            .unwrap();
+        store.accept(accept("c", None)).await.unwrap();
+        let other = Connection::open(&path).unwrap();
+        other.execute_batch("BEGIN IMMEDIATE").unwrap();
+        let durable = store.stepped(step("c", 1, false));
+        let wait = Duration::from_millis(1_200);
+        tokio::time::sleep(wait).await;
+        other.execute_batch("COMMIT").unwrap();
+        durable.await.unwrap();
+        let stored = store.conversation("c").await.unwrap().unwrap();
+        assert_eq!(stored.state, json!({"seq": 1}));
+        assert!(stored.age >= wait, "aged {:?} only", stored.age);
     }
 
     #[tokio::test]
