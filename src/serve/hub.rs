@@ -824,51 +824,49 @@ impl Actor {
                 accepted => break (initial, accepted, durable),
             }
         };
-        let durable = match accepted {
-            Accepted::New { .. } => durable,
-            // Told only once what it was told from is durable.
-            _ => {
+        let n = match accepted {
+            Accepted::New { n } => n,
+            told => {
+                // Told only once what it was told from is durable.
                 durable.await.map_err(|e| unsure(self, e))?;
-                Durable::ready(Ok(()))
+                return match told {
+                    Accepted::Duplicate {
+                        conversation,
+                        n,
+                        answer,
+                    } => Ok(Admit::Duplicate {
+                        conversation,
+                        n,
+                        answer,
+                    }),
+                    Accepted::Refused => Err(ApiError::new(
+                        ErrorCode::ConversationEnded,
+                        format!(
+                            "the conversation `{}` ended; it takes no more events",
+                            self.id
+                        ),
+                    )),
+                    // `Moved` (`New` is taken above).
+                    _ => Err(busy(&self.id)),
+                };
             }
         };
-        match accepted {
-            Accepted::Duplicate {
-                conversation,
-                n,
-                answer,
-            } => Ok(Admit::Duplicate {
-                conversation,
-                n,
-                answer,
-            }),
-            Accepted::Moved(_) => Err(busy(&self.id)),
-            Accepted::Refused => Err(ApiError::new(
-                ErrorCode::ConversationEnded,
-                format!(
-                    "the conversation `{}` ended; it takes no more events",
-                    self.id
-                ),
-            )),
-            Accepted::New { n } => {
-                if let Some(state) = initial {
-                    self.known = Known::Running {
-                        instance: state.instance.clone(),
-                    };
-                    self.hub.current().runtime.resume(state);
-                }
-                let instance = match &self.known {
-                    Known::Running { instance } => instance.clone(),
-                    _ => String::new(),
-                };
-                let admitted = Admitted {
-                    conversation: self.id.clone(),
-                    n,
-                    instance,
-                };
-                Ok(Admit::New(admitted, event, durable))
-            }
+        if let Some(state) = initial {
+            self.known = Known::Running {
+                instance: state.instance.clone(),
+            };
+            self.hub.current().runtime.resume(state);
         }
+        let instance = match &self.known {
+            Known::Running { instance } => instance.clone(),
+            _ => String::new(),
+        };
+        let admitted = Admitted {
+            conversation: self.id.clone(),
+            n,
+            instance,
+        };
+        Ok(Admit::New(admitted, event, durable))
     }
 
     /// Hands an accepted event to the runtime, waits for its step and for the event to be
