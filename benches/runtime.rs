@@ -1,7 +1,8 @@
 //! Runtime figures (issue 3, "Speed"):
 //! - conversation-only actions dispatched per second (target ≥ 1,000,000/s, ≤ 1 µs each);
 //! - HTTP actions at concurrency 16 against a local server, next to a bare reqwest loop
-//!   against the same server (target ≥ 0.8× its throughput);
+//!   against the same server (target ≥ 0.9× its throughput, issue 14), and to a reqwest loop
+//!   that also sets a timeout and parses the JSON answer, as an action does;
 //! - memory of 10,000 concurrent idle conversations (target ≤ 20 KB each), measured with a
 //!   counting global allocator and printed before the timings.
 //!
@@ -215,32 +216,56 @@ fn http_actions(c: &mut Criterion) {
     });
     group.bench_function("bare reqwest", |b| {
         b.iter(|| {
-            tokio.block_on(async {
-                let workers: Vec<_> = (0..CONCURRENCY)
-                    .map(|_| {
-                        let (client, url) = (client.clone(), url.clone());
-                        tokio::spawn(async move {
-                            for _ in 0..REQUESTS_PER_WORKER {
-                                let body = client
-                                    .get(&url)
-                                    .send()
-                                    .await
-                                    .unwrap()
-                                    .bytes()
-                                    .await
-                                    .unwrap();
-                                assert!(!body.is_empty());
-                            }
-                        })
-                    })
-                    .collect();
-                for worker in workers {
-                    worker.await.unwrap();
+            tokio.block_on(on_workers(&client, &url, |client, url| async move {
+                for _ in 0..REQUESTS_PER_WORKER {
+                    let body = client
+                        .get(&url)
+                        .send()
+                        .await
+                        .unwrap()
+                        .bytes()
+                        .await
+                        .unwrap();
+                    assert!(!body.is_empty());
                 }
-            })
+            }))
+        })
+    });
+    // What an action does besides the request: a timer on it, and the JSON answer parsed.
+    group.bench_function("reqwest, timeout and JSON parse", |b| {
+        b.iter(|| {
+            tokio.block_on(on_workers(&client, &url, |client, url| async move {
+                for _ in 0..REQUESTS_PER_WORKER {
+                    let body = client
+                        .get(&url)
+                        .timeout(std::time::Duration::from_secs(10))
+                        .send()
+                        .await
+                        .unwrap()
+                        .bytes()
+                        .await
+                        .unwrap();
+                    let answer: serde_json::Value = serde_json::from_slice(&body).unwrap();
+                    assert!(answer.is_object());
+                }
+            }))
         })
     });
     group.finish();
+}
+
+/// `worker` run on `CONCURRENCY` tasks at once, each with its own handle on the client.
+async fn on_workers<F, Fut>(client: &reqwest::Client, url: &str, worker: F)
+where
+    F: Fn(reqwest::Client, String) -> Fut,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    let workers: Vec<_> = (0..CONCURRENCY)
+        .map(|_| tokio::spawn(worker(client.clone(), url.to_string())))
+        .collect();
+    for worker in workers {
+        worker.await.unwrap();
+    }
 }
 
 criterion_group!(benches, conversation_actions, http_actions);
