@@ -6,6 +6,7 @@ use super::guard::{self, AllowHosts, GuardedResolver, Refused};
 use super::ExecutorOptions;
 use crate::ir::{ParseError, Value, ValueBounds};
 use crate::runtime::effects::{Delivery, TaskError};
+use indexmap::map::Entry;
 use indexmap::IndexMap;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use reqwest::Method;
@@ -479,14 +480,15 @@ fn header_record(headers: &HeaderMap) -> IndexMap<String, Value> {
             continue;
         }
         let value = String::from_utf8_lossy(value.as_bytes());
-        match record.get_mut(name.as_str()) {
-            Some(Value::Text(existing)) => {
-                existing.push_str(", ");
-                existing.push_str(&value);
+        match record.entry(name.as_str().to_string()) {
+            Entry::Occupied(mut joined) => {
+                if let Value::Text(existing) = joined.get_mut() {
+                    existing.push_str(", ");
+                    existing.push_str(&value);
+                }
             }
-            Some(_) => {}
-            None => {
-                record.insert(name.as_str().to_string(), Value::Text(value.into_owned()));
+            Entry::Vacant(first) => {
+                first.insert(Value::Text(value.into_owned()));
             }
         }
     }
