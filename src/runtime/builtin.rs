@@ -370,7 +370,7 @@ mod tests {
         }]);
         let ev = EventCtx {
             seq: 1,
-            payload: Value::Null,
+            payload: std::sync::Arc::new(Value::Null),
             usecase: None,
             block: None,
             runs: Vec::new(),

@@ -106,7 +106,8 @@ impl ConversationState {
 /// The scopes of the event being handled.
 pub(super) struct EventCtx {
     pub seq: u64,
-    pub payload: Value,
+    /// Shared with [`Conversation`]'s last payload: copied once per event, not twice.
+    pub payload: Arc<Value>,
     pub usecase: Option<Value>,
     pub block: Option<Value>,
     /// How many times each external action ran for this event, so an action bound twice
@@ -145,7 +146,7 @@ pub(super) struct Conversation {
     /// action's own record so the trace reads "action, then its effects".
     effects: Vec<TraceRecord>,
     /// The last event's payload: what `event` reads in `Runtime::eval`.
-    last_payload: Value,
+    last_payload: Arc<Value>,
     /// What stopping the runtime left undone, reported with the `end` record.
     pub interrupted: Interrupted,
     /// `conversation_started` has been handled (sent, or fired by an answered call).
@@ -257,16 +258,20 @@ pub(super) fn off_channel(program: &ir::Program, event: &Event) -> Option<String
     let names = |list: &mut dyn Iterator<Item = &Channel>| {
         list.map(|c| c.name()).collect::<Vec<_>>().join(", ")
     };
-    let agent = format!(
-        "agent `{}` has only {}",
-        program.agent.name,
-        names(&mut channels.iter())
-    );
+    // Written only for a refusal: every event passes here.
+    let agent = || {
+        format!(
+            "agent `{}` has only {}",
+            program.agent.name,
+            names(&mut channels.iter())
+        )
+    };
     if let Some(channel) = event.channel.filter(|c| !channels.contains(c)) {
         return Some(format!(
-            "`{}` came on {}, and {agent}: the event is not handled",
+            "`{}` came on {}, and {}: the event is not handled",
             event.kind.name(),
-            channel.name()
+            channel.name(),
+            agent()
         ));
     }
     let EventKind::Named(name) = &event.kind else {
@@ -277,8 +282,9 @@ pub(super) fn off_channel(program: &ir::Program, event: &Event) -> Option<String
         return None;
     }
     Some(format!(
-        "`{name}` is a {} event, and {agent}: the event is not handled",
-        names(&mut spec.channels.iter()).replace(", ", " or ")
+        "`{name}` is a {} event, and {}: the event is not handled",
+        names(&mut spec.channels.iter()).replace(", ", " or "),
+        agent()
     ))
 }
 
@@ -301,7 +307,7 @@ impl Scopes for ActionScopes<'_> {
     fn scope(&self, scope: &Scope) -> Option<Cow<'_, Value>> {
         Some(match scope {
             Scope::Param(name) => Cow::Borrowed(self.param(name)?),
-            Scope::Event => Cow::Borrowed(&self.ev.payload),
+            Scope::Event => Cow::Borrowed(self.ev.payload.as_ref()),
             Scope::Usecase => Cow::Borrowed(self.ev.usecase.as_ref()?),
             Scope::Block => Cow::Borrowed(self.ev.block.as_ref()?),
             Scope::Response => Cow::Borrowed(self.response?),
@@ -408,7 +414,7 @@ impl Conversation {
             offset: Duration::ZERO,
             idle_since: None,
             effects: Vec::new(),
-            last_payload: Value::Null,
+            last_payload: Arc::new(Value::Null),
             interrupted: Interrupted::default(),
             started: false,
             sizes: Vec::new(),
@@ -663,10 +669,11 @@ impl Conversation {
                 payload,
             }
         });
-        self.last_payload = event.payload.clone();
+        let payload = Arc::new(event.payload.clone());
+        self.last_payload = payload.clone();
         EventCtx {
             seq,
-            payload: event.payload.clone(),
+            payload,
             usecase,
             block,
             runs: Vec::new(),
@@ -1437,7 +1444,7 @@ mod tests {
         state.status = ConversationStatus::Escalated;
         let ev = EventCtx {
             seq: 1,
-            payload: Value::Text("hi".into()),
+            payload: Arc::new(Value::Text("hi".into())),
             usecase: None,
             block: None,
             runs: Vec::new(),

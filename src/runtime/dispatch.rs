@@ -13,6 +13,7 @@ use crate::ir::{self, Expr, TaskDef, Value};
 use futures::FutureExt;
 use indexmap::IndexMap;
 use percent_encoding::{AsciiSet, CONTROLS};
+use std::fmt::Write;
 use std::panic::AssertUnwindSafe;
 
 /// What a task sends: the task's name, its arguments by name, its extra positional
@@ -346,18 +347,15 @@ impl Conversation {
                 1
             }
         };
-        let base = format!(
-            "{}/{}/{}/{}",
-            key_text(&self.state.id, KEY_SEGMENT),
-            self.state.instance,
-            ev.seq,
-            action.name
-        );
-        Ok(if runs == 1 {
-            base
-        } else {
-            format!("{base}#{runs}")
-        })
+        let (id, instance) = (&self.state.id, &self.state.instance);
+        let mut key = String::with_capacity(id.len() + instance.len() + action.name.len() + 32);
+        key.extend(percent_encoding::utf8_percent_encode(id, KEY_SEGMENT));
+        // Writing to a `String` cannot fail.
+        let _ = write!(key, "/{instance}/{}/{}", ev.seq, action.name);
+        if runs > 1 {
+            let _ = write!(key, "#{runs}");
+        }
+        Ok(key)
     }
 }
 

@@ -6,6 +6,7 @@ use super::guard::{self, AllowHosts, GuardedResolver, Refused};
 use super::ExecutorOptions;
 use crate::ir::{ParseError, Value, ValueBounds};
 use crate::runtime::effects::{Delivery, TaskError};
+use indexmap::map::Entry;
 use indexmap::IndexMap;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use reqwest::Method;
@@ -473,21 +474,23 @@ fn text_value(bytes: &[u8]) -> Value {
 
 /// Lower-cased header names; repeated headers joined with `, `; sensitive ones dropped.
 fn header_record(headers: &HeaderMap) -> IndexMap<String, Value> {
-    let mut record: IndexMap<String, Value> = IndexMap::new();
+    let mut record: IndexMap<String, Value> = IndexMap::with_capacity(headers.keys_len());
     for (name, value) in headers {
         if value.is_sensitive() || name == reqwest::header::SET_COOKIE {
             continue;
         }
-        let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
-        record
-            .entry(name.as_str().to_string())
-            .and_modify(|v| {
-                if let Value::Text(existing) = v {
+        let value = String::from_utf8_lossy(value.as_bytes());
+        match record.entry(name.as_str().to_string()) {
+            Entry::Occupied(mut joined) => {
+                if let Value::Text(existing) = joined.get_mut() {
                     existing.push_str(", ");
                     existing.push_str(&value);
                 }
-            })
-            .or_insert_with(|| Value::Text(value.clone()));
+            }
+            Entry::Vacant(first) => {
+                first.insert(Value::Text(value.into_owned()));
+            }
+        }
     }
     record
 }
@@ -614,6 +617,34 @@ pub fn join(base: &url::Url, path: &str) -> Result<url::Url, ClientError> {
     if path_part.split('/').any(is_dot_segment) {
         return Err(ClientError::DotSegment(path.to_string()));
     }
+    if path.bytes().all(is_plain_path_byte) {
+        return Ok(join_plain(base, path));
+    }
+    join_parsed(base, path)
+}
+
+/// What a path may hold to be joined without parsing: bytes that a URL path keeps as they
+/// are and that can start neither a query, a fragment, an escape nor (`\`) a separator.
+fn is_plain_path_byte(byte: u8) -> bool {
+    byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'~' | b'.' | b'/')
+}
+
+/// [`join_parsed`] for a plain path that holds no dot segment: only the path changes, so the
+/// host and port stay `base`'s (parsing the whole URL again was most of an action's cost).
+fn join_plain(base: &url::Url, path: &str) -> url::Url {
+    let mut url = base.clone();
+    let joined = format!(
+        "{}/{}",
+        base.path().trim_end_matches('/'),
+        path.trim_start_matches('/')
+    );
+    url.set_path(&joined);
+    url
+}
+
+/// `base` and `path` written one after the other and parsed as one URL, which must keep
+/// `base`'s host and port.
+fn join_parsed(base: &url::Url, path: &str) -> Result<url::Url, ClientError> {
     let joined = format!(
         "{}/{}",
         base.as_str().trim_end_matches('/'),
@@ -631,8 +662,20 @@ pub fn join(base: &url::Url, path: &str) -> Result<url::Url, ClientError> {
 
 /// `.` and `..` as the WHATWG URL standard knows them: `%2e` stands for a dot there.
 fn is_dot_segment(segment: &str) -> bool {
-    let dotted = segment.to_ascii_lowercase().replace("%2e", ".");
-    dotted == "." || dotted == ".."
+    match strip_dot(segment) {
+        Some("") => true,
+        Some(rest) => strip_dot(rest) == Some(""),
+        None => false,
+    }
+}
+
+/// `text` after a leading `.` or `%2e` (in either case).
+fn strip_dot(text: &str) -> Option<&str> {
+    text.strip_prefix('.').or_else(|| {
+        text.get(..3)
+            .filter(|head| head.eq_ignore_ascii_case("%2e"))
+            .map(|_| &text[3..])
+    })
 }
 
 /// Parses a `base_url`-like field: an absolute http(s) URL.
@@ -697,12 +740,65 @@ mod tests {
             );
         }
         assert!(join(&base, "/a/...b/..c").is_ok());
+        for kept in ["/%2e%2ex", "/x%2e", "/%2", "/.%2", "/%%2e2e"] {
+            assert!(join(&base, kept).is_ok(), "{kept}");
+        }
         assert_eq!(
             join(&base, "/go?to=https://elsewhere.example/x")
                 .unwrap()
                 .as_str(),
             "https://h.example/v2/go?to=https://elsewhere.example/x"
         );
+    }
+
+    /// A plain path is joined without parsing the URL again: to the very URL parsing gives,
+    /// under every shape of base.
+    #[test]
+    fn a_plain_path_joins_as_a_parsed_one() {
+        let bases = [
+            "https://h.example",
+            "https://h.example/",
+            "https://h.example/v2",
+            "https://h.example/v2/",
+            "http://user:pw@127.0.0.1:8080/a%20b//",
+            "https://[::1]/x.y/~z/",
+        ];
+        let paths = [
+            "",
+            "/",
+            "orders/1",
+            "/orders/1",
+            "///a//b/",
+            "/a.b/~c_d-e/...",
+            "/v2",
+        ];
+        for base in bases {
+            let base = url::Url::parse(base).unwrap();
+            for path in paths {
+                assert!(path.bytes().all(is_plain_path_byte));
+                assert_eq!(
+                    join_plain(&base, path),
+                    join_parsed(&base, path).unwrap(),
+                    "{base} + {path}"
+                );
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_plain_path_joins_as_a_parsed_one(
+            base in "https?://[a-z]{1,5}(:[0-9]{1,4})?(/[a-z.%0-9]{0,3}){0,3}/?",
+            path in "[a-zA-Z0-9._~/-]{0,16}",
+        ) {
+            let base = parse_base(&base, "base_url").unwrap();
+            let joined = join(&base, &path);
+            if path.starts_with("//") || path.split('/').any(is_dot_segment) {
+                proptest::prop_assert!(joined.is_err());
+            } else {
+                proptest::prop_assert_eq!(joined.unwrap(), join_parsed(&base, &path).unwrap());
+            }
+        }
     }
 
     #[test]

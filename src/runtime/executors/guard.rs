@@ -40,7 +40,13 @@ impl AllowHosts {
     }
 
     pub fn allows(&self, host: &str) -> bool {
-        self.0.contains(&normalise_host(host))
+        let bare = bare_host(host);
+        // A lower-case host (any URL's: the parser lower-cases them) is looked up as it is.
+        if bare.bytes().any(|b| b.is_ascii_uppercase()) {
+            self.0.contains(&bare.to_ascii_lowercase())
+        } else {
+            self.0.contains(bare)
+        }
     }
 
     /// Checks a URL before any connection: its scheme, and its host when it is an IP literal.
@@ -60,10 +66,11 @@ impl AllowHosts {
             url::Host::Ipv6(ip) => IpAddr::V6(ip),
             url::Host::Domain(_) => return Ok(()),
         };
-        let name = host.to_string();
+        // An IP literal's text as `Host` writes it (`[::1]`).
+        let name = url.host_str().unwrap_or_default();
         // An allowed host needs no look at the address (nor at this machine's interfaces).
-        if !self.allows(&name) && is_forbidden_ip(ip) {
-            return Err(refusal(&name, ip));
+        if !self.allows(name) && is_forbidden_ip(ip) {
+            return Err(refusal(name, ip));
         }
         Ok(())
     }
@@ -71,10 +78,12 @@ impl AllowHosts {
 
 /// `[::1]` and `::1` name the same host; DNS names are case-insensitive.
 fn normalise_host(host: &str) -> String {
-    host.trim()
-        .trim_start_matches('[')
-        .trim_end_matches(']')
-        .to_ascii_lowercase()
+    bare_host(host).to_ascii_lowercase()
+}
+
+/// A host without surrounding blanks or IPv6 brackets.
+fn bare_host(host: &str) -> &str {
+    host.trim().trim_start_matches('[').trim_end_matches(']')
 }
 
 fn refusal(host: &str, ip: IpAddr) -> Refused {
