@@ -349,7 +349,7 @@ impl Conversation {
         };
         let (id, instance) = (&self.state.id, &self.state.instance);
         let mut key = String::with_capacity(id.len() + instance.len() + action.name.len() + 32);
-        key.extend(percent_encoding::utf8_percent_encode(id, KEY_SEGMENT));
+        key.push_str(&key_text(id, KEY_SEGMENT));
         // Writing to a `String` cannot fail.
         let _ = write!(key, "/{instance}/{}/{}", ev.seq, action.name);
         if runs > 1 {
