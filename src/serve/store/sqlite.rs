@@ -754,6 +754,13 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    /// The store journaling to `path`.
+    async fn open(path: &std::path::Path) -> Sqlite {
+        Sqlite::open(path.to_str().unwrap(), Arc::default())
+            .await
+            .unwrap()
+    }
+
     fn accept(conversation: &str, delivery: Option<&str>) -> Accept {
         Accept {
             conversation: conversation.into(),
@@ -769,9 +776,7 @@ mod tests {
     async fn events_are_numbered_deduplicated_and_recovered_until_answered() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("j.sqlite");
-        let store = Sqlite::open(path.to_str().unwrap(), Arc::default())
-            .await
-            .unwrap();
+        let store = open(&path).await;
         // Queued together: one group, each answered in order.
         let first = store.accept(accept("c", Some("d-1")));
         let second = store.accept(accept("c", Some("d-2")));
@@ -827,9 +832,7 @@ mod tests {
         assert_eq!(trace.len(), 1);
         // Reopened (a restart): the same journal.
         drop(store);
-        let store = Sqlite::open(path.to_str().unwrap(), Arc::default())
-            .await
-            .unwrap();
+        let store = open(&path).await;
         assert_eq!(store.recover().await.unwrap().pending.len(), 1);
         assert!(store.conversation("c").await.unwrap().is_some());
         assert_eq!(store.conversation("nobody").await, Ok(None));
@@ -846,9 +849,7 @@ mod tests {
         assert_eq!(third.await, Ok(Accepted::New { n: 3 }));
         assert_eq!(durable.await, Ok(()));
         drop(store);
-        let store = Sqlite::open(path.to_str().unwrap(), Arc::default())
-            .await
-            .unwrap();
+        let store = open(&path).await;
         assert_eq!(store.recover().await.unwrap().pending.len(), 2);
     }
 
@@ -872,9 +873,7 @@ mod tests {
     async fn a_step_that_waited_out_a_lock_is_as_old_as_the_step() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("j.sqlite");
-        let store = Sqlite::open(path.to_str().unwrap(), Arc::default())
-            .await
-            .unwrap();
+        let store = open(&path).await;
         store.accept(accept("c", None)).await.unwrap();
         let other = Connection::open(&path).unwrap();
         other.execute_batch("BEGIN IMMEDIATE").unwrap();
@@ -892,9 +891,7 @@ mod tests {
     async fn a_prune_is_one_bounded_batch_of_finished_work_only() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("j.sqlite");
-        let store = Sqlite::open(path.to_str().unwrap(), Arc::default())
-            .await
-            .unwrap();
+        let store = open(&path).await;
         for (conversation, delivery) in [("c", "d-1"), ("c", "d-2"), ("ended", "e-1")] {
             store
                 .accept(accept(conversation, Some(delivery)))
